@@ -1,0 +1,76 @@
+// nats-server with JetStream. The machine usually runs its own on 4222; we start one only when nothing listens.
+import {spawn} from 'node:child_process'
+import {join} from 'node:path'
+import {
+  BrokerStartError,
+  ensureStateDir,
+  forgetStarted,
+  isLiveProcess,
+  isPortOpen,
+  pollUntil,
+  progress,
+  readStartedPid,
+  recordStarted,
+  stopProcess,
+  tailFile,
+} from './harness.mjs'
+
+const PORT = 4222
+const PROCESS_MARKER = 'nats-server'
+const READY_TIMEOUT_MS = 30_000
+const STOP_GRACE_MS = 10_000
+
+export const name = 'nats'
+export const address = `127.0.0.1:${PORT}`
+
+function paths() {
+  const dir = ensureStateDir()
+  return {storeDir: ensureStateDir('nats'), log: join(dir, 'nats.log')}
+}
+
+function spawnServer(files) {
+  const args = ['-a', '127.0.0.1', '-p', String(PORT), '-js', '-sd', files.storeDir, '-l', files.log]
+  const child = spawn('nats-server', args, {detached: true, stdio: 'ignore'})
+  child.once('error', (error) => progress(`nats: could not spawn nats-server: ${error.message}`))
+  child.unref()
+  return child.pid
+}
+
+export async function up() {
+  const startedPid = readStartedPid(name)
+  const ours = isLiveProcess(startedPid, PROCESS_MARKER)
+  if (await isPortOpen(PORT)) return ours ? 'up (started by mailroom)' : 'up (reused)'
+  const files = paths()
+  progress(`nats: starting on ${address}`)
+  const pid = spawnServer(files)
+  if (!pid) throw new BrokerStartError(name, 'nats-server did not start', tailFile(files.log))
+  recordStarted(name, pid)
+  const open = await pollUntil(() => isPortOpen(PORT), {
+    timeoutMs: READY_TIMEOUT_MS,
+    shouldAbort: () => !isLiveProcess(pid, PROCESS_MARKER),
+  })
+  if (!open) {
+    const logTail = tailFile(files.log)
+    await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
+    forgetStarted(name)
+    throw new BrokerStartError(name, `not listening on ${address}`, logTail)
+  }
+  return `started (pid ${pid})`
+}
+
+export async function status() {
+  const pid = readStartedPid(name)
+  const ours = isLiveProcess(pid, PROCESS_MARKER)
+  return {up: await isPortOpen(PORT), startedByMailroom: ours, detail: ours ? `pid ${pid}` : undefined}
+}
+
+export async function down() {
+  const pid = readStartedPid(name)
+  if (!isLiveProcess(pid, PROCESS_MARKER)) {
+    forgetStarted(name)
+    return 'not started by mailroom, left alone'
+  }
+  await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
+  forgetStarted(name)
+  return `stopped (pid ${pid})`
+}

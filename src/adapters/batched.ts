@@ -1,0 +1,35 @@
+// Batched and per-item reads and publishes, each made from the other, so an adapter implements one path of each.
+// A batch costs its consumer one async step instead of one per item, which at 100,000 messages a second matters.
+import type {BrokerAdapter, Delivery, PublishOptions, PublishReceipt, ReadOptions} from './types.js'
+import {MailroomError} from './types.js'
+import type {Envelope} from '../core/envelope/types.js'
+
+/** One item at a time from batches (what an adapter with readBatches / publishBatches offers as read / publish). */
+export async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) {
+    for (const item of batch) yield item
+  }
+}
+
+/** The adapter's batched read, or its per-message read as batches of one. */
+export function readBatchesOf(adapter: BrokerAdapter, target: string, o: ReadOptions): AsyncIterable<Delivery[]> {
+  if (adapter.readBatches) return adapter.readBatches(target, o)
+  if (!adapter.read) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot read messages`)
+  return singles(adapter.read(target, o))
+}
+
+/** The adapter's publish with receipts in batches, or its per-receipt publish as batches of one. */
+export function publishBatchesOf(
+  adapter: BrokerAdapter,
+  target: string,
+  msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+  o: PublishOptions,
+): AsyncIterable<PublishReceipt[]> {
+  if (adapter.publishBatches) return adapter.publishBatches(target, msgs, o)
+  if (!adapter.publish) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot publish`)
+  return singles(adapter.publish(target, msgs, o))
+}
+
+async function* singles<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item]
+}

@@ -1,0 +1,245 @@
+// The Kafka adapter (kafkajs 2.2.4, kept behind this folder so the client can be swapped).
+import type {Admin, Kafka as KafkaClient, Producer} from 'kafkajs'
+import {Kafka} from './driver.js'
+import type {KafkaSettings} from '../../core/config/types.js'
+import type {Envelope} from '../../core/envelope/types.js'
+import {
+  type BrokerAdapter,
+  type Capabilities,
+  type ConnectOptions,
+  type Delivery,
+  type LagOptions,
+  type LagSample,
+  MailroomError,
+  type PublishOptions,
+  type PublishReceipt,
+  type ReadOptions,
+  type RequestOptions,
+  type ServerInfo,
+  type TargetInfo,
+  type TargetStats,
+} from '../types.js'
+import {flatten} from '../batched.js'
+import {AdminHandle} from './admin-handle.js'
+import {kafkaConfig} from './client.js'
+import {FirstRecordProbe} from './first-record.js'
+import {consumerGroupLag} from './lag.js'
+import {type ErrorContext, toMailroomError} from './map-error.js'
+import {closeCommitConnection, commitPositions, committedPositions} from './group-positions.js'
+import {publishToTopic} from './publish.js'
+import {deleteRecordsToEnd} from './purge.js'
+import {readTopic} from './read.js'
+import {requestOverTopics} from './request.js'
+import {describeTopic, summarizeTopics, targetInfo, targetStats} from './topics.js'
+
+const PRODUCER_RETRY = {retries: 3, initialRetryTime: 100, maxRetryTime: 2000}
+
+export class KafkaAdapter implements BrokerAdapter {
+  readonly kind = 'kafka' as const
+  readonly capabilities: Capabilities = {
+    nonDestructiveRead: true,
+    seek: true,
+    keys: true,
+    headers: true,
+    stats: true,
+    purge: true, // every record up to the current end (DeleteRecords); single records cannot be removed
+    dedupe: false,
+    // Kafka commits a position per partition, not a verdict per message.
+    settle: false,
+    request: true, // Spring Kafka reply-topic convention (request.ts)
+  }
+
+  private kafka?: KafkaClient
+  private adminHandle?: AdminHandle
+  private producer?: Promise<Producer>
+  private lagProbe?: FirstRecordProbe
+  private closing?: Promise<void>
+  private connecting?: Promise<void>
+
+  constructor(
+    private readonly settings: KafkaSettings,
+    private readonly connectTimeoutMs: number,
+  ) {}
+
+  /** Idempotent, also when called concurrently: callers share one connection attempt. */
+  connect(o: ConnectOptions = {}): Promise<void> {
+    if (this.adminHandle) return Promise.resolve()
+    this.connecting ??= this.open(o).finally(() => (this.connecting = undefined))
+    return this.connecting
+  }
+
+  private async open(o: ConnectOptions): Promise<void> {
+    const timeoutMs = o.timeoutMs ?? this.connectTimeoutMs
+    const kafka = new Kafka(kafkaConfig(this.settings, timeoutMs))
+    const handle = new AdminHandle(kafka)
+    try {
+      await withDeadline(handle.connect(), timeoutMs, o.signal, this.brokers())
+    } catch (e) {
+      void handle.disconnect().catch(() => undefined)
+      throw toMailroomError(e, {...this.errorContext(), tlsConnecting: this.settings.tls !== undefined})
+    }
+    this.kafka = kafka
+    this.adminHandle = handle
+    this.closing = undefined
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.disconnect()
+    return this.closing
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  async serverInfo(): Promise<ServerInfo> {
+    const admin = this.connectedAdmin()
+    const started = performance.now()
+    await this.call(() => admin.describeCluster())
+    // kafkajs does not expose the broker's version.
+    return {product: 'Apache Kafka', latencyMs: Math.round((performance.now() - started) * 10) / 10}
+  }
+
+  /** Topics with partitions, depth and consuming groups; internal `__` topics only when asked. */
+  async listTargets(o: {includeInternal?: boolean} = {}): Promise<TargetInfo[]> {
+    const admin = this.connectedAdmin()
+    return (await this.call(() => summarizeTopics(admin, o))).map(targetInfo)
+  }
+
+  async describeTarget(name: string): Promise<TargetInfo> {
+    const admin = this.connectedAdmin()
+    return this.call(() => describeTopic(admin, name), {topic: name})
+  }
+
+  /** Deletes every record below each partition's current end offset; returns how many were removed. */
+  async purge(target: string): Promise<number> {
+    const admin = this.connectedAdmin()
+    return this.call(() => deleteRecordsToEnd(admin, target), {topic: target})
+  }
+
+  async stats(): Promise<TargetStats[]> {
+    const admin = this.connectedAdmin()
+    return (await this.call(() => summarizeTopics(admin))).map(targetStats)
+  }
+
+  async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
+    const admin = this.connectedAdmin()
+    this.lagProbe ??= new FirstRecordProbe(this.connectedKafka())
+    const probe = this.lagProbe
+    return this.call(() => consumerGroupLag(admin, probe, o), {group: o.filter})
+  }
+
+  publish(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt> {
+    return flatten(this.publishBatches(target, msgs, o))
+  }
+
+  publishBatches(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt[]> {
+    const producers = {get: () => this.connectedProducer(), renew: () => this.renewProducer()}
+    return this.guarded(publishToTopic(this.connectedAdmin(), producers, target, msgs, o), {topic: target})
+  }
+
+  /** Publishes a request with kafka_replyTopic / kafka_correlationId and waits for the correlated reply. */
+  request(target: string, envelope: Envelope, o: RequestOptions): Promise<Envelope> {
+    const ctx = {kafka: this.connectedKafka(), admin: this.connectedAdmin(), publish: this.publish.bind(this)}
+    return this.call(() => requestOverTopics(ctx, target, envelope, o), {topic: target})
+  }
+
+  /** The group's committed offset per partition of the topic (where a consuming read would resume). */
+  committedPositions(target: string, group: string): Promise<Record<number, string>> {
+    return committedPositions(this.connectedAdmin(), target, group)
+  }
+
+  /** Commits offsets for a group that has no active members (e.g. a replay's progress), without joining it. */
+  commitPositions(target: string, group: string, positions: Record<number, string>): Promise<void> {
+    return commitPositions(this.connectedKafka(), target, group, positions)
+  }
+
+  read(target: string, o?: ReadOptions): AsyncIterable<Delivery> {
+    return flatten(this.readBatches(target, o))
+  }
+
+  readBatches(target: string, o?: ReadOptions): AsyncIterable<Delivery[]> {
+    return this.guarded(readTopic(this.connectedKafka(), this.connectedAdmin(), target, o), {topic: target})
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    this.producer ??= (async () => {
+      const producer = this.connectedKafka().producer({allowAutoTopicCreation: false, retry: PRODUCER_RETRY})
+      await producer.connect()
+      return producer
+    })()
+    return this.producer
+  }
+
+  private async renewProducer(): Promise<Producer> {
+    const stale = this.producer
+    this.producer = undefined
+    void stale?.then((p) => p.disconnect()).catch(() => undefined)
+    return this.connectedProducer()
+  }
+
+  private async disconnect(): Promise<void> {
+    const [admin, producer] = [this.adminHandle, this.producer]
+    await closeCommitConnection(this.kafka)
+    this.adminHandle = undefined
+    this.kafka = undefined
+    this.producer = undefined
+    await this.lagProbe?.close()
+    this.lagProbe = undefined
+    await producer?.then((p) => p.disconnect()).catch(() => undefined)
+    await admin?.disconnect().catch(() => undefined)
+  }
+
+  private connectedKafka(): KafkaClient {
+    this.connectedAdmin()
+    return this.kafka!
+  }
+
+  private connectedAdmin(): Admin {
+    if (!this.adminHandle) throw new MailroomError('INTERNAL', 'the Kafka adapter is not connected (call connect() first)')
+    return this.adminHandle.admin
+  }
+
+  private async call<T>(fn: () => Promise<T>, ctx: ErrorContext = {}): Promise<T> {
+    try {
+      return await fn()
+    } catch (e) {
+      throw toMailroomError(e, {...this.errorContext(), ...ctx})
+    }
+  }
+
+  /** Makes sure nothing but a MailroomError leaves a generator. */
+  private async *guarded<T>(gen: AsyncGenerator<T>, ctx: ErrorContext): AsyncGenerator<T> {
+    try {
+      yield* gen
+    } catch (e) {
+      throw toMailroomError(e, {...this.errorContext(), ...ctx})
+    }
+  }
+
+  private errorContext(): ErrorContext {
+    return {brokers: this.brokers(), user: this.settings.sasl?.username, clientCertificate: this.settings.tls?.cert !== undefined}
+  }
+
+  private brokers(): string[] {
+    return this.settings.brokers
+  }
+}
+
+/** kafkajs' own timeouts are per attempt; this bounds the whole connect and honours the abort signal. */
+async function withDeadline<T>(work: Promise<T>, timeoutMs: number, signal: AbortSignal | undefined, brokers: string[]): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  let onAbort: (() => void) | undefined
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MailroomError('CONNECTION', `could not connect to Kafka at ${brokers.join(',')} within ${timeoutMs} ms`)), timeoutMs)
+    onAbort = () => reject(new MailroomError('INTERRUPTED', 'connect interrupted'))
+    if (signal?.aborted) onAbort()
+    signal?.addEventListener('abort', onAbort, {once: true})
+  })
+  try {
+    return await Promise.race([work, stop])
+  } finally {
+    clearTimeout(timer)
+    if (onAbort) signal?.removeEventListener('abort', onAbort)
+  }
+}

@@ -1,0 +1,122 @@
+// Timestamps of the records at given offsets, read with one raw Fetch per partition leader: no consumer group to
+// join, nothing committed, a bounded number of bytes. kafkajs exposes Fetch only through a consumer (which would
+// join a group and wait for a rebalance), so this uses the cluster client kafkajs builds for its own consumers,
+// from the private factory on the Kafka object (kafkajs 2.2.x, pinned; behind this file only).
+import type {Broker, Cluster, Kafka} from 'kafkajs'
+import {MailroomError} from '../types.js'
+
+/** At most this many partitions are read per call, the most lagging first; the others stay "unknown". */
+export const MAX_PROBED_PARTITIONS = 256
+/** Enough for a typical record batch; a partition whose first batch is bigger answers nothing (unknown). */
+const PARTITION_MAX_BYTES = 64 * 1024
+const REQUEST_MAX_BYTES = 8 * 1024 * 1024
+const READ_COMMITTED = 1
+const CREATE_CLUSTER = 'private:Kafka:createCluster'
+
+export interface RecordPosition {
+  topic: string
+  partition: number
+  offset: bigint
+}
+
+export function positionKey(p: {topic: string; partition: number}): string {
+  return `${p.topic}\u0000${p.partition}`
+}
+
+type ClusterFactory = (o: {allowAutoTopicCreation: boolean; metadataMaxAge?: number}) => Cluster
+
+interface FetchedPartition {
+  partition: number
+  errorCode: number
+  messages: {offset: string; timestamp: string}[]
+}
+
+export class FirstRecordProbe {
+  private cluster?: Promise<Cluster>
+
+  constructor(private readonly kafka: Kafka) {}
+
+  /** Milliseconds timestamp of the record at (or first after) each position, keyed by positionKey. */
+  async timestamps(positions: RecordPosition[]): Promise<Map<string, number>> {
+    const wanted = positions.slice(0, MAX_PROBED_PARTITIONS)
+    if (wanted.length === 0) return new Map()
+    try {
+      const cluster = await this.connected(wanted)
+      const answers = await Promise.all(
+        [...byLeader(cluster, wanted)].map(async ([nodeId, atLeader]) => fetchFirst(await cluster.findBroker({nodeId}), atLeader)),
+      )
+      return new Map(answers.flatMap((a) => [...a]))
+    } catch (e) {
+      await this.reset()
+      throw e
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.reset()
+  }
+
+  private async connected(positions: RecordPosition[]): Promise<Cluster> {
+    this.cluster ??= (async () => {
+      const cluster = clusterFactory(this.kafka)({allowAutoTopicCreation: false})
+      await cluster.connect()
+      return cluster
+    })()
+    const cluster = await this.cluster
+    // Refreshes metadata only when a topic is new to this client.
+    await cluster.addMultipleTargetTopics([...new Set(positions.map((p) => p.topic))])
+    return cluster
+  }
+
+  /** A failed client (deleted topic in its remembered list, moved leader) is replaced on the next call. */
+  private async reset(): Promise<void> {
+    const stale = this.cluster
+    this.cluster = undefined
+    await stale?.then((c) => c.disconnect()).catch(() => undefined)
+  }
+}
+
+function clusterFactory(kafka: Kafka): ClusterFactory {
+  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER)
+  const factory = symbol && (kafka as unknown as Record<symbol, unknown>)[symbol]
+  if (typeof factory !== 'function') {
+    throw new MailroomError('UNSUPPORTED', 'this kafkajs version does not expose its cluster client; lag in seconds is unknown')
+  }
+  return factory as ClusterFactory
+}
+
+function byLeader(cluster: Cluster, positions: RecordPosition[]): Map<string, RecordPosition[]> {
+  const leaders = new Map<string, RecordPosition[]>()
+  for (const p of positions) {
+    const [leader] = Object.keys(cluster.findLeaderForPartitions(p.topic, [p.partition]))
+    if (leader === undefined) continue
+    leaders.set(leader, [...(leaders.get(leader) ?? []), p])
+  }
+  return leaders
+}
+
+async function fetchFirst(broker: Broker, positions: RecordPosition[]): Promise<Map<string, number>> {
+  const topics = [...new Set(positions.map((p) => p.topic))].map((topic) => ({
+    topic,
+    partitions: positions
+      .filter((p) => p.topic === topic)
+      .map((p) => ({partition: p.partition, fetchOffset: p.offset.toString(), maxBytes: PARTITION_MAX_BYTES})),
+  }))
+  const {responses} = (await broker.fetch({
+    isolationLevel: READ_COMMITTED,
+    maxWaitTime: 0,
+    minBytes: 0,
+    maxBytes: REQUEST_MAX_BYTES,
+    topics,
+  })) as {responses: {topicName: string; partitions: FetchedPartition[]}[]}
+  const found = new Map<string, number>()
+  for (const {topicName, partitions} of responses) {
+    for (const answer of partitions) {
+      const position = positions.find((p) => p.topic === topicName && p.partition === answer.partition)
+      // A fetch answers whole record batches, which may start before the requested offset.
+      const first = position && answer.messages.find((m) => BigInt(m.offset) >= position.offset)
+      if (first) found.set(positionKey(position), Number(first.timestamp))
+    }
+  }
+  return found
+}

@@ -1,0 +1,75 @@
+// Where a consumer group would resume on a topic: its committed offset per partition (partitions it never
+// committed are left out). Used to plan a replay that continues where the replay group stopped.
+import type {Admin, Kafka} from 'kafkajs'
+
+import {MailroomError} from '../types.js'
+
+import {toMailroomError} from './map-error.js'
+
+export async function committedPositions(admin: Admin, topic: string, groupId: string): Promise<Record<number, string>> {
+  try {
+    const [committed] = await admin.fetchOffsets({groupId, topics: [topic]})
+    const out: Record<number, string> = {}
+    for (const p of committed?.partitions ?? []) if (BigInt(p.offset) >= 0n) out[p.partition] = p.offset
+    return out
+  } catch (e) {
+    throw toMailroomError(e, {topic, group: groupId})
+  }
+}
+
+/**
+ * Sets a group's committed offsets without joining it: one OffsetCommit request with generation -1 and no member
+ * id, which the broker accepts for a group with no active members. (kafkajs' admin.setOffsets instead joins the
+ * group with a consumer and waits for a fetch: seconds per call, and a killed process would leave a member behind.)
+ * kafkajs exposes no cluster handle, so the client's own factory is reached through its private symbol; kafkajs is
+ * pinned at 2.2.4 and kept behind this folder.
+ */
+export async function commitPositions(kafka: Kafka, topic: string, groupId: string, positions: Record<number, string>): Promise<void> {
+  const partitions = Object.entries(positions).map(([partition, offset]) => ({partition: Number(partition), offset}))
+  if (partitions.length === 0) return
+  try {
+    const coordinator = await (await clusterOf(kafka)).findGroupCoordinator({groupId})
+    const reply = await coordinator.offsetCommit({groupId, groupGenerationId: -1, memberId: '', retentionTime: -1, topics: [{topic, partitions}]})
+    rejectPartitionErrors(reply)
+  } catch (e) {
+    throw toMailroomError(e, {topic, group: groupId})
+  }
+}
+
+interface Cluster {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  findGroupCoordinator(o: {groupId: string}): Promise<{offsetCommit(o: unknown): Promise<unknown>}>
+}
+
+const clusters = new WeakMap<Kafka, Promise<Cluster>>()
+
+function clusterOf(kafka: Kafka): Promise<Cluster> {
+  let cluster = clusters.get(kafka)
+  if (!cluster) {
+    const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')
+    if (!factory) throw new MailroomError('UNSUPPORTED', 'this kafkajs version offers no way to commit offsets outside a consumer group session')
+    const created = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[factory]!({allowAutoTopicCreation: false})
+    cluster = created.connect().then(() => created)
+    cluster.catch(() => clusters.delete(kafka))
+    clusters.set(kafka, cluster)
+  }
+  return cluster
+}
+
+/** Closes the connection commitPositions opened for this client, if any. */
+export async function closeCommitConnection(kafka: Kafka | undefined): Promise<void> {
+  const cluster = kafka && clusters.get(kafka)
+  if (!cluster) return
+  clusters.delete(kafka)
+  await (await cluster.catch(() => undefined))?.disconnect().catch(() => undefined)
+}
+
+function rejectPartitionErrors(reply: unknown): void {
+  const topics = (reply as {responses?: {partitions?: {partition: number; errorCode: number}[]}[]}).responses ?? []
+  for (const t of topics) {
+    for (const p of t.partitions ?? []) {
+      if (p.errorCode !== 0) throw new MailroomError('PROTOCOL', `committing partition ${p.partition} failed with Kafka error code ${p.errorCode}`)
+    }
+  }
+}

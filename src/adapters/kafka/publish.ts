@@ -1,0 +1,157 @@
+// Publishing envelopes to a topic: lazy input, a bounded window per send, acks=all, one receipt per message (handed
+// over a send at a time).
+import type {Admin, Message, PartitionMetadata, Producer} from 'kafkajs'
+import {Partitioners} from './driver.js'
+import type {Envelope} from '../../core/envelope/types.js'
+import {MailroomError, type PublishOptions, type PublishReceipt} from '../types.js'
+import {batches} from './batches.js'
+import {BodyValues, kafkaMessageFromEnvelope, type OutgoingMessage} from './map.js'
+import {isRecordRejection, isUnknownTopic, toMailroomError} from './map-error.js'
+import {maxMessageBytes, topicPartitions} from './topics.js'
+
+export const DEFAULT_PUBLISH_WINDOW = 1000
+/** Room left in a produce request for the record-batch header and rounding in our size estimate. */
+const BATCH_HEADER_MARGIN_BYTES = 1024
+
+interface Prepared {
+  index: number
+  out?: OutgoingMessage
+  error?: MailroomError
+}
+
+/** The adapter's producer, and a way to replace it (see sendWithRenewal). */
+export interface ProducerSource {
+  get(): Promise<Producer>
+  renew(): Promise<Producer>
+}
+
+interface PublishContext {
+  topic: string
+  admin: Admin
+  producers: ProducerSource
+  producer: Producer
+  partitions: PartitionMetadata[]
+  maxMessageBytes: number
+  choosePartition: (m: Message) => number
+  bodies: BodyValues
+}
+
+export async function* publishToTopic(
+  admin: Admin,
+  producers: ProducerSource,
+  topic: string,
+  msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+  o: PublishOptions = {},
+): AsyncGenerator<PublishReceipt[]> {
+  const ctx = await publishContext(admin, producers, topic)
+  const window = Math.max(1, o.window ?? DEFAULT_PUBLISH_WINDOW)
+  let index = 0
+  for await (const envelopes of batches(msgs, window)) {
+    throwIfAborted(o.signal)
+    const prepared = envelopes.map((env) => prepare(ctx, env, index++))
+    for (const send of splitByBytes(prepared, ctx.maxMessageBytes - BATCH_HEADER_MARGIN_BYTES)) {
+      yield await sendBatch(ctx, send)
+    }
+  }
+}
+
+async function publishContext(admin: Admin, producers: ProducerSource, topic: string): Promise<PublishContext> {
+  // Side by side: three round trips that do not depend on each other.
+  const [partitions, maxBytes, producer] = await Promise.all([topicPartitions(admin, topic), maxMessageBytes(admin, topic), producers.get()])
+  const partitioner = Partitioners.DefaultPartitioner()
+  return {
+    topic,
+    admin,
+    producers,
+    partitions,
+    maxMessageBytes: maxBytes,
+    producer,
+    choosePartition: (message) => partitioner({topic, partitionMetadata: partitions, message}),
+    bodies: new BodyValues(),
+  }
+}
+
+/** Chooses the partition here (explicit or as the Java-compatible default partitioner would) to know each offset. */
+function prepare(ctx: PublishContext, env: Envelope, index: number): Prepared {
+  try {
+    if (env.partition !== undefined && !ctx.partitions.some((p) => p.partitionId === env.partition)) {
+      throw new MailroomError('NOT_FOUND', `partition ${env.partition} does not exist in topic ${ctx.topic} (${ctx.partitions.length} partitions)`)
+    }
+    const out = kafkaMessageFromEnvelope(env, env.partition ?? 0, ctx.bodies)
+    if (env.partition === undefined) out.message.partition = ctx.choosePartition(out.message)
+    return {index, out}
+  } catch (e) {
+    return {index, error: toMailroomError(e, {topic: ctx.topic})}
+  }
+}
+
+/** Groups messages into sends under the byte budget; a message over the budget goes alone so the broker judges it. */
+function* splitByBytes(prepared: Prepared[], budget: number): Generator<Prepared[]> {
+  let send: Prepared[] = []
+  let bytes = 0
+  for (const p of prepared) {
+    const size = p.out?.bytes ?? 0
+    if (send.length > 0 && bytes + size > budget) {
+      yield send
+      send = []
+      bytes = 0
+    }
+    send.push(p)
+    bytes += size
+  }
+  if (send.length > 0) yield send
+}
+
+async function sendBatch(ctx: PublishContext, send: Prepared[]): Promise<PublishReceipt[]> {
+  const sendable = send.filter((p) => p.out)
+  if (sendable.length === 0) return send.map(failedReceipt)
+  try {
+    const results = await sendWithRenewal(ctx, sendable.map((p) => p.out!.message))
+    const nextOffset = new Map(results.map((r) => [r.partition, BigInt(r.baseOffset ?? '0')]))
+    return send.map((p) => (p.out ? landedReceipt(p, nextOffset) : failedReceipt(p)))
+  } catch (e) {
+    const bytes = sendable.reduce((sum, p) => sum + p.out!.bytes, 0)
+    const error = toMailroomError(e, {topic: ctx.topic, messageBytes: bytes, maxMessageBytes: ctx.maxMessageBytes})
+    if (!isRecordRejection(e)) throw error
+    return send.map((p) => failedReceipt({...p, error: p.error ?? error}))
+  }
+}
+
+/**
+ * kafkajs refreshes metadata for every topic a producer has sent to, so once one of them is deleted every send
+ * fails with UNKNOWN_TOPIC_OR_PARTITION. Such a send never reached the partition, so when this topic still exists
+ * it is retried once on a fresh producer.
+ */
+async function sendWithRenewal(ctx: PublishContext, messages: Message[]) {
+  const send = () => ctx.producer.send({topic: ctx.topic, acks: -1, messages})
+  try {
+    return await send()
+  } catch (e) {
+    if (!isUnknownTopic(e) || !(await topicExists(ctx.admin, ctx.topic))) throw e
+    ctx.producer = await ctx.producers.renew()
+    return send()
+  }
+}
+
+async function topicExists(admin: Admin, topic: string): Promise<boolean> {
+  return topicPartitions(admin, topic).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** Records of one partition in one send are appended in order from the partition's base offset. */
+function landedReceipt(p: Prepared, nextOffset: Map<number, bigint>): PublishReceipt {
+  const partition = p.out!.message.partition!
+  const offset = nextOffset.get(partition) ?? 0n
+  nextOffset.set(partition, offset + 1n)
+  return {index: p.index, ok: true, meta: {partition, offset: offset.toString()}}
+}
+
+function failedReceipt(p: Prepared): PublishReceipt {
+  return {index: p.index, ok: false, error: (p.error ?? new MailroomError('INTERNAL', 'message was not sent')).toInfo()}
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new MailroomError('INTERRUPTED', 'publish interrupted')
+}

@@ -1,0 +1,202 @@
+// Topic facts from the kafkajs admin client: partitions, offsets, depth, configs, consuming groups.
+import type {Admin, PartitionMetadata} from 'kafkajs'
+import {AssignerProtocol, ConfigResourceTypes} from './driver.js'
+import type {TargetInfo, TargetStats} from '../types.js'
+import {toMailroomError} from './map-error.js'
+
+export interface PartitionOffsets {
+  partition: number
+  low: bigint
+  high: bigint
+}
+
+const OFFSET_FETCH_CONCURRENCY = 16
+/** Kafka's default max.message.bytes, used when the topic config cannot be read. */
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+
+export function isInternalTopic(name: string): boolean {
+  return name.startsWith('__')
+}
+
+/** Partition metadata of one topic; NOT_FOUND when it does not exist (the admin client never auto-creates). */
+export async function topicPartitions(admin: Admin, topic: string): Promise<PartitionMetadata[]> {
+  try {
+    const {topics} = await admin.fetchTopicMetadata({topics: [topic]})
+    return [...topics[0].partitions].sort((a, b) => a.partitionId - b.partitionId)
+  } catch (e) {
+    throw toMailroomError(e, {topic})
+  }
+}
+
+export async function partitionOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    return offsets
+      .map((o) => ({partition: o.partition, low: BigInt(o.low), high: BigInt(o.high)}))
+      .sort((a, b) => a.partition - b.partition)
+  } catch (e) {
+    throw toMailroomError(e, {topic})
+  }
+}
+
+export function depthOf(offsets: PartitionOffsets[]): number {
+  return offsets.reduce((sum, o) => sum + Number(o.high - o.low), 0)
+}
+
+export async function topicConfig(admin: Admin, topic: string): Promise<Record<string, string | null>> {
+  try {
+    const {resources} = await admin.describeConfigs({
+      resources: [{type: ConfigResourceTypes.TOPIC, name: topic}],
+      includeSynonyms: false,
+    })
+    const entries = resources[0]?.configEntries ?? []
+    return Object.fromEntries(entries.map((c) => [c.configName, c.isSensitive ? null : c.configValue]))
+  } catch (e) {
+    throw toMailroomError(e, {topic})
+  }
+}
+
+export async function maxMessageBytes(admin: Admin, topic: string): Promise<number> {
+  const value = Number((await topicConfig(admin, topic))['max.message.bytes'])
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_MESSAGE_BYTES
+}
+
+interface TopicSummary {
+  name: string
+  partitions: number
+  offsets: PartitionOffsets[]
+  groups?: string[]
+}
+
+/** Every topic (internal ones only when asked) with its partitions, depth and consuming groups. */
+export async function summarizeTopics(admin: Admin, o: {includeInternal?: boolean} = {}): Promise<TopicSummary[]> {
+  const metadata = await allTopicMetadata(admin)
+  const topics = metadata.filter((t) => o.includeInternal || !isInternalTopic(t.name))
+  const [offsets, groups] = await Promise.all([
+    mapLimited(topics, OFFSET_FETCH_CONCURRENCY, (t) => partitionOffsets(admin, t.name).catch((e: unknown) => e as Error)),
+    groupsByTopic(admin),
+  ])
+  const summaries: TopicSummary[] = []
+  for (const [i, t] of topics.entries()) {
+    const result = offsets[i] instanceof Error ? await offsetsUnlessDeleted(admin, t.name, offsets[i]) : offsets[i]
+    if (result === 'deleted') continue
+    summaries.push({name: t.name, partitions: t.partitions.length, offsets: result, groups: groups && [...(groups.get(t.name) ?? [])]})
+  }
+  return summaries.sort((a, b) => a.name.localeCompare(b.name))
+}
+
+const DELETION_SETTLE_MS = 300
+
+/**
+ * A topic deleted while it was being listed is simply gone from the listing, not an error. Deletion takes a moment
+ * to reach the metadata (kafkajs fails the offsets request of a half-deleted topic), so a failed topic is asked
+ * about once more after a pause: gone, or its offsets, or the error.
+ */
+async function offsetsUnlessDeleted(admin: Admin, topic: string, error: Error): Promise<PartitionOffsets[] | 'deleted'> {
+  if (!(await topicExists(admin, topic))) return 'deleted'
+  await new Promise((resolve) => setTimeout(resolve, DELETION_SETTLE_MS))
+  if (!(await topicExists(admin, topic))) return 'deleted'
+  try {
+    return await partitionOffsets(admin, topic)
+  } catch {
+    if (!(await topicExists(admin, topic))) return 'deleted'
+    throw error
+  }
+}
+
+async function topicExists(admin: Admin, topic: string): Promise<boolean> {
+  return (await allTopicMetadata(admin)).some((t) => t.name === topic)
+}
+
+async function allTopicMetadata(admin: Admin) {
+  try {
+    return (await admin.fetchTopicMetadata()).topics
+  } catch (e) {
+    throw toMailroomError(e)
+  }
+}
+
+export function targetInfo(t: TopicSummary): TargetInfo {
+  return {
+    broker: 'kafka',
+    name: t.name,
+    kind: 'topic',
+    depth: depthOf(t.offsets),
+    partitions: t.partitions,
+    ...(t.groups ? {consumers: t.groups.length} : {}),
+  }
+}
+
+export function targetStats(t: TopicSummary): TargetStats {
+  return {broker: 'kafka', target: t.name, kind: 'topic', depth: depthOf(t.offsets), ...(t.groups ? {consumers: t.groups.length} : {})}
+}
+
+/** Detailed facts for `targets describe`: partitions with offsets and leaders, configs, consuming groups. */
+export async function describeTopic(admin: Admin, topic: string): Promise<TargetInfo> {
+  const partitions = await topicPartitions(admin, topic)
+  const [offsets, config, groups] = await Promise.all([partitionOffsets(admin, topic), topicConfig(admin, topic), groupsByTopic(admin)])
+  const consuming = groups && [...(groups.get(topic) ?? [])]
+  return {
+    ...targetInfo({name: topic, partitions: partitions.length, offsets, groups: consuming}),
+    details: {
+      partitions: partitions.map((p) => partitionDetails(p, offsets)),
+      config,
+      ...(consuming ? {groups: consuming} : {}),
+    },
+  }
+}
+
+function partitionDetails(p: PartitionMetadata, offsets: PartitionOffsets[]) {
+  const o = offsets.find((x) => x.partition === p.partitionId)
+  return {
+    partition: p.partitionId,
+    leader: p.leader,
+    replicas: p.replicas,
+    isr: p.isr,
+    low: o?.low.toString(),
+    high: o?.high.toString(),
+    depth: o ? Number(o.high - o.low) : undefined,
+  }
+}
+
+/**
+ * Consumer groups with members assigned to each topic (two requests for the whole cluster). Undefined when the
+ * broker will not tell (e.g. not authorized), since the count is a nicety, not the point of the listing.
+ */
+async function groupsByTopic(admin: Admin): Promise<Map<string, Set<string>> | undefined> {
+  try {
+    const {groups} = await admin.listGroups()
+    const ids = groups.filter((g) => g.protocolType === 'consumer').map((g) => g.groupId)
+    const byTopic = new Map<string, Set<string>>()
+    if (ids.length === 0) return byTopic
+    const described = await admin.describeGroups(ids)
+    for (const group of described.groups) {
+      for (const member of group.members) addAssignedTopics(byTopic, group.groupId, member.memberAssignment)
+    }
+    return byTopic
+  } catch {
+    return undefined
+  }
+}
+
+function addAssignedTopics(byTopic: Map<string, Set<string>>, groupId: string, assignment: Buffer): void {
+  const decoded = assignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(assignment) : null
+  for (const topic of Object.keys(decoded?.assignment ?? {})) {
+    const set = byTopic.get(topic) ?? new Set<string>()
+    set.add(groupId)
+    byTopic.set(topic, set)
+  }
+}
+
+export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await fn(items[i])
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+  return results
+}

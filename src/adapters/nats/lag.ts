@@ -1,0 +1,111 @@
+// JetStream consumer lag from consumer info: num_pending (not yet delivered) + num_ack_pending (delivered, not
+// acknowledged), delivered / ack-floor activity, and the age of the first unacknowledged message (one stored-message
+// read per lagging consumer, capped). Round trips: one stream listing, one consumer listing per stream.
+import type {Envelope} from '../../core/envelope/types.js'
+import type {LagOptions, LagSample, TargetInfo} from '../types.js'
+import type {NatsConsumerState} from './admin.js'
+
+/** The adapter methods this needs (all public). */
+export interface JetStreamLagSource {
+  listTargets(): Promise<TargetInfo[]>
+  listConsumers(stream: string): Promise<NatsConsumerState[]>
+  getMessage(stream: string, seq: number): Promise<Envelope>
+}
+
+/** Delivery this recent counts as an attached consumer even between two pull requests. */
+const RECENTLY_ACTIVE_MS = 30_000
+/** Stored messages read per call at most, for lag in seconds; the others stay "unknown". */
+const MAX_HEAD_READS = 64
+
+export async function jetStreamLag(source: JetStreamLagSource, o: LagOptions = {}, now = Date.now()): Promise<LagSample[]> {
+  const streams = await source.listTargets()
+  const wanted = o.filter !== undefined && streams.some((s) => s.name === streamOf(o.filter!)) ? streams.filter((s) => s.name === streamOf(o.filter!)) : streams
+  const perStream = await Promise.all(wanted.map(async (s) => ({stream: s, consumers: await source.listConsumers(s.name)})))
+  const samples = perStream.flatMap(({stream, consumers}) =>
+    consumers.filter((c) => matchesFilter(c, o.filter)).map((c) => ({sample: sampleOf(c, stream, now), state: c, stream})),
+  )
+  await addHeadAges(source, samples, now)
+  return samples.map((s) => s.sample).sort((a, b) => a.target.localeCompare(b.target) || a.consumer.localeCompare(b.consumer))
+}
+
+/** A filter names a consumer, a stream, or STREAM/consumer (neither name may contain '/'). */
+function streamOf(filter: string): string {
+  return filter.includes('/') ? filter.slice(0, filter.indexOf('/')) : filter
+}
+
+function matchesFilter(c: NatsConsumerState, filter: string | undefined): boolean {
+  return filter === undefined || filter === c.name || filter === c.stream || filter === `${c.stream}/${c.name}`
+}
+
+function sampleOf(c: NatsConsumerState, stream: TargetInfo, now: number): LagSample {
+  const lastAckAt = timeOf(c.ack_floor.last_active)
+  const lastDeliveryAt = timeOf(c.delivered.last_active)
+  const lastSeq = stream.details?.lastSeq
+  return {
+    broker: 'nats',
+    target: c.stream,
+    consumer: c.name,
+    lag: c.num_pending + c.num_ack_pending,
+    consumers: attachedConsumers(c, lastDeliveryAt, now),
+    consumed: c.ack_floor.stream_seq,
+    ...(typeof lastSeq === 'number' ? {produced: lastSeq} : {}),
+    unacked: c.num_ack_pending,
+    ...(lastAckAt ? {lastAckAt} : {}),
+    ...(lastDeliveryAt ? {lastDeliveryAt} : {}),
+    details: {
+      pending: c.num_pending,
+      ackPending: c.num_ack_pending,
+      redelivered: c.num_redelivered,
+      waiting: c.num_waiting,
+      durable: c.durable,
+      ackPolicy: c.ack_policy,
+      deliveredSeq: c.delivered.stream_seq,
+      ackFloorSeq: c.ack_floor.stream_seq,
+      ...(c.filter_subject ? {filterSubject: c.filter_subject} : {}),
+    },
+  }
+}
+
+/**
+ * JetStream does not count clients. A consumer is taken as attached when it has pull requests waiting, received
+ * a delivery recently, or holds unacknowledged messages; a bound push consumer with pending messages is always
+ * receiving them, so it shows up through the last two.
+ */
+function attachedConsumers(c: NatsConsumerState, lastDeliveryAt: Date | undefined, now: number): number {
+  if (c.num_waiting > 0) return c.num_waiting
+  const recentlyActive = lastDeliveryAt !== undefined && now - lastDeliveryAt.getTime() < RECENTLY_ACTIVE_MS
+  return recentlyActive || c.num_ack_pending > 0 ? 1 : 0
+}
+
+/** The first message after the ack floor; when it is not the consumer's (another subject, deleted) the age stays unknown. */
+async function addHeadAges(source: JetStreamLagSource, samples: {sample: LagSample; state: NatsConsumerState; stream: TargetInfo}[], now: number): Promise<void> {
+  const lagging = samples.filter((s) => s.sample.lag > 0).slice(0, MAX_HEAD_READS)
+  await Promise.all(
+    lagging.map(async ({sample, state, stream}) => {
+      // Messages before the stream's first sequence are gone (limits), so the first unprocessed one is after both.
+      const firstSeq = typeof stream.details?.firstSeq === 'number' ? stream.details.firstSeq : 0
+      const head = await source.getMessage(state.stream, Math.max(state.ack_floor.stream_seq + 1, firstSeq)).catch(() => undefined)
+      if (!head?.timestamp || typeof head.key !== 'string') return
+      if (state.filter_subject && !subjectMatches(head.key, state.filter_subject)) return
+      sample.lagSeconds = Math.max(0, (now - Date.parse(head.timestamp)) / 1000)
+    }),
+  )
+}
+
+/** NATS subject matching: `*` is one token, `>` the rest. */
+export function subjectMatches(subject: string, filter: string): boolean {
+  const s = subject.split('.')
+  const f = filter.split('.')
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i
+    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false
+  }
+  return s.length === f.length
+}
+
+function timeOf(v: unknown): Date | undefined {
+  if (typeof v !== 'string') return undefined
+  const ms = Date.parse(v)
+  // The server sends the zero time for "never".
+  return Number.isNaN(ms) || ms <= 0 ? undefined : new Date(ms)
+}

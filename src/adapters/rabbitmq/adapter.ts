@@ -1,0 +1,368 @@
+// The RabbitMQ adapter: AMQP 0-9-1 through amqplib for messages, the management HTTP API for listings and stats.
+import amqp, {type Channel, type ChannelModel} from 'amqplib'
+import type {RabbitMqSettings} from '../../core/config/types.js'
+import type {Envelope} from '../../core/envelope/types.js'
+import {
+  type BrokerAdapter,
+  type Capabilities,
+  type ConnectOptions,
+  type DeadLetterRoute,
+  type Delivery,
+  type LagOptions,
+  type LagSample,
+  MailroomError,
+  type PeekOptions,
+  type PeekResult,
+  type PublishOptions,
+  type PublishReceipt,
+  type ReadOptions,
+  type RequestOptions,
+  type ServerInfo,
+  type TargetInfo,
+  type TargetStats,
+} from '../types.js'
+import {deadLetterRoutes} from './dead-letter.js'
+import {amqpConnectOptions, amqpSocketOptions, endpointFromSettings, type RabbitMqEndpoint} from './endpoint.js'
+import {queueLag, streamHead} from './lag.js'
+import {type ManagementQueue, ManagementClient} from './management.js'
+import type {QueueType} from './map.js'
+import {type ErrorContext, timeout, toMailroomError} from './map-error.js'
+import {peekQueue} from './peek.js'
+import {flatten} from '../batched.js'
+import {DEFAULT_PUBLISH_WINDOW, type PublishRoute, publishEnvelopes} from './publisher.js'
+import {type ReadDeps, readConsume, readStream, readTail} from './readers.js'
+import {requestReply} from './request.js'
+import {statsFromCheck, statsFromQueue, targetInfoFromQueue} from './stats.js'
+
+
+export class RabbitMqAdapter implements BrokerAdapter {
+  readonly kind = 'rabbitmq' as const
+  readonly capabilities: Capabilities = {
+    nonDestructiveRead: true, // stream offsets; a bound temporary queue for new messages of classic / quorum queues
+    seek: true, // stream queues only; classic / quorum reads refuse start positions with UNSUPPORTED
+    keys: true,
+    headers: true,
+    stats: true,
+    purge: true, // purge() below
+    dedupe: false,
+    settle: true,
+    request: true, // direct reply-to (request.ts)
+  }
+
+  private readonly endpoint: RabbitMqEndpoint
+  private readonly management: ManagementClient
+  private model: ChannelModel | undefined
+  private closing: Promise<void> | undefined
+  private connecting?: Promise<void>
+  private blocked: Promise<void> | undefined
+  private unblock: (() => void) | undefined
+
+  constructor(
+    private readonly settings: RabbitMqSettings,
+    private readonly connectTimeoutMs = 5000,
+  ) {
+    this.endpoint = endpointFromSettings(settings)
+    this.management = new ManagementClient(this.endpoint, connectTimeoutMs)
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Connection
+
+  /** Idempotent, also when called concurrently: callers share one connection attempt. */
+  connect(o: ConnectOptions = {}): Promise<void> {
+    if (this.model) return Promise.resolve()
+    this.connecting ??= this.open(o).finally(() => (this.connecting = undefined))
+    return this.connecting
+  }
+
+  private async open(o: ConnectOptions): Promise<void> {
+    const timeoutMs = o.timeoutMs ?? this.connectTimeoutMs
+    const ctx = {...this.errorContext(), timeoutMs, connecting: true}
+    const attempt = amqp.connect(amqpConnectOptions(this.endpoint), amqpSocketOptions(this.settings, timeoutMs))
+    const model = await withDeadline(attempt, timeoutMs, o.signal, ctx)
+    this.model = model
+    this.closing = undefined
+    model.on('error', () => {}) // a broken connection surfaces through the operation that uses it
+    model.on('close', () => this.forget(model))
+    model.on('blocked', () => this.onBlocked())
+    model.on('unblocked', () => this.onUnblocked())
+  }
+
+  close(): Promise<void> {
+    const model = this.model
+    if (!model) return this.closing ?? Promise.resolve()
+    this.forget(model)
+    this.closing = model.close().catch(() => {})
+    return this.closing
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  async serverInfo(): Promise<ServerInfo> {
+    const model = this.connected()
+    const started = performance.now()
+    await this.withChannel((ch) => ch.checkExchange('amq.direct'))
+    const latencyMs = Math.round((performance.now() - started) * 100) / 100
+    const props = model.connection.serverProperties
+    return {product: String(props.product ?? 'RabbitMQ'), version: props.version, latencyMs}
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Targets and stats
+
+  async listTargets(): Promise<TargetInfo[]> {
+    const queues = await this.mgmt(() => this.management.listQueues())
+    return queues.map(targetInfoFromQueue)
+  }
+
+  async describeTarget(name: string): Promise<TargetInfo> {
+    await this.checkQueue(name)
+    try {
+      return targetInfoFromQueue(await this.management.getQueue(name))
+    } catch (error) {
+      const mapped = toMailroomError(error, this.errorContext(`queue ${name}`))
+      if (mapped.code !== 'CONNECTION') throw mapped
+      return targetInfoFromCheck(name, await this.checkQueue(name), mapped)
+    }
+  }
+
+  /**
+   * Depth, consumers and rates of every queue in the vhost (management API). Without the management API, only
+   * `names` can be answered, from AMQP (ready messages and consumers only).
+   */
+  async stats(names?: string[]): Promise<TargetStats[]> {
+    try {
+      return (await this.management.listQueues()).filter((q) => !names || names.includes(q.name)).map(statsFromQueue)
+    } catch (error) {
+      const mapped = toMailroomError(error, this.errorContext())
+      if (mapped.code !== 'CONNECTION' || !names) throw mapped
+      return Promise.all(names.map(async (name) => statsFromCheck(name, await this.checkQueue(name))))
+    }
+  }
+
+  /** Every queue of the vhost from one paginated management listing; stream queues also get their head's age. */
+  async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
+    return this.mgmt(() => queueLag(this.management, (queue, signal) => streamHead(this.readDeps(queue, 'stream'), signal), o))
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Messages
+
+  publish(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o: PublishOptions = {}): AsyncIterable<PublishReceipt> {
+    return flatten(this.publishBatches(target, msgs, o))
+  }
+
+  async *publishBatches(
+    target: string,
+    msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+    o: PublishOptions = {},
+  ): AsyncGenerator<PublishReceipt[]> {
+    const route = await this.routeFor(target, o.exchange)
+    const channel = await this.call(() => this.connected().createConfirmChannel())
+    try {
+      yield* publishEnvelopes(msgs, {
+        channel,
+        route,
+        username: this.endpoint.username,
+        window: Math.max(1, o.window ?? DEFAULT_PUBLISH_WINDOW),
+        signal: o.signal,
+        whenUnblocked: () => this.blocked ?? Promise.resolve(),
+      })
+    } catch (error) {
+      throw toMailroomError(error, this.errorContext(o.exchange === undefined ? `queue ${target}` : `exchange ${o.exchange}`))
+    } finally {
+      await channel.close().catch(() => {})
+    }
+  }
+
+  async *read(target: string, o: ReadOptions = {}): AsyncGenerator<Delivery> {
+    const queue = await this.queueTypeOf(target, Boolean(o.consume))
+    const deps = this.readDeps(target, queue)
+    if (queue === 'stream') {
+      if (o.consume) throw streamNotConsumable(target)
+      yield* readStream(deps, o)
+    } else if (o.consume) {
+      yield* readConsume(deps, o)
+    } else {
+      yield* readTail(deps, o)
+    }
+  }
+
+  /**
+   * The first `count` messages of a queue, left in place. Classic queues: basic.get + requeue (they come back
+   * marked redelivered). Quorum queues with a delivery limit are refused unless `force`. Streams: from offset 0.
+   */
+  async peek(target: string, o: PeekOptions): Promise<PeekResult> {
+    await this.checkQueue(target)
+    const queue = await this.mgmt(() => this.management.getQueue(target), `queue ${target}`)
+    return peekQueue(this.readDeps(target, queueTypeOf(queue)), queue, o)
+  }
+
+  /** Publishes a request with direct reply-to and waits for the reply carrying its correlation id. */
+  async request(target: string, envelope: Envelope, o: RequestOptions): Promise<Envelope> {
+    const label = o.exchange === undefined ? `queue ${target}` : `exchange ${o.exchange}`
+    const route = await this.routeFor(target, o.exchange)
+    const whenUnblocked = () => this.blocked ?? Promise.resolve()
+    const ctx = {model: this.connected(), route, username: this.endpoint.username, label, errorContext: this.errorContext(label), whenUnblocked}
+    return requestReply(ctx, envelope, o)
+  }
+
+  /** Queues that name a dead-letter exchange, and the queues bound behind it (management API). */
+  async deadLetterTopology(): Promise<DeadLetterRoute[]> {
+    return this.mgmt(() => deadLetterRoutes(this.management))
+  }
+
+  /** Ready messages in a queue now, from AMQP (the management API's figures lag by its statistics interval). */
+  async exactDepth(target: string): Promise<number> {
+    return (await this.checkQueue(target)).messageCount
+  }
+
+  /** Removes every ready message from a queue; returns how many were removed. */
+  async purge(target: string): Promise<number> {
+    const reply = await this.withChannel((ch) => ch.purgeQueue(target), `queue ${target}`)
+    return reply.messageCount
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Helpers
+
+  private connected(): ChannelModel {
+    if (!this.model) throw new MailroomError('INTERNAL', 'RabbitMqAdapter used before connect() or after close()')
+    return this.model
+  }
+
+  private forget(model: ChannelModel): void {
+    if (this.model === model) this.model = undefined
+    this.onUnblocked()
+  }
+
+  private onBlocked(): void {
+    this.blocked ??= new Promise((resolve) => (this.unblock = resolve))
+  }
+
+  private onUnblocked(): void {
+    this.unblock?.()
+    this.blocked = this.unblock = undefined
+  }
+
+  /** `label` names what an operation was about ("queue x", "exchange y"), for NOT_FOUND messages. */
+  private errorContext(label?: string): ErrorContext {
+    const {address, username, vhost} = this.endpoint
+    const clientCertificate = this.settings.tls?.cert !== undefined
+    const tls = this.endpoint.protocol === 'amqps'
+    return {address, user: username, vhost, clientCertificate, tls, ...(label === undefined ? {} : {target: label})}
+  }
+
+  private readDeps(target: string, queueType: QueueType): ReadDeps {
+    const errorContext = this.errorContext(`queue ${target}`)
+    return {model: this.connected(), management: this.management, target, queueType, errorContext}
+  }
+
+  /** Runs fn on a fresh channel: a failed AMQP operation closes its channel, so none is shared. */
+  private async withChannel<T>(fn: (ch: Channel) => Promise<T>, target?: string): Promise<T> {
+    return this.call(async () => {
+      const ch = await this.connected().createChannel()
+      ch.on('error', () => {}) // reported through fn's rejection
+      try {
+        return await fn(ch)
+      } finally {
+        await ch.close().catch(() => {})
+      }
+    }, target)
+  }
+
+  private async call<T>(fn: () => Promise<T>, target?: string): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      throw toMailroomError(error, this.errorContext(target))
+    }
+  }
+
+  private mgmt<T>(fn: () => Promise<T>, target?: string): Promise<T> {
+    return this.call(fn, target)
+  }
+
+  private checkQueue(name: string): Promise<{messageCount: number; consumerCount: number}> {
+    return this.withChannel((ch) => ch.checkQueue(name), `queue ${name}`)
+  }
+
+  private async routeFor(target: string, exchange: string | undefined): Promise<PublishRoute> {
+    if (exchange === undefined) {
+      await this.checkQueue(target)
+      return {exchange: '', routingKey: () => target}
+    }
+    if (exchange !== '') await this.withChannel((ch) => ch.checkExchange(exchange), `exchange ${exchange}`)
+    return {exchange, routingKey: routingKeyOf}
+  }
+
+  /** The queue type, from the management API; without it, a consumer still works on any type (not a tail). */
+  private async queueTypeOf(target: string, consume: boolean): Promise<QueueType> {
+    await this.checkQueue(target)
+    try {
+      return queueTypeOf(await this.management.getQueue(target))
+    } catch (error) {
+      const mapped = toMailroomError(error, this.errorContext(`queue ${target}`))
+      if (mapped.code === 'CONNECTION' && consume) return 'classic'
+      throw mapped
+    }
+  }
+}
+
+function routingKeyOf(envelope: Envelope): string | MailroomError {
+  const key = envelope.key
+  if (key == null) return ''
+  if (typeof key === 'string') return key
+  return new MailroomError('UNSUPPORTED', 'AMQP routing keys are text; this envelope has a binary key', {
+    suggestions: ['Set "key" to a string, or publish to the queue directly (no --exchange)'],
+  })
+}
+
+function queueTypeOf(queue: ManagementQueue): QueueType {
+  return queue.type === 'quorum' || queue.type === 'stream' ? queue.type : 'classic'
+}
+
+function streamNotConsumable(target: string): MailroomError {
+  return new MailroomError('UNSUPPORTED', `${target} is a stream queue: reading never removes messages from it`, {
+    suggestions: ['Read it without --consume; retention (x-max-age / x-max-length-bytes) removes old messages'],
+  })
+}
+
+function targetInfoFromCheck(name: string, check: {messageCount: number; consumerCount: number}, why: MailroomError): TargetInfo {
+  return {
+    broker: 'rabbitmq',
+    name,
+    kind: 'classic-queue',
+    depth: check.messageCount,
+    consumers: check.consumerCount,
+    details: {note: `queue type unknown and depth counts ready messages only: ${why.message}`, suggestions: why.suggestions},
+  }
+}
+
+async function withDeadline(
+  attempt: Promise<ChannelModel>,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  ctx: ErrorContext,
+): Promise<ChannelModel> {
+  let timer: NodeJS.Timeout | undefined
+  let onAbort: (() => void) | undefined
+  const giveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeout(ctx)), timeoutMs)
+    onAbort = () => reject(new MailroomError('INTERRUPTED', 'Connecting to RabbitMQ was interrupted'))
+    if (signal?.aborted) onAbort()
+    else signal?.addEventListener('abort', onAbort, {once: true})
+  })
+  try {
+    return await Promise.race([attempt, giveUp])
+  } catch (error) {
+    // A connection that opens after we gave up must not linger.
+    attempt.then((late) => late.close()).catch(() => {})
+    throw toMailroomError(error, ctx)
+  } finally {
+    clearTimeout(timer)
+    if (onAbort) signal?.removeEventListener('abort', onAbort)
+  }
+}

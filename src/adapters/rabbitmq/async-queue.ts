@@ -1,0 +1,44 @@
+// A minimal push -> pull buffer between amqplib's callbacks and an async generator.
+
+export class AsyncQueue<T> {
+  private readonly items: T[] = []
+  private waiter: (() => void) | undefined
+  private ended = false
+  private failure: unknown
+
+  get size(): number {
+    return this.items.length
+  }
+
+  push(item: T): void {
+    this.items.push(item)
+    this.wake()
+  }
+
+  /** No more items: next() drains what is buffered, then reports done. */
+  end(): void {
+    this.ended = true
+    this.wake()
+  }
+
+  /** Like end(), but next() throws `error` once the buffer is drained. The first failure wins. */
+  fail(error: unknown): void {
+    if (!this.ended) this.failure = error
+    this.end()
+  }
+
+  async next(): Promise<T | undefined> {
+    for (;;) {
+      if (this.items.length > 0) return this.items.shift()
+      if (this.failure !== undefined) throw this.failure
+      if (this.ended) return undefined
+      await new Promise<void>((resolve) => (this.waiter = resolve))
+    }
+  }
+
+  private wake(): void {
+    const waiter = this.waiter
+    this.waiter = undefined
+    waiter?.()
+  }
+}

@@ -1,0 +1,105 @@
+// A small client for the RabbitMQ management HTTP API: queues (paged), one queue, a queue's bindings.
+import type {RabbitMqEndpoint} from './endpoint.js'
+import {type HttpAnswer, httpGet} from './http.js'
+import {ManagementHttpError, ManagementUnreachableError} from './map-error.js'
+
+const PAGE_SIZE = 500
+const QUEUE_COLUMNS = [
+  'name',
+  'type',
+  'durable',
+  'auto_delete',
+  'exclusive',
+  'state',
+  'messages',
+  'messages_ready',
+  'messages_unacknowledged',
+  'consumers',
+  'arguments',
+  'policy',
+  'effective_policy_definition',
+  'message_stats',
+].join(',')
+
+export interface ManagementQueue {
+  name: string
+  type?: 'classic' | 'quorum' | 'stream' | string
+  durable?: boolean
+  auto_delete?: boolean
+  exclusive?: boolean
+  state?: string
+  messages?: number
+  messages_ready?: number
+  messages_unacknowledged?: number
+  consumers?: number
+  arguments?: Record<string, unknown>
+  policy?: string | null
+  effective_policy_definition?: Record<string, unknown>
+  message_stats?: Record<string, unknown>
+}
+
+export interface ManagementBinding {
+  source: string
+  destination: string
+  destination_type: string
+  routing_key: string
+  arguments?: Record<string, unknown>
+}
+
+interface Page<T> {
+  items: T[]
+  page: number
+  page_count: number
+}
+
+export class ManagementClient {
+  private readonly authorization: string
+  private readonly vhostPath: string
+
+  constructor(
+    private readonly endpoint: RabbitMqEndpoint,
+    private readonly timeoutMs: number,
+  ) {
+    this.authorization = `Basic ${Buffer.from(`${endpoint.username}:${endpoint.password}`).toString('base64')}`
+    this.vhostPath = encodeURIComponent(endpoint.vhost)
+  }
+
+  async listQueues(): Promise<ManagementQueue[]> {
+    const queues: ManagementQueue[] = []
+    for (let page = 1; ; page++) {
+      const query = `page=${page}&page_size=${PAGE_SIZE}&columns=${QUEUE_COLUMNS}`
+      const answer = await this.get<Page<ManagementQueue>>(`/api/queues/${this.vhostPath}?${query}`)
+      queues.push(...answer.items)
+      if (answer.page_count <= page) return queues
+    }
+  }
+
+  getQueue(name: string): Promise<ManagementQueue> {
+    return this.get<ManagementQueue>(`/api/queues/${this.vhostPath}/${encodeURIComponent(name)}?columns=${QUEUE_COLUMNS}`)
+  }
+
+  /** Every binding in the vhost (one request; used to find the queues behind dead-letter exchanges). */
+  listBindings(): Promise<ManagementBinding[]> {
+    return this.get<ManagementBinding[]>(`/api/bindings/${this.vhostPath}`)
+  }
+
+  queueBindings(name: string): Promise<ManagementBinding[]> {
+    return this.get<ManagementBinding[]>(`/api/queues/${this.vhostPath}/${encodeURIComponent(name)}/bindings`)
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    const base = this.endpoint.managementUrl
+    let answer: HttpAnswer
+    try {
+      answer = await httpGet(new URL(`${base}${path}`), {
+        headers: {authorization: this.authorization, accept: 'application/json'},
+        timeoutMs: this.timeoutMs,
+        tls: this.endpoint.tls,
+      })
+    } catch (error) {
+      throw new ManagementUnreachableError(base, error)
+    }
+    if (answer.status < 200 || answer.status > 299) throw new ManagementHttpError(answer.status, path.replace(/\?.*$/, ''))
+    return JSON.parse(answer.body) as T
+  }
+}

@@ -1,0 +1,212 @@
+// Windowed, confirmed publishing on one ConfirmChannel with mandatory routing.
+//
+// A publish is good only when the broker acks it AND did not return it: an unroutable mandatory message is
+// returned (basic.return) and then acked. RabbitMQ sends the return before the ack of the same message and
+// returns messages in publish order, so a return belongs to the oldest unconfirmed, not yet returned publish with
+// the same exchange, routing key and body (identical messages sent the same way share their fate anyway).
+import type {ConfirmChannel, Message} from 'amqplib'
+import type {Envelope} from '../../core/envelope/types.js'
+import {MailroomError, type PublishReceipt} from '../types.js'
+import {contentOf, publishOptionsFromEnvelope} from './map.js'
+import {toMailroomError} from './map-error.js'
+
+export const DEFAULT_PUBLISH_WINDOW = 500
+
+export interface PublishRoute {
+  exchange: string
+  /** The routing key for one envelope, or a MailroomError explaining why it has none. */
+  routingKey(envelope: Envelope): string | MailroomError
+}
+
+export interface PublishContext {
+  channel: ConfirmChannel
+  route: PublishRoute
+  /** The user the connection authenticated as (RabbitMQ rejects a different user-id property). */
+  username: string
+  window: number
+  signal?: AbortSignal
+  /** Resolves while the connection is not blocked by a resource alarm. */
+  whenUnblocked(): Promise<void>
+}
+
+/** basic.return fields (amqplib types a returned message with delivery fields). */
+interface ReturnFields {
+  exchange: string
+  routingKey: string
+  replyCode: number
+  replyText: string
+}
+
+interface InFlight {
+  index: number
+  exchange: string
+  routingKey: string
+  content: Buffer
+  returned?: {replyCode: number; replyText: string}
+  done: boolean
+}
+
+class ConfirmTracker {
+  private readonly inFlight: InFlight[] = []
+  private readonly completed: PublishReceipt[] = []
+  private wake: (() => void) | undefined
+  private pending = 0
+  channelError: MailroomError | undefined
+
+  constructor(private readonly channel: ConfirmChannel) {
+    channel.on('return', (msg: Message) => this.onReturn(msg))
+    channel.on('error', (error: unknown) => (this.channelError ??= toMailroomError(error)))
+    // Before amqplib's own close handler, which fails the unconfirmed publishes: their receipts need this reason.
+    channel.prependListener('close', () => {
+      this.channelError ??= new MailroomError('CONNECTION', 'The RabbitMQ channel closed while publishing')
+      this.notify()
+    })
+  }
+
+  /** Published, not yet confirmed. */
+  get count(): number {
+    return this.pending
+  }
+
+  /** Completed, not yet taken. */
+  get unreported(): number {
+    return this.completed.length
+  }
+
+  /** Publishes one message; false when the channel's write buffer is full (wait for 'drain'). */
+  send(index: number, exchange: string, routingKey: string, envelope: Envelope): boolean {
+    const entry: InFlight = {index, exchange, routingKey, content: contentOf(envelope), done: false}
+    this.inFlight.push(entry)
+    this.pending++
+    return this.channel.publish(exchange, routingKey, entry.content, publishOptionsFromEnvelope(envelope), (err) =>
+      this.onConfirm(entry, err),
+    )
+  }
+
+  reject(index: number, error: MailroomError): void {
+    this.completed.push({index, ok: false, error: error.toInfo()})
+  }
+
+  takeCompleted(): PublishReceipt[] {
+    return this.completed.splice(0)
+  }
+
+  async nextCompletion(): Promise<void> {
+    if (this.completed.length > 0 || this.pending === 0) return
+    await new Promise<void>((resolve) => (this.wake = resolve))
+  }
+
+  private onReturn(msg: Message): void {
+    const {exchange, routingKey, replyCode, replyText} = msg.fields as unknown as ReturnFields
+    const entry = this.inFlight.find(
+      (e) => !e.done && !e.returned && e.exchange === exchange && e.routingKey === routingKey && e.content.equals(msg.content),
+    )
+    if (entry) entry.returned = {replyCode, replyText}
+  }
+
+  private onConfirm(entry: InFlight, err: unknown): void {
+    entry.done = true
+    this.pending--
+    while (this.inFlight[0]?.done) this.inFlight.shift()
+    this.completed.push(receiptFor(entry, err, this.channelError))
+    this.notify()
+  }
+
+  private notify(): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
+  }
+}
+
+function receiptFor(entry: InFlight, err: unknown, channelError: MailroomError | undefined): PublishReceipt {
+  const meta = {exchange: entry.exchange, routingKey: entry.routingKey}
+  if (err) {
+    const error = channelError ?? new MailroomError('PROTOCOL', 'RabbitMQ nacked the message (not stored)')
+    return {index: entry.index, ok: false, meta, error: error.toInfo()}
+  }
+  if (entry.returned) {
+    const {replyCode, replyText} = entry.returned
+    const where = entry.exchange === '' ? `queue ${entry.routingKey}` : `exchange ${entry.exchange} with key "${entry.routingKey}"`
+    const error = new MailroomError('NOT_FOUND', `returned unroutable (${replyCode} ${replyText}): no queue bound for ${where}`)
+    return {index: entry.index, ok: false, meta, error: error.toInfo()}
+  }
+  return {index: entry.index, ok: true, meta}
+}
+
+/** Problems RabbitMQ would answer by closing the whole channel, caught per message instead. */
+function unpublishable(envelope: Envelope, username: string): MailroomError | undefined {
+  const p = envelope.properties ?? {}
+  if (p.userId !== undefined && p.userId !== username) {
+    return new MailroomError('REFUSED', `user-id property "${p.userId}" differs from the connected user ${username}; RabbitMQ rejects it`, {
+      suggestions: ['Remove properties.userId or publish as that user'],
+    })
+  }
+  if (p.expiration !== undefined && !/^\d+$/.test(p.expiration)) {
+    return new MailroomError('USAGE', `expiration property must be milliseconds as digits, got "${p.expiration}"`)
+  }
+  return undefined
+}
+
+const CONFIRMED = Symbol('confirmed')
+
+export async function* publishEnvelopes(
+  msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+  ctx: PublishContext,
+): AsyncGenerator<PublishReceipt[]> {
+  const tracker = new ConfirmTracker(ctx.channel)
+  const input = iteratorOf(msgs)
+  let index = 0
+  let exhausted = false
+  let pending: Promise<IteratorResult<Envelope>> | undefined
+  try {
+    for (;;) {
+      // Receipts not yet taken by the caller count against the window too, so memory stays bounded by it.
+      while (!exhausted && tracker.count + tracker.unreported < ctx.window && !tracker.channelError && !ctx.signal?.aborted) {
+        pending ??= Promise.resolve(input.next())
+        // While the input is slow, confirmations are reported as they come: a caller may be waiting for them
+        // before it sends more (a replay's in-flight window), and a slow pipe should see its receipts.
+        const next = tracker.count > 0 ? await Promise.race([pending, tracker.nextCompletion().then((): typeof CONFIRMED => CONFIRMED)]) : await pending
+        if (next === CONFIRMED) {
+          if (tracker.unreported > 0) break
+          continue
+        }
+        pending = undefined
+        if (next.done) exhausted = true
+        else await publishOne(tracker, index++, next.value, ctx)
+      }
+      if (tracker.count === 0 && tracker.unreported === 0 && (exhausted || tracker.channelError || ctx.signal?.aborted)) break
+      await tracker.nextCompletion()
+      yield tracker.takeCompleted()
+    }
+    if (tracker.channelError && !exhausted) throw tracker.channelError
+  } finally {
+    // A read still pending (a slow pipe) must not hold up the end: close the input once it answers.
+    if (!exhausted && pending) void pending.then(() => input.return?.()).catch(() => {})
+    else if (!exhausted) await input.return?.()
+  }
+}
+
+async function publishOne(tracker: ConfirmTracker, index: number, envelope: Envelope, ctx: PublishContext): Promise<void> {
+  const key = ctx.route.routingKey(envelope)
+  const problem = key instanceof MailroomError ? key : unpublishable(envelope, ctx.username)
+  if (problem) return tracker.reject(index, problem)
+  await ctx.whenUnblocked()
+  if (!tracker.send(index, ctx.route.exchange, key as string, envelope)) await drained(ctx.channel)
+}
+
+function drained(channel: ConfirmChannel): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      channel.off('drain', done)
+      channel.off('close', done)
+      resolve()
+    }
+    channel.on('drain', done)
+    channel.on('close', done)
+  })
+}
+
+function iteratorOf<T>(items: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {
+  return Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]()
+}

@@ -1,0 +1,259 @@
+// The three ways to read a RabbitMQ queue:
+// - stream queues: an offset consumer (non-destructive by nature; acks are only flow-control credit);
+// - classic / quorum, non-destructive: a temporary server-named queue bound like the target receives copies of
+//   new messages (a live tail);
+// - classic / quorum with `consume`: a manual-ack consumer on the queue itself; settle() acks / requeues / rejects.
+import type {Channel, ChannelModel, ConsumeMessage, Options} from 'amqplib'
+import {type Delivery, MailroomError, noSettlement, type ReadOptions, type Settlement, type StartPosition} from '../types.js'
+import {AckBatcher} from './ack-batcher.js'
+import {AsyncQueue} from './async-queue.js'
+import type {ManagementBinding, ManagementClient} from './management.js'
+import {envelopeFromMessage, type QueueType} from './map.js'
+import {type ErrorContext, toMailroomError} from './map-error.js'
+
+export const DEFAULT_PREFETCH = 250
+
+export interface ReadDeps {
+  model: ChannelModel
+  management: ManagementClient
+  target: string
+  queueType: QueueType
+  errorContext: ErrorContext
+}
+
+/** One channel with (at most) one consumer feeding an AsyncQueue; stop() leaves nothing behind on the broker. */
+class ConsumerSession {
+  readonly messages = new AsyncQueue<ConsumeMessage>()
+  private consumerTag: string | undefined
+  temporaryQueue: string | undefined
+  /** Runs first in stop(): settlements still collected must reach the broker before the channel closes. */
+  beforeStop: (() => void) | undefined
+  private readonly onAbort = (): void => this.messages.end()
+
+  private constructor(
+    readonly channel: Channel,
+    private readonly deps: ReadDeps,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    channel.on('error', (error: unknown) => this.messages.fail(toMailroomError(error, deps.errorContext)))
+    channel.on('close', () => this.messages.fail(new MailroomError('CONNECTION', `The channel reading ${deps.target} closed`)))
+    signal?.addEventListener('abort', this.onAbort, {once: true})
+  }
+
+  static async open(deps: ReadDeps, signal: AbortSignal | undefined): Promise<ConsumerSession> {
+    try {
+      return new ConsumerSession(await deps.model.createChannel(), deps, signal)
+    } catch (error) {
+      throw toMailroomError(error, deps.errorContext)
+    }
+  }
+
+  async start(queue: string, options: Options.Consume): Promise<void> {
+    const cancelled = new MailroomError('NOT_FOUND', `${this.deps.target} was deleted or its consumer cancelled by the broker`)
+    const reply = await this.channel.consume(queue, (msg) => (msg ? this.messages.push(msg) : this.messages.fail(cancelled)), options)
+    this.consumerTag = reply.consumerTag
+  }
+
+  async next(): Promise<ConsumeMessage | undefined> {
+    if (this.signal?.aborted) return undefined
+    const msg = await this.messages.next()
+    return this.signal?.aborted ? undefined : msg
+  }
+
+  async cancelConsumer(): Promise<void> {
+    const tag = this.consumerTag
+    this.consumerTag = undefined
+    if (tag !== undefined) await this.channel.cancel(tag)
+  }
+
+  /** Cancels the consumer, deletes the temporary queue and closes the channel (requeueing anything unsettled). */
+  async stop(): Promise<void> {
+    this.signal?.removeEventListener('abort', this.onAbort)
+    this.messages.end()
+    await ignoreClosed(async () => this.beforeStop?.())
+    await ignoreClosed(() => this.cancelConsumer())
+    if (this.temporaryQueue !== undefined) await ignoreClosed(() => this.channel.deleteQueue(this.temporaryQueue as string))
+    await ignoreClosed(() => this.channel.close())
+  }
+}
+
+async function ignoreClosed(step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step()
+  } catch {
+    // The channel is already gone: the broker dropped its consumer (and exclusive queue) with it.
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Streams
+
+export async function* readStream(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery> {
+  const end = o.untilEnd ? await lastStreamOffset(deps) : undefined
+  if (end === -1) return
+  const session = await ConsumerSession.open(deps, o.signal)
+  try {
+    await session.channel.prefetch(o.prefetch ?? DEFAULT_PREFETCH)
+    await session.start(deps.target, {noAck: false, arguments: {'x-stream-offset': streamOffsetSpec(o.from, o.untilEnd)}})
+    // The broker sends what it already holds from the start position before answering a later request on the
+    // same channel, so nothing buffered after one round trip means nothing to read up to the captured end.
+    if (end !== undefined && !(await hasBufferedAfterRoundTrip(session, deps.target))) return
+    for (;;) {
+      const msg = await session.next()
+      if (!msg) return
+      const offset = Number(msg.properties.headers?.['x-stream-offset'])
+      if (end !== undefined && offset > end) return
+      yield {envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'stream'}), settle: noSettlement}
+      session.channel.ack(msg)
+      if (end !== undefined && offset >= end) return
+    }
+  } catch (error) {
+    throw toMailroomError(error, deps.errorContext)
+  } finally {
+    await session.stop()
+  }
+}
+
+async function hasBufferedAfterRoundTrip(session: ConsumerSession, queue: string): Promise<boolean> {
+  await session.channel.checkQueue(queue)
+  return session.messages.size > 0
+}
+
+/**
+ * The offset of the last message in a stream, or -1 when it is empty: a consumer at `last` receives the whole
+ * last chunk before the answer to a later request on its channel (verified on 3.10; even with prefetch 1).
+ */
+export async function lastStreamOffset(deps: ReadDeps): Promise<number> {
+  const session = await ConsumerSession.open(deps, undefined)
+  let last = -1
+  try {
+    await session.channel.prefetch(DEFAULT_PREFETCH)
+    await session.start(deps.target, {noAck: false, arguments: {'x-stream-offset': 'last'}})
+    await session.channel.checkQueue(deps.target)
+    for (let msg = await takeBuffered(session); msg; msg = await takeBuffered(session)) {
+      last = Math.max(last, Number(msg.properties.headers?.['x-stream-offset']))
+    }
+    return last
+  } catch (error) {
+    throw toMailroomError(error, deps.errorContext)
+  } finally {
+    await session.stop()
+  }
+}
+
+async function takeBuffered(session: ConsumerSession): Promise<ConsumeMessage | undefined> {
+  return session.messages.size > 0 ? session.messages.next() : undefined
+}
+
+function streamOffsetSpec(from: StartPosition | undefined, untilEnd: boolean | undefined): unknown {
+  switch (from?.kind ?? (untilEnd ? 'earliest' : 'latest')) {
+    case 'earliest':
+      return 'first'
+    case 'latest':
+      return 'next'
+    case 'offset':
+      return {'!': 'long', value: (from as {value: bigint}).value}
+    default:
+      return {'!': 'timestamp', value: Math.floor((from as {value: Date}).value.getTime() / 1000)}
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Classic and quorum queues, non-destructive: a temporary queue with the target's bindings
+
+export async function* readTail(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery> {
+  refuseTailOptions(deps.target, o)
+  const bindings = (await copyableBindings(deps))
+  if (bindings.length === 0) throw defaultExchangeOnly(deps.target)
+  const session = await ConsumerSession.open(deps, o.signal)
+  try {
+    const copy = await session.channel.assertQueue('', {exclusive: true, autoDelete: true, durable: false})
+    session.temporaryQueue = copy.queue
+    for (const b of bindings) await session.channel.bindQueue(copy.queue, b.source, b.routing_key, b.arguments)
+    await session.channel.prefetch(o.prefetch ?? DEFAULT_PREFETCH)
+    await session.start(copy.queue, {noAck: false, exclusive: true})
+    for (let msg = await session.next(); msg; msg = await session.next()) {
+      yield {envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'classic'}), settle: noSettlement}
+      session.channel.ack(msg)
+    }
+  } catch (error) {
+    throw toMailroomError(error, deps.errorContext)
+  } finally {
+    await session.stop()
+  }
+}
+
+async function copyableBindings(deps: ReadDeps): Promise<ManagementBinding[]> {
+  try {
+    // The default exchange's implicit binding cannot be copied: its routing key is the queue's own name.
+    return (await deps.management.queueBindings(deps.target)).filter((b) => b.source !== '')
+  } catch (error) {
+    throw toMailroomError(error, deps.errorContext)
+  }
+}
+
+function refuseTailOptions(target: string, o: ReadOptions): void {
+  if (o.untilEnd) {
+    throw new MailroomError('UNSUPPORTED', `A non-destructive read of queue ${target} cannot stop at an end: it only sees new messages`, {
+      suggestions: ['Use peek to look at what the queue holds', 'Or consume it (--consume) to drain it up to its current depth'],
+    })
+  }
+  if (o.from && o.from.kind !== 'latest') {
+    throw new MailroomError('UNSUPPORTED', `Queue ${target} has no offsets: a non-destructive read starts with new messages`, {
+      suggestions: ['Use peek to see the messages it holds now', 'Stream queues (x-queue-type: stream) support start positions'],
+    })
+  }
+}
+
+function defaultExchangeOnly(target: string): MailroomError {
+  return new MailroomError(
+    'UNSUPPORTED',
+    `Queue ${target} is reachable only through the default exchange, so a live non-destructive tail of it is impossible (there is no binding to copy)`,
+    {suggestions: ['Use peek to see the messages it holds now', 'Or consume it (--consume), which removes what is read']},
+  )
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Classic and quorum queues, destructive
+
+export async function* readConsume(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery> {
+  if (o.from && o.from.kind !== 'earliest') {
+    throw new MailroomError('UNSUPPORTED', `Queue ${deps.target} has no offsets: consuming always starts at its head`)
+  }
+  const session = await ConsumerSession.open(deps, o.signal)
+  const acks = new AckBatcher(session.channel)
+  session.beforeStop = () => acks.flush()
+  try {
+    const limit = o.untilEnd ? (await session.channel.checkQueue(deps.target)).messageCount : Number.POSITIVE_INFINITY
+    if (limit === 0) return
+    await session.channel.prefetch(Math.min(o.prefetch ?? DEFAULT_PREFETCH, limit))
+    await session.start(deps.target, {noAck: false})
+    for (let received = 1; received <= limit; received++) {
+      const msg = await session.next()
+      if (!msg) return
+      // Stop the flow before handing out the last one; extras already sent are requeued when the channel closes.
+      if (received === limit) await session.cancelConsumer()
+      acks.handedOut(msg)
+      yield {envelope: envelopeFromMessage(msg, {target: deps.target, queueType: deps.queueType}), settle: settler(acks, msg, deps)}
+    }
+  } catch (error) {
+    throw toMailroomError(error, deps.errorContext)
+  } finally {
+    await session.stop()
+  }
+}
+
+function settler(acks: AckBatcher, msg: ConsumeMessage, deps: ReadDeps): Delivery['settle'] {
+  let settled = false
+  return async (how: Settlement) => {
+    // A second ack of one delivery tag is a channel error that would kill every other delivery on it.
+    if (settled) return
+    settled = true
+    try {
+      if (how === 'ack') await acks.ack(msg)
+      else acks.nack(msg, how === 'requeue')
+    } catch (error) {
+      throw toMailroomError(error, deps.errorContext)
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// Management API queue objects (or an AMQP passive declare) -> TargetInfo / TargetStats.
+import type {TargetInfo, TargetKind, TargetStats} from '../types.js'
+import type {ManagementQueue} from './management.js'
+
+const KIND_BY_TYPE: Record<string, TargetKind> = {classic: 'classic-queue', quorum: 'quorum-queue', stream: 'stream-queue'}
+
+export function kindOf(q: ManagementQueue): TargetKind {
+  return KIND_BY_TYPE[q.type ?? 'classic'] ?? 'classic-queue'
+}
+
+export function targetInfoFromQueue(q: ManagementQueue): TargetInfo {
+  return {
+    broker: 'rabbitmq',
+    name: q.name,
+    kind: kindOf(q),
+    ...defined({depth: q.messages, consumers: q.consumers}),
+    details: {
+      type: q.type ?? 'classic',
+      ...defined({
+        state: q.state,
+        durable: q.durable,
+        autoDelete: q.auto_delete,
+        exclusive: q.exclusive,
+        ready: q.messages_ready,
+        unacked: q.messages_unacknowledged,
+        policy: q.policy ?? undefined,
+      }),
+      arguments: q.arguments ?? {},
+      effectivePolicy: q.effective_policy_definition ?? {},
+      rates: ratesOf(q),
+    },
+  }
+}
+
+export function statsFromQueue(q: ManagementQueue): TargetStats {
+  return {
+    broker: 'rabbitmq',
+    target: q.name,
+    kind: kindOf(q),
+    ...defined({depth: q.messages, ready: q.messages_ready, unacked: q.messages_unacknowledged, consumers: q.consumers}),
+    ...ratesOf(q),
+  }
+}
+
+/** From a passive queue.declare: its message count excludes unacknowledged messages, and the type is unknown. */
+export function statsFromCheck(name: string, check: {messageCount: number; consumerCount: number}): TargetStats {
+  return {broker: 'rabbitmq', target: name, kind: 'classic-queue', ready: check.messageCount, consumers: check.consumerCount}
+}
+
+function ratesOf(q: ManagementQueue): {publishRate?: number; deliverRate?: number; ackRate?: number} {
+  const stats = q.message_stats ?? {}
+  return defined({
+    publishRate: rate(stats, 'publish_details'),
+    deliverRate: rate(stats, 'deliver_get_details'),
+    ackRate: rate(stats, 'ack_details'),
+  })
+}
+
+export function rate(stats: Record<string, unknown>, field: string): number | undefined {
+  const details = stats[field] as {rate?: unknown} | undefined
+  return typeof details?.rate === 'number' ? details.rate : undefined
+}
+
+export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

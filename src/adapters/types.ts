@@ -1,0 +1,310 @@
+// The unified broker layer: every command and the dashboard talk to brokers only through these types.
+import type {Envelope} from '../core/envelope/types.js'
+
+export type {Envelope} from '../core/envelope/types.js'
+
+export const BROKER_KINDS = ['rabbitmq', 'kafka', 'nats'] as const
+export type BrokerKind = (typeof BROKER_KINDS)[number]
+
+/** What a broker can do, so commands and the UI branch on abilities, never on broker names. */
+export interface Capabilities {
+  /** Messages can be read without removing them or disturbing other consumers (offsets / sequences). */
+  nonDestructiveRead: boolean
+  /** Reads can start at an offset, sequence or time. */
+  seek: boolean
+  /** Messages carry a key (Kafka key, NATS subject, AMQP routing key). */
+  keys: boolean
+  headers: boolean
+  /** Depth / lag / rates are available. */
+  stats: boolean
+  purge: boolean
+  /** The broker drops re-published duplicates by message id. */
+  dedupe: boolean
+  /** Each delivery can be acked / requeued / rejected individually. */
+  settle: boolean
+  /** Request / reply with correlation. */
+  request: boolean
+}
+
+export type TargetKind =
+  | 'classic-queue'
+  | 'quorum-queue'
+  | 'stream-queue'
+  | 'exchange'
+  | 'topic'
+  | 'stream'
+
+export interface TargetInfo {
+  broker: BrokerKind
+  name: string
+  kind: TargetKind
+  /** Messages held (queue depth, sum of partition sizes, stream messages); undefined when unknown. */
+  depth?: number
+  partitions?: number
+  consumers?: number
+  /** Broker-specific extra facts shown by `targets describe` (arguments, retention, subjects...). */
+  details?: Record<string, unknown>
+}
+
+export interface TargetStats {
+  broker: BrokerKind
+  target: string
+  kind: TargetKind
+  depth?: number
+  ready?: number
+  unacked?: number
+  consumers?: number
+  publishRate?: number
+  deliverRate?: number
+  ackRate?: number
+}
+
+/** One partition of a Kafka group's lag on a topic. */
+export interface PartitionLag {
+  partition: number
+  /** Next offset the group will read; undefined when it never committed. */
+  committed?: number
+  /** End offset (kafkajs: the last stable offset, equal to the high watermark without transactions). */
+  end: number
+  /** Log start offset: anything below it was deleted by retention. */
+  start: number
+  lag: number
+  /** Seconds since the first unconsumed record was written; undefined when unknown. */
+  lagSeconds?: number
+}
+
+/**
+ * What one consumer (Kafka group on one topic, RabbitMQ queue, JetStream consumer) has left to process, as the
+ * broker reports it now. The lag model in src/core/lag turns samples into rows with rates and statuses.
+ */
+export interface LagSample {
+  broker: BrokerKind
+  /** Topic, queue or stream. */
+  target: string
+  /** Kafka group, RabbitMQ queue (its consumers are anonymous), JetStream durable/consumer name. */
+  consumer: string
+  /** Messages not yet processed: end - committed, ready + unacked, num_pending + num_ack_pending. */
+  lag: number
+  /** Seconds since the oldest unprocessed message was written; undefined when it cannot be known cheaply. */
+  lagSeconds?: number
+  /** Consumers attached now: group members, queue consumers, bound push / waiting pull requests. */
+  consumers: number
+  /** Cumulative position of the consumer (committed offsets, acks, ack floor): its change is progress. */
+  consumed?: number
+  /** Cumulative position of the producers (end offsets, publishes, last sequence). */
+  produced?: number
+  /** Rates the broker itself measured, messages per second. */
+  rates?: {in?: number; out?: number; ack?: number}
+  /** When the consumer last acknowledged / was delivered something, where the broker records it. */
+  lastAckAt?: Date
+  lastDeliveryAt?: Date
+  /** Delivered but not yet acknowledged (RabbitMQ unacked, JetStream num_ack_pending). */
+  unacked?: number
+  /** Broker-specific facts: group state, ready, redelivered, partitions... */
+  details?: Record<string, unknown>
+  partitions?: PartitionLag[]
+  /** Things the user should know about this consumer (e.g. messages lost to retention). */
+  warnings?: string[]
+}
+
+export interface LagOptions {
+  /** Only this consumer (group / queue / consumer name) or target; every consumer when absent. */
+  filter?: string
+}
+
+export interface ServerInfo {
+  product: string
+  version?: string
+  /** Round trip of one cheap request after connecting, in milliseconds. */
+  latencyMs: number
+}
+
+export interface ConnectOptions {
+  signal?: AbortSignal
+  timeoutMs?: number
+}
+
+export interface PublishOptions {
+  /** Max messages awaiting confirmation at once. */
+  window?: number
+  signal?: AbortSignal
+  /** RabbitMQ: publish to this exchange with the envelope key as routing key instead of the default exchange. */
+  exchange?: string
+  /** Don't wait for broker confirmation (core NATS, fire-and-forget). */
+  unconfirmed?: boolean
+}
+
+export interface PublishReceipt {
+  /** Position of the message in the input, 0-based. */
+  index: number
+  ok: boolean
+  /** Where it landed: partition/offset, stream sequence... */
+  meta?: Record<string, unknown>
+  duplicate?: boolean
+  error?: MailroomErrorInfo
+}
+
+export type StartPosition =
+  | {kind: 'earliest'}
+  | {kind: 'latest'}
+  | {kind: 'offset'; value: bigint}
+  | {kind: 'time'; value: Date}
+
+export interface ReadOptions {
+  from?: StartPosition
+  /** Stop once the end captured when the read started has been reached. */
+  untilEnd?: boolean
+  /** Remove what is read (consume) instead of reading non-destructively. */
+  consume?: boolean
+  /** Kafka: the consumer group a consuming read commits for (required with consume; never joined otherwise). */
+  group?: string
+  /** Max un-settled deliveries held at once. */
+  prefetch?: number
+  signal?: AbortSignal
+}
+
+export type Settlement = 'ack' | 'requeue' | 'reject'
+
+export interface Delivery {
+  envelope: Envelope
+  /** Settle the message at the source; a no-op for non-destructive reads. */
+  settle(how: Settlement): Promise<void>
+}
+
+/** settle() of a non-destructive read's deliveries: nothing to tell the broker. */
+export const noSettlement: Delivery['settle'] = async () => {}
+
+export interface PeekOptions {
+  count: number
+  /** Peek even where it has side effects the broker cannot avoid (e.g. burning quorum-queue delivery attempts). */
+  force?: boolean
+}
+
+export interface PeekResult {
+  messages: Envelope[]
+  /** Side effects the user must be told about. */
+  warnings: string[]
+}
+
+export interface RequestOptions {
+  /** How long to wait for the correlated reply; TIMEOUT after that. */
+  timeoutMs: number
+  /** Where the reply comes back, where the broker has no built-in reply channel (Kafka: the reply topic). */
+  replyTo?: string
+  /** RabbitMQ: publish the request to this exchange with the envelope key as routing key. */
+  exchange?: string
+  signal?: AbortSignal
+}
+
+/** A route by which the broker itself moves one target's dead letters into another (a DLQ). */
+export interface DeadLetterRoute {
+  /** The queue / stream whose dead letters are routed. */
+  origin: string
+  /** The queue / stream they land in. */
+  dlq: string
+  /** Where the route is configured: 'queue-argument', 'policy' (RabbitMQ), 'advisory-capture' (JetStream). */
+  via: string
+  /** RabbitMQ: the dead-letter exchange and routing key ('' = the default exchange). */
+  exchange?: string
+  routingKey?: string
+}
+
+export interface DeadLetterCapture {
+  /** The stream (or queue) now holding the source's dead letters. */
+  name: string
+  created: boolean
+  /** What it captures (subjects). */
+  captures: string[]
+}
+
+export interface BrokerAdapter extends AsyncDisposable {
+  readonly kind: BrokerKind
+  readonly capabilities: Capabilities
+  connect(o?: ConnectOptions): Promise<void>
+  /** Idempotent; flushes pending work, then closes. */
+  close(): Promise<void>
+  serverInfo(): Promise<ServerInfo>
+  listTargets(): Promise<TargetInfo[]>
+  describeTarget(name: string): Promise<TargetInfo>
+  stats(): Promise<TargetStats[]>
+  publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
+  /** The same publish, its receipts handed over in batches (what one confirmation round settled). */
+  publishBatches?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt[]>
+  read?(target: string, o?: ReadOptions): AsyncIterable<Delivery>
+  /**
+   * The same read, handed over in batches: each array holds what the client had received when the caller asked
+   * (a fetch, a socket read), so a fast consumer pays the per-item cost of an async iterator once per batch.
+   * Where absent, readBatchesOf() wraps read() (src/adapters/batched.ts).
+   */
+  readBatches?(target: string, o?: ReadOptions): AsyncIterable<Delivery[]>
+  /** Only where a plain non-destructive read cannot peek (RabbitMQ classic/quorum queues). */
+  peek?(target: string, o: PeekOptions): Promise<PeekResult>
+  /** Removes every message; returns how many. */
+  purge?(target: string): Promise<number>
+  /** One stored message by sequence, left in place (JetStream). */
+  getMessage?(target: string, sequence: number): Promise<Envelope>
+  /** Messages a queue holds right now, counted by the broker itself (not from periodic statistics). */
+  exactDepth?(target: string): Promise<number>
+  /** A consumer group's committed offset per partition of a topic (Kafka); partitions never committed are absent. */
+  committedPositions?(target: string, group: string): Promise<Record<number, string>>
+  /** Sets a consumer group's committed offsets without joining it (Kafka; the group must have no active members). */
+  commitPositions?(target: string, group: string, positions: Record<number, string>): Promise<void>
+  /** Removes one stored message by sequence (JetStream); NOT_FOUND when absent. */
+  deleteMessage?(target: string, sequence: number): Promise<void>
+  /** The dead-letter routes the broker is configured with (RabbitMQ DLX arguments and policies, JetStream captures). */
+  deadLetterTopology?(): Promise<DeadLetterRoute[]>
+  /** Makes a DLQ where the broker only announces dead letters (JetStream advisories); idempotent. */
+  captureDeadLetters?(source: string, o?: {name?: string}): Promise<DeadLetterCapture>
+  /**
+   * Publishes one request (confirmed) carrying a reply address and `envelope.properties.correlationId`, and
+   * resolves with the first reply that carries the same correlation id (TIMEOUT after o.timeoutMs).
+   */
+  request?(target: string, envelope: Envelope, o: RequestOptions): Promise<Envelope>
+  /** Consumer lag: one sample per consumer (per group and topic on Kafka), in as few broker round trips as it can. */
+  consumerLag?(o?: LagOptions): Promise<LagSample[]>
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Errors: the only error type that leaves an adapter. Each adapter maps its driver's errors once (map-error.ts).
+
+export const ERROR_CODES = [
+  'USAGE',
+  'CONFIG',
+  'CONNECTION',
+  'AUTH',
+  'NOT_FOUND',
+  'UNSUPPORTED',
+  'TIMEOUT',
+  'PROTOCOL',
+  'PARTIAL',
+  'REFUSED',
+  'INTERRUPTED',
+  'INTERNAL',
+] as const
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export interface MailroomErrorInfo {
+  code: ErrorCode
+  message: string
+  suggestions?: string[]
+}
+
+export class MailroomError extends Error {
+  readonly code: ErrorCode
+  readonly suggestions: string[]
+
+  constructor(code: ErrorCode, message: string, o: {suggestions?: string[]; cause?: unknown} = {}) {
+    super(message, {cause: o.cause})
+    this.name = 'MailroomError'
+    this.code = code
+    this.suggestions = o.suggestions ?? []
+  }
+
+  toInfo(): MailroomErrorInfo {
+    return {code: this.code, message: this.message, ...(this.suggestions.length ? {suggestions: this.suggestions} : {})}
+  }
+}
+
+export function isMailroomError(e: unknown): e is MailroomError {
+  return e instanceof MailroomError
+}

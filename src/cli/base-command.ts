@@ -1,0 +1,130 @@
+// The base of every mailroom command: one JSON result contract ({status, result, warnings} or
+// {status, error: {code, message, suggestions}}), one table of exit codes, errors as one line with a suggestion.
+import {Command, Errors, Flags} from '@oclif/core'
+
+import {type BrokerAdapter, type BrokerKind, MailroomError, isMailroomError} from '../adapters/types.js'
+import {type ConnectionOverrides, type ResolvedContext, resolveContext} from '../core/config/resolve.js'
+import {asMailroomError, firstLine} from '../core/errors.js'
+import {EXIT, type ExitCode, exitCodeFor} from '../core/exit-codes.js'
+import {redact, redactValue} from '../core/redact.js'
+
+export abstract class MailroomCommand extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = {
+    debug: Flags.boolean({description: 'Show stack traces of errors (also MAILROOM_DEBUG=1)', helpGroup: 'GLOBAL'}),
+  }
+
+  /** The exit code of a run that returns a result (e.g. 3 when one broker of several was down). */
+  protected exitStatus: ExitCode = EXIT.OK
+  protected warnings: string[] = []
+  private readonly adapters: BrokerAdapter[] = []
+  private interrupt?: AbortController
+
+  /**
+   * A signal aborted by Ctrl-C (SIGINT) or SIGTERM: long-running work stops cleanly, cleans up on the broker,
+   * and the command exits 130. A second Ctrl-C exits at once.
+   */
+  protected interruptSignal(): AbortSignal {
+    if (!this.interrupt) {
+      const controller = new AbortController()
+      const onSignal = () => {
+        if (controller.signal.aborted) process.exit(EXIT.INTERRUPTED)
+        controller.abort()
+      }
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
+      this.interrupt = controller
+    }
+    return this.interrupt.signal
+  }
+
+  protected get interrupted(): boolean {
+    return this.interrupt?.signal.aborted === true
+  }
+
+  /** A warning for humans on stderr, and in the JSON envelope's warnings. */
+  protected warnUser(message: string): void {
+    const text = redact(message)
+    this.warnings.push(text)
+    if (!this.jsonEnabled()) process.stderr.write(`warning: ${text}\n`)
+  }
+
+  /** Progress and notes for humans: stderr, never in JSON mode. */
+  protected info(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${redact(message)}\n`)
+  }
+
+  /** A result line for humans on stdout (suppressed in JSON mode, where the result object is printed instead). */
+  protected out(text: string): void {
+    if (!this.jsonEnabled()) process.stdout.write(`${redact(text)}\n`)
+  }
+
+  /** Stops with a usage error (exit 2). */
+  protected usage(message: string, suggestion = 'See --help for usage and examples'): never {
+    throw new MailroomError('USAGE', message, {suggestions: [suggestion]})
+  }
+
+  protected async resolveContext(overrides: ConnectionOverrides): Promise<ResolvedContext> {
+    const context = await resolveContext(overrides)
+    for (const warning of context.warnings) this.warnUser(warning)
+    return context
+  }
+
+  /** Creates and connects an adapter that is closed automatically when the command ends. */
+  protected async connect(kind: BrokerKind, context: ResolvedContext): Promise<BrokerAdapter> {
+    const adapter = await this.createAdapter(kind, context)
+    await adapter.connect()
+    return adapter
+  }
+
+  /** Creates an adapter (not connected) that is closed automatically when the command ends. */
+  protected async createAdapter(kind: BrokerKind, context: ResolvedContext): Promise<BrokerAdapter> {
+    const {createAdapter} = await import('../adapters/registry.js')
+    const adapter = await createAdapter(kind, context.settings)
+    this.adapters.push(adapter)
+    return adapter
+  }
+
+  protected override toSuccessJson(result: unknown): unknown {
+    return {status: this.exitStatus, result: redactValue(result), warnings: this.warnings}
+  }
+
+  protected override toErrorJson(err: unknown): unknown {
+    const error = toMailroomError(err)
+    return {status: exitCodeFor(error.code), error: redactValue(error.toInfo()), warnings: this.warnings}
+  }
+
+  override async catch(err: Error & {exitCode?: number}): Promise<void> {
+    if (err instanceof Errors.ExitError) throw err
+    const error = toMailroomError(err)
+    const code = exitCodeFor(error.code)
+    if (this.jsonEnabled()) {
+      this.logJson(this.toErrorJson(error))
+    } else {
+      process.stderr.write(`Error: ${redact(error.message)}\n`)
+      for (const suggestion of error.suggestions) process.stderr.write(`  Try: ${redact(suggestion)}\n`)
+    }
+    if (this.debugEnabled()) process.stderr.write(`${redact(String(err.stack ?? err))}\n`)
+    this.exit(code)
+  }
+
+  protected override async finally(err: Error | undefined): Promise<void> {
+    await Promise.allSettled(this.adapters.map((a) => a.close()))
+    if (!err && this.interrupted) this.exitStatus = EXIT.INTERRUPTED
+    if (!err && this.exitStatus !== EXIT.OK) process.exitCode = this.exitStatus
+    await super.finally(err)
+  }
+
+  private debugEnabled(): boolean {
+    return this.argv.includes('--debug') || process.env.MAILROOM_DEBUG === '1'
+  }
+}
+
+/** Flag-parsing problems are usage errors; everything else is classified by the core. */
+function toMailroomError(err: unknown): MailroomError {
+  const e = err as Error & {oclif?: {exit?: number}; parse?: unknown}
+  if (!isMailroomError(err) && (e?.parse || e instanceof Errors.CLIError)) {
+    return new MailroomError('USAGE', firstLine(e.message), {suggestions: ['See --help for usage and examples']})
+  }
+  return asMailroomError(err)
+}

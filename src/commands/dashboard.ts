@@ -1,0 +1,65 @@
+import {Flags} from '@oclif/core'
+
+import {type BrokerAdapter, type BrokerKind, MailroomError} from '../adapters/types.js'
+import {MailroomCommand} from '../cli/base-command.js'
+import {brokerFlag, connectionFlags, connectionOverrides} from '../cli/flags.js'
+import {isInteractive} from '../core/output/terminal.js'
+import {parseDuration} from '../core/services/tail.js'
+
+const MIN_INTERVAL_MS = 250
+const EXIT_GRACE_MS = 3000
+
+export default class Dashboard extends MailroomCommand {
+  static override enableJsonFlag = false
+  static override summary = 'A live terminal dashboard: targets, consumer lag, DLQs, and dead-letter triage with replay'
+  static override description = `Overview of the context's brokers, targets and consumers (depth, lag, rates, status, sparkline) and its
+dead-letter queues with counts by reason; drill into a target (history, consumers, live tail), a DLQ (grouped by
+origin and reason; dry run, replay to origin, purge, export) and a message (headers, death record, body).
+Press ? inside for every key. Needs an interactive terminal; otherwise use mailroom lag --watch and mailroom tail.
+Usable at 80x24; NO_COLOR is honoured. A read-only context offers no replay, purge or export.`
+  static override examples = [
+    {description: 'Open the dashboard on the current context', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Refresh every second, Kafka and NATS only', command: '<%= config.bin %> <%= command.id %> --interval 1s -b kafka -b nats'},
+    {description: 'A production context (read-only: no actions)', command: '<%= config.bin %> <%= command.id %> --context prod'},
+  ]
+  static override flags = {
+    interval: Flags.string({char: 'i', description: 'Refresh interval (e.g. 1s, 500ms)', default: '2s'}),
+    broker: brokerFlag,
+    ...connectionFlags,
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Dashboard)
+    if (!isInteractive(process.stdout) || !process.stdin.isTTY) {
+      throw new MailroomError('USAGE', 'the dashboard needs an interactive terminal (stdin and stdout must be a TTY)', {
+        suggestions: ['Watch lag in a pipe or CI: mailroom lag --watch', 'Follow messages: mailroom tail <broker>:<target>'],
+      })
+    }
+    const intervalMs = parseDuration(flags.interval, '--interval') ?? 2000
+    if (intervalMs < MIN_INTERVAL_MS) this.usage(`--interval must be at least ${MIN_INTERVAL_MS}ms`)
+    forgetCiForThisTerminal()
+    // Ink, React and the layout engine take a while to load: start now, alongside the context and the drivers.
+    const ui = import('../ui/run.js')
+    ui.catch(() => undefined)
+    const context = await this.resolveContext(connectionOverrides(flags))
+    const kinds = flags.broker ?? context.brokers
+    const created = await Promise.all(kinds.map(async (kind) => [kind, await this.createAdapter(kind, context)] as const))
+    const adapters = new Map<BrokerKind, BrokerAdapter>(created)
+    const {runDashboard} = await ui
+    await runDashboard({context, adapters, intervalMs})
+    // Adapters are closed next (base command). A driver socket a broker call opened while we were quitting must
+    // not keep a quit dashboard alive: this timer does not hold the process, but ends it if something else does.
+    setTimeout(() => process.exit(process.exitCode ?? 0), EXIT_GRACE_MS).unref()
+  }
+}
+
+/**
+ * Ink renders only the final frame when CI or CONTINUOUS_INTEGRATION is set (it reads them once, on import). Both
+ * stdin and stdout are a terminal here, so someone is watching: a CI variable exported in their shell, or a
+ * terminal opened from a CI job, must not leave the dashboard blank.
+ */
+function forgetCiForThisTerminal(): void {
+  delete process.env.CI
+  delete process.env.CONTINUOUS_INTEGRATION
+}
+

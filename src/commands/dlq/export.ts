@@ -1,0 +1,58 @@
+import {createWriteStream} from 'node:fs'
+import {finished} from 'node:stream/promises'
+import {Args, Flags} from '@oclif/core'
+
+import {MailroomCommand} from '../../cli/base-command.js'
+import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
+import {encodeEnvelopeLine} from '../../core/envelope/ndjson.js'
+import {DEFAULT_PEEK_LIMIT, type DeadLetterReadStats, newReadStats, readDeadLetters} from '../../core/dlq/read.js'
+import {dlqSettings} from '../../core/dlq/settings.js'
+import {compileFilter} from '../../core/filter.js'
+import {parseTargetRef} from '../../core/target-ref.js'
+
+export default class DlqExport extends MailroomCommand {
+  static override summary = 'Write the dead letters of a DLQ as NDJSON envelopes (with their death record), leaving them in place'
+  static override description = `One envelope per line, lossless: binary bodies as base64, typed headers (x-death) tagged, the death record
+included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quorum queues are peeked, bounded by
+--limit). dlq import (or publish --input ndjson) puts them back byte for byte.`
+  static override examples = [
+    {description: 'Save a DLQ to a file', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --output-file orders-dlq.ndjson'},
+    {description: 'Copy a DLQ to another broker', command: '<%= config.bin %> <%= command.id %> kafka:orders.DLT | <%= config.bin %> dlq import - --to nats:ORDERS_ARCHIVE --yes'},
+  ]
+  static override args = {
+    target: Args.string({description: 'The DLQ, written <broker>:<name>', required: true}),
+  }
+  static override flags = {
+    'output-file': Flags.string({char: 'f', description: 'Write to this file instead of stdout'}),
+    filter: Flags.string({char: 'F', description: 'Only messages matching this expression'}),
+    limit: Flags.integer({description: `Read at most this many DLQ entries (default: ${DEFAULT_PEEK_LIMIT} where the queue is peeked, else all)`, min: 1}),
+    force: Flags.boolean({description: 'Peek a quorum queue even though it has a delivery limit'}),
+    ...connectionFlags,
+  }
+
+  async run(): Promise<DeadLetterReadStats & {target: string; file?: string}> {
+    const {args, flags} = await this.parse(DlqExport)
+    const file = flags['output-file']
+    if (this.jsonEnabled() && !file) this.usage('--json prints a summary on stdout: give --output-file for the messages')
+    const ref = parseTargetRef(args.target)
+    const filter = flags.filter ? compileFilter(flags.filter) : undefined
+    const context = await this.resolveContext(connectionOverrides(flags))
+    const adapter = await this.connect(ref.broker, context)
+    const stats = newReadStats()
+    const out: NodeJS.WritableStream = file ? createWriteStream(file, {flags: 'w', mode: 0o600}) : process.stdout
+    const read = readDeadLetters(adapter, ref.name, {
+      limit: flags.limit, filter, customHeaders: dlqSettings(context.config).customHeaders, force: flags.force,
+      signal: this.interruptSignal(), onWarning: (w) => this.warnUser(w),
+    }, stats)
+    for await (const envelope of read) {
+      if (!out.write(`${encodeEnvelopeLine(envelope)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+    }
+    if (file) {
+      out.end()
+      await finished(out)
+    }
+    if (stats.truncated) this.warnUser(`stopped at --limit ${flags.limit ?? DEFAULT_PEEK_LIMIT}: the DLQ may hold more`)
+    this.info(`exported ${stats.matched} message(s) from ${ref.broker}:${ref.name}${file ? ` to ${file}` : ''}`)
+    return {target: `${ref.broker}:${ref.name}`, ...stats, ...(file ? {file} : {})}
+  }
+}

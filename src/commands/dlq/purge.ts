@@ -1,0 +1,81 @@
+import {Args, Flags} from '@oclif/core'
+
+import {MailroomCommand} from '../../cli/base-command.js'
+import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
+import {appendAudit} from '../../core/audit.js'
+import {DEFAULT_FILTERED_PURGE_LIMIT, type PurgeResult, purgeDeadLetters, purgeMethod} from '../../core/dlq/purge.js'
+import {dlqSettings} from '../../core/dlq/settings.js'
+import {compileFilter} from '../../core/filter.js'
+import {confirmDestructive} from '../../core/guard.js'
+import {formatTargetRef, parseTargetRef} from '../../core/target-ref.js'
+
+export default class DlqPurge extends MailroomCommand {
+  static override summary = 'Remove dead letters from a DLQ: all of them, or those matching --filter'
+  static override description = `Without --filter the whole DLQ is purged (RabbitMQ queue purge, JetStream stream purge, Kafka records deleted
+up to the current end). With --filter only matching messages go: JetStream deletes them by sequence; RabbitMQ
+consumes the queue, acks the matching ones and requeues the rest (they come back marked redelivered; at most --limit
+examined); Kafka cannot remove single records (exit 5). --dry-run shows what would go and changes nothing.
+Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, needs --yes otherwise; audited.`
+  static override examples = [
+    {description: 'See what would go', command: `<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --filter 'death.reason == "expired"' --dry-run`},
+    {description: 'Purge everything, from a script', command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --yes'},
+  ]
+  static override args = {
+    target: Args.string({description: 'The DLQ, written <broker>:<name>', required: true}),
+  }
+  static override flags = {
+    filter: Flags.string({char: 'F', description: 'Only messages matching this expression (death.reason, death.origin.target, headers..., json...)'}),
+    'dry-run': Flags.boolean({description: 'Show what would be removed; change nothing'}),
+    limit: Flags.integer({description: `With --filter: examine at most this many messages (default ${DEFAULT_FILTERED_PURGE_LIMIT})`, min: 1}),
+    yes: Flags.boolean({char: 'y', description: 'Confirm without a prompt (required when not on a terminal)'}),
+    ...connectionFlags,
+  }
+
+  async run(): Promise<PurgeResult> {
+    const {args, flags} = await this.parse(DlqPurge)
+    const ref = parseTargetRef(args.target)
+    const target = formatTargetRef(ref)
+    const filter = flags.filter ? compileFilter(flags.filter) : undefined
+    const context = await this.resolveContext(connectionOverrides(flags))
+    const adapter = await this.connect(ref.broker, context)
+    purgeMethod(adapter, filter !== undefined)
+    const dryRun = flags['dry-run']
+    if (!dryRun) {
+      await confirmDestructive({
+        action: `purge ${flags.filter ? `the messages matching ${flags.filter} from` : 'every message of'} ${target}`,
+        confirmWord: ref.name,
+        readOnly: context.readOnly,
+        contextName: context.name,
+        yes: flags.yes,
+      })
+    }
+    let result: PurgeResult | undefined
+    try {
+      result = await purgeDeadLetters(adapter, ref.name, {
+        filter, dryRun, limit: flags.limit, customHeaders: dlqSettings(context.config).customHeaders,
+        signal: this.interruptSignal(), onWarning: (w) => this.warnUser(w),
+      })
+    } finally {
+      if (!dryRun) {
+        await appendAudit({
+          command: 'dlq purge',
+          target,
+          context: context.name,
+          counts: {purged: result?.purged ?? 0, kept: result?.kept ?? 0},
+          outcome: !result ? 'failed' : this.interrupted ? 'interrupted' : 'ok',
+          details: {method: result?.method, ...(flags.filter ? {filter: flags.filter} : {})},
+        })
+      }
+    }
+    this.report({...result, target})
+    return {...result, target}
+  }
+
+  private report(r: PurgeResult): void {
+    const count = r.purged === undefined ? 'the messages' : `${r.purged} message(s)`
+    const kept = r.kept ? `; ${r.kept} kept` : ''
+    this.out(`${r.dryRun ? 'would purge' : 'purged'} ${count} from ${r.target}${kept}`)
+    if (r.samples.length > 0) this.info(`  ${r.samples.join(', ')}${(r.purged ?? 0) > r.samples.length ? ', ...' : ''}`)
+    if (r.truncated) this.warnUser('stopped at --limit: more matching messages may remain')
+  }
+}

@@ -1,0 +1,178 @@
+import {Args, Flags} from '@oclif/core'
+
+import type {BrokerAdapter, BrokerKind} from '../../adapters/types.js'
+import {MailroomCommand} from '../../cli/base-command.js'
+import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
+import type {ResolvedContext} from '../../core/config/resolve.js'
+import {dlqSettings} from '../../core/dlq/settings.js'
+import {EXIT} from '../../core/exit-codes.js'
+import {confirmDestructive} from '../../core/guard.js'
+import {isReplayId} from '../../core/replay/identity.js'
+import type {ReplayPlan} from '../../core/replay/plan.js'
+import {progressBar} from '../../core/replay/progress.js'
+import {dryRunReplay, type ReplayDeps, resumeReplay, startReplay} from '../../core/replay/service.js'
+import type {ReplayReport, ReplayRequest, SourceFacts} from '../../core/replay/types.js'
+import {formatTargetRef, parseTargetRef} from '../../core/target-ref.js'
+
+const DEFAULT_WINDOW = 500
+
+export default class DlqReplay extends MailroomCommand {
+  static override summary = 'Replay dead letters to where they came from (or elsewhere) as a safe move'
+  static override description = `Each message is published with confirmation (RabbitMQ publisher confirms + mandatory, Kafka acks=all,
+JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / commit offset+1 for the group
+mailroom-replay.<topic> / delete the stream entry). A failed or returned publish leaves the message in the DLQ.
+The run is bounded by what the DLQ held when it started, so it ends even while messages keep dying.
+
+Destination: each message's origin from its death record (RabbitMQ: the origin queue via the default exchange;
+Kafka: the original topic, its partition only with --keep-partition; JetStream: the original subject in its
+stream), or --to <broker>:<target> for all, across brokers too.
+
+Replayed messages lose the headers their destination would act on (x-death and x-first-death-* to RabbitMQ;
+Nats-Msg-Id / Nats-Expected-* to JetStream) and carry provenance: mailroom-replay-id, mailroom-replay-msg-id,
+mailroom-replayed-at, mailroom-replayed-from, mailroom-replay-count. A message already replayed --max-replays
+times is refused (left in the DLQ) unless --force.
+
+Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a killed run continues with
+--resume <replay-id>. Exit 0 when everything chosen was replayed, 8 when something was left in the DLQ.`
+  static override examples = [
+    {description: 'See what would happen', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --dry-run'},
+    {description: 'Replay every dead letter to its origin queue', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --yes'},
+    {description: 'Only one kind of failure, 100 at most, 50/s', command: `<%= config.bin %> <%= command.id %> kafka:payments.DLT -F 'death.error.class == "TimeoutException"' --limit 100 --rate 50 --yes`},
+    {description: 'A RabbitMQ DLQ into a Kafka topic', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --to kafka:orders.retry --yes'},
+    {description: 'Copy (leave the originals) from a JetStream DLQ stream', command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --to nats:orders.retry --copy'},
+    {description: 'Continue a replay that was killed', command: '<%= config.bin %> <%= command.id %> --resume 20250314T101502-3f9a1c --yes'},
+  ]
+  static override args = {
+    target: Args.string({description: 'The DLQ, written <broker>:<name> (not needed with --resume)', ignoreStdin: true}),
+  }
+  static override flags = {
+    to: Flags.string({description: 'Send every message here, <broker>:<queue|topic|stream|subject> (default: each message\'s origin)'}),
+    'dry-run': Flags.boolean({description: 'Print the plan (counts per destination, samples, header changes) and change nothing'}),
+    copy: Flags.boolean({description: 'Leave the originals in the DLQ (Kafka, JetStream, RabbitMQ stream queues)'}),
+    filter: Flags.string({char: 'F', description: `Only messages matching this expression, e.g. death.reason == "rejected" and 'headers.x-tenant' == "acme"`}),
+    limit: Flags.integer({char: 'n', description: 'Replay at most this many messages', min: 1}),
+    rate: Flags.integer({description: 'At most this many messages per second', min: 1}),
+    window: Flags.integer({description: 'Messages published but not yet settled at once (bounds duplicates after a crash)', min: 1, max: 10_000, default: DEFAULT_WINDOW}),
+    'max-replays': Flags.integer({description: 'Refuse messages already replayed this many times', min: 1, default: 3}),
+    force: Flags.boolean({description: 'Replay even messages over --max-replays'}),
+    'keep-partition': Flags.boolean({description: 'Kafka origin: publish to the partition the message came from'}),
+    sample: Flags.integer({description: 'Dry run of a RabbitMQ classic/quorum queue: peek this many messages to plan from', min: 1, max: 10_000, default: 100}),
+    resume: Flags.string({description: 'Continue the replay with this id (same source, destination, filter and bound)'}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required without a terminal)'}),
+    ...connectionFlags,
+  }
+
+  private destinations = new Map<BrokerKind, Promise<BrokerAdapter>>()
+
+  async run(): Promise<ReplayReport | ReplayPlan> {
+    const {args, flags} = await this.parse(DlqReplay)
+    if (flags.resume) return this.resume(flags.resume, args.target, flags)
+    if (!args.target) this.usage('name the DLQ to replay, e.g. rabbitmq:orders.dlq (or continue one with --resume <id>)')
+    const request: ReplayRequest = {
+      source: parseTargetRef(args.target),
+      ...(flags.to ? {to: parseTargetRef(flags.to)} : {}),
+      mode: flags.copy ? 'copy' : 'move',
+      ...(flags.filter ? {filter: flags.filter} : {}),
+      ...(flags.limit ? {limit: flags.limit} : {}),
+      ...(flags.rate ? {rate: flags.rate} : {}),
+      maxReplays: flags['max-replays'],
+      force: flags.force,
+      keepPartition: flags['keep-partition'],
+      window: flags.window,
+    }
+    const context = await this.resolveContext(connectionOverrides(flags))
+    const deps = await this.deps(context, request.source.broker, flags.yes)
+    if (request.to) await deps.destination(request.to.broker) // an unreachable --to fails before anything moves
+    if (flags['dry-run']) {
+      const plan = await dryRunReplay(request, deps, flags.sample)
+      this.renderPlan(plan, request)
+      return plan
+    }
+    return this.finish(await startReplay(request, deps))
+  }
+
+  private async resume(replayId: string, target: string | undefined, flags: {yes: boolean; 'dry-run': boolean} & Parameters<typeof connectionOverrides>[0]): Promise<ReplayReport> {
+    if (!isReplayId(replayId)) this.usage(`"${replayId}" is not a replay id (like 20250314T101502-3f9a1c)`)
+    if (flags['dry-run']) this.usage('--dry-run plans a new replay; --resume continues one')
+    const {readJournal} = await import('../../core/replay/journal.js')
+    const state = await readJournal(replayId)
+    const source = state.start.request.source
+    if (target && target !== formatTargetRef(source)) this.usage(`replay ${replayId} reads ${formatTargetRef(source)}, not ${target}`)
+    const context = await this.resolveContext(connectionOverrides(flags))
+    const deps = await this.deps(context, source.broker, flags.yes)
+    return this.finish(await resumeReplay(replayId, deps))
+  }
+
+  private async deps(context: ResolvedContext, sourceKind: BrokerKind, yes: boolean): Promise<ReplayDeps> {
+    const source = await this.connect(sourceKind, context)
+    this.destinations.set(sourceKind, Promise.resolve(source))
+    return {
+      source,
+      destination: (kind) => {
+        let adapter = this.destinations.get(kind)
+        if (!adapter) {
+          adapter = this.connect(kind, context)
+          this.destinations.set(kind, adapter)
+        }
+        return adapter
+      },
+      signal: this.interruptSignal(),
+      death: {customHeaders: dlqSettings(context.config).customHeaders},
+      context: context.name,
+      confirm: (facts, request) =>
+        confirmDestructive({
+          action: describeAction(facts, request),
+          confirmWord: facts.target,
+          readOnly: context.readOnly,
+          contextName: context.name,
+          // Copy mode removes nothing: only a read-only context stops it.
+          yes: yes || request.mode === 'copy',
+        }),
+      onStart: (id, facts, journal) => this.info(`replay ${id}: ${describeAction(facts, undefined)} (journal ${journal})`),
+      progress: (total) => progressBar(this.jsonEnabled() ? undefined : total, this.jsonEnabled() ? ({isTTY: false} as NodeJS.WriteStream) : process.stderr),
+    }
+  }
+
+  private finish(report: ReplayReport): ReplayReport {
+    const {counts: c} = report
+    const to = Object.entries(report.byDestination).map(([d, n]) => `${n} to ${d}`).join(', ')
+    this.out(`replay ${report.replayId}: replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s (${report.perSecond}/s)`)
+    const skipped = Object.entries(report.skippedBy).map(([why, n]) => `${n} ${why}`).join(', ')
+    this.out(`filtered out ${c.filtered}, skipped ${c.skipped}${skipped ? ` (${skipped})` : ''}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}${c.deduplicated ? `, ${c.deduplicated} de-duplicated by the destination` : ''}`)
+    if (report.crashWindow) this.warnUser(`the earlier attempt was stopped without finishing: up to ${report.crashWindow} messages it had in flight may have been delivered twice (they carry the same mailroom-replay-msg-id)`)
+    for (const f of report.failures.slice(0, 5)) this.warnUser(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
+    if (report.stopped) this.warnUser(`stopped early: ${report.stopped.message}`)
+    if (report.leftBehind > 0 || report.stopped) {
+      if (report.stopped?.code !== 'INTERRUPTED') this.exitStatus = EXIT.PARTIAL
+      this.warnUser(`${report.leftBehind} message(s) left in the DLQ${report.stopped ? ', and the rest of the DLQ was not read' : ''}; continue with: mailroom dlq replay --resume ${report.replayId}`)
+    }
+    return report
+  }
+
+  private renderPlan(plan: ReplayPlan, request: ReplayRequest): void {
+    this.out(`dry run: ${plan.source} -> ${request.to ? formatTargetRef(request.to) : 'origin of each message'} (${request.mode}, nothing changed)`)
+    this.out(`bound: ${describeBound(plan)}; examined ${plan.examined}${plan.complete ? '' : ' (a sample)'}`)
+    this.out(`would replay ${plan.wouldReplay}, filtered out ${plan.filtered}${Object.entries(plan.skippedBy).map(([why, n]) => `, refuse ${n} (${why})`).join('')}`)
+    for (const d of plan.destinations) this.out(`  ${String(d.count).padStart(8)}  -> ${d.destination}`)
+    const h = plan.headerChanges
+    if (h.removed.length) this.out(`headers removed: ${h.removed.join(', ')}`)
+    if (h.carried.length) this.out(`carried as headers: ${h.carried.join(', ')}`)
+    if (h.added.length) this.out(`headers added: ${h.added.join(', ')}`)
+    for (const s of plan.samples) this.out(`  sample ${s.id} -> ${s.destination}${s.replayCount ? ` (replayed ${s.replayCount} times before)` : ''}`)
+    for (const note of plan.notes) this.out(`note: ${note}`)
+  }
+}
+
+function describeAction(facts: SourceFacts, request: ReplayRequest | undefined): string {
+  const verb = request?.mode === 'copy' || facts.strategy === 'read-only' ? 'copy' : 'move'
+  const count = facts.count === undefined ? 'the' : `up to ${facts.count}`
+  const to = request?.to ? ` to ${formatTargetRef(request.to)}` : request ? ' to their origins' : ''
+  return `${verb} ${count} messages out of ${facts.broker}:${facts.target}${to}`
+}
+
+function describeBound(plan: ReplayPlan): string {
+  const b = plan.bound
+  if (b.kind === 'depth') return `${b.depth} messages (queue depth at start)`
+  if (b.kind === 'sequence') return `up to sequence ${b.last}`
+  return `end offsets ${Object.entries(b.ends).map(([p, o]) => `${p}:${o}`).join(' ')}${plan.total === undefined ? '' : ` (${plan.total} messages)`}`
+}

@@ -1,0 +1,137 @@
+import {Args, Flags} from '@oclif/core'
+
+import {MailroomCommand} from '../cli/base-command.js'
+import {brokerFlag, connectionFlags, connectionOverrides, listOutputFlag} from '../cli/flags.js'
+import {formatAge} from '../core/dlq/discover.js'
+import {EXIT} from '../core/exit-codes.js'
+import {type LagRow, LAG_SORT_KEYS, type LagSortKey, isLagging, sortRows} from '../core/lag/model.js'
+import {type LagReport, LagMonitor, watchLag} from '../core/lag/service.js'
+import {DEFAULT_STALL_AFTER_SECONDS} from '../core/lag/status.js'
+import {DEFAULT_WINDOW_SIZE} from '../core/lag/window.js'
+import {type Column, type ListFormat, renderList} from '../core/output/table.js'
+import {isInteractive} from '../core/output/terminal.js'
+import {parseDuration} from '../core/services/tail.js'
+import {parseTargetRef} from '../core/target-ref.js'
+
+const DEFAULT_WATCH_INTERVAL = '5s'
+const DURATION = /^\d+(?:\.\d+)?(?:ms|s|m|h)?$/
+/** Clear the screen and move home: a TTY watch redraws in place. */
+const REDRAW = '\u001B[H\u001B[2J'
+
+export default class Lag extends MailroomCommand {
+  static override summary = 'Consumer lag and queue depth across brokers, once or watched, with a status per consumer'
+  static override description = `One row per consumer: a Kafka group on a topic (end offset minus committed, per partition with -o wide/json),
+a RabbitMQ queue (ready + unacked, management API), a JetStream consumer (num_pending + num_ack_pending).
+LAG AGE is the age of the oldest unprocessed message where it can be read without side effects (Kafka, RabbitMQ
+stream queues, JetStream), "unknown" otherwise. --watch adds rates, trend and drain ETA over a sliding window;
+the statuses (OK, WARN, STALL, STOP, ERR) are explained in the README under "Lag statuses".
+A broker that cannot be read gives an ERR row and the others are still shown; exit 3 only when nothing could be
+read (or any broker failed, with --strict). An unknown group, queue or consumer: exit 4.`
+  static override examples = [
+    {description: 'Every consumer of every broker of the context', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'One Kafka group, per partition', command: '<%= config.bin %> <%= command.id %> kafka:billing -o wide'},
+    {description: 'Watch what is behind, worst first, every 10 s', command: '<%= config.bin %> <%= command.id %> --watch 10s --only-lagging --sort status'},
+    {description: 'For scripts', command: '<%= config.bin %> <%= command.id %> --broker rabbitmq --json | jq ".result.rows[] | select(.status != \\"OK\\")"'},
+  ]
+  static override args = {
+    target: Args.string({description: 'Only this consumer: <broker>:<group|queue|consumer> (or a topic/stream it consumes)', ignoreStdin: true}),
+  }
+  static override flags = {
+    broker: brokerFlag,
+    output: listOutputFlag,
+    'only-lagging': Flags.boolean({description: 'Only consumers with messages waiting (and ERR rows)'}),
+    sort: Flags.option({description: 'Row order', options: LAG_SORT_KEYS, default: 'name' as LagSortKey})(),
+    watch: Flags.boolean({char: 'w', description: `Redraw every interval (--watch 10s; default ${DEFAULT_WATCH_INTERVAL}) until Ctrl-C`}),
+    interval: Flags.string({description: 'Interval between snapshots with --watch', default: DEFAULT_WATCH_INTERVAL, hidden: true}),
+    count: Flags.integer({description: 'With --watch: stop after this many snapshots', min: 1}),
+    window: Flags.integer({description: 'Snapshots kept per consumer for rates and statuses', min: 2, default: DEFAULT_WINDOW_SIZE}),
+    'stall-after': Flags.string({description: 'A consumer holding messages without acking/committing this long is STALL', default: `${DEFAULT_STALL_AFTER_SECONDS}s`}),
+    strict: Flags.boolean({description: 'Exit 3 when any broker could not be read'}),
+    ...connectionFlags,
+  }
+
+  async run(): Promise<LagReport> {
+    const {args, flags} = await this.parse(Lag, watchIntervalAsFlag(this.argv))
+    if (flags.watch && this.jsonEnabled()) this.usage('--json prints one result: use -o json with --watch for one JSON line per snapshot')
+    const filter = args.target ? parseTargetRef(args.target) : undefined
+    const intervalMs = parseDuration(flags.interval, '--watch')!
+    const stallAfterSeconds = parseDuration(flags['stall-after'], '--stall-after')! / 1000
+    const context = await this.resolveContext(connectionOverrides(flags))
+    const kinds = filter ? [filter.broker] : (flags.broker ?? context.brokers)
+    const adapters = await Promise.all(kinds.map((kind) => this.createAdapter(kind, context)))
+    const monitor = new LagMonitor(adapters, {filter, windowSize: flags.window, stallAfterSeconds})
+    const view = {only: flags['only-lagging'], sort: flags.sort, format: flags.output}
+    let last: LagReport | undefined
+    const count = flags.watch ? flags.count : 1
+    for await (const report of watchLag(monitor, {intervalMs, count, signal: this.interruptSignal()})) {
+      last = {...report, rows: shownRows(report.rows, view)}
+      this.show(last, view.format, Boolean(flags.watch))
+    }
+    this.exitStatus = exitStatusOf(last!, kinds.length, flags.strict)
+    return last!
+  }
+
+  private show(report: LagReport, format: ListFormat, watching: boolean): void {
+    if (this.jsonEnabled()) return
+    if (!watching) {
+      this.out(renderList(report.rows, LAG_COLUMNS, format))
+      for (const warning of rowWarnings(report.rows)) this.warnUser(warning)
+      return
+    }
+    if (format === 'json') return this.out(JSON.stringify(report))
+    const body = `${report.at}\n${renderList(report.rows, LAG_COLUMNS, format)}\n${rowWarnings(report.rows).map((w) => `warning: ${w}\n`).join('')}`
+    process.stdout.write(isInteractive() ? `${REDRAW}${body}` : `${body}\n`)
+  }
+}
+
+/** `--watch 10s` (oclif has no optional flag values): the duration after --watch becomes --interval. */
+function watchIntervalAsFlag(argv: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    const inline = /^--watch=(.+)$/.exec(arg)
+    if (inline) out.push('--watch', '--interval', inline[1])
+    else if ((arg === '--watch' || arg === '-w') && DURATION.test(argv[i + 1] ?? '')) out.push('--watch', '--interval', argv[++i])
+    else out.push(arg)
+  }
+  return out
+}
+
+function shownRows(rows: LagRow[], view: {only: boolean; sort: LagSortKey}): LagRow[] {
+  return sortRows(view.only ? rows.filter(isLagging) : rows, view.sort)
+}
+
+function exitStatusOf(report: LagReport, brokers: number, strict: boolean) {
+  if (report.failures.length === brokers || (strict && report.failures.length > 0)) return EXIT.CONNECTION
+  return EXIT.OK
+}
+
+function rowWarnings(rows: LagRow[]): string[] {
+  return rows.flatMap((r) => (r.warnings ?? []).map((w) => `${r.broker}:${r.target} (${r.consumer}): ${w}`))
+}
+
+const LAG_COLUMNS: Column<LagRow>[] = [
+  {header: 'TARGET', value: (r) => `${r.broker}:${r.target}`},
+  {header: 'CONSUMER', value: (r) => (r.consumer === r.target ? '-' : r.consumer)},
+  {header: 'STATUS', value: (r) => r.status},
+  {header: 'LAG', value: (r) => r.lag, align: 'right'},
+  {header: 'LAG AGE', value: (r) => (r.status === 'ERR' ? undefined : lagAge(r)), align: 'right'},
+  {header: 'CONSUMERS', value: (r) => r.consumers, align: 'right'},
+  {header: 'TREND', value: (r) => perSecond(r.trend, true), align: 'right'},
+  {header: 'ETA', value: (r) => (r.etaSeconds === undefined || r.lag === 0 ? undefined : formatAge(Math.round(r.etaSeconds))), align: 'right'},
+  {header: 'IN/S', value: (r) => perSecond(r.inRate), align: 'right', wide: true},
+  {header: 'OUT/S', value: (r) => perSecond(r.outRate), align: 'right', wide: true},
+  {header: 'UNACKED', value: (r) => r.unacked, align: 'right', wide: true},
+  {header: 'PARTITIONS', value: (r) => r.partitions?.map((p) => `${p.partition}:${p.committed ?? '-'}/${p.end}`).join(' '), wide: true},
+  {header: 'REASON', value: (r) => r.reason},
+]
+
+function lagAge(r: LagRow): string {
+  return r.lagSeconds === undefined ? 'unknown' : formatAge(Math.round(r.lagSeconds))
+}
+
+function perSecond(rate: number | undefined, signed = false): string | undefined {
+  if (rate === undefined) return undefined
+  const rounded = Math.abs(rate) >= 10 ? Math.round(rate) : Math.round(rate * 10) / 10
+  return `${signed && rounded > 0 ? '+' : ''}${rounded}/s`
+}

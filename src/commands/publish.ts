@@ -1,0 +1,89 @@
+import {Args, Flags} from '@oclif/core'
+
+import {MailroomCommand} from '../cli/base-command.js'
+import {connectionFlags, connectionOverrides} from '../cli/flags.js'
+import {messageFlags, overridesFromFlags} from '../cli/message-flags.js'
+import type {Envelope} from '../core/envelope/types.js'
+import {EXIT} from '../core/exit-codes.js'
+import {openInputFile} from '../core/files.js'
+import {
+  type NdjsonSourceStats,
+  envelopeFromBody,
+  ndjsonEnvelopes,
+  rateLimit,
+  readBody,
+  repeat,
+} from '../core/services/message-source.js'
+import {type PublishSummary, publishAll} from '../core/services/publish.js'
+import {parseTargetRef} from '../core/target-ref.js'
+
+export default class Publish extends MailroomCommand {
+  static override summary = 'Publish messages, confirmed by the broker'
+  static override description = `The body comes from the argument, --file, or stdin. With --input ndjson, stdin (or --file) is a stream of
+envelopes as written by \`tail -o ndjson\` or \`dlq export\`, published with everything the destination can carry.
+Every message is confirmed (RabbitMQ publisher confirms with mandatory routing, Kafka acks=all, JetStream PubAck);
+an unroutable or unconfirmed message is reported and the exit code is 8.
+RabbitMQ: the target is a queue (default exchange), or use --exchange with --key as routing key.
+NATS: the target is a stream (subject from --key, or the stream's only subject) or a subject.`
+  static override examples = [
+    {description: 'One JSON message to a queue', command: `<%= config.bin %> <%= command.id %> rabbitmq:orders '{"id": 7}' --content-type application/json`},
+    {description: 'Keyed, with headers, to a Kafka topic', command: '<%= config.bin %> <%= command.id %> kafka:payments --key order-7 -H x-tenant=acme --file payment.json'},
+    {description: 'Through an exchange with a routing key', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders --exchange orders.x --key eu.new "hello"'},
+    {description: 'JetStream with de-duplication', command: '<%= config.bin %> <%= command.id %> nats:ORDERS --key orders.new -H Nats-Msg-Id=order-7 "hello"'},
+    {description: 'Copy a topic into another, byte for byte', command: '<%= config.bin %> tail kafka:orders --until-end -o ndjson | <%= config.bin %> <%= command.id %> kafka:orders.copy --input ndjson'},
+    {description: 'Load: 10,000 messages at 500/s', command: '<%= config.bin %> <%= command.id %> nats:ORDERS --key orders.load "x" --count 10000 --rate 500'},
+  ]
+  static override args = {
+    target: Args.string({description: 'Where to publish: <broker>:<queue|topic|stream|subject>', required: true}),
+    body: Args.string({description: 'The message body (default: --file or stdin)', ignoreStdin: true}),
+  }
+  static override flags = {
+    ...messageFlags,
+    input: Flags.option({description: 'What the input is: one raw body, or NDJSON envelopes', options: ['raw', 'ndjson'] as const, default: 'raw'})(),
+    'skip-invalid': Flags.boolean({description: 'With --input ndjson: skip and count invalid lines instead of stopping at the first'}),
+    count: Flags.integer({char: 'n', description: 'Publish the message this many times', min: 1, default: 1}),
+    rate: Flags.integer({description: 'At most this many messages per second', min: 1}),
+    window: Flags.integer({description: 'Messages awaiting confirmation at once', min: 1, max: 100_000}),
+    output: Flags.option({char: 'o', description: 'summary: one line on stderr; ndjson: a receipt per message on stdout', options: ['summary', 'ndjson'] as const, default: 'summary'})(),
+    ...connectionFlags,
+  }
+
+  async run(): Promise<PublishSummary & {skipped?: number}> {
+    const {args, flags} = await this.parse(Publish)
+    const ref = parseTargetRef(args.target)
+    if (flags.input === 'ndjson' && args.body !== undefined) this.usage('--input ndjson reads stdin or --file, not a body argument')
+    if (flags.input === 'ndjson' && flags.count > 1) this.usage('--count repeats a single body; it cannot be used with --input ndjson')
+    const context = await this.resolveContext(connectionOverrides(flags))
+    const adapter = await this.connect(ref.broker, context)
+    const signal = this.interruptSignal()
+    const overrides = overridesFromFlags(flags)
+    const stats: NdjsonSourceStats = {read: 0, skipped: 0, skippedLines: []}
+    let messages: AsyncIterable<Envelope> | Iterable<Envelope> =
+      flags.input === 'ndjson'
+        ? ndjsonEnvelopes(flags.file ? openInputFile(flags.file) : process.stdin, {
+            skipInvalid: flags['skip-invalid'],
+            endAtInvalid: true,
+            overrides,
+            stats,
+            onSkip: (m) => this.warnUser(`skipped ${m}`),
+          })
+        : repeat(envelopeFromBody(await readBody(args.body, flags.file), overrides), flags.count)
+    if (flags.rate) messages = rateLimit(messages, flags.rate, signal)
+    const summary = await publishAll(adapter, ref.name, messages, {
+      window: flags.window,
+      exchange: flags.exchange,
+      signal,
+      onReceipt: flags.output === 'ndjson' ? (r) => this.out(JSON.stringify(r)) : undefined,
+    })
+    this.report(summary, stats)
+    if (stats.invalid) throw stats.invalid
+    return flags.input === 'ndjson' ? {...summary, skipped: stats.skipped} : summary
+  }
+
+  private report(summary: PublishSummary, stats: NdjsonSourceStats): void {
+    const skipped = stats.skipped ? `, ${stats.skipped} invalid lines skipped` : stats.invalid ? '; stopped at an invalid line, nothing after it was published' : ''
+    this.info(`published ${summary.published} to ${summary.target} in ${summary.elapsedMs} ms (${summary.perSecond}/s)${summary.duplicates ? `, ${summary.duplicates} duplicates dropped by the broker` : ''}${skipped}`)
+    for (const f of summary.failures) this.warnUser(`message #${f.index + 1} was not published: ${f.code}: ${f.message}`)
+    if (summary.failed > 0) this.exitStatus = EXIT.PARTIAL
+  }
+}

@@ -1,0 +1,94 @@
+// The config file: named contexts in $XDG_CONFIG_HOME/mailroom/config.yaml (default ~/.config/mailroom/config.yaml).
+import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {homedir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {LineCounter, parseDocument, stringify} from 'yaml'
+
+import {MailroomError} from '../../adapters/types.js'
+
+/** TLS as written in a context: file paths, read by the resolver. */
+export interface TlsConfig {
+  caFile?: string
+  certFile?: string
+  keyFile?: string
+  servername?: string
+  insecureSkipVerify?: boolean
+}
+
+/** A secret is never written inline: it is named by an env var or a file. */
+export interface SecretRef {
+  passwordEnv?: string
+  passwordFile?: string
+}
+
+export interface ContextConfig {
+  description?: string
+  readOnly?: boolean
+  rabbitmq?: {url?: string; managementUrl?: string; username?: string; vhost?: string; tls?: TlsConfig} & SecretRef
+  kafka?: {
+    brokers?: string[]
+    clientId?: string
+    sasl?: {mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string} & SecretRef
+    tls?: TlsConfig | boolean
+    allowPlainWithoutTls?: boolean
+  }
+  nats?: {
+    url?: string
+    user?: string
+    tokenEnv?: string
+    tokenFile?: string
+    credsFile?: string
+    nkeySeedFile?: string
+    tls?: TlsConfig
+  } & SecretRef
+  /** DLQ discovery and header conventions (used by the dlq commands). */
+  dlq?: Record<string, unknown>
+}
+
+export interface ConfigFile {
+  currentContext?: string
+  contexts: Record<string, ContextConfig>
+}
+
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME || join(homedir(), '.config')
+  return join(base, 'mailroom', 'config.yaml')
+}
+
+export async function loadConfigFile(path = configPath()): Promise<ConfigFile | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new MailroomError('CONFIG', `cannot read ${path}: ${(error as Error).message}`, {cause: error})
+  }
+  return parseConfig(text, path)
+}
+
+export function parseConfig(text: string, path: string): ConfigFile {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, {lineCounter})
+  const [first] = doc.errors
+  if (first) {
+    const line = lineCounter.linePos(first.pos[0]).line
+    throw new MailroomError('CONFIG', `${path}${line ? `:${line}` : ''}: invalid YAML (${first.code.toLowerCase()})`, {
+      suggestions: [`Fix the file or remove it to fall back to the local brokers`],
+    })
+  }
+  const data = (doc.toJS() ?? {}) as Partial<ConfigFile>
+  if (typeof data !== 'object' || Array.isArray(data) || (data.contexts !== undefined && typeof data.contexts !== 'object')) {
+    throw new MailroomError('CONFIG', `${path}: expected a mapping with "contexts"`, {
+      suggestions: ['See "Configuration" in the README for the file format'],
+    })
+  }
+  return {currentContext: data.currentContext, contexts: data.contexts ?? {}}
+}
+
+/** Writes atomically with owner-only permissions (the file names secrets' sources, and may be edited to hold paths). */
+export async function saveConfigFile(config: ConfigFile, path = configPath()): Promise<void> {
+  await mkdir(dirname(path), {recursive: true, mode: 0o700})
+  const tmp = `${path}.${process.pid}.tmp`
+  await writeFile(tmp, stringify(config), {mode: 0o600})
+  await rename(tmp, path)
+}

@@ -1,0 +1,290 @@
+// The replay run: a safe move. Each message is published with confirmation; only once the destination confirmed
+// it is the DLQ copy settled (and the journal told). A failed, returned or unconfirmed publish
+// leaves the message in the DLQ. At most `window` messages are between "read" and "settled" at any time, which
+// bounds the duplicates a crash can cause.
+import {type BrokerAdapter, type BrokerKind, type Delivery, MailroomError, type PublishReceipt} from '../../adapters/types.js'
+import {asMailroomError} from '../errors.js'
+import type {Envelope} from '../envelope/types.js'
+import {laneKey, type Destination} from './destination.js'
+import {type MessageIdentity, messageIdentity} from './identity.js'
+import type {JournalState, JournalWriter} from './journal.js'
+import {isDestinationDown, PublishLane} from './lanes.js'
+import type {Selector} from './select.js'
+import {HOLD_LIMIT, type ReplaySource} from './source.js'
+import type {ReplayCounts, ReplayFailure, ReplayRequest, SkipReason, SourceFacts} from './types.js'
+
+/** Confirmed messages are journaled and settled in batches of at most this many. */
+const CHECKPOINT_BATCH = 1000
+const MAX_FAILURES_KEPT = 20
+
+export interface EngineOptions {
+  request: ReplayRequest
+  facts: SourceFacts
+  source: ReplaySource
+  selector: Selector
+  journal: JournalWriter
+  /** A connected adapter for a destination broker. */
+  destination(kind: BrokerKind): Promise<BrokerAdapter>
+  /** From the journal when resuming. */
+  resume?: JournalState
+  signal: AbortSignal
+  onProgress?(counts: ReplayCounts): void
+}
+
+export interface EngineResult {
+  counts: ReplayCounts
+  skippedBy: Partial<Record<SkipReason, number>>
+  byDestination: Record<string, number>
+  failures: ReplayFailure[]
+  stopped?: {code: string; message: string}
+}
+
+interface Confirmed {
+  delivery: Delivery
+  id: string
+  label: string
+}
+
+export class ReplayEngine {
+  private readonly counts: ReplayCounts = {examined: 0, replayed: 0, filtered: 0, skipped: 0, failed: 0, possibleDuplicates: 0, deduplicated: 0}
+  private readonly skippedBy: Partial<Record<SkipReason, number>> = {}
+  private readonly byDestination: Record<string, number> = {}
+  private readonly failures: ReplayFailure[] = []
+  private readonly lanes = new Map<string, PublishLane>()
+  private readonly blockedKeys = new Set<string>()
+  private readonly passing = new Set<Promise<void>>()
+  /** Content ids an earlier run confirmed (resume of a queue): each match is a possible duplicate. */
+  private readonly credits: Map<string, number>
+  private readonly window: Slots
+  private confirmed: Confirmed[] = []
+  private checkpointing?: Promise<void>
+  private selectedCount = 0
+  private nextSendAt = 0
+  private stopped?: {code: string; message: string}
+
+  constructor(private readonly o: EngineOptions) {
+    this.window = new Slots(o.request.window)
+    this.credits = new Map(o.resume?.confirmed ?? [])
+  }
+
+  async run(): Promise<EngineResult> {
+    const {source, signal} = this.o
+    const onAbort = () => this.stop('INTERRUPTED', 'interrupted: stopped reading; messages in flight were settled or left in the DLQ')
+    signal.addEventListener('abort', onAbort, {once: true})
+    if (signal.aborted) onAbort()
+    try {
+      while (!this.stopped && !this.limitReached()) {
+        await this.window.acquire()
+        if (this.stopped) break
+        const d = await source.next()
+        if (!d) {
+          this.window.release()
+          break
+        }
+        this.counts.examined++
+        await this.handle(d).catch((error: unknown) => {
+          this.window.release()
+          throw error
+        })
+        if (source.held >= HOLD_LIMIT) this.stop('PARTIAL', `stopped after holding back ${HOLD_LIMIT} messages that were not replayed (they stay in the DLQ); narrow the run or replay in parts`)
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      await Promise.all([...this.lanes.values()].map((lane) => lane.drain()))
+      await this.flushCheckpoint()
+      await Promise.allSettled([...this.passing])
+      await source.close()
+    }
+    return {counts: this.counts, skippedBy: this.skippedBy, byDestination: this.byDestination, failures: this.failures, stopped: this.stopped}
+  }
+
+  private limitReached(): boolean {
+    return this.o.request.limit !== undefined && this.selectedCount >= this.o.request.limit
+  }
+
+  /** Every path through here releases the window slot exactly once (now, or when the message is settled). */
+  private async handle(d: Delivery): Promise<void> {
+    const {facts, resume} = this.o
+    const identity = messageIdentity(d.envelope, facts.broker, facts.target)
+    if (identity.positional && resume?.confirmed.has(identity.id)) {
+      // An earlier run published it and was stopped before settling it here: settle, never publish twice.
+      await this.o.source.replayed(d)
+      this.skip('already-replayed')
+      return this.window.release()
+    }
+    const decision = await this.o.selector.decide(d.envelope, identity)
+    if (decision.action === 'filtered') {
+      this.counts.filtered++
+      this.track(this.o.source.passOver(d))
+      return this.window.release()
+    }
+    if (decision.action === 'skip') return this.refuse(d, decision.reason)
+    const orderKey = `${laneKey(decision.dest)}\0${keyText(decision.original.key)}`
+    if (this.blockedKeys.has(orderKey)) return this.refuse(d, 'key-order')
+    this.selectedCount++
+    if (!identity.positional && this.takeCredit(identity.id)) {
+      this.counts.possibleDuplicates++
+      this.o.source.extendBound()
+    }
+    await this.pace()
+    let lane: PublishLane
+    try {
+      lane = await this.laneFor(decision.dest)
+    } catch (error) {
+      return this.unreachable(d, identity, decision.dest, asMailroomError(error))
+    }
+    lane.send({envelope: decision.envelope, onReceipt: (r) => this.onReceipt(d, identity, decision.dest, orderKey, r)})
+  }
+
+  /** The destination could not even be connected to: this message stays, and the run stops. */
+  private unreachable(d: Delivery, identity: MessageIdentity, dest: Destination, e: MailroomError): void {
+    const label = laneKey(dest)
+    this.counts.failed++
+    if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({id: identity.id, destination: label, code: e.code, message: e.message})
+    this.stop(e.code, `cannot reach destination ${label}: ${e.message}`)
+    this.track(this.o.source.leave(d))
+    this.window.release()
+  }
+
+  private refuse(d: Delivery, reason: SkipReason): void {
+    this.skip(reason)
+    this.track(this.o.source.leave(d))
+    this.window.release()
+  }
+
+  private skip(reason: SkipReason): void {
+    this.counts.skipped++
+    this.skippedBy[reason] = (this.skippedBy[reason] ?? 0) + 1
+  }
+
+  private takeCredit(id: string): boolean {
+    const n = this.credits.get(id)
+    if (!n) return false
+    if (n === 1) this.credits.delete(id)
+    else this.credits.set(id, n - 1)
+    return true
+  }
+
+  private onReceipt(d: Delivery, identity: MessageIdentity, dest: Destination, orderKey: string, r: PublishReceipt): void {
+    const label = laneKey(dest)
+    if (r.ok) {
+      if (r.duplicate) this.counts.deduplicated++
+      this.confirmed.push({delivery: d, id: identity.id, label})
+      this.scheduleCheckpoint()
+      return
+    }
+    this.counts.failed++
+    // Later messages with the same key must not overtake this one: they stay in the DLQ with it.
+    this.blockedKeys.add(orderKey)
+    const code = r.error?.code ?? 'INTERNAL'
+    const message = r.error?.message ?? 'not confirmed'
+    if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({id: identity.id, destination: label, code, message})
+    this.o.journal.append({t: 'fail', id: identity.id, code, message})
+    this.track(this.o.source.leave(d))
+    this.window.release()
+  }
+
+  /**
+   * Group commit: confirmations that arrive while a checkpoint is being written wait for the next one, which
+   * starts as soon as it finishes; a lone confirmation is written on the next turn of the event loop.
+   */
+  private scheduleCheckpoint(): void {
+    if (this.checkpointing) return
+    this.checkpointing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      while (this.confirmed.length > 0) await this.settleBatch(this.confirmed.splice(0, CHECKPOINT_BATCH))
+      this.checkpointing = undefined
+    })
+  }
+
+  /** Waits until every confirmed message has been journaled and settled. */
+  private async flushCheckpoint(): Promise<void> {
+    while (this.checkpointing) await this.checkpointing
+    if (this.confirmed.length > 0) {
+      this.scheduleCheckpoint()
+      await this.flushCheckpoint()
+    }
+  }
+
+  /**
+   * Records the confirmed batch in the journal and settles it at the source, side by side. The order does not
+   * matter for safety: a journal record only says "this reached its destination", used on resume to settle it
+   * without publishing again. A settled message that the journal missed is simply gone from the DLQ; a journaled one
+   * that was not settled is settled on resume. Either way nothing is lost, and the disk stays off the critical path.
+   */
+  private async settleBatch(batch: Confirmed[]): Promise<void> {
+    this.o.journal.append({t: 'ok', ids: batch.map((c) => c.id)})
+    const [journaled, ...settled] = await Promise.allSettled([this.o.journal.checkpoint(), ...batch.map((c) => this.o.source.replayed(c.delivery))])
+    if (journaled!.status === 'rejected') this.stop('PARTIAL', `cannot write the replay journal: ${(journaled.reason as Error).message}`)
+    for (const [i, c] of batch.entries()) {
+      this.counts.replayed++
+      this.byDestination[c.label] = (this.byDestination[c.label] ?? 0) + 1
+      // Delivered, but the DLQ copy could not be removed: a later run would deliver it again.
+      if (settled[i]!.status === 'rejected') this.counts.possibleDuplicates++
+    }
+    this.window.release(batch.length)
+    this.o.onProgress?.(this.counts)
+  }
+
+  private async laneFor(dest: Destination): Promise<PublishLane> {
+    const key = laneKey(dest)
+    let lane = this.lanes.get(key)
+    if (!lane) {
+      const adapter = await this.o.destination(dest.broker)
+      lane = new PublishLane(adapter, dest.target, this.o.request.window, (e) => this.onLaneDead(key, e))
+      this.lanes.set(key, lane)
+    }
+    return lane
+  }
+
+  private onLaneDead(label: string, e: MailroomError): void {
+    if (isDestinationDown(e.code)) this.stop(e.code, `destination ${label} became unreachable: ${e.message}`)
+  }
+
+  private stop(code: string, message: string): void {
+    this.stopped ??= {code, message}
+    this.window.cancel()
+  }
+
+  private async pace(): Promise<void> {
+    const rate = this.o.request.rate
+    if (!rate) return
+    const now = performance.now()
+    const wait = this.nextSendAt - now
+    this.nextSendAt = Math.max(this.nextSendAt, now) + 1000 / rate
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p.catch(() => undefined).finally(() => this.passing.delete(tracked))
+    this.passing.add(tracked)
+  }
+}
+
+function keyText(key: Envelope['key']): string {
+  if (key == null) return ''
+  return typeof key === 'string' ? key : `b64:${key.bytes}`
+}
+
+/** A counting semaphore for the in-flight window; cancel() lets every waiter through (the run is stopping). */
+class Slots {
+  private used = 0
+  private readonly waiters: (() => void)[] = []
+  private cancelled = false
+
+  constructor(private readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    while (!this.cancelled && this.used >= this.size) await new Promise<void>((resolve) => this.waiters.push(resolve))
+    this.used++
+  }
+
+  release(n = 1): void {
+    this.used -= n
+    for (const wake of this.waiters.splice(0)) wake()
+  }
+
+  cancel(): void {
+    this.cancelled = true
+    for (const wake of this.waiters.splice(0)) wake()
+  }
+}

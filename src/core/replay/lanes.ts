@@ -1,0 +1,116 @@
+// One publish lane per destination: messages go out in the order they were sent (per-key order holds because a
+// key always maps to one lane), through the adapter's confirmed, windowed publish.
+//
+// adapter.publish reports receipts only while its input keeps coming or once it ends, so a lane's input ends
+// ("lingers out") when nothing new arrived for a few milliseconds: the adapter then reports everything in flight,
+// and the next message opens a new publish session. Sessions never overlap, so order is kept across them.
+import {publishBatchesOf} from '../../adapters/batched.js'
+import {type BrokerAdapter, MailroomError, type PublishReceipt} from '../../adapters/types.js'
+import {asMailroomError} from '../errors.js'
+import type {Envelope} from '../envelope/types.js'
+
+const LINGER_MS = 250
+
+export interface LaneMessage {
+  envelope: Envelope
+  onReceipt(r: PublishReceipt): void
+}
+
+/** Error codes after which the destination is treated as gone (every further publish would fail the same way). */
+const FATAL_CODES = new Set(['CONNECTION', 'AUTH', 'TIMEOUT'])
+
+export function isDestinationDown(code: string | undefined): boolean {
+  return code !== undefined && FATAL_CODES.has(code)
+}
+
+export class PublishLane {
+  private readonly waiting: LaneMessage[] = []
+  private wake?: () => void
+  private running?: Promise<void>
+  private closed = false
+  /** Set when the destination failed in a way every further message would share. */
+  dead?: MailroomError
+
+  constructor(
+    private readonly adapter: BrokerAdapter,
+    readonly target: string,
+    private readonly window: number,
+    private readonly onDead: (e: MailroomError) => void,
+  ) {}
+
+  send(m: LaneMessage): void {
+    if (this.dead) return m.onReceipt(failed(0, this.dead))
+    this.waiting.push(m)
+    this.wake?.()
+    this.running ??= this.run().finally(() => (this.running = undefined))
+  }
+
+  /** Resolves once every message sent so far has its receipt. */
+  async drain(): Promise<void> {
+    this.closed = true
+    this.wake?.()
+    while (this.running) await this.running
+  }
+
+  private async run(): Promise<void> {
+    while (this.waiting.length > 0 && !this.dead) await this.session()
+    if (this.dead) for (const m of this.waiting.splice(0)) m.onReceipt(failed(0, this.dead))
+  }
+
+  private async session(): Promise<void> {
+    const outstanding = new Map<number, LaneMessage>()
+    let index = 0
+    const input = this.input((m) => outstanding.set(index++, m))
+    try {
+      for await (const receipts of publishBatchesOf(this.adapter, this.target, input, {window: this.window})) {
+        for (const receipt of receipts) {
+          const m = outstanding.get(receipt.index)
+          outstanding.delete(receipt.index)
+          m?.onReceipt(receipt)
+          if (!receipt.ok && isDestinationDown(receipt.error?.code)) this.die(new MailroomError(receipt.error!.code, receipt.error!.message))
+        }
+      }
+    } catch (error) {
+      this.die(asMailroomError(error))
+    }
+    const reason = this.dead ?? new MailroomError('INTERNAL', 'the publish ended without confirming the message')
+    for (const [i, m] of outstanding) m.onReceipt(failed(i, reason))
+  }
+
+  /** The session's input: waiting messages, ending after LINGER_MS without new ones (or when the lane dies). */
+  private async *input(taken: (m: LaneMessage) => void): AsyncGenerator<Envelope> {
+    for (;;) {
+      const m = this.waiting.shift()
+      if (m) {
+        taken(m)
+        yield m.envelope
+        continue
+      }
+      if (this.closed || this.dead || !(await this.arrival())) return
+    }
+  }
+
+  private arrival(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined
+        resolve(false)
+      }, LINGER_MS)
+      this.wake = () => {
+        clearTimeout(timer)
+        this.wake = undefined
+        resolve(this.waiting.length > 0)
+      }
+    })
+  }
+
+  private die(e: MailroomError): void {
+    if (this.dead) return
+    this.dead = e
+    this.onDead(e)
+  }
+}
+
+function failed(index: number, e: MailroomError): PublishReceipt {
+  return {index, ok: false, error: e.toInfo()}
+}

@@ -1,0 +1,138 @@
+// The dry run: what a replay would do, changing nothing. Topics and streams are read in full within the bound
+// (without committing or deleting); classic / quorum queues cannot be read without taking messages, so their plan
+// is the depth plus a bounded sample peeked from the head (which RabbitMQ marks redelivered; quorum queues with a
+// delivery limit are not peeked at all).
+import {type BrokerAdapter, type Delivery, MailroomError} from '../../adapters/types.js'
+import type {Envelope} from '../envelope/types.js'
+import {formatTargetRef} from '../target-ref.js'
+import {laneKey} from './destination.js'
+import {describeChanges, type HeaderChanges, replayCountOf} from './headers.js'
+import {messageIdentity} from './identity.js'
+import type {Selector} from './select.js'
+import {replayGroup} from './source.js'
+import type {ReplayRequest, SkipReason, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
+
+const SAMPLES = 3
+
+export interface PlanSample {
+  id: string
+  destination: string
+  key?: Envelope['key']
+  replayCount: number
+  changes: HeaderChanges
+}
+
+export interface ReplayPlan {
+  source: string
+  strategy: SourceStrategy
+  bound: SnapshotBound
+  /** Messages within the bound (as far as known). */
+  total?: number
+  examined: number
+  /** False when the plan rests on a sample (queues). */
+  complete: boolean
+  wouldReplay: number
+  filtered: number
+  skippedBy: Partial<Record<SkipReason, number>>
+  destinations: {destination: string; count: number}[]
+  samples: PlanSample[]
+  /** Every header name removed / added / carried over across the examined messages. */
+  headerChanges: HeaderChanges
+  notes: string[]
+}
+
+export async function planReplay(
+  adapter: BrokerAdapter,
+  facts: SourceFacts,
+  request: ReplayRequest,
+  selector: Selector,
+  o: {sample: number; signal?: AbortSignal},
+): Promise<ReplayPlan> {
+  const plan: ReplayPlan = {
+    source: formatTargetRef(request.source),
+    strategy: facts.strategy,
+    bound: facts.bound,
+    ...(facts.count === undefined ? {} : {total: facts.count}),
+    examined: 0,
+    complete: true,
+    wouldReplay: 0,
+    filtered: 0,
+    skippedBy: {},
+    destinations: [],
+    samples: [],
+    headerChanges: {removed: [], added: [], carried: []},
+    notes: [],
+  }
+  const counts = new Map<string, number>()
+  const changes = {removed: new Set<string>(), added: new Set<string>(), carried: new Set<string>()}
+  for await (const e of planMessages(adapter, facts, plan, o)) {
+    if (request.limit !== undefined && plan.wouldReplay >= request.limit) break
+    plan.examined++
+    const identity = messageIdentity(e, facts.broker, facts.target)
+    const decision = await selector.decide(e, identity)
+    if (decision.action === 'filtered') plan.filtered++
+    else if (decision.action === 'skip') plan.skippedBy[decision.reason] = (plan.skippedBy[decision.reason] ?? 0) + 1
+    else {
+      plan.wouldReplay++
+      const label = laneKey(decision.dest)
+      counts.set(label, (counts.get(label) ?? 0) + 1)
+      const c = describeChanges(decision.original, decision.envelope)
+      for (const k of ['removed', 'added', 'carried'] as const) for (const n of c[k]) changes[k].add(n)
+      if (plan.samples.length < SAMPLES) {
+        plan.samples.push({id: identity.id, destination: label, key: decision.envelope.key ?? decision.original.key, replayCount: replayCountOf(e), changes: c})
+      }
+    }
+  }
+  plan.destinations = [...counts].map(([destination, count]) => ({destination, count})).sort((a, b) => b.count - a.count)
+  plan.headerChanges = {removed: [...changes.removed], added: [...changes.added], carried: [...changes.carried]}
+  if (!plan.complete && plan.total !== undefined && plan.examined > 0 && plan.examined < plan.total) {
+    plan.notes.push(`estimated from ${plan.examined} of ${plan.total} messages: a replay examines all ${plan.total}`)
+  }
+  return plan
+}
+
+async function* planMessages(adapter: BrokerAdapter, facts: SourceFacts, plan: ReplayPlan, o: {sample: number; signal?: AbortSignal}): AsyncGenerator<Envelope> {
+  if (facts.strategy === 'consume-queue') {
+    yield* peekedSample(adapter, facts, plan, o.sample)
+    return
+  }
+  const below = facts.strategy === 'commit-group' && adapter.committedPositions ? await adapter.committedPositions(facts.target, replayGroup(facts.target)) : {}
+  if (Object.keys(below).length > 0) plan.notes.push(`continues where the replay group ${replayGroup(facts.target)} stopped (its committed offsets)`)
+  for await (const d of adapter.read!(facts.target, {untilEnd: true, from: {kind: 'earliest'}, signal: o.signal})) {
+    if (!insideBound(d, facts.bound, below)) continue
+    yield d.envelope
+  }
+}
+
+async function* peekedSample(adapter: BrokerAdapter, facts: SourceFacts, plan: ReplayPlan, sample: number): AsyncGenerator<Envelope> {
+  const total = facts.count ?? 0
+  plan.complete = false
+  if (total === 0) {
+    plan.complete = true
+    return
+  }
+  if (!adapter.peek) {
+    plan.notes.push(`${facts.target} cannot be read without taking messages: planned from its depth (${total}) only`)
+    return
+  }
+  try {
+    const peeked = await adapter.peek(facts.target, {count: Math.min(total, sample)})
+    plan.notes.push(...peeked.warnings)
+    if (peeked.messages.length >= total) plan.complete = true
+    yield* peeked.messages
+  } catch (error) {
+    if (!(error instanceof MailroomError) || !['UNSUPPORTED', 'REFUSED'].includes(error.code)) throw error
+    plan.notes.push(`not sampled (${error.message}): planned from the depth (${total}) only`)
+  }
+}
+
+function insideBound(d: Delivery, bound: SnapshotBound, committed: Record<number, string>): boolean {
+  const meta = d.envelope.meta ?? {}
+  if (bound.kind === 'sequence') return meta.sequence === undefined || meta.sequence <= bound.last
+  if (bound.kind !== 'offsets' || meta.offset === undefined) return true
+  const offset = BigInt(meta.offset)
+  const start = committed[meta.partition ?? 0]
+  if (start !== undefined && offset < BigInt(start)) return false
+  const end = bound.ends[String(meta.partition)]
+  return end === undefined || offset < BigInt(end)
+}

@@ -1,0 +1,149 @@
+// Replay as a service for the command and the dashboard: plan (dry run), run, resume. It captures the bound,
+// asks the guard, journals, runs the engine and appends the audit line.
+import {type BrokerAdapter, type BrokerKind, MailroomError} from '../../adapters/types.js'
+import {appendAudit, type AuditEntry} from '../audit.js'
+import type {DetectDeathOptions} from '../dlq/death.js'
+import {compileFilter} from '../filter.js'
+import {formatTargetRef} from '../target-ref.js'
+import {ReplayEngine} from './engine.js'
+import {newReplayId} from './identity.js'
+import {type JournalState, JournalWriter, journalPath, readJournal} from './journal.js'
+import {planReplay, type ReplayPlan} from './plan.js'
+import type {Progress} from './progress.js'
+import {Selector} from './select.js'
+import {inspectSource, openSource} from './source.js'
+import type {ReplayReport, ReplayRequest, SourceFacts} from './types.js'
+
+export interface ReplayDeps {
+  /** The connected source adapter. */
+  source: BrokerAdapter
+  /** A connected adapter for a destination broker (may return the source adapter for the same kind). */
+  destination(kind: BrokerKind): Promise<BrokerAdapter>
+  signal: AbortSignal
+  death?: DetectDeathOptions
+  env?: NodeJS.ProcessEnv
+  /** Runs after the bound is known and before anything changes; throws to refuse (guard rails). */
+  confirm(facts: SourceFacts, request: ReplayRequest): Promise<void>
+  /** The job exists (journal written): tell the user its id. */
+  onStart?(replayId: string, facts: SourceFacts, journal: string): void
+  progress?(total: number | undefined): Progress
+  /** Context name for the audit line. */
+  context?: string
+}
+
+export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sample: number): Promise<ReplayPlan> {
+  const facts = await inspectSource(deps.source, request.source.name, request.mode)
+  const selector = selectorFor(request, 'dry-run', deps)
+  return planReplay(deps.source, facts, request, selector, {sample, signal: deps.signal})
+}
+
+export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplayReport> {
+  if (request.filter) compileFilter(request.filter) // an invalid filter fails before anything happens
+  const facts = await inspectSource(deps.source, request.source.name, request.mode)
+  await deps.confirm(facts, request)
+  const replayId = newReplayId()
+  const path = journalPath(replayId, deps.env)
+  const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts})
+  deps.onStart?.(replayId, facts, path)
+  return execute({replayId, request, facts, journal, selector: selectorFor(request, replayId, deps), deps, resumed: undefined})
+}
+
+export async function resumeReplay(replayId: string, deps: ReplayDeps): Promise<ReplayReport> {
+  const state = await readJournal(replayId, deps.env)
+  const {request, source: facts} = state.start
+  if (facts.broker !== deps.source.kind) {
+    throw new MailroomError('USAGE', `replay ${replayId} reads from ${facts.broker}:${facts.target}, not from ${deps.source.kind}`)
+  }
+  await deps.confirm(facts, request)
+  const journal = await JournalWriter.reopen(journalPath(replayId, deps.env))
+  deps.onStart?.(replayId, facts, journal.path)
+  return execute({replayId, request, facts, journal, selector: selectorFor(request, replayId, deps), deps, resumed: state})
+}
+
+function selectorFor(request: ReplayRequest, replayId: string, deps: ReplayDeps): Selector {
+  const filter = request.filter ? compileFilter(request.filter) : undefined
+  return new Selector({request, replayId, filter, death: deps.death, source: deps.source})
+}
+
+interface Job {
+  replayId: string
+  request: ReplayRequest
+  facts: SourceFacts
+  journal: JournalWriter
+  selector: Selector
+  deps: ReplayDeps
+  resumed: JournalState | undefined
+}
+
+async function execute(job: Job): Promise<ReplayReport> {
+  const {request, facts, journal, deps} = job
+  const started = performance.now()
+  const progress = deps.progress?.(remainingCount(job))
+  const source = await openSource(deps.source, facts, {window: request.window, alreadyConfirmed: job.resumed?.confirmedTotal})
+  const engine = new ReplayEngine({
+    request,
+    facts,
+    source,
+    selector: job.selector,
+    journal,
+    destination: deps.destination,
+    resume: job.resumed,
+    signal: deps.signal,
+    onProgress: (c) => progress?.update(c),
+  })
+  let result
+  try {
+    result = await engine.run()
+  } finally {
+    progress?.done()
+  }
+  const refused = (result.skippedBy['max-replays'] ?? 0) + (result.skippedBy['no-origin'] ?? 0) + (result.skippedBy['key-order'] ?? 0)
+  const elapsedMs = Math.round(performance.now() - started)
+  const report: ReplayReport = {
+    replayId: job.replayId,
+    source: formatTargetRef(request.source),
+    destination: request.to ? formatTargetRef(request.to) : 'origin',
+    mode: request.mode,
+    resumed: job.resumed !== undefined,
+    counts: result.counts,
+    skippedBy: result.skippedBy,
+    byDestination: result.byDestination,
+    failures: result.failures,
+    ...(result.stopped ? {stopped: result.stopped} : {}),
+    ...(job.resumed && !job.resumed.ended ? {crashWindow: job.resumed.start.request.window} : {}),
+    leftBehind: result.counts.failed + refused,
+    journal: journal.path,
+    elapsedMs,
+    perSecond: elapsedMs > 0 ? Math.round((result.counts.replayed * 1000) / elapsedMs) : result.counts.replayed,
+  }
+  const outcome = outcomeOf(report)
+  journal.append({t: 'end', at: new Date().toISOString(), outcome, counts: report.counts})
+  await journal.close()
+  await appendAudit(auditEntry(report, outcome, deps.context), deps.env).catch(() => undefined)
+  return report
+}
+
+function remainingCount(job: Job): number | undefined {
+  const count = job.facts.count
+  if (count === undefined) return undefined
+  return job.facts.strategy === 'consume-queue' ? Math.max(0, count - (job.resumed?.confirmedTotal ?? 0)) : count
+}
+
+export function outcomeOf(r: ReplayReport): AuditEntry['outcome'] {
+  if (r.stopped?.code === 'INTERRUPTED') return 'interrupted'
+  if (r.stopped || r.leftBehind > 0) return 'partial'
+  return 'ok'
+}
+
+function auditEntry(r: ReplayReport, outcome: AuditEntry['outcome'], context: string | undefined): AuditEntry {
+  const {replayed, failed, skipped, filtered, possibleDuplicates} = r.counts
+  return {
+    command: r.resumed ? 'dlq replay --resume' : 'dlq replay',
+    target: r.source,
+    ...(context ? {context} : {}),
+    replayId: r.replayId,
+    counts: {replayed, failed, skipped, filtered, possibleDuplicates},
+    outcome,
+    details: {destination: r.destination, mode: r.mode, byDestination: r.byDestination, ...(r.stopped ? {stopped: r.stopped.message} : {})},
+  }
+}

@@ -1,0 +1,342 @@
+// Reading the DLQ for a replay: the strategy follows from the target's kind and what the adapter can do, the
+// bound is captured before reading, and each message is settled only as the engine decides:
+// - replayed(d): the destination confirmed it -> ack / commit / delete;
+// - leave(d): not replayed -> it stays in the DLQ (queues: requeued when the reader closes; Kafka: not
+//   committed; streams: not deleted). passOver(d): the user chose not to replay it -> Kafka commits past it
+//   (it stays in the topic; the replay group just moves on), elsewhere the same as leave.
+import {type BrokerAdapter, type Delivery, MailroomError, type TargetInfo} from '../../adapters/types.js'
+import type {ReplayMode, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
+
+/** Queues: messages held back (not replayed) stay unacknowledged until the end; at most this many. */
+export const HOLD_LIMIT = 5000
+/** Queues: no delivery for this long means the queue has nothing more for us (its depth counted others' messages). */
+const QUEUE_IDLE_MS = 3000
+
+export function replayGroup(topic: string): string {
+  return `mailroom-replay.${topic}`
+}
+
+/** The strategy and the snapshot bound, from one describe of the target. */
+export async function inspectSource(adapter: BrokerAdapter, target: string, mode: ReplayMode): Promise<SourceFacts> {
+  const info = await adapter.describeTarget(target)
+  const strategy = strategyFor(adapter, info, mode)
+  if (strategy === 'consume-queue' && adapter.exactDepth) info.depth = await adapter.exactDepth(target)
+  const bound = boundOf(info)
+  let count = info.depth
+  if (strategy === 'commit-group' && bound.kind === 'offsets' && adapter.committedPositions) {
+    count = remainingForGroup(bound.ends, info, await adapter.committedPositions(target, replayGroup(target)))
+  }
+  return {broker: adapter.kind, target, kind: info.kind, strategy, bound, ...(count === undefined ? {} : {count})}
+}
+
+function strategyFor(adapter: BrokerAdapter, info: TargetInfo, mode: ReplayMode): SourceStrategy {
+  const name = `${adapter.kind}:${info.name}`
+  switch (info.kind) {
+    case 'classic-queue':
+    case 'quorum-queue':
+      if (mode === 'copy') {
+        throw new MailroomError('UNSUPPORTED', `${name} is a ${info.kind}: it cannot be read without taking messages off it, so --copy is impossible`, {
+          suggestions: ['Replay without --copy (a safe move: each message leaves the DLQ only once the destination confirmed it)', 'Or keep a copy first with: mailroom dlq export'],
+        })
+      }
+      return 'consume-queue'
+    case 'topic':
+      return mode === 'move' ? 'commit-group' : 'read-only'
+    case 'stream':
+      if (mode === 'copy') return 'read-only'
+      if (!adapter.deleteMessage) throw moveImpossible(name, 'it cannot delete single entries')
+      return 'delete-entry'
+    case 'stream-queue':
+      if (mode === 'copy') return 'read-only'
+      throw moveImpossible(name, 'a stream queue never removes messages on read')
+    default:
+      throw new MailroomError('USAGE', `${name} is an ${info.kind}, not a queue, topic or stream to replay from`)
+  }
+}
+
+function moveImpossible(name: string, why: string): MailroomError {
+  return new MailroomError('UNSUPPORTED', `cannot move messages out of ${name}: ${why}`, {suggestions: ['Replay with --copy, which leaves the originals in place']})
+}
+
+function boundOf(info: TargetInfo): SnapshotBound {
+  if (info.kind === 'topic') {
+    const partitions = (info.details?.partitions ?? []) as {partition: number; high?: string}[]
+    return {kind: 'offsets', ends: Object.fromEntries(partitions.map((p) => [String(p.partition), p.high ?? '0']))}
+  }
+  if (info.kind === 'stream' && typeof info.details?.lastSeq === 'number') return {kind: 'sequence', last: info.details.lastSeq}
+  return {kind: 'depth', depth: info.depth ?? 0}
+}
+
+function remainingForGroup(ends: Record<string, string>, info: TargetInfo, committed: Record<number, string>): number {
+  const partitions = (info.details?.partitions ?? []) as {partition: number; low?: string}[]
+  let total = 0n
+  for (const p of partitions) {
+    const end = BigInt(ends[String(p.partition)] ?? '0')
+    const low = BigInt(p.low ?? '0')
+    const from = committed[p.partition] === undefined ? low : BigInt(committed[p.partition]!)
+    const start = from < low ? low : from
+    if (end > start) total += end - start
+  }
+  return Number(total)
+}
+
+export interface ReplaySource {
+  /** The next message within the bound; undefined at the end. */
+  next(): Promise<Delivery | undefined>
+  replayed(d: Delivery): Promise<void>
+  leave(d: Delivery): Promise<void>
+  passOver(d: Delivery): Promise<void>
+  /** A content-identified message turned out to be one counted as done by an earlier run: read one more. */
+  extendBound(): void
+  /** Messages held unsettled (queues), to respect HOLD_LIMIT. */
+  readonly held: number
+  /** Ends the read; call only once nothing is in flight. Held messages go back to the queue. */
+  close(): Promise<void>
+}
+
+export interface OpenSourceOptions {
+  window: number
+  /** Queues on resume: messages of the bound an earlier run already confirmed. */
+  alreadyConfirmed?: number
+}
+
+export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions): Promise<ReplaySource> {
+  if (!adapter.read) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot read messages`)
+  switch (facts.strategy) {
+    case 'consume-queue':
+      return new QueueSource(adapter, facts, o)
+    case 'commit-group':
+      return GroupSource.open(adapter, facts, o)
+    case 'delete-entry':
+    case 'read-only':
+      return new PositionedSource(adapter, facts, {untilEnd: true, from: {kind: 'earliest'}, prefetch: Math.max(64, o.window)})
+  }
+}
+
+/** The shared part: one reader iterator, closed through an abort that never fires while work is in flight. */
+abstract class ReaderSource implements ReplaySource {
+  protected readonly stop = new AbortController()
+  protected readonly it: AsyncIterator<Delivery>
+  protected pendingNext?: Promise<IteratorResult<Delivery>>
+  held = 0
+
+  constructor(
+    protected readonly adapter: BrokerAdapter,
+    protected readonly facts: SourceFacts,
+    readOptions: Parameters<NonNullable<BrokerAdapter['read']>>[1],
+  ) {
+    this.it = adapter.read!(facts.target, {...readOptions, signal: this.stop.signal})[Symbol.asyncIterator]()
+  }
+
+  abstract next(): Promise<Delivery | undefined>
+  abstract replayed(d: Delivery): Promise<void>
+
+  async leave(_d: Delivery): Promise<void> {}
+
+  passOver(d: Delivery): Promise<void> {
+    return this.leave(d)
+  }
+
+  extendBound(): void {}
+
+  protected async pull(): Promise<Delivery | undefined> {
+    this.pendingNext ??= this.it.next()
+    const r = await this.pendingNext
+    this.pendingNext = undefined
+    return r.done ? undefined : r.value
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort()
+    await this.it.return?.().catch(() => undefined)
+  }
+}
+
+/** Classic / quorum queues: a manual-ack consumer, counted up to the depth captured at start. */
+class QueueSource extends ReaderSource {
+  private remaining: number
+
+  constructor(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions) {
+    const depth = facts.bound.kind === 'depth' ? facts.bound.depth : 0
+    const remaining = Math.max(0, depth - (o.alreadyConfirmed ?? 0))
+    super(adapter, facts, {consume: true, prefetch: Math.max(1, Math.min(remaining + 1, o.window + HOLD_LIMIT))})
+    this.remaining = remaining
+  }
+
+  async next(): Promise<Delivery | undefined> {
+    if (this.remaining <= 0) return undefined
+    this.pendingNext ??= this.it.next()
+    const r = await withinIdle(this.pendingNext)
+    if (r === 'idle') return undefined
+    this.pendingNext = undefined
+    if (r.done) return undefined
+    this.remaining--
+    return r.value
+  }
+
+  replayed(d: Delivery): Promise<void> {
+    return d.settle('ack')
+  }
+
+  override async leave(_d: Delivery): Promise<void> {
+    // Held unacknowledged: requeued (in place, for classic queues) when the reader closes. Requeueing now would
+    // hand it straight back to this consumer.
+    this.held++
+  }
+
+  override extendBound(): void {
+    this.remaining++
+  }
+}
+
+const NOT_YET = Symbol('not-yet')
+
+/** The next result, or 'idle' after QUEUE_IDLE_MS; a timer only when the result is not already there. */
+async function withinIdle<T>(p: Promise<T>): Promise<T | 'idle'> {
+  const now = await Promise.race([p, Promise.resolve(NOT_YET)])
+  if (now !== NOT_YET) return now as T
+  let timer: NodeJS.Timeout | undefined
+  const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), QUEUE_IDLE_MS)))
+  try {
+    return await Promise.race([p, idle])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Topics and streams: positions tell whether a message is inside the bound. */
+class PositionedSource extends ReaderSource {
+  async next(): Promise<Delivery | undefined> {
+    for (;;) {
+      const d = await this.pull()
+      if (!d) return undefined
+      if (this.withinBound(d)) return d
+      // Past the bound (arrived after the job started): not ours; a consuming read leaves it uncommitted.
+      await d.settle('requeue')
+      if (this.facts.bound.kind === 'sequence') return undefined
+    }
+  }
+
+  private withinBound(d: Delivery): boolean {
+    const {bound} = this.facts
+    const meta = d.envelope.meta ?? {}
+    if (bound.kind === 'sequence') return meta.sequence === undefined || meta.sequence <= bound.last
+    if (bound.kind === 'offsets') {
+      const end = bound.ends[String(meta.partition)]
+      return end === undefined || meta.offset === undefined || BigInt(meta.offset) < BigInt(end)
+    }
+    return true
+  }
+
+  replayed(d: Delivery): Promise<void> {
+    switch (this.facts.strategy) {
+      case 'delete-entry':
+        return this.adapter.deleteMessage!(this.facts.target, d.envelope.meta!.sequence!).catch((e: unknown) => {
+          // Already gone (deleted by a run that was killed before journaling it, or by someone else): done either way.
+          if ((e as MailroomError).code !== 'NOT_FOUND') throw e
+        })
+      default:
+        return Promise.resolve()
+    }
+  }
+
+}
+
+/**
+ * Kafka: the replay group's committed offsets say how far earlier replays got. The topic is read without joining
+ * that group (a throwaway reader from the lowest committed offset, skipping what each partition already passed) and
+ * its offsets are committed through the admin API, up to the first message not yet settled in each partition. A
+ * killed run thus leaves no group member behind for the next run to wait out.
+ */
+class GroupSource extends PositionedSource {
+  private readonly committer: PrefixCommitter
+  private passed: Record<number, string> = {}
+
+  private constructor(adapter: BrokerAdapter, facts: SourceFacts, from: bigint, o: OpenSourceOptions, passed: Record<number, string>) {
+    super(adapter, facts, {untilEnd: true, from: {kind: 'offset', value: from}, prefetch: Math.max(64, o.window * 2)})
+    this.passed = passed
+    this.committer = new PrefixCommitter((positions) => adapter.commitPositions!(facts.target, replayGroup(facts.target), positions))
+  }
+
+  static async open(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions): Promise<GroupSource> {
+    if (!adapter.commitPositions || !adapter.committedPositions) throw moveImpossible(`${adapter.kind}:${facts.target}`, 'its reader cannot commit positions')
+    const passed = await adapter.committedPositions(facts.target, replayGroup(facts.target))
+    const values = Object.values(passed).map(BigInt)
+    // Partitions never committed start at their beginning; otherwise read from the lowest committed offset.
+    const partitions = facts.bound.kind === 'offsets' ? Object.keys(facts.bound.ends).length : 0
+    const from = values.length < partitions || values.length === 0 ? 0n : values.reduce((a, b) => (a < b ? a : b))
+    return new GroupSource(adapter, facts, from, o, passed)
+  }
+
+  override async next(): Promise<Delivery | undefined> {
+    for (;;) {
+      const d = await super.next()
+      if (!d) return undefined
+      const {partition, offset} = d.envelope.meta ?? {}
+      const at = this.passed[partition ?? 0]
+      if (at !== undefined && offset !== undefined && BigInt(offset) < BigInt(at)) continue
+      this.committer.track(d)
+      return d
+    }
+  }
+
+  override replayed(d: Delivery): Promise<void> {
+    return this.committer.settle(d)
+  }
+
+  override passOver(d: Delivery): Promise<void> {
+    return this.committer.settle(d)
+  }
+
+  override async close(): Promise<void> {
+    await super.close()
+    await this.committer.flush()
+  }
+}
+
+/** Commits offset+1 of the settled prefix of each partition (a Kafka commit covers everything before it). */
+class PrefixCommitter {
+  private readonly order = new Map<number, bigint[]>()
+  private readonly settled = new Map<number, Set<bigint>>()
+  private chain: Promise<void> = Promise.resolve()
+  private scheduled?: Promise<void>
+
+  constructor(private readonly commit: (positions: Record<number, string>) => Promise<void>) {}
+
+  track(d: Delivery): void {
+    const {partition = 0, offset} = d.envelope.meta ?? {}
+    const list = this.order.get(partition) ?? []
+    list.push(BigInt(offset ?? '0'))
+    this.order.set(partition, list)
+  }
+
+  settle(d: Delivery): Promise<void> {
+    const {partition = 0, offset} = d.envelope.meta ?? {}
+    const set = this.settled.get(partition) ?? new Set<bigint>()
+    set.add(BigInt(offset ?? '0'))
+    this.settled.set(partition, set)
+    // Settles of one checkpoint batch arrive together: one commit for all of them.
+    this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.scheduled = undefined
+      return this.flush()
+    })
+    return this.scheduled
+  }
+
+  /** Commits run one at a time; a settle that arrives during a commit joins the next one. */
+  flush(): Promise<void> {
+    const positions: Record<number, string> = {}
+    for (const [partition, list] of this.order) {
+      const done = this.settled.get(partition)
+      let next: bigint | undefined
+      while (list.length > 0 && done?.has(list[0]!)) {
+        done.delete(list[0]!)
+        next = list.shift()! + 1n
+      }
+      if (next !== undefined) positions[partition] = next.toString()
+    }
+    if (Object.keys(positions).length === 0) return this.chain
+    this.chain = this.chain.catch(() => undefined).then(() => this.commit(positions))
+    return this.chain
+  }
+}

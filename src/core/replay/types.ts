@@ -1,0 +1,106 @@
+// The replay model: what the user asked for, the snapshot bound that makes a run finite, and what it reports.
+import type {BrokerKind, TargetKind} from '../../adapters/types.js'
+import type {TargetRef} from '../target-ref.js'
+
+/** move: the source copy is removed (or passed, on Kafka) once the destination confirmed; copy: left in place. */
+export type ReplayMode = 'move' | 'copy'
+
+export interface ReplayRequest {
+  source: TargetRef
+  /** Where every message goes; undefined = each message's origin (from its death record). */
+  to?: TargetRef
+  mode: ReplayMode
+  filter?: string
+  /** Replay at most this many messages. */
+  limit?: number
+  /** A message already replayed this many times is refused (skipped) unless `force`. */
+  maxReplays: number
+  force: boolean
+  /** Kafka origin: publish to the partition the message came from (default: the key decides). */
+  keepPartition: boolean
+  /** Messages published but not yet settled at the source, at most (bounds duplicates after a crash). */
+  window: number
+  /** Messages per second, at most. */
+  rate?: number
+}
+
+/**
+ * What was captured when the job started, so a run always ends even while messages keep dying into the DLQ:
+ * a queue's depth, a topic's end offset per partition, a stream's last sequence.
+ */
+export type SnapshotBound =
+  | {kind: 'depth'; depth: number}
+  | {kind: 'offsets'; ends: Record<string, string>}
+  | {kind: 'sequence'; last: number}
+
+/** How a source is read and settled, chosen from the target's kind and the adapter's abilities. */
+export type SourceStrategy =
+  /** Classic / quorum queue: consume; ack after confirmation; anything not replayed is requeued at the end. */
+  | 'consume-queue'
+  /** Kafka topic: consume as the replay group; commit offset+1 after confirmation (or past skipped records). */
+  | 'commit-group'
+  /** Stream (JetStream): read without removing; delete the entry after confirmation. */
+  | 'delete-entry'
+  /** Anything readable without removal, in copy mode (Kafka, JetStream, RabbitMQ stream queues). */
+  | 'read-only'
+
+export interface SourceFacts {
+  broker: BrokerKind
+  target: string
+  kind: TargetKind
+  strategy: SourceStrategy
+  bound: SnapshotBound
+  /** Messages the bound covers (depth, or end minus start per partition) when known. */
+  count?: number
+}
+
+export type SkipReason = 'filter' | 'max-replays' | 'no-origin' | 'key-order' | 'already-replayed' | 'beyond-bound'
+
+export interface ReplayCounts {
+  /** Messages read from the source within the bound. */
+  examined: number
+  replayed: number
+  /** Not chosen by --filter (left where they are, intended). */
+  filtered: number
+  /** Chosen but refused: replayed too often, no known origin, held back to keep per-key order. */
+  skipped: number
+  failed: number
+  /** Confirmed at the destination but possibly delivered twice (a resumed run re-publishing what an earlier try published). */
+  possibleDuplicates: number
+  /** The destination said it already had it (JetStream Nats-Msg-Id de-duplication). */
+  deduplicated: number
+}
+
+export interface ReplayFailure {
+  id: string
+  destination: string
+  code: string
+  message: string
+}
+
+export interface ReplayReport {
+  replayId: string
+  source: string
+  destination: string
+  mode: ReplayMode
+  resumed: boolean
+  counts: ReplayCounts
+  skippedBy: Partial<Record<SkipReason, number>>
+  /** Messages replayed per destination. */
+  byDestination: Record<string, number>
+  /** The first failures, at most 20. */
+  failures: ReplayFailure[]
+  /** Why the run stopped early, if it did (destination unreachable, interrupted, too many held). */
+  stopped?: {code: string; message: string}
+  /**
+   * Resuming after an attempt that ended without its report (killed): that attempt may have published up to this
+   * many messages without recording them, which can now be at the destination twice (JetStream drops them by
+   * Nats-Msg-Id within its duplicate window; downstream consumers can by mailroom-replay-msg-id).
+   */
+  crashWindow?: number
+  /** Messages that were meant to be replayed and were not: still in the DLQ. */
+  leftBehind: number
+  journal: string
+  elapsedMs: number
+  perSecond: number
+}

@@ -1,0 +1,38 @@
+// Connects to each broker of a context and reports version, latency and capabilities, or why it is down.
+import type {BrokerAdapter, BrokerKind, Capabilities, MailroomErrorInfo} from '../../adapters/types.js'
+import {asMailroomError} from '../errors.js'
+
+export interface PingRow {
+  broker: BrokerKind
+  up: boolean
+  product?: string
+  version?: string
+  latencyMs?: number
+  capabilities?: string[]
+  error?: MailroomErrorInfo
+}
+
+export function capabilityNames(c: Capabilities): string[] {
+  return Object.entries(c)
+    .filter(([, on]) => on)
+    .map(([name]) => name)
+}
+
+export async function pingBroker(adapter: BrokerAdapter): Promise<PingRow> {
+  try {
+    await adapter.connect()
+    const info = await adapter.serverInfo()
+    return {
+      broker: adapter.kind,
+      up: true,
+      product: info.product,
+      version: info.version,
+      latencyMs: Math.round(info.latencyMs * 10) / 10,
+      capabilities: capabilityNames(adapter.capabilities),
+    }
+  } catch (error) {
+    return {broker: adapter.kind, up: false, error: asMailroomError(error).toInfo()}
+  } finally {
+    await adapter.close()
+  }
+}

@@ -1,0 +1,138 @@
+// Reading messages through an adapter for tail and peek: filter, count, idle timeout, and clean stop.
+import type {BrokerAdapter, Delivery, ReadOptions, StartPosition} from '../../adapters/types.js'
+import {MailroomError} from '../../adapters/types.js'
+import {flatten, readBatchesOf} from '../../adapters/batched.js'
+import type {MessageFilter} from '../filter.js'
+
+export interface TailOptions extends ReadOptions {
+  filter?: MessageFilter
+  /** Stop after this many matching messages. */
+  count?: number
+  /** Stop when no message arrives for this long. */
+  idleTimeoutMs?: number
+}
+
+export interface TailStats {
+  received: number
+  matched: number
+  stoppedBy: 'count' | 'end' | 'idle' | 'interrupt' | 'source'
+}
+
+/**
+ * Yields matching deliveries in the batches the adapter reads them in. Non-matching ones, and those past --count,
+ * are requeued when consuming (never silently removed). The read is closed (and its broker-side consumer removed)
+ * however the loop ends.
+ */
+export async function* tailBatches(adapter: BrokerAdapter, target: string, o: TailOptions, stats: TailStats): AsyncGenerator<Delivery[]> {
+  if (o.signal?.aborted) return void (stats.stoppedBy = 'interrupt')
+  const reader = readBatchesOf(adapter, target, o)[Symbol.asyncIterator]()
+  const aborted = o.signal ? new AbortWaiter(o.signal) : undefined
+  stats.stoppedBy = 'source'
+  try {
+    for (;;) {
+      if (o.count !== undefined && stats.matched >= o.count) return void (stats.stoppedBy = 'count')
+      const next = await nextWithin(reader, o.idleTimeoutMs, aborted)
+      if (next === 'idle') return void (stats.stoppedBy = 'idle')
+      if (next === 'aborted' || o.signal?.aborted) return void (stats.stoppedBy = 'interrupt')
+      if (next.done) return void (stats.stoppedBy = o.untilEnd ? 'end' : 'source')
+      const matched = await matching(next.value, o, stats)
+      if (matched.length > 0) yield matched
+    }
+  } finally {
+    aborted?.dispose()
+    await reader.return?.()
+  }
+}
+
+/** The same, one delivery at a time. */
+export function tailMessages(adapter: BrokerAdapter, target: string, o: TailOptions, stats: TailStats): AsyncGenerator<Delivery> {
+  return flatten(tailBatches(adapter, target, o, stats))
+}
+
+/** The batch's deliveries that pass the filter, up to --count; the others go back when consuming. */
+async function matching(batch: Delivery[], o: TailOptions, stats: TailStats): Promise<Delivery[]> {
+  if (!o.filter && o.count === undefined) {
+    stats.received += batch.length
+    stats.matched += batch.length
+    return batch
+  }
+  const matched: Delivery[] = []
+  const giveBack: Delivery[] = []
+  for (const delivery of batch) {
+    if (o.count !== undefined && stats.matched >= o.count) {
+      // Read past the count: not counted as received, as if it had never been read.
+      giveBack.push(delivery)
+      continue
+    }
+    stats.received++
+    if (o.filter && !o.filter(delivery.envelope)) giveBack.push(delivery)
+    else {
+      stats.matched++
+      matched.push(delivery)
+    }
+  }
+  if (o.consume) await Promise.all(giveBack.map((d) => d.settle('requeue')))
+  return matched
+}
+
+/**
+ * Ctrl-C as a fresh promise per wait. Racing one long-lived promise for every message would pile up a reaction per
+ * message on it; here the signal is listened to once, and each wait's promise is garbage once the race settles.
+ */
+class AbortWaiter {
+  private wake: ((v: 'aborted') => void) | undefined
+  private readonly onAbort = () => this.wake?.('aborted')
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.onAbort, {once: true})
+  }
+
+  next(): Promise<'aborted'> {
+    return new Promise((resolve) => {
+      this.wake = resolve
+      if (this.signal.aborted) resolve('aborted')
+    })
+  }
+
+  dispose(): void {
+    this.signal.removeEventListener('abort', this.onAbort)
+    this.wake = undefined
+  }
+}
+
+async function nextWithin<T>(
+  reader: AsyncIterator<T>,
+  idleMs: number | undefined,
+  aborted: AbortWaiter | undefined,
+): Promise<IteratorResult<T> | 'idle' | 'aborted'> {
+  if (idleMs === undefined) return aborted ? Promise.race([reader.next(), aborted.next()]) : reader.next()
+  let timer: NodeJS.Timeout | undefined
+  const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)))
+  try {
+    return await Promise.race([reader.next(), idle, ...(aborted ? [aborted.next()] : [])])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Parses --from: earliest | latest | <offset or sequence> | <ISO 8601 time>. */
+export function parseStartPosition(text: string | undefined): StartPosition | undefined {
+  if (text === undefined) return undefined
+  if (text === 'earliest' || text === 'beginning' || text === 'first') return {kind: 'earliest'}
+  if (text === 'latest' || text === 'end' || text === 'new') return {kind: 'latest'}
+  if (/^\d+$/.test(text)) return {kind: 'offset', value: BigInt(text)}
+  const time = new Date(text)
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(time.getTime())) return {kind: 'time', value: time}
+  throw new MailroomError('USAGE', `--from "${text}" is not a start position`, {
+    suggestions: ['Use earliest, latest, an offset or sequence number, or an ISO time such as 2026-11-26T08:00:00Z'],
+  })
+}
+
+/** Parses durations like 500ms, 5s, 2m (a bare number is seconds). */
+export function parseDuration(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
+  if (!m) throw new MailroomError('USAGE', `${flag} "${text}" is not a duration`, {suggestions: ['e.g. 500ms, 5s, 2m']})
+  const factor = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  return Math.round(Number(m[1]) * factor)
+}

@@ -1,0 +1,30 @@
+// Lists targets across the brokers of a context; a broker that fails is reported, the others still listed.
+import type {BrokerAdapter, BrokerKind, MailroomErrorInfo, TargetInfo} from '../../adapters/types.js'
+import {asMailroomError} from '../errors.js'
+
+export interface BrokerFailure {
+  broker: BrokerKind
+  error: MailroomErrorInfo
+}
+
+export interface TargetListing {
+  targets: TargetInfo[]
+  failures: BrokerFailure[]
+}
+
+export async function listAllTargets(adapters: BrokerAdapter[]): Promise<TargetListing> {
+  const results = await Promise.all(
+    adapters.map(async (adapter) => {
+      try {
+        await adapter.connect()
+        return {targets: await adapter.listTargets()}
+      } catch (error) {
+        return {failure: {broker: adapter.kind, error: asMailroomError(error).toInfo()}}
+      }
+    }),
+  )
+  return {
+    targets: results.flatMap((r) => r.targets ?? []).sort((a, b) => a.broker.localeCompare(b.broker) || a.name.localeCompare(b.name)),
+    failures: results.flatMap((r) => (r.failure ? [r.failure] : [])),
+  }
+}

@@ -1,0 +1,158 @@
+import {Box, type Key, Text, useApp, useInput} from 'ink'
+import {useMemo, useRef} from 'react'
+
+import type {Envelope} from '../../core/envelope/types.js'
+import {useOverview} from '../hooks/use-overview.js'
+import {type KeyRouter, KeyRouterContext} from '../hooks/use-screen-keys.js'
+import {useSyncedState} from '../hooks/use-synced-state.js'
+import {useTerminalSize} from '../hooks/use-terminal-size.js'
+import {targetKey} from '../model.js'
+import type {DashboardServices} from '../services.js'
+import {DlqView} from './DlqView.js'
+import {Footer} from './Footer.js'
+import {Header} from './Header.js'
+import {HelpOverlay} from './HelpOverlay.js'
+import {MessageView} from './MessageView.js'
+import {Overview} from './Overview.js'
+import {TargetDetail} from './TargetDetail.js'
+import {eachKey, isPrintable} from './TextInput.js'
+
+export type Screen =
+  | {kind: 'overview'}
+  | {kind: 'target'; key: string}
+  | {kind: 'dlq'; broker: DashboardServices['brokers'][number]; name: string}
+  | {kind: 'message'; envelope: Envelope}
+
+const HINTS: Record<Screen['kind'], string> = {
+  overview: '↑↓ jk move · Enter open · Tab pane · / filter · s sort · ? help · q quit',
+  target: '↑↓ jk move · Enter message · Tab pane · Space pause tail · Esc back · ? help · q quit',
+  dlq: '↑↓ jk move · Enter open · Tab pane · / filter · Esc back · ? help · q quit',
+  message: '↑↓ jk scroll · b pretty/hex · Esc back · ? help · q quit',
+}
+
+export interface AppProps {
+  services: DashboardServices
+  intervalMs: number
+}
+
+/** The dashboard: a stack of screens (overview → target / DLQ → message), help, filter and the global keys. */
+export function App({services, intervalMs}: AppProps) {
+  const {exit} = useApp()
+  const {columns, rows} = useTerminalSize()
+  const stack = useSyncedState<Screen[]>([{kind: 'overview'}])
+  const help = useSyncedState(false)
+  const filter = useSyncedState('')
+  const editingFilter = useSyncedState(false)
+  const router = useRef<KeyRouter>({}).current
+  const screen = stack.value[stack.value.length - 1]
+  const overview = useOverview(services, intervalMs, {quiet: stack.value.length > 1})
+
+  const push = (s: Screen) => {
+    stack.set((st) => [...st, s])
+    filter.set('')
+  }
+  const pop = () => {
+    stack.set((st) => (st.length > 1 ? st.slice(0, -1) : st))
+    filter.set('')
+  }
+
+  // The one key handler (see use-screen-keys.ts): filter editing, help, the screen, then the global keys.
+  useInput((chunk, chunkKey) => eachKey(chunk, chunkKey, onKey))
+  function onKey(input: string, key: Key): void {
+    if (editingFilter.get()) return editFilter(input, key)
+    if (help.get()) {
+      if (key.escape || input === '?' || input === 'q') help.set(false)
+      return
+    }
+    if (router.screen?.(input, key)) return
+    const top = stack.get()[stack.get().length - 1]
+    if (input === '?') help.set(true)
+    else if (input === 'q') exit()
+    else if (input === '/' && (top.kind === 'overview' || top.kind === 'dlq')) editingFilter.set(true)
+    else if (key.escape && filter.get()) filter.set('')
+    else if (key.escape) pop()
+  }
+  const editFilter = (input: string, key: Key) => {
+    if (key.escape) filter.set('')
+    if (key.escape || key.return) editingFilter.set(false)
+    else if (key.backspace || key.delete) filter.set((f) => f.slice(0, -1))
+    else if (!key.ctrl && !key.meta && isPrintable(input)) filter.set((f) => f + input)
+  }
+
+  const width = Math.max(40, columns)
+  // The last terminal line stays free: a frame as tall as the terminal makes it scroll on every redraw.
+  const bodyHeight = Math.max(5, rows - 4)
+  // A screen with a dialog open (modal) keeps the keyboard; only the global keys step aside.
+  const active = !help.value && !editingFilter.value
+  const title = useMemo(() => screenTitle(screen), [screen])
+  const group = screen.kind === 'target' ? overview.groups.find((g) => g.row.key === screen.key) : undefined
+  return (
+    <Box flexDirection="column" width={width} height={rows - 1}>
+      <Header contextName={services.context.name} readOnly={services.readOnly} brokers={overview.brokers} intervalMs={intervalMs} at={overview.data?.at} title={title} />
+      {help.value ? <HelpOverlay width={width} height={bodyHeight + 1} /> : null}
+      {/* Hidden, not unmounted, under the help: the screen keeps its selection and what it read. */}
+      <KeyRouterContext.Provider value={router}>
+        <Box height={bodyHeight} flexDirection="column" display={help.value ? 'none' : 'flex'}>
+          {screen.kind === 'overview' ? (
+            <Overview
+              state={overview}
+              filter={filter.value}
+              active={active}
+              width={width}
+              height={bodyHeight}
+              onOpenTarget={(row) => push({kind: 'target', key: targetKey(row.broker, row.target)})}
+              onOpenDlq={(d) => push({kind: 'dlq', broker: d.broker, name: d.name})}
+            />
+          ) : null}
+          {screen.kind === 'target' && group ? (
+            <TargetDetail
+              services={services}
+              group={group}
+              info={overview.data?.targets.find((t) => targetKey(t.broker, t.name) === screen.key)}
+              history={overview.history}
+              active={active}
+              width={width}
+              height={bodyHeight}
+              onOpenMessage={(envelope) => push({kind: 'message', envelope})}
+            />
+          ) : null}
+          {screen.kind === 'dlq' ? (
+            <DlqView
+              services={services}
+              broker={screen.broker}
+              name={screen.name}
+              filter={filter.value}
+              active={active}
+              width={width}
+              height={bodyHeight}
+              onOpenMessage={(envelope) => push({kind: 'message', envelope})}
+            />
+          ) : null}
+          {screen.kind === 'message' ? <MessageView envelope={screen.envelope} active={active} width={width} height={bodyHeight} /> : null}
+        </Box>
+      </KeyRouterContext.Provider>
+      {editingFilter.value ? (
+        <Text>
+          /{filter.value}
+          <Text inverse> </Text>
+          <Text dimColor> Enter keeps · Esc clears</Text>
+        </Text>
+      ) : (
+        <Footer hints={HINTS[screen.kind]} message={overview.error ? `refresh failed: ${overview.error}` : screen.kind === 'target' && !group ? 'this target is gone (Esc: back)' : undefined} error />
+      )}
+    </Box>
+  )
+}
+
+function screenTitle(s: Screen): string {
+  switch (s.kind) {
+    case 'overview':
+      return 'overview'
+    case 'target':
+      return `target ${s.key}`
+    case 'dlq':
+      return `DLQ ${s.broker}:${s.name}`
+    case 'message':
+      return 'message'
+  }
+}

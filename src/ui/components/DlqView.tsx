@@ -1,0 +1,119 @@
+import {Box, Text} from 'ink'
+import {useMemo} from 'react'
+
+import type {BrokerKind} from '../../adapters/types.js'
+import {type DeathGroup, originLabel} from '../../core/dlq/inspect.js'
+import type {Envelope} from '../../core/envelope/types.js'
+import {fit, visibleWindow} from '../format.js'
+import {useDlq} from '../hooks/use-dlq.js'
+import {useDlqAction} from '../hooks/use-dlq-action.js'
+import {useScreenKeys} from '../hooks/use-screen-keys.js'
+import {useListNavigation} from '../hooks/use-list-navigation.js'
+import {useSyncedState} from '../hooks/use-synced-state.js'
+import type {DashboardServices} from '../services.js'
+import {tint, useTheme} from '../theme.js'
+import {ActionPanel} from './ActionPanel.js'
+import {MessageList, messageLine} from './MessageList.js'
+
+export interface DlqViewProps {
+  services: DashboardServices
+  broker: BrokerKind
+  name: string
+  filter: string
+  active: boolean
+  width: number
+  height: number
+  onOpenMessage(e: Envelope): void
+}
+
+/**
+ * A DLQ's dead letters grouped by origin and reason (Enter on a group narrows the messages to it), the messages,
+ * and the actions: d dry run, r replay to origin, x purge, e export.
+ */
+export function DlqView({services, broker, name, filter, active, width, height, onOpenMessage}: DlqViewProps) {
+  const theme = useTheme()
+  const dlq = useDlq(services, broker, name)
+  const actions = useDlqAction(services, broker, name, dlq.reload)
+  const modal = actions.state.kind !== 'idle'
+  const pane = useSyncedState<'groups' | 'messages'>('groups')
+  const group = useSyncedState<DeathGroup | undefined>(undefined)
+  const groups = dlq.contents?.groups ?? []
+  const messages = useMemo(() => {
+    const all = dlq.contents?.messages ?? []
+    const needle = filter.trim().toLowerCase()
+    return all.filter((m, i) => (!group.value || inGroup(m, group.value)) && (!needle || messageLine(m, i).toLowerCase().includes(needle)))
+  }, [dlq.contents, group.value, filter])
+  const groupRows = Math.max(1, Math.min(groups.length || 1, Math.floor(height / 3)))
+  const messageRows = Math.max(1, height - groupRows - 5)
+  const groupNav = useListNavigation(groups.length, {active: active && !modal && pane.value === 'groups', page: groupRows})
+  const messageNav = useListNavigation(messages.length, {active: active && !modal && pane.value === 'messages', page: messageRows})
+  useScreenKeys(
+    (input, key) => {
+      if (actions.handleKey(input, key)) return true
+      if (key.tab) pane.set((p) => (p === 'groups' ? 'messages' : 'groups'))
+      else if (key.return && pane.get() === 'groups' && groups[groupNav.current()]) {
+        const chosen = groups[groupNav.current()]
+        group.set((g) => (g === chosen ? undefined : chosen))
+        pane.set('messages')
+      } else if (key.return && pane.get() === 'messages' && messages[messageNav.current()]) onOpenMessage(messages[messageNav.current()])
+      else if (input === 'd') actions.plan()
+      else if (input === 'r') actions.replay()
+      else if (input === 'x') actions.purge()
+      else if (input === 'e') actions.exportFile()
+      return false
+    },
+    active,
+  )
+  const stats = dlq.contents?.stats
+  const readOnly = services.readOnly
+  return (
+    <Box flexDirection="column" height={height}>
+      <Text wrap="truncate-end">
+        <Text bold>
+          {broker}:{name}
+        </Text>
+        {dlq.loading ? ' · reading…' : ` · ${stats?.read ?? 0} dead letter(s)${stats?.truncated ? ' (first ones only)' : ''}`}
+        {dlq.error ? <Text color={tint(theme, 'red')}> · {dlq.error}</Text> : null}
+      </Text>
+      <Text bold color={tint(theme, pane.value === 'groups' ? 'cyan' : undefined)}>
+        {pane.value === 'groups' ? '▸ ' : '  '}
+        {fit('ORIGIN', 28)} {fit('REASON', 16)} {fit('COUNT', 6, 'right')} ERROR
+      </Text>
+      <GroupTable groups={groups} selected={groupNav.selected} focused={pane.value === 'groups'} chosen={group.value} width={width} height={groupRows} />
+      <Text bold color={tint(theme, pane.value === 'messages' ? 'cyan' : undefined)} wrap="truncate-end">
+        {pane.value === 'messages' ? '▸ ' : '  '}Messages ({messages.length}){group.value ? ` of ${group.value.origin} · ${group.value.reason} (Enter on the group again: all)` : ''}
+      </Text>
+      {modal ? (
+        <ActionPanel state={actions.state} width={width} />
+      ) : (
+        <MessageList messages={messages} selected={messageNav.selected} focused={pane.value === 'messages'} width={width} height={messageRows} empty={dlq.loading ? '' : '(empty)'} />
+      )}
+      <Box flexGrow={1} />
+      <Text dimColor wrap="truncate-end">
+        {readOnly ? 'read-only context: no actions' : 'd dry run · r replay to origin · x purge · e export'}
+      </Text>
+    </Box>
+  )
+}
+
+function GroupTable({groups, selected, focused, chosen, width, height}: {groups: DeathGroup[]; selected: number; focused: boolean; chosen?: DeathGroup; width: number; height: number}) {
+  const {start, end} = visibleWindow(groups.length, selected, height)
+  if (groups.length === 0) return <Text dimColor>  (no dead letters)</Text>
+  return (
+    <Box flexDirection="column">
+      {groups.slice(start, end).map((g, i) => (
+        <Text key={`${g.origin}|${g.reason}|${g.error}`} inverse={start + i === selected && focused} wrap="truncate-end">
+          {g === chosen ? '• ' : '  '}
+          {fit(g.origin, 28)} {fit(g.reason, 16)} {fit(String(g.count), 6, 'right')} {fit(g.error, Math.max(0, width - 56))}
+        </Text>
+      ))}
+    </Box>
+  )
+}
+
+/** Whether a message belongs to an inspect group (same origin, reason and error label). */
+function inGroup(m: Envelope, g: DeathGroup): boolean {
+  const reason = m.death?.reason ?? (m.death ? 'unknown' : 'no death record')
+  const error = [m.death?.error?.class, m.death?.error?.message].filter(Boolean).join(': ') || '-'
+  return originLabel(m) === g.origin && reason === g.reason && error.startsWith(g.error.replace(/…$/, ''))
+}

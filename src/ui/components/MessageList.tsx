@@ -1,0 +1,39 @@
+import {Box, Text} from 'ink'
+
+import type {Envelope} from '../../core/envelope/types.js'
+import {fit, visibleWindow} from '../format.js'
+
+export interface MessageListProps {
+  messages: Envelope[]
+  selected: number
+  focused: boolean
+  width: number
+  height: number
+  empty: string
+}
+
+/** One line per message: where it sits, its key, why it died (if it did) and a body preview. */
+export function MessageList({messages, selected, focused, width, height, empty}: MessageListProps) {
+  const {start, end} = visibleWindow(messages.length, selected, height)
+  if (messages.length === 0) return <Text dimColor>{empty}</Text>
+  return (
+    <Box flexDirection="column">
+      {messages.slice(start, end).map((m, i) => {
+        const isSelected = start + i === selected
+        return (
+          <Text key={start + i} inverse={isSelected && focused} bold={isSelected && !focused} wrap="truncate-end">
+            {fit(messageLine(m, start + i), width)}
+          </Text>
+        )
+      })}
+    </Box>
+  )
+}
+
+export function messageLine(m: Envelope, index: number): string {
+  const where = m.meta?.offset !== undefined ? `p${m.meta.partition ?? 0}@${m.meta.offset}` : m.meta?.sequence !== undefined ? `#${m.meta.sequence}` : `#${index + 1}`
+  const key = typeof m.key === 'string' ? m.key : m.key ? '(binary key)' : ''
+  const reason = m.death?.reason ? `[${m.death.reason}] ` : ''
+  const body = 'utf8' in m.body ? m.body.utf8 : `(${Buffer.from(m.body.base64, 'base64').length} binary bytes)`
+  return `${fit(where, 12)} ${fit(key, 22)} ${reason}${body.replace(/\s+/g, ' ')}`
+}

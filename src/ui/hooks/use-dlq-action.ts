@@ -1,0 +1,205 @@
+// The DLQ view's actions as a small state machine: dry-run plan -> typed confirmation -> live progress -> result
+// for replay; typed confirmation for purge; a file name for export. The work itself is the core services'.
+import type {Key} from 'ink'
+import {useCallback, useRef, useState} from 'react'
+
+import type {BrokerKind} from '../../adapters/types.js'
+import {asMailroomError} from '../../core/errors.js'
+import type {ReplayPlan} from '../../core/replay/plan.js'
+import type {ReplayCounts, ReplayReport, ReplayRequest, SourceFacts} from '../../core/replay/types.js'
+import {isPrintable} from '../components/TextInput.js'
+import type {DashboardServices} from '../services.js'
+
+export type ActionState =
+  | {kind: 'idle'}
+  | {kind: 'busy'; title: string}
+  | {kind: 'plan'; plan: ReplayPlan; request: ReplayRequest; next?: 'replay'}
+  | {kind: 'confirm'; title: string; detail: string[]; word: string; typed: string; mismatch?: boolean; confirm(): void; cancel(): void}
+  | {kind: 'input'; title: string; typed: string; submit(value: string): void; cancel(): void}
+  | {kind: 'progress'; title: string; counts?: ReplayCounts; total?: number}
+  | {kind: 'result'; title: string; lines: string[]; ok: boolean}
+
+export interface DlqActions {
+  state: ActionState
+  /**
+   * The keys of an open dialog (typing, Enter, Esc); true when the key was for it. The view's one key handler
+   * calls this first, reading the latest state, so keys typed faster than renders are never misrouted.
+   */
+  handleKey(input: string, key: Key): boolean
+  plan(): void
+  replay(): void
+  purge(): void
+  exportFile(): void
+  /** Esc: cancels a prompt, stops a running replay, or closes the panel. */
+  dismiss(): void
+  /** Enter on a plan: go on to the replay. */
+  proceed(): void
+}
+
+export function useDlqAction(services: DashboardServices, broker: BrokerKind, name: string, onChanged: () => void): DlqActions {
+  const [state, setRendered] = useState<ActionState>({kind: 'idle'})
+  const latest = useRef<ActionState>(state)
+  const setState = (next: ActionState) => {
+    latest.current = next
+    setRendered(next)
+  }
+  const running = useRef<AbortController | undefined>(undefined)
+  const ref = `${broker}:${name}`
+
+  const fail = (title: string, error: unknown) => {
+    const e = asMailroomError(error)
+    setState({kind: 'result', title, ok: false, lines: [`${e.code}: ${e.message}`, ...e.suggestions.map((s) => `Try: ${s}`)]})
+  }
+
+  const plan = useCallback((next?: 'replay') => {
+    const controller = new AbortController()
+    running.current = controller
+    const request = services.replayRequest(broker, name)
+    setState({kind: 'busy', title: `Planning the replay of ${ref} (dry run)…`})
+    services
+      .planReplay(request, controller.signal)
+      .then((p) => setState({kind: 'plan', plan: p, request, ...(next ? {next} : {})}))
+      .catch((error) => fail('Dry run failed', error))
+  }, [broker, name])
+
+  const runReplay = useCallback((request: ReplayRequest) => {
+    const controller = new AbortController()
+    running.current = controller
+    setState({kind: 'busy', title: `Capturing the bound of ${ref}…`})
+    const confirm = (facts: SourceFacts) =>
+      new Promise<void>((resolve, reject) => {
+        setState({
+          kind: 'confirm',
+          title: `Replay ${ref} to the origin of each message`,
+          detail: [`${facts.count ?? 'all'} message(s) within the bound, moved safely: published with confirmation, then removed from the DLQ.`],
+          word: facts.target,
+          typed: '',
+          confirm: () => {
+            setState({kind: 'progress', title: `Replaying ${ref}`, total: facts.count})
+            resolve()
+          },
+          cancel: () => reject(Object.assign(new Error('replay cancelled: nothing was changed'), {cancelled: true})),
+        })
+      })
+    services
+      .replay(request, {
+        signal: controller.signal,
+        confirm,
+        onProgress: (counts, total) => setState({kind: 'progress', title: `Replaying ${ref}`, counts: {...counts}, total}),
+      })
+      .then((report) => {
+        setState({kind: 'result', title: `Replay ${report.replayId}`, ok: report.leftBehind === 0 && !report.stopped, lines: reportLines(report)})
+        onChanged()
+      })
+      .catch((error) => {
+        if ((error as {cancelled?: boolean}).cancelled) setState({kind: 'idle'})
+        else fail('Replay failed', error)
+      })
+  }, [broker, name, onChanged])
+
+  const purge = useCallback(() => {
+    setState({kind: 'busy', title: `Counting ${ref}…`})
+    services
+      .purge(broker, name, true)
+      .then((dry) =>
+        setState({
+          kind: 'confirm',
+          title: `Purge ${ref}`,
+          detail: [`${dry.purged ?? 'every'} message(s) will be deleted for good.`],
+          word: name,
+          typed: '',
+          cancel: () => setState({kind: 'idle'}),
+          confirm: () => {
+            setState({kind: 'busy', title: `Purging ${ref}…`})
+            services
+              .purge(broker, name, false)
+              .then((r) => {
+                setState({kind: 'result', title: `Purged ${ref}`, ok: true, lines: [`${r.purged ?? 'all'} message(s) deleted (${r.method}).`]})
+                onChanged()
+              })
+              .catch((error) => fail('Purge failed', error))
+          },
+        }),
+      )
+      .catch((error) => fail('Purge refused', error))
+  }, [broker, name, onChanged])
+
+  const exportFile = useCallback(() => {
+    const initial = `${broker}-${name.replace(/[^\w.-]+/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}.ndjson`
+    setState({
+      kind: 'input',
+      title: `Export ${ref} as NDJSON envelopes to the file:`,
+      typed: initial,
+      cancel: () => setState({kind: 'idle'}),
+      submit: (file) => {
+        const controller = new AbortController()
+        running.current = controller
+        setState({kind: 'busy', title: `Exporting ${ref} to ${file}…`})
+        services
+          .exportDlq(broker, name, file, controller.signal)
+          .then((stats) => setState({kind: 'result', title: `Exported ${ref}`, ok: true, lines: [`${stats.matched} message(s) written to ${file}${stats.truncated ? ' (stopped at the peek limit)' : ''}; the DLQ is unchanged.`]}))
+          .catch((error) => fail('Export failed', error))
+      },
+    })
+  }, [broker, name])
+
+  const dismiss = () => {
+    const current = latest.current
+    if (current.kind === 'confirm' || current.kind === 'input') return current.cancel()
+    if (current.kind === 'progress' || current.kind === 'busy') return running.current?.abort()
+    setState({kind: 'idle'})
+  }
+
+  const proceed = () => {
+    const current = latest.current
+    if (current.kind === 'plan') runReplay(current.request)
+  }
+
+  const handleKey = (input: string, key: Key): boolean => {
+    const current = latest.current
+    if (current.kind === 'idle') return false
+    if (key.escape) dismiss()
+    else if (current.kind === 'confirm' || current.kind === 'input') typeInto(current, input, key)
+    else if (key.return && current.kind === 'plan') proceed()
+    else if (key.return && current.kind === 'result') dismiss()
+    return true
+  }
+
+  const typeInto = (current: Extract<ActionState, {kind: 'confirm' | 'input'}>, input: string, key: Key) => {
+    if (key.return) {
+      if (current.kind === 'input') return current.typed.trim() && current.submit(current.typed.trim())
+      return current.typed.trim() === current.word ? current.confirm() : setState({...current, mismatch: true})
+    }
+    const typed = key.backspace || key.delete ? current.typed.slice(0, -1) : !key.ctrl && !key.meta && isPrintable(input) ? current.typed + input : current.typed
+    setState(current.kind === 'confirm' ? {...current, typed, mismatch: false} : {...current, typed})
+  }
+
+  /** A read-only context offers no action at all: the key explains why instead. */
+  const unlessReadOnly = (what: string, action: () => void) => () => {
+    if (!services.readOnly) return action()
+    setState({kind: 'result', title: `No ${what} here`, ok: false, lines: [`Context "${services.context.name ?? ''}" is read-only: no replay, purge or export from the dashboard.`]})
+  }
+  return {
+    state,
+    plan: unlessReadOnly('dry run', () => plan()),
+    replay: unlessReadOnly('replay', () => plan('replay')),
+    purge: unlessReadOnly('purge', purge),
+    exportFile: unlessReadOnly('export', exportFile),
+    handleKey,
+    dismiss,
+    proceed,
+  }
+}
+
+export function reportLines(r: ReplayReport): string[] {
+  const c = r.counts
+  const to = Object.entries(r.byDestination).map(([d, n]) => `${n} to ${d}`).join(', ')
+  const lines = [
+    `replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+    `filtered ${c.filtered}, skipped ${c.skipped}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}`,
+  ]
+  for (const f of r.failures.slice(0, 3)) lines.push(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
+  if (r.stopped) lines.push(`stopped early: ${r.stopped.message}`)
+  if (r.leftBehind > 0) lines.push(`${r.leftBehind} left in the DLQ; continue with: mailroom dlq replay --resume ${r.replayId}`)
+  return lines
+}

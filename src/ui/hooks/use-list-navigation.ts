@@ -1,0 +1,37 @@
+// Selection in a list with arrows, j/k, PgUp/PgDn, g/G; stays in range when the list shrinks.
+import {type Key, useInput} from 'ink'
+
+import {clamp} from '../format.js'
+import {useSyncedState} from './use-synced-state.js'
+
+export interface ListNavigation {
+  selected: number
+  /** The selection including keys not rendered yet (for key handlers). */
+  current(): number
+  setSelected(index: number): void
+}
+
+/** Applies a navigation key to an index; returns undefined when the key is not a navigation key. */
+export function navigate(index: number, input: string, key: Key, length: number, page: number): number | undefined {
+  const last = Math.max(0, length - 1)
+  if (key.upArrow || input === 'k') return clamp(index - 1, 0, last)
+  if (key.downArrow || input === 'j') return clamp(index + 1, 0, last)
+  if (key.pageUp) return clamp(index - page, 0, last)
+  if (key.pageDown) return clamp(index + page, 0, last)
+  if (input === 'g' || key.home) return 0
+  if (input === 'G' || key.end) return last
+  return undefined
+}
+
+export function useListNavigation(length: number, o: {active: boolean; page: number}): ListNavigation {
+  const selection = useSyncedState(0)
+  const inRange = (i: number) => clamp(i, 0, Math.max(0, length - 1))
+  useInput(
+    (input, key) => {
+      // Keys can arrive faster than renders: each builds on the latest selection.
+      selection.set((current) => navigate(inRange(current), input, key, length, o.page) ?? current)
+    },
+    {isActive: o.active},
+  )
+  return {selected: inRange(selection.value), current: () => inRange(selection.get()), setSelected: selection.set}
+}

@@ -1,0 +1,39 @@
+// Calls a core service on a timer: start to start, never overlapping, stopped on unmount.
+import {useEffect, useRef, useState} from 'react'
+
+import type {MailroomErrorInfo} from '../../adapters/types.js'
+import {asMailroomError} from '../../core/errors.js'
+
+export interface PollState<T> {
+  data?: T
+  error?: MailroomErrorInfo
+  /** Completed polls. */
+  ticks: number
+}
+
+export function usePoll<T>(load: () => Promise<T>, intervalMs: number, o: {paused?: boolean} = {}): PollState<T> {
+  const [state, setState] = useState<PollState<T>>({ticks: 0})
+  const loadRef = useRef(load)
+  loadRef.current = load
+  useEffect(() => {
+    if (o.paused) return
+    let stopped = false
+    let timer: NodeJS.Timeout | undefined
+    const tick = async () => {
+      const started = Date.now()
+      try {
+        const data = await loadRef.current()
+        if (!stopped) setState((s) => ({data, ticks: s.ticks + 1}))
+      } catch (error) {
+        if (!stopped) setState((s) => ({...s, error: asMailroomError(error).toInfo(), ticks: s.ticks + 1}))
+      }
+      if (!stopped) timer = setTimeout(tick, Math.max(0, intervalMs - (Date.now() - started)))
+    }
+    void tick()
+    return () => {
+      stopped = true
+      clearTimeout(timer)
+    }
+  }, [intervalMs, o.paused])
+  return state
+}

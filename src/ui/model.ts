@@ -1,0 +1,147 @@
+// The dashboard's overview rows: each target (depth) with its consumers (lag rows from the lag service) beneath it.
+// Pure functions, so sorting, filtering and the merge rules are tested without a terminal.
+import type {BrokerKind, TargetInfo} from '../adapters/types.js'
+import type {DlqInfo} from '../core/dlq/discover.js'
+import {type LagRow, type LagStatus, STATUS_SEVERITY} from '../core/lag/model.js'
+
+export interface OverviewRow {
+  /** Stable identity across refreshes (sparkline history, selection). */
+  key: string
+  level: 'target' | 'consumer'
+  broker: BrokerKind
+  target: string
+  /** The consumer (group, JetStream consumer); absent on target rows. */
+  consumer?: string
+  depth?: number
+  lag?: number
+  lagSeconds?: number
+  inRate?: number
+  outRate?: number
+  consumers?: number
+  status?: LagStatus
+  reason?: string
+  isDlq: boolean
+}
+
+export interface OverviewGroup {
+  row: OverviewRow
+  consumers: OverviewRow[]
+}
+
+export const SORT_KEYS = ['name', 'lag', 'depth', 'status'] as const
+export type SortKey = (typeof SORT_KEYS)[number]
+
+export function targetKey(broker: BrokerKind, target: string): string {
+  return `${broker}:${target}`
+}
+
+/**
+ * One group per target. A lag row whose consumer is the target itself (a RabbitMQ queue: its consumers are
+ * anonymous) is merged into the target's row; other lag rows (Kafka groups, JetStream consumers) are its children.
+ * Lag rows for targets missing from the listing (a broker that could not be read) become groups of their own.
+ */
+export function buildGroups(targets: TargetInfo[], lag: LagRow[], dlqs: Pick<DlqInfo, 'broker' | 'name'>[]): OverviewGroup[] {
+  const dlqKeys = new Set(dlqs.map((d) => targetKey(d.broker, d.name)))
+  const groups = new Map<string, OverviewGroup>()
+  for (const t of targets) {
+    const key = targetKey(t.broker, t.name)
+    groups.set(key, {row: {key, level: 'target', broker: t.broker, target: t.name, depth: t.depth, consumers: t.consumers, isDlq: dlqKeys.has(key)}, consumers: []})
+  }
+  for (const r of lag) {
+    const key = targetKey(r.broker, r.target)
+    let group = groups.get(key)
+    if (!group) {
+      group = {row: {key, level: 'target', broker: r.broker, target: r.target, isDlq: dlqKeys.has(key)}, consumers: []}
+      groups.set(key, group)
+    }
+    if (r.consumer === r.target || r.consumer === '*') Object.assign(group.row, lagFields(r))
+    else group.consumers.push({key: `${key}\u0000${r.consumer}`, level: 'consumer', broker: r.broker, target: r.target, consumer: r.consumer, isDlq: false, ...lagFields(r)})
+  }
+  for (const group of groups.values()) group.consumers.sort((a, b) => (a.consumer ?? '').localeCompare(b.consumer ?? ''))
+  return [...groups.values()]
+}
+
+function lagFields(r: LagRow): Partial<OverviewRow> {
+  return {lag: r.lag, lagSeconds: r.lagSeconds, inRate: r.inRate, outRate: r.outRate, consumers: r.consumers, status: r.status, reason: r.reason}
+}
+
+/** The worst status of a target and its consumers (a topic's status is its groups'). */
+export function groupStatus(g: OverviewGroup): LagStatus | undefined {
+  const statuses = [g.row.status, ...g.consumers.map((c) => c.status)].filter((s): s is LagStatus => s !== undefined)
+  return statuses.sort((a, b) => STATUS_SEVERITY[b] - STATUS_SEVERITY[a])[0]
+}
+
+function groupLag(g: OverviewGroup): number {
+  return Math.max(g.row.lag ?? -1, ...g.consumers.map((c) => c.lag ?? -1))
+}
+
+export function sortGroups(groups: OverviewGroup[], by: SortKey): OverviewGroup[] {
+  const byName = (a: OverviewGroup, b: OverviewGroup) => a.row.key.localeCompare(b.row.key)
+  const compare: Record<SortKey, (a: OverviewGroup, b: OverviewGroup) => number> = {
+    name: byName,
+    lag: (a, b) => groupLag(b) - groupLag(a) || byName(a, b),
+    depth: (a, b) => (b.row.depth ?? -1) - (a.row.depth ?? -1) || byName(a, b),
+    status: (a, b) => severity(groupStatus(b)) - severity(groupStatus(a)) || byName(a, b),
+  }
+  return [...groups].sort(compare[by])
+}
+
+function severity(s: LagStatus | undefined): number {
+  return s === undefined ? -1 : STATUS_SEVERITY[s]
+}
+
+/** Groups whose target or a consumer contains the text (case-insensitive); a matching consumer brings its target. */
+export function filterGroups(groups: OverviewGroup[], text: string): OverviewGroup[] {
+  const needle = text.trim().toLowerCase()
+  if (!needle) return groups
+  const matches = (r: OverviewRow) => `${r.broker}:${r.target} ${r.consumer ?? ''}`.toLowerCase().includes(needle)
+  return groups.flatMap((g) => {
+    if (matches(g.row)) return [g]
+    const consumers = g.consumers.filter(matches)
+    return consumers.length ? [{...g, consumers}] : []
+  })
+}
+
+/** The rows in display order: each target followed by its consumers. */
+export function flattenGroups(groups: OverviewGroup[]): OverviewRow[] {
+  return groups.flatMap((g) => [g.row, ...g.consumers])
+}
+
+/** The number a row's sparkline follows: lag where the row has one, else depth. */
+export function trendValue(r: OverviewRow): number | undefined {
+  return r.lag ?? r.depth
+}
+
+export function depthKey(key: string): string {
+  return `${key}\u0000depth`
+}
+
+/** Sparkline history: the last `size` values per row key, for the rows present now. */
+export class History {
+  private readonly series = new Map<string, number[]>()
+
+  constructor(private readonly size: number) {}
+
+  /** Records each row's trend value under its key, and its depth under depthKey(key). */
+  record(rows: OverviewRow[]): void {
+    const present = new Set<string>()
+    for (const row of rows) {
+      this.push(present, row.key, trendValue(row))
+      this.push(present, depthKey(row.key), row.depth)
+    }
+    for (const key of this.series.keys()) if (!present.has(key)) this.series.delete(key)
+  }
+
+  private push(present: Set<string>, key: string, value: number | undefined): void {
+    present.add(key)
+    if (value === undefined) return
+    const series = this.series.get(key) ?? []
+    series.push(value)
+    if (series.length > this.size) series.splice(0, series.length - this.size)
+    this.series.set(key, series)
+  }
+
+  of(key: string): readonly number[] {
+    return this.series.get(key) ?? []
+  }
+}

@@ -1,0 +1,278 @@
+// The dashboard's access to brokers: only core services (lag monitor, target listing, DLQ discovery and reads,
+// tail, replay, purge) over one adapter per broker. No polling or replay logic of its own lives here.
+import {createWriteStream} from 'node:fs'
+import {finished} from 'node:stream/promises'
+
+import type {BrokerAdapter, BrokerKind, Delivery, MailroomErrorInfo, ServerInfo, TargetInfo} from '../adapters/types.js'
+import {appendAudit} from '../core/audit.js'
+import type {ResolvedContext} from '../core/config/resolve.js'
+import {type DlqListing, discoverDlqs} from '../core/dlq/discover.js'
+import {DeathSummary, type DeathGroup} from '../core/dlq/inspect.js'
+import type {PurgeResult} from '../core/dlq/purge.js'
+import {type DeadLetterReadStats, newReadStats, readDeadLetters} from '../core/dlq/read.js'
+import {type DlqSettings, dlqSettings} from '../core/dlq/settings.js'
+import {encodeEnvelopeLine} from '../core/envelope/ndjson.js'
+import type {Envelope} from '../core/envelope/types.js'
+import {asMailroomError} from '../core/errors.js'
+import {confirmDestructive} from '../core/guard.js'
+import {type LagReport, LagMonitor} from '../core/lag/service.js'
+import type {ReplayPlan} from '../core/replay/plan.js'
+import type {Progress} from '../core/replay/progress.js'
+import type {ReplayDeps} from '../core/replay/service.js'
+import type {ReplayCounts, ReplayReport, ReplayRequest, SourceFacts} from '../core/replay/types.js'
+import {type TailStats, tailMessages} from '../core/services/tail.js'
+import {type BrokerFailure, type TargetListing, listAllTargets} from '../core/services/targets.js'
+
+/** Messages read from a DLQ for its view (RabbitMQ queues are peeked: bounded). */
+export const DLQ_VIEW_LIMIT = 500
+/** Replay defaults, as `mailroom dlq replay` has them. */
+const REPLAY_WINDOW = 500
+const REPLAY_MAX_REPLAYS = 3
+const PLAN_SAMPLE = 100
+
+export interface BrokerState {
+  broker: BrokerKind
+  /** Undefined until the first answer. */
+  up?: boolean
+  info?: ServerInfo
+  error?: MailroomErrorInfo
+}
+
+export interface OverviewData {
+  at: Date
+  targets: TargetInfo[]
+  lag: LagReport
+  failures: BrokerFailure[]
+}
+
+export interface DlqContents {
+  messages: Envelope[]
+  groups: DeathGroup[]
+  stats: DeadLetterReadStats
+  warnings: string[]
+}
+
+export interface ReplayHooks {
+  /** Shows the facts (bound, count) and resolves once the user typed the confirmation; rejects to cancel. */
+  confirm(facts: SourceFacts, request: ReplayRequest): Promise<void>
+  onProgress(counts: ReplayCounts, total: number | undefined): void
+  signal: AbortSignal
+}
+
+export class DashboardServices {
+  readonly settings: DlqSettings
+  private readonly lag: LagMonitor
+  private readonly connecting = new Map<BrokerAdapter, Promise<void>>()
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private listing?: {at: number; value: Promise<TargetListing>}
+
+  /**
+   * @param listingEveryMs how often the target listing (depth) is re-read; the lag snapshot is taken on every
+   * refresh. Listing every topic's offsets is the costliest call (Kafka), and depth moves slowly where lag does not.
+   */
+  constructor(
+    readonly context: ResolvedContext,
+    private readonly adapters: Map<BrokerKind, BrokerAdapter>,
+    private readonly listingEveryMs = 0,
+  ) {
+    this.settings = dlqSettings(context.config)
+    this.lag = new LagMonitor([...adapters.values()])
+  }
+
+  get brokers(): BrokerKind[] {
+    return [...this.adapters.keys()]
+  }
+
+  get readOnly(): boolean {
+    return this.context.readOnly
+  }
+
+  adapter(kind: BrokerKind): BrokerAdapter {
+    const adapter = this.adapters.get(kind)
+    if (!adapter) throw new Error(`no ${kind} adapter in this dashboard`)
+    return adapter
+  }
+
+  /** Waits (up to `ms`) for broker calls still running, so the adapters close after them and nothing reconnects. */
+  async settle(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)))
+    await Promise.race([Promise.allSettled([...this.inFlight]), timeout])
+    clearTimeout(timer)
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work)
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined)
+    return work
+  }
+
+  /**
+   * Connects every adapter once, one connect per adapter at a time, before the core services run concurrently:
+   * the services each call connect(), and simultaneous first connects could open (and leak) several connections.
+   * A failed connect is forgotten so the next refresh tries again.
+   */
+  private ready(): Promise<unknown> {
+    return Promise.allSettled(
+      [...this.adapters.values()].map((adapter) => {
+        let connecting = this.connecting.get(adapter)
+        if (!connecting) {
+          connecting = adapter.connect().catch((error: unknown) => {
+            this.connecting.delete(adapter)
+            throw error
+          })
+          this.connecting.set(adapter, connecting)
+        }
+        return connecting
+      }),
+    )
+  }
+
+  brokerStates(): Promise<BrokerState[]> {
+    return this.track(this.readBrokerStates())
+  }
+
+  private async readBrokerStates(): Promise<BrokerState[]> {
+    await this.ready()
+    return Promise.all(
+      [...this.adapters.values()].map(async (adapter): Promise<BrokerState> => {
+        try {
+          await adapter.connect()
+          return {broker: adapter.kind, up: true, info: await adapter.serverInfo()}
+        } catch (error) {
+          return {broker: adapter.kind, up: false, error: asMailroomError(error).toInfo()}
+        }
+      }),
+    )
+  }
+
+  /** One refresh: targets with depth, and a lag snapshot (which also advances the lag service's windows). */
+  overview(): Promise<OverviewData> {
+    return this.track(this.readOverview())
+  }
+
+  private async readOverview(): Promise<OverviewData> {
+    await this.ready()
+    const [listing, lag] = await Promise.all([this.targetListing(), this.lag.snapshot()])
+    const failures = [...listing.failures, ...lag.failures.filter((f) => !listing.failures.some((l) => l.broker === f.broker))]
+    return {at: new Date(), targets: listing.targets, lag, failures}
+  }
+
+  private targetListing(): Promise<TargetListing> {
+    const now = Date.now()
+    if (!this.listing || now - this.listing.at >= this.listingEveryMs) {
+      const value = listAllTargets([...this.adapters.values()])
+      this.listing = {at: now, value}
+      value.catch(() => (this.listing = undefined))
+    }
+    return this.listing.value
+  }
+
+  async discoverDlqs(): Promise<DlqListing> {
+    await this.ready()
+    return this.track(discoverDlqs([...this.adapters.values()], this.settings))
+  }
+
+  /** Dead letters of a DLQ with their death records, grouped by origin, reason and error (as `dlq inspect`). */
+  readDlq(broker: BrokerKind, name: string, o: {limit?: number; signal?: AbortSignal} = {}): Promise<DlqContents> {
+    return this.track(this.readDlqContents(broker, name, o))
+  }
+
+  private async readDlqContents(broker: BrokerKind, name: string, o: {limit?: number; signal?: AbortSignal}): Promise<DlqContents> {
+    await this.ready()
+    const warnings: string[] = []
+    const stats = newReadStats()
+    const summary = new DeathSummary()
+    const messages: Envelope[] = []
+    const read = readDeadLetters(this.adapter(broker), name, {
+      limit: o.limit ?? DLQ_VIEW_LIMIT,
+      customHeaders: this.settings.customHeaders,
+      signal: o.signal,
+      onWarning: (w) => warnings.push(w),
+    }, stats)
+    for await (const e of read) {
+      summary.add(e)
+      messages.push(e)
+    }
+    return {messages, groups: summary.rows(), stats, warnings}
+  }
+
+  /** A live, non-destructive tail of a target (from now on). */
+  tail(broker: BrokerKind, name: string, signal: AbortSignal): AsyncGenerator<Delivery> {
+    const stats: TailStats = {received: 0, matched: 0, stoppedBy: 'source'}
+    return tailMessages(this.adapter(broker), name, {from: {kind: 'latest'}, signal}, stats)
+  }
+
+  replayRequest(broker: BrokerKind, name: string): ReplayRequest {
+    return {source: {broker, name}, mode: 'move', maxReplays: REPLAY_MAX_REPLAYS, force: false, keepPartition: false, window: REPLAY_WINDOW}
+  }
+
+  // The replay and purge services load on first use: the dashboard's first frame should not wait for them.
+  async planReplay(request: ReplayRequest, signal: AbortSignal): Promise<ReplayPlan> {
+    const {dryRunReplay} = await import('../core/replay/service.js')
+    return dryRunReplay(request, this.replayDeps(request, {confirm: async () => {}, onProgress: () => {}, signal}), PLAN_SAMPLE)
+  }
+
+  async replay(request: ReplayRequest, hooks: ReplayHooks): Promise<ReplayReport> {
+    const {startReplay} = await import('../core/replay/service.js')
+    return startReplay(request, this.replayDeps(request, hooks))
+  }
+
+  /** Purges a DLQ (after the UI's typed confirmation) and appends the audit line, as `mailroom dlq purge`. */
+  async purge(broker: BrokerKind, name: string, dryRun: boolean): Promise<PurgeResult> {
+    await this.refuseReadOnly(`purge ${broker}:${name}`)
+    const {purgeDeadLetters} = await import('../core/dlq/purge.js')
+    const result = await purgeDeadLetters(this.adapter(broker), name, {dryRun, customHeaders: this.settings.customHeaders})
+    if (!dryRun) {
+      await appendAudit({
+        command: 'dlq purge',
+        target: `${broker}:${name}`,
+        ...(this.context.name ? {context: this.context.name} : {}),
+        counts: {purged: result.purged ?? 0},
+        outcome: 'ok',
+        details: {method: result.method, from: 'dashboard'},
+      }).catch(() => undefined)
+    }
+    return result
+  }
+
+  /** Writes the DLQ's messages as NDJSON envelopes to a file, non-destructively (as `mailroom dlq export`). */
+  async exportDlq(broker: BrokerKind, name: string, file: string, signal: AbortSignal): Promise<DeadLetterReadStats> {
+    const stats = newReadStats()
+    const out = createWriteStream(file, {flags: 'w', mode: 0o600})
+    const read = readDeadLetters(this.adapter(broker), name, {customHeaders: this.settings.customHeaders, signal}, stats)
+    try {
+      for await (const envelope of read) {
+        if (!out.write(`${encodeEnvelopeLine(envelope)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+      }
+    } finally {
+      out.end()
+      await finished(out)
+    }
+    return stats
+  }
+
+  private replayDeps(request: ReplayRequest, hooks: ReplayHooks): ReplayDeps {
+    return {
+      source: this.adapter(request.source.broker),
+      destination: async (kind) => {
+        const adapter = this.adapter(kind)
+        await adapter.connect()
+        return adapter
+      },
+      signal: hooks.signal,
+      death: {customHeaders: this.settings.customHeaders},
+      context: this.context.name,
+      confirm: async (facts, req) => {
+        await this.refuseReadOnly(`replay ${facts.broker}:${facts.target}`)
+        await hooks.confirm(facts, req)
+      },
+      progress: (total): Progress => ({update: (counts) => hooks.onProgress(counts, total), done: () => {}}),
+    }
+  }
+
+  /** The guard's read-only refusal (exit-code REFUSED); the typed confirmation itself happens in the UI. */
+  private async refuseReadOnly(action: string): Promise<void> {
+    await confirmDestructive({action, confirmWord: '', readOnly: this.context.readOnly, contextName: this.context.name, yes: true})
+  }
+}

@@ -1,0 +1,128 @@
+// Kafka consumer-group lag on the real broker: a group that consumed and committed part of a topic.
+import {randomUUID} from 'node:crypto'
+import {type Admin, Kafka, logLevel, type Producer} from 'kafkajs'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {KafkaAdapter} from '../../src/adapters/kafka/adapter.js'
+import type {Delivery, LagSample} from '../../src/adapters/types.js'
+
+const BROKER = '127.0.0.1:9092'
+const raw = new Kafka({clientId: 'lag-kafka-test', brokers: [BROKER], logLevel: logLevel.NOTHING})
+let admin: Admin
+let producer: Producer
+const topics: string[] = []
+const groups: string[] = []
+const adapter = new KafkaAdapter({brokers: [BROKER]}, 5000)
+
+async function createTopic(partitions: number): Promise<string> {
+  const topic = `mailroom-lag-${randomUUID()}`
+  await admin.createTopics({topics: [{topic, numPartitions: partitions}], waitForLeaders: true})
+  topics.push(topic)
+  return topic
+}
+
+/** Writes `count` records to a partition with the given CreateTime. */
+async function produce(topic: string, partition: number, count: number, timestamp: number): Promise<void> {
+  const messages = Array.from({length: count}, (_, i) => ({value: `m${i}`, partition, timestamp: String(timestamp)}))
+  await producer.send({topic, messages})
+}
+
+/** Consumes the whole topic as `group`, acknowledging (committing) only the first `ackFirst[p]` of each partition. */
+async function consumePart(topic: string, group: string, ackFirst: Record<number, number>): Promise<void> {
+  groups.push(group)
+  for await (const d of adapter.read!(topic, {consume: true, group, untilEnd: true, from: {kind: 'earliest'}}) as AsyncIterable<Delivery>) {
+    const {partition, offset} = d.envelope.meta as {partition: number; offset: string}
+    await d.settle(Number(offset) < (ackFirst[partition] ?? 0) ? 'ack' : 'requeue')
+  }
+}
+
+function only(samples: LagSample[], group: string): LagSample {
+  const mine = samples.filter((s) => s.consumer === group)
+  expect(mine).toHaveLength(1)
+  return mine[0]
+}
+
+beforeAll(async () => {
+  admin = raw.admin()
+  producer = raw.producer({allowAutoTopicCreation: false})
+  await Promise.all([admin.connect(), producer.connect(), adapter.connect()])
+})
+
+afterAll(async () => {
+  await adapter.close()
+  await producer.disconnect()
+  if (groups.length) await admin.deleteGroups(groups).catch(() => undefined)
+  if (topics.length) await admin.deleteTopics({topics}).catch(() => undefined)
+  await admin.disconnect()
+})
+
+describe('Kafka consumerLag', () => {
+  it('reports committed vs end per partition, totals, members, state and lag in seconds of the first unconsumed record', async () => {
+    const topic = await createTopic(3)
+    const group = `mailroom-lag-group-${randomUUID()}`
+    const old = Date.now() - 120_000
+    await produce(topic, 0, 5, old)
+    await produce(topic, 1, 3, old)
+    await produce(topic, 2, 2, Date.now())
+    await consumePart(topic, group, {0: 2, 1: 3, 2: 0})
+
+    const sample = only(await adapter.consumerLag!({filter: group}), group)
+    expect(sample).toMatchObject({broker: 'kafka', target: topic, consumer: group, lag: 3 + 0, consumers: 0, consumed: 5, produced: 10})
+    expect(sample.details).toMatchObject({state: 'Empty', members: 0})
+    // Partition 2 was read but never committed: no commit, no lag to report.
+    expect(sample.partitions).toEqual([
+      {partition: 0, committed: 2, end: 5, start: 0, lag: 3, lagSeconds: expect.any(Number)},
+      {partition: 1, committed: 3, end: 3, start: 0, lag: 0},
+      {partition: 2, end: 2, start: 0, lag: 0},
+    ])
+    expect(sample.lagSeconds).toBeGreaterThanOrEqual(119)
+    expect(sample.lagSeconds).toBeLessThan(180)
+    expect(sample.warnings).toBeUndefined()
+  })
+
+  it('finds a group by a topic it consumes, and warns when a committed offset fell below the log start', async () => {
+    const topic = await createTopic(1)
+    const group = `mailroom-lag-group-${randomUUID()}`
+    await produce(topic, 0, 6, Date.now())
+    await consumePart(topic, group, {0: 1})
+    await admin.fetchTopicOffsets(topic) // deleteTopicRecords finds leaders only in metadata already loaded
+    await admin.deleteTopicRecords({topic, partitions: [{partition: 0, offset: '4'}]})
+
+    const sample = only(await adapter.consumerLag!({filter: topic}), group)
+    expect(sample.partitions).toEqual([{partition: 0, committed: 1, end: 6, start: 4, lag: 5, lagSeconds: expect.any(Number)}])
+    expect(sample.lag).toBe(5)
+    expect(sample.warnings).toEqual(['partition 0: committed offset 1 is below the log start 4: 3 message(s) lost to retention'])
+  })
+
+  it('counts the members of a live group', async () => {
+    const topic = await createTopic(2)
+    const group = `mailroom-lag-group-${randomUUID()}`
+    groups.push(group)
+    await produce(topic, 0, 4, Date.now())
+    const consumer = raw.consumer({groupId: group})
+    await consumer.connect()
+    await consumer.subscribe({topics: [topic], fromBeginning: true})
+    let seen = 0
+    await consumer.run({autoCommit: false, eachMessage: async () => void seen++})
+    try {
+      await waitUntil(() => seen === 4)
+      await consumer.commitOffsets([{topic, partition: 0, offset: '1'}])
+      const sample = only(await adapter.consumerLag!({filter: group}), group)
+      expect(sample).toMatchObject({target: topic, lag: 3, consumers: 1})
+      expect(sample.details).toMatchObject({state: 'Stable', members: 1})
+    } finally {
+      await consumer.disconnect()
+    }
+  })
+
+  it('answers nothing for an unknown group (the lag service turns that into NOT_FOUND)', async () => {
+    expect(await adapter.consumerLag!({filter: `no-such-group-${randomUUID()}`})).toEqual([])
+  })
+})
+
+async function waitUntil(ok: () => boolean, deadlineMs = 15_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

@@ -1,0 +1,312 @@
+// Dead letters for the replay tests, made by the brokers themselves where simple (RabbitMQ: rejected into a DLX),
+// else written with the raw drivers (Kafka DLT records with Spring headers, a JetStream DLQ stream), and ways to
+// list the ids a queue / topic / stream holds without disturbing it.
+import {spawn} from 'node:child_process'
+import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import amqp from 'amqplib'
+import kafkajs from 'kafkajs'
+import {connect as natsConnect, headers as natsHeaders} from 'nats'
+
+import {createAdapter} from '../../src/adapters/registry.js'
+import type {BrokerAdapter, BrokerKind} from '../../src/adapters/types.js'
+import {headerValueToText} from '../../src/core/envelope/header-values.js'
+import type {Envelope} from '../../src/core/envelope/types.js'
+import {BIN, type CliResult} from '../helpers/cli.js'
+import {localSettings, waitFor} from '../helpers/brokers.js'
+
+const {Kafka, logLevel} = kafkajs
+const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672'
+
+export function idOf(e: Envelope): string {
+  const h = e.headers.find(([name]) => name === 'id')
+  return h ? headerValueToText(h[1]) : `?${JSON.stringify(e.body)}`
+}
+
+export async function adapter(kind: BrokerKind, settings = localSettings()): Promise<BrokerAdapter> {
+  const a = await createAdapter(kind, settings)
+  await a.connect()
+  return a
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// RabbitMQ
+
+/** A work queue dead-lettering into `dlq` through the default exchange; n messages rejected into it. */
+export async function rabbitDeadLetters(work: string, dlq: string, n: number, o: {dlqType?: 'classic' | 'quorum'} = {}): Promise<string[]> {
+  const c = await amqp.connect(AMQP_URL)
+  try {
+    const ch = await c.createConfirmChannel()
+    await ch.assertQueue(dlq, {durable: true, arguments: o.dlqType === 'quorum' ? {'x-queue-type': 'quorum'} : {}})
+    await ch.assertQueue(work, {durable: true, arguments: {'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq}})
+    const ids = Array.from({length: n}, (_, i) => `${work}-${i}`)
+    for (const id of ids) ch.sendToQueue(work, Buffer.from(JSON.stringify({id})), {messageId: id, persistent: true, headers: {id}})
+    await ch.waitForConfirms()
+    await ch.prefetch(500)
+    let rejected = 0
+    await new Promise<void>((resolve) => {
+      void ch.consume(work, (m) => {
+        if (!m) return
+        ch.reject(m, false)
+        if (++rejected === n) resolve()
+      })
+    })
+    await waitFor(async () => (await ch.checkQueue(dlq)).messageCount === n, {timeoutMs: 20_000})
+    return ids
+  } finally {
+    await c.close()
+  }
+}
+
+export async function rabbitQueue(name: string): Promise<void> {
+  const c = await amqp.connect(AMQP_URL)
+  try {
+    await (await c.createChannel()).assertQueue(name, {durable: true})
+  } finally {
+    await c.close()
+  }
+}
+
+/**
+ * Waits until no consumer holds `queue`. After a kill -9 the broker requeues the dead consumer's unacked messages
+ * only once it notices the closed connection, which under load takes a moment: until then they are in neither queue.
+ */
+export async function rabbitConsumersGone(queue: string): Promise<void> {
+  const c = await amqp.connect(AMQP_URL)
+  try {
+    const ch = await c.createChannel()
+    await waitFor(async () => (await ch.checkQueue(queue)).consumerCount === 0, {timeoutMs: 30_000, intervalMs: 20})
+  } finally {
+    await c.close()
+  }
+}
+
+/** The ids a queue holds, left in place: basic.get without ack, then the channel closes (everything requeued). */
+export async function rabbitIds(queue: string): Promise<string[]> {
+  const c = await amqp.connect(AMQP_URL)
+  try {
+    const ch = await c.createChannel()
+    const ids: string[] = []
+    for (let m = await ch.get(queue, {noAck: false}); m; m = await ch.get(queue, {noAck: false})) {
+      ids.push(String(m.properties.headers?.id ?? m.properties.messageId))
+    }
+    await ch.close()
+    return ids
+  } finally {
+    await c.close()
+  }
+}
+
+export async function rabbitDelete(...queues: string[]): Promise<void> {
+  const c = await amqp.connect(AMQP_URL)
+  try {
+    const ch = await c.createChannel()
+    for (const q of queues) await ch.deleteQueue(q).catch(() => undefined)
+  } finally {
+    await c.close().catch(() => undefined)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kafka
+
+function kafkaClient() {
+  return new Kafka({brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING})
+}
+
+export async function kafkaTopics(topics: {topic: string; partitions: number}[]): Promise<void> {
+  const admin = kafkaClient().admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({topics: topics.map((t) => ({topic: t.topic, numPartitions: t.partitions})), waitForLeaders: true})
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export async function kafkaDelete(...topics: string[]): Promise<void> {
+  const admin = kafkaClient().admin()
+  await admin.connect()
+  try {
+    await admin.deleteTopics({topics}).catch(() => undefined)
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** n Spring-style DLT records (binary big-endian partition/offset headers) pointing at `origin`. */
+export async function kafkaDeadLetters(origin: string, dlt: string, n: number): Promise<string[]> {
+  const producer = kafkaClient().producer()
+  await producer.connect()
+  const int = (v: number) => Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255])
+  const long = (v: number) => {
+    const b = Buffer.alloc(8)
+    b.writeBigInt64BE(BigInt(v))
+    return b
+  }
+  const ids = Array.from({length: n}, (_, i) => `${dlt}-${i}`)
+  try {
+    for (let i = 0; i < n; i += 500) {
+      await producer.send({
+        topic: dlt,
+        acks: -1,
+        messages: ids.slice(i, i + 500).map((id, j) => ({
+          key: `key-${(i + j) % 13}`,
+          value: JSON.stringify({id}),
+          headers: {
+            id,
+            'kafka_dlt-original-topic': origin,
+            'kafka_dlt-original-partition': int((i + j) % 2),
+            'kafka_dlt-original-offset': long(i + j),
+            'kafka_dlt-exception-fqcn': 'java.lang.IllegalStateException',
+            'kafka_dlt-exception-message': 'boom',
+          },
+        })),
+      })
+    }
+  } finally {
+    await producer.disconnect()
+  }
+  return ids
+}
+
+export async function kafkaEnvelopes(topic: string): Promise<Envelope[]> {
+  const a = await adapter('kafka')
+  try {
+    const out: Envelope[] = []
+    for await (const d of a.read!(topic, {from: {kind: 'earliest'}, untilEnd: true})) out.push(d.envelope)
+    return out
+  } finally {
+    await a.close()
+  }
+}
+
+/** What the replay group has not yet passed: DLT records at or after its committed offsets. */
+export async function kafkaUncommittedIds(dlt: string, all: Envelope[]): Promise<string[]> {
+  const a = await adapter('kafka')
+  try {
+    const committed = (await a.committedPositions!(dlt, `mailroom-replay.${dlt}`)) as Record<number, string>
+    return all.filter((e) => BigInt(e.meta!.offset!) >= BigInt(committed[e.meta!.partition!] ?? '0')).map(idOf)
+  } finally {
+    await a.close()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// NATS
+
+export async function natsDeadLetters(stream: string, subject: string, n: number, url = 'nats://127.0.0.1:4222'): Promise<string[]> {
+  const nc = await natsConnect({servers: url})
+  try {
+    const jsm = await nc.jetstreamManager()
+    await jsm.streams.add({name: stream, subjects: [subject]})
+    const js = nc.jetstream()
+    const ids = Array.from({length: n}, (_, i) => `${stream}-${i}`)
+    for (let i = 0; i < n; i += 200) {
+      await Promise.all(
+        ids.slice(i, i + 200).map((id) => {
+          const h = natsHeaders()
+          h.set('id', id)
+          return js.publish(subject, Buffer.from(JSON.stringify({id})), {headers: h})
+        }),
+      )
+    }
+    return ids
+  } finally {
+    await nc.close()
+  }
+}
+
+export async function natsStream(stream: string, subject: string, url = 'nats://127.0.0.1:4222'): Promise<void> {
+  const nc = await natsConnect({servers: url})
+  try {
+    await (await nc.jetstreamManager()).streams.add({name: stream, subjects: [subject]})
+  } finally {
+    await nc.close()
+  }
+}
+
+export async function natsIds(stream: string, url = 'nats://127.0.0.1:4222'): Promise<string[]> {
+  const a = await adapter('nats', {...localSettings(), nats: {url}})
+  try {
+    const out: string[] = []
+    for await (const d of a.read!(stream, {from: {kind: 'earliest'}, untilEnd: true})) out.push(idOf(d.envelope))
+    return out
+  } finally {
+    await a.close()
+  }
+}
+
+export async function natsDelete(...streams: string[]): Promise<void> {
+  const nc = await natsConnect({servers: 'nats://127.0.0.1:4222'})
+  try {
+    const jsm = await nc.jetstreamManager()
+    for (const s of streams) await jsm.streams.delete(s).catch(() => undefined)
+  } finally {
+    await nc.close()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running and killing the CLI
+
+export const CLI = process.env.MAILROOM_BIN ?? BIN
+
+export function stateHome(): string {
+  return mkdtempSync(join(tmpdir(), 'mailroom-state-'))
+}
+
+export function journalIds(state: string): string[] {
+  try {
+    return readdirSync(join(state, 'mailroom', 'replays')).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -6))
+  } catch {
+    return []
+  }
+}
+
+/** Confirmed ids recorded in a journal so far. */
+export function journaledCount(state: string, replayId: string): number {
+  try {
+    const text = readFileSync(join(state, 'mailroom', 'replays', `${replayId}.jsonl`), 'utf8')
+    return [...text.matchAll(/"t":"ok","ids":\[([^\]]*)\]/g)].reduce((n, m) => n + (m[1] ? m[1].split('","').length : 0), 0)
+  } catch {
+    return 0
+  }
+}
+
+export interface Spawned {
+  pid: number
+  done: Promise<CliResult>
+  kill(): void
+}
+
+/** Starts the built CLI with its own state directory (journals, audit log) and config directory. */
+export function startCli(args: string[], state: string, env: Record<string, string> = {}): Spawned {
+  const started = Date.now()
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: state, XDG_CONFIG_HOME: join(state, 'config'), ...env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const done = new Promise<CliResult>((resolve) => {
+    child.on('exit', (code, signal) => resolve({code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr, ms: Date.now() - started}))
+  })
+  return {pid: child.pid!, done, kill: () => child.kill('SIGKILL')}
+}
+
+export function runCliWithState(args: string[], state: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return startCli(args, state, env).done
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+export function duplicates(ids: string[]): number {
+  return ids.length - new Set(ids).size
+}

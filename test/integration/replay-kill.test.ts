@@ -1,0 +1,165 @@
+// kill -9 of a running `mailroom dlq replay` (the built CLI) at random moments, on each broker: afterwards every
+// message is in the DLQ or at the destination (none lost), duplicates stay within the in-flight window, and
+// `--resume <id>` completes the job. REPLAY_KILL_TRIALS (default 10) and REPLAY_KILL_MESSAGES (per trial,
+// default 200) scale it; MAILROOM_BIN runs another build of the CLI.
+import {afterAll, describe, it} from 'vitest'
+
+import {uniqueName, waitFor} from '../helpers/brokers.js'
+import {jsonOf} from '../helpers/cli.js'
+import {
+  duplicates,
+  idOf,
+  journalIds,
+  kafkaDeadLetters,
+  kafkaDelete,
+  kafkaEnvelopes,
+  kafkaTopics,
+  kafkaUncommittedIds,
+  natsDeadLetters,
+  natsDelete,
+  natsIds,
+  natsStream,
+  rabbitConsumersGone,
+  rabbitDeadLetters,
+  rabbitDelete,
+  rabbitIds,
+  rabbitQueue,
+  runCliWithState,
+  sleep,
+  startCli,
+  stateHome,
+} from './replay-fixtures.js'
+
+const TRIALS = Number(process.env.REPLAY_KILL_TRIALS ?? 10)
+const MESSAGES = Number(process.env.REPLAY_KILL_MESSAGES ?? 200)
+const WINDOW = 40
+/** Slow enough that a kill lands inside the replay, fast enough to keep the suite short. */
+const RATE = 1000
+
+interface Trial {
+  source: string
+  to: string
+  ids: string[]
+  /** Ids still in the DLQ (not yet settled there) and ids at the destination, read without changing anything. */
+  holdings(): Promise<{inDlq: string[]; atDestination: string[]}>
+}
+
+interface Scenario {
+  broker: string
+  setup(trial: number): Promise<Trial>
+  cleanup(): Promise<void>
+}
+
+const created = {queues: [] as string[], topics: [] as string[], streams: [] as string[]}
+
+const scenarios: Scenario[] = [
+  {
+    broker: 'rabbitmq',
+    async setup() {
+      const [work, dlq, dest] = [uniqueName('rk-work'), uniqueName('rk-dlq'), uniqueName('rk-dest')]
+      created.queues.push(work, dlq, dest)
+      const ids = await rabbitDeadLetters(work, dlq, MESSAGES)
+      await rabbitQueue(dest)
+      return {
+        source: `rabbitmq:${dlq}`,
+        to: `rabbitmq:${dest}`,
+        ids,
+        holdings: async () => {
+          await rabbitConsumersGone(dlq)
+          return {inDlq: await rabbitIds(dlq), atDestination: await rabbitIds(dest)}
+        },
+      }
+    },
+    cleanup: () => rabbitDelete(...created.queues),
+  },
+  {
+    broker: 'kafka',
+    async setup() {
+      const [origin, dlt, dest] = [uniqueName('rk-orig'), uniqueName('rk-dlt'), uniqueName('rk-dest')]
+      created.topics.push(dlt, dest)
+      await kafkaTopics([{topic: dlt, partitions: 2}, {topic: dest, partitions: 3}])
+      const ids = await kafkaDeadLetters(origin, dlt, MESSAGES)
+      const all = await kafkaEnvelopes(dlt)
+      return {
+        source: `kafka:${dlt}`,
+        to: `kafka:${dest}`,
+        ids,
+        holdings: async () => ({inDlq: await kafkaUncommittedIds(dlt, all), atDestination: (await kafkaEnvelopes(dest)).map(idOf)}),
+      }
+    },
+    cleanup: () => kafkaDelete(...created.topics),
+  },
+  {
+    broker: 'nats',
+    async setup() {
+      const [dlq, dest] = [uniqueName('RKDLQ').replace(/-/g, '_'), uniqueName('RKDEST').replace(/-/g, '_')]
+      created.streams.push(dlq, dest)
+      const ids = await natsDeadLetters(dlq, `${dlq}.in`, MESSAGES)
+      await natsStream(dest, `${dest}.in`)
+      return {
+        source: `nats:${dlq}`,
+        to: `nats:${dest}`,
+        ids,
+        holdings: async () => ({inDlq: await natsIds(dlq), atDestination: await natsIds(dest)}),
+      }
+    },
+    cleanup: () => natsDelete(...created.streams),
+  },
+]
+
+afterAll(async () => {
+  await Promise.allSettled(scenarios.map((s) => s.cleanup()))
+})
+
+function missing(ids: string[], ...places: string[][]): string[] {
+  const seen = new Set(places.flat())
+  return ids.filter((id) => !seen.has(id))
+}
+
+// The three brokers run side by side: most of a trial is waiting for a CLI process to start.
+describe.concurrent('kill -9 during dlq replay', () => {
+  it.for(scenarios)(
+    `on $broker: loses nothing over ${TRIALS} killed runs of ${MESSAGES} messages, with duplicates within the window, and --resume completes`,
+    async (scenario, {expect}) => {
+      let killedMidRun = 0
+      let totalDuplicates = 0
+      for (let trial = 0; trial < TRIALS; trial++) {
+        const t = await scenario.setup(trial)
+        const state = stateHome()
+        const args = ['dlq', 'replay', t.source, '--to', t.to, '--yes', '--json', '--window', String(WINDOW), '--rate', String(RATE)]
+        const run = startCli(args, state)
+        // Wait for the job to exist (its journal), then kill at a random moment of the replay.
+        let exited = false
+        void run.done.then(() => (exited = true))
+        await waitFor(() => journalIds(state).length > 0 || exited, {timeoutMs: 30_000, intervalMs: 5})
+        await sleep(Math.random() * ((MESSAGES / RATE) * 1000 + 50))
+        run.kill()
+        const first = await run.done
+        if (first.code === 137) killedMidRun++
+
+        const after = await t.holdings()
+        expect(missing(t.ids, after.inDlq, after.atDestination), `trial ${trial}: lost after the kill`).toEqual([])
+        expect(duplicates(after.atDestination), `trial ${trial}: duplicates after the kill`).toBeLessThanOrEqual(WINDOW)
+
+        const [replayId] = journalIds(state)
+        const second = replayId
+          ? await runCliWithState(['dlq', 'replay', '--resume', replayId, '--yes', '--json'], state)
+          : await runCliWithState(args, state)
+        expect(second.code, `trial ${trial}: resume\n${second.stdout}\n${second.stderr}`).toBe(0)
+        const report = jsonOf(second).result
+        if (replayId && first.code === 137) expect(report.crashWindow).toBe(WINDOW)
+
+        const final = await t.holdings()
+        expect(final.inDlq, `trial ${trial}: left in the DLQ after --resume`).toEqual([])
+        expect(missing(t.ids, final.atDestination), `trial ${trial}: missing at the destination`).toEqual([])
+        const dups = duplicates(final.atDestination)
+        expect(dups, `trial ${trial}: duplicates`).toBeLessThanOrEqual(WINDOW)
+        totalDuplicates += dups
+      }
+      // Most kills must land inside the replay, or the test proves little.
+      expect(killedMidRun).toBeGreaterThanOrEqual(Math.ceil(TRIALS / 2))
+      console.log(`${scenario.broker}: ${TRIALS} trials x ${MESSAGES} messages, ${killedMidRun} killed mid-run, ${totalDuplicates} duplicates in total (window ${WINDOW})`)
+    },
+    600_000,
+  )
+})

@@ -1,0 +1,25 @@
+import type {Key} from 'ink'
+import {describe, expect, it} from 'vitest'
+
+import {eachKey} from '../../src/ui/components/TextInput.js'
+
+const none = {ctrl: false, meta: false, escape: false, return: false} as Key
+
+function split(input: string, key: Key = none): [string, boolean][] {
+  const seen: [string, boolean][] = []
+  eachKey(input, key, (i, k) => seen.push([i, k.return]))
+  return seen
+}
+
+describe('eachKey', () => {
+  it('splits keys that arrived in one chunk, Enter included', () => {
+    expect(split('/ab')).toEqual([['/', false], ['a', false], ['b', false]])
+    expect(split('ab\r')).toEqual([['a', false], ['b', false], ['', true]])
+  })
+
+  it('leaves single keys, modified keys and escape sequences whole', () => {
+    expect(split('q')).toEqual([['q', false]])
+    expect(split('u', {...none, ctrl: true})).toEqual([['u', false]])
+    expect(split('\u001b[A')).toEqual([['\u001b[A', false]])
+  })
+})
