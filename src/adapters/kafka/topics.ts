@@ -2,7 +2,7 @@
 import type {Admin, PartitionMetadata} from 'kafkajs'
 import {AssignerProtocol, ConfigResourceTypes} from './driver.js'
 import type {TargetInfo, TargetStats} from '../types.js'
-import {toMailroomError} from './map-error.js'
+import {rootCause, toMailroomError} from './map-error.js'
 
 export interface PartitionOffsets {
   partition: number
@@ -18,25 +18,36 @@ export function isInternalTopic(name: string): boolean {
   return name.startsWith('__')
 }
 
-/** Partition metadata of one topic; NOT_FOUND when it does not exist (the admin client never auto-creates). */
-export async function topicPartitions(admin: Admin, topic: string): Promise<PartitionMetadata[]> {
-  try {
-    const {topics} = await admin.fetchTopicMetadata({topics: [topic]})
-    return [...topics[0].partitions].sort((a, b) => a.partitionId - b.partitionId)
-  } catch (e) {
-    throw toMailroomError(e, {topic})
+const READ_ATTEMPTS = 3
+const READ_RETRY_MS = 200
+
+/**
+ * Runs an admin read that is safe to repeat. A broker may close an admin connection between two requests (kafkajs
+ * then fails the request in flight with "Closed connection" and does not retry it for most admin reads); the next
+ * attempt reconnects. Every other failure is mapped and thrown at once.
+ */
+async function idempotentRead<T>(read: () => Promise<T>, topic?: string): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read()
+    } catch (e) {
+      if (attempt >= READ_ATTEMPTS || rootCause(e).name !== 'KafkaJSConnectionClosedError') throw toMailroomError(e, {topic})
+      await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS * attempt))
+    }
   }
 }
 
+/** Partition metadata of one topic; NOT_FOUND when it does not exist (the admin client never auto-creates). */
+export async function topicPartitions(admin: Admin, topic: string): Promise<PartitionMetadata[]> {
+  const {topics} = await idempotentRead(() => admin.fetchTopicMetadata({topics: [topic]}), topic)
+  return [...topics[0].partitions].sort((a, b) => a.partitionId - b.partitionId)
+}
+
 export async function partitionOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic)
-    return offsets
-      .map((o) => ({partition: o.partition, low: BigInt(o.low), high: BigInt(o.high)}))
-      .sort((a, b) => a.partition - b.partition)
-  } catch (e) {
-    throw toMailroomError(e, {topic})
-  }
+  const offsets = await idempotentRead(() => admin.fetchTopicOffsets(topic), topic)
+  return offsets
+    .map((o) => ({partition: o.partition, low: BigInt(o.low), high: BigInt(o.high)}))
+    .sort((a, b) => a.partition - b.partition)
 }
 
 export function depthOf(offsets: PartitionOffsets[]): number {
@@ -44,16 +55,12 @@ export function depthOf(offsets: PartitionOffsets[]): number {
 }
 
 export async function topicConfig(admin: Admin, topic: string): Promise<Record<string, string | null>> {
-  try {
-    const {resources} = await admin.describeConfigs({
-      resources: [{type: ConfigResourceTypes.TOPIC, name: topic}],
-      includeSynonyms: false,
-    })
-    const entries = resources[0]?.configEntries ?? []
-    return Object.fromEntries(entries.map((c) => [c.configName, c.isSensitive ? null : c.configValue]))
-  } catch (e) {
-    throw toMailroomError(e, {topic})
-  }
+  const {resources} = await idempotentRead(
+    () => admin.describeConfigs({resources: [{type: ConfigResourceTypes.TOPIC, name: topic}], includeSynonyms: false}),
+    topic,
+  )
+  const entries = resources[0]?.configEntries ?? []
+  return Object.fromEntries(entries.map((c) => [c.configName, c.isSensitive ? null : c.configValue]))
 }
 
 export async function maxMessageBytes(admin: Admin, topic: string): Promise<number> {
@@ -109,11 +116,7 @@ async function topicExists(admin: Admin, topic: string): Promise<boolean> {
 }
 
 async function allTopicMetadata(admin: Admin) {
-  try {
-    return (await admin.fetchTopicMetadata()).topics
-  } catch (e) {
-    throw toMailroomError(e)
-  }
+  return (await idempotentRead(() => admin.fetchTopicMetadata())).topics
 }
 
 export function targetInfo(t: TopicSummary): TargetInfo {
