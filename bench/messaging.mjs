@@ -2,7 +2,7 @@
 // local brokers; then peak RSS of the CLI publishing and tailing MEM_N small messages.
 //
 // Two measurements, side by side:
-// - in-process: the core services the CLI runs (publishAll over the adapter; tailMessages into the NDJSON writer on a
+// - in-process: the core services the CLI runs (publishAll over the adapter; tailBatches into the NDJSON writer on a
 //   file), connect to close, vs the bare loop as a function in the same process - the hot path, without process noise;
 // - CLI: whole processes, wall clock from spawn to exit (Node start, oclif, connect, work, close) - `mailroom publish
 //   ... --count N` and `mailroom tail ... --until-end -o ndjson > file` vs `node bench/messaging.mjs --bare <case>`,
@@ -184,7 +184,7 @@ const dist = (path) => import(new URL(`../dist/${path}`, import.meta.url).href)
 const {createAdapter} = await dist('adapters/registry.js')
 const {publishAll} = await dist('core/services/publish.js')
 const {envelopeFromBody, repeat} = await dist('core/services/message-source.js')
-const {tailMessages} = await dist('core/services/tail.js')
+const {tailBatches} = await dist('core/services/tail.js')
 const {createMessageWriter} = await dist('core/output/message-writer.js')
 const SETTINGS = {
   rabbitmq: {url: AMQP_URL, managementUrl: 'http://127.0.0.1:15672'},
@@ -216,7 +216,13 @@ function inProcessTail(ref, out) {
     const file = createWriteStream(out)
     const writer = createMessageWriter('ndjson', {out: file})
     const stats = {received: 0, matched: 0, stoppedBy: 'source'}
-    for await (const d of tailMessages(adapter, name, {from: {kind: 'earliest'}, untilEnd: true}, stats)) await writer.write(d.envelope)
+    // As the tail command writes: a batch at a time, waiting only when the output pushes back.
+    for await (const batch of tailBatches(adapter, name, {from: {kind: 'earliest'}, untilEnd: true}, stats)) {
+      for (const d of batch) {
+        const full = writer.write(d.envelope)
+        if (full) await full
+      }
+    }
     await writer.end()
     await new Promise((resolve) => file.end(resolve))
   })

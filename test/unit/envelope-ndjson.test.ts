@@ -131,6 +131,19 @@ describe('envelope lines', () => {
     )
   })
 
+  it('gives the same line whether the envelope was built in canonical order (native stringify) or not (field by field)', () => {
+    const reversed = (o: object): object => Object.fromEntries(Object.entries(o).reverse())
+    fc.assert(
+      fc.property(envelope, (e) => {
+        const scrambled = {...reversed(e), ...(e.meta ? {meta: reversed(e.meta)} : {})} as Envelope
+        expect(encodeEnvelopeLine(scrambled)).toBe(encodeEnvelopeLine(e))
+        const plain = {...e, death: undefined, headers: e.headers.map(([n, v]) => [n, typeof v === 'string' ? v : 'x'] as [string, string])}
+        expect(encodeEnvelopeLine(plain)).toBe(encodeEnvelopeLine(reversed(plain) as Envelope))
+      }),
+      {numRuns: 1000},
+    )
+  })
+
   it('writes non-finite floats as text, since JSON has no NaN or Infinity', () => {
     const line = encodeEnvelopeLine({v: 1, headers: [['f', {float: Number.NaN}], ['g', {float: -Infinity}]], body: {utf8: ''}})
     expect(decodeEnvelopeLine(line, 1).headers).toEqual([['f', {float: 'NaN'}], ['g', {float: '-Infinity'}]])

@@ -15,6 +15,8 @@ const MAX_STRING_LENGTH = 2 ** 29 - 24
  * cost as much as encoding it. Named property reads, not a loop over ENVELOPE_KEYS, for the same reason.
  */
 export function encodeEnvelopeLine(e: Envelope): string {
+  // Envelopes the adapters build are already in canonical order: one native stringify gives the same line.
+  if (isCanonical(e)) return JSON.stringify(e)
   let json = appendField('', '"v":', toJson(e.v))
   json = appendField(json, '"broker":', toJson(e.broker))
   json = appendField(json, '"target":', toJson(e.target))
@@ -80,6 +82,46 @@ function appendField(json: string, prefix: string, value: string | undefined): s
   if (value === undefined) return json
   return `${json === '' ? '{' : `${json},`}${prefix}${value}`
 }
+
+/**
+ * True when JSON.stringify writes exactly the canonical line: known keys only, in canonical order, at every level that
+ * has an order (no death record: it nests further), a plain body and plain text headers.
+ */
+function isCanonical(e: Envelope): boolean {
+  return (
+    e.death === undefined &&
+    inOrder(e, ENVELOPE_RANK) &&
+    (e.meta === undefined || inOrder(e.meta, META_RANK)) &&
+    (e.properties === undefined || inOrder(e.properties, PROPERTY_RANK)) &&
+    (e.body === undefined || isPlainBody(e.body)) &&
+    (e.headers === undefined || e.headers.every((h) => h.length === 2 && typeof h[1] === 'string'))
+  )
+}
+
+function inOrder(o: object, rank: ReadonlyMap<string, number>): boolean {
+  let last = -1
+  // for...in also walks inherited keys: an object with any is not plain, and takes the field-by-field path.
+  for (const k in o) {
+    const r = rank.get(k)
+    if (r === undefined || r <= last) return false
+    last = r
+  }
+  return true
+}
+
+function isPlainBody(body: Body): boolean {
+  let keys = 0
+  for (const k in body) {
+    if ((k !== 'utf8' && k !== 'base64') || typeof (body as Record<string, unknown>)[k] !== 'string') return false
+    keys++
+  }
+  return keys === 1
+}
+
+const rankOf = (keys: readonly string[]): ReadonlyMap<string, number> => new Map(keys.map((k, i) => [k, i]))
+const ENVELOPE_RANK = rankOf(ENVELOPE_KEYS)
+const META_RANK = rankOf(META_KEYS)
+const PROPERTY_RANK = rankOf(PROPERTY_KEYS)
 
 const ENVELOPE_FIELDS = new FieldOrder(ENVELOPE_KEYS)
 const PROPERTY_FIELDS = new FieldOrder(PROPERTY_KEYS)
