@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 
 import {BROKER_KINDS} from '../adapters/types.js'
 import type {ConnectionOverrides} from '../core/config/resolve.js'
-import {LIST_FORMATS, type ListFormat} from '../core/output/table.js'
+import {LIST_FORMATS, type ListFormat} from '../core/output/list-format.js'
 
 export const connectionFlags = {
   context: Flags.string({description: 'Use this named context instead of the current one', helpGroup: 'CONNECTION'}),

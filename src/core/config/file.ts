@@ -2,7 +2,6 @@
 import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {LineCounter, parseDocument, stringify} from 'yaml'
 
 import {MailroomError} from '../../adapters/types.js'
 
@@ -66,7 +65,11 @@ export async function loadConfigFile(path = configPath()): Promise<ConfigFile | 
   return parseConfig(text, path)
 }
 
-export function parseConfig(text: string, path: string): ConfigFile {
+/** The YAML library loads only when there is a file to read or write (most runs have none: it costs start-up). */
+const yaml = () => import('yaml')
+
+async function parseConfig(text: string, path: string): Promise<ConfigFile> {
+  const {LineCounter, parseDocument} = await yaml()
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, {lineCounter})
   const [first] = doc.errors
@@ -89,6 +92,6 @@ export function parseConfig(text: string, path: string): ConfigFile {
 export async function saveConfigFile(config: ConfigFile, path = configPath()): Promise<void> {
   await mkdir(dirname(path), {recursive: true, mode: 0o700})
   const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, stringify(config), {mode: 0o600})
+  await writeFile(tmp, (await yaml()).stringify(config), {mode: 0o600})
   await rename(tmp, path)
 }

@@ -2,6 +2,7 @@
 import Table from 'cli-table3'
 import {stringify} from 'yaml'
 
+import type {ListFormat} from './list-format.js'
 import {colorEnabled} from './terminal.js'
 
 export interface Column<Row> {
@@ -12,8 +13,7 @@ export interface Column<Row> {
   align?: 'left' | 'right'
 }
 
-export type ListFormat = 'table' | 'wide' | 'json' | 'yaml'
-export const LIST_FORMATS: ListFormat[] = ['table', 'wide', 'json', 'yaml']
+export {LIST_FORMATS, type ListFormat} from './list-format.js'
 
 export function renderTable<Row>(rows: Row[], columns: Column<Row>[], o: {wide?: boolean} = {}): string {
   const shown = columns.filter((c) => o.wide || !c.wide)
