@@ -217,6 +217,12 @@ export interface DeadLetterCapture {
   captures: string[]
 }
 
+/** ISO times of a target's oldest and newest message; absent where there is none or it cannot be read. */
+export interface MessageTimes {
+  first?: string
+  last?: string
+}
+
 export interface BrokerAdapter extends AsyncDisposable {
   readonly kind: BrokerKind
   readonly capabilities: Capabilities
@@ -245,6 +251,8 @@ export interface BrokerAdapter extends AsyncDisposable {
   getMessage?(target: string, sequence: number): Promise<Envelope>
   /** Messages a queue holds right now, counted by the broker itself (not from periodic statistics). */
   exactDepth?(target: string): Promise<number>
+  /** When the oldest and newest stored message were written, read without side effects (Kafka record timestamps). */
+  messageTimes?(target: string): Promise<MessageTimes>
   /** A consumer group's committed offset per partition of a topic (Kafka); partitions never committed are absent. */
   committedPositions?(target: string, group: string): Promise<Record<number, string>>
   /** Sets a consumer group's committed offsets without joining it (Kafka; the group must have no active members). */

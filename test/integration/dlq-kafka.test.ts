@@ -59,6 +59,22 @@ const CONNECT_HEADERS = {
   '__connect.errors.exception.message': 'Converting byte[] to Kafka Connect data failed due to serialization error',
 }
 
+// Three records over two partitions, written at set times (recent: retention must not take them): the oldest in
+// partition 1, the newest in partition 0.
+const agesDlt = `${origin}.ages.DLT`
+const HOUR = 3_600_000
+const writtenAt = Math.floor(Date.now() / 1000) * 1000 - 2 * HOUR
+const WRITTEN = {first: new Date(writtenAt).toISOString(), last: new Date(writtenAt + HOUR).toISOString()}
+const AGES_RECORDS = [
+  {partition: 0, value: 'a', timestamp: String(writtenAt + HOUR / 2)},
+  {partition: 0, value: 'b', timestamp: String(writtenAt + HOUR)},
+  {partition: 1, value: 'c', timestamp: String(writtenAt)},
+]
+
+function listingOf(listing: {dlqs: {name: string}[]}, name: string) {
+  return listing.dlqs.find((d) => d.name === name)
+}
+
 async function collect(it: AsyncIterable<Envelope>): Promise<Envelope[]> {
   const out: Envelope[] = []
   for await (const e of it) out.push(e)
@@ -69,6 +85,7 @@ beforeAll(async () => {
   admin = raw.admin()
   await admin.connect()
   await admin.createTopics({topics: [origin, springDlt, connectDlq].map((topic) => ({topic, numPartitions: 1})), waitForLeaders: true})
+  await admin.createTopics({topics: [{topic: agesDlt, numPartitions: 2}], waitForLeaders: true})
   const producer = raw.producer()
   await producer.connect()
   await producer.send({topic: springDlt, messages: [
@@ -76,13 +93,14 @@ beforeAll(async () => {
     {key: 'order-2', value: Buffer.from([0xde, 0xad, 0xbe, 0xef]), headers: {...SPRING_HEADERS, 'kafka_dlt-original-offset': int64(7n)}},
   ]})
   await producer.send({topic: connectDlq, messages: [{key: null, value: Buffer.from('not json'), headers: CONNECT_HEADERS}]})
+  await producer.send({topic: agesDlt, messages: AGES_RECORDS})
   await producer.disconnect()
   adapter = new KafkaAdapter(localSettings().kafka!, 5000)
   await adapter.connect()
 })
 
 afterAll(async () => {
-  await admin.deleteTopics({topics: [origin, springDlt, connectDlq]}).catch(() => {})
+  await admin.deleteTopics({topics: [origin, springDlt, connectDlq, agesDlt]}).catch(() => {})
   await admin.disconnect()
   await adapter.close()
 })
@@ -118,6 +136,14 @@ describe('Kafka DLT records (Spring and Kafka Connect conventions)', () => {
     expect(listing.dlqs.find((d) => d.name === springDlt)).toMatchObject({depth: 2, origins: [origin], detectedBy: ['pattern *.DLT']})
     expect(listing.dlqs.find((d) => d.name === connectDlq)).toMatchObject({depth: 1, origins: [origin], detectedBy: ['pattern *-dlq']})
     expect(listing.dlqs.find((d) => d.name === origin)).toBeUndefined()
+  })
+
+  it('gives the ages of the oldest and newest record from their timestamps, across partitions, without a group', async () => {
+    const groupsBefore = (await admin.listGroups()).groups.length
+    const dlt = listingOf(await discoverDlqs([adapter], dlqSettings({}), Date.parse(WRITTEN.last) + 90_000), agesDlt)
+    expect(dlt).toMatchObject({depth: 3, oldestAgeSeconds: 3690, newestAgeSeconds: 90})
+    expect(await adapter.messageTimes(agesDlt)).toEqual(WRITTEN)
+    expect((await admin.listGroups()).groups.length).toBe(groupsBefore)
   })
 
   it('refuses a filtered purge (append-only log) and purges everything up to the end without one', async () => {

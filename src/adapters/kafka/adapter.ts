@@ -2,6 +2,7 @@
 import type {Admin, Kafka as KafkaClient, Producer} from 'kafkajs'
 import {Kafka} from './driver.js'
 import type {KafkaSettings} from '../../core/config/types.js'
+import {isoFromMillis} from '../../core/envelope/time.js'
 import type {Envelope} from '../../core/envelope/types.js'
 import {
   type BrokerAdapter,
@@ -10,6 +11,7 @@ import {
   type Delivery,
   type LagOptions,
   type LagSample,
+  type MessageTimes,
   MailroomError,
   type PublishOptions,
   type PublishReceipt,
@@ -22,7 +24,7 @@ import {
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
 import {kafkaConfig} from './client.js'
-import {FirstRecordProbe} from './first-record.js'
+import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
 import {consumerGroupLag} from './lag.js'
 import {type ErrorContext, toMailroomError} from './map-error.js'
 import {closeCommitConnection, commitPositions, committedPositions} from './group-positions.js'
@@ -30,7 +32,7 @@ import {publishToTopic} from './publish.js'
 import {deleteRecordsToEnd} from './purge.js'
 import {readTopic} from './read.js'
 import {requestOverTopics} from './request.js'
-import {describeTopic, summarizeTopics, targetInfo, targetStats} from './topics.js'
+import {describeTopic, partitionOffsets, summarizeTopics, targetInfo, targetStats} from './topics.js'
 
 const PRODUCER_RETRY = {retries: 3, initialRetryTime: 100, maxRetryTime: 2000}
 
@@ -124,9 +126,21 @@ export class KafkaAdapter implements BrokerAdapter {
 
   async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
     const admin = this.connectedAdmin()
-    this.lagProbe ??= new FirstRecordProbe(this.connectedKafka())
-    const probe = this.lagProbe
+    const probe = this.recordProbe()
     return this.call(() => consumerGroupLag(admin, probe, o), {group: o.filter})
+  }
+
+  async messageTimes(target: string): Promise<MessageTimes> {
+    const admin = this.connectedAdmin()
+    const probe = this.recordProbe()
+    const {first, last} = await this.call(async () => topicMessageTimes(probe, target, await partitionOffsets(admin, target)), {topic: target})
+    return {...(first === undefined ? {} : {first: isoFromMillis(first)}), ...(last === undefined ? {} : {last: isoFromMillis(last)})}
+  }
+
+  /** Reads single records by offset (record timestamps for lag and ages) without a consumer group. */
+  private recordProbe(): FirstRecordProbe {
+    this.lagProbe ??= new FirstRecordProbe(this.connectedKafka())
+    return this.lagProbe
   }
 
   publish(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt> {

@@ -33,11 +33,19 @@ interface FetchedPartition {
 
 export class FirstRecordProbe {
   private cluster?: Promise<Cluster>
+  /** Calls run one at a time: kafkajs may open a second connection to a broker asked for twice at once, and leak it. */
+  private queue: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly kafka: Kafka) {}
 
   /** Milliseconds timestamp of the record at (or first after) each position, keyed by positionKey. */
-  async timestamps(positions: RecordPosition[]): Promise<Map<string, number>> {
+  timestamps(positions: RecordPosition[]): Promise<Map<string, number>> {
+    const call = this.queue.catch(() => undefined).then(() => this.read(positions))
+    this.queue = call
+    return call
+  }
+
+  private async read(positions: RecordPosition[]): Promise<Map<string, number>> {
     const wanted = positions.slice(0, MAX_PROBED_PARTITIONS)
     if (wanted.length === 0) return new Map()
     try {
@@ -119,4 +127,17 @@ async function fetchFirst(broker: Broker, positions: RecordPosition[]): Promise<
     }
   }
   return found
+}
+
+/**
+ * Times of the oldest and newest record of a topic: the record at each partition's low offset and the one just
+ * before its end. A partition whose records cannot be read in one small fetch does not count.
+ */
+export async function topicMessageTimes(probe: FirstRecordProbe, topic: string, offsets: {partition: number; low: bigint; high: bigint}[]): Promise<{first?: number; last?: number}> {
+  const filled = offsets.filter((o) => o.high > o.low)
+  const firsts = await probe.timestamps(filled.map((o) => ({topic, partition: o.partition, offset: o.low})))
+  const lasts = await probe.timestamps(filled.map((o) => ({topic, partition: o.partition, offset: o.high - 1n})))
+  const first = [...firsts.values()]
+  const last = [...lasts.values()]
+  return {...(first.length > 0 ? {first: Math.min(...first)} : {}), ...(last.length > 0 ? {last: Math.max(...last)} : {})}
 }

@@ -11,7 +11,7 @@ export default class DlqList extends MailroomCommand {
 arguments and policies), JetStream streams capturing MAX_DELIVERIES / MSG_TERMINATED advisories (see dlq capture) -
 by names declared in the context (dlq.targets, dlq.streams) and by naming patterns (dlq.patterns; defaults *.DLT,
 *-dlt, *.dlq, *-dlq, *_dlq, *_DLQ, dlq.*, *.dead-letter). Ages are shown where the broker reports them without
-reading messages (JetStream); "unknown" otherwise.`
+reading messages (JetStream stream state, Kafka record timestamps); "unknown" otherwise (RabbitMQ queues).`
   static override examples = [
     {description: 'Every DLQ on every broker of the context', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Kafka only, as JSON', command: '<%= config.bin %> <%= command.id %> --broker kafka -o json'},

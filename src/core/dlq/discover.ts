@@ -1,6 +1,6 @@
 // DLQ discovery: the broker's own dead-letter routes (RabbitMQ dead-letter exchanges, JetStream advisory captures),
 // names declared in the context, and naming patterns. A broker that fails is reported; the others are still listed.
-import type {BrokerAdapter, BrokerKind, DeadLetterRoute, TargetInfo, TargetKind} from '../../adapters/types.js'
+import type {BrokerAdapter, BrokerKind, DeadLetterRoute, MessageTimes, TargetInfo, TargetKind} from '../../adapters/types.js'
 import {asMailroomError} from '../errors.js'
 import type {BrokerFailure} from '../services/targets.js'
 import {type DlqSettings, matchesPattern, matchingPattern} from './settings.js'
@@ -53,7 +53,7 @@ async function discoverOnBroker(adapter: BrokerAdapter, settings: DlqSettings, n
       name: target.name,
       kind: target.kind,
       depth: await currentDepth(adapter, target),
-      ...ages(target, now),
+      ...ages(await messageTimes(adapter, target), now),
       origins: originsOf(target.name, routes, settings.patterns, names),
       detectedBy,
     })
@@ -95,11 +95,20 @@ export function originsOf(name: string, routes: DeadLetterRoute[], patterns: rea
   return [...new Set(guesses.filter((g) => g !== '' && existing.has(g)))]
 }
 
-/** From the first/last message times a listing already carries (JetStream stream state); never by reading. */
-function ages(target: TargetInfo, now: number): Pick<DlqInfo, 'oldestAgeSeconds' | 'newestAgeSeconds'> {
+/**
+ * The first/last message times a listing already carries (JetStream stream state), else what the adapter can read
+ * without side effects (Kafka record timestamps); unknown otherwise, and when reading them fails.
+ */
+async function messageTimes(adapter: BrokerAdapter, target: TargetInfo): Promise<MessageTimes> {
   if (!target.depth) return {}
-  const first = timeOf(target.details?.firstTime)
-  const last = timeOf(target.details?.lastTime)
+  const listed = {first: target.details?.firstTime, last: target.details?.lastTime}
+  if (listed.first !== undefined || listed.last !== undefined || !adapter.messageTimes) return listed as MessageTimes
+  return adapter.messageTimes(target.name).catch(() => ({}))
+}
+
+function ages(times: MessageTimes, now: number): Pick<DlqInfo, 'oldestAgeSeconds' | 'newestAgeSeconds'> {
+  const first = timeOf(times.first)
+  const last = timeOf(times.last)
   return {
     ...(first === undefined ? {} : {oldestAgeSeconds: Math.max(0, Math.round((now - first) / 1000))}),
     ...(last === undefined ? {} : {newestAgeSeconds: Math.max(0, Math.round((now - last) / 1000))}),
