@@ -28,7 +28,7 @@ export interface WaitForOptions {
  */
 export async function waitFor<T>(
   fn: () => T | Promise<T>,
-  {timeoutMs = 10_000, intervalMs = 100}: WaitForOptions = {},
+  {timeoutMs = 20_000, intervalMs = 100}: WaitForOptions = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
   let last: {value?: T; error?: unknown} = {}

@@ -14,6 +14,10 @@ import {localSettings, uniqueName, waitFor} from '../helpers/brokers.js'
 const MGMT = 'http://127.0.0.1:15672'
 const AUTH = {authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json'}
 
+// Quorum queue operations wait for the Raft log to reach the disk: while other test files write heavily, each step
+// here took seconds and the whole set-up once took more than 15 s.
+const SLOW_BROKER_MS = 60_000
+
 let model: ChannelModel
 let ch: Channel
 let adapter: RabbitMqAdapter
@@ -69,13 +73,13 @@ beforeAll(async () => {
     const m = await ch.get(q.limit, {noAck: false})
     if (m) ch.nack(m, false, true)
     return (await depth(q.limit)) === 0 && !m
-  }, {timeoutMs: 15_000})
-  await waitFor(async () => (await depth(dlq)) === 4, {timeoutMs: 15_000})
+  }, {timeoutMs: SLOW_BROKER_MS})
+  await waitFor(async () => (await depth(dlq)) === 4, {timeoutMs: SLOW_BROKER_MS})
   // The policy is applied asynchronously: wait until the management API shows it on the queue.
   await waitFor(async () => {
     const r = await fetch(`${MGMT}/api/queues/%2F/${encodeURIComponent(q.policy)}`, {headers: AUTH})
     return ((await r.json()) as {policy?: string}).policy === policy
-  }, {timeoutMs: 20_000})
+  }, {timeoutMs: SLOW_BROKER_MS})
 })
 
 afterAll(async () => {
