@@ -10,6 +10,7 @@ import {createAdapter} from '../../src/adapters/registry.js'
 import {type BrokerAdapter, type BrokerKind, MailroomError, type ReadOptions} from '../../src/adapters/types.js'
 import type {ConnectionSettings} from '../../src/core/config/types.js'
 import {bodyFromBytes, bodyToBytes} from '../../src/core/envelope/body.js'
+import {isInCanonicalOrder} from '../../src/core/envelope/ndjson.js'
 import type {Envelope} from '../../src/core/envelope/types.js'
 import {localSettings, uniqueName, waitFor} from '../helpers/brokers.js'
 
@@ -177,6 +178,8 @@ describe.each(fixtures)('$kind adapter contract', (fx) => {
     const read: Buffer[] = []
     for await (const delivery of adapter.read!(name, fx.readAll)) {
       read.push(bodyToBytes(delivery.envelope.body))
+      // Built in canonical key order, so tail and export write it with one native JSON.stringify.
+      expect(isInCanonicalOrder(delivery.envelope)).toBe(true)
       await delivery.settle('ack')
     }
     const sorted = (xs: Buffer[]) => xs.map((b) => b.toString('hex')).sort()

@@ -60,9 +60,10 @@ export function envelopeFromJsMsg(m: JsMsg): Envelope {
     headers: fromNatsHeaders(m.headers),
     body: bodyFromBytes(m.data),
     timestamp: isoFromNanos(m.info.timestampNanos),
+    // Keys in the envelope's canonical order throughout: such an envelope is written with one JSON.stringify.
     meta: {
-      stream: m.info.stream,
       sequence: m.seq,
+      stream: m.info.stream,
       subject: m.subject,
       redelivered: m.redelivered,
       deliveryCount: m.info.deliveryCount,
@@ -79,7 +80,7 @@ export function envelopeFromStoredMsg(stream: string, m: StoredMsg): Envelope {
     headers: fromNatsHeaders(m.header),
     body: bodyFromBytes(m.data),
     timestamp: m.time.toISOString(),
-    meta: {stream, sequence: m.seq, subject: m.subject},
+    meta: {sequence: m.seq, stream, subject: m.subject},
   }
 }
 

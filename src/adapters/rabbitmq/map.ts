@@ -3,6 +3,7 @@ import type {Message, MessageProperties, Options} from 'amqplib'
 import {amqpHeadersFromList, amqpHeadersToList, bodyFromBytes, bodyToBytes} from '../../core/envelope/index.js'
 import {isoFromMillis} from '../../core/envelope/time.js'
 import type {Envelope, Header, Meta, Properties} from '../../core/envelope/types.js'
+import {PROPERTY_KEYS} from '../../core/envelope/validate.js'
 
 export type QueueType = 'classic' | 'quorum' | 'stream'
 
@@ -31,21 +32,21 @@ export interface ReadContext {
   queueType: QueueType
 }
 
+/** Keys in the envelope's canonical order throughout: such an envelope is written with one JSON.stringify. */
 export function envelopeFromMessage(msg: Message, ctx: ReadContext): Envelope {
   const headers = msg.properties.headers ?? {}
   const properties = propertiesFromAmqp(msg.properties)
-  const envelope: Envelope = {
+  return {
     v: 1,
     broker: 'rabbitmq',
     target: ctx.target,
     key: msg.fields.routingKey,
     headers: storedHeaders(amqpHeadersToList(headers), ctx.queueType),
+    ...(Object.keys(properties).length > 0 ? {properties} : {}),
     body: bodyFromBytes(msg.content),
+    ...(properties.timestamp === undefined ? {} : {timestamp: isoFromMillis(properties.timestamp * 1000)}),
     meta: metaFromMessage(msg, headers),
   }
-  if (Object.keys(properties).length > 0) envelope.properties = properties
-  if (properties.timestamp !== undefined) envelope.timestamp = isoFromMillis(properties.timestamp * 1000)
-  return envelope
 }
 
 function storedHeaders(headers: Header[], queueType: QueueType): Header[] {
@@ -55,18 +56,31 @@ function storedHeaders(headers: Header[], queueType: QueueType): Header[] {
 
 function propertiesFromAmqp(p: MessageProperties): Properties {
   const out: Properties = {}
-  for (const name of STRING_PROPERTIES) if (p[name] !== undefined && p[name] !== null) out[name] = String(p[name])
-  for (const name of NUMBER_PROPERTIES) if (typeof p[name] === 'number') out[name] = p[name]
+  for (const name of PROPERTY_KEYS) {
+    const value = p[name]
+    if (isNumberProperty(name)) {
+      if (typeof value === 'number') out[name] = value
+    } else if (value !== undefined && value !== null) {
+      out[name] = String(value)
+    }
+  }
   return out
 }
 
+function isNumberProperty(name: (typeof PROPERTY_KEYS)[number]): name is (typeof NUMBER_PROPERTIES)[number] {
+  return (NUMBER_PROPERTIES as readonly string[]).includes(name)
+}
+
 function metaFromMessage(msg: Message, headers: Record<string, unknown>): Meta {
-  const meta: Meta = {exchange: msg.fields.exchange, routingKey: msg.fields.routingKey, redelivered: msg.fields.redelivered}
-  const deliveryCount = headers['x-delivery-count']
-  if (typeof deliveryCount === 'number') meta.deliveryCount = deliveryCount
   const offset = headers['x-stream-offset']
-  if (typeof offset === 'number' || typeof offset === 'bigint') meta.offset = String(offset)
-  return meta
+  const deliveryCount = headers['x-delivery-count']
+  return {
+    ...(typeof offset === 'number' || typeof offset === 'bigint' ? {offset: String(offset)} : {}),
+    exchange: msg.fields.exchange,
+    routingKey: msg.fields.routingKey,
+    redelivered: msg.fields.redelivered,
+    ...(typeof deliveryCount === 'number' ? {deliveryCount} : {}),
+  }
 }
 
 /** The amqplib publish options for an envelope: every property it carries, and its headers with their wire types. */

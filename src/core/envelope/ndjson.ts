@@ -16,7 +16,7 @@ const MAX_STRING_LENGTH = 2 ** 29 - 24
  */
 export function encodeEnvelopeLine(e: Envelope): string {
   // Envelopes the adapters build are already in canonical order: one native stringify gives the same line.
-  if (isCanonical(e)) return JSON.stringify(e)
+  if (isInCanonicalOrder(e)) return JSON.stringify(e)
   let json = appendField('', '"v":', toJson(e.v))
   json = appendField(json, '"broker":', toJson(e.broker))
   json = appendField(json, '"target":', toJson(e.target))
@@ -87,7 +87,7 @@ function appendField(json: string, prefix: string, value: string | undefined): s
  * True when JSON.stringify writes exactly the canonical line: known keys only, in canonical order, at every level that
  * has an order (no death record: it nests further), a plain body and plain text headers.
  */
-function isCanonical(e: Envelope): boolean {
+export function isInCanonicalOrder(e: Envelope): boolean {
   return (
     e.death === undefined &&
     inOrder(e, ENVELOPE_RANK) &&
