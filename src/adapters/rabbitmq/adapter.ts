@@ -168,7 +168,7 @@ export class RabbitMqAdapter implements BrokerAdapter {
         username: this.endpoint.username,
         window: Math.max(1, o.window ?? DEFAULT_PUBLISH_WINDOW),
         signal: o.signal,
-        whenUnblocked: () => this.blocked ?? Promise.resolve(),
+        blocked: () => this.blocked,
       })
     } catch (error) {
       throw toMailroomError(error, this.errorContext(o.exchange === undefined ? `queue ${target}` : `exchange ${o.exchange}`))
@@ -204,8 +204,7 @@ export class RabbitMqAdapter implements BrokerAdapter {
   async request(target: string, envelope: Envelope, o: RequestOptions): Promise<Envelope> {
     const label = o.exchange === undefined ? `queue ${target}` : `exchange ${o.exchange}`
     const route = await this.routeFor(target, o.exchange)
-    const whenUnblocked = () => this.blocked ?? Promise.resolve()
-    const ctx = {model: this.connected(), route, username: this.endpoint.username, label, errorContext: this.errorContext(label), whenUnblocked}
+    const ctx = {model: this.connected(), route, username: this.endpoint.username, label, errorContext: this.errorContext(label), blocked: () => this.blocked}
     return requestReply(ctx, envelope, o)
   }
 

@@ -25,8 +25,8 @@ export interface PublishContext {
   username: string
   window: number
   signal?: AbortSignal
-  /** Resolves while the connection is not blocked by a resource alarm. */
-  whenUnblocked(): Promise<void>
+  /** While the connection is blocked by a resource alarm: a promise that resolves when it is unblocked. */
+  blocked(): Promise<void> | undefined
 }
 
 /** basic.return fields (amqplib types a returned message with delivery fields). */
@@ -163,17 +163,27 @@ export async function* publishEnvelopes(
     for (;;) {
       // Receipts not yet taken by the caller count against the window too, so memory stays bounded by it.
       while (!exhausted && tracker.count + tracker.unreported < ctx.window && !tracker.channelError && !ctx.signal?.aborted) {
-        pending ??= Promise.resolve(input.next())
-        // While the input is slow, confirmations are reported as they come: a caller may be waiting for them
-        // before it sends more (a replay's in-flight window), and a slow pipe should see its receipts.
-        const next = tracker.count > 0 ? await Promise.race([pending, tracker.nextCompletion().then((): typeof CONFIRMED => CONFIRMED)]) : await pending
+        // A synchronous input (publish --count, an array) is taken without a promise per message.
+        const step = pending ?? input.next()
+        let next: IteratorResult<Envelope> | typeof CONFIRMED
+        if (isPromise(step)) {
+          pending = step
+          // While the input is slow, confirmations are reported as they come: a caller may be waiting for them
+          // before it sends more (a replay's in-flight window), and a slow pipe should see its receipts.
+          next = tracker.count > 0 ? await Promise.race([step, tracker.nextCompletion().then((): typeof CONFIRMED => CONFIRMED)]) : await step
+        } else {
+          next = step
+        }
         if (next === CONFIRMED) {
           if (tracker.unreported > 0) break
           continue
         }
         pending = undefined
         if (next.done) exhausted = true
-        else await publishOne(tracker, index++, next.value, ctx)
+        else {
+          const waiting = publishOne(tracker, index++, next.value, ctx)
+          if (waiting) await waiting
+        }
       }
       if (tracker.count === 0 && tracker.unreported === 0 && (exhausted || tracker.channelError || ctx.signal?.aborted)) break
       await tracker.nextCompletion()
@@ -187,12 +197,25 @@ export async function* publishEnvelopes(
   }
 }
 
-async function publishOne(tracker: ConfirmTracker, index: number, envelope: Envelope, ctx: PublishContext): Promise<void> {
+/** Publishes one message; a promise only when the caller has to wait (a blocked connection, a full socket). */
+function publishOne(tracker: ConfirmTracker, index: number, envelope: Envelope, ctx: PublishContext): Promise<void> | undefined {
   const key = ctx.route.routingKey(envelope)
   const problem = key instanceof MailroomError ? key : unpublishable(envelope, ctx.username)
-  if (problem) return tracker.reject(index, problem)
-  await ctx.whenUnblocked()
-  if (!tracker.send(index, ctx.route.exchange, key as string, envelope)) await drained(ctx.channel)
+  if (problem) {
+    tracker.reject(index, problem)
+    return undefined
+  }
+  const blocked = ctx.blocked()
+  if (blocked) return blocked.then(() => sendOrDrain(tracker, index, key as string, envelope, ctx))
+  return sendOrDrain(tracker, index, key as string, envelope, ctx)
+}
+
+function sendOrDrain(tracker: ConfirmTracker, index: number, key: string, envelope: Envelope, ctx: PublishContext): Promise<void> | undefined {
+  return tracker.send(index, ctx.route.exchange, key, envelope) ? undefined : drained(ctx.channel)
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as {then?: unknown}).then === 'function'
 }
 
 function drained(channel: ConfirmChannel): Promise<void> {

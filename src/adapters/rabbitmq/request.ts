@@ -20,7 +20,7 @@ export interface RequestContext {
   /** What the request was sent to, for messages ("queue orders", "exchange x"). */
   label: string
   errorContext: ErrorContext
-  whenUnblocked(): Promise<void>
+  blocked(): Promise<void> | undefined
 }
 
 export async function requestReply(ctx: RequestContext, envelope: Envelope, o: RequestOptions): Promise<Envelope> {
@@ -65,7 +65,7 @@ async function publishOne(channel: ConfirmChannel, ctx: RequestContext, request:
     username: ctx.username,
     window: 1,
     signal,
-    whenUnblocked: ctx.whenUnblocked,
+    blocked: ctx.blocked,
   })
   for await (const [receipt] of receipts) if (receipt) return receipt
   throw new MailroomError('INTERRUPTED', `the request to ${ctx.label} was not sent`)
