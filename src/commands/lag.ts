@@ -23,7 +23,7 @@ export default class Lag extends MailroomCommand {
   static override description = `One row per consumer: a Kafka group on a topic (end offset minus committed, per partition with -o wide/json),
 a RabbitMQ queue (ready + unacked, management API), a JetStream consumer (num_pending + num_ack_pending).
 LAG AGE is the age of the oldest unprocessed message where it can be read without side effects (Kafka, RabbitMQ
-stream queues, JetStream), "unknown" otherwise. --watch adds rates, trend and drain ETA over a sliding window;
+stream queues and classic queues whose messages carry a timestamp property, JetStream), "unknown" otherwise. --watch adds rates, trend and drain ETA over a sliding window;
 the statuses (OK, WARN, STALL, STOP, ERR) are explained in the README under "Lag statuses".
 A broker that cannot be read gives an ERR row and the others are still shown; exit 3 only when nothing could be
 read (or any broker failed, with --strict). An unknown group, queue or consumer: exit 4.`

@@ -53,8 +53,20 @@ describe('RabbitMQ consumerLag', () => {
     const sample = await sampleOf(queue, (s) => s.lag === 7)
     expect(sample).toMatchObject({broker: 'rabbitmq', target: queue, consumer: queue, lag: 7, consumers: 0, unacked: 0, consumed: 0})
     expect(sample.details).toMatchObject({type: 'classic', ready: 7, unacked: 0})
-    // Classic queues cannot show their head without delivering it: the age stays unknown.
+    // No timestamp property, and a classic queue cannot show its head without delivering it: the age stays unknown.
     expect(sample.lagSeconds).toBeUndefined()
+  })
+
+  it('a classic queue whose head message carries a timestamp property: its age, from the management API', async () => {
+    const queue = await declare('lag-stamped')
+    const written = Math.floor(Date.now() / 1000) - 120
+    publish(queue, 1, written)
+    publish(queue, 1, written + 60)
+    const sample = await sampleOf(queue, (s) => s.lag === 2 && s.lagSeconds !== undefined)
+    // The head (oldest) message sets the age; the management API reports it in whole seconds.
+    expect(sample.lagSeconds).toBeGreaterThanOrEqual(119)
+    expect(sample.lagSeconds).toBeLessThan(120 + 30)
+    expect(await setup.checkQueue(queue)).toMatchObject({messageCount: 2})
   })
 
   it('a queue whose consumer holds unacked messages: ready + unacked, one consumer, nothing acknowledged', async () => {

@@ -1,6 +1,7 @@
 // Queue lag from the management API: one paginated listing for every queue of the vhost (ready, unacked,
-// consumers, cumulative counters and rates). The age of the head message is read only where that has no side
-// effect: stream queues, from offset `first`. Classic and quorum queues would have to deliver (and requeue) it.
+// consumers, cumulative counters and rates). The age of the head message is known only where that has no side
+// effect: the listing's head_message_timestamp (a classic queue whose head message carries the timestamp property)
+// and stream queues, read from offset `first`. Otherwise a queue would have to deliver (and requeue) it.
 import type {Envelope} from '../../core/envelope/types.js'
 import type {LagOptions, LagSample} from '../types.js'
 import type {ManagementClient, ManagementQueue} from './management.js'
@@ -22,20 +23,24 @@ const HEAD_READ_TIMEOUT_MS = 2000
 
 export async function queueLag(management: ManagementClient, readHead: StreamHeadReader, o: LagOptions = {}): Promise<LagSample[]> {
   const queues = (await management.listQueues()).filter((q) => o.filter === undefined || q.name === o.filter)
-  const samples = queues.map(sampleOf)
+  const now = Date.now()
+  const samples = queues.map((q) => sampleOf(q, now))
   await addStreamHeadAges(queues, samples, readHead)
   return samples.sort((a, b) => a.target.localeCompare(b.target))
 }
 
-function sampleOf(q: ManagementQueue): LagSample {
+function sampleOf(q: ManagementQueue, now: number): LagSample {
   const stats = q.message_stats ?? {}
   const ready = q.messages_ready ?? 0
   const unacked = q.messages_unacknowledged ?? 0
+  const lag = q.messages ?? ready + unacked
+  const head = q.head_message_timestamp
   return {
     broker: 'rabbitmq',
     target: q.name,
     consumer: q.name,
-    lag: q.messages ?? ready + unacked,
+    lag,
+    ...(typeof head === 'number' && lag > 0 ? {lagSeconds: Math.max(0, now / 1000 - head)} : {}),
     consumers: q.consumers ?? 0,
     // Acks, plus deliveries that needed none: everything the consumers have taken for good.
     consumed: count(stats, 'ack') + count(stats, 'deliver_no_ack') + count(stats, 'get_no_ack'),

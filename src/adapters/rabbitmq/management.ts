@@ -15,6 +15,7 @@ const QUEUE_COLUMNS = [
   'messages_ready',
   'messages_unacknowledged',
   'consumers',
+  'head_message_timestamp',
   'arguments',
   'policy',
   'effective_policy_definition',
@@ -32,6 +33,8 @@ export interface ManagementQueue {
   messages_ready?: number
   messages_unacknowledged?: number
   consumers?: number
+  /** Seconds: the `timestamp` property of a classic queue's head message, when it has one (and is paged in). */
+  head_message_timestamp?: number | null
   arguments?: Record<string, unknown>
   policy?: string | null
   effective_policy_definition?: Record<string, unknown>
