@@ -42,6 +42,8 @@ async function pressUntil(key: string, what: RegExp | string): Promise<string> {
       return await waitForScreen(what, 8000)
     } catch (error) {
       if (attempt === 3) throw error
+      // Said in the test output, so a run that needed it shows how often keys go missing.
+      console.warn(`dashboard e2e: ${key} pressed again, no effect after 8 s (attempt ${attempt + 1})`)
     }
   }
 }
