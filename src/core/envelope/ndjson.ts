@@ -94,7 +94,7 @@ export function isInCanonicalOrder(e: Envelope): boolean {
     (e.meta === undefined || inOrder(e.meta, META_RANK)) &&
     (e.properties === undefined || inOrder(e.properties, PROPERTY_RANK)) &&
     (e.body === undefined || isPlainBody(e.body)) &&
-    (e.headers === undefined || e.headers.every((h) => h.length === 2 && typeof h[1] === 'string'))
+    (e.headers === undefined || arePlainText(e.headers))
   )
 }
 
@@ -140,8 +140,11 @@ function encodeBody(body: Body): string {
 
 /** Plain text headers ([name, text]) are already canonical, and the usual case. */
 function encodeHeaders(headers: Header[]): string {
-  const plain = headers.every((h) => h.length === 2 && typeof h[1] === 'string')
-  return JSON.stringify(plain ? headers : headers.map(canonicalHeader))
+  return JSON.stringify(arePlainText(headers) ? headers : headers.map(canonicalHeader))
+}
+
+function arePlainText(headers: Header[]): boolean {
+  return headers.every((h) => h.length === 2 && typeof h[1] === 'string')
 }
 
 /** Parse and strictly check one line; throws MailroomError USAGE naming the line number. */
