@@ -16,6 +16,8 @@ import type {ReplayCounts, ReplayFailure, ReplayRequest, SkipReason, SourceFacts
 /** Confirmed messages are journaled and settled in batches of at most this many. */
 const CHECKPOINT_BATCH = 1000
 const MAX_FAILURES_KEPT = 20
+/** Journaled messages whose source settlement (commit, delete) may still be running before slots wait for it. */
+const SETTLING_LIMIT = 10_000
 
 export interface EngineOptions {
   request: ReplayRequest
@@ -42,6 +44,7 @@ export interface EngineResult {
 interface Confirmed {
   delivery: Delivery
   id: string
+  positional: boolean
   label: string
 }
 
@@ -59,6 +62,7 @@ export class ReplayEngine {
   private confirmed: Confirmed[] = []
   private checkpointing?: Promise<void>
   private selectedCount = 0
+  private settling = 0
   private nextSendAt = 0
   private stopped?: {code: string; message: string}
 
@@ -169,7 +173,7 @@ export class ReplayEngine {
     const label = laneKey(dest)
     if (r.ok) {
       if (r.duplicate) this.counts.deduplicated++
-      this.confirmed.push({delivery: d, id: identity.id, label})
+      this.confirmed.push({delivery: d, id: identity.id, positional: identity.positional, label})
       this.scheduleCheckpoint()
       return
     }
@@ -210,18 +214,40 @@ export class ReplayEngine {
    * matter for safety: a journal record only says "this reached its destination", used on resume to settle it
    * without publishing again. A settled message that the journal missed is simply gone from the DLQ; a journaled one
    * that was not settled is settled on resume. Either way nothing is lost, and the disk stays off the critical path.
+   *
+   * A journaled message with a position (offset, sequence) can no longer become a duplicate: a resume finds it in
+   * the journal and settles it without publishing. Its window slot is freed as soon as the journal has it, so the
+   * next messages need not wait for the commit or delete round trip (at most SETTLING_LIMIT of them at a time).
    */
   private async settleBatch(batch: Confirmed[]): Promise<void> {
     this.o.journal.append({t: 'ok', ids: batch.map((c) => c.id)})
-    const [journaled, ...settled] = await Promise.allSettled([this.o.journal.checkpoint(), ...batch.map((c) => this.o.source.replayed(c.delivery))])
-    if (journaled!.status === 'rejected') this.stop('PARTIAL', `cannot write the replay journal: ${(journaled.reason as Error).message}`)
+    const settled = Promise.allSettled(batch.map((c) => this.o.source.replayed(c.delivery)))
+    const journaled = await this.o.journal.checkpoint().then(
+      () => true,
+      (error: unknown) => {
+        this.stop('PARTIAL', `cannot write the replay journal: ${(error as Error).message}`)
+        return false
+      },
+    )
+    const freedEarly = journaled && this.settling < SETTLING_LIMIT ? batch.filter((c) => c.positional).length : 0
+    this.window.release(freedEarly)
+    this.settling += batch.length
+    this.track(
+      settled.then((results) => {
+        this.settling -= batch.length
+        this.count(batch, results)
+        this.window.release(batch.length - freedEarly)
+      }),
+    )
+  }
+
+  private count(batch: Confirmed[], settled: PromiseSettledResult<void>[]): void {
     for (const [i, c] of batch.entries()) {
       this.counts.replayed++
       this.byDestination[c.label] = (this.byDestination[c.label] ?? 0) + 1
       // Delivered, but the DLQ copy could not be removed: a later run would deliver it again.
       if (settled[i]!.status === 'rejected') this.counts.possibleDuplicates++
     }
-    this.window.release(batch.length)
     this.o.onProgress?.(this.counts)
   }
 
