@@ -1,8 +1,10 @@
 // Replay speed, side by side (not a test): mailroom's safe-move replay vs a bare client loop doing the same
 // confirm-then-settle move on each broker, and on RabbitMQ vs the broker's own shovel (dynamic shovel, ack-mode
 // on-confirm, src-delete-after queue-length, timed until the source is empty and the destination full).
-// Medians of RUNS runs; ratios are throughput ratios (> 1 = mailroom faster). Then memory: one big replay through
-// the CLI with its peak RSS sampled from /proc.
+// Medians of RUNS runs; ratios are throughput ratios (> 1 = mailroom faster). Each contender moves the messages in
+// a fresh child process (set-up and checks stay here), so no client library is shared or pre-warmed: mailroom's
+// Kafka record encoder replaces kafkajs's inside its process, and the bare loops keep the stock one. Then memory:
+// one big replay through the CLI with its peak RSS sampled from /proc.
 //
 //   node bench/replay.mjs                  # N=20000 per run, RUNS=3, BIG=200000 (memory run on Kafka)
 //   N=50000 RUNS=5 BIG=1000000 BIG_BROKER=kafka node bench/replay.mjs
@@ -17,7 +19,6 @@ import {join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import amqp from 'amqplib'
-import kafkajs from 'kafkajs'
 import {connect as natsConnect, headers as natsHeaders} from 'nats'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -33,6 +34,11 @@ const AMQP = 'amqp://guest:guest@127.0.0.1:5672'
 const MGMT = 'http://127.0.0.1:15672/api'
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`
 
+const child = process.argv[2] === '--contender' ? process.argv.slice(3) : undefined
+// mailroom's Kafka driver patches kafkajs before kafkajs is first loaded; a bare loop keeps kafkajs as it is unless
+// asked to use mailroom's patches (for the record: how much of the difference they make).
+if (child?.[1] === 'mailroom' || process.env.BENCH_KAFKAJS_PATCHES) await import(pathToFileURL(join(dist, 'adapters', 'kafka', 'driver.js')).href)
+const {default: kafkajs} = await import('kafkajs')
 const {createAdapter} = await import(pathToFileURL(join(dist, 'adapters', 'registry.js')).href)
 const {startReplay} = await import(pathToFileURL(join(dist, 'core', 'replay', 'service.js')).href)
 
@@ -51,6 +57,19 @@ async function timed(fn) {
   const t = performance.now()
   await fn()
   return performance.now() - t
+}
+
+/** Runs one contender's move in a fresh process; resolves to the milliseconds it took (timed inside the child). */
+function inChild(broker, name, source, dest, env = {}) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--contender', broker, name, source, dest], {
+      env: {...process.env, XDG_STATE_HOME: state, ...env},
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    proc.stdout.on('data', (d) => (out += d))
+    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out).ms) : reject(new Error(`${broker} ${name}: child exited with ${code}`))))
+  })
 }
 
 /** mailroom's replay in this process (no CLI start-up in the figure), as the command runs it. */
@@ -143,7 +162,7 @@ async function rabbitCase(label, move) {
   await (await c.createChannel()).assertQueue(dest, {durable: true})
   await c.close()
   try {
-    const ms = await timed(() => move(source, dest))
+    const ms = await move(source, dest)
     const [d, s] = [await rabbitDepth(dest), await rabbitDepth(source)]
     if (d !== N || s !== 0) throw new Error(`${label}: not a complete move (destination ${d}, source ${s})`)
     return ms
@@ -234,7 +253,7 @@ async function kafkaCase(label, move) {
   await admin.createTopics({topics: [{topic: dest, numPartitions: 3}], waitForLeaders: true})
   await admin.disconnect()
   try {
-    return await timed(() => move(source, dest))
+    return await move(source, dest)
   } finally {
     await kafkaDelete(source, dest)
   }
@@ -295,7 +314,7 @@ async function natsCase(label, move) {
   await (await nc.jetstreamManager()).streams.add({name: dest, subjects: [`${dest}.in`]})
   await nc.close()
   try {
-    return await timed(() => move(source, dest))
+    return await move(source, dest)
   } finally {
     await natsDelete(source, dest)
   }
@@ -320,9 +339,18 @@ const suites = {
       mailroom: (s, d) => mailroomReplay('kafka', s, d),
       'bare kafkajs loop': (s, d) => kafkaBareLoop(s, d),
       'bare loop + replay headers': (s, d) => kafkaBareLoop(s, d, withReplayHeaders),
+      'bare + headers, patched kafkajs': (s, d) => kafkaBareLoop(s, d, withReplayHeaders),
     },
+    env: {'bare + headers, patched kafkajs': {BENCH_KAFKAJS_PATCHES: '1'}},
   },
   nats: {run: natsCase, contenders: {mailroom: (s, d) => mailroomReplay('nats', s, d), 'bare nats.js loop': natsBareLoop}},
+}
+
+if (child) {
+  const [broker, name, source, dest] = child
+  const ms = await timed(() => suites[broker].contenders[name](source, dest))
+  process.stdout.write(JSON.stringify({ms}))
+  process.exit(0)
 }
 
 console.log(`replay: ${N} messages of ${BODY.length} B per run, window ${WINDOW}, median of ${RUNS} runs (ratio = throughput vs mailroom's; > 1 means mailroom is faster)`)
@@ -331,7 +359,9 @@ for (const [broker, suite] of Object.entries(suites)) {
   const samples = Object.fromEntries(Object.keys(suite.contenders).map((k) => [k, []]))
   for (let r = 0; r < RUNS; r++) {
     // Interleaved so machine noise hits every contender alike.
-    for (const [name, move] of Object.entries(suite.contenders)) samples[name].push(await suite.run(name, move))
+    for (const name of Object.keys(suite.contenders)) {
+      samples[name].push(await suite.run(name, (source, dest) => inChild(broker, name, source, dest, suite.env?.[name])))
+    }
   }
   const ours = median(samples.mailroom)
   for (const [name, xs] of Object.entries(samples)) {

@@ -13,8 +13,9 @@ export function registerSecret(value: string | undefined): void {
 
 /** Masks URL passwords (scheme://user:pass@host) and every registered secret. */
 export function redact(text: string): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]*)@/gi, `$1:${MASK}@`)
-  for (const secret of secrets) out = out.split(secret).join(MASK)
+  // The checks first: most text holds neither, and this runs on every journal and output line.
+  let out = text.includes('://') ? text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]*)@/gi, `$1:${MASK}@`) : text
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(MASK)
   return out
 }
 

@@ -82,26 +82,28 @@ function timestampMs(iso: string): number {
 }
 
 /**
- * Ordered headers for kafkajs, which takes an object and writes it in Object.keys order. A Proxy returns the keys
- * in first-appearance order (a plain object would move integer-like names first); repeated names become arrays,
+ * Ordered headers for kafkajs, which takes an object and writes it in Object.keys order. Repeated names become arrays,
  * so a later duplicate is written next to the first one (kafkajs cannot interleave them).
  */
 function headersToKafka(headers: Header[]): {headers: IHeaders; bytes: number} {
   if (headers.length === 0) return NO_HEADERS
-  const byName = new Map<string, (Buffer | string)[]>()
+  // No prototype: a header named "__proto__" or "constructor" is just a name.
+  const byName: Record<string, Buffer | string | (Buffer | string)[]> = Object.create(null)
   let bytes = 0
+  let integerLikeName = false
   for (const [name, value] of headers) {
     // Text goes to kafkajs as it is (it writes UTF-8 straight into the request; a Buffer per value costs more).
     // Kafka allows a null header value but kafkajs 2.2.4 crashes sizing one, so it is written as empty bytes.
     const buf = typeof value === 'string' ? value : (headerValueToBytes(value) ?? EMPTY)
     bytes += HEADER_OVERHEAD_BYTES + Buffer.byteLength(name) + byteLength(buf)
-    const values = byName.get(name)
-    if (values) values.push(buf)
-    else byName.set(name, [buf])
+    const earlier = byName[name]
+    if (earlier === undefined) byName[name] = buf
+    else if (Array.isArray(earlier)) earlier.push(buf)
+    else byName[name] = [earlier, buf]
+    integerLikeName ||= isArrayIndex(name)
   }
-  return {headers: orderedObject(byName), bytes}
+  return {headers: integerLikeName ? inFirstAppearanceOrder(byName, headers) : byName, bytes}
 }
-
 /** Shared by every message without headers (kafkajs only reads it). */
 const NO_HEADERS: {headers: IHeaders; bytes: number} = Object.freeze({headers: Object.freeze({}), bytes: 0})
 
@@ -109,15 +111,14 @@ function byteLength(v: Buffer | string): number {
   return typeof v === 'string' ? Buffer.byteLength(v) : v.length
 }
 
-function orderedObject(byName: Map<string, (Buffer | string)[]>): IHeaders {
-  const target: IHeaders = {}
-  for (const [name, values] of byName) target[name] = values.length === 1 ? values[0] : values
-  const order = [...byName.keys()]
-  // Only integer-like names are reordered by a plain object; the Proxy (slow for kafkajs to walk) is for them.
-  if (!order.some(isArrayIndex)) return target
-  return new Proxy(target, {ownKeys: () => order})
+/** Only integer-like names are moved first by an object; a Proxy (slow for kafkajs to walk) keeps them in place. */
+function inFirstAppearanceOrder(byName: IHeaders, headers: Header[]): IHeaders {
+  const order = [...new Set(headers.map(([name]) => name))]
+  return new Proxy(byName, {ownKeys: () => order})
 }
 
 function isArrayIndex(name: string): boolean {
-  return /^(0|[1-9]\d*)$/.test(name) && Number(name) < 2 ** 32 - 1
+  const first = name.charCodeAt(0)
+  // Most names do not start with a digit: no pattern match for them.
+  return first >= 48 && first <= 57 && /^(0|[1-9]\d*)$/.test(name) && Number(name) < 2 ** 32 - 1
 }

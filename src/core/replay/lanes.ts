@@ -26,6 +26,9 @@ export function isDestinationDown(code: string | undefined): boolean {
 export class PublishLane {
   private readonly waiting: LaneMessage[] = []
   private wake?: () => void
+  private expire?: () => void
+  private waitingSince?: number
+  private lingerTimer?: NodeJS.Timeout
   private running?: Promise<void>
   private closed = false
   /** Set when the destination failed in a way every further message would share. */
@@ -79,29 +82,45 @@ export class PublishLane {
 
   /** The session's input: waiting messages, ending after LINGER_MS without new ones (or when the lane dies). */
   private async *input(taken: (m: LaneMessage) => void): AsyncGenerator<Envelope> {
-    for (;;) {
-      const m = this.waiting.shift()
-      if (m) {
-        taken(m)
-        yield m.envelope
-        continue
+    try {
+      for (;;) {
+        const m = this.waiting.shift()
+        if (m) {
+          taken(m)
+          yield m.envelope
+          continue
+        }
+        if (this.closed || this.dead || !(await this.arrival())) return
       }
-      if (this.closed || this.dead || !(await this.arrival())) return
+    } finally {
+      clearTimeout(this.lingerTimer)
+      this.lingerTimer = undefined
     }
   }
 
+  /**
+   * True when a message arrives, false after LINGER_MS without one. Messages mostly arrive one at a time, each just
+   * after the input ran dry: one timer per session is re-armed only when it fires, instead of one per message.
+   */
   private arrival(): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined
-        resolve(false)
-      }, LINGER_MS)
-      this.wake = () => {
-        clearTimeout(timer)
-        this.wake = undefined
-        resolve(this.waiting.length > 0)
+      const settle = (arrived: boolean) => {
+        this.wake = this.expire = this.waitingSince = undefined
+        resolve(arrived)
       }
+      this.waitingSince = performance.now()
+      this.wake = () => settle(this.waiting.length > 0)
+      this.expire = () => settle(false)
+      this.lingerTimer ??= setTimeout(() => this.lingerCheck(), LINGER_MS)
     })
+  }
+
+  private lingerCheck(): void {
+    this.lingerTimer = undefined
+    if (this.waitingSince === undefined) return
+    const left = LINGER_MS - (performance.now() - this.waitingSince)
+    if (left <= 0) this.expire?.()
+    else this.lingerTimer = setTimeout(() => this.lingerCheck(), left)
   }
 
   private die(e: MailroomError): void {

@@ -2,6 +2,7 @@
 // (replayed too often, no origin), or replayed to a destination with its prepared envelope.
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {detectDeath, type DetectDeathOptions} from '../dlq/death.js'
+import {isoConverter} from '../envelope/time.js'
 import type {DeathRecord, Envelope} from '../envelope/types.js'
 import type {MessageFilter} from '../filter.js'
 import {formatTargetRef} from '../target-ref.js'
@@ -27,6 +28,7 @@ export interface SelectorOptions {
 
 export class Selector {
   private readonly from: string
+  private readonly iso = isoConverter()
 
   constructor(private readonly o: SelectorOptions) {
     this.from = formatTargetRef(o.request.source)
@@ -45,7 +47,7 @@ export class Selector {
     if ('problem' in original) return {action: 'skip', reason: 'no-origin', detail: original.problem}
     const resolution = resolveDestination(original, death, {to: request.to, keepPartition: request.keepPartition})
     if ('problem' in resolution) return {action: 'skip', reason: 'no-origin', detail: `${resolution.problem}; give a destination with --to`}
-    const stamp = {replayId: this.o.replayId, messageId: identity.id, replayedAt: (this.o.now?.() ?? new Date()).toISOString(), replayedFrom: this.from}
+    const stamp = {replayId: this.o.replayId, messageId: identity.id, replayedAt: this.iso(this.o.now ? this.o.now().getTime() : Date.now()), replayedFrom: this.from}
     return {action: 'replay', dest: resolution.dest, envelope: prepareForDestination(original, resolution.dest, stamp), original}
   }
 

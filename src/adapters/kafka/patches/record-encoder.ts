@@ -1,10 +1,7 @@
 // A faster encoder for kafkajs's produce records, byte for byte the same as its own.
-// kafkajs (unmaintained) encodes each record through a fresh zero-filled 512-byte buffer, plus another per header
-// and a small array-backed Buffer per varint: most of a Kafka publish or replay is spent there. This one measures
-// the record first and writes it into one buffer of exactly that size. It replaces kafkajs's record module in the
-// CommonJS module cache before the first produce request loads it (they load lazily).
-import {createRequire} from 'node:module'
-import {dirname, join} from 'node:path'
+// kafkajs encodes each record through a fresh zero-filled 512-byte buffer, plus another per header and a small
+// array-backed Buffer per varint: most of a Kafka publish or replay was spent there. This one measures the record
+// first and writes it into one buffer of exactly that size.
 
 type HeaderValue = Buffer | string | null | undefined
 export interface RecordInput {
@@ -23,7 +20,7 @@ export interface EncodedRecord {
   size(): number
 }
 
-type RecordEncoder = (record: RecordInput) => EncodedRecord
+export type RecordEncoder = (record: RecordInput) => EncodedRecord
 
 export function encodeRecord(record: RecordInput): EncodedRecord {
   const {offsetDelta = 0, timestampDelta = 0, key, value, headers = {}} = record
@@ -106,31 +103,10 @@ const sizeOfVarLong = (v: number): number => sizeOfUnsigned(zigZag53(v))
 const writeVarLong = (buf: Buffer, at: number, v: number): number => writeUnsigned(buf, at, zigZag53(v))
 
 /** Encodes with ours what ours encodes exactly; anything unusual (a Long or out-of-range delta) goes to kafkajs's. */
-function withFallback(original: RecordEncoder): RecordEncoder {
+export function withFallback(kafkajsOwn: RecordEncoder): RecordEncoder {
   return (record) => {
     const {timestampDelta = 0, offsetDelta = 0} = record
-    if (!Number.isSafeInteger(timestampDelta) || Math.abs(timestampDelta) > 2 ** 52 || !Number.isInteger(offsetDelta)) return original(record)
+    if (!Number.isSafeInteger(timestampDelta) || Math.abs(timestampDelta) > 2 ** 52 || !Number.isInteger(offsetDelta)) return kafkajsOwn(record)
     return encodeRecord(record)
   }
-}
-
-function recordModulePath(require: NodeJS.Require): string {
-  return join(dirname(require.resolve('kafkajs')), 'src', 'protocol', 'recordBatch', 'record', 'v0', 'index.js')
-}
-
-let kafkajsOwn: RecordEncoder | undefined
-
-/** kafkajs's own record encoder, even once replaced (tests compare against it). */
-export function kafkajsRecordEncoder(): RecordEncoder {
-  if (kafkajsOwn) return kafkajsOwn
-  const require = createRequire(import.meta.url)
-  return require(recordModulePath(require)) as RecordEncoder
-}
-
-export function installRecordEncoder(): void {
-  if (kafkajsOwn) return
-  const require = createRequire(import.meta.url)
-  const path = recordModulePath(require)
-  kafkajsOwn = require(path) as RecordEncoder
-  require.cache[path]!.exports = withFallback(kafkajsOwn)
 }

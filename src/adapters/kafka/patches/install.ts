@@ -1,0 +1,4 @@
+// Imported for its effect, before kafkajs (see index.ts).
+import {installKafkajsPatches} from './index.js'
+
+installKafkajsPatches()
