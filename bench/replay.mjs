@@ -367,7 +367,7 @@ for (const [broker, suite] of Object.entries(suites)) {
   for (const [name, xs] of Object.entries(samples)) {
     const ms = median(xs)
     const ratio = name === 'mailroom' ? '' : `   mailroom is ${(ms / ours).toFixed(2)}x its throughput`
-    console.log(`${broker.padEnd(9)} ${name.padEnd(28)} ${ms.toFixed(0).padStart(7)} ms  ${Math.round((N * 1000) / ms).toString().padStart(7)} msg/s${ratio}`)
+    console.log(`${broker.padEnd(9)} ${name.padEnd(32)} ${ms.toFixed(0).padStart(7)} ms  ${Math.round((N * 1000) / ms).toString().padStart(7)} msg/s${ratio}`)
   }
 }
 

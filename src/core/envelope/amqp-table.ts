@@ -47,11 +47,13 @@ export function amqpHeadersToList(table: AmqpTable | undefined | null): Header[]
 export function amqpHeadersFromList(headers: readonly Header[]): AmqpTable {
   const table: AmqpTable = {}
   for (const [name, value] of headers) {
-    if (Buffer.byteLength(name) > MAX_KEY_BYTES) {
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit: only a long name needs measuring.
+    if (name.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(name) > MAX_KEY_BYTES) {
       throw new MailroomError('USAGE', `header name "${name.slice(0, 40)}..." is longer than the ${MAX_KEY_BYTES} bytes an AMQP table key can hold`)
     }
-    // defineProperty, not assignment, so a header named `__proto__` is an ordinary key.
-    Object.defineProperty(table, name, {value: headerValueToAmqp(value), enumerable: true, writable: true, configurable: true})
+    // defineProperty, not assignment, so a header named `__proto__` is an ordinary key (assignment is faster).
+    if (name === '__proto__') Object.defineProperty(table, name, {value: headerValueToAmqp(value), enumerable: true, writable: true, configurable: true})
+    else table[name] = headerValueToAmqp(value)
   }
   return table
 }

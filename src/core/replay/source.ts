@@ -155,6 +155,7 @@ abstract class ReaderSource implements ReplaySource {
 /** Classic / quorum queues: a manual-ack consumer, counted up to the depth captured at start. */
 class QueueSource extends ReaderSource {
   private remaining: number
+  private readonly idle = new IdleWatch(QUEUE_IDLE_MS)
 
   constructor(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions) {
     const depth = facts.bound.kind === 'depth' ? facts.bound.depth : 0
@@ -166,8 +167,8 @@ class QueueSource extends ReaderSource {
   async next(): Promise<Delivery | undefined> {
     if (this.remaining <= 0) return undefined
     this.pendingNext ??= this.it.next()
-    const r = await withinIdle(this.pendingNext)
-    if (r === 'idle') return undefined
+    const r = await this.idle.within(this.pendingNext)
+    if (r === IDLE) return undefined
     this.pendingNext = undefined
     if (r.done) return undefined
     this.remaining--
@@ -187,20 +188,48 @@ class QueueSource extends ReaderSource {
   override extendBound(): void {
     this.remaining++
   }
+
+  override async close(): Promise<void> {
+    this.idle.stop()
+    await super.close()
+  }
 }
 
-const NOT_YET = Symbol('not-yet')
+const IDLE = Symbol('idle')
 
-/** The next result, or 'idle' after QUEUE_IDLE_MS; a timer only when the result is not already there. */
-async function withinIdle<T>(p: Promise<T>): Promise<T | 'idle'> {
-  const now = await Promise.race([p, Promise.resolve(NOT_YET)])
-  if (now !== NOT_YET) return now as T
-  let timer: NodeJS.Timeout | undefined
-  const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), QUEUE_IDLE_MS)))
-  try {
-    return await Promise.race([p, idle])
-  } finally {
-    clearTimeout(timer)
+/**
+ * Waits for results, giving up on one after `ms` without it. Most results are there at once or within
+ * milliseconds: one timer, re-armed only when it fires, serves every wait instead of a timer per wait.
+ */
+class IdleWatch {
+  private waitingSince?: number
+  private giveUp?: () => void
+  private timer?: NodeJS.Timeout
+
+  constructor(private readonly ms: number) {}
+
+  async within<T>(p: Promise<T>): Promise<T | typeof IDLE> {
+    this.waitingSince = performance.now()
+    const idle = new Promise<typeof IDLE>((resolve) => (this.giveUp = () => resolve(IDLE)))
+    this.timer ??= setTimeout(() => this.check(), this.ms)
+    try {
+      return await Promise.race([p, idle])
+    } finally {
+      this.waitingSince = this.giveUp = undefined
+    }
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private check(): void {
+    this.timer = undefined
+    if (this.waitingSince === undefined) return
+    const left = this.ms - (performance.now() - this.waitingSince)
+    if (left <= 0) this.giveUp?.()
+    else this.timer = setTimeout(() => this.check(), left)
   }
 }
 
