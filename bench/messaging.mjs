@@ -3,7 +3,8 @@
 //
 // Two measurements, side by side:
 // - in-process: the core services the CLI runs (publishAll over the adapter; tailBatches into the NDJSON writer on a
-//   file), connect to close, vs the bare loop as a function in the same process - the hot path, without process noise;
+//   file) vs the bare loop, each in a fresh process of its own and timed inside it from connect to close - the hot
+//   path, without process start-up and imports (and no client library shared between the two);
 // - CLI: whole processes, wall clock from spawn to exit (Node start, oclif, connect, work, close) - `mailroom publish
 //   ... --count N` and `mailroom tail ... --until-end -o ndjson > file` vs `node bench/messaging.mjs --bare <case>`,
 //   so both pay a process start and a connection.
@@ -25,9 +26,13 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import amqp from 'amqplib'
-import kafkajs from 'kafkajs'
 import {connect as natsConnect} from 'nats'
 
+// mailroom's Kafka driver patches kafkajs's producer internals (src/adapters/kafka/patches) before kafkajs loads.
+// Bare loops run on kafkajs as published, except the "bare, patched" row (BENCH_KAFKAJS_PATCHES): for the record,
+// the same loop on mailroom's patched kafkajs, which isolates mailroom's own overhead on the same client.
+if (!process.argv[2]?.startsWith('--bare') || process.env.BENCH_KAFKAJS_PATCHES) await import(new URL('../dist/adapters/kafka/driver.js', import.meta.url).href)
+const {default: kafkajs} = await import('kafkajs')
 const {Kafka, logLevel} = kafkajs
 const SELF = fileURLToPath(import.meta.url)
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
@@ -46,6 +51,12 @@ const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 
 if (process.argv[2] === '--bare') {
   await bare(process.argv[3], process.argv[4], Number(process.argv[5]), process.argv[6], process.argv[7])
+  process.exit(0)
+}
+if (process.argv[2] === '--bare-timed') {
+  const started = process.hrtime.bigint()
+  await bare(process.argv[3], process.argv[4], Number(process.argv[5]), process.argv[6], process.argv[7])
+  process.stdout.write(JSON.stringify({ms: Number(process.hrtime.bigint() - started) / 1e6}))
   process.exit(0)
 }
 
@@ -186,6 +197,7 @@ const {publishAll} = await dist('core/services/publish.js')
 const {envelopeFromBody, repeat} = await dist('core/services/message-source.js')
 const {tailBatches} = await dist('core/services/tail.js')
 const {createMessageWriter} = await dist('core/output/message-writer.js')
+
 const SETTINGS = {
   rabbitmq: {url: AMQP_URL, managementUrl: 'http://127.0.0.1:15672'},
   kafka: {brokers: KAFKA},
@@ -232,6 +244,13 @@ async function timedInProcess(fn) {
   const started = process.hrtime.bigint()
   await fn()
   return {ms: Number(process.hrtime.bigint() - started) / 1e6}
+}
+
+if (process.argv[2] === '--mailroom-timed') {
+  const [what, ref, n, out, key] = process.argv.slice(3)
+  const {ms} = await timedInProcess(() => (what === 'publish' ? inProcessPublish(ref, Number(n), key || undefined) : inProcessTail(ref, out)))
+  process.stdout.write(JSON.stringify({ms}))
+  process.exit(0)
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -317,6 +336,19 @@ function timed(cmd, args, o = {}) {
 }
 
 const runBare = (kind, target, n, out = '/dev/null', style = 'raw') => timed(process.execPath, [SELF, '--bare', kind, target, String(n), out, style])
+
+/** One contender in a fresh process of its own, timed inside it from connect to close. */
+function timedChild(args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SELF, ...args], {stdio: ['ignore', 'pipe', 'inherit'], env: {...process.env, ...env}})
+    let stdout = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`${args.join(' ')} exited ${code}`))))
+  })
+}
+
+const bareTimed = (kind, target, n, out = '/dev/null', style = 'raw', env = {}) => timedChild(['--bare-timed', kind, target, String(n), out, style], env)
+const mailroomTimed = (what, ref, n, out = '/dev/null', key = '') => timedChild(['--mailroom-timed', what, ref, String(n), out, key])
 const mailroom = (args, o) => timed(process.execPath, [BIN, ...args], o)
 
 function lines(file) {
@@ -341,15 +373,24 @@ const hasKcat = spawnSync('kcat', ['-V']).status === 0
 // Cases: each returns {label -> [ms...]} with interleaved runs
 
 async function publishCase(broker, mode) {
-  const samples = {mailroom: [], bare: [], ...(broker === 'kafka' && hasKcat && mode === 'cli' ? {kcat: []} : {})}
+  const samples = {
+    mailroom: [],
+    bare: [],
+    ...(broker === 'kafka' && mode === 'in-process' ? {'bare, patched': []} : {}),
+    ...(broker === 'kafka' && hasKcat && mode === 'cli' ? {kcat: []} : {}),
+  }
   for (let run = 0; run < RUNS; run++) {
     const a = await freshTarget(broker)
     const keyArgs = a.key ? ['--key', a.key] : []
     samples.mailroom.push(
-      (mode === 'cli' ? await mailroom(['publish', a.mailroom, BODY, '--count', String(N), ...keyArgs]) : await timedInProcess(() => inProcessPublish(a.mailroom, N, a.key))).ms,
+      (mode === 'cli' ? await mailroom(['publish', a.mailroom, BODY, '--count', String(N), ...keyArgs]) : await mailroomTimed('publish', a.mailroom, N, undefined, a.key)).ms,
     )
     const b = await freshTarget(broker)
-    samples.bare.push((mode === 'cli' ? await runBare(`${broker}-publish`, b.bare, N) : await timedInProcess(() => bare(`${broker}-publish`, b.bare, N))).ms)
+    samples.bare.push((mode === 'cli' ? await runBare(`${broker}-publish`, b.bare, N) : await bareTimed(`${broker}-publish`, b.bare, N)).ms)
+    if (samples['bare, patched']) {
+      const c = await freshTarget(broker)
+      samples['bare, patched'].push((await bareTimed(`${broker}-publish`, c.bare, N, undefined, undefined, {BENCH_KAFKAJS_PATCHES: '1'})).ms)
+    }
     if (samples.kcat) samples.kcat.push((await kcatPublish((await freshTarget('kafka')).bare, N)).ms)
   }
   return samples
@@ -362,12 +403,12 @@ async function tailCase(broker, mode) {
     samples.mailroom.push(
       (mode === 'cli'
         ? await mailroom(['tail', target.mailroom, '--until-end', '-o', 'ndjson'], {stdoutFile: OUT})
-        : await timedInProcess(() => inProcessTail(target.mailroom, OUT))
+        : await mailroomTimed('tail', target.mailroom, N, OUT)
       ).ms,
     )
     check(lines(OUT), `mailroom tail ${target.mailroom}`)
     for (const [label, style] of [['bare', 'raw'], ['bare, JSON', 'json']]) {
-      samples[label].push((mode === 'cli' ? await runBare(`${broker}-tail`, target.bare, N, OUT, style) : await timedInProcess(() => bare(`${broker}-tail`, target.bare, N, OUT, style))).ms)
+      samples[label].push((mode === 'cli' ? await runBare(`${broker}-tail`, target.bare, N, OUT, style) : await bareTimed(`${broker}-tail`, target.bare, N, OUT, style)).ms)
       check(lines(OUT), `${label} tail ${target.bare}`)
     }
     if (samples['kcat -C -e']) {
@@ -389,7 +430,7 @@ function report(title, samples, target) {
     const ms = median(xs)
     const rate = Math.round((N * 1000) / ms)
     const ratio = base / ms
-    console.log(`  ${label.padEnd(12)} ${ms.toFixed(0).padStart(7)} ms  ${String(rate).padStart(8)} msg/s   ${ratio.toFixed(2)}x bare${label === 'mailroom' ? (ratio >= target ? '  OK' : '  BELOW TARGET') : ''}`)
+    console.log(`  ${label.padEnd(14)} ${ms.toFixed(0).padStart(7)} ms  ${String(rate).padStart(8)} msg/s   ${ratio.toFixed(2)}x bare${label === 'mailroom' ? (ratio >= target ? '  OK' : '  BELOW TARGET') : ''}`)
   }
   return base / median(samples.mailroom)
 }
