@@ -234,6 +234,8 @@ export interface BrokerAdapter extends AsyncDisposable {
   describeTarget(name: string): Promise<TargetInfo>
   stats(): Promise<TargetStats[]>
   publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
+  /** Opens what publishing to a target will need (a producer) ahead of the first message; errors surface on publish. */
+  preparePublish?(target: string): Promise<void>
   /** The same publish, its receipts handed over in batches (what one confirmation round settled). */
   publishBatches?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt[]>
   read?(target: string, o?: ReadOptions): AsyncIterable<Delivery>
@@ -255,6 +257,8 @@ export interface BrokerAdapter extends AsyncDisposable {
   messageTimes?(target: string): Promise<MessageTimes>
   /** A consumer group's committed offset per partition of a topic (Kafka); partitions never committed are absent. */
   committedPositions?(target: string, group: string): Promise<Record<number, string>>
+  /** Gets ready for commitPositions of this group (finds its coordinator) while other work goes on. */
+  prepareCommits?(group: string): void
   /** Sets a consumer group's committed offsets without joining it (Kafka; the group must have no active members). */
   commitPositions?(target: string, group: string, positions: Record<number, string>): Promise<void>
   /** Removes one stored message by sequence (JetStream); NOT_FOUND when absent. */

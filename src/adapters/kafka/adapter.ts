@@ -27,7 +27,7 @@ import {kafkaConfig} from './client.js'
 import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
 import {consumerGroupLag} from './lag.js'
 import {type ErrorContext, toMailroomError} from './map-error.js'
-import {closeCommitConnection, commitPositions, committedPositions} from './group-positions.js'
+import {closeCommitConnection, commitPositions, committedPositions, prepareCommits} from './group-positions.js'
 import {publishToTopic} from './publish.js'
 import {deleteRecordsToEnd} from './purge.js'
 import {readTopic} from './read.js'
@@ -163,6 +163,10 @@ export class KafkaAdapter implements BrokerAdapter {
     return committedPositions(this.connectedAdmin(), target, group)
   }
 
+  prepareCommits(group: string): void {
+    prepareCommits(this.connectedKafka(), group)
+  }
+
   /** Commits offsets for a group that has no active members (e.g. a replay's progress), without joining it. */
   commitPositions(target: string, group: string, positions: Record<number, string>): Promise<void> {
     return commitPositions(this.connectedKafka(), target, group, positions)
@@ -174,6 +178,10 @@ export class KafkaAdapter implements BrokerAdapter {
 
   readBatches(target: string, o?: ReadOptions): AsyncIterable<Delivery[]> {
     return this.guarded(readTopic(this.connectedKafka(), this.connectedAdmin(), target, o), {topic: target})
+  }
+
+  async preparePublish(): Promise<void> {
+    await this.connectedProducer()
   }
 
   private connectedProducer(): Promise<Producer> {

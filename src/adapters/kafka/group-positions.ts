@@ -28,18 +28,47 @@ export async function commitPositions(kafka: Kafka, topic: string, groupId: stri
   const partitions = Object.entries(positions).map(([partition, offset]) => ({partition: Number(partition), offset}))
   if (partitions.length === 0) return
   try {
-    const coordinator = await (await clusterOf(kafka)).findGroupCoordinator({groupId})
+    const coordinator = await coordinatorOf(kafka, groupId)
     const reply = await coordinator.offsetCommit({groupId, groupGenerationId: -1, memberId: '', retentionTime: -1, topics: [{topic, partitions}]})
     rejectPartitionErrors(reply)
   } catch (e) {
+    // The coordinator may have moved: the next commit looks it up again.
+    coordinators.get(kafka)?.delete(groupId)
     throw toMailroomError(e, {topic, group: groupId})
   }
+}
+
+/**
+ * Finds the group's coordinator ahead of the first commit (a replay is about to commit). The first lookup on a
+ * client takes a quarter of a second here: off the critical path, it no longer delays the first commit.
+ */
+export function prepareCommits(kafka: Kafka, groupId: string): void {
+  coordinatorOf(kafka, groupId).catch(() => undefined)
+}
+
+interface Coordinator {
+  offsetCommit(o: unknown): Promise<unknown>
+}
+
+/** Each group's coordinator, looked up once per client rather than once per commit. */
+const coordinators = new WeakMap<Kafka, Map<string, Promise<Coordinator>>>()
+
+function coordinatorOf(kafka: Kafka, groupId: string): Promise<Coordinator> {
+  let known = coordinators.get(kafka)
+  if (!known) coordinators.set(kafka, (known = new Map()))
+  let coordinator = known.get(groupId)
+  if (!coordinator) {
+    coordinator = clusterOf(kafka).then((cluster) => cluster.findGroupCoordinator({groupId}))
+    coordinator.catch(() => known.delete(groupId))
+    known.set(groupId, coordinator)
+  }
+  return coordinator
 }
 
 interface Cluster {
   connect(): Promise<void>
   disconnect(): Promise<void>
-  findGroupCoordinator(o: {groupId: string}): Promise<{offsetCommit(o: unknown): Promise<unknown>}>
+  findGroupCoordinator(o: {groupId: string}): Promise<Coordinator>
 }
 
 const clusters = new WeakMap<Kafka, Promise<Cluster>>()
@@ -62,6 +91,10 @@ export async function closeCommitConnection(kafka: Kafka | undefined): Promise<v
   const cluster = kafka && clusters.get(kafka)
   if (!cluster) return
   clusters.delete(kafka)
+  // A lookup still running (prepareCommits) would reconnect a disconnected cluster and keep the process alive.
+  const lookups = [...(coordinators.get(kafka)?.values() ?? [])]
+  coordinators.delete(kafka)
+  await Promise.allSettled(lookups)
   await (await cluster.catch(() => undefined))?.disconnect().catch(() => undefined)
 }
 

@@ -76,6 +76,7 @@ export class ReplayEngine {
     const onAbort = () => this.stop('INTERRUPTED', 'interrupted: stopped reading; messages in flight were settled or left in the DLQ')
     signal.addEventListener('abort', onAbort, {once: true})
     if (signal.aborted) onAbort()
+    this.prepareDestination()
     try {
       while (!this.stopped && !this.limitReached()) {
         await this.window.acquire()
@@ -100,6 +101,13 @@ export class ReplayEngine {
       await source.close()
     }
     return {counts: this.counts, skippedBy: this.skippedBy, byDestination: this.byDestination, failures: this.failures, stopped: this.stopped}
+  }
+
+  /** A destination given up front is made ready while the first messages are read (origins only show per message). */
+  private prepareDestination(): void {
+    const to = this.o.request.to
+    if (!to) return
+    this.track(this.o.destination(to.broker).then((adapter) => adapter.preparePublish?.(to.name)))
   }
 
   private limitReached(): boolean {

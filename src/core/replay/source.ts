@@ -289,6 +289,7 @@ class GroupSource extends PositionedSource {
 
   static async open(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions): Promise<GroupSource> {
     if (!adapter.commitPositions || !adapter.committedPositions) throw moveImpossible(`${adapter.kind}:${facts.target}`, 'its reader cannot commit positions')
+    adapter.prepareCommits?.(replayGroup(facts.target))
     const passed = await adapter.committedPositions(facts.target, replayGroup(facts.target))
     const values = Object.values(passed).map(BigInt)
     // Partitions never committed start at their beginning; otherwise read from the lowest committed offset.
