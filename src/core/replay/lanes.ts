@@ -8,6 +8,7 @@ import {publishBatchesOf} from '../../adapters/batched.js'
 import {type BrokerAdapter, MailroomError, type PublishReceipt} from '../../adapters/types.js'
 import {asMailroomError} from '../errors.js'
 import type {Envelope} from '../envelope/types.js'
+import {IDLE, IdleWatch} from './idle-watch.js'
 
 const LINGER_MS = 250
 
@@ -26,9 +27,7 @@ export function isDestinationDown(code: string | undefined): boolean {
 export class PublishLane {
   private readonly waiting: LaneMessage[] = []
   private wake?: () => void
-  private expire?: () => void
-  private waitingSince?: number
-  private lingerTimer?: NodeJS.Timeout
+  private readonly linger = new IdleWatch(LINGER_MS)
   private running?: Promise<void>
   private closed = false
   /** Set when the destination failed in a way every further message would share. */
@@ -93,34 +92,16 @@ export class PublishLane {
         if (this.closed || this.dead || !(await this.arrival())) return
       }
     } finally {
-      clearTimeout(this.lingerTimer)
-      this.lingerTimer = undefined
+      this.linger.stop()
     }
   }
 
-  /**
-   * True when a message arrives, false after LINGER_MS without one. Messages mostly arrive one at a time, each just
-   * after the input ran dry: one timer per session is re-armed only when it fires, instead of one per message.
-   */
-  private arrival(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const settle = (arrived: boolean) => {
-        this.wake = this.expire = this.waitingSince = undefined
-        resolve(arrived)
-      }
-      this.waitingSince = performance.now()
-      this.wake = () => settle(this.waiting.length > 0)
-      this.expire = () => settle(false)
-      this.lingerTimer ??= setTimeout(() => this.lingerCheck(), LINGER_MS)
-    })
-  }
-
-  private lingerCheck(): void {
-    this.lingerTimer = undefined
-    if (this.waitingSince === undefined) return
-    const left = LINGER_MS - (performance.now() - this.waitingSince)
-    if (left <= 0) this.expire?.()
-    else this.lingerTimer = setTimeout(() => this.lingerCheck(), left)
+  /** True when a message arrives, false after LINGER_MS without one. */
+  private async arrival(): Promise<boolean> {
+    const arrived = new Promise<boolean>((resolve) => (this.wake = () => resolve(this.waiting.length > 0)))
+    const r = await this.linger.within(arrived)
+    this.wake = undefined
+    return r === IDLE ? false : r
   }
 
   private die(e: MailroomError): void {

@@ -5,6 +5,7 @@
 //   committed; streams: not deleted). passOver(d): the user chose not to replay it -> Kafka commits past it
 //   (it stays in the topic; the replay group just moves on), elsewhere the same as leave.
 import {type BrokerAdapter, type Delivery, MailroomError, type TargetInfo} from '../../adapters/types.js'
+import {IDLE, IdleWatch} from './idle-watch.js'
 import type {ReplayMode, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
 /** Queues: messages held back (not replayed) stay unacknowledged until the end; at most this many. */
@@ -192,44 +193,6 @@ class QueueSource extends ReaderSource {
   override async close(): Promise<void> {
     this.idle.stop()
     await super.close()
-  }
-}
-
-const IDLE = Symbol('idle')
-
-/**
- * Waits for results, giving up on one after `ms` without it. Most results are there at once or within
- * milliseconds: one timer, re-armed only when it fires, serves every wait instead of a timer per wait.
- */
-class IdleWatch {
-  private waitingSince?: number
-  private giveUp?: () => void
-  private timer?: NodeJS.Timeout
-
-  constructor(private readonly ms: number) {}
-
-  async within<T>(p: Promise<T>): Promise<T | typeof IDLE> {
-    this.waitingSince = performance.now()
-    const idle = new Promise<typeof IDLE>((resolve) => (this.giveUp = () => resolve(IDLE)))
-    this.timer ??= setTimeout(() => this.check(), this.ms)
-    try {
-      return await Promise.race([p, idle])
-    } finally {
-      this.waitingSince = this.giveUp = undefined
-    }
-  }
-
-  stop(): void {
-    clearTimeout(this.timer)
-    this.timer = undefined
-  }
-
-  private check(): void {
-    this.timer = undefined
-    if (this.waitingSince === undefined) return
-    const left = this.ms - (performance.now() - this.waitingSince)
-    if (left <= 0) this.giveUp?.()
-    else this.timer = setTimeout(() => this.check(), left)
   }
 }
 
