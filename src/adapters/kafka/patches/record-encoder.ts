@@ -54,13 +54,9 @@ function asEncoder(buf: Buffer): EncodedRecord {
   return {buf, offset: buf.length, buffer: buf, size: () => buf.length}
 }
 
-function byteLength(v: Buffer | string): number {
-  return typeof v === 'string' ? Buffer.byteLength(v) : v.length
-}
-
 function sizeOfBytes(v: HeaderValue): number {
   if (v == null) return 1
-  const n = Buffer.isBuffer(v) ? v.length : byteLength(String(v))
+  const n = Buffer.isBuffer(v) ? v.length : Buffer.byteLength(String(v))
   return sizeOfVarInt(n) + n
 }
 
