@@ -25,14 +25,16 @@ import {createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFile
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import amqp from 'amqplib'
 import {connect as natsConnect} from 'nats'
 
-// mailroom's Kafka driver patches kafkajs's producer internals (src/adapters/kafka/patches) before kafkajs loads.
-// Bare loops run on kafkajs as published, except the "bare, patched" row (BENCH_KAFKAJS_PATCHES): for the record,
-// the same loop on mailroom's patched kafkajs, which isolates mailroom's own overhead on the same client.
-if (!process.argv[2]?.startsWith('--bare') || process.env.BENCH_KAFKAJS_PATCHES) await import(new URL('../dist/adapters/kafka/driver.js', import.meta.url).href)
+// mailroom's drivers patch kafkajs's and amqplib's publish internals (src/adapters/*/patches) before those load.
+// Bare loops run on the client libraries as published, except the "bare, patched" rows (BENCH_CLIENT_PATCHES): for
+// the record, the same loop on mailroom's patched client, which isolates mailroom's own overhead on the same client.
+if (!process.argv[2]?.startsWith('--bare') || process.env.BENCH_CLIENT_PATCHES) {
+  for (const broker of ['kafka', 'rabbitmq']) await import(new URL(`../dist/adapters/${broker}/driver.js`, import.meta.url).href)
+}
 const {default: kafkajs} = await import('kafkajs')
+const {default: amqp} = await import('amqplib')
 const {Kafka, logLevel} = kafkajs
 const SELF = fileURLToPath(import.meta.url)
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
@@ -376,7 +378,7 @@ async function publishCase(broker, mode) {
   const samples = {
     mailroom: [],
     bare: [],
-    ...(broker === 'kafka' && mode === 'in-process' ? {'bare, patched': []} : {}),
+    ...(broker !== 'nats' && mode === 'in-process' ? {'bare, patched': []} : {}),
     ...(broker === 'kafka' && hasKcat && mode === 'cli' ? {kcat: []} : {}),
   }
   for (let run = 0; run < RUNS; run++) {
@@ -389,7 +391,7 @@ async function publishCase(broker, mode) {
     samples.bare.push((mode === 'cli' ? await runBare(`${broker}-publish`, b.bare, N) : await bareTimed(`${broker}-publish`, b.bare, N)).ms)
     if (samples['bare, patched']) {
       const c = await freshTarget(broker)
-      samples['bare, patched'].push((await bareTimed(`${broker}-publish`, c.bare, N, undefined, undefined, {BENCH_KAFKAJS_PATCHES: '1'})).ms)
+      samples['bare, patched'].push((await bareTimed(`${broker}-publish`, c.bare, N, undefined, undefined, {BENCH_CLIENT_PATCHES: '1'})).ms)
     }
     if (samples.kcat) samples.kcat.push((await kcatPublish((await freshTarget('kafka')).bare, N)).ms)
   }

@@ -13,12 +13,11 @@
 //
 // Uses the build in dist/ (npm run build) or MAILROOM_DIST; brokers from scripts/brokers.mjs (local defaults).
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
-import amqp from 'amqplib'
 import {connect as natsConnect, headers as natsHeaders} from 'nats'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -28,17 +27,20 @@ const RUNS = Number(process.env.RUNS ?? 3)
 const BIG = Number(process.env.BIG ?? 200_000)
 const BIG_BROKER = process.env.BIG_BROKER ?? 'kafka'
 const ONLY = process.env.ONLY?.split(',')
-const WINDOW = 500
+const WINDOW = Number(process.env.WINDOW ?? 500)
 const BODY = Buffer.alloc(128, 'x')
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672'
 const MGMT = 'http://127.0.0.1:15672/api'
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`
 
 const child = process.argv[2] === '--contender' ? process.argv.slice(3) : undefined
-// mailroom's Kafka driver patches kafkajs before kafkajs is first loaded; a bare loop keeps kafkajs as it is unless
-// asked to use mailroom's patches (for the record: how much of the difference they make).
-if (child?.[1] === 'mailroom' || process.env.BENCH_KAFKAJS_PATCHES) await import(pathToFileURL(join(dist, 'adapters', 'kafka', 'driver.js')).href)
+// mailroom's drivers patch kafkajs and amqplib before those are first loaded; a bare loop keeps the client libraries
+// as they are unless asked to use mailroom's patches (for the record: how much of the difference they make).
+if (child?.[1] === 'mailroom' || process.env.BENCH_CLIENT_PATCHES) {
+  for (const broker of ['kafka', 'rabbitmq']) await import(pathToFileURL(join(dist, 'adapters', broker, 'driver.js')).href)
+}
 const {default: kafkajs} = await import('kafkajs')
+const {default: amqp} = await import('amqplib')
 const {createAdapter} = await import(pathToFileURL(join(dist, 'adapters', 'registry.js')).href)
 const {startReplay} = await import(pathToFileURL(join(dist, 'core', 'replay', 'service.js')).href)
 
@@ -68,8 +70,31 @@ function inChild(broker, name, source, dest, env = {}) {
     })
     let out = ''
     proc.stdout.on('data', (d) => (out += d))
-    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out).ms) : reject(new Error(`${broker} ${name}: child exited with ${code}`))))
+    const brokerBefore = brokerCpuMs(broker)
+    proc.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${broker} ${name}: child exited with ${code}`))
+      const {ms, cpuMs} = JSON.parse(out)
+      resolve({ms, cpuMs, brokerCpuMs: brokerCpuMs(broker) - brokerBefore})
+    })
   })
+}
+
+const BROKER_PROCESS = {rabbitmq: 'beam.smp', kafka: 'java', nats: 'nats-server'}
+const CLOCK_TICK_MS = 10
+
+/** CPU time used so far by the broker's processes (every process of that name: the idle ones add next to nothing). */
+function brokerCpuMs(broker) {
+  let total = 0
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const close = stat.lastIndexOf(')')
+      if (stat.slice(stat.indexOf('(') + 1, close) !== BROKER_PROCESS[broker]) continue
+      const fields = stat.slice(close + 2).split(' ')
+      total += (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS
+    } catch {}
+  }
+  return total
 }
 
 /** mailroom's replay in this process (no CLI start-up in the figure), as the command runs it. */
@@ -330,8 +355,10 @@ const suites = {
       'bare amqplib loop': (s, d) => rabbitBareLoop(s, d),
       // RabbitMQ keeps the timestamp property: no original-timestamp header, as mailroom.
       'bare loop + replay headers': (s, d) => rabbitBareLoop(s, d, (m) => withReplayHeaders(m, false)),
+      'bare + headers, patched amqplib': (s, d) => rabbitBareLoop(s, d, (m) => withReplayHeaders(m, false)),
       'rabbitmq_shovel on-confirm': rabbitShovel,
     },
+    env: {'bare + headers, patched amqplib': {BENCH_CLIENT_PATCHES: '1'}},
   },
   kafka: {
     run: kafkaCase,
@@ -341,15 +368,17 @@ const suites = {
       'bare loop + replay headers': (s, d) => kafkaBareLoop(s, d, withReplayHeaders),
       'bare + headers, patched kafkajs': (s, d) => kafkaBareLoop(s, d, withReplayHeaders),
     },
-    env: {'bare + headers, patched kafkajs': {BENCH_KAFKAJS_PATCHES: '1'}},
+    env: {'bare + headers, patched kafkajs': {BENCH_CLIENT_PATCHES: '1'}},
   },
   nats: {run: natsCase, contenders: {mailroom: (s, d) => mailroomReplay('nats', s, d), 'bare nats.js loop': natsBareLoop}},
 }
 
 if (child) {
   const [broker, name, source, dest] = child
+  const cpu = process.cpuUsage()
   const ms = await timed(() => suites[broker].contenders[name](source, dest))
-  process.stdout.write(JSON.stringify({ms}))
+  const used = process.cpuUsage(cpu)
+  process.stdout.write(JSON.stringify({ms, cpuMs: (used.user + used.system) / 1000}))
   process.exit(0)
 }
 
@@ -363,11 +392,12 @@ for (const [broker, suite] of Object.entries(suites)) {
       samples[name].push(await suite.run(name, (source, dest) => inChild(broker, name, source, dest, suite.env?.[name])))
     }
   }
-  const ours = median(samples.mailroom)
+  const ours = median(samples.mailroom.map((x) => x.ms))
   for (const [name, xs] of Object.entries(samples)) {
-    const ms = median(xs)
+    const ms = median(xs.map((x) => x.ms))
+    const cpu = (key) => (xs[0][key] === undefined ? '     -' : `${(median(xs.map((x) => x[key])) / 1000).toFixed(2).padStart(6)}`)
     const ratio = name === 'mailroom' ? '' : `   mailroom is ${(ms / ours).toFixed(2)}x its throughput`
-    console.log(`${broker.padEnd(9)} ${name.padEnd(32)} ${ms.toFixed(0).padStart(7)} ms  ${Math.round((N * 1000) / ms).toString().padStart(7)} msg/s${ratio}`)
+    console.log(`${broker.padEnd(9)} ${name.padEnd(32)} ${ms.toFixed(0).padStart(7)} ms  ${Math.round((N * 1000) / ms).toString().padStart(7)} msg/s  cpu s: client ${cpu('cpuMs')} broker ${cpu('brokerCpuMs')}${ratio}`)
   }
 }
 

@@ -1,5 +1,6 @@
 // The RabbitMQ adapter: AMQP 0-9-1 through amqplib for messages, the management HTTP API for listings and stats.
-import amqp, {type Channel, type ChannelModel} from 'amqplib'
+import type {Channel, ChannelModel} from 'amqplib'
+import {amqp} from './driver.js'
 import type {RabbitMqSettings} from '../../core/config/types.js'
 import type {Envelope} from '../../core/envelope/types.js'
 import {

@@ -1,5 +1,6 @@
 // Declares and deletes the exchanges, queues and bindings of a demo scenario (the adapter has no topology API).
-import amqp, {type Channel} from 'amqplib'
+import type {Channel} from 'amqplib'
+import {amqp} from './driver.js'
 import type {ConnectionSettings} from '../../core/config/types.js'
 import type {RabbitMqTopology, TopologyDriver} from '../../core/demo/types.js'
 import {MailroomError} from '../types.js'

@@ -1,0 +1,111 @@
+import {createRequire} from 'node:module'
+import {dirname, join} from 'node:path'
+
+import fc from 'fast-check'
+import {describe, expect, it} from 'vitest'
+
+import {amqp} from '../../src/adapters/rabbitmq/driver.js'
+import {fastTableEncoder, type TableEncoder} from '../../src/adapters/rabbitmq/patches/field-table.js'
+import {amqplibOriginal} from '../../src/adapters/rabbitmq/patches/index.js'
+import type {PublishOptionsLike} from '../../src/adapters/rabbitmq/patches/publish-args.js'
+
+const amqplibModule = <T>(name: string): T => {
+  const require = createRequire(import.meta.url)
+  return require(join(dirname(require.resolve('amqplib')), 'lib', name)) as T
+}
+interface Defs {
+  BasicPublish: number
+  BasicProperties: number
+  encodeMethod(id: number, channel: number, fields: object): Buffer
+  encodeProperties(id: number, channel: number, size: number, fields: object): Buffer
+}
+
+const text = fc.oneof(fc.string({maxLength: 40}), fc.string({unit: 'grapheme', maxLength: 10}), fc.constant('mailroom-replay-id'))
+const scalar = fc.oneof(
+  text,
+  text,
+  fc.integer(),
+  fc.double({noNaN: true}),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.uint8Array({maxLength: 20}).map((b) => Buffer.from(b)),
+)
+const value = fc.oneof(scalar, scalar, fc.array(scalar, {maxLength: 3}), fc.dictionary(text, scalar, {maxKeys: 3}))
+const table = fc.dictionary(fc.oneof(text, fc.string({minLength: 250, maxLength: 260})), value, {maxKeys: 8})
+
+/** The encoder's result, or the error it threw (class and message). */
+function outcome(encode: TableEncoder, t: Record<string, unknown>, size: number, offset: number): unknown {
+  const buffer = Buffer.alloc(size)
+  try {
+    const length = encode(buffer, t, offset)
+    return {length, bytes: buffer.subarray(offset, offset + length).toString('hex')}
+  } catch (error) {
+    return {threw: (error as Error).constructor.name, message: (error as Error).message}
+  }
+}
+
+describe('amqplib patches', () => {
+  it('the field-table encoder writes the same bytes as amqplib, and fails the same way', () => {
+    const theirs = amqplibOriginal('encodeTable')
+    const ours = fastTableEncoder(theirs)
+    fc.assert(
+      fc.property(table, fc.integer({min: 0, max: 700}), fc.nat(8), (t, size, offset) => {
+        expect(outcome(ours, t, size, offset)).toEqual(outcome(theirs, t, size, offset))
+        expect(outcome(ours, t, 65536, offset)).toEqual(outcome(theirs, t, 65536, offset))
+      }),
+      {numRuns: 3000},
+    )
+    // Inherited names belong to the table, as in amqplib.
+    const inherited = Object.create({a: 'b'}) as Record<string, unknown>
+    inherited.c = 'd'
+    expect(outcome(ours, inherited, 100, 0)).toEqual(outcome(theirs, inherited, 100, 0))
+  })
+
+  it('publish arguments encode to the same frames as amqplib', () => {
+    const defs = amqplibModule<Defs>('defs.js')
+    const ours = amqplibModule<{publish: (e: string, k: string, o?: PublishOptionsLike) => object}>('api_args.js').publish
+    const theirs = amqplibOriginal('publishArgs')
+    const options = fc.record(
+      {
+        headers: fc.dictionary(text, value, {maxKeys: 5}),
+        CC: fc.oneof(text, fc.array(text, {maxLength: 2})),
+        BCC: text,
+        persistent: fc.boolean(),
+        messageId: fc.string({maxLength: 20}),
+        priority: fc.nat(9),
+        expiration: fc.nat(100000),
+        timestamp: fc.nat(),
+        mandatory: fc.boolean(),
+      },
+      {requiredKeys: []},
+    )
+    const frames = (fields: object) => {
+      try {
+        return [defs.encodeMethod(defs.BasicPublish, 1, fields), defs.encodeProperties(defs.BasicProperties, 1, 7, fields)].map((b) => b.toString('hex'))
+      } catch (error) {
+        return (error as Error).message
+      }
+    }
+    fc.assert(
+      fc.property(fc.string({maxLength: 10}), fc.string({maxLength: 10}), fc.option(options, {nil: undefined}), (exchange, key, o) => {
+        expect(frames(ours(exchange, key, o))).toEqual(frames(theirs(exchange, key, o)))
+      }),
+      {numRuns: 1000},
+    )
+  })
+
+  it('are what amqplib uses once the RabbitMQ driver is imported', () => {
+    expect(amqp.connect).toBeTypeOf('function')
+    const ours = amqplibModule<{publish: unknown}>('api_args.js').publish
+    expect(ours).not.toBe(amqplibOriginal('publishArgs'))
+    const codec = amqplibModule<{encodeTable: TableEncoder}>('codec.js')
+    expect(codec.encodeTable).not.toBe(amqplibOriginal('encodeTable'))
+    // The frame encoders took the patched table encoder when they loaded: a table of ASCII strings goes through it.
+    const defs = amqplibModule<Defs>('defs.js')
+    const headers = {'mailroom-replay-id': 'r-1'}
+    const expected = Buffer.alloc(64)
+    const length = amqplibOriginal('encodeTable')(expected, headers, 0)
+    expect(defs.encodeProperties(defs.BasicProperties, 1, 0, {headers}).includes(expected.subarray(0, length))).toBe(true)
+  })
+})
