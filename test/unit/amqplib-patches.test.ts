@@ -1,5 +1,6 @@
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
+import {PassThrough, Writable} from 'node:stream'
 
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
@@ -93,6 +94,28 @@ describe('amqplib patches', () => {
       }),
       {numRuns: 1000},
     )
+  })
+
+  it('the multiplexer writes a round of frames from every channel in one socket write, in order', async () => {
+    const {Mux} = amqplibModule<{Mux: new (out: Writable) => {pipeFrom(r: PassThrough): void}}>('mux.js')
+    const writes: string[][] = []
+    const socket = new Writable({
+      writev(chunks, done) {
+        writes.push(chunks.map((c) => String(c.chunk)))
+        done()
+      },
+      write(chunk, _encoding, done) {
+        writes.push([String(chunk)])
+        done()
+      },
+    })
+    const mux = new Mux(socket)
+    const channels = [new PassThrough({objectMode: true}), new PassThrough({objectMode: true})]
+    for (const channel of channels) mux.pipeFrom(channel)
+    for (let i = 0; i < 3; i++) for (const [n, channel] of channels.entries()) channel.write(Buffer.from(`${n}.${i}`))
+    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(writes).toEqual([['0.0', '1.0', '0.1', '1.1', '0.2', '1.2']])
   })
 
   it('are what amqplib uses once the RabbitMQ driver is imported', () => {

@@ -5,6 +5,7 @@
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 
+import {corkEachRound} from './corked-mux.js'
 import {fastTableEncoder, type TableEncoder} from './field-table.js'
 import {type PublishArgs, publishArgsWithoutPrototypes} from './publish-args.js'
 
@@ -12,10 +13,12 @@ const require = createRequire(import.meta.url)
 const amqplibLib = join(dirname(require.resolve('amqplib')), 'lib')
 const CODEC_MODULE = join(amqplibLib, 'codec.js')
 const ARGS_MODULE = join(amqplibLib, 'api_args.js')
+const MUX_MODULE = join(amqplibLib, 'mux.js')
 
 interface Originals {
   encodeTable: TableEncoder
   publishArgs: PublishArgs
+  muxReadIncoming: () => void
 }
 let originals: Originals | undefined
 
@@ -29,7 +32,8 @@ export function installAmqplibPatches(): void {
   if (originals) return
   const codec = require(CODEC_MODULE) as {encodeTable: TableEncoder}
   const args = require(ARGS_MODULE) as {publish: PublishArgs}
-  originals = {encodeTable: codec.encodeTable, publishArgs: args.publish}
+  const {Mux} = require(MUX_MODULE) as {Mux: Parameters<typeof corkEachRound>[0]}
+  originals = {encodeTable: codec.encodeTable, publishArgs: args.publish, muxReadIncoming: corkEachRound(Mux)}
   // amqplib's frame encoders take codec.encodeTable once, when they load.
   codec.encodeTable = fastTableEncoder(originals.encodeTable)
   // amqplib freezes its argument builders: the module's export is replaced by a copy.
