@@ -221,7 +221,8 @@ export class ReplayEngine {
    * Records the confirmed batch in the journal and settles it at the source, side by side. The order does not
    * matter for safety: a journal record only says "this reached its destination", used on resume to settle it
    * without publishing again. A settled message that the journal missed is simply gone from the DLQ; a journaled one
-   * that was not settled is settled on resume. Either way nothing is lost, and the disk stays off the critical path.
+   * that was not settled is settled on resume. Either way nothing is lost, and the disk stays off the critical path:
+   * a settled message frees its window slot without waiting for the journal.
    *
    * A journaled message with a position (offset, sequence) can no longer become a duplicate: a resume finds it in
    * the journal and settles it without publishing. Its window slot is freed as soon as the journal has it, so the
@@ -229,7 +230,20 @@ export class ReplayEngine {
    */
   private async settleBatch(batch: Confirmed[]): Promise<void> {
     this.o.journal.append({t: 'ok', ids: batch.map((c) => c.id)})
-    const settled = Promise.allSettled(batch.map((c) => this.o.source.replayed(c.delivery)))
+    // Each slot is freed once, by whichever comes first: the settlement or, for positional messages, the journal.
+    let freed = 0
+    const freeUpTo = (n: number) => {
+      if (n > freed) this.window.release(n - freed)
+      freed = Math.max(freed, n)
+    }
+    this.settling += batch.length
+    this.track(
+      Promise.allSettled(batch.map((c) => this.o.source.replayed(c.delivery))).then((results) => {
+        this.settling -= batch.length
+        this.count(batch, results)
+        freeUpTo(batch.length)
+      }),
+    )
     const journaled = await this.o.journal.checkpoint().then(
       () => true,
       (error: unknown) => {
@@ -237,16 +251,7 @@ export class ReplayEngine {
         return false
       },
     )
-    const freedEarly = journaled && this.settling < SETTLING_LIMIT ? batch.filter((c) => c.positional).length : 0
-    this.window.release(freedEarly)
-    this.settling += batch.length
-    this.track(
-      settled.then((results) => {
-        this.settling -= batch.length
-        this.count(batch, results)
-        this.window.release(batch.length - freedEarly)
-      }),
-    )
+    if (journaled && this.settling <= SETTLING_LIMIT) freeUpTo(batch.filter((c) => c.positional).length)
   }
 
   private count(batch: Confirmed[], settled: PromiseSettledResult<void>[]): void {
