@@ -1,6 +1,7 @@
 // Replay speed, side by side (not a test): mailroom's safe-move replay vs a bare client loop doing the same
 // confirm-then-settle move on each broker, and on RabbitMQ vs the broker's own shovel (dynamic shovel, ack-mode
-// on-confirm, src-delete-after queue-length, timed until the source is empty and the destination full).
+// on-confirm, src-delete-after queue-length, src-prefetch-count the window, timed until the source is empty and the
+// destination full).
 // Medians of RUNS runs; ratios are throughput ratios (> 1 = mailroom faster). Each contender moves the messages in
 // a fresh child process (set-up and checks stay here), so no client library is shared or pre-warmed: mailroom's
 // Kafka record encoder replaces kafkajs's inside its process, and the bare loops keep the stock one. Then memory:
@@ -169,6 +170,8 @@ async function rabbitShovel(source, dest) {
   const value = {
     'src-protocol': 'amqp091', 'src-uri': 'amqp://guest:guest@127.0.0.1', 'src-queue': source, 'src-delete-after': 'queue-length',
     'dest-protocol': 'amqp091', 'dest-uri': 'amqp://guest:guest@127.0.0.1', 'dest-queue': dest, 'ack-mode': 'on-confirm',
+    // The same bound on unsettled messages as every other contender (the shovel's default is 1000).
+    'src-prefetch-count': WINDOW,
   }
   const put = await fetch(`${MGMT}/parameters/shovel/%2F/${name}`, {method: 'PUT', headers: {authorization: AUTH, 'content-type': 'application/json'}, body: JSON.stringify({value})})
   if (!put.ok) throw new Error(`shovel: ${put.status} ${await put.text()}`)
