@@ -30,6 +30,14 @@ export function publishBatchesOf(
   return singles(adapter.publish(target, msgs, o))
 }
 
+/**
+ * An input iterator may answer next() without a promise when it already has the item (a replay's publish lane does):
+ * the publish loops take such a step at once instead of paying an async turn per message.
+ */
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as {then?: unknown}).then === 'function'
+}
+
 async function* singles<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
   for await (const item of items) yield [item]
 }

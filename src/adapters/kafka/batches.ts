@@ -1,6 +1,8 @@
 // Pulls an input lazily in batches: up to `max` items, or fewer when the input is slow to produce the next one
 // (so an interactive pipe is not held back waiting for a full batch).
 
+import {isPromise} from '../batched.js'
+
 const LINGER = Symbol('linger')
 
 /**
@@ -25,13 +27,17 @@ export async function* batches<T>(source: AsyncIterable<T> | Iterable<T>, max: n
   }
   try {
     for (;;) {
-      pending ??= it.next()
+      const step: IteratorResult<T> | Promise<IteratorResult<T>> = pending ?? it.next()
       let r: IteratorResult<T> | typeof LINGER
-      if (batch.length === 0) {
-        r = await pending
+      if (!isPromise(step)) {
+        r = step
+      } else if (batch.length === 0) {
+        pending = step
+        r = await step
       } else {
+        pending = step
         linger ??= new Linger(lingerMs)
-        r = await Promise.race([pending, linger.expired])
+        r = await Promise.race([step, linger.expired])
       }
       if (r === LINGER) {
         yield handOut()

@@ -1,5 +1,6 @@
 // Windowed JetStream publishing: many PubAck promises in flight, receipts yielded in input order.
 import type {JetStreamClient, JetStreamManager, JetStreamPublishOptions, NatsConnection} from 'nats'
+import {isPromise} from '../batched.js'
 import {bodyToBytes} from '../../core/envelope/body.js'
 import type {Envelope} from '../../core/envelope/types.js'
 import {MailroomError, type PublishOptions, type PublishReceipt} from '../types.js'
@@ -61,9 +62,10 @@ async function* reportingWhileWaiting(
   let pending: Promise<IteratorResult<Envelope>> | undefined
   try {
     for (;;) {
-      pending ??= it.next()
+      const step: IteratorResult<Envelope> | Promise<IteratorResult<Envelope>> = pending ?? it.next()
       const head = inFlight[0]
-      const next = head ? await Promise.race([pending, head.then((): typeof ACKED => ACKED)]) : await pending
+      if (isPromise(step)) pending = step
+      const next = !isPromise(step) ? step : head ? await Promise.race([step, head.then((): typeof ACKED => ACKED)]) : await step
       if (next === ACKED) {
         yield ACKED
         continue

@@ -6,6 +6,7 @@
 // the same exchange, routing key and body (identical messages sent the same way share their fate anyway).
 import type {ConfirmChannel, Message} from 'amqplib'
 import type {Envelope} from '../../core/envelope/types.js'
+import {isPromise} from '../batched.js'
 import {MailroomError, type PublishReceipt} from '../types.js'
 import {contentOf, publishOptionsFromEnvelope} from './map.js'
 import {toMailroomError} from './map-error.js'
@@ -212,10 +213,6 @@ function publishOne(tracker: ConfirmTracker, index: number, envelope: Envelope, 
 
 function sendOrDrain(tracker: ConfirmTracker, index: number, key: string, envelope: Envelope, ctx: PublishContext): Promise<void> | undefined {
   return tracker.send(index, ctx.route.exchange, key, envelope) ? undefined : drained(ctx.channel)
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as {then?: unknown}).then === 'function'
 }
 
 function drained(channel: ConfirmChannel): Promise<void> {

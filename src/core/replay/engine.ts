@@ -79,7 +79,8 @@ export class ReplayEngine {
     this.prepareDestination()
     try {
       while (!this.stopped && !this.limitReached()) {
-        await this.window.acquire()
+        const slot = this.window.acquire()
+        if (slot) await slot
         if (this.stopped) break
         const d = await source.next()
         if (!d) {
@@ -312,7 +313,16 @@ class Slots {
 
   constructor(private readonly size: number) {}
 
-  async acquire(): Promise<void> {
+  /** Takes a slot: at once when one is free, otherwise through the promise returned. */
+  acquire(): Promise<void> | undefined {
+    if (this.cancelled || this.used < this.size) {
+      this.used++
+      return undefined
+    }
+    return this.waitForSlot()
+  }
+
+  private async waitForSlot(): Promise<void> {
     while (!this.cancelled && this.used >= this.size) await new Promise<void>((resolve) => this.waiters.push(resolve))
     this.used++
   }

@@ -11,6 +11,7 @@ import type {Envelope} from '../envelope/types.js'
 import {IDLE, IdleWatch} from './idle-watch.js'
 
 const LINGER_MS = 250
+const DONE: IteratorResult<Envelope> = Object.freeze({value: undefined, done: true})
 
 export interface LaneMessage {
   envelope: Envelope
@@ -79,21 +80,31 @@ export class PublishLane {
     for (const [i, m] of outstanding) m.onReceipt(failed(i, reason))
   }
 
-  /** The session's input: waiting messages, ending after LINGER_MS without new ones (or when the lane dies). */
-  private async *input(taken: (m: LaneMessage) => void): AsyncGenerator<Envelope> {
-    try {
-      for (;;) {
-        const m = this.waiting.shift()
-        if (m) {
-          taken(m)
-          yield m.envelope
-          continue
-        }
-        if (this.closed || this.dead || !(await this.arrival())) return
-      }
-    } finally {
+  /**
+   * The session's input: waiting messages, ending after LINGER_MS without new ones (or when the lane dies). A message
+   * already waiting is handed over without a promise: the adapters' publish loops take such a step at once, so a
+   * burst of sends does not cost an async turn per message (it delayed the last of a burst by milliseconds).
+   */
+  private input(taken: (m: LaneMessage) => void): AsyncIterable<Envelope> {
+    let finished = false
+    const finish = (): IteratorResult<Envelope> => {
+      finished = true
       this.linger.stop()
+      return DONE
     }
+    const next = (): IteratorResult<Envelope> | Promise<IteratorResult<Envelope>> => {
+      if (finished) return DONE
+      const m = this.waiting.shift()
+      if (m) {
+        taken(m)
+        return {value: m.envelope, done: false}
+      }
+      if (this.closed || this.dead) return finish()
+      return this.arrival().then((arrived) => (arrived ? next() : finish()))
+    }
+    // An async iterator whose next() sometimes answers synchronously (see isPromise in adapters/batched.ts).
+    const iterator = {next, return: async () => finish()} as unknown as AsyncIterator<Envelope>
+    return {[Symbol.asyncIterator]: () => iterator}
   }
 
   /** True when a message arrives, false after LINGER_MS without one. */
