@@ -246,6 +246,19 @@ describe('publish and read', () => {
     expect(error.code).toBe('NOT_FOUND')
   })
 
+  it('publishing after preparePublish works, also a second time; a missing queue fails the prepare and the publish', async () => {
+    const q = await declareQueue('rmq-prepared')
+    await adapter.preparePublish(q)
+    const first = await collect(adapter.publish(q, [env('one'), env('two')]))
+    const second = await collect(adapter.publish(q, [env('three')]))
+    expect([...first, ...second].every((r) => r.ok)).toBe(true)
+    expect((await ch.checkQueue(q)).messageCount).toBe(3)
+    const missing = uniqueName('rmq-prepared-nope')
+    await expect(adapter.preparePublish(missing)).rejects.toMatchObject({code: 'NOT_FOUND'})
+    expect((await errorOf(collect(adapter.publish(missing, [env('x')])))).code).toBe('NOT_FOUND')
+    await ch.deleteQueue(q)
+  })
+
   it('returned (unroutable) messages get ok:false receipts, matched to the right inputs', async () => {
     const exchange = uniqueName('rmq-route-x')
     await ch.assertExchange(exchange, 'direct', {autoDelete: true})

@@ -1,5 +1,5 @@
 // The RabbitMQ adapter: AMQP 0-9-1 through amqplib for messages, the management HTTP API for listings and stats.
-import type {Channel, ChannelModel} from 'amqplib'
+import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib'
 import {amqp} from './driver.js'
 import type {RabbitMqSettings} from '../../core/config/types.js'
 import type {Envelope} from '../../core/envelope/types.js'
@@ -56,6 +56,8 @@ export class RabbitMqAdapter implements BrokerAdapter {
   private closing: Promise<void> | undefined
   private connecting?: Promise<void>
   private blocked: Promise<void> | undefined
+  /** Publishers opened ahead of their first message (preparePublish), by queue; closing the connection closes them. */
+  private readonly preparedPublishers = new Map<string, Promise<Publisher>>()
   private unblock: (() => void) | undefined
 
   constructor(
@@ -155,13 +157,39 @@ export class RabbitMqAdapter implements BrokerAdapter {
     return flatten(this.publishBatches(target, msgs, o))
   }
 
+  /**
+   * Checks the queue and opens the confirm channel for publishing to it while other work goes on (a replay reading its
+   * first messages): the next publishBatches to that queue starts at once. Errors surface on publish.
+   */
+  async preparePublish(target: string): Promise<void> {
+    if (!this.preparedPublishers.has(target)) {
+      const publisher = this.openPublisher(target, undefined)
+      publisher.catch(() => {})
+      this.preparedPublishers.set(target, publisher)
+    }
+    await this.preparedPublishers.get(target)
+  }
+
+  private async openPublisher(target: string, exchange: string | undefined): Promise<Publisher> {
+    const route = await this.routeFor(target, exchange)
+    const channel = await this.call(() => this.connected().createConfirmChannel())
+    return {route, channel}
+  }
+
+  /** A publisher prepared for the queue (taken: each serves one publish), or a new one. */
+  private takePublisher(target: string, exchange: string | undefined): Promise<Publisher> {
+    const prepared = exchange === undefined ? this.preparedPublishers.get(target) : undefined
+    if (!prepared) return this.openPublisher(target, exchange)
+    this.preparedPublishers.delete(target)
+    return prepared
+  }
+
   async *publishBatches(
     target: string,
     msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
     o: PublishOptions = {},
   ): AsyncGenerator<PublishReceipt[]> {
-    const route = await this.routeFor(target, o.exchange)
-    const channel = await this.call(() => this.connected().createConfirmChannel())
+    const {route, channel} = await this.takePublisher(target, o.exchange)
     try {
       yield* publishEnvelopes(msgs, {
         channel,
@@ -309,6 +337,11 @@ export class RabbitMqAdapter implements BrokerAdapter {
       throw mapped
     }
   }
+}
+
+interface Publisher {
+  route: PublishRoute
+  channel: ConfirmChannel
 }
 
 function routingKeyOf(envelope: Envelope): string | MailroomError {
