@@ -83,7 +83,7 @@ export class PublishLane {
   /**
    * The session's input: waiting messages, ending after LINGER_MS without new ones (or when the lane dies). A message
    * already waiting is handed over without a promise: the adapters' publish loops take such a step at once, so a
-   * burst of sends does not cost an async turn per message (it delayed the last of a burst by milliseconds).
+   * burst of sends costs no async turn per message.
    */
   private input(taken: (m: LaneMessage) => void): AsyncIterable<Envelope> {
     let finished = false
