@@ -31,13 +31,14 @@ export async function* batches<T>(source: AsyncIterable<T> | Iterable<T>, max: n
       let r: IteratorResult<T> | typeof LINGER
       if (!isPromise(step)) {
         r = step
-      } else if (batch.length === 0) {
-        pending = step
-        r = await step
       } else {
         pending = step
-        linger ??= new Linger(lingerMs)
-        r = await Promise.race([step, linger.expired])
+        if (batch.length === 0) {
+          r = await step
+        } else {
+          linger ??= new Linger(lingerMs)
+          r = await Promise.race([step, linger.expired])
+        }
       }
       if (r === LINGER) {
         yield handOut()

@@ -31,7 +31,7 @@ export function publishArgsWithoutPrototypes(original: PublishArgs): PublishArgs
       // properties
       contentType: options.contentType,
       contentEncoding: options.contentEncoding,
-      headers: options.headers ?? NO_HEADERS,
+      headers: options.headers || NO_HEADERS,
       deliveryMode: deliveryModeOf(options),
       priority: options.priority,
       correlationId: options.correlationId,
