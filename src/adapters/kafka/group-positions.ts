@@ -5,16 +5,13 @@ import type {Admin, Kafka} from 'kafkajs'
 import {MailroomError} from '../types.js'
 
 import {toMailroomError} from './map-error.js'
+import {idempotentRead} from './topics.js'
 
 export async function committedPositions(admin: Admin, topic: string, groupId: string): Promise<Record<number, string>> {
-  try {
-    const [committed] = await admin.fetchOffsets({groupId, topics: [topic]})
-    const out: Record<number, string> = {}
-    for (const p of committed?.partitions ?? []) if (BigInt(p.offset) >= 0n) out[p.partition] = p.offset
-    return out
-  } catch (e) {
-    throw toMailroomError(e, {topic, group: groupId})
-  }
+  const [committed] = await idempotentRead(() => admin.fetchOffsets({groupId, topics: [topic]}), topic, groupId)
+  const out: Record<number, string> = {}
+  for (const p of committed?.partitions ?? []) if (BigInt(p.offset) >= 0n) out[p.partition] = p.offset
+  return out
 }
 
 /**

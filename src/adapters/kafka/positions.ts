@@ -1,8 +1,8 @@
 // Where a read starts and (with untilEnd) stops, per partition.
 import type {Admin} from 'kafkajs'
 import type {StartPosition} from '../types.js'
-import {toMailroomError} from './map-error.js'
-import type {PartitionOffsets} from './topics.js'
+import {committedPositions} from './group-positions.js'
+import {idempotentRead, type PartitionOffsets} from './topics.js'
 
 export type Positions = Map<number, bigint>
 
@@ -43,23 +43,14 @@ async function wantedStarts(
 
 /** First offset with a timestamp at or after `time`; kafkajs answers the end offset when there is none. */
 async function offsetsAtTime(admin: Admin, topic: string, time: Date): Promise<Positions> {
-  try {
-    const found = await admin.fetchTopicOffsetsByTimestamp(topic, time.getTime())
-    return new Map(found.map((o) => [o.partition, BigInt(o.offset)]))
-  } catch (e) {
-    throw toMailroomError(e, {topic})
-  }
+  const found = await idempotentRead(() => admin.fetchTopicOffsetsByTimestamp(topic, time.getTime()), topic)
+  return new Map(found.map((o) => [o.partition, BigInt(o.offset)]))
 }
 
 /** Committed offsets of a group; partitions without a commit ('-1') are left out. */
 async function committedOffsets(admin: Admin, topic: string, groupId: string): Promise<Positions> {
-  try {
-    const [committed] = await admin.fetchOffsets({groupId, topics: [topic]})
-    const entries = (committed?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n)
-    return new Map(entries.map((p) => [p.partition, BigInt(p.offset)]))
-  } catch (e) {
-    throw toMailroomError(e, {topic, group: groupId})
-  }
+  const committed = await committedPositions(admin, topic, groupId)
+  return new Map(Object.entries(committed).map(([partition, offset]) => [Number(partition), BigInt(offset)]))
 }
 
 function clamp(v: bigint, low: bigint, high: bigint): bigint {

@@ -18,20 +18,28 @@ export function isInternalTopic(name: string): boolean {
   return name.startsWith('__')
 }
 
-const READ_ATTEMPTS = 3
+const READ_ATTEMPTS = 5
 const READ_RETRY_MS = 200
-
 /**
- * Runs an admin read that is safe to repeat. A broker may close an admin connection between two requests (kafkajs
- * then fails the request in flight with "Closed connection" and does not retry it for most admin reads); the next
- * attempt reconnects. Every other failure is mapped and thrown at once.
+ * Failures an admin read may safely repeat. A broker may close an admin connection between two requests (kafkajs then
+ * fails the request in flight and does not retry most admin reads). Just after a topic is created, or while a
+ * partition's leadership moves, a broker answers NOT_LEADER_FOR_PARTITION or LEADER_NOT_AVAILABLE even though
+ * kafkajs reported the leaders ready; kafkajs's fetchTopicOffsets gives up on those at once.
  */
-async function idempotentRead<T>(read: () => Promise<T>, topic?: string): Promise<T> {
+const TRANSIENT_READ_FAILURES = new Set(['KafkaJSConnectionClosedError', 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE'])
+
+function isTransientReadFailure(e: unknown): boolean {
+  const cause = rootCause(e)
+  return TRANSIENT_READ_FAILURES.has(cause.name ?? '') || TRANSIENT_READ_FAILURES.has(cause.type ?? '')
+}
+
+/** Runs an admin read that is safe to repeat, again after a transient failure; every other failure is mapped and thrown. */
+export async function idempotentRead<T>(read: () => Promise<T>, topic?: string, group?: string): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await read()
     } catch (e) {
-      if (attempt >= READ_ATTEMPTS || rootCause(e).name !== 'KafkaJSConnectionClosedError') throw toMailroomError(e, {topic})
+      if (attempt >= READ_ATTEMPTS || !isTransientReadFailure(e)) throw toMailroomError(e, {topic, group})
       await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS * attempt))
     }
   }
