@@ -20,7 +20,7 @@ process.stdout.on('error', (error) => {
 const argv = process.argv.slice(2)
 const fast = argv.length > 0 && answerFast(argv)
 if (!fast) {
-  const {execute} = await import('@oclif/core')
+  const {execute} = await import('../dist/bundle/cli/oclif.js')
   await execute({dir: import.meta.url})
 }
 

@@ -1,0 +1,58 @@
+// Build step: bundles the compiled commands and @oclif/core into dist/bundle, as ES modules that share chunks.
+// Start-up is most of a short command's time: Node's CommonJS loader spent ~140 ms resolving, reading, compiling and
+// (for an ES module importer) lexing the ~200 files of @oclif/core and its dependencies, and the ES module loader
+// ~40 ms on mailroom's own modules; one bundle loads in a fraction of that (bench/startup.mjs).
+// Every runtime dependency of mailroom except @oclif/core stays in node_modules: the client libraries are patched
+// where they load (src/adapters/*/patches), and Ink, React and the rest load only when a command needs them.
+import {build} from 'esbuild'
+import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import {join, relative} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dist = join(root, 'dist')
+const {dependencies} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+const external = new Set(Object.keys(dependencies).filter((name) => name !== '@oclif/core'))
+
+function packageName(specifier) {
+  const parts = specifier.split('/')
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+}
+
+function commandFiles(dir) {
+  return readdirSync(dir, {withFileTypes: true}).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) return commandFiles(path)
+    return entry.name.endsWith('.js') ? [path] : []
+  })
+}
+
+const outdir = join(dist, 'bundle')
+rmSync(outdir, {recursive: true, force: true})
+const result = await build({
+  entryPoints: [...commandFiles(join(dist, 'commands')), join(dist, 'cli', 'oclif.js')],
+  outbase: dist,
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  chunkNames: 'chunks/[name]-[hash]',
+  // @oclif/core is CommonJS: its require() calls of Node's built-ins need a real require in an ES module.
+  banner: {js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);"},
+  // TypeScript is loaded by oclif only to run uncompiled plugins, which mailroom never does.
+  plugins: [{
+    name: 'keep-dependencies-external',
+    setup(b) {
+      b.onResolve({filter: /^[^./]/}, (args) => {
+        const name = packageName(args.path)
+        return external.has(name) || name === 'typescript' ? {path: args.path, external: true} : undefined
+      })
+    },
+  }],
+  logLevel: 'warning',
+  metafile: true,
+})
+const files = Object.keys(result.metafile.outputs)
+console.error(`bundled ${files.filter((f) => f.includes('/commands/')).length} commands into ${relative(root, outdir)} (${files.length} files)`)
