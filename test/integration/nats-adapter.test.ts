@@ -1,7 +1,7 @@
 // NatsAdapter against the real nats-server (JetStream) on 127.0.0.1:4222; streams are created per test.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {createServer} from 'node:net'
+import {connect, createServer, type Socket} from 'node:net'
 import {connect as natsConnect, headers as natsHeaders, type JetStreamManager, type NatsConnection, RetentionPolicy} from 'nats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NatsAdapter} from '../../src/adapters/nats/adapter.js'
@@ -391,6 +391,27 @@ describe('publish and read', () => {
   })
 })
 
+describe('reading over a slow link', () => {
+  it('fetches grow once the round trip is what waits, and every message arrives once, in order', async () => {
+    const {name, subject} = await makeStream()
+    const js = raw.jetstream()
+    await Promise.all(Array.from({length: 3000}, (_, i) => js.publish(subject, Buffer.from(`m${i}`))))
+    const link = await delayingProxy(4222, 40)
+    const slow = new NatsAdapter({url: `nats://127.0.0.1:${link.port}`}, 5000)
+    try {
+      await slow.connect()
+      const batches = await collect(slow.readBatches(name, {from: {kind: 'earliest'}, untilEnd: true}))
+      const sequences = batches.flat().map((d) => d.envelope.meta?.sequence)
+      expect(sequences).toEqual(Array.from({length: 3000}, (_, i) => i + 1))
+      // The first fetch asks for 256; only a grown fetch delivers more than that in one round.
+      expect(Math.max(...batches.map((b) => b.length))).toBeGreaterThan(256)
+    } finally {
+      await slow.close()
+      link.close()
+    }
+  }, 30_000)
+})
+
 describe('consume (destructive) reads', () => {
   it('ack removes from a work-queue stream, requeue keeps, reject terminates; the consumer is removed', async () => {
     const {name} = await makeStream({retention: RetentionPolicy.Workqueue})
@@ -505,6 +526,29 @@ describe('single messages', () => {
     expect((await caught(adapter.getMessage('MR_NATS_MISSING_' + Date.now(), 1))).code).toBe('NOT_FOUND')
   })
 })
+
+/** A TCP proxy to a local port that holds every chunk from the server for delayMs: a link with a long round trip. */
+async function delayingProxy(target: number, delayMs: number): Promise<{port: number; close: () => void}> {
+  const sockets = new Set<Socket>()
+  const srv = createServer((client) => {
+    const server = connect(target, '127.0.0.1')
+    for (const s of [client, server]) {
+      sockets.add(s)
+      s.on('error', () => {})
+      s.on('close', () => (client.destroy(), server.destroy()))
+    }
+    client.pipe(server)
+    server.on('data', (chunk) => setTimeout(() => client.writable && client.write(chunk), delayMs))
+  })
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (srv.address() as {port: number}).port,
+    close: () => {
+      for (const s of sockets) s.destroy()
+      srv.close()
+    },
+  }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
