@@ -11,6 +11,7 @@
 //   N=50000 RUNS=5 BIG=1000000 BIG_BROKER=kafka node bench/replay.mjs
 //   ONLY=rabbitmq node bench/replay.mjs
 //   RUNS=0 BIG=1000000 node bench/replay.mjs   # only the memory run
+//   BENCH_PROFILE=/tmp/prof node bench/replay.mjs   # a V8 CPU profile of each contender, one folder per contender
 //
 // Uses the build in dist/ (npm run build) or MAILROOM_DIST; brokers from scripts/brokers.mjs (local defaults).
 import {spawn} from 'node:child_process'
@@ -65,7 +66,8 @@ async function timed(fn) {
 /** Runs one contender's move in a fresh process; resolves to the milliseconds it took (timed inside the child). */
 function inChild(broker, name, source, dest, env = {}) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--contender', broker, name, source, dest], {
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_PROFILE, name.replace(/\W+/g, '-'))}`] : []
+    const proc = spawn(process.execPath, [...profile, fileURLToPath(import.meta.url), '--contender', broker, name, source, dest], {
       env: {...process.env, XDG_STATE_HOME: state, ...env},
       stdio: ['ignore', 'pipe', 'inherit'],
     })
