@@ -122,6 +122,26 @@ describe('mailroom targets', () => {
   })
 })
 
+describe('help', () => {
+  it('lists every topic with its own description', async () => {
+    const r = await runCli(['--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^ {2}dlq +Find, inspect, replay, purge, export and import dead letters/m)
+    expect(r.stdout).toMatch(/^ {2}demo +Create and remove a demo scenario/m)
+  })
+
+  it('answers <command> --help from the build exactly as oclif renders it, with examples', async () => {
+    for (const command of [['dlq', 'replay'], ['tail'], ['publish']]) {
+      const fast = await runCli([...command, '--help'])
+      const oclif = await runCli([...command, '--help'], {env: {OCLIF_COLUMNS: '80'}})
+      expect(fast.code).toBe(0)
+      expect(fast.stdout).toBe(oclif.stdout)
+      expect(fast.stdout).toMatch(/^EXAMPLES\n/m)
+      expect(fast.stdout).toContain(`$ mailroom ${command.join(' ')} `)
+    }
+  })
+})
+
 describe('bad input', () => {
   const cases: [string, string[], Record<string, string>, number, RegExp][] = [
     ['an unknown broker name', ['ping', '--broker', 'redis'], {}, 2, /Expected --broker=redis to be one of/],
