@@ -2,9 +2,8 @@
 // Start-up is most of a short command's time: Node's CommonJS loader spent ~140 ms resolving, reading, compiling and
 // (for an ES module importer) lexing the ~200 files of @oclif/core and its dependencies, and the ES module loader
 // ~40 ms on mailroom's own modules; one bundle loads in a fraction of that (bench/startup.mjs).
-// Bundled too: nats.js, filtrex and cli-table3 (CommonJS, many files, loaded by most runs). The others stay in
-// node_modules: kafkajs and amqplib are patched where they load (src/adapters/*/patches), Ink and React load only for
-// the dashboard, and yaml (only with a config file) exposes its named exports to a bundle's dynamic import wrongly.
+// Bundled too: nats.js, filtrex, cli-table3 and yaml (CommonJS, many files). The others stay in node_modules: kafkajs
+// and amqplib are patched where they load (src/adapters/*/patches), and Ink and React load only for the dashboard.
 import {build} from 'esbuild'
 import {readdirSync, readFileSync, rmSync} from 'node:fs'
 import {join, relative} from 'node:path'
@@ -13,7 +12,7 @@ import {fileURLToPath} from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = join(root, 'dist')
 const {dependencies} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const BUNDLED = new Set(['@oclif/core', 'nats', 'filtrex', 'cli-table3'])
+const BUNDLED = new Set(['@oclif/core', 'nats', 'filtrex', 'cli-table3', 'yaml'])
 const external = new Set(Object.keys(dependencies).filter((name) => !BUNDLED.has(name)))
 
 function packageName(specifier) {

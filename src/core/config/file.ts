@@ -65,8 +65,11 @@ export async function loadConfigFile(path = configPath()): Promise<ConfigFile | 
   return parseConfig(text, path)
 }
 
-/** The YAML library loads only when there is a file to read or write (most runs have none: it costs start-up). */
-const yaml = () => import('yaml')
+/**
+ * The YAML library loads only when there is a file to read or write (most runs have none: it costs start-up). Through
+ * `default`, the CommonJS module's exports: the named exports of a dynamic import are missing once bundled.
+ */
+const yaml = async () => (await import('yaml')).default
 
 async function parseConfig(text: string, path: string): Promise<ConfigFile> {
   const {LineCounter, parseDocument} = await yaml()
