@@ -18,6 +18,8 @@ process.stdout.on('error', (error) => {
 })
 
 const argv = process.argv.slice(2)
+// A stack trace shown with --debug names the TypeScript sources instead of bundle chunks (costs start-up, so only then).
+if (argv.includes('--debug') || process.env.MAILROOM_DEBUG === '1') process.setSourceMapsEnabled(true)
 const fast = argv.length > 0 && answerFast(argv)
 if (!fast) {
   const {execute} = await import('../dist/bundle/cli/oclif.js')

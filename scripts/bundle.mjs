@@ -40,6 +40,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
+  // Read only under --debug (bin/run.js turns source maps on): stack traces then name the TypeScript sources.
+  sourcemap: true,
+  sourcesContent: false,
   // @oclif/core is CommonJS: its require() calls of Node's built-ins need a real require in an ES module.
   banner: {js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);"},
   // TypeScript is loaded by oclif only to run uncompiled plugins, which mailroom never does.
@@ -56,4 +59,4 @@ const result = await build({
   metafile: true,
 })
 const files = Object.keys(result.metafile.outputs)
-console.error(`bundled ${files.filter((f) => f.includes('/commands/')).length} commands into ${relative(root, outdir)} (${files.length} files)`)
+console.error(`bundled ${files.filter((f) => f.includes('/commands/') && f.endsWith('.js')).length} commands into ${relative(root, outdir)} (${files.filter((f) => f.endsWith('.js')).length} files)`)

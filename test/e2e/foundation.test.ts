@@ -177,6 +177,8 @@ describe('bad input', () => {
     const r = await runCli(['ping', '--rabbitmq-url', 'amqp//nope', '--debug'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/\n\s+at /)
+    // Through the source maps: the TypeScript sources, not the bundle's chunks.
+    expect(r.stderr).toMatch(/\n\s+at parseUrl \(.*src\/core\/config\/resolve\.ts:\d+:\d+\)/)
   })
 })
 
