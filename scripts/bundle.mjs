@@ -21,11 +21,9 @@ function packageName(specifier) {
 }
 
 function commandFiles(dir) {
-  return readdirSync(dir, {withFileTypes: true}).flatMap((entry) => {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) return commandFiles(path)
-    return entry.name.endsWith('.js') ? [path] : []
-  })
+  return readdirSync(dir, {recursive: true})
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => join(dir, file))
 }
 
 const outdir = join(dist, 'bundle')
