@@ -4,6 +4,9 @@
 // adapter.publish reports receipts only while its input keeps coming or once it ends, so a lane's input ends
 // ("lingers out") when nothing new arrived for a few milliseconds: the adapter then reports everything in flight,
 // and the next message opens a new publish session. Sessions never overlap, so order is kept across them.
+//
+// A waiting lane is woken once per turn of the event loop, not once per message: the engine hands over a whole
+// fetched batch in one turn, and the publish loop then takes it without an async step per message.
 import {publishBatchesOf} from '../../adapters/batched.js'
 import {type BrokerAdapter, MailroomError, type PublishReceipt} from '../../adapters/types.js'
 import {asMailroomError} from '../errors.js'
@@ -28,6 +31,7 @@ export function isDestinationDown(code: string | undefined): boolean {
 export class PublishLane {
   private readonly waiting: LaneMessage[] = []
   private wake?: () => void
+  private wakeScheduled = false
   private readonly linger = new IdleWatch(LINGER_MS)
   private running?: Promise<void>
   private closed = false
@@ -44,8 +48,17 @@ export class PublishLane {
   send(m: LaneMessage): void {
     if (this.dead) return m.onReceipt(failed(0, this.dead))
     this.waiting.push(m)
-    this.wake?.()
+    this.wakeAfterThisTurn()
     this.running ??= this.run().finally(() => (this.running = undefined))
+  }
+
+  private wakeAfterThisTurn(): void {
+    if (!this.wake || this.wakeScheduled) return
+    this.wakeScheduled = true
+    setImmediate(() => {
+      this.wakeScheduled = false
+      this.wake?.()
+    })
   }
 
   /** Resolves once every message sent so far has its receipt. */
