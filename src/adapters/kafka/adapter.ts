@@ -28,7 +28,7 @@ import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
 import {consumerGroupLag} from './lag.js'
 import {type ErrorContext, toMailroomError} from './map-error.js'
 import {closeCommitConnection, commitPositions, committedPositions, prepareCommits} from './group-positions.js'
-import {publishToTopic} from './publish.js'
+import {publishToTopic, TopicFactsCache} from './publish.js'
 import {deleteRecordsToEnd} from './purge.js'
 import {readTopic} from './read.js'
 import {requestOverTopics} from './request.js'
@@ -55,6 +55,7 @@ export class KafkaAdapter implements BrokerAdapter {
   private adminHandle?: AdminHandle
   private producer?: Promise<Producer>
   private lagProbe?: FirstRecordProbe
+  private readonly topicFacts = new TopicFactsCache()
   private closing?: Promise<void>
   private connecting?: Promise<void>
 
@@ -149,7 +150,9 @@ export class KafkaAdapter implements BrokerAdapter {
 
   publishBatches(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt[]> {
     const producers = {get: () => this.connectedProducer(), renew: () => this.renewProducer()}
-    return this.guarded(publishToTopic(this.connectedAdmin(), producers, target, msgs, o), {topic: target})
+    const admin = this.connectedAdmin()
+    const facts = {get: () => this.topicFacts.get(admin, target), forget: () => this.topicFacts.forget(target)}
+    return this.guarded(publishToTopic(admin, producers, facts, target, msgs, o), {topic: target})
   }
 
   /** Publishes a request with kafka_replyTopic / kafka_correlationId and waits for the correlated reply. */
@@ -180,8 +183,15 @@ export class KafkaAdapter implements BrokerAdapter {
     return this.guarded(readTopic(this.connectedKafka(), this.connectedAdmin(), target, o), {topic: target})
   }
 
-  async preparePublish(): Promise<void> {
-    await this.connectedProducer()
+  /**
+   * Connects the producer and reads the topic's publish facts ahead of the first message. A send of no records makes
+   * the producer load the topic's metadata too (kafkajs does that before the first send to a topic, and a send
+   * without records makes no produce request); only once the topic is known to exist, as kafkajs would retry a
+   * missing one for seconds.
+   */
+  async preparePublish(target: string): Promise<void> {
+    const [producer] = await Promise.all([this.connectedProducer(), this.topicFacts.get(this.connectedAdmin(), target)])
+    await producer.send({topic: target, acks: -1, messages: []})
   }
 
   private connectedProducer(): Promise<Producer> {

@@ -25,6 +25,42 @@ export interface ProducerSource {
   renew(): Promise<Producer>
 }
 
+/** What a publish needs to know of its topic: its partitions (to choose one per record) and its size limit. */
+export interface TopicPublishFacts {
+  partitions: PartitionMetadata[]
+  maxMessageBytes: number
+}
+
+async function topicPublishFacts(admin: Admin, topic: string): Promise<TopicPublishFacts> {
+  // Side by side: two round trips that do not depend on each other.
+  const [partitions, maxBytes] = await Promise.all([topicPartitions(admin, topic), maxMessageBytes(admin, topic)])
+  return {partitions, maxMessageBytes: maxBytes}
+}
+
+/**
+ * A topic's publish facts, read once and kept for a little while: a replay's publish lane opens a session per burst,
+ * and the first one should not wait for the topic's metadata after the first messages were read. Anything that went
+ * wrong in a publish forgets them (the topic may have been deleted or changed).
+ */
+export class TopicFactsCache {
+  private readonly facts = new Map<string, {readAt: number; facts: Promise<TopicPublishFacts>}>()
+
+  constructor(private readonly ttlMs = 10_000) {}
+
+  get(admin: Admin, topic: string): Promise<TopicPublishFacts> {
+    const known = this.facts.get(topic)
+    if (known && performance.now() - known.readAt < this.ttlMs) return known.facts
+    const facts = topicPublishFacts(admin, topic)
+    this.facts.set(topic, {readAt: performance.now(), facts})
+    facts.catch(() => this.forget(topic))
+    return facts
+  }
+
+  forget(topic: string): void {
+    this.facts.delete(topic)
+  }
+}
+
 interface PublishContext {
   topic: string
   admin: Admin
@@ -36,28 +72,40 @@ interface PublishContext {
   bodies: BodyValues
 }
 
+/** A topic's publish facts as the adapter keeps them: read (or remembered), and forgotten after a failed publish. */
+export interface TopicFactsSource {
+  get(): Promise<TopicPublishFacts>
+  forget(): void
+}
+
 export async function* publishToTopic(
   admin: Admin,
   producers: ProducerSource,
+  topicFacts: TopicFactsSource,
   topic: string,
   msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
   o: PublishOptions = {},
 ): AsyncGenerator<PublishReceipt[]> {
-  const ctx = await publishContext(admin, producers, topic)
-  const window = Math.max(1, o.window ?? DEFAULT_PUBLISH_WINDOW)
-  let index = 0
-  for await (const envelopes of batches(msgs, window)) {
-    throwIfAborted(o.signal)
-    const prepared = envelopes.map((env) => prepare(ctx, env, index++))
-    for (const send of splitByBytes(prepared, ctx.maxMessageBytes - BATCH_HEADER_MARGIN_BYTES)) {
-      yield await sendBatch(ctx, send)
+  try {
+    const ctx = await publishContext(admin, producers, topicFacts.get(), topic)
+    const window = Math.max(1, o.window ?? DEFAULT_PUBLISH_WINDOW)
+    let index = 0
+    for await (const envelopes of batches(msgs, window)) {
+      throwIfAborted(o.signal)
+      const prepared = envelopes.map((env) => prepare(ctx, env, index++))
+      for (const send of splitByBytes(prepared, ctx.maxMessageBytes - BATCH_HEADER_MARGIN_BYTES)) {
+        yield await sendBatch(ctx, send)
+      }
     }
+  } catch (e) {
+    // The topic may have been deleted or changed: the next publish reads its facts again.
+    topicFacts.forget()
+    throw e
   }
 }
 
-async function publishContext(admin: Admin, producers: ProducerSource, topic: string): Promise<PublishContext> {
-  // Side by side: three round trips that do not depend on each other.
-  const [partitions, maxBytes, producer] = await Promise.all([topicPartitions(admin, topic), maxMessageBytes(admin, topic), producers.get()])
+async function publishContext(admin: Admin, producers: ProducerSource, topicFacts: Promise<TopicPublishFacts>, topic: string): Promise<PublishContext> {
+  const [{partitions, maxMessageBytes: maxBytes}, producer] = await Promise.all([topicFacts, producers.get()])
   const partitioner = Partitioners.DefaultPartitioner()
   return {
     topic,

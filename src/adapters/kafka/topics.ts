@@ -144,8 +144,7 @@ export function targetStats(t: TopicSummary): TargetStats {
 
 /** Detailed facts for `targets describe`: partitions with offsets and leaders, configs, consuming groups. */
 export async function describeTopic(admin: Admin, topic: string): Promise<TargetInfo> {
-  const partitions = await topicPartitions(admin, topic)
-  const [offsets, config, groups] = await Promise.all([partitionOffsets(admin, topic), topicConfig(admin, topic), groupsByTopic(admin)])
+  const [partitions, offsets, config, groups] = await Promise.all([topicPartitions(admin, topic), partitionOffsets(admin, topic), topicConfig(admin, topic), groupsByTopic(admin)])
   const consuming = groups && [...(groups.get(topic) ?? [])]
   return {
     ...targetInfo({name: topic, partitions: partitions.length, offsets, groups: consuming}),
