@@ -4,10 +4,16 @@ import type {BrokerAdapter, Delivery, PublishOptions, PublishReceipt, ReadOption
 import {MailroomError} from './types.js'
 import type {Envelope} from '../core/envelope/types.js'
 
-/** One item at a time from batches (what an adapter with readBatches / publishBatches offers as read / publish). */
-export async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+/**
+ * One item at a time from batches (what an adapter with readBatches / publishBatches offers as read / publish). A
+ * read stops at the abort even in the middle of a batch, as a per-message read would.
+ */
+export async function* flatten<T>(batches: AsyncIterable<T[]>, signal?: AbortSignal): AsyncGenerator<T> {
   for await (const batch of batches) {
-    for (const item of batch) yield item
+    for (const item of batch) {
+      if (signal?.aborted) return
+      yield item
+    }
   }
 }
 

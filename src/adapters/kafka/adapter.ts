@@ -176,7 +176,7 @@ export class KafkaAdapter implements BrokerAdapter {
   }
 
   read(target: string, o?: ReadOptions): AsyncIterable<Delivery> {
-    return flatten(this.readBatches(target, o))
+    return flatten(this.readBatches(target, o), o?.signal)
   }
 
   readBatches(target: string, o?: ReadOptions): AsyncIterable<Delivery[]> {

@@ -206,7 +206,12 @@ export class RabbitMqAdapter implements BrokerAdapter {
     }
   }
 
-  async *read(target: string, o: ReadOptions = {}): AsyncGenerator<Delivery> {
+  read(target: string, o: ReadOptions = {}): AsyncIterable<Delivery> {
+    return flatten(this.readBatches(target, o), o?.signal)
+  }
+
+  /** What the channel has buffered is handed over at once: a batch per wake-up, not an async step per message. */
+  async *readBatches(target: string, o: ReadOptions = {}): AsyncGenerator<Delivery[]> {
     const queue = await this.queueTypeOf(target, Boolean(o.consume))
     const deps = this.readDeps(target, queue)
     if (queue === 'stream') {

@@ -28,10 +28,22 @@ export class AsyncQueue<T> {
   }
 
   async next(): Promise<T | undefined> {
+    await this.arrival()
+    return this.items.shift()
+  }
+
+  /** Everything buffered (at least one item), or undefined once ended and drained. */
+  async nextBatch(): Promise<T[] | undefined> {
+    await this.arrival()
+    return this.items.length > 0 ? this.items.splice(0) : undefined
+  }
+
+  /** Resolves once an item is buffered or the queue has ended; throws a failure once the buffer is drained. */
+  private async arrival(): Promise<void> {
     for (;;) {
-      if (this.items.length > 0) return this.items.shift()
+      if (this.items.length > 0) return
       if (this.failure !== undefined) throw this.failure
-      if (this.ended) return undefined
+      if (this.ended) return
       await new Promise<void>((resolve) => (this.waiter = resolve))
     }
   }

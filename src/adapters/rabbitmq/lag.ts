@@ -13,7 +13,7 @@ export type StreamHeadReader = (queue: string, signal: AbortSignal) => Promise<E
 
 /** The first message of a stream queue through a stream read from offset `first` (reading a stream removes nothing). */
 export async function streamHead(deps: ReadDeps, signal: AbortSignal): Promise<Envelope | undefined> {
-  for await (const delivery of readStream(deps, {from: {kind: 'earliest'}, prefetch: 1, signal})) return delivery.envelope
+  for await (const batch of readStream(deps, {from: {kind: 'earliest'}, prefetch: 1, signal})) return batch[0]?.envelope
   return undefined
 }
 

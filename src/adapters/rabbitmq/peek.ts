@@ -25,8 +25,8 @@ export async function peekQueue(deps: ReadDeps, queue: ManagementQueue, o: PeekO
 async function peekStream(deps: ReadDeps, count: number): Promise<PeekResult> {
   const messages: Envelope[] = []
   if (count <= 0) return {messages, warnings: []}
-  for await (const delivery of readStream(deps, {from: {kind: 'earliest'}, untilEnd: true, prefetch: Math.min(count, 1000)})) {
-    messages.push(delivery.envelope)
+  for await (const batch of readStream(deps, {from: {kind: 'earliest'}, untilEnd: true, prefetch: Math.min(count, 1000)})) {
+    for (const delivery of batch.slice(0, count - messages.length)) messages.push(delivery.envelope)
     if (messages.length >= count) break
   }
   return {messages, warnings: []}

@@ -54,10 +54,11 @@ class ConsumerSession {
     this.consumerTag = reply.consumerTag
   }
 
-  async next(): Promise<ConsumeMessage | undefined> {
+  /** The deliveries buffered so far (at least one), or undefined at the end or once aborted. */
+  async nextBatch(): Promise<ConsumeMessage[] | undefined> {
     if (this.signal?.aborted) return undefined
-    const msg = await this.messages.next()
-    return this.signal?.aborted ? undefined : msg
+    const msgs = await this.messages.nextBatch()
+    return this.signal?.aborted ? undefined : msgs
   }
 
   async cancelConsumer(): Promise<void> {
@@ -88,7 +89,7 @@ async function ignoreClosed(step: () => Promise<unknown>): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // Streams
 
-export async function* readStream(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery> {
+export async function* readStream(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery[]> {
   const end = o.untilEnd ? await lastStreamOffset(deps) : undefined
   if (end === -1) return
   const session = await ConsumerSession.open(deps, o.signal)
@@ -98,20 +99,29 @@ export async function* readStream(deps: ReadDeps, o: ReadOptions): AsyncGenerato
     // The broker sends what it already holds from the start position before answering a later request on the
     // same channel, so nothing buffered after one round trip means nothing to read up to the captured end.
     if (end !== undefined && !(await hasBufferedAfterRoundTrip(session, deps.target))) return
-    for (;;) {
-      const msg = await session.next()
-      if (!msg) return
-      const offset = Number(msg.properties.headers?.['x-stream-offset'])
-      if (end !== undefined && offset > end) return
-      yield {envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'stream'}), settle: noSettlement}
-      session.channel.ack(msg)
-      if (end !== undefined && offset >= end) return
+    for (let msgs = await session.nextBatch(); msgs; msgs = await session.nextBatch()) {
+      const upToEnd = end === undefined ? msgs : msgs.filter((msg) => streamOffsetOf(msg) <= end)
+      if (upToEnd.length > 0) {
+        yield upToEnd.map((msg) => ({envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'stream'}), settle: noSettlement}))
+        ackThrough(session.channel, upToEnd)
+      }
+      if (end !== undefined && upToEnd.length < msgs.length) return
+      if (end !== undefined && streamOffsetOf(upToEnd[upToEnd.length - 1]!) >= end) return
     }
   } catch (error) {
     throw toMailroomError(error, deps.errorContext)
   } finally {
     await session.stop()
   }
+}
+
+function streamOffsetOf(msg: ConsumeMessage): number {
+  return Number(msg.properties.headers?.['x-stream-offset'])
+}
+
+/** Acks every delivery of a batch taken in order from one channel: one multiple-ack of the last covers them. */
+function ackThrough(channel: Channel, msgs: ConsumeMessage[]): void {
+  channel.ack(msgs[msgs.length - 1]!, true)
 }
 
 async function hasBufferedAfterRoundTrip(session: ConsumerSession, queue: string): Promise<boolean> {
@@ -130,19 +140,13 @@ export async function lastStreamOffset(deps: ReadDeps): Promise<number> {
     await session.channel.prefetch(DEFAULT_PREFETCH)
     await session.start(deps.target, {noAck: false, arguments: {'x-stream-offset': 'last'}})
     await session.channel.checkQueue(deps.target)
-    for (let msg = await takeBuffered(session); msg; msg = await takeBuffered(session)) {
-      last = Math.max(last, Number(msg.properties.headers?.['x-stream-offset']))
-    }
+    for (const msg of session.messages.size > 0 ? ((await session.nextBatch()) ?? []) : []) last = Math.max(last, streamOffsetOf(msg))
     return last
   } catch (error) {
     throw toMailroomError(error, deps.errorContext)
   } finally {
     await session.stop()
   }
-}
-
-async function takeBuffered(session: ConsumerSession): Promise<ConsumeMessage | undefined> {
-  return session.messages.size > 0 ? session.messages.next() : undefined
 }
 
 function streamOffsetSpec(from: StartPosition | undefined, untilEnd: boolean | undefined): unknown {
@@ -161,7 +165,7 @@ function streamOffsetSpec(from: StartPosition | undefined, untilEnd: boolean | u
 // ---------------------------------------------------------------------------------------------------------------
 // Classic and quorum queues, non-destructive: a temporary queue with the target's bindings
 
-export async function* readTail(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery> {
+export async function* readTail(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery[]> {
   refuseTailOptions(deps.target, o)
   const bindings = (await copyableBindings(deps))
   if (bindings.length === 0) throw defaultExchangeOnly(deps.target)
@@ -172,9 +176,9 @@ export async function* readTail(deps: ReadDeps, o: ReadOptions): AsyncGenerator<
     for (const b of bindings) await session.channel.bindQueue(copy.queue, b.source, b.routing_key, b.arguments)
     await session.channel.prefetch(o.prefetch ?? DEFAULT_PREFETCH)
     await session.start(copy.queue, {noAck: false, exclusive: true})
-    for (let msg = await session.next(); msg; msg = await session.next()) {
-      yield {envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'classic'}), settle: noSettlement}
-      session.channel.ack(msg)
+    for (let msgs = await session.nextBatch(); msgs; msgs = await session.nextBatch()) {
+      yield msgs.map((msg) => ({envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'classic'}), settle: noSettlement}))
+      ackThrough(session.channel, msgs)
     }
   } catch (error) {
     throw toMailroomError(error, deps.errorContext)
@@ -216,7 +220,7 @@ function defaultExchangeOnly(target: string): MailroomError {
 // ---------------------------------------------------------------------------------------------------------------
 // Classic and quorum queues, destructive
 
-export async function* readConsume(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery> {
+export async function* readConsume(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery[]> {
   if (o.from && o.from.kind !== 'earliest') {
     throw new MailroomError('UNSUPPORTED', `Queue ${deps.target} has no offsets: consuming always starts at its head`)
   }
@@ -228,13 +232,17 @@ export async function* readConsume(deps: ReadDeps, o: ReadOptions): AsyncGenerat
     if (limit === 0) return
     await session.channel.prefetch(Math.min(o.prefetch ?? DEFAULT_PREFETCH, limit))
     await session.start(deps.target, {noAck: false})
-    for (let received = 1; received <= limit; received++) {
-      const msg = await session.next()
-      if (!msg) return
+    for (let received = 0; received < limit; ) {
+      const msgs = await session.nextBatch()
+      if (!msgs) return
+      const taken = msgs.length > limit - received ? msgs.slice(0, limit - received) : msgs
+      received += taken.length
       // Stop the flow before handing out the last one; extras already sent are requeued when the channel closes.
       if (received === limit) await session.cancelConsumer()
-      acks.handedOut(msg)
-      yield {envelope: envelopeFromMessage(msg, {target: deps.target, queueType: deps.queueType}), settle: settler(acks, msg, deps)}
+      yield taken.map((msg) => {
+        acks.handedOut(msg)
+        return {envelope: envelopeFromMessage(msg, {target: deps.target, queueType: deps.queueType}), settle: settler(acks, msg, deps)}
+      })
     }
   } catch (error) {
     throw toMailroomError(error, deps.errorContext)

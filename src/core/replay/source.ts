@@ -4,7 +4,8 @@
 // - leave(d): not replayed -> it stays in the DLQ (queues: requeued when the reader closes; Kafka: not
 //   committed; streams: not deleted). passOver(d): the user chose not to replay it -> Kafka commits past it
 //   (it stays in the topic; the replay group just moves on), elsewhere the same as leave.
-import {type BrokerAdapter, type Delivery, MailroomError, type TargetInfo} from '../../adapters/types.js'
+import {readBatchesOf} from '../../adapters/batched.js'
+import {type BrokerAdapter, type Delivery, MailroomError, type ReadOptions, type TargetInfo} from '../../adapters/types.js'
 import {IDLE, IdleWatch} from './idle-watch.js'
 import type {ReplayMode, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
@@ -114,19 +115,24 @@ export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: 
   }
 }
 
-/** The shared part: one reader iterator, closed through an abort that never fires while work is in flight. */
+/**
+ * The shared part: one reader, closed through an abort that never fires while work is in flight. It reads in batches
+ * (what the broker delivered in one go) and hands them out one message at a time.
+ */
 abstract class ReaderSource implements ReplaySource {
   protected readonly stop = new AbortController()
-  protected readonly it: AsyncIterator<Delivery>
-  protected pendingNext?: Promise<IteratorResult<Delivery>>
+  private readonly it: AsyncIterator<Delivery[]>
+  private pendingBatch?: Promise<IteratorResult<Delivery[]>>
+  private batch: Delivery[] = []
+  private taken = 0
   held = 0
 
   constructor(
     protected readonly adapter: BrokerAdapter,
     protected readonly facts: SourceFacts,
-    readOptions: Parameters<NonNullable<BrokerAdapter['read']>>[1],
+    readOptions: ReadOptions,
   ) {
-    this.it = adapter.read!(facts.target, {...readOptions, signal: this.stop.signal})[Symbol.asyncIterator]()
+    this.it = readBatchesOf(adapter, facts.target, {...readOptions, signal: this.stop.signal})[Symbol.asyncIterator]()
   }
 
   abstract next(): Promise<Delivery | undefined>
@@ -141,10 +147,30 @@ abstract class ReaderSource implements ReplaySource {
   extendBound(): void {}
 
   protected async pull(): Promise<Delivery | undefined> {
-    this.pendingNext ??= this.it.next()
-    const r = await this.pendingNext
-    this.pendingNext = undefined
-    return r.done ? undefined : r.value
+    for (;;) {
+      const buffered = this.takeBuffered()
+      if (buffered) return buffered
+      const r = await this.nextBatch()
+      if (r.done) return undefined
+    }
+  }
+
+  /** The next message already read, if any. */
+  protected takeBuffered(): Delivery | undefined {
+    return this.taken < this.batch.length ? this.batch[this.taken++] : undefined
+  }
+
+  /** Reads the next batch into the buffer (a read still pending from an earlier call is the one awaited). */
+  protected nextBatch(): Promise<IteratorResult<Delivery[]>> {
+    this.pendingBatch ??= this.it.next().then((r) => {
+      this.pendingBatch = undefined
+      if (!r.done) {
+        this.batch = r.value
+        this.taken = 0
+      }
+      return r
+    })
+    return this.pendingBatch
   }
 
   async close(): Promise<void> {
@@ -167,13 +193,14 @@ class QueueSource extends ReaderSource {
 
   async next(): Promise<Delivery | undefined> {
     if (this.remaining <= 0) return undefined
-    this.pendingNext ??= this.it.next()
-    const r = await this.idle.within(this.pendingNext)
-    if (r === IDLE) return undefined
-    this.pendingNext = undefined
-    if (r.done) return undefined
+    let d = this.takeBuffered()
+    while (!d) {
+      const r = await this.idle.within(this.nextBatch())
+      if (r === IDLE || r.done) return undefined
+      d = this.takeBuffered()
+    }
     this.remaining--
-    return r.value
+    return d
   }
 
   replayed(d: Delivery): Promise<void> {
