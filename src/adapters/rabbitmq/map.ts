@@ -26,6 +26,7 @@ const STRING_PROPERTIES = [
   'userId',
 ] as const
 const NUMBER_PROPERTIES = ['priority', 'deliveryMode', 'timestamp'] as const
+const PUBLISHED_PROPERTIES: ReadonlySet<string> = new Set([...STRING_PROPERTIES, ...NUMBER_PROPERTIES])
 
 export interface ReadContext {
   target: string
@@ -86,9 +87,10 @@ function metaFromMessage(msg: Message, headers: Record<string, unknown>): Meta {
 /** The amqplib publish options for an envelope: every property it carries, and its headers with their wire types. */
 export function publishOptionsFromEnvelope(envelope: Envelope): Options.Publish {
   const options: Options.Publish = {mandatory: true}
-  const p = envelope.properties ?? {}
-  for (const name of STRING_PROPERTIES) if (p[name] !== undefined) options[name] = p[name]
-  for (const name of NUMBER_PROPERTIES) if (p[name] !== undefined) options[name] = p[name]
+  // The envelope's own few properties, rather than a lookup of every property name in each message.
+  const p = (envelope.properties ?? {}) as Record<string, unknown>
+  const out = options as Record<string, unknown>
+  for (const name in p) if (p[name] !== undefined && PUBLISHED_PROPERTIES.has(name)) out[name] = p[name]
   if (envelope.headers.length > 0) options.headers = amqpHeadersFromList(envelope.headers)
   return options
 }

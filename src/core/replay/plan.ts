@@ -4,6 +4,7 @@
 // delivery limit are not peeked at all).
 import {type BrokerAdapter, type Delivery, MailroomError} from '../../adapters/types.js'
 import type {Envelope} from '../envelope/types.js'
+import {offsetBelow} from '../offsets.js'
 import {formatTargetRef} from '../target-ref.js'
 import {laneKey} from './destination.js'
 import {describeChanges, type HeaderChanges, replayCountOf} from './headers.js'
@@ -130,9 +131,8 @@ function insideBound(d: Delivery, bound: SnapshotBound, committed: Record<number
   const meta = d.envelope.meta ?? {}
   if (bound.kind === 'sequence') return meta.sequence === undefined || meta.sequence <= bound.last
   if (bound.kind !== 'offsets' || meta.offset === undefined) return true
-  const offset = BigInt(meta.offset)
   const start = committed[meta.partition ?? 0]
-  if (start !== undefined && offset < BigInt(start)) return false
+  if (start !== undefined && offsetBelow(meta.offset, start)) return false
   const end = bound.ends[String(meta.partition)]
-  return end === undefined || offset < BigInt(end)
+  return end === undefined || offsetBelow(meta.offset, end)
 }

@@ -6,6 +6,7 @@
 //   (it stays in the topic; the replay group just moves on), elsewhere the same as leave.
 import {readBatchesOf} from '../../adapters/batched.js'
 import {type BrokerAdapter, type Delivery, MailroomError, type ReadOptions, type TargetInfo} from '../../adapters/types.js'
+import {nextOffset, offsetBelow} from '../offsets.js'
 import {IDLE, IdleWatch} from './idle-watch.js'
 import type {ReplayMode, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
@@ -242,7 +243,7 @@ class PositionedSource extends ReaderSource {
     if (bound.kind === 'sequence') return meta.sequence === undefined || meta.sequence <= bound.last
     if (bound.kind === 'offsets') {
       const end = bound.ends[String(meta.partition)]
-      return end === undefined || meta.offset === undefined || BigInt(meta.offset) < BigInt(end)
+      return end === undefined || meta.offset === undefined || offsetBelow(meta.offset, end)
     }
     return true
   }
@@ -294,7 +295,7 @@ class GroupSource extends PositionedSource {
       if (!d) return undefined
       const {partition, offset} = d.envelope.meta ?? {}
       const at = this.passed[partition ?? 0]
-      if (at !== undefined && offset !== undefined && BigInt(offset) < BigInt(at)) continue
+      if (at !== undefined && offset !== undefined && offsetBelow(offset, at)) continue
       this.committer.track(d)
       return d
     }
@@ -316,25 +317,26 @@ class GroupSource extends PositionedSource {
 
 /** Commits offset+1 of the settled prefix of each partition (a Kafka commit covers everything before it). */
 class PrefixCommitter {
-  private readonly order = new Map<number, bigint[]>()
-  private readonly settled = new Map<number, Set<bigint>>()
+  /** Per partition, the offsets handed out and not yet committed past, in order. */
+  private readonly order = new Map<number, string[]>()
+  private readonly settled = new Map<number, Set<string>>()
   private chain: Promise<void> = Promise.resolve()
   private scheduled?: Promise<void>
 
   constructor(private readonly commit: (positions: Record<number, string>) => Promise<void>) {}
 
   track(d: Delivery): void {
-    const {partition = 0, offset} = d.envelope.meta ?? {}
-    const list = this.order.get(partition) ?? []
-    list.push(BigInt(offset ?? '0'))
-    this.order.set(partition, list)
+    const {partition = 0, offset = '0'} = d.envelope.meta ?? {}
+    const list = this.order.get(partition)
+    if (list) list.push(offset)
+    else this.order.set(partition, [offset])
   }
 
   settle(d: Delivery): Promise<void> {
-    const {partition = 0, offset} = d.envelope.meta ?? {}
-    const set = this.settled.get(partition) ?? new Set<bigint>()
-    set.add(BigInt(offset ?? '0'))
-    this.settled.set(partition, set)
+    const {partition = 0, offset = '0'} = d.envelope.meta ?? {}
+    const set = this.settled.get(partition)
+    if (set) set.add(offset)
+    else this.settled.set(partition, new Set([offset]))
     // Settles of one checkpoint batch arrive together: one commit for all of them.
     this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       this.scheduled = undefined
@@ -348,12 +350,10 @@ class PrefixCommitter {
     const positions: Record<number, string> = {}
     for (const [partition, list] of this.order) {
       const done = this.settled.get(partition)
-      let next: bigint | undefined
-      while (list.length > 0 && done?.has(list[0]!)) {
-        done.delete(list[0]!)
-        next = list.shift()! + 1n
-      }
-      if (next !== undefined) positions[partition] = next.toString()
+      let prefix = 0
+      while (prefix < list.length && done?.delete(list[prefix]!)) prefix++
+      if (prefix > 0) positions[partition] = nextOffset(list[prefix - 1]!)
+      list.splice(0, prefix)
     }
     if (Object.keys(positions).length === 0) return this.chain
     this.chain = this.chain.catch(() => undefined).then(() => this.commit(positions))
