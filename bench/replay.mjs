@@ -12,12 +12,15 @@
 //   ONLY=rabbitmq node bench/replay.mjs
 //   RUNS=0 BIG=1000000 node bench/replay.mjs   # only the memory run
 //   BENCH_PROFILE=/tmp/prof node bench/replay.mjs   # a V8 CPU profile of each contender, one folder per contender
+//   CONTENDERS='^mailroom|^bare' node bench/replay.mjs   # only the contenders whose names match
+//   BASELINE_DIST=/path/to/other/dist node bench/replay.mjs   # adds "mailroom baseline": another build, side by side
+//                                       (inside this checkout, e.g. cp -r dist .baseline-dist, so it finds node_modules)
 //
 // Uses the build in dist/ (npm run build) or MAILROOM_DIST; brokers from scripts/brokers.mjs (local defaults).
 import {spawn} from 'node:child_process'
 import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {connect as natsConnect, headers as natsHeaders} from 'nats'
@@ -30,6 +33,8 @@ const BIG = Number(process.env.BIG ?? 200_000)
 const BIG_BROKER = process.env.BIG_BROKER ?? 'kafka'
 const ONLY = process.env.ONLY?.split(',')
 const WINDOW = Number(process.env.WINDOW ?? 500)
+const BASELINE = 'mailroom baseline'
+const CONTENDERS = process.env.CONTENDERS ? new RegExp(process.env.CONTENDERS) : undefined
 const BODY = Buffer.alloc(128, 'x')
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672'
 const MGMT = 'http://127.0.0.1:15672/api'
@@ -38,7 +43,8 @@ const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`
 const child = process.argv[2] === '--contender' ? process.argv.slice(3) : undefined
 // mailroom's drivers patch kafkajs and amqplib before those are first loaded; a bare loop keeps the client libraries
 // as they are unless asked to use mailroom's patches (for the record: how much of the difference they make).
-if (child?.[1] === 'mailroom' || process.env.BENCH_CLIENT_PATCHES) {
+const isMailroom = (name) => name === 'mailroom' || name === BASELINE
+if ((child && isMailroom(child[1])) || process.env.BENCH_CLIENT_PATCHES) {
   for (const broker of ['kafka', 'rabbitmq']) await import(pathToFileURL(join(dist, 'adapters', broker, 'driver.js')).href)
 }
 const {default: kafkajs} = await import('kafkajs')
@@ -378,10 +384,17 @@ const suites = {
   nats: {run: natsCase, contenders: {mailroom: (s, d) => mailroomReplay('nats', s, d), 'bare nats.js loop': natsBareLoop}},
 }
 
+if (process.env.BASELINE_DIST) {
+  for (const [broker, suite] of Object.entries(suites)) {
+    suite.contenders = {mailroom: suite.contenders.mailroom, [BASELINE]: (s, d) => mailroomReplay(broker, s, d), ...suite.contenders}
+    suite.env = {...suite.env, [BASELINE]: {MAILROOM_DIST: resolve(process.env.BASELINE_DIST)}}
+  }
+}
+
 if (child) {
   const [broker, name, source, dest] = child
   // Loaded before the clock starts, as a bare loop loads its client library: both are timed from connect to close.
-  if (name === 'mailroom') await import(pathToFileURL(join(dist, 'adapters', broker, 'adapter.js')).href)
+  if (isMailroom(name)) await import(pathToFileURL(join(dist, 'adapters', broker, 'adapter.js')).href)
   const cpu = process.cpuUsage()
   const ms = await timed(() => suites[broker].contenders[name](source, dest))
   const used = process.cpuUsage(cpu)
@@ -395,12 +408,12 @@ for (const [broker, suite] of Object.entries(suites)) {
   const samples = Object.fromEntries(Object.keys(suite.contenders).map((k) => [k, []]))
   for (let r = 0; r < RUNS; r++) {
     // Interleaved so machine noise hits every contender alike.
-    for (const name of Object.keys(suite.contenders)) {
+    for (const name of Object.keys(suite.contenders).filter((n) => n === 'mailroom' || !CONTENDERS || CONTENDERS.test(n))) {
       samples[name].push(await suite.run(name, (source, dest) => inChild(broker, name, source, dest, suite.env?.[name])))
     }
   }
   const ours = median(samples.mailroom.map((x) => x.ms))
-  for (const [name, xs] of Object.entries(samples)) {
+  for (const [name, xs] of Object.entries(samples).filter(([, xs]) => xs.length > 0)) {
     const ms = median(xs.map((x) => x.ms))
     const cpu = (key) => (xs[0][key] === undefined ? '     -' : `${(median(xs.map((x) => x[key])) / 1000).toFixed(2).padStart(6)}`)
     const ratio = name === 'mailroom' ? '' : `   mailroom is ${(ms / ours).toFixed(2)}x its throughput`
