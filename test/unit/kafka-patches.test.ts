@@ -8,7 +8,7 @@ import {describe, expect, it, vi} from 'vitest'
 import '../../src/adapters/kafka/driver.js'
 import {kafkajsOriginal} from '../../src/adapters/kafka/patches/index.js'
 import {groupMessagesPerPartition} from '../../src/adapters/kafka/patches/partition-grouping.js'
-import {encodeRecord, type RecordEncoder, type RecordInput} from '../../src/adapters/kafka/patches/record-encoder.js'
+import {byteLengthOf, encodeRecord, HeaderList, type RecordEncoder, type RecordInput, withFallback} from '../../src/adapters/kafka/patches/record-encoder.js'
 
 const bytes = fc.oneof(fc.uint8Array({maxLength: 300}).map((b) => Buffer.from(b)), fc.string({unit: 'binary', maxLength: 200}))
 const record: fc.Arbitrary<RecordInput> = fc.record({
@@ -34,6 +34,28 @@ describe('kafkajs patches', () => {
       }),
       {numRuns: 2000},
     )
+  })
+
+  it('headers given as a list are written in their own order, and as kafkajs would write their object when it can', () => {
+    const theirs = kafkajsOriginal<RecordEncoder>('record')
+    const decode = kafkajsModule('protocol', 'recordBatch', 'record', 'v0', 'decoder.js') as (d: unknown, batch: object) => {headers: Record<string, unknown>}
+    const Decoder = kafkajsModule('protocol', 'decoder.js') as new (b: Buffer) => {readVarInt(): number}
+    const list = (...parts: (string | Buffer)[]) => new HeaderList(parts, parts.map(byteLengthOf))
+    const base = {offsetDelta: 1, timestampDelta: 5, key: 'k', value: 'v'}
+    // Unique names, none integer-like: the same bytes as the object kafkajs takes.
+    const unique = list('a', 'x', 'é', Buffer.from([0, 255]), '__proto__', '')
+    expect(encodeRecord({...base, headers: unique}).buffer.equals(theirs({...base, headers: {a: 'x', é: Buffer.from([0, 255]), ['__proto__']: ''}}).buffer)).toBe(true)
+    // Repeated names stay interleaved, and integer-like names stay in place.
+    const interleaved = encodeRecord({...base, headers: list('a', '1', '7', '2', 'a', '3')}).buffer
+    const decoder = new Decoder(interleaved)
+    decoder.readVarInt() // the record's length
+    expect(decode(decoder, {firstOffset: '0', firstTimestamp: '0'}).headers).toEqual({a: [Buffer.from('1'), Buffer.from('3')], 7: Buffer.from('2')})
+    expect(interleaved.includes(Buffer.from('\x02a\x021\x027\x022\x02a\x023'))).toBe(true)
+    // kafkajs's own encoder, the fallback for unusual deltas, gets the object it expects.
+    const unusual = {...base, timestampDelta: 2 ** 60, headers: list('7', 'x', 'a', 'y', '7', 'z')}
+    const viaFallback = withFallback(theirs)(unusual).buffer
+    expect(viaFallback.equals(theirs({...unusual, headers: unusual.headers.toObject()}).buffer)).toBe(true)
+    expect(Reflect.ownKeys(unusual.headers.toObject())).toEqual(['7', 'a'])
   })
 
   it('the partition grouping gives the same groups in the same order as kafkajs', () => {

@@ -5,6 +5,9 @@ import {headerValueFromBytes, headerValueToBytes, keyFromBytes, keyToBytes} from
 import {isoFromMillis} from '../../core/envelope/time.js'
 import type {Body, Envelope, Header} from '../../core/envelope/types.js'
 import {MailroomError} from '../types.js'
+// Outgoing headers are a HeaderList, which only the patched record encoder reads: the patches must be in place.
+import './patches/install.js'
+import {byteLengthOf, HeaderList} from './patches/record-encoder.js'
 
 const EMPTY = Buffer.alloc(0)
 /** Per-record framing (length, attributes, deltas, varint lengths) as an upper bound, for batch sizing. */
@@ -72,7 +75,7 @@ export function kafkaMessageFromEnvelope(env: Envelope, partition: number, bodie
   const {headers, bytes: headerBytes} = headersToKafka(env.headers)
   const message: Message = {key, value, partition, headers}
   if (env.timestamp !== undefined) message.timestamp = String(timestampMs(env.timestamp))
-  return {message, bytes: RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + byteLength(value) + headerBytes}
+  return {message, bytes: RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + byteLengthOf(value) + headerBytes}
 }
 
 function timestampMs(iso: string): number {
@@ -82,43 +85,26 @@ function timestampMs(iso: string): number {
 }
 
 /**
- * Ordered headers for kafkajs, which takes an object and writes it in Object.keys order. Repeated names become arrays,
- * so a later duplicate is written next to the first one (kafkajs cannot interleave them).
+ * Headers in envelope order, with their sizes, for mailroom's record encoder (patches/record-encoder.ts), which
+ * writes them as they are; kafkajs's own encoder, its rare fallback, gets the object it expects from them.
  */
 function headersToKafka(headers: Header[]): {headers: IHeaders; bytes: number} {
   if (headers.length === 0) return NO_HEADERS
-  // No prototype: a header named "__proto__" or "constructor" is just a name.
-  const byName: Record<string, Buffer | string | (Buffer | string)[]> = Object.create(null)
+  const parts: (Buffer | string)[] = []
+  const byteLengths: number[] = []
   let bytes = 0
-  let integerLikeName = false
   for (const [name, value] of headers) {
-    // Text goes to kafkajs as it is (it writes UTF-8 straight into the request; a Buffer per value costs more).
+    // Text goes as it is (the encoder writes its UTF-8 straight into the record; a Buffer per value costs more).
     // Kafka allows a null header value but kafkajs 2.2.4 crashes sizing one, so it is written as empty bytes.
-    const buf = typeof value === 'string' ? value : (headerValueToBytes(value) ?? EMPTY)
-    bytes += HEADER_OVERHEAD_BYTES + Buffer.byteLength(name) + byteLength(buf)
-    const earlier = byName[name]
-    if (earlier === undefined) byName[name] = buf
-    else if (Array.isArray(earlier)) earlier.push(buf)
-    else byName[name] = [earlier, buf]
-    integerLikeName ||= isArrayIndex(name)
+    const v = typeof value === 'string' ? value : (headerValueToBytes(value) ?? EMPTY)
+    const nameBytes = Buffer.byteLength(name)
+    const valueBytes = byteLengthOf(v)
+    parts.push(name, v)
+    byteLengths.push(nameBytes, valueBytes)
+    bytes += HEADER_OVERHEAD_BYTES + nameBytes + valueBytes
   }
-  return {headers: integerLikeName ? inFirstAppearanceOrder(byName, headers) : byName, bytes}
+  // kafkajs's Message type wants an object; only the patched record encoder ever reads this one.
+  return {headers: new HeaderList(parts, byteLengths) as unknown as IHeaders, bytes}
 }
 /** Shared by every message without headers (kafkajs only reads it). */
 const NO_HEADERS: {headers: IHeaders; bytes: number} = Object.freeze({headers: Object.freeze({}), bytes: 0})
-
-function byteLength(v: Buffer | string): number {
-  return typeof v === 'string' ? Buffer.byteLength(v) : v.length
-}
-
-/** Only integer-like names are moved first by an object; a Proxy (slow for kafkajs to walk) keeps them in place. */
-function inFirstAppearanceOrder(byName: IHeaders, headers: Header[]): IHeaders {
-  const order = [...new Set(headers.map(([name]) => name))]
-  return new Proxy(byName, {ownKeys: () => order})
-}
-
-function isArrayIndex(name: string): boolean {
-  const first = name.charCodeAt(0)
-  // Most names do not start with a digit: no pattern match for them.
-  return first >= 48 && first <= 57 && /^(0|[1-9]\d*)$/.test(name) && Number(name) < 2 ** 32 - 1
-}
