@@ -223,6 +223,10 @@ export interface MessageTimes {
   last?: string
 }
 
+export interface DescribeOptions {
+  consumers?: boolean
+}
+
 export interface BrokerAdapter extends AsyncDisposable {
   readonly kind: BrokerKind
   readonly capabilities: Capabilities
@@ -231,7 +235,8 @@ export interface BrokerAdapter extends AsyncDisposable {
   close(): Promise<void>
   serverInfo(): Promise<ServerInfo>
   listTargets(): Promise<TargetInfo[]>
-  describeTarget(name: string): Promise<TargetInfo>
+  /** `consumers: false` skips what only a listing shows (Kafka's consuming groups: a request per group coordinator). */
+  describeTarget(name: string, o?: DescribeOptions): Promise<TargetInfo>
   stats(): Promise<TargetStats[]>
   publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
   /** Opens what publishing to a target will need (a producer) ahead of the first message; errors surface on publish. */

@@ -8,6 +8,7 @@ import {
   type BrokerAdapter,
   type Capabilities,
   type ConnectOptions,
+  type DescribeOptions,
   type Delivery,
   type LagOptions,
   type LagSample,
@@ -109,9 +110,9 @@ export class KafkaAdapter implements BrokerAdapter {
     return (await this.call(() => summarizeTopics(admin, o))).map(targetInfo)
   }
 
-  async describeTarget(name: string): Promise<TargetInfo> {
+  async describeTarget(name: string, o: DescribeOptions = {}): Promise<TargetInfo> {
     const admin = this.connectedAdmin()
-    return this.call(() => describeTopic(admin, name), {topic: name})
+    return this.call(() => describeTopic(admin, name, {groups: o.consumers !== false}), {topic: name})
   }
 
   /** Deletes every record below each partition's current end offset; returns how many were removed. */

@@ -143,8 +143,9 @@ export function targetStats(t: TopicSummary): TargetStats {
 }
 
 /** Detailed facts for `targets describe`: partitions with offsets and leaders, configs, consuming groups. */
-export async function describeTopic(admin: Admin, topic: string): Promise<TargetInfo> {
-  const [partitions, offsets, config, groups] = await Promise.all([topicPartitions(admin, topic), partitionOffsets(admin, topic), topicConfig(admin, topic), groupsByTopic(admin)])
+export async function describeTopic(admin: Admin, topic: string, o: {groups: boolean} = {groups: true}): Promise<TargetInfo> {
+  const groupsRead = o.groups ? groupsByTopic(admin) : Promise.resolve(undefined)
+  const [partitions, offsets, config, groups] = await Promise.all([topicPartitions(admin, topic), partitionOffsets(admin, topic), topicConfig(admin, topic), groupsRead])
   const consuming = groups && [...(groups.get(topic) ?? [])]
   return {
     ...targetInfo({name: topic, partitions: partitions.length, offsets, groups: consuming}),

@@ -21,7 +21,7 @@ export function replayGroup(topic: string): string {
 
 /** The strategy and the snapshot bound, from one describe of the target. */
 export async function inspectSource(adapter: BrokerAdapter, target: string, mode: ReplayMode): Promise<SourceFacts> {
-  const info = await adapter.describeTarget(target)
+  const info = await adapter.describeTarget(target, {consumers: false})
   const strategy = strategyFor(adapter, info, mode)
   if (strategy === 'consume-queue' && adapter.exactDepth) info.depth = await adapter.exactDepth(target)
   const bound = boundOf(info)
@@ -309,9 +309,9 @@ class GroupSource extends PositionedSource {
     return this.committer.settle(d)
   }
 
+  /** The reader (its throwaway group) and the replay group's last commit are independent: both at once. */
   override async close(): Promise<void> {
-    await super.close()
-    await this.committer.flush()
+    await Promise.all([super.close(), this.committer.flush()])
   }
 }
 
