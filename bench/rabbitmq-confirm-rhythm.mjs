@@ -1,0 +1,115 @@
+// The rhythm of a RabbitMQ safe move (not a test): every TICK ms, how many messages were published, confirmed by the
+// broker and acked at the source, for mailroom's replay and for the bare amqplib loop of bench/replay.mjs. It shows
+// whether a run is bound by its window (unconfirmed stays at the window) and how the broker's confirms arrive.
+//
+//   node bench/rabbitmq-confirm-rhythm.mjs                 # N=20000, WINDOW=500, TICK=10, both contenders
+//   CONTENDER=bare TICK=2 FROM=700 TO=900 node bench/rabbitmq-confirm-rhythm.mjs
+//
+// Counts come from amqplib's channel methods (publish with a confirm callback, ack), wrapped in this process.
+import {createRequire} from 'node:module'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dist = process.env.MAILROOM_DIST ?? join(root, 'dist')
+const N = Number(process.env.N ?? 20_000)
+const WINDOW = Number(process.env.WINDOW ?? 500)
+const TICK = Number(process.env.TICK ?? 10)
+const [FROM, TO] = [Number(process.env.FROM ?? 0), Number(process.env.TO ?? Number.POSITIVE_INFINITY)]
+const CONTENDERS = (process.env.CONTENDER ?? 'mailroom,bare').split(',')
+const AMQP = 'amqp://guest:guest@127.0.0.1:5672'
+
+// mailroom's amqplib patches go in first, as in the CLI; the bare loop then runs on the same (patched) client.
+await import(pathToFileURL(join(dist, 'adapters', 'rabbitmq', 'driver.js')).href)
+const require = createRequire(join(root, 'package.json'))
+const amqp = require('amqplib')
+const model = require(join(root, 'node_modules', 'amqplib', 'lib', 'channel_model.js'))
+const {createAdapter} = await import(pathToFileURL(join(dist, 'adapters', 'registry.js')).href)
+const {startReplay} = await import(pathToFileURL(join(dist, 'core', 'replay', 'service.js')).href)
+
+const counts = {published: 0, confirmed: 0, acked: 0}
+const publish = model.ConfirmChannel.prototype.publish
+model.ConfirmChannel.prototype.publish = function (exchange, key, content, options, done) {
+  counts.published++
+  return publish.call(this, exchange, key, content, options, (err, ok) => {
+    counts.confirmed++
+    done?.(err, ok)
+  })
+}
+const ack = model.Channel.prototype.ack
+model.Channel.prototype.ack = function (message, allUpTo) {
+  // A multiple ack covers every delivery up to its tag: count the highest tag acked.
+  counts.acked = Math.max(counts.acked, message.fields.deliveryTag)
+  return ack.call(this, message, allUpTo)
+}
+
+async function fill(queue) {
+  const c = await amqp.connect(AMQP)
+  const ch = await c.createConfirmChannel()
+  await ch.assertQueue(queue, {durable: true})
+  for (let i = 0; i < N; i++) {
+    if (!ch.sendToQueue(queue, Buffer.alloc(128, 'x'), {persistent: true, messageId: String(i), headers: {id: String(i)}})) await new Promise((r) => ch.once('drain', r))
+    if (i % 5000 === 4999) await ch.waitForConfirms()
+  }
+  await ch.waitForConfirms()
+  await c.close()
+}
+
+async function mailroom(source, dest) {
+  const adapter = await createAdapter('rabbitmq', {rabbitmq: {url: AMQP, managementUrl: 'http://127.0.0.1:15672'}, connectTimeoutMs: 5000})
+  await adapter.connect()
+  try {
+    await startReplay(
+      {source: {broker: 'rabbitmq', name: source}, to: {broker: 'rabbitmq', name: dest}, mode: 'move', maxReplays: 3, force: false, keepPartition: false, window: WINDOW},
+      {source: adapter, destination: async () => adapter, signal: new AbortController().signal, confirm: async () => {}, env: {...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'mailroom-rhythm-'))}},
+    )
+  } finally {
+    await adapter.close()
+  }
+}
+
+/** The bare loop of bench/replay.mjs: prefetch the window, publish each on a confirm channel, ack on its confirm. */
+async function bare(source, dest) {
+  const c = await amqp.connect(AMQP)
+  const sub = await c.createChannel()
+  const pub = await c.createConfirmChannel()
+  await sub.prefetch(WINDOW)
+  let moved = 0
+  await new Promise((resolve, reject) => {
+    void sub.consume(source, (m) => {
+      pub.sendToQueue(dest, m.content, {...m.properties, mandatory: true}, (err) => {
+        if (err) return reject(err)
+        sub.ack(m)
+        if (++moved === N) resolve()
+      })
+    })
+  })
+  await sub.checkQueue(source)
+  await c.close()
+}
+
+for (const name of CONTENDERS) {
+  const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`
+  const [source, dest] = [`bench-rhythm-src-${suffix}`, `bench-rhythm-dst-${suffix}`]
+  await fill(source)
+  const c = await amqp.connect(AMQP)
+  const ch = await c.createChannel()
+  await ch.assertQueue(dest, {durable: true})
+  Object.assign(counts, {published: 0, confirmed: 0, acked: 0})
+  const started = performance.now()
+  const rows = []
+  const timer = setInterval(() => rows.push({at: performance.now() - started, ...counts}), TICK)
+  await {mailroom, bare}[name](source, dest)
+  clearInterval(timer)
+  const ms = performance.now() - started
+  console.log(`${name}: ${N} messages in ${ms.toFixed(0)} ms (${Math.round((N * 1000) / ms)} msg/s), window ${WINDOW}`)
+  console.log('    ms  published  confirmed      acked  unconfirmed')
+  for (const r of rows.filter((r) => r.at >= FROM && r.at <= TO)) {
+    console.log(`${r.at.toFixed(0).padStart(6)} ${String(r.published).padStart(10)} ${String(r.confirmed).padStart(10)} ${String(r.acked).padStart(10)} ${String(r.published - r.confirmed).padStart(12)}`)
+  }
+  await ch.deleteQueue(source)
+  await ch.deleteQueue(dest)
+  await c.close()
+}
