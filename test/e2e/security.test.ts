@@ -282,7 +282,8 @@ describe('secrets never leave', () => {
   it('a password given in a URL flag is hidden from the process list and warned about', async () => {
     const url = `amqps://${RABBITMQ.user}:${secret('rabbitmqPassword')}@127.0.0.1:5771/a%2Fb`
     // A generous connect timeout: on a saturated CI machine the mTLS handshake has taken longer than the default 5 s.
-    const args = ['tail', `rabbitmq:${queue}`, '--context', 'rabbitmq-mtls-vhost-ab', '--rabbitmq-url', url, '--connect-timeout', '30000']
+    // Consuming the (empty) queue keeps the tail running until it is interrupted, so its command line can be read.
+    const args = ['tail', `rabbitmq:${queue}`, '--consume', '--context', 'rabbitmq-mtls-vhost-ab', '--rabbitmq-url', url, '--connect-timeout', '30000']
     const child = spawn(process.execPath, [BIN, ...args], {
       env: {...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: home},
     })

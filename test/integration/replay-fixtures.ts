@@ -276,6 +276,15 @@ export function journaledCount(state: string, replayId: string): number {
   }
 }
 
+/** True when the journal records the run's end (a kill can land after that, while the process exits). */
+export function journalEnded(state: string, replayId: string): boolean {
+  try {
+    return readFileSync(join(state, 'mailroom', 'replays', `${replayId}.jsonl`), 'utf8').includes('"t":"end"')
+  } catch {
+    return false
+  }
+}
+
 export interface Spawned {
   pid: number
   done: Promise<CliResult>

@@ -140,7 +140,8 @@ export async function lastStreamOffset(deps: ReadDeps): Promise<number> {
     await session.channel.prefetch(DEFAULT_PREFETCH)
     await session.start(deps.target, {noAck: false, arguments: {'x-stream-offset': 'last'}})
     await session.channel.checkQueue(deps.target)
-    for (const msg of session.messages.size > 0 ? ((await session.nextBatch()) ?? []) : []) last = Math.max(last, streamOffsetOf(msg))
+    const lastChunk = session.messages.size > 0 ? ((await session.nextBatch()) ?? []) : []
+    for (const msg of lastChunk) last = Math.max(last, streamOffsetOf(msg))
     return last
   } catch (error) {
     throw toMailroomError(error, deps.errorContext)
