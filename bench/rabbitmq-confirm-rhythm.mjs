@@ -1,6 +1,7 @@
 // The rhythm of a RabbitMQ safe move (not a test): every TICK ms, how many messages were published, confirmed by the
-// broker and acked at the source, for mailroom's replay and for the bare amqplib loop of bench/replay.mjs. It shows
-// whether a run is bound by its window (unconfirmed stays at the window) and how the broker's confirms arrive.
+// broker and acked at the source, for mailroom's replay and for the bare amqplib loop (bench/rabbitmq-moves.mjs).
+// It shows whether a run is bound by its window (unconfirmed stays at the window) and how the broker's confirms
+// arrive.
 //
 //   node bench/rabbitmq-confirm-rhythm.mjs                 # N=20000, WINDOW=500, TICK=10, both contenders
 //   CONTENDER=bare TICK=2 FROM=700 TO=900 node bench/rabbitmq-confirm-rhythm.mjs
@@ -19,12 +20,12 @@ const WINDOW = Number(process.env.WINDOW ?? 500)
 const TICK = Number(process.env.TICK ?? 10)
 const [FROM, TO] = [Number(process.env.FROM ?? 0), Number(process.env.TO ?? Number.POSITIVE_INFINITY)]
 const CONTENDERS = (process.env.CONTENDER ?? 'mailroom,bare').split(',')
-const AMQP = 'amqp://guest:guest@127.0.0.1:5672'
 
 // mailroom's amqplib patches go in first, as in the CLI; the bare loop then runs on the same (patched) client.
 await import(pathToFileURL(join(dist, 'adapters', 'rabbitmq', 'driver.js')).href)
 const require = createRequire(join(root, 'package.json'))
 const amqp = require('amqplib')
+const {AMQP, bareMove, fillQueue} = await import('./rabbitmq-moves.mjs')
 const model = require(join(root, 'node_modules', 'amqplib', 'lib', 'channel_model.js'))
 const {createAdapter} = await import(pathToFileURL(join(dist, 'adapters', 'registry.js')).href)
 const {startReplay} = await import(pathToFileURL(join(dist, 'core', 'replay', 'service.js')).href)
@@ -45,18 +46,6 @@ model.Channel.prototype.ack = function (message, allUpTo) {
   return ack.call(this, message, allUpTo)
 }
 
-async function fill(queue) {
-  const c = await amqp.connect(AMQP)
-  const ch = await c.createConfirmChannel()
-  await ch.assertQueue(queue, {durable: true})
-  for (let i = 0; i < N; i++) {
-    if (!ch.sendToQueue(queue, Buffer.alloc(128, 'x'), {persistent: true, messageId: String(i), headers: {id: String(i)}})) await new Promise((r) => ch.once('drain', r))
-    if (i % 5000 === 4999) await ch.waitForConfirms()
-  }
-  await ch.waitForConfirms()
-  await c.close()
-}
-
 async function mailroom(source, dest) {
   const adapter = await createAdapter('rabbitmq', {rabbitmq: {url: AMQP, managementUrl: 'http://127.0.0.1:15672'}, connectTimeoutMs: 5000})
   await adapter.connect()
@@ -70,30 +59,14 @@ async function mailroom(source, dest) {
   }
 }
 
-/** The bare loop of bench/replay.mjs: prefetch the window, publish each on a confirm channel, ack on its confirm. */
-async function bare(source, dest) {
-  const c = await amqp.connect(AMQP)
-  const sub = await c.createChannel()
-  const pub = await c.createConfirmChannel()
-  await sub.prefetch(WINDOW)
-  let moved = 0
-  await new Promise((resolve, reject) => {
-    void sub.consume(source, (m) => {
-      pub.sendToQueue(dest, m.content, {...m.properties, mandatory: true}, (err) => {
-        if (err) return reject(err)
-        sub.ack(m)
-        if (++moved === N) resolve()
-      })
-    })
-  })
-  await sub.checkQueue(source)
-  await c.close()
+function bare(source, dest) {
+  return bareMove(amqp, source, dest, {n: N, window: WINDOW})
 }
 
 for (const name of CONTENDERS) {
   const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`
   const [source, dest] = [`bench-rhythm-src-${suffix}`, `bench-rhythm-dst-${suffix}`]
-  await fill(source)
+  await fillQueue(amqp, source, N, Buffer.alloc(128, 'x'))
   const c = await amqp.connect(AMQP)
   const ch = await c.createChannel()
   await ch.assertQueue(dest, {durable: true})

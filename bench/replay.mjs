@@ -36,7 +36,6 @@ const WINDOW = Number(process.env.WINDOW ?? 500)
 const BASELINE = 'mailroom baseline'
 const CONTENDERS = process.env.CONTENDERS ? new RegExp(process.env.CONTENDERS) : undefined
 const BODY = Buffer.alloc(128, 'x')
-const AMQP = 'amqp://guest:guest@127.0.0.1:5672'
 const MGMT = 'http://127.0.0.1:15672/api'
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`
 
@@ -49,6 +48,7 @@ if ((child && isMailroom(child[1])) || process.env.BENCH_CLIENT_PATCHES) {
 }
 const {default: kafkajs} = await import('kafkajs')
 const {default: amqp} = await import('amqplib')
+const {AMQP, bareMove, fillQueue} = await import('./rabbitmq-moves.mjs')
 const {createAdapter} = await import(pathToFileURL(join(dist, 'adapters', 'registry.js')).href)
 const {startReplay} = await import(pathToFileURL(join(dist, 'core', 'replay', 'service.js')).href)
 
@@ -124,16 +124,8 @@ async function mailroomReplay(kind, source, to) {
 // ---------------------------------------------------------------------------------------------------------------
 // RabbitMQ
 
-async function rabbitFill(queue, n) {
-  const c = await amqp.connect(AMQP)
-  const ch = await c.createConfirmChannel()
-  await ch.assertQueue(queue, {durable: true})
-  for (let i = 0; i < n; i++) {
-    if (!ch.sendToQueue(queue, BODY, {persistent: true, messageId: String(i), headers: {id: String(i)}})) await new Promise((r) => ch.once('drain', r))
-    if (i % 5000 === 4999) await ch.waitForConfirms()
-  }
-  await ch.waitForConfirms()
-  await c.close()
+function rabbitFill(queue, n) {
+  return fillQueue(amqp, queue, n, BODY)
 }
 
 async function rabbitDepth(queue) {
@@ -152,25 +144,9 @@ async function rabbitDelete(...queues) {
   await c.close().catch(() => {})
 }
 
-/** The naive safe move: prefetch W, publish each on a confirm channel, ack the source when its confirm arrives. */
-async function rabbitBareLoop(source, dest, stamp = (m) => m.headers) {
-  const c = await amqp.connect(AMQP)
-  const sub = await c.createChannel()
-  const pub = await c.createConfirmChannel()
-  await sub.prefetch(WINDOW)
-  let moved = 0
-  await new Promise((resolve, reject) => {
-    void sub.consume(source, (m) => {
-      pub.sendToQueue(dest, m.content, {...m.properties, headers: stamp({headers: m.properties.headers, offset: m.fields.deliveryTag, timestamp: m.properties.timestamp}), mandatory: true}, (err) => {
-        if (err) return reject(err)
-        sub.ack(m)
-        if (++moved === N) resolve()
-      })
-    })
-  })
-  // A round trip on the consuming channel: every ack sent before it has been processed.
-  await sub.checkQueue(source)
-  await c.close()
+/** The naive safe move (bench/rabbitmq-moves.mjs); `stamp` sees the headers, the delivery tag and the timestamp. */
+function rabbitBareLoop(source, dest, stamp = (m) => m.headers) {
+  return bareMove(amqp, source, dest, {n: N, window: WINDOW, stamp: (m) => stamp({headers: m.properties.headers, offset: m.fields.deliveryTag, timestamp: m.properties.timestamp})})
 }
 
 async function rabbitShovel(source, dest) {
