@@ -170,7 +170,7 @@ export class NatsAdapter implements BrokerAdapter {
   }
 
   read(target: string, o: ReadOptions = {}): AsyncIterable<Delivery> {
-    return flatten(this.readBatches(target, o), o?.signal)
+    return flatten(this.readBatches(target, o), o.signal)
   }
 
   readBatches(target: string, o: ReadOptions = {}): AsyncIterable<Delivery[]> {

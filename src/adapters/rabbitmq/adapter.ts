@@ -207,7 +207,7 @@ export class RabbitMqAdapter implements BrokerAdapter {
   }
 
   read(target: string, o: ReadOptions = {}): AsyncIterable<Delivery> {
-    return flatten(this.readBatches(target, o), o?.signal)
+    return flatten(this.readBatches(target, o), o.signal)
   }
 
   /** What the channel has buffered is handed over at once: a batch per wake-up, not an async step per message. */
