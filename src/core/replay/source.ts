@@ -116,6 +116,8 @@ export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: 
   }
 }
 
+type WaitLimit = (batch: Promise<IteratorResult<Delivery[]>>) => Promise<IteratorResult<Delivery[]> | typeof IDLE>
+
 /**
  * The shared part: one reader, closed through an abort that never fires while work is in flight. It reads in batches
  * (what the broker delivered in one go) and hands them out one message at a time.
@@ -147,22 +149,20 @@ abstract class ReaderSource implements ReplaySource {
 
   extendBound(): void {}
 
-  protected async pull(): Promise<Delivery | undefined> {
+  /**
+   * The next message: from the buffer, or from the next batch read. `within` bounds the wait for a batch (a queue
+   * gives up when nothing comes); by default it waits as long as the reader does.
+   */
+  protected async pull(within: WaitLimit = (batch) => batch): Promise<Delivery | undefined> {
     for (;;) {
-      const buffered = this.takeBuffered()
-      if (buffered) return buffered
-      const r = await this.nextBatch()
-      if (r.done) return undefined
+      if (this.taken < this.batch.length) return this.batch[this.taken++]
+      const r = await within(this.nextBatch())
+      if (r === IDLE || r.done) return undefined
     }
   }
 
-  /** The next message already read, if any. */
-  protected takeBuffered(): Delivery | undefined {
-    return this.taken < this.batch.length ? this.batch[this.taken++] : undefined
-  }
-
   /** Reads the next batch into the buffer (a read still pending from an earlier call is the one awaited). */
-  protected nextBatch(): Promise<IteratorResult<Delivery[]>> {
+  private nextBatch(): Promise<IteratorResult<Delivery[]>> {
     this.pendingBatch ??= this.it.next().then((r) => {
       this.pendingBatch = undefined
       if (!r.done) {
@@ -194,13 +194,8 @@ class QueueSource extends ReaderSource {
 
   async next(): Promise<Delivery | undefined> {
     if (this.remaining <= 0) return undefined
-    let d = this.takeBuffered()
-    while (!d) {
-      const r = await this.idle.within(this.nextBatch())
-      if (r === IDLE || r.done) return undefined
-      d = this.takeBuffered()
-    }
-    this.remaining--
+    const d = await this.pull((batch) => this.idle.within(batch))
+    if (d) this.remaining--
     return d
   }
 
