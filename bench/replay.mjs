@@ -1,7 +1,8 @@
 // Replay speed, side by side (not a test): mailroom's safe-move replay vs a bare client loop doing the same
 // confirm-then-settle move on each broker, and on RabbitMQ vs the broker's own shovel (dynamic shovel, ack-mode
 // on-confirm, src-delete-after queue-length, src-prefetch-count the window, timed until the source is empty and the
-// destination full).
+// destination full). A replay stamps provenance headers on every message, so the report also runs contenders doing
+// the same work on the wire: the bare loop stamping the same headers, and the shovel stamping its own provenance.
 // Medians of RUNS runs; ratios are throughput ratios (> 1 = mailroom faster). Each contender moves the messages in
 // a fresh child process (set-up and checks stay here), so no client library is shared or pre-warmed: mailroom's
 // Kafka record encoder replaces kafkajs's inside its process, and the bare loops keep the stock one. Then memory:
@@ -144,18 +145,25 @@ async function rabbitDelete(...queues) {
   await c.close().catch(() => {})
 }
 
-/** The naive safe move (bench/rabbitmq-moves.mjs); `stamp` sees the headers, the delivery tag and the timestamp. */
+/**
+ * The naive safe move (bench/rabbitmq-moves.mjs); `stamp` sees the headers, the id mailroom would give the message
+ * (a queue message's is a 24-hex content hash: the delivery tag stands in, padded to the same length) and the
+ * timestamp.
+ */
 function rabbitBareLoop(source, dest, stamp = (m) => m.headers) {
-  return bareMove(amqp, source, dest, {n: N, window: WINDOW, stamp: (m) => stamp({headers: m.properties.headers, offset: m.fields.deliveryTag, timestamp: m.properties.timestamp})})
+  const at = (m) => ({headers: m.properties.headers, id: m.fields.deliveryTag.toString(16).padStart(24, '0'), timestamp: m.properties.timestamp})
+  return bareMove(amqp, source, dest, {n: N, window: WINDOW, stamp: (m) => stamp(at(m))})
 }
 
-async function rabbitShovel(source, dest) {
+/** The shovel; `provenance` has it stamp its own (x-shovelled and x-shovelled-timestamp headers). */
+async function rabbitShovel(source, dest, provenance = false) {
   const name = unique('shovel')
   const value = {
     'src-protocol': 'amqp091', 'src-uri': 'amqp://guest:guest@127.0.0.1', 'src-queue': source, 'src-delete-after': 'queue-length',
     'dest-protocol': 'amqp091', 'dest-uri': 'amqp://guest:guest@127.0.0.1', 'dest-queue': dest, 'ack-mode': 'on-confirm',
     // The same bound on unsettled messages as every other contender (the shovel's default is 1000).
     'src-prefetch-count': WINDOW,
+    ...(provenance ? {'dest-add-forward-headers': true, 'dest-add-timestamp-header': true} : {}),
   }
   const put = await fetch(`${MGMT}/parameters/shovel/%2F/${name}`, {method: 'PUT', headers: {authorization: AUTH, 'content-type': 'application/json'}, body: JSON.stringify({value})})
   if (!put.ok) throw new Error(`shovel: ${put.status} ${await put.text()}`)
@@ -226,7 +234,7 @@ async function kafkaBareLoop(source, dest, stamp = (m) => m.headers) {
         eachBatch: async ({batch, heartbeat}) => {
           for (let i = 0; i < batch.messages.length; i += WINDOW) {
             const chunk = batch.messages.slice(i, i + WINDOW)
-            await producer.send({topic: dest, acks: -1, messages: chunk.map((m) => ({key: m.key, value: m.value, headers: stamp(m)}))})
+            await producer.send({topic: dest, acks: -1, messages: chunk.map((m) => ({key: m.key, value: m.value, headers: stamp({...m, id: `${batch.partition}/${m.offset}`})}))})
             await consumer.commitOffsets([{topic: source, partition: batch.partition, offset: (BigInt(chunk.at(-1).offset) + 1n).toString()}])
             moved += chunk.length
             await heartbeat()
@@ -241,20 +249,22 @@ async function kafkaBareLoop(source, dest, stamp = (m) => m.headers) {
 }
 
 /**
- * The bare loop stamping what a mailroom replay stamps on each record (its five provenance headers and the original
- * timestamp): kafkajs encodes every header separately, so this isolates the cost of the headers from mailroom's own.
+ * A stamp giving a bare loop the same work on the wire as a mailroom replay: the same provenance headers (and on
+ * Kafka the original timestamp), with values of the same length as mailroom's. `m.id` is the message's place in the
+ * source as mailroom names it. This isolates what the headers cost (client encoding, broker storage) from mailroom's
+ * own overhead.
  */
-function withReplayHeaders(m, originalTimestamp = true) {
-  const at = new Date().toISOString()
-  return {
+function withReplayHeaders(broker, source, originalTimestamp = true) {
+  const from = `${broker}:${source}`
+  return (m) => ({
     ...m.headers,
     ...(originalTimestamp ? {'mailroom-original-timestamp': new Date(Number(m.timestamp)).toISOString()} : {}),
-    'mailroom-replay-id': 'r-bench',
-    'mailroom-replay-msg-id': `kafka:bench/${m.offset}`,
-    'mailroom-replayed-at': at,
-    'mailroom-replayed-from': 'kafka:bench',
+    'mailroom-replay-id': '20261127T010203-3f9a1c',
+    'mailroom-replay-msg-id': `${from}/${m.id}`,
+    'mailroom-replayed-at': new Date().toISOString(),
+    'mailroom-replayed-from': from,
     'mailroom-replay-count': '1',
-  }
+  })
 }
 
 async function kafkaCase(label, move) {
@@ -341,9 +351,10 @@ const suites = {
       mailroom: (s, d) => mailroomReplay('rabbitmq', s, d),
       'bare amqplib loop': (s, d) => rabbitBareLoop(s, d),
       // RabbitMQ keeps the timestamp property: no original-timestamp header, as mailroom.
-      'bare loop + replay headers': (s, d) => rabbitBareLoop(s, d, (m) => withReplayHeaders(m, false)),
-      'bare + headers, patched amqplib': (s, d) => rabbitBareLoop(s, d, (m) => withReplayHeaders(m, false)),
-      'rabbitmq_shovel on-confirm': rabbitShovel,
+      'bare loop + replay headers': (s, d) => rabbitBareLoop(s, d, withReplayHeaders('rabbitmq', s, false)),
+      'bare + headers, patched amqplib': (s, d) => rabbitBareLoop(s, d, withReplayHeaders('rabbitmq', s, false)),
+      'rabbitmq_shovel on-confirm': (s, d) => rabbitShovel(s, d),
+      'shovel + its provenance headers': (s, d) => rabbitShovel(s, d, true),
     },
     env: {'bare + headers, patched amqplib': {BENCH_CLIENT_PATCHES: '1'}},
   },
@@ -352,8 +363,8 @@ const suites = {
     contenders: {
       mailroom: (s, d) => mailroomReplay('kafka', s, d),
       'bare kafkajs loop': (s, d) => kafkaBareLoop(s, d),
-      'bare loop + replay headers': (s, d) => kafkaBareLoop(s, d, withReplayHeaders),
-      'bare + headers, patched kafkajs': (s, d) => kafkaBareLoop(s, d, withReplayHeaders),
+      'bare loop + replay headers': (s, d) => kafkaBareLoop(s, d, withReplayHeaders('kafka', s)),
+      'bare + headers, patched kafkajs': (s, d) => kafkaBareLoop(s, d, withReplayHeaders('kafka', s)),
     },
     env: {'bare + headers, patched kafkajs': {BENCH_CLIENT_PATCHES: '1'}},
   },
