@@ -158,13 +158,13 @@ async function rabbitDelete(...queues) {
 }
 
 /**
- * The naive safe move (bench/rabbitmq-moves.mjs); `stamp` sees the headers, the id mailroom would give the message
- * (a queue message's is a 24-hex content hash: the delivery tag stands in, padded to the same length) and the
- * timestamp.
+ * The naive safe move (bench/rabbitmq-moves.mjs); `stamp` sees the headers and the timestamp, and the id mailroom
+ * would give the message (a queue message's is a 24-hex content hash: the delivery tag stands in, padded to the
+ * same length).
  */
 function rabbitBareLoop(source, dest, stamp = (m) => m.headers) {
-  const at = (m) => ({headers: m.properties.headers, id: m.fields.deliveryTag.toString(16).padStart(24, '0'), timestamp: m.properties.timestamp})
-  return bareMove(amqp, source, dest, {n: N, window: WINDOW, stamp: (m) => stamp(at(m))})
+  const id = (m) => m.fields.deliveryTag.toString(16).padStart(24, '0')
+  return bareMove(amqp, source, dest, {n: N, window: WINDOW, stamp: (m) => stamp({headers: m.properties.headers, timestamp: m.properties.timestamp}, id(m))})
 }
 
 /** The shovel; `provenance` has it stamp its own (x-shovelled and x-shovelled-timestamp headers). */
@@ -246,7 +246,7 @@ async function kafkaBareLoop(source, dest, stamp = (m) => m.headers) {
         eachBatch: async ({batch, heartbeat}) => {
           for (let i = 0; i < batch.messages.length; i += WINDOW) {
             const chunk = batch.messages.slice(i, i + WINDOW)
-            await producer.send({topic: dest, acks: -1, messages: chunk.map((m) => ({key: m.key, value: m.value, headers: stamp({...m, id: `${batch.partition}/${m.offset}`})}))})
+            await producer.send({topic: dest, acks: -1, messages: chunk.map((m) => ({key: m.key, value: m.value, headers: stamp(m, `${batch.partition}/${m.offset}`)}))})
             await consumer.commitOffsets([{topic: source, partition: batch.partition, offset: (BigInt(chunk.at(-1).offset) + 1n).toString()}])
             moved += chunk.length
             await heartbeat()
@@ -262,17 +262,17 @@ async function kafkaBareLoop(source, dest, stamp = (m) => m.headers) {
 
 /**
  * A stamp giving a bare loop the same work on the wire as a mailroom replay: the same provenance headers (and on
- * Kafka the original timestamp), with values of the same length as mailroom's. `m.id` is the message's place in the
+ * Kafka the original timestamp), with values of the same length as mailroom's. `id` is the message's place in the
  * source as mailroom names it. This isolates what the headers cost (client encoding, broker storage) from mailroom's
  * own overhead.
  */
 function withReplayHeaders(broker, source, originalTimestamp = true) {
   const from = `${broker}:${source}`
-  return (m) => ({
+  return (m, id) => ({
     ...m.headers,
     ...(originalTimestamp ? {'mailroom-original-timestamp': new Date(Number(m.timestamp)).toISOString()} : {}),
     'mailroom-replay-id': '20261127T010203-3f9a1c',
-    'mailroom-replay-msg-id': `${from}/${m.id}`,
+    'mailroom-replay-msg-id': `${from}/${id}`,
     'mailroom-replayed-at': new Date().toISOString(),
     'mailroom-replayed-from': from,
     'mailroom-replay-count': '1',
