@@ -13,6 +13,7 @@ import {createAdapter} from '../dist/adapters/registry.js'
 import {resolveContext} from '../dist/core/config/resolve.js'
 import {topologyDriver} from '../dist/core/demo/topology.js'
 import {publishAll} from '../dist/core/services/publish.js'
+import {procStat} from './proc-stat.mjs'
 
 const QUEUES = Number(process.env.QUEUES ?? 150)
 const TOPICS = Number(process.env.TOPICS ?? 50)
@@ -21,7 +22,6 @@ const BROKERS = (process.env.BROKERS ?? 'rabbitmq,kafka').split(',')
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const id = `${Date.now().toString(36)}${process.pid}`
 const session = `mailroom-bench-dashboard-${id}`
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).trim())
 
 const rabbit = {exchanges: [], bindings: [], queues: Array.from({length: QUEUES}, (_, i) => ({name: `bench.dash.${id}.q${String(i).padStart(3, '0')}`}))}
 const kafka = {topics: Array.from({length: TOPICS}, (_, i) => ({name: `bench.dash.${id}.t${String(i).padStart(3, '0')}`, partitions: 1})), groups: []}
@@ -58,11 +58,6 @@ async function waitForScreen(test, timeoutMs) {
     await sleep(25) // each poll spawns tmux: polling harder would slow the start it measures
   }
   throw new Error(`the dashboard never showed what was expected; screen:\n${screen()}`)
-}
-
-function cpuTicks(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15 of the whole line)
 }
 
 function dashboardPid() {
@@ -107,12 +102,12 @@ try {
   const firstData = await waitForScreen((s) => Number(s.match(/Targets and consumers \((\d+)\)/)?.[1] ?? 0) >= expected, 60_000)
   const pid = dashboardPid()
   await sleep(5000) // warm-up: the first refreshes, DLQ discovery
-  const before = cpuTicks(pid)
+  const before = procStat(pid).cpuMs
   const t0 = performance.now()
   await sleep(CPU_SECONDS * 1000)
-  const ticks = cpuTicks(pid) - before
+  const cpuMs = procStat(pid).cpuMs - before
   const seconds = (performance.now() - t0) / 1000
-  const cpuPercent = (ticks / CLK_TCK / seconds) * 100
+  const cpuPercent = (cpuMs / 1000 / seconds) * 100
   const shown = screen().match(/Targets and consumers \((\d+)\)/)?.[1]
   const toFirstFrame = (firstFrame - started) / 1000
   const toData = (firstData - started) / 1000

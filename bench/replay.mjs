@@ -50,6 +50,7 @@ if ((child && isMailroom(child[1])) || process.env.BENCH_CLIENT_PATCHES) {
 const {default: kafkajs} = await import('kafkajs')
 const {default: amqp} = await import('amqplib')
 const {AMQP, bareMove, fillQueue} = await import('./rabbitmq-moves.mjs')
+const {procStat} = await import('./proc-stat.mjs')
 const {createAdapter} = await import(pathToFileURL(join(dist, 'adapters', 'registry.js')).href)
 const {startReplay} = await import(pathToFileURL(join(dist, 'core', 'replay', 'service.js')).href)
 
@@ -90,21 +91,13 @@ function inChild(broker, name, source, dest, env = {}) {
 }
 
 const BROKER_PROCESS = {rabbitmq: 'beam.smp', kafka: 'java', nats: 'nats-server'}
-const CLOCK_TICK_MS = 10
-
-/** The command name and CPU milliseconds (user + system) in a /proc stat line. */
-function parseStat(stat) {
-  const close = stat.lastIndexOf(')')
-  const fields = stat.slice(close + 2).split(' ')
-  return {name: stat.slice(stat.indexOf('(') + 1, close), cpuMs: (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS}
-}
 
 /** CPU time used so far by the broker's processes (every process of that name: the idle ones add next to nothing). */
 function brokerCpuMs(broker) {
   let total = 0
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      const {name, cpuMs} = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+      const {name, cpuMs} = procStat(pid)
       if (name === BROKER_PROCESS[broker]) total += cpuMs
     } catch {}
   }
@@ -116,7 +109,7 @@ function brokerCpuMs(broker) {
  * V8's compiler and garbage-collector helper threads, and libuv's pool.
  */
 function mainThreadCpuMs() {
-  return parseStat(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')).cpuMs
+  return procStat(`self/task/${process.pid}`).cpuMs
 }
 
 /** mailroom's replay in this process (no CLI start-up in the figure), as the command runs it. */
