@@ -1,0 +1,115 @@
+// Runs the Kafka ecosystem's own software (Kafka's Java clients and tools, Spring Kafka, Kafka Connect) from the
+// Maven Central jars that test/conformance/pom.xml gathers, so conformance tests compare mailroom with the real thing.
+// Java programs live in test/conformance/java/ as single-file sources (`java -cp 'libs/*' Program.java args`).
+import {execFileSync, spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import {existsSync, mkdirSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const pomPath = join(repoRoot, 'test', 'conformance', 'pom.xml')
+export const conformanceLibs = join(repoRoot, '.brokers', 'conformance', 'libs')
+const javaSources = join(repoRoot, 'test', 'conformance', 'java')
+const classpath = `${conformanceLibs}/*`
+
+/** Copies the jars once (Maven caches them in ~/.m2); called by the suite's global setup. */
+export function gatherConformanceJars(): void {
+  if (existsSync(join(conformanceLibs, 'kafka-clients-4.1.1.jar'))) return
+  mkdirSync(conformanceLibs, {recursive: true})
+  process.stderr.write('conformance: gathering Kafka clients, tools, Spring Kafka and Connect jars with maven (first run only)\n')
+  execFileSync('mvn', ['-B', '-q', '-ntp', '-f', pomPath, 'package', `-Dlibs.dir=${conformanceLibs}`], {stdio: 'inherit'})
+}
+
+function javaArgs(program: string, args: string[]): string[] {
+  return ['-Xshare:auto', '-XX:TieredStopAtLevel=1', '-cp', classpath, join(javaSources, `${program}.java`), ...args]
+}
+
+export interface JavaResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs a program in test/conformance/java to completion. A non-zero exit is returned, not thrown. */
+export function runJava(program: string, args: string[] = [], o: {timeoutMs?: number; input?: string} = {}): Promise<JavaResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('java', javaArgs(program, args))
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`java ${program} did not finish within ${o.timeoutMs ?? 60_000} ms\nstderr:\n${stderr.slice(-4000)}`))
+    }, o.timeoutMs ?? 60_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({code: code ?? -1, stdout, stderr})
+    })
+    child.stdin.end(o.input ?? '')
+  })
+}
+
+/** Like runJava, but fails with the program's stderr unless it exits 0; returns stdout. */
+export async function runJavaOk(program: string, args: string[] = [], o: {timeoutMs?: number; input?: string} = {}): Promise<string> {
+  const result = await runJava(program, args, o)
+  if (result.code !== 0) throw new Error(`java ${program} exited ${result.code}\nstderr:\n${result.stderr.slice(-4000)}`)
+  return result.stdout
+}
+
+/** A long-running Java program (a consumer group member, a Spring listener, a Connect worker). */
+export class JavaProcess {
+  readonly child: ChildProcessWithoutNullStreams
+  private output = ''
+  private waiters: Array<() => void> = []
+
+  constructor(program: string, args: string[] = []) {
+    this.child = spawn('java', javaArgs(program, args))
+    const collect = (chunk: Buffer) => {
+      this.output += chunk.toString('utf8')
+      for (const wake of this.waiters.splice(0)) wake()
+    }
+    this.child.stdout.on('data', collect)
+    this.child.stderr.on('data', collect)
+  }
+
+  /** Everything the program printed so far (stdout and stderr interleaved). */
+  get printed(): string {
+    return this.output
+  }
+
+  /** Resolves once the program has printed text matching pattern; fails after timeoutMs or if it exits first. */
+  async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const match = this.output.match(pattern)
+      if (match) return match
+      if (this.child.exitCode !== null) throw new Error(`java exited ${this.child.exitCode} before printing ${pattern}\n${this.output.slice(-4000)}`)
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`java did not print ${pattern} within ${timeoutMs} ms\n${this.output.slice(-4000)}`)
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(wake, Math.min(left, 500))
+        this.waiters.push(() => {
+          clearTimeout(timer)
+          wake()
+        })
+      })
+    }
+  }
+
+  /** Writes a line to the program's stdin (programs here read commands such as "pause" or "exit"). */
+  send(line: string): void {
+    this.child.stdin.write(`${line}\n`)
+  }
+
+  /** Stops the program (SIGTERM, then SIGKILL after graceMs) and waits for it to exit. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    const exited = new Promise<void>((done) => this.child.once('exit', () => done()))
+    this.child.kill('SIGTERM')
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs)
+    await exited
+    clearTimeout(timer)
+  }
+}
