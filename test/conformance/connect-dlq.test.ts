@@ -9,6 +9,7 @@ import {join} from 'node:path'
 import {Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
+import {runCli} from '../helpers/cli.js'
 import {BOOTSTRAP, expectSameRecords, inspect, type RawRecord, rawRecords, rawText} from './dead-letters.js'
 import {JavaProcess} from './java.js'
 
@@ -68,7 +69,9 @@ beforeAll(async () => {
   await producer.connect()
   for (const s of scenarios) {
     // The failing record first, so once the fine one is written the failing one has been through error handling.
-    await producer.send({topic: s.topic, messages: [s.failing, s.fine].map(({key, value}) => ({key, value, partition: 2}))})
+    // Retried while the new topic's partitions are still unknown to the broker that kafkajs asks (a loaded machine).
+    const messages = [s.failing, s.fine].map(({key, value}) => ({key, value, partition: 2}))
+    await waitFor(() => producer.send({topic: s.topic, messages}).then(() => true), {timeoutMs: 60_000, intervalMs: 1000})
   }
   await producer.disconnect()
   const worker = writeProperties('worker.properties', {
@@ -141,6 +144,9 @@ describe('Kafka Connect dead-letter queues', () => {
       },
     })
     expect(messages[0].death?.origin).toMatchObject({partition: 2, offset: '0'})
+    const table = await runCli(['dlq', 'inspect', `kafka:${s.dlq}`], {timeoutMs: 90_000})
+    expect(table.stdout).toContain(`in ${s.failedIn}: ${rawText(record, '__connect.errors.exception.class.name')}`)
+    expect(table.stdout).toContain(`kafka:${s.topic}/2/0`)
   }, SLOW)
 
   it('--filter on the failing stage and class selects the record', async () => {

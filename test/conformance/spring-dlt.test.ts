@@ -66,9 +66,13 @@ afterAll(async () => {
 })
 
 describe('Spring Kafka 4 dead-letter topics', () => {
-  it('names the DLT <topic>-dlt by default (Spring 4) and <topic>.DLT through a resolver (3.x)', () => {
+  it('names the DLT <topic>-dlt by default (Spring 4) and <topic>.DLT through a resolver (3.x); dlq list finds both', async () => {
     for (const {dlt} of dlts) expect(deadLettered.get(dlt)).toHaveLength(2)
-  })
+    const list = await runCli(['dlq', 'list', '--broker', 'kafka', '--json'], {timeoutMs: 90_000})
+    expect(list.code, list.stderr).toBe(0)
+    const found = jsonOf<{dlqs: Array<{name: string; origins?: string[]}>}>(list).result.dlqs
+    for (const {topic, dlt} of dlts) expect(found.find((d) => d.name === dlt)).toMatchObject({origins: [topic]})
+  }, SLOW)
 
   it.each(dlts)('dlq inspect of $dlt equals the raw records and names what Spring recorded', async ({topic, dlt}) => {
     const raw = deadLettered.get(dlt)!
@@ -103,6 +107,9 @@ describe('Spring Kafka 4 dead-letter topics', () => {
     expect(byDeserialization.key).toBe(sent.notText.key)
     expect(byDeserialization.body).toEqual({base64: NOT_UTF8.toString('base64')})
     expect(byDeserialization.death?.error).toEqual({class: DESERIALIZATION, message: rawText(raw[0], 'kafka_dlt-exception-message')})
+    const table = await runCli(['dlq', 'inspect', `kafka:${dlt}`], {timeoutMs: 90_000})
+    expect(table.stdout).toContain(`${thrown![1]}: ${thrown![2]}`)
+    expect(table.stdout).toContain(`kafka:${topic}/${sent.listenerFailure.partition}/0`)
   }, SLOW)
 
   it('--filter on the exception class selects the records that failed with it (README example)', async () => {
