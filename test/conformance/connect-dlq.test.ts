@@ -10,7 +10,7 @@ import {Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {runCli} from '../helpers/cli.js'
-import {BOOTSTRAP, expectSameRecords, inspect, type RawRecord, rawRecords, rawText} from './dead-letters.js'
+import {BOOTSTRAP, createTopics, expectSameRecords, inspect, type RawRecord, rawRecords, rawText} from './dead-letters.js'
 import {JavaProcess} from './java.js'
 
 const SLOW = 240_000
@@ -64,7 +64,7 @@ let deadLettered: Map<string, RawRecord[]>
 
 beforeAll(async () => {
   await admin.connect()
-  await admin.createTopics({topics: scenarios.map(({topic}) => ({topic, numPartitions: 3})), waitForLeaders: true})
+  await createTopics(admin, scenarios.map(({topic}) => topic), 3)
   const producer = kafka.producer()
   await producer.connect()
   for (const s of scenarios) {

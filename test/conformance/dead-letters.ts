@@ -1,7 +1,9 @@
 // Dead-letter topics as Kafka's own Java consumer reads them (RawRecords.java), and the comparison of mailroom's
 // `dlq inspect --json` with them: same records, same key and value bytes, same headers in the same order.
+import type {Admin} from 'kafkajs'
 import {expect} from 'vitest'
 import type {Envelope, HeaderValue} from '../../src/core/envelope/types.js'
+import {waitFor} from '../helpers/brokers.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
 import {runJavaOk} from './java.js'
 
@@ -15,6 +17,18 @@ export interface RawRecord {
   key: string | null
   value: string | null
   headers: Array<[string, string | null]>
+}
+
+/**
+ * Creates the topics and waits until the broker describes each partition with a leader. kafkajs's own waitForLeaders
+ * gives up with UNKNOWN_TOPIC_OR_PARTITION when KRaft metadata lags behind the creation on a loaded machine.
+ */
+export async function createTopics(admin: Admin, topics: string[], numPartitions: number): Promise<void> {
+  await admin.createTopics({topics: topics.map((topic) => ({topic, numPartitions})), waitForLeaders: false})
+  await waitFor(async () => {
+    const {topics: described} = await admin.fetchTopicMetadata({topics})
+    return described.every((t) => t.partitions.length === numPartitions && t.partitions.every((p) => p.leader >= 0))
+  }, {timeoutMs: 60_000, intervalMs: 250})
 }
 
 /** Every record of the topics, read by the Java consumer from the beginning to the end offsets, by partition and offset. */

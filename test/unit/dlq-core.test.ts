@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {formatAge, originsOf} from '../../src/core/dlq/discover.js'
 import {DeathSummary, originPosition} from '../../src/core/dlq/inspect.js'
-import {DEFAULT_DLQ_PATTERNS, dlqSettings, matchesPattern} from '../../src/core/dlq/settings.js'
+import {DEFAULT_DLQ_PATTERNS, dlqSettings, matchesPattern, matchingPattern} from '../../src/core/dlq/settings.js'
 import type {Envelope} from '../../src/core/envelope/types.js'
 import {MailroomError} from '../../src/adapters/types.js'
 
@@ -31,6 +31,14 @@ describe('dlq discovery helpers', () => {
     expect(originsOf('dead', routes, [], new Set())).toEqual(['work'])
     expect(originsOf('orders.DLT', [], ['*.DLT', '*-dlq'], new Set(['orders']))).toEqual(['orders'])
     expect(originsOf('orders.DLT', [], ['*.DLT'], new Set())).toEqual([])
+  })
+
+  it("the default patterns find Spring's DLTs by both names, 4.x <topic>-dlt and 3.x <topic>.DLT, and Connect's <name>-dlq", () => {
+    const existing = new Set(['payments', 'orders', 'pg-sink'])
+    for (const [dlt, pattern, origin] of [['payments-dlt', '*-dlt', 'payments'], ['orders.DLT', '*.DLT', 'orders'], ['pg-sink-dlq', '*-dlq', 'pg-sink']]) {
+      expect(matchingPattern(dlt, DEFAULT_DLQ_PATTERNS)).toBe(pattern)
+      expect(originsOf(dlt, [], DEFAULT_DLQ_PATTERNS, existing)).toEqual([origin])
+    }
   })
 
   it('formats ages', () => {
