@@ -115,7 +115,11 @@ describe('Kafka DLT records (Spring and Kafka Connect conventions)', () => {
       firstTime: new Date(Number(ORIGINAL_TS)).toISOString(),
       lastTime: first.timestamp,
       origin: {broker: 'kafka', target: origin, partition: 0x41, offset: String(2n ** 40n + 0xfen), consumer: 'billing'},
-      error: {class: 'org.springframework.kafka.listener.ListenerExecutionFailedException', message: 'Listener failed; amount < 0'},
+      error: {
+        class: 'java.lang.IllegalStateException',
+        message: 'amount < 0',
+        wrapper: {class: 'org.springframework.kafka.listener.ListenerExecutionFailedException', message: 'Listener failed'},
+      },
     })
     expect(second.death?.origin?.offset).toBe('7')
     expect(second.body).toEqual({base64: Buffer.from([0xde, 0xad, 0xbe, 0xef]).toString('base64')})
@@ -127,7 +131,7 @@ describe('Kafka DLT records (Spring and Kafka Connect conventions)', () => {
       source: 'kafka-connect',
       reason: 'VALUE_CONVERTER',
       origin: {broker: 'kafka', target: origin, partition: 3, offset: '9007199254740993', consumer: 'pg-sink'},
-      error: {class: 'org.apache.kafka.connect.errors.DataException'},
+      error: {class: 'org.apache.kafka.connect.errors.DataException', component: 'org.apache.kafka.connect.json.JsonConverter'},
     })
   })
 

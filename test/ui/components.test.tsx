@@ -102,6 +102,17 @@ test('the message view shows headers, the death record field by field, and the b
   expect(deathLines(undefined)).toEqual([])
 })
 
+test('the death record names what failed, what Spring wrapped it in, and the Connect stage class that ran', () => {
+  const lines = deathLines({reason: 'exception', error: {
+    class: 'java.lang.IllegalStateException', message: 'amount < 0',
+    wrapper: {class: 'org.springframework.kafka.listener.ListenerExecutionFailedException', message: 'Listener failed'},
+    component: 'org.apache.kafka.connect.json.JsonConverter',
+  }})
+  expect(lines).toContain('    error: java.lang.IllegalStateException: amount < 0')
+  expect(lines).toContain('    wrapped in: org.springframework.kafka.listener.ListenerExecutionFailedException')
+  expect(lines).toContain('    failed in: org.apache.kafka.connect.json.JsonConverter')
+})
+
 test('NO_COLOR: no colour escape codes, only with colour on', () => {
   const tree = (color: boolean) => (
     <ThemeContext.Provider value={{color, unicode: true}}>

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {formatAge, originsOf} from '../../src/core/dlq/discover.js'
-import {DeathSummary} from '../../src/core/dlq/inspect.js'
-import {DEFAULT_DLQ_PATTERNS, dlqSettings, matchesPattern} from '../../src/core/dlq/settings.js'
+import {DeathSummary, originPosition} from '../../src/core/dlq/inspect.js'
+import {DEFAULT_DLQ_PATTERNS, dlqSettings, matchesPattern, matchingPattern} from '../../src/core/dlq/settings.js'
 import type {Envelope} from '../../src/core/envelope/types.js'
 import {MailroomError} from '../../src/adapters/types.js'
 
@@ -33,6 +33,14 @@ describe('dlq discovery helpers', () => {
     expect(originsOf('orders.DLT', [], ['*.DLT'], new Set())).toEqual([])
   })
 
+  it("the default patterns find Spring's DLTs by both names, 4.x <topic>-dlt and 3.x <topic>.DLT, and Connect's <name>-dlq", () => {
+    const existing = new Set(['payments', 'orders', 'pg-sink'])
+    for (const [dlt, pattern, origin] of [['payments-dlt', '*-dlt', 'payments'], ['orders.DLT', '*.DLT', 'orders'], ['pg-sink-dlq', '*-dlq', 'pg-sink']]) {
+      expect(matchingPattern(dlt, DEFAULT_DLQ_PATTERNS)).toBe(pattern)
+      expect(originsOf(dlt, [], DEFAULT_DLQ_PATTERNS, existing)).toEqual([origin])
+    }
+  })
+
   it('formats ages', () => {
     expect([formatAge(undefined), formatAge(5), formatAge(90), formatAge(7200 + 180), formatAge(3 * 86_400 + 3600)])
       .toEqual(['unknown', '5s', '1m30s', '2h03m', '3d01h'])
@@ -58,5 +66,20 @@ describe('inspect summary', () => {
       {origin: 'rabbitmq:a', reason: 'rejected', error: 'Boom', count: 1, firstTime: '2024-01-01T00:00:03.000Z', lastTime: '2024-01-01T00:00:03.000Z'},
     ])
     expect([s.total, s.withoutDeath]).toEqual([5, 1])
+  })
+
+  it('tells Kafka Connect failures apart by the converter or transform that failed', () => {
+    const connect = (component: string): Envelope => ({v: 1, headers: [], body: {utf8: ''}, death: {
+      reason: 'TRANSFORMATION', origin: {broker: 'kafka', target: 'orders', partition: 2, offset: '7'},
+      error: {class: 'org.apache.kafka.connect.errors.DataException', message: 'no field id', component},
+    }})
+    const s = new DeathSummary()
+    s.add(connect('org.apache.kafka.connect.transforms.ExtractField$Value'))
+    s.add(connect('org.apache.kafka.connect.transforms.Cast$Value'))
+    expect(s.rows().map((g) => g.error).sort()).toEqual([
+      'in org.apache.kafka.connect.transforms.Cast$Value: org.apache.kafka.connect.errors.DataException: no field id',
+      'in org.apache.kafka.connect.transforms.ExtractField$Value: org.apache.kafka.connect.errors.DataException: no field id',
+    ])
+    expect(originPosition(connect('x'))).toBe('kafka:orders/2/7')
   })
 })

@@ -83,8 +83,68 @@ describe('detectDeath: Spring kafka_dlt-*', () => {
   })
 })
 
+describe('detectDeath: Spring Kafka 4 records (headers as spring-kafka 4.0.1 wrote them)', () => {
+  // A listener exception: the container wraps it in ListenerExecutionFailedException; Spring names the root cause in
+  // exception-cause-fqcn and joins both messages in exception-message.
+  const listenerFailure: Header[] = [
+    ['kafka_dlt-exception-fqcn', 'org.springframework.kafka.listener.ListenerExecutionFailedException'],
+    ['kafka_dlt-exception-cause-fqcn', 'java.lang.IllegalStateException'],
+    ['kafka_dlt-exception-message', 'Listener failed; cannot process k1; retry later'],
+    ['kafka_dlt-exception-stacktrace', 'org.springframework.kafka.listener.ListenerExecutionFailedException: Listener failed\n\tat ...'],
+    ['kafka_dlt-original-topic', 'orders'],
+    ['kafka_dlt-original-partition', kafkaValue(int32(2))],
+    ['kafka_dlt-original-offset', kafkaValue(int64(0n))],
+    ['kafka_dlt-original-timestamp', kafkaValue(int64(1_796_000_000_000n))],
+    ['kafka_dlt-original-timestamp-type', 'CreateTime'],
+    ['kafka_dlt-original-consumer-group', 'billing'],
+  ]
+
+  it('classifies a listener failure by its cause and keeps the wrapper', () => {
+    expect(detectDeath(envelope(listenerFailure))?.error).toEqual({
+      class: 'java.lang.IllegalStateException',
+      message: 'cannot process k1; retry later',
+      wrapper: {class: 'org.springframework.kafka.listener.ListenerExecutionFailedException', message: 'Listener failed'},
+    })
+    expect(detectDeath(envelope(listenerFailure))?.origin).toEqual({broker: 'kafka', target: 'orders', partition: 2, offset: '0', consumer: 'billing'})
+  })
+
+  it('takes the cause message from kafka_dlt-exception-cause-message where a producer writes it', () => {
+    const e = envelope([...listenerFailure, ['kafka_dlt-exception-cause-message', 'cannot process k1; retry later (exact)']])
+    expect(detectDeath(e)?.error?.message).toBe('cannot process k1; retry later (exact)')
+  })
+
+  it('keeps a deserialization failure, whose cause is itself, as one class', () => {
+    const e = envelope([
+      ['kafka_dlt-exception-fqcn', 'org.springframework.kafka.support.serializer.DeserializationException'],
+      ['kafka_dlt-exception-cause-fqcn', 'org.springframework.kafka.support.serializer.DeserializationException'],
+      ['kafka_dlt-exception-message', 'failed to deserialize'],
+      ['kafka_dlt-original-topic', 'orders'],
+    ])
+    expect(detectDeath(e)?.error).toEqual({class: 'org.springframework.kafka.support.serializer.DeserializationException', message: 'failed to deserialize'})
+  })
+
+  it('reads a wrapper without a message, and a key deserialization failure', () => {
+    const noWrapperMessage = envelope([
+      ['kafka_dlt-exception-fqcn', 'org.springframework.kafka.listener.ListenerExecutionFailedException'],
+      ['kafka_dlt-exception-cause-fqcn', 'java.lang.ArithmeticException'],
+      ['kafka_dlt-exception-message', '/ by zero'],
+    ])
+    expect(detectDeath(noWrapperMessage)?.error).toEqual({
+      class: 'java.lang.ArithmeticException', message: '/ by zero',
+      wrapper: {class: 'org.springframework.kafka.listener.ListenerExecutionFailedException'},
+    })
+    const key = envelope([
+      ['kafka_dlt-key-exception-fqcn', 'org.springframework.kafka.support.serializer.DeserializationException'],
+      ['kafka_dlt-exception-cause-fqcn', 'org.springframework.kafka.support.serializer.DeserializationException'],
+      ['kafka_dlt-key-exception-message', 'failed to deserialize'],
+      ['kafka_dlt-original-topic', 'orders'],
+    ])
+    expect(detectDeath(key)).toMatchObject({reason: 'key-exception', error: {class: 'org.springframework.kafka.support.serializer.DeserializationException', message: 'failed to deserialize'}})
+  })
+})
+
 describe('detectDeath: Kafka Connect', () => {
-  it('reads the UTF-8 context headers', () => {
+  it('reads the UTF-8 context headers, with the converter or transform that failed', () => {
     const e = envelope([
       ['__connect.errors.topic', 'payments'],
       ['__connect.errors.partition', '2'],
@@ -100,7 +160,7 @@ describe('detectDeath: Kafka Connect', () => {
       source: 'kafka-connect',
       reason: 'VALUE_CONVERTER',
       origin: {broker: 'kafka', target: 'payments', partition: 2, offset: '9007199254740993', consumer: 'pg-sink'},
-      error: {class: 'org.apache.kafka.connect.errors.DataException', message: 'bad json'},
+      error: {class: 'org.apache.kafka.connect.errors.DataException', message: 'bad json', component: 'org.apache.kafka.connect.json.JsonConverter'},
     })
   })
 })

@@ -5,7 +5,7 @@ import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
 import {bodyToBytes} from '../../core/envelope/body.js'
 import {encodeEnvelopeLine} from '../../core/envelope/ndjson.js'
 import type {Envelope} from '../../core/envelope/types.js'
-import {type DeathGroup, DeathSummary, deathTime, originLabel} from '../../core/dlq/inspect.js'
+import {type DeathGroup, DeathSummary, deathTime, originPosition} from '../../core/dlq/inspect.js'
 import {dlqPosition} from '../../core/dlq/position.js'
 import {DEFAULT_PEEK_LIMIT, type DeadLetterReadStats, newReadStats, readDeadLetters} from '../../core/dlq/read.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
@@ -30,7 +30,8 @@ quorum queues with a delivery limit are refused unless --force), bounded by --li
 dlq capture are shown as the dead message itself, fetched by sequence from its source stream.`
   static override examples = [
     {description: 'Summary and messages of a RabbitMQ DLQ', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq'},
-    {description: 'Only expired messages, as JSON', command: `<%= config.bin %> <%= command.id %> kafka:orders.DLT --filter 'death.reason == "expired"' -o json`},
+    {description: 'Only expired messages, as JSON', command: `<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --filter 'death.reason == "expired"' -o json`},
+    {description: 'Only what a Spring listener failed with (the root cause, not its ListenerExecutionFailedException)', command: `<%= config.bin %> <%= command.id %> kafka:payments-dlt -F 'death.error.class == "java.lang.IllegalStateException"'`},
   ]
   static override args = {
     target: Args.string({description: 'The DLQ, written <broker>:<name>', required: true}),
@@ -95,7 +96,7 @@ function messagesTable(messages: Envelope[]): string {
     {header: 'AT', value: ({e, i}) => dlqPosition(e, i)},
     {header: 'DIED', value: ({e}) => deathTime(e)},
     {header: 'REASON', value: ({e}) => e.death?.reason},
-    {header: 'ORIGIN', value: ({e}) => originLabel(e)},
+    {header: 'ORIGIN', value: ({e}) => originPosition(e)},
     {header: 'COUNT', value: ({e}) => e.death?.count, align: 'right'},
     {header: 'BODY', value: ({e}) => bodyPreview(e)},
   ])

@@ -37,7 +37,7 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
   static override examples = [
     {description: 'See what would happen', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --dry-run'},
     {description: 'Replay every dead letter to its origin queue', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --yes'},
-    {description: 'Only one kind of failure, 100 at most, 50/s', command: `<%= config.bin %> <%= command.id %> kafka:payments.DLT -F 'death.error.class == "TimeoutException"' --limit 100 --rate 50 --yes`},
+    {description: 'Only one kind of failure, 100 at most, 50/s', command: `<%= config.bin %> <%= command.id %> kafka:payments.DLT -F 'death.error.class == "java.net.SocketTimeoutException"' --limit 100 --rate 50 --yes`},
     {description: 'A RabbitMQ DLQ into a Kafka topic', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --to kafka:orders.retry --yes'},
     {description: 'Copy (leave the originals) from a JetStream DLQ stream', command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --to nats:orders.retry --copy'},
     {description: 'Continue a replay that was killed', command: '<%= config.bin %> <%= command.id %> --resume 20250314T101502-3f9a1c --yes'},

@@ -46,7 +46,7 @@ export function springDeadLetter(e: Envelope, group: string): Envelope {
     ...e.headers,
     ['kafka_dlt-exception-fqcn', 'org.springframework.kafka.listener.ListenerExecutionFailedException'],
     ['kafka_dlt-exception-cause-fqcn', 'com.fasterxml.jackson.core.io.JsonEOFException'],
-    ['kafka_dlt-exception-message', 'Unexpected end-of-input: expected a value for field "amount"'],
+    ['kafka_dlt-exception-message', 'Listener failed; Unexpected end-of-input: expected a value for field "amount"'],
     ['kafka_dlt-original-topic', e.target ?? DEMO.kafka.topic],
     ['kafka_dlt-original-partition', {bytes: int32(partition)}],
     ['kafka_dlt-original-offset', {bytes: int64(BigInt(e.meta?.offset ?? '0'))}],

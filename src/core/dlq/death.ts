@@ -1,7 +1,7 @@
 // Dead-letter detection: one normalised DeathRecord from whichever convention a message carries.
 // Conventions, most specific first: RabbitMQ x-death / x-first-death-*, Spring kafka_dlt-*, Kafka Connect
 // __connect.errors.*, header names configured in the context, JetStream advisories (the body is the advisory JSON).
-import type {DeathRecord, Envelope, Header, HeaderValue} from '../envelope/types.js'
+import type {DeathError, DeathRecord, Envelope, Header, HeaderValue} from '../envelope/types.js'
 import {headerValueToBytes, headerValueToText} from '../envelope/header-values.js'
 
 /** Header names another framework uses for the death fields (context setting `dlq.headers`). */
@@ -90,13 +90,13 @@ const SPRING = 'kafka_dlt-'
 
 function fromSpring(h: HeaderLookup, e: Envelope): DeathRecord | undefined {
   const topic = textOf(h.get(`${SPRING}original-topic`))
-  const exceptionClass = textOf(h.get(`${SPRING}exception-fqcn`)) ?? textOf(h.get(`${SPRING}key-exception-fqcn`))
-  if (topic === undefined && exceptionClass === undefined) return undefined
-  const message = textOf(h.get(`${SPRING}exception-message`)) ?? textOf(h.get(`${SPRING}key-exception-message`))
+  const keyFailed = !h.has(`${SPRING}exception-fqcn`) && h.has(`${SPRING}key-exception-fqcn`)
+  const exception = keyFailed ? `${SPRING}key-exception-` : `${SPRING}exception-`
+  if (topic === undefined && !h.has(`${exception}fqcn`)) return undefined
   const originalTime = bigEndianOf(h.get(`${SPRING}original-timestamp`), 8)
   return compact({
     source: 'spring',
-    reason: h.has(`${SPRING}key-exception-fqcn`) && !h.has(`${SPRING}exception-fqcn`) ? 'key-exception' : 'exception',
+    reason: keyFailed ? 'key-exception' : 'exception',
     firstTime: originalTime === undefined ? undefined : isoFromMillis(Number(originalTime)),
     lastTime: e.timestamp,
     origin: compact({
@@ -106,8 +106,34 @@ function fromSpring(h: HeaderLookup, e: Envelope): DeathRecord | undefined {
       offset: bigEndianOf(h.get(`${SPRING}original-offset`), 8)?.toString(),
       consumer: textOf(h.get(`${SPRING}original-consumer-group`)),
     }),
-    error: compact({class: exceptionClass, message}),
+    error: springError(h, exception),
   })
+}
+
+/**
+ * Spring (3.0.7+) writes the exception it was handed as `exception-fqcn` (for a listener failure that is its own
+ * ListenerExecutionFailedException) and the root cause beneath it as `exception-cause-fqcn`; its message header joins
+ * both messages as "<wrapper message>; <cause message>". The cause is what failed, so it is the record's class.
+ */
+function springError(h: HeaderLookup, exception: string): DeathError | undefined {
+  const thrownClass = textOf(h.get(`${exception}fqcn`))
+  const causeClass = textOf(h.get(`${SPRING}exception-cause-fqcn`))
+  const message = textOf(h.get(`${exception}message`))
+  if (causeClass === undefined || causeClass === thrownClass) return compact({class: thrownClass, message})
+  const joined = splitSpringMessage(message)
+  return compact({
+    class: causeClass,
+    message: textOf(h.get(`${SPRING}exception-cause-message`)) ?? joined.cause,
+    wrapper: compact({class: thrownClass, message: joined.wrapper}),
+  })
+}
+
+/** Spring's "<wrapper message>; <cause message>" (just the cause's message when the wrapper had none). */
+function splitSpringMessage(message: string | undefined): {wrapper?: string; cause?: string} {
+  if (message === undefined) return {}
+  const at = message.indexOf('; ')
+  if (at < 0) return {cause: message}
+  return {wrapper: message.slice(0, at), cause: message.slice(at + 2) || undefined}
 }
 
 const CONNECT = '__connect.errors.'
@@ -127,7 +153,11 @@ function fromKafkaConnect(h: HeaderLookup, e: Envelope): DeathRecord | undefined
       offset: integerTextOf(h.get(`${CONNECT}offset`)),
       consumer: textOf(h.get(`${CONNECT}connector.name`)),
     }),
-    error: compact({class: exceptionClass, message: textOf(h.get(`${CONNECT}exception.message`))}),
+    error: compact({
+      class: exceptionClass,
+      message: textOf(h.get(`${CONNECT}exception.message`)),
+      component: textOf(h.get(`${CONNECT}class.name`)),
+    }),
   })
 }
 

@@ -47,10 +47,24 @@ export function originLabel(e: Envelope): string {
   return o.broker ? `${o.broker}:${name}` : name
 }
 
-function errorLabel(e: Envelope): string {
+/** The origin with the position the message had there (Kafka partition/offset, JetStream sequence), where known. */
+export function originPosition(e: Envelope): string {
+  const o = e.death?.origin
+  if (o?.partition !== undefined && o.offset !== undefined) return `${originLabel(e)}/${o.partition}/${o.offset}`
+  if (o?.sequence !== undefined) return `${originLabel(e)}/${o.sequence}`
+  return originLabel(e)
+}
+
+/** What failed, in full: the component that was running (Kafka Connect) first, then the exception and its message. */
+export function errorText(e: Envelope): string {
   const err = e.death?.error
   if (!err) return '-'
-  const text = [err.class, err.message].filter(Boolean).join(': ')
+  const exception = [err.class, err.message].filter(Boolean).join(': ')
+  return (err.component ? `in ${err.component}${exception ? `: ${exception}` : ''}` : exception) || '-'
+}
+
+function errorLabel(e: Envelope): string {
+  const text = errorText(e)
   return text.length > ERROR_TEXT_MAX ? `${text.slice(0, ERROR_TEXT_MAX - 1)}…` : text
 }
 

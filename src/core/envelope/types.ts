@@ -77,9 +77,20 @@ export interface DeathRecord {
     subject?: string
     consumer?: string
   }
-  error?: {class?: string; message?: string}
+  error?: DeathError
   /** Which convention the record was derived from (x-death, kafka-connect, spring, jetstream-advisory, custom). */
   source?: string
+}
+
+/** Why a message died: the failure that actually happened, and what reported it. */
+export interface DeathError {
+  /** The failing exception's class: for Spring, the root cause under its ListenerExecutionFailedException wrapper. */
+  class?: string
+  message?: string
+  /** The exception a framework wrapped the failure in (Spring's kafka_dlt-exception-fqcn when it differs from the cause). */
+  wrapper?: {class?: string; message?: string}
+  /** The converter, transform or connector class that was running when it failed (Kafka Connect's class.name). */
+  component?: string
 }
 
 export interface Envelope {

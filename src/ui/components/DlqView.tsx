@@ -2,7 +2,7 @@ import {Box, Text} from 'ink'
 import {useMemo} from 'react'
 
 import type {BrokerKind} from '../../adapters/types.js'
-import {type DeathGroup, originLabel} from '../../core/dlq/inspect.js'
+import {type DeathGroup, errorText, originLabel} from '../../core/dlq/inspect.js'
 import type {Envelope} from '../../core/envelope/types.js'
 import {fit, visibleWindow} from '../format.js'
 import {useDlq} from '../hooks/use-dlq.js'
@@ -114,6 +114,5 @@ function GroupTable({groups, selected, focused, chosen, width, height}: {groups:
 /** Whether a message belongs to an inspect group (same origin, reason and error label). */
 function inGroup(m: Envelope, g: DeathGroup): boolean {
   const reason = m.death?.reason ?? (m.death ? 'unknown' : 'no death record')
-  const error = [m.death?.error?.class, m.death?.error?.message].filter(Boolean).join(': ') || '-'
-  return originLabel(m) === g.origin && reason === g.reason && error.startsWith(g.error.replace(/…$/, ''))
+  return originLabel(m) === g.origin && reason === g.reason && errorText(m).startsWith(g.error.replace(/…$/, ''))
 }

@@ -75,6 +75,8 @@ export function deathLines(death: DeathRecord | undefined): string[] {
   add('subject', o.subject)
   add('consumer', o.consumer)
   add('error', [death.error?.class, death.error?.message].filter(Boolean).join(': '))
+  add('wrapped in', death.error?.wrapper?.class)
+  add('failed in', death.error?.component)
   add('from', death.source)
   return lines
 }

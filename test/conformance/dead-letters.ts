@@ -1,0 +1,90 @@
+// Dead-letter topics as Kafka's own Java consumer reads them (RawRecords.java), and the comparison of mailroom's
+// `dlq inspect --json` with them: same records, same key and value bytes, same headers in the same order.
+import type {Admin} from 'kafkajs'
+import {expect} from 'vitest'
+import type {Envelope, HeaderValue} from '../../src/core/envelope/types.js'
+import {waitFor} from '../helpers/brokers.js'
+import {jsonOf, runCli} from '../helpers/cli.js'
+import {runJavaOk} from './java.js'
+
+export const BOOTSTRAP = '127.0.0.1:9092'
+
+export interface RawRecord {
+  topic: string
+  partition: number
+  offset: string
+  timestamp: number
+  key: string | null
+  value: string | null
+  headers: Array<[string, string | null]>
+}
+
+/**
+ * Creates the topics and waits until the broker describes each partition with a leader. kafkajs's own waitForLeaders
+ * gives up with UNKNOWN_TOPIC_OR_PARTITION when KRaft metadata lags behind the creation on a loaded machine.
+ */
+export async function createTopics(admin: Admin, topics: string[], numPartitions: number): Promise<void> {
+  await admin.createTopics({topics: topics.map((topic) => ({topic, numPartitions})), waitForLeaders: false})
+  await waitFor(async () => {
+    const {topics: described} = await admin.fetchTopicMetadata({topics})
+    return described.every((t) => t.partitions.length === numPartitions && t.partitions.every((p) => p.leader >= 0))
+  }, {timeoutMs: 60_000, intervalMs: 250})
+}
+
+/** Every record of the topics, read by the Java consumer from the beginning to the end offsets, by partition and offset. */
+export async function rawRecords(...topics: string[]): Promise<Map<string, RawRecord[]>> {
+  const out = await runJavaOk('RawRecords', [BOOTSTRAP, ...topics], {timeoutMs: 90_000})
+  const records = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RawRecord)
+  records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))
+  return new Map(topics.map((topic) => [topic, records.filter((r) => r.topic === topic)]))
+}
+
+/** A raw header's value as text (the dead-letter conventions write their text headers as UTF-8). */
+export function rawText(r: RawRecord, name: string): string | undefined {
+  const value = r.headers.findLast(([n]) => n === name)?.[1]
+  return value === undefined || value === null ? undefined : Buffer.from(value, 'base64').toString('utf8')
+}
+
+/** A raw header's bytes. */
+export function rawBytes(r: RawRecord, name: string): Buffer | undefined {
+  const value = r.headers.findLast(([n]) => n === name)?.[1]
+  return value === undefined || value === null ? undefined : Buffer.from(value, 'base64')
+}
+
+export interface Inspected {
+  read: number
+  matched: number
+  messages: Envelope[]
+}
+
+/** `mailroom dlq inspect kafka:<topic> --json` (with a filter when given), messages by partition and offset. */
+export async function inspect(topic: string, filter?: string): Promise<Inspected> {
+  const r = await runCli(['dlq', 'inspect', `kafka:${topic}`, '--json', ...(filter ? ['--filter', filter] : [])], {timeoutMs: 90_000})
+  expect(r.code, r.stderr).toBe(0)
+  const result = jsonOf<Inspected>(r).result
+  result.messages.sort((a, b) => (a.meta?.partition ?? 0) - (b.meta?.partition ?? 0) || Number(BigInt(a.meta?.offset ?? '0') - BigInt(b.meta?.offset ?? '0')))
+  return result
+}
+
+/** The envelope's bytes in the JSON contract: text is UTF-8, anything else is tagged base64. */
+function envelopeBytes(v: Envelope['key'] | HeaderValue | Envelope['body'] | undefined): string | null {
+  if (v === undefined || v === null) return null
+  if (typeof v === 'string') return Buffer.from(v, 'utf8').toString('base64')
+  if ('utf8' in v) return Buffer.from(v.utf8, 'utf8').toString('base64')
+  if ('base64' in v) return v.base64
+  if ('bytes' in v) return v.bytes
+  throw new Error(`unexpected value in a Kafka envelope: ${JSON.stringify(v)}`)
+}
+
+/** mailroom's messages are the Java consumer's records: positions, key, value and every header, byte for byte. */
+export function expectSameRecords(messages: Envelope[], raw: RawRecord[]): void {
+  const seen = messages.map((m) => ({
+    partition: m.meta?.partition,
+    offset: m.meta?.offset,
+    key: envelopeBytes(m.key),
+    value: envelopeBytes(m.body),
+    headers: m.headers.map(([name, value]) => [name, envelopeBytes(value)]),
+  }))
+  expect(seen).toEqual(raw.map(({partition, offset, key, value, headers}) => ({partition, offset, key, value, headers})))
+  expect(seen.length).toBeGreaterThan(0)
+}
