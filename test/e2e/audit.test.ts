@@ -15,7 +15,7 @@ import {connect as natsConnect} from 'nats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Envelope} from '../../src/core/envelope/types.js'
-import {uniqueName} from '../helpers/brokers.js'
+import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {type CliResult, jsonOf, runCli} from '../helpers/cli.js'
 import {ndjson} from '../helpers/messaging.js'
 import {kafkaDeadLetters, kafkaDelete, kafkaTopics, natsDeadLetters, natsDelete, natsStream, rabbitDeadLetters, rabbitDelete, rabbitQueue} from '../integration/replay-fixtures.js'
@@ -89,6 +89,21 @@ describe('audit log on RabbitMQ', SLOW, () => {
       expect(await depth(dest)).toBe(0)
     })
   }
+
+  it('dlq replay --resume with an unwritable audit log: exit 2 naming the path, nothing more moves', async () => {
+    const [resumeWork, resumeDlq] = [`${id}.resume.work`, `${id}.resume.dlq`]
+    await rabbitDeadLetters(resumeWork, resumeDlq, 3)
+    try {
+      const first = await run(['dlq', 'replay', `rabbitmq:${resumeDlq}`, '--limit', '1', '--yes', '--json'], join(home, 'audit.log'))
+      expect(first.code, first.stderr).toBe(0)
+      await waitFor(async () => (await depth(resumeDlq)) === 2 && (await depth(resumeWork)) === 1)
+      const auditLog = UNWRITABLE['a path under /proc (mkdir answers ENOENT for ever)']
+      expectRefused(await run(['dlq', 'replay', '--resume', jsonOf(first).result.replayId, '--yes'], auditLog), auditLog)
+      expect([await depth(resumeDlq), await depth(resumeWork)]).toEqual([2, 1])
+    } finally {
+      await rabbitDelete(resumeWork, resumeDlq)
+    }
+  })
 
   it('a line that fails after the change (a full disk: /dev/full opens, then refuses the write): the change stands, a warning names the path, exit 2', async () => {
     const replayed = await run(['dlq', 'replay', `rabbitmq:${dlq}`, '--yes', '--json'], '/dev/full')
