@@ -1,6 +1,6 @@
-// The dashboard's purge under the core audit policy, with the real services on the local RabbitMQ (a user's keys
+// The dashboard's replay and purge under the core audit policy, with the real services on the local RabbitMQ (a user's keys
 // through the rendering harness): refused before the confirmation when the audit log cannot be written, audited
-// when the purge fails, and a warning (not "ok") when the line is lost after the change. The queue's depth is
+// when the purge fails, and a warning in the result when the line is lost after the change. The queue's depth is
 // RabbitMQ's own answer (queue.declare-ok, with no consumer holding messages).
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -46,12 +46,13 @@ afterAll(async () => {
   await rabbitDelete(...queues)
 })
 
-/** Opens the dashboard on a fresh DLQ of 3 dead letters, shows it, and presses x (purge). */
-async function purgeFromTheDashboard(auditLog: string): Promise<string> {
+/** Opens the dashboard on a fresh DLQ of 3 dead letters (rejected from `<id>.work`) and shows it. */
+async function openDlq(auditLog: string): Promise<{dlq: string; work: string}> {
   const id = uniqueName('audit-ui')
   const dlq = `${id}.dlq`
-  queues.push(`${id}.work`, dlq)
-  await rabbitDeadLetters(`${id}.work`, dlq, 3)
+  const work = `${id}.work`
+  queues.push(work, dlq)
+  await rabbitDeadLetters(work, dlq, 3)
   process.env.MAILROOM_AUDIT_LOG = auditLog
   adapter = await createAdapter('rabbitmq', localSettings())
   const context = {readOnly: false, brokers: ['rabbitmq' as const], settings: localSettings(), config: {}, warnings: []}
@@ -64,14 +65,50 @@ async function purgeFromTheDashboard(auditLog: string): Promise<string> {
   await r.waitFor((f) => f.includes(`rabbitmq:${dlq}`), SLOW_FRAME)
   await r.press(KEYS.tab, KEYS.enter)
   await r.waitFor((f) => f.includes('Messages (3)'), SLOW_FRAME)
-  await r.press('x')
+  return {dlq, work}
+}
+
+async function purgeFromTheDashboard(auditLog: string): Promise<string> {
+  const {dlq} = await openDlq(auditLog)
+  await r!.press('x')
   return dlq
+}
+
+/** r: the dry-run plan, then Enter to go on to the replay. */
+async function replayFromTheDashboard(auditLog: string): Promise<{dlq: string; work: string}> {
+  const queues = await openDlq(auditLog)
+  await r!.press('r')
+  await r!.waitFor((f) => f.includes('would replay 3 of 3'), SLOW_FRAME)
+  await r!.press(KEYS.enter)
+  return queues
 }
 
 const ready = async (queue: string) => {
   const q = await channel.checkQueue(queue)
   return q.consumerCount === 0 ? q.messageCount : undefined
 }
+
+describe('dashboard replay under the audit policy', {timeout: 180_000}, () => {
+  it('an unwritable audit log: refused before the typed confirmation, naming the path; nothing moved', async () => {
+    const auditLog = `/proc/mailroom-audit-ui-${process.pid}/audit.log`
+    const {dlq, work} = await replayFromTheDashboard(auditLog)
+    const frame = await r!.waitFor((f) => f.includes('Replay refused'), SLOW_FRAME)
+    expect(frame).toContain(`CONFIG: the audit log ${auditLog} is not writable`)
+    expect(frame).not.toContain('to confirm')
+    await waitFor(async () => (await ready(dlq)) === 3 && (await ready(work)) === 0)
+  })
+
+  it('a line lost after the replay (/dev/full): the messages moved, the result carries the warning', async () => {
+    const {dlq, work} = await replayFromTheDashboard('/dev/full')
+    await r!.waitFor((f) => f.includes(`Type "${dlq}" to confirm`), SLOW_FRAME)
+    await r!.type(dlq)
+    await r!.press(KEYS.enter)
+    const frame = await r!.waitFor((f) => f.includes('could not be written'), SLOW_FRAME)
+    expect(frame).toContain('replayed 3 of 3 read')
+    expect(frame).toContain('audit line could not be written to /dev/full (ENOSPC)')
+    await waitFor(async () => (await ready(dlq)) === 0 && (await ready(work)) === 3)
+  })
+})
 
 describe('dashboard purge under the audit policy', {timeout: 180_000}, () => {
   it('an unwritable audit log: refused before the typed confirmation, naming the path; nothing purged', async () => {

@@ -67,15 +67,18 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
     const controller = new AbortController()
     running.current = controller
     const warnings: string[] = []
+    let asked = false
     setState({kind: 'busy', title: `Capturing the bound of ${ref}…`})
-    const confirm = (facts: SourceFacts) =>
-      confirmed({
+    const confirm = (facts: SourceFacts) => {
+      asked = true
+      return confirmed({
         title: `Replay ${ref} to the origin of each message`,
         detail: [`${facts.count ?? 'all'} message(s) within the bound, moved safely: published with confirmation, then removed from the DLQ.`],
         word: facts.target,
         then: () => setState({kind: 'progress', title: `Replaying ${ref}`, total: facts.count}),
         cancelled: 'replay cancelled: nothing was changed',
       })
+    }
     services
       .replay(request, {
         signal: controller.signal,
@@ -90,7 +93,7 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
       })
       .catch((error) => {
         if ((error as {cancelled?: boolean}).cancelled) setState({kind: 'idle'})
-        else fail('Replay failed', error)
+        else fail(asked ? 'Replay failed' : 'Replay refused', error)
       })
   }, [broker, name, onChanged])
 
