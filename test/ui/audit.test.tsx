@@ -83,6 +83,12 @@ async function replayFromTheDashboard(auditLog: string): Promise<{dlq: string; w
   return queues
 }
 
+async function typeToConfirm(dlq: string): Promise<void> {
+  await r!.waitFor((f) => f.includes(`Type "${dlq}" to confirm`), SLOW_FRAME)
+  await r!.type(dlq)
+  await r!.press(KEYS.enter)
+}
+
 const ready = async (queue: string) => {
   const q = await channel.checkQueue(queue)
   return q.consumerCount === 0 ? q.messageCount : undefined
@@ -100,9 +106,7 @@ describe('dashboard replay under the audit policy', {timeout: 180_000}, () => {
 
   it('a line lost after the replay (/dev/full): the messages moved, the result carries the warning', async () => {
     const {dlq, work} = await replayFromTheDashboard('/dev/full')
-    await r!.waitFor((f) => f.includes(`Type "${dlq}" to confirm`), SLOW_FRAME)
-    await r!.type(dlq)
-    await r!.press(KEYS.enter)
+    await typeToConfirm(dlq)
     const frame = await r!.waitFor((f) => f.includes('could not be written'), SLOW_FRAME)
     expect(frame).toContain('replayed 3 of 3 read')
     expect(frame).toContain('audit line could not be written to /dev/full (ENOSPC)')
@@ -134,9 +138,7 @@ describe('dashboard purge under the audit policy', {timeout: 180_000}, () => {
 
   it('a line lost after the purge (/dev/full): the purge stands, the result carries the warning', async () => {
     const dlq = await purgeFromTheDashboard('/dev/full')
-    await r!.waitFor((f) => f.includes(`Type "${dlq}" to confirm`), SLOW_FRAME)
-    await r!.type(dlq)
-    await r!.press(KEYS.enter)
+    await typeToConfirm(dlq)
     const frame = await r!.waitFor((f) => f.includes('could not be written'), SLOW_FRAME)
     expect(frame).toContain('3 message(s) deleted')
     expect(frame).toContain('audit line could not be written to /dev/full (ENOSPC)')
