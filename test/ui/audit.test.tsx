@@ -62,7 +62,8 @@ async function openDlq(auditLog: string): Promise<{dlq: string; work: string}> {
   await r.press('/')
   await r.type(id)
   await r.press(KEYS.enter)
-  await r.waitFor((f) => f.includes(`rabbitmq:${dlq}`), SLOW_FRAME)
+  // DLQ discovery runs on its own, slower cycle: the DLQ pane must list this one before Enter can open it.
+  await r.waitFor((f) => f.includes('Dead-letter queues (1)') && f.includes('rejected 3'), SLOW_FRAME)
   await r.press(KEYS.tab, KEYS.enter)
   await r.waitFor((f) => f.includes('Messages (3)'), SLOW_FRAME)
   return {dlq, work}
