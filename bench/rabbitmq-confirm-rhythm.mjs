@@ -52,7 +52,7 @@ async function mailroom(source, dest) {
   try {
     await startReplay(
       {source: {broker: 'rabbitmq', name: source}, to: {broker: 'rabbitmq', name: dest}, mode: 'move', maxReplays: 3, force: false, keepPartition: false, window: WINDOW},
-      {source: adapter, destination: async () => adapter, signal: new AbortController().signal, confirm: async () => {}, env: {...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'mailroom-rhythm-'))}},
+      {source: adapter, destination: async () => adapter, signal: new AbortController().signal, confirm: async () => {}, onAuditFailure: (w) => console.warn(w), env: {...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'mailroom-rhythm-'))}},
     )
   } finally {
     await adapter.close()

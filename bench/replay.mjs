@@ -119,7 +119,7 @@ async function mailroomReplay(kind, source, to) {
   try {
     const report = await startReplay(
       {source: {broker: kind, name: source}, to: {broker: kind, name: to}, mode: 'move', maxReplays: 3, force: false, keepPartition: false, window: WINDOW},
-      {source: adapter, destination: async () => adapter, signal: new AbortController().signal, confirm: async () => {}, env: {...process.env, XDG_STATE_HOME: state}},
+      {source: adapter, destination: async () => adapter, signal: new AbortController().signal, confirm: async () => {}, onAuditFailure: (w) => console.warn(w), env: {...process.env, XDG_STATE_HOME: state}},
     )
     if (report.counts.replayed !== N) throw new Error(`mailroom replayed ${report.counts.replayed} of ${N}`)
   } finally {

@@ -49,6 +49,15 @@ export abstract class MailroomCommand extends Command {
     if (!this.jsonEnabled()) process.stderr.write(`warning: ${text}\n`)
   }
 
+  /**
+   * A change was made but its audit line was not written: a warning, and exit 2 (the audit path is configuration)
+   * unless the run already ends non-zero for another reason (partial, interrupted).
+   */
+  protected readonly auditFailed = (warning: string): void => {
+    this.warnUser(warning)
+    if (this.exitStatus === EXIT.OK) this.exitStatus = EXIT.USAGE
+  }
+
   /** Progress and notes for humans: stderr, never in JSON mode. */
   protected info(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(`${redact(message)}\n`)

@@ -4,7 +4,6 @@ import {createWriteStream} from 'node:fs'
 import {finished} from 'node:stream/promises'
 
 import type {BrokerAdapter, BrokerKind, Delivery, MailroomErrorInfo, ServerInfo, TargetInfo} from '../adapters/types.js'
-import {appendAudit} from '../core/audit.js'
 import type {ResolvedContext} from '../core/config/resolve.js'
 import {type DlqListing, discoverDlqs} from '../core/dlq/discover.js'
 import {DeathSummary, type DeathGroup} from '../core/dlq/inspect.js'
@@ -56,7 +55,16 @@ export interface ReplayHooks {
   /** Shows the facts (bound, count) and resolves once the user typed the confirmation; rejects to cancel. */
   confirm(facts: SourceFacts, request: ReplayRequest): Promise<void>
   onProgress(counts: ReplayCounts, total: number | undefined): void
+  /** The replay ran but its audit line was not written (the core audit policy's warning). */
+  onAuditFailure(warning: string): void
   signal: AbortSignal
+}
+
+export interface PurgeHooks {
+  /** Shows what would go and resolves once the user typed the confirmation; rejects to cancel. */
+  confirm(dryRun: PurgeResult): Promise<void>
+  /** The purge happened but its audit line was not written (the core audit policy's warning). */
+  onAuditFailure(warning: string): void
 }
 
 export class DashboardServices {
@@ -210,7 +218,7 @@ export class DashboardServices {
   // The replay and purge services load on first use: the dashboard's first frame should not wait for them.
   async planReplay(request: ReplayRequest, signal: AbortSignal): Promise<ReplayPlan> {
     const {dryRunReplay} = await import('../core/replay/service.js')
-    return dryRunReplay(request, this.replayDeps(request, {confirm: async () => {}, onProgress: () => {}, signal}), PLAN_SAMPLE)
+    return dryRunReplay(request, this.replayDeps(request, {confirm: async () => {}, onProgress: () => {}, onAuditFailure: () => {}, signal}), PLAN_SAMPLE)
   }
 
   async replay(request: ReplayRequest, hooks: ReplayHooks): Promise<ReplayReport> {
@@ -218,22 +226,24 @@ export class DashboardServices {
     return startReplay(request, this.replayDeps(request, hooks))
   }
 
-  /** Purges a DLQ (after the UI's typed confirmation) and appends the audit line, as `mailroom dlq purge`. */
-  async purge(broker: BrokerKind, name: string, dryRun: boolean): Promise<PurgeResult> {
+  /**
+   * Purges a DLQ under the audit policy of `mailroom dlq purge`: counted (dry run), refused when the audit log is
+   * not writable, confirmed by the UI, purged, audited (a failed purge too).
+   */
+  async purge(broker: BrokerKind, name: string, hooks: PurgeHooks): Promise<PurgeResult> {
     await this.refuseReadOnly(`purge ${broker}:${name}`)
-    const {purgeDeadLetters} = await import('../core/dlq/purge.js')
-    const result = await purgeDeadLetters(this.adapter(broker), name, {dryRun, customHeaders: this.settings.customHeaders})
-    if (!dryRun) {
-      await appendAudit({
-        command: 'dlq purge',
-        target: `${broker}:${name}`,
-        ...(this.context.name ? {context: this.context.name} : {}),
-        counts: {purged: result.purged ?? 0},
-        outcome: 'ok',
-        details: {method: result.method, from: 'dashboard'},
-      }).catch(() => undefined)
-    }
-    return result
+    const {purgeAudited, purgeDeadLetters} = await import('../core/dlq/purge.js')
+    const adapter = this.adapter(broker)
+    const options = {customHeaders: this.settings.customHeaders}
+    const dryRun = await purgeDeadLetters(adapter, name, {...options, dryRun: true})
+    return purgeAudited(adapter, name, {
+      ...options,
+      ref: `${broker}:${name}`,
+      ...(this.context.name ? {context: this.context.name} : {}),
+      details: {from: 'dashboard'},
+      confirm: () => hooks.confirm(dryRun),
+      onAuditFailure: hooks.onAuditFailure,
+    })
   }
 
   /** Writes the DLQ's messages as NDJSON envelopes to a file, non-destructively (as `mailroom dlq export`). */
@@ -263,6 +273,7 @@ export class DashboardServices {
       signal: hooks.signal,
       death: {customHeaders: this.settings.customHeaders},
       context: this.context.name,
+      onAuditFailure: hooks.onAuditFailure,
       confirm: async (facts, req) => {
         await this.refuseReadOnly(`replay ${facts.broker}:${facts.target}`)
         await hooks.confirm(facts, req)

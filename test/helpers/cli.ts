@@ -20,7 +20,7 @@ export function isolatedConfigHome(): string {
 
 export function runCli(
   args: string[],
-  o: {env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number} = {},
+  o: {env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number; killSignal?: NodeJS.Signals} = {},
 ): Promise<CliResult> {
   const started = Date.now()
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', MAILROOM_DEBUG: undefined, ...o.env}
@@ -30,7 +30,7 @@ export function runCli(
     const child = execFile(
       process.execPath,
       [BIN, ...args],
-      {env, timeout: o.timeoutMs ?? 60_000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8'},
+      {env, timeout: o.timeoutMs ?? 60_000, killSignal: o.killSignal ?? 'SIGTERM', maxBuffer: 256 * 1024 * 1024, encoding: 'utf8'},
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : (child.exitCode ?? -1)) : 0
         resolve({code, stdout, stderr, ms: Date.now() - started})

@@ -4,7 +4,7 @@ import type {ResolvedContext} from '../../src/core/config/resolve.js'
 import type {Envelope} from '../../src/core/envelope/types.js'
 import type {ReplayPlan} from '../../src/core/replay/plan.js'
 import type {ReplayReport, ReplayRequest, SourceFacts} from '../../src/core/replay/types.js'
-import type {DashboardServices, OverviewData, ReplayHooks} from '../../src/ui/services.js'
+import type {DashboardServices, OverviewData, PurgeHooks, ReplayHooks} from '../../src/ui/services.js'
 
 export const deadLetter = (i: number, reason: string): Envelope => ({
   v: 1,
@@ -60,11 +60,13 @@ export function fakeServices(o: {readOnly?: boolean; targets?: number} = {}) {
       dlq = []
       return {replayId: 'r-1', source: 'rabbitmq:orders.dlq', destination: 'origin', mode: 'move', resumed: false, counts: {examined: 3, replayed: 3, filtered: 0, skipped: 0, failed: 0, possibleDuplicates: 0, deduplicated: 0}, skippedBy: {}, byDestination: {'rabbitmq:orders': 3}, failures: [], leftBehind: 0, journal: '/tmp/j', elapsedMs: 10, perSecond: 300}
     },
-    purge: async (_b: BrokerKind, _n: string, dryRun: boolean) => {
-      calls.push(dryRun ? 'purge:dry' : 'purge')
+    purge: async (_b: BrokerKind, _n: string, hooks: PurgeHooks) => {
+      calls.push('purge:dry')
+      await hooks.confirm({target: 'orders.dlq', dryRun: true, purged: dlq.length, samples: [], method: 'purge'})
+      calls.push('purge')
       const purged = dlq.length
-      if (!dryRun) dlq = []
-      return {target: 'orders.dlq', dryRun, purged, samples: [], method: 'purge' as const}
+      dlq = []
+      return {target: 'orders.dlq', dryRun: false, purged, samples: [], method: 'purge' as const}
     },
     exportDlq: async () => ({read: dlq.length, matched: dlq.length, truncated: false}),
   }

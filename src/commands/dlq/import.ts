@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
-import {appendAudit} from '../../core/audit.js'
+import {auditedChange} from '../../core/audit.js'
 import {EXIT} from '../../core/exit-codes.js'
 import {openInputFile} from '../../core/files.js'
 import {confirmDestructive} from '../../core/guard.js'
@@ -37,29 +37,29 @@ messages were not confirmed (they are listed).`
     const target = formatTargetRef(ref)
     const input = args.file === '-' ? process.stdin : openInputFile(args.file)
     const context = await this.resolveContext(connectionOverrides(flags))
-    await confirmDestructive({
-      action: `import the messages of ${args.file === '-' ? 'stdin' : args.file} into ${target}`,
-      confirmWord: ref.name,
-      readOnly: context.readOnly,
-      contextName: context.name,
-      yes: flags.yes,
-    })
     const adapter = await this.connect(ref.broker, context)
     const stats: NdjsonSourceStats = {read: 0, skipped: 0, skippedLines: []}
     const messages = ndjsonEnvelopes(input, {skipInvalid: flags['skip-invalid'], stats, onSkip: (m) => this.warnUser(`skipped ${m}`)})
-    let summary: PublishSummary | undefined
-    try {
-      summary = await publishAll(adapter, ref.name, messages, {window: flags.window, signal: this.interruptSignal()})
-    } finally {
-      await appendAudit({
+    const summary = await auditedChange({
+      confirm: () =>
+        confirmDestructive({
+          action: `import the messages of ${args.file === '-' ? 'stdin' : args.file} into ${target}`,
+          confirmWord: ref.name,
+          readOnly: context.readOnly,
+          contextName: context.name,
+          yes: flags.yes,
+        }),
+      change: () => publishAll(adapter, ref.name, messages, {window: flags.window, signal: this.interruptSignal()}),
+      entry: (result) => ({
         command: 'dlq import',
         target,
         context: context.name,
-        counts: {read: stats.read, published: summary?.published ?? 0, failed: summary?.failed ?? 0, skipped: stats.skipped},
-        outcome: !summary ? 'failed' : this.interrupted ? 'interrupted' : summary.failed > 0 ? 'partial' : 'ok',
+        counts: {read: stats.read, published: result?.published ?? 0, failed: result?.failed ?? 0, skipped: stats.skipped},
+        outcome: !result ? 'failed' : this.interrupted ? 'interrupted' : result.failed > 0 ? 'partial' : 'ok',
         details: {file: args.file},
-      })
-    }
+      }),
+      onAuditFailure: this.auditFailed,
+    })
     this.info(`imported ${summary.published} of ${stats.read} message(s) into ${target}${stats.skipped ? `, ${stats.skipped} invalid lines skipped` : ''}`)
     for (const f of summary.failures) this.warnUser(`message #${f.index + 1} was not published: ${f.code}: ${f.message}`)
     if (summary.failed > 0) this.exitStatus = EXIT.PARTIAL

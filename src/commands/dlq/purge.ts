@@ -2,8 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
-import {appendAudit} from '../../core/audit.js'
-import {DEFAULT_FILTERED_PURGE_LIMIT, type PurgeResult, purgeDeadLetters, purgeMethod} from '../../core/dlq/purge.js'
+import {DEFAULT_FILTERED_PURGE_LIMIT, type PurgeResult, purgeAudited, purgeDeadLetters, purgeMethod} from '../../core/dlq/purge.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
 import {compileFilter} from '../../core/filter.js'
 import {confirmDestructive} from '../../core/guard.js'
@@ -39,34 +38,27 @@ Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, 
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     purgeMethod(adapter, filter !== undefined)
-    const dryRun = flags['dry-run']
-    if (!dryRun) {
-      await confirmDestructive({
-        action: `purge ${flags.filter ? `the messages matching ${flags.filter} from` : 'every message of'} ${target}`,
-        confirmWord: ref.name,
-        readOnly: context.readOnly,
-        contextName: context.name,
-        yes: flags.yes,
-      })
+    const options = {
+      filter, limit: flags.limit, customHeaders: dlqSettings(context.config).customHeaders,
+      signal: this.interruptSignal(), onWarning: (w: string) => this.warnUser(w),
     }
-    let result: PurgeResult | undefined
-    try {
-      result = await purgeDeadLetters(adapter, ref.name, {
-        filter, dryRun, limit: flags.limit, customHeaders: dlqSettings(context.config).customHeaders,
-        signal: this.interruptSignal(), onWarning: (w) => this.warnUser(w),
+    const result = flags['dry-run']
+      ? await purgeDeadLetters(adapter, ref.name, {...options, dryRun: true})
+      : await purgeAudited(adapter, ref.name, {
+        ...options,
+        ref: target,
+        context: context.name,
+        details: flags.filter ? {filter: flags.filter} : {},
+        onAuditFailure: this.auditFailed,
+        confirm: () =>
+          confirmDestructive({
+            action: `purge ${flags.filter ? `the messages matching ${flags.filter} from` : 'every message of'} ${target}`,
+            confirmWord: ref.name,
+            readOnly: context.readOnly,
+            contextName: context.name,
+            yes: flags.yes,
+          }),
       })
-    } finally {
-      if (!dryRun) {
-        await appendAudit({
-          command: 'dlq purge',
-          target,
-          context: context.name,
-          counts: {purged: result?.purged ?? 0, kept: result?.kept ?? 0},
-          outcome: !result ? 'failed' : this.interrupted ? 'interrupted' : 'ok',
-          details: {method: result?.method, ...(flags.filter ? {filter: flags.filter} : {})},
-        })
-      }
-    }
     this.report({...result, target})
     return {...result, target}
   }

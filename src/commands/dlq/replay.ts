@@ -119,6 +119,7 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
       signal: this.interruptSignal(),
       death: {customHeaders: dlqSettings(context.config).customHeaders},
       context: context.name,
+      onAuditFailure: this.auditFailed,
       confirm: (facts, request) =>
         confirmDestructive({
           action: describeAction(facts, request),

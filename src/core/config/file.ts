@@ -1,9 +1,10 @@
 // The config file: named contexts in $XDG_CONFIG_HOME/mailroom/config.yaml (default ~/.config/mailroom/config.yaml).
-import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {readFile, rename, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import {MailroomError} from '../../adapters/types.js'
+import {makeDirectory} from '../files.js'
 
 /** TLS as written in a context: file paths, read by the resolver. */
 export interface TlsConfig {
@@ -93,7 +94,7 @@ async function parseConfig(text: string, path: string): Promise<ConfigFile> {
 
 /** Writes atomically with owner-only permissions (the file names secrets' sources, and may be edited to hold paths). */
 export async function saveConfigFile(config: ConfigFile, path = configPath()): Promise<void> {
-  await mkdir(dirname(path), {recursive: true, mode: 0o700})
+  await makeDirectory(dirname(path))
   const tmp = `${path}.${process.pid}.tmp`
   await writeFile(tmp, (await yaml()).stringify(config), {mode: 0o600})
   await rename(tmp, path)

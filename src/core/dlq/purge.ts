@@ -5,6 +5,7 @@
 // - an append-only log (Kafka) cannot drop chosen records: UNSUPPORTED.
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomError} from '../../adapters/types.js'
+import {auditedChange} from '../audit.js'
 import type {MessageFilter} from '../filter.js'
 import {type CustomDeathHeaders, withDeath} from './death.js'
 import {dlqPosition} from './position.js'
@@ -39,6 +40,36 @@ export interface PurgeResult {
 }
 
 const SAMPLES = 10
+
+export interface AuditedPurgeOptions extends Omit<PurgeOptions, 'dryRun'> {
+  /** The DLQ as written in the audit line (<broker>:<name>). */
+  ref: string
+  context?: string
+  /** The guard rails; throw to refuse (nothing changed, nothing audited). */
+  confirm(): Promise<void>
+  onAuditFailure(warning: string): void
+  /** More for the audit line (the filter as typed, where the purge came from). */
+  details?: Record<string, unknown>
+  env?: NodeJS.ProcessEnv
+}
+
+/** A purge under the audit policy, for `mailroom dlq purge` and the dashboard alike. */
+export function purgeAudited(adapter: BrokerAdapter, target: string, o: AuditedPurgeOptions): Promise<PurgeResult> {
+  return auditedChange({
+    env: o.env,
+    confirm: o.confirm,
+    change: () => purgeDeadLetters(adapter, target, o),
+    entry: (result) => ({
+      command: 'dlq purge',
+      target: o.ref,
+      ...(o.context ? {context: o.context} : {}),
+      counts: {purged: result?.purged ?? 0, kept: result?.kept ?? 0},
+      outcome: !result ? 'failed' : o.signal?.aborted ? 'interrupted' : 'ok',
+      details: {method: result?.method ?? purgeMethod(adapter, o.filter !== undefined), ...o.details},
+    }),
+    onAuditFailure: o.onAuditFailure,
+  })
+}
 
 /** Refuses up front what the broker cannot do, so nothing is asked or audited for an impossible purge. */
 export function purgeMethod(adapter: BrokerAdapter, filtered: boolean): PurgeResult['method'] {

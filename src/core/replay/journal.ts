@@ -2,11 +2,12 @@
 // job (source, destination, filter, bound); then batches of confirmed message ids, each written BEFORE those
 // messages are settled at the source (and fsync'd at checkpoints), so a killed run knows what reached the destination. Never a secret:
 // the job holds target names and the filter, not connection settings.
-import {type FileHandle, mkdir, open, readFile, readdir, rename, writeFile} from 'node:fs/promises'
+import {type FileHandle, open, readFile, readdir, rename, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
 import {MailroomError} from '../../adapters/types.js'
+import {makeDirectory} from '../files.js'
 import {redactValue} from '../redact.js'
 import type {ReplayCounts, ReplayRequest, SourceFacts} from './types.js'
 
@@ -51,7 +52,7 @@ export class JournalWriter {
 
   /** A new journal; its first line (the job) is on disk when this resolves. */
   static async create(path: string, start: JournalStart): Promise<JournalWriter> {
-    await mkdir(join(path, '..'), {recursive: true, mode: 0o700})
+    await makeDirectory(join(path, '..'))
     // Written aside and renamed into place: a journal that exists always names its job, even after a kill.
     const partial = `${path}.partial`
     await writeFile(partial, `${JSON.stringify(redactValue(start))}\n`, {mode: 0o600, flag: 'wx'})

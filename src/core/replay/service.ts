@@ -1,7 +1,7 @@
 // Replay as a service for the command and the dashboard: plan (dry run), run, resume. It captures the bound,
 // asks the guard, journals, runs the engine and appends the audit line.
 import {type BrokerAdapter, type BrokerKind, MailroomError} from '../../adapters/types.js'
-import {appendAudit, type AuditEntry} from '../audit.js'
+import {type AuditEntry, auditedChange} from '../audit.js'
 import type {DetectDeathOptions} from '../dlq/death.js'
 import {compileFilter} from '../filter.js'
 import {formatTargetRef} from '../target-ref.js'
@@ -29,6 +29,8 @@ export interface ReplayDeps {
   progress?(total: number | undefined): Progress
   /** Context name for the audit line. */
   context?: string
+  /** The replay ran but its audit line was not written: tell the user and end non-zero. */
+  onAuditFailure(warning: string): void
 }
 
 export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sample: number): Promise<ReplayPlan> {
@@ -40,12 +42,13 @@ export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sam
 export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplayReport> {
   if (request.filter) compileFilter(request.filter) // an invalid filter fails before anything happens
   const facts = await inspectSource(deps.source, request.source.name, request.mode)
-  await deps.confirm(facts, request)
   const replayId = newReplayId()
-  const path = journalPath(replayId, deps.env)
-  const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts})
-  deps.onStart?.(replayId, facts, path)
-  return execute({replayId, request, facts, journal, selector: selectorFor(request, replayId, deps), deps, resumed: undefined})
+  return audited({replayId, request, facts, deps, resumed: undefined}, async () => {
+    const path = journalPath(replayId, deps.env)
+    const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts})
+    deps.onStart?.(replayId, facts, path)
+    return journal
+  })
 }
 
 export async function resumeReplay(replayId: string, deps: ReplayDeps): Promise<ReplayReport> {
@@ -54,10 +57,23 @@ export async function resumeReplay(replayId: string, deps: ReplayDeps): Promise<
   if (facts.broker !== deps.source.kind) {
     throw new MailroomError('USAGE', `replay ${replayId} reads from ${facts.broker}:${facts.target}, not from ${deps.source.kind}`)
   }
-  await deps.confirm(facts, request)
-  const journal = await JournalWriter.reopen(journalPath(replayId, deps.env))
-  deps.onStart?.(replayId, facts, journal.path)
-  return execute({replayId, request, facts, journal, selector: selectorFor(request, replayId, deps), deps, resumed: state})
+  return audited({replayId, request, facts, deps, resumed: state}, async () => {
+    const journal = await JournalWriter.reopen(journalPath(replayId, deps.env))
+    deps.onStart?.(replayId, facts, journal.path)
+    return journal
+  })
+}
+
+/** The run under the audit policy: the log is writable before the guard asks and before anything changes. */
+function audited(job: Omit<Job, 'journal' | 'selector'>, openJournal: () => Promise<JournalWriter>): Promise<ReplayReport> {
+  const {request, facts, deps} = job
+  return auditedChange({
+    env: deps.env,
+    confirm: () => deps.confirm(facts, request),
+    change: async () => execute({...job, journal: await openJournal(), selector: selectorFor(request, job.replayId, deps)}),
+    entry: (report) => (report ? auditEntry(report, deps.context) : failedEntry(job)),
+    onAuditFailure: deps.onAuditFailure,
+  })
 }
 
 function selectorFor(request: ReplayRequest, replayId: string, deps: ReplayDeps): Selector {
@@ -119,7 +135,6 @@ async function execute(job: Job): Promise<ReplayReport> {
   const outcome = outcomeOf(report)
   journal.append({t: 'end', at: new Date().toISOString(), outcome, counts: report.counts})
   await journal.close()
-  await appendAudit(auditEntry(report, outcome, deps.context), deps.env).catch(() => undefined)
   return report
 }
 
@@ -135,7 +150,7 @@ export function outcomeOf(r: ReplayReport): AuditEntry['outcome'] {
   return 'ok'
 }
 
-function auditEntry(r: ReplayReport, outcome: AuditEntry['outcome'], context: string | undefined): AuditEntry {
+function auditEntry(r: ReplayReport, context: string | undefined): AuditEntry {
   const {replayed, failed, skipped, filtered, possibleDuplicates} = r.counts
   return {
     command: r.resumed ? 'dlq replay --resume' : 'dlq replay',
@@ -143,7 +158,20 @@ function auditEntry(r: ReplayReport, outcome: AuditEntry['outcome'], context: st
     ...(context ? {context} : {}),
     replayId: r.replayId,
     counts: {replayed, failed, skipped, filtered, possibleDuplicates},
-    outcome,
+    outcome: outcomeOf(r),
     details: {destination: r.destination, mode: r.mode, byDestination: r.byDestination, ...(r.stopped ? {stopped: r.stopped.message} : {})},
+  }
+}
+
+/** A run that ended in an error: what it was, without counts (the journal has what was confirmed). */
+function failedEntry(job: Omit<Job, 'journal' | 'selector'>): AuditEntry {
+  const {request, deps} = job
+  return {
+    command: job.resumed ? 'dlq replay --resume' : 'dlq replay',
+    target: formatTargetRef(request.source),
+    ...(deps.context ? {context: deps.context} : {}),
+    replayId: job.replayId,
+    outcome: 'failed',
+    details: {destination: request.to ? formatTargetRef(request.to) : 'origin', mode: request.mode},
   }
 }

@@ -5,6 +5,7 @@ import {useCallback, useRef, useState} from 'react'
 
 import type {BrokerKind} from '../../adapters/types.js'
 import {asMailroomError} from '../../core/errors.js'
+import type {PurgeResult} from '../../core/dlq/purge.js'
 import type {ReplayPlan} from '../../core/replay/plan.js'
 import type {ReplayCounts, ReplayReport, ReplayRequest, SourceFacts} from '../../core/replay/types.js'
 import {isPrintable} from '../components/TextInput.js'
@@ -65,64 +66,79 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
   const runReplay = useCallback((request: ReplayRequest) => {
     const controller = new AbortController()
     running.current = controller
+    const warnings: string[] = []
+    let asked = false
     setState({kind: 'busy', title: `Capturing the bound of ${ref}…`})
-    const confirm = (facts: SourceFacts) =>
-      new Promise<void>((resolve, reject) => {
-        setState({
-          kind: 'confirm',
-          title: `Replay ${ref} to the origin of each message`,
-          detail: [`${facts.count ?? 'all'} message(s) within the bound, moved safely: published with confirmation, then removed from the DLQ.`],
-          word: facts.target,
-          typed: '',
-          confirm: () => {
-            setState({kind: 'progress', title: `Replaying ${ref}`, total: facts.count})
-            resolve()
-          },
-          cancel: () => reject(Object.assign(new Error('replay cancelled: nothing was changed'), {cancelled: true})),
-        })
+    const confirm = (facts: SourceFacts) => {
+      asked = true
+      return confirmed({
+        title: `Replay ${ref} to the origin of each message`,
+        detail: [`${facts.count ?? 'all'} message(s) within the bound, moved safely: published with confirmation, then removed from the DLQ.`],
+        word: facts.target,
+        then: () => setState({kind: 'progress', title: `Replaying ${ref}`, total: facts.count}),
+        cancelled: 'replay cancelled: nothing was changed',
       })
+    }
     services
       .replay(request, {
         signal: controller.signal,
         confirm,
         onProgress: (counts, total) => setState({kind: 'progress', title: `Replaying ${ref}`, counts: {...counts}, total}),
+        onAuditFailure: (w) => warnings.push(w),
       })
       .then((report) => {
-        setState({kind: 'result', title: `Replay ${report.replayId}`, ok: report.leftBehind === 0 && !report.stopped, lines: reportLines(report)})
+        const ok = report.leftBehind === 0 && !report.stopped && warnings.length === 0
+        setState({kind: 'result', title: `Replay ${report.replayId}`, ok, lines: [...reportLines(report), ...warningLines(warnings)]})
         onChanged()
       })
       .catch((error) => {
         if ((error as {cancelled?: boolean}).cancelled) setState({kind: 'idle'})
-        else fail('Replay failed', error)
+        else fail(asked ? 'Replay failed' : 'Replay refused', error)
       })
   }, [broker, name, onChanged])
 
   const purge = useCallback(() => {
+    const warnings: string[] = []
+    let asked = false
     setState({kind: 'busy', title: `Counting ${ref}…`})
+    const confirm = (dry: PurgeResult) => {
+      asked = true
+      return confirmed({
+        title: `Purge ${ref}`,
+        detail: [`${dry.purged ?? 'every'} message(s) will be deleted for good.`],
+        word: name,
+        then: () => setState({kind: 'busy', title: `Purging ${ref}…`}),
+        cancelled: 'purge cancelled: nothing was changed',
+      })
+    }
     services
-      .purge(broker, name, true)
-      .then((dry) =>
-        setState({
-          kind: 'confirm',
-          title: `Purge ${ref}`,
-          detail: [`${dry.purged ?? 'every'} message(s) will be deleted for good.`],
-          word: name,
-          typed: '',
-          cancel: () => setState({kind: 'idle'}),
-          confirm: () => {
-            setState({kind: 'busy', title: `Purging ${ref}…`})
-            services
-              .purge(broker, name, false)
-              .then((r) => {
-                setState({kind: 'result', title: `Purged ${ref}`, ok: true, lines: [`${r.purged ?? 'all'} message(s) deleted (${r.method}).`]})
-                onChanged()
-              })
-              .catch((error) => fail('Purge failed', error))
-          },
-        }),
-      )
-      .catch((error) => fail('Purge refused', error))
+      .purge(broker, name, {confirm, onAuditFailure: (w) => warnings.push(w)})
+      .then((r) => {
+        setState({kind: 'result', title: `Purged ${ref}`, ok: warnings.length === 0, lines: [`${r.purged ?? 'all'} message(s) deleted (${r.method}).`, ...warningLines(warnings)]})
+        onChanged()
+      })
+      .catch((error) => {
+        if ((error as {cancelled?: boolean}).cancelled) setState({kind: 'idle'})
+        else fail(asked ? 'Purge failed' : 'Purge refused', error)
+      })
   }, [broker, name, onChanged])
+
+  /** The typed confirmation: resolves when the name was typed (after `then`), rejects as cancelled on Esc. */
+  const confirmed = (o: {title: string; detail: string[]; word: string; then(): void; cancelled: string}) =>
+    new Promise<void>((resolve, reject) => {
+      setState({
+        kind: 'confirm',
+        title: o.title,
+        detail: o.detail,
+        word: o.word,
+        typed: '',
+        confirm: () => {
+          o.then()
+          resolve()
+        },
+        cancel: () => reject(Object.assign(new Error(o.cancelled), {cancelled: true})),
+      })
+    })
 
   const exportFile = useCallback(() => {
     const initial = `${broker}-${name.replace(/[^\w.-]+/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}.ndjson`
@@ -189,6 +205,10 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
     dismiss,
     proceed,
   }
+}
+
+function warningLines(warnings: string[]): string[] {
+  return warnings.map((w) => `warning: ${w}`)
 }
 
 export function reportLines(r: ReplayReport): string[] {
