@@ -4,17 +4,16 @@
 // a warning says so and the exit is non-zero. What the brokers hold is asked of the brokers themselves: RabbitMQ's
 // queue.declare-ok (exact at once, where the management API's counts lag by seconds), JetStream's stream info, and
 // Kafka's own Java admin client.
-import {execFile} from 'node:child_process'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 
 import amqp from 'amqplib'
 import {connect as natsConnect} from 'nats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Envelope} from '../../src/core/envelope/types.js'
+import {runJavaOk} from '../conformance/java.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {type CliResult, jsonOf, runCli} from '../helpers/cli.js'
 import {ndjson} from '../helpers/messaging.js'
@@ -169,11 +168,7 @@ describe('audit log on Kafka', SLOW, () => {
 
   /** Earliest/latest offsets and the replay group's commits, from Kafka's Java admin client. */
   async function brokerState(): Promise<unknown> {
-    const {stdout} = await promisify(execFile)(
-      'java',
-      ['-cp', join(import.meta.dirname, '..', '..', 'scripts', 'kafka', 'target', 'libs', '*'), join(import.meta.dirname, 'java', 'KafkaOffsets.java'), '127.0.0.1:9092', `mailroom-replay.${dlt}`, origin, dlt],
-      {timeout: 120_000},
-    )
+    const stdout = await runJavaOk('KafkaOffsets', ['127.0.0.1:9092', `mailroom-replay.${dlt}`, origin, dlt], {timeoutMs: 120_000})
     return JSON.parse(stdout.trim().split('\n').at(-1)!)
   }
 
