@@ -75,15 +75,23 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
       signal,
       onReceipt: flags.output === 'ndjson' ? (r) => this.out(JSON.stringify(r)) : undefined,
     })
-    this.report(summary, stats)
+    this.report(summary, stats, flags.input === 'raw' ? flags.count : undefined)
     if (stats.invalid) throw stats.invalid
     return flags.input === 'ndjson' ? {...summary, skipped: stats.skipped} : summary
   }
 
-  private report(summary: PublishSummary, stats: NdjsonSourceStats): void {
+  /** `count`: how many were asked for (--count), so an interrupted run can say how many were not sent. */
+  private report(summary: PublishSummary, stats: NdjsonSourceStats, count?: number): void {
     const skipped = stats.skipped ? `, ${stats.skipped} invalid lines skipped` : stats.invalid ? '; stopped at an invalid line, nothing after it was published' : ''
-    this.info(`published ${summary.published} to ${summary.target} in ${summary.elapsedMs} ms (${summary.perSecond}/s)${summary.duplicates ? `, ${summary.duplicates} duplicates dropped by the broker` : ''}${skipped}`)
+    this.info(`published ${summary.published} to ${summary.target} in ${summary.elapsedMs} ms (${summary.perSecond}/s)${summary.duplicates ? `, ${summary.duplicates} duplicates dropped by the broker` : ''}${skipped}${interruption(summary, count)}`)
     for (const f of summary.failures) this.warnUser(`message #${f.index + 1} was not published: ${f.code}: ${f.message}`)
     if (summary.failed > 0) this.exitStatus = EXIT.PARTIAL
   }
+}
+
+/** What an interrupted publish left out: every message counted as published was confirmed; the rest was not sent. */
+function interruption(summary: PublishSummary, count: number | undefined): string {
+  if (!summary.interrupted) return ''
+  const left = count === undefined ? 'the rest of the input was' : `the other ${count - summary.published - summary.failed} were`
+  return `; interrupted: each one published was confirmed by the broker, ${left} not sent`
 }
