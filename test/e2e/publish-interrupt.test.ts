@@ -110,6 +110,8 @@ describe.each([
     expect(Number(summary![3])).toBe(COUNT - published)
     expect(await heldSettled(broker, published)).toBe(published)
     expect(r.stdout).toBe('')
+    // The summary is all it prints (no warning per paced message).
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
   })
 
   it('with --json: status 130 and the same result fields, the published count being what the broker holds', async () => {
