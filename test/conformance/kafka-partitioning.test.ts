@@ -2,14 +2,15 @@
 // (kafka-clients 4.1.1, default partitioner) writes every key to a twin topic; a Java KafkaConsumer then reads back
 // every topic, so both placements come from the broker as the Java client sees it, never from mailroom or kafkajs.
 // Keys are bytes: ASCII, other UTF-8, empty, and bytes that are not UTF-8 at all.
-import {writeFileSync} from 'node:fs'
-import {mkdtempSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import kafkajs from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {murmur2} from '../../src/adapters/kafka/partitioner.js'
 import {kafkaDeadLetters} from '../integration/replay-fixtures.js'
 import {uniqueName} from '../helpers/brokers.js'
 import {runCli} from '../helpers/cli.js'
@@ -158,6 +159,12 @@ describe("Kafka partitioning, against the Java client's placement", () => {
     const counts = [0, 1, 2].map((p) => recordsOf(topics.unkeyed).filter((r) => r.partition === p).length)
     expect(counts).toEqual([100, 100, 100])
     expect(recordsOf(topics.unkeyed).every((r) => r.key === '-')).toBe(true)
+  })
+
+  it("hashes 2000 random byte strings (every length 1 to 40) exactly as Kafka's Utils.murmur2", async () => {
+    const keys = Array.from({length: 2000}, (_, i) => randomBytes(1 + (i % 40)))
+    const java = await runJavaOk('KafkaPlacement', ['murmur2'], {input: keys.map(hexOf).join('\n') + '\n', timeoutMs: 120_000})
+    expect(keys.map((k) => `${hexOf(k)}\t${murmur2(k)}`)).toEqual(java.trim().split('\n'))
   })
 
   it('tail shows each record of a Java producer on the partition and offset the Java client reads it at', () => {
