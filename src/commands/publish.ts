@@ -22,7 +22,10 @@ export default class Publish extends MailroomCommand {
   static override description = `The body comes from the argument, --file, or stdin. With --input ndjson, stdin (or --file) is a stream of
 envelopes as written by \`tail -o ndjson\` or \`dlq export\`, published with everything the destination can carry.
 Every message is confirmed (RabbitMQ publisher confirms with mandatory routing, Kafka acks=all, JetStream PubAck);
-an unroutable or unconfirmed message is reported and the exit code is 8.
+an unroutable or unconfirmed message is reported and the exit code is 8. Ctrl-C stops sending, reports what was
+published (each confirmed) and exits 130.
+Kafka: a keyed record goes to the partition Kafka's Java producer chooses for its key (murmur2 of the key's bytes),
+records without a key round-robin over the partitions, --partition wherever it says.
 RabbitMQ: the target is a queue (default exchange), or use --exchange with --key as routing key.
 NATS: the target is a stream (subject from --key, or the stream's only subject) or a subject.`
   static override examples = [
