@@ -22,7 +22,10 @@ export default class Publish extends MailroomCommand {
   static override description = `The body comes from the argument, --file, or stdin. With --input ndjson, stdin (or --file) is a stream of
 envelopes as written by \`tail -o ndjson\` or \`dlq export\`, published with everything the destination can carry.
 Every message is confirmed (RabbitMQ publisher confirms with mandatory routing, Kafka acks=all, JetStream PubAck);
-an unroutable or unconfirmed message is reported and the exit code is 8.
+an unroutable or unconfirmed message is reported and the exit code is 8. Ctrl-C stops sending, reports what was
+published (each confirmed) and exits 130.
+Kafka: a keyed record goes to the partition Kafka's Java producer chooses for its key (murmur2 of the key's bytes),
+records without a key round-robin over the partitions, --partition wherever it says.
 RabbitMQ: the target is a queue (default exchange), or use --exchange with --key as routing key.
 NATS: the target is a stream (subject from --key, or the stream's only subject) or a subject.`
   static override examples = [
@@ -75,15 +78,23 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
       signal,
       onReceipt: flags.output === 'ndjson' ? (r) => this.out(JSON.stringify(r)) : undefined,
     })
-    this.report(summary, stats)
+    this.report(summary, stats, flags.input === 'raw' ? flags.count : undefined)
     if (stats.invalid) throw stats.invalid
     return flags.input === 'ndjson' ? {...summary, skipped: stats.skipped} : summary
   }
 
-  private report(summary: PublishSummary, stats: NdjsonSourceStats): void {
+  /** `count`: how many were asked for (--count), so an interrupted run can say how many were not sent. */
+  private report(summary: PublishSummary, stats: NdjsonSourceStats, count?: number): void {
     const skipped = stats.skipped ? `, ${stats.skipped} invalid lines skipped` : stats.invalid ? '; stopped at an invalid line, nothing after it was published' : ''
-    this.info(`published ${summary.published} to ${summary.target} in ${summary.elapsedMs} ms (${summary.perSecond}/s)${summary.duplicates ? `, ${summary.duplicates} duplicates dropped by the broker` : ''}${skipped}`)
+    this.info(`published ${summary.published} to ${summary.target} in ${summary.elapsedMs} ms (${summary.perSecond}/s)${summary.duplicates ? `, ${summary.duplicates} duplicates dropped by the broker` : ''}${skipped}${interruption(summary, count)}`)
     for (const f of summary.failures) this.warnUser(`message #${f.index + 1} was not published: ${f.code}: ${f.message}`)
     if (summary.failed > 0) this.exitStatus = EXIT.PARTIAL
   }
+}
+
+/** What an interrupted publish left out: every message counted as published was confirmed; the rest was not sent. */
+function interruption(summary: PublishSummary, count: number | undefined): string {
+  if (!summary.interrupted) return ''
+  const left = count === undefined ? 'the rest of the input was' : `the other ${count - summary.published - summary.failed} were`
+  return `; interrupted: each one published was confirmed by the broker, ${left} not sent`
 }

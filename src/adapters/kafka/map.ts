@@ -68,12 +68,12 @@ export class BodyValues {
   }
 }
 
-/** Envelope -> kafkajs message. `partition` is the one already chosen (explicit or by the partitioner). */
-export function kafkaMessageFromEnvelope(env: Envelope, partition: number, bodies: BodyValues): OutgoingMessage {
+/** Envelope -> kafkajs message, on the partition `partitionOf` chooses for its key bytes. */
+export function kafkaMessageFromEnvelope(env: Envelope, partitionOf: (key: Buffer | null) => number, bodies: BodyValues): OutgoingMessage {
   const key = keyToBytes(env.key ?? null)
   const value = bodies.valueOf(env.body)
   const {headers, bytes: headerBytes} = headersToKafka(env.headers)
-  const message: Message = {key, value, partition, headers}
+  const message: Message = {key, value, partition: partitionOf(key), headers}
   if (env.timestamp !== undefined) message.timestamp = String(timestampMs(env.timestamp))
   return {message, bytes: RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + byteLengthOf(value) + headerBytes}
 }

@@ -1,12 +1,12 @@
 // Publishing envelopes to a topic: lazy input, a bounded window per send, acks=all, one receipt per message (handed
 // over a send at a time).
 import type {Admin, Message, PartitionMetadata, Producer} from 'kafkajs'
-import {Partitioners} from './driver.js'
 import type {Envelope} from '../../core/envelope/types.js'
 import {MailroomError, type PublishOptions, type PublishReceipt} from '../types.js'
 import {batches} from './batches.js'
 import {BodyValues, kafkaMessageFromEnvelope, type OutgoingMessage} from './map.js'
 import {isRecordRejection, isUnknownTopic, toMailroomError} from './map-error.js'
+import {RecordPartitioner} from './partitioner.js'
 import {maxMessageBytes, topicPartitions} from './topics.js'
 
 export const DEFAULT_PUBLISH_WINDOW = 1000
@@ -68,7 +68,7 @@ interface PublishContext {
   producer: Producer
   partitions: PartitionMetadata[]
   maxMessageBytes: number
-  choosePartition: (m: Message) => number
+  partitioner: RecordPartitioner
   bodies: BodyValues
 }
 
@@ -91,7 +91,8 @@ export async function* publishToTopic(
     const window = Math.max(1, o.window ?? DEFAULT_PUBLISH_WINDOW)
     let index = 0
     for await (const envelopes of batches(msgs, window)) {
-      throwIfAborted(o.signal)
+      // Interrupted: what was sent is confirmed and reported; nothing more is sent (as on the other brokers).
+      if (o.signal?.aborted) break
       const prepared = envelopes.map((env) => prepare(ctx, env, index++))
       for (const send of splitByBytes(prepared, ctx.maxMessageBytes - BATCH_HEADER_MARGIN_BYTES)) {
         yield await sendBatch(ctx, send)
@@ -106,7 +107,6 @@ export async function* publishToTopic(
 
 async function publishContext(admin: Admin, producers: ProducerSource, topicFacts: Promise<TopicPublishFacts>, topic: string): Promise<PublishContext> {
   const [{partitions, maxMessageBytes: maxBytes}, producer] = await Promise.all([topicFacts, producers.get()])
-  const partitioner = Partitioners.DefaultPartitioner()
   return {
     topic,
     admin,
@@ -114,19 +114,18 @@ async function publishContext(admin: Admin, producers: ProducerSource, topicFact
     partitions,
     maxMessageBytes: maxBytes,
     producer,
-    choosePartition: (message) => partitioner({topic, partitionMetadata: partitions, message}),
+    partitioner: new RecordPartitioner(partitions),
     bodies: new BodyValues(),
   }
 }
 
-/** Chooses the partition here (explicit or as the Java-compatible default partitioner would) to know each offset. */
+/** Chooses the partition here (explicit, or where Kafka's Java producer would put it) to know each offset. */
 function prepare(ctx: PublishContext, env: Envelope, index: number): Prepared {
   try {
     if (env.partition !== undefined && !ctx.partitions.some((p) => p.partitionId === env.partition)) {
       throw new MailroomError('NOT_FOUND', `partition ${env.partition} does not exist in topic ${ctx.topic} (${ctx.partitions.length} partitions)`)
     }
-    const out = kafkaMessageFromEnvelope(env, env.partition ?? 0, ctx.bodies)
-    if (env.partition === undefined) out.message.partition = ctx.choosePartition(out.message)
+    const out = kafkaMessageFromEnvelope(env, (key) => env.partition ?? ctx.partitioner.choose(key), ctx.bodies)
     return {index, out}
   } catch (e) {
     return {index, error: toMailroomError(e, {topic: ctx.topic})}
@@ -198,8 +197,4 @@ function landedReceipt(p: Prepared, nextOffset: Map<number, bigint>): PublishRec
 
 function failedReceipt(p: Prepared): PublishReceipt {
   return {index: p.index, ok: false, error: (p.error ?? new MailroomError('INTERNAL', 'message was not sent')).toInfo()}
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new MailroomError('INTERRUPTED', 'publish interrupted')
 }

@@ -106,12 +106,15 @@ export async function* rateLimit<T>(items: AsyncIterable<T> | Iterable<T>, perSe
   }
 }
 
+/** Resolves after ms, or at once on abort; the abort listener goes with the timer (one sleep per paced message). */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
+    const wake = () => {
       clearTimeout(timer)
+      signal?.removeEventListener('abort', wake)
       resolve()
-    }, {once: true})
+    }
+    const timer = setTimeout(wake, ms)
+    signal?.addEventListener('abort', wake, {once: true})
   })
 }

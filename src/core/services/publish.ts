@@ -12,6 +12,8 @@ export interface PublishSummary {
   failures: {index: number; code: string; message: string}[]
   elapsedMs: number
   perSecond: number
+  /** Stopped by the signal (Ctrl-C): `published` is what the broker confirmed; nothing after it was sent. */
+  interrupted: boolean
 }
 
 export async function publishAll(
@@ -21,10 +23,11 @@ export async function publishAll(
   o: PublishOptions & {onReceipt?: (r: PublishReceipt) => void} = {},
 ): Promise<PublishSummary> {
   const started = performance.now()
-  const summary: PublishSummary = {target: `${adapter.kind}:${target}`, published: 0, failed: 0, duplicates: 0, failures: [], elapsedMs: 0, perSecond: 0}
+  const summary: PublishSummary = {target: `${adapter.kind}:${target}`, published: 0, failed: 0, duplicates: 0, failures: [], elapsedMs: 0, perSecond: 0, interrupted: false}
   for await (const receipts of publishBatchesOf(adapter, target, messages, o)) {
     for (const receipt of receipts) count(summary, receipt, o.onReceipt)
   }
+  summary.interrupted = o.signal?.aborted === true
   summary.elapsedMs = Math.round(performance.now() - started)
   summary.perSecond = summary.elapsedMs > 0 ? Math.round((summary.published * 1000) / summary.elapsedMs) : summary.published
   return summary
