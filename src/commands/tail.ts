@@ -41,7 +41,7 @@ Ctrl-C stops cleanly (exit 130) and leaves nothing behind on the broker.`
     const ref = parseTargetRef(args.target)
     const filter = flags.filter ? compileFilter(flags.filter) : undefined
     const idleTimeoutMs = parseDuration(flags['idle-timeout'], '--idle-timeout')
-    const from = parseStartPosition(flags.from ?? (flags['until-end'] ? 'earliest' : undefined))
+    const from = parseStartPosition(flags.from)
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const writer = createMessageWriter(flags.output, {bodyFormat: flags.body})
