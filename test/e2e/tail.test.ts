@@ -150,17 +150,16 @@ function bodiesOf(stdout: string): string[] {
  */
 async function publishUntilSeen(target: Target, tail: RunningCli): Promise<number> {
   let published = 0
-  const seen = () => tail.stdout().includes('after-')
-  await waitFor(async () => {
-    if (seen()) return true
-    if (tail.child.exitCode !== null) {
-      const r = await tail.exited
-      if (r.stdout.includes('after-')) return true
-      throw new Error(`tail exited (${r.code}) without printing a message published after it started: ${r.stderr}`)
-    }
+  const outcome = await waitFor(async () => {
+    if (tail.stdout().includes('after-')) return 'seen'
+    if (tail.child.exitCode !== null) return 'exited'
     await target.publish([`after-${published++}`])
-    return false
+    return undefined
   }, {timeoutMs: 60_000, intervalMs: 500})
+  if (outcome === 'exited') {
+    const r = await tail.exited
+    expect(r.stdout, `tail exited (${r.code}) without printing a message published after it started: ${r.stderr}`).toContain('after-')
+  }
   return published
 }
 
@@ -226,5 +225,48 @@ describe.each(TARGETS)('tail on a %s', (_kind, create) => {
     } finally {
       tail.child.kill('SIGKILL')
     }
+  })
+})
+
+describe('tail --consume', () => {
+  it('--idle-timeout exits 0 once a RabbitMQ queue is drained, and the broker holds none of what was printed', async () => {
+    const queue = uniqueName('tail-consume')
+    await rabbitChannel.assertQueue(queue, {durable: true})
+    cleanups.push(() => rabbitChannel.deleteQueue(queue))
+    const sent = Array.from({length: 20}, (_, i) => `m-${i}`)
+    for (const body of sent) rabbitChannel.sendToQueue(queue, Buffer.from(body))
+    await rabbitChannel.waitForConfirms()
+    const r = await runCli(['tail', `rabbitmq:${queue}`, '--consume', '--idle-timeout', '2s', '-o', 'ndjson'], {timeoutMs: EXIT_DEADLINE_MS})
+    expect(r.code, `exit ${r.code} after ${r.ms} ms: ${r.stderr}`).toBe(0)
+    expect(r.stderr).toContain('20 message(s); stopped: idle')
+    expect(bodiesOf(r.stdout)).toEqual(sent)
+    expect((await rabbitChannel.checkQueue(queue)).messageCount).toBe(0)
+  })
+
+  it('--idle-timeout exits 0 after consuming a JetStream stream from its first message, removing its consumer', async () => {
+    const target = await jetStream()
+    const sent = Array.from({length: 20}, (_, i) => `m-${i}`)
+    await target.publish(sent)
+    const r = await runCli(['tail', target.ref, '--consume', '--idle-timeout', '2s', '-o', 'ndjson'], {timeoutMs: EXIT_DEADLINE_MS})
+    expect(r.code, `exit ${r.code} after ${r.ms} ms: ${r.stderr}`).toBe(0)
+    expect(bodiesOf(r.stdout)).toEqual(sent)
+    expect(await target.tailResources()).toEqual([])
+  })
+
+  it('a Kafka --group goes on where it committed: a second --until-end run reads only what came after the first', async () => {
+    const target = await kafkaTopic()
+    const group = uniqueName('tail-group')
+    cleanups.push(() => kafkaAdmin.deleteGroups([group]))
+    const consume = () => runCli(['tail', target.ref, '--consume', '--group', group, '--until-end', '-o', 'ndjson'], {timeoutMs: 60_000})
+    const first = Array.from({length: 12}, (_, i) => `first-${i}`)
+    await target.publish(first)
+    const r1 = await consume()
+    expect(r1.code, r1.stderr).toBe(0)
+    expect(bodiesOf(r1.stdout).sort()).toEqual([...first].sort())
+    const second = Array.from({length: 6}, (_, i) => `second-${i}`)
+    await target.publish(second)
+    const r2 = await consume()
+    expect(r2.code, r2.stderr).toBe(0)
+    expect(bodiesOf(r2.stdout).sort()).toEqual([...second].sort())
   })
 })
