@@ -208,7 +208,7 @@ export class DashboardServices {
   /** A live, non-destructive tail of a target (from now on). */
   tail(broker: BrokerKind, name: string, signal: AbortSignal): AsyncGenerator<Delivery> {
     const stats: TailStats = {received: 0, matched: 0, stoppedBy: 'source'}
-    return tailMessages(this.adapter(broker), name, {from: {kind: 'latest'}, signal}, stats)
+    return tailMessages(this.adapter(broker), name, {signal}, stats)
   }
 
   replayRequest(broker: BrokerKind, name: string): ReplayRequest {
