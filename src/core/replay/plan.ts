@@ -80,7 +80,7 @@ export async function planReplay(
       const c = describeChanges(decision.original, decision.envelope)
       for (const k of ['removed', 'added', 'carried'] as const) for (const n of c[k]) changes[k].add(n)
       if (plan.samples.length < SAMPLES) {
-        plan.samples.push({id: identity.id, destination: label, key: decision.envelope.key ?? decision.original.key, replayCount: replayCountOf(e), changes: c})
+        plan.samples.push({id: identity.id, destination: label, key: decision.envelope.key ?? decision.original.key, replayCount: replayCountOf(decision.original), changes: c})
       }
     }
   }

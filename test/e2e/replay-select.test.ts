@@ -1,0 +1,137 @@
+// What `dlq replay` selects, checked against the brokers' own view (nats.js JetStream API, Kafka's Java client,
+// the RabbitMQ management API), never against mailroom's reading:
+// - a JetStream replay judges the dead message (as inspect shows it), not the advisory stored in the DLQ stream;
+// - a filtered Kafka replay leaves the records it did not select replayable by a later run;
+// - a destination that does not exist is refused before anything moves.
+import {AckPolicy, DeliverPolicy, type JetStreamManager, connect as natsConnect, headers as natsHeaders, nanos} from 'nats'
+import {afterAll, describe, expect, it, vi} from 'vitest'
+
+import {uniqueName, waitFor} from '../helpers/brokers.js'
+import {jsonOf} from '../helpers/cli.js'
+import {natsDelete, runCliWithState, stateHome} from '../integration/replay-fixtures.js'
+
+vi.setConfig({testTimeout: 180_000})
+
+const NATS_URL = 'nats://127.0.0.1:4222'
+const streams: string[] = []
+
+afterAll(async () => {
+  await natsDelete(...streams)
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// JetStream, through nats.js
+
+interface StoredMessage {
+  seq: number
+  subject: string
+  headers: Record<string, string>
+  body: string
+}
+
+async function withJsm<T>(fn: (jsm: JetStreamManager, nc: Awaited<ReturnType<typeof natsConnect>>) => Promise<T>): Promise<T> {
+  const nc = await natsConnect({servers: NATS_URL})
+  try {
+    return await fn(await nc.jetstreamManager(), nc)
+  } finally {
+    await nc.close()
+  }
+}
+
+/** Every message a stream stores, by sequence, read with the JetStream manager's direct get. */
+async function storedMessages(stream: string): Promise<StoredMessage[]> {
+  return withJsm(async (jsm) => {
+    const {state} = await jsm.streams.info(stream)
+    const out: StoredMessage[] = []
+    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(stream, {seq}).catch(() => undefined)
+      if (!m) continue
+      const headers: Record<string, string> = {}
+      for (const [name, values] of m.header ?? []) headers[name] = values[0] ?? ''
+      out.push({seq, subject: m.subject, headers, body: Buffer.from(m.data).toString('utf8')})
+    }
+    return out
+  })
+}
+
+/** The tenants of the dead messages the DLQ stream's advisories point at (fetched from the source stream). */
+async function deadTenants(dlq: string, source: string): Promise<string[]> {
+  const bySeq = new Map((await storedMessages(source)).map((m) => [m.seq, m]))
+  return (await storedMessages(dlq)).map((a) => bySeq.get(JSON.parse(a.body).stream_seq as number)?.headers.tenant ?? '?').sort()
+}
+
+/** Replayed copies in the source stream: tenant and mailroom-replay-count. */
+async function replayedCopies(source: string): Promise<string[]> {
+  return (await storedMessages(source)).filter((m) => m.headers['mailroom-replay-id']).map((m) => `${m.headers.tenant}#${m.headers['mailroom-replay-count']}`).sort()
+}
+
+/** Naks what `consumer` delivers until the DLQ stream holds `entries` advisories (MaxDeliver reached). */
+async function killUntil(stream: string, consumer: string, dlq: string, entries: number): Promise<void> {
+  await withJsm(async (jsm, nc) => {
+    const c = await nc.jetstream().consumers.get(stream, consumer)
+    await waitFor(async () => {
+      const batch = await c.fetch({max_messages: 10, expires: 1000})
+      for await (const m of batch) m.nak()
+      return (await jsm.streams.info(dlq)).state.messages >= entries
+    }, {timeoutMs: 30_000})
+    await jsm.consumers.delete(stream, consumer)
+  })
+}
+
+describe('dlq replay on JetStream judges the dead message, as inspect shows it', () => {
+  it('a filter on its headers selects it, a negated one does not select everything, --max-replays refuses a message replayed that often', async () => {
+    const stream = uniqueName('RESEL').replace(/-/g, '_')
+    const dlq = `${stream}_DLQ`
+    streams.push(stream, dlq)
+    const state = stateHome()
+    await withJsm((jsm) => jsm.streams.add({name: stream, subjects: [`${stream}.>`]}))
+    const capture = await runCliWithState(['dlq', 'capture', `nats:${stream}`, '--json'], state)
+    expect(capture.code, capture.stderr).toBe(0)
+    await withJsm(async (jsm, nc) => {
+      const js = nc.jetstream()
+      for (const tenant of ['a', 'b', 'c', 'd']) {
+        const h = natsHeaders()
+        h.set('tenant', tenant)
+        await js.publish(`${stream}.orders.${tenant}`, Buffer.from(JSON.stringify({tenant})), {headers: h})
+      }
+      await jsm.consumers.add(stream, {durable_name: 'worker', ack_policy: AckPolicy.Explicit, max_deliver: 2, ack_wait: nanos(500)})
+    })
+    await killUntil(stream, 'worker', dlq, 4)
+    expect(await deadTenants(dlq, stream)).toEqual(['a', 'b', 'c', 'd'])
+
+    // (a) inspect and replay select the same message.
+    const onlyA = 'headers.tenant == "a"'
+    const inspect = await runCliWithState(['dlq', 'inspect', `nats:${dlq}`, '-F', onlyA, '--json'], state)
+    expect(jsonOf(inspect).result).toMatchObject({read: 4, matched: 1})
+    const a = await runCliWithState(['dlq', 'replay', `nats:${dlq}`, '-F', onlyA, '--max-replays', '1', '--yes', '--json'], state)
+    expect(a.code, a.stderr).toBe(0)
+    expect(jsonOf(a).result.counts).toMatchObject({replayed: 1, filtered: 3})
+    expect(await deadTenants(dlq, stream)).toEqual(['b', 'c', 'd'])
+    expect(await replayedCopies(stream)).toEqual(['a#1'])
+
+    // (b) a negated filter selects what inspect's negated filter matches, not everything.
+    const notB = 'not (headers.tenant == "b")'
+    expect(jsonOf(await runCliWithState(['dlq', 'inspect', `nats:${dlq}`, '-F', notB, '--json'], state)).result).toMatchObject({read: 3, matched: 2})
+    const rest = await runCliWithState(['dlq', 'replay', `nats:${dlq}`, '-F', notB, '--yes', '--json'], state)
+    expect(rest.code, rest.stderr).toBe(0)
+    expect(jsonOf(rest).result.counts).toMatchObject({replayed: 2, filtered: 1})
+    expect(await deadTenants(dlq, stream)).toEqual(['b'])
+    expect(await replayedCopies(stream)).toEqual(['a#1', 'c#1', 'd#1'])
+
+    // (c) the replayed copy of a dies again: replayed once already, --max-replays 1 refuses it and it stays.
+    const copyOfA = (await storedMessages(stream)).find((m) => m.headers['mailroom-replay-id'] && m.headers.tenant === 'a')!
+    await withJsm((jsm) =>
+      jsm.consumers.add(stream, {
+        durable_name: 'worker2', ack_policy: AckPolicy.Explicit, max_deliver: 2, ack_wait: nanos(500),
+        filter_subject: `${stream}.orders.a`, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: copyOfA.seq,
+      }),
+    )
+    await killUntil(stream, 'worker2', dlq, 2)
+    expect(await deadTenants(dlq, stream)).toEqual(['a', 'b'])
+    const refused = await runCliWithState(['dlq', 'replay', `nats:${dlq}`, '-F', onlyA, '--max-replays', '1', '--yes', '--json'], state)
+    expect(refused.code, refused.stderr).toBe(8)
+    expect(jsonOf(refused).result).toMatchObject({counts: {replayed: 0, skipped: 1}, skippedBy: {'max-replays': 1}, leftBehind: 1})
+    expect(await deadTenants(dlq, stream)).toEqual(['a', 'b'])
+    expect(await replayedCopies(stream)).toEqual(['a#1', 'c#1', 'd#1'])
+  })
+})
