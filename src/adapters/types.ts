@@ -239,7 +239,10 @@ export interface BrokerAdapter extends AsyncDisposable {
   describeTarget(name: string, o?: DescribeOptions): Promise<TargetInfo>
   stats(): Promise<TargetStats[]>
   publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
-  /** Opens what publishing to a target will need (a producer) ahead of the first message; errors surface on publish. */
+  /**
+   * Opens what publishing to a target will need (a producer) ahead of the first message; NOT_FOUND when the target
+   * does not exist, so a caller can refuse before anything moves.
+   */
   preparePublish?(target: string): Promise<void>
   /** The same publish, its receipts handed over in batches (what one confirmation round settled). */
   publishBatches?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt[]>

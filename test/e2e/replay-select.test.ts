@@ -3,20 +3,28 @@
 // - a JetStream replay judges the dead message (as inspect shows it), not the advisory stored in the DLQ stream;
 // - a filtered Kafka replay leaves the records it did not select replayable by a later run;
 // - a destination that does not exist is refused before anything moves.
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import amqp from 'amqplib'
 import {AckPolicy, DeliverPolicy, type JetStreamManager, connect as natsConnect, headers as natsHeaders, nanos} from 'nats'
 import {afterAll, describe, expect, it, vi} from 'vitest'
 
 import {uniqueName, waitFor} from '../helpers/brokers.js'
-import {jsonOf} from '../helpers/cli.js'
-import {natsDelete, runCliWithState, stateHome} from '../integration/replay-fixtures.js'
+import {type CliResult, jsonOf} from '../helpers/cli.js'
+import {javaTopics} from '../helpers/kafka-probe.js'
+import {natsDelete, rabbitDeadLetters, rabbitDelete, runCliWithState, stateHome} from '../integration/replay-fixtures.js'
 
 vi.setConfig({testTimeout: 180_000})
 
 const NATS_URL = 'nats://127.0.0.1:4222'
+const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672'
 const streams: string[] = []
+const queues: string[] = []
 
 afterAll(async () => {
   await natsDelete(...streams)
+  await rabbitDelete(...queues)
 })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -133,5 +141,75 @@ describe('dlq replay on JetStream judges the dead message, as inspect shows it',
     expect(jsonOf(refused).result).toMatchObject({counts: {replayed: 0, skipped: 1}, skippedBy: {'max-replays': 1}, leftBehind: 1})
     expect(await deadTenants(dlq, stream)).toEqual(['a', 'b'])
     expect(await replayedCopies(stream)).toEqual(['a#1', 'c#1', 'd#1'])
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Destinations that do not exist
+
+/** Ready messages and consumers of a queue, as the broker answers a passive declare (404: undefined). */
+async function queueState(queue: string): Promise<{messages: number; consumers: number} | undefined> {
+  const c = await amqp.connect(AMQP_URL)
+  try {
+    const ch = await c.createChannel()
+    ch.on('error', () => undefined)
+    const q = await ch.checkQueue(queue).catch(() => undefined)
+    return q && {messages: q.messageCount, consumers: q.consumerCount}
+  } finally {
+    await c.close().catch(() => undefined)
+  }
+}
+
+/** Exit 4 with one line naming the destination (and one suggestion), no stack trace. */
+function expectRefusedMissing(r: CliResult, destination: string): void {
+  expect(r.code, r.stderr).toBe(4)
+  const lines = r.stderr.trim().split('\n')
+  expect(lines[0]).toContain(`destination ${destination} does not exist`)
+  expect(lines.slice(1).every((l) => l.startsWith('  Try: ')), r.stderr).toBe(true)
+  expect(r.stderr).not.toMatch(/\n\s+at /)
+}
+
+describe('a destination that does not exist is refused before anything moves', () => {
+  it('dlq replay --to, its dry run and dlq import exit 4; the DLQ keeps everything and nothing is created', async () => {
+    const [work, dlq] = [uniqueName('rs-work'), uniqueName('rs-dlq')]
+    queues.push(work, dlq)
+    await rabbitDeadLetters(work, dlq, 5)
+    const state = stateHome()
+    const [missingQueue, missingTopic, missingSubject] = [uniqueName('rs-missing'), uniqueName('rs-missing'), `${uniqueName('rs-missing')}.x`]
+    for (const to of [`rabbitmq:${missingQueue}`, `kafka:${missingTopic}`, `nats:${missingSubject}`]) {
+      expectRefusedMissing(await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', to, '--yes'], state), to)
+      expectRefusedMissing(await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', to, '--dry-run'], state), to)
+    }
+    const file = join(state, 'one.ndjson')
+    writeFileSync(file, `${JSON.stringify({v: 1, headers: [['id', 'x']], body: {utf8: 'hello'}})}\n`)
+    for (const to of [`rabbitmq:${missingQueue}`, `kafka:${missingTopic}`, `nats:${missingSubject}`]) {
+      expectRefusedMissing(await runCliWithState(['dlq', 'import', file, '--to', to, '--yes'], state), to)
+    }
+    await waitFor(async () => (await queueState(dlq))?.consumers === 0)
+    expect(await queueState(dlq)).toEqual({messages: 5, consumers: 0})
+    expect(await queueState(work)).toEqual({messages: 0, consumers: 0})
+    expect(await queueState(missingQueue)).toBeUndefined()
+    expect(await javaTopics()).not.toContain(missingTopic)
+    expect(await withJsm((jsm) => jsm.streams.names(missingSubject).next())).toEqual([])
+  })
+
+  it('a plain queue whose messages have no origin: exit 8, they stay, and the advice is --to, not --resume', async () => {
+    const queue = uniqueName('rs-plain')
+    queues.push(queue)
+    const c = await amqp.connect(AMQP_URL)
+    try {
+      const ch = await c.createConfirmChannel()
+      await ch.assertQueue(queue, {durable: true})
+      for (let i = 0; i < 3; i++) ch.sendToQueue(queue, Buffer.from(`m${i}`), {persistent: true})
+      await ch.waitForConfirms()
+    } finally {
+      await c.close()
+    }
+    const r = await runCliWithState(['dlq', 'replay', `rabbitmq:${queue}`, '--yes'], stateHome())
+    expect(r.code, r.stderr).toBe(8)
+    expect(r.stderr).toContain(`3 have no known origin: give them a destination with mailroom dlq replay rabbitmq:${queue} --to <broker>:<target>`)
+    expect(r.stderr).not.toContain('--resume')
+    await waitFor(async () => (await queueState(queue))?.consumers === 0)
+    expect(await queueState(queue)).toEqual({messages: 3, consumers: 0})
   })
 })

@@ -6,6 +6,7 @@ import {appendAudit} from '../../core/audit.js'
 import {EXIT} from '../../core/exit-codes.js'
 import {openInputFile} from '../../core/files.js'
 import {confirmDestructive} from '../../core/guard.js'
+import {requirePublishTarget} from '../../core/publish-target.js'
 import {type NdjsonSourceStats, ndjsonEnvelopes} from '../../core/services/message-source.js'
 import {type PublishSummary, publishAll} from '../../core/services/publish.js'
 import {formatTargetRef, parseTargetRef} from '../../core/target-ref.js'
@@ -37,6 +38,8 @@ messages were not confirmed (they are listed).`
     const target = formatTargetRef(ref)
     const input = args.file === '-' ? process.stdin : openInputFile(args.file)
     const context = await this.resolveContext(connectionOverrides(flags))
+    const adapter = await this.connect(ref.broker, context)
+    await requirePublishTarget(adapter, ref)
     await confirmDestructive({
       action: `import the messages of ${args.file === '-' ? 'stdin' : args.file} into ${target}`,
       confirmWord: ref.name,
@@ -44,7 +47,6 @@ messages were not confirmed (they are listed).`
       contextName: context.name,
       yes: flags.yes,
     })
-    const adapter = await this.connect(ref.broker, context)
     const stats: NdjsonSourceStats = {read: 0, skipped: 0, skippedLines: []}
     const messages = ndjsonEnvelopes(input, {skipInvalid: flags['skip-invalid'], stats, onSkip: (m) => this.warnUser(`skipped ${m}`)})
     let summary: PublishSummary | undefined
