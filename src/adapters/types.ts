@@ -265,10 +265,12 @@ export interface BrokerAdapter extends AsyncDisposable {
   messageTimes?(target: string): Promise<MessageTimes>
   /** A consumer group's committed offset per partition of a topic (Kafka); partitions never committed are absent. */
   committedPositions?(target: string, group: string): Promise<Record<number, string>>
+  /** The same, with the metadata committed alongside each offset (Kafka offset commit metadata). */
+  committedCursors?(target: string, group: string): Promise<Record<number, {offset: string; metadata?: string}>>
   /** Gets ready for commitPositions of this group (finds its coordinator) while other work goes on. */
   prepareCommits?(group: string): void
   /** Sets a consumer group's committed offsets without joining it (Kafka; the group must have no active members). */
-  commitPositions?(target: string, group: string, positions: Record<number, string>): Promise<void>
+  commitPositions?(target: string, group: string, positions: Record<number, string>, metadata?: Record<number, string>): Promise<void>
   /** Removes one stored message by sequence (JetStream); NOT_FOUND when absent. */
   deleteMessage?(target: string, sequence: number): Promise<void>
   /** The dead-letter routes the broker is configured with (RabbitMQ DLX arguments and policies, JetStream captures). */

@@ -12,8 +12,8 @@ import {afterAll, describe, expect, it, vi} from 'vitest'
 
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {type CliResult, jsonOf} from '../helpers/cli.js'
-import {javaTopics} from '../helpers/kafka-probe.js'
-import {natsDelete, rabbitDeadLetters, rabbitDelete, runCliWithState, stateHome} from '../integration/replay-fixtures.js'
+import {javaCommitted, javaRecords, javaTopics} from '../helpers/kafka-probe.js'
+import {kafkaDeadLetters, kafkaDelete, kafkaTopics, natsDelete, rabbitDeadLetters, rabbitDelete, runCliWithState, stateHome} from '../integration/replay-fixtures.js'
 
 vi.setConfig({testTimeout: 180_000})
 
@@ -21,10 +21,12 @@ const NATS_URL = 'nats://127.0.0.1:4222'
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672'
 const streams: string[] = []
 const queues: string[] = []
+const topics: string[] = []
 
 afterAll(async () => {
   await natsDelete(...streams)
   await rabbitDelete(...queues)
+  await kafkaDelete(...topics).catch(() => undefined)
 })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -141,6 +143,48 @@ describe('dlq replay on JetStream judges the dead message, as inspect shows it',
     expect(jsonOf(refused).result).toMatchObject({counts: {replayed: 0, skipped: 1}, skippedBy: {'max-replays': 1}, leftBehind: 1})
     expect(await deadTenants(dlq, stream)).toEqual(['a', 'b'])
     expect(await replayedCopies(stream)).toEqual(['a#1', 'c#1', 'd#1'])
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kafka: what a filter (or --limit) did not select stays replayable
+
+describe('a filtered Kafka replay leaves what it did not select to later runs', () => {
+  it('-F with --limit, another -F, then none: every record reaches its origin exactly once, as a Java consumer reads it', async () => {
+    const [origin, dlt] = [uniqueName('rs-orders'), uniqueName('rs-orders-DLT')]
+    topics.push(origin, dlt)
+    await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 2}])
+    const ids = await kafkaDeadLetters(origin, dlt, 40) // keys key-(i % 13)
+    const keyOf = new Map(ids.map((id, i) => [id, `key-${i % 13}`]))
+    const state = stateHome()
+    const replayed = async () => (await javaRecords(origin)).filter((r) => r.headers['mailroom-replay-id']).map((r) => r.headers.id!).sort()
+    const run = async (...args: string[]) => {
+      const r = await runCliWithState(['dlq', 'replay', `kafka:${dlt}`, ...args, '--yes', '--json'], state)
+      expect(r.code, r.stderr).toBe(0)
+      return jsonOf(r).result
+    }
+
+    // The README's shape: one kind of failure, a few at most.
+    expect((await run('-F', 'key == "key-1"', '--limit', '2')).counts.replayed).toBe(2)
+    const first = await replayed()
+    expect(first.map((id) => keyOf.get(id))).toEqual(['key-1', 'key-1'])
+
+    // Another filter still finds its records, wherever they lie relative to the first run's.
+    const key2 = ids.filter((id) => keyOf.get(id) === 'key-2')
+    expect((await run('-F', 'key == "key-2"')).counts.replayed).toBe(key2.length)
+    expect(await replayed()).toEqual([...first, ...key2].sort())
+
+    // No filter: everything not replayed yet, and nothing twice.
+    const plan = jsonOf(await runCliWithState(['dlq', 'replay', `kafka:${dlt}`, '--dry-run', '--json'], state)).result
+    expect(plan.wouldReplay).toBe(40 - first.length - key2.length)
+    expect((await run()).counts.replayed).toBe(40 - first.length - key2.length)
+    expect(await replayed()).toEqual([...ids].sort())
+    expect((await run()).counts).toMatchObject({examined: 0, replayed: 0})
+
+    // The replay group's cursor, as Kafka's Admin client reports it: at the end of each partition.
+    const ends: Record<string, number> = {}
+    for (const r of await javaRecords(dlt)) ends[r.partition] = Math.max(ends[r.partition] ?? 0, r.offset + 1)
+    expect(await javaCommitted(`mailroom-replay.${dlt}`, dlt)).toEqual(ends)
   })
 })
 

@@ -19,8 +19,10 @@ const DEFAULT_WINDOW = 500
 export default class DlqReplay extends MailroomCommand {
   static override summary = 'Replay dead letters to where they came from (or elsewhere) as a safe move'
   static override description = `Each message is published with confirmation (RabbitMQ publisher confirms + mandatory, Kafka acks=all,
-JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / commit offset+1 for the group
+JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / marked in the cursor of the group
 mailroom-replay.<topic> / delete the stream entry). A failed or returned publish leaves the message in the DLQ.
+Messages --filter does not select, or beyond --limit, stay for a later run (Kafka too: the cursor's committed
+offset stays at the first record not replayed, its metadata marks those replayed above it).
 The run is bounded by what the DLQ held when it started, so it ends even while messages keep dying.
 
 Destination: each message's origin from its death record (RabbitMQ: the origin queue via the default exchange;
