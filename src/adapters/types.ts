@@ -239,7 +239,10 @@ export interface BrokerAdapter extends AsyncDisposable {
   describeTarget(name: string, o?: DescribeOptions): Promise<TargetInfo>
   stats(): Promise<TargetStats[]>
   publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
-  /** Opens what publishing to a target will need (a producer) ahead of the first message; errors surface on publish. */
+  /**
+   * Opens what publishing to a target will need (a producer) ahead of the first message; NOT_FOUND when the target
+   * does not exist, so a caller can refuse before anything moves.
+   */
   preparePublish?(target: string): Promise<void>
   /** The same publish, its receipts handed over in batches (what one confirmation round settled). */
   publishBatches?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt[]>
@@ -262,10 +265,12 @@ export interface BrokerAdapter extends AsyncDisposable {
   messageTimes?(target: string): Promise<MessageTimes>
   /** A consumer group's committed offset per partition of a topic (Kafka); partitions never committed are absent. */
   committedPositions?(target: string, group: string): Promise<Record<number, string>>
+  /** The same, with the metadata committed alongside each offset (Kafka offset commit metadata). */
+  committedCursors?(target: string, group: string): Promise<Record<number, {offset: string; metadata?: string}>>
   /** Gets ready for commitPositions of this group (finds its coordinator) while other work goes on. */
   prepareCommits?(group: string): void
   /** Sets a consumer group's committed offsets without joining it (Kafka; the group must have no active members). */
-  commitPositions?(target: string, group: string, positions: Record<number, string>): Promise<void>
+  commitPositions?(target: string, group: string, positions: Record<number, string>, metadata?: Record<number, string>): Promise<void>
   /** Removes one stored message by sequence (JetStream); NOT_FOUND when absent. */
   deleteMessage?(target: string, sequence: number): Promise<void>
   /** The dead-letter routes the broker is configured with (RabbitMQ DLX arguments and policies, JetStream captures). */

@@ -28,7 +28,7 @@ import {kafkaConfig} from './client.js'
 import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
 import {consumerGroupLag} from './lag.js'
 import {type ErrorContext, toMailroomError} from './map-error.js'
-import {closeCommitConnection, commitPositions, committedPositions, prepareCommits} from './group-positions.js'
+import {closeCommitConnection, commitPositions, committedCursors, committedPositions, prepareCommits} from './group-positions.js'
 import {publishToTopic, TopicFactsCache} from './publish.js'
 import {deleteRecordsToEnd} from './purge.js'
 import {readTopic} from './read.js'
@@ -167,13 +167,17 @@ export class KafkaAdapter implements BrokerAdapter {
     return committedPositions(this.connectedAdmin(), target, group)
   }
 
+  committedCursors(target: string, group: string): Promise<Record<number, {offset: string; metadata?: string}>> {
+    return committedCursors(this.connectedAdmin(), target, group)
+  }
+
   prepareCommits(group: string): void {
     prepareCommits(this.connectedKafka(), group)
   }
 
   /** Commits offsets for a group that has no active members (e.g. a replay's progress), without joining it. */
-  commitPositions(target: string, group: string, positions: Record<number, string>): Promise<void> {
-    return commitPositions(this.connectedKafka(), target, group, positions)
+  commitPositions(target: string, group: string, positions: Record<number, string>, metadata?: Record<number, string>): Promise<void> {
+    return commitPositions(this.connectedKafka(), target, group, positions, metadata)
   }
 
   read(target: string, o?: ReadOptions): AsyncIterable<Delivery> {

@@ -8,9 +8,18 @@ import {toMailroomError} from './map-error.js'
 import {idempotentRead} from './topics.js'
 
 export async function committedPositions(admin: Admin, topic: string, groupId: string): Promise<Record<number, string>> {
-  const [committed] = await idempotentRead(() => admin.fetchOffsets({groupId, topics: [topic]}), topic, groupId)
   const out: Record<number, string> = {}
-  for (const p of committed?.partitions ?? []) if (BigInt(p.offset) >= 0n) out[p.partition] = p.offset
+  for (const [p, c] of Object.entries(await committedCursors(admin, topic, groupId))) out[Number(p)] = c.offset
+  return out
+}
+
+/** The committed offsets with the metadata committed alongside (partitions never committed are left out). */
+export async function committedCursors(admin: Admin, topic: string, groupId: string): Promise<Record<number, {offset: string; metadata?: string}>> {
+  const [committed] = await idempotentRead(() => admin.fetchOffsets({groupId, topics: [topic]}), topic, groupId)
+  const out: Record<number, {offset: string; metadata?: string}> = {}
+  for (const p of committed?.partitions ?? []) {
+    if (BigInt(p.offset) >= 0n) out[p.partition] = {offset: p.offset, ...(p.metadata ? {metadata: p.metadata} : {})}
+  }
   return out
 }
 
@@ -21,8 +30,8 @@ export async function committedPositions(admin: Admin, topic: string, groupId: s
  * kafkajs exposes no cluster handle, so the client's own factory is reached through its private symbol; kafkajs is
  * pinned at 2.2.4 and kept behind this folder.
  */
-export async function commitPositions(kafka: Kafka, topic: string, groupId: string, positions: Record<number, string>): Promise<void> {
-  const partitions = Object.entries(positions).map(([partition, offset]) => ({partition: Number(partition), offset}))
+export async function commitPositions(kafka: Kafka, topic: string, groupId: string, positions: Record<number, string>, metadata: Record<number, string> = {}): Promise<void> {
+  const partitions = Object.entries(positions).map(([partition, offset]) => ({partition: Number(partition), offset, metadata: metadata[Number(partition)] ?? null}))
   if (partitions.length === 0) return
   try {
     const coordinator = await coordinatorOf(kafka, groupId)

@@ -19,8 +19,10 @@ const DEFAULT_WINDOW = 500
 export default class DlqReplay extends MailroomCommand {
   static override summary = 'Replay dead letters to where they came from (or elsewhere) as a safe move'
   static override description = `Each message is published with confirmation (RabbitMQ publisher confirms + mandatory, Kafka acks=all,
-JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / commit offset+1 for the group
+JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / marked in the cursor of the group
 mailroom-replay.<topic> / delete the stream entry). A failed or returned publish leaves the message in the DLQ.
+Messages --filter does not select, or beyond --limit, stay for a later run (Kafka too: the cursor's committed
+offset stays at the first record not replayed, its metadata marks those replayed above it).
 The run is bounded by what the DLQ held when it started, so it ends even while messages keep dying.
 
 Destination: each message's origin from its death record (RabbitMQ: the origin queue via the default exchange;
@@ -82,7 +84,6 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
     }
     const context = await this.resolveContext(connectionOverrides(flags))
     const deps = await this.deps(context, request.source.broker, flags.yes)
-    if (request.to) await deps.destination(request.to.broker) // an unreachable --to fails before anything moves
     if (flags['dry-run']) {
       const plan = await dryRunReplay(request, deps, flags.sample)
       this.renderPlan(plan, request)
@@ -145,7 +146,7 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
     if (report.stopped) this.warnUser(`stopped early: ${report.stopped.message}`)
     if (report.leftBehind > 0 || report.stopped) {
       if (report.stopped?.code !== 'INTERRUPTED') this.exitStatus = EXIT.PARTIAL
-      this.warnUser(`${report.leftBehind} message(s) left in the DLQ${report.stopped ? ', and the rest of the DLQ was not read' : ''}; continue with: mailroom dlq replay --resume ${report.replayId}`)
+      this.warnUser(`${report.leftBehind} message(s) left in the DLQ${report.stopped ? ', and the rest of the DLQ was not read' : ''}; ${nextSteps(report).join('; ')}`)
     }
     return report
   }
@@ -162,6 +163,17 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
     for (const s of plan.samples) this.out(`  sample ${s.id} -> ${s.destination}${s.replayCount ? ` (replayed ${s.replayCount} times before)` : ''}`)
     for (const note of plan.notes) this.out(`note: ${note}`)
   }
+}
+
+/** What to run next for what was left behind: --resume helps only where a retry can succeed. */
+function nextSteps(r: ReplayReport): string[] {
+  const steps: string[] = []
+  const noOrigin = r.skippedBy['no-origin'] ?? 0
+  const tooOften = r.skippedBy['max-replays'] ?? 0
+  if (noOrigin > 0) steps.push(`${noOrigin} have no known origin: give them a destination with mailroom dlq replay ${r.source} --to <broker>:<target>`)
+  if (tooOften > 0) steps.push(`${tooOften} were replayed too often already: look at why they keep failing (--force replays them anyway)`)
+  if (r.stopped || r.counts.failed > 0 || (r.skippedBy['key-order'] ?? 0) > 0) steps.push(`continue with: mailroom dlq replay --resume ${r.replayId}`)
+  return steps
 }
 
 function describeAction(facts: SourceFacts, request: ReplayRequest | undefined): string {

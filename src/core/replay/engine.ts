@@ -101,6 +101,8 @@ export class ReplayEngine {
       await Promise.allSettled([...this.passing])
       await source.close()
     }
+    const shortfall = source.shortfall?.()
+    if (shortfall) this.stop('PARTIAL', shortfall)
     return {counts: this.counts, skippedBy: this.skippedBy, byDestination: this.byDestination, failures: this.failures, stopped: this.stopped}
   }
 

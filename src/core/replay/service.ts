@@ -4,6 +4,7 @@ import {type BrokerAdapter, type BrokerKind, MailroomError} from '../../adapters
 import {type AuditEntry, auditedChange} from '../audit.js'
 import type {DetectDeathOptions} from '../dlq/death.js'
 import {compileFilter} from '../filter.js'
+import {requirePublishTarget} from '../publish-target.js'
 import {formatTargetRef} from '../target-ref.js'
 import {ReplayEngine} from './engine.js'
 import {newReplayId} from './identity.js'
@@ -35,6 +36,7 @@ export interface ReplayDeps {
 
 export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sample: number): Promise<ReplayPlan> {
   const facts = await inspectSource(deps.source, request.source.name, request.mode)
+  await requireDestination(request, deps)
   const selector = selectorFor(request, 'dry-run', deps)
   return planReplay(deps.source, facts, request, selector, {sample, signal: deps.signal})
 }
@@ -42,6 +44,7 @@ export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sam
 export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplayReport> {
   if (request.filter) compileFilter(request.filter) // an invalid filter fails before anything happens
   const facts = await inspectSource(deps.source, request.source.name, request.mode)
+  await requireDestination(request, deps)
   const replayId = newReplayId()
   return audited({replayId, request, facts, deps, resumed: undefined}, async () => {
     const path = journalPath(replayId, deps.env)
@@ -74,6 +77,11 @@ function audited(job: Omit<Job, 'journal' | 'selector'>, openJournal: () => Prom
     entry: (report) => (report ? auditEntry(report, deps.context) : failedEntry(job)),
     onAuditFailure: deps.onAuditFailure,
   })
+}
+
+/** `--to` must name something that exists (and be reachable) before anything is asked or moved. */
+async function requireDestination(request: ReplayRequest, deps: ReplayDeps): Promise<void> {
+  if (request.to) await requirePublishTarget(await deps.destination(request.to.broker), request.to)
 }
 
 function selectorFor(request: ReplayRequest, replayId: string, deps: ReplayDeps): Selector {

@@ -1,12 +1,13 @@
 // Reading the DLQ for a replay: the strategy follows from the target's kind and what the adapter can do, the
 // bound is captured before reading, and each message is settled only as the engine decides:
 // - replayed(d): the destination confirmed it -> ack / commit / delete;
-// - leave(d): not replayed -> it stays in the DLQ (queues: requeued when the reader closes; Kafka: not
-//   committed; streams: not deleted). passOver(d): the user chose not to replay it -> Kafka commits past it
-//   (it stays in the topic; the replay group just moves on), elsewhere the same as leave.
+// - leave(d): not replayed -> it stays in the DLQ (queues: requeued when the reader closes; Kafka: not marked
+//   in the replay group's cursor; streams: not deleted). passOver(d): the user chose not to replay it
+//   (--filter): the same as leave, so a later run with another filter or none can still replay it.
 import {readBatchesOf} from '../../adapters/batched.js'
 import {type BrokerAdapter, type Delivery, MailroomError, type ReadOptions, type TargetInfo} from '../../adapters/types.js'
-import {nextOffset, offsetBelow} from '../offsets.js'
+import {offsetBelow} from '../offsets.js'
+import {type CommittedCursor, CursorCommitter, MAX_SPAN} from './cursor.js'
 import {IDLE, IdleWatch} from './idle-watch.js'
 import type {ReplayMode, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
@@ -93,6 +94,8 @@ export interface ReplaySource {
   extendBound(): void
   /** Messages held unsettled (queues), to respect HOLD_LIMIT. */
   readonly held: number
+  /** Why part of the bound was left unread, if it was (the Kafka cursor's MAX_SPAN). */
+  shortfall?(): string | undefined
   /** Ends the read; call only once nothing is in flight. Held messages go back to the queue. */
   close(): Promise<void>
 }
@@ -219,28 +222,28 @@ class QueueSource extends ReaderSource {
   }
 }
 
+/** Topics and streams: whether a message's position is inside the bound captured at start. */
+export function withinBound(d: Delivery, bound: SnapshotBound): boolean {
+  const meta = d.envelope.meta ?? {}
+  if (bound.kind === 'sequence') return meta.sequence === undefined || meta.sequence <= bound.last
+  if (bound.kind === 'offsets') {
+    const end = bound.ends[String(meta.partition)]
+    return end === undefined || meta.offset === undefined || offsetBelow(meta.offset, end)
+  }
+  return true
+}
+
 /** Topics and streams: positions tell whether a message is inside the bound. */
 class PositionedSource extends ReaderSource {
   async next(): Promise<Delivery | undefined> {
     for (;;) {
       const d = await this.pull()
       if (!d) return undefined
-      if (this.withinBound(d)) return d
+      if (withinBound(d, this.facts.bound)) return d
       // Past the bound (arrived after the job started): not ours; a consuming read leaves it uncommitted.
       await d.settle('requeue')
       if (this.facts.bound.kind === 'sequence') return undefined
     }
-  }
-
-  private withinBound(d: Delivery): boolean {
-    const {bound} = this.facts
-    const meta = d.envelope.meta ?? {}
-    if (bound.kind === 'sequence') return meta.sequence === undefined || meta.sequence <= bound.last
-    if (bound.kind === 'offsets') {
-      const end = bound.ends[String(meta.partition)]
-      return end === undefined || meta.offset === undefined || offsetBelow(meta.offset, end)
-    }
-    return true
   }
 
   replayed(d: Delivery): Promise<void> {
@@ -258,100 +261,60 @@ class PositionedSource extends ReaderSource {
 }
 
 /**
- * Kafka: the replay group's committed offsets say how far earlier replays got. The topic is read without joining
- * that group (a throwaway reader from the lowest committed offset, skipping what each partition already passed) and
- * its offsets are committed through the admin API, up to the first message not yet settled in each partition. A
- * killed run thus leaves no group member behind for the next run to wait out.
+ * Kafka: the replay group's cursor (cursor.ts) says what earlier replays moved: everything below its committed offset
+ * and the records its metadata marks above it. The topic is read without joining that group (a throwaway reader from
+ * the lowest committed offset) and the cursor is committed through the admin API after each batch of settles. Only
+ * replayed records move it: a record left (not selected by the filter, refused, failed, or never read because of
+ * --limit) stays for a later run. A killed run leaves no group member behind for the next run to wait out.
  */
 class GroupSource extends PositionedSource {
-  private readonly committer: PrefixCommitter
-  private passed: Record<number, string> = {}
+  private readonly cursor: CursorCommitter
+  /** Per partition: records left unread because the cursor could not remember replaying them (MAX_SPAN). */
+  private readonly beyondSpan = new Map<number, number>()
 
-  private constructor(adapter: BrokerAdapter, facts: SourceFacts, from: bigint, o: OpenSourceOptions, passed: Record<number, string>) {
+  private constructor(adapter: BrokerAdapter, facts: SourceFacts, from: bigint, o: OpenSourceOptions, committed: Record<number, CommittedCursor>) {
     super(adapter, facts, {untilEnd: true, from: {kind: 'offset', value: from}, prefetch: Math.max(64, o.window * 2)})
-    this.passed = passed
-    this.committer = new PrefixCommitter((positions) => adapter.commitPositions!(facts.target, replayGroup(facts.target), positions))
+    this.cursor = new CursorCommitter(committed, (offsets, metadata) => adapter.commitPositions!(facts.target, replayGroup(facts.target), offsets, metadata))
   }
 
   static async open(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions): Promise<GroupSource> {
-    if (!adapter.commitPositions || !adapter.committedPositions) throw moveImpossible(`${adapter.kind}:${facts.target}`, 'its reader cannot commit positions')
+    if (!adapter.commitPositions || !adapter.committedCursors) throw moveImpossible(`${adapter.kind}:${facts.target}`, 'its reader cannot commit positions')
     adapter.prepareCommits?.(replayGroup(facts.target))
-    const passed = await adapter.committedPositions(facts.target, replayGroup(facts.target))
-    const values = Object.values(passed).map(BigInt)
+    const committed = await adapter.committedCursors(facts.target, replayGroup(facts.target))
+    const values = Object.values(committed).map((c) => BigInt(c.offset))
     // Partitions never committed start at their beginning; otherwise read from the lowest committed offset.
     const partitions = facts.bound.kind === 'offsets' ? Object.keys(facts.bound.ends).length : 0
     const from = values.length < partitions || values.length === 0 ? 0n : values.reduce((a, b) => (a < b ? a : b))
-    return new GroupSource(adapter, facts, from, o, passed)
+    return new GroupSource(adapter, facts, from, o, committed)
   }
 
   override async next(): Promise<Delivery | undefined> {
     for (;;) {
       const d = await super.next()
       if (!d) return undefined
-      const {partition, offset} = d.envelope.meta ?? {}
-      const at = this.passed[partition ?? 0]
-      if (at !== undefined && offset !== undefined && offsetBelow(offset, at)) continue
-      this.committer.track(d)
-      return d
+      if (this.cursor.beyondSpan(d)) {
+        const partition = d.envelope.meta?.partition ?? 0
+        this.beyondSpan.set(partition, (this.beyondSpan.get(partition) ?? 0) + 1)
+        continue
+      }
+      const before = this.cursor.replayedBefore(d)
+      this.cursor.read(d)
+      if (!before) return d
     }
   }
 
   override replayed(d: Delivery): Promise<void> {
-    return this.committer.settle(d)
+    return this.cursor.settle(d)
   }
 
-  override passOver(d: Delivery): Promise<void> {
-    return this.committer.settle(d)
+  shortfall(): string | undefined {
+    if (this.beyondSpan.size === 0) return undefined
+    const left = [...this.beyondSpan].map(([p, n]) => `${n} in partition ${p}`).join(', ')
+    return `${left} were not read: they lie over ${MAX_SPAN} records past a record no replay has moved yet, further than the replay group can remember; replay the records held back (with another filter or none), then run again`
   }
 
   /** The reader (its throwaway group) and the replay group's last commit are independent: both at once. */
   override async close(): Promise<void> {
-    await Promise.all([super.close(), this.committer.flush()])
-  }
-}
-
-/** Commits offset+1 of the settled prefix of each partition (a Kafka commit covers everything before it). */
-class PrefixCommitter {
-  /** Per partition, the offsets handed out and not yet committed past, in order. */
-  private readonly order = new Map<number, string[]>()
-  private readonly settled = new Map<number, Set<string>>()
-  private chain: Promise<void> = Promise.resolve()
-  private scheduled?: Promise<void>
-
-  constructor(private readonly commit: (positions: Record<number, string>) => Promise<void>) {}
-
-  track(d: Delivery): void {
-    const {partition = 0, offset = '0'} = d.envelope.meta ?? {}
-    const list = this.order.get(partition)
-    if (list) list.push(offset)
-    else this.order.set(partition, [offset])
-  }
-
-  settle(d: Delivery): Promise<void> {
-    const {partition = 0, offset = '0'} = d.envelope.meta ?? {}
-    const set = this.settled.get(partition)
-    if (set) set.add(offset)
-    else this.settled.set(partition, new Set([offset]))
-    // Settles of one checkpoint batch arrive together: one commit for all of them.
-    this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      this.scheduled = undefined
-      return this.flush()
-    })
-    return this.scheduled
-  }
-
-  /** Commits run one at a time; a settle that arrives during a commit joins the next one. */
-  flush(): Promise<void> {
-    const positions: Record<number, string> = {}
-    for (const [partition, list] of this.order) {
-      const done = this.settled.get(partition)
-      let prefix = 0
-      while (prefix < list.length && done?.delete(list[prefix]!)) prefix++
-      if (prefix > 0) positions[partition] = nextOffset(list[prefix - 1]!)
-      list.splice(0, prefix)
-    }
-    if (Object.keys(positions).length === 0) return this.chain
-    this.chain = this.chain.catch(() => undefined).then(() => this.commit(positions))
-    return this.chain
+    await Promise.all([super.close(), this.cursor.flush()])
   }
 }

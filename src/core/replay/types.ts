@@ -37,7 +37,7 @@ export type SnapshotBound =
 export type SourceStrategy =
   /** Classic / quorum queue: consume; ack after confirmation; anything not replayed is requeued at the end. */
   | 'consume-queue'
-  /** Kafka topic: consume as the replay group; commit offset+1 after confirmation (or past skipped records). */
+  /** Kafka topic: read from the replay group's cursor; mark each record in it after confirmation (cursor.ts). */
   | 'commit-group'
   /** Stream (JetStream): read without removing; delete the entry after confirmation. */
   | 'delete-entry'
