@@ -263,6 +263,7 @@ export class DashboardServices {
       signal: hooks.signal,
       death: {customHeaders: this.settings.customHeaders},
       context: this.context.name,
+      settings: this.context.settings,
       confirm: async (facts, req) => {
         await this.refuseReadOnly(`replay ${facts.broker}:${facts.target}`)
         await hooks.confirm(facts, req)

@@ -4,6 +4,7 @@ import {type BrokerAdapter, type BrokerKind, MailroomError} from '../../adapters
 import {appendAudit, type AuditEntry} from '../audit.js'
 import type {DetectDeathOptions} from '../dlq/death.js'
 import {compileFilter} from '../filter.js'
+import type {ConnectionSettings} from '../config/types.js'
 import {formatTargetRef} from '../target-ref.js'
 import {ReplayEngine} from './engine.js'
 import {newReplayId} from './identity.js'
@@ -11,6 +12,7 @@ import {type JournalState, JournalWriter, journalPath, readJournal} from './jour
 import {planReplay, type ReplayPlan} from './plan.js'
 import type {Progress} from './progress.js'
 import {Selector} from './select.js'
+import {checkResumeServers, serverIdentity} from './servers.js'
 import {inspectSource, openSource} from './source.js'
 import type {ReplayReport, ReplayRequest, SourceFacts} from './types.js'
 
@@ -27,8 +29,17 @@ export interface ReplayDeps {
   /** The job exists (journal written): tell the user its id. */
   onStart?(replayId: string, facts: SourceFacts, journal: string): void
   progress?(total: number | undefined): Progress
-  /** Context name for the audit line. */
+  /** Context name for the audit line and the journal. */
   context?: string
+  /** The resolved connection settings: the journal records (and a resume compares) which servers the job uses. */
+  settings?: ConnectionSettings
+  /** A warning for the user (stderr), not a failure. */
+  warn?(message: string): void
+}
+
+export interface ResumeOptions {
+  /** Resume even against other servers than the job started with. */
+  force?: boolean
 }
 
 export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sample: number): Promise<ReplayPlan> {
@@ -43,16 +54,21 @@ export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Pro
   await deps.confirm(facts, request)
   const replayId = newReplayId()
   const path = journalPath(replayId, deps.env)
-  const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts})
+  const servers = deps.settings ? {servers: serverIdentity(deps.context, deps.settings, request)} : {}
+  const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts, ...servers})
   deps.onStart?.(replayId, facts, path)
   return execute({replayId, request, facts, journal, selector: selectorFor(request, replayId, deps), deps, resumed: undefined})
 }
 
-export async function resumeReplay(replayId: string, deps: ReplayDeps): Promise<ReplayReport> {
+export async function resumeReplay(replayId: string, deps: ReplayDeps, o: ResumeOptions = {}): Promise<ReplayReport> {
   const state = await readJournal(replayId, deps.env)
   const {request, source: facts} = state.start
   if (facts.broker !== deps.source.kind) {
     throw new MailroomError('USAGE', `replay ${replayId} reads from ${facts.broker}:${facts.target}, not from ${deps.source.kind}`)
+  }
+  if (deps.settings) {
+    const warning = checkResumeServers(replayId, state.start.servers, serverIdentity(deps.context, deps.settings, request), o.force ?? false)
+    if (warning) deps.warn?.(warning)
   }
   await deps.confirm(facts, request)
   const journal = await JournalWriter.reopen(journalPath(replayId, deps.env))
@@ -79,7 +95,7 @@ async function execute(job: Job): Promise<ReplayReport> {
   const {request, facts, journal, deps} = job
   const started = performance.now()
   const progress = deps.progress?.(remainingCount(job))
-  const source = await openSource(deps.source, facts, {window: request.window, alreadyConfirmed: job.resumed?.confirmedTotal})
+  const source = await openSource(deps.source, facts, {window: request.window, confirmedBefore: job.resumed?.confirmed})
   const engine = new ReplayEngine({
     request,
     facts,
@@ -110,7 +126,7 @@ async function execute(job: Job): Promise<ReplayReport> {
     byDestination: result.byDestination,
     failures: result.failures,
     ...(result.stopped ? {stopped: result.stopped} : {}),
-    ...(job.resumed && !job.resumed.ended ? {crashWindow: job.resumed.start.request.window} : {}),
+    ...crashCost(job.resumed),
     leftBehind: result.counts.failed + refused,
     journal: journal.path,
     elapsedMs,
@@ -121,6 +137,12 @@ async function execute(job: Job): Promise<ReplayReport> {
   await journal.close()
   await appendAudit(auditEntry(report, outcome, deps.context), deps.env).catch(() => undefined)
   return report
+}
+
+/** Each attempt killed before its end record may have published up to a window of messages it never recorded. */
+function crashCost(resumed: JournalState | undefined): Pick<ReplayReport, 'crashWindow' | 'crashedAttempts'> {
+  if (!resumed?.crashed) return {}
+  return {crashWindow: resumed.crashed * resumed.start.request.window, crashedAttempts: resumed.crashed}
 }
 
 function remainingCount(job: Job): number | undefined {
