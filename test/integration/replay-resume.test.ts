@@ -1,10 +1,11 @@
 // RabbitMQ replays that must not end short: a replay right after a peek of a large DLQ (the broker is still
 // requeuing what was peeked), a --resume of a --resume that was itself killed, and a --resume pointed at another
 // server than the original run. The truth is asked of the broker (management API) and of amqplib, never of mailroom.
-import {appendFileSync, readFileSync} from 'node:fs'
+import {appendFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import amqp from 'amqplib'
+import {stringify} from 'yaml'
 import {afterAll, describe, expect, it, vi} from 'vitest'
 
 import {messageIdentity} from '../../src/core/replay/identity.js'
@@ -227,6 +228,45 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
     const third = await runCliWithState(resumeArgs, state)
     expect(third.code, `${third.stdout}\n${third.stderr}`).toBe(0)
     expect(jsonOf(third).result.leftBehind).toBe(0)
+    await assertAllMoved(ids, dlq, dest)
+  })
+})
+
+describe('--resume against other servers than the replay started with', () => {
+  it('records the context and a hashed address (no password) and refuses another server with exit 2 unless --force', async () => {
+    const N = 100
+    const {dlq, dest} = rabbitPair('rr18')
+    const ids = await fillQueue(dlq, N)
+    await rabbitQueue(dest)
+    const state = stateHome()
+    // Two contexts naming the same broker by different addresses: mailroom cannot know they are one server.
+    const config = join(state, 'config')
+    mkdirSync(join(config, 'mailroom'), {recursive: true, mode: 0o700})
+    const rabbit = (host: string) => ({url: `amqp://${host}:5672`, managementUrl: `http://${host}:15672`, username: 'guest', passwordEnv: 'RR18_PASSWORD'})
+    writeFileSync(join(config, 'mailroom', 'config.yaml'), stringify({contexts: {alpha: {rabbitmq: rabbit('127.0.0.1')}, beta: {rabbitmq: rabbit('localhost')}}}), {mode: 0o600})
+    const env = {XDG_CONFIG_HOME: config, RR18_PASSWORD: 'guest'}
+
+    const args = ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json', '--window', '5', '--rate', '100', '--context', 'alpha']
+    expect(await killWhen(startCli(args, state, env), journaled(state, 10))).toBe(137)
+    const replayId = journalIds(state)[0]!
+    const text = journalText(state, replayId)
+    const start = JSON.parse(text.split('\n')[0]!)
+    expect(start.servers).toEqual({context: 'alpha', fingerprints: {rabbitmq: expect.stringMatching(/^sha256:[0-9a-f]{16}$/)}})
+    // The password (and user) "guest", and the address itself, appear nowhere in the journal.
+    expect(text).not.toMatch(/guest|127\.0\.0\.1|localhost|5672/)
+    await rabbitConsumersGone(dlq)
+    const before = {inDlq: (await rabbitIds(dlq)).length, atDestination: (await rabbitIds(dest)).length}
+
+    const refused = await runCliWithState(['dlq', 'replay', '--resume', replayId, '--yes', '--json', '--context', 'beta'], state, env)
+    expect(refused.code, `${refused.stdout}\n${refused.stderr}`).toBe(2)
+    const error = jsonOf(refused).error!
+    expect(error.message).toMatch(/context "alpha", not context "beta".*the rabbitmq server sha256:[0-9a-f]{16}, not sha256:[0-9a-f]{16}.*different server/)
+    expect(error.suggestions).toContain('Resume with the context it started with: --context alpha')
+    expect({inDlq: (await rabbitIds(dlq)).length, atDestination: (await rabbitIds(dest)).length}, 'nothing moved').toEqual(before)
+
+    const forced = await runCliWithState(['dlq', 'replay', '--resume', replayId, '--yes', '--json', '--context', 'beta', '--force'], state, env)
+    expect(forced.code, `${forced.stdout}\n${forced.stderr}`).toBe(0)
+    expect(jsonOf(forced).warnings.join('\n')).toMatch(/started against context "alpha".*resuming anyway \(--force\)/)
     await assertAllMoved(ids, dlq, dest)
   })
 })

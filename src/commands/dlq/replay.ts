@@ -33,7 +33,9 @@ mailroom-replayed-at, mailroom-replayed-from, mailroom-replay-count. A message a
 times is refused (left in the DLQ) unless --force.
 
 Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a killed run continues with
---resume <replay-id>. Exit 0 when everything chosen was replayed, 8 when something was left in the DLQ.`
+--resume <replay-id>, on the same context and servers (the journal holds their name and hashed addresses; --force
+resumes elsewhere). Exit 0 when everything chosen was replayed, 8 when something was left in the DLQ (or a RabbitMQ
+queue kept reporting messages it did not deliver for 60 s).`
   static override examples = [
     {description: 'See what would happen', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --dry-run'},
     {description: 'Replay every dead letter to its origin queue', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --yes'},
