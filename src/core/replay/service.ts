@@ -2,9 +2,9 @@
 // asks the guard, journals, runs the engine and appends the audit line.
 import {type BrokerAdapter, type BrokerKind, MailroomError} from '../../adapters/types.js'
 import {appendAudit, type AuditEntry} from '../audit.js'
+import type {ConnectionSettings} from '../config/types.js'
 import type {DetectDeathOptions} from '../dlq/death.js'
 import {compileFilter} from '../filter.js'
-import type {ConnectionSettings} from '../config/types.js'
 import {formatTargetRef} from '../target-ref.js'
 import {ReplayEngine} from './engine.js'
 import {newReplayId} from './identity.js'

@@ -19,7 +19,7 @@ const QUEUE_IDLE_MS = 3000
  * Queues: how long to go on waiting without a delivery while the broker still reports messages (being requeued
  * after a peek, or held by another consumer) before the run stops, leaving them, as partial.
  */
-export const QUEUE_STALL_MS = 60_000
+const QUEUE_STALL_MS = 60_000
 
 export function replayGroup(topic: string): string {
   return `mailroom-replay.${topic}`
