@@ -175,14 +175,14 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
     await rabbitQueue(dest)
     const state = stateHome()
 
-    const first = startCli(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json', '--window', String(WINDOW), '--rate', '1500'], state)
-    expect(await killWhen(first, journaled(state, N / 3)), 'the first run was to be killed mid-run').toBe(137)
+    const first = startCli(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json', '--window', String(WINDOW), '--rate', '1000'], state)
+    expect(await killWhen(first, journaled(state, N / 4)), 'the first run was to be killed mid-run').toBe(137)
     const [replayId] = journalIds(state)
     await rabbitConsumersGone(dlq)
 
     const resumeArgs = ['dlq', 'replay', '--resume', replayId!, '--yes', '--json']
     const second = startCli(resumeArgs, state)
-    expect(await killWhen(second, journaled(state, journaledCount(state, replayId!) + N / 3)), 'the resume was to be killed mid-run').toBe(137)
+    expect(await killWhen(second, journaled(state, journaledCount(state, replayId!) + N / 4)), 'the resume was to be killed mid-run').toBe(137)
     await rabbitConsumersGone(dlq)
 
     const third = await runCliWithState(resumeArgs, state)
@@ -198,7 +198,7 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
   })
 
   it('counts a message re-published by a killed resume once: the next resume still reads to the end of the DLQ', async () => {
-    const N = 400
+    const N = 800
     const K = 40
     const {work, dlq, dest} = rabbitPair('rr6k')
     const ids = await rabbitDeadLetters(work, dlq, N)
