@@ -218,7 +218,9 @@ class QueueSource extends ReaderSource {
     const depth = facts.bound.kind === 'depth' ? facts.bound.depth : 0
     const earlier = new EarlierConfirmations(facts, o.confirmedBefore)
     const remaining = Math.max(0, depth - earlier.total)
-    const wanted = remaining + earlier.outstanding + 1
+    // An attempt leaves at most a window of its confirmed messages unsettled: prefetching more would only take (and,
+    // on a quorum queue, count a delivery of) messages beyond the bound.
+    const wanted = remaining + Math.min(earlier.outstanding, o.window) + 1
     super(adapter, facts, {consume: true, prefetch: Math.max(1, Math.min(wanted, o.window + HOLD_LIMIT))})
     this.remaining = remaining
     this.earlier = earlier
