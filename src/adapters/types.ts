@@ -227,6 +227,13 @@ export interface DescribeOptions {
   consumers?: boolean
 }
 
+export interface QueueHoldings {
+  /** Ready for delivery, counted by the broker now. */
+  ready: number
+  /** Ready and unacknowledged; from statistics that lag by their interval (at least `ready`; `ready` without them). */
+  total: number
+}
+
 export interface BrokerAdapter extends AsyncDisposable {
   readonly kind: BrokerKind
   readonly capabilities: Capabilities
@@ -261,6 +268,11 @@ export interface BrokerAdapter extends AsyncDisposable {
   getMessage?(target: string, sequence: number): Promise<Envelope>
   /** Messages a queue holds right now, counted by the broker itself (not from periodic statistics). */
   exactDepth?(target: string): Promise<number>
+  /**
+   * What a queue holds counting the messages delivered and not yet acknowledged (held by a consumer, or being
+   * requeued after a peek), which only periodic statistics report: `ready` counted now, `total` ready + unacked.
+   */
+  queueHoldings?(target: string): Promise<QueueHoldings>
   /** When the oldest and newest stored message were written, read without side effects (Kafka record timestamps). */
   messageTimes?(target: string): Promise<MessageTimes>
   /** A consumer group's committed offset per partition of a topic (Kafka); partitions never committed are absent. */

@@ -274,6 +274,7 @@ export class DashboardServices {
       death: {customHeaders: this.settings.customHeaders},
       context: this.context.name,
       onAuditFailure: hooks.onAuditFailure,
+      settings: this.context.settings,
       confirm: async (facts, req) => {
         await this.refuseReadOnly(`replay ${facts.broker}:${facts.target}`)
         await hooks.confirm(facts, req)

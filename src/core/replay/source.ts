@@ -8,13 +8,19 @@ import {readBatchesOf} from '../../adapters/batched.js'
 import {type BrokerAdapter, type Delivery, MailroomError, type ReadOptions, type TargetInfo} from '../../adapters/types.js'
 import {offsetBelow} from '../offsets.js'
 import {type CommittedCursor, CursorCommitter, MAX_SPAN} from './cursor.js'
+import {messageIdentity} from './identity.js'
 import {IDLE, IdleWatch} from './idle-watch.js'
 import type {ReplayMode, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
 /** Queues: messages held back (not replayed) stay unacknowledged until the end; at most this many. */
 export const HOLD_LIMIT = 5000
-/** Queues: no delivery for this long means the queue has nothing more for us (its depth counted others' messages). */
+/** Queues: after this long without a delivery, the broker is asked whether the queue still holds anything for us. */
 const QUEUE_IDLE_MS = 3000
+/**
+ * Queues: how long to go on waiting without a delivery while the broker still reports messages (being requeued
+ * after a peek, or held by another consumer) before the run stops, leaving them, as partial.
+ */
+const QUEUE_STALL_MS = 60_000
 
 export function replayGroup(topic: string): string {
   return `mailroom-replay.${topic}`
@@ -24,13 +30,19 @@ export function replayGroup(topic: string): string {
 export async function inspectSource(adapter: BrokerAdapter, target: string, mode: ReplayMode): Promise<SourceFacts> {
   const info = await adapter.describeTarget(target, {consumers: false})
   const strategy = strategyFor(adapter, info, mode)
-  if (strategy === 'consume-queue' && adapter.exactDepth) info.depth = await adapter.exactDepth(target)
+  if (strategy === 'consume-queue') info.depth = await queueDepth(adapter, target, info.depth)
   const bound = boundOf(info)
   let count = info.depth
   if (strategy === 'commit-group' && bound.kind === 'offsets' && adapter.committedPositions) {
     count = remainingForGroup(bound.ends, info, await adapter.committedPositions(target, replayGroup(target)))
   }
   return {broker: adapter.kind, target, kind: info.kind, strategy, bound, ...(count === undefined ? {} : {count})}
+}
+
+/** A queue's bound counts the messages unacknowledged right now (a peek still returning them): they come back. */
+async function queueDepth(adapter: BrokerAdapter, target: string, described: number | undefined): Promise<number | undefined> {
+  if (adapter.queueHoldings) return (await adapter.queueHoldings(target)).total
+  return adapter.exactDepth ? adapter.exactDepth(target) : described
 }
 
 function strategyFor(adapter: BrokerAdapter, info: TargetInfo, mode: ReplayMode): SourceStrategy {
@@ -90,8 +102,14 @@ export interface ReplaySource {
   replayed(d: Delivery): Promise<void>
   leave(d: Delivery): Promise<void>
   passOver(d: Delivery): Promise<void>
-  /** A content-identified message turned out to be one counted as done by an earlier run: read one more. */
-  extendBound(): void
+  /**
+   * True for a message an earlier attempt of this job confirmed at its destination and could not settle here (it
+   * was killed first): publishing it again makes a possible duplicate. Queue resumes only; positions (offsets,
+   * sequences) say the same through the journal.
+   */
+  repeated(d: Delivery): boolean
+  /** Why the read ended before its bound, when it did (the broker still reports messages it did not deliver). */
+  readonly cutShort?: {code: string; message: string}
   /** Messages held unsettled (queues), to respect HOLD_LIMIT. */
   readonly held: number
   /** Why part of the bound was left unread, if it was (the Kafka cursor's MAX_SPAN). */
@@ -102,8 +120,8 @@ export interface ReplaySource {
 
 export interface OpenSourceOptions {
   window: number
-  /** Queues on resume: messages of the bound an earlier run already confirmed. */
-  alreadyConfirmed?: number
+  /** Queues on resume: the content ids earlier attempts confirmed, each with how many messages it stands for. */
+  confirmedBefore?: ReadonlyMap<string, number>
 }
 
 export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions): Promise<ReplaySource> {
@@ -150,7 +168,9 @@ abstract class ReaderSource implements ReplaySource {
     return this.leave(d)
   }
 
-  extendBound(): void {}
+  repeated(_d: Delivery): boolean {
+    return false
+  }
 
   /**
    * The next message: from the buffer, or from the next batch read. `within` bounds the wait for a batch (a queue
@@ -183,27 +203,55 @@ abstract class ReaderSource implements ReplaySource {
   }
 }
 
-/** Classic / quorum queues: a manual-ack consumer, counted up to the depth captured at start. */
+/**
+ * Classic / quorum queues: a manual-ack consumer, counted up to the depth captured at start. A resume counts what
+ * earlier attempts confirmed as gone; the messages among them still in the queue (their ack was lost to a kill) are
+ * read again outside that count, which is why it goes on reading, past its count, while any may remain.
+ */
 class QueueSource extends ReaderSource {
   private remaining: number
   private readonly idle = new IdleWatch(QUEUE_IDLE_MS)
+  private readonly earlier: EarlierConfirmations
+  /** Delivered to this reader and not acknowledged (in flight or held): the broker counts them as unacked. */
+  private unacked = 0
+  private ended = false
+  cutShort?: {code: string; message: string}
 
   constructor(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions) {
     const depth = facts.bound.kind === 'depth' ? facts.bound.depth : 0
-    const remaining = Math.max(0, depth - (o.alreadyConfirmed ?? 0))
-    super(adapter, facts, {consume: true, prefetch: Math.max(1, Math.min(remaining + 1, o.window + HOLD_LIMIT))})
+    const earlier = new EarlierConfirmations(facts, o.confirmedBefore)
+    const remaining = Math.max(0, depth - earlier.total)
+    // An attempt leaves at most a window of its confirmed messages unsettled: prefetching more would only take (and,
+    // on a quorum queue, count a delivery of) messages beyond the bound.
+    const wanted = remaining + Math.min(earlier.outstanding, o.window) + 1
+    super(adapter, facts, {consume: true, prefetch: Math.max(1, Math.min(wanted, o.window + HOLD_LIMIT))})
     this.remaining = remaining
+    this.earlier = earlier
   }
 
   async next(): Promise<Delivery | undefined> {
-    if (this.remaining <= 0) return undefined
-    const d = await this.pull((batch) => this.idle.within(batch))
-    if (d) this.remaining--
+    if (this.ended || (this.remaining <= 0 && this.earlier.outstanding === 0)) return undefined
+    const d = await this.pull((batch) => this.waitForDelivery(batch))
+    if (!d) return undefined
+    this.unacked++
+    if (this.earlier.claim(d)) return d
+    if (this.remaining <= 0) {
+      // Past the bound and not one of the earlier attempts' messages: not this job's; requeued when the reader closes.
+      this.held++
+      this.ended = true
+      return undefined
+    }
+    this.remaining--
     return d
   }
 
-  replayed(d: Delivery): Promise<void> {
-    return d.settle('ack')
+  override repeated(d: Delivery): boolean {
+    return this.earlier.claimed(d)
+  }
+
+  async replayed(d: Delivery): Promise<void> {
+    await d.settle('ack')
+    this.unacked--
   }
 
   override async leave(_d: Delivery): Promise<void> {
@@ -212,8 +260,23 @@ class QueueSource extends ReaderSource {
     this.held++
   }
 
-  override extendBound(): void {
-    this.remaining++
+  /**
+   * No delivery for QUEUE_IDLE_MS: the queue is done for us only once the broker reports nothing but our own
+   * unacknowledged messages. A peek that just ended may still be returning thousands: wait for them, up to
+   * QUEUE_STALL_MS without a delivery, then stop and say why.
+   */
+  private async waitForDelivery(batch: Promise<IteratorResult<Delivery[]>>): Promise<IteratorResult<Delivery[]> | typeof IDLE> {
+    const since = performance.now()
+    for (;;) {
+      const r = await this.idle.within(batch)
+      if (r !== IDLE) return r
+      const holdings = await this.adapter.queueHoldings?.(this.facts.target)
+      if (!holdings || holdings.total - this.unacked <= 0) return IDLE
+      if (performance.now() - since >= QUEUE_STALL_MS) {
+        this.cutShort = {code: 'PARTIAL', message: stalledMessage(this.facts, holdings.total - this.unacked, holdings.ready)}
+        return IDLE
+      }
+    }
   }
 
   override async close(): Promise<void> {
@@ -231,6 +294,46 @@ export function withinBound(d: Delivery, bound: SnapshotBound): boolean {
     return end === undefined || meta.offset === undefined || offsetBelow(meta.offset, end)
   }
   return true
+}
+
+function stalledMessage(facts: SourceFacts, others: number, ready: number): string {
+  const seconds = Math.round(QUEUE_STALL_MS / 1000)
+  return `${facts.broker}:${facts.target} delivered nothing for ${seconds} s while the broker still reports ${others} message(s) in it (${ready} ready, the rest unacknowledged: held by another consumer, or still being requeued after a peek); they stay in the DLQ`
+}
+
+/** A queue resume: the content ids earlier attempts confirmed at the destination, taken as they are read again. */
+class EarlierConfirmations {
+  /** Messages the ids stand for (identical twins share an id). */
+  readonly total: number
+  private readonly left: Map<string, number>
+  private readonly repeats = new WeakSet<Delivery>()
+  outstanding: number
+
+  constructor(
+    private readonly facts: SourceFacts,
+    confirmed: ReadonlyMap<string, number> = new Map(),
+  ) {
+    this.left = new Map(confirmed)
+    this.total = [...confirmed.values()].reduce((a, b) => a + b, 0)
+    this.outstanding = this.total
+  }
+
+  /** True (and remembered for claimed()) when d carries an id an earlier attempt confirmed and no other read took. */
+  claim(d: Delivery): boolean {
+    if (this.outstanding === 0) return false
+    const {id} = messageIdentity(d.envelope, this.facts.broker, this.facts.target)
+    const n = this.left.get(id)
+    if (!n) return false
+    if (n === 1) this.left.delete(id)
+    else this.left.set(id, n - 1)
+    this.outstanding--
+    this.repeats.add(d)
+    return true
+  }
+
+  claimed(d: Delivery): boolean {
+    return this.repeats.has(d)
+  }
 }
 
 /** Topics and streams: positions tell whether a message is inside the bound. */
