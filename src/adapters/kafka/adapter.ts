@@ -26,6 +26,7 @@ import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
 import {kafkaConfig} from './client.js'
 import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
+import {describeAllGroups} from './groups.js'
 import {consumerGroupLag} from './lag.js'
 import {type ErrorContext, toMailroomError} from './map-error.js'
 import {closeCommitConnection, commitPositions, committedPositions, prepareCommits} from './group-positions.js'
@@ -129,7 +130,8 @@ export class KafkaAdapter implements BrokerAdapter {
   async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
     const admin = this.connectedAdmin()
     const probe = this.recordProbe()
-    return this.call(() => consumerGroupLag(admin, probe, o), {group: o.filter})
+    const kafka = this.connectedKafka()
+    return this.call(async () => consumerGroupLag(admin, await describeAllGroups(kafka), probe, o), {group: o.filter})
   }
 
   async messageTimes(target: string): Promise<MessageTimes> {
