@@ -59,6 +59,14 @@ describe('status rules', () => {
     expect(statusOf(sample({lag: 7, consumers: 0}), points([60, 7]), now)).toEqual({status: 'STOP', reason: '7 waiting and no consumer'})
   })
 
+  it('never "OK, nothing waiting" for a group that never committed on partitions holding records: WARN, or STOP without consumer', () => {
+    const unknown = {lag: undefined, uncommitted: {partitions: 3, ifEarliest: 10_000}}
+    const reason = 'never committed on 3 partition(s) holding records: lag unknown (10000 if it starts from the earliest offset, 0 from the latest)'
+    expect(statusOf(sample({...unknown, consumers: 2}), [{at: now}], now)).toEqual({status: 'WARN', reason})
+    expect(statusOf(sample({...unknown, consumers: 0}), [{at: now}], now)).toEqual({status: 'STOP', reason: `${reason}, and no consumer`})
+    expect(motionOf([{at: now - 10_000, lag: 5}, {at: now}], sample(unknown))).toEqual({windowSeconds: 10})
+  })
+
   it('STALL when the consumed position has not moved for the stall time while lag stayed above zero', () => {
     const window = points([0, 5, 100], [20, 6, 100], [40, 8, 100])
     expect(statusOf(sample({lag: 8}), window, now, {stallAfterSeconds: 30}).status).toBe('STALL')

@@ -4,7 +4,7 @@
 // consumer protocol (KIP-848), which DescribeGroups answers as Dead with no members. Share and streams groups are
 // listed with their type and left undescribed: they are not consumer groups.
 import type {Broker, Cluster, GroupDescription, Kafka} from 'kafkajs'
-import {MailroomError} from '../types.js'
+import {type ConsumerGroupFacts, MailroomError} from '../types.js'
 import {AssignerProtocol} from './driver.js'
 import {brokerApiVersions, clusterInternals, sharedCluster} from './kafkajs-internals.js'
 import {CONSUMER_GROUP_DESCRIBE, type DescribedGroup, decodeConsumerGroupDescribeResponse, encodeConsumerGroupDescribeRequest} from './protocol/consumer-group-describe.js'
@@ -47,6 +47,29 @@ const COORDINATOR_ERRORS = new Set([14, 15, 16])
 /** A group consumers commit offsets for: classic groups of the consumer protocol (or none: offsets only), and new ones. */
 export function isConsumerGroup(g: Pick<KafkaGroup, 'protocol'>): boolean {
   return g.protocol !== undefined
+}
+
+/** Topics a group's members are subscribed to by name or assigned partitions of. */
+export function memberTopics(g: KafkaGroup): Set<string> {
+  return new Set(g.members.flatMap((m) => [...m.subscribed, ...m.assignment.map((a) => a.topic)]))
+}
+
+/** A consumer group as seen from one topic: its members there (assigned or subscribed; an assignment may be coming). */
+export function groupOnTopic(g: KafkaGroup, topic: string): ConsumerGroupFacts {
+  const members = g.members.filter((m) => m.subscribed.includes(topic) || m.assignment.some((a) => a.topic === topic))
+  return {
+    protocol: g.protocol!,
+    state: g.state,
+    ...(g.assignor ? {assignor: g.assignor} : {}),
+    ...(g.epoch === undefined ? {} : {epoch: g.epoch}),
+    members: members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.host,
+      ...(m.instanceId === undefined ? {} : {instanceId: m.instanceId}),
+      partitions: m.assignment.find((a) => a.topic === topic)?.partitions ?? [],
+    })),
+  }
 }
 
 /** Every group of every broker, with members for consumer groups (others are listed, not described). */

@@ -4,9 +4,9 @@
 // coordinator (groups.ts), one fetchOffsets per group (all its topics), one fetchTopicOffsets per topic, and one
 // Fetch per partition leader for the first unconsumed records.
 import type {Admin} from 'kafkajs'
-import {type ConsumerGroupFacts, type LagOptions, type LagSample, MailroomError, type PartitionLag, type UncommittedLag} from '../types.js'
+import {type LagOptions, type LagSample, MailroomError, type PartitionLag, type UncommittedLag} from '../types.js'
 import {type FirstRecordProbe, positionKey, type RecordPosition} from './first-record.js'
-import {type GroupMember, isConsumerGroup, type KafkaGroup} from './groups.js'
+import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
 import {THROWAWAY_GROUP_PREFIX} from './read.js'
 import {mapLimited, type PartitionOffsets, partitionOffsets} from './topics.js'
 
@@ -56,11 +56,6 @@ async function groupOffsets(admin: Admin, group: KafkaGroup): Promise<GroupOffse
   return {group, committed}
 }
 
-/** A member consumes a topic it is assigned partitions of, or subscribed to (its assignment may still be coming). */
-function consumesTopic(m: GroupMember, topic: string): boolean {
-  return m.subscribed.includes(topic) || m.assignment.some((a) => a.topic === topic)
-}
-
 /** A group matches by its id, or by a topic it consumes. */
 function matchesFilter(g: GroupOffsets, filter: string | undefined): boolean {
   if (filter === undefined) return true
@@ -68,31 +63,14 @@ function matchesFilter(g: GroupOffsets, filter: string | undefined): boolean {
 }
 
 function topicsOf(g: GroupOffsets): Set<string> {
-  return new Set([...g.committed.keys(), ...g.group.members.flatMap((m) => [...m.subscribed, ...m.assignment.map((a) => a.topic)])])
-}
-
-function groupFacts(group: KafkaGroup, topic: string): ConsumerGroupFacts {
-  const members = group.members.filter((m) => consumesTopic(m, topic))
-  return {
-    protocol: group.protocol!,
-    state: group.state,
-    ...(group.assignor ? {assignor: group.assignor} : {}),
-    ...(group.epoch === undefined ? {} : {epoch: group.epoch}),
-    members: members.map((m) => ({
-      memberId: m.memberId,
-      clientId: m.clientId,
-      host: m.host,
-      ...(m.instanceId === undefined ? {} : {instanceId: m.instanceId}),
-      partitions: m.assignment.find((a) => a.topic === topic)?.partitions ?? [],
-    })),
-  }
+  return new Set([...g.committed.keys(), ...memberTopics(g.group)])
 }
 
 function sampleOf(g: GroupOffsets, topic: string, offsets: PartitionOffsets[]): LagSample {
   const committed = g.committed.get(topic) ?? new Map<number, bigint>()
   const startsAtEarliest = g.group.groupId.startsWith(REPLAY_GROUP_PREFIX)
   const partitions = offsets.map((o) => partitionLag(o, committed.get(o.partition), startsAtEarliest))
-  const group = groupFacts(g.group, topic)
+  const group = groupOnTopic(g.group, topic)
   const uncommitted = uncommittedOf(partitions)
   return {
     broker: 'kafka',
