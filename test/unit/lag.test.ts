@@ -1,5 +1,8 @@
 // The lag maths: window rates, trend and ETA, the status rules, thresholds and the Prometheus exposition.
 import {describe, expect, it} from 'vitest'
+import type {Admin} from 'kafkajs'
+import type {FirstRecordProbe} from '../../src/adapters/kafka/first-record.js'
+import {consumerGroupLag} from '../../src/adapters/kafka/lag.js'
 import {subjectMatches} from '../../src/adapters/nats/lag.js'
 import {type BrokerAdapter, type LagSample, MailroomError} from '../../src/adapters/types.js'
 import {type CheckResult, findBreaches} from '../../src/core/lag/check.js'
@@ -128,6 +131,17 @@ describe('LagMonitor', () => {
     const bare = {kind: 'rabbitmq', connect: async () => undefined} as unknown as BrokerAdapter
     const report = await new LagMonitor([bare]).snapshot()
     expect(report.rows[0]).toMatchObject({status: 'ERR', error: {code: 'UNSUPPORTED'}})
+  })
+
+  it('a share or streams group asked for by name is UNSUPPORTED (exit 5) naming its type, and never becomes a consumer row', async () => {
+    const share = {groupId: 'shares', type: 'share', state: 'Stable', members: []}
+    const streams = {groupId: 'app', type: 'streams', state: 'Stable', members: []}
+    const unused = {} as Admin
+    const probe = {} as FirstRecordProbe
+    await expect(consumerGroupLag(unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group/)})
+    expect(await consumerGroupLag(unused, [share, streams], probe)).toEqual([])
+    const monitor = new LagMonitor([fakeAdapter('kafka', [new MailroomError('UNSUPPORTED', 'app is a streams group')])], {filter: {broker: 'kafka', name: 'app'}})
+    await expect(monitor.snapshot()).rejects.toMatchObject({code: 'UNSUPPORTED'})
   })
 })
 

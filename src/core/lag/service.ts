@@ -80,7 +80,8 @@ export class LagMonitor {
       return {samples}
     } catch (error) {
       const mapped = asMailroomError(error)
-      if (mapped.code === 'NOT_FOUND' && this.o.filter) throw mapped
+      // A named consumer that is missing, or of a kind the broker's lag cannot cover, is the answer, not an ERR row.
+      if ((mapped.code === 'NOT_FOUND' || mapped.code === 'UNSUPPORTED') && this.o.filter) throw mapped
       return {failure: {broker: adapter.kind, error: mapped.toInfo()}}
     }
   }
