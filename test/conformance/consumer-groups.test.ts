@@ -171,9 +171,13 @@ const caughtUp = (v: KafkaView, clientId: string) => {
 }
 const allCommitted = (v: KafkaView) => v.partitions.length === PARTITIONS && v.partitions.every((p) => p.committed === p.end)
 
-async function checkRequireConsumers(group: string): Promise<number> {
-  const r = await runCli(['check', `kafka:${group}`, '--require-consumers'])
-  return r.code
+/** `check --require-consumers -o prometheus` on the group: its exit code and the consumers and status it exposes. */
+async function checkRequireConsumers(group: string, topic: string): Promise<{code: number; consumers?: number; status?: string}> {
+  const r = await runCli(['check', `kafka:${group}`, '--require-consumers', '-o', 'prometheus'])
+  const labels = `broker="kafka",target="${topic}",consumer="${group}"`
+  const consumers = new RegExp(`^mailroom_consumer_consumers\\{${labels}\\} (\\d+)$`, 'm').exec(r.stdout)?.[1]
+  const status = new RegExp(`^mailroom_consumer_status\\{${labels},status="(\\w+)"\\} 1$`, 'm').exec(r.stdout)?.[1]
+  return {code: r.code, ...(consumers === undefined ? {} : {consumers: Number(consumers)}), ...(status === undefined ? {} : {status})}
 }
 
 describe.each(['consumer', 'classic'])('a %s-protocol group of two Java consumers on a 6-partition topic', (protocol) => {
@@ -193,7 +197,11 @@ describe.each(['consumer', 'classic'])('a %s-protocol group of two Java consumer
       expect(connected.row.group.assignor).toBe(protocol === 'consumer' ? 'uniform' : 'range')
       expect(connected.row).toMatchObject({consumers: 2, lag: 0, status: 'OK'})
       expect(connected.row.group.members.map((m) => m.clientId).sort()).toEqual([m1, m2])
-      expect(await checkRequireConsumers(group)).toBe(0)
+      expect(await checkRequireConsumers(group, topic)).toEqual({code: 0, consumers: 2, status: 'OK'})
+      const described = await runCli(['targets', 'describe', `kafka:${topic}`, '--json'])
+      expect(described.code, described.stderr).toBe(0)
+      const [consuming] = JSON.parse(described.stdout).result.details.groups as {group: string; members: unknown[]}[]
+      expect(consuming).toEqual({group, ...connected.row.group})
 
       // Paused: m1 stays in the group but reads nothing more; new records wait on its partitions only.
       jvm.send(`pause ${m1}`)
@@ -203,7 +211,7 @@ describe.each(['consumer', 'classic'])('a %s-protocol group of two Java consumer
       expect(asKafkaView(paused.row)).toEqual(paused.kafka)
       const waiting = totalLag(paused.kafka)
       expect(paused.row).toMatchObject({consumers: 2, lag: waiting})
-      expect(await checkRequireConsumers(group)).toBe(0)
+      expect((await checkRequireConsumers(group, topic)).code).toBe(0)
 
       // Exited: no members, the group is Empty (not Dead), the committed offsets stay.
       jvm.send(`exit ${m1}`)
@@ -212,7 +220,7 @@ describe.each(['consumer', 'classic'])('a %s-protocol group of two Java consumer
       const exited = await settledReadings(group, topic, (v) => v.state === 'Empty' && v.members.length === 0)
       expect(asKafkaView(exited.row)).toEqual(exited.kafka)
       expect(exited.row).toMatchObject({consumers: 0, lag: waiting, status: 'STOP'})
-      expect(await checkRequireConsumers(group)).toBe(7)
+      expect(await checkRequireConsumers(group, topic)).toEqual({code: 7, consumers: 0, status: 'STOP'})
     },
     SCENARIO_TIMEOUT,
   )
