@@ -103,10 +103,9 @@ async function listGroups(broker: Broker): Promise<ListedGroup[]> {
 }
 
 async function describeAt(cluster: Cluster, broker: Broker, groups: ListedGroup[]): Promise<KafkaGroup[]> {
-  const protocolOf = (g: ListedGroup) => groupProtocol(g)
-  const classic = groups.filter((g) => protocolOf(g) === 'classic')
-  const consumer = groups.filter((g) => protocolOf(g) === 'consumer')
-  const undescribed = groups.filter((g) => protocolOf(g) === undefined).map(listedOnly)
+  const classic = groups.filter((g) => groupProtocol(g) === 'classic')
+  const consumer = groups.filter((g) => groupProtocol(g) === 'consumer')
+  const undescribed = groups.filter((g) => groupProtocol(g) === undefined).map(listedOnly)
   const [classicGroups, consumerGroups] = await Promise.all([
     describeClassic(broker, classic),
     describeConsumerProtocol(cluster, broker, consumer.map((g) => g.groupId)),
