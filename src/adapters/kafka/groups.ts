@@ -93,7 +93,7 @@ async function listGroupsPerBroker(cluster: Cluster): Promise<{broker: Broker; g
 
 async function listGroups(broker: Broker): Promise<ListedGroup[]> {
   if ((brokerApiVersions(broker, LIST_GROUPS.apiKey)?.maxVersion ?? 0) < LIST_GROUPS.apiVersion) {
-    // A broker before KIP-848 (Kafka < 3.8) has only classic groups.
+    // A broker without ListGroups v5 predates KIP-848: all its groups are classic.
     const {groups} = (await (broker as unknown as {listGroups(): Promise<unknown>}).listGroups()) as {groups: {groupId: string; protocolType: string}[]}
     return groups.map((g) => ({...g, groupState: '', groupType: 'classic'}))
   }
