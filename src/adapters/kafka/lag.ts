@@ -15,7 +15,7 @@ const OFFSET_FETCH_CONCURRENCY = 16
 const REPLAY_GROUP_PREFIX = 'mailroom-replay.'
 const MAILROOM_GROUP_PREFIXES = [REPLAY_GROUP_PREFIX, THROWAWAY_GROUP_PREFIX]
 
-export function isMailroomGroup(groupId: string): boolean {
+function isMailroomGroup(groupId: string): boolean {
   return MAILROOM_GROUP_PREFIXES.some((prefix) => groupId.startsWith(prefix))
 }
 
