@@ -32,7 +32,7 @@ export function kafkajsModule<T>(...path: string[]): T {
 
 const CREATE_CLUSTER = 'private:Kafka:createCluster'
 
-export type ClusterFactory = (o: {allowAutoTopicCreation: boolean; metadataMaxAge?: number}) => Cluster
+type ClusterFactory = (o: {allowAutoTopicCreation: boolean; metadataMaxAge?: number}) => Cluster
 
 /** The factory kafkajs's own consumers and admin use to build their cluster client. */
 export function clusterFactory(kafka: Kafka): ClusterFactory {
@@ -62,7 +62,6 @@ export interface ProtocolRequest<T> {
 }
 
 interface BrokerInternals {
-  nodeId: number
   versions: Record<number, {minVersion: number; maxVersion: number}> | null
   connectionPool: {send<T>(r: ProtocolRequest<T>): Promise<T>}
 }
@@ -70,10 +69,6 @@ interface BrokerInternals {
 /** The versions of an API the broker announced (ApiVersions, read by kafkajs on connect); undefined when none. */
 export function brokerApiVersions(broker: Broker, apiKey: number): {minVersion: number; maxVersion: number} | undefined {
   return (broker as unknown as BrokerInternals).versions?.[apiKey]
-}
-
-export function brokerNodeId(broker: Broker): number {
-  return (broker as unknown as BrokerInternals).nodeId
 }
 
 /** Sends a request over the broker's authenticated connection (the one kafkajs uses for everything but Fetch). */
