@@ -68,7 +68,12 @@ export interface PartitionLag {
   end: number
   /** Log start offset: anything below it was deleted by retention. */
   start: number
-  lag: number
+  /**
+   * end - committed; undefined (unknown) when the group never committed on a partition holding records, as where it
+   * starts depends on its reset policy (0 when the partition holds nothing, end - start for a group known to start
+   * from the earliest offset).
+   */
+  lag?: number
   /** Seconds since the first unconsumed record was written; undefined when unknown. */
   lagSeconds?: number
 }
@@ -83,8 +88,13 @@ export interface LagSample {
   target: string
   /** Kafka group, RabbitMQ queue (its consumers are anonymous), JetStream durable/consumer name. */
   consumer: string
-  /** Messages not yet processed: end - committed, ready + unacked, num_pending + num_ack_pending. */
-  lag: number
+  /**
+   * Messages not yet processed: end - committed, ready + unacked, num_pending + num_ack_pending. Undefined when it
+   * cannot be known: a Kafka group that never committed on a partition holding records (see `uncommitted`).
+   */
+  lag?: number
+  /** Kafka: partitions holding records the group never committed on, and what it would read from the earliest offset. */
+  uncommitted?: UncommittedLag
   /** Seconds since the oldest unprocessed message was written; undefined when it cannot be known cheaply. */
   lagSeconds?: number
   /** Consumers attached now: group members, queue consumers, bound push / waiting pull requests. */
@@ -103,13 +113,44 @@ export interface LagSample {
   /** Broker-specific facts: group state, ready, redelivered, partitions... */
   details?: Record<string, unknown>
   partitions?: PartitionLag[]
+  /** Kafka: the consumer group as its coordinator describes it (members consuming this target only). */
+  group?: ConsumerGroupFacts
   /** Things the user should know about this consumer (e.g. messages lost to retention). */
   warnings?: string[]
+}
+
+export interface UncommittedLag {
+  partitions: number
+  /** Records the group would read on them if it starts from the earliest offset (0 if from the latest). */
+  ifEarliest: number
+}
+
+/** A Kafka consumer group, classic or of the new consumer protocol (KIP-848, group.protocol=consumer). */
+export interface ConsumerGroupFacts {
+  protocol: 'classic' | 'consumer'
+  /** As the broker says: Stable, Empty, PreparingRebalance, Reconciling, Assigning... */
+  state: string
+  /** classic: the chosen assignment protocol (range, roundrobin...); consumer: the server-side assignor (uniform...). */
+  assignor?: string
+  /** The group epoch (consumer protocol only). */
+  epoch?: number
+  members: ConsumerGroupMember[]
+}
+
+export interface ConsumerGroupMember {
+  memberId: string
+  clientId: string
+  host: string
+  instanceId?: string
+  /** Partitions of the row's topic assigned to the member now. */
+  partitions: number[]
 }
 
 export interface LagOptions {
   /** Only this consumer (group / queue / consumer name) or target; every consumer when absent. */
   filter?: string
+  /** Also mailroom's own consumers (Kafka replay cursors mailroom-replay.<dlq>, tail readers); hidden otherwise. */
+  includeMailroom?: boolean
 }
 
 export interface ServerInfo {
