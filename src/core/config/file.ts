@@ -74,7 +74,7 @@ export async function loadConfigFile(path = configPath()): Promise<ConfigFile | 
 const yaml = async () => (await import('yaml')).default
 
 async function parseConfig(text: string, path: string): Promise<ConfigFile> {
-  const {LineCounter, parseDocument, isMap, isScalar, isSeq} = await yaml()
+  const {LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq} = await yaml()
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, {lineCounter})
   const [first] = doc.errors
@@ -84,7 +84,7 @@ async function parseConfig(text: string, path: string): Promise<ConfigFile> {
       suggestions: [`Fix the file or remove it to fall back to the local brokers`],
     })
   }
-  checkConfigShape(doc.contents, {file: path, lines: lineCounter, yaml: {isMap, isScalar, isSeq}})
+  checkConfigShape({file: path, lines: lineCounter, yaml: {isAlias, isMap, isScalar, isSeq}, doc})
   const data = (doc.toJS() ?? {}) as Partial<ConfigFile>
   const contexts = Object.fromEntries(Object.entries(data.contexts ?? {}).map(([name, c]) => [name, c ?? {}]))
   return {currentContext: data.currentContext, contexts}

@@ -1,7 +1,7 @@
 // The shape of config.yaml, checked on the parsed document (which keeps each node's place in the text) so that a
 // typo is refused with its file, line and the key it was probably meant to be, instead of being silently ignored
 // (`readonly: true` would otherwise leave a production context writable).
-import type {LineCounter, Node, Pair} from 'yaml'
+import type {Alias, Document, LineCounter, Node, Pair} from 'yaml'
 
 import {MailroomError} from '../../adapters/types.js'
 import {HEADER_FIELDS} from '../dlq/settings.js'
@@ -60,22 +60,27 @@ export interface YamlNodeKinds {
   isMap(node: unknown): node is {items: Pair[]} & Node
   isSeq(node: unknown): node is {items: unknown[]} & Node
   isScalar(node: unknown): node is {value: unknown} & Node
+  isAlias(node: unknown): node is Alias
 }
 
 interface Place {
   file: string
   lines: LineCounter
   yaml: YamlNodeKinds
+  /** Resolves aliases (`*tls`, as the yaml library writes a value used twice). */
+  doc: Document
 }
 
 /** Throws a CONFIG error at the first key or value that config.yaml may not hold. */
-export function checkConfigShape(root: Node | null, place: Place): void {
+export function checkConfigShape(place: Place): void {
+  const root = place.doc.contents
   if (root === null) return
   check(root, CONFIG_FILE, '', place)
 }
 
-function check(node: unknown, shape: Shape, path: string, place: Place): void {
+function check(aliasOrNode: unknown, shape: Shape, path: string, place: Place): void {
   const {yaml} = place
+  const node = yaml.isAlias(aliasOrNode) ? aliasOrNode.resolve(place.doc) : aliasOrNode
   if (node === null || node === undefined || (yaml.isScalar(node) && node.value === null)) {
     if (shape.kind === 'fields' || shape.kind === 'named') return // an empty section: nothing set
     throw refusal(place, (node ?? undefined) as Node | undefined, `${label(path)} has no value`, `Give it ${describe(shape)}, or remove the line`)
