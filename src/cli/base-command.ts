@@ -134,6 +134,9 @@ function toMailroomError(err: unknown): MailroomError {
  * received: 0\nSee more help with --help" becomes "Parsing --rate: Expected an integer ... received: 0".
  */
 function oneLine(message: string): string {
-  const lines = message.split('\n').map((line) => line.trim()).filter((line) => line && !/^See more help with/.test(line))
+  const lines = message
+    .split('\n')
+    .map((line) => line.replace(/\s+/g, ' ').trim())
+    .filter((line) => line && !/^See more help with/.test(line))
   return lines.reduce((joined, line) => (joined ? `${joined}${/:$/.test(joined) ? ' ' : ': '}${line}` : line), '')
 }

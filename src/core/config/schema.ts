@@ -19,9 +19,9 @@ const flag: Shape = {kind: 'boolean'}
 const texts: Shape = {kind: 'list', of: text}
 const fields = (f: Record<string, Shape>, refused?: Record<string, string>): Shape => ({kind: 'fields', fields: f, refused})
 
-/** Inline secrets are known keys that are refused: they belong in env vars or files. */
-const NO_INLINE_PASSWORD = {password: 'passwordEnv or passwordFile'}
-const NO_INLINE_SECRETS = {...NO_INLINE_PASSWORD, token: 'tokenEnv or tokenFile'}
+/** Inline secrets are known keys that are refused (with what to write instead): they belong in env vars or files. */
+const NO_INLINE_PASSWORD = {password: 'Name an environment variable (passwordEnv) or a file (passwordFile) instead, or pipe it with --password-stdin'}
+const NO_INLINE_SECRETS = {...NO_INLINE_PASSWORD, token: 'Name an environment variable (tokenEnv) or a file (tokenFile) instead'}
 
 const tls = fields({caFile: text, certFile: text, keyFile: text, servername: text, insecureSkipVerify: flag})
 const passwordRef = {passwordEnv: text, passwordFile: text}
@@ -120,7 +120,7 @@ function checkPair(pair: Pair, shape: Shape & {kind: 'fields' | 'named'}, path: 
   if (known) return check(pair.value, known, here, place)
   const instead = shape.refused?.[key]
   if (instead) {
-    throw refusal(place, keyNode, `${here} is not read from the config file`, `Name an environment variable or a file (${instead}) instead, or pipe it with --password-stdin`)
+    throw refusal(place, keyNode, `${here} is not read from the config file`, instead)
   }
   const names = Object.keys(shape.fields)
   const guess = nearest(key, names)
