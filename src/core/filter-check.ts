@@ -3,10 +3,21 @@
 // resolves names only while evaluating, where a missing one is null: such a filter would match nothing, or, negated,
 // everything (a purge of the whole DLQ). The expression has parsed when this runs; it finds the names filtrex's
 // lexer finds (same rules, same order) and judges each one.
+import type {DeathRecord, Meta} from './envelope/types.js'
 import {nearest} from './suggest.js'
 
 /** The roots of the message view a filter sees (src/core/filter.ts: filterView). */
 export const FILTER_FIELD_ROOTS = ['key', 'target', 'broker', 'timestamp', 'body', 'json', 'headers', 'meta', 'death'] as const
+/** The fields of the two records whose shape mailroom fixes; a field added to either type must be added here. */
+const DEATH_FIELDS = ['reason', 'count', 'firstTime', 'lastTime', 'origin', 'error', 'source'] as const
+const META_FIELDS = ['partition', 'offset', 'sequence', 'stream', 'subject', 'exchange', 'routingKey', 'redelivered', 'deliveryCount'] as const
+type Lists<T, L extends readonly PropertyKey[]> = [Exclude<keyof T, L[number]>, Exclude<L[number], keyof T>] extends [never, never] ? true : false
+const FIXED_FIELDS: Record<'death' | 'meta', readonly string[]> = {death: DEATH_FIELDS, meta: META_FIELDS}
+// Compile-time guards: each list names exactly the fields of its type.
+const listsDeath: Lists<DeathRecord, typeof DEATH_FIELDS> = true
+const listsMeta: Lists<Meta, typeof META_FIELDS> = true
+void [listsDeath, listsMeta]
+
 /** filtrex's built-in functions. */
 export const FILTER_FUNCTIONS = ['abs', 'ceil', 'floor', 'log', 'log2', 'log10', 'max', 'min', 'round', 'sqrt', 'exists', 'empty'] as const
 export const FILTER_CONSTANTS = {true: true, false: false, null: null} as const
@@ -43,9 +54,12 @@ export function findFilterProblem(expression: string): FilterProblem | undefined
     const dashed = token.kind === 'symbol' ? dashedName(expression, token) : undefined
     if (dashed) return dashedProblem(dashed, column)
     if (token.kind === 'symbol' && Object.hasOwn(FILTER_CONSTANTS, token.name)) continue
-    const root = token.name.split('.')[0]
-    if (FILTER_FIELD_ROOTS.includes(root as never)) continue
-    return token.kind === 'quoted-symbol' ? singleQuotedText(token.text, column) : unknownField(token.name, root, column)
+    const [root, field] = token.name.split('.')
+    if (!FILTER_FIELD_ROOTS.includes(root as never)) {
+      return token.kind === 'quoted-symbol' ? singleQuotedText(token.text, column) : unknownField(token.name, FILTER_FIELD_ROOTS, 0, column)
+    }
+    const fixed = FIXED_FIELDS[root as keyof typeof FIXED_FIELDS]
+    if (fixed && field !== undefined && !fixed.includes(field)) return unknownField(token.name, fixed, 1, column)
   }
   return undefined
 }
@@ -120,10 +134,13 @@ function singleQuotedText(text: string, column: number): FilterProblem {
   }
 }
 
-function unknownField(name: string, root: string, column: number): FilterProblem {
-  const guess = nearest(root, FILTER_FIELD_ROOTS)
+/** `name`'s part number `part` is none of `known`. */
+function unknownField(name: string, known: readonly string[], part: number, column: number): FilterProblem {
+  const parts = name.split('.')
+  const guess = nearest(parts[part], known)
+  const meant = guess === undefined ? undefined : parts.map((p, i) => (i === part ? guess : p)).join('.')
   return {
-    message: `unknown field ${name} at column ${column}${guess ? ` (did you mean ${[guess, ...name.split('.').slice(1)].join('.')}?)` : ''}`,
+    message: `unknown field ${name} at column ${column}${meant ? ` (did you mean ${meant}?)` : ''}`,
     suggestion: 'Fields: key, target, broker, timestamp, body, json.<path>, headers.<name>, meta.<field>, death.<field>; strings use double quotes',
   }
 }

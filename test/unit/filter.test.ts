@@ -71,6 +71,8 @@ describe('names a filter may use', () => {
     ['json.count-1 > 5', /json\.count-1 at column 1 is read as a subtraction/],
     ["key == 'order-7'", /'order-7' at column 8 is not a field/],
     ['status == "x"', /unknown field status/],
+    ['not death.reasn == "expired"', /unknown field death\.reasn at column 5 \(did you mean death\.reason\?\)/],
+    ['meta.partiton == 1', /unknown field meta\.partiton at column 1 \(did you mean meta\.partition\?\)/],
   ])('refuses %s', (expression, message) => {
     expect(refusal(expression)).toMatch(message)
   })
@@ -81,6 +83,7 @@ describe('names a filter may use', () => {
     ['json.amount > 100 and exists(json.customer) and not empty(key)', true],
     ['json.missing == null and 120 == json.amount', true],
     ['death.count == null', true],
+    ['death.origin.target == "orders" and meta.offset == "41"', true],
     ['"c-1" in (json.customer.id, "x")', true],
   ])('accepts %s', (expression, expected) => {
     expect(compileFilter(expression)(order)).toBe(expected)
