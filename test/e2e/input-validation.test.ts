@@ -1,5 +1,6 @@
 // Input that must be refused (issue 15, items 11-15): the built CLI, a temporary config directory, and the real
 // RabbitMQ broker, whose management API says whether anything moved.
+import {execFileSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -56,6 +57,26 @@ function usageError(r: CliResult, pattern: RegExp): string {
   expect(lines.slice(1).every((l) => l.startsWith('  Try: ')), r.stderr).toBe(true)
   expect(r.stderr).not.toMatch(/^\s+at /m)
   return lines[0]
+}
+
+/** Kafka's verdict on each topic name: org.apache.kafka.common.internals.Topic.validate, run from the Maven jars. */
+function kafkaTopicVerdicts(names: string[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'mailroom-topic-names-'))
+  const source = join(dir, 'TopicNames.java')
+  writeFileSync(
+    source,
+    `import org.apache.kafka.common.internals.Topic;
+public class TopicNames {
+  public static void main(String[] names) {
+    for (String name : names) {
+      try { Topic.validate(name); System.out.println("valid"); } catch (RuntimeException e) { System.out.println("invalid"); }
+    }
+  }
+}
+`,
+  )
+  const libs = join(import.meta.dirname, '..', '..', 'scripts', 'kafka', 'target', 'libs', '*')
+  return execFileSync('java', ['-cp', libs, source, ...names], {encoding: 'utf8', env: {...process.env, LANG: 'C.UTF-8'}}).trim().split('\n')
 }
 
 /** An XDG config directory whose config.yaml is this text. */
@@ -200,6 +221,30 @@ describe('names, ports, directories and intervals are usage errors (item 14)', (
     usageError(await runCli(['publish', 'kafka:héllo', 'x']), /\(not "é"\)/)
     usageError(await runCli(['tail', `kafka:${'a'.repeat(250)}`]), /at most 249 characters \(this one has 250\)/)
     usageError(await runCli(['peek', `rabbitmq:${'é'.repeat(128)}`]), /at most 255 bytes \(this one has 256\)/)
+  })
+
+  it("refuses exactly the topic names Kafka's own Topic.validate refuses (kafka-clients 4.1.1)", async () => {
+    const random = () => Math.random().toString(36).slice(2, 10)
+    const names = [`iv.ok_${random()}-1`, 'bad name', 'héllo', '.', '..', 'a/b', `x${random()}`.padEnd(249, 'z'), `x${random()}`.padEnd(250, 'z')]
+    const kafka = kafkaTopicVerdicts(names)
+    expect(kafka).toEqual(['valid', 'invalid', 'invalid', 'invalid', 'invalid', 'invalid', 'valid', 'invalid'])
+    for (const [i, name] of names.entries()) {
+      const r = await runCli(['targets', 'describe', `kafka:${name}`])
+      // A name Kafka accepts reaches the broker (which does not have it: exit 4); one it refuses never leaves mailroom.
+      if (kafka[i] === 'valid') expect(r.code, `${name}: ${r.stderr}`).toBe(4)
+      else usageError(r, /is not a valid target: /)
+    }
+  })
+
+  it('refuses RabbitMQ names over 255 bytes, where the broker draws the line', async () => {
+    const fits = uniqueName('iv-255').padEnd(255, 'z')
+    const over = `${fits}z`
+    expect((await fetch(`${API}/queues/%2F/${over}`, {method: 'PUT', headers: AUTH, body: '{"durable":false}'})).status).toBe(400)
+    await api('PUT', `/queues/%2F/${fits}`, {durable: false})
+    queues.push(fits)
+    const described = await runCli(['targets', 'describe', `rabbitmq:${fits}`])
+    expect(described.code, described.stderr).toBe(0)
+    usageError(await runCli(['targets', 'describe', `rabbitmq:${over}`]), /at most 255 bytes \(this one has 256\)/)
   })
 
   it('refuses a Kafka port over 65535', async () => {
