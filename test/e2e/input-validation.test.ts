@@ -146,10 +146,10 @@ describe('context set never writes a secret (item 12)', () => {
     usageError(await runCli(['context', 'set', 'n', '--nats-url', 'nats://ops:s3cret-pw@127.0.0.1:4222'], {env}), /--nats-url holds a password or token/)
     usageError(await runCli(['context', 'set', 'n', '--nats-url', 'nats://s3cret-token@127.0.0.1:4222'], {env}), /--nats-url holds a password or token/)
     const management = ['--rabbitmq-url', 'amqp://guest@127.0.0.1:5672', '--rabbitmq-management-url', 'http://guest:s3cret-pw@127.0.0.1:15672']
-    usageError(await runCli(['context', 'set', 'r', ...management], {env}), /management URL holds a user or password, which mailroom never uses/)
+    usageError(await runCli(['context', 'set', 'r', ...management], {env}), /rabbitmq\.managementUrl of context "r" holds a user or password, which mailroom never uses/)
     expect(existsSync(join(home, 'mailroom', 'config.yaml'))).toBe(false)
     // As a connection flag on any command too: it would stay visible in `ps` and never be used.
-    usageError(await runCli(['ping', '-b', 'rabbitmq', ...management], {env}), /management URL holds a user or password/)
+    usageError(await runCli(['ping', '-b', 'rabbitmq', ...management], {env}), /--rabbitmq-management-url holds a user or password/)
   })
 
   it('takes the password the documented way: an env var named in the context, which the real broker accepts', async () => {

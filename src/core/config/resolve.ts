@@ -71,6 +71,11 @@ export function resolveContextConfig(
   const rabbitmqUrl = overrides.rabbitmqUrl ?? env.MAILROOM_RABBITMQ_URL ?? config.rabbitmq?.url
   const managementUrl =
     overrides.rabbitmqManagementUrl ?? env.MAILROOM_RABBITMQ_MANAGEMENT_URL ?? config.rabbitmq?.managementUrl
+  refuseManagementCredentials(managementUrl, {
+    fromFlag: overrides.rabbitmqManagementUrl !== undefined,
+    fromEnv: env.MAILROOM_RABBITMQ_MANAGEMENT_URL !== undefined,
+    context: name,
+  })
   const kafkaBrokers = overrides.kafkaBrokers ?? env.MAILROOM_KAFKA_BROKERS ?? config.kafka?.brokers?.join(',')
   const natsUrl = overrides.natsUrl ?? env.MAILROOM_NATS_URL ?? config.nats?.url
   const useDefaults = name === undefined
@@ -126,14 +131,19 @@ function rabbitMqSettings(
   registerSecret(password)
   const vhost = c.vhost ?? (parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : '/')
   const mgmt = managementUrl ?? defaultManagementUrl(parsed)
-  refuseManagementCredentials(parseUrl(mgmt, ['http:', 'https:'], 'RabbitMQ management URL', 'http://host:15672'))
+  parseUrl(mgmt, ['http:', 'https:'], 'RabbitMQ management URL', 'http://host:15672')
   return {url, managementUrl: mgmt, username, password, vhost, tls: readTls(c.tls, warnings)}
 }
 
 /** The management API is called as the AMQP user: credentials in its URL would never be used, only exposed. */
-function refuseManagementCredentials(url: URL): void {
-  if (!url.username && !url.password) return
-  throw new MailroomError('USAGE', 'the RabbitMQ management URL holds a user or password, which mailroom never uses', {
+function refuseManagementCredentials(url: string | undefined, o: {fromFlag: boolean; fromEnv: boolean; context?: string}): void {
+  if (!urlCredentials(url)) return
+  const [code, where] = o.fromFlag
+    ? (['USAGE', '--rabbitmq-management-url'] as const)
+    : o.fromEnv
+      ? (['USAGE', 'MAILROOM_RABBITMQ_MANAGEMENT_URL'] as const)
+      : (['CONFIG', `rabbitmq.managementUrl of context "${o.context}"`] as const)
+  throw new MailroomError(code, `${where} holds a user or password, which mailroom never uses`, {
     suggestions: ['Remove user:password@ from it: the management API is called as the RabbitMQ user, with its passwordEnv/passwordFile'],
   })
 }
