@@ -42,7 +42,7 @@ patterns). Exit 0 when all hold, 7 when any is breached, 3 when no broker could 
     if (Object.values(thresholds).every((v) => v === undefined || v === false)) {
       this.usage('give at least one threshold', 'e.g. --max-lag 1000, --max-lag-seconds 5m, --max-dlq-depth 0, --require-consumers')
     }
-    const filter = args.target ? parseTargetRef(args.target) : undefined
+    const filter = args.target ? parseTargetRef(args.target, {anyName: true}) : undefined
     const context = await this.resolveContext(connectionOverrides(flags))
     const kinds = filter ? [filter.broker] : (flags.broker ?? context.brokers)
     const adapters = await Promise.all(kinds.map((kind) => this.createAdapter(kind, context)))

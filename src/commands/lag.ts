@@ -11,6 +11,7 @@ import {DEFAULT_STALL_AFTER_SECONDS} from '../core/lag/status.js'
 import {DEFAULT_WINDOW_SIZE} from '../core/lag/window.js'
 import {type Column, type ListFormat, renderList} from '../core/output/table.js'
 import {isInteractive} from '../core/output/terminal.js'
+import {parseRefreshInterval} from '../core/refresh-interval.js'
 import {parseDuration} from '../core/services/tail.js'
 import {parseTargetRef} from '../core/target-ref.js'
 
@@ -59,8 +60,8 @@ read (or any broker failed, with --strict). An unknown group, queue or consumer:
   async run(): Promise<LagReport> {
     const {args, flags} = await this.parse(Lag, watchIntervalAsFlag(this.argv))
     if (flags.watch && this.jsonEnabled()) this.usage('--json prints one result: use -o json with --watch for one JSON line per snapshot')
-    const filter = args.target ? parseTargetRef(args.target) : undefined
-    const intervalMs = parseDuration(flags.interval, '--watch')!
+    const filter = args.target ? parseTargetRef(args.target, {anyName: true}) : undefined
+    const intervalMs = parseRefreshInterval(flags.interval, '--watch')
     const stallAfterSeconds = parseDuration(flags['stall-after'], '--stall-after')! / 1000
     const context = await this.resolveContext(connectionOverrides(flags))
     const kinds = filter ? [filter.broker] : (flags.broker ?? context.brokers)
