@@ -133,12 +133,14 @@ describe('dlq replay on RabbitMQ', () => {
     const noYes = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`], state)
     expect(noYes.code).toBe(9)
     expect(noYes.stderr).toMatch(/without confirmation/)
-    const set = await runCliWithState(['context', 'set', 'ro', '--rabbitmq-url', 'amqp://guest:guest@127.0.0.1:5672', '--rabbitmq-management-url', 'http://127.0.0.1:15672', '--read-only'], state)
+    // The password comes from the environment, as the README says a context keeps it (never in config.yaml).
+    const password = {MAILROOM_TEST_RABBIT_PASSWORD: 'guest'}
+    const set = await runCliWithState(['context', 'set', 'ro', '--rabbitmq-url', 'amqp://guest@127.0.0.1:5672', '--rabbitmq-password-env', 'MAILROOM_TEST_RABBIT_PASSWORD', '--rabbitmq-management-url', 'http://127.0.0.1:15672', '--read-only'], state)
     expect(set.code, set.stderr).toBe(0)
-    const readOnly = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--context', 'ro', '--yes'], state)
+    const readOnly = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--context', 'ro', '--yes'], state, password)
     expect(readOnly.code).toBe(9)
     expect(readOnly.stderr).toMatch(/read-only/)
-    const copy = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--copy', '--to', 'rabbitmq:x', '--yes'], state)
+    const copy = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--copy', '--to', 'rabbitmq:x', '--yes'], state, password)
     expect(copy.code).toBe(5)
     expect(await rabbitIds(dlq)).toHaveLength(3)
   })
