@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Fast paths first: `--version` and `<command> --help` are answered from package.json and the help rendered at
+// Fast paths first: `--version`, `<command> --help` and `help <command>` are answered from package.json and the help rendered at
 // build time, without loading oclif (start-up is a third of the time of a full oclif boot). Everything else,
 // and any terminal narrower than the pre-rendered 80 columns, goes through oclif.
 import {readFileSync} from 'node:fs'
@@ -29,11 +29,12 @@ if (!fast) {
 function answerFast(args) {
   const last = args.at(-1)
   if (args.length === 1 && (last === '--version' || last === '-v')) {
-    const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-    process.stdout.write(`mailroom/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+    process.stdout.write(`${userAgent()}\n`)
     return true
   }
   const wideEnough = !process.stdout.isTTY || process.stdout.columns >= 80
+  // `mailroom help dlq replay` is `mailroom dlq replay --help`.
+  if (args[0] === 'help' && !args.some((arg) => arg.startsWith('-'))) return answerFast([...args.slice(1), '--help'])
   if ((last !== '--help' && last !== '-h') || !wideEnough || process.env.OCLIF_COLUMNS) return false
   let help
   try {
@@ -43,6 +44,11 @@ function answerFast(args) {
   }
   const text = help.commands[args.slice(0, -1).join(' ')]
   if (text === undefined) return false
-  process.stdout.write(text)
+  process.stdout.write(text.replace('{{userAgent}}', () => userAgent()))
   return true
+}
+
+function userAgent() {
+  const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  return `mailroom/${version} ${process.platform}-${process.arch} node-${process.version}`
 }
