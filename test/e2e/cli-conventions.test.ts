@@ -1,7 +1,24 @@
-// The conventions every CLI of its kind has: "did you mean" for mistyped commands and flags, and help routes.
-import {describe, expect, it} from 'vitest'
+// The conventions every CLI of its kind has: "did you mean" for mistyped commands and flags, help routes, tables
+// that awk can read when piped.
+import {execFile} from 'node:child_process'
+import {promisify} from 'node:util'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {jsonOf, runCli} from '../helpers/cli.js'
+import {uniqueName, waitFor} from '../helpers/brokers.js'
+import {BIN, isolatedConfigHome, jsonOf, runCli} from '../helpers/cli.js'
+
+const run = promisify(execFile)
+const MGMT = 'http://127.0.0.1:15672/api'
+const AUTH = {authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json'}
+
+/** A shell command line as the user types it: the CLI with its stdout piped into `then`, or on a pseudo-terminal. */
+async function shell(line: string): Promise<string> {
+  const env = {...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: isolatedConfigHome(), MAILROOM_DEBUG: undefined}
+  const {stdout} = await run('bash', ['-c', line], {env, timeout: 60_000})
+  return stdout
+}
+
+const mailroom = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`
 
 describe('did you mean', () => {
   it.each([
@@ -71,5 +88,40 @@ describe('help routes', () => {
     expect([oclif.code, oclif.stdout]).toEqual([0, fast.stdout])
     const root = await runCli(['-h'], {env: {OCLIF_COLUMNS: '80'}})
     expect([root.code, root.stdout]).toEqual([0, (await runCli(['--help'])).stdout])
+  })
+})
+
+describe('tables for pipes', () => {
+  const queue = uniqueName('table-pipe')
+  const depth = 3
+
+  beforeAll(async () => {
+    const put = await fetch(`${MGMT}/queues/%2F/${queue}`, {method: 'PUT', headers: AUTH, body: JSON.stringify({durable: false})})
+    expect(put.ok).toBe(true)
+    for (let i = 0; i < depth; i++) {
+      const body = JSON.stringify({properties: {}, routing_key: queue, payload: `m${i}`, payload_encoding: 'string'})
+      const r = await fetch(`${MGMT}/exchanges/%2F/amq.default/publish`, {method: 'POST', headers: AUTH, body})
+      expect(await r.json()).toEqual({routed: true})
+    }
+    // The broker's own count, once its statistics have caught up: the truth the table must show.
+    await waitFor(async () => (await (await fetch(`${MGMT}/queues/%2F/${queue}`, {headers: AUTH})).json()).messages === depth)
+  })
+
+  afterAll(async () => {
+    await fetch(`${MGMT}/queues/%2F/${queue}`, {method: 'DELETE', headers: AUTH})
+  })
+
+  it('piped: no borders, and awk picks a column by its number', async () => {
+    const out = await shell(`${mailroom} targets list -b rabbitmq | tee /dev/stderr | awk 'NR == 1 || $1 == "rabbitmq:${queue}" {print $2 "|" $3 "|" $5}'`)
+    expect(out).toBe(`KIND|DEPTH|CONSUMERS\nclassic-queue|${depth}|0\n`)
+    const raw = await shell(`${mailroom} targets list -b rabbitmq | cat`)
+    expect(raw).not.toMatch(/[│┌└─]/)
+    expect(raw.split('\n')[0]).toMatch(/^TARGET +KIND +DEPTH +PARTITIONS +CONSUMERS$/)
+  })
+
+  it('on a terminal: the bordered table', async () => {
+    const out = await shell(`script -qc ${JSON.stringify(`${mailroom} targets list -b rabbitmq`)} /dev/null`)
+    expect(out).toMatch(/┌─+┬/)
+    expect(out).toMatch(new RegExp(`│ rabbitmq:${queue} +│ classic-queue +│ +${depth} │ +- │ +0 │`))
   })
 })
