@@ -20,7 +20,12 @@ process.stdout.on('error', (error) => {
 const argv = process.argv.slice(2)
 // A stack trace shown with --debug names the TypeScript sources instead of bundle chunks (costs start-up, so only then).
 if (argv.includes('--debug') || process.env.MAILROOM_DEBUG === '1') process.setSourceMapsEnabled(true)
-const fast = argv.length > 0 && answerFast(argv)
+// A Tab press in a shell with mailroom's completion (`mailroom completion bash`): answered without oclif.
+if (argv[0] === '__complete') {
+  const {complete} = await import('../dist/bundle/cli/complete.js')
+  process.stdout.write(await complete(argv.slice(1), new URL('../oclif.manifest.json', import.meta.url)))
+}
+const fast = argv[0] === '__complete' || (argv.length > 0 && answerFast(argv))
 if (!fast) {
   const {execute} = await import('../dist/bundle/cli/oclif.js')
   await execute({dir: import.meta.url})

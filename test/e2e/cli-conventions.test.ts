@@ -12,10 +12,9 @@ const MGMT = 'http://127.0.0.1:15672/api'
 const AUTH = {authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json'}
 
 /** A shell command line as the user types it: the CLI with its stdout piped into `then`, or on a pseudo-terminal. */
-async function shell(line: string): Promise<string> {
+async function shell(line: string): Promise<{stdout: string; stderr: string}> {
   const env = {...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: isolatedConfigHome(), MAILROOM_DEBUG: undefined}
-  const {stdout} = await run('bash', ['-c', line], {env, timeout: 60_000})
-  return stdout
+  return run('bash', ['-c', line], {env, timeout: 60_000})
 }
 
 const mailroom = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`
@@ -112,15 +111,16 @@ describe('tables for pipes', () => {
   })
 
   it('piped: no borders, and awk picks a column by its number', async () => {
-    const out = await shell(`${mailroom} targets list -b rabbitmq | tee /dev/stderr | awk 'NR == 1 || $1 == "rabbitmq:${queue}" {print $2 "|" $3 "|" $5}'`)
-    expect(out).toBe(`KIND|DEPTH|CONSUMERS\nclassic-queue|${depth}|0\n`)
-    const raw = await shell(`${mailroom} targets list -b rabbitmq | cat`)
+    // The table also goes to stderr (tee), to show what awk read if the assertion fails.
+    const awk = await shell(`${mailroom} targets list -b rabbitmq | tee /dev/stderr | awk 'NR == 1 || $1 == "rabbitmq:${queue}" {print $2 "|" $3 "|" $5}'`)
+    expect(awk.stdout, awk.stderr).toBe(`KIND|DEPTH|CONSUMERS\nclassic-queue|${depth}|0\n`)
+    const {stdout: raw} = await shell(`${mailroom} targets list -b rabbitmq | cat`)
     expect(raw).not.toMatch(/[│┌└─]/)
     expect(raw.split('\n')[0]).toMatch(/^TARGET +KIND +DEPTH +PARTITIONS +CONSUMERS$/)
   })
 
   it('on a terminal: the bordered table', async () => {
-    const out = await shell(`script -qc ${JSON.stringify(`${mailroom} targets list -b rabbitmq`)} /dev/null`)
+    const {stdout: out} = await shell(`script -qc ${JSON.stringify(`${mailroom} targets list -b rabbitmq`)} /dev/null`)
     expect(out).toMatch(/┌─+┬/)
     expect(out).toMatch(new RegExp(`│ rabbitmq:${queue} +│ classic-queue +│ +${depth} │ +- │ +0 │`))
   })
