@@ -53,7 +53,8 @@ function answerFast(args) {
   return true
 }
 
+/** As oclif writes it: the package's name (mailroom-cli, as npm knows it) and version, platform and Node. */
 function userAgent() {
-  const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-  return `mailroom/${version} ${process.platform}-${process.arch} node-${process.version}`
+  const {name, version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  return `${name}/${version} ${process.platform}-${process.arch} node-${process.version}`
 }

@@ -119,6 +119,12 @@ describe('tables for pipes', () => {
     expect(raw.split('\n')[0]).toMatch(/^TARGET +KIND +DEPTH +PARTITIONS +CONSUMERS$/)
   })
 
+  it('piped: an empty cell is "-", so every row has the same fields (context list: the current one)', async () => {
+    const set = (name: string) => `${mailroom} context set ${name} --nats-url nats://127.0.0.1:4222 >/dev/null 2>&1`
+    const {stdout} = await shell(`${set('alpha')}; ${set('beta')}; ${mailroom} context use alpha >/dev/null 2>&1; ${mailroom} context list | awk '{print NF ":" $1 ":" $2}'`)
+    expect(stdout).toBe('5:CURRENT:NAME\n5:*:alpha\n5:-:beta\n')
+  })
+
   it('on a terminal: the bordered table', async () => {
     const {stdout: out} = await shell(`script -qc ${JSON.stringify(`${mailroom} targets list -b rabbitmq`)} /dev/null`)
     expect(out).toMatch(/┌─+┬/)

@@ -39,7 +39,8 @@ function boxed<Row>(shown: Column<Row>[], cells: string[][]): string {
 }
 
 function bare<Row>(shown: Column<Row>[], cells: string[][]): string {
-  const lines = [shown.map((c) => c.header), ...cells.map((row) => row.map((text) => text.replace(/\s*\n\s*/g, ' ')))]
+  // An empty cell would leave its column out of awk's count: `-`, as for no value.
+  const lines = [shown.map((c) => c.header), ...cells.map((row) => row.map((text) => text.replace(/\s*\n\s*/g, ' ') || '-'))]
   const widths = shown.map((_, i) => Math.max(...lines.map((line) => [...line[i]].length)))
   const pad = (text: string, i: number) => {
     const fill = ' '.repeat(widths[i] - [...text].length)
