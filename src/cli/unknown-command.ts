@@ -26,6 +26,14 @@ export function unknownCommandError(commandIds: string[], words: string[]): Mail
   })
 }
 
+/** `mailroom --jsn`: a flag where a command should be. */
+export function unknownRootFlagError(flag: string): MailroomError {
+  const meant = closest(flag, ['--help', '--version'])
+  return new MailroomError('USAGE', `unknown flag "${flag}"${meant ? `; did you mean "mailroom ${meant}"?` : ''}`, {
+    suggestions: ['mailroom --help lists the commands'],
+  })
+}
+
 function namesUnder(ids: string[][], prefix: string[]): Set<string> {
   return new Set(ids.filter((id) => id.length > prefix.length && startsWith(id, prefix)).map((id) => id[prefix.length]))
 }

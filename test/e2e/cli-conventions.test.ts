@@ -53,6 +53,8 @@ describe('did you mean', () => {
     const r = await runCli(['ping', '--jsn'])
     expect(r.code).toBe(2)
     expect(r.stderr.split('\n')[0]).toBe('Error: Nonexistent flag: --jsn; did you mean --json?')
+    const root = await runCli(['--verison'])
+    expect([root.code, root.stderr]).toEqual([2, 'Error: unknown flag "--verison"; did you mean "mailroom --version"?\n  Try: mailroom --help lists the commands\n'])
     const replay = await runCli(['dlq', 'replay', 'rabbitmq:q', '--dry-rnu'])
     expect(replay.code).toBe(2)
     expect(replay.stderr.split('\n')[0]).toBe('Error: Nonexistent flag: --dry-rnu; did you mean --dry-run?')

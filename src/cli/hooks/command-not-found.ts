@@ -3,7 +3,7 @@ import type {Hook} from '@oclif/core'
 
 import {EXIT} from '../../core/exit-codes.js'
 import {writeError} from '../error-output.js'
-import {unknownCommandError} from '../unknown-command.js'
+import {unknownCommandError, unknownRootFlagError} from '../unknown-command.js'
 
 const hook: Hook.CommandNotFound = async function ({argv, config}) {
   // oclif joins the command words and the arguments after them into one id (`tial:kafka:x`); the words typed are
@@ -11,7 +11,8 @@ const hook: Hook.CommandNotFound = async function ({argv, config}) {
   const line = process.argv.slice(2)
   const words = line.slice(0, line.length - (argv?.length ?? 0)).filter((word) => !word.startsWith('-'))
   const visible = config.commands.filter((c) => !c.hidden).map((c) => c.id)
-  writeError(unknownCommandError(visible, words), {json: line.includes('--json')})
+  const error = words.length === 0 && line[0]?.startsWith('-') ? unknownRootFlagError(line[0]) : unknownCommandError(visible, words)
+  writeError(error, {json: line.includes('--json')})
   this.exit(EXIT.USAGE)
 }
 
