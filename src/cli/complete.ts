@@ -45,7 +45,7 @@ export async function candidates(manifest: Manifest, words: string[], current: s
   for (const word of words) {
     if (word.startsWith('-')) break
     const next = [...path, word]
-    if (!ids.some((id) => startsWith(id, next))) break
+    if (!ids.some((id) => startsWith(id, next))) return []
     path.push(word)
     command = commands.find((c) => c.id === next.join(':'))
     if (command) break
