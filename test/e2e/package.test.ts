@@ -43,6 +43,10 @@ describe('npm pack and install', () => {
     const {status, result} = JSON.parse(ping.stdout) as {status: number; result: {brokers: {broker: string; up: boolean}[]}}
     expect(status).toBe(0)
     expect(result.brokers.map((b) => [b.broker, b.up])).toEqual([['rabbitmq', true], ['kafka', true], ['nats', true]])
+    // The parts oclif loads by path from package.json (the not-found hook) and the completion are in the tarball too.
+    const typo = await run(mailroom, ['tial'], {cwd: home, env}).catch((error: {code: number; stderr: string}) => error)
+    expect([typo.code, typo.stderr.split('\n')[0]]).toEqual([2, 'Error: unknown command "mailroom tial"; did you mean "mailroom tail"?'])
+    expect((await run(mailroom, ['__complete', 'bash', 'dlq', 're'], {cwd: home, env})).stdout).toBe('replay\n')
     console.log(`pack ${packMs} ms, install ${installMs} ms, total with runs ${Date.now() - started} ms`)
   }, 240_000)
 })
