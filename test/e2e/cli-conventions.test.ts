@@ -92,7 +92,7 @@ describe('help routes', () => {
   })
 })
 
-describe('tables for pipes', () => {
+describe('tables for pipes', {timeout: 90_000}, () => {
   const queue = uniqueName('table-pipe')
   const depth = 3
 
@@ -113,9 +113,15 @@ describe('tables for pipes', () => {
   })
 
   it('piped: no borders, and awk picks a column by its number', async () => {
-    // The table also goes to stderr (tee), to show what awk read if the assertion fails.
-    const awk = await shell(`${mailroom} targets list -b rabbitmq | tee /dev/stderr | awk 'NR == 1 || $1 == "rabbitmq:${queue}" {print $2 "|" $3 "|" $5}'`)
-    expect(awk.stdout, awk.stderr).toBe(`KIND|DEPTH|CONSUMERS\nclassic-queue|${depth}|0\n`)
+    // The table also goes to stderr (tee), to show what awk read if the assertion fails. The management API's queue
+    // listing can trail its per-queue statistics by a refresh: read again until it has caught up, within a deadline.
+    const expected = `KIND|DEPTH|CONSUMERS\nclassic-queue|${depth}|0\n`
+    let awk = {stdout: '', stderr: ''}
+    await waitFor(async () => {
+      awk = await shell(`${mailroom} targets list -b rabbitmq | tee /dev/stderr | awk 'NR == 1 || $1 == "rabbitmq:${queue}" {print $2 "|" $3 "|" $5}'`)
+      return awk.stdout === expected
+    }, {timeoutMs: 30_000, intervalMs: 1000}).catch(() => undefined)
+    expect(awk.stdout, awk.stderr).toBe(expected)
     const {stdout: raw} = await shell(`${mailroom} targets list -b rabbitmq | cat`)
     expect(raw).not.toMatch(/[│┌└─]/)
     expect(raw.split('\n')[0]).toMatch(/^TARGET +KIND +DEPTH +PARTITIONS +CONSUMERS$/)
