@@ -131,7 +131,7 @@ function toMailroomError(err: unknown): MailroomError {
   return asMailroomError(err)
 }
 
-/** `--jsn`: the flag that was probably meant, as the first suggestion. */
+/** `--jsn`: the error names the flag that was probably meant (`did you mean --json?`). */
 function withFlagSuggestion(error: MailroomError, err: unknown, flagNames: string[]): MailroomError {
   if (!(err instanceof Errors.CLIError) || !('flags' in err) || !Array.isArray(err.flags)) return error
   const typed = String(err.flags[0] ?? '').replace(/^-+/, '').split('=')[0]
