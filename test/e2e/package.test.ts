@@ -1,11 +1,11 @@
 // The package as a user gets it: `npm pack`, then `npm install -g` of the tarball into an empty prefix, and the
 // installed `mailroom` run from outside the repository with nothing but Node on the PATH.
 import {execFile} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {promisify} from 'node:util'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 
 import {BIN} from '../helpers/cli.js'
 
@@ -14,9 +14,11 @@ const root = join(dirname(BIN), '..')
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {name: string; version: string; devDependencies: Record<string, string>}
 
 describe('npm pack and install', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailroom-pack-'))
+  afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
   it('the tarball installs without a build or development dependencies, and its mailroom runs', async () => {
     const started = Date.now()
-    const dir = mkdtempSync(join(tmpdir(), 'mailroom-pack-'))
     // The suite's build made dist/ (npm pack's own prepack would build it again).
     const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {cwd: root})
     const [{filename, files}] = JSON.parse(packed.stdout) as [{filename: string; files: {path: string}[]}]
