@@ -9,6 +9,8 @@ const cases = {
   'node -e 0': [process.execPath, ['-e', '0']],
   'mailroom --version': [process.execPath, [bin, '--version']],
   'mailroom ping --help': [process.execPath, [bin, 'ping', '--help']],
+  'mailroom help ping': [process.execPath, [bin, 'help', 'ping']],
+  'mailroom __complete (one Tab press of the shell completion)': [process.execPath, [bin, '__complete', 'bash', 'dlq', 're']],
   'mailroom (full oclif boot: targets list --help, 60 columns)': [process.execPath, [bin, 'targets', 'list', '--help']],
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Fast paths first: `--version` and `<command> --help` are answered from package.json and the help rendered at
+// Fast paths first: `--version`, `<command> --help` and `help <command>` are answered from package.json and the help rendered at
 // build time, without loading oclif (start-up is a third of the time of a full oclif boot). Everything else,
 // and any terminal narrower than the pre-rendered 80 columns, goes through oclif.
 import {readFileSync} from 'node:fs'
@@ -20,7 +20,12 @@ process.stdout.on('error', (error) => {
 const argv = process.argv.slice(2)
 // A stack trace shown with --debug names the TypeScript sources instead of bundle chunks (costs start-up, so only then).
 if (argv.includes('--debug') || process.env.MAILROOM_DEBUG === '1') process.setSourceMapsEnabled(true)
-const fast = argv.length > 0 && answerFast(argv)
+// A Tab press in a shell with mailroom's completion (`mailroom completion bash`): answered without oclif.
+if (argv[0] === '__complete') {
+  const {complete} = await import('../dist/bundle/cli/complete.js')
+  process.stdout.write(await complete(argv.slice(1), new URL('../oclif.manifest.json', import.meta.url)))
+}
+const fast = argv[0] === '__complete' || (argv.length > 0 && answerFast(argv))
 if (!fast) {
   const {execute} = await import('../dist/bundle/cli/oclif.js')
   await execute({dir: import.meta.url})
@@ -29,11 +34,12 @@ if (!fast) {
 function answerFast(args) {
   const last = args.at(-1)
   if (args.length === 1 && (last === '--version' || last === '-v')) {
-    const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-    process.stdout.write(`mailroom/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+    process.stdout.write(`${userAgent()}\n`)
     return true
   }
   const wideEnough = !process.stdout.isTTY || process.stdout.columns >= 80
+  // `mailroom help dlq replay` is `mailroom dlq replay --help`.
+  if (args[0] === 'help' && !args.some((arg) => arg.startsWith('-'))) return answerFast([...args.slice(1), '--help'])
   if ((last !== '--help' && last !== '-h') || !wideEnough || process.env.OCLIF_COLUMNS) return false
   let help
   try {
@@ -43,6 +49,12 @@ function answerFast(args) {
   }
   const text = help.commands[args.slice(0, -1).join(' ')]
   if (text === undefined) return false
-  process.stdout.write(text)
+  process.stdout.write(text.replace('{{userAgent}}', () => userAgent()))
   return true
+}
+
+/** As oclif writes it: the package's name (mailroom-cli, as npm knows it) and version, platform and Node. */
+function userAgent() {
+  const {name, version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  return `${name}/${version} ${process.platform}-${process.arch} node-${process.version}`
 }

@@ -29,7 +29,7 @@ function commandFiles(dir) {
 const outdir = join(dist, 'bundle')
 rmSync(outdir, {recursive: true, force: true})
 const result = await build({
-  entryPoints: [...commandFiles(join(dist, 'commands')), join(dist, 'cli', 'oclif.js')],
+  entryPoints: [...commandFiles(join(dist, 'commands')), ...commandFiles(join(dist, 'cli', 'hooks')), join(dist, 'cli', 'oclif.js'), join(dist, 'cli', 'complete.js')],
   outbase: dist,
   outdir,
   bundle: true,

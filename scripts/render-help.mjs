@@ -12,6 +12,10 @@ class CapturingHelp extends Help {
 
 const config = await Config.load({root: new URL('..', import.meta.url).pathname})
 const rendered = {}
+const root = new CapturingHelp(config, {maxWidth: 80, stripAnsi: true})
+await root.showHelp([])
+// The root help shows the version line of the machine it runs on: bin/run.js fills it in.
+rendered[''] = (root.captured.join('\n') + '\n').replace(config.userAgent, '{{userAgent}}')
 for (const command of config.commands) {
   const help = new CapturingHelp(config, {maxWidth: 80, stripAnsi: true})
   await help.showCommandHelp(command)

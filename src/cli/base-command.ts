@@ -7,6 +7,8 @@ import {type ConnectionOverrides, type ResolvedContext, resolveContext} from '..
 import {asMailroomError} from '../core/errors.js'
 import {EXIT, type ExitCode, exitCodeFor} from '../core/exit-codes.js'
 import {redact, redactValue} from '../core/redact.js'
+import {errorEnvelope, writeError} from './error-output.js'
+import {nearest} from '../core/suggest.js'
 
 export abstract class MailroomCommand extends Command {
   static override enableJsonFlag = true
@@ -99,20 +101,15 @@ export abstract class MailroomCommand extends Command {
   }
 
   protected override toErrorJson(err: unknown): unknown {
-    const error = toMailroomError(err)
-    return {status: exitCodeFor(error.code), error: redactValue(error.toInfo()), warnings: this.warnings}
+    return errorEnvelope(toMailroomError(err), this.warnings)
   }
 
   override async catch(err: Error & {exitCode?: number}): Promise<void> {
     if (err instanceof Errors.ExitError) throw err
-    const error = toMailroomError(err)
+    const error = withFlagSuggestion(toMailroomError(err), err, this.flagNames())
     const code = exitCodeFor(error.code)
-    if (this.jsonEnabled()) {
-      this.logJson(this.toErrorJson(error))
-    } else {
-      process.stderr.write(`Error: ${redact(error.message)}\n`)
-      for (const suggestion of error.suggestions) process.stderr.write(`  Try: ${redact(suggestion)}\n`)
-    }
+    if (this.jsonEnabled()) this.logJson(this.toErrorJson(error))
+    else writeError(error, {json: false})
     if (this.debugEnabled()) process.stderr.write(`${redact(String(err.stack ?? err))}\n`)
     this.exit(code)
   }
@@ -122,6 +119,11 @@ export abstract class MailroomCommand extends Command {
     if (!err && this.interrupted) this.exitStatus = EXIT.INTERRUPTED
     if (!err && this.exitStatus !== EXIT.OK) process.exitCode = this.exitStatus
     await super.finally(err)
+  }
+
+  private flagNames(): string[] {
+    const names = Object.keys({...this.ctor.baseFlags, ...this.ctor.flags})
+    return this.ctor.enableJsonFlag ? [...names, 'json'] : names
   }
 
   private debugEnabled(): boolean {
@@ -148,4 +150,13 @@ function oneLine(message: string): string {
     .map((line) => line.replace(/\s+/g, ' ').trim())
     .filter((line) => line && !/^See more help with/.test(line))
   return lines.reduce((joined, line) => (joined ? `${joined}${/:$/.test(joined) ? ' ' : ': '}${line}` : line), '')
+}
+
+/** `--jsn`: the error names the flag that was probably meant (`did you mean --json?`). */
+function withFlagSuggestion(error: MailroomError, err: unknown, flagNames: string[]): MailroomError {
+  if (!(err instanceof Errors.CLIError) || !('flags' in err) || !Array.isArray(err.flags)) return error
+  const typed = String(err.flags[0] ?? '').replace(/^-+/, '').split('=')[0]
+  const meant = nearest(typed, flagNames)
+  if (!meant) return error
+  return new MailroomError(error.code, `${error.message}; did you mean --${meant}?`, {suggestions: error.suggestions})
 }

@@ -1,20 +1,27 @@
-// "Did you mean ...?" for names typed by hand (config keys, filter fields).
+// "Did you mean ...?" for names typed by hand: commands, topics and flags, config keys, filter fields.
 
-/** The candidate nearest to `word` (case first, then a few edits), or undefined when none is close. */
-export function nearest(word: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate nearest to `word`, or undefined when none is close: the same letters in another case first, then a
+ * candidate it starts (`repl` -> `replay`), then the fewest edits (at most a third of the word, at most 3).
+ */
+export function nearest(word: string, candidates: Iterable<string>): string | undefined {
   const lower = word.toLowerCase()
-  const sameLetters = candidates.find((c) => c.toLowerCase() === lower)
-  if (sameLetters) return sameLetters
   const allowed = Math.max(1, Math.min(3, Math.floor(word.length / 3)))
   let best: {name: string; distance: number} | undefined
   for (const candidate of candidates) {
-    const distance = editDistance(lower, candidate.toLowerCase())
+    const distance = distanceTo(lower, candidate.toLowerCase())
     if (distance <= allowed && (!best || distance < best.distance)) best = {name: candidate, distance}
   }
   return best?.name
 }
 
-/** Levenshtein distance, with a transposition counted as one edit ("raeson" -> "reason"). */
+function distanceTo(word: string, candidate: string): number {
+  if (word === candidate) return 0
+  if (word.length >= 2 && candidate.startsWith(word)) return 0.5
+  return editDistance(word, candidate)
+}
+
+/** Levenshtein distance, with a transposition counted as one edit (`tial` -> `tail`, "raeson" -> "reason"). */
 function editDistance(a: string, b: string): number {
   const rows = Array.from({length: a.length + 1}, (_, i) => [i, ...Array<number>(b.length).fill(0)])
   for (let j = 1; j <= b.length; j++) rows[0][j] = j

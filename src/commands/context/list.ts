@@ -17,7 +17,7 @@ export default class ContextList extends MailroomCommand {
         renderList(
           contexts,
           [
-            {header: '', value: (c) => (c.current ? '*' : '')},
+            {header: 'CURRENT', value: (c) => (c.current ? '*' : '')},
             {header: 'NAME', value: (c) => c.name},
             {header: 'BROKERS', value: (c) => c.brokers},
             {header: 'READ-ONLY', value: (c) => (c.readOnly ? 'yes' : 'no')},

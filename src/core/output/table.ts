@@ -1,9 +1,9 @@
-// Tables for humans (cli-table3), and the same rows as JSON or YAML for scripts.
+// Tables for humans (cli-table3 on a terminal; bare aligned columns for a pipe), and the same rows as JSON or YAML.
 import Table from 'cli-table3'
 import {stringify} from 'yaml'
 
 import type {ListFormat} from './list-format.js'
-import {colorEnabled} from './terminal.js'
+import {colorEnabled, isInteractive} from './terminal.js'
 
 export interface Column<Row> {
   header: string
@@ -15,8 +15,18 @@ export interface Column<Row> {
 
 export {LIST_FORMATS, type ListFormat} from './list-format.js'
 
-export function renderTable<Row>(rows: Row[], columns: Column<Row>[], o: {wide?: boolean} = {}): string {
+/**
+ * A table: with box-drawing borders on a terminal; piped, columns padded with spaces and no borders (kubectl,
+ * rabbitmqctl), so `awk '{print $2}'` picks a column. Lists are then joined with "," (no space: one field).
+ */
+export function renderTable<Row>(rows: Row[], columns: Column<Row>[], o: {wide?: boolean; borders?: boolean} = {}): string {
   const shown = columns.filter((c) => o.wide || !c.wide)
+  const borders = o.borders ?? isInteractive(process.stdout)
+  const cells = rows.map((row) => shown.map((c) => cell(c.value(row), borders ? ', ' : ',')))
+  return borders ? boxed(shown, cells) : bare(shown, cells)
+}
+
+function boxed<Row>(shown: Column<Row>[], cells: string[][]): string {
   const color = colorEnabled()
   const table = new Table({
     head: shown.map((c) => c.header),
@@ -24,13 +34,24 @@ export function renderTable<Row>(rows: Row[], columns: Column<Row>[], o: {wide?:
     style: {head: color ? ['cyan'] : [], border: color ? ['grey'] : [], compact: true},
     chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
   })
-  for (const row of rows) table.push(shown.map((c) => cell(c.value(row))))
+  for (const row of cells) table.push(row)
   return table.toString()
 }
 
-function cell(value: unknown): string {
+function bare<Row>(shown: Column<Row>[], cells: string[][]): string {
+  // An empty cell would leave its column out of awk's count: `-`, as for no value.
+  const lines = [shown.map((c) => c.header), ...cells.map((row) => row.map((text) => text.replace(/\s*\n\s*/g, ' ') || '-'))]
+  const widths = shown.map((_, i) => Math.max(...lines.map((line) => [...line[i]].length)))
+  const pad = (text: string, i: number) => {
+    const fill = ' '.repeat(widths[i] - [...text].length)
+    return shown[i].align === 'right' ? fill + text : text + fill
+  }
+  return lines.map((line) => line.map(pad).join('  ').trimEnd()).join('\n')
+}
+
+function cell(value: unknown, listSeparator: string): string {
   if (value === undefined || value === null) return '-'
-  if (Array.isArray(value)) return value.join(', ')
+  if (Array.isArray(value)) return value.join(listSeparator)
   return String(value)
 }
 
