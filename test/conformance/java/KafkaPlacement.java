@@ -3,6 +3,8 @@
 //   produce <bootstrap> <topic>  a real KafkaProducer (default partitioner, acks=all) sends one record per stdin line
 //                                "<hex key>\t<value>"; prints "produced <n>"
 //   murmur2                      for each stdin line "<hex key>": "<hex key>\t<Utils.murmur2(key)>"
+//   partition <n>                for each stdin line, a text key: "<key>\t<partition>", the partition the default
+//                                partitioner (BuiltInPartitioner) chooses for its UTF-8 bytes on a topic of n partitions
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +15,7 @@ import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Utils;
 
@@ -22,6 +25,10 @@ public class KafkaPlacement {
       case "produce" -> produce(args[1], args[2]);
       case "murmur2" -> {
         for (String line : stdinLines()) System.out.println(line + "\t" + Utils.murmur2(keyOf(line)));
+      }
+      case "partition" -> {
+        int partitions = Integer.parseInt(args[1]);
+        for (String key : stdinLines()) System.out.println(key + "\t" + BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), partitions));
       }
       default -> throw new IllegalArgumentException("unknown mode " + args[0]);
     }
