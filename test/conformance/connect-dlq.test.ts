@@ -10,8 +10,9 @@ import {Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {runCli} from '../helpers/cli.js'
-import {BOOTSTRAP, createTopics, expectSameRecords, inspect, type RawRecord, rawRecords, rawText} from './dead-letters.js'
+import {createTopics, expectSameRecords, inspect} from './dead-letters.js'
 import {JavaProcess} from './java.js'
+import {BOOTSTRAP, headerText, type KafkaRecord, kafkaRecords} from './kafka-truth.js'
 
 const SLOW = 240_000
 const dir = mkdtempSync(join(tmpdir(), 'mailroom-connect-'))
@@ -60,7 +61,7 @@ const kafka = new Kafka({clientId: 'connect-dlq-conformance', brokers: [BOOTSTRA
 const admin = kafka.admin()
 let connect: JavaProcess
 /** Each DLQ topic as the Java consumer read it once Connect had reported the failing record. */
-let deadLettered: Map<string, RawRecord[]>
+let deadLettered: Map<string, KafkaRecord[]>
 
 beforeAll(async () => {
   await admin.connect()
@@ -98,7 +99,7 @@ beforeAll(async () => {
   connect = new JavaProcess('ConnectWorker', [worker, ...connectors])
   for (const s of scenarios) await waitFor(() => sinkLines(s).includes(s.fine.written), {timeoutMs: 180_000, intervalMs: 500})
   deadLettered = await waitFor(async () => {
-    const raw = await rawRecords(...scenarios.map(({dlq}) => dlq))
+    const raw = await kafkaRecords(...scenarios.map(({dlq}) => dlq))
     return scenarios.every(({dlq}) => raw.get(dlq)?.length === 1) ? raw : undefined
   }, {timeoutMs: 120_000})
 }, 360_000)
@@ -124,8 +125,8 @@ describe('Kafka Connect dead-letter queues', () => {
     expectSameRecords(messages, raw)
     const [record] = raw
     expect(messages[0].key).toBe(s.failing.key)
-    expect(rawText(record, '__connect.errors.stage')).toBe(s.stage)
-    expect(rawText(record, '__connect.errors.class.name')).toBe(s.failedIn)
+    expect(headerText(record, '__connect.errors.stage')).toBe(s.stage)
+    expect(headerText(record, '__connect.errors.class.name')).toBe(s.failedIn)
     expect(messages[0].death).toEqual({
       source: 'kafka-connect',
       reason: s.stage,
@@ -133,19 +134,19 @@ describe('Kafka Connect dead-letter queues', () => {
       origin: {
         broker: 'kafka',
         target: s.topic,
-        partition: Number(rawText(record, '__connect.errors.partition')),
-        offset: rawText(record, '__connect.errors.offset'),
+        partition: Number(headerText(record, '__connect.errors.partition')),
+        offset: headerText(record, '__connect.errors.offset'),
         consumer: s.name,
       },
       error: {
-        class: rawText(record, '__connect.errors.exception.class.name'),
-        message: rawText(record, '__connect.errors.exception.message'),
+        class: headerText(record, '__connect.errors.exception.class.name'),
+        message: headerText(record, '__connect.errors.exception.message'),
         component: s.failedIn,
       },
     })
     expect(messages[0].death?.origin).toMatchObject({partition: 2, offset: '0'})
     const table = await runCli(['dlq', 'inspect', `kafka:${s.dlq}`], {timeoutMs: 90_000})
-    expect(table.stdout).toContain(`in ${s.failedIn}: ${rawText(record, '__connect.errors.exception.class.name')}`)
+    expect(table.stdout).toContain(`in ${s.failedIn}: ${headerText(record, '__connect.errors.exception.class.name')}`)
     expect(table.stdout).toContain(`kafka:${s.topic}/2/0`)
   }, SLOW)
 

@@ -1,23 +1,11 @@
-// Dead-letter topics as Kafka's own Java consumer reads them (RawRecords.java), and the comparison of mailroom's
-// `dlq inspect --json` with them: same records, same key and value bytes, same headers in the same order.
+// Dead-letter topics compared with what Kafka's own Java consumer reads in them (kafka-truth.ts): mailroom's
+// `dlq inspect --json` must show the same records, same key and value bytes, same headers in the same order.
 import type {Admin} from 'kafkajs'
 import {expect} from 'vitest'
 import type {Envelope, HeaderValue} from '../../src/core/envelope/types.js'
 import {waitFor} from '../helpers/brokers.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
-import {runJavaOk} from './java.js'
-
-export const BOOTSTRAP = '127.0.0.1:9092'
-
-export interface RawRecord {
-  topic: string
-  partition: number
-  offset: string
-  timestamp: number
-  key: string | null
-  value: string | null
-  headers: Array<[string, string | null]>
-}
+import type {KafkaRecord} from './kafka-truth.js'
 
 /**
  * Creates the topics and waits until the broker describes each partition with a leader. kafkajs's own waitForLeaders
@@ -29,26 +17,6 @@ export async function createTopics(admin: Admin, topics: string[], numPartitions
     const {topics: described} = await admin.fetchTopicMetadata({topics})
     return described.every((t) => t.partitions.length === numPartitions && t.partitions.every((p) => p.leader >= 0))
   }, {timeoutMs: 60_000, intervalMs: 250})
-}
-
-/** Every record of the topics, read by the Java consumer from the beginning to the end offsets, by partition and offset. */
-export async function rawRecords(...topics: string[]): Promise<Map<string, RawRecord[]>> {
-  const out = await runJavaOk('RawRecords', [BOOTSTRAP, ...topics], {timeoutMs: 90_000})
-  const records = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RawRecord)
-  records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))
-  return new Map(topics.map((topic) => [topic, records.filter((r) => r.topic === topic)]))
-}
-
-/** A raw header's value as text (the dead-letter conventions write their text headers as UTF-8). */
-export function rawText(r: RawRecord, name: string): string | undefined {
-  const value = r.headers.findLast(([n]) => n === name)?.[1]
-  return value === undefined || value === null ? undefined : Buffer.from(value, 'base64').toString('utf8')
-}
-
-/** A raw header's bytes. */
-export function rawBytes(r: RawRecord, name: string): Buffer | undefined {
-  const value = r.headers.findLast(([n]) => n === name)?.[1]
-  return value === undefined || value === null ? undefined : Buffer.from(value, 'base64')
 }
 
 export interface Inspected {
@@ -77,7 +45,7 @@ function envelopeBytes(v: Envelope['key'] | HeaderValue | Envelope['body'] | und
 }
 
 /** mailroom's messages are the Java consumer's records: positions, key, value and every header, byte for byte. */
-export function expectSameRecords(messages: Envelope[], raw: RawRecord[]): void {
+export function expectSameRecords(messages: Envelope[], raw: KafkaRecord[]): void {
   const seen = messages.map((m) => ({
     partition: m.meta?.partition,
     offset: m.meta?.offset,

@@ -4,7 +4,7 @@ import {runJavaOk} from './java.js'
 
 describe('conformance java runner', () => {
   it("runs Kafka's Java client code from the gathered jars", async () => {
-    const out = await runJavaOk('Murmur2Partition', ['3'], {input: 'a\nb\n'})
+    const out = await runJavaOk('KafkaPlacement', ['partition', '3'], {input: 'a\nb\n'})
     expect(out.trim().split('\n')).toEqual(['a\t1', 'b\t2'])
   })
 })

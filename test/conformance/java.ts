@@ -1,9 +1,14 @@
 // Runs the Kafka ecosystem's own software (Kafka's Java clients and tools, Spring Kafka, Kafka Connect) from the
 // Maven Central jars that test/conformance/pom.xml gathers, so conformance tests compare mailroom with the real thing.
-// Java programs live in test/conformance/java/ as single-file sources (`java -cp 'libs/*' Program.java args`).
-import {execFileSync, spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
-import {existsSync, mkdirSync} from 'node:fs'
+// Java programs live in test/conformance/java/ as single-file sources. runJava compiles each source once (javac into a
+// directory of the temp dir named by the source's hash, shared by every test process) and runs the classes: a JVM that
+// starts from classes answers about 1.3 s sooner than one that compiles the source first (`java Program.java`).
+import {createHash} from 'node:crypto'
+import {execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
+import {promisify} from 'node:util'
 import {fileURLToPath} from 'node:url'
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -20,8 +25,39 @@ export function gatherConformanceJars(): void {
   execFileSync('mvn', ['-B', '-q', '-ntp', '-f', pomPath, 'package', `-Dlibs.dir=${conformanceLibs}`], {stdio: 'inherit'})
 }
 
+const JVM_OPTIONS = ['-Xshare:auto', '-XX:TieredStopAtLevel=1']
+const compiling = new Map<string, Promise<string>>()
+
+/** The directory of the program's classes, compiled at most once per version of its source. */
+function classesOf(program: string): Promise<string> {
+  const source = join(javaSources, `${program}.java`)
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16)
+  const classes = join(tmpdir(), 'mailroom-conformance-classes', `${program}-${hash}`)
+  let done = compiling.get(classes)
+  if (!done) {
+    done = existsSync(classes) ? Promise.resolve(classes) : compile(source, classes)
+    compiling.set(classes, done)
+  }
+  return done
+}
+
+/** javac into a fresh directory renamed into place, so a test process never sees another one's half-written classes. */
+async function compile(source: string, classes: string): Promise<string> {
+  mkdirSync(dirname(classes), {recursive: true})
+  const fresh = mkdtempSync(`${classes}.tmp-`)
+  try {
+    await promisify(execFile)('javac', ['-nowarn', '-cp', classpath, '-d', fresh, source], {maxBuffer: 16 * 1024 * 1024})
+    renameSync(fresh, classes)
+  } catch (error) {
+    rmSync(fresh, {recursive: true, force: true})
+    if (!existsSync(classes)) throw error
+  }
+  return classes
+}
+
+/** Source-file launch, for the long-running programs (JavaProcess), which start once per test file anyway. */
 function javaArgs(program: string, args: string[]): string[] {
-  return ['-Xshare:auto', '-XX:TieredStopAtLevel=1', '-cp', classpath, join(javaSources, `${program}.java`), ...args]
+  return [...JVM_OPTIONS, '-cp', classpath, join(javaSources, `${program}.java`), ...args]
 }
 
 export interface JavaResult {
@@ -31,9 +67,10 @@ export interface JavaResult {
 }
 
 /** Runs a program in test/conformance/java to completion. A non-zero exit is returned, not thrown. */
-export function runJava(program: string, args: string[] = [], o: {timeoutMs?: number; input?: string} = {}): Promise<JavaResult> {
+export async function runJava(program: string, args: string[] = [], o: {timeoutMs?: number; input?: string} = {}): Promise<JavaResult> {
+  const classes = await classesOf(program)
   return new Promise((resolve, reject) => {
-    const child = spawn('java', javaArgs(program, args))
+    const child = spawn('java', [...JVM_OPTIONS, '-cp', `${classes}:${classpath}`, program, ...args])
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))

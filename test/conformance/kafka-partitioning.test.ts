@@ -1,6 +1,7 @@
 // Where mailroom puts Kafka records, against where Kafka's Java producer puts the same keys. A real KafkaProducer
-// (kafka-clients 4.1.1, default partitioner) writes every key to a twin topic; a Java KafkaConsumer then reads back
-// every topic, so both placements come from the broker as the Java client sees it, never from mailroom or kafkajs.
+// (kafka-clients 4.1.1, default partitioner) writes every key to a twin topic; a Java KafkaConsumer (kafka-truth.ts)
+// then reads back every topic, so both placements come from the broker as the Java client sees it, never from
+// mailroom or kafkajs.
 // Keys are bytes: ASCII, other UTF-8, empty, and bytes that are not UTF-8 at all.
 import {randomBytes} from 'node:crypto'
 import {mkdtempSync, writeFileSync} from 'node:fs'
@@ -16,8 +17,8 @@ import {uniqueName} from '../helpers/brokers.js'
 import {runCli} from '../helpers/cli.js'
 import {parseNdjson} from '../helpers/messaging.js'
 import {runJavaOk} from './java.js'
+import {BOOTSTRAP, kafkaRecords, utf8} from './kafka-truth.js'
 
-const BOOTSTRAP = '127.0.0.1:9092'
 const PARTITIONS = 3
 const DEAD_LETTERS = 26
 
@@ -93,11 +94,8 @@ beforeAll(async () => {
   const tail = await cliOk(['tail', `kafka:${topics.javaTwin}`, '--from', 'earliest', '--until-end', '-o', 'ndjson'])
   tailed = parseNdjson(tail).map((e) => ({key: keyHex(e.key), partition: e.meta!.partition!, offset: e.meta!.offset!}))
 
-  const read = await runJavaOk('KafkaPlacement', ['read', BOOTSTRAP, ...Object.values(topics)], {timeoutMs: 120_000})
-  placed = read.trim().split('\n').map((line) => {
-    const [topic, partition, offset, key, value] = line.split('\t')
-    return {topic: topic!, partition: Number(partition), offset: offset!, key: key!, value: value!}
-  })
+  const read = await kafkaRecords(...Object.values(topics))
+  placed = [...read.values()].flat().map(({topic, partition, offset, key, value}) => ({topic, partition, offset, key: key === null ? '-' : hexOf(Buffer.from(key, 'base64')), value: utf8(value)!}))
   javaPlacement = new Map(recordsOf(topics.javaTwin).map((p) => [p.key, p.partition]))
 }, 600_000)
 

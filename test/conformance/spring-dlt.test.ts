@@ -10,8 +10,9 @@ import {Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
-import {BOOTSTRAP, createTopics, expectSameRecords, inspect, rawBytes, type RawRecord, rawRecords, rawText} from './dead-letters.js'
+import {createTopics, expectSameRecords, inspect} from './dead-letters.js'
 import {JavaProcess} from './java.js'
+import {BOOTSTRAP, headerBytes, headerText, type KafkaRecord, kafkaRecords} from './kafka-truth.js'
 
 const SLOW = 240_000
 const LISTENER_WRAPPER = 'org.springframework.kafka.listener.ListenerExecutionFailedException'
@@ -36,7 +37,7 @@ function records(topic: string) {
 const admin = new Kafka({clientId: 'spring-dlt-conformance', brokers: [BOOTSTRAP], logLevel: logLevel.NOTHING}).admin()
 let spring: JavaProcess
 /** Each DLT as the Java consumer read it once Spring had dead-lettered the records. */
-let deadLettered: Map<string, RawRecord[]>
+let deadLettered: Map<string, KafkaRecord[]>
 
 /** Lines "consumed <topic> <partition> <offset> <key> <base64 value>" the Spring listener printed for a key. */
 function consumed(key: string): Array<{topic: string; value: string}> {
@@ -55,7 +56,7 @@ beforeAll(async () => {
     for (const r of Object.values(records(topic))) spring.send(`send ${topic} ${r.partition} ${r.key} ${r.value.toString('base64')}`)
   }
   await waitFor(() => (spring.printed.match(/^dead-lettered /gm)?.length ?? 0) >= 4, {timeoutMs: 120_000})
-  deadLettered = await rawRecords(...dlts.map(({dlt}) => dlt))
+  deadLettered = await kafkaRecords(...dlts.map(({dlt}) => dlt))
 }, 240_000)
 
 afterAll(async () => {
@@ -82,27 +83,27 @@ describe('Spring Kafka 4 dead-letter topics', () => {
       // Spring's original-partition is a 4-byte and original-offset an 8-byte big-endian integer.
       expect(death?.origin).toEqual({
         broker: 'kafka',
-        target: rawText(record, 'kafka_dlt-original-topic'),
-        partition: rawBytes(record, 'kafka_dlt-original-partition')!.readInt32BE(0),
-        offset: rawBytes(record, 'kafka_dlt-original-offset')!.readBigInt64BE(0).toString(),
+        target: headerText(record, 'kafka_dlt-original-topic'),
+        partition: headerBytes(record, 'kafka_dlt-original-partition')!.readInt32BE(0),
+        offset: headerBytes(record, 'kafka_dlt-original-offset')!.readBigInt64BE(0).toString(),
         consumer: group,
       })
       expect(death?.origin?.target).toBe(topic)
-      expect(death?.firstTime).toBe(new Date(Number(rawBytes(record, 'kafka_dlt-original-timestamp')!.readBigInt64BE(0))).toISOString())
-      expect(death?.error?.class).toBe(rawText(record, 'kafka_dlt-exception-cause-fqcn'))
+      expect(death?.firstTime).toBe(new Date(Number(headerBytes(record, 'kafka_dlt-original-timestamp')!.readBigInt64BE(0))).toISOString())
+      expect(death?.error?.class).toBe(headerText(record, 'kafka_dlt-exception-cause-fqcn'))
     }
     const [byDeserialization, byListener] = [messages[0], messages[1]]
     expect(byListener.key).toBe(sent.listenerFailure.key)
-    expect(rawText(raw[1], 'kafka_dlt-exception-fqcn')).toBe(LISTENER_WRAPPER)
+    expect(headerText(raw[1], 'kafka_dlt-exception-fqcn')).toBe(LISTENER_WRAPPER)
     expect(byListener.death?.error).toEqual({
       class: thrown![1],
       message: thrown![2],
       wrapper: {class: LISTENER_WRAPPER, message: 'Listener failed'},
     })
-    expect(rawText(raw[1], 'kafka_dlt-exception-message')).toBe(`Listener failed; ${thrown![2]}`)
+    expect(headerText(raw[1], 'kafka_dlt-exception-message')).toBe(`Listener failed; ${thrown![2]}`)
     expect(byDeserialization.key).toBe(sent.notText.key)
     expect(byDeserialization.body).toEqual({base64: NOT_UTF8.toString('base64')})
-    expect(byDeserialization.death?.error).toEqual({class: DESERIALIZATION, message: rawText(raw[0], 'kafka_dlt-exception-message')})
+    expect(byDeserialization.death?.error).toEqual({class: DESERIALIZATION, message: headerText(raw[0], 'kafka_dlt-exception-message')})
     const table = await runCli(['dlq', 'inspect', `kafka:${dlt}`], {timeoutMs: 90_000})
     expect(table.stdout).toContain(`${thrown![1]}: ${thrown![2]}`)
     expect(table.stdout).toContain(`kafka:${topic}/${sent.listenerFailure.partition}/0`)
@@ -134,7 +135,7 @@ describe('Spring Kafka 4 dead-letter topics', () => {
     })
     for (const {key} of expected) await waitFor(() => consumed(key).length > 0, {timeoutMs: 120_000})
     for (const {key, topic, value} of expected) expect(consumed(key)).toEqual([{topic, value}])
-    const afterwards = await rawRecords(...dlts.map(({dlt}) => dlt))
+    const afterwards = await kafkaRecords(...dlts.map(({dlt}) => dlt))
     for (const {dlt} of dlts) expect(afterwards.get(dlt)).toEqual(deadLettered.get(dlt))
   }, SLOW)
 })

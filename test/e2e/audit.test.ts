@@ -13,7 +13,7 @@ import {connect as natsConnect} from 'nats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Envelope} from '../../src/core/envelope/types.js'
-import {runJavaOk} from '../conformance/java.js'
+import {kafkaOffsets} from '../conformance/kafka-truth.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {type CliResult, jsonOf, runCli} from '../helpers/cli.js'
 import {ndjson} from '../helpers/messaging.js'
@@ -167,9 +167,8 @@ describe('audit log on Kafka', SLOW, () => {
   const auditLog = UNWRITABLE['a path under a regular file']
 
   /** Earliest/latest offsets and the replay group's commits, from Kafka's Java admin client. */
-  async function brokerState(): Promise<unknown> {
-    const stdout = await runJavaOk('KafkaOffsets', ['127.0.0.1:9092', `mailroom-replay.${dlt}`, origin, dlt], {timeoutMs: 120_000})
-    return JSON.parse(stdout.trim().split('\n').at(-1)!)
+  function brokerState(): Promise<unknown> {
+    return kafkaOffsets([origin, dlt], `mailroom-replay.${dlt}`)
   }
 
   beforeAll(async () => {

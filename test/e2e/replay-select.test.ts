@@ -10,9 +10,9 @@ import amqp from 'amqplib'
 import {AckPolicy, DeliverPolicy, type JetStreamManager, connect as natsConnect, headers as natsHeaders, nanos} from 'nats'
 import {afterAll, describe, expect, it, vi} from 'vitest'
 
+import {committedOffsets, headerText, topicNames, topicRecords} from '../conformance/kafka-truth.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {type CliResult, jsonOf} from '../helpers/cli.js'
-import {javaCommitted, javaRecords, javaTopics} from '../helpers/kafka-probe.js'
 import {kafkaDeadLetters, kafkaDelete, kafkaTopics, natsDelete, rabbitDeadLetters, rabbitDelete, runCliWithState, stateHome} from '../integration/replay-fixtures.js'
 
 vi.setConfig({testTimeout: 180_000})
@@ -157,7 +157,7 @@ describe('a filtered Kafka replay leaves what it did not select to later runs', 
     const ids = await kafkaDeadLetters(origin, dlt, 40) // keys key-(i % 13)
     const keyOf = new Map(ids.map((id, i) => [id, `key-${i % 13}`]))
     const state = stateHome()
-    const replayed = async () => (await javaRecords(origin)).filter((r) => r.headers['mailroom-replay-id']).map((r) => r.headers.id!).sort()
+    const replayed = async () => (await topicRecords(origin)).filter((r) => headerText(r, 'mailroom-replay-id')).map((r) => headerText(r, 'id')!).sort()
     const run = async (...args: string[]) => {
       const r = await runCliWithState(['dlq', 'replay', `kafka:${dlt}`, ...args, '--yes', '--json'], state)
       expect(r.code, r.stderr).toBe(0)
@@ -183,8 +183,8 @@ describe('a filtered Kafka replay leaves what it did not select to later runs', 
 
     // The replay group's cursor, as Kafka's Admin client reports it: at the end of each partition.
     const ends: Record<string, number> = {}
-    for (const r of await javaRecords(dlt)) ends[r.partition] = Math.max(ends[r.partition] ?? 0, r.offset + 1)
-    expect(await javaCommitted(`mailroom-replay.${dlt}`, dlt)).toEqual(ends)
+    for (const r of await topicRecords(dlt)) ends[r.partition] = Math.max(ends[r.partition] ?? 0, Number(r.offset) + 1)
+    expect(await committedOffsets(`mailroom-replay.${dlt}`, dlt)).toEqual(ends)
   })
 })
 
@@ -233,7 +233,7 @@ describe('a destination that does not exist is refused before anything moves', (
     expect(await queueState(dlq)).toEqual({messages: 5, consumers: 0})
     expect(await queueState(work)).toEqual({messages: 0, consumers: 0})
     expect(await queueState(missingQueue)).toBeUndefined()
-    expect(await javaTopics()).not.toContain(missingTopic)
+    expect(await topicNames()).not.toContain(missingTopic)
     expect(await withJsm((jsm) => jsm.streams.names(missingSubject).next())).toEqual([])
   })
 
