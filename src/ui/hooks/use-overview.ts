@@ -3,7 +3,7 @@
 import {useEffect, useMemo, useRef, useState} from 'react'
 
 import type {DlqInfo} from '../../core/dlq/discover.js'
-import {History, type OverviewGroup, buildGroups, flattenGroups, targetKey} from '../model.js'
+import {History, type OverviewGroup, buildGroups, targetKey} from '../model.js'
 import type {BrokerState, DashboardServices, OverviewData} from '../services.js'
 import {usePoll} from './use-poll.js'
 
@@ -44,7 +44,7 @@ export function useOverview(services: DashboardServices, intervalMs: number, o: 
     () => (overview.data ? buildGroups(overview.data.targets, overview.data.lag.rows, discovered.data ?? []) : []),
     [overview.data, discovered.data],
   )
-  useEffect(() => history.record(flattenGroups(groups)), [groups])
+  useEffect(() => history.record(groups), [groups])
 
   const dlqs = useMemo(() => withDepthAndReasons(discovered.data ?? [], overview.data, reasons), [discovered.data, overview.data, reasons])
   const states = useMemo(() => brokerStates(services, brokers.data, overview.data), [brokers.data, overview.data])
