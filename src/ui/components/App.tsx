@@ -11,7 +11,7 @@ import type {DashboardServices} from '../services.js'
 import {DlqView} from './DlqView.js'
 import {Footer} from './Footer.js'
 import {Header} from './Header.js'
-import {HelpOverlay} from './HelpOverlay.js'
+import {HELP_HINT, HelpOverlay} from './HelpOverlay.js'
 import {MessageView} from './MessageView.js'
 import {Overview} from './Overview.js'
 import {TargetDetail} from './TargetDetail.js'
@@ -89,7 +89,7 @@ export function App({services, intervalMs}: AppProps) {
   return (
     <Box flexDirection="column" width={width} height={rows - 1}>
       <Header contextName={services.context.name} readOnly={services.readOnly} brokers={overview.brokers} intervalMs={intervalMs} at={overview.data?.at} title={title} />
-      {help.value ? <HelpOverlay width={width} height={bodyHeight + 1} /> : null}
+      {help.value ? <HelpOverlay width={width} height={bodyHeight} /> : null}
       {/* Hidden, not unmounted, under the help: the screen keeps its selection and what it read. */}
       <KeyRouterContext.Provider value={router}>
         <Box height={bodyHeight} flexDirection="column" display={help.value ? 'none' : 'flex'}>
@@ -138,7 +138,7 @@ export function App({services, intervalMs}: AppProps) {
           <Text dimColor> Enter keeps · Esc clears</Text>
         </Text>
       ) : (
-        <Footer hints={HINTS[screen.kind]} message={overview.error ? `refresh failed: ${overview.error}` : screen.kind === 'target' && !group ? 'this target is gone (Esc: back)' : undefined} error />
+        <Footer hints={help.value ? HELP_HINT : HINTS[screen.kind]} message={overview.error ? `refresh failed: ${overview.error}` : screen.kind === 'target' && !group ? 'this target is gone (Esc: back)' : undefined} error />
       )}
     </Box>
   )
