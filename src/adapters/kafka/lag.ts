@@ -7,7 +7,7 @@ import type {LagOptions, LagSample, PartitionLag} from '../types.js'
 import {AssignerProtocol} from './driver.js'
 import {type FirstRecordProbe, positionKey, type RecordPosition} from './first-record.js'
 import {THROWAWAY_GROUP_PREFIX} from './read.js'
-import {mapLimited, type PartitionOffsets, partitionOffsets} from './topics.js'
+import {mapLimited, type PartitionOffsets, offsetsOfExisting} from './topics.js'
 
 const OFFSET_FETCH_CONCURRENCY = 16
 
@@ -24,7 +24,7 @@ export async function consumerGroupLag(admin: Admin, probe: FirstRecordProbe, o:
   const offsets = await mapLimited(groups, OFFSET_FETCH_CONCURRENCY, (g) => groupOffsets(admin, g))
   const wanted = offsets.filter((g) => matchesFilter(g, o.filter))
   const topics = [...new Set(wanted.flatMap((g) => [...g.committed.keys(), ...g.members.keys()]))].sort()
-  const ends = new Map(await mapLimited(topics, OFFSET_FETCH_CONCURRENCY, async (t) => [t, await partitionOffsets(admin, t)] as const))
+  const ends = await offsetsOfExisting(admin, topics)
   const samples = wanted.flatMap((g) => [...topicsOf(g)].filter((t) => ends.has(t)).map((t) => sampleOf(g, t, ends.get(t)!)))
   await addLagSeconds(samples, probe)
   return samples.sort((a, b) => a.consumer.localeCompare(b.consumer) || a.target.localeCompare(b.target))
