@@ -65,3 +65,10 @@ test('a sparkline of a constant series is a flat line half way up, not full bloc
   expect(sparkline([0, 0], 2)).toBe('▁▁')
   expect(sparkline([0, 3, 6], 3)).toBe('▁▅█')
 })
+
+test('the key log: MAILROOM_DEBUG_LOG names the file; MAILROOM_DEBUG=1 alone uses the state directory; else none', async () => {
+  const {debugLogPath} = await import('../../src/ui/debug.js')
+  expect(debugLogPath({MAILROOM_DEBUG_LOG: '/tmp/keys.log'})).toBe('/tmp/keys.log')
+  expect(debugLogPath({MAILROOM_DEBUG: '1', XDG_STATE_HOME: '/state'})).toBe('/state/mailroom/dashboard-debug.log')
+  expect(debugLogPath({})).toBeUndefined()
+})

@@ -1,7 +1,8 @@
 import {Box, type Key, Text, useApp, useInput} from 'ink'
-import {useMemo, useRef} from 'react'
+import {useLayoutEffect, useMemo, useRef} from 'react'
 
 import type {Envelope} from '../../core/envelope/types.js'
+import {debugLog} from '../debug.js'
 import {useOverview} from '../hooks/use-overview.js'
 import {type KeyRouter, KeyRouterContext} from '../hooks/use-screen-keys.js'
 import {useSyncedState} from '../hooks/use-synced-state.js'
@@ -57,8 +58,23 @@ export function App({services, intervalMs}: AppProps) {
   }
 
   // The one key handler (see use-screen-keys.ts): filter editing, help, the screen, then the global keys.
-  useInput((chunk, chunkKey) => eachKey(chunk, chunkKey, onKey))
-  function onKey(input: string, key: Key): void {
+  // Keys that came in one chunk after a key that opened or closed a screen wait for that screen: resumed once the
+  // app has committed its next render (the new screen has registered its key handler by then).
+  const waitingKeys = useRef<(() => void) | undefined>(undefined)
+  useLayoutEffect(() => {
+    const resume = waitingKeys.current
+    waitingKeys.current = undefined
+    resume?.()
+  })
+  useInput((chunk, chunkKey) => eachKey(chunk, chunkKey, onKey, (resume) => (waitingKeys.current = resume)))
+  /** Handles one key; 'rerender' when it opened or closed a screen, whose keys the next ones are. */
+  function onKey(input: string, key: Key): 'rerender' | undefined {
+    const screens = stack.get()
+    handleKey(input, key)
+    return stack.get() === screens ? undefined : 'rerender'
+  }
+  function handleKey(input: string, key: Key): void {
+    debugLog('key', {input, key: pressed(key), screen: stack.get().at(-1)?.kind, filter: editingFilter.get(), help: help.get()})
     if (editingFilter.get()) return editFilter(input, key)
     if (help.get()) {
       if (key.escape || input === '?' || input === 'q') help.set(false)
@@ -142,6 +158,11 @@ export function App({services, intervalMs}: AppProps) {
       )}
     </Box>
   )
+}
+
+/** The names of the flags set on a key, for the debug log. */
+function pressed(key: Key): string[] {
+  return Object.entries(key).filter(([, on]) => on === true).map(([name]) => name)
 }
 
 function screenTitle(s: Screen): string {
