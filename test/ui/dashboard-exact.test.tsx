@@ -72,3 +72,22 @@ test('the key log: MAILROOM_DEBUG_LOG names the file; MAILROOM_DEBUG=1 alone use
   expect(debugLogPath({MAILROOM_DEBUG: '1', XDG_STATE_HOME: '/state'})).toBe('/state/mailroom/dashboard-debug.log')
   expect(debugLogPath({})).toBeUndefined()
 })
+
+test('the DLQ view of a DLQ deeper than it reads says its depth and how many it shows', async () => {
+  const fake = fakeServices()
+  const base = fake.services
+  const services = Object.assign(Object.create(Object.getPrototypeOf(base)), base, {
+    overview: async () => {
+      const data = await base.overview()
+      return {...data, targets: data.targets.map((t) => (t.name === 'orders.dlq' ? {...t, depth: 1200} : t))}
+    },
+    readDlq: async (...args: Parameters<typeof base.readDlq>) => {
+      const contents = await base.readDlq(...args)
+      return {...contents, stats: {...contents.stats, truncated: true}}
+    },
+  }) as typeof base
+  r = renderInk(<App services={services} intervalMs={50} />)
+  await r.waitFor((f) => f.includes('1,200'))
+  await r.press('\t', '\r')
+  await r.waitFor((f) => plain(f).includes('rabbitmq:orders.dlq · 1,200 dead letter(s), the first 3 shown'), 10_000)
+})

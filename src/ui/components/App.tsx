@@ -137,6 +137,7 @@ export function App({services, intervalMs}: AppProps) {
               services={services}
               broker={screen.broker}
               name={screen.name}
+              depth={overview.data?.targets.find((t) => t.broker === screen.broker && t.name === screen.name)?.depth}
               filter={filter.value}
               active={active}
               width={width}
