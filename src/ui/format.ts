@@ -15,6 +15,15 @@ export function fitMiddle(text: string, width: number): string {
   return `${text.slice(0, width - 1 - tail)}…${text.slice(text.length - tail)}`
 }
 
+/**
+ * The width of a name column: as wide as its longest name (or its header), so names are cut only when the pane has
+ * no room left; never more than `room` (what the other columns leave), never less than `least`.
+ */
+export function nameColumnWidth(names: readonly string[], header: string, room: number, least: number): number {
+  const wanted = Math.max(header.length, ...names.map((n) => n.length))
+  return Math.max(least, Math.min(wanted, room))
+}
+
 /** 1234 -> "1,234"; 1_234_567 -> "1.2M"; undefined -> "-". */
 export function count(n: number | undefined): string {
   if (n === undefined || Number.isNaN(n)) return '-'

@@ -116,13 +116,27 @@ export function flattenGroups(groups: OverviewGroup[]): OverviewRow[] {
   return groups.flatMap((g) => [g.row, ...g.consumers])
 }
 
-/** The number a row's sparkline follows: lag where the row has one, else depth. */
+/** The number a row's sparkline follows in the overview: lag where the row has one, else depth. */
 export function trendValue(r: OverviewRow): number | undefined {
   return r.lag ?? r.depth
 }
 
+/**
+ * A target's lag: its own where it is its own consumer (a RabbitMQ queue), else the lag of its most-behind consumer
+ * (Kafka groups, JetStream consumers); undefined when nothing consumes it. Never its depth.
+ */
+export function targetLag(g: OverviewGroup): number | undefined {
+  if (g.row.lag !== undefined) return g.row.lag
+  const lags = g.consumers.map((c) => c.lag).filter((l): l is number => l !== undefined)
+  return lags.length ? Math.max(...lags) : undefined
+}
+
 export function depthKey(key: string): string {
   return `${key}\u0000depth`
+}
+
+export function lagKey(key: string): string {
+  return `${key}\u0000lag`
 }
 
 /** Sparkline history: the last `size` values per row key, for the rows present now. */
@@ -131,16 +145,18 @@ export class History {
 
   constructor(private readonly size: number) {}
 
-  /** Records each row's trend value under its key, and its depth under depthKey(key). */
-  record(rows: OverviewRow[]): void {
+  /** Records each row's trend value under its key, its depth under depthKey(key) and its lag under lagKey(key). */
+  record(groups: OverviewGroup[]): void {
     const present = new Set<string>()
-    for (const row of rows) {
-      this.push(present, row.key, trendValue(row))
-      this.push(present, depthKey(row.key), row.depth)
+    for (const g of groups) {
+      for (const row of [g.row, ...g.consumers]) {
+        this.push(present, row.key, trendValue(row))
+        this.push(present, depthKey(row.key), row.depth)
+        this.push(present, lagKey(row.key), row.level === 'target' ? targetLag(g) : row.lag)
+      }
     }
     for (const key of this.series.keys()) if (!present.has(key)) this.series.delete(key)
   }
-
   private push(present: Set<string>, key: string, value: number | undefined): void {
     present.add(key)
     if (value === undefined) return

@@ -5,6 +5,7 @@ import type {BrokerAdapter, BrokerKind} from '../adapters/types.js'
 import type {ResolvedContext} from '../core/config/resolve.js'
 import {colorEnabled} from '../core/output/terminal.js'
 import {App} from './components/App.js'
+import {debugLog, debugLogPath, traceStdin} from './debug.js'
 import {DashboardServices} from './services.js'
 import {type Theme, ThemeContext} from './theme.js'
 
@@ -28,13 +29,22 @@ const SETTLE_MS = 3000
 export async function runDashboard(o: DashboardOptions): Promise<void> {
   const stdout = o.stdout ?? process.stdout
   const services = new DashboardServices(o.context, o.adapters, Math.max(LISTING_MIN_MS, o.intervalMs * 3))
+  const stdin = o.stdin ?? process.stdin
+  traceStdin(stdin)
   stdout.write(ENTER_ALTERNATE_SCREEN)
   try {
     const instance = render(
       <ThemeContext.Provider value={themeFor(stdout)}>
         <App services={services} intervalMs={o.intervalMs} />
       </ThemeContext.Provider>,
-      {stdout, stdin: o.stdin ?? process.stdin, exitOnCtrlC: true, patchConsole: true, maxFps: 20},
+      {
+        stdout,
+        stdin,
+        exitOnCtrlC: true,
+        patchConsole: true,
+        maxFps: 20,
+        ...(debugLogPath() ? {onRender: ({renderTime}: {renderTime: number}) => debugLog('render', {ms: Math.round(renderTime)})} : {}),
+      },
     )
     await instance.waitUntilExit()
   } finally {

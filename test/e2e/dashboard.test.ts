@@ -1,7 +1,7 @@
 // The dashboard end to end in a real terminal (tmux) against the real brokers, on the demo scenario: a new user
 // runs `demo up`, finds the RabbitMQ DLQ, sees why its messages died, and replays them to their origin.
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -30,33 +30,36 @@ async function waitForScreen(what: RegExp | string, timeoutMs = 20_000): Promise
   throw new Error(`the screen never showed ${String(what)}; it shows:\n${last}`)
 }
 
+/** What the dashboard received (MAILROOM_DEBUG_LOG: stdin chunks, keys, renders) and what this test sent. */
+const keyLog = join(stateHome, 'dashboard-keys.log')
+const sent: string[] = []
+
 /**
- * Presses `key` until the screen shows `what` (at most three times, 8 s apart), as a person would press again. On a
- * saturated CI machine a key sent with tmux now and then never shows any effect (twice in about fifteen runs: once
- * after the replay, once on the filter prompt). Each step still checks the effect of its key before the next.
+ * Sends one key (tmux key names: Tab, Enter, Escape) once and waits for its effect. A key is never pressed again: if
+ * its effect does not show, the failure lists what was sent beside what the dashboard's stdin and key handler got.
  */
-async function pressUntil(key: string, what: RegExp | string): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    keys(key)
-    try {
-      return await waitForScreen(what, 8000)
-    } catch (error) {
-      if (attempt === 3) throw error
-      // Said in the test output, so a run that needed it shows how often keys go missing.
-      console.warn(`dashboard e2e: ${key} pressed again, no effect after 8 s (attempt ${attempt + 1})`)
-    }
+async function press(key: string, what: RegExp | string, timeoutMs?: number): Promise<string> {
+  keys(key)
+  try {
+    return await waitForScreen(what, timeoutMs)
+  } catch (error) {
+    const received = existsSync(keyLog) ? readFileSync(keyLog, 'utf8').split('\n').filter((l) => !l.includes('"render"')).slice(-40).join('\n') : '(no key log)'
+    throw new Error(`${(error as Error).message}\nsent (last 20):\n${sent.slice(-20).join('\n')}\nreceived (last 40):\n${received}`)
   }
 }
 
 /** The filter is applied and its prompt closed. */
 const FILTER_KEPT = /filter: demo\.orders\.dlq(?![\s\S]*Enter keeps)/
 
-/** One key at a time, as a person types (tmux key names: Tab, Enter, Escape). */
 function keys(...names: string[]): void {
-  for (const name of names) tmux('send-keys', '-t', SESSION, name)
+  for (const name of names) {
+    sent.push(`${new Date().toISOString()} key ${name}`)
+    tmux('send-keys', '-t', SESSION, name)
+  }
 }
 
 function text(literal: string): void {
+  sent.push(`${new Date().toISOString()} text ${literal}`)
   tmux('send-keys', '-t', SESSION, '-l', literal)
 }
 
@@ -112,7 +115,7 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
 
   test('find the RabbitMQ DLQ, see why its messages died, replay them to their origin: the DLQ empties', async () => {
     // CI=true as in a CI job: Ink would render nothing live with it, the dashboard must not.
-    const command = `env CI=true XDG_CONFIG_HOME=${env.XDG_CONFIG_HOME} XDG_STATE_HOME=${stateHome} NO_COLOR=1 ${process.execPath} ${BIN} dashboard --interval 1s; echo "DASHBOARD-EXIT=$?"; sleep 30`
+    const command = `env MAILROOM_DEBUG_LOG=${keyLog} CI=true XDG_CONFIG_HOME=${env.XDG_CONFIG_HOME} XDG_STATE_HOME=${stateHome} NO_COLOR=1 ${process.execPath} ${BIN} dashboard --interval 1s; echo "DASHBOARD-EXIT=$?"; sleep 30`
     tmux('new-session', '-d', '-s', SESSION, '-x', '80', '-y', '24', command)
 
     const overview = await waitForScreen(/● rabbitmq .*● kafka .*● nats/, 30_000)
@@ -122,31 +125,33 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
     await waitForScreen('Dead-letter queues (')
 
     // Other DLQs may exist on shared brokers: Tab to the DLQ pane and filter to the demo's.
-    await pressUntil('Tab', '▸ Dead-letter queues')
-    await pressUntil('/', 'Enter keeps')
+    // Tab and / in one write, as the terminal hands over keys typed while the dashboard was busy: both take effect.
+    sent.push(`${new Date().toISOString()} keys Tab /`)
+    tmux('send-keys', '-t', SESSION, 'Tab', '/')
+    await waitForScreen(/▸ Dead-letter queues[\s\S]*Enter keeps/)
     text('demo.orders.dlq')
     await waitForScreen('/demo.orders.dlq')
-    await pressUntil('Enter', FILTER_KEPT)
+    await press('Enter', FILTER_KEPT)
     await waitForScreen('Dead-letter queues (1)')
     // The DLQ with its counts by reason, made by the broker itself (rejected, delivery_limit).
     await waitForScreen(/rabbitmq:demo\.orders\.dlq\s+12 rejected 10 · delivery_limit 2/, 40_000)
 
     // The DLQ view, grouped by origin and reason.
-    const view = await pressUntil('Enter', '12 dead letter(s)')
+    const view = await press('Enter', '12 dead letter(s)')
     expect(view).toMatch(/rabbitmq:demo\.orders\s+rejected\s+10/)
     expect(view).toMatch(/rabbitmq:demo\.payments\s+delivery_limit\s+2/)
 
     // Dry run, then the typed confirmation, then the replay.
-    const plan = await pressUntil('r', 'would replay 12 of 12')
+    const plan = await press('r', 'would replay 12 of 12')
     expect(plan).toMatch(/10 → rabbitmq:demo\.orders/)
     expect(plan).toMatch(/2 → rabbitmq:demo\.payments/)
-    await pressUntil('Enter', 'Type "demo.orders.dlq" to confirm')
+    await press('Enter', 'Type "demo.orders.dlq" to confirm')
     text('demo.orders.dlq')
     await waitForScreen('to confirm (Esc cancels): demo.orders.dlq')
-    await pressUntil('Enter', /Esc stops safely|replayed \d+ of/)
+    await press('Enter', /Esc stops safely|replayed \d+ of/)
     const done = await waitForScreen('replayed 12 of 12 read', 30_000)
     expect(done).toContain('failed 0')
-    await pressUntil('Enter', '0 dead letter(s)')
+    await press('Enter', '0 dead letter(s)')
 
     // The broker agrees: the DLQ is empty and the messages are back where they died.
     await waitForDepth('rabbitmq:demo.orders.dlq', 0)
@@ -156,14 +161,14 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
     expect(audit).toMatch(/"command":"dlq replay".*"target":"rabbitmq:demo\.orders\.dlq".*"replayed":12/)
 
     // Back to the overview, which shows the empty DLQ; q quits cleanly.
-    await pressUntil('Escape', 'Dead-letter queues (')
-    await pressUntil('/', 'Enter keeps')
+    await press('Escape', 'Dead-letter queues (')
+    await press('/', 'Enter keeps')
     text('demo.orders.dlq')
     await waitForScreen('/demo.orders.dlq')
-    await pressUntil('Enter', FILTER_KEPT)
+    await press('Enter', FILTER_KEPT)
     await waitForScreen('Dead-letter queues (1)')
     await waitForScreen(/rabbitmq:demo\.orders\.dlq\s+0/, 30_000)
-    await pressUntil('q', 'DASHBOARD-EXIT=0')
+    await press('q', 'DASHBOARD-EXIT=0')
   }, 180_000)
 
   test('demo down removes everything demo up made', async () => {

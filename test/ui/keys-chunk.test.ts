@@ -17,6 +17,21 @@ describe('eachKey', () => {
     expect(split('ab\r')).toEqual([['a', false], ['b', false], ['', true]])
   })
 
+  it('splits control keys anywhere in a chunk, as Ink names them when they come alone', () => {
+    const seen: string[] = []
+    eachKey('\t\rx\u007Fy\u0015', none, (i, k) => void seen.push(`${i}${k.tab ? '<tab>' : ''}${k.return ? '<enter>' : ''}${k.delete ? '<del>' : ''}${k.ctrl ? '<ctrl>' : ''}`))
+    expect(seen).toEqual(['<tab>', '<enter>', 'x', '<del>', 'y', 'u<ctrl>'])
+  })
+
+  it('after a key that changed the screen, hands the rest of the chunk to defer', () => {
+    const seen: string[] = []
+    let resume: (() => void) | undefined
+    eachKey('\rab', none, (i, k) => (seen.push(k.return ? '<enter>' : i), k.return ? 'rerender' : undefined), (r) => (resume = r))
+    expect(seen).toEqual(['<enter>'])
+    resume!()
+    expect(seen).toEqual(['<enter>', 'a', 'b'])
+  })
+
   it('leaves single keys, modified keys and escape sequences whole', () => {
     expect(split('q')).toEqual([['q', false]])
     expect(split('u', {...none, ctrl: true})).toEqual([['u', false]])

@@ -3,7 +3,7 @@ import {describe, expect, test} from 'vitest'
 import type {TargetInfo} from '../../src/adapters/types.js'
 import type {LagRow} from '../../src/core/lag/model.js'
 import {clamp, count, fit, fitMiddle, visibleWindow} from '../../src/ui/format.js'
-import {History, buildGroups, depthKey, filterGroups, flattenGroups, groupLine, groupStatus, sortGroups} from '../../src/ui/model.js'
+import {History, buildGroups, depthKey, filterGroups, flattenGroups, groupLine, groupStatus, lagKey, sortGroups} from '../../src/ui/model.js'
 import {sparkline} from '../../src/ui/sparkline.js'
 
 const targets: TargetInfo[] = [
@@ -59,11 +59,14 @@ describe('overview rows', () => {
 
   test('history keeps the last samples of rows still present, for lag and depth', () => {
     const history = new History(3)
-    const rows = flattenGroups(buildGroups(targets, lag, []))
-    for (let i = 0; i < 5; i++) history.record(rows.map((r) => ({...r, lag: r.lag === undefined ? undefined : r.lag + i})))
+    const lagged = (i: number) => lag.map((r) => ({...r, lag: r.lag === undefined ? undefined : r.lag + i}))
+    for (let i = 0; i < 5; i++) history.record(buildGroups(targets, lagged(i), []))
     expect(history.of('rabbitmq:orders')).toEqual([20, 21, 22])
     expect(history.of(depthKey('rabbitmq:orders'))).toEqual([18, 18, 18])
-    history.record(rows.filter((r) => r.key !== 'rabbitmq:orders'))
+    // A topic's lag is its most-behind group's (billing: 150 + i), never its depth (300).
+    expect(history.of(lagKey('kafka:events'))).toEqual([152, 153, 154])
+    expect(history.of(depthKey('kafka:events'))).toEqual([300, 300, 300])
+    history.record(buildGroups(targets.filter((t) => t.name !== 'orders'), lag.filter((r) => r.target !== 'orders'), []))
     expect(history.of('rabbitmq:orders')).toEqual([])
   })
 })
@@ -74,7 +77,7 @@ describe('text helpers', () => {
     expect(sparkline([1, 2], 5)).toBe('   ▅█')
     expect(sparkline([], 4)).toBe('    ')
     expect(sparkline([0, 8], 2, {ascii: true})).toBe('_#')
-    expect(sparkline([5, 5, 5], 3)).toBe('███')
+    expect(sparkline([5, 5, 5], 3)).toBe('▄▄▄')
   })
 
   test('fit pads and cuts to the cell width', () => {

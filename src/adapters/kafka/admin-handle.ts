@@ -1,6 +1,8 @@
 // A kafkajs admin client that survives deleted topics. kafkajs remembers every topic an admin has asked offsets
-// for and refreshes metadata for all of them together, so once one of them is deleted every later offsets call
-// fails with UNKNOWN_TOPIC_OR_PARTITION. When that happens for a topic that does exist, the admin is replaced.
+// for and refreshes metadata for all of them together, so once one of them is deleted every later call that
+// refreshes metadata (offsets, but also listing and describing groups) fails with UNKNOWN_TOPIC_OR_PARTITION.
+// When that happens, the admin is replaced (it forgets the deleted topic) and the call made again, unless the call
+// asked about that very topic and it is gone: then the NOT_FOUND is the answer.
 import type {Admin, Kafka} from 'kafkajs'
 import {isUnknownTopic, rootCause} from './map-error.js'
 
@@ -10,6 +12,8 @@ const TOPIC_TRACKING_CALLS: Record<string, (args: unknown[]) => string | undefin
   fetchTopicOffsetsByTimestamp: (args) => args[0] as string,
   describeConfigs: (args) => (args[0] as {resources?: {name?: string}[]}).resources?.[0]?.name,
 }
+/** Reads about groups and the cluster, which refresh the metadata of every remembered topic first. */
+const REFRESHING_READS = new Set(['listGroups', 'describeGroups', 'fetchOffsets', 'listTopics', 'describeCluster'])
 
 export class AdminHandle {
   private current: Admin
@@ -23,6 +27,7 @@ export class AdminHandle {
       get: (_, name: string) => {
         const topicOf = TOPIC_TRACKING_CALLS[name]
         if (topicOf) return (...args: unknown[]) => this.renewingCall(name, topicOf(args), args)
+        if (REFRESHING_READS.has(name)) return (...args: unknown[]) => this.renewingCall(name, undefined, args)
         const value = (this.current as unknown as Record<string, unknown>)[name]
         return typeof value === 'function' ? value.bind(this.current) : value
       },
@@ -44,9 +49,10 @@ export class AdminHandle {
     } catch (e) {
       // These calls only read, so a dropped connection (kafkajs closes it while the cluster forgets a deleted
       // topic) is retried once on a fresh client too.
-      const renewable = isDroppedConnection(e) || (topic !== undefined && isUnknownTopic(e) && (await this.topicExists(topic)))
-      if (!renewable) throw e
+      if (!isDroppedConnection(e) && !isUnknownTopic(e)) throw e
+      const gone = isUnknownTopic(e) && topic !== undefined && !(await this.topicExists(topic))
       await this.renew()
+      if (gone) throw e
       return call()
     }
   }

@@ -8,7 +8,7 @@ import {type LagOptions, type LagSample, MailroomError, type PartitionLag, type 
 import {type FirstRecordProbe, positionKey, type RecordPosition} from './first-record.js'
 import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
 import {THROWAWAY_GROUP_PREFIX} from './read.js'
-import {mapLimited, type PartitionOffsets, partitionOffsets} from './topics.js'
+import {mapLimited, type PartitionOffsets, offsetsOfExisting} from './topics.js'
 
 const OFFSET_FETCH_CONCURRENCY = 16
 /** mailroom's own groups: replay cursors (mailroom-replay.<dlq>, which start from the earliest offset) and tail readers. */
@@ -31,7 +31,7 @@ export async function consumerGroupLag(admin: Admin, groups: KafkaGroup[], probe
   const offsets = await mapLimited(shown, OFFSET_FETCH_CONCURRENCY, (g) => groupOffsets(admin, g))
   const wanted = offsets.filter((g) => matchesFilter(g, o.filter))
   const topics = [...new Set(wanted.flatMap((g) => [...topicsOf(g)]))].sort()
-  const ends = new Map(await mapLimited(topics, OFFSET_FETCH_CONCURRENCY, async (t) => [t, await partitionOffsets(admin, t)] as const))
+  const ends = await offsetsOfExisting(admin, topics)
   const samples = wanted.flatMap((g) => [...topicsOf(g)].filter((t) => ends.has(t)).map((t) => sampleOf(g, t, ends.get(t)!)))
   await addLagSeconds(samples, probe)
   return samples.sort((a, b) => a.consumer.localeCompare(b.consumer) || a.target.localeCompare(b.target))

@@ -128,6 +128,18 @@ async function offsetsUnlessDeleted(admin: Admin, topic: string, error: Error): 
   }
 }
 
+/**
+ * End offsets of the topics that still exist. A topic deleted while it was being asked about is left out, not an
+ * error: a group keeps the offsets it committed on a topic after the topic is gone.
+ */
+export async function offsetsOfExisting(admin: Admin, topics: string[]): Promise<Map<string, PartitionOffsets[]>> {
+  const results = await mapLimited(topics, OFFSET_FETCH_CONCURRENCY, async (t) => {
+    const offsets = await partitionOffsets(admin, t).catch((e: unknown) => offsetsUnlessDeleted(admin, t, e as Error))
+    return [t, offsets] as const
+  })
+  return new Map(results.filter((r): r is readonly [string, PartitionOffsets[]] => r[1] !== 'deleted'))
+}
+
 async function topicExists(admin: Admin, topic: string): Promise<boolean> {
   return (await allTopicMetadata(admin)).some((t) => t.name === topic)
 }

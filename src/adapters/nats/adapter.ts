@@ -20,7 +20,7 @@ import {
   type TargetInfo,
   type TargetStats,
 } from '../types.js'
-import {consumerState, consumerSummary, type NatsConsumerState, targetInfoFromStream, targetStatsFromStream} from './admin.js'
+import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream, targetStatsFromStream} from './admin.js'
 import {connectPlan, enableReconnects} from './connect-options.js'
 import {advisoryCaptureRoutes, captureAdvisories} from './dead-letter.js'
 import {jetStreamLag} from './lag.js'
@@ -91,7 +91,7 @@ export class NatsAdapter implements BrokerAdapter {
     const {jsm} = this.live()
     return this.call({op: 'admin'}, async () => {
       const targets: TargetInfo[] = []
-      for await (const si of jsm.streams.list()) targets.push(targetInfoFromStream(si))
+      for await (const si of present(jsm.streams.list())) targets.push(targetInfoFromStream(si))
       return targets
     })
   }
@@ -108,7 +108,7 @@ export class NatsAdapter implements BrokerAdapter {
     const {jsm} = this.live()
     return this.call({op: 'admin'}, async () => {
       const stats: TargetStats[] = []
-      for await (const si of jsm.streams.list()) stats.push(targetStatsFromStream(si))
+      for await (const si of present(jsm.streams.list())) stats.push(targetStatsFromStream(si))
       return stats
     })
   }
@@ -118,7 +118,7 @@ export class NatsAdapter implements BrokerAdapter {
     const {jsm} = this.live()
     return this.call({op: 'admin', stream}, async () => {
       const rows: NatsConsumerState[] = []
-      for await (const ci of jsm.consumers.list(stream)) rows.push(consumerState(ci))
+      for await (const ci of present(jsm.consumers.list(stream))) rows.push(consumerState(ci))
       return rows
     })
   }

@@ -111,3 +111,8 @@ export function consumerSummary(c: NatsConsumerState): Record<string, unknown> {
     redelivered: c.num_redelivered,
   }
 }
+
+/** The entries of a JetStream listing that exist: the server answers null for a stream or consumer deleted while it was collecting the list. */
+export async function* present<T>(list: AsyncIterable<T | null>): AsyncGenerator<T> {
+  for await (const entry of list) if (entry) yield entry
+}

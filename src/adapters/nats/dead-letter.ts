@@ -3,6 +3,7 @@
 // and the sequence of the dead message, which stays in the source until deleted.
 import {type JetStreamManager, RetentionPolicy, StorageType, type StreamInfo} from 'nats'
 import type {DeadLetterCapture, DeadLetterRoute} from '../types.js'
+import {present} from './admin.js'
 import {mapNatsError} from './map-error.js'
 
 const ADVISORY_PREFIX = '$JS.EVENT.ADVISORY.CONSUMER.'
@@ -31,7 +32,7 @@ export async function captureAdvisories(jsm: JetStreamManager, source: string, n
 /** Streams that capture dead-letter advisories, as routes from the source stream they watch. */
 export async function advisoryCaptureRoutes(jsm: JetStreamManager): Promise<DeadLetterRoute[]> {
   const routes: DeadLetterRoute[] = []
-  for await (const si of jsm.streams.list()) {
+  for await (const si of present(jsm.streams.list())) {
     const origins = new Set<string>()
     for (const subject of si.config.subjects ?? []) {
       const m = ADVISORY_SUBJECT.exec(subject)

@@ -2,7 +2,7 @@
 // acknowledged), delivered / ack-floor activity, and the age of the first unacknowledged message (one stored-message
 // read per lagging consumer, capped). Round trips: one stream listing, one consumer listing per stream.
 import type {Envelope} from '../../core/envelope/types.js'
-import type {LagOptions, LagSample, TargetInfo} from '../types.js'
+import {isMailroomError, type LagOptions, type LagSample, type TargetInfo} from '../types.js'
 import type {NatsConsumerState} from './admin.js'
 
 /** The adapter methods this needs (all public). */
@@ -20,12 +20,22 @@ const MAX_HEAD_READS = 64
 export async function jetStreamLag(source: JetStreamLagSource, o: LagOptions = {}, now = Date.now()): Promise<LagSample[]> {
   const streams = await source.listTargets()
   const wanted = o.filter !== undefined && streams.some((s) => s.name === streamOf(o.filter!)) ? streams.filter((s) => s.name === streamOf(o.filter!)) : streams
-  const perStream = await Promise.all(wanted.map(async (s) => ({stream: s, consumers: await source.listConsumers(s.name)})))
+  const perStream = await Promise.all(wanted.map(async (s) => ({stream: s, consumers: await consumersUnlessDeleted(source, s.name)})))
   const samples = perStream.flatMap(({stream, consumers}) =>
     consumers.filter((c) => matchesFilter(c, o.filter)).map((c) => ({sample: sampleOf(c, stream, now), state: c, stream})),
   )
   await addHeadAges(source, samples, now)
   return samples.map((s) => s.sample).sort((a, b) => a.target.localeCompare(b.target) || a.consumer.localeCompare(b.consumer))
+}
+
+/** A stream deleted since it was listed (streams come and go) has no consumers left: skipped, not an error. */
+async function consumersUnlessDeleted(source: JetStreamLagSource, stream: string): Promise<NatsConsumerState[]> {
+  try {
+    return await source.listConsumers(stream)
+  } catch (error) {
+    if (isMailroomError(error) && error.code === 'NOT_FOUND') return []
+    throw error
+  }
 }
 
 /** A filter names a consumer, a stream, or STREAM/consumer (neither name may contain '/'). */

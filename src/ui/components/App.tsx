@@ -1,7 +1,8 @@
 import {Box, type Key, Text, useApp, useInput} from 'ink'
-import {useMemo, useRef} from 'react'
+import {useLayoutEffect, useMemo, useRef} from 'react'
 
 import type {Envelope} from '../../core/envelope/types.js'
+import {debugLog} from '../debug.js'
 import {useOverview} from '../hooks/use-overview.js'
 import {type KeyRouter, KeyRouterContext} from '../hooks/use-screen-keys.js'
 import {useSyncedState} from '../hooks/use-synced-state.js'
@@ -11,7 +12,7 @@ import type {DashboardServices} from '../services.js'
 import {DlqView} from './DlqView.js'
 import {Footer} from './Footer.js'
 import {Header} from './Header.js'
-import {HelpOverlay} from './HelpOverlay.js'
+import {HELP_HINT, HelpOverlay} from './HelpOverlay.js'
 import {MessageView} from './MessageView.js'
 import {Overview} from './Overview.js'
 import {TargetDetail} from './TargetDetail.js'
@@ -57,8 +58,23 @@ export function App({services, intervalMs}: AppProps) {
   }
 
   // The one key handler (see use-screen-keys.ts): filter editing, help, the screen, then the global keys.
-  useInput((chunk, chunkKey) => eachKey(chunk, chunkKey, onKey))
-  function onKey(input: string, key: Key): void {
+  // Keys that came in one chunk after a key that opened or closed a screen wait for that screen: resumed once the
+  // app has committed its next render (the new screen has registered its key handler by then).
+  const waitingKeys = useRef<(() => void) | undefined>(undefined)
+  useLayoutEffect(() => {
+    const resume = waitingKeys.current
+    waitingKeys.current = undefined
+    resume?.()
+  })
+  useInput((chunk, chunkKey) => eachKey(chunk, chunkKey, onKey, (resume) => (waitingKeys.current = resume)))
+  /** Handles one key; 'rerender' when it opened or closed a screen, whose keys the next ones are. */
+  function onKey(input: string, key: Key): 'rerender' | undefined {
+    const screens = stack.get()
+    handleKey(input, key)
+    return stack.get() === screens ? undefined : 'rerender'
+  }
+  function handleKey(input: string, key: Key): void {
+    debugLog('key', {input, key: pressed(key), screen: stack.get().at(-1)?.kind, filter: editingFilter.get(), help: help.get()})
     if (editingFilter.get()) return editFilter(input, key)
     if (help.get()) {
       if (key.escape || input === '?' || input === 'q') help.set(false)
@@ -89,7 +105,7 @@ export function App({services, intervalMs}: AppProps) {
   return (
     <Box flexDirection="column" width={width} height={rows - 1}>
       <Header contextName={services.context.name} readOnly={services.readOnly} brokers={overview.brokers} intervalMs={intervalMs} at={overview.data?.at} title={title} />
-      {help.value ? <HelpOverlay width={width} height={bodyHeight + 1} /> : null}
+      {help.value ? <HelpOverlay width={width} height={bodyHeight} /> : null}
       {/* Hidden, not unmounted, under the help: the screen keeps its selection and what it read. */}
       <KeyRouterContext.Provider value={router}>
         <Box height={bodyHeight} flexDirection="column" display={help.value ? 'none' : 'flex'}>
@@ -121,6 +137,7 @@ export function App({services, intervalMs}: AppProps) {
               services={services}
               broker={screen.broker}
               name={screen.name}
+              depth={overview.data?.targets.find((t) => t.broker === screen.broker && t.name === screen.name)?.depth}
               filter={filter.value}
               active={active}
               width={width}
@@ -138,10 +155,15 @@ export function App({services, intervalMs}: AppProps) {
           <Text dimColor> Enter keeps · Esc clears</Text>
         </Text>
       ) : (
-        <Footer hints={HINTS[screen.kind]} message={overview.error ? `refresh failed: ${overview.error}` : screen.kind === 'target' && !group ? 'this target is gone (Esc: back)' : undefined} error />
+        <Footer hints={help.value ? HELP_HINT : HINTS[screen.kind]} message={overview.error ? `refresh failed: ${overview.error}` : screen.kind === 'target' && !group ? 'this target is gone (Esc: back)' : undefined} error />
       )}
     </Box>
   )
+}
+
+/** The names of the flags set on a key, for the debug log. */
+function pressed(key: Key): string[] {
+  return Object.entries(key).filter(([, on]) => on === true).map(([name]) => name)
 }
 
 function screenTitle(s: Screen): string {

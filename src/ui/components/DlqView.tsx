@@ -4,7 +4,7 @@ import {useMemo} from 'react'
 import type {BrokerKind} from '../../adapters/types.js'
 import {type DeathGroup, errorText, originLabel} from '../../core/dlq/inspect.js'
 import type {Envelope} from '../../core/envelope/types.js'
-import {fit, visibleWindow} from '../format.js'
+import {count, fit, visibleWindow} from '../format.js'
 import {useDlq} from '../hooks/use-dlq.js'
 import {useDlqAction} from '../hooks/use-dlq-action.js'
 import {useScreenKeys} from '../hooks/use-screen-keys.js'
@@ -19,6 +19,8 @@ export interface DlqViewProps {
   services: DashboardServices
   broker: BrokerKind
   name: string
+  /** The DLQ's depth from the target listing: the view reads at most its first DLQ_VIEW_LIMIT messages. */
+  depth?: number
   filter: string
   active: boolean
   width: number
@@ -30,7 +32,7 @@ export interface DlqViewProps {
  * A DLQ's dead letters grouped by origin and reason (Enter on a group narrows the messages to it), the messages,
  * and the actions: d dry run, r replay to origin, x purge, e export.
  */
-export function DlqView({services, broker, name, filter, active, width, height, onOpenMessage}: DlqViewProps) {
+export function DlqView({services, broker, name, depth, filter, active, width, height, onOpenMessage}: DlqViewProps) {
   const theme = useTheme()
   const dlq = useDlq(services, broker, name)
   const actions = useDlqAction(services, broker, name, dlq.reload)
@@ -72,7 +74,7 @@ export function DlqView({services, broker, name, filter, active, width, height, 
         <Text bold>
           {broker}:{name}
         </Text>
-        {dlq.loading ? ' · reading…' : ` · ${stats?.read ?? 0} dead letter(s)${stats?.truncated ? ' (first ones only)' : ''}`}
+        {dlq.loading ? ' · reading…' : ` · ${readText(stats?.read ?? 0, depth, stats?.truncated ?? false)}`}
         {dlq.error ? <Text color={tint(theme, 'red')}> · {dlq.error}</Text> : null}
       </Text>
       <Text bold color={tint(theme, pane.value === 'groups' ? 'cyan' : undefined)}>
@@ -109,6 +111,12 @@ function GroupTable({groups, selected, focused, chosen, width, height}: {groups:
       ))}
     </Box>
   )
+}
+
+/** How many dead letters the view read, and of how many when the read stopped at its limit in a deeper DLQ. */
+function readText(read: number, depth: number | undefined, truncated: boolean): string {
+  if (truncated && depth !== undefined && depth > read) return `${count(depth)} dead letter(s), the first ${count(read)} shown`
+  return `${count(read)} dead letter(s)${truncated ? ' (first ones only)' : ''}`
 }
 
 /** Whether a message belongs to an inspect group (same origin, reason and error label). */

@@ -7,7 +7,7 @@ import {useScreenKeys} from '../hooks/use-screen-keys.js'
 import {useListNavigation} from '../hooks/use-list-navigation.js'
 import {useSyncedState} from '../hooks/use-synced-state.js'
 import {useTail} from '../hooks/use-tail.js'
-import {type History, type OverviewGroup, depthKey, groupLine} from '../model.js'
+import {type History, type OverviewGroup, depthKey, groupLine, lagKey} from '../model.js'
 import type {DashboardServices} from '../services.js'
 import {statusColor, tint, useTheme} from '../theme.js'
 import {Sparkline} from './Sparkline.js'
@@ -47,7 +47,7 @@ export function TargetDetail({services, group, info, history, active, width, hei
     active,
   )
   const sparkWidth = Math.max(10, width - 34)
-  const lagSeries = history.of(row.key)
+  const lagSeries = history.of(lagKey(row.key))
   const depthSeries = history.of(depthKey(row.key))
   return (
     <Box flexDirection="column" height={height}>
@@ -68,15 +68,15 @@ export function TargetDetail({services, group, info, history, active, width, hei
       </Text>
       <Text wrap="truncate-end">
         {'lag    '}
-        <Sparkline values={lagSeries} width={sparkWidth} /> {range(lagSeries)}
+        <Sparkline values={lagSeries} width={sparkWidth} /> {lagSeries.length ? range(lagSeries) : 'no consumer: no lag'}
       </Text>
       <Text bold color={tint(theme, pane.value === 'consumers' ? 'cyan' : undefined)}>
-        {pane.value === 'consumers' ? '▸ ' : '  '}Consumers ({group.consumers.length})
+        {pane.value === 'consumers' ? '▸ ' : '  '}Consumers ({group.consumers.length || (row.consumers ?? 0)})
       </Text>
       {group.consumers.length === 0 ? (
         <Text dimColor>{row.consumers !== undefined ? `  ${row.consumers} attached (anonymous)` : '  (none)'}</Text>
       ) : (
-        <TargetsTable rows={group.consumers} history={history} selected={consumers.selected} focused={pane.value === 'consumers'} width={width} height={consumerRows - 1} />
+        <TargetsTable rows={group.consumers} history={history} selected={consumers.selected} focused={pane.value === 'consumers'} width={width} height={consumerRows} />
       )}
       {selectedGroup ? (
         <Text wrap="truncate-end" dimColor>

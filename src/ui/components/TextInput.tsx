@@ -50,14 +50,41 @@ export function isPrintable(input: string): boolean {
 }
 
 /**
- * Ink hands over one chunk per stdin read: keys typed fast (or pasted, or sent by tmux) can arrive together, e.g.
- * "/orders" or "orders\r". Splits such a chunk into the keys it holds so each is handled as if typed alone.
+ * Ink hands over one input per stdin read (escape sequences apart): every key typed since the last read arrives
+ * together — a paste, tmux send-keys, fast typing, or any keys while the machine is busy — e.g. "/orders\r" or
+ * "\t\r". Ink then reports the chunk as one unknown key, so all its keys would be lost. Splits such a chunk into its
+ * keys, each with the flags Ink gives it when it arrives alone, and handles them in order. A handler that opened or
+ * closed a screen returns 'rerender': the keys after it are handed to `defer`, to go on once that screen has rendered
+ * and takes keys (the caller resumes them after its next commit).
  */
-export function eachKey(input: string, key: Key, handle: (input: string, key: Key) => void): void {
-  const plain = !key.ctrl && !key.meta && !key.escape && input.length > 1 && /^[^\u0000-\u001f\u007f]*\r?$/.test(input)
-  if (!plain) return handle(input, key)
-  for (const ch of input) {
-    if (ch === '\r') handle('', {...key, return: true})
-    else handle(ch, key)
+export function eachKey(input: string, key: Key, handle: (input: string, key: Key) => 'rerender' | void, defer: (resume: () => void) => void = setImmediate): void {
+  if (input.length <= 1 || key.escape || key.meta || input.startsWith('\u001B')) {
+    handle(input, key)
+    return
   }
+  const none = Object.fromEntries(Object.entries(key).map(([name, value]) => [name, typeof value === 'boolean' ? false : value])) as Key
+  const keys = [...input].map((ch): [string, Key] => {
+    const [single, flags] = keyOf(ch)
+    return [single, {...none, ...flags}]
+  })
+  const from = (start: number) => {
+    for (let i = start; i < keys.length; i++) {
+      if (handle(...keys[i]) === 'rerender' && i + 1 < keys.length) {
+        defer(() => from(i + 1))
+        return
+      }
+    }
+  }
+  from(0)
+}
+
+/** One character as Ink reports it when it arrives alone: control characters are named keys or Ctrl+letter. */
+function keyOf(ch: string): [string, Partial<Key>] {
+  if (ch === '\r') return ['', {return: true}]
+  if (ch === '\t') return ['', {tab: true}]
+  if (ch === '\u007F') return ['', {delete: true}]
+  if (ch === '\b') return ['', {backspace: true}]
+  const code = ch.charCodeAt(0)
+  if (code >= 1 && code <= 26 && ch !== '\n') return [String.fromCharCode(code + 96), {ctrl: true}]
+  return [ch, /[A-Z]/.test(ch) ? {shift: true} : {}]
 }

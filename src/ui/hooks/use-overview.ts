@@ -3,7 +3,7 @@
 import {useEffect, useMemo, useRef, useState} from 'react'
 
 import type {DlqInfo} from '../../core/dlq/discover.js'
-import {History, type OverviewGroup, buildGroups, flattenGroups, targetKey} from '../model.js'
+import {History, type OverviewGroup, buildGroups, targetKey} from '../model.js'
 import type {BrokerState, DashboardServices, OverviewData} from '../services.js'
 import {usePoll} from './use-poll.js'
 
@@ -18,8 +18,8 @@ export interface ReasonCount {
 
 export interface DlqRow extends DlqInfo {
   reasons?: ReasonCount[]
-  /** The reasons were counted on the first messages only. */
-  reasonsPartial?: boolean
+  /** How many messages the reasons were counted on, when that is fewer than the DLQ holds (its first ones). */
+  reasonsSample?: number
 }
 
 export interface OverviewState {
@@ -44,7 +44,7 @@ export function useOverview(services: DashboardServices, intervalMs: number, o: 
     () => (overview.data ? buildGroups(overview.data.targets, overview.data.lag.rows, discovered.data ?? []) : []),
     [overview.data, discovered.data],
   )
-  useEffect(() => history.record(flattenGroups(groups)), [groups])
+  useEffect(() => history.record(groups), [groups])
 
   const dlqs = useMemo(() => withDepthAndReasons(discovered.data ?? [], overview.data, reasons), [discovered.data, overview.data, reasons])
   const states = useMemo(() => brokerStates(services, brokers.data, overview.data), [brokers.data, overview.data])
@@ -57,7 +57,7 @@ function withDepthAndReasons(dlqs: DlqInfo[], data: OverviewData | undefined, re
   return dlqs.map((d) => {
     const key = targetKey(d.broker, d.name)
     const counted = reasons.get(key)
-    return {...d, depth: depth.get(key) ?? d.depth, ...(counted ? {reasons: counted.reasons, reasonsPartial: counted.partial} : {})}
+    return {...d, depth: depth.get(key) ?? d.depth, ...(counted ? {reasons: counted.reasons, ...(counted.sample !== undefined ? {reasonsSample: counted.sample} : {})} : {})}
   })
 }
 
@@ -87,7 +87,8 @@ function useDiscoveredDlqs(services: DashboardServices, intervalMs: number): {da
 interface Counted {
   depth: number | undefined
   reasons: ReasonCount[]
-  partial: boolean
+  /** Messages counted, when fewer than the depth. */
+  sample?: number
 }
 
 /** Counts by reason per DLQ, re-read one DLQ at a time when its depth changed; paused while `quiet`. */
@@ -106,12 +107,13 @@ function useDlqReasons(services: DashboardServices, data: OverviewData | undefin
     const current = depth.get(key)
     busy.current = true
     const count = async (): Promise<Counted> => {
-      if (!current) return {depth: current, reasons: [], partial: false}
+      if (!current) return {depth: current, reasons: []}
       const contents = await services.readDlq(stale.broker, stale.name, {limit: REASON_SAMPLE})
-      return {depth: current, reasons: byReason(contents.groups), partial: contents.stats.truncated}
+      const sample = contents.stats.read
+      return {depth: current, reasons: byReason(contents.groups), ...(sample < current ? {sample} : {})}
     }
     count()
-      .catch(() => ({depth: current, reasons: [], partial: true}))
+      .catch((): Counted => ({depth: current, reasons: [], sample: 0}))
       .then((result) => setCounted((m) => new Map(m).set(key, result)))
       .finally(() => {
         busy.current = false
