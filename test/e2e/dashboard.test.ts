@@ -7,6 +7,8 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 
+import {faultOf} from '../../src/core/demo/orders.js'
+import {committedOffsets, headerBytes, kafkaRecords, utf8} from '../conformance/kafka-truth.js'
 import {BIN, isolatedConfigHome, jsonOf, runCli} from '../helpers/cli.js'
 
 const SESSION = `mailroom-dashboard-${process.pid}`
@@ -105,7 +107,14 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
     const dlqs = jsonOf<{dlqs: {broker: string; name: string; depth: number; origins: string[]}[]}>(await runCli(['dlq', 'list', '--json'], {env})).result.dlqs
     const demo = Object.fromEntries(dlqs.filter((d) => /demo/i.test(d.name)).map((d) => [`${d.broker}:${d.name}`, d]))
     expect(demo['rabbitmq:demo.orders.dlq']).toMatchObject({depth: 12, origins: ['demo.orders', 'demo.payments']})
-    expect(demo['kafka:demo.orders.events.DLT']).toMatchObject({depth: 7})
+    // The DLT holds exactly the unparseable records that demo.billing handled (below its committed offsets), as
+    // Kafka's own Java client reads topic, DLT and commits; mailroom's DLQ listing shows that depth.
+    const [events, committed] = await Promise.all([kafkaRecords('demo.orders.events', 'demo.orders.events.DLT'), committedOffsets('demo.billing', 'demo.orders.events')])
+    const handledFaulty = events.get('demo.orders.events')!.filter((r) => Number(r.offset) < (committed[String(r.partition)] ?? 0) && faultOf(utf8(r.value) ?? '') === 'malformed-json')
+    const dlt = events.get('demo.orders.events.DLT')!
+    expect(handledFaulty.length).toBeGreaterThan(0)
+    expect(dlt.map((r) => `${r.partition}/${headerBytes(r, 'kafka_dlt-original-offset')!.readBigInt64BE()}`).sort()).toEqual(handledFaulty.map((r) => `${r.partition}/${r.offset}`).sort())
+    expect(demo['kafka:demo.orders.events.DLT']).toMatchObject({depth: dlt.length})
     expect(demo['nats:DEMO_ORDERS_DLQ']).toMatchObject({depth: 4})
     const inspect = jsonOf(await runCli(['dlq', 'inspect', 'kafka:demo.orders.events.DLT', '--json'], {env})).result
     expect(JSON.stringify(inspect)).toContain('demo.orders.events')
