@@ -140,6 +140,10 @@ queue kept reporting messages it did not deliver for 60 s).`
   }
 
   private finish(report: ReplayReport): ReplayReport {
+    if (report.alreadyComplete) {
+      this.out(`replay ${report.replayId} was already complete (${report.alreadyComplete}): nothing to resume, nothing moved`)
+      return report
+    }
     const {counts: c} = report
     const to = Object.entries(report.byDestination).map(([d, n]) => `${n} to ${d}`).join(', ')
     this.out(`replay ${report.replayId}: replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s (${report.perSecond}/s)`)
@@ -150,7 +154,8 @@ queue kept reporting messages it did not deliver for 60 s).`
     if (report.stopped) this.warnUser(`stopped early: ${report.stopped.message}`)
     if (report.leftBehind > 0 || report.stopped) {
       if (report.stopped?.code !== 'INTERRUPTED') this.exitStatus = EXIT.PARTIAL
-      this.warnUser(`${report.leftBehind} message(s) left in the DLQ${report.stopped ? ', and the rest of the DLQ was not read' : ''}; ${nextSteps(report).join('; ')}`)
+      const unread = report.stopped && report.stopped.left === undefined ? ', and the rest of the DLQ was not read' : ''
+      this.warnUser(`${report.leftBehind} message(s) left in the DLQ${unread}; ${nextSteps(report).join('; ')}`)
     }
     return report
   }
