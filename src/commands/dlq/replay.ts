@@ -61,7 +61,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     force: Flags.boolean({description: 'Replay even messages over --max-replays; with --resume, continue even against other servers than the replay started with'}),
     'keep-partition': Flags.boolean({description: 'Kafka origin: publish to the partition the message came from'}),
     sample: Flags.integer({description: 'Dry run of a RabbitMQ classic/quorum queue: peek this many messages to plan from', min: 1, max: 10_000, default: 100}),
-    resume: Flags.string({description: 'Continue the replay with this id (same source, destination, filter and bound; refused on other servers than it started with)'}),
+    resume: Flags.string({description: 'Continue the replay with this id (same source, destination, filter, bound and --limit, counting what it replayed already; refused on other servers than it started with)'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required without a terminal)'}),
     ...connectionFlags,
   }
