@@ -7,7 +7,7 @@ import {connect as natsConnect, headers as natsHeaders} from 'nats'
 import {afterAll, describe, expect, it, vi} from 'vitest'
 
 import {uniqueName, waitFor} from '../helpers/brokers.js'
-import {type CliResult, jsonOf} from '../helpers/cli.js'
+import {jsonOf} from '../helpers/cli.js'
 import {type JavaRecord, javaRecords} from '../helpers/kafka-probe.js'
 import {
   journalIds,
@@ -43,9 +43,10 @@ const replay = (args: string[], state: string) => runCliWithState(['dlq', 'repla
 
 /**
  * A job with --limit and a filter whose first attempt is interrupted (Ctrl-C) after its first confirmation, then
- * resumed twice: the first resume moves what the limit has left, the second finds the job complete.
+ * resumed twice: the first resume moves what the limit has left, the second finds the job complete. `moved` asks
+ * the broker how many messages reached the destination.
  */
-async function interruptedJob(source: string, to: string[], filter: string, limit: number): Promise<{resumed: CliResult; again: CliResult}> {
+async function interruptedJob(source: string, to: string[], filter: string, limit: number, moved: () => Promise<number>): Promise<void> {
   const state = stateHome()
   const first = startCli(['dlq', 'replay', source, ...to, '-F', filter, '--limit', String(limit), '--rate', '1', '--yes'], state)
   let exited = false
@@ -62,11 +63,12 @@ async function interruptedJob(source: string, to: string[], filter: string, limi
 
   const resumed = await replay(['--resume', replayId!, '--yes'], state)
   expect(resumed.code, resumed.stderr).toBe(0)
+  expect(await moved(), 'at the destination after the resume').toBe(limit)
   expect(resumed.stderr).toContain(`move up to ${limit - confirmed} messages out of ${source}`)
   const again = await replay(['--resume', replayId!, '--yes'], state)
   expect(again.code, again.stderr).toBe(0)
+  expect(await moved(), 'at the destination after resuming the complete job').toBe(limit)
   expect(again.stdout).toContain(`replay ${replayId} was already complete (it replayed ${limit} message(s), its --limit of ${limit})`)
-  return {resumed, again}
 }
 
 describe('--resume keeps the job\'s --limit and filter', () => {
@@ -87,7 +89,7 @@ describe('--resume keeps the job\'s --limit and filter', () => {
       await c.close()
     }
 
-    await interruptedJob(`rabbitmq:${dlq}`, ['--to', `rabbitmq:${dest}`], 'headers.tenant == "acme"', 3)
+    await interruptedJob(`rabbitmq:${dlq}`, ['--to', `rabbitmq:${dest}`], 'headers.tenant == "acme"', 3, async () => (await rabbitIds(dest)).length)
 
     await rabbitConsumersGone(dlq)
     const moved = await rabbitIds(dest)
@@ -102,11 +104,12 @@ describe('--resume keeps the job\'s --limit and filter', () => {
     await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 2}])
     await kafkaDeadLetters(origin, dlt, 30) // keys key-(i % 13)
 
-    await interruptedJob(`kafka:${dlt}`, [], 'key != "key-1"', 3)
+    const replayed = async () => (await javaRecords(origin)).filter((r) => r.headers['mailroom-replay-id'])
+    await interruptedJob(`kafka:${dlt}`, [], 'key != "key-1"', 3, async () => (await replayed()).length)
 
-    const replayed = (await javaRecords(origin)).filter((r) => r.headers['mailroom-replay-id'])
-    expect(replayed).toHaveLength(3)
-    expect(replayed.map((r) => r.key)).not.toContain('key-1')
+    const records = await replayed()
+    expect(records).toHaveLength(3)
+    expect(records.map((r) => r.key)).not.toContain('key-1')
   })
 
   it('JetStream: the same job moves 3 messages in all, as the streams report', async () => {
@@ -124,7 +127,7 @@ describe('--resume keeps the job\'s --limit and filter', () => {
         await js.publish(`${dlq}.dead`, Buffer.from('{}'), {headers: h})
       }
 
-      await interruptedJob(`nats:${dlq}`, ['--to', `nats:${dest}.retry`], 'headers.tenant == "acme"', 3)
+      await interruptedJob(`nats:${dlq}`, ['--to', `nats:${dest}.retry`], 'headers.tenant == "acme"', 3, async () => (await jsm.streams.info(dest)).state.messages)
 
       expect((await jsm.streams.info(dlq)).state.messages).toBe(17)
       const {state} = await jsm.streams.info(dest)

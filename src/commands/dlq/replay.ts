@@ -142,6 +142,7 @@ queue kept reporting messages it did not deliver for 60 s).`
   private finish(report: ReplayReport): ReplayReport {
     if (report.alreadyComplete) {
       this.out(`replay ${report.replayId} was already complete (${report.alreadyComplete}): nothing to resume, nothing moved`)
+      this.warnCrashWindow(report)
       return report
     }
     const {counts: c} = report
@@ -149,7 +150,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     this.out(`replay ${report.replayId}: replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s (${report.perSecond}/s)`)
     const skipped = Object.entries(report.skippedBy).map(([why, n]) => `${n} ${why}`).join(', ')
     this.out(`filtered out ${c.filtered}, skipped ${c.skipped}${skipped ? ` (${skipped})` : ''}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}${c.deduplicated ? `, ${c.deduplicated} de-duplicated by the destination` : ''}`)
-    if (report.crashWindow) this.warnUser(`${crashedText(report.crashedAttempts ?? 1)} stopped without finishing: up to ${report.crashWindow} messages in flight may have been delivered twice (they carry the same mailroom-replay-msg-id)`)
+    this.warnCrashWindow(report)
     for (const f of report.failures.slice(0, 5)) this.warnUser(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
     if (report.stopped) this.warnUser(`stopped early: ${report.stopped.message}`)
     if (report.leftBehind > 0 || report.stopped) {
@@ -158,6 +159,10 @@ queue kept reporting messages it did not deliver for 60 s).`
       this.warnUser(`${report.leftBehind} message(s) left in the DLQ${unread}; ${nextSteps(report).join('; ')}`)
     }
     return report
+  }
+
+  private warnCrashWindow(report: ReplayReport): void {
+    if (report.crashWindow) this.warnUser(`${crashedText(report.crashedAttempts ?? 1)} stopped without finishing: up to ${report.crashWindow} messages in flight may have been delivered twice (they carry the same mailroom-replay-msg-id)`)
   }
 
   private renderPlan(plan: ReplayPlan, request: ReplayRequest): void {

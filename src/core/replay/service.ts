@@ -106,6 +106,7 @@ function completeReport(replayId: string, state: JournalState, why: string, jour
     skippedBy: {},
     byDestination: {},
     failures: [],
+    ...crashCost(state),
     leftBehind: 0,
     journal,
     elapsedMs: 0,
