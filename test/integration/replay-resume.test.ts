@@ -154,6 +154,15 @@ describe('RabbitMQ replay right after a peek of a large DLQ', () => {
       const report = jsonOf(replay).result
       expect(report.counts.replayed).toBe(N - HELD)
       expect(report.stopped.message).toMatch(new RegExp(`still reports ${HELD} message\\(s\\).*held by another consumer`))
+      expect(report.leftBehind).toBe(HELD)
+
+      // The same stop in human output (a run that moves nothing): how many the broker still holds and why, not "0 left".
+      await managementReports(dlq, {messages: HELD, ready: 0, unacked: HELD})
+      const human = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes'], stateHome())
+      expect(human.code, human.stderr).toBe(8)
+      expect(human.stderr).toMatch(new RegExp(`^warning: stopped early: rabbitmq:${dlq} delivered nothing for 60 s while the broker still reports ${HELD} message\\(s\\) in it .*held by another consumer.*$`, 'm'))
+      expect(human.stderr).toMatch(new RegExp(`^warning: ${HELD} message\\(s\\) left in the DLQ; continue with: mailroom dlq replay --resume `, 'm'))
+      expect(human.stderr).not.toMatch(/0 message\(s\) left|the rest of the DLQ was not read/)
     } finally {
       await holder.close()
     }

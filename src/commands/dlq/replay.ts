@@ -61,7 +61,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     force: Flags.boolean({description: 'Replay even messages over --max-replays; with --resume, continue even against other servers than the replay started with'}),
     'keep-partition': Flags.boolean({description: 'Kafka origin: publish to the partition the message came from'}),
     sample: Flags.integer({description: 'Dry run of a RabbitMQ classic/quorum queue: peek this many messages to plan from', min: 1, max: 10_000, default: 100}),
-    resume: Flags.string({description: 'Continue the replay with this id (same source, destination, filter and bound; refused on other servers than it started with)'}),
+    resume: Flags.string({description: 'Continue the replay with this id (same source, destination, filter, bound and --limit, counting what it replayed already; refused on other servers than it started with)'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required without a terminal)'}),
     ...connectionFlags,
   }
@@ -140,19 +140,29 @@ queue kept reporting messages it did not deliver for 60 s).`
   }
 
   private finish(report: ReplayReport): ReplayReport {
+    if (report.alreadyComplete) {
+      this.out(`replay ${report.replayId} was already complete (${report.alreadyComplete}): nothing to resume, nothing moved`)
+      this.warnCrashWindow(report)
+      return report
+    }
     const {counts: c} = report
     const to = Object.entries(report.byDestination).map(([d, n]) => `${n} to ${d}`).join(', ')
     this.out(`replay ${report.replayId}: replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s (${report.perSecond}/s)`)
     const skipped = Object.entries(report.skippedBy).map(([why, n]) => `${n} ${why}`).join(', ')
     this.out(`filtered out ${c.filtered}, skipped ${c.skipped}${skipped ? ` (${skipped})` : ''}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}${c.deduplicated ? `, ${c.deduplicated} de-duplicated by the destination` : ''}`)
-    if (report.crashWindow) this.warnUser(`${crashedText(report.crashedAttempts ?? 1)} stopped without finishing: up to ${report.crashWindow} messages in flight may have been delivered twice (they carry the same mailroom-replay-msg-id)`)
+    this.warnCrashWindow(report)
     for (const f of report.failures.slice(0, 5)) this.warnUser(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
     if (report.stopped) this.warnUser(`stopped early: ${report.stopped.message}`)
     if (report.leftBehind > 0 || report.stopped) {
       if (report.stopped?.code !== 'INTERRUPTED') this.exitStatus = EXIT.PARTIAL
-      this.warnUser(`${report.leftBehind} message(s) left in the DLQ${report.stopped ? ', and the rest of the DLQ was not read' : ''}; ${nextSteps(report).join('; ')}`)
+      const unread = report.stopped && report.stopped.left === undefined ? ', and the rest of the DLQ was not read' : ''
+      this.warnUser(`${report.leftBehind} message(s) left in the DLQ${unread}; ${nextSteps(report).join('; ')}`)
     }
     return report
+  }
+
+  private warnCrashWindow(report: ReplayReport): void {
+    if (report.crashWindow) this.warnUser(`${crashedText(report.crashedAttempts ?? 1)} stopped without finishing: up to ${report.crashWindow} messages in flight may have been delivered twice (they carry the same mailroom-replay-msg-id)`)
   }
 
   private renderPlan(plan: ReplayPlan, request: ReplayRequest): void {

@@ -62,6 +62,18 @@ function isReplayed(cursors: Map<number, PartitionCursor>, d: Delivery): boolean
   return o < cursor.floor || cursor.replayed.has(o)
 }
 
+/** Why a run leaves records unread at the cursor's span: how many, per partition (partition -> records). */
+export function beyondSpanMessage(beyond: ReadonlyMap<number, number>): string {
+  const left = [...beyond].map(([p, n]) => `${n} in partition ${p}`).join(', ')
+  return `${left} were not read: they lie over ${MAX_SPAN} records past a record no replay has moved yet, further than the replay group can remember; replay the records held back (with another filter or none), then run again`
+}
+
+/** Counts a record left beyond the span, per partition. */
+export function countBeyond(beyond: Map<number, number>, d: Delivery): void {
+  const partition = d.envelope.meta?.partition ?? 0
+  beyond.set(partition, (beyond.get(partition) ?? 0) + 1)
+}
+
 /** One partition during a run: the records read in order from the floor, and which of them are replayed. */
 class PartitionCursor {
   /** Records read at or above the floor, in order, not yet passed by it. */
@@ -124,12 +136,31 @@ export class CursorCommitter {
     return offset !== undefined && floor !== undefined && BigInt(offset) - floor > BigInt(MAX_SPAN)
   }
 
+  /**
+   * Each record read, in order: 'beyond' the span (left unread), 'replayed' before (passed over), or 'new' (for the
+   * run to decide on). Records within the span are tracked, so the floor moves past them once replayed.
+   */
+  admit(d: Delivery): 'beyond' | 'replayed' | 'new' {
+    if (this.beyondSpan(d)) return 'beyond'
+    const before = this.replayedBefore(d)
+    this.read(d)
+    return before ? 'replayed' : 'new'
+  }
+
   /** Every record handed to the run (and every one found replayed before) goes through here, in order. */
   read(d: Delivery): void {
     const {partition = 0, offset = '0'} = d.envelope.meta ?? {}
     let cursor = this.partitions.get(partition)
     if (!cursor) this.partitions.set(partition, (cursor = new PartitionCursor(undefined, new Set())))
     cursor.read(BigInt(offset))
+  }
+
+  /** Marks a record replayed and moves the floor past it where it can, without committing (a dry run). */
+  mark(d: Delivery): void {
+    const {partition = 0, offset = '0'} = d.envelope.meta ?? {}
+    const cursor = this.partitions.get(partition)
+    cursor?.settle(BigInt(offset))
+    cursor?.advance()
   }
 
   settle(d: Delivery): Promise<void> {

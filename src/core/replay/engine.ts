@@ -11,7 +11,7 @@ import type {JournalState, JournalWriter} from './journal.js'
 import {isDestinationDown, PublishLane} from './lanes.js'
 import type {Selector} from './select.js'
 import {HOLD_LIMIT, type ReplaySource} from './source.js'
-import type {ReplayCounts, ReplayFailure, ReplayRequest, SkipReason, SourceFacts} from './types.js'
+import type {ReplayCounts, ReplayFailure, ReplayRequest, ReplayStop, SkipReason, SourceFacts} from './types.js'
 
 /** Confirmed messages are journaled and settled in batches of at most this many. */
 const CHECKPOINT_BATCH = 1000
@@ -38,7 +38,7 @@ export interface EngineResult {
   skippedBy: Partial<Record<SkipReason, number>>
   byDestination: Record<string, number>
   failures: ReplayFailure[]
-  stopped?: {code: string; message: string}
+  stopped?: ReplayStop
 }
 
 interface Confirmed {
@@ -61,13 +61,15 @@ export class ReplayEngine {
   private readonly window: Slots
   private confirmed: Confirmed[] = []
   private checkpointing?: Promise<void>
-  private selectedCount = 0
+  /** Selected by this job, counting what earlier attempts confirmed: --limit bounds the job, not each attempt. */
+  private selectedCount: number
   private settling = 0
   private nextSendAt = 0
-  private stopped?: {code: string; message: string}
+  private stopped?: ReplayStop
 
   constructor(private readonly o: EngineOptions) {
     this.window = new Slots(o.request.window)
+    this.selectedCount = o.resume?.confirmedTotal ?? 0
   }
 
   async run(): Promise<EngineResult> {
@@ -84,7 +86,7 @@ export class ReplayEngine {
         const d = await source.next()
         if (!d) {
           this.window.release()
-          if (source.cutShort) this.stop(source.cutShort.code, source.cutShort.message)
+          if (source.cutShort) this.stop(source.cutShort.code, source.cutShort.message, source.cutShort.left)
           break
         }
         this.counts.examined++
@@ -136,9 +138,10 @@ export class ReplayEngine {
     if (decision.action === 'skip') return this.refuse(d, decision.reason)
     const orderKey = `${laneKey(decision.dest)}\0${keyText(decision.original.key)}`
     if (this.blockedKeys.has(orderKey)) return this.refuse(d, 'key-order')
-    this.selectedCount++
     const repeat = this.o.source.repeated(d)
+    // A repeat was counted when an earlier attempt confirmed it.
     if (repeat) this.counts.possibleDuplicates++
+    else this.selectedCount++
     await this.pace()
     let lane: PublishLane
     try {
@@ -276,8 +279,8 @@ export class ReplayEngine {
     if (isDestinationDown(e.code)) this.stop(e.code, `destination ${label} became unreachable: ${e.message}`)
   }
 
-  private stop(code: string, message: string): void {
-    this.stopped ??= {code, message}
+  private stop(code: string, message: string, left?: number): void {
+    this.stopped ??= {code, message, ...(left === undefined ? {} : {left})}
     this.window.cancel()
   }
 

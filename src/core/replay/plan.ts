@@ -5,7 +5,7 @@
 import {type BrokerAdapter, MailroomError} from '../../adapters/types.js'
 import type {Envelope} from '../envelope/types.js'
 import {formatTargetRef} from '../target-ref.js'
-import {replayedBefore} from './cursor.js'
+import {beyondSpanMessage, countBeyond, CursorCommitter} from './cursor.js'
 import {laneKey} from './destination.js'
 import {describeChanges, type HeaderChanges, replayCountOf} from './headers.js'
 import {messageIdentity} from './identity.js'
@@ -66,7 +66,7 @@ export async function planReplay(
   }
   const counts = new Map<string, number>()
   const changes = {removed: new Set<string>(), added: new Set<string>(), carried: new Set<string>()}
-  for await (const e of planMessages(adapter, facts, plan, o)) {
+  for await (const {envelope: e, replayed} of planMessages(adapter, facts, plan, o)) {
     if (request.limit !== undefined && plan.wouldReplay >= request.limit) break
     plan.examined++
     const identity = messageIdentity(e, facts.broker, facts.target)
@@ -75,6 +75,7 @@ export async function planReplay(
     else if (decision.action === 'skip') plan.skippedBy[decision.reason] = (plan.skippedBy[decision.reason] ?? 0) + 1
     else {
       plan.wouldReplay++
+      replayed?.()
       const label = laneKey(decision.dest)
       counts.set(label, (counts.get(label) ?? 0) + 1)
       const c = describeChanges(decision.original, decision.envelope)
@@ -92,18 +93,30 @@ export async function planReplay(
   return plan
 }
 
-async function* planMessages(adapter: BrokerAdapter, facts: SourceFacts, plan: ReplayPlan, o: {sample: number; signal?: AbortSignal}): AsyncGenerator<Envelope> {
+/** A message to plan for; `replayed()` tells a Kafka cursor the run would replay it (its floor moves on). */
+interface PlanItem {
+  envelope: Envelope
+  replayed?(): void
+}
+
+async function* planMessages(adapter: BrokerAdapter, facts: SourceFacts, plan: ReplayPlan, o: {sample: number; signal?: AbortSignal}): AsyncGenerator<PlanItem> {
   if (facts.strategy === 'consume-queue') {
-    yield* peekedSample(adapter, facts, plan, o.sample)
+    for await (const envelope of peekedSample(adapter, facts, plan, o.sample)) yield {envelope}
     return
   }
   const committed = facts.strategy === 'commit-group' && adapter.committedCursors ? await adapter.committedCursors(facts.target, replayGroup(facts.target)) : {}
   if (Object.keys(committed).length > 0) plan.notes.push(`skips what earlier replays moved (the cursor of the replay group ${replayGroup(facts.target)})`)
-  const moved = replayedBefore(committed)
+  // The run's own cursor logic, never committed: what it would pass over, and what it would leave beyond its span.
+  const cursor = new CursorCommitter(committed, async () => {})
+  const beyond = new Map<number, number>()
   for await (const d of adapter.read!(facts.target, {untilEnd: true, from: {kind: 'earliest'}, signal: o.signal})) {
-    if (!withinBound(d, facts.bound) || moved(d)) continue
-    yield d.envelope
+    if (!withinBound(d, facts.bound)) continue
+    const admitted = facts.strategy === 'commit-group' ? cursor.admit(d) : 'new'
+    if (admitted === 'beyond') countBeyond(beyond, d)
+    if (admitted !== 'new') continue
+    yield {envelope: d.envelope, replayed: () => cursor.mark(d)}
   }
+  if (beyond.size > 0) plan.notes.push(`a replay would stop short: ${beyondSpanMessage(beyond)}`)
 }
 
 async function* peekedSample(adapter: BrokerAdapter, facts: SourceFacts, plan: ReplayPlan, sample: number): AsyncGenerator<Envelope> {

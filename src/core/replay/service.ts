@@ -57,11 +57,11 @@ export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Pro
   const facts = await inspectSource(deps.source, request.source.name, request.mode)
   await requireDestination(request, deps)
   const replayId = newReplayId()
-  return audited({replayId, request, facts, deps, resumed: undefined}, async () => {
+  return audited({replayId, request, facts, deps, resumed: undefined}, async (shown) => {
     const path = journalPath(replayId, deps.env)
     const servers = deps.settings ? {servers: serverIdentity(deps.context, deps.settings, request)} : {}
     const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts, ...servers})
-    deps.onStart?.(replayId, facts, path)
+    deps.onStart?.(replayId, shown, path)
     return journal
   })
 }
@@ -76,20 +76,53 @@ export async function resumeReplay(replayId: string, deps: ReplayDeps, o: Resume
     const warning = checkResumeServers(replayId, state.start.servers, serverIdentity(deps.context, deps.settings, request), o.force ?? false)
     if (warning) deps.warn?.(warning)
   }
-  return audited({replayId, request, facts, deps, resumed: state}, async () => {
+  const complete = completedBefore(state)
+  if (complete) return completeReport(replayId, state, complete, journalPath(replayId, deps.env))
+  return audited({replayId, request, facts, deps, resumed: state}, async (shown) => {
     const journal = await JournalWriter.reopen(journalPath(replayId, deps.env))
-    deps.onStart?.(replayId, facts, journal.path)
+    deps.onStart?.(replayId, shown, journal.path)
     return journal
   })
 }
 
+/** Why a job has nothing left to do: its last attempt replayed everything it chose, or its --limit is used up. */
+function completedBefore(state: JournalState): string | undefined {
+  const {limit} = state.start.request
+  if (limit !== undefined && state.confirmedTotal >= limit) return `it replayed ${state.confirmedTotal} message(s), its --limit of ${limit}`
+  if (state.ended?.outcome === 'ok') return 'its last run replayed everything it chose'
+  return undefined
+}
+
+function completeReport(replayId: string, state: JournalState, why: string, journal: string): ReplayReport {
+  const {request} = state.start
+  return {
+    replayId,
+    source: formatTargetRef(request.source),
+    destination: request.to ? formatTargetRef(request.to) : 'origin',
+    mode: request.mode,
+    resumed: true,
+    alreadyComplete: why,
+    counts: {examined: 0, replayed: 0, filtered: 0, skipped: 0, failed: 0, possibleDuplicates: 0, deduplicated: 0},
+    skippedBy: {},
+    byDestination: {},
+    failures: [],
+    ...crashCost(state),
+    leftBehind: 0,
+    journal,
+    elapsedMs: 0,
+    perSecond: 0,
+  }
+}
+
 /** The run under the audit policy: the log is writable before the guard asks and before anything changes. */
-function audited(job: Omit<Job, 'journal' | 'selector'>, openJournal: () => Promise<JournalWriter>): Promise<ReplayReport> {
-  const {request, facts, deps} = job
+function audited(job: Omit<Job, 'journal' | 'selector'>, openJournal: (shown: SourceFacts) => Promise<JournalWriter>): Promise<ReplayReport> {
+  const {request, deps} = job
+  // The guard and the start line name what this attempt may still move, not what the job's first attempt could.
+  const facts = {...job.facts, ...optionalCount(remainingCount(job))}
   return auditedChange({
     env: deps.env,
     confirm: () => deps.confirm(facts, request),
-    change: async () => execute({...job, journal: await openJournal(), selector: selectorFor(request, job.replayId, deps)}),
+    change: async () => execute({...job, journal: await openJournal(facts), selector: selectorFor(request, job.replayId, deps)}),
     entry: (report) => (report ? auditEntry(report, deps.context) : failedEntry(job)),
     onAuditFailure: deps.onAuditFailure,
   })
@@ -151,7 +184,7 @@ async function execute(job: Job): Promise<ReplayReport> {
     failures: result.failures,
     ...(result.stopped ? {stopped: result.stopped} : {}),
     ...crashCost(job.resumed),
-    leftBehind: result.counts.failed + refused,
+    leftBehind: result.counts.failed + refused + (result.stopped?.left ?? 0),
     journal: journal.path,
     elapsedMs,
     perSecond: elapsedMs > 0 ? Math.round((result.counts.replayed * 1000) / elapsedMs) : result.counts.replayed,
@@ -168,10 +201,18 @@ function crashCost(resumed: JournalState | undefined): Pick<ReplayReport, 'crash
   return {crashWindow: resumed.crashed * resumed.start.request.window, crashedAttempts: resumed.crashed}
 }
 
-function remainingCount(job: Job): number | undefined {
+/** What this attempt may still move: the bound's count (less earlier confirmations on a queue), within --limit. */
+function remainingCount(job: Pick<Job, 'facts' | 'request' | 'resumed'>): number | undefined {
   const count = job.facts.count
-  if (count === undefined) return undefined
-  return job.facts.strategy === 'consume-queue' ? Math.max(0, count - (job.resumed?.confirmedTotal ?? 0)) : count
+  const before = job.resumed?.confirmedTotal ?? 0
+  const limitLeft = job.request.limit === undefined ? undefined : Math.max(0, job.request.limit - before)
+  if (count === undefined) return limitLeft
+  const bound = job.facts.strategy === 'consume-queue' ? Math.max(0, count - before) : count
+  return limitLeft === undefined ? bound : Math.min(bound, limitLeft)
+}
+
+function optionalCount(count: number | undefined): {count?: number} {
+  return count === undefined ? {} : {count}
 }
 
 export function outcomeOf(r: ReplayReport): AuditEntry['outcome'] {

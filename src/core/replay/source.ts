@@ -7,10 +7,10 @@
 import {readBatchesOf} from '../../adapters/batched.js'
 import {type BrokerAdapter, type Delivery, MailroomError, type ReadOptions, type TargetInfo} from '../../adapters/types.js'
 import {offsetBelow} from '../offsets.js'
-import {type CommittedCursor, CursorCommitter, MAX_SPAN} from './cursor.js'
+import {beyondSpanMessage, type CommittedCursor, countBeyond, CursorCommitter, decodeReplayed} from './cursor.js'
 import {messageIdentity} from './identity.js'
 import {IDLE, IdleWatch} from './idle-watch.js'
-import type {ReplayMode, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
+import type {ReplayMode, ReplayStop, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
 /** Queues: messages held back (not replayed) stay unacknowledged until the end; at most this many. */
 export const HOLD_LIMIT = 5000
@@ -33,8 +33,8 @@ export async function inspectSource(adapter: BrokerAdapter, target: string, mode
   if (strategy === 'consume-queue') info.depth = await queueDepth(adapter, target, info.depth)
   const bound = boundOf(info)
   let count = info.depth
-  if (strategy === 'commit-group' && bound.kind === 'offsets' && adapter.committedPositions) {
-    count = remainingForGroup(bound.ends, info, await adapter.committedPositions(target, replayGroup(target)))
+  if (strategy === 'commit-group' && bound.kind === 'offsets' && adapter.committedCursors) {
+    count = remainingForGroup(bound.ends, info, await adapter.committedCursors(target, replayGroup(target)))
   }
   return {broker: adapter.kind, target, kind: info.kind, strategy, bound, ...(count === undefined ? {} : {count})}
 }
@@ -83,15 +83,20 @@ function boundOf(info: TargetInfo): SnapshotBound {
   return {kind: 'depth', depth: info.depth ?? 0}
 }
 
-function remainingForGroup(ends: Record<string, string>, info: TargetInfo, committed: Record<number, string>): number {
+/** Records within the bound the cursor does not mark as replayed: from its committed offset, less those marked above. */
+function remainingForGroup(ends: Record<string, string>, info: TargetInfo, committed: Record<number, CommittedCursor>): number {
   const partitions = (info.details?.partitions ?? []) as {partition: number; low?: string}[]
   let total = 0n
   for (const p of partitions) {
     const end = BigInt(ends[String(p.partition)] ?? '0')
     const low = BigInt(p.low ?? '0')
-    const from = committed[p.partition] === undefined ? low : BigInt(committed[p.partition]!)
+    const cursor = committed[p.partition]
+    const from = cursor?.offset === undefined ? low : BigInt(cursor.offset)
     const start = from < low ? low : from
-    if (end > start) total += end - start
+    if (end <= start) continue
+    let marked = 0n
+    for (const o of decodeReplayed(from, cursor?.metadata)) if (o >= start && o < end) marked++
+    total += end - start - marked
   }
   return Number(total)
 }
@@ -109,7 +114,7 @@ export interface ReplaySource {
    */
   repeated(d: Delivery): boolean
   /** Why the read ended before its bound, when it did (the broker still reports messages it did not deliver). */
-  readonly cutShort?: {code: string; message: string}
+  readonly cutShort?: ReplayStop
   /** Messages held unsettled (queues), to respect HOLD_LIMIT. */
   readonly held: number
   /** Why part of the bound was left unread, if it was (the Kafka cursor's MAX_SPAN). */
@@ -215,7 +220,7 @@ class QueueSource extends ReaderSource {
   /** Delivered to this reader and not acknowledged (in flight or held): the broker counts them as unacked. */
   private unacked = 0
   private ended = false
-  cutShort?: {code: string; message: string}
+  cutShort?: ReplayStop
 
   constructor(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions) {
     const depth = facts.bound.kind === 'depth' ? facts.bound.depth : 0
@@ -273,7 +278,8 @@ class QueueSource extends ReaderSource {
       const holdings = await this.adapter.queueHoldings?.(this.facts.target)
       if (!holdings || holdings.total - this.unacked <= 0) return IDLE
       if (performance.now() - since >= QUEUE_STALL_MS) {
-        this.cutShort = {code: 'PARTIAL', message: stalledMessage(this.facts, holdings.total - this.unacked, holdings.ready)}
+        const left = holdings.total - this.unacked
+        this.cutShort = {code: 'PARTIAL', message: stalledMessage(this.facts, left, holdings.ready), left}
         return IDLE
       }
     }
@@ -395,14 +401,9 @@ class GroupSource extends PositionedSource {
     for (;;) {
       const d = await super.next()
       if (!d) return undefined
-      if (this.cursor.beyondSpan(d)) {
-        const partition = d.envelope.meta?.partition ?? 0
-        this.beyondSpan.set(partition, (this.beyondSpan.get(partition) ?? 0) + 1)
-        continue
-      }
-      const before = this.cursor.replayedBefore(d)
-      this.cursor.read(d)
-      if (!before) return d
+      const admitted = this.cursor.admit(d)
+      if (admitted === 'new') return d
+      if (admitted === 'beyond') countBeyond(this.beyondSpan, d)
     }
   }
 
@@ -411,9 +412,7 @@ class GroupSource extends PositionedSource {
   }
 
   shortfall(): string | undefined {
-    if (this.beyondSpan.size === 0) return undefined
-    const left = [...this.beyondSpan].map(([p, n]) => `${n} in partition ${p}`).join(', ')
-    return `${left} were not read: they lie over ${MAX_SPAN} records past a record no replay has moved yet, further than the replay group can remember; replay the records held back (with another filter or none), then run again`
+    return this.beyondSpan.size === 0 ? undefined : beyondSpanMessage(this.beyondSpan)
   }
 
   /** The reader (its throwaway group) and the replay group's last commit are independent: both at once. */

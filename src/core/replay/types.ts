@@ -78,6 +78,13 @@ export interface ReplayFailure {
   message: string
 }
 
+export interface ReplayStop {
+  code: string
+  message: string
+  /** Messages of the bound the broker still holds and the run never read, when known (counted in leftBehind). */
+  left?: number
+}
+
 export interface ReplayReport {
   replayId: string
   source: string
@@ -91,7 +98,9 @@ export interface ReplayReport {
   /** The first failures, at most 20. */
   failures: ReplayFailure[]
   /** Why the run stopped early, if it did (destination unreachable, interrupted, too many held). */
-  stopped?: {code: string; message: string}
+  stopped?: ReplayStop
+  /** Set when a --resume found its job already complete (why): nothing was read or moved. */
+  alreadyComplete?: string
   /**
    * Resuming after attempts that ended without their report (killed): each may have published up to a window of
    * messages without recording them, so together up to this many can now be at the destination twice (JetStream
