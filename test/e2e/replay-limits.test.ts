@@ -8,7 +8,7 @@ import {afterAll, describe, expect, it, vi} from 'vitest'
 
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {jsonOf} from '../helpers/cli.js'
-import {type JavaRecord, javaRecords} from '../helpers/kafka-probe.js'
+import {type KafkaRecord, headerText, topicRecords, utf8} from '../conformance/kafka-truth.js'
 import {
   journalIds,
   journaledCount,
@@ -104,12 +104,12 @@ describe('--resume keeps the job\'s --limit and filter', () => {
     await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 2}])
     await kafkaDeadLetters(origin, dlt, 30) // keys key-(i % 13)
 
-    const replayed = async () => (await javaRecords(origin)).filter((r) => r.headers['mailroom-replay-id'])
+    const replayed = async () => (await topicRecords(origin)).filter((r) => headerText(r, 'mailroom-replay-id') !== undefined)
     await interruptedJob(`kafka:${dlt}`, [], 'key != "key-1"', 3, async () => (await replayed()).length)
 
     const records = await replayed()
     expect(records).toHaveLength(3)
-    expect(records.map((r) => r.key)).not.toContain('key-1')
+    expect(records.map((r) => utf8(r.key))).not.toContain('key-1')
   })
 
   it('JetStream: the same job moves 3 messages in all, as the streams report', async () => {
@@ -142,8 +142,8 @@ describe('--resume keeps the job\'s --limit and filter', () => {
 })
 
 /** DLT records the replay moved: those at the destination carrying mailroom's provenance, read by Java. */
-function notYetReplayed(dltRecords: JavaRecord[], atOrigin: JavaRecord[]): number {
-  return dltRecords.length - atOrigin.filter((r) => r.headers['mailroom-replay-id']).length
+function notYetReplayed(dltRecords: KafkaRecord[], atOrigin: KafkaRecord[]): number {
+  return dltRecords.length - atOrigin.filter((r) => headerText(r, 'mailroom-replay-id') !== undefined).length
 }
 
 describe('a Kafka replay promises what its cursor has not replayed yet', () => {
@@ -156,8 +156,8 @@ describe('a Kafka replay promises what its cursor has not replayed yet', () => {
     const filtered = await replay([`kafka:${dlt}`, '-F', 'key == "key-1" or key == "key-5"', '--yes', '--json'], state)
     expect(filtered.code, filtered.stderr).toBe(0)
 
-    const dltRecords = await javaRecords(dlt)
-    const remaining = notYetReplayed(dltRecords, await javaRecords(origin))
+    const dltRecords = await topicRecords(dlt)
+    const remaining = notYetReplayed(dltRecords, await topicRecords(origin))
     expect(remaining).toBeLessThan(40) // records above the cursor's committed offset were replayed
 
     const plan = jsonOf(await replay([`kafka:${dlt}`, '--dry-run', '--json'], state)).result
@@ -171,7 +171,7 @@ describe('a Kafka replay promises what its cursor has not replayed yet', () => {
     const rest = await replay([`kafka:${dlt}`, '--yes', '--json'], state)
     expect(rest.code, rest.stderr).toBe(0)
     expect(jsonOf(rest).result.counts.replayed).toBe(remaining)
-    expect(notYetReplayed(dltRecords, await javaRecords(origin))).toBe(0)
+    expect(notYetReplayed(dltRecords, await topicRecords(origin))).toBe(0)
   })
 
   it('the dry run warns where a run would stop at the cursor\'s 20,000-record span, and the run stops exactly there', async () => {
@@ -200,8 +200,8 @@ describe('a Kafka replay promises what its cursor has not replayed yet', () => {
     const run = await replay([...args, '--yes', '--json'], state)
     expect(run.code, run.stderr).toBe(8)
     expect(jsonOf(run).result.stopped.message).toContain('9 in partition 0 were not read')
-    const landed = await javaRecords(dest)
+    const landed = await topicRecords(dest)
     expect(landed).toHaveLength(20_000)
-    expect(Math.max(...landed.map((r) => Number(r.value)))).toBe(20_000)
+    expect(Math.max(...landed.map((r) => Number(utf8(r.value))))).toBe(20_000)
   })
 })
