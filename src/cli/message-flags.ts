@@ -5,7 +5,7 @@ import type {Properties} from '../core/envelope/types.js'
 import {type MessageOverrides, parseHeaderFlags} from '../core/services/message-source.js'
 
 export const messageFlags = {
-  file: Flags.string({char: 'f', description: 'Read the body (or NDJSON with --input ndjson) from this file'}),
+  file: Flags.string({char: 'f', description: 'Read the body (or the lines or NDJSON of --input) from this file'}),
   header: Flags.string({char: 'H', description: 'Header name=value (repeatable: -H a=1 -H b=2)', multiple: true, multipleNonGreedy: true}),
   key: Flags.string({char: 'k', description: 'Kafka key / NATS subject / RabbitMQ routing key (with --exchange)'}),
   partition: Flags.integer({char: 'p', description: 'Kafka partition', min: 0}),

@@ -3,12 +3,12 @@ import {Args, Flags} from '@oclif/core'
 import type {ConsumerGroupFacts} from '../adapters/types.js'
 import {MailroomCommand} from '../cli/base-command.js'
 import {brokerFlag, connectionFlags, connectionOverrides, includeMailroomFlag, listOutputFlag} from '../cli/flags.js'
-import {formatAge} from '../core/dlq/discover.js'
 import {EXIT} from '../core/exit-codes.js'
 import {type LagRow, LAG_SORT_KEYS, type LagSortKey, isLagging, sortRows} from '../core/lag/model.js'
 import {type LagReport, LagMonitor, watchLag} from '../core/lag/service.js'
 import {DEFAULT_STALL_AFTER_SECONDS} from '../core/lag/status.js'
 import {DEFAULT_WINDOW_SIZE} from '../core/lag/window.js'
+import {formatDurationSeconds, humanYaml} from '../core/output/human-units.js'
 import {type Column, type ListFormat, renderList} from '../core/output/table.js'
 import {isInteractive} from '../core/output/terminal.js'
 import {parseRefreshInterval} from '../core/refresh-interval.js'
@@ -81,12 +81,12 @@ read (or any broker failed, with --strict). An unknown group, queue or consumer:
   private show(report: LagReport, format: ListFormat, watching: boolean): void {
     if (this.jsonEnabled()) return
     if (!watching) {
-      this.out(renderList(report.rows, LAG_COLUMNS, format))
+      this.out(renderRows(report.rows, format))
       for (const warning of rowWarnings(report.rows)) this.warnUser(warning)
       return
     }
     if (format === 'json') return this.out(JSON.stringify(report))
-    const body = `${report.at}\n${renderList(report.rows, LAG_COLUMNS, format)}\n${rowWarnings(report.rows).map((w) => `warning: ${w}\n`).join('')}`
+    const body = `${report.at}\n${renderRows(report.rows, format)}\n${rowWarnings(report.rows).map((w) => `warning: ${w}\n`).join('')}`
     process.stdout.write(isInteractive() ? `${REDRAW}${body}` : `${body}\n`)
   }
 }
@@ -113,6 +113,11 @@ function exitStatusOf(report: LagReport, brokers: number, strict: boolean) {
   return EXIT.OK
 }
 
+/** yaml with durations for people (`lagSeconds: 125` shows as `lagAge: 2m5s`); json keeps the numbers. */
+function renderRows(rows: LagRow[], format: ListFormat): string {
+  return format === 'yaml' ? humanYaml(rows) : renderList(rows, LAG_COLUMNS, format)
+}
+
 function rowWarnings(rows: LagRow[]): string[] {
   return rows.flatMap((r) => (r.warnings ?? []).map((w) => `${r.broker}:${r.target} (${r.consumer}): ${w}`))
 }
@@ -125,7 +130,7 @@ const LAG_COLUMNS: Column<LagRow>[] = [
   {header: 'LAG AGE', value: (r) => (r.status === 'ERR' ? undefined : lagAge(r)), align: 'right'},
   {header: 'CONSUMERS', value: (r) => r.consumers, align: 'right'},
   {header: 'TREND', value: (r) => perSecond(r.trend, true), align: 'right'},
-  {header: 'ETA', value: (r) => (r.etaSeconds === undefined || r.lag === 0 ? undefined : formatAge(Math.round(r.etaSeconds))), align: 'right'},
+  {header: 'ETA', value: (r) => (r.etaSeconds === undefined || r.lag === 0 ? undefined : formatDurationSeconds(Math.round(r.etaSeconds))), align: 'right'},
   {header: 'IN/S', value: (r) => perSecond(r.inRate), align: 'right', wide: true},
   {header: 'OUT/S', value: (r) => perSecond(r.outRate), align: 'right', wide: true},
   {header: 'UNACKED', value: (r) => r.unacked, align: 'right', wide: true},
@@ -140,7 +145,7 @@ function groupSummary(g: ConsumerGroupFacts): string {
 }
 
 function lagAge(r: LagRow): string {
-  return r.lagSeconds === undefined ? 'unknown' : formatAge(Math.round(r.lagSeconds))
+  return r.lagSeconds === undefined ? 'unknown' : formatDurationSeconds(Math.round(r.lagSeconds))
 }
 
 function perSecond(rate: number | undefined, signed = false): string | undefined {

@@ -7,8 +7,10 @@ import type {Envelope} from '../core/envelope/types.js'
 import {EXIT} from '../core/exit-codes.js'
 import {openInputFile} from '../core/files.js'
 import {
+  type LineSourceStats,
   type NdjsonSourceStats,
   envelopeFromBody,
+  lineEnvelopes,
   ndjsonEnvelopes,
   rateLimit,
   readBody,
@@ -21,6 +23,8 @@ export default class Publish extends MailroomCommand {
   static override summary = 'Publish messages, confirmed by the broker'
   static override description = `The body comes from the argument, --file, or stdin. With --input ndjson, stdin (or --file) is a stream of
 envelopes as written by \`tail -o ndjson\` or \`dlq export\`, published with everything the destination can carry.
+With --input lines, each line of stdin (or --file) is one message, as kcat -P does; --key-separator splits each
+line into key and value at the separator's first occurrence (kcat's -K).
 Every message is confirmed (RabbitMQ publisher confirms with mandatory routing, Kafka acks=all, JetStream PubAck);
 an unroutable or unconfirmed message is reported and the exit code is 8. Ctrl-C stops sending, reports what was
 published (each confirmed) and exits 130.
@@ -34,6 +38,7 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
     {description: 'Through an exchange with a routing key', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders --exchange orders.x --key eu.new "hello"'},
     {description: 'JetStream with de-duplication', command: '<%= config.bin %> <%= command.id %> nats:ORDERS --key orders.new -H Nats-Msg-Id=order-7 "hello"'},
     {description: 'Copy a topic into another, byte for byte', command: '<%= config.bin %> tail kafka:orders --until-end -o ndjson | <%= config.bin %> <%= command.id %> kafka:orders.copy --input ndjson'},
+    {description: 'One message per line, keyed by what comes before the first ":"', command: `printf 'order-7:paid\\norder-8:shipped\\n' | <%= config.bin %> <%= command.id %> kafka:orders --input lines --key-separator :`},
     {description: 'Load: 10,000 messages at 500/s', command: '<%= config.bin %> <%= command.id %> nats:ORDERS --key orders.load "x" --count 10000 --rate 500'},
   ]
   static override args = {
@@ -42,7 +47,8 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
   }
   static override flags = {
     ...messageFlags,
-    input: Flags.option({description: 'What the input is: one raw body, or NDJSON envelopes', options: ['raw', 'ndjson'] as const, default: 'raw'})(),
+    input: Flags.option({description: 'What the input is: one raw body, NDJSON envelopes, or one message per line', options: ['raw', 'ndjson', 'lines'] as const, default: 'raw'})(),
+    'key-separator': Flags.string({description: 'With --input lines: the key is what comes before the first occurrence of this in a line (kcat -K)'}),
     'skip-invalid': Flags.boolean({description: 'With --input ndjson: skip and count invalid lines instead of stopping at the first'}),
     count: Flags.integer({char: 'n', description: 'Publish the message this many times', min: 1, default: 1}),
     rate: Flags.integer({description: 'At most this many messages per second', min: 1}),
@@ -51,26 +57,33 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
     ...connectionFlags,
   }
 
-  async run(): Promise<PublishSummary & {skipped?: number}> {
+  async run(): Promise<PublishSummary & {skipped?: number; emptyLines?: number}> {
     const {args, flags} = await this.parse(Publish)
     const ref = parseTargetRef(args.target)
-    if (flags.input === 'ndjson' && args.body !== undefined) this.usage('--input ndjson reads stdin or --file, not a body argument')
-    if (flags.input === 'ndjson' && flags.count > 1) this.usage('--count repeats a single body; it cannot be used with --input ndjson')
+    const streamed = flags.input !== 'raw'
+    if (streamed && args.body !== undefined) this.usage(`--input ${flags.input} reads stdin or --file, not a body argument`)
+    if (streamed && flags.count > 1) this.usage(`--count repeats a single body; it cannot be used with --input ${flags.input}`)
+    if (flags['key-separator'] !== undefined && flags.input !== 'lines') this.usage('--key-separator splits lines: use it with --input lines')
+    if (flags['key-separator'] === '') this.usage('--key-separator cannot be empty: give the text between key and value, e.g. --key-separator :')
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const signal = this.interruptSignal()
     const overrides = overridesFromFlags(flags)
     const stats: NdjsonSourceStats = {read: 0, skipped: 0, skippedLines: []}
+    const lineStats: LineSourceStats = {read: 0, empty: 0}
+    const input = () => (flags.file ? openInputFile(flags.file) : process.stdin)
     let messages: AsyncIterable<Envelope> | Iterable<Envelope> =
       flags.input === 'ndjson'
-        ? ndjsonEnvelopes(flags.file ? openInputFile(flags.file) : process.stdin, {
+        ? ndjsonEnvelopes(input(), {
             skipInvalid: flags['skip-invalid'],
             endAtInvalid: true,
             overrides,
             stats,
             onSkip: (m) => this.warnUser(`skipped ${m}`),
           })
-        : repeat(envelopeFromBody(await readBody(args.body, flags.file), overrides), flags.count)
+        : flags.input === 'lines'
+          ? lineEnvelopes(input(), {keySeparator: flags['key-separator'], overrides, stats: lineStats})
+          : repeat(envelopeFromBody(await readBody(args.body, flags.file), overrides), flags.count)
     if (flags.rate) messages = rateLimit(messages, flags.rate, signal)
     const summary = await publishAll(adapter, ref.name, messages, {
       window: flags.window,
@@ -78,14 +91,15 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
       signal,
       onReceipt: flags.output === 'ndjson' ? (r) => this.out(JSON.stringify(r)) : undefined,
     })
-    this.report(summary, stats, flags.input === 'raw' ? flags.count : undefined)
+    this.report(summary, stats, flags.input === 'raw' ? flags.count : undefined, lineStats.empty)
     if (stats.invalid) throw stats.invalid
+    if (flags.input === 'lines') return {...summary, emptyLines: lineStats.empty}
     return flags.input === 'ndjson' ? {...summary, skipped: stats.skipped} : summary
   }
 
   /** `count`: how many were asked for (--count), so an interrupted run can say how many were not sent. */
-  private report(summary: PublishSummary, stats: NdjsonSourceStats, count?: number): void {
-    const skipped = stats.skipped ? `, ${stats.skipped} invalid lines skipped` : stats.invalid ? '; stopped at an invalid line, nothing after it was published' : ''
+  private report(summary: PublishSummary, stats: NdjsonSourceStats, count?: number, emptyLines = 0): void {
+    const skipped = stats.skipped ? `, ${stats.skipped} invalid lines skipped` : stats.invalid ? '; stopped at an invalid line, nothing after it was published' : emptyLines ? `, ${emptyLines} empty lines skipped` : ''
     this.info(`published ${summary.published} to ${summary.target} in ${summary.elapsedMs} ms (${summary.perSecond}/s)${summary.duplicates ? `, ${summary.duplicates} duplicates dropped by the broker` : ''}${skipped}${interruption(summary, count)}`)
     for (const f of summary.failures) this.warnUser(`message #${f.index + 1} was not published: ${f.code}: ${f.message}`)
     if (summary.failed > 0) this.exitStatus = EXIT.PARTIAL

@@ -1,9 +1,8 @@
 import {Args} from '@oclif/core'
-import {stringify} from 'yaml'
-
 import type {TargetInfo} from '../../adapters/types.js'
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides, listOutputFlag} from '../../cli/flags.js'
+import {humanYaml} from '../../core/output/human-units.js'
 import {parseTargetRef} from '../../core/target-ref.js'
 
 export default class TargetsDescribe extends MailroomCommand {
@@ -27,7 +26,7 @@ export default class TargetsDescribe extends MailroomCommand {
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const info = await adapter.describeTarget(ref.name)
-    this.out(flags.output === 'json' ? JSON.stringify(info, null, 2) : stringify(info).trimEnd())
+    this.out(flags.output === 'json' ? JSON.stringify(info, null, 2) : humanYaml(info))
     return info
   }
 }

@@ -204,7 +204,7 @@ export async function* readEnvelopes(
   }
 }
 
-interface RawLine {
+export interface RawLine {
   lineNo: number
   /** Undefined when the line was longer than the limit and its bytes were dropped. */
   bytes?: Buffer
@@ -227,7 +227,8 @@ function stripCarriageReturn(buf: Buffer): Buffer {
 const NEWLINE = 0x0a
 const BOM = '\uFEFF'
 
-async function* splitLines(stream: AsyncIterable<Buffer | Uint8Array | string>, maxLineBytes: number): AsyncGenerator<RawLine> {
+/** LF-separated lines, numbered from 1, with their bytes as read (a CR before the LF stays); a final line without LF counts. */
+export async function* splitLines(stream: AsyncIterable<Buffer | Uint8Array | string>, maxLineBytes: number = MAX_STRING_LENGTH): AsyncGenerator<RawLine> {
   let parts: Buffer[] = []
   let size = 0
   let tooLong = false

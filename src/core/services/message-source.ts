@@ -3,7 +3,8 @@
 import {MailroomError} from '../../adapters/types.js'
 import {readInputFile} from '../files.js'
 import {bodyFromBytes} from '../envelope/body.js'
-import {readEnvelopes} from '../envelope/ndjson.js'
+import {keyFromBytes} from '../envelope/header-values.js'
+import {readEnvelopes, splitLines} from '../envelope/ndjson.js'
 import type {Envelope, Header, Properties} from '../envelope/types.js'
 
 export interface MessageOverrides {
@@ -92,6 +93,41 @@ async function* envelopesOf(
     o.stats.read++
     yield o.overrides ? applyOverrides(envelope, o.overrides) : envelope
   }
+}
+
+export interface LineSourceStats {
+  read: number
+  /** Empty lines, skipped as kcat skips them. */
+  empty: number
+}
+
+/**
+ * One message per line, as kcat -P reads stdin: lines end at LF, which is not part of the message (a CR before it
+ * is); a last line without LF is a message; an empty line is skipped (and counted). With keySeparator (kcat's -K) the
+ * key is what comes before its first occurrence and the value what follows; a line without it is a value with no
+ * key of its own, which gets --key's if given (kcat's -k). The bytes are kept as they are, UTF-8 or not.
+ */
+export async function* lineEnvelopes(
+  input: AsyncIterable<Buffer | string>,
+  o: {keySeparator?: string; overrides?: MessageOverrides; stats: LineSourceStats},
+): AsyncGenerator<Envelope> {
+  const separator = o.keySeparator === undefined ? undefined : Buffer.from(o.keySeparator, 'utf8')
+  for await (const line of splitLines(input)) {
+    if (line.bytes === undefined) throw new MailroomError('USAGE', `line ${line.lineNo} is too long to hold in memory`)
+    if (line.bytes.length === 0) {
+      o.stats.empty++
+      continue
+    }
+    o.stats.read++
+    yield lineEnvelope(line.bytes, separator, o.overrides)
+  }
+}
+
+function lineEnvelope(line: Buffer, separator: Buffer | undefined, overrides: MessageOverrides = {}): Envelope {
+  const at = separator ? line.indexOf(separator) : -1
+  if (!separator || at === -1) return envelopeFromBody(line, overrides)
+  const envelope = envelopeFromBody(line.subarray(at + separator.length), overrides)
+  return {...envelope, key: keyFromBytes(line.subarray(0, at))}
 }
 
 /** Paces an iterable to at most `perSecond` items per second (evenly spaced, no bursts beyond one). */
