@@ -72,12 +72,15 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
           })
         : repeat(envelopeFromBody(await readBody(args.body, flags.file), overrides), flags.count)
     if (flags.rate) messages = rateLimit(messages, flags.rate, signal)
+    const progress = this.progressLine('published', flags.input === 'raw' ? flags.count : undefined)
     const summary = await publishAll(adapter, ref.name, messages, {
       window: flags.window,
+      onProgress: (s) => progress.update({done: s.published, failed: s.failed}),
       exchange: flags.exchange,
       signal,
       onReceipt: flags.output === 'ndjson' ? (r) => this.out(JSON.stringify(r)) : undefined,
     })
+    progress.end()
     this.report(summary, stats, flags.input === 'raw' ? flags.count : undefined)
     if (stats.invalid) throw stats.invalid
     return flags.input === 'ndjson' ? {...summary, skipped: stats.skipped} : summary

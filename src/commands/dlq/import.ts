@@ -42,6 +42,7 @@ messages were not confirmed (they are listed).`
     await requirePublishTarget(adapter, ref)
     const stats: NdjsonSourceStats = {read: 0, skipped: 0, skippedLines: []}
     const messages = ndjsonEnvelopes(input, {skipInvalid: flags['skip-invalid'], stats, onSkip: (m) => this.warnUser(`skipped ${m}`)})
+    const progress = this.progressLine('imported')
     const summary = await auditedChange({
       confirm: () =>
         confirmDestructive({
@@ -51,7 +52,12 @@ messages were not confirmed (they are listed).`
           contextName: context.name,
           yes: flags.yes,
         }),
-      change: () => publishAll(adapter, ref.name, messages, {window: flags.window, signal: this.interruptSignal()}),
+      change: () =>
+        publishAll(adapter, ref.name, messages, {
+          window: flags.window,
+          signal: this.interruptSignal(),
+          onProgress: (s) => progress.update({done: s.published, failed: s.failed}),
+        }),
       entry: (result) => ({
         command: 'dlq import',
         target,
@@ -62,6 +68,7 @@ messages were not confirmed (they are listed).`
       }),
       onAuditFailure: this.auditFailed,
     })
+    progress.end()
     this.info(`imported ${summary.published} of ${stats.read} message(s) into ${target}${stats.skipped ? `, ${stats.skipped} invalid lines skipped` : ''}`)
     for (const f of summary.failures) this.warnUser(`message #${f.index + 1} was not published: ${f.code}: ${f.message}`)
     if (summary.failed > 0) this.exitStatus = EXIT.PARTIAL
