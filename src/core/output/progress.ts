@@ -62,13 +62,16 @@ export function progressReporter(o: ProgressOptions): ProgressReporter {
   }
 }
 
-/** `exported 1,200/5,000 (24%) · 850/s · ETA 5s · 2 failed`; a detail goes after the count. */
-export function progressText(label: string, counts: ProgressCounts, total: number | undefined, perSecond: number, color = false): string {
-  const parts = [`${label} ${number(counts.done)}${total === undefined ? '' : `/${number(total)} (${percent(counts.done, total)}%)`}`, `${number(Math.round(perSecond))}/s`]
-  if (counts.detail) parts.splice(1, 0, counts.detail)
-  if (total !== undefined && perSecond > 0 && counts.done < total) parts.push(`ETA ${duration((total - counts.done) / perSecond)}`)
+/** `exported 1,200/5,000 (24%), 850/s, ETA 5s, 2 failed`; a detail goes after the count. */
+export function progressText(label: string, counts: ProgressCounts, total: number | undefined, perSecond: number | undefined, color = false): string {
+  // A total from stale broker statistics (RabbitMQ's are up to 5 s old) is dropped once it is exceeded.
+  const of = total && counts.done <= total ? total : undefined
+  const parts = [`${label} ${number(counts.done)}${of === undefined ? '' : `/${number(of)} (${percent(counts.done, of)}%)`}`]
+  if (counts.detail) parts.push(counts.detail)
+  if (perSecond !== undefined) parts.push(`${number(Math.round(perSecond))}/s`)
+  if (of !== undefined && perSecond && counts.done < of) parts.push(`ETA ${duration((of - counts.done) / perSecond)}`)
   if (counts.failed) parts.push(color ? `\x1b[31m${number(counts.failed)} failed\x1b[39m` : `${number(counts.failed)} failed`)
-  return parts.join(' · ')
+  return parts.join(', ')
 }
 
 /** Messages per second over the last few seconds, so the ETA follows a run that speeds up or slows down. */
@@ -86,10 +89,11 @@ class SlidingRate {
     while (this.samples.length > 2 && at - this.samples[1].at >= RATE_WINDOW_MS) this.samples.shift()
   }
 
-  perSecond(): number {
+  /** Undefined until two samples are apart. */
+  perSecond(): number | undefined {
     const first = this.samples[0]
     const last = this.samples.at(-1)
-    if (!first || !last || last.at <= first.at) return 0
+    if (!first || !last || last.at <= first.at) return undefined
     return ((last.done - first.done) * 1000) / (last.at - first.at)
   }
 }
@@ -99,7 +103,7 @@ function number(n: number): string {
 }
 
 function percent(done: number, total: number): number {
-  return total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 100
+  return Math.floor((done / total) * 100)
 }
 
 function duration(seconds: number): string {
