@@ -70,11 +70,12 @@ export abstract class MailroomCommand extends Command {
 
   /**
    * The live progress line of a long run on stderr: only on a terminal (in JSON mode too, stdout holds the result).
-   * End it before the summary; warnings erase it and the next update draws it again.
+   * End it before the summary; warnings erase it and the next update draws it again. `printing`: the run writes
+   * its results to stdout as it goes; then no line where stdout is that terminal too, it would tear them apart.
    */
-  protected progressLine(label: string, total?: number): ProgressReporter {
+  protected progressLine(label: string, total?: number, o: {printing?: boolean} = {}): ProgressReporter {
     this.liveProgress?.end()
-    this.liveProgress = progressReporter({label, total})
+    this.liveProgress = progressReporter({label, total, enabled: !(o.printing && process.stdout.isTTY)})
     return this.liveProgress
   }
 

@@ -72,7 +72,7 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
           })
         : repeat(envelopeFromBody(await readBody(args.body, flags.file), overrides), flags.count)
     if (flags.rate) messages = rateLimit(messages, flags.rate, signal)
-    const progress = this.progressLine('published', flags.input === 'raw' ? flags.count : undefined)
+    const progress = this.progressLine('published', flags.input === 'raw' ? flags.count : undefined, {printing: flags.output === 'ndjson'})
     const summary = await publishAll(adapter, ref.name, messages, {
       window: flags.window,
       onProgress: (s) => progress.update({done: s.published, failed: s.failed}),

@@ -54,7 +54,7 @@ Ctrl-C stops cleanly (exit 130) and leaves nothing behind on the broker.`
       stats,
     )
     const collected: Envelope[] = []
-    const progress = flags['until-end'] ? this.progressLine('read', await untilEndTotal(adapter, ref.name, flags.from)) : undefined
+    const progress = flags['until-end'] ? this.progressLine('read', await untilEndTotal(adapter, ref.name, flags.from), {printing: !this.jsonEnabled()}) : undefined
     try {
       for await (const batch of batches) {
         if (this.jsonEnabled()) collected.push(...batch.map((d) => d.envelope))

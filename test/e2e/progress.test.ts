@@ -38,17 +38,19 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
 
 /**
  * Runs the CLI with stderr on a pseudo-terminal (`script -qec`) and stdout in a file, as `mailroom ... > file`
- * typed in a terminal. `terminal` is what the terminal received: stderr only, CRs and escapes included.
+ * typed in a terminal (`stdoutToo`: without the redirection). `terminal` is what the terminal received, CRs and
+ * escapes included.
  */
-function runInTerminal(args: string[], state = stateHome()): Promise<{code: number; terminal: string; stdout: string}> {
+function runInTerminal(args: string[], o: {stdoutToo?: boolean} = {}): Promise<{code: number; terminal: string; stdout: string}> {
+  const state = stateHome()
   const stdoutFile = join(mkdtempSync(join(tmpdir(), 'mailroom-pty-')), 'stdout')
-  const command = `${quote(process.execPath)} ${quote(CLI)} ${args.map(quote).join(' ')} > ${quote(stdoutFile)}`
+  const command = `${quote(process.execPath)} ${quote(CLI)} ${args.map(quote).join(' ')}${o.stdoutToo ? '' : ` > ${quote(stdoutFile)}`}`
   const env: NodeJS.ProcessEnv = {...process.env, TERM: 'xterm', NO_COLOR: '1', XDG_STATE_HOME: state, XDG_CONFIG_HOME: isolatedConfigHome()}
   delete env.MAILROOM_DEBUG
   return new Promise((resolve) => {
     const child = execFile('script', ['-qec', command, '/dev/null'], {env, encoding: 'utf8', timeout: 150_000, maxBuffer: 64 * 1024 * 1024}, (error, terminal) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
-      resolve({code, terminal, stdout: readFileSync(stdoutFile, 'utf8')})
+      resolve({code, terminal, stdout: o.stdoutToo ? '' : readFileSync(stdoutFile, 'utf8')})
     })
     child.stdin?.end()
   })
@@ -131,6 +133,11 @@ describe('progress of dlq export, tail --until-end, dlq import and dlq replay', 
     expect(progressLines(tailed.terminal).some((l) => /^read [\d,]+\/3,000 \(\d+%\), [\d,]+\/s/.test(l)), tailed.terminal).toBe(true)
     expectSummaryAfterErase(tailed.terminal, '3000 message(s); stopped: end')
     expect(tailed.stdout.trim().split('\n')).toHaveLength(3000)
+    // Printing the messages to the same terminal: no progress line tearing them apart.
+    const shown = await runInTerminal(['tail', `kafka:${dlt}`, '--until-end'], {stdoutToo: true})
+    expect(shown.code, shown.terminal).toBe(0)
+    expect(shown.terminal).toContain('3000 message(s); stopped: end')
+    expect(progressLines(shown.terminal).filter((l) => /^read [\d,]+/.test(l))).toEqual([])
 
     const queue = uniqueName('progress-import')
     queues.push(queue)

@@ -54,7 +54,7 @@ describe('progressReporter', () => {
   it('shows failures, in red only where colour is allowed', () => {
     const line = (env: NodeJS.ProcessEnv) => {
       const stream = fakeTerminal()
-      progressReporter({label: 'imported', stream, env}).update({done: 5, failed: 2})
+      progressReporter({label: 'imported', stream, env, now: () => 0}).update({done: 5, failed: 2})
       return stream.written[0]
     }
     expect(line({NO_COLOR: '1'})).toBe('\rimported 5, 2 failed\x1b[K')

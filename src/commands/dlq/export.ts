@@ -41,7 +41,7 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const stats = newReadStats()
-    const progress = this.progressLine('exported', await exportTotal(adapter, ref.name, flags.limit))
+    const progress = this.progressLine('exported', await exportTotal(adapter, ref.name, flags.limit), {printing: !file})
     const out: NodeJS.WritableStream = file ? createWriteStream(file, {flags: 'w', mode: 0o600}) : process.stdout
     const read = readDeadLetters(adapter, ref.name, {
       limit: flags.limit, filter, customHeaders: dlqSettings(context.config).customHeaders, force: flags.force,

@@ -25,6 +25,8 @@ export interface ProgressOptions {
   /** What is counted, e.g. "exported", "published". */
   label: string
   total?: number
+  /** False when the line must not be drawn even on a terminal (the results are being printed to it). */
+  enabled?: boolean
   stream?: NodeJS.WriteStream
   env?: NodeJS.ProcessEnv
   now?: () => number
@@ -34,7 +36,7 @@ const SILENT: ProgressReporter = {update() {}, clear() {}, end() {}}
 
 export function progressReporter(o: ProgressOptions): ProgressReporter {
   const stream = o.stream ?? process.stderr
-  if (!stream.isTTY) return SILENT
+  if (o.enabled === false || !stream.isTTY) return SILENT
   const now = o.now ?? (() => performance.now())
   const color = colorEnabled(stream, o.env)
   const rate = new SlidingRate(now)
@@ -78,7 +80,10 @@ export function progressText(label: string, counts: ProgressCounts, total: numbe
 class SlidingRate {
   private readonly samples: {at: number; done: number}[] = []
 
-  constructor(private readonly now: () => number) {}
+  /** Starts at 0 done now: a run shorter than one redraw still gets its rate. */
+  constructor(private readonly now: () => number) {
+    this.samples.push({at: now(), done: 0})
+  }
 
   add(done: number): void {
     const at = this.now()
@@ -89,7 +94,7 @@ class SlidingRate {
     while (this.samples.length > 2 && at - this.samples[1].at >= RATE_WINDOW_MS) this.samples.shift()
   }
 
-  /** Undefined until two samples are apart. */
+  /** Undefined until time has passed since the start. */
   perSecond(): number | undefined {
     const first = this.samples[0]
     const last = this.samples.at(-1)
