@@ -7,6 +7,7 @@ import {type ConnectionOverrides, type ResolvedContext, resolveContext} from '..
 import {asMailroomError} from '../core/errors.js'
 import {EXIT, type ExitCode, exitCodeFor} from '../core/exit-codes.js'
 import {redact, redactValue} from '../core/redact.js'
+import {type ProgressReporter, progressReporter} from '../core/output/progress.js'
 import {errorEnvelope, writeError} from './error-output.js'
 import {nearest} from '../core/suggest.js'
 
@@ -21,6 +22,7 @@ export abstract class MailroomCommand extends Command {
   protected warnings: string[] = []
   private readonly adapters: BrokerAdapter[] = []
   private interrupt?: AbortController
+  private liveProgress?: ProgressReporter
 
   /**
    * A signal aborted by Ctrl-C (SIGINT) or SIGTERM: long-running work stops cleanly, cleans up on the broker,
@@ -48,6 +50,7 @@ export abstract class MailroomCommand extends Command {
   protected warnUser(message: string): void {
     const text = redact(message)
     this.warnings.push(text)
+    this.liveProgress?.clear()
     if (!this.jsonEnabled()) process.stderr.write(`warning: ${text}\n`)
   }
 
@@ -63,6 +66,17 @@ export abstract class MailroomCommand extends Command {
   /** Progress and notes for humans: stderr, never in JSON mode. */
   protected info(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(`${redact(message)}\n`)
+  }
+
+  /**
+   * The live progress line of a long run on stderr: only on a terminal (in JSON mode too, stdout holds the result).
+   * End it before the summary; warnings erase it and the next update draws it again. `printing`: the run writes
+   * its results to stdout as it goes; then no line where stdout is that terminal too, it would tear them apart.
+   */
+  protected progressLine(label: string, total?: number, o: {printing?: boolean} = {}): ProgressReporter {
+    this.liveProgress?.end()
+    this.liveProgress = progressReporter({label, total, enabled: !(o.printing && process.stdout.isTTY)})
+    return this.liveProgress
   }
 
   /** A result line for humans on stdout (suppressed in JSON mode, where the result object is printed instead). */
@@ -105,6 +119,7 @@ export abstract class MailroomCommand extends Command {
   }
 
   override async catch(err: Error & {exitCode?: number}): Promise<void> {
+    this.liveProgress?.end()
     if (err instanceof Errors.ExitError) throw err
     const error = withFlagSuggestion(toMailroomError(err), err, this.flagNames())
     const code = exitCodeFor(error.code)
@@ -115,6 +130,7 @@ export abstract class MailroomCommand extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
+    this.liveProgress?.end()
     await Promise.allSettled(this.adapters.map((a) => a.close()))
     if (!err && this.interrupted) this.exitStatus = EXIT.INTERRUPTED
     if (!err && this.exitStatus !== EXIT.OK) process.exitCode = this.exitStatus

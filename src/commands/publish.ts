@@ -85,12 +85,15 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
           ? lineEnvelopes(input(), {keySeparator: flags['key-separator'], overrides, stats: lineStats})
           : repeat(envelopeFromBody(await readBody(args.body, flags.file), overrides), flags.count)
     if (flags.rate) messages = rateLimit(messages, flags.rate, signal)
+    const progress = this.progressLine('published', flags.input === 'raw' ? flags.count : undefined, {printing: flags.output === 'ndjson'})
     const summary = await publishAll(adapter, ref.name, messages, {
       window: flags.window,
+      onProgress: (s) => progress.update({done: s.published, failed: s.failed}),
       exchange: flags.exchange,
       signal,
       onReceipt: flags.output === 'ndjson' ? (r) => this.out(JSON.stringify(r)) : undefined,
     })
+    progress.end()
     this.report(summary, stats, flags.input === 'raw' ? flags.count : undefined, lineStats.empty)
     if (stats.invalid) throw stats.invalid
     if (flags.input === 'lines') return {...summary, emptyLines: lineStats.empty}

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import type {Delivery} from '../adapters/types.js'
+import type {BrokerAdapter, Delivery} from '../adapters/types.js'
 import {MailroomCommand} from '../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../cli/flags.js'
 import {readFlags} from '../cli/read-flags.js'
@@ -8,6 +8,7 @@ import type {Envelope} from '../core/envelope/types.js'
 import {compileFilter} from '../core/filter.js'
 import {type MessageWriter, createMessageWriter} from '../core/output/message-writer.js'
 import {type TailStats, parseDuration, parseStartPosition, tailBatches} from '../core/services/tail.js'
+import {targetDepth} from '../core/services/targets.js'
 import {parseTargetRef} from '../core/target-ref.js'
 
 export default class Tail extends MailroomCommand {
@@ -53,20 +54,29 @@ Ctrl-C stops cleanly (exit 130) and leaves nothing behind on the broker.`
       stats,
     )
     const collected: Envelope[] = []
+    const progress = flags['until-end'] ? this.progressLine('read', await untilEndTotal(adapter, ref.name, flags.from), {printing: !this.jsonEnabled()}) : undefined
     try {
       for await (const batch of batches) {
         if (this.jsonEnabled()) collected.push(...batch.map((d) => d.envelope))
         else await writeAll(writer, batch, flags.consume)
         // Removed from the broker only once printed.
         if (flags.consume) await Promise.all(batch.map((d) => d.settle('ack')))
+        progress?.update({done: stats.received, ...(filter ? {detail: `${stats.matched.toLocaleString('en-US')} matched`} : {})})
       }
     } finally {
+      progress?.end()
       // Also when the read fails: what was read is printed (the writer batches its output).
       if (!this.jsonEnabled()) await writer.end()
     }
     this.info(`${stats.matched} message(s)${filter ? ` matched of ${stats.received}` : ''}; stopped: ${stats.stoppedBy}`)
     return this.jsonEnabled() ? {...stats, messages: collected} : stats
   }
+}
+
+/** What --until-end will read from the start (a progress line's total; only asked on a terminal): the depth. */
+async function untilEndTotal(adapter: BrokerAdapter, name: string, from: string | undefined): Promise<number | undefined> {
+  if (!process.stderr.isTTY || (from !== undefined && from !== 'earliest')) return undefined
+  return targetDepth(adapter, name)
 }
 
 /** Writes a batch, waiting only where the output pushes back; with --consume, until it is handed to stdout. */

@@ -22,6 +22,25 @@ export async function readInputFile(path: string): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
+/** The lines of a file holding something (a progress line's total for an NDJSON input); undefined if unreadable. */
+export async function countNonEmptyLines(path: string): Promise<number | undefined> {
+  let lines = 0
+  let filled = false
+  try {
+    for await (const chunk of createReadStream(path)) {
+      for (const byte of chunk as Buffer) {
+        if (byte === 10) {
+          if (filled) lines++
+          filled = false
+        } else if (byte !== 13 && byte !== 32) filled = true
+      }
+    }
+  } catch {
+    return undefined
+  }
+  return filled ? lines + 1 : lines
+}
+
 /**
  * `mkdir -p` that fails instead of spinning. Node's `mkdir(dir, {recursive: true})` loops forever, burning a core,
  * where a parent exists but cannot hold the child (under /proc, a dangling symlink): the child's ENOENT sends it

@@ -2,12 +2,14 @@ import {createWriteStream} from 'node:fs'
 import {finished} from 'node:stream/promises'
 import {Args, Flags} from '@oclif/core'
 
+import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
 import {encodeEnvelopeLine} from '../../core/envelope/ndjson.js'
 import {DEFAULT_PEEK_LIMIT, type DeadLetterReadStats, newReadStats, readDeadLetters} from '../../core/dlq/read.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
 import {compileFilter} from '../../core/filter.js'
+import {targetDepth} from '../../core/services/targets.js'
 import {parseTargetRef} from '../../core/target-ref.js'
 
 export default class DlqExport extends MailroomCommand {
@@ -39,6 +41,7 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const stats = newReadStats()
+    const progress = this.progressLine('exported', await exportTotal(adapter, ref.name, flags.limit), {printing: !file})
     const out: NodeJS.WritableStream = file ? createWriteStream(file, {flags: 'w', mode: 0o600}) : process.stdout
     const read = readDeadLetters(adapter, ref.name, {
       limit: flags.limit, filter, customHeaders: dlqSettings(context.config).customHeaders, force: flags.force,
@@ -46,7 +49,9 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
     }, stats)
     for await (const envelope of read) {
       if (!out.write(`${encodeEnvelopeLine(envelope)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+      progress.update({done: stats.read, ...(filter ? {detail: `${stats.matched.toLocaleString('en-US')} matched`} : {})})
     }
+    progress.end()
     if (file) {
       out.end()
       await finished(out)
@@ -55,4 +60,12 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
     this.info(`exported ${stats.matched} message(s) from ${ref.broker}:${ref.name}${file ? ` to ${file}` : ''}`)
     return {target: `${ref.broker}:${ref.name}`, ...stats, ...(file ? {file} : {})}
   }
+}
+
+/** The DLQ entries an export will read, for the progress line (only asked on a terminal: it costs a describe). */
+async function exportTotal(adapter: BrokerAdapter, name: string, limit: number | undefined): Promise<number | undefined> {
+  if (!process.stderr.isTTY) return undefined
+  const depth = await targetDepth(adapter, name)
+  const bound = limit ?? (adapter.peek ? DEFAULT_PEEK_LIMIT : undefined)
+  return depth === undefined || bound === undefined ? depth : Math.min(depth, bound)
 }

@@ -4,7 +4,7 @@ import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
 import {auditedChange} from '../../core/audit.js'
 import {EXIT} from '../../core/exit-codes.js'
-import {openInputFile} from '../../core/files.js'
+import {countNonEmptyLines, openInputFile} from '../../core/files.js'
 import {confirmDestructive} from '../../core/guard.js'
 import {requirePublishTarget} from '../../core/publish-target.js'
 import {type NdjsonSourceStats, ndjsonEnvelopes} from '../../core/services/message-source.js'
@@ -42,6 +42,9 @@ messages were not confirmed (they are listed).`
     await requirePublishTarget(adapter, ref)
     const stats: NdjsonSourceStats = {read: 0, skipped: 0, skippedLines: []}
     const messages = ndjsonEnvelopes(input, {skipInvalid: flags['skip-invalid'], stats, onSkip: (m) => this.warnUser(`skipped ${m}`)})
+    // Counting a file's lines costs a read of it: only for a terminal, where the total is shown.
+    const total = args.file !== '-' && process.stderr.isTTY ? await countNonEmptyLines(args.file) : undefined
+    const progress = this.progressLine('imported', total)
     const summary = await auditedChange({
       confirm: () =>
         confirmDestructive({
@@ -51,7 +54,12 @@ messages were not confirmed (they are listed).`
           contextName: context.name,
           yes: flags.yes,
         }),
-      change: () => publishAll(adapter, ref.name, messages, {window: flags.window, signal: this.interruptSignal()}),
+      change: () =>
+        publishAll(adapter, ref.name, messages, {
+          window: flags.window,
+          signal: this.interruptSignal(),
+          onProgress: (s) => progress.update({done: s.published, failed: s.failed}),
+        }),
       entry: (result) => ({
         command: 'dlq import',
         target,
@@ -62,6 +70,7 @@ messages were not confirmed (they are listed).`
       }),
       onAuditFailure: this.auditFailed,
     })
+    progress.end()
     this.info(`imported ${summary.published} of ${stats.read} message(s) into ${target}${stats.skipped ? `, ${stats.skipped} invalid lines skipped` : ''}`)
     for (const f of summary.failures) this.warnUser(`message #${f.index + 1} was not published: ${f.code}: ${f.message}`)
     if (summary.failed > 0) this.exitStatus = EXIT.PARTIAL

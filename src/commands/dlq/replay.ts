@@ -9,7 +9,7 @@ import {EXIT} from '../../core/exit-codes.js'
 import {confirmDestructive} from '../../core/guard.js'
 import {isReplayId} from '../../core/replay/identity.js'
 import type {ReplayPlan} from '../../core/replay/plan.js'
-import {progressBar} from '../../core/replay/progress.js'
+import {replayProgress} from '../../core/replay/progress.js'
 import {dryRunReplay, type ReplayDeps, resumeReplay, startReplay} from '../../core/replay/service.js'
 import type {ReplayReport, ReplayRequest, SourceFacts} from '../../core/replay/types.js'
 import {formatTargetRef, parseTargetRef} from '../../core/target-ref.js'
@@ -134,8 +134,9 @@ queue kept reporting messages it did not deliver for 60 s).`
           // Copy mode removes nothing: only a read-only context stops it.
           yes: yes || request.mode === 'copy',
         }),
-      onStart: (id, facts, journal) => this.info(`replay ${id}: ${describeAction(facts, undefined)} (journal ${journal})`),
-      progress: (total) => progressBar(this.jsonEnabled() ? undefined : total, this.jsonEnabled() ? ({isTTY: false} as NodeJS.WriteStream) : process.stderr),
+      // On stderr in JSON mode too: a killed run must not leave the user hunting for the id to --resume.
+      onStart: (id, facts, journal) => process.stderr.write(`replay ${id}: ${describeAction(facts, undefined)} (journal ${journal})\n`),
+      progress: (total) => replayProgress(this.progressLine('replay: read', total)),
     }
   }
 

@@ -20,12 +20,13 @@ export async function publishAll(
   adapter: BrokerAdapter,
   target: string,
   messages: AsyncIterable<Envelope> | Iterable<Envelope>,
-  o: PublishOptions & {onReceipt?: (r: PublishReceipt) => void} = {},
+  o: PublishOptions & {onReceipt?: (r: PublishReceipt) => void; onProgress?: (s: PublishSummary) => void} = {},
 ): Promise<PublishSummary> {
   const started = performance.now()
   const summary: PublishSummary = {target: `${adapter.kind}:${target}`, published: 0, failed: 0, duplicates: 0, failures: [], elapsedMs: 0, perSecond: 0, interrupted: false}
   for await (const receipts of publishBatchesOf(adapter, target, messages, o)) {
     for (const receipt of receipts) count(summary, receipt, o.onReceipt)
+    o.onProgress?.(summary)
   }
   summary.interrupted = o.signal?.aborted === true
   summary.elapsedMs = Math.round(performance.now() - started)

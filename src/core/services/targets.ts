@@ -28,3 +28,12 @@ export async function listAllTargets(adapters: BrokerAdapter[]): Promise<TargetL
     failures: results.flatMap((r) => (r.failure ? [r.failure] : [])),
   }
 }
+
+/** How many messages a target holds, for a progress line's total: undefined when the broker cannot say cheaply. */
+export async function targetDepth(adapter: BrokerAdapter, name: string): Promise<number | undefined> {
+  try {
+    return (await adapter.describeTarget(name)).depth
+  } catch {
+    return undefined
+  }
+}
