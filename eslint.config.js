@@ -11,6 +11,10 @@ const brokers = readdirSync(new URL('src/adapters/', import.meta.url), {withFile
   .filter((e) => e.isDirectory())
   .map((e) => e.name)
 const brokerFolders = brokers.map((b) => `./src/adapters/${b}`)
+/** The adapter face: every src/adapters/*.ts but the registry, the one file that loads broker folders. */
+const faceFiles = readdirSync(new URL('src/adapters/', import.meta.url), {withFileTypes: true})
+  .filter((e) => e.isFile() && /\.tsx?$/.test(e.name) && e.name !== 'registry.ts')
+  .map((e) => `./src/adapters/${e.name}`)
 const upperFloors = ['./src/core', './src/cli', './src/ui', './src/commands']
 
 const zone = (target, from, message) => ({target, from, message})
@@ -24,6 +28,7 @@ const layerZones = [
       'A broker folder never imports another broker folder, directly or through the registry.',
     ),
   ),
+  ...faceFiles.map((f) => zone(f, brokerFolders, 'Only the registry (src/adapters/registry.ts) loads a broker folder.')),
   zone('./src/core', [...brokerFolders, './src/cli', './src/ui', './src/commands'], 'Core reaches brokers only through the adapter face (src/adapters/*.ts).'),
   zone('./src/cli', [...brokerFolders, './src/ui', './src/commands'], 'src/cli sits below commands and ui and never imports a broker folder.'),
   zone('./src/ui', [...brokerFolders, './src/commands'], 'The dashboard never imports a broker folder or a command.'),
