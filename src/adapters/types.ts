@@ -68,7 +68,12 @@ export interface PartitionLag {
   end: number
   /** Log start offset: anything below it was deleted by retention. */
   start: number
-  lag: number
+  /**
+   * end - committed; undefined (unknown) when the group never committed on a partition holding records, as where it
+   * starts depends on its reset policy (0 when the partition holds nothing, end - start for a group known to start
+   * from the earliest offset).
+   */
+  lag?: number
   /** Seconds since the first unconsumed record was written; undefined when unknown. */
   lagSeconds?: number
 }
@@ -83,8 +88,13 @@ export interface LagSample {
   target: string
   /** Kafka group, RabbitMQ queue (its consumers are anonymous), JetStream durable/consumer name. */
   consumer: string
-  /** Messages not yet processed: end - committed, ready + unacked, num_pending + num_ack_pending. */
-  lag: number
+  /**
+   * Messages not yet processed: end - committed, ready + unacked, num_pending + num_ack_pending. Undefined when it
+   * cannot be known: a Kafka group that never committed on a partition holding records (see `uncommitted`).
+   */
+  lag?: number
+  /** Kafka: partitions holding records the group never committed on, and what it would read from the earliest offset. */
+  uncommitted?: UncommittedLag
   /** Seconds since the oldest unprocessed message was written; undefined when it cannot be known cheaply. */
   lagSeconds?: number
   /** Consumers attached now: group members, queue consumers, bound push / waiting pull requests. */
@@ -103,13 +113,44 @@ export interface LagSample {
   /** Broker-specific facts: group state, ready, redelivered, partitions... */
   details?: Record<string, unknown>
   partitions?: PartitionLag[]
+  /** Kafka: the consumer group as its coordinator describes it (members consuming this target only). */
+  group?: ConsumerGroupFacts
   /** Things the user should know about this consumer (e.g. messages lost to retention). */
   warnings?: string[]
+}
+
+export interface UncommittedLag {
+  partitions: number
+  /** Records the group would read on them if it starts from the earliest offset (0 if from the latest). */
+  ifEarliest: number
+}
+
+/** A Kafka consumer group, classic or of the new consumer protocol (KIP-848, group.protocol=consumer). */
+export interface ConsumerGroupFacts {
+  protocol: 'classic' | 'consumer'
+  /** As the broker says: Stable, Empty, PreparingRebalance, Reconciling, Assigning... */
+  state: string
+  /** classic: the chosen assignment protocol (range, roundrobin...); consumer: the server-side assignor (uniform...). */
+  assignor?: string
+  /** The group epoch (consumer protocol only). */
+  epoch?: number
+  members: ConsumerGroupMember[]
+}
+
+export interface ConsumerGroupMember {
+  memberId: string
+  clientId: string
+  host: string
+  instanceId?: string
+  /** Partitions of the row's topic assigned to the member now. */
+  partitions: number[]
 }
 
 export interface LagOptions {
   /** Only this consumer (group / queue / consumer name) or target; every consumer when absent. */
   filter?: string
+  /** Also mailroom's own consumers (Kafka replay cursors mailroom-replay.<dlq>, tail readers); hidden otherwise. */
+  includeMailroom?: boolean
 }
 
 export interface ServerInfo {
@@ -227,6 +268,13 @@ export interface DescribeOptions {
   consumers?: boolean
 }
 
+export interface QueueHoldings {
+  /** Ready for delivery, counted by the broker now. */
+  ready: number
+  /** Ready and unacknowledged; from statistics that lag by their interval (at least `ready`; `ready` without them). */
+  total: number
+}
+
 export interface BrokerAdapter extends AsyncDisposable {
   readonly kind: BrokerKind
   readonly capabilities: Capabilities
@@ -239,7 +287,10 @@ export interface BrokerAdapter extends AsyncDisposable {
   describeTarget(name: string, o?: DescribeOptions): Promise<TargetInfo>
   stats(): Promise<TargetStats[]>
   publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
-  /** Opens what publishing to a target will need (a producer) ahead of the first message; errors surface on publish. */
+  /**
+   * Opens what publishing to a target will need (a producer) ahead of the first message; NOT_FOUND when the target
+   * does not exist, so a caller can refuse before anything moves.
+   */
   preparePublish?(target: string): Promise<void>
   /** The same publish, its receipts handed over in batches (what one confirmation round settled). */
   publishBatches?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt[]>
@@ -258,14 +309,21 @@ export interface BrokerAdapter extends AsyncDisposable {
   getMessage?(target: string, sequence: number): Promise<Envelope>
   /** Messages a queue holds right now, counted by the broker itself (not from periodic statistics). */
   exactDepth?(target: string): Promise<number>
+  /**
+   * What a queue holds counting the messages delivered and not yet acknowledged (held by a consumer, or being
+   * requeued after a peek), which only periodic statistics report: `ready` counted now, `total` ready + unacked.
+   */
+  queueHoldings?(target: string): Promise<QueueHoldings>
   /** When the oldest and newest stored message were written, read without side effects (Kafka record timestamps). */
   messageTimes?(target: string): Promise<MessageTimes>
   /** A consumer group's committed offset per partition of a topic (Kafka); partitions never committed are absent. */
   committedPositions?(target: string, group: string): Promise<Record<number, string>>
+  /** The same, with the metadata committed alongside each offset (Kafka offset commit metadata). */
+  committedCursors?(target: string, group: string): Promise<Record<number, {offset: string; metadata?: string}>>
   /** Gets ready for commitPositions of this group (finds its coordinator) while other work goes on. */
   prepareCommits?(group: string): void
   /** Sets a consumer group's committed offsets without joining it (Kafka; the group must have no active members). */
-  commitPositions?(target: string, group: string, positions: Record<number, string>): Promise<void>
+  commitPositions?(target: string, group: string, positions: Record<number, string>, metadata?: Record<number, string>): Promise<void>
   /** Removes one stored message by sequence (JetStream); NOT_FOUND when absent. */
   deleteMessage?(target: string, sequence: number): Promise<void>
   /** The dead-letter routes the broker is configured with (RabbitMQ DLX arguments and policies, JetStream captures). */

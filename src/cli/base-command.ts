@@ -4,7 +4,7 @@ import {Command, Errors, Flags} from '@oclif/core'
 
 import {type BrokerAdapter, type BrokerKind, MailroomError, isMailroomError} from '../adapters/types.js'
 import {type ConnectionOverrides, type ResolvedContext, resolveContext} from '../core/config/resolve.js'
-import {asMailroomError, firstLine} from '../core/errors.js'
+import {asMailroomError} from '../core/errors.js'
 import {EXIT, type ExitCode, exitCodeFor} from '../core/exit-codes.js'
 import {redact, redactValue} from '../core/redact.js'
 
@@ -133,7 +133,19 @@ export abstract class MailroomCommand extends Command {
 function toMailroomError(err: unknown): MailroomError {
   const e = err as Error & {oclif?: {exit?: number}; parse?: unknown}
   if (!isMailroomError(err) && (e?.parse || e instanceof Errors.CLIError)) {
-    return new MailroomError('USAGE', firstLine(e.message), {suggestions: ['See --help for usage and examples']})
+    return new MailroomError('USAGE', oneLine(e.message), {suggestions: ['See --help for usage and examples']})
   }
   return asMailroomError(err)
+}
+
+/**
+ * oclif's message on one line, detail kept: "Parsing --rate\n\tExpected an integer greater than or equal to 1 but
+ * received: 0\nSee more help with --help" becomes "Parsing --rate: Expected an integer ... received: 0".
+ */
+function oneLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((line) => line.replace(/\s+/g, ' ').trim())
+    .filter((line) => line && !/^See more help with/.test(line))
+  return lines.reduce((joined, line) => (joined ? `${joined}${/:$/.test(joined) ? ' ' : ': '}${line}` : line), '')
 }

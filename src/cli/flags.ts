@@ -41,6 +41,11 @@ export function connectionOverrides(flags: {
   }
 }
 
+/** `lag` and `check`: mailroom's own consumers are hidden unless asked for. */
+export const includeMailroomFlag = Flags.boolean({
+  description: "Also mailroom's own consumers: Kafka replay cursors (mailroom-replay.<dlq>) and tail readers",
+})
+
 export const brokerFlag = Flags.option({
   char: 'b',
   description: 'Only this broker (default: every broker of the context)',

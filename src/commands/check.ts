@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MailroomCommand} from '../cli/base-command.js'
-import {brokerFlag, connectionFlags, connectionOverrides} from '../cli/flags.js'
+import {brokerFlag, connectionFlags, connectionOverrides, includeMailroomFlag} from '../cli/flags.js'
 import {dlqSettings} from '../core/dlq/settings.js'
 import {EXIT} from '../core/exit-codes.js'
 import {type CheckResult, runCheck, type Thresholds} from '../core/lag/check.js'
@@ -32,6 +32,7 @@ patterns). Exit 0 when all hold, 7 when any is breached, 3 when no broker could 
     'require-consumers': Flags.boolean({description: 'Every queue / group / consumer (DLQs excepted) must have a consumer attached'}),
     output: Flags.option({char: 'o', description: 'Output format', options: ['text', 'prometheus'] as const, default: 'text' as const})(),
     strict: Flags.boolean({description: 'Exit 3 when any broker could not be read'}),
+    'include-mailroom': includeMailroomFlag,
     ...connectionFlags,
   }
 
@@ -41,11 +42,11 @@ patterns). Exit 0 when all hold, 7 when any is breached, 3 when no broker could 
     if (Object.values(thresholds).every((v) => v === undefined || v === false)) {
       this.usage('give at least one threshold', 'e.g. --max-lag 1000, --max-lag-seconds 5m, --max-dlq-depth 0, --require-consumers')
     }
-    const filter = args.target ? parseTargetRef(args.target) : undefined
+    const filter = args.target ? parseTargetRef(args.target, {anyName: true}) : undefined
     const context = await this.resolveContext(connectionOverrides(flags))
     const kinds = filter ? [filter.broker] : (flags.broker ?? context.brokers)
     const adapters = await Promise.all(kinds.map((kind) => this.createAdapter(kind, context)))
-    const result = await runCheck(adapters, thresholds, {filter, dlqSettings: dlqSettings(context.config)})
+    const result = await runCheck(adapters, thresholds, {filter, dlqSettings: dlqSettings(context.config), includeMailroom: flags['include-mailroom']})
     for (const failure of result.failures) this.warnUser(`${failure.broker}: ${failure.error.message}`)
     if (flags.output === 'prometheus' && !this.jsonEnabled()) process.stdout.write(renderPrometheus(result, kinds))
     else this.report(result)

@@ -4,9 +4,8 @@ import {type BrokerAdapter, type BrokerKind, MailroomError} from '../adapters/ty
 import {MailroomCommand} from '../cli/base-command.js'
 import {brokerFlag, connectionFlags, connectionOverrides} from '../cli/flags.js'
 import {isInteractive} from '../core/output/terminal.js'
-import {parseDuration} from '../core/services/tail.js'
+import {parseRefreshInterval} from '../core/refresh-interval.js'
 
-const MIN_INTERVAL_MS = 250
 const EXIT_GRACE_MS = 3000
 
 export default class Dashboard extends MailroomCommand {
@@ -30,13 +29,12 @@ Usable at 80x24; NO_COLOR is honoured. A read-only context offers no replay, pur
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Dashboard)
+    const intervalMs = parseRefreshInterval(flags.interval, '--interval')
     if (!isInteractive(process.stdout) || !process.stdin.isTTY) {
       throw new MailroomError('USAGE', 'the dashboard needs an interactive terminal (stdin and stdout must be a TTY)', {
         suggestions: ['Watch lag in a pipe or CI: mailroom lag --watch', 'Follow messages: mailroom tail <broker>:<target>'],
       })
     }
-    const intervalMs = parseDuration(flags.interval, '--interval') ?? 2000
-    if (intervalMs < MIN_INTERVAL_MS) this.usage(`--interval must be at least ${MIN_INTERVAL_MS}ms`)
     forgetCiForThisTerminal()
     // Ink, React and the layout engine take a while to load: start now, alongside the context and the drivers.
     const ui = import('../ui/run.js')

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
+import type {ConsumerGroupFacts} from '../adapters/types.js'
 import {MailroomCommand} from '../cli/base-command.js'
-import {brokerFlag, connectionFlags, connectionOverrides, listOutputFlag} from '../cli/flags.js'
+import {brokerFlag, connectionFlags, connectionOverrides, includeMailroomFlag, listOutputFlag} from '../cli/flags.js'
 import {formatAge} from '../core/dlq/discover.js'
 import {EXIT} from '../core/exit-codes.js'
 import {type LagRow, LAG_SORT_KEYS, type LagSortKey, isLagging, sortRows} from '../core/lag/model.js'
@@ -10,6 +11,7 @@ import {DEFAULT_STALL_AFTER_SECONDS} from '../core/lag/status.js'
 import {DEFAULT_WINDOW_SIZE} from '../core/lag/window.js'
 import {type Column, type ListFormat, renderList} from '../core/output/table.js'
 import {isInteractive} from '../core/output/terminal.js'
+import {parseRefreshInterval} from '../core/refresh-interval.js'
 import {parseDuration} from '../core/services/tail.js'
 import {parseTargetRef} from '../core/target-ref.js'
 
@@ -25,6 +27,10 @@ a RabbitMQ queue (ready + unacked, management API), a JetStream consumer (num_pe
 LAG AGE is the age of the oldest unprocessed message where it can be read without side effects (Kafka, RabbitMQ
 stream queues and classic queues whose messages carry a timestamp property, JetStream), "unknown" otherwise. --watch adds rates, trend and drain ETA over a sliding window;
 the statuses (OK, WARN, STALL, STOP, ERR) are explained in the README under "Lag statuses".
+Kafka groups of both protocols (classic, and consumer: KIP-848) are shown with their state, assignor, epoch and
+members (-o wide, --json). A partition the group never committed on while it holds records has unknown lag (its
+start depends on the group's reset policy). mailroom's own groups (replay cursors mailroom-replay.<dlq>, tail
+readers) are left out unless --include-mailroom, or named.
 A broker that cannot be read gives an ERR row and the others are still shown; exit 3 only when nothing could be
 read (or any broker failed, with --strict). An unknown group, queue or consumer: exit 4.`
   static override examples = [
@@ -47,19 +53,20 @@ read (or any broker failed, with --strict). An unknown group, queue or consumer:
     window: Flags.integer({description: 'Snapshots kept per consumer for rates and statuses', min: 2, default: DEFAULT_WINDOW_SIZE}),
     'stall-after': Flags.string({description: 'A consumer holding messages without acking/committing this long is STALL', default: `${DEFAULT_STALL_AFTER_SECONDS}s`}),
     strict: Flags.boolean({description: 'Exit 3 when any broker could not be read'}),
+    'include-mailroom': includeMailroomFlag,
     ...connectionFlags,
   }
 
   async run(): Promise<LagReport> {
     const {args, flags} = await this.parse(Lag, watchIntervalAsFlag(this.argv))
     if (flags.watch && this.jsonEnabled()) this.usage('--json prints one result: use -o json with --watch for one JSON line per snapshot')
-    const filter = args.target ? parseTargetRef(args.target) : undefined
-    const intervalMs = parseDuration(flags.interval, '--watch')!
+    const filter = args.target ? parseTargetRef(args.target, {anyName: true}) : undefined
+    const intervalMs = parseRefreshInterval(flags.interval, '--watch')
     const stallAfterSeconds = parseDuration(flags['stall-after'], '--stall-after')! / 1000
     const context = await this.resolveContext(connectionOverrides(flags))
     const kinds = filter ? [filter.broker] : (flags.broker ?? context.brokers)
     const adapters = await Promise.all(kinds.map((kind) => this.createAdapter(kind, context)))
-    const monitor = new LagMonitor(adapters, {filter, windowSize: flags.window, stallAfterSeconds})
+    const monitor = new LagMonitor(adapters, {filter, windowSize: flags.window, stallAfterSeconds, includeMailroom: flags['include-mailroom']})
     const view = {only: flags['only-lagging'], sort: flags.sort, format: flags.output}
     let last: LagReport | undefined
     const count = flags.watch ? flags.count : 1
@@ -114,7 +121,7 @@ const LAG_COLUMNS: Column<LagRow>[] = [
   {header: 'TARGET', value: (r) => `${r.broker}:${r.target}`},
   {header: 'CONSUMER', value: (r) => (r.consumer === r.target ? '-' : r.consumer)},
   {header: 'STATUS', value: (r) => r.status},
-  {header: 'LAG', value: (r) => r.lag, align: 'right'},
+  {header: 'LAG', value: (r) => r.lag ?? (r.uncommitted ? 'unknown' : undefined), align: 'right'},
   {header: 'LAG AGE', value: (r) => (r.status === 'ERR' ? undefined : lagAge(r)), align: 'right'},
   {header: 'CONSUMERS', value: (r) => r.consumers, align: 'right'},
   {header: 'TREND', value: (r) => perSecond(r.trend, true), align: 'right'},
@@ -123,8 +130,14 @@ const LAG_COLUMNS: Column<LagRow>[] = [
   {header: 'OUT/S', value: (r) => perSecond(r.outRate), align: 'right', wide: true},
   {header: 'UNACKED', value: (r) => r.unacked, align: 'right', wide: true},
   {header: 'PARTITIONS', value: (r) => r.partitions?.map((p) => `${p.partition}:${p.committed ?? '-'}/${p.end}`).join(' '), wide: true},
+  {header: 'GROUP', value: (r) => r.group && groupSummary(r.group), wide: true},
+  {header: 'MEMBERS', value: (r) => r.group?.members.map((m) => `${m.clientId}@${m.host}[${m.partitions.join(',')}]`).join(' '), wide: true},
   {header: 'REASON', value: (r) => r.reason},
 ]
+
+function groupSummary(g: ConsumerGroupFacts): string {
+  return [g.protocol, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' ')
+}
 
 function lagAge(r: LagRow): string {
   return r.lagSeconds === undefined ? 'unknown' : formatAge(Math.round(r.lagSeconds))

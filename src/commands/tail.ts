@@ -26,7 +26,7 @@ Ctrl-C stops cleanly (exit 130) and leaves nothing behind on the broker.`
     target: Args.string({description: 'The target, written <broker>:<name>', required: true}),
   }
   static override flags = {
-    from: Flags.string({description: 'Start at earliest, latest, an offset/sequence, or an ISO time (default: latest)'}),
+    from: Flags.string({description: 'Start at earliest, latest, an offset/sequence, or an ISO time (default: latest; with --until-end: earliest; with --consume: where the queue or group is)'}),
     count: Flags.integer({char: 'n', description: 'Stop after this many (matching) messages', min: 1}),
     'until-end': Flags.boolean({description: 'Stop at the end captured when tail started (also on empty targets)'}),
     'idle-timeout': Flags.string({description: 'Stop when no message arrives for this long (e.g. 5s)'}),
@@ -41,7 +41,7 @@ Ctrl-C stops cleanly (exit 130) and leaves nothing behind on the broker.`
     const ref = parseTargetRef(args.target)
     const filter = flags.filter ? compileFilter(flags.filter) : undefined
     const idleTimeoutMs = parseDuration(flags['idle-timeout'], '--idle-timeout')
-    const from = parseStartPosition(flags.from ?? (flags['until-end'] ? 'earliest' : undefined))
+    const from = parseStartPosition(flags.from)
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const writer = createMessageWriter(flags.output, {bodyFormat: flags.body})

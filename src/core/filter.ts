@@ -1,11 +1,13 @@
 // Filter expressions over messages (tail, peek, dlq inspect/replay/purge), compiled by filtrex — a small, safe
 // expression language (no code execution). Fields: key, target, broker, headers.<name>, body (text), json.<path>
-// (the body parsed as JSON), death.reason, death.origin.target, meta.partition, meta.offset ...
+// (the body parsed as JSON), death.reason, death.origin.target, meta.partition, meta.offset ...; true, false, null.
+// Any other name is refused when the filter is compiled (filter-check.ts).
 // Example: key == "order-7" and json.amount > 100 and 'headers.x-tenant' == "acme"
 import {compileExpression} from 'filtrex'
 
 import {MailroomError} from '../adapters/types.js'
 import {bodyToBytes} from './envelope/body.js'
+import {FILTER_CONSTANTS, findFilterProblem} from './filter-check.js'
 import type {Envelope, HeaderValue} from './envelope/types.js'
 
 export type MessageFilter = (e: Envelope) => boolean
@@ -14,17 +16,21 @@ export type MessageFilter = (e: Envelope) => boolean
 export function compileFilter(expression: string): MessageFilter {
   let compiled: (data: unknown) => unknown
   try {
-    compiled = compileExpression(expression, {customProp: dottedPath})
+    compiled = compileExpression(expression, {customProp: dottedPath, constants: FILTER_CONSTANTS})
   } catch (error) {
     const detail = String((error as Error).message).split('\n')
-    throw new MailroomError('USAGE', `invalid filter: ${detail.join(' | ')}`, {
-      suggestions: [
-        `Example: key == "order-7" and json.amount > 100 and 'headers.x-tenant' == "acme"`,
-        `Strings use double quotes; names with dashes go in single quotes: 'headers.x-tenant'`,
-      ],
-    })
+    throw invalidFilter(detail.join(' | '), [
+      `Example: key == "order-7" and json.amount > 100 and 'headers.x-tenant' == "acme"`,
+      `Strings use double quotes; names with dashes go in single quotes: 'headers.x-tenant'`,
+    ])
   }
+  const problem = findFilterProblem(expression)
+  if (problem) throw invalidFilter(problem.message, [problem.suggestion])
   return (envelope) => compiled(filterView(envelope)) === true
+}
+
+function invalidFilter(detail: string, suggestions: string[]): MailroomError {
+  return new MailroomError('USAGE', `invalid filter: ${detail}`, {suggestions})
 }
 
 /**

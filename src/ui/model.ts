@@ -1,6 +1,6 @@
 // The dashboard's overview rows: each target (depth) with its consumers (lag rows from the lag service) beneath it.
 // Pure functions, so sorting, filtering and the merge rules are tested without a terminal.
-import type {BrokerKind, TargetInfo} from '../adapters/types.js'
+import type {BrokerKind, ConsumerGroupFacts, TargetInfo} from '../adapters/types.js'
 import type {DlqInfo} from '../core/dlq/discover.js'
 import {type LagRow, type LagStatus, STATUS_SEVERITY} from '../core/lag/model.js'
 
@@ -20,6 +20,8 @@ export interface OverviewRow {
   consumers?: number
   status?: LagStatus
   reason?: string
+  /** A Kafka consumer group's protocol, state and members on this target. */
+  group?: ConsumerGroupFacts
   isDlq: boolean
 }
 
@@ -62,7 +64,14 @@ export function buildGroups(targets: TargetInfo[], lag: LagRow[], dlqs: Pick<Dlq
 }
 
 function lagFields(r: LagRow): Partial<OverviewRow> {
-  return {lag: r.lag, lagSeconds: r.lagSeconds, inRate: r.inRate, outRate: r.outRate, consumers: r.consumers, status: r.status, reason: r.reason}
+  return {lag: r.lag, lagSeconds: r.lagSeconds, inRate: r.inRate, outRate: r.outRate, consumers: r.consumers, status: r.status, reason: r.reason, group: r.group}
+}
+
+/** One line about a Kafka consumer group: protocol, state, assignor, epoch, and each member with its partitions. */
+export function groupLine(g: ConsumerGroupFacts): string {
+  const facts = [g.protocol, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' · ')
+  const members = g.members.map((m) => `${m.clientId}@${m.host} [${m.partitions.join(',')}]`)
+  return [facts, members.length > 0 ? members.join('  ') : 'no members'].join(' · ')
 }
 
 /** The worst status of a target and its consumers (a topic's status is its groups'). */

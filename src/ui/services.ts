@@ -208,7 +208,7 @@ export class DashboardServices {
   /** A live, non-destructive tail of a target (from now on). */
   tail(broker: BrokerKind, name: string, signal: AbortSignal): AsyncGenerator<Delivery> {
     const stats: TailStats = {received: 0, matched: 0, stoppedBy: 'source'}
-    return tailMessages(this.adapter(broker), name, {from: {kind: 'latest'}, signal}, stats)
+    return tailMessages(this.adapter(broker), name, {signal}, stats)
   }
 
   replayRequest(broker: BrokerKind, name: string): ReplayRequest {
@@ -274,6 +274,7 @@ export class DashboardServices {
       death: {customHeaders: this.settings.customHeaders},
       context: this.context.name,
       onAuditFailure: hooks.onAuditFailure,
+      settings: this.context.settings,
       confirm: async (facts, req) => {
         await this.refuseReadOnly(`replay ${facts.broker}:${facts.target}`)
         await hooks.confirm(facts, req)

@@ -3,7 +3,7 @@ import {describe, expect, test} from 'vitest'
 import type {TargetInfo} from '../../src/adapters/types.js'
 import type {LagRow} from '../../src/core/lag/model.js'
 import {clamp, count, fit, fitMiddle, visibleWindow} from '../../src/ui/format.js'
-import {History, buildGroups, depthKey, filterGroups, flattenGroups, groupStatus, sortGroups} from '../../src/ui/model.js'
+import {History, buildGroups, depthKey, filterGroups, flattenGroups, groupLine, groupStatus, sortGroups} from '../../src/ui/model.js'
 import {sparkline} from '../../src/ui/sparkline.js'
 
 const targets: TargetInfo[] = [
@@ -19,6 +19,14 @@ const lag: LagRow[] = [
 ]
 
 describe('overview rows', () => {
+  test("a Kafka consumer row carries its group: protocol, state, assignor, epoch and members with their partitions", () => {
+    const group = {protocol: 'consumer' as const, state: 'Stable', assignor: 'uniform', epoch: 4, members: [{memberId: 'a', clientId: 'billing-1', host: '/10.0.0.7', partitions: [0, 2]}]}
+    const [events] = buildGroups([targets[2]], [{...lag[1], group}], [])
+    expect(events.consumers[0].group).toEqual(group)
+    expect(groupLine(group)).toBe('consumer · Stable · uniform · epoch 4 · billing-1@/10.0.0.7 [0,2]')
+    expect(groupLine({protocol: 'classic', state: 'Empty', members: []})).toBe('classic · Empty · no members')
+  })
+
   test('a queue is its own consumer: its lag row merges into the target row; groups become children', () => {
     const groups = buildGroups(targets, lag, [{broker: 'rabbitmq', name: 'orders.dlq'}])
     const orders = groups.find((g) => g.row.key === 'rabbitmq:orders')!

@@ -101,6 +101,34 @@ describe('resolveContext', () => {
   })
 })
 
+describe('the config file schema', () => {
+  it('accepts tls: true, aliases, empty sections and the DLQ settings', async () => {
+    const env = await withConfig(
+      'currentContext: a\ncontexts:\n  a:\n    kafka: {brokers: ["h:9092"], tls: true}\n    nats: {url: "nats://h:4222", tls: &t {caFile: /x}}\n' +
+        '    rabbitmq:\n    dlq: {extraPatterns: ["*.parking"], headers: {reason: x-why}}\n  b:\n    nats: {url: "nats://b:1", tls: *t}\n',
+    )
+    await expectError(resolveContext({}, env), 'CONFIG', /cannot read CA file \/x/) // the shape passed; the CA file is read next
+  })
+
+  it.each([
+    ['kafka: {brokers: "h:9092"}', 4, /contexts\.a\.kafka\.brokers must be a list of strings/],
+    ['kafka: {brokers: [h:9092], tls: "yes"}', 4, /contexts\.a\.kafka\.tls must be a mapping or true or false/],
+    ['nats:\n      url: "nats://h:1"\n      credsfile: /c', 6, /unknown key "credsfile" in contexts\.a\.nats \(did you mean "credsFile"\?\)/],
+    ['dlq: {headers: {reasn: x}}', 4, /unknown key "reasn" in contexts\.a\.dlq\.headers \(did you mean "reason"\?\)/],
+    ['rabbitmq: {url: "amqp://h", token: t}', 4, /contexts\.a\.rabbitmq\.token is not read from the config file/],
+    ['readOnly:', 4, /contexts\.a\.readOnly has no value/],
+    ['colour: blue', 4, /unknown key "colour" in contexts\.a$/],
+  ])('refuses %s at its line', async (section, line, pattern) => {
+    const env = await withConfig(`currentContext: a\ncontexts:\n  a:\n    ${section}\n`)
+    await expectError(resolveContext({}, env), 'CONFIG', new RegExp(`config\\.yaml:${line}: ${pattern.source}`))
+  })
+
+  it('refuses an unknown top-level key', async () => {
+    const env = await withConfig('curentContext: a\ncontexts: {}\n')
+    await expectError(resolveContext({}, env), 'CONFIG', /config\.yaml:1: unknown key "curentContext" \(did you mean "currentContext"\?\)/)
+  })
+})
+
 describe('setContext', () => {
   it('merges per broker and makes the first context current', async () => {
     const env = configHome()

@@ -1,3 +1,5 @@
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {MailroomError} from '../../src/adapters/types.js'
@@ -47,5 +49,50 @@ describe('compileFilter', () => {
     expect(error).toBeInstanceOf(MailroomError)
     expect((error as MailroomError).code).toBe('USAGE')
     expect((error as MailroomError).message).toMatch(/invalid filter: .*line 1.*\^/)
+  })
+})
+
+describe('names a filter may use', () => {
+  const refusal = (expression: string): string => {
+    try {
+      compileFilter(expression)
+    } catch (error) {
+      expect((error as MailroomError).code).toBe('USAGE')
+      return (error as MailroomError).message
+    }
+    throw new Error(`${expression} was accepted`)
+  }
+
+  it.each([
+    ['deth.reason == "x"', /unknown field deth\.reason at column 1 \(did you mean death\.reason\?\)/],
+    ['not contains(body, "x")', /unknown function contains\(\) at column 5/],
+    ['lenght(body) > 1', /unknown function lenght\(\)/],
+    ['headers.x-tenant == "acme"', /headers\.x-tenant at column 1 is read as a subtraction/],
+    ['json.count-1 > 5', /json\.count-1 at column 1 is read as a subtraction/],
+    ["key == 'order-7'", /'order-7' at column 8 is not a field/],
+    ['status == "x"', /unknown field status/],
+    ['not death.reasn == "expired"', /unknown field death\.reasn at column 5 \(did you mean death\.reason\?\)/],
+    ['meta.partiton == 1', /unknown field meta\.partiton at column 1 \(did you mean meta\.partition\?\)/],
+  ])('refuses %s', (expression, message) => {
+    expect(refusal(expression)).toMatch(message)
+  })
+
+  it.each([
+    ['json.count - 1 > 5', false],
+    ['key == "a-b" or key == "order-7"', true],
+    ['json.amount > 100 and exists(json.customer) and not empty(key)', true],
+    ['json.missing == null and 120 == json.amount', true],
+    ['death.count == null', true],
+    ['death.origin.target == "orders" and meta.offset == "41"', true],
+    ['"c-1" in (json.customer.id, "x")', true],
+  ])('accepts %s', (expression, expected) => {
+    expect(compileFilter(expression)(order)).toBe(expected)
+  })
+
+  it('accepts every --filter example of the README', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+    const examples = [...readme.matchAll(/(?:--filter|-F) (?:'([^']*)'|"((?:[^"\\]|\\.)*)")/g)].map((m) => m[1] ?? m[2].replace(/\\(.)/g, '$1'))
+    expect(examples.length).toBeGreaterThan(3)
+    for (const expression of examples) expect(() => compileFilter(expression), expression).not.toThrow()
   })
 })

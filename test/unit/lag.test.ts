@@ -1,5 +1,8 @@
 // The lag maths: window rates, trend and ETA, the status rules, thresholds and the Prometheus exposition.
 import {describe, expect, it} from 'vitest'
+import type {Admin} from 'kafkajs'
+import type {FirstRecordProbe} from '../../src/adapters/kafka/first-record.js'
+import {consumerGroupLag} from '../../src/adapters/kafka/lag.js'
 import {subjectMatches} from '../../src/adapters/nats/lag.js'
 import {type BrokerAdapter, type LagSample, MailroomError} from '../../src/adapters/types.js'
 import {type CheckResult, findBreaches} from '../../src/core/lag/check.js'
@@ -57,6 +60,14 @@ describe('status rules', () => {
 
   it('STOP when messages wait and no consumer is attached', () => {
     expect(statusOf(sample({lag: 7, consumers: 0}), points([60, 7]), now)).toEqual({status: 'STOP', reason: '7 waiting and no consumer'})
+  })
+
+  it('never "OK, nothing waiting" for a group that never committed on partitions holding records: WARN, or STOP without consumer', () => {
+    const unknown = {lag: undefined, uncommitted: {partitions: 3, ifEarliest: 10_000}}
+    const reason = 'never committed on 3 partition(s) holding records: lag unknown (10000 if it starts from the earliest offset, 0 from the latest)'
+    expect(statusOf(sample({...unknown, consumers: 2}), [{at: now}], now)).toEqual({status: 'WARN', reason})
+    expect(statusOf(sample({...unknown, consumers: 0}), [{at: now}], now)).toEqual({status: 'STOP', reason: `${reason}, and no consumer`})
+    expect(motionOf([{at: now - 10_000, lag: 5}, {at: now}], sample(unknown))).toEqual({windowSeconds: 10})
   })
 
   it('STALL when the consumed position has not moved for the stall time while lag stayed above zero', () => {
@@ -120,6 +131,17 @@ describe('LagMonitor', () => {
     const bare = {kind: 'rabbitmq', connect: async () => undefined} as unknown as BrokerAdapter
     const report = await new LagMonitor([bare]).snapshot()
     expect(report.rows[0]).toMatchObject({status: 'ERR', error: {code: 'UNSUPPORTED'}})
+  })
+
+  it('a share or streams group asked for by name is UNSUPPORTED (exit 5) naming its type, and never becomes a consumer row', async () => {
+    const share = {groupId: 'shares', type: 'share', state: 'Stable', members: []}
+    const streams = {groupId: 'app', type: 'streams', state: 'Stable', members: []}
+    const unused = {} as Admin
+    const probe = {} as FirstRecordProbe
+    await expect(consumerGroupLag(unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group/)})
+    expect(await consumerGroupLag(unused, [share, streams], probe)).toEqual([])
+    const monitor = new LagMonitor([fakeAdapter('kafka', [new MailroomError('UNSUPPORTED', 'app is a streams group')])], {filter: {broker: 'kafka', name: 'app'}})
+    await expect(monitor.snapshot()).rejects.toMatchObject({code: 'UNSUPPORTED'})
   })
 })
 

@@ -163,7 +163,9 @@ function fakeSource(envelopes: Envelope[], log: string[]): ReplaySource & {deliv
     async passOver(d) {
       ;(d as FakeDelivery).settledAs = 'passed'
     },
-    extendBound() {},
+    repeated() {
+      return false
+    },
     async close() {},
   }
 }

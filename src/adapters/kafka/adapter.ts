@@ -26,14 +26,15 @@ import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
 import {kafkaConfig} from './client.js'
 import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
+import {describeAllGroups} from './groups.js'
 import {consumerGroupLag} from './lag.js'
 import {type ErrorContext, toMailroomError} from './map-error.js'
-import {closeCommitConnection, commitPositions, committedPositions, prepareCommits} from './group-positions.js'
+import {closeCommitConnection, commitPositions, committedCursors, committedPositions, prepareCommits} from './group-positions.js'
 import {publishToTopic, TopicFactsCache} from './publish.js'
 import {deleteRecordsToEnd} from './purge.js'
 import {readTopic} from './read.js'
 import {requestOverTopics} from './request.js'
-import {describeTopic, partitionOffsets, summarizeTopics, targetInfo, targetStats} from './topics.js'
+import {describeTopic, type GroupsReader, partitionOffsets, summarizeTopics, targetInfo, targetStats} from './topics.js'
 
 const PRODUCER_RETRY = {retries: 3, initialRetryTime: 100, maxRetryTime: 2000}
 
@@ -107,12 +108,12 @@ export class KafkaAdapter implements BrokerAdapter {
   /** Topics with partitions, depth and consuming groups; internal `__` topics only when asked. */
   async listTargets(o: {includeInternal?: boolean} = {}): Promise<TargetInfo[]> {
     const admin = this.connectedAdmin()
-    return (await this.call(() => summarizeTopics(admin, o))).map(targetInfo)
+    return (await this.call(() => summarizeTopics(admin, this.groupsReader(), o))).map(targetInfo)
   }
 
   async describeTarget(name: string, o: DescribeOptions = {}): Promise<TargetInfo> {
     const admin = this.connectedAdmin()
-    return this.call(() => describeTopic(admin, name, {groups: o.consumers !== false}), {topic: name})
+    return this.call(() => describeTopic(admin, name, o.consumers === false ? undefined : this.groupsReader()), {topic: name})
   }
 
   /** Deletes every record below each partition's current end offset; returns how many were removed. */
@@ -123,13 +124,14 @@ export class KafkaAdapter implements BrokerAdapter {
 
   async stats(): Promise<TargetStats[]> {
     const admin = this.connectedAdmin()
-    return (await this.call(() => summarizeTopics(admin))).map(targetStats)
+    return (await this.call(() => summarizeTopics(admin, this.groupsReader()))).map(targetStats)
   }
 
   async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
     const admin = this.connectedAdmin()
     const probe = this.recordProbe()
-    return this.call(() => consumerGroupLag(admin, probe, o), {group: o.filter})
+    const readGroups = this.groupsReader()
+    return this.call(async () => consumerGroupLag(admin, await readGroups(), probe, o), {group: o.filter})
   }
 
   async messageTimes(target: string): Promise<MessageTimes> {
@@ -137,6 +139,12 @@ export class KafkaAdapter implements BrokerAdapter {
     const probe = this.recordProbe()
     const {first, last} = await this.call(async () => topicMessageTimes(probe, target, await partitionOffsets(admin, target)), {topic: target})
     return {...(first === undefined ? {} : {first: isoFromMillis(first)}), ...(last === undefined ? {} : {last: isoFromMillis(last)})}
+  }
+
+  /** Every group of the cluster, both protocols, listed and described per coordinator (groups.ts). */
+  private groupsReader(): GroupsReader {
+    const kafka = this.connectedKafka()
+    return () => describeAllGroups(kafka)
   }
 
   /** Reads single records by offset (record timestamps for lag and ages) without a consumer group. */
@@ -167,13 +175,17 @@ export class KafkaAdapter implements BrokerAdapter {
     return committedPositions(this.connectedAdmin(), target, group)
   }
 
+  committedCursors(target: string, group: string): Promise<Record<number, {offset: string; metadata?: string}>> {
+    return committedCursors(this.connectedAdmin(), target, group)
+  }
+
   prepareCommits(group: string): void {
     prepareCommits(this.connectedKafka(), group)
   }
 
   /** Commits offsets for a group that has no active members (e.g. a replay's progress), without joining it. */
-  commitPositions(target: string, group: string, positions: Record<number, string>): Promise<void> {
-    return commitPositions(this.connectedKafka(), target, group, positions)
+  commitPositions(target: string, group: string, positions: Record<number, string>, metadata?: Record<number, string>): Promise<void> {
+    return commitPositions(this.connectedKafka(), target, group, positions, metadata)
   }
 
   read(target: string, o?: ReadOptions): AsyncIterable<Delivery> {

@@ -1,9 +1,9 @@
 // Timestamps of the records at given offsets, read with one raw Fetch per partition leader: no consumer group to
 // join, nothing committed, a bounded number of bytes. kafkajs exposes Fetch only through a consumer (which would
 // join a group and wait for a rebalance), so this uses the cluster client kafkajs builds for its own consumers,
-// from the private factory on the Kafka object (kafkajs 2.2.x, pinned; behind this file only).
+// from the private factory on the Kafka object (kafkajs-internals.ts).
 import type {Broker, Cluster, Kafka} from 'kafkajs'
-import {MailroomError} from '../types.js'
+import {clusterFactory} from './kafkajs-internals.js'
 
 /** At most this many partitions are read per call, the most lagging first; the others stay "unknown". */
 export const MAX_PROBED_PARTITIONS = 256
@@ -11,7 +11,6 @@ export const MAX_PROBED_PARTITIONS = 256
 const PARTITION_MAX_BYTES = 64 * 1024
 const REQUEST_MAX_BYTES = 8 * 1024 * 1024
 const READ_COMMITTED = 1
-const CREATE_CLUSTER = 'private:Kafka:createCluster'
 
 export interface RecordPosition {
   topic: string
@@ -22,8 +21,6 @@ export interface RecordPosition {
 export function positionKey(p: {topic: string; partition: number}): string {
   return `${p.topic}\u0000${p.partition}`
 }
-
-type ClusterFactory = (o: {allowAutoTopicCreation: boolean; metadataMaxAge?: number}) => Cluster
 
 interface FetchedPartition {
   partition: number
@@ -82,15 +79,6 @@ export class FirstRecordProbe {
     this.cluster = undefined
     await stale?.then((c) => c.disconnect()).catch(() => undefined)
   }
-}
-
-function clusterFactory(kafka: Kafka): ClusterFactory {
-  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER)
-  const factory = symbol && (kafka as unknown as Record<symbol, unknown>)[symbol]
-  if (typeof factory !== 'function') {
-    throw new MailroomError('UNSUPPORTED', 'this kafkajs version does not expose its cluster client; lag in seconds is unknown')
-  }
-  return factory as ClusterFactory
 }
 
 function byLeader(cluster: Cluster, positions: RecordPosition[]): Map<string, RecordPosition[]> {

@@ -4,13 +4,23 @@ import type {Admin, Kafka} from 'kafkajs'
 
 import {MailroomError} from '../types.js'
 
+import {closeSharedCluster, clusterInternals, sharedCluster} from './kafkajs-internals.js'
 import {toMailroomError} from './map-error.js'
 import {idempotentRead} from './topics.js'
 
 export async function committedPositions(admin: Admin, topic: string, groupId: string): Promise<Record<number, string>> {
-  const [committed] = await idempotentRead(() => admin.fetchOffsets({groupId, topics: [topic]}), topic, groupId)
   const out: Record<number, string> = {}
-  for (const p of committed?.partitions ?? []) if (BigInt(p.offset) >= 0n) out[p.partition] = p.offset
+  for (const [p, c] of Object.entries(await committedCursors(admin, topic, groupId))) out[Number(p)] = c.offset
+  return out
+}
+
+/** The committed offsets with the metadata committed alongside (partitions never committed are left out). */
+export async function committedCursors(admin: Admin, topic: string, groupId: string): Promise<Record<number, {offset: string; metadata?: string}>> {
+  const [committed] = await idempotentRead(() => admin.fetchOffsets({groupId, topics: [topic]}), topic, groupId)
+  const out: Record<number, {offset: string; metadata?: string}> = {}
+  for (const p of committed?.partitions ?? []) {
+    if (BigInt(p.offset) >= 0n) out[p.partition] = {offset: p.offset, ...(p.metadata ? {metadata: p.metadata} : {})}
+  }
   return out
 }
 
@@ -18,11 +28,11 @@ export async function committedPositions(admin: Admin, topic: string, groupId: s
  * Sets a group's committed offsets without joining it: one OffsetCommit request with generation -1 and no member
  * id, which the broker accepts for a group with no active members. (kafkajs' admin.setOffsets instead joins the
  * group with a consumer and waits for a fetch: seconds per call, and a killed process would leave a member behind.)
- * kafkajs exposes no cluster handle, so the client's own factory is reached through its private symbol; kafkajs is
- * pinned at 2.2.4 and kept behind this folder.
+ * kafkajs exposes no cluster handle: the commit goes over the cluster client mailroom shares per Kafka client
+ * (kafkajs-internals.ts).
  */
-export async function commitPositions(kafka: Kafka, topic: string, groupId: string, positions: Record<number, string>): Promise<void> {
-  const partitions = Object.entries(positions).map(([partition, offset]) => ({partition: Number(partition), offset}))
+export async function commitPositions(kafka: Kafka, topic: string, groupId: string, positions: Record<number, string>, metadata: Record<number, string> = {}): Promise<void> {
+  const partitions = Object.entries(positions).map(([partition, offset]) => ({partition: Number(partition), offset, metadata: metadata[Number(partition)] ?? null}))
   if (partitions.length === 0) return
   try {
     const coordinator = await coordinatorOf(kafka, groupId)
@@ -55,44 +65,21 @@ function coordinatorOf(kafka: Kafka, groupId: string): Promise<Coordinator> {
   if (!known) coordinators.set(kafka, (known = new Map()))
   let coordinator = known.get(groupId)
   if (!coordinator) {
-    coordinator = clusterOf(kafka).then((cluster) => cluster.findGroupCoordinator({groupId}))
+    coordinator = sharedCluster(kafka).then((cluster) => clusterInternals(cluster).findGroupCoordinator({groupId}) as unknown as Promise<Coordinator>)
     coordinator.catch(() => known.delete(groupId))
     known.set(groupId, coordinator)
   }
   return coordinator
 }
 
-interface Cluster {
-  connect(): Promise<void>
-  disconnect(): Promise<void>
-  findGroupCoordinator(o: {groupId: string}): Promise<Coordinator>
-}
-
-const clusters = new WeakMap<Kafka, Promise<Cluster>>()
-
-function clusterOf(kafka: Kafka): Promise<Cluster> {
-  let cluster = clusters.get(kafka)
-  if (!cluster) {
-    const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')
-    if (!factory) throw new MailroomError('UNSUPPORTED', 'this kafkajs version offers no way to commit offsets outside a consumer group session')
-    const created = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[factory]!({allowAutoTopicCreation: false})
-    cluster = created.connect().then(() => created)
-    cluster.catch(() => clusters.delete(kafka))
-    clusters.set(kafka, cluster)
-  }
-  return cluster
-}
-
-/** Closes the connection commitPositions opened for this client, if any. */
+/** Closes the cluster connection commits (and group reads) opened for this client, if any. */
 export async function closeCommitConnection(kafka: Kafka | undefined): Promise<void> {
-  const cluster = kafka && clusters.get(kafka)
-  if (!cluster) return
-  clusters.delete(kafka)
+  if (!kafka) return
   // A lookup still running (prepareCommits) would reconnect a disconnected cluster and keep the process alive.
   const lookups = [...(coordinators.get(kafka)?.values() ?? [])]
   coordinators.delete(kafka)
   await Promise.allSettled(lookups)
-  await (await cluster.catch(() => undefined))?.disconnect().catch(() => undefined)
+  await closeSharedCluster(kafka)
 }
 
 function rejectPartitionErrors(reply: unknown): void {

@@ -1,100 +1,107 @@
-// Consumer-group lag: committed vs end offsets per partition, totals per group and topic, members and state, and
-// lag in seconds from the timestamp of the first unconsumed record. Admin calls are batched: one listGroups, one
-// describeGroups for all groups, one fetchOffsets per group (all its topics), one fetchTopicOffsets per topic,
-// and one Fetch per partition leader for the first unconsumed records.
-import type {Admin, GroupDescription} from 'kafkajs'
-import type {LagOptions, LagSample, PartitionLag} from '../types.js'
-import {AssignerProtocol} from './driver.js'
+// Consumer-group lag: committed vs end offsets per partition, totals per group and topic, the group as its
+// coordinator describes it (protocol, state, assignor, epoch, members and their partitions), and lag in seconds from
+// the timestamp of the first unconsumed record. Requests are batched: groups are listed and described per
+// coordinator (groups.ts), one fetchOffsets per group (all its topics), one fetchTopicOffsets per topic, and one
+// Fetch per partition leader for the first unconsumed records.
+import type {Admin} from 'kafkajs'
+import {type LagOptions, type LagSample, MailroomError, type PartitionLag, type UncommittedLag} from '../types.js'
 import {type FirstRecordProbe, positionKey, type RecordPosition} from './first-record.js'
+import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
 import {THROWAWAY_GROUP_PREFIX} from './read.js'
 import {mapLimited, type PartitionOffsets, partitionOffsets} from './topics.js'
 
 const OFFSET_FETCH_CONCURRENCY = 16
+/** mailroom's own groups: replay cursors (mailroom-replay.<dlq>, which start from the earliest offset) and tail readers. */
+const REPLAY_GROUP_PREFIX = 'mailroom-replay.'
+const MAILROOM_GROUP_PREFIXES = [REPLAY_GROUP_PREFIX, THROWAWAY_GROUP_PREFIX]
 
-interface GroupOffsets {
-  group: GroupDescription
-  /** topic -> partition -> committed offset (only partitions with a commit). */
-  committed: Map<string, Map<number, bigint>>
-  /** topic -> members assigned some of its partitions. */
-  members: Map<string, number>
+function isMailroomGroup(groupId: string): boolean {
+  return MAILROOM_GROUP_PREFIXES.some((prefix) => groupId.startsWith(prefix))
 }
 
-export async function consumerGroupLag(admin: Admin, probe: FirstRecordProbe, o: LagOptions = {}): Promise<LagSample[]> {
-  const groups = await describeConsumerGroups(admin, await consumerGroupIds(admin))
-  const offsets = await mapLimited(groups, OFFSET_FETCH_CONCURRENCY, (g) => groupOffsets(admin, g))
+interface GroupOffsets {
+  group: KafkaGroup
+  /** topic -> partition -> committed offset (only partitions with a commit). */
+  committed: Map<string, Map<number, bigint>>
+}
+
+export async function consumerGroupLag(admin: Admin, groups: KafkaGroup[], probe: FirstRecordProbe, o: LagOptions = {}): Promise<LagSample[]> {
+  refuseOtherGroupTypes(groups, o.filter)
+  const shown = groups.filter((g) => isConsumerGroup(g) && (o.includeMailroom || !isMailroomGroup(g.groupId) || g.groupId === o.filter))
+  const offsets = await mapLimited(shown, OFFSET_FETCH_CONCURRENCY, (g) => groupOffsets(admin, g))
   const wanted = offsets.filter((g) => matchesFilter(g, o.filter))
-  const topics = [...new Set(wanted.flatMap((g) => [...g.committed.keys(), ...g.members.keys()]))].sort()
+  const topics = [...new Set(wanted.flatMap((g) => [...topicsOf(g)]))].sort()
   const ends = new Map(await mapLimited(topics, OFFSET_FETCH_CONCURRENCY, async (t) => [t, await partitionOffsets(admin, t)] as const))
   const samples = wanted.flatMap((g) => [...topicsOf(g)].filter((t) => ends.has(t)).map((t) => sampleOf(g, t, ends.get(t)!)))
   await addLagSeconds(samples, probe)
   return samples.sort((a, b) => a.consumer.localeCompare(b.consumer) || a.target.localeCompare(b.target))
 }
 
-/** Groups of the consumer protocol ('' = a group that only ever committed offsets), without mailroom's own. */
-async function consumerGroupIds(admin: Admin): Promise<string[]> {
-  const {groups} = await admin.listGroups()
-  return groups
-    .filter((g) => (g.protocolType === 'consumer' || g.protocolType === '') && !g.groupId.startsWith(THROWAWAY_GROUP_PREFIX))
-    .map((g) => g.groupId)
+/** A share or streams group asked for by name is not a consumer group: say so instead of "not found". */
+function refuseOtherGroupTypes(groups: KafkaGroup[], filter: string | undefined): void {
+  const other = filter === undefined ? undefined : groups.find((g) => g.groupId === filter && !isConsumerGroup(g))
+  if (!other) return
+  throw new MailroomError('UNSUPPORTED', `${other.groupId} is a ${other.type || 'non-consumer'} group: mailroom reports the lag of consumer groups (classic and consumer protocol) only`, {
+    suggestions: ["Kafka's own tools describe it: kafka-share-groups.sh / kafka-streams-groups.sh --describe --group " + other.groupId],
+  })
 }
 
-async function describeConsumerGroups(admin: Admin, ids: string[]): Promise<GroupDescription[]> {
-  if (ids.length === 0) return []
-  return (await admin.describeGroups(ids)).groups
-}
-
-async function groupOffsets(admin: Admin, group: GroupDescription): Promise<GroupOffsets> {
+async function groupOffsets(admin: Admin, group: KafkaGroup): Promise<GroupOffsets> {
   const fetched = await admin.fetchOffsets({groupId: group.groupId})
   const committed = new Map<string, Map<number, bigint>>()
   for (const {topic, partitions} of fetched) {
     const byPartition = new Map(partitions.filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)] as const))
     if (byPartition.size > 0) committed.set(topic, byPartition)
   }
-  return {group, committed, members: assignedMembers(group)}
-}
-
-function assignedMembers(group: GroupDescription): Map<string, number> {
-  const members = new Map<string, number>()
-  for (const member of group.members) {
-    const assignment = member.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment) : null
-    for (const topic of Object.keys(assignment?.assignment ?? {})) members.set(topic, (members.get(topic) ?? 0) + 1)
-  }
-  return members
+  return {group, committed}
 }
 
 /** A group matches by its id, or by a topic it consumes. */
 function matchesFilter(g: GroupOffsets, filter: string | undefined): boolean {
   if (filter === undefined) return true
-  return g.group.groupId === filter || g.committed.has(filter) || g.members.has(filter)
+  return g.group.groupId === filter || topicsOf(g).has(filter)
 }
 
 function topicsOf(g: GroupOffsets): Set<string> {
-  return new Set([...g.committed.keys(), ...g.members.keys()])
+  return new Set([...g.committed.keys(), ...memberTopics(g.group)])
 }
 
 function sampleOf(g: GroupOffsets, topic: string, offsets: PartitionOffsets[]): LagSample {
   const committed = g.committed.get(topic) ?? new Map<number, bigint>()
-  const partitions = offsets.map((o) => partitionLag(o, committed.get(o.partition)))
+  const startsAtEarliest = g.group.groupId.startsWith(REPLAY_GROUP_PREFIX)
+  const partitions = offsets.map((o) => partitionLag(o, committed.get(o.partition), startsAtEarliest))
+  const group = groupOnTopic(g.group, topic)
+  const uncommitted = uncommittedOf(partitions)
   return {
     broker: 'kafka',
     target: topic,
     consumer: g.group.groupId,
-    lag: sum(partitions.map((p) => p.lag)),
-    consumers: g.members.get(topic) ?? 0,
+    ...(uncommitted ? {uncommitted} : {lag: sum(partitions.map((p) => p.lag!))}),
+    consumers: group.members.length,
     consumed: sum(partitions.map((p) => p.committed ?? 0)),
     produced: sum(partitions.map((p) => p.end)),
-    details: {state: g.group.state, members: g.group.members.length},
     partitions,
+    group,
     ...warningsOf(partitions),
   }
 }
 
-/** A partition without a commit has no lag to report: where the group would start depends on its reset policy. */
-function partitionLag(o: PartitionOffsets, committed: bigint | undefined): PartitionLag {
+/**
+ * Without a commit, where the group starts depends on its reset policy (auto.offset.reset, a client setting the
+ * broker does not know), as Kafka's own tool shows with "-". Known anyway: an empty partition leaves nothing to read,
+ * and mailroom's replay cursors start from the earliest offset.
+ */
+function partitionLag(o: PartitionOffsets, committed: bigint | undefined, startsAtEarliest: boolean): PartitionLag {
   const base = {partition: o.partition, end: Number(o.high), start: Number(o.low)}
-  if (committed === undefined) return {...base, lag: 0}
-  const lag = o.high > committed ? Number(o.high - committed) : 0
-  return {...base, committed: Number(committed), lag}
+  if (committed !== undefined) return {...base, committed: Number(committed), lag: o.high > committed ? Number(o.high - committed) : 0}
+  if (o.high === o.low || startsAtEarliest) return {...base, lag: Number(o.high - o.low)}
+  return base
+}
+
+function uncommittedOf(partitions: PartitionLag[]): UncommittedLag | undefined {
+  const unknown = partitions.filter((p) => p.lag === undefined)
+  if (unknown.length === 0) return undefined
+  return {partitions: unknown.length, ifEarliest: sum(unknown.map((p) => p.end - p.start))}
 }
 
 function warningsOf(partitions: PartitionLag[]): {warnings?: string[]} {
@@ -110,10 +117,10 @@ function warningsOf(partitions: PartitionLag[]): {warnings?: string[]} {
 /** Reads the first unconsumed record of the most lagging partitions (capped by the probe) for their age. */
 async function addLagSeconds(samples: LagSample[], probe: FirstRecordProbe): Promise<void> {
   const lagging = samples.flatMap((s) =>
-    (s.partitions ?? []).filter((p) => p.lag > 0).map((p) => ({sample: s, partition: p, at: firstUnconsumed(s.target, p)})),
+    (s.partitions ?? []).filter((p) => (p.lag ?? 0) > 0).map((p) => ({sample: s, partition: p, at: firstUnconsumed(s.target, p)})),
   )
   if (lagging.length === 0) return
-  lagging.sort((a, b) => b.partition.lag - a.partition.lag)
+  lagging.sort((a, b) => b.partition.lag! - a.partition.lag!)
   const now = Date.now()
   const times = await probe.timestamps(lagging.map((l) => l.at)).catch((e: unknown) => {
     const reason = e instanceof Error ? e.message : String(e)

@@ -1,7 +1,8 @@
 // Topic facts from the kafkajs admin client: partitions, offsets, depth, configs, consuming groups.
 import type {Admin, PartitionMetadata} from 'kafkajs'
-import {AssignerProtocol, ConfigResourceTypes} from './driver.js'
-import type {TargetInfo, TargetStats} from '../types.js'
+import {ConfigResourceTypes} from './driver.js'
+import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
+import type {ConsumerGroupFacts, TargetInfo, TargetStats} from '../types.js'
 import {rootCause, toMailroomError} from './map-error.js'
 
 export interface PartitionOffsets {
@@ -80,22 +81,30 @@ interface TopicSummary {
   name: string
   partitions: number
   offsets: PartitionOffsets[]
-  groups?: string[]
+  groups?: TopicGroup[]
 }
 
+/** A consumer group with members on a topic, as `targets describe` shows it. */
+export interface TopicGroup extends ConsumerGroupFacts {
+  group: string
+}
+
+/** Reads every group of the cluster (groups.ts), so listings and descriptions need no client of their own. */
+export type GroupsReader = () => Promise<KafkaGroup[]>
+
 /** Every topic (internal ones only when asked) with its partitions, depth and consuming groups. */
-export async function summarizeTopics(admin: Admin, o: {includeInternal?: boolean} = {}): Promise<TopicSummary[]> {
+export async function summarizeTopics(admin: Admin, readGroups: GroupsReader, o: {includeInternal?: boolean} = {}): Promise<TopicSummary[]> {
   const metadata = await allTopicMetadata(admin)
   const topics = metadata.filter((t) => o.includeInternal || !isInternalTopic(t.name))
   const [offsets, groups] = await Promise.all([
     mapLimited(topics, OFFSET_FETCH_CONCURRENCY, (t) => partitionOffsets(admin, t.name).catch((e: unknown) => e as Error)),
-    groupsByTopic(admin),
+    groupsByTopic(readGroups),
   ])
   const summaries: TopicSummary[] = []
   for (const [i, t] of topics.entries()) {
     const result = offsets[i] instanceof Error ? await offsetsUnlessDeleted(admin, t.name, offsets[i]) : offsets[i]
     if (result === 'deleted') continue
-    summaries.push({name: t.name, partitions: t.partitions.length, offsets: result, groups: groups && [...(groups.get(t.name) ?? [])]})
+    summaries.push({name: t.name, partitions: t.partitions.length, offsets: result, groups: groups && (groups.get(t.name) ?? [])})
   }
   return summaries.sort((a, b) => a.name.localeCompare(b.name))
 }
@@ -143,10 +152,10 @@ export function targetStats(t: TopicSummary): TargetStats {
 }
 
 /** Detailed facts for `targets describe`: partitions with offsets and leaders, configs, consuming groups. */
-export async function describeTopic(admin: Admin, topic: string, o: {groups: boolean} = {groups: true}): Promise<TargetInfo> {
-  const groupsRead = o.groups ? groupsByTopic(admin) : Promise.resolve(undefined)
+export async function describeTopic(admin: Admin, topic: string, readGroups?: GroupsReader): Promise<TargetInfo> {
+  const groupsRead = readGroups ? groupsByTopic(readGroups) : Promise.resolve(undefined)
   const [partitions, offsets, config, groups] = await Promise.all([topicPartitions(admin, topic), partitionOffsets(admin, topic), topicConfig(admin, topic), groupsRead])
-  const consuming = groups && [...(groups.get(topic) ?? [])]
+  const consuming = groups && (groups.get(topic) ?? [])
   return {
     ...targetInfo({name: topic, partitions: partitions.length, offsets, groups: consuming}),
     details: {
@@ -171,31 +180,18 @@ function partitionDetails(p: PartitionMetadata, offsets: PartitionOffsets[]) {
 }
 
 /**
- * Consumer groups with members assigned to each topic (two requests for the whole cluster). Undefined when the
- * broker will not tell (e.g. not authorized), since the count is a nicety, not the point of the listing.
+ * Consumer groups (both protocols) with members on each topic, from one listing and description of every group.
+ * Undefined when the broker will not tell (e.g. not authorized), since the groups are a nicety of the listing.
  */
-async function groupsByTopic(admin: Admin): Promise<Map<string, Set<string>> | undefined> {
+async function groupsByTopic(readGroups: GroupsReader): Promise<Map<string, TopicGroup[]> | undefined> {
   try {
-    const {groups} = await admin.listGroups()
-    const ids = groups.filter((g) => g.protocolType === 'consumer').map((g) => g.groupId)
-    const byTopic = new Map<string, Set<string>>()
-    if (ids.length === 0) return byTopic
-    const described = await admin.describeGroups(ids)
-    for (const group of described.groups) {
-      for (const member of group.members) addAssignedTopics(byTopic, group.groupId, member.memberAssignment)
+    const byTopic = new Map<string, TopicGroup[]>()
+    for (const g of (await readGroups()).filter(isConsumerGroup)) {
+      for (const topic of memberTopics(g)) byTopic.set(topic, [...(byTopic.get(topic) ?? []), {group: g.groupId, ...groupOnTopic(g, topic)}])
     }
     return byTopic
   } catch {
     return undefined
-  }
-}
-
-function addAssignedTopics(byTopic: Map<string, Set<string>>, groupId: string, assignment: Buffer): void {
-  const decoded = assignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(assignment) : null
-  for (const topic of Object.keys(decoded?.assignment ?? {})) {
-    const set = byTopic.get(topic) ?? new Set<string>()
-    set.add(groupId)
-    byTopic.set(topic, set)
   }
 }
 

@@ -79,7 +79,7 @@ function attachedConsumers(c: NatsConsumerState, lastDeliveryAt: Date | undefine
 
 /** The first message after the ack floor; when it is not the consumer's (another subject, deleted) the age stays unknown. */
 async function addHeadAges(source: JetStreamLagSource, samples: {sample: LagSample; state: NatsConsumerState; stream: TargetInfo}[], now: number): Promise<void> {
-  const lagging = samples.filter((s) => s.sample.lag > 0).slice(0, MAX_HEAD_READS)
+  const lagging = samples.filter((s) => (s.sample.lag ?? 0) > 0).slice(0, MAX_HEAD_READS)
   await Promise.all(
     lagging.map(async ({sample, state, stream}) => {
       // Messages before the stream's first sequence are gone (limits), so the first unprocessed one is after both.

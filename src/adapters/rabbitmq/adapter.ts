@@ -16,6 +16,7 @@ import {
   type PeekResult,
   type PublishOptions,
   type PublishReceipt,
+  type QueueHoldings,
   type ReadOptions,
   type RequestOptions,
   type ServerInfo,
@@ -250,6 +251,19 @@ export class RabbitMqAdapter implements BrokerAdapter {
   /** Ready messages in a queue now, from AMQP (the management API's figures lag by its statistics interval). */
   async exactDepth(target: string): Promise<number> {
     return (await this.checkQueue(target)).messageCount
+  }
+
+  /**
+   * Ready messages from AMQP (exact, now) and unacknowledged ones from the management API, whose figures are a
+   * statistics interval old: the larger of ready-now plus unacked and the sampled total, so that neither messages
+   * still held by a closing peek nor a sample taken before they were requeued hides any. Without the management
+   * API only ready messages are known.
+   */
+  async queueHoldings(target: string): Promise<QueueHoldings> {
+    const ready = await this.exactDepth(target)
+    const sampled = await this.management.getQueue(target).catch(() => undefined)
+    const total = Math.max(ready + (sampled?.messages_unacknowledged ?? 0), sampled?.messages ?? 0)
+    return {ready, total}
   }
 
   /** Removes every ready message from a queue; returns how many were removed. */

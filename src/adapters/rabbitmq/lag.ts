@@ -52,7 +52,7 @@ function sampleOf(q: ManagementQueue, now: number): LagSample {
 }
 
 async function addStreamHeadAges(queues: ManagementQueue[], samples: LagSample[], readHead: StreamHeadReader): Promise<void> {
-  const streams = samples.filter((s, i) => queues[i].type === 'stream' && s.lag > 0).slice(0, MAX_STREAM_HEADS)
+  const streams = samples.filter((s, i) => queues[i].type === 'stream' && (s.lag ?? 0) > 0).slice(0, MAX_STREAM_HEADS)
   const now = Date.now()
   await Promise.all(
     streams.map(async (sample) => {

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {MailroomCommand} from '../../cli/base-command.js'
 import {setContext} from '../../core/config/contexts.js'
 import type {ContextConfig} from '../../core/config/file.js'
-import {resolveContext} from '../../core/config/resolve.js'
+import {resolveContextConfig, urlCredentials} from '../../core/config/resolve.js'
 
 export default class ContextSet extends MailroomCommand {
   static override summary = 'Create or update a named context'
@@ -20,14 +20,15 @@ export default class ContextSet extends MailroomCommand {
   static override args = {name: Args.string({description: 'Context name', required: true})}
   static override flags = {
     description: Flags.string({description: 'Free text shown by context list'}),
-    'rabbitmq-url': Flags.string({description: 'AMQP URL, amqp(s)://user@host:port/vhost (no password)'}),
+    'rabbitmq-url': Flags.string({description: 'AMQP URL, amqp(s)://user@host:port/vhost (no password: see --rabbitmq-password-env)'}),
     'rabbitmq-management-url': Flags.string({description: 'Management API URL, http(s)://host:15672'}),
     'rabbitmq-password-env': Flags.string({description: 'Env var holding the RabbitMQ password'}),
     'rabbitmq-password-file': Flags.string({description: 'File holding the RabbitMQ password'}),
     'kafka-brokers': Flags.string({description: 'host:port,host:port'}),
-    'nats-url': Flags.string({description: 'nats://host:4222 or tls://host:4222'}),
+    'nats-url': Flags.string({description: 'nats://host:4222 or tls://host:4222 (no user, password or token)'}),
     'nats-user': Flags.string({description: 'NATS user name'}),
     'nats-password-env': Flags.string({description: 'Env var holding the NATS password'}),
+    'nats-password-file': Flags.string({description: 'File holding the NATS password'}),
     'nats-creds-file': Flags.string({description: 'NATS .creds file (JWT + seed)'}),
     'read-only': Flags.boolean({description: 'Refuse destructive commands (replay, purge, import) in this context', allowNo: true}),
     use: Flags.boolean({description: 'Also make it the current context'}),
@@ -35,9 +36,7 @@ export default class ContextSet extends MailroomCommand {
 
   async run(): Promise<{name: string; context: ContextConfig}> {
     const {args, flags} = await this.parse(ContextSet)
-    if (flags['rabbitmq-url'] && /:\/\/[^/@]*:[^/@]*@/.test(flags['rabbitmq-url'])) {
-      this.warnUser('the RabbitMQ URL holds a password, which would be written to the config file: prefer --rabbitmq-password-env')
-    }
+    this.refuseCredentialsInUrls(flags)
     const patch: ContextConfig = compact({
       description: flags.description,
       readOnly: flags['read-only'],
@@ -52,13 +51,33 @@ export default class ContextSet extends MailroomCommand {
         url: flags['nats-url'],
         user: flags['nats-user'],
         passwordEnv: flags['nats-password-env'],
+        passwordFile: flags['nats-password-file'],
         credsFile: flags['nats-creds-file'],
       }),
     })
-    const context = await setContext(args.name, patch, {use: flags.use})
-    await resolveContext({context: args.name}) // validates URLs and files now rather than at 3 a.m.
+    // URLs and files are checked now rather than at 3 a.m., and before anything is written.
+    const context = await setContext(args.name, patch, {use: flags.use, check: (merged) => resolveContextConfig(args.name, merged)})
     this.info(`Saved context "${args.name}"`)
     return {name: args.name, context}
+  }
+
+  /**
+   * A context never stores a secret: one inside a URL would be written to config.yaml (and shows in `ps`). A
+   * management URL's credentials are refused when the merged context is checked (they would never be used).
+   */
+  private refuseCredentialsInUrls(flags: {'rabbitmq-url'?: string; 'nats-url'?: string}): void {
+    if (urlCredentials(flags['rabbitmq-url']) === 'password') {
+      this.usage(
+        '--rabbitmq-url holds a password, which a context would write to config.yaml',
+        'Remove it from the URL and say where it is kept: --rabbitmq-password-env VAR or --rabbitmq-password-file FILE (passwordEnv / passwordFile)',
+      )
+    }
+    if (urlCredentials(flags['nats-url'])) {
+      this.usage(
+        '--nats-url holds a password or token, which a context would write to config.yaml',
+        'Remove it from the URL: --nats-user with --nats-password-env VAR or --nats-password-file FILE (passwordEnv / passwordFile), or tokenEnv / tokenFile in config.yaml',
+      )
+    }
   }
 }
 

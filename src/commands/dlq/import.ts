@@ -6,6 +6,7 @@ import {auditedChange} from '../../core/audit.js'
 import {EXIT} from '../../core/exit-codes.js'
 import {openInputFile} from '../../core/files.js'
 import {confirmDestructive} from '../../core/guard.js'
+import {requirePublishTarget} from '../../core/publish-target.js'
 import {type NdjsonSourceStats, ndjsonEnvelopes} from '../../core/services/message-source.js'
 import {type PublishSummary, publishAll} from '../../core/services/publish.js'
 import {formatTargetRef, parseTargetRef} from '../../core/target-ref.js'
@@ -38,6 +39,7 @@ messages were not confirmed (they are listed).`
     const input = args.file === '-' ? process.stdin : openInputFile(args.file)
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
+    await requirePublishTarget(adapter, ref)
     const stats: NdjsonSourceStats = {read: 0, skipped: 0, skippedLines: []}
     const messages = ndjsonEnvelopes(input, {skipInvalid: flags['skip-invalid'], stats, onSkip: (m) => this.warnUser(`skipped ${m}`)})
     const summary = await auditedChange({

@@ -19,8 +19,10 @@ const DEFAULT_WINDOW = 500
 export default class DlqReplay extends MailroomCommand {
   static override summary = 'Replay dead letters to where they came from (or elsewhere) as a safe move'
   static override description = `Each message is published with confirmation (RabbitMQ publisher confirms + mandatory, Kafka acks=all,
-JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / commit offset+1 for the group
+JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / marked in the cursor of the group
 mailroom-replay.<topic> / delete the stream entry). A failed or returned publish leaves the message in the DLQ.
+Messages --filter does not select, or beyond --limit, stay for a later run (Kafka too: the cursor's committed
+offset stays at the first record not replayed, its metadata marks those replayed above it).
 The run is bounded by what the DLQ held when it started, so it ends even while messages keep dying.
 
 Destination: each message's origin from its death record (RabbitMQ: the origin queue via the default exchange;
@@ -33,7 +35,9 @@ mailroom-replayed-at, mailroom-replayed-from, mailroom-replay-count. A message a
 times is refused (left in the DLQ) unless --force.
 
 Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a killed run continues with
---resume <replay-id>. Exit 0 when everything chosen was replayed, 8 when something was left in the DLQ.`
+--resume <replay-id>, on the same context and servers (the journal holds their name and hashed addresses; --force
+resumes elsewhere). Exit 0 when everything chosen was replayed, 8 when something was left in the DLQ (or a RabbitMQ
+queue kept reporting messages it did not deliver for 60 s).`
   static override examples = [
     {description: 'See what would happen', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --dry-run'},
     {description: 'Replay every dead letter to its origin queue', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --yes'},
@@ -54,10 +58,10 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
     rate: Flags.integer({description: 'At most this many messages per second', min: 1}),
     window: Flags.integer({description: 'Messages published but not yet settled at once (bounds duplicates after a crash)', min: 1, max: 10_000, default: DEFAULT_WINDOW}),
     'max-replays': Flags.integer({description: 'Refuse messages already replayed this many times', min: 1, default: 3}),
-    force: Flags.boolean({description: 'Replay even messages over --max-replays'}),
+    force: Flags.boolean({description: 'Replay even messages over --max-replays; with --resume, continue even against other servers than the replay started with'}),
     'keep-partition': Flags.boolean({description: 'Kafka origin: publish to the partition the message came from'}),
     sample: Flags.integer({description: 'Dry run of a RabbitMQ classic/quorum queue: peek this many messages to plan from', min: 1, max: 10_000, default: 100}),
-    resume: Flags.string({description: 'Continue the replay with this id (same source, destination, filter and bound)'}),
+    resume: Flags.string({description: 'Continue the replay with this id (same source, destination, filter and bound; refused on other servers than it started with)'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required without a terminal)'}),
     ...connectionFlags,
   }
@@ -82,7 +86,6 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
     }
     const context = await this.resolveContext(connectionOverrides(flags))
     const deps = await this.deps(context, request.source.broker, flags.yes)
-    if (request.to) await deps.destination(request.to.broker) // an unreachable --to fails before anything moves
     if (flags['dry-run']) {
       const plan = await dryRunReplay(request, deps, flags.sample)
       this.renderPlan(plan, request)
@@ -91,7 +94,7 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
     return this.finish(await startReplay(request, deps))
   }
 
-  private async resume(replayId: string, target: string | undefined, flags: {yes: boolean; 'dry-run': boolean} & Parameters<typeof connectionOverrides>[0]): Promise<ReplayReport> {
+  private async resume(replayId: string, target: string | undefined, flags: {yes: boolean; force: boolean; 'dry-run': boolean} & Parameters<typeof connectionOverrides>[0]): Promise<ReplayReport> {
     if (!isReplayId(replayId)) this.usage(`"${replayId}" is not a replay id (like 20250314T101502-3f9a1c)`)
     if (flags['dry-run']) this.usage('--dry-run plans a new replay; --resume continues one')
     const {readJournal} = await import('../../core/replay/journal.js')
@@ -100,7 +103,7 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
     if (target && target !== formatTargetRef(source)) this.usage(`replay ${replayId} reads ${formatTargetRef(source)}, not ${target}`)
     const context = await this.resolveContext(connectionOverrides(flags))
     const deps = await this.deps(context, source.broker, flags.yes)
-    return this.finish(await resumeReplay(replayId, deps))
+    return this.finish(await resumeReplay(replayId, deps, {force: flags.force}))
   }
 
   private async deps(context: ResolvedContext, sourceKind: BrokerKind, yes: boolean): Promise<ReplayDeps> {
@@ -120,6 +123,8 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
       death: {customHeaders: dlqSettings(context.config).customHeaders},
       context: context.name,
       onAuditFailure: this.auditFailed,
+      settings: context.settings,
+      warn: (message) => this.warnUser(message),
       confirm: (facts, request) =>
         confirmDestructive({
           action: describeAction(facts, request),
@@ -140,12 +145,12 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
     this.out(`replay ${report.replayId}: replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s (${report.perSecond}/s)`)
     const skipped = Object.entries(report.skippedBy).map(([why, n]) => `${n} ${why}`).join(', ')
     this.out(`filtered out ${c.filtered}, skipped ${c.skipped}${skipped ? ` (${skipped})` : ''}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}${c.deduplicated ? `, ${c.deduplicated} de-duplicated by the destination` : ''}`)
-    if (report.crashWindow) this.warnUser(`the earlier attempt was stopped without finishing: up to ${report.crashWindow} messages it had in flight may have been delivered twice (they carry the same mailroom-replay-msg-id)`)
+    if (report.crashWindow) this.warnUser(`${crashedText(report.crashedAttempts ?? 1)} stopped without finishing: up to ${report.crashWindow} messages in flight may have been delivered twice (they carry the same mailroom-replay-msg-id)`)
     for (const f of report.failures.slice(0, 5)) this.warnUser(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
     if (report.stopped) this.warnUser(`stopped early: ${report.stopped.message}`)
     if (report.leftBehind > 0 || report.stopped) {
       if (report.stopped?.code !== 'INTERRUPTED') this.exitStatus = EXIT.PARTIAL
-      this.warnUser(`${report.leftBehind} message(s) left in the DLQ${report.stopped ? ', and the rest of the DLQ was not read' : ''}; continue with: mailroom dlq replay --resume ${report.replayId}`)
+      this.warnUser(`${report.leftBehind} message(s) left in the DLQ${report.stopped ? ', and the rest of the DLQ was not read' : ''}; ${nextSteps(report).join('; ')}`)
     }
     return report
   }
@@ -164,11 +169,26 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
   }
 }
 
+/** What to run next for what was left behind: --resume helps only where a retry can succeed. */
+function nextSteps(r: ReplayReport): string[] {
+  const steps: string[] = []
+  const noOrigin = r.skippedBy['no-origin'] ?? 0
+  const tooOften = r.skippedBy['max-replays'] ?? 0
+  if (noOrigin > 0) steps.push(`${noOrigin} have no known origin: give them a destination with mailroom dlq replay ${r.source} --to <broker>:<target>`)
+  if (tooOften > 0) steps.push(`${tooOften} were replayed too often already: look at why they keep failing (--force replays them anyway)`)
+  if (r.stopped || r.counts.failed > 0 || (r.skippedBy['key-order'] ?? 0) > 0) steps.push(`continue with: mailroom dlq replay --resume ${r.replayId}`)
+  return steps
+}
+
 function describeAction(facts: SourceFacts, request: ReplayRequest | undefined): string {
   const verb = request?.mode === 'copy' || facts.strategy === 'read-only' ? 'copy' : 'move'
   const count = facts.count === undefined ? 'the' : `up to ${facts.count}`
   const to = request?.to ? ` to ${formatTargetRef(request.to)}` : request ? ' to their origins' : ''
   return `${verb} ${count} messages out of ${facts.broker}:${facts.target}${to}`
+}
+
+function crashedText(attempts: number): string {
+  return attempts === 1 ? 'the earlier attempt was' : `${attempts} earlier attempts were`
 }
 
 function describeBound(plan: ReplayPlan): string {

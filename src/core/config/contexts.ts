@@ -52,14 +52,22 @@ export async function useContext(name: string): Promise<void> {
   await saveConfigFile({...config, currentContext: name})
 }
 
-/** Creates or updates a context; patch fields replace those of the same name, per broker. */
-export async function setContext(name: string, patch: ContextConfig, o: {use?: boolean} = {}): Promise<ContextConfig> {
+/**
+ * Creates or updates a context; patch fields replace those of the same name, per broker. `check` sees the merged
+ * context before anything is written, and throws to keep the file as it was.
+ */
+export async function setContext(
+  name: string,
+  patch: ContextConfig,
+  o: {use?: boolean; check?: (merged: ContextConfig) => void} = {},
+): Promise<ContextConfig> {
   const config = await load()
   const before = config.contexts[name] ?? {}
   const merged: ContextConfig = {...before, ...patch}
   for (const broker of ['rabbitmq', 'kafka', 'nats'] as const) {
     if (patch[broker]) merged[broker] = {...before[broker], ...patch[broker]} as never
   }
+  o.check?.(merged)
   config.contexts[name] = merged
   if (o.use || !config.currentContext) config.currentContext = name
   await saveConfigFile(config)

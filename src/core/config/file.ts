@@ -5,6 +5,7 @@ import {dirname, join} from 'node:path'
 
 import {MailroomError} from '../../adapters/types.js'
 import {makeDirectory} from '../files.js'
+import {checkConfigShape} from './schema.js'
 
 /** TLS as written in a context: file paths, read by the resolver. */
 export interface TlsConfig {
@@ -73,7 +74,7 @@ export async function loadConfigFile(path = configPath()): Promise<ConfigFile | 
 const yaml = async () => (await import('yaml')).default
 
 async function parseConfig(text: string, path: string): Promise<ConfigFile> {
-  const {LineCounter, parseDocument} = await yaml()
+  const {LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq} = await yaml()
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, {lineCounter})
   const [first] = doc.errors
@@ -83,19 +84,25 @@ async function parseConfig(text: string, path: string): Promise<ConfigFile> {
       suggestions: [`Fix the file or remove it to fall back to the local brokers`],
     })
   }
+  checkConfigShape({file: path, lines: lineCounter, yaml: {isAlias, isMap, isScalar, isSeq}, doc})
   const data = (doc.toJS() ?? {}) as Partial<ConfigFile>
-  if (typeof data !== 'object' || Array.isArray(data) || (data.contexts !== undefined && typeof data.contexts !== 'object')) {
-    throw new MailroomError('CONFIG', `${path}: expected a mapping with "contexts"`, {
-      suggestions: ['See "Configuration" in the README for the file format'],
-    })
-  }
-  return {currentContext: data.currentContext, contexts: data.contexts ?? {}}
+  const contexts = Object.fromEntries(Object.entries(data.contexts ?? {}).map(([name, c]) => [name, c ?? {}]))
+  return {currentContext: data.currentContext, contexts}
 }
 
 /** Writes atomically with owner-only permissions (the file names secrets' sources, and may be edited to hold paths). */
 export async function saveConfigFile(config: ConfigFile, path = configPath()): Promise<void> {
-  await makeDirectory(dirname(path))
+  const text = (await yaml()).stringify(config)
   const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, (await yaml()).stringify(config), {mode: 0o600})
-  await rename(tmp, path)
+  try {
+    await makeDirectory(dirname(path))
+    await writeFile(tmp, text, {mode: 0o600})
+    await rename(tmp, path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    throw new MailroomError('CONFIG', `cannot write ${path} (${code})`, {
+      cause: error,
+      suggestions: [`Make ${dirname(path)} writable, or point XDG_CONFIG_HOME at a directory you can write`],
+    })
+  }
 }

@@ -56,12 +56,26 @@ export async function resolveContext(
 ): Promise<ResolvedContext> {
   const file = await loadConfigFile(configPath(env))
   const {name, config} = pickContext(file, overrides.context ?? env.MAILROOM_CONTEXT, configPath(env))
-  refuseInlineSecrets(config, name)
+  return resolveContextConfig(name, config, overrides, env)
+}
+
+/** Resolves a context as given (`context set` checks one this way before writing it). */
+export function resolveContextConfig(
+  name: string | undefined,
+  config: ContextConfig,
+  overrides: ConnectionOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedContext {
   const warnings: string[] = []
   const sources: SecretSources = {env, warnings, stdin: overrides.passwordStdin ? once(readPasswordFromStdin) : undefined, stdinUsed: false}
   const rabbitmqUrl = overrides.rabbitmqUrl ?? env.MAILROOM_RABBITMQ_URL ?? config.rabbitmq?.url
   const managementUrl =
     overrides.rabbitmqManagementUrl ?? env.MAILROOM_RABBITMQ_MANAGEMENT_URL ?? config.rabbitmq?.managementUrl
+  refuseManagementCredentials(managementUrl, {
+    fromFlag: overrides.rabbitmqManagementUrl !== undefined,
+    fromEnv: env.MAILROOM_RABBITMQ_MANAGEMENT_URL !== undefined,
+    context: name,
+  })
   const kafkaBrokers = overrides.kafkaBrokers ?? env.MAILROOM_KAFKA_BROKERS ?? config.kafka?.brokers?.join(',')
   const natsUrl = overrides.natsUrl ?? env.MAILROOM_NATS_URL ?? config.nats?.url
   const useDefaults = name === undefined
@@ -121,6 +135,19 @@ function rabbitMqSettings(
   return {url, managementUrl: mgmt, username, password, vhost, tls: readTls(c.tls, warnings)}
 }
 
+/** The management API is called as the AMQP user: credentials in its URL would never be used, only exposed. */
+function refuseManagementCredentials(url: string | undefined, o: {fromFlag: boolean; fromEnv: boolean; context?: string}): void {
+  if (!urlCredentials(url)) return
+  const [code, where] = o.fromFlag
+    ? (['USAGE', '--rabbitmq-management-url'] as const)
+    : o.fromEnv
+      ? (['USAGE', 'MAILROOM_RABBITMQ_MANAGEMENT_URL'] as const)
+      : (['CONFIG', `rabbitmq.managementUrl of context "${o.context}"`] as const)
+  throw new MailroomError(code, `${where} holds a user or password, which mailroom never uses`, {
+    suggestions: ['Remove user:password@ from it: the management API is called as the RabbitMQ user, with its passwordEnv/passwordFile'],
+  })
+}
+
 /** The management API listens on 15672 (15671 with TLS) of the AMQP host. */
 function defaultManagementUrl(amqpUrl: URL): string {
   if (amqpUrl.hostname === '127.0.0.1' && !amqpUrl.port && amqpUrl.protocol === 'amqp:') return LOCAL_DEFAULTS.rabbitmqManagementUrl
@@ -136,6 +163,12 @@ function kafkaSettings(config: ContextConfig, brokers = LOCAL_DEFAULTS.kafkaBrok
     if (!/^[^\s:/]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i.test(broker)) {
       throw new MailroomError('USAGE', `malformed Kafka broker address "${broker}"`, {
         suggestions: ['Write brokers as host:port, comma separated, e.g. 127.0.0.1:9092,kafka2:9092'],
+      })
+    }
+    const port = Number(broker.slice(broker.lastIndexOf(':') + 1))
+    if (port < 1 || port > 65535) {
+      throw new MailroomError('USAGE', `Kafka broker address "${broker}": port ${port} is not between 1 and 65535`, {
+        suggestions: ["Kafka's default port is 9092"],
       })
     }
   }
@@ -216,23 +249,6 @@ function saslMechanism(value: unknown): (typeof SASL_MECHANISMS)[number] {
   return known
 }
 
-/** Secrets written straight into the config file are refused: they belong in env vars or files. */
-function refuseInlineSecrets(config: ContextConfig, name: string | undefined): void {
-  for (const broker of ['rabbitmq', 'kafka', 'nats'] as const) {
-    const section = config[broker] as Record<string, unknown> | undefined
-    const sasl = broker === 'kafka' ? (section?.sasl as Record<string, unknown> | undefined) : undefined
-    for (const [where, holder] of [[broker, section], [`${broker}.sasl`, sasl]] as const) {
-      for (const field of ['password', 'token']) {
-        if (holder && field in holder) {
-          throw new MailroomError('CONFIG', `context ${name ?? '?'}: ${where}.${field} is not read from the config file`, {
-            suggestions: [`Name an environment variable (${field}Env) or a file (${field}File) instead, or pipe it with --password-stdin`],
-          })
-        }
-      }
-    }
-  }
-}
-
 /** A password inside a URL is visible in the config file, shell history and process lists: say so. */
 function warnAboutUrlPasswords(
   effective: {rabbitmqUrl?: string; natsUrl?: string},
@@ -240,7 +256,7 @@ function warnAboutUrlPasswords(
   configFile: string,
   warnings: string[],
 ): void {
-  const hasPassword = (url?: string) => url !== undefined && url.split(',').some((one) => /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(one.trim()))
+  const hasPassword = (url?: string) => urlCredentials(url) === 'password'
   if (hasPassword(fromFlags.rabbitmqUrl) || hasPassword(fromFlags.natsUrl)) {
     // Overwrites the command line that `ps` shows (Linux): the password stays out of process lists from here on.
     process.title = 'mailroom'
@@ -250,6 +266,16 @@ function warnAboutUrlPasswords(
   if ((hasPassword(effective.rabbitmqUrl) || hasPassword(effective.natsUrl)) && isSharedFile(configFile)) {
     warnings.push(`${configFile} holds a password in a URL and is readable by other users (chmod 600 ${configFile})`)
   }
+}
+
+/**
+ * What a URL (or a comma-separated list of them) carries before its host: `password` (user:password@), `user`
+ * (user@, which NATS reads as a token) or nothing.
+ */
+export function urlCredentials(url: string | undefined): 'password' | 'user' | undefined {
+  const parts = (url ?? '').split(',').map((one) => /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(one.trim())?.[1])
+  if (parts.some((userinfo) => userinfo?.includes(':') && !userinfo.endsWith(':'))) return 'password'
+  return parts.some((userinfo) => userinfo) ? 'user' : undefined
 }
 
 function isSharedFile(path: string): boolean {

@@ -81,23 +81,36 @@ class OriginalFetcher {
   ) {}
 
   async withOriginal(entry: Envelope): Promise<Envelope> {
-    if (entry.death?.source !== 'jetstream-advisory' || !this.adapter.getMessage) return entry
-    const advisory = parseAdvisory(entry)
-    if (!advisory) return entry
-    try {
-      const original = await this.adapter.getMessage(advisory.stream, advisory.stream_seq)
-      return {
-        ...original,
-        target: entry.target,
-        meta: {...entry.meta, subject: original.meta?.subject ?? (typeof original.key === 'string' ? original.key : undefined)},
-        death: {...entry.death, origin: {...entry.death.origin, subject: typeof original.key === 'string' ? original.key : undefined}},
-      }
-    } catch (error) {
-      if (!isMailroomError(error) || error.code !== 'NOT_FOUND') throw error
-      if (this.warnedMissing++ < 5) {
-        this.onWarning?.(`${advisory.stream} sequence ${advisory.stream_seq} is gone (acknowledged, deleted or aged out): showing the advisory only`)
-      }
-      return entry
+    const shown = await deadMessageOf(this.adapter, entry)
+    if (shown !== 'gone') return shown
+    if (this.warnedMissing++ < 5) {
+      const advisory = parseAdvisory(entry)!
+      this.onWarning?.(`${advisory.stream} sequence ${advisory.stream_seq} is gone (acknowledged, deleted or aged out): showing the advisory only`)
     }
+    return entry
+  }
+}
+
+/**
+ * The message a DLQ entry stands for, as inspect, export, purge and replay all judge it: the entry itself, or for a
+ * JetStream advisory (with its death record) the dead message fetched by sequence from its stream, keeping the DLQ
+ * entry's target, position and death record. 'gone' when that message can no longer be read.
+ */
+export async function deadMessageOf(adapter: BrokerAdapter, entry: Envelope): Promise<Envelope | 'gone'> {
+  if (entry.death?.source !== 'jetstream-advisory' || !adapter.getMessage) return entry
+  const advisory = parseAdvisory(entry)
+  if (!advisory) return entry
+  try {
+    const original = await adapter.getMessage(advisory.stream, advisory.stream_seq)
+    const subject = typeof original.key === 'string' ? original.key : undefined
+    return {
+      ...original,
+      target: entry.target,
+      meta: {...entry.meta, subject: original.meta?.subject ?? subject},
+      death: {...entry.death, origin: {...entry.death.origin, subject}},
+    }
+  } catch (error) {
+    if (!isMailroomError(error) || error.code !== 'NOT_FOUND') throw error
+    return 'gone'
   }
 }

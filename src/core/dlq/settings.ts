@@ -17,7 +17,8 @@ export interface DlqSettings {
   customHeaders?: CustomDeathHeaders
 }
 
-const HEADER_FIELDS: (keyof CustomDeathHeaders)[] = [
+/** The death fields a context can map to its own header names (dlq.headers). */
+export const HEADER_FIELDS: (keyof CustomDeathHeaders)[] = [
   'reason', 'count', 'time', 'originTarget', 'originPartition', 'originOffset', 'originSequence', 'originExchange',
   'originConsumer', 'errorClass', 'errorMessage',
 ]

@@ -1,6 +1,6 @@
 // The lag row model shared by `mailroom lag`, `mailroom check` and the dashboard: one row per consumer (a Kafka
 // group on one topic, a RabbitMQ queue, a JetStream consumer), whatever the broker.
-import type {BrokerKind, MailroomErrorInfo, PartitionLag} from '../../adapters/types.js'
+import type {BrokerKind, ConsumerGroupFacts, MailroomErrorInfo, PartitionLag, UncommittedLag} from '../../adapters/types.js'
 
 export const LAG_STATUSES = ['OK', 'WARN', 'STALL', 'STOP', 'ERR'] as const
 export type LagStatus = (typeof LAG_STATUSES)[number]
@@ -17,8 +17,9 @@ export interface LagRow {
   status: LagStatus
   /** The rule that gave the status, in words. */
   reason: string
-  /** Messages not yet processed. */
+  /** Messages not yet processed; undefined when unknown (see `uncommitted`) or unreadable. */
   lag?: number
+  uncommitted?: UncommittedLag
   /** Age of the oldest unprocessed message in seconds; undefined = unknown. */
   lagSeconds?: number
   consumers?: number
@@ -34,6 +35,7 @@ export interface LagRow {
   windowSeconds: number
   details?: Record<string, unknown>
   partitions?: PartitionLag[]
+  group?: ConsumerGroupFacts
   warnings?: string[]
   error?: MailroomErrorInfo
 }
@@ -49,7 +51,7 @@ export function rowKey(r: {broker: BrokerKind; target: string; consumer: string}
 }
 
 export function isLagging(row: LagRow): boolean {
-  return (row.lag ?? 0) > 0 || row.status === 'ERR'
+  return (row.lag ?? 0) > 0 || row.uncommitted !== undefined || row.status === 'ERR'
 }
 
 export const LAG_SORT_KEYS = ['name', 'lag', 'lag-seconds', 'status'] as const

@@ -17,6 +17,8 @@ export interface LagMonitorOptions extends StatusOptions {
   windowSize?: number
   /** Only this consumer or target, on its broker (NOT_FOUND when the broker has no such consumer). */
   filter?: TargetRef
+  /** Also mailroom's own consumers (Kafka replay cursors, tail readers). */
+  includeMailroom?: boolean
   /** Clock, for tests. */
   now?: () => number
 }
@@ -58,11 +60,11 @@ export class LagMonitor {
   private rowOf(sample: LagSample, at: number): LagRow {
     const window = this.windows.add(sample, at)
     const {status, reason} = statusOf(sample, window, at, this.o)
-    const {broker, target, consumer, lag, lagSeconds, consumers, unacked, details, partitions, warnings} = sample
+    const {broker, target, consumer, lag, uncommitted, lagSeconds, consumers, unacked, details, partitions, group, warnings} = sample
     return {
-      ...defined({broker, target, consumer, status, reason, lag, lagSeconds, consumers, unacked}),
+      ...defined({broker, target, consumer, status, reason, lag, uncommitted, lagSeconds, consumers, unacked}),
       ...motionOf(window, sample),
-      ...defined({details, partitions, warnings}),
+      ...defined({details, partitions, group, warnings}),
     } as LagRow
   }
 
@@ -73,12 +75,13 @@ export class LagMonitor {
       }
       await adapter.connect()
       const filter = this.o.filter
-      const samples = await adapter.consumerLag(filter ? {filter: filter.name} : {})
+      const samples = await adapter.consumerLag({...(filter ? {filter: filter.name} : {}), includeMailroom: this.o.includeMailroom})
       if (filter && samples.length === 0) throw notFound(filter)
       return {samples}
     } catch (error) {
       const mapped = asMailroomError(error)
-      if (mapped.code === 'NOT_FOUND' && this.o.filter) throw mapped
+      // A named consumer that is missing, or of a kind the broker's lag cannot cover, is the answer, not an ERR row.
+      if ((mapped.code === 'NOT_FOUND' || mapped.code === 'UNSUPPORTED') && this.o.filter) throw mapped
       return {failure: {broker: adapter.kind, error: mapped.toInfo()}}
     }
   }

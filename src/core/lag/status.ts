@@ -1,8 +1,9 @@
 // The status of a consumer, in the spirit of Burrow's window rules (documented in the README, "Lag statuses").
-// Rules, first match wins: ERR (unreadable, set by the service) > OK when nothing waits > STOP when nobody
+// Rules, first match wins: ERR (unreadable, set by the service) > OK when nothing waits > unknown lag (a Kafka group
+// that never committed on partitions holding records): STOP without a consumer, else WARN > STOP when nobody
 // consumes > STALL when a consumer is attached but acknowledges / commits nothing > WARN when the lag only grew
 // across the window > OK.
-import type {LagSample} from '../../adapters/types.js'
+import type {LagSample, UncommittedLag} from '../../adapters/types.js'
 import type {LagStatus} from './model.js'
 import type {LagPoint} from './window.js'
 
@@ -23,12 +24,18 @@ export interface Verdict {
 export function statusOf(sample: LagSample, window: LagPoint[], now: number, o: StatusOptions = {}): Verdict {
   const stallAfterMs = (o.stallAfterSeconds ?? DEFAULT_STALL_AFTER_SECONDS) * 1000
   if (sample.lag === 0) return {status: 'OK', reason: 'nothing waiting'}
+  if (sample.lag === undefined) return unknownLag(sample.uncommitted, sample.consumers)
   if (sample.consumers === 0) return {status: 'STOP', reason: `${sample.lag} waiting and no consumer`}
   const stall = stalledInWindow(window, stallAfterMs) ?? stalledBySnapshot(sample, now, stallAfterMs)
   if (stall) return {status: 'STALL', reason: stall}
   const growth = grewAcrossWindow(window)
   if (growth) return {status: 'WARN', reason: growth}
   return {status: 'OK', reason: 'consuming'}
+}
+
+function unknownLag(u: UncommittedLag | undefined, consumers: number): Verdict {
+  const where = u ? `never committed on ${u.partitions} partition(s) holding records: lag unknown (${u.ifEarliest} if it starts from the earliest offset, 0 from the latest)` : 'lag unknown'
+  return consumers === 0 ? {status: 'STOP', reason: `${where}, and no consumer`} : {status: 'WARN', reason: where}
 }
 
 /** The consumed position has not moved for stallAfter while there was lag all along (Burrow: same offset). */
@@ -38,7 +45,7 @@ function stalledInWindow(window: LagPoint[], stallAfterMs: number): string | und
   let since = last
   for (let i = window.length - 2; i >= 0; i--) {
     const p = window[i]
-    if (p.consumed !== last.consumed || p.lag === 0) break
+    if (p.consumed !== last.consumed || !p.lag) break
     since = p
   }
   const ms = last.at - since.at
@@ -63,9 +70,11 @@ function stalledBySnapshot(sample: LagSample, now: number, stallAfterMs: number)
 /** Burrow's WARN: with a complete enough window, the lag never decreased and ended higher than it began. */
 function grewAcrossWindow(window: LagPoint[]): string | undefined {
   if (window.length < MIN_POINTS_FOR_WARN) return undefined
-  for (let i = 1; i < window.length; i++) if (window[i].lag < window[i - 1].lag) return undefined
+  const lags = window.map((p) => p.lag)
+  if (lags.some((lag) => lag === undefined)) return undefined
+  for (let i = 1; i < window.length; i++) if (lags[i]! < lags[i - 1]!) return undefined
   const first = window[0]
   const last = window[window.length - 1]
-  if (last.lag <= first.lag) return undefined
+  if (last.lag! <= first.lag!) return undefined
   return `lag grew from ${first.lag} to ${last.lag} over ${Math.round((last.at - first.at) / 1000)}s`
 }

@@ -8,7 +8,8 @@ export const DEFAULT_WINDOW_SIZE = 10
 export interface LagPoint {
   /** Milliseconds since the epoch. */
   at: number
-  lag: number
+  /** Undefined when the lag was unknown (a Kafka group that never committed). */
+  lag?: number
   consumed?: number
   produced?: number
 }
@@ -52,8 +53,12 @@ export function motionOf(window: LagPoint[], sample: LagSample): Motion {
   const measured = seconds > 0
   const inRate = measured ? perSecond(first.produced, last.produced, seconds) : sample.rates?.in
   const outRate = measured ? perSecond(first.consumed, last.consumed, seconds) : (sample.rates?.ack ?? sample.rates?.out)
-  const trend = measured ? (last.lag - first.lag) / seconds : inRate !== undefined && outRate !== undefined ? inRate - outRate : undefined
+  const trend = measured ? lagChange(first, last, seconds) : inRate !== undefined && outRate !== undefined ? inRate - outRate : undefined
   return {...defined({inRate, outRate, trend, etaSeconds: drainEta(sample.lag, trend)}), windowSeconds: Math.max(0, seconds)}
+}
+
+function lagChange(first: LagPoint, last: LagPoint, seconds: number): number | undefined {
+  return first.lag === undefined || last.lag === undefined ? undefined : (last.lag - first.lag) / seconds
 }
 
 function perSecond(from: number | undefined, to: number | undefined, seconds: number): number | undefined {
@@ -61,7 +66,8 @@ function perSecond(from: number | undefined, to: number | undefined, seconds: nu
   return (to - from) / seconds
 }
 
-export function drainEta(lag: number, trend: number | undefined): number | undefined {
+export function drainEta(lag: number | undefined, trend: number | undefined): number | undefined {
+  if (lag === undefined) return undefined
   if (lag === 0) return 0
   if (trend === undefined || trend >= 0) return undefined
   return lag / -trend

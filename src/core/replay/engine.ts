@@ -45,6 +45,8 @@ interface Confirmed {
   delivery: Delivery
   id: string
   positional: boolean
+  /** Published again after an earlier attempt had confirmed it (its ack was lost): journaled apart. */
+  repeat: boolean
   label: string
 }
 
@@ -56,8 +58,6 @@ export class ReplayEngine {
   private readonly lanes = new Map<string, PublishLane>()
   private readonly blockedKeys = new Set<string>()
   private readonly passing = new Set<Promise<void>>()
-  /** Content ids an earlier run confirmed (resume of a queue): each match is a possible duplicate. */
-  private readonly credits: Map<string, number>
   private readonly window: Slots
   private confirmed: Confirmed[] = []
   private checkpointing?: Promise<void>
@@ -68,7 +68,6 @@ export class ReplayEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.window = new Slots(o.request.window)
-    this.credits = new Map(o.resume?.confirmed ?? [])
   }
 
   async run(): Promise<EngineResult> {
@@ -85,6 +84,7 @@ export class ReplayEngine {
         const d = await source.next()
         if (!d) {
           this.window.release()
+          if (source.cutShort) this.stop(source.cutShort.code, source.cutShort.message)
           break
         }
         this.counts.examined++
@@ -101,6 +101,8 @@ export class ReplayEngine {
       await Promise.allSettled([...this.passing])
       await source.close()
     }
+    const shortfall = source.shortfall?.()
+    if (shortfall) this.stop('PARTIAL', shortfall)
     return {counts: this.counts, skippedBy: this.skippedBy, byDestination: this.byDestination, failures: this.failures, stopped: this.stopped}
   }
 
@@ -135,10 +137,8 @@ export class ReplayEngine {
     const orderKey = `${laneKey(decision.dest)}\0${keyText(decision.original.key)}`
     if (this.blockedKeys.has(orderKey)) return this.refuse(d, 'key-order')
     this.selectedCount++
-    if (!identity.positional && this.takeCredit(identity.id)) {
-      this.counts.possibleDuplicates++
-      this.o.source.extendBound()
-    }
+    const repeat = this.o.source.repeated(d)
+    if (repeat) this.counts.possibleDuplicates++
     await this.pace()
     let lane: PublishLane
     try {
@@ -146,7 +146,7 @@ export class ReplayEngine {
     } catch (error) {
       return this.unreachable(d, identity, decision.dest, asMailroomError(error))
     }
-    lane.send({envelope: decision.envelope, onReceipt: (r) => this.onReceipt(d, identity, decision.dest, orderKey, r)})
+    lane.send({envelope: decision.envelope, onReceipt: (r) => this.onReceipt(d, {...identity, repeat}, decision.dest, orderKey, r)})
   }
 
   /** The destination could not even be connected to: this message stays, and the run stops. */
@@ -170,19 +170,11 @@ export class ReplayEngine {
     this.skippedBy[reason] = (this.skippedBy[reason] ?? 0) + 1
   }
 
-  private takeCredit(id: string): boolean {
-    const n = this.credits.get(id)
-    if (!n) return false
-    if (n === 1) this.credits.delete(id)
-    else this.credits.set(id, n - 1)
-    return true
-  }
-
-  private onReceipt(d: Delivery, identity: MessageIdentity, dest: Destination, orderKey: string, r: PublishReceipt): void {
+  private onReceipt(d: Delivery, identity: MessageIdentity & {repeat: boolean}, dest: Destination, orderKey: string, r: PublishReceipt): void {
     const label = laneKey(dest)
     if (r.ok) {
       if (r.duplicate) this.counts.deduplicated++
-      this.confirmed.push({delivery: d, id: identity.id, positional: identity.positional, label})
+      this.confirmed.push({delivery: d, id: identity.id, positional: identity.positional, repeat: identity.repeat, label})
       this.scheduleCheckpoint()
       return
     }
@@ -230,7 +222,11 @@ export class ReplayEngine {
    * next messages need not wait for the commit or delete round trip (at most SETTLING_LIMIT of them at a time).
    */
   private async settleBatch(batch: Confirmed[]): Promise<void> {
-    this.o.journal.append({t: 'ok', ids: batch.map((c) => c.id)})
+    const firsts = batch.filter((c) => !c.repeat).map((c) => c.id)
+    const repeats = batch.filter((c) => c.repeat).map((c) => c.id)
+    if (firsts.length > 0) this.o.journal.append({t: 'ok', ids: firsts})
+    // A repeat is already counted as confirmed: counting it again would shorten what a later resume reads.
+    if (repeats.length > 0) this.o.journal.append({t: 'again', ids: repeats})
     // Each slot is freed once, by whichever comes first: the settlement or, for positional messages, the journal.
     let freed = 0
     const freeUpTo = (n: number) => {

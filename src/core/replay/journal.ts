@@ -1,7 +1,7 @@
 // The replay journal: JSON lines under $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl. The first line holds the
 // job (source, destination, filter, bound); then batches of confirmed message ids, each written BEFORE those
 // messages are settled at the source (and fsync'd at checkpoints), so a killed run knows what reached the destination. Never a secret:
-// the job holds target names and the filter, not connection settings.
+// the job holds target names and the filter, and the servers only as the context's name and hashed addresses.
 import {type FileHandle, open, readFile, readdir, rename, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
@@ -9,6 +9,7 @@ import {join} from 'node:path'
 import {MailroomError} from '../../adapters/types.js'
 import {makeDirectory} from '../files.js'
 import {redactValue} from '../redact.js'
+import type {ServerIdentity} from './servers.js'
 import type {ReplayCounts, ReplayRequest, SourceFacts} from './types.js'
 
 const SYNC_INTERVAL_MS = 1000
@@ -20,6 +21,8 @@ export interface JournalStart {
   createdAt: string
   request: ReplayRequest
   source: SourceFacts
+  /** Where the job reads and publishes (absent in journals of mailroom versions before it was recorded). */
+  servers?: ServerIdentity
 }
 
 export type JournalRecord =
@@ -27,6 +30,8 @@ export type JournalRecord =
   | {t: 'resume'; at: string}
   /** Confirmed at the destination (written before the source copies are settled). */
   | {t: 'ok'; ids: string[]}
+  /** Confirmed again: re-read messages an earlier attempt had confirmed and not settled (queue resumes). */
+  | {t: 'again'; ids: string[]}
   | {t: 'fail'; id: string; code: string; message: string}
   | {t: 'end'; at: string; outcome: string; counts: ReplayCounts}
 
@@ -118,6 +123,8 @@ export interface JournalState {
   confirmedTotal: number
   ended?: {outcome: string; counts: ReplayCounts}
   runs: number
+  /** Attempts that ended without their end record (killed), each with up to a window of unrecorded publishes. */
+  crashed: number
 }
 
 export async function readJournal(replayId: string, env: NodeJS.ProcessEnv = process.env): Promise<JournalState> {
@@ -148,18 +155,20 @@ export function parseJournal(text: string, path = 'journal'): JournalState {
   }
   const start = records[0]
   if (start?.t !== 'start') throw new MailroomError('CONFIG', `${path} does not start with a replay job`)
-  const state: JournalState = {start, confirmed: new Map(), confirmedTotal: 0, runs: 1}
+  const state: JournalState = {start, confirmed: new Map(), confirmedTotal: 0, runs: 1, crashed: 0}
   for (const r of records.slice(1)) {
     if (r.t === 'ok') {
       for (const id of r.ids) state.confirmed.set(id, (state.confirmed.get(id) ?? 0) + 1)
       state.confirmedTotal += r.ids.length
     } else if (r.t === 'resume') {
+      if (!state.ended) state.crashed++
       state.runs++
       state.ended = undefined
     } else if (r.t === 'end') {
       state.ended = {outcome: r.outcome, counts: r.counts}
     }
   }
+  if (!state.ended) state.crashed++
   return state
 }
 

@@ -2,15 +2,15 @@
 // (without committing or deleting); classic / quorum queues cannot be read without taking messages, so their plan
 // is the depth plus a bounded sample peeked from the head (which RabbitMQ marks redelivered; quorum queues with a
 // delivery limit are not peeked at all).
-import {type BrokerAdapter, type Delivery, MailroomError} from '../../adapters/types.js'
+import {type BrokerAdapter, MailroomError} from '../../adapters/types.js'
 import type {Envelope} from '../envelope/types.js'
-import {offsetBelow} from '../offsets.js'
 import {formatTargetRef} from '../target-ref.js'
+import {replayedBefore} from './cursor.js'
 import {laneKey} from './destination.js'
 import {describeChanges, type HeaderChanges, replayCountOf} from './headers.js'
 import {messageIdentity} from './identity.js'
 import type {Selector} from './select.js'
-import {replayGroup} from './source.js'
+import {replayGroup, withinBound} from './source.js'
 import type {ReplayRequest, SkipReason, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
 const SAMPLES = 3
@@ -80,7 +80,7 @@ export async function planReplay(
       const c = describeChanges(decision.original, decision.envelope)
       for (const k of ['removed', 'added', 'carried'] as const) for (const n of c[k]) changes[k].add(n)
       if (plan.samples.length < SAMPLES) {
-        plan.samples.push({id: identity.id, destination: label, key: decision.envelope.key ?? decision.original.key, replayCount: replayCountOf(e), changes: c})
+        plan.samples.push({id: identity.id, destination: label, key: decision.envelope.key ?? decision.original.key, replayCount: replayCountOf(decision.original), changes: c})
       }
     }
   }
@@ -97,10 +97,11 @@ async function* planMessages(adapter: BrokerAdapter, facts: SourceFacts, plan: R
     yield* peekedSample(adapter, facts, plan, o.sample)
     return
   }
-  const below = facts.strategy === 'commit-group' && adapter.committedPositions ? await adapter.committedPositions(facts.target, replayGroup(facts.target)) : {}
-  if (Object.keys(below).length > 0) plan.notes.push(`continues where the replay group ${replayGroup(facts.target)} stopped (its committed offsets)`)
+  const committed = facts.strategy === 'commit-group' && adapter.committedCursors ? await adapter.committedCursors(facts.target, replayGroup(facts.target)) : {}
+  if (Object.keys(committed).length > 0) plan.notes.push(`skips what earlier replays moved (the cursor of the replay group ${replayGroup(facts.target)})`)
+  const moved = replayedBefore(committed)
   for await (const d of adapter.read!(facts.target, {untilEnd: true, from: {kind: 'earliest'}, signal: o.signal})) {
-    if (!insideBound(d, facts.bound, below)) continue
+    if (!withinBound(d, facts.bound) || moved(d)) continue
     yield d.envelope
   }
 }
@@ -125,14 +126,4 @@ async function* peekedSample(adapter: BrokerAdapter, facts: SourceFacts, plan: R
     if (!(error instanceof MailroomError) || !['UNSUPPORTED', 'REFUSED'].includes(error.code)) throw error
     plan.notes.push(`not sampled (${error.message}): planned from the depth (${total}) only`)
   }
-}
-
-function insideBound(d: Delivery, bound: SnapshotBound, committed: Record<number, string>): boolean {
-  const meta = d.envelope.meta ?? {}
-  if (bound.kind === 'sequence') return meta.sequence === undefined || meta.sequence <= bound.last
-  if (bound.kind !== 'offsets' || meta.offset === undefined) return true
-  const start = committed[meta.partition ?? 0]
-  if (start !== undefined && offsetBelow(meta.offset, start)) return false
-  const end = bound.ends[String(meta.partition)]
-  return end === undefined || offsetBelow(meta.offset, end)
 }

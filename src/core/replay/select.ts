@@ -2,8 +2,9 @@
 // (replayed too often, no origin), or replayed to a destination with its prepared envelope.
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {detectDeath, type DetectDeathOptions} from '../dlq/death.js'
+import {deadMessageOf} from '../dlq/read.js'
 import {isoConverter} from '../envelope/time.js'
-import type {DeathRecord, Envelope} from '../envelope/types.js'
+import type {Envelope} from '../envelope/types.js'
 import type {MessageFilter} from '../filter.js'
 import {formatTargetRef} from '../target-ref.js'
 import {type Destination, resolveDestination} from './destination.js'
@@ -36,16 +37,19 @@ export class Selector {
 
   async decide(e: Envelope, identity: MessageIdentity): Promise<Decision> {
     const death = e.death ?? (this.needsDeath(e) ? detectDeath(e, this.o.death) : undefined)
-    const viewed = death && !e.death ? {...e, death} : e
-    if (this.o.filter && !this.o.filter(viewed)) return {action: 'filtered'}
+    const entry = death && !e.death ? {...e, death} : e
+    // Judged as inspect and purge show it: a JetStream advisory entry by the dead message it points at.
+    const shown = await this.deadMessage(entry)
+    const judged = 'problem' in shown ? entry : shown
+    if (this.o.filter && !this.o.filter(judged)) return {action: 'filtered'}
     const {request} = this.o
-    const count = replayCountOf(e)
+    const count = replayCountOf(judged)
     if (!request.force && count >= request.maxReplays) {
       return {action: 'skip', reason: 'max-replays', detail: `already replayed ${count} times (--max-replays ${request.maxReplays}; --force to replay anyway)`}
     }
-    const original = death?.source === 'jetstream-advisory' ? await this.advisedMessage(death) : e
-    if ('problem' in original) return {action: 'skip', reason: 'no-origin', detail: original.problem}
-    const resolution = resolveDestination(original, death, {to: request.to, keepPartition: request.keepPartition})
+    if ('problem' in shown) return {action: 'skip', reason: 'no-origin', detail: shown.problem}
+    const original = shown === entry ? e : withoutNatsHeaders(shown)
+    const resolution = resolveDestination(original, shown.death, {to: request.to, keepPartition: request.keepPartition})
     if ('problem' in resolution) return {action: 'skip', reason: 'no-origin', detail: `${resolution.problem}; give a destination with --to`}
     const stamp = {replayId: this.o.replayId, messageId: identity.id, replayedAt: this.iso(this.o.now ? this.o.now().getTime() : Date.now()), replayedFrom: this.from}
     return {action: 'replay', dest: resolution.dest, envelope: prepareForDestination(original, resolution.dest, stamp), original}
@@ -56,15 +60,20 @@ export class Selector {
     return this.o.filter !== undefined || this.o.request.to === undefined || ('utf8' in e.body && e.body.utf8.startsWith('{') && e.body.utf8.includes('"io.nats.jetstream.advisory.'))
   }
 
-  /** A JetStream advisory DLQ entry only points at the dead message: fetch it from its stream by sequence. */
-  private async advisedMessage(death: DeathRecord): Promise<Envelope | {problem: string}> {
-    const {target, sequence} = death.origin ?? {}
-    if (!target || sequence === undefined || !this.o.source.getMessage) return {problem: 'the advisory names no stream sequence to fetch'}
+  /** The message the entry stands for (the dead message a JetStream advisory points at), or why it cannot be read. */
+  private async deadMessage(entry: Envelope): Promise<Envelope | {problem: string}> {
+    const {target, sequence} = entry.death?.source === 'jetstream-advisory' ? (entry.death.origin ?? {}) : {}
     try {
-      const m = await this.o.source.getMessage(target, sequence)
-      return {...m, headers: m.headers.filter(([name]) => !name.startsWith('Nats-'))}
+      const shown = await deadMessageOf(this.o.source, entry)
+      if (shown !== 'gone') return shown
     } catch (error) {
-      return {problem: `the dead message ${target} #${sequence} can no longer be read: ${(error as Error).message}`}
+      return {problem: `the dead message ${target} #${sequence} cannot be read: ${(error as Error).message}`}
     }
+    return {problem: `the dead message ${target} #${sequence} can no longer be read (acknowledged, deleted or aged out)`}
   }
+}
+
+/** NATS headers of the stored message (Nats-Msg-Id, Nats-Expected-*) belong to its first publication. */
+function withoutNatsHeaders(m: Envelope): Envelope {
+  return {...m, headers: m.headers.filter(([name]) => !name.startsWith('Nats-'))}
 }

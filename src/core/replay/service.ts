@@ -2,8 +2,10 @@
 // asks the guard, journals, runs the engine and appends the audit line.
 import {type BrokerAdapter, type BrokerKind, MailroomError} from '../../adapters/types.js'
 import {type AuditEntry, auditedChange} from '../audit.js'
+import type {ConnectionSettings} from '../config/types.js'
 import type {DetectDeathOptions} from '../dlq/death.js'
 import {compileFilter} from '../filter.js'
+import {requirePublishTarget} from '../publish-target.js'
 import {formatTargetRef} from '../target-ref.js'
 import {ReplayEngine} from './engine.js'
 import {newReplayId} from './identity.js'
@@ -11,6 +13,7 @@ import {type JournalState, JournalWriter, journalPath, readJournal} from './jour
 import {planReplay, type ReplayPlan} from './plan.js'
 import type {Progress} from './progress.js'
 import {Selector} from './select.js'
+import {checkResumeServers, serverIdentity} from './servers.js'
 import {inspectSource, openSource} from './source.js'
 import type {ReplayReport, ReplayRequest, SourceFacts} from './types.js'
 
@@ -27,14 +30,24 @@ export interface ReplayDeps {
   /** The job exists (journal written): tell the user its id. */
   onStart?(replayId: string, facts: SourceFacts, journal: string): void
   progress?(total: number | undefined): Progress
-  /** Context name for the audit line. */
+  /** Context name for the audit line and the journal. */
   context?: string
   /** The replay ran but its audit line was not written: tell the user and end non-zero. */
   onAuditFailure(warning: string): void
+  /** The resolved connection settings: the journal records (and a resume compares) which servers the job uses. */
+  settings?: ConnectionSettings
+  /** A warning for the user (stderr), not a failure. */
+  warn?(message: string): void
+}
+
+export interface ResumeOptions {
+  /** Resume even against other servers than the job started with. */
+  force?: boolean
 }
 
 export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sample: number): Promise<ReplayPlan> {
   const facts = await inspectSource(deps.source, request.source.name, request.mode)
+  await requireDestination(request, deps)
   const selector = selectorFor(request, 'dry-run', deps)
   return planReplay(deps.source, facts, request, selector, {sample, signal: deps.signal})
 }
@@ -42,20 +55,26 @@ export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sam
 export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplayReport> {
   if (request.filter) compileFilter(request.filter) // an invalid filter fails before anything happens
   const facts = await inspectSource(deps.source, request.source.name, request.mode)
+  await requireDestination(request, deps)
   const replayId = newReplayId()
   return audited({replayId, request, facts, deps, resumed: undefined}, async () => {
     const path = journalPath(replayId, deps.env)
-    const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts})
+    const servers = deps.settings ? {servers: serverIdentity(deps.context, deps.settings, request)} : {}
+    const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts, ...servers})
     deps.onStart?.(replayId, facts, path)
     return journal
   })
 }
 
-export async function resumeReplay(replayId: string, deps: ReplayDeps): Promise<ReplayReport> {
+export async function resumeReplay(replayId: string, deps: ReplayDeps, o: ResumeOptions = {}): Promise<ReplayReport> {
   const state = await readJournal(replayId, deps.env)
   const {request, source: facts} = state.start
   if (facts.broker !== deps.source.kind) {
     throw new MailroomError('USAGE', `replay ${replayId} reads from ${facts.broker}:${facts.target}, not from ${deps.source.kind}`)
+  }
+  if (deps.settings) {
+    const warning = checkResumeServers(replayId, state.start.servers, serverIdentity(deps.context, deps.settings, request), o.force ?? false)
+    if (warning) deps.warn?.(warning)
   }
   return audited({replayId, request, facts, deps, resumed: state}, async () => {
     const journal = await JournalWriter.reopen(journalPath(replayId, deps.env))
@@ -74,6 +93,11 @@ function audited(job: Omit<Job, 'journal' | 'selector'>, openJournal: () => Prom
     entry: (report) => (report ? auditEntry(report, deps.context) : failedEntry(job)),
     onAuditFailure: deps.onAuditFailure,
   })
+}
+
+/** `--to` must name something that exists (and be reachable) before anything is asked or moved. */
+async function requireDestination(request: ReplayRequest, deps: ReplayDeps): Promise<void> {
+  if (request.to) await requirePublishTarget(await deps.destination(request.to.broker), request.to)
 }
 
 function selectorFor(request: ReplayRequest, replayId: string, deps: ReplayDeps): Selector {
@@ -95,7 +119,7 @@ async function execute(job: Job): Promise<ReplayReport> {
   const {request, facts, journal, deps} = job
   const started = performance.now()
   const progress = deps.progress?.(remainingCount(job))
-  const source = await openSource(deps.source, facts, {window: request.window, alreadyConfirmed: job.resumed?.confirmedTotal})
+  const source = await openSource(deps.source, facts, {window: request.window, confirmedBefore: job.resumed?.confirmed})
   const engine = new ReplayEngine({
     request,
     facts,
@@ -126,7 +150,7 @@ async function execute(job: Job): Promise<ReplayReport> {
     byDestination: result.byDestination,
     failures: result.failures,
     ...(result.stopped ? {stopped: result.stopped} : {}),
-    ...(job.resumed && !job.resumed.ended ? {crashWindow: job.resumed.start.request.window} : {}),
+    ...crashCost(job.resumed),
     leftBehind: result.counts.failed + refused,
     journal: journal.path,
     elapsedMs,
@@ -136,6 +160,12 @@ async function execute(job: Job): Promise<ReplayReport> {
   journal.append({t: 'end', at: new Date().toISOString(), outcome, counts: report.counts})
   await journal.close()
   return report
+}
+
+/** Each attempt killed before its end record may have published up to a window of messages it never recorded. */
+function crashCost(resumed: JournalState | undefined): Pick<ReplayReport, 'crashWindow' | 'crashedAttempts'> {
+  if (!resumed?.crashed) return {}
+  return {crashWindow: resumed.crashed * resumed.start.request.window, crashedAttempts: resumed.crashed}
 }
 
 function remainingCount(job: Job): number | undefined {

@@ -1,19 +1,26 @@
 // Reading the DLQ for a replay: the strategy follows from the target's kind and what the adapter can do, the
 // bound is captured before reading, and each message is settled only as the engine decides:
 // - replayed(d): the destination confirmed it -> ack / commit / delete;
-// - leave(d): not replayed -> it stays in the DLQ (queues: requeued when the reader closes; Kafka: not
-//   committed; streams: not deleted). passOver(d): the user chose not to replay it -> Kafka commits past it
-//   (it stays in the topic; the replay group just moves on), elsewhere the same as leave.
+// - leave(d): not replayed -> it stays in the DLQ (queues: requeued when the reader closes; Kafka: not marked
+//   in the replay group's cursor; streams: not deleted). passOver(d): the user chose not to replay it
+//   (--filter): the same as leave, so a later run with another filter or none can still replay it.
 import {readBatchesOf} from '../../adapters/batched.js'
 import {type BrokerAdapter, type Delivery, MailroomError, type ReadOptions, type TargetInfo} from '../../adapters/types.js'
-import {nextOffset, offsetBelow} from '../offsets.js'
+import {offsetBelow} from '../offsets.js'
+import {type CommittedCursor, CursorCommitter, MAX_SPAN} from './cursor.js'
+import {messageIdentity} from './identity.js'
 import {IDLE, IdleWatch} from './idle-watch.js'
 import type {ReplayMode, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
 /** Queues: messages held back (not replayed) stay unacknowledged until the end; at most this many. */
 export const HOLD_LIMIT = 5000
-/** Queues: no delivery for this long means the queue has nothing more for us (its depth counted others' messages). */
+/** Queues: after this long without a delivery, the broker is asked whether the queue still holds anything for us. */
 const QUEUE_IDLE_MS = 3000
+/**
+ * Queues: how long to go on waiting without a delivery while the broker still reports messages (being requeued
+ * after a peek, or held by another consumer) before the run stops, leaving them, as partial.
+ */
+const QUEUE_STALL_MS = 60_000
 
 export function replayGroup(topic: string): string {
   return `mailroom-replay.${topic}`
@@ -23,13 +30,19 @@ export function replayGroup(topic: string): string {
 export async function inspectSource(adapter: BrokerAdapter, target: string, mode: ReplayMode): Promise<SourceFacts> {
   const info = await adapter.describeTarget(target, {consumers: false})
   const strategy = strategyFor(adapter, info, mode)
-  if (strategy === 'consume-queue' && adapter.exactDepth) info.depth = await adapter.exactDepth(target)
+  if (strategy === 'consume-queue') info.depth = await queueDepth(adapter, target, info.depth)
   const bound = boundOf(info)
   let count = info.depth
   if (strategy === 'commit-group' && bound.kind === 'offsets' && adapter.committedPositions) {
     count = remainingForGroup(bound.ends, info, await adapter.committedPositions(target, replayGroup(target)))
   }
   return {broker: adapter.kind, target, kind: info.kind, strategy, bound, ...(count === undefined ? {} : {count})}
+}
+
+/** A queue's bound counts the messages unacknowledged right now (a peek still returning them): they come back. */
+async function queueDepth(adapter: BrokerAdapter, target: string, described: number | undefined): Promise<number | undefined> {
+  if (adapter.queueHoldings) return (await adapter.queueHoldings(target)).total
+  return adapter.exactDepth ? adapter.exactDepth(target) : described
 }
 
 function strategyFor(adapter: BrokerAdapter, info: TargetInfo, mode: ReplayMode): SourceStrategy {
@@ -89,18 +102,26 @@ export interface ReplaySource {
   replayed(d: Delivery): Promise<void>
   leave(d: Delivery): Promise<void>
   passOver(d: Delivery): Promise<void>
-  /** A content-identified message turned out to be one counted as done by an earlier run: read one more. */
-  extendBound(): void
+  /**
+   * True for a message an earlier attempt of this job confirmed at its destination and could not settle here (it
+   * was killed first): publishing it again makes a possible duplicate. Queue resumes only; positions (offsets,
+   * sequences) say the same through the journal.
+   */
+  repeated(d: Delivery): boolean
+  /** Why the read ended before its bound, when it did (the broker still reports messages it did not deliver). */
+  readonly cutShort?: {code: string; message: string}
   /** Messages held unsettled (queues), to respect HOLD_LIMIT. */
   readonly held: number
+  /** Why part of the bound was left unread, if it was (the Kafka cursor's MAX_SPAN). */
+  shortfall?(): string | undefined
   /** Ends the read; call only once nothing is in flight. Held messages go back to the queue. */
   close(): Promise<void>
 }
 
 export interface OpenSourceOptions {
   window: number
-  /** Queues on resume: messages of the bound an earlier run already confirmed. */
-  alreadyConfirmed?: number
+  /** Queues on resume: the content ids earlier attempts confirmed, each with how many messages it stands for. */
+  confirmedBefore?: ReadonlyMap<string, number>
 }
 
 export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions): Promise<ReplaySource> {
@@ -147,7 +168,9 @@ abstract class ReaderSource implements ReplaySource {
     return this.leave(d)
   }
 
-  extendBound(): void {}
+  repeated(_d: Delivery): boolean {
+    return false
+  }
 
   /**
    * The next message: from the buffer, or from the next batch read. `within` bounds the wait for a batch (a queue
@@ -180,27 +203,55 @@ abstract class ReaderSource implements ReplaySource {
   }
 }
 
-/** Classic / quorum queues: a manual-ack consumer, counted up to the depth captured at start. */
+/**
+ * Classic / quorum queues: a manual-ack consumer, counted up to the depth captured at start. A resume counts what
+ * earlier attempts confirmed as gone; the messages among them still in the queue (their ack was lost to a kill) are
+ * read again outside that count, which is why it goes on reading, past its count, while any may remain.
+ */
 class QueueSource extends ReaderSource {
   private remaining: number
   private readonly idle = new IdleWatch(QUEUE_IDLE_MS)
+  private readonly earlier: EarlierConfirmations
+  /** Delivered to this reader and not acknowledged (in flight or held): the broker counts them as unacked. */
+  private unacked = 0
+  private ended = false
+  cutShort?: {code: string; message: string}
 
   constructor(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions) {
     const depth = facts.bound.kind === 'depth' ? facts.bound.depth : 0
-    const remaining = Math.max(0, depth - (o.alreadyConfirmed ?? 0))
-    super(adapter, facts, {consume: true, prefetch: Math.max(1, Math.min(remaining + 1, o.window + HOLD_LIMIT))})
+    const earlier = new EarlierConfirmations(facts, o.confirmedBefore)
+    const remaining = Math.max(0, depth - earlier.total)
+    // An attempt leaves at most a window of its confirmed messages unsettled: prefetching more would only take (and,
+    // on a quorum queue, count a delivery of) messages beyond the bound.
+    const wanted = remaining + Math.min(earlier.outstanding, o.window) + 1
+    super(adapter, facts, {consume: true, prefetch: Math.max(1, Math.min(wanted, o.window + HOLD_LIMIT))})
     this.remaining = remaining
+    this.earlier = earlier
   }
 
   async next(): Promise<Delivery | undefined> {
-    if (this.remaining <= 0) return undefined
-    const d = await this.pull((batch) => this.idle.within(batch))
-    if (d) this.remaining--
+    if (this.ended || (this.remaining <= 0 && this.earlier.outstanding === 0)) return undefined
+    const d = await this.pull((batch) => this.waitForDelivery(batch))
+    if (!d) return undefined
+    this.unacked++
+    if (this.earlier.claim(d)) return d
+    if (this.remaining <= 0) {
+      // Past the bound and not one of the earlier attempts' messages: not this job's; requeued when the reader closes.
+      this.held++
+      this.ended = true
+      return undefined
+    }
+    this.remaining--
     return d
   }
 
-  replayed(d: Delivery): Promise<void> {
-    return d.settle('ack')
+  override repeated(d: Delivery): boolean {
+    return this.earlier.claimed(d)
+  }
+
+  async replayed(d: Delivery): Promise<void> {
+    await d.settle('ack')
+    this.unacked--
   }
 
   override async leave(_d: Delivery): Promise<void> {
@@ -209,13 +260,79 @@ class QueueSource extends ReaderSource {
     this.held++
   }
 
-  override extendBound(): void {
-    this.remaining++
+  /**
+   * No delivery for QUEUE_IDLE_MS: the queue is done for us only once the broker reports nothing but our own
+   * unacknowledged messages. A peek that just ended may still be returning thousands: wait for them, up to
+   * QUEUE_STALL_MS without a delivery, then stop and say why.
+   */
+  private async waitForDelivery(batch: Promise<IteratorResult<Delivery[]>>): Promise<IteratorResult<Delivery[]> | typeof IDLE> {
+    const since = performance.now()
+    for (;;) {
+      const r = await this.idle.within(batch)
+      if (r !== IDLE) return r
+      const holdings = await this.adapter.queueHoldings?.(this.facts.target)
+      if (!holdings || holdings.total - this.unacked <= 0) return IDLE
+      if (performance.now() - since >= QUEUE_STALL_MS) {
+        this.cutShort = {code: 'PARTIAL', message: stalledMessage(this.facts, holdings.total - this.unacked, holdings.ready)}
+        return IDLE
+      }
+    }
   }
 
   override async close(): Promise<void> {
     this.idle.stop()
     await super.close()
+  }
+}
+
+/** Topics and streams: whether a message's position is inside the bound captured at start. */
+export function withinBound(d: Delivery, bound: SnapshotBound): boolean {
+  const meta = d.envelope.meta ?? {}
+  if (bound.kind === 'sequence') return meta.sequence === undefined || meta.sequence <= bound.last
+  if (bound.kind === 'offsets') {
+    const end = bound.ends[String(meta.partition)]
+    return end === undefined || meta.offset === undefined || offsetBelow(meta.offset, end)
+  }
+  return true
+}
+
+function stalledMessage(facts: SourceFacts, others: number, ready: number): string {
+  const seconds = Math.round(QUEUE_STALL_MS / 1000)
+  return `${facts.broker}:${facts.target} delivered nothing for ${seconds} s while the broker still reports ${others} message(s) in it (${ready} ready, the rest unacknowledged: held by another consumer, or still being requeued after a peek); they stay in the DLQ`
+}
+
+/** A queue resume: the content ids earlier attempts confirmed at the destination, taken as they are read again. */
+class EarlierConfirmations {
+  /** Messages the ids stand for (identical twins share an id). */
+  readonly total: number
+  private readonly left: Map<string, number>
+  private readonly repeats = new WeakSet<Delivery>()
+  outstanding: number
+
+  constructor(
+    private readonly facts: SourceFacts,
+    confirmed: ReadonlyMap<string, number> = new Map(),
+  ) {
+    this.left = new Map(confirmed)
+    this.total = [...confirmed.values()].reduce((a, b) => a + b, 0)
+    this.outstanding = this.total
+  }
+
+  /** True (and remembered for claimed()) when d carries an id an earlier attempt confirmed and no other read took. */
+  claim(d: Delivery): boolean {
+    if (this.outstanding === 0) return false
+    const {id} = messageIdentity(d.envelope, this.facts.broker, this.facts.target)
+    const n = this.left.get(id)
+    if (!n) return false
+    if (n === 1) this.left.delete(id)
+    else this.left.set(id, n - 1)
+    this.outstanding--
+    this.repeats.add(d)
+    return true
+  }
+
+  claimed(d: Delivery): boolean {
+    return this.repeats.has(d)
   }
 }
 
@@ -225,22 +342,11 @@ class PositionedSource extends ReaderSource {
     for (;;) {
       const d = await this.pull()
       if (!d) return undefined
-      if (this.withinBound(d)) return d
+      if (withinBound(d, this.facts.bound)) return d
       // Past the bound (arrived after the job started): not ours; a consuming read leaves it uncommitted.
       await d.settle('requeue')
       if (this.facts.bound.kind === 'sequence') return undefined
     }
-  }
-
-  private withinBound(d: Delivery): boolean {
-    const {bound} = this.facts
-    const meta = d.envelope.meta ?? {}
-    if (bound.kind === 'sequence') return meta.sequence === undefined || meta.sequence <= bound.last
-    if (bound.kind === 'offsets') {
-      const end = bound.ends[String(meta.partition)]
-      return end === undefined || meta.offset === undefined || offsetBelow(meta.offset, end)
-    }
-    return true
   }
 
   replayed(d: Delivery): Promise<void> {
@@ -258,100 +364,60 @@ class PositionedSource extends ReaderSource {
 }
 
 /**
- * Kafka: the replay group's committed offsets say how far earlier replays got. The topic is read without joining
- * that group (a throwaway reader from the lowest committed offset, skipping what each partition already passed) and
- * its offsets are committed through the admin API, up to the first message not yet settled in each partition. A
- * killed run thus leaves no group member behind for the next run to wait out.
+ * Kafka: the replay group's cursor (cursor.ts) says what earlier replays moved: everything below its committed offset
+ * and the records its metadata marks above it. The topic is read without joining that group (a throwaway reader from
+ * the lowest committed offset) and the cursor is committed through the admin API after each batch of settles. Only
+ * replayed records move it: a record left (not selected by the filter, refused, failed, or never read because of
+ * --limit) stays for a later run. A killed run leaves no group member behind for the next run to wait out.
  */
 class GroupSource extends PositionedSource {
-  private readonly committer: PrefixCommitter
-  private passed: Record<number, string> = {}
+  private readonly cursor: CursorCommitter
+  /** Per partition: records left unread because the cursor could not remember replaying them (MAX_SPAN). */
+  private readonly beyondSpan = new Map<number, number>()
 
-  private constructor(adapter: BrokerAdapter, facts: SourceFacts, from: bigint, o: OpenSourceOptions, passed: Record<number, string>) {
+  private constructor(adapter: BrokerAdapter, facts: SourceFacts, from: bigint, o: OpenSourceOptions, committed: Record<number, CommittedCursor>) {
     super(adapter, facts, {untilEnd: true, from: {kind: 'offset', value: from}, prefetch: Math.max(64, o.window * 2)})
-    this.passed = passed
-    this.committer = new PrefixCommitter((positions) => adapter.commitPositions!(facts.target, replayGroup(facts.target), positions))
+    this.cursor = new CursorCommitter(committed, (offsets, metadata) => adapter.commitPositions!(facts.target, replayGroup(facts.target), offsets, metadata))
   }
 
   static async open(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions): Promise<GroupSource> {
-    if (!adapter.commitPositions || !adapter.committedPositions) throw moveImpossible(`${adapter.kind}:${facts.target}`, 'its reader cannot commit positions')
+    if (!adapter.commitPositions || !adapter.committedCursors) throw moveImpossible(`${adapter.kind}:${facts.target}`, 'its reader cannot commit positions')
     adapter.prepareCommits?.(replayGroup(facts.target))
-    const passed = await adapter.committedPositions(facts.target, replayGroup(facts.target))
-    const values = Object.values(passed).map(BigInt)
+    const committed = await adapter.committedCursors(facts.target, replayGroup(facts.target))
+    const values = Object.values(committed).map((c) => BigInt(c.offset))
     // Partitions never committed start at their beginning; otherwise read from the lowest committed offset.
     const partitions = facts.bound.kind === 'offsets' ? Object.keys(facts.bound.ends).length : 0
     const from = values.length < partitions || values.length === 0 ? 0n : values.reduce((a, b) => (a < b ? a : b))
-    return new GroupSource(adapter, facts, from, o, passed)
+    return new GroupSource(adapter, facts, from, o, committed)
   }
 
   override async next(): Promise<Delivery | undefined> {
     for (;;) {
       const d = await super.next()
       if (!d) return undefined
-      const {partition, offset} = d.envelope.meta ?? {}
-      const at = this.passed[partition ?? 0]
-      if (at !== undefined && offset !== undefined && offsetBelow(offset, at)) continue
-      this.committer.track(d)
-      return d
+      if (this.cursor.beyondSpan(d)) {
+        const partition = d.envelope.meta?.partition ?? 0
+        this.beyondSpan.set(partition, (this.beyondSpan.get(partition) ?? 0) + 1)
+        continue
+      }
+      const before = this.cursor.replayedBefore(d)
+      this.cursor.read(d)
+      if (!before) return d
     }
   }
 
   override replayed(d: Delivery): Promise<void> {
-    return this.committer.settle(d)
+    return this.cursor.settle(d)
   }
 
-  override passOver(d: Delivery): Promise<void> {
-    return this.committer.settle(d)
+  shortfall(): string | undefined {
+    if (this.beyondSpan.size === 0) return undefined
+    const left = [...this.beyondSpan].map(([p, n]) => `${n} in partition ${p}`).join(', ')
+    return `${left} were not read: they lie over ${MAX_SPAN} records past a record no replay has moved yet, further than the replay group can remember; replay the records held back (with another filter or none), then run again`
   }
 
   /** The reader (its throwaway group) and the replay group's last commit are independent: both at once. */
   override async close(): Promise<void> {
-    await Promise.all([super.close(), this.committer.flush()])
-  }
-}
-
-/** Commits offset+1 of the settled prefix of each partition (a Kafka commit covers everything before it). */
-class PrefixCommitter {
-  /** Per partition, the offsets handed out and not yet committed past, in order. */
-  private readonly order = new Map<number, string[]>()
-  private readonly settled = new Map<number, Set<string>>()
-  private chain: Promise<void> = Promise.resolve()
-  private scheduled?: Promise<void>
-
-  constructor(private readonly commit: (positions: Record<number, string>) => Promise<void>) {}
-
-  track(d: Delivery): void {
-    const {partition = 0, offset = '0'} = d.envelope.meta ?? {}
-    const list = this.order.get(partition)
-    if (list) list.push(offset)
-    else this.order.set(partition, [offset])
-  }
-
-  settle(d: Delivery): Promise<void> {
-    const {partition = 0, offset = '0'} = d.envelope.meta ?? {}
-    const set = this.settled.get(partition)
-    if (set) set.add(offset)
-    else this.settled.set(partition, new Set([offset]))
-    // Settles of one checkpoint batch arrive together: one commit for all of them.
-    this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      this.scheduled = undefined
-      return this.flush()
-    })
-    return this.scheduled
-  }
-
-  /** Commits run one at a time; a settle that arrives during a commit joins the next one. */
-  flush(): Promise<void> {
-    const positions: Record<number, string> = {}
-    for (const [partition, list] of this.order) {
-      const done = this.settled.get(partition)
-      let prefix = 0
-      while (prefix < list.length && done?.delete(list[prefix]!)) prefix++
-      if (prefix > 0) positions[partition] = nextOffset(list[prefix - 1]!)
-      list.splice(0, prefix)
-    }
-    if (Object.keys(positions).length === 0) return this.chain
-    this.chain = this.chain.catch(() => undefined).then(() => this.commit(positions))
-    return this.chain
+    await Promise.all([super.close(), this.cursor.flush()])
   }
 }

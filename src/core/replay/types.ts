@@ -37,7 +37,7 @@ export type SnapshotBound =
 export type SourceStrategy =
   /** Classic / quorum queue: consume; ack after confirmation; anything not replayed is requeued at the end. */
   | 'consume-queue'
-  /** Kafka topic: consume as the replay group; commit offset+1 after confirmation (or past skipped records). */
+  /** Kafka topic: read from the replay group's cursor; mark each record in it after confirmation (cursor.ts). */
   | 'commit-group'
   /** Stream (JetStream): read without removing; delete the entry after confirmation. */
   | 'delete-entry'
@@ -93,11 +93,13 @@ export interface ReplayReport {
   /** Why the run stopped early, if it did (destination unreachable, interrupted, too many held). */
   stopped?: {code: string; message: string}
   /**
-   * Resuming after an attempt that ended without its report (killed): that attempt may have published up to this
-   * many messages without recording them, which can now be at the destination twice (JetStream drops them by
-   * Nats-Msg-Id within its duplicate window; downstream consumers can by mailroom-replay-msg-id).
+   * Resuming after attempts that ended without their report (killed): each may have published up to a window of
+   * messages without recording them, so together up to this many can now be at the destination twice (JetStream
+   * drops them by Nats-Msg-Id within its duplicate window; downstream consumers can by mailroom-replay-msg-id).
    */
   crashWindow?: number
+  /** How many earlier attempts of this job were killed (crashWindow is this many windows). */
+  crashedAttempts?: number
   /** Messages that were meant to be replayed and were not: still in the DLQ. */
   leftBehind: number
   journal: string

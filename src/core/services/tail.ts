@@ -25,23 +25,42 @@ export interface TailStats {
  */
 export async function* tailBatches(adapter: BrokerAdapter, target: string, o: TailOptions, stats: TailStats): AsyncGenerator<Delivery[]> {
   if (o.signal?.aborted) return void (stats.stoppedBy = 'interrupt')
-  const reader = readBatchesOf(adapter, target, o)[Symbol.asyncIterator]()
+  const read = new ReadStop(o.signal)
+  const reader = readBatchesOf(adapter, target, {...o, from: startOf(o), signal: read.signal})[Symbol.asyncIterator]()
   const aborted = o.signal ? new AbortWaiter(o.signal) : undefined
+  // The read asked for and not yet answered: still open when tail stops on its own (--idle-timeout).
+  let pending: Promise<IteratorResult<Delivery[]>> | undefined
   stats.stoppedBy = 'source'
   try {
     for (;;) {
       if (o.count !== undefined && stats.matched >= o.count) return void (stats.stoppedBy = 'count')
-      const next = await nextWithin(reader, o.idleTimeoutMs, aborted)
+      pending ??= reader.next()
+      const next = await nextWithin(pending, o.idleTimeoutMs, aborted)
       if (next === 'idle') return void (stats.stoppedBy = 'idle')
       if (next === 'aborted' || o.signal?.aborted) return void (stats.stoppedBy = 'interrupt')
+      pending = undefined
       if (next.done) return void (stats.stoppedBy = o.untilEnd ? 'end' : 'source')
       const matched = await matching(next.value, o, stats)
       if (matched.length > 0) yield matched
     }
   } finally {
     aborted?.dispose()
+    // An async generator's return() waits for its pending next(): without ending the read first, a tail that went
+    // idle would wait forever for a message that never comes (and hold the process open).
+    read.stop()
+    const late = await pending?.catch(() => undefined)
+    if (late && !late.done) await giveBack(late.value, o)
     await reader.return?.()
   }
+}
+
+/**
+ * Where a tail starts without --from: new messages only; with --until-end, what the target holds; a consuming read
+ * goes on where its queue or group is (the adapter's own start).
+ */
+function startOf(o: TailOptions): StartPosition | undefined {
+  if (o.from || o.consume) return o.from
+  return {kind: o.untilEnd ? 'earliest' : 'latest'}
 }
 
 /** The same, one delivery at a time. */
@@ -57,22 +76,27 @@ async function matching(batch: Delivery[], o: TailOptions, stats: TailStats): Pr
     return batch
   }
   const matched: Delivery[] = []
-  const giveBack: Delivery[] = []
+  const rejected: Delivery[] = []
   for (const delivery of batch) {
     if (o.count !== undefined && stats.matched >= o.count) {
       // Read past the count: not counted as received, as if it had never been read.
-      giveBack.push(delivery)
+      rejected.push(delivery)
       continue
     }
     stats.received++
-    if (o.filter && !o.filter(delivery.envelope)) giveBack.push(delivery)
+    if (o.filter && !o.filter(delivery.envelope)) rejected.push(delivery)
     else {
       stats.matched++
       matched.push(delivery)
     }
   }
-  if (o.consume) await Promise.all(giveBack.map((d) => d.settle('requeue')))
+  await giveBack(rejected, o)
   return matched
+}
+
+/** Deliveries not handed on: back to the broker when consuming (a non-destructive read has nothing to settle). */
+async function giveBack(deliveries: Delivery[], o: TailOptions): Promise<void> {
+  if (o.consume) await Promise.all(deliveries.map((d) => d.settle('requeue')))
 }
 
 /**
@@ -101,17 +125,36 @@ class AbortWaiter {
 }
 
 async function nextWithin<T>(
-  reader: AsyncIterator<T>,
+  next: Promise<IteratorResult<T>>,
   idleMs: number | undefined,
   aborted: AbortWaiter | undefined,
 ): Promise<IteratorResult<T> | 'idle' | 'aborted'> {
-  if (idleMs === undefined) return aborted ? Promise.race([reader.next(), aborted.next()]) : reader.next()
+  if (idleMs === undefined) return aborted ? Promise.race([next, aborted.next()]) : next
   let timer: NodeJS.Timeout | undefined
   const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)))
   try {
-    return await Promise.race([reader.next(), idle, ...(aborted ? [aborted.next()] : [])])
+    return await Promise.race([next, idle, ...(aborted ? [aborted.next()] : [])])
   } finally {
     clearTimeout(timer)
+  }
+}
+
+/** The read's own signal: aborted by Ctrl-C, and by tail itself when it stops while a read is still waiting. */
+class ReadStop {
+  private readonly controller = new AbortController()
+  private readonly onAbort = () => this.controller.abort()
+
+  constructor(private readonly outer: AbortSignal | undefined) {
+    outer?.addEventListener('abort', this.onAbort, {once: true})
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  stop(): void {
+    this.outer?.removeEventListener('abort', this.onAbort)
+    this.controller.abort()
   }
 }
 

@@ -7,7 +7,7 @@ import {useScreenKeys} from '../hooks/use-screen-keys.js'
 import {useListNavigation} from '../hooks/use-list-navigation.js'
 import {useSyncedState} from '../hooks/use-synced-state.js'
 import {useTail} from '../hooks/use-tail.js'
-import {type History, type OverviewGroup, depthKey} from '../model.js'
+import {type History, type OverviewGroup, depthKey, groupLine} from '../model.js'
 import type {DashboardServices} from '../services.js'
 import {statusColor, tint, useTheme} from '../theme.js'
 import {Sparkline} from './Sparkline.js'
@@ -33,8 +33,9 @@ export function TargetDetail({services, group, info, history, active, width, hei
   const paused = useSyncedState(false)
   const tail = useTail(services, row.broker, row.target, paused.value)
   const consumerRows = Math.max(1, Math.min(group.consumers.length || 1, Math.floor((height - 6) / 3)))
-  const tailHeight = Math.max(3, height - 6 - consumerRows)
   const consumers = useListNavigation(group.consumers.length, {active: active && pane.value === 'consumers', page: consumerRows})
+  const selectedGroup = group.consumers[consumers.selected]?.group
+  const tailHeight = Math.max(3, height - 6 - consumerRows - (selectedGroup ? 1 : 0))
   const messages = useListNavigation(tail.messages.length, {active: active && pane.value === 'tail', page: tailHeight})
   useScreenKeys(
     (input, key) => {
@@ -77,6 +78,12 @@ export function TargetDetail({services, group, info, history, active, width, hei
       ) : (
         <TargetsTable rows={group.consumers} history={history} selected={consumers.selected} focused={pane.value === 'consumers'} width={width} height={consumerRows - 1} />
       )}
+      {selectedGroup ? (
+        <Text wrap="truncate-end" dimColor>
+          {'  '}
+          {groupLine(selectedGroup)}
+        </Text>
+      ) : null}
       <TailPane tail={tail} selected={messages.selected} focused={pane.value === 'tail'} paused={paused.value} width={width} height={tailHeight} />
     </Box>
   )

@@ -1,16 +1,17 @@
-// Replacements for the kafkajs internals that dominate a Kafka publish (kafkajs 2.2.4 is unmaintained, and pinned).
+// Replacements for the kafkajs internals that dominate a Kafka publish (kafkajs is unmaintained, and pinned: see
+// ../kafkajs-internals.ts).
 // Each produces exactly what the module it replaces did, faster; the unit tests compare them. They are swapped into
 // the CommonJS module cache before kafkajs's producer first loads them (it loads its request encoders lazily, and
 // the grouping module at import, which is why this runs before kafkajs is imported).
 import {createRequire} from 'node:module'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 
+import {kafkajsSrc} from '../kafkajs-internals.js'
 import {groupMessagesPerPartition} from './partition-grouping.js'
 import {loadProduceInternals, produceRequestV3} from './produce-request.js'
 import {type RecordEncoder, withFallback} from './record-encoder.js'
 
 const require = createRequire(import.meta.url)
-const kafkajsSrc = join(dirname(require.resolve('kafkajs')), 'src')
 const RECORD_MODULE = join(kafkajsSrc, 'protocol', 'recordBatch', 'record', 'v0', 'index.js')
 const GROUPING_MODULE = join(kafkajsSrc, 'producer', 'groupMessagesPerPartition.js')
 const PRODUCE_REQUEST_MODULE = join(kafkajsSrc, 'protocol', 'requests', 'produce', 'v3', 'request.js')
@@ -29,7 +30,7 @@ export function installKafkajsPatches(): void {
   replaceModule('record', (own: RecordEncoder) => withFallback(own))
   replaceModule('grouping', () => groupMessagesPerPartition)
   // After the record encoder: the request encodes its records with whatever the record module now holds.
-  replaceModule('produceRequest', () => produceRequestV3(loadProduceInternals(kafkajsSrc)))
+  replaceModule('produceRequest', () => produceRequestV3(loadProduceInternals()))
 }
 
 /** Loads a kafkajs module and puts the replacement in its place in the module cache, keeping the original. */

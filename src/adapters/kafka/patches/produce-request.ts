@@ -1,8 +1,6 @@
 // kafkajs's Produce request v3 (which v4 to v7 reuse), as kafkajs writes it, except that each record is encoded from
 // its fields instead of from a copy of the whole message object spread per record (an eighth of a replay's time).
-import {createRequire} from 'node:module'
-import {join} from 'node:path'
-
+import {kafkajsModule} from '../kafkajs-internals.js'
 import type {RecordInput} from './record-encoder.js'
 
 /** The kafkajs internals the request is made of (CommonJS, untyped). */
@@ -52,9 +50,8 @@ interface ProduceRequestInput {
   topicData: TopicData[]
 }
 
-export function loadProduceInternals(kafkajsSrc: string): ProduceInternals {
-  const require = createRequire(import.meta.url)
-  const load = (...path: string[]) => require(join(kafkajsSrc, ...path)) as Record<string, unknown>
+export function loadProduceInternals(): ProduceInternals {
+  const load = (...path: string[]) => kafkajsModule<Record<string, unknown>>(...path)
   return {
     Long: load('utils', 'long.js') as unknown as ProduceInternals['Long'],
     Encoder: load('protocol', 'encoder.js') as unknown as ProduceInternals['Encoder'],
