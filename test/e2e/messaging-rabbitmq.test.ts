@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import amqp, {type Channel, type ChannelModel} from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
-import type {Envelope, Header} from '../../src/core/envelope/types.js'
+import type {Envelope, Header} from '../../src/model/envelope/types.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {BIN, jsonOf, runCli} from '../helpers/cli.js'
 import {base64Body, content, ndjson, parseNdjson, pipeCli, randomBinary, startCli} from '../helpers/messaging.js'

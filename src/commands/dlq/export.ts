@@ -4,7 +4,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
-import {encodeEnvelopeLine} from '../../core/envelope/ndjson.js'
+import {encodeEnvelopeLine} from '../../model/envelope/ndjson.js'
 import {DEFAULT_PEEK_LIMIT, type DeadLetterReadStats, newReadStats, readDeadLetters} from '../../core/dlq/read.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
 import {compileFilter} from '../../core/filter.js'

@@ -2,8 +2,6 @@
 import type {Envelope, HeaderValue} from './types.js'
 import {base64FromBytes, utf8OrUndefined} from './utf8.js'
 
-export {amqpHeadersFromList, amqpHeadersToList, amqpValueToHeaderValue, headerValueToAmqp} from './amqp-table.js'
-
 /**
  * A Kafka / NATS header value as a HeaderValue: a plain string when the bytes are valid UTF-8, else `{bytes}`.
  * Kafka allows a null header value; it becomes `{null: true}`.
