@@ -296,6 +296,7 @@ describe('rabbitmq: bad input', () => {
     await runCli(['publish', `rabbitmq:${queue}`, '--file', writeTemp('nasty.bin', nasty)])
     for (const output of ['raw', 'pretty']) {
       const screen = inTerminal([BIN, 'peek', `rabbitmq:${queue}`, '-o', output])
+      // eslint-disable-next-line no-control-regex -- the escape codes a peek must not let through
       expect(screen).not.toMatch(/\u001b|\u0007/)
       expect(screen).toContain('\\x1b[31mred\\x07')
     }

@@ -54,6 +54,7 @@ export function isPrintable(input: string): boolean {
  * "/orders" or "orders\r". Splits such a chunk into the keys it holds so each is handled as if typed alone.
  */
 export function eachKey(input: string, key: Key, handle: (input: string, key: Key) => void): void {
+  // eslint-disable-next-line no-control-regex -- a paste is plain when it holds no control character
   const plain = !key.ctrl && !key.meta && !key.escape && input.length > 1 && /^[^\u0000-\u001f\u007f]*\r?$/.test(input)
   if (!plain) return handle(input, key)
   for (const ch of input) {
