@@ -1,5 +1,5 @@
 // The broker objects a demo scenario needs, declared as data. Each adapter folder has a small demo-topology.ts
-// that creates and removes them (the adapters themselves do not manage topology).
+// that creates and removes them (the adapters themselves do not manage topology), reached through the registry.
 import type {ConnectionSettings} from '../model/settings.js'
 
 export interface RabbitMqTopology {

@@ -1,4 +1,4 @@
-// Header values <-> bytes (Kafka, NATS) and text. AMQP field tables live in amqp-table.ts (re-exported here).
+// Header values <-> bytes (Kafka, NATS) and text. AMQP field tables are RabbitMQ's: src/adapters/rabbitmq/amqp-table.ts.
 import type {Envelope, HeaderValue} from './types.js'
 import {base64FromBytes, utf8OrUndefined} from './utf8.js'
 
