@@ -9,9 +9,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {createAdapter} from '../dist/adapters/registry.js'
+import {createAdapter, topologyDriver} from '../dist/adapters/registry.js'
 import {resolveContext} from '../dist/core/config/resolve.js'
-import {topologyDriver} from '../dist/core/demo/topology.js'
 import {publishAll} from '../dist/core/services/publish.js'
 import {procStat} from './proc-stat.mjs'
 

@@ -16,7 +16,6 @@ import {
   progress,
   readStartedPid,
   recordStarted,
-  repoRoot,
   run,
   stopProcess,
   tailFile,

@@ -1,8 +1,8 @@
 // Batched and per-item reads and publishes, each made from the other, so an adapter implements one path of each.
 // A batch costs its consumer one async step instead of one per item, which at 100,000 messages a second matters.
 import type {BrokerAdapter, Delivery, PublishOptions, PublishReceipt, ReadOptions} from './types.js'
-import {MailroomError} from './types.js'
-import type {Envelope} from '../core/envelope/types.js'
+import {MailroomError} from '../model/errors.js'
+import type {Envelope} from '../model/envelope/types.js'
 
 /**
  * One item at a time from batches (what an adapter with readBatches / publishBatches offers as read / publish). A

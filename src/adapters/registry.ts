@@ -1,6 +1,12 @@
 // Broker kind -> lazy adapter factory. A command that needs only NATS never loads kafkajs or amqplib.
-import type {ConnectionSettings} from '../core/config/types.js'
-import {type BrokerAdapter, type BrokerKind, MailroomError} from './types.js'
+import type {ConnectionSettings} from '../model/settings.js'
+import type {BrokerAdapter, PublishConventions} from './types.js'
+import type {BrokerKind} from '../model/broker.js'
+import {MailroomError} from '../model/errors.js'
+import {publishConventions as kafka} from './kafka/conventions.js'
+import {publishConventions as nats} from './nats/conventions.js'
+import {publishConventions as rabbitmq} from './rabbitmq/conventions.js'
+import type {KafkaTopology, NatsTopology, RabbitMqTopology, TopologyDriver} from './topology.js'
 
 type Factory = (settings: ConnectionSettings) => Promise<BrokerAdapter>
 
@@ -32,4 +38,26 @@ function required<K extends BrokerKind>(s: ConnectionSettings, kind: K): NonNull
 /** Creates an adapter for the broker (not yet connected). */
 export function createAdapter(kind: BrokerKind, settings: ConnectionSettings): Promise<BrokerAdapter> {
   return factories[kind](settings)
+}
+
+const conventions: Record<BrokerKind, PublishConventions> = {rabbitmq, kafka, nats}
+
+export function publishConventionsOf(kind: BrokerKind): PublishConventions {
+  return conventions[kind]
+}
+
+export interface TopologyDrivers {
+  rabbitmq: TopologyDriver<RabbitMqTopology>
+  kafka: TopologyDriver<KafkaTopology>
+  nats: TopologyDriver<NatsTopology>
+}
+
+const loaders: {[K in BrokerKind]: (s: ConnectionSettings) => Promise<TopologyDrivers[K]>} = {
+  rabbitmq: async (s) => (await import('./rabbitmq/demo-topology.js')).rabbitMqTopology(s),
+  kafka: async (s) => (await import('./kafka/demo-topology.js')).kafkaTopology(s),
+  nats: async (s) => (await import('./nats/demo-topology.js')).natsTopology(s),
+}
+
+export function topologyDriver<K extends BrokerKind>(kind: K, settings: ConnectionSettings): Promise<TopologyDrivers[K]> {
+  return loaders[kind](settings)
 }

@@ -1,6 +1,6 @@
 // What each broker accepts as a queue / topic / stream name, checked before connecting: a name the broker would
 // refuse is a usage error (exit 2), not a driver error at the first request.
-import type {BrokerKind} from './types.js'
+import type {BrokerKind} from '../model/broker.js'
 
 /** Why the broker would refuse this name, or undefined when it is acceptable. */
 type NameRule = (name: string) => string | undefined

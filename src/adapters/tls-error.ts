@@ -1,6 +1,6 @@
 // TLS failures say which side refused what, from Node's / OpenSSL's structured error codes (never message text).
 // Shared by the three adapters' map-error.ts: the codes are Node's, whichever driver holds the socket.
-import {type ErrorCode, MailroomError} from './types.js'
+import {type ErrorCode, MailroomError} from '../model/errors.js'
 
 export interface TlsErrorContext {
   /** host:port (or a list) of the server, safe to print. */

@@ -1,10 +1,9 @@
 // The unified broker layer: every command and the dashboard talk to brokers only through these types.
-import type {Envelope} from '../core/envelope/types.js'
+import type {Envelope} from '../model/envelope/types.js'
+import type {MailroomErrorInfo} from '../model/errors.js'
+import type {BrokerKind} from '../model/broker.js'
 
-export type {Envelope} from '../core/envelope/types.js'
-
-export const BROKER_KINDS = ['rabbitmq', 'kafka', 'nats'] as const
-export type BrokerKind = (typeof BROKER_KINDS)[number]
+export type {Envelope} from '../model/envelope/types.js'
 
 /** What a broker can do, so commands and the UI branch on abilities, never on broker names. */
 export interface Capabilities {
@@ -339,47 +338,33 @@ export interface BrokerAdapter extends AsyncDisposable {
   consumerLag?(o?: LagOptions): Promise<LagSample[]>
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Errors: the only error type that leaves an adapter. Each adapter maps its driver's errors once (map-error.ts).
-
-export const ERROR_CODES = [
-  'USAGE',
-  'CONFIG',
-  'CONNECTION',
-  'AUTH',
-  'NOT_FOUND',
-  'UNSUPPORTED',
-  'TIMEOUT',
-  'PROTOCOL',
-  'PARTIAL',
-  'REFUSED',
-  'INTERRUPTED',
-  'INTERNAL',
-] as const
-export type ErrorCode = (typeof ERROR_CODES)[number]
-
-export interface MailroomErrorInfo {
-  code: ErrorCode
-  message: string
-  suggestions?: string[]
+export interface HeaderNames {
+  exact: string[]
+  prefixes: string[]
+  /** Names compare case-insensitively (give them in lower case). */
+  ignoreCase?: boolean
 }
 
-export class MailroomError extends Error {
-  readonly code: ErrorCode
-  readonly suggestions: string[]
-
-  constructor(code: ErrorCode, message: string, o: {suggestions?: string[]; cause?: unknown} = {}) {
-    super(message, {cause: o.cause})
-    this.name = 'MailroomError'
-    this.code = code
-    this.suggestions = o.suggestions ?? []
-  }
-
-  toInfo(): MailroomErrorInfo {
-    return {code: this.code, message: this.message, ...(this.suggestions.length ? {suggestions: this.suggestions} : {})}
-  }
+export interface PublishConventions {
+  /** Headers the broker acts on when a message is published (not just carries): a replayed message drops them. */
+  interpretedHeaders: HeaderNames
+  /** Header values are text only: typed values travel as their text form. */
+  textHeadersOnly: boolean
+  /** AMQP properties travel as properties; elsewhere they are carried as amqp-<property> headers. */
+  amqpProperties: boolean
+  /**
+   * What a message's key is here: `record` part of the message (a Kafka key, kept); `address` where it is
+   * published (a NATS subject: the destination's own); `routing` how it was routed (an AMQP routing key: a key from
+   * another broker is kept in a header).
+   */
+  key: 'record' | 'address' | 'routing'
+  /** The broker stamps its own time on publish: the original timestamp is kept in a header. */
+  restampsTime: boolean
+  /** The header the broker drops duplicate publishes by: a replay sets it to its deterministic message id. */
+  dedupeHeader?: string
 }
 
-export function isMailroomError(e: unknown): e is MailroomError {
-  return e instanceof MailroomError
+export function isHeaderIn(name: string, names: HeaderNames): boolean {
+  const n = names.ignoreCase ? name.toLowerCase() : name
+  return names.exact.includes(n) || names.prefixes.some((p) => n.startsWith(p))
 }

@@ -2,11 +2,12 @@
 // {status, error: {code, message, suggestions}}), one table of exit codes, errors as one line with a suggestion.
 import {Command, Errors, Flags} from '@oclif/core'
 
-import {type BrokerAdapter, type BrokerKind, MailroomError, isMailroomError} from '../adapters/types.js'
+import type {BrokerAdapter} from '../adapters/types.js'
+import type {BrokerKind} from '../model/broker.js'
+import {MailroomError, asMailroomError, isMailroomError} from '../model/errors.js'
 import {type ConnectionOverrides, type ResolvedContext, resolveContext} from '../core/config/resolve.js'
-import {asMailroomError} from '../core/errors.js'
-import {EXIT, type ExitCode, exitCodeFor} from '../core/exit-codes.js'
-import {redact, redactValue} from '../core/redact.js'
+import {EXIT, type ExitCode, exitCodeFor} from '../model/exit-codes.js'
+import {redact, redactValue} from '../model/redact.js'
 import {type ProgressReporter, progressReporter} from '../core/output/progress.js'
 import {errorEnvelope, writeError} from './error-output.js'
 import {nearest} from '../core/suggest.js'

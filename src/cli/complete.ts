@@ -3,7 +3,7 @@
 // this module alone, without booting oclif: a Tab press costs one short Node start.
 import {readFile} from 'node:fs/promises'
 
-import {BROKER_KINDS} from '../adapters/types.js'
+import {BROKER_KINDS} from '../model/broker.js'
 import {listContexts} from '../core/config/contexts.js'
 
 export type Shell = 'bash' | 'zsh' | 'fish'

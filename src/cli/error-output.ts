@@ -1,7 +1,7 @@
 // How an error reaches the user: one line and its suggestions on stderr, or the JSON error envelope on stdout.
-import type {MailroomError} from '../adapters/types.js'
-import {exitCodeFor} from '../core/exit-codes.js'
-import {redact, redactValue} from '../core/redact.js'
+import type {MailroomError} from '../model/errors.js'
+import {exitCodeFor} from '../model/exit-codes.js'
+import {redact, redactValue} from '../model/redact.js'
 
 export function errorEnvelope(error: MailroomError, warnings: string[]): unknown {
   return {status: exitCodeFor(error.code), error: redactValue(error.toInfo()), warnings}

@@ -1,7 +1,7 @@
 // Flags shared by many commands, defined once.
 import {Flags} from '@oclif/core'
 
-import {BROKER_KINDS} from '../adapters/types.js'
+import {BROKER_KINDS} from '../model/broker.js'
 import type {ConnectionOverrides} from '../core/config/resolve.js'
 import {LIST_FORMATS, type ListFormat} from '../core/output/list-format.js'
 

@@ -1,7 +1,7 @@
 // Flags that build one outgoing message (publish, request): body source, headers, key, partition, AMQP properties.
 import {Flags} from '@oclif/core'
 
-import type {Properties} from '../core/envelope/types.js'
+import type {Properties} from '../model/envelope/types.js'
 import {type MessageOverrides, parseHeaderFlags} from '../core/services/message-source.js'
 
 export const messageFlags = {

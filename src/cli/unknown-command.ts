@@ -1,6 +1,6 @@
 // A mistyped command (`mailroom tial`, `mailroom dlq replya`): one usage error that names what was typed and the
 // command that was probably meant, instead of oclif's internal id (`command tial:kafka:x not found`).
-import {MailroomError} from '../adapters/types.js'
+import {MailroomError} from '../model/errors.js'
 import {nearest} from '../core/suggest.js'
 
 /** The words of a command line that name a command, the first unknown one included. */

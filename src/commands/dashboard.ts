@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 
-import {type BrokerAdapter, type BrokerKind, MailroomError} from '../adapters/types.js'
+import type {BrokerAdapter} from '../adapters/types.js'
+import type {BrokerKind} from '../model/broker.js'
+import {MailroomError} from '../model/errors.js'
 import {MailroomCommand} from '../cli/base-command.js'
 import {brokerFlag, connectionFlags, connectionOverrides} from '../cli/flags.js'
 import {isInteractive} from '../core/output/terminal.js'

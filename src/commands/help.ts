@@ -1,6 +1,6 @@
 import {Command, loadHelpClass} from '@oclif/core'
 
-import {EXIT} from '../core/exit-codes.js'
+import {EXIT} from '../model/exit-codes.js'
 import {writeError} from '../cli/error-output.js'
 import {unknownCommandError} from '../cli/unknown-command.js'
 

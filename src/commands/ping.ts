@@ -1,6 +1,6 @@
 import {MailroomCommand} from '../cli/base-command.js'
 import {brokerFlag, connectionFlags, connectionOverrides} from '../cli/flags.js'
-import {EXIT} from '../core/exit-codes.js'
+import {EXIT} from '../model/exit-codes.js'
 import {renderTable} from '../core/output/table.js'
 import {type PingRow, pingBroker} from '../core/services/ping.js'
 

@@ -3,8 +3,8 @@ import {Args, Flags} from '@oclif/core'
 import {MailroomCommand} from '../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../cli/flags.js'
 import {messageFlags, overridesFromFlags} from '../cli/message-flags.js'
-import type {Envelope} from '../core/envelope/types.js'
-import {EXIT} from '../core/exit-codes.js'
+import type {Envelope} from '../model/envelope/types.js'
+import {EXIT} from '../model/exit-codes.js'
 import {openInputFile} from '../core/files.js'
 import {
   type LineSourceStats,

@@ -10,9 +10,9 @@ import {open} from 'node:fs/promises'
 import {homedir, userInfo} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {MailroomError} from '../adapters/types.js'
+import {MailroomError} from '../model/errors.js'
 import {makeDirectory} from './files.js'
-import {redactValue} from './redact.js'
+import {redactValue} from '../model/redact.js'
 
 export interface AuditEntry {
   command: string

@@ -2,7 +2,7 @@ import {accessSync, constants, createReadStream, type ReadStream} from 'node:fs'
 import {mkdir, stat} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 
-import {MailroomError} from '../adapters/types.js'
+import {MailroomError} from '../model/errors.js'
 
 /** Checks up front that a file can be read, so a typo is a usage error rather than a failure mid-run. */
 export function openInputFile(path: string): ReadStream {

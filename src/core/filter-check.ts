@@ -3,7 +3,7 @@
 // resolves names only while evaluating, where a missing one is null: such a filter would match nothing, or, negated,
 // everything (a purge of the whole DLQ). The expression has parsed when this runs; it finds the names filtrex's
 // lexer finds (same rules, same order) and judges each one.
-import type {DeathRecord, Meta} from './envelope/types.js'
+import type {DeathRecord, Meta} from '../model/envelope/types.js'
 import {nearest} from './suggest.js'
 
 /** The roots of the message view a filter sees (src/core/filter.ts: filterView). */

@@ -5,10 +5,10 @@
 // Example: key == "order-7" and json.amount > 100 and 'headers.x-tenant' == "acme"
 import {compileExpression} from 'filtrex'
 
-import {MailroomError} from '../adapters/types.js'
-import {bodyToBytes} from './envelope/body.js'
+import {MailroomError} from '../model/errors.js'
+import {bodyToBytes} from '../model/envelope/body.js'
 import {FILTER_CONSTANTS, findFilterProblem} from './filter-check.js'
-import type {Envelope, HeaderValue} from './envelope/types.js'
+import type {Envelope, HeaderValue} from '../model/envelope/types.js'
 
 export type MessageFilter = (e: Envelope) => boolean
 

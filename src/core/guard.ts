@@ -2,7 +2,7 @@
 // (exit 9); on a TTY the user types the target's name to confirm; without a TTY --yes is required (exit 9).
 import {createInterface} from 'node:readline/promises'
 
-import {MailroomError} from '../adapters/types.js'
+import {MailroomError} from '../model/errors.js'
 
 export interface GuardRequest {
   /** What will happen, e.g. "purge 1,204 messages from rabbitmq:orders.dlq". */

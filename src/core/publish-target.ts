@@ -1,6 +1,7 @@
 // A destination that does not exist is refused before anything moves (replay --to, its dry run, import): otherwise
 // every message would be tried and fail, or a dry run would promise what the run cannot do.
-import {type BrokerAdapter, isMailroomError, MailroomError} from '../adapters/types.js'
+import type {BrokerAdapter} from '../adapters/types.js'
+import {MailroomError, isMailroomError} from '../model/errors.js'
 import {formatTargetRef, type TargetRef} from './target-ref.js'
 
 export async function requirePublishTarget(adapter: BrokerAdapter, ref: TargetRef): Promise<void> {

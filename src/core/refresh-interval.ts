@@ -1,6 +1,6 @@
 // How often a watching view (lag --watch, the dashboard) asks the brokers again. Below a quarter of a second it
 // would only load the brokers (0s would poll in a tight loop) without showing anything a person can read.
-import {MailroomError} from '../adapters/types.js'
+import {MailroomError} from '../model/errors.js'
 import {parseDuration} from './services/tail.js'
 
 export const MIN_REFRESH_INTERVAL_MS = 250

@@ -1,6 +1,7 @@
 // Targets are written <broker>:<name>, e.g. rabbitmq:orders.dlq, kafka:payments.DLT, nats:ORDERS.
 import {TARGET_NAME_RULES} from '../adapters/target-names.js'
-import {BROKER_KINDS, type BrokerKind, MailroomError} from '../adapters/types.js'
+import {BROKER_KINDS, type BrokerKind} from '../model/broker.js'
+import {MailroomError} from '../model/errors.js'
 
 export interface TargetRef {
   broker: BrokerKind

@@ -1,6 +1,7 @@
 // The dashboard's overview rows: each target (depth) with its consumers (lag rows from the lag service) beneath it.
 // Pure functions, so sorting, filtering and the merge rules are tested without a terminal.
-import type {BrokerKind, ConsumerGroupFacts, TargetInfo} from '../adapters/types.js'
+import type {ConsumerGroupFacts, TargetInfo} from '../adapters/types.js'
+import type {BrokerKind} from '../model/broker.js'
 import type {DlqInfo} from '../core/dlq/discover.js'
 import {type LagRow, type LagStatus, STATUS_SEVERITY} from '../core/lag/model.js'
 

@@ -1,7 +1,8 @@
 // The dashboard's entry: loaded lazily by `mailroom dashboard` (Ink and React are never loaded by other commands).
 import {render} from 'ink'
 
-import type {BrokerAdapter, BrokerKind} from '../adapters/types.js'
+import type {BrokerAdapter} from '../adapters/types.js'
+import type {BrokerKind} from '../model/broker.js'
 import type {ResolvedContext} from '../core/config/resolve.js'
 import {colorEnabled} from '../core/output/terminal.js'
 import {App} from './components/App.js'

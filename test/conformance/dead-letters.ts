@@ -2,7 +2,7 @@
 // `dlq inspect --json` must show the same records, same key and value bytes, same headers in the same order.
 import type {Admin} from 'kafkajs'
 import {expect} from 'vitest'
-import type {Envelope, HeaderValue} from '../../src/core/envelope/types.js'
+import type {Envelope, HeaderValue} from '../../src/model/envelope/types.js'
 import {waitFor} from '../helpers/brokers.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
 import type {KafkaRecord} from './kafka-truth.js'

@@ -12,7 +12,7 @@ import amqp from 'amqplib'
 import {connect as natsConnect} from 'nats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import type {Envelope} from '../../src/core/envelope/types.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import {kafkaOffsets} from '../conformance/kafka-truth.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {type CliResult, jsonOf, runCli} from '../helpers/cli.js'

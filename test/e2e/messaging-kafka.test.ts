@@ -5,10 +5,10 @@ import {join} from 'node:path'
 import {AssignerProtocol, Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
-import type {Envelope} from '../../src/core/envelope/types.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
-import {base64Body, content, ndjson, parseNdjson, pipeCli, randomBinary, startCli, waitForLines} from '../helpers/messaging.js'
+import {base64Body, content, ndjson, parseNdjson, pipeCli, randomBinary, startCli} from '../helpers/messaging.js'
 
 // Each test runs several CLI processes against real brokers; on a loaded 2-core machine that takes a while.
 vi.setConfig({testTimeout: 120_000})

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {connect, type JetStreamManager, type NatsConnection} from 'nats'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
-import type {Envelope} from '../../src/core/envelope/types.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
 import {base64Body, content, ndjson, parseNdjson, pipeCli, randomBinary, startCli} from '../helpers/messaging.js'

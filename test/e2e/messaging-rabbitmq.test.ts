@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import amqp, {type Channel, type ChannelModel} from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
-import type {Envelope, Header} from '../../src/core/envelope/types.js'
+import type {Envelope, Header} from '../../src/model/envelope/types.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {BIN, jsonOf, runCli} from '../helpers/cli.js'
 import {base64Body, content, ndjson, parseNdjson, pipeCli, randomBinary, startCli} from '../helpers/messaging.js'
@@ -296,6 +296,7 @@ describe('rabbitmq: bad input', () => {
     await runCli(['publish', `rabbitmq:${queue}`, '--file', writeTemp('nasty.bin', nasty)])
     for (const output of ['raw', 'pretty']) {
       const screen = inTerminal([BIN, 'peek', `rabbitmq:${queue}`, '-o', output])
+      // eslint-disable-next-line no-control-regex -- the escape codes a peek must not let through
       expect(screen).not.toMatch(/\u001b|\u0007/)
       expect(screen).toContain('\\x1b[31mred\\x07')
     }

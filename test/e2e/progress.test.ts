@@ -61,6 +61,7 @@ function progressLines(terminal: string): string[] {
   return terminal
     .split(/\r\n|\n/)
     .flatMap((line) => line.split('\r'))
+    // eslint-disable-next-line no-control-regex -- the terminal escapes are what is asserted
     .map((segment) => segment.replace(/\x1b\[K$/, ''))
     .filter((segment) => segment !== '' && !segment.startsWith('\x1b[K'))
 }
@@ -72,6 +73,7 @@ function expectSummaryAfterErase(terminal: string, summary: string): void {
 
 /** Stderr of a run that is not on a terminal: no carriage return, no escape, nothing but the given lines. */
 function expectNoProgress(r: CliResult): void {
+  // eslint-disable-next-line no-control-regex -- the terminal escapes are what is asserted
   expect(r.stderr).not.toMatch(/[\r\x1b]/)
 }
 

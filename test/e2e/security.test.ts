@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import amqplib from 'amqplib'
 import kafkajs from 'kafkajs'
-import {connect as natsConnect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions} from 'nats'
+import {connect as natsConnect, credsAuthenticator, type ConnectionOptions} from 'nats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {ContextConfig} from '../../src/core/config/file.js'
@@ -64,9 +64,6 @@ async function withNats<T>(server: string, fn: (jsm: Awaited<ReturnType<Awaited<
     await nc.close()
   }
 }
-
-const natsServerOf = (contextName: string) =>
-  ({'nats-user-password': 'users', 'nats-nkey': 'users', 'nats-token': 'token', 'nats-creds': 'creds', 'nats-mtls': 'mtls'})[contextName]!
 
 beforeAll(async () => {
   for (const vhost of ['a/b', '/']) await withRabbit(vhost, (ch) => ch.assertQueue(queue, {durable: false}))

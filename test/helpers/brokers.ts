@@ -1,5 +1,5 @@
 // Helpers for integration tests against the local brokers started by scripts/brokers.mjs.
-import type {ConnectionSettings} from '../../src/core/config/types.js'
+import type {ConnectionSettings} from '../../src/model/settings.js'
 
 /** A queue/topic/stream name no other test (or earlier run) uses: prefix + time + random suffix. */
 export function uniqueName(prefix: string): string {

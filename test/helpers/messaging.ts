@@ -3,7 +3,7 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 
-import type {Envelope} from '../../src/core/envelope/types.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import {BIN, type CliResult, isolatedConfigHome} from './cli.js'
 import {waitFor} from './brokers.js'
 

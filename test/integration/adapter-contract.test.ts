@@ -7,11 +7,13 @@ import {connect as natsConnect} from 'nats'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {createAdapter} from '../../src/adapters/registry.js'
-import {type BrokerAdapter, type BrokerKind, MailroomError, type ReadOptions} from '../../src/adapters/types.js'
-import type {ConnectionSettings} from '../../src/core/config/types.js'
-import {bodyFromBytes, bodyToBytes} from '../../src/core/envelope/body.js'
-import {isInCanonicalOrder} from '../../src/core/envelope/ndjson.js'
-import type {Envelope} from '../../src/core/envelope/types.js'
+import type {BrokerAdapter, ReadOptions} from '../../src/adapters/types.js'
+import type {BrokerKind} from '../../src/model/broker.js'
+import {MailroomError} from '../../src/model/errors.js'
+import type {ConnectionSettings} from '../../src/model/settings.js'
+import {bodyFromBytes, bodyToBytes} from '../../src/model/envelope/body.js'
+import {isInCanonicalOrder} from '../../src/model/envelope/ndjson.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import {localSettings, uniqueName, waitFor} from '../helpers/brokers.js'
 
 /** How each broker's raw client makes a target and puts messages on it, outside mailroom. */

@@ -7,7 +7,7 @@ import {discoverDlqs} from '../../src/core/dlq/discover.js'
 import {purgeDeadLetters} from '../../src/core/dlq/purge.js'
 import {readDeadLetters} from '../../src/core/dlq/read.js'
 import {dlqSettings} from '../../src/core/dlq/settings.js'
-import type {Envelope} from '../../src/core/envelope/types.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import {compileFilter} from '../../src/core/filter.js'
 import {localSettings, uniqueName, waitFor} from '../helpers/brokers.js'
 

@@ -5,8 +5,9 @@ import {type Admin, Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {KafkaAdapter} from '../../src/adapters/kafka/adapter.js'
 import {THROWAWAY_GROUP_PREFIX} from '../../src/adapters/kafka/read.js'
-import {type Delivery, isMailroomError, MailroomError, type PublishReceipt} from '../../src/adapters/types.js'
-import type {Envelope, Header} from '../../src/core/envelope/types.js'
+import type {Delivery, PublishReceipt} from '../../src/adapters/types.js'
+import {MailroomError, isMailroomError} from '../../src/model/errors.js'
+import type {Envelope, Header} from '../../src/model/envelope/types.js'
 
 const BROKER = '127.0.0.1:9092'
 const raw = new Kafka({clientId: 'kafka-adapter-test', brokers: [BROKER], logLevel: logLevel.NOTHING})

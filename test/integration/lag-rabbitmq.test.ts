@@ -4,7 +4,8 @@
 import amqp, {type Channel, type ChannelModel} from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {RabbitMqAdapter} from '../../src/adapters/rabbitmq/adapter.js'
-import {type LagSample, MailroomError} from '../../src/adapters/types.js'
+import type {LagSample} from '../../src/adapters/types.js'
+import {MailroomError} from '../../src/model/errors.js'
 import {localSettings, uniqueName, waitFor} from '../helpers/brokers.js'
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672'

@@ -11,9 +11,10 @@ import kafkajs from 'kafkajs'
 import {connect as natsConnect, headers as natsHeaders} from 'nats'
 
 import {createAdapter} from '../../src/adapters/registry.js'
-import type {BrokerAdapter, BrokerKind} from '../../src/adapters/types.js'
-import {headerValueToText} from '../../src/core/envelope/header-values.js'
-import type {Envelope} from '../../src/core/envelope/types.js'
+import type {BrokerAdapter} from '../../src/adapters/types.js'
+import type {BrokerKind} from '../../src/model/broker.js'
+import {headerValueToText} from '../../src/model/envelope/header-values.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import {BIN, type CliResult} from '../helpers/cli.js'
 import {localSettings, waitFor} from '../helpers/brokers.js'
 

@@ -8,9 +8,11 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {createAdapter} from '../../src/adapters/registry.js'
-import {type BrokerAdapter, type BrokerKind, MailroomError} from '../../src/adapters/types.js'
+import type {BrokerAdapter} from '../../src/adapters/types.js'
+import type {BrokerKind} from '../../src/model/broker.js'
+import {MailroomError} from '../../src/model/errors.js'
 import {resolveContext} from '../../src/core/config/resolve.js'
-import {redact} from '../../src/core/redact.js'
+import {redact} from '../../src/model/redact.js'
 import {uniqueName} from '../helpers/brokers.js'
 import {configHomeWith, GOOD_CONTEXTS, PKI, RABBITMQ, secret, SECRET_FILES, secretEnv} from '../helpers/secure.js'
 

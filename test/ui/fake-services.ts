@@ -1,7 +1,8 @@
 // A stand-in for the dashboard's data layer (not for broker behaviour: the tmux e2e test runs the real thing).
-import type {BrokerKind, Delivery} from '../../src/adapters/types.js'
+import type {Delivery} from '../../src/adapters/types.js'
+import type {BrokerKind} from '../../src/model/broker.js'
 import type {ResolvedContext} from '../../src/core/config/resolve.js'
-import type {Envelope} from '../../src/core/envelope/types.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import type {ReplayPlan} from '../../src/core/replay/plan.js'
 import type {ReplayReport, ReplayRequest, SourceFacts} from '../../src/core/replay/types.js'
 import type {DashboardServices, OverviewData, PurgeHooks, ReplayHooks} from '../../src/ui/services.js'

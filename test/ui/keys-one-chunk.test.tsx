@@ -1,7 +1,7 @@
 // Keys that reach the dashboard in one stdin read: a terminal hands over everything typed since the last read, so
 // on a busy machine (or from tmux send-keys with several keys) Tab, Enter and letters arrive as one chunk. Each key
 // must have its effect, as if typed alone.
-import {afterEach, expect, test} from 'vitest'
+import {afterEach, test} from 'vitest'
 
 import {App} from '../../src/ui/components/App.js'
 import {KEYS, type Rendered, renderInk} from '../helpers/ink.js'

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {MailroomError} from '../../src/adapters/types.js'
+import {MailroomError} from '../../src/model/errors.js'
 import {type AuditEntry, assertAuditWritable, auditedChange} from '../../src/core/audit.js'
 import {makeDirectory} from '../../src/core/files.js'
 

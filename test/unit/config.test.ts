@@ -4,11 +4,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {MailroomError} from '../../src/adapters/types.js'
+import {MailroomError} from '../../src/model/errors.js'
 import {setContext} from '../../src/core/config/contexts.js'
 import {configPath} from '../../src/core/config/file.js'
 import {LOCAL_DEFAULTS, resolveContext} from '../../src/core/config/resolve.js'
-import {redact} from '../../src/core/redact.js'
+import {redact} from '../../src/model/redact.js'
 
 function configHome(yaml?: string): NodeJS.ProcessEnv {
   const dir = mkdtempSync(join(tmpdir(), 'mailroom-unit-'))

@@ -2,8 +2,8 @@ import {describe, expect, it} from 'vitest'
 import {formatAge, originsOf} from '../../src/core/dlq/discover.js'
 import {DeathSummary, originPosition} from '../../src/core/dlq/inspect.js'
 import {DEFAULT_DLQ_PATTERNS, dlqSettings, matchesPattern, matchingPattern} from '../../src/core/dlq/settings.js'
-import type {Envelope} from '../../src/core/envelope/types.js'
-import {MailroomError} from '../../src/adapters/types.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
+import {MailroomError} from '../../src/model/errors.js'
 
 describe('dlq settings', () => {
   it('defaults, replaced or extended patterns, named targets and custom headers', () => {

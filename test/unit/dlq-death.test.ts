@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {detectDeath, withDeath} from '../../src/core/dlq/death.js'
-import type {Envelope, Header} from '../../src/core/envelope/types.js'
+import type {Envelope, Header} from '../../src/model/envelope/types.js'
 
 function envelope(headers: Header[], body: Envelope['body'] = {utf8: 'x'}, extra: Partial<Envelope> = {}): Envelope {
   return {v: 1, headers, body, ...extra}

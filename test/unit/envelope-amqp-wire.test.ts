@@ -5,7 +5,8 @@ import {createRequire} from 'node:module'
 import path from 'node:path'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {amqpHeadersFromList, amqpHeadersToList, decodeEnvelopeLine, encodeEnvelopeLine} from '../../src/core/envelope/index.js'
+import {amqpHeadersFromList, amqpHeadersToList} from '../../src/adapters/rabbitmq/amqp-table.js'
+import {decodeEnvelopeLine, encodeEnvelopeLine} from '../../src/model/envelope/index.js'
 
 const require = createRequire(import.meta.url)
 // amqplib's package exports hide lib/codec.js; load it by path.

@@ -1,12 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {
-  amqpHeadersFromList,
-  amqpHeadersToList,
-  decodeEnvelopeLine,
-  encodeEnvelopeLine,
-  type Header,
-} from '../../src/core/envelope/index.js'
+import {amqpHeadersFromList, amqpHeadersToList} from '../../src/adapters/rabbitmq/amqp-table.js'
+import {type Header, decodeEnvelopeLine, encodeEnvelopeLine} from '../../src/model/envelope/index.js'
 
 // Tables in amqplib's *encoding* notation, as amqpHeadersFromList writes them: integers as
 // {'!': 'long', value: number (safe) | decimal text (beyond 2^53)}, timestamps, doubles and decimals tagged.

@@ -1,7 +1,7 @@
 import {isUtf8} from 'node:buffer'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {bodyFromBytes, bodyToBytes} from '../../src/core/envelope/index.js'
+import {bodyFromBytes, bodyToBytes} from '../../src/model/envelope/index.js'
 
 const utf8Bytes = fc.string({unit: 'binary'}).map((s) => new Uint8Array(Buffer.from(s, 'utf8')))
 const anyBytes = fc.oneof(fc.uint8Array({maxLength: 512}), utf8Bytes)

@@ -9,7 +9,7 @@ import {
   keyFromBytes,
   keyToBytes,
   type Header,
-} from '../../src/core/envelope/index.js'
+} from '../../src/model/envelope/index.js'
 
 const utf8Bytes = fc.string({unit: 'binary'}).map((s) => new Uint8Array(Buffer.from(s, 'utf8')))
 const headerBytes = fc.oneof(fc.uint8Array({maxLength: 64}), utf8Bytes, fc.constant(null))

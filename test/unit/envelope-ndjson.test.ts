@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {MailroomError} from '../../src/adapters/types.js'
+import {MailroomError} from '../../src/model/errors.js'
 import {
   decodeEnvelopeLine,
   encodeEnvelopeLine,
@@ -12,7 +12,7 @@ import {
   type Envelope,
   type HeaderValue,
   type NumberedEnvelope,
-} from '../../src/core/envelope/index.js'
+} from '../../src/model/envelope/index.js'
 
 const text = fc.string({unit: 'binary', maxLength: 12})
 const base64 = fc.uint8Array({maxLength: 24}).map((b) => Buffer.from(b).toString('base64'))

@@ -2,8 +2,8 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {MailroomError} from '../../src/adapters/types.js'
-import type {Envelope} from '../../src/core/envelope/types.js'
+import {MailroomError} from '../../src/model/errors.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import {compileFilter} from '../../src/core/filter.js'
 
 const order: Envelope = {

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {KafkaJSConnectionClosedError, KafkaJSProtocolError} from 'kafkajs'
 
 import {idempotentRead} from '../../src/adapters/kafka/topics.js'
-import {isMailroomError} from '../../src/adapters/types.js'
+import {isMailroomError} from '../../src/model/errors.js'
 
 // kafkajs's own protocol errors, as a broker answer decodes to them (code 6 and 3 of the Kafka protocol).
 const notLeader = () => new KafkaJSProtocolError({type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true, message: 'This server is not the leader for that topic-partition'})

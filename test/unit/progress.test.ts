@@ -33,6 +33,7 @@ describe('progressReporter', () => {
     }
     expect(stream.written.length).toBeLessThanOrEqual(10)
     expect(stream.written.length).toBeGreaterThanOrEqual(9)
+    // eslint-disable-next-line no-control-regex -- the terminal escapes are what is asserted
     for (const w of stream.written) expect(w).toMatch(/^\r.*\x1b\[K$/)
     line.end()
     expect(stream.written.at(-1)).toBe('\r\x1b[K')

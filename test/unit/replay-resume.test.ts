@@ -1,7 +1,7 @@
 // What a resume reads from a journal (older ones included) and how it recognises the servers a job started with.
 import {describe, expect, it} from 'vitest'
 
-import type {ConnectionSettings} from '../../src/core/config/types.js'
+import type {ConnectionSettings} from '../../src/model/settings.js'
 import {parseJournal} from '../../src/core/replay/journal.js'
 import {checkResumeServers, normalizedAddress, serverIdentity} from '../../src/core/replay/servers.js'
 import type {ReplayRequest} from '../../src/core/replay/types.js'

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import type {BrokerAdapter, Delivery, PublishReceipt} from '../../src/adapters/types.js'
-import type {Envelope} from '../../src/core/envelope/types.js'
+import type {Envelope} from '../../src/model/envelope/types.js'
 import {resolveDestination} from '../../src/core/replay/destination.js'
 import {ReplayEngine} from '../../src/core/replay/engine.js'
 import {PROVENANCE, describeChanges, prepareForDestination, replayCountOf} from '../../src/core/replay/headers.js'

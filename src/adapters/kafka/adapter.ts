@@ -1,27 +1,11 @@
 // The Kafka adapter (kafkajs 2.2.4, kept behind this folder so the client can be swapped).
 import type {Admin, Kafka as KafkaClient, Producer} from 'kafkajs'
 import {Kafka} from './driver.js'
-import type {KafkaSettings} from '../../core/config/types.js'
-import {isoFromMillis} from '../../core/envelope/time.js'
-import type {Envelope} from '../../core/envelope/types.js'
-import {
-  type BrokerAdapter,
-  type Capabilities,
-  type ConnectOptions,
-  type DescribeOptions,
-  type Delivery,
-  type LagOptions,
-  type LagSample,
-  type MessageTimes,
-  MailroomError,
-  type PublishOptions,
-  type PublishReceipt,
-  type ReadOptions,
-  type RequestOptions,
-  type ServerInfo,
-  type TargetInfo,
-  type TargetStats,
-} from '../types.js'
+import type {KafkaSettings} from '../../model/settings.js'
+import {isoFromMillis} from '../../model/envelope/time.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, DescribeOptions, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
 import {kafkaConfig} from './client.js'

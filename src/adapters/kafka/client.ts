@@ -3,9 +3,9 @@
 import type {ConnectionOptions} from 'node:tls'
 import type {KafkaConfig, logCreator, RetryOptions, SASLOptions} from 'kafkajs'
 import {logLevel} from './driver.js'
-import type {KafkaSettings} from '../../core/config/types.js'
-import {redact} from '../../core/redact.js'
-import {MailroomError} from '../types.js'
+import type {KafkaSettings} from '../../model/settings.js'
+import {redact} from '../../model/redact.js'
+import {MailroomError} from '../../model/errors.js'
 
 /** Few, quick retries: kafkajs defaults to minutes of backoff, which turns an unreachable broker into a hang. */
 export const CLIENT_RETRY: RetryOptions = {retries: 1, initialRetryTime: 100, maxRetryTime: 1000}

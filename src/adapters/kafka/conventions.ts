@@ -1,4 +1,4 @@
-import type {PublishConventions} from '../conventions.js'
+import type {PublishConventions} from '../types.js'
 
 export const publishConventions: PublishConventions = {
   // Kafka gives headers no meaning: DLT headers (kafka_dlt-*, __connect.errors.*) stay as data.

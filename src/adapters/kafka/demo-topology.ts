@@ -1,8 +1,8 @@
 // Creates and deletes the topics and consumer groups of a demo scenario (the adapter has no topology API).
 import type {Admin} from 'kafkajs'
-import type {ConnectionSettings} from '../../core/config/types.js'
-import type {KafkaTopology, TopologyDriver} from '../../core/demo/types.js'
-import {MailroomError} from '../types.js'
+import type {ConnectionSettings} from '../../model/settings.js'
+import type {KafkaTopology, TopologyDriver} from '../topology.js'
+import {MailroomError} from '../../model/errors.js'
 import {kafkaConfig} from './client.js'
 import {Kafka} from './driver.js'
 import {toMailroomError} from './map-error.js'

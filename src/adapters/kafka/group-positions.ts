@@ -2,7 +2,7 @@
 // committed are left out). Used to plan a replay that continues where the replay group stopped.
 import type {Admin, Kafka} from 'kafkajs'
 
-import {MailroomError} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 
 import {closeSharedCluster, clusterInternals, sharedCluster} from './kafkajs-internals.js'
 import {toMailroomError} from './map-error.js'

@@ -4,7 +4,8 @@
 // consumer protocol (KIP-848), which DescribeGroups answers as Dead with no members. Share and streams groups are
 // listed with their type and left undescribed: they are not consumer groups.
 import type {Broker, Cluster, GroupDescription, Kafka} from 'kafkajs'
-import {type ConsumerGroupFacts, MailroomError} from '../types.js'
+import type {ConsumerGroupFacts} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {AssignerProtocol} from './driver.js'
 import {brokerApiVersions, clusterInternals, sharedCluster} from './kafkajs-internals.js'
 import {CONSUMER_GROUP_DESCRIBE, type DescribedGroup, decodeConsumerGroupDescribeResponse, encodeConsumerGroupDescribeRequest} from './protocol/consumer-group-describe.js'

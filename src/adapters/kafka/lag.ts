@@ -4,7 +4,8 @@
 // coordinator (groups.ts), one fetchOffsets per group (all its topics), one fetchTopicOffsets per topic, and one
 // Fetch per partition leader for the first unconsumed records.
 import type {Admin} from 'kafkajs'
-import {type LagOptions, type LagSample, MailroomError, type PartitionLag, type UncommittedLag} from '../types.js'
+import type {LagOptions, LagSample, PartitionLag, UncommittedLag} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {type FirstRecordProbe, positionKey, type RecordPosition} from './first-record.js'
 import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
 import {THROWAWAY_GROUP_PREFIX} from './read.js'

@@ -1,8 +1,8 @@
 // The one place kafkajs errors become MailroomErrors. Classified by kafkajs error class name, Kafka protocol error
 // `type` and Node socket / TLS error codes; never by message text.
-import {redact} from '../../core/redact.js'
+import {redact} from '../../model/redact.js'
 import {tlsError} from '../tls-error.js'
-import {type ErrorCode, isMailroomError, MailroomError} from '../types.js'
+import {type ErrorCode, MailroomError, isMailroomError} from '../../model/errors.js'
 
 export interface ErrorContext {
   /** Brokers of the connection, for messages that cannot name the broker themselves. */

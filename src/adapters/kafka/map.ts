@@ -1,10 +1,10 @@
 // kafkajs messages <-> Envelope.
 import type {IHeaders, KafkaMessage, Message} from 'kafkajs'
-import {bodyFromBytes, bodyToBytes} from '../../core/envelope/body.js'
-import {headerValueFromBytes, headerValueToBytes, keyFromBytes, keyToBytes} from '../../core/envelope/header-values.js'
-import {isoFromMillis} from '../../core/envelope/time.js'
-import type {Body, Envelope, Header} from '../../core/envelope/types.js'
-import {MailroomError} from '../types.js'
+import {bodyFromBytes, bodyToBytes} from '../../model/envelope/body.js'
+import {headerValueFromBytes, headerValueToBytes, keyFromBytes, keyToBytes} from '../../model/envelope/header-values.js'
+import {isoFromMillis} from '../../model/envelope/time.js'
+import type {Body, Envelope, Header} from '../../model/envelope/types.js'
+import {MailroomError} from '../../model/errors.js'
 // Outgoing headers are a HeaderList, which only the patched record encoder reads: the patches must be in place.
 import './patches/install.js'
 import {byteLengthOf, HeaderList} from './patches/record-encoder.js'

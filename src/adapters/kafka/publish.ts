@@ -1,8 +1,9 @@
 // Publishing envelopes to a topic: lazy input, a bounded window per send, acks=all, one receipt per message (handed
 // over a send at a time).
 import type {Admin, Message, PartitionMetadata, Producer} from 'kafkajs'
-import type {Envelope} from '../../core/envelope/types.js'
-import {MailroomError, type PublishOptions, type PublishReceipt} from '../types.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import type {PublishOptions, PublishReceipt} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {batches} from './batches.js'
 import {BodyValues, kafkaMessageFromEnvelope, type OutgoingMessage} from './map.js'
 import {isRecordRejection, isUnknownTopic, toMailroomError} from './map-error.js'

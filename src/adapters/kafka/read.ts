@@ -3,7 +3,8 @@
 // offset+1 on settle.
 import {randomUUID} from 'node:crypto'
 import type {Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage} from 'kafkajs'
-import {type Delivery, MailroomError, noSettlement, type ReadOptions} from '../types.js'
+import {type Delivery, type ReadOptions, noSettlement} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {BoundedChannel} from './channel.js'
 import {CLIENT_RETRY} from './client.js'
 import {OffsetCommitter} from './committer.js'

@@ -3,10 +3,11 @@
 // The reply topic is read non-destructively from the end captured BEFORE the request is sent, so a fast reply is
 // never missed while the throwaway consumer is still joining.
 import type {Admin, Kafka} from 'kafkajs'
-import {beforeDeadline} from '../../core/deadline.js'
-import {headerValueToBytes} from '../../core/envelope/header-values.js'
-import type {Envelope, Header} from '../../core/envelope/types.js'
-import {type Delivery, MailroomError, type PublishOptions, type PublishReceipt, type RequestOptions} from '../types.js'
+import {beforeDeadline} from '../../model/deadline.js'
+import {headerValueToBytes} from '../../model/envelope/header-values.js'
+import type {Envelope, Header} from '../../model/envelope/types.js'
+import type {Delivery, PublishOptions, PublishReceipt, RequestOptions} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {ReadSession} from './read.js'
 import {partitionOffsets} from './topics.js'

@@ -1,25 +1,9 @@
 // NATS JetStream adapter: streams are the targets; reads use ordered (non-destructive) or pull (consume) consumers.
 import {connect as natsConnect, type NatsConnection} from 'nats'
-import type {NatsSettings} from '../../core/config/types.js'
-import type {Envelope} from '../../core/envelope/types.js'
-import {
-  type BrokerAdapter,
-  type Capabilities,
-  type ConnectOptions,
-  type DeadLetterCapture,
-  type DeadLetterRoute,
-  type Delivery,
-  type LagOptions,
-  type LagSample,
-  MailroomError,
-  type PublishOptions,
-  type PublishReceipt,
-  type ReadOptions,
-  type RequestOptions,
-  type ServerInfo,
-  type TargetInfo,
-  type TargetStats,
-} from '../types.js'
+import type {NatsSettings} from '../../model/settings.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream, targetStatsFromStream} from './admin.js'
 import {connectPlan, enableReconnects} from './connect-options.js'
 import {advisoryCaptureRoutes, captureAdvisories} from './dead-letter.js'

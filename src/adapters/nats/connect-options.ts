@@ -1,7 +1,7 @@
 // NatsSettings -> nats.js ConnectionOptions. Userinfo is lifted out of the URLs so no password reaches a message.
 import {type ConnectionOptions, credsAuthenticator, type NatsConnection, nkeyAuthenticator, type TlsOptions} from 'nats'
-import type {NatsSettings} from '../../core/config/types.js'
-import {MailroomError} from '../types.js'
+import type {NatsSettings} from '../../model/settings.js'
+import {MailroomError} from '../../model/errors.js'
 
 export interface NatsConnectPlan {
   options: ConnectionOptions

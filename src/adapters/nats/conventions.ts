@@ -1,4 +1,4 @@
-import type {PublishConventions} from '../conventions.js'
+import type {PublishConventions} from '../types.js'
 
 export const publishConventions: PublishConventions = {
   // An old Nats-Msg-Id would de-duplicate the replay away; the others are instructions to the stream.

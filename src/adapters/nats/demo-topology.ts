@@ -1,8 +1,8 @@
 // Creates and deletes the streams and durable consumers of a demo scenario (the adapter has no topology API).
 import {AckPolicy, connect, type JetStreamManager, nanos} from 'nats'
-import type {ConnectionSettings} from '../../core/config/types.js'
-import type {NatsTopology, TopologyDriver} from '../../core/demo/types.js'
-import {MailroomError} from '../types.js'
+import type {ConnectionSettings} from '../../model/settings.js'
+import type {NatsTopology, TopologyDriver} from '../topology.js'
+import {MailroomError} from '../../model/errors.js'
 import {connectPlan} from './connect-options.js'
 import {mapNatsError} from './map-error.js'
 

@@ -1,8 +1,9 @@
 // JetStream consumer lag from consumer info: num_pending (not yet delivered) + num_ack_pending (delivered, not
 // acknowledged), delivered / ack-floor activity, and the age of the first unacknowledged message (one stored-message
 // read per lagging consumer, capped). Round trips: one stream listing, one consumer listing per stream.
-import type {Envelope} from '../../core/envelope/types.js'
-import {isMailroomError, type LagOptions, type LagSample, type TargetInfo} from '../types.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import type {LagOptions, LagSample, TargetInfo} from '../types.js'
+import {isMailroomError} from '../../model/errors.js'
 import type {NatsConsumerState} from './admin.js'
 
 /** The adapter methods this needs (all public). */

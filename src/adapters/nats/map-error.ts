@@ -1,7 +1,7 @@
 // The one place NATS / JetStream / Node socket errors become MailroomErrors, by structured code only.
 import {ErrorCode, NatsError} from 'nats'
 import {tlsError} from '../tls-error.js'
-import {type ErrorCode as MailroomCode, isMailroomError, MailroomError} from '../types.js'
+import {type ErrorCode as MailroomCode, MailroomError, isMailroomError} from '../../model/errors.js'
 
 /** What the adapter was doing, so the message can say which server, user, stream or subject was involved. */
 export interface NatsErrorContext {

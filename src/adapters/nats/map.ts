@@ -1,10 +1,10 @@
 // NATS messages <-> Envelope. NATS headers are text lines: a value travels only if it comes back identical.
 import {headers as natsHeaders, type JsMsg, type MsgHdrs, type StoredMsg} from 'nats'
-import {bodyFromBytes} from '../../core/envelope/body.js'
-import {isoFromMillis} from '../../core/envelope/time.js'
-import type {Envelope, Header, HeaderValue} from '../../core/envelope/types.js'
-import {utf8OrUndefined} from '../../core/envelope/utf8.js'
-import {MailroomError} from '../types.js'
+import {bodyFromBytes} from '../../model/envelope/body.js'
+import {isoFromMillis} from '../../model/envelope/time.js'
+import type {Envelope, Header, HeaderValue} from '../../model/envelope/types.js'
+import {utf8OrUndefined} from '../../model/envelope/utf8.js'
+import {MailroomError} from '../../model/errors.js'
 
 /**
  * Envelope headers as NATS headers, in order (values of one name stay in order; nats.js groups names in

@@ -1,9 +1,10 @@
 // Windowed JetStream publishing: many PubAck promises in flight, receipts yielded in input order.
 import type {JetStreamClient, JetStreamManager, JetStreamPublishOptions, NatsConnection} from 'nats'
 import {isPromise} from '../batched.js'
-import {bodyToBytes} from '../../core/envelope/body.js'
-import type {Envelope} from '../../core/envelope/types.js'
-import {MailroomError, type PublishOptions, type PublishReceipt} from '../types.js'
+import {bodyToBytes} from '../../model/envelope/body.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import type {PublishOptions, PublishReceipt} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {toNatsHeaders} from './map.js'
 import {mapNatsError, type NatsErrorContext} from './map-error.js'
 

@@ -1,7 +1,8 @@
 // Reading a stream: an ordered consumer (non-destructive, nothing durable) or, with `consume`, a pull consumer
 // with explicit acks. Both stop at the last sequence captured at start when `untilEnd` is set.
 import {AckPolicy, type Consumer, type ConsumerConfig, type ConsumerMessages, DeliverPolicy, type JsMsg, nanos, nuid, type OrderedConsumerOptions, RetentionPolicy, type StreamInfo} from 'nats'
-import {type Delivery, MailroomError, noSettlement, type ReadOptions, type Settlement, type StartPosition} from '../types.js'
+import {type Delivery, type ReadOptions, type Settlement, type StartPosition, noSettlement} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {envelopeFromJsMsg} from './map.js'
 import {mapNatsError} from './map-error.js'
 import type {NatsSession} from './publish.js'

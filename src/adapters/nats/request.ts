@@ -7,10 +7,11 @@
 // itself and skips the capturing stream's PubAck. A service that consumes the stream through a JetStream consumer
 // cannot answer: the stored message does not keep the reply subject.
 import {createInbox, type Msg} from 'nats'
-import {beforeDeadline} from '../../core/deadline.js'
-import {bodyFromBytes, bodyToBytes} from '../../core/envelope/body.js'
-import type {Envelope} from '../../core/envelope/types.js'
-import {MailroomError, type RequestOptions} from '../types.js'
+import {beforeDeadline} from '../../model/deadline.js'
+import {bodyFromBytes, bodyToBytes} from '../../model/envelope/body.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import type {RequestOptions} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {fromNatsHeaders, toNatsHeaders} from './map.js'
 import {mapNatsError} from './map-error.js'
 import {type NatsSession, resolveRoute, subjectFor} from './publish.js'

@@ -1,28 +1,10 @@
 // The RabbitMQ adapter: AMQP 0-9-1 through amqplib for messages, the management HTTP API for listings and stats.
 import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib'
 import {amqp} from './driver.js'
-import type {RabbitMqSettings} from '../../core/config/types.js'
-import type {Envelope} from '../../core/envelope/types.js'
-import {
-  type BrokerAdapter,
-  type Capabilities,
-  type ConnectOptions,
-  type DeadLetterRoute,
-  type Delivery,
-  type LagOptions,
-  type LagSample,
-  MailroomError,
-  type PeekOptions,
-  type PeekResult,
-  type PublishOptions,
-  type PublishReceipt,
-  type QueueHoldings,
-  type ReadOptions,
-  type RequestOptions,
-  type ServerInfo,
-  type TargetInfo,
-  type TargetStats,
-} from '../types.js'
+import type {RabbitMqSettings} from '../../model/settings.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PublishOptions, PublishReceipt, QueueHoldings, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {deadLetterRoutes} from './dead-letter.js'
 import {amqpConnectOptions, amqpSocketOptions, endpointFromSettings, type RabbitMqEndpoint} from './endpoint.js'
 import {queueLag, streamHead} from './lag.js'

@@ -1,4 +1,4 @@
-import type {PublishConventions} from '../conventions.js'
+import type {PublishConventions} from '../types.js'
 
 export const publishConventions: PublishConventions = {
   // RabbitMQ 3.10 keeps counting in a re-published x-death (3.13.0-3.13.2 and 4.x ignore it): one meaning is only

@@ -1,9 +1,9 @@
 // Declares and deletes the exchanges, queues and bindings of a demo scenario (the adapter has no topology API).
 import type {Channel} from 'amqplib'
 import {amqp} from './driver.js'
-import type {ConnectionSettings} from '../../core/config/types.js'
-import type {RabbitMqTopology, TopologyDriver} from '../../core/demo/types.js'
-import {MailroomError} from '../types.js'
+import type {ConnectionSettings} from '../../model/settings.js'
+import type {RabbitMqTopology, TopologyDriver} from '../topology.js'
+import {MailroomError} from '../../model/errors.js'
 import {amqpConnectOptions, amqpSocketOptions, endpointFromSettings} from './endpoint.js'
 import {toMailroomError} from './map-error.js'
 

@@ -1,8 +1,8 @@
 // Resolved RabbitMQ settings -> what amqplib and the management API need. The password lives only here and in the
 // driver options; everything meant for messages uses `address` (host:port, no userinfo).
 import type {Options, SocketOptions} from 'amqplib'
-import type {RabbitMqSettings, TlsSettings} from '../../core/config/types.js'
-import {MailroomError} from '../types.js'
+import type {RabbitMqSettings, TlsSettings} from '../../model/settings.js'
+import {MailroomError} from '../../model/errors.js'
 
 export interface RabbitMqEndpoint {
   protocol: 'amqp' | 'amqps'

@@ -3,7 +3,7 @@
 import {request as httpRequest, type IncomingHttpHeaders} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 
-import type {TlsSettings} from '../../core/config/types.js'
+import type {TlsSettings} from '../../model/settings.js'
 
 export interface HttpAnswer {
   status: number

@@ -2,7 +2,7 @@
 // consumers, cumulative counters and rates). The age of the head message is known only where that has no side
 // effect: the listing's head_message_timestamp (a classic queue whose head message carries the timestamp property)
 // and stream queues, read from offset `first`. Otherwise a queue would have to deliver (and requeue) it.
-import type {Envelope} from '../../core/envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import type {LagOptions, LagSample} from '../types.js'
 import type {ManagementClient, ManagementQueue} from './management.js'
 import {type ReadDeps, readStream} from './readers.js'

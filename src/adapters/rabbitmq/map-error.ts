@@ -1,7 +1,7 @@
 // The one place where amqplib, socket, TLS and management-API errors become MailroomErrors.
-import {redact} from '../../core/redact.js'
+import {redact} from '../../model/redact.js'
 import {tlsError} from '../tls-error.js'
-import {type ErrorCode, MailroomError} from '../types.js'
+import {type ErrorCode, MailroomError} from '../../model/errors.js'
 
 export interface ErrorContext {
   /** host:port of the AMQP listener. */

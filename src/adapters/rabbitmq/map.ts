@@ -1,9 +1,10 @@
 // amqplib messages <-> Envelope. Properties and headers map both ways; where the message came from goes to meta.
 import type {Message, MessageProperties, Options} from 'amqplib'
-import {amqpHeadersFromList, amqpHeadersToList, bodyFromBytes, bodyToBytes} from '../../core/envelope/index.js'
-import {isoFromMillis} from '../../core/envelope/time.js'
-import type {Envelope, Header, Meta, Properties} from '../../core/envelope/types.js'
-import {PROPERTY_KEYS} from '../../core/envelope/validate.js'
+import {amqpHeadersFromList, amqpHeadersToList} from './amqp-table.js'
+import {bodyFromBytes, bodyToBytes} from '../../model/envelope/index.js'
+import {isoFromMillis} from '../../model/envelope/time.js'
+import type {Envelope, Header, Meta, Properties} from '../../model/envelope/types.js'
+import {PROPERTY_KEYS} from '../../model/envelope/validate.js'
 
 export type QueueType = 'classic' | 'quorum' | 'stream'
 

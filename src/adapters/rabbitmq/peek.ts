@@ -3,8 +3,9 @@
 // basic.get on one channel, all N held at once, then released with nack(requeue) - which marks them
 // redelivered, and on quorum queues counts as a failed delivery (x-delivery-count, delivery-limit).
 import type {GetMessage} from 'amqplib'
-import type {Envelope} from '../../core/envelope/types.js'
-import {MailroomError, type PeekOptions, type PeekResult} from '../types.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import type {PeekOptions, PeekResult} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import type {ManagementQueue} from './management.js'
 import {envelopeFromMessage} from './map.js'
 import {toMailroomError} from './map-error.js'

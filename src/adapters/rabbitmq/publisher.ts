@@ -5,9 +5,10 @@
 // returns messages in publish order, so a return belongs to the oldest unconfirmed, not yet returned publish with
 // the same exchange, routing key and body (identical messages sent the same way share their fate anyway).
 import type {ConfirmChannel, Message} from 'amqplib'
-import type {Envelope} from '../../core/envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import {isPromise} from '../batched.js'
-import {MailroomError, type PublishReceipt} from '../types.js'
+import type {PublishReceipt} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {contentOf, publishOptionsFromEnvelope} from './map.js'
 import {toMailroomError} from './map-error.js'
 

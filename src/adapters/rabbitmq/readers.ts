@@ -4,7 +4,8 @@
 //   new messages (a live tail);
 // - classic / quorum with `consume`: a manual-ack consumer on the queue itself; settle() acks / requeues / rejects.
 import type {Channel, ChannelModel, ConsumeMessage, Options} from 'amqplib'
-import {type Delivery, MailroomError, noSettlement, type ReadOptions, type Settlement, type StartPosition} from '../types.js'
+import {type Delivery, type ReadOptions, type Settlement, type StartPosition, noSettlement} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {AckBatcher} from './ack-batcher.js'
 import {AsyncQueue} from './async-queue.js'
 import type {ManagementBinding, ManagementClient} from './management.js'

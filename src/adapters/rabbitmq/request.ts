@@ -2,9 +2,10 @@
 // pseudo-queue amq.rabbitmq.reply-to (no-ack, as the broker requires), so the reply comes straight back to this
 // channel without any queue being declared - nothing is left behind, whatever happens.
 import type {ChannelModel, ConfirmChannel, ConsumeMessage} from 'amqplib'
-import {beforeDeadline} from '../../core/deadline.js'
-import type {Envelope} from '../../core/envelope/types.js'
-import {MailroomError, type PublishReceipt, type RequestOptions} from '../types.js'
+import {beforeDeadline} from '../../model/deadline.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import type {PublishReceipt, RequestOptions} from '../types.js'
+import {MailroomError} from '../../model/errors.js'
 import {AsyncQueue} from './async-queue.js'
 import {envelopeFromMessage} from './map.js'
 import {type ErrorContext, toMailroomError} from './map-error.js'

@@ -1,7 +1,7 @@
 // oclif's command_not_found hook: a mistyped command is a usage error (exit 2) with a "did you mean".
 import type {Hook} from '@oclif/core'
 
-import {EXIT} from '../../core/exit-codes.js'
+import {EXIT} from '../../model/exit-codes.js'
 import {writeError} from '../error-output.js'
 import {unknownCommandError, unknownRootFlagError} from '../unknown-command.js'
 

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import type {DeadLetterCapture} from '../../adapters/types.js'
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
 import {parseTargetRef} from '../../core/target-ref.js'

@@ -2,7 +2,7 @@ import {MailroomCommand} from '../../cli/base-command.js'
 import {brokerFlag, connectionFlags, connectionOverrides, listOutputFlag} from '../../cli/flags.js'
 import {type DlqListing, discoverDlqs, formatAge} from '../../core/dlq/discover.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
-import {EXIT} from '../../core/exit-codes.js'
+import {EXIT} from '../../model/exit-codes.js'
 import {renderList} from '../../core/output/table.js'
 
 export default class DlqList extends MailroomCommand {

@@ -1,6 +1,6 @@
 import {MailroomCommand} from '../../cli/base-command.js'
 import {brokerFlag, connectionFlags, connectionOverrides, listOutputFlag} from '../../cli/flags.js'
-import {EXIT} from '../../core/exit-codes.js'
+import {EXIT} from '../../model/exit-codes.js'
 import {renderList} from '../../core/output/table.js'
 import {type TargetListing, listAllTargets} from '../../core/services/targets.js'
 

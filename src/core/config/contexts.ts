@@ -1,5 +1,5 @@
 // Editing the named contexts of the config file (mailroom context ...).
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import {type ConfigFile, type ContextConfig, configPath, loadConfigFile, saveConfigFile} from './file.js'
 
 export interface ContextSummary {

@@ -3,7 +3,7 @@ import {readFile, rename, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import {makeDirectory} from '../files.js'
 import {checkConfigShape} from './schema.js'
 

@@ -3,11 +3,12 @@
 import {readFileSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
 
-import {BROKER_KINDS, type BrokerKind, MailroomError} from '../../adapters/types.js'
-import {registerSecret} from '../redact.js'
+import {BROKER_KINDS, type BrokerKind} from '../../model/broker.js'
+import {MailroomError} from '../../model/errors.js'
+import {registerSecret} from '../../model/redact.js'
 import {readPasswordFromStdin} from './stdin-secret.js'
 import {type ConfigFile, type ContextConfig, type SecretRef, type TlsConfig, configPath, loadConfigFile} from './file.js'
-import type {ConnectionSettings, KafkaSettings, NatsSettings, RabbitMqSettings, TlsSettings} from './types.js'
+import type {ConnectionSettings, KafkaSettings, NatsSettings, RabbitMqSettings, TlsSettings} from '../../model/settings.js'
 
 export const LOCAL_DEFAULTS = {
   rabbitmqUrl: 'amqp://guest:guest@127.0.0.1:5672',

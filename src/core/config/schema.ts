@@ -3,7 +3,7 @@
 // (`readonly: true` would otherwise leave a production context writable).
 import type {Alias, Document, LineCounter, Node, Pair} from 'yaml'
 
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import {HEADER_FIELDS} from '../dlq/settings.js'
 import {nearest} from '../suggest.js'
 

@@ -2,7 +2,7 @@
 // the rest of stdin stays unread for the command (`{ echo "$PW"; cat msgs.ndjson; } | mailroom publish ...`).
 import {readSync} from 'node:fs'
 
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 
 const MAX_PASSWORD_BYTES = 4096
 

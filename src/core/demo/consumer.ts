@@ -1,7 +1,7 @@
 // The demo's "application" consumer: reads through the adapter and settles each message by a verdict, the way a
 // real service would, so dead letters are made by the broker itself (reject, delivery limit, MaxDeliver).
 import type {BrokerAdapter, Delivery, ReadOptions, Settlement} from '../../adapters/types.js'
-import {bodyToBytes} from '../envelope/body.js'
+import {bodyToBytes} from '../../model/envelope/body.js'
 import {type TailStats, tailMessages} from '../services/tail.js'
 
 /** What to do with a delivery: settle it, or stop consuming (the delivery is handed back first). */

@@ -2,7 +2,7 @@
 // only part of them (lag remains), and sent the records it could not parse to <topic>.DLT the way Spring Kafka's
 // DeadLetterPublishingRecoverer does: same partition, kafka_dlt-* headers with binary partition / offset.
 import type {BrokerAdapter} from '../../adapters/types.js'
-import type {Envelope, Header} from '../envelope/types.js'
+import type {Envelope, Header} from '../../model/envelope/types.js'
 import {publishAll} from '../services/publish.js'
 import {consumeWith} from './consumer.js'
 import {faultOf, faultsEvery, orders} from './orders.js'

@@ -1,5 +1,5 @@
 // The demo's business data: orders, some of which a consumer cannot process (its "poison" messages).
-import type {Envelope, Header} from '../envelope/types.js'
+import type {Envelope, Header} from '../../model/envelope/types.js'
 
 export type OrderFault = 'negative-amount' | 'missing-customer' | 'unknown-sku' | 'malformed-json'
 

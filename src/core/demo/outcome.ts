@@ -1,7 +1,7 @@
 // How a demo run ends: refused in a read-only context; the exit code of the first broker that failed.
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import type {ResolvedContext} from '../config/resolve.js'
-import {EXIT, type ExitCode, exitCodeFor} from '../exit-codes.js'
+import {EXIT, type ExitCode, exitCodeFor} from '../../model/exit-codes.js'
 
 export interface DemoOutcome {
   ok: boolean

@@ -1,13 +1,14 @@
 // demo up / demo down over the brokers of a context. Each broker is seeded on its own: one that is down is
 // reported and the others are still seeded. `up` starts from a clean slate (it removes a previous demo first).
-import type {BrokerAdapter, BrokerKind, MailroomErrorInfo} from '../../adapters/types.js'
-import type {ConnectionSettings} from '../config/types.js'
-import {asMailroomError} from '../errors.js'
+import type {BrokerAdapter} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
+import {type MailroomErrorInfo, asMailroomError} from '../../model/errors.js'
+import type {ConnectionSettings} from '../../model/settings.js'
 import {seedKafka} from './kafka.js'
 import {seedNats} from './nats.js'
 import {seedRabbitMq} from './rabbitmq.js'
 import {kafkaTopology, natsCaptureTopology, natsTopology, rabbitMqTopology} from './scenario.js'
-import {topologyDriver} from './topology.js'
+import {topologyDriver} from '../../adapters/registry.js'
 
 export interface DemoBrokerResult {
   broker: BrokerKind

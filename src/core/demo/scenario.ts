@@ -1,6 +1,6 @@
 // The demo scenario's names and broker objects. Everything is prefixed `demo.` (RabbitMQ, Kafka) or `DEMO_`
 // (JetStream stream names cannot contain dots), so `demo down` removes exactly what `demo up` made.
-import type {KafkaTopology, NatsTopology, RabbitMqTopology} from './types.js'
+import type {KafkaTopology, NatsTopology, RabbitMqTopology} from '../../adapters/topology.js'
 
 export const DEMO = {
   rabbitmq: {

@@ -1,8 +1,8 @@
 // Dead-letter detection: one normalised DeathRecord from whichever convention a message carries.
 // Conventions, most specific first: RabbitMQ x-death / x-first-death-*, Spring kafka_dlt-*, Kafka Connect
 // __connect.errors.*, header names configured in the context, JetStream advisories (the body is the advisory JSON).
-import type {DeathError, DeathRecord, Envelope, Header, HeaderValue} from '../envelope/types.js'
-import {headerValueToBytes, headerValueToText} from '../envelope/header-values.js'
+import type {DeathError, DeathRecord, Envelope, Header, HeaderValue} from '../../model/envelope/types.js'
+import {headerValueToBytes, headerValueToText} from '../../model/envelope/header-values.js'
 
 /** Header names another framework uses for the death fields (context setting `dlq.headers`). */
 export interface CustomDeathHeaders {

@@ -1,7 +1,8 @@
 // DLQ discovery: the broker's own dead-letter routes (RabbitMQ dead-letter exchanges, JetStream advisory captures),
 // names declared in the context, and naming patterns. A broker that fails is reported; the others are still listed.
-import type {BrokerAdapter, BrokerKind, DeadLetterRoute, MessageTimes, TargetInfo, TargetKind} from '../../adapters/types.js'
-import {asMailroomError} from '../errors.js'
+import type {BrokerAdapter, DeadLetterRoute, MessageTimes, TargetInfo, TargetKind} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
+import {asMailroomError} from '../../model/errors.js'
 import type {BrokerFailure} from '../services/targets.js'
 import {type DlqSettings, matchesPattern, matchingPattern} from './settings.js'
 

@@ -1,5 +1,5 @@
 // The inspect summary: dead letters grouped by origin, reason and error, with counts and first/last time.
-import type {Envelope} from '../envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 
 export interface DeathGroup {
   origin: string

@@ -1,5 +1,5 @@
 // Where a dead letter sits in its DLQ, for tables: partition/offset, stream sequence, or its place in a queue.
-import type {Envelope} from '../envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 
 export function dlqPosition(e: Envelope, index: number): string {
   const m = e.meta

@@ -4,7 +4,7 @@
 //   others unsettled until the end, then requeues them (requeued at once they would come straight back);
 // - an append-only log (Kafka) cannot drop chosen records: UNSUPPORTED.
 import type {BrokerAdapter} from '../../adapters/types.js'
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import {auditedChange} from '../audit.js'
 import type {MessageFilter} from '../filter.js'
 import {type CustomDeathHeaders, withDeath} from './death.js'

@@ -3,8 +3,8 @@
 // classic / quorum queues). Every message gets its death record; a JetStream advisory entry is replaced by the dead
 // message it points at (fetched by sequence from the source stream), keeping the DLQ entry's own position in meta.
 import type {BrokerAdapter} from '../../adapters/types.js'
-import {MailroomError, isMailroomError} from '../../adapters/types.js'
-import type {Envelope} from '../envelope/types.js'
+import {MailroomError, isMailroomError} from '../../model/errors.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import type {MessageFilter} from '../filter.js'
 import {type CustomDeathHeaders, parseAdvisory, withDeath} from './death.js'
 

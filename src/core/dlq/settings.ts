@@ -4,7 +4,7 @@
 //     extraPatterns: ['*.parking-lot']       # added to the defaults
 //     streams: [ORDERS_DLQ]                  # JetStream streams that are DLQs
 //     headers: {reason: x-failure-reason, originTarget: x-original-queue, errorMessage: x-error}
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import type {ContextConfig} from '../config/file.js'
 import type {CustomDeathHeaders} from './death.js'
 

@@ -1,6 +1,7 @@
 // `mailroom check`: lag and DLQ depth against thresholds, across every broker of a context. Pure evaluation over
 // a lag report and DLQ depths; the command maps a breach to exit 7.
-import type {BrokerAdapter, BrokerKind} from '../../adapters/types.js'
+import type {BrokerAdapter} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
 import type {DlqSettings} from '../dlq/settings.js'
 import {discoverDlqs} from '../dlq/discover.js'
 import type {BrokerFailure} from '../services/targets.js'

@@ -1,6 +1,8 @@
 // The lag row model shared by `mailroom lag`, `mailroom check` and the dashboard: one row per consumer (a Kafka
 // group on one topic, a RabbitMQ queue, a JetStream consumer), whatever the broker.
-import type {BrokerKind, ConsumerGroupFacts, MailroomErrorInfo, PartitionLag, UncommittedLag} from '../../adapters/types.js'
+import type {ConsumerGroupFacts, PartitionLag, UncommittedLag} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
+import type {MailroomErrorInfo} from '../../model/errors.js'
 
 export const LAG_STATUSES = ['OK', 'WARN', 'STALL', 'STOP', 'ERR'] as const
 export type LagStatus = (typeof LAG_STATUSES)[number]

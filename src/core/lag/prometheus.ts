@@ -1,6 +1,6 @@
 // Prometheus text exposition (format 0.0.4) of a check: for node_exporter's textfile collector or a cron job
 // pushing to a Pushgateway. Every consumer row, DLQ depth, broker reachability and breach count.
-import {BROKER_KINDS, type BrokerKind} from '../../adapters/types.js'
+import {BROKER_KINDS, type BrokerKind} from '../../model/broker.js'
 import {type CheckResult, THRESHOLD_NAMES} from './check.js'
 import {LAG_STATUSES, type LagRow} from './model.js'
 

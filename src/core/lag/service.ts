@@ -4,8 +4,7 @@
 // still reported.
 import {setTimeout as delay} from 'node:timers/promises'
 import type {BrokerAdapter, LagSample} from '../../adapters/types.js'
-import {MailroomError} from '../../adapters/types.js'
-import {asMailroomError} from '../errors.js'
+import {MailroomError, asMailroomError} from '../../model/errors.js'
 import type {BrokerFailure} from '../services/targets.js'
 import {formatTargetRef, type TargetRef} from '../target-ref.js'
 import {defined, type LagRow, type LagSnapshot, rowKey} from './model.js'

@@ -1,7 +1,7 @@
 // Writes a stream of messages to stdout in one of the streaming formats.
-import {bodyToBytes} from '../envelope/body.js'
-import {encodeEnvelopeLine} from '../envelope/ndjson.js'
-import type {Envelope} from '../envelope/types.js'
+import {bodyToBytes} from '../../model/envelope/body.js'
+import {encodeEnvelopeLine} from '../../model/envelope/ndjson.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import {type BodyFormat, escapeControl, renderMessage} from './message.js'
 
 export type StreamFormat = 'pretty' | 'ndjson' | 'json' | 'raw'

@@ -1,8 +1,8 @@
 // Renders messages for a human: headers, death record and body (pretty JSON, UTF-8, hex or base64). Control
 // bytes are never written raw to a terminal: they are shown as escapes.
-import {bodyToBytes} from '../envelope/body.js'
-import {headerValueToText} from '../envelope/header-values.js'
-import type {Envelope} from '../envelope/types.js'
+import {bodyToBytes} from '../../model/envelope/body.js'
+import {headerValueToText} from '../../model/envelope/header-values.js'
+import type {Envelope} from '../../model/envelope/types.js'
 
 export type BodyFormat = 'auto' | 'json' | 'utf8' | 'hex' | 'base64'
 export const BODY_FORMATS: BodyFormat[] = ['auto', 'json', 'utf8', 'hex', 'base64']

@@ -3,9 +3,9 @@
 // RabbitMQ origins are replayed to the origin QUEUE through the default exchange, not to the original exchange and
 // routing keys: re-routing through the exchange would also deliver a copy to every other queue bound there (whose
 // consumers already processed the message), and bindings may have changed since the message died.
-import {publishConventionsOf} from '../../adapters/conventions.js'
-import type {BrokerKind} from '../../adapters/types.js'
-import type {DeathRecord, Envelope} from '../envelope/types.js'
+import {publishConventionsOf} from '../../adapters/registry.js'
+import type {BrokerKind} from '../../model/broker.js'
+import type {DeathRecord, Envelope} from '../../model/envelope/types.js'
 import type {TargetRef} from '../target-ref.js'
 
 export interface Destination {

@@ -2,9 +2,10 @@
 // it is the DLQ copy settled (and the journal told). A failed, returned or unconfirmed publish
 // leaves the message in the DLQ. At most `window` messages are between "read" and "settled" at any time, which
 // bounds the duplicates a crash can cause.
-import {type BrokerAdapter, type BrokerKind, type Delivery, MailroomError, type PublishReceipt} from '../../adapters/types.js'
-import {asMailroomError} from '../errors.js'
-import type {Envelope} from '../envelope/types.js'
+import type {BrokerAdapter, Delivery, PublishReceipt} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
+import {MailroomError, asMailroomError} from '../../model/errors.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import {laneKey, type Destination} from './destination.js'
 import {type MessageIdentity, messageIdentity} from './identity.js'
 import type {JournalState, JournalWriter} from './journal.js'

@@ -6,9 +6,10 @@
 // - carried: AMQP properties become `amqp-<property>` headers where there are no properties; a key the destination
 //   cannot route by becomes `mailroom-original-key`; typed values become text where headers are text only;
 // - added: the provenance headers below, and the destination's de-duplication header set to the replay's message id.
-import {isHeaderIn, publishConventionsOf, type PublishConventions} from '../../adapters/conventions.js'
-import {headerValueToText} from '../envelope/header-values.js'
-import type {Envelope, Header, HeaderValue, Properties} from '../envelope/types.js'
+import {publishConventionsOf} from '../../adapters/registry.js'
+import {type PublishConventions, isHeaderIn} from '../../adapters/types.js'
+import {headerValueToText} from '../../model/envelope/header-values.js'
+import type {Envelope, Header, HeaderValue, Properties} from '../../model/envelope/types.js'
 import type {Destination} from './destination.js'
 
 export const PROVENANCE = {

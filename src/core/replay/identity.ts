@@ -2,7 +2,7 @@
 // sits in the DLQ (offset / sequence) or, for queues that have no positions, from its content.
 import crypto, {randomBytes} from 'node:crypto'
 
-import type {Envelope} from '../envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 
 /** e.g. 20250314T101502-3f9a1c: sortable, safe as a file name. */
 export function newReplayId(now = new Date()): string {

@@ -6,9 +6,9 @@ import {type FileHandle, open, readFile, readdir, rename, writeFile} from 'node:
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import {makeDirectory} from '../files.js'
-import {redactValue} from '../redact.js'
+import {redactValue} from '../../model/redact.js'
 import type {ServerIdentity} from './servers.js'
 import type {ReplayCounts, ReplayRequest, SourceFacts} from './types.js'
 

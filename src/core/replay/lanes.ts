@@ -8,9 +8,9 @@
 // A waiting lane is woken once per turn of the event loop, not once per message: the engine hands over a whole
 // fetched batch in one turn, and the publish loop then takes it without an async step per message.
 import {publishBatchesOf} from '../../adapters/batched.js'
-import {type BrokerAdapter, MailroomError, type PublishReceipt} from '../../adapters/types.js'
-import {asMailroomError} from '../errors.js'
-import type {Envelope} from '../envelope/types.js'
+import type {BrokerAdapter, PublishReceipt} from '../../adapters/types.js'
+import {MailroomError, asMailroomError} from '../../model/errors.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import {IDLE, IdleWatch} from './idle-watch.js'
 
 const LINGER_MS = 250

@@ -2,8 +2,9 @@
 // (without committing or deleting); classic / quorum queues cannot be read without taking messages, so their plan
 // is the depth plus a bounded sample peeked from the head (which RabbitMQ marks redelivered; quorum queues with a
 // delivery limit are not peeked at all).
-import {type BrokerAdapter, MailroomError} from '../../adapters/types.js'
-import type {Envelope} from '../envelope/types.js'
+import type {BrokerAdapter} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import {formatTargetRef} from '../target-ref.js'
 import {beyondSpanMessage, countBeyond, CursorCommitter} from './cursor.js'
 import {laneKey} from './destination.js'

@@ -3,8 +3,9 @@
 // name and, per broker, a hash of its normalized address (host:port, vhost) without user or password.
 import {createHash} from 'node:crypto'
 
-import {type BrokerKind, MailroomError} from '../../adapters/types.js'
-import type {ConnectionSettings} from '../config/types.js'
+import type {BrokerKind} from '../../model/broker.js'
+import {MailroomError} from '../../model/errors.js'
+import type {ConnectionSettings} from '../../model/settings.js'
 import type {ReplayRequest} from './types.js'
 
 export interface ServerIdentity {

@@ -1,8 +1,10 @@
 // Replay as a service for the command and the dashboard: plan (dry run), run, resume. It captures the bound,
 // asks the guard, journals, runs the engine and appends the audit line.
-import {type BrokerAdapter, type BrokerKind, MailroomError} from '../../adapters/types.js'
+import type {BrokerAdapter} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
+import {MailroomError} from '../../model/errors.js'
 import {type AuditEntry, auditedChange} from '../audit.js'
-import type {ConnectionSettings} from '../config/types.js'
+import type {ConnectionSettings} from '../../model/settings.js'
 import type {DetectDeathOptions} from '../dlq/death.js'
 import {compileFilter} from '../filter.js'
 import {requirePublishTarget} from '../publish-target.js'

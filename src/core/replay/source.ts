@@ -5,7 +5,8 @@
 //   in the replay group's cursor; streams: not deleted). passOver(d): the user chose not to replay it
 //   (--filter): the same as leave, so a later run with another filter or none can still replay it.
 import {readBatchesOf} from '../../adapters/batched.js'
-import {type BrokerAdapter, type Delivery, MailroomError, type ReadOptions, type TargetInfo} from '../../adapters/types.js'
+import type {BrokerAdapter, Delivery, ReadOptions, TargetInfo} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import {offsetBelow} from '../offsets.js'
 import {beyondSpanMessage, type CommittedCursor, countBeyond, CursorCommitter, decodeReplayed} from './cursor.js'
 import {messageIdentity} from './identity.js'

@@ -1,5 +1,6 @@
 // The replay model: what the user asked for, the snapshot bound that makes a run finite, and what it reports.
-import type {BrokerKind, TargetKind} from '../../adapters/types.js'
+import type {TargetKind} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
 import type {TargetRef} from '../target-ref.js'
 
 /** move: the source copy is removed (or passed, on Kafka) once the destination confirmed; copy: left in place. */

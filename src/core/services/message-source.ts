@@ -1,11 +1,11 @@
 // Where published messages come from: one body (argument, file, stdin), or a stream of NDJSON envelopes; plus the
 // flag overrides (headers, key, partition, properties), repetition (--count) and pacing (--rate).
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import {readInputFile} from '../files.js'
-import {bodyFromBytes} from '../envelope/body.js'
-import {keyFromBytes} from '../envelope/header-values.js'
-import {readEnvelopes, splitLines} from '../envelope/ndjson.js'
-import type {Envelope, Header, Properties} from '../envelope/types.js'
+import {bodyFromBytes} from '../../model/envelope/body.js'
+import {keyFromBytes} from '../../model/envelope/header-values.js'
+import {readEnvelopes, splitLines} from '../../model/envelope/ndjson.js'
+import type {Envelope, Header, Properties} from '../../model/envelope/types.js'
 
 export interface MessageOverrides {
   headers?: Header[]

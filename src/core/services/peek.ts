@@ -1,6 +1,6 @@
 // The next N messages of a target, left where they are.
 import type {BrokerAdapter, PeekOptions, PeekResult} from '../../adapters/types.js'
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import type {MessageFilter} from '../filter.js'
 
 /**

@@ -1,6 +1,7 @@
 // Connects to each broker of a context and reports version, latency and capabilities, or why it is down.
-import type {BrokerAdapter, BrokerKind, Capabilities, MailroomErrorInfo} from '../../adapters/types.js'
-import {asMailroomError} from '../errors.js'
+import type {BrokerAdapter, Capabilities} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
+import {type MailroomErrorInfo, asMailroomError} from '../../model/errors.js'
 
 export interface PingRow {
   broker: BrokerKind

@@ -1,7 +1,7 @@
 // Publishing with confirmation through an adapter, with a summary: what was confirmed, what was not and why.
 import type {BrokerAdapter, PublishOptions, PublishReceipt} from '../../adapters/types.js'
 import {publishBatchesOf} from '../../adapters/batched.js'
-import type {Envelope} from '../envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 
 export interface PublishSummary {
   target: string

@@ -2,8 +2,8 @@
 import {randomUUID} from 'node:crypto'
 
 import type {BrokerAdapter, RequestOptions} from '../../adapters/types.js'
-import {MailroomError} from '../../adapters/types.js'
-import type {Envelope} from '../envelope/types.js'
+import {MailroomError} from '../../model/errors.js'
+import type {Envelope} from '../../model/envelope/types.js'
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000
 

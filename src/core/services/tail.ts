@@ -1,6 +1,6 @@
 // Reading messages through an adapter for tail and peek: filter, count, idle timeout, and clean stop.
 import type {BrokerAdapter, Delivery, ReadOptions, StartPosition} from '../../adapters/types.js'
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../../model/errors.js'
 import {flatten, readBatchesOf} from '../../adapters/batched.js'
 import type {MessageFilter} from '../filter.js'
 

@@ -1,6 +1,7 @@
 // Lists targets across the brokers of a context; a broker that fails is reported, the others still listed.
-import type {BrokerAdapter, BrokerKind, MailroomErrorInfo, TargetInfo} from '../../adapters/types.js'
-import {asMailroomError} from '../errors.js'
+import type {BrokerAdapter, TargetInfo} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
+import {type MailroomErrorInfo, asMailroomError} from '../../model/errors.js'
 
 export interface BrokerFailure {
   broker: BrokerKind

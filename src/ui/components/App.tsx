@@ -1,7 +1,7 @@
 import {Box, type Key, Text, useApp, useInput} from 'ink'
 import {useLayoutEffect, useMemo, useRef} from 'react'
 
-import type {Envelope} from '../../core/envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import {debugLog} from '../debug.js'
 import {useOverview} from '../hooks/use-overview.js'
 import {type KeyRouter, KeyRouterContext} from '../hooks/use-screen-keys.js'

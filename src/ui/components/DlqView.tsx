@@ -1,9 +1,9 @@
 import {Box, Text} from 'ink'
 import {useMemo} from 'react'
 
-import type {BrokerKind} from '../../adapters/types.js'
+import type {BrokerKind} from '../../model/broker.js'
 import {type DeathGroup, errorText, originLabel} from '../../core/dlq/inspect.js'
-import type {Envelope} from '../../core/envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import {count, fit, visibleWindow} from '../format.js'
 import {useDlq} from '../hooks/use-dlq.js'
 import {useDlqAction} from '../hooks/use-dlq-action.js'

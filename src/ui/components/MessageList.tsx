@@ -1,6 +1,6 @@
 import {Box, Text} from 'ink'
 
-import type {Envelope} from '../../core/envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import {fit, visibleWindow} from '../format.js'
 
 export interface MessageListProps {

@@ -1,7 +1,7 @@
 import {Box, Text} from 'ink'
 import {useMemo, useState} from 'react'
 
-import type {DeathRecord, Envelope} from '../../core/envelope/types.js'
+import type {DeathRecord, Envelope} from '../../model/envelope/types.js'
 import {type BodyFormat, escapeControl, renderMessage} from '../../core/output/message.js'
 import {clamp} from '../format.js'
 import {useScreenKeys} from '../hooks/use-screen-keys.js'

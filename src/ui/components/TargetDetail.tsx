@@ -1,7 +1,7 @@
 import {Box, Text} from 'ink'
 
 import type {TargetInfo} from '../../adapters/types.js'
-import type {Envelope} from '../../core/envelope/types.js'
+import type {Envelope} from '../../model/envelope/types.js'
 import {count, rate, seconds} from '../format.js'
 import {useScreenKeys} from '../hooks/use-screen-keys.js'
 import {useListNavigation} from '../hooks/use-list-navigation.js'

@@ -3,8 +3,8 @@
 import type {Key} from 'ink'
 import {useCallback, useRef, useState} from 'react'
 
-import type {BrokerKind} from '../../adapters/types.js'
-import {asMailroomError} from '../../core/errors.js'
+import type {BrokerKind} from '../../model/broker.js'
+import {asMailroomError} from '../../model/errors.js'
 import type {PurgeResult} from '../../core/dlq/purge.js'
 import type {ReplayPlan} from '../../core/replay/plan.js'
 import type {ReplayCounts, ReplayReport, ReplayRequest, SourceFacts} from '../../core/replay/types.js'

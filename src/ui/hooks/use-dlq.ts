@@ -1,8 +1,8 @@
 // A DLQ's dead letters for its view, read through the DLQ service; re-read on demand (after an action).
 import {useCallback, useEffect, useState} from 'react'
 
-import type {BrokerKind} from '../../adapters/types.js'
-import {asMailroomError} from '../../core/errors.js'
+import type {BrokerKind} from '../../model/broker.js'
+import {asMailroomError} from '../../model/errors.js'
 import type {DashboardServices, DlqContents} from '../services.js'
 
 export interface DlqState {

@@ -1,8 +1,7 @@
 // Calls a core service on a timer: start to start, never overlapping, stopped on unmount.
 import {useEffect, useRef, useState} from 'react'
 
-import type {MailroomErrorInfo} from '../../adapters/types.js'
-import {asMailroomError} from '../../core/errors.js'
+import {type MailroomErrorInfo, asMailroomError} from '../../model/errors.js'
 
 export interface PollState<T> {
   data?: T

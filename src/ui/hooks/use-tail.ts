@@ -1,9 +1,9 @@
 // A live tail pane through the core tail service (non-destructive, from now on); redraws at most 4 times a second.
 import {useEffect, useState} from 'react'
 
-import type {BrokerKind} from '../../adapters/types.js'
-import type {Envelope} from '../../core/envelope/types.js'
-import {asMailroomError} from '../../core/errors.js'
+import type {BrokerKind} from '../../model/broker.js'
+import type {Envelope} from '../../model/envelope/types.js'
+import {asMailroomError} from '../../model/errors.js'
 import type {DashboardServices} from '../services.js'
 
 const KEEP = 200

@@ -1,5 +1,5 @@
 // The one table of exit codes (mirrored in the README). Every error code maps to exactly one exit code.
-import type {ErrorCode} from '../adapters/types.js'
+import type {ErrorCode} from './errors.js'
 
 export const EXIT = {
   OK: 0,

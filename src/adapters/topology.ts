@@ -1,6 +1,6 @@
 // The broker objects a demo scenario needs, declared as data. Each adapter folder has a small demo-topology.ts
-// that creates and removes them (the adapters themselves do not manage topology).
-import type {ConnectionSettings} from '../config/types.js'
+// that creates and removes them (the adapters themselves do not manage topology), reached through the registry.
+import type {ConnectionSettings} from '../model/settings.js'
 
 export interface RabbitMqTopology {
   exchanges: {name: string; type: 'direct' | 'topic' | 'fanout'}[]

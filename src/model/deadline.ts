@@ -1,5 +1,5 @@
 // Waiting for one thing with a deadline and Ctrl-C, so a wait ends as TIMEOUT or INTERRUPTED instead of hanging.
-import {MailroomError} from '../adapters/types.js'
+import {MailroomError} from './errors.js'
 
 export interface DeadlineOptions {
   /** Absolute time (performance.now() clock) by which `work` must settle. */

@@ -14,9 +14,9 @@
 // amqplib decodes every integer width and integral floats to the same JS number, so the width cannot be recovered;
 // integers go back as 'l', the type RabbitMQ itself writes (x-death `count`, x-delivery-count). Non-integral
 // numbers go back as 'd' (amqplib cannot tell 'f' from 'd' either). Everything else reproduces its wire type.
-import {MailroomError} from '../../adapters/types.js'
-import type {Header, HeaderValue} from './types.js'
-import {base64FromBytes} from './utf8.js'
+import {MailroomError} from '../../model/errors.js'
+import type {Header, HeaderValue} from '../../model/envelope/types.js'
+import {base64FromBytes} from '../../model/envelope/utf8.js'
 
 export type AmqpTable = Record<string, unknown>
 
@@ -129,3 +129,4 @@ function longValue(text: string): number | string {
   const n = Number(text)
   return Number.isSafeInteger(n) ? n : text
 }
+

@@ -72,7 +72,7 @@ const floatValue: Check = (v, path) =>
     ? undefined
     : `${path} must be a number or one of "NaN", "Infinity", "-Infinity"`
 const decimal = record({places: intIn(0, 255), digits: intIn(0, 2 ** 32 - 1)})
-// amqplib decodes an unsigned 64-bit 'T' to a JS number, which may round up to 2^64 (see amqp-table.ts).
+// amqplib decodes an unsigned 64-bit 'T' to a JS number, which may round up to 2^64 (see src/adapters/rabbitmq/amqp-table.ts).
 const amqpTimestamp: Check = (v, path) =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2 ** 64 ? undefined : `${path} must be a whole number of seconds from 0`
 const nullTag: Check = (v, path) => (v === true ? undefined : `${path} must be true`)

@@ -1,8 +1,6 @@
-// Header values <-> bytes (Kafka, NATS) and text. AMQP field tables live in amqp-table.ts (re-exported here).
+// Header values <-> bytes (Kafka, NATS) and text. AMQP field tables are RabbitMQ's: src/adapters/rabbitmq/amqp-table.ts.
 import type {Envelope, HeaderValue} from './types.js'
 import {base64FromBytes, utf8OrUndefined} from './utf8.js'
-
-export {amqpHeadersFromList, amqpHeadersToList, amqpValueToHeaderValue, headerValueToAmqp} from './amqp-table.js'
 
 /**
  * A Kafka / NATS header value as a HeaderValue: a plain string when the bytes are valid UTF-8, else `{bytes}`.

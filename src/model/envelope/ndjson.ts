@@ -1,5 +1,5 @@
 // Envelopes as NDJSON: one JSON object per line, keys in a stable order so equal envelopes give equal lines.
-import {MailroomError} from '../../adapters/types.js'
+import {MailroomError} from '../errors.js'
 import type {Body, Envelope, Header, HeaderValue} from './types.js'
 import {DEATH_KEYS, ENVELOPE_KEYS, META_KEYS, ORIGIN_KEYS, PROPERTY_KEYS, envelopeProblem} from './validate.js'
 import {utf8OrUndefined} from './utf8.js'

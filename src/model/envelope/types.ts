@@ -1,7 +1,6 @@
 // The one message format mailroom reads and writes (NDJSON, one envelope per line). Lossless and binary-safe:
 // see DESIGN.md "The message envelope". Drivers' messages are mapped to and from it in src/adapters/<broker>/map.ts.
-
-export type BrokerName = 'rabbitmq' | 'kafka' | 'nats'
+import type {BrokerKind} from '../broker.js'
 
 /** Body bytes: `utf8` only when the bytes are valid UTF-8, otherwise `base64`. Exactly one key is present. */
 export type Body = {utf8: string} | {base64: string}
@@ -67,7 +66,7 @@ export interface DeathRecord {
   firstTime?: string
   lastTime?: string
   origin?: {
-    broker?: BrokerName
+    broker?: BrokerKind
     target?: string
     exchange?: string
     routingKeys?: string[]
@@ -95,7 +94,7 @@ export interface DeathError {
 
 export interface Envelope {
   v: 1
-  broker?: BrokerName
+  broker?: BrokerKind
   target?: string
   /** Kafka key / NATS subject / AMQP routing key; a tagged value when the key bytes are not UTF-8. */
   key?: string | {bytes: string} | null

@@ -2,8 +2,6 @@
 export type * from './types.js'
 export {bodyFromBytes, bodyToBytes} from './body.js'
 export {headerValueFromBytes, headerValueToBytes, headerValueToText, keyFromBytes, keyToBytes} from './header-values.js'
-export {amqpHeadersFromList, amqpHeadersToList, amqpValueToHeaderValue, headerValueToAmqp} from './amqp-table.js'
-export type {AmqpTable} from './amqp-table.js'
 export {decodeEnvelopeLine, encodeEnvelopeLine, readEnvelopes} from './ndjson.js'
 export type {NumberedEnvelope, ReadEnvelopesOptions} from './ndjson.js'
 export {envelopeProblem, isEnvelopeShape} from './validate.js'
