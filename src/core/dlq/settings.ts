@@ -5,7 +5,6 @@
 //     streams: [ORDERS_DLQ]                  # JetStream streams that are DLQs
 //     headers: {reason: x-failure-reason, originTarget: x-original-queue, errorMessage: x-error}
 import {MailroomError} from '../../model/errors.js'
-import type {ContextConfig} from '../config/file.js'
 import type {CustomDeathHeaders} from './death.js'
 
 export const DEFAULT_DLQ_PATTERNS = ['*.DLT', '*-dlt', '*.dlq', '*-dlq', '*_dlq', '*_DLQ', 'dlq.*', '*.dead-letter'] as const
@@ -23,7 +22,8 @@ export const HEADER_FIELDS: (keyof CustomDeathHeaders)[] = [
   'originConsumer', 'errorClass', 'errorMessage',
 ]
 
-export function dlqSettings(config: Pick<ContextConfig, 'dlq'>): DlqSettings {
+/** From a context's `dlq` section (ContextConfig['dlq'], not imported: config/schema.ts imports this file). */
+export function dlqSettings(config: {dlq?: Record<string, unknown>}): DlqSettings {
   const raw = config.dlq ?? {}
   const patterns = stringList(raw.patterns, 'dlq.patterns') ?? [...DEFAULT_DLQ_PATTERNS]
   const extra = stringList(raw.extraPatterns, 'dlq.extraPatterns') ?? []
