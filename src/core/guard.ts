@@ -4,6 +4,18 @@ import {createInterface} from 'node:readline/promises'
 
 import {MailroomError} from '../model/errors.js'
 
+/** Asks the user to type the word; resolves with what was typed, rejects to cancel. */
+export type AskConfirmation = (confirmation: {action: string; word: string}) => Promise<string>
+
+/** The one typed confirmation, on the command line and in the dashboard: the same words, the same check. */
+export function confirmationPrompt(word: string): string {
+  return `Type "${word}" to confirm`
+}
+
+export function isConfirmed(typed: string, word: string): boolean {
+  return typed.trim() === word
+}
+
 export interface GuardRequest {
   /** What will happen, e.g. "purge 1,204 messages from rabbitmq:orders.dlq". */
   action: string
@@ -12,7 +24,9 @@ export interface GuardRequest {
   readOnly: boolean
   contextName?: string
   yes: boolean
-  /** Interactive input and prompt streams (default: stdin / stderr). */
+  /** How the user is asked (the dashboard's dialog); default: a prompt on the terminal, which needs a TTY. */
+  ask?: AskConfirmation
+  /** Interactive input and prompt streams of the terminal prompt (default: stdin / stderr). */
   input?: NodeJS.ReadStream
   output?: NodeJS.WriteStream
 }
@@ -24,20 +38,26 @@ export async function confirmDestructive(req: GuardRequest): Promise<void> {
     })
   }
   if (req.yes) return
-  const input = req.input ?? process.stdin
-  const output = req.output ?? process.stderr
-  if (!input.isTTY) {
-    throw new MailroomError('REFUSED', `refusing to ${req.action} without confirmation`, {
-      suggestions: ['Pass --yes to confirm when not running in a terminal', 'Try --dry-run first to see what would happen'],
-    })
+  const ask = req.ask ?? askOnTerminal(req.input ?? process.stdin, req.output ?? process.stderr)
+  const typed = await ask({action: req.action, word: req.confirmWord})
+  if (!isConfirmed(typed, req.confirmWord)) {
+    throw new MailroomError('REFUSED', 'confirmation did not match: nothing was changed', {suggestions: [`Type exactly ${req.confirmWord}`]})
   }
-  const rl = createInterface({input, output})
-  try {
-    const answer = await rl.question(`About to ${req.action}.\nType "${req.confirmWord}" to confirm: `)
-    if (answer.trim() !== req.confirmWord) {
-      throw new MailroomError('REFUSED', 'confirmation did not match: nothing was changed', {suggestions: [`Type exactly ${req.confirmWord}`]})
+}
+
+/** The command line's way to ask: a prompt on stderr, refused without a terminal (--yes instead). */
+function askOnTerminal(input: NodeJS.ReadStream, output: NodeJS.WriteStream): AskConfirmation {
+  return async ({action, word}) => {
+    if (!input.isTTY) {
+      throw new MailroomError('REFUSED', `refusing to ${action} without confirmation`, {
+        suggestions: ['Pass --yes to confirm when not running in a terminal', 'Try --dry-run first to see what would happen'],
+      })
     }
-  } finally {
-    rl.close()
+    const rl = createInterface({input, output})
+    try {
+      return await rl.question(`About to ${action}.\n${confirmationPrompt(word)}: `)
+    } finally {
+      rl.close()
+    }
   }
 }

@@ -53,8 +53,8 @@ export interface DlqContents {
 }
 
 export interface ReplayHooks {
-  /** Shows the facts (bound, count) and resolves once the user typed the confirmation; rejects to cancel. */
-  confirm(facts: SourceFacts, request: ReplayRequest): Promise<void>
+  /** Shows the facts (bound, count); resolves with what the user typed once it confirms, rejects to cancel. */
+  confirm(facts: SourceFacts, request: ReplayRequest): Promise<string>
   onProgress(counts: ReplayCounts, total: number | undefined): void
   /** The replay ran but its audit line was not written (the core audit policy's warning). */
   onAuditFailure(warning: string): void
@@ -62,8 +62,8 @@ export interface ReplayHooks {
 }
 
 export interface PurgeHooks {
-  /** Shows what would go and resolves once the user typed the confirmation; rejects to cancel. */
-  confirm(dryRun: PurgeResult): Promise<void>
+  /** Shows what would go; resolves with what the user typed once it confirms, rejects to cancel. */
+  confirm(dryRun: PurgeResult): Promise<string>
   /** The purge happened but its audit line was not written (the core audit policy's warning). */
   onAuditFailure(warning: string): void
 }
@@ -219,7 +219,8 @@ export class DashboardServices {
   // The replay and purge services load on first use: the dashboard's first frame should not wait for them.
   async planReplay(request: ReplayRequest, signal: AbortSignal): Promise<ReplayPlan> {
     const {dryRunReplay} = await import('../core/replay/service.js')
-    return dryRunReplay(request, this.replayDeps(request, {confirm: async () => {}, onProgress: () => {}, onAuditFailure: () => {}, signal}), PLAN_SAMPLE)
+    // A dry run asks nothing: its confirm (which would refuse, typing nothing) is never called.
+    return dryRunReplay(request, this.replayDeps(request, {confirm: async () => '', onProgress: () => {}, onAuditFailure: () => {}, signal}), PLAN_SAMPLE)
   }
 
   async replay(request: ReplayRequest, hooks: ReplayHooks): Promise<ReplayReport> {
@@ -242,7 +243,7 @@ export class DashboardServices {
       ref: `${broker}:${name}`,
       ...(this.context.name ? {context: this.context.name} : {}),
       details: {from: 'dashboard'},
-      confirm: () => hooks.confirm(dryRun),
+      confirm: () => this.confirmTyped(`purge ${broker}:${name}`, name, () => hooks.confirm(dryRun)),
       onAuditFailure: hooks.onAuditFailure,
     })
   }
@@ -276,15 +277,17 @@ export class DashboardServices {
       context: this.context.name,
       onAuditFailure: hooks.onAuditFailure,
       settings: this.context.settings,
-      confirm: async (facts, req) => {
-        await this.refuseReadOnly(`replay ${facts.broker}:${facts.target}`)
-        await hooks.confirm(facts, req)
-      },
+      confirm: (facts, req) => this.confirmTyped(`replay ${facts.broker}:${facts.target}`, facts.target, () => hooks.confirm(facts, req)),
       progress: (total): Progress => ({update: (counts) => hooks.onProgress(counts, total), done: () => {}}),
     }
   }
 
-  /** The guard's read-only refusal (exit-code REFUSED); the typed confirmation itself happens in the UI. */
+  /** The guard of the commands, asking through the dashboard's dialog: refused when read-only, then the typed name. */
+  private confirmTyped(action: string, word: string, ask: () => Promise<string>): Promise<void> {
+    return confirmDestructive({action, confirmWord: word, readOnly: this.context.readOnly, contextName: this.context.name, yes: false, ask})
+  }
+
+  /** The guard's read-only refusal (exit-code REFUSED), before a purge counts anything. */
   private async refuseReadOnly(action: string): Promise<void> {
     await confirmDestructive({action, confirmWord: '', readOnly: this.context.readOnly, contextName: this.context.name, yes: true})
   }

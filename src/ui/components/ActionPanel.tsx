@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink'
 
+import {confirmationPrompt} from '../../core/guard.js'
 import type {ActionState} from '../hooks/use-dlq-action.js'
 import {tint, useTheme} from '../theme.js'
 import {ProgressBar} from './ProgressBar.js'
@@ -78,7 +79,7 @@ function body(state: Exclude<ActionState, {kind: 'idle'}>, width: number, color:
               {d}
             </Text>
           ))}
-          <Typed label={`Type "${state.word}" to confirm (Esc cancels): `} text={state.typed} />
+          <Typed label={`${confirmationPrompt(state.word)} (Esc cancels): `} text={state.typed} />
           {state.mismatch ? <Text color={c('red')}>That is not "{state.word}": nothing was changed.</Text> : null}
         </>
       )

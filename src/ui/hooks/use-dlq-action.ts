@@ -8,6 +8,7 @@ import {asMailroomError} from '../../model/errors.js'
 import type {PurgeResult} from '../../core/dlq/purge.js'
 import type {ReplayPlan} from '../../core/replay/plan.js'
 import type {ReplayCounts, ReplayReport, ReplayRequest, SourceFacts} from '../../core/replay/types.js'
+import {isConfirmed} from '../../core/guard.js'
 import {isPrintable} from '../components/TextInput.js'
 import type {DashboardServices} from '../services.js'
 
@@ -15,7 +16,7 @@ export type ActionState =
   | {kind: 'idle'}
   | {kind: 'busy'; title: string}
   | {kind: 'plan'; plan: ReplayPlan; request: ReplayRequest; next?: 'replay'}
-  | {kind: 'confirm'; title: string; detail: string[]; word: string; typed: string; mismatch?: boolean; confirm(): void; cancel(): void}
+  | {kind: 'confirm'; title: string; detail: string[]; word: string; typed: string; mismatch?: boolean; confirm(typed: string): void; cancel(): void}
   | {kind: 'input'; title: string; typed: string; submit(value: string): void; cancel(): void}
   | {kind: 'progress'; title: string; counts?: ReplayCounts; total?: number}
   | {kind: 'result'; title: string; lines: string[]; ok: boolean}
@@ -123,18 +124,18 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
       })
   }, [broker, name, onChanged])
 
-  /** The typed confirmation: resolves when the name was typed (after `then`), rejects as cancelled on Esc. */
+  /** The typed confirmation (the guard's, core/guard.ts): resolves with what was typed (after `then`), rejects as cancelled on Esc. */
   const confirmed = (o: {title: string; detail: string[]; word: string; then(): void; cancelled: string}) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<string>((resolve, reject) => {
       setState({
         kind: 'confirm',
         title: o.title,
         detail: o.detail,
         word: o.word,
         typed: '',
-        confirm: () => {
+        confirm: (typed) => {
           o.then()
-          resolve()
+          resolve(typed)
         },
         cancel: () => reject(Object.assign(new Error(o.cancelled), {cancelled: true})),
       })
@@ -184,7 +185,7 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
   const typeInto = (current: Extract<ActionState, {kind: 'confirm' | 'input'}>, input: string, key: Key) => {
     if (key.return) {
       if (current.kind === 'input') return current.typed.trim() && current.submit(current.typed.trim())
-      return current.typed.trim() === current.word ? current.confirm() : setState({...current, mismatch: true})
+      return isConfirmed(current.typed, current.word) ? current.confirm(current.typed) : setState({...current, mismatch: true})
     }
     const typed = key.backspace || key.delete ? current.typed.slice(0, -1) : !key.ctrl && !key.meta && isPrintable(input) ? current.typed + input : current.typed
     setState(current.kind === 'confirm' ? {...current, typed, mismatch: false} : {...current, typed})
