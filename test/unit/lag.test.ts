@@ -6,6 +6,7 @@ import {consumerGroupLag} from '../../src/adapters/kafka/lag.js'
 import {subjectMatches} from '../../src/adapters/nats/lag.js'
 import type {BrokerAdapter, LagSample} from '../../src/adapters/types.js'
 import {MailroomError} from '../../src/model/errors.js'
+import {fakeAdapter} from '../helpers/fake-adapter.js'
 import {type CheckResult, findBreaches} from '../../src/core/lag/check.js'
 import {type LagRow, sortRows} from '../../src/core/lag/model.js'
 import {escapeLabel, renderPrometheus} from '../../src/core/lag/prometheus.js'
@@ -100,23 +101,21 @@ describe('status rules', () => {
 })
 
 describe('LagMonitor', () => {
-  function fakeAdapter(kind: 'kafka' | 'rabbitmq', answers: (LagSample[] | Error)[]): BrokerAdapter {
+  function fakeLagAdapter(kind: 'kafka' | 'rabbitmq', answers: (LagSample[] | Error)[]): BrokerAdapter {
     let call = 0
-    return {
-      kind,
-      connect: async () => undefined,
+    return fakeAdapter(kind, {
       consumerLag: async () => {
         const answer = answers[Math.min(call++, answers.length - 1)]
         if (answer instanceof Error) throw answer
         return answer
       },
-    } as unknown as BrokerAdapter
+    })
   }
 
   it('builds rows over successive snapshots, and reports a failing broker as an ERR row next to the others', async () => {
     let clock = T0
-    const kafka = fakeAdapter('kafka', [[sample({lag: 100, consumed: 0, produced: 100})], [sample({lag: 80, consumed: 30, produced: 110})]])
-    const rabbit = fakeAdapter('rabbitmq', [new MailroomError('CONNECTION', 'connection refused at 127.0.0.1:5672')])
+    const kafka = fakeLagAdapter('kafka', [[sample({lag: 100, consumed: 0, produced: 100})], [sample({lag: 80, consumed: 30, produced: 110})]])
+    const rabbit = fakeLagAdapter('rabbitmq', [new MailroomError('CONNECTION', 'connection refused at 127.0.0.1:5672')])
     const monitor = new LagMonitor([kafka, rabbit], {now: () => clock})
     const first = await monitor.snapshot()
     expect(first.rows.map((r) => [r.broker, r.status])).toEqual([['kafka', 'OK'], ['rabbitmq', 'ERR']])
@@ -127,9 +126,9 @@ describe('LagMonitor', () => {
   })
 
   it('NOT_FOUND when a filtered broker has no such consumer; UNSUPPORTED rows for adapters without consumerLag', async () => {
-    const monitor = new LagMonitor([fakeAdapter('kafka', [[]])], {filter: {broker: 'kafka', name: 'nope'}})
+    const monitor = new LagMonitor([fakeLagAdapter('kafka', [[]])], {filter: {broker: 'kafka', name: 'nope'}})
     await expect(monitor.snapshot()).rejects.toMatchObject({code: 'NOT_FOUND'})
-    const bare = {kind: 'rabbitmq', connect: async () => undefined} as unknown as BrokerAdapter
+    const bare = fakeAdapter('rabbitmq')
     const report = await new LagMonitor([bare]).snapshot()
     expect(report.rows[0]).toMatchObject({status: 'ERR', error: {code: 'UNSUPPORTED'}})
   })
@@ -141,7 +140,7 @@ describe('LagMonitor', () => {
     const probe = {} as FirstRecordProbe
     await expect(consumerGroupLag(unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group/)})
     expect(await consumerGroupLag(unused, [share, streams], probe)).toEqual([])
-    const monitor = new LagMonitor([fakeAdapter('kafka', [new MailroomError('UNSUPPORTED', 'app is a streams group')])], {filter: {broker: 'kafka', name: 'app'}})
+    const monitor = new LagMonitor([fakeLagAdapter('kafka', [new MailroomError('UNSUPPORTED', 'app is a streams group')])], {filter: {broker: 'kafka', name: 'app'}})
     await expect(monitor.snapshot()).rejects.toMatchObject({code: 'UNSUPPORTED'})
   })
 })

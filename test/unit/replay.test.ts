@@ -13,6 +13,7 @@ import {isReplayId, messageIdentity, newReplayId} from '../../src/core/replay/id
 import {JournalWriter, parseJournal} from '../../src/core/replay/journal.js'
 import {Selector} from '../../src/core/replay/select.js'
 import type {ReplaySource} from '../../src/core/replay/source.js'
+import {fakeAdapter} from '../helpers/fake-adapter.js'
 import type {ReplayRequest, SourceFacts} from '../../src/core/replay/types.js'
 
 const stamp = {replayId: 'r1', messageId: 'rabbitmq:q.dlq/abc', replayedAt: '2025-01-01T00:00:00.000Z', replayedFrom: 'rabbitmq:q.dlq'}
@@ -171,8 +172,7 @@ function fakeSource(envelopes: Envelope[], log: string[]): ReplaySource & {deliv
 }
 
 function fakeDestination(fail: (e: Envelope) => boolean, stats: {maxInFlight: number}): BrokerAdapter {
-  return {
-    kind: 'rabbitmq',
+  return fakeAdapter('rabbitmq', {
     async *publish(_target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>) {
       let index = 0
       for await (const e of msgs as AsyncIterable<Envelope>) {
@@ -181,7 +181,7 @@ function fakeDestination(fail: (e: Envelope) => boolean, stats: {maxInFlight: nu
         yield {index: index++, ok: !bad, ...(bad ? {error: {code: 'NOT_FOUND' as const, message: 'returned'}} : {})} satisfies PublishReceipt
       }
     },
-  } as unknown as BrokerAdapter
+  })
 }
 
 function message(body: string, key = 'k'): Envelope {
