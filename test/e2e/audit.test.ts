@@ -17,7 +17,7 @@ import {kafkaOffsets} from '../conformance/kafka-truth.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {type CliResult, jsonOf, runCli} from '../helpers/cli.js'
 import {ndjson} from '../helpers/messaging.js'
-import {kafkaDeadLetters, kafkaDelete, kafkaTopics, natsDeadLetters, natsDelete, natsStream, rabbitDeadLetters, rabbitDelete, rabbitQueue} from '../integration/replay-fixtures.js'
+import {kafkaDeadLetters, kafkaDelete, kafkaTopics, natsDeadLetters, natsDelete, natsStream, rabbitDeadLetters, rabbitDelete, rabbitQueue, startCli} from '../integration/replay-fixtures.js'
 
 const SLOW = {timeout: 240_000}
 /** A refusal is immediate; this is only the bound past which the run counts as hung (and is killed). */
@@ -93,12 +93,18 @@ describe('audit log on RabbitMQ', SLOW, () => {
     const [resumeWork, resumeDlq] = [`${id}.resume.work`, `${id}.resume.dlq`]
     await rabbitDeadLetters(resumeWork, resumeDlq, 3)
     try {
-      const first = await run(['dlq', 'replay', `rabbitmq:${resumeDlq}`, '--limit', '1', '--yes', '--json'], join(home, 'audit.log'))
-      expect(first.code, first.stderr).toBe(0)
-      await waitFor(async () => (await depth(resumeDlq)) === 2 && (await depth(resumeWork)) === 1)
+      // An unfinished job (killed after its first message moved), since resuming a complete job changes nothing.
+      const first = startCli(['dlq', 'replay', `rabbitmq:${resumeDlq}`, '--rate', '1', '--yes', '--json'], join(home, 'state'), {MAILROOM_AUDIT_LOG: join(home, 'audit.log')})
+      await waitFor(async () => (await depth(resumeWork)) >= 1)
+      first.kill()
+      const replayId = (await first.done).stderr.match(/^replay (\S+): /m)?.[1]
+      expect(replayId).toBeDefined()
+      // What the killed run held unsettled goes back to the DLQ when its connection drops (a duplicate may stay at work).
+      await waitFor(async () => (await depth(resumeDlq)) + (await depth(resumeWork)) >= 3)
+      const before = [await depth(resumeDlq), await depth(resumeWork)]
       const auditLog = UNWRITABLE['a path under /proc (mkdir answers ENOENT for ever)']
-      expectRefused(await run(['dlq', 'replay', '--resume', jsonOf(first).result.replayId, '--yes'], auditLog), auditLog)
-      expect([await depth(resumeDlq), await depth(resumeWork)]).toEqual([2, 1])
+      expectRefused(await run(['dlq', 'replay', '--resume', replayId!, '--yes'], auditLog), auditLog)
+      expect([await depth(resumeDlq), await depth(resumeWork)]).toEqual(before)
     } finally {
       await rabbitDelete(resumeWork, resumeDlq)
     }
