@@ -4,4 +4,4 @@
 import './patches/install.js'
 import kafkajs from 'kafkajs'
 
-export const {Kafka, Partitioners, AssignerProtocol, ConfigResourceTypes, logLevel} = kafkajs
+export const {Kafka, AssignerProtocol, ConfigResourceTypes, logLevel} = kafkajs
