@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import type {TargetInfo} from '../../adapters/types.js'
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides, listOutputFlag} from '../../cli/flags.js'
-import {humanYaml} from '../../core/output/human-units.js'
+import {humanYaml} from '../../core/output/human-yaml.js'
 import {parseTargetRef} from '../../core/target-ref.js'
 
 export default class TargetsDescribe extends MailroomCommand {

@@ -1,8 +1,6 @@
 // Durations and sizes for people: Go's time.Duration form (2m0s, 1h30m0s, 500ms), as nats and kubectl print them,
-// and IEC sizes (1.5 MiB; exact bytes below 1 KiB). Only the human renderings (table, wide, yaml) use them; JSON
-// keeps the exact numbers.
-import {stringify} from 'yaml'
-
+// and IEC sizes (1.5 MiB; exact bytes below 1 KiB). The human renderings (table, wide, yaml) and the progress line use
+// them; JSON keeps the exact numbers. No yaml here: the progress line loads this module in every command.
 const NS = {us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9}
 const SIZE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB']
 /** Kafka's "no limit" for a long setting (Long.MAX_VALUE), too large for a number to hold exactly. */
@@ -102,9 +100,4 @@ export function humanizeFields(data: unknown): unknown {
       return field && human !== value ? [clash ? key : field.name, human] : [key, humanizeFields(value)]
     }),
   )
-}
-
-/** YAML for people: durations and sizes in human form (JSON output keeps the exact numbers). */
-export function humanYaml(data: unknown): string {
-  return stringify(humanizeFields(data)).trimEnd()
 }

@@ -1,6 +1,7 @@
 // The one live progress line of long CLI runs (replay, export, import, publish, tail --until-end): done/total, rate
 // over a sliding window, ETA and failures, rewritten in place on stderr at most 10 times a second and erased before
 // the summary. Nothing at all when the stream is not a terminal, so logs and CI output hold only the summary.
+import {formatDurationSeconds} from './human-units.js'
 import {colorEnabled} from './terminal.js'
 
 const REDRAW_MS = 100
@@ -71,7 +72,7 @@ export function progressText(label: string, counts: ProgressCounts, total: numbe
   const parts = [`${label} ${number(counts.done)}${of === undefined ? '' : `/${number(of)} (${percent(counts.done, of)}%)`}`]
   if (counts.detail) parts.push(counts.detail)
   if (perSecond !== undefined) parts.push(`${number(Math.round(perSecond))}/s`)
-  if (of !== undefined && perSecond && counts.done < of) parts.push(`ETA ${duration((of - counts.done) / perSecond)}`)
+  if (of !== undefined && perSecond && counts.done < of) parts.push(`ETA ${formatDurationSeconds(Math.ceil((of - counts.done) / perSecond))}`)
   if (counts.failed) parts.push(color ? `\x1b[31m${number(counts.failed)} failed\x1b[39m` : `${number(counts.failed)} failed`)
   return parts.join(', ')
 }
@@ -109,11 +110,4 @@ function number(n: number): string {
 
 function percent(done: number, total: number): number {
   return Math.floor((done / total) * 100)
-}
-
-function duration(seconds: number): string {
-  const s = Math.ceil(seconds)
-  if (s < 60) return `${s}s`
-  const m = Math.floor(s / 60)
-  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`
 }
