@@ -6,6 +6,7 @@
 import type {Admin} from 'kafkajs'
 import type {LagOptions, LagSample, PartitionLag, UncommittedLag} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
+import {REPLAY_GROUP_PREFIX} from '../../model/replay-group.js'
 import {type FirstRecordProbe, positionKey, type RecordPosition} from './first-record.js'
 import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
 import {THROWAWAY_GROUP_PREFIX} from './read.js'
@@ -13,7 +14,6 @@ import {mapLimited, type PartitionOffsets, offsetsOfExisting} from './topics.js'
 
 const OFFSET_FETCH_CONCURRENCY = 16
 /** mailroom's own groups: replay cursors (mailroom-replay.<dlq>, which start from the earliest offset) and tail readers. */
-const REPLAY_GROUP_PREFIX = 'mailroom-replay.'
 const MAILROOM_GROUP_PREFIXES = [REPLAY_GROUP_PREFIX, THROWAWAY_GROUP_PREFIX]
 
 function isMailroomGroup(groupId: string): boolean {

@@ -5,13 +5,14 @@
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
 import type {Envelope} from '../../model/envelope/types.js'
+import {replayGroup} from '../../model/replay-group.js'
 import {formatTargetRef} from '../target-ref.js'
 import {beyondSpanMessage, countBeyond, CursorCommitter} from './cursor.js'
 import {laneKey} from './destination.js'
 import {describeChanges, type HeaderChanges, replayCountOf} from './headers.js'
 import {messageIdentity} from './identity.js'
 import type {Selector} from './select.js'
-import {replayGroup, withinBound} from './source.js'
+import {withinBound} from './source.js'
 import type {ReplayRequest, SkipReason, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
 const SAMPLES = 3

@@ -7,6 +7,7 @@
 import {readBatchesOf} from '../../adapters/batched.js'
 import type {BrokerAdapter, Delivery, ReadOptions, TargetInfo} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
+import {replayGroup} from '../../model/replay-group.js'
 import {offsetBelow} from '../offsets.js'
 import {beyondSpanMessage, type CommittedCursor, countBeyond, CursorCommitter, decodeReplayed} from './cursor.js'
 import {messageIdentity} from './identity.js'
@@ -22,10 +23,6 @@ const QUEUE_IDLE_MS = 3000
  * after a peek, or held by another consumer) before the run stops, leaving them, as partial.
  */
 const QUEUE_STALL_MS = 60_000
-
-export function replayGroup(topic: string): string {
-  return `mailroom-replay.${topic}`
-}
 
 /** The strategy and the snapshot bound, from one describe of the target. */
 export async function inspectSource(adapter: BrokerAdapter, target: string, mode: ReplayMode): Promise<SourceFacts> {
