@@ -49,6 +49,24 @@ describe('did you mean', () => {
     })
   })
 
+  it('a word after a command that takes no arguments: exit 2, and the flag that takes it as a value', async () => {
+    const r = await runCli(['ping', 'rabbitmq'])
+    expect([r.code, r.stdout]).toEqual([2, ''])
+    expect(r.stderr).toBe('Error: "mailroom ping" takes no argument "rabbitmq"; did you mean "mailroom ping --broker rabbitmq"?\n  Try: mailroom ping --help\n')
+    const other = await runCli(['ping', 'everything'])
+    expect([other.code, other.stderr]).toEqual([2, 'Error: "mailroom ping" takes no argument "everything"\n  Try: mailroom ping --help\n'])
+  })
+
+  it('a flag given to a topic: exit 2 (not its help and 0); the topic alone and --help still list its commands', async () => {
+    const r = await runCli(['dlq', '--foo'])
+    expect([r.code, r.stdout]).toEqual([2, ''])
+    expect(r.stderr).toBe('Error: unknown flag "--foo": "mailroom dlq" needs a command\n  Try: mailroom dlq --help lists the commands\n')
+    for (const args of [['dlq'], ['dlq', '--help']]) {
+      const help = await runCli(args)
+      expect([help.code, help.stdout]).toEqual([0, expect.stringContaining('USAGE\n  $ mailroom dlq COMMAND')])
+    }
+  })
+
   it('a mistyped flag: exit 2 and the flag meant', async () => {
     const r = await runCli(['ping', '--jsn'])
     expect(r.code).toBe(2)
