@@ -17,6 +17,8 @@ import {BOOTSTRAP, headerBytes, headerText, type KafkaRecord, kafkaRecords} from
 const SLOW = 240_000
 const LISTENER_WRAPPER = 'org.springframework.kafka.listener.ListenerExecutionFailedException'
 const DESERIALIZATION = 'org.springframework.kafka.support.serializer.DeserializationException'
+/** What SpringDlt.java's StrictUtf8 deserializer throws for bytes that are not UTF-8. */
+const DESERIALIZER_THREW = {class: 'org.apache.kafka.common.errors.SerializationException', message: 'value is not UTF-8 text'}
 const NOT_UTF8 = Buffer.from([0xff, 0x00, 0xfe])
 
 const group = uniqueName('spring-billing')
@@ -90,7 +92,6 @@ describe('Spring Kafka 4 dead-letter topics', () => {
       })
       expect(death?.origin?.target).toBe(topic)
       expect(death?.firstTime).toBe(new Date(Number(headerBytes(record, 'kafka_dlt-original-timestamp')!.readBigInt64BE(0))).toISOString())
-      expect(death?.error?.class).toBe(headerText(record, 'kafka_dlt-exception-cause-fqcn'))
     }
     const [byDeserialization, byListener] = [messages[0], messages[1]]
     expect(byListener.key).toBe(sent.listenerFailure.key)
@@ -103,7 +104,14 @@ describe('Spring Kafka 4 dead-letter topics', () => {
     expect(headerText(raw[1], 'kafka_dlt-exception-message')).toBe(`Listener failed; ${thrown![2]}`)
     expect(byDeserialization.key).toBe(sent.notText.key)
     expect(byDeserialization.body).toEqual({base64: NOT_UTF8.toString('base64')})
-    expect(byDeserialization.death?.error).toEqual({class: DESERIALIZATION, message: headerText(raw[0], 'kafka_dlt-exception-message')})
+    // Spring names the DeserializationException as its own cause; what SpringDlt's deserializer threw is in the trace.
+    expect(headerText(raw[0], 'kafka_dlt-exception-cause-fqcn')).toBe(DESERIALIZATION)
+    expect(headerText(raw[0], 'kafka_dlt-exception-stacktrace')).toContain(`Caused by: ${DESERIALIZER_THREW.class}: ${DESERIALIZER_THREW.message}\n`)
+    expect(byDeserialization.death?.error).toEqual({
+      ...DESERIALIZER_THREW,
+      wrapper: {class: DESERIALIZATION, message: headerText(raw[0], 'kafka_dlt-exception-message')},
+    })
+    expect(byListener.death?.error?.class).toBe(headerText(raw[1], 'kafka_dlt-exception-cause-fqcn'))
     const table = await runCli(['dlq', 'inspect', `kafka:${dlt}`], {timeoutMs: 90_000})
     expect(table.stdout).toContain(`${thrown![1]}: ${thrown![2]}`)
     expect(table.stdout).toContain(`kafka:${topic}/${sent.listenerFailure.partition}/0`)
@@ -115,7 +123,7 @@ describe('Spring Kafka 4 dead-letter topics', () => {
     expect(byClass.messages.map((m) => m.key)).toEqual([records(topic).listenerFailure.key])
     const byWrapper = await inspect(dlt, `death.error.wrapper.class == "${LISTENER_WRAPPER}"`)
     expect(byWrapper.messages.map((m) => m.key)).toEqual([records(topic).listenerFailure.key])
-    const byDeserialization = await inspect(dlt, `death.error.class == "${DESERIALIZATION}" and death.origin.partition == 1`)
+    const byDeserialization = await inspect(dlt, `death.error.wrapper.class == "${DESERIALIZATION}" and death.origin.partition == 1`)
     expect(byDeserialization.messages.map((m) => m.key)).toEqual([records(topic).notText.key])
   }, SLOW)
 

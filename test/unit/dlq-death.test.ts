@@ -123,6 +123,28 @@ describe('detectDeath: Spring Kafka 4 records (headers as spring-kafka 4.0.1 wro
     expect(detectDeath(e)?.error).toEqual({class: 'org.springframework.kafka.support.serializer.DeserializationException', message: 'failed to deserialize'})
   })
 
+  it("names a deserialization failure by what the deserializer threw: the stack trace's first Caused by", () => {
+    const trace = [
+      'org.springframework.kafka.support.serializer.DeserializationException: failed to deserialize',
+      '\tat org.springframework.kafka.support.serializer.SerializationUtils.deserializationException(SerializationUtils.java:164)',
+      'Caused by: org.apache.kafka.common.errors.SerializationException: value is not UTF-8 text; offset 3',
+      '\tat Strict.deserialize(Strict.java:57)',
+      'Caused by: java.nio.charset.MalformedInputException: Input length = 1',
+    ].join('\n')
+    const e = envelope([
+      ['kafka_dlt-key-exception-fqcn', 'org.springframework.kafka.support.serializer.DeserializationException'],
+      ['kafka_dlt-exception-cause-fqcn', 'org.springframework.kafka.support.serializer.DeserializationException'],
+      ['kafka_dlt-key-exception-message', 'failed to deserialize'],
+      ['kafka_dlt-key-exception-stacktrace', trace],
+      ['kafka_dlt-original-topic', 'orders'],
+    ])
+    expect(detectDeath(e)?.error).toEqual({
+      class: 'org.apache.kafka.common.errors.SerializationException',
+      message: 'value is not UTF-8 text; offset 3',
+      wrapper: {class: 'org.springframework.kafka.support.serializer.DeserializationException', message: 'failed to deserialize'},
+    })
+  })
+
   it('reads a wrapper without a message, and a key deserialization failure', () => {
     const noWrapperMessage = envelope([
       ['kafka_dlt-exception-fqcn', 'org.springframework.kafka.listener.ListenerExecutionFailedException'],

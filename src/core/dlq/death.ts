@@ -119,13 +119,27 @@ function springError(h: HeaderLookup, exception: string): DeathError | undefined
   const thrownClass = textOf(h.get(`${exception}fqcn`))
   const causeClass = textOf(h.get(`${SPRING}exception-cause-fqcn`))
   const message = textOf(h.get(`${exception}message`))
-  if (causeClass === undefined || causeClass === thrownClass) return compact({class: thrownClass, message})
+  if (causeClass === undefined || causeClass === thrownClass) {
+    const cause = firstCauseIn(textOf(h.get(`${exception}stacktrace`)))
+    if (!cause) return compact({class: thrownClass, message})
+    return compact({...cause, wrapper: compact({class: thrownClass, message})})
+  }
   const joined = splitSpringMessage(message)
   return compact({
     class: causeClass,
     message: textOf(h.get(`${SPRING}exception-cause-message`)) ?? joined.cause,
     wrapper: compact({class: thrownClass, message: joined.wrapper}),
   })
+}
+
+/**
+ * A deserialization failure (ErrorHandlingDeserializer) reaches Spring's recoverer as a DeserializationException
+ * named as its own cause; what the deserializer threw is only in the stack trace, as the first "Caused by:" line.
+ */
+function firstCauseIn(stacktrace: string | undefined): DeathError | undefined {
+  const line = stacktrace?.match(/^Caused by: ([\w.$]+)(?:: (.*))?$/m)
+  if (!line) return undefined
+  return compact({class: line[1], message: line[2] || undefined})
 }
 
 /** Spring's "<wrapper message>; <cause message>" (just the cause's message when the wrapper had none). */
