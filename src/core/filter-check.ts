@@ -8,15 +8,35 @@ import {nearest} from './suggest.js'
 
 /** The roots of the message view a filter sees (src/core/filter.ts: filterView). */
 export const FILTER_FIELD_ROOTS = ['key', 'target', 'broker', 'timestamp', 'body', 'json', 'headers', 'meta', 'death'] as const
-/** The fields of the two records whose shape mailroom fixes; a field added to either type must be added here. */
-const DEATH_FIELDS = ['reason', 'count', 'firstTime', 'lastTime', 'origin', 'error', 'source'] as const
-const META_FIELDS = ['partition', 'offset', 'sequence', 'stream', 'subject', 'exchange', 'routingKey', 'redelivered', 'deliveryCount'] as const
-type Lists<T, L extends readonly PropertyKey[]> = [Exclude<keyof T, L[number]>, Exclude<L[number], keyof T>] extends [never, never] ? true : false
-const FIXED_FIELDS: Record<'death' | 'meta', readonly string[]> = {death: DEATH_FIELDS, meta: META_FIELDS}
-// Compile-time guards: each list names exactly the fields of its type.
-const listsDeath: Lists<DeathRecord, typeof DEATH_FIELDS> = true
-const listsMeta: Lists<Meta, typeof META_FIELDS> = true
-void [listsDeath, listsMeta]
+/** The fields of a record whose shape mailroom fixes, at every depth: a value has none (null), a list any index. */
+type ShapeOf<T> = {
+  [K in keyof Required<T>]-?: NonNullable<T[K]> extends readonly unknown[] ? 'list' : NonNullable<T[K]> extends object ? ShapeOf<NonNullable<T[K]>> : null
+}
+interface Shape {
+  readonly [field: string]: Shape | 'list' | null
+}
+// `satisfies` makes each shape name exactly the fields of its type: a field added to either type must be added here.
+const DEATH_SHAPE = {
+  reason: null,
+  count: null,
+  firstTime: null,
+  lastTime: null,
+  source: null,
+  origin: {broker: null, target: null, exchange: null, routingKeys: 'list', partition: null, offset: null, sequence: null, subject: null, consumer: null},
+  error: {class: null, message: null, component: null, wrapper: {class: null, message: null}},
+} as const satisfies ShapeOf<DeathRecord>
+const META_SHAPE = {
+  partition: null,
+  offset: null,
+  sequence: null,
+  stream: null,
+  subject: null,
+  exchange: null,
+  routingKey: null,
+  redelivered: null,
+  deliveryCount: null,
+} as const satisfies ShapeOf<Meta>
+const FIXED_SHAPES: Record<string, Shape | undefined> = {death: DEATH_SHAPE, meta: META_SHAPE}
 
 /** filtrex's built-in functions. */
 export const FILTER_FUNCTIONS = ['abs', 'ceil', 'floor', 'log', 'log2', 'log10', 'max', 'min', 'round', 'sqrt', 'exists', 'empty'] as const
@@ -54,12 +74,24 @@ export function findFilterProblem(expression: string): FilterProblem | undefined
     const dashed = token.kind === 'symbol' ? dashedName(expression, token) : undefined
     if (dashed) return dashedProblem(dashed, column)
     if (token.kind === 'symbol' && Object.hasOwn(FILTER_CONSTANTS, token.name)) continue
-    const [root, field] = token.name.split('.')
+    const [root] = token.name.split('.')
     if (!FILTER_FIELD_ROOTS.includes(root as never)) {
       return token.kind === 'quoted-symbol' ? singleQuotedText(token.text, column) : unknownField(token.name, FILTER_FIELD_ROOTS, 0, column)
     }
-    const fixed = FIXED_FIELDS[root as keyof typeof FIXED_FIELDS]
-    if (fixed && field !== undefined && !fixed.includes(field)) return unknownField(token.name, fixed, 1, column)
+    const problem = outsideShape(token.name, column)
+    if (problem) return problem
+  }
+  return undefined
+}
+
+/** `death.origin.targt`, `death.reason.code`: a field the fixed record does not have, at whatever depth. */
+function outsideShape(name: string, column: number): FilterProblem | undefined {
+  const parts = name.split('.')
+  let shape: Shape | 'list' | null | undefined = FIXED_SHAPES[parts[0]]
+  for (let part = 1; shape && shape !== 'list' && part < parts.length; part++) {
+    if (!Object.hasOwn(shape, parts[part])) return unknownField(name, Object.keys(shape), part, column)
+    shape = shape[parts[part]]
+    if (shape === null && part + 1 < parts.length) return unknownField(name, [], part + 1, column)
   }
   return undefined
 }

@@ -73,6 +73,9 @@ describe('names a filter may use', () => {
     ['status == "x"', /unknown field status/],
     ['not death.reasn == "expired"', /unknown field death\.reasn at column 5 \(did you mean death\.reason\?\)/],
     ['meta.partiton == 1', /unknown field meta\.partiton at column 1 \(did you mean meta\.partition\?\)/],
+    ['death.origin.targt == "orders"', /unknown field death\.origin\.targt at column 1 \(did you mean death\.origin\.target\?\)/],
+    ['death.error.wrapper.clas == "x"', /unknown field death\.error\.wrapper\.clas at column 1 \(did you mean death\.error\.wrapper\.class\?\)/],
+    ['death.reason.code == "x"', /unknown field death\.reason\.code/],
   ])('refuses %s', (expression, message) => {
     expect(refusal(expression)).toMatch(message)
   })
@@ -84,6 +87,7 @@ describe('names a filter may use', () => {
     ['json.missing == null and 120 == json.amount', true],
     ['death.count == null', true],
     ['death.origin.target == "orders" and meta.offset == "41"', true],
+    ['death.error.wrapper.class == null and death.origin.routingKeys == null', true],
     ['"c-1" in (json.customer.id, "x")', true],
   ])('accepts %s', (expression, expected) => {
     expect(compileFilter(expression)(order)).toBe(expected)
