@@ -163,11 +163,23 @@ export function targetStats(t: TopicSummary): TargetStats {
   return {broker: 'kafka', target: t.name, kind: 'topic', depth: depthOf(t.offsets), ...(t.groups ? {consumers: t.groups.length} : {})}
 }
 
-/** Detailed facts for `targets describe`: partitions with offsets and leaders, configs, consuming groups. */
-export async function describeTopic(admin: Admin, topic: string, readGroups?: GroupsReader): Promise<TargetInfo> {
+export interface TopicFacts {
+  topic: string
+  partitions: PartitionMetadata[]
+  offsets: PartitionOffsets[]
+  config: Record<string, string | null>
+  consuming?: TopicGroup[]
+}
+
+/** Partitions with offsets and leaders, configs and (with readGroups) consuming groups, read side by side. */
+export async function readTopicFacts(admin: Admin, topic: string, readGroups?: GroupsReader): Promise<TopicFacts> {
   const groupsRead = readGroups ? groupsByTopic(readGroups) : Promise.resolve(undefined)
   const [partitions, offsets, config, groups] = await Promise.all([topicPartitions(admin, topic), partitionOffsets(admin, topic), topicConfig(admin, topic), groupsRead])
-  const consuming = groups && (groups.get(topic) ?? [])
+  return {topic, partitions, offsets, config, ...(groups ? {consuming: groups.get(topic) ?? []} : {})}
+}
+
+/** Detailed facts for `targets describe`: partitions with offsets and leaders, configs, consuming groups. */
+export function describeTopic({topic, partitions, offsets, config, consuming}: TopicFacts): TargetInfo {
   return {
     ...targetInfo({name: topic, partitions: partitions.length, offsets, groups: consuming}),
     details: {

@@ -2,7 +2,7 @@
 import {connect as natsConnect, type NatsConnection} from 'nats'
 import type {NatsSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PositionedReplaySource, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream, targetStatsFromStream} from './admin.js'
 import {connectPlan, enableReconnects} from './connect-options.js'
@@ -123,6 +123,13 @@ export class NatsAdapter implements BrokerAdapter {
   async deleteMessage(stream: string, seq: number, erase = false): Promise<void> {
     const {jsm} = this.live()
     await this.call({op: 'admin', stream, seq}, () => jsm.streams.deleteMessage(stream, seq, erase))
+  }
+
+  /** A stream is read by sequence up to its last one now; a replayed entry is deleted by sequence. */
+  async replaySource(stream: string): Promise<PositionedReplaySource> {
+    const {jsm} = this.live()
+    const si = await this.call({op: 'admin', stream}, () => jsm.streams.info(stream))
+    return {kind: 'positioned', targetKind: 'stream', depth: si.state.messages, lastSequence: si.state.last_seq, deleteEntry: (seq) => this.deleteMessage(stream, seq)}
   }
 
   /** Streams capturing dead-letter advisories, as routes from the stream they watch. */

@@ -3,7 +3,7 @@ import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib'
 import {amqp} from './driver.js'
 import type {RabbitMqSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PublishOptions, PublishReceipt, QueueHoldings, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PositionedReplaySource, PublishOptions, PublishReceipt, QueueHoldings, QueueReplaySource, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {deadLetterRoutes} from './dead-letter.js'
 import {amqpConnectOptions, amqpSocketOptions, endpointFromSettings, type RabbitMqEndpoint} from './endpoint.js'
@@ -246,6 +246,18 @@ export class RabbitMqAdapter implements BrokerAdapter {
     const sampled = await this.management.getQueue(target).catch(() => undefined)
     const total = Math.max(ready + (sampled?.messages_unacknowledged ?? 0), sampled?.messages ?? 0)
     return {ready, total}
+  }
+
+  /**
+   * A stream queue is read by offset and keeps what is read; a classic or quorum queue is consumed, its bound what
+   * it holds counting messages unacknowledged now (a peek still returning them: they come back).
+   */
+  async replaySource(target: string): Promise<QueueReplaySource | PositionedReplaySource> {
+    const info = await this.describeTarget(target)
+    const depth = info.depth === undefined ? {} : {depth: info.depth}
+    if (info.kind === 'stream-queue') return {kind: 'positioned', targetKind: info.kind, ...depth, keeps: 'a stream queue never removes messages on read'}
+    const holdings = () => this.queueHoldings(target)
+    return {kind: 'queue', targetKind: info.kind, depth: (await holdings()).total, holdings}
   }
 
   /** Removes every ready message from a queue; returns how many were removed. */
