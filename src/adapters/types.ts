@@ -45,19 +45,6 @@ export interface TargetInfo {
   details?: Record<string, unknown>
 }
 
-export interface TargetStats {
-  broker: BrokerKind
-  target: string
-  kind: TargetKind
-  depth?: number
-  ready?: number
-  unacked?: number
-  consumers?: number
-  publishRate?: number
-  deliverRate?: number
-  ackRate?: number
-}
-
 /** One partition of a Kafka group's lag on a topic. */
 export interface PartitionLag {
   partition: number
@@ -284,7 +271,6 @@ export interface BrokerAdapter extends AsyncDisposable {
   listTargets(): Promise<TargetInfo[]>
   /** `consumers: false` skips what only a listing shows (Kafka's consuming groups: a request per group coordinator). */
   describeTarget(name: string, o?: DescribeOptions): Promise<TargetInfo>
-  stats(): Promise<TargetStats[]>
   publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
   /**
    * Opens what publishing to a target will need (a producer) ahead of the first message; NOT_FOUND when the target
@@ -308,11 +294,6 @@ export interface BrokerAdapter extends AsyncDisposable {
   getMessage?(target: string, sequence: number): Promise<Envelope>
   /** Messages a queue holds right now, counted by the broker itself (not from periodic statistics). */
   exactDepth?(target: string): Promise<number>
-  /**
-   * What a queue holds counting the messages delivered and not yet acknowledged (held by a consumer, or being
-   * requeued after a peek), which only periodic statistics report: `ready` counted now, `total` ready + unacked.
-   */
-  queueHoldings?(target: string): Promise<QueueHoldings>
   /** When the oldest and newest stored message were written, read without side effects (Kafka record timestamps). */
   messageTimes?(target: string): Promise<MessageTimes>
   /**

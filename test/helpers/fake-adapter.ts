@@ -27,7 +27,6 @@ export function fakeAdapter(kind: BrokerKind, methods: Partial<BrokerAdapter> = 
     describeTarget: async (name) => {
       throw new MailroomError('NOT_FOUND', `${kind}:${name} does not exist`)
     },
-    stats: async () => [],
     [Symbol.asyncDispose]: async () => {},
     ...methods,
   }

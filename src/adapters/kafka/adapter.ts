@@ -4,7 +4,7 @@ import {Kafka} from './driver.js'
 import type {KafkaSettings} from '../../model/settings.js'
 import {isoFromMillis} from '../../model/envelope/time.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, DescribeOptions, GroupCursorReplaySource, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, DescribeOptions, GroupCursorReplaySource, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
@@ -19,7 +19,7 @@ import {deleteRecordsToEnd} from './purge.js'
 import {readTopic} from './read.js'
 import {requestOverTopics} from './request.js'
 import {topicReplaySource} from './replay-source.js'
-import {describeTopic, type GroupsReader, partitionOffsets, readTopicFacts, summarizeTopics, targetInfo, targetStats} from './topics.js'
+import {describeTopic, type GroupsReader, partitionOffsets, readTopicFacts, summarizeTopics, targetInfo} from './topics.js'
 
 const PRODUCER_RETRY = {retries: 3, initialRetryTime: 100, maxRetryTime: 2000}
 
@@ -105,11 +105,6 @@ export class KafkaAdapter implements BrokerAdapter {
   async purge(target: string): Promise<number> {
     const admin = this.connectedAdmin()
     return this.call(() => deleteRecordsToEnd(admin, target), {topic: target})
-  }
-
-  async stats(): Promise<TargetStats[]> {
-    const admin = this.connectedAdmin()
-    return (await this.call(() => summarizeTopics(admin, this.groupsReader()))).map(targetStats)
   }
 
   async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {

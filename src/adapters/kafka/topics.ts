@@ -2,7 +2,7 @@
 import type {Admin, PartitionMetadata} from 'kafkajs'
 import {ConfigResourceTypes} from './driver.js'
 import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
-import type {ConsumerGroupFacts, TargetInfo, TargetStats} from '../types.js'
+import type {ConsumerGroupFacts, TargetInfo} from '../types.js'
 import {rootCause, toMailroomError} from './map-error.js'
 
 export interface PartitionOffsets {
@@ -157,10 +157,6 @@ export function targetInfo(t: TopicSummary): TargetInfo {
     partitions: t.partitions,
     ...(t.groups ? {consumers: t.groups.length} : {}),
   }
-}
-
-export function targetStats(t: TopicSummary): TargetStats {
-  return {broker: 'kafka', target: t.name, kind: 'topic', depth: depthOf(t.offsets), ...(t.groups ? {consumers: t.groups.length} : {})}
 }
 
 export interface TopicFacts {

@@ -2,9 +2,9 @@
 import {connect as natsConnect, type NatsConnection} from 'nats'
 import type {NatsSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PositionedReplaySource, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PositionedReplaySource, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
-import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream, targetStatsFromStream} from './admin.js'
+import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream} from './admin.js'
 import {connectPlan, enableReconnects} from './connect-options.js'
 import {advisoryCaptureRoutes, captureAdvisories} from './dead-letter.js'
 import {jetStreamLag} from './lag.js'
@@ -86,15 +86,6 @@ export class NatsAdapter implements BrokerAdapter {
     const info = targetInfoFromStream(si)
     const consumers = await this.listConsumers(name)
     return {...info, details: {...info.details, consumers: consumers.map(consumerSummary)}}
-  }
-
-  async stats(): Promise<TargetStats[]> {
-    const {jsm} = this.live()
-    return this.call({op: 'admin'}, async () => {
-      const stats: TargetStats[] = []
-      for await (const si of present(jsm.streams.list())) stats.push(targetStatsFromStream(si))
-      return stats
-    })
   }
 
   /** Every consumer on a stream with its lag fields (num_pending, num_ack_pending, delivered, ack_floor...). */

@@ -3,7 +3,7 @@ import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib'
 import {amqp} from './driver.js'
 import type {RabbitMqSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PositionedReplaySource, PublishOptions, PublishReceipt, QueueHoldings, QueueReplaySource, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PositionedReplaySource, PublishOptions, PublishReceipt, QueueHoldings, QueueReplaySource, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {deadLetterRoutes} from './dead-letter.js'
 import {amqpConnectOptions, amqpSocketOptions, endpointFromSettings, type RabbitMqEndpoint} from './endpoint.js'
@@ -16,7 +16,7 @@ import {flatten} from '../batched.js'
 import {DEFAULT_PUBLISH_WINDOW, type PublishRoute, publishEnvelopes} from './publisher.js'
 import {type ReadDeps, readConsume, readStream, readTail} from './readers.js'
 import {requestReply} from './request.js'
-import {statsFromCheck, statsFromQueue, targetInfoFromQueue} from './stats.js'
+import {targetInfoFromQueue} from './stats.js'
 
 
 export class RabbitMqAdapter implements BrokerAdapter {
@@ -111,20 +111,6 @@ export class RabbitMqAdapter implements BrokerAdapter {
       const mapped = toMailroomError(error, this.errorContext(`queue ${name}`))
       if (mapped.code !== 'CONNECTION') throw mapped
       return targetInfoFromCheck(name, await this.checkQueue(name), mapped)
-    }
-  }
-
-  /**
-   * Depth, consumers and rates of every queue in the vhost (management API). Without the management API, only
-   * `names` can be answered, from AMQP (ready messages and consumers only).
-   */
-  async stats(names?: string[]): Promise<TargetStats[]> {
-    try {
-      return (await this.management.listQueues()).filter((q) => !names || names.includes(q.name)).map(statsFromQueue)
-    } catch (error) {
-      const mapped = toMailroomError(error, this.errorContext())
-      if (mapped.code !== 'CONNECTION' || !names) throw mapped
-      return Promise.all(names.map(async (name) => statsFromCheck(name, await this.checkQueue(name))))
     }
   }
 
