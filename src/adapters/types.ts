@@ -5,24 +5,13 @@ import type {BrokerKind} from '../model/broker.js'
 
 export type {Envelope} from '../model/envelope/types.js'
 
-/** What a broker can do, so commands and the UI branch on abilities, never on broker names. */
+/**
+ * What a broker can do beyond the methods its adapter has, so commands and the UI branch on abilities, never on
+ * broker names. (Whether it can peek, purge, request, replay... is the presence of the method itself.)
+ */
 export interface Capabilities {
-  /** Messages can be read without removing them or disturbing other consumers (offsets / sequences). */
-  nonDestructiveRead: boolean
-  /** Reads can start at an offset, sequence or time. */
-  seek: boolean
-  /** Messages carry a key (Kafka key, NATS subject, AMQP routing key). */
-  keys: boolean
-  headers: boolean
-  /** Depth / lag / rates are available. */
-  stats: boolean
-  purge: boolean
-  /** The broker drops re-published duplicates by message id. */
-  dedupe: boolean
-  /** Each delivery can be acked / requeued / rejected individually. */
+  /** Each delivery of a consuming read can be acked / requeued / rejected individually (a filtered purge needs it). */
   settle: boolean
-  /** Request / reply with correlation. */
-  request: boolean
 }
 
 export type TargetKind =

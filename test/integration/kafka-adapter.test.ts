@@ -84,7 +84,7 @@ describe('KafkaAdapter connection', () => {
     expect(info.product).toBe('Apache Kafka')
     expect(info.latencyMs).toBeGreaterThanOrEqual(0)
     expect(adapter.kind).toBe('kafka')
-    expect(adapter.capabilities.nonDestructiveRead).toBe(true)
+    expect(adapter.capabilities).toEqual({settle: false})
     await adapter.close()
     await adapter.close()
     await adapter[Symbol.asyncDispose]()

@@ -25,18 +25,8 @@ const PRODUCER_RETRY = {retries: 3, initialRetryTime: 100, maxRetryTime: 2000}
 
 export class KafkaAdapter implements BrokerAdapter {
   readonly kind = 'kafka' as const
-  readonly capabilities: Capabilities = {
-    nonDestructiveRead: true,
-    seek: true,
-    keys: true,
-    headers: true,
-    stats: true,
-    purge: true, // every record up to the current end (DeleteRecords); single records cannot be removed
-    dedupe: false,
-    // Kafka commits a position per partition, not a verdict per message.
-    settle: false,
-    request: true, // Spring Kafka reply-topic convention (request.ts)
-  }
+  // Kafka commits a position per partition, not a verdict per message.
+  readonly capabilities: Capabilities = {settle: false}
 
   private kafka?: KafkaClient
   private adminHandle?: AdminHandle

@@ -19,17 +19,7 @@ export type {NatsConsumerState} from './admin.js'
 
 export class NatsAdapter implements BrokerAdapter {
   readonly kind = 'nats' as const
-  readonly capabilities: Capabilities = {
-    nonDestructiveRead: true,
-    seek: true,
-    keys: true,
-    headers: true,
-    stats: true,
-    purge: true,
-    dedupe: true,
-    settle: true,
-    request: true, // core request to a private inbox; a capturing stream's PubAck is skipped (request.ts)
-  }
+  readonly capabilities: Capabilities = {settle: true}
 
   private session?: NatsSession
   private connecting?: Promise<void>

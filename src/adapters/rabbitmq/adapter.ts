@@ -21,17 +21,7 @@ import {targetInfoFromQueue} from './stats.js'
 
 export class RabbitMqAdapter implements BrokerAdapter {
   readonly kind = 'rabbitmq' as const
-  readonly capabilities: Capabilities = {
-    nonDestructiveRead: true, // stream offsets; a bound temporary queue for new messages of classic / quorum queues
-    seek: true, // stream queues only; classic / quorum reads refuse start positions with UNSUPPORTED
-    keys: true,
-    headers: true,
-    stats: true,
-    purge: true, // purge() below
-    dedupe: false,
-    settle: true,
-    request: true, // direct reply-to (request.ts)
-  }
+  readonly capabilities: Capabilities = {settle: true}
 
   private readonly endpoint: RabbitMqEndpoint
   private readonly management: ManagementClient
