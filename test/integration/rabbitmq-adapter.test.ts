@@ -202,13 +202,13 @@ describe('targets and stats', () => {
     expect(error.code).toBe('NOT_FOUND')
   })
 
-  it('without the management API, stats(names) answers from AMQP and listTargets says how to enable it', async () => {
+  it('without the management API, describeTarget answers from AMQP and listTargets says how to enable it', async () => {
     const a = new RabbitMqAdapter(settings({managementUrl: 'http://127.0.0.1:1'}), 2000)
     await a.connect()
     const q = await declareQueue('rmq-nomgmt')
     ch.sendToQueue(q, Buffer.from('x'))
     await ch.waitForConfirms()
-    expect(await a.stats([q])).toEqual([{broker: 'rabbitmq', target: q, kind: 'classic-queue', ready: 1, consumers: 0}])
+    expect(await a.describeTarget(q)).toMatchObject({broker: 'rabbitmq', name: q, kind: 'classic-queue', depth: 1, consumers: 0})
     const error = await errorOf(a.listTargets())
     expect(error.code).toBe('CONNECTION')
     expect(error.suggestions.join(' ')).toContain('rabbitmq-plugins enable rabbitmq_management')
