@@ -2,6 +2,7 @@
 // (without committing or deleting); classic / quorum queues cannot be read without taking messages, so their plan
 // is the depth plus a bounded sample peeked from the head (which RabbitMQ marks redelivered; quorum queues with a
 // delivery limit are not peeked at all).
+import {readOf} from '../../adapters/batched.js'
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
 import type {Envelope} from '../../model/envelope/types.js'
@@ -10,7 +11,7 @@ import {laneKey} from './destination.js'
 import {describeChanges, type HeaderChanges, replayCountOf} from './headers.js'
 import {messageIdentity} from './identity.js'
 import type {Selector} from './select.js'
-import {type InspectedSource, readerOf, withinBound} from './source.js'
+import {type InspectedSource, withinBound} from './source.js'
 import type {ReplayRequest, SkipReason, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
 const SAMPLES = 3
@@ -108,7 +109,7 @@ async function* planMessages(adapter: BrokerAdapter, {facts, offer}: InspectedSo
   // The run's own cursor, never committed: what it would pass over, and what it would leave beyond its span.
   const cursor = facts.strategy === 'commit-group' && offer.kind === 'group-cursor' ? await offer.cursor() : undefined
   if (cursor?.committedBefore) plan.notes.push(`skips what earlier replays moved (the cursor of the replay group ${cursor.group})`)
-  for await (const d of readerOf(adapter)(facts.target, {untilEnd: true, from: {kind: 'earliest'}, signal: o.signal})) {
+  for await (const d of readOf(adapter)(facts.target, {untilEnd: true, from: {kind: 'earliest'}, signal: o.signal})) {
     if (!withinBound(d, facts.bound)) continue
     if (cursor && cursor.admit(d) !== 'new') continue
     yield {envelope: d.envelope, replayed: () => cursor?.mark(d)}

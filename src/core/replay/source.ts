@@ -4,7 +4,7 @@
 // - leave(d): not replayed -> it stays in the DLQ (queues: requeued when the reader closes; Kafka: not marked
 //   in the replay group's cursor; streams: not deleted). passOver(d): the user chose not to replay it
 //   (--filter): the same as leave, so a later run with another filter or none can still replay it.
-import {readBatchesOf} from '../../adapters/batched.js'
+import {readBatchesOf, readOf} from '../../adapters/batched.js'
 import type {BrokerAdapter, Delivery, QueueHoldings, ReadOptions, ReplayCursor, ReplaySourceCapability} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
 import {offsetBelow} from '../offsets.js'
@@ -40,12 +40,6 @@ export async function inspectSource(adapter: BrokerAdapter, target: string, mode
 function replaySourceOf(adapter: BrokerAdapter, target: string): Promise<ReplaySourceCapability> {
   if (!adapter.replaySource) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot replay messages`)
   return adapter.replaySource(target)
-}
-
-/** The adapter's per-message read; UNSUPPORTED where it has none. */
-export function readerOf(adapter: BrokerAdapter): NonNullable<BrokerAdapter['read']> {
-  if (!adapter.read) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot read messages`)
-  return adapter.read.bind(adapter)
 }
 
 function strategyFor(name: string, offer: ReplaySourceCapability, mode: ReplayMode): SourceStrategy {
@@ -109,7 +103,7 @@ export interface OpenSourceOptions {
  * (whose facts come from the journal) asks the adapter again, where the strategy settles through it.
  */
 export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions, offer?: ReplaySourceCapability): Promise<ReplaySource> {
-  readerOf(adapter) // UNSUPPORTED before anything is opened
+  readOf(adapter) // UNSUPPORTED before anything is opened
   const offered = () => (offer ? Promise.resolve(offer) : replaySourceOf(adapter, facts.target))
   const positioned = {untilEnd: true, from: {kind: 'earliest'}, prefetch: Math.max(64, o.window)} as const
   switch (facts.strategy) {
