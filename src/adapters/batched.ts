@@ -20,8 +20,13 @@ export async function* flatten<T>(batches: AsyncIterable<T[]>, signal?: AbortSig
 /** The adapter's batched read, or its per-message read as batches of one. */
 export function readBatchesOf(adapter: BrokerAdapter, target: string, o: ReadOptions): AsyncIterable<Delivery[]> {
   if (adapter.readBatches) return adapter.readBatches(target, o)
+  return singles(readOf(adapter)(target, o))
+}
+
+/** The adapter's per-message read; UNSUPPORTED where it has none. */
+export function readOf(adapter: BrokerAdapter): NonNullable<BrokerAdapter['read']> {
   if (!adapter.read) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot read messages`)
-  return singles(adapter.read(target, o))
+  return adapter.read.bind(adapter)
 }
 
 /** The adapter's publish with receipts in batches, or its per-receipt publish as batches of one. */

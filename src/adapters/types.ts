@@ -5,24 +5,13 @@ import type {BrokerKind} from '../model/broker.js'
 
 export type {Envelope} from '../model/envelope/types.js'
 
-/** What a broker can do, so commands and the UI branch on abilities, never on broker names. */
+/**
+ * What a broker can do beyond the methods its adapter has, so commands and the UI branch on abilities, never on
+ * broker names. (Whether it can peek, purge, request, replay... is the presence of the method itself.)
+ */
 export interface Capabilities {
-  /** Messages can be read without removing them or disturbing other consumers (offsets / sequences). */
-  nonDestructiveRead: boolean
-  /** Reads can start at an offset, sequence or time. */
-  seek: boolean
-  /** Messages carry a key (Kafka key, NATS subject, AMQP routing key). */
-  keys: boolean
-  headers: boolean
-  /** Depth / lag / rates are available. */
-  stats: boolean
-  purge: boolean
-  /** The broker drops re-published duplicates by message id. */
-  dedupe: boolean
-  /** Each delivery can be acked / requeued / rejected individually. */
+  /** Each delivery of a consuming read can be acked / requeued / rejected individually (a filtered purge needs it). */
   settle: boolean
-  /** Request / reply with correlation. */
-  request: boolean
 }
 
 export type TargetKind =
@@ -43,19 +32,6 @@ export interface TargetInfo {
   consumers?: number
   /** Broker-specific extra facts shown by `targets describe` (arguments, retention, subjects...). */
   details?: Record<string, unknown>
-}
-
-export interface TargetStats {
-  broker: BrokerKind
-  target: string
-  kind: TargetKind
-  depth?: number
-  ready?: number
-  unacked?: number
-  consumers?: number
-  publishRate?: number
-  deliverRate?: number
-  ackRate?: number
 }
 
 /** One partition of a Kafka group's lag on a topic. */
@@ -284,7 +260,6 @@ export interface BrokerAdapter extends AsyncDisposable {
   listTargets(): Promise<TargetInfo[]>
   /** `consumers: false` skips what only a listing shows (Kafka's consuming groups: a request per group coordinator). */
   describeTarget(name: string, o?: DescribeOptions): Promise<TargetInfo>
-  stats(): Promise<TargetStats[]>
   publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
   /**
    * Opens what publishing to a target will need (a producer) ahead of the first message; NOT_FOUND when the target
@@ -308,21 +283,13 @@ export interface BrokerAdapter extends AsyncDisposable {
   getMessage?(target: string, sequence: number): Promise<Envelope>
   /** Messages a queue holds right now, counted by the broker itself (not from periodic statistics). */
   exactDepth?(target: string): Promise<number>
-  /**
-   * What a queue holds counting the messages delivered and not yet acknowledged (held by a consumer, or being
-   * requeued after a peek), which only periodic statistics report: `ready` counted now, `total` ready + unacked.
-   */
-  queueHoldings?(target: string): Promise<QueueHoldings>
   /** When the oldest and newest stored message were written, read without side effects (Kafka record timestamps). */
   messageTimes?(target: string): Promise<MessageTimes>
-  /** A consumer group's committed offset per partition of a topic (Kafka); partitions never committed are absent. */
-  committedPositions?(target: string, group: string): Promise<Record<number, string>>
-  /** The same, with the metadata committed alongside each offset (Kafka offset commit metadata). */
-  committedCursors?(target: string, group: string): Promise<Record<number, {offset: string; metadata?: string}>>
-  /** Gets ready for commitPositions of this group (finds its coordinator) while other work goes on. */
-  prepareCommits?(group: string): void
-  /** Sets a consumer group's committed offsets without joining it (Kafka; the group must have no active members). */
-  commitPositions?(target: string, group: string, positions: Record<number, string>, metadata?: Record<number, string>): Promise<void>
+  /**
+   * How a replay reads and settles a target, from one look at it now (NOT_FOUND when absent): the snapshot that
+   * bounds the run and what settles a replayed message. Absent where the adapter cannot replay from its targets.
+   */
+  replaySource?(target: string): Promise<ReplaySourceCapability>
   /** Removes one stored message by sequence (JetStream); NOT_FOUND when absent. */
   deleteMessage?(target: string, sequence: number): Promise<void>
   /** The dead-letter routes the broker is configured with (RabbitMQ DLX arguments and policies, JetStream captures). */
@@ -336,6 +303,75 @@ export interface BrokerAdapter extends AsyncDisposable {
   request?(target: string, envelope: Envelope, o: RequestOptions): Promise<Envelope>
   /** Consumer lag: one sample per consumer (per group and topic on Kafka), in as few broker round trips as it can. */
   consumerLag?(o?: LagOptions): Promise<LagSample[]>
+}
+
+/**
+ * What a replay needs from its source, as the broker offers it for one target: a queue is consumed, a stream read
+ * by position, a Kafka topic read by offset against a cursor of what earlier replays moved.
+ */
+export type ReplaySourceCapability = QueueReplaySource | PositionedReplaySource | GroupCursorReplaySource
+
+interface ReplaySourceFacts {
+  targetKind: TargetKind
+  /** Messages held now (a queue's counting those delivered and unacknowledged), when known. */
+  depth?: number
+}
+
+/** Classic / quorum queues: read by consuming (nothing is read without taking it); a message leaves when acked. */
+export interface QueueReplaySource extends ReplaySourceFacts {
+  kind: 'queue'
+  /** What the queue holds now, delivered or not, where the broker can tell (asked while a read waits). */
+  holdings?(): Promise<QueueHoldings>
+}
+
+/** Streams and stream queues: read by position without removing anything. */
+export interface PositionedReplaySource extends ReplaySourceFacts {
+  kind: 'positioned'
+  /** The last stream sequence now, the bound of a replay (where absent, the bound is the depth). */
+  lastSequence?: number
+  /** Removes one entry by sequence (NOT_FOUND when already gone); absent where entries stay (`keeps` says why). */
+  deleteEntry?(sequence: number): Promise<void>
+  /** Why single entries cannot be removed here. */
+  keeps?: string
+}
+
+/** Kafka topics: read by offset; a move marks each replayed record in the replay group's cursor. */
+export interface GroupCursorReplaySource extends ReplaySourceFacts {
+  kind: 'group-cursor'
+  /** The end offset of each partition now (partition -> offset), the bound of a replay. */
+  ends: Record<string, string>
+  /** The replay group's cursor as committed, read on the first call and kept (only a move and its dry run need it). */
+  cursor(): Promise<ReplayCursor>
+}
+
+/**
+ * What earlier replays moved out of a topic, and the commits recording what this run moves: records below the
+ * committed offset and those its metadata marks above it count as replayed.
+ */
+export interface ReplayCursor {
+  /** The consumer group the cursor is committed for. */
+  readonly group: string
+  /** True when an earlier replay committed to it. */
+  readonly committedBefore: boolean
+  /** Records within the ends captured with it that it does not mark as replayed. */
+  readonly unreplayed: number
+  /** Where a run starts reading: the lowest committed offset (0 while a partition never committed). */
+  readonly from: bigint
+  /** Gets ready to commit (finds the group's coordinator) while other work goes on. */
+  prepare(): void
+  /**
+   * Each record read, in order: 'beyond' the span the cursor can remember (left unread, counted for shortfall()),
+   * 'replayed' before (passed over), or 'new' (for the run to decide on).
+   */
+  admit(d: Delivery): 'beyond' | 'replayed' | 'new'
+  /** Marks a record replayed without committing (a dry run), moving the floor past it where it can. */
+  mark(d: Delivery): void
+  /** Marks a record replayed and commits; records settled together share one commit. */
+  settle(d: Delivery): Promise<void>
+  /** Commits what is marked and not yet committed. */
+  flush(): Promise<void>
+  /** Why records of the bound were left unread (beyond the span), if any were. */
+  shortfall(): string | undefined
 }
 
 export interface HeaderNames {

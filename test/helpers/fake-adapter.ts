@@ -4,17 +4,7 @@ import type {BrokerAdapter, Capabilities} from '../../src/adapters/types.js'
 import type {BrokerKind} from '../../src/model/broker.js'
 import {MailroomError} from '../../src/model/errors.js'
 
-const NO_CAPABILITIES: Capabilities = {
-  nonDestructiveRead: false,
-  seek: false,
-  keys: false,
-  headers: false,
-  stats: false,
-  purge: false,
-  dedupe: false,
-  settle: false,
-  request: false,
-}
+const NO_CAPABILITIES: Capabilities = {settle: false}
 
 export function fakeAdapter(kind: BrokerKind, methods: Partial<BrokerAdapter> = {}): BrokerAdapter {
   return {
@@ -27,7 +17,6 @@ export function fakeAdapter(kind: BrokerKind, methods: Partial<BrokerAdapter> = 
     describeTarget: async (name) => {
       throw new MailroomError('NOT_FOUND', `${kind}:${name} does not exist`)
     },
-    stats: async () => [],
     [Symbol.asyncDispose]: async () => {},
     ...methods,
   }

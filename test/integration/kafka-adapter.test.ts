@@ -84,7 +84,7 @@ describe('KafkaAdapter connection', () => {
     expect(info.product).toBe('Apache Kafka')
     expect(info.latencyMs).toBeGreaterThanOrEqual(0)
     expect(adapter.kind).toBe('kafka')
-    expect(adapter.capabilities.nonDestructiveRead).toBe(true)
+    expect(adapter.capabilities).toEqual({settle: false})
     await adapter.close()
     await adapter.close()
     await adapter[Symbol.asyncDispose]()
@@ -155,18 +155,18 @@ describe('KafkaAdapter targets and stats', () => {
     expect(all.some((t) => t.name === '__consumer_offsets')).toBe(true)
   })
 
-  it('stats and describe reflect messages produced with the raw driver', async () => {
+  it('the listing and describe reflect messages produced with the raw driver', async () => {
     const topic = await createTopic(2, {'retention.ms': '3600000'})
     const producer = raw.producer()
     await producer.connect()
     await producer.send({topic, messages: [0, 1, 2, 3, 4].map((i) => ({value: `m${i}`, partition: i % 2}))})
     await producer.disconnect()
 
-    const stats = await pollUntil(
-      () => adapter.stats(),
-      (s) => s.find((t) => t.target === topic)?.depth === 5,
+    const listed = await pollUntil(
+      () => adapter.listTargets(),
+      (s) => s.find((t) => t.name === topic)?.depth === 5,
     )
-    expect(stats.find((t) => t.target === topic)).toMatchObject({broker: 'kafka', kind: 'topic', depth: 5})
+    expect(listed.find((t) => t.name === topic)).toMatchObject({broker: 'kafka', kind: 'topic', depth: 5})
 
     const described = await adapter.describeTarget(topic)
     expect(described).toMatchObject({name: topic, partitions: 2, depth: 5})

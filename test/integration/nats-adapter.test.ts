@@ -166,11 +166,11 @@ describe('targets and stats', () => {
     expect(err.code).toBe('NOT_FOUND')
   })
 
-  it('stats reflect messages published with the raw driver', async () => {
+  it('the listing reflects messages published with the raw driver', async () => {
     const {name, subject} = await makeStream()
     const js = raw.jetstream()
     for (let i = 0; i < 7; i++) await js.publish(subject, new Uint8Array([i]))
-    const row = await waitFor(async () => (await adapter.stats()).find((s) => s.target === name && s.depth === 7))
+    const row = await waitFor(async () => (await adapter.listTargets()).find((t) => t.name === name && t.depth === 7))
     expect(row).toMatchObject({broker: 'nats', kind: 'stream', consumers: 0})
   })
 

@@ -184,13 +184,13 @@ describe('targets and stats', () => {
     for (const q of [classic, quorum, stream]) await ch.deleteQueue(q)
   })
 
-  it('stats reflect messages published with the raw driver', async () => {
+  it('the listing reflects messages published with the raw driver', async () => {
     const q = await declareQueue('rmq-stats', {'x-max-length': 1000})
     for (let i = 0; i < 3; i++) ch.sendToQueue(q, Buffer.from(`m${i}`))
     await ch.waitForConfirms()
     // Management statistics refresh every 5 s and the fields of one sample can disagree: poll until they settle.
-    const row = await waitFor(async () => (await adapter.stats()).find((s) => s.target === q && s.depth === 3 && s.ready === 3 && s.consumers !== undefined), {timeoutMs: 15_000})
-    expect(row).toMatchObject({broker: 'rabbitmq', kind: 'classic-queue', ready: 3, unacked: 0, consumers: 0})
+    const row = await waitFor(async () => (await adapter.listTargets()).find((t) => t.name === q && t.depth === 3 && t.details?.ready === 3 && t.consumers !== undefined), {timeoutMs: 15_000})
+    expect(row).toMatchObject({broker: 'rabbitmq', kind: 'classic-queue', consumers: 0, details: {ready: 3, unacked: 0}})
     const info = await adapter.describeTarget(q)
     expect(info).toMatchObject({name: q, kind: 'classic-queue', depth: 3})
     expect(info.details?.arguments).toEqual({'x-max-length': 1000})
@@ -202,13 +202,13 @@ describe('targets and stats', () => {
     expect(error.code).toBe('NOT_FOUND')
   })
 
-  it('without the management API, stats(names) answers from AMQP and listTargets says how to enable it', async () => {
+  it('without the management API, describeTarget answers from AMQP and listTargets says how to enable it', async () => {
     const a = new RabbitMqAdapter(settings({managementUrl: 'http://127.0.0.1:1'}), 2000)
     await a.connect()
     const q = await declareQueue('rmq-nomgmt')
     ch.sendToQueue(q, Buffer.from('x'))
     await ch.waitForConfirms()
-    expect(await a.stats([q])).toEqual([{broker: 'rabbitmq', target: q, kind: 'classic-queue', ready: 1, consumers: 0}])
+    expect(await a.describeTarget(q)).toMatchObject({broker: 'rabbitmq', name: q, kind: 'classic-queue', depth: 1, consumers: 0})
     const error = await errorOf(a.listTargets())
     expect(error.code).toBe('CONNECTION')
     expect(error.suggestions.join(' ')).toContain('rabbitmq-plugins enable rabbitmq_management')

@@ -186,12 +186,15 @@ export async function kafkaEnvelopes(topic: string): Promise<Envelope[]> {
 
 /** What the replay group has not yet passed: DLT records at or after its committed offsets. */
 export async function kafkaUncommittedIds(dlt: string, all: Envelope[]): Promise<string[]> {
-  const a = await adapter('kafka')
+  const admin = kafkaClient().admin()
+  await admin.connect()
   try {
-    const committed = (await a.committedPositions!(dlt, `mailroom-replay.${dlt}`)) as Record<number, string>
-    return all.filter((e) => BigInt(e.meta!.offset!) >= BigInt(committed[e.meta!.partition!] ?? '0')).map(idOf)
+    const [offsets] = await admin.fetchOffsets({groupId: `mailroom-replay.${dlt}`, topics: [dlt]})
+    // A partition the group never committed on answers -1: nothing of it is passed.
+    const committed = new Map((offsets?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, p.offset]))
+    return all.filter((e) => BigInt(e.meta!.offset!) >= BigInt(committed.get(e.meta!.partition!) ?? '0')).map(idOf)
   } finally {
-    await a.close()
+    await admin.disconnect()
   }
 }
 

@@ -1,9 +1,9 @@
-// The Kafka replay cursor (src/core/replay/cursor.ts): the committed offset stops at the first record not replayed,
-// the metadata remembers what was replayed above it, and a later run skips exactly those.
+// The Kafka replay cursor (src/adapters/kafka/replay-cursor.ts): the committed offset stops at the first record not
+// replayed, the metadata remembers what was replayed above it, and a later run skips exactly those.
 import {describe, expect, it} from 'vitest'
 
 import type {Delivery} from '../../src/adapters/types.js'
-import {type CommittedCursor, CursorCommitter, decodeReplayed, encodeReplayed, MAX_SPAN, replayedBefore} from '../../src/core/replay/cursor.js'
+import {type CommittedCursor, CursorCommitter, decodeReplayed, encodeReplayed, MAX_SPAN, replayedBefore} from '../../src/adapters/kafka/replay-cursor.js'
 
 function record(partition: number, offset: number): Delivery {
   return {envelope: {v: 1, headers: [], body: {utf8: ''}, meta: {partition, offset: String(offset)}}, settle: async () => {}}

@@ -4,7 +4,7 @@ import {Kafka} from './driver.js'
 import type {KafkaSettings} from '../../model/settings.js'
 import {isoFromMillis} from '../../model/envelope/time.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, DescribeOptions, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, DescribeOptions, GroupCursorReplaySource, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
@@ -13,29 +13,20 @@ import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
 import {describeAllGroups} from './groups.js'
 import {consumerGroupLag} from './lag.js'
 import {type ErrorContext, toMailroomError} from './map-error.js'
-import {closeCommitConnection, commitPositions, committedCursors, committedPositions, prepareCommits} from './group-positions.js'
+import {closeCommitConnection} from './group-positions.js'
 import {publishToTopic, TopicFactsCache} from './publish.js'
 import {deleteRecordsToEnd} from './purge.js'
 import {readTopic} from './read.js'
 import {requestOverTopics} from './request.js'
-import {describeTopic, type GroupsReader, partitionOffsets, summarizeTopics, targetInfo, targetStats} from './topics.js'
+import {topicReplaySource} from './replay-source.js'
+import {describeTopic, type GroupsReader, partitionOffsets, readTopicFacts, summarizeTopics, targetInfo} from './topics.js'
 
 const PRODUCER_RETRY = {retries: 3, initialRetryTime: 100, maxRetryTime: 2000}
 
 export class KafkaAdapter implements BrokerAdapter {
   readonly kind = 'kafka' as const
-  readonly capabilities: Capabilities = {
-    nonDestructiveRead: true,
-    seek: true,
-    keys: true,
-    headers: true,
-    stats: true,
-    purge: true, // every record up to the current end (DeleteRecords); single records cannot be removed
-    dedupe: false,
-    // Kafka commits a position per partition, not a verdict per message.
-    settle: false,
-    request: true, // Spring Kafka reply-topic convention (request.ts)
-  }
+  // Kafka commits a position per partition, not a verdict per message.
+  readonly capabilities: Capabilities = {settle: false}
 
   private kafka?: KafkaClient
   private adminHandle?: AdminHandle
@@ -97,18 +88,13 @@ export class KafkaAdapter implements BrokerAdapter {
 
   async describeTarget(name: string, o: DescribeOptions = {}): Promise<TargetInfo> {
     const admin = this.connectedAdmin()
-    return this.call(() => describeTopic(admin, name, o.consumers === false ? undefined : this.groupsReader()), {topic: name})
+    return this.call(async () => describeTopic(await readTopicFacts(admin, name, o.consumers === false ? undefined : this.groupsReader())), {topic: name})
   }
 
   /** Deletes every record below each partition's current end offset; returns how many were removed. */
   async purge(target: string): Promise<number> {
     const admin = this.connectedAdmin()
     return this.call(() => deleteRecordsToEnd(admin, target), {topic: target})
-  }
-
-  async stats(): Promise<TargetStats[]> {
-    const admin = this.connectedAdmin()
-    return (await this.call(() => summarizeTopics(admin, this.groupsReader()))).map(targetStats)
   }
 
   async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
@@ -154,22 +140,11 @@ export class KafkaAdapter implements BrokerAdapter {
     return this.call(() => requestOverTopics(ctx, target, envelope, o), {topic: target})
   }
 
-  /** The group's committed offset per partition of the topic (where a consuming read would resume). */
-  committedPositions(target: string, group: string): Promise<Record<number, string>> {
-    return committedPositions(this.connectedAdmin(), target, group)
-  }
-
-  committedCursors(target: string, group: string): Promise<Record<number, {offset: string; metadata?: string}>> {
-    return committedCursors(this.connectedAdmin(), target, group)
-  }
-
-  prepareCommits(group: string): void {
-    prepareCommits(this.connectedKafka(), group)
-  }
-
-  /** Commits offsets for a group that has no active members (e.g. a replay's progress), without joining it. */
-  commitPositions(target: string, group: string, positions: Record<number, string>, metadata?: Record<number, string>): Promise<void> {
-    return commitPositions(this.connectedKafka(), target, group, positions, metadata)
+  /** The topic's end offsets bound a replay; the replay group's cursor (replay-source.ts) records what it moved. */
+  async replaySource(target: string): Promise<GroupCursorReplaySource> {
+    const admin = this.connectedAdmin()
+    const facts = await this.call(() => readTopicFacts(admin, target), {topic: target})
+    return topicReplaySource(facts, {admin: () => this.connectedAdmin(), kafka: () => this.connectedKafka()})
   }
 
   read(target: string, o?: ReadOptions): AsyncIterable<Delivery> {

@@ -2,7 +2,7 @@
 import type {Admin, PartitionMetadata} from 'kafkajs'
 import {ConfigResourceTypes} from './driver.js'
 import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
-import type {ConsumerGroupFacts, TargetInfo, TargetStats} from '../types.js'
+import type {ConsumerGroupFacts, TargetInfo} from '../types.js'
 import {rootCause, toMailroomError} from './map-error.js'
 
 export interface PartitionOffsets {
@@ -159,15 +159,23 @@ export function targetInfo(t: TopicSummary): TargetInfo {
   }
 }
 
-export function targetStats(t: TopicSummary): TargetStats {
-  return {broker: 'kafka', target: t.name, kind: 'topic', depth: depthOf(t.offsets), ...(t.groups ? {consumers: t.groups.length} : {})}
+export interface TopicFacts {
+  topic: string
+  partitions: PartitionMetadata[]
+  offsets: PartitionOffsets[]
+  config: Record<string, string | null>
+  consuming?: TopicGroup[]
+}
+
+/** Partitions with offsets and leaders, configs and (with readGroups) consuming groups, read side by side. */
+export async function readTopicFacts(admin: Admin, topic: string, readGroups?: GroupsReader): Promise<TopicFacts> {
+  const groupsRead = readGroups ? groupsByTopic(readGroups) : Promise.resolve(undefined)
+  const [partitions, offsets, config, groups] = await Promise.all([topicPartitions(admin, topic), partitionOffsets(admin, topic), topicConfig(admin, topic), groupsRead])
+  return {topic, partitions, offsets, config, ...(groups ? {consuming: groups.get(topic) ?? []} : {})}
 }
 
 /** Detailed facts for `targets describe`: partitions with offsets and leaders, configs, consuming groups. */
-export async function describeTopic(admin: Admin, topic: string, readGroups?: GroupsReader): Promise<TargetInfo> {
-  const groupsRead = readGroups ? groupsByTopic(readGroups) : Promise.resolve(undefined)
-  const [partitions, offsets, config, groups] = await Promise.all([topicPartitions(admin, topic), partitionOffsets(admin, topic), topicConfig(admin, topic), groupsRead])
-  const consuming = groups && (groups.get(topic) ?? [])
+export function describeTopic({topic, partitions, offsets, config, consuming}: TopicFacts): TargetInfo {
   return {
     ...targetInfo({name: topic, partitions: partitions.length, offsets, groups: consuming}),
     details: {

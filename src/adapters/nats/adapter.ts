@@ -2,9 +2,9 @@
 import {connect as natsConnect, type NatsConnection} from 'nats'
 import type {NatsSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PositionedReplaySource, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
-import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream, targetStatsFromStream} from './admin.js'
+import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream} from './admin.js'
 import {connectPlan, enableReconnects} from './connect-options.js'
 import {advisoryCaptureRoutes, captureAdvisories} from './dead-letter.js'
 import {jetStreamLag} from './lag.js'
@@ -19,17 +19,7 @@ export type {NatsConsumerState} from './admin.js'
 
 export class NatsAdapter implements BrokerAdapter {
   readonly kind = 'nats' as const
-  readonly capabilities: Capabilities = {
-    nonDestructiveRead: true,
-    seek: true,
-    keys: true,
-    headers: true,
-    stats: true,
-    purge: true,
-    dedupe: true,
-    settle: true,
-    request: true, // core request to a private inbox; a capturing stream's PubAck is skipped (request.ts)
-  }
+  readonly capabilities: Capabilities = {settle: true}
 
   private session?: NatsSession
   private connecting?: Promise<void>
@@ -88,15 +78,6 @@ export class NatsAdapter implements BrokerAdapter {
     return {...info, details: {...info.details, consumers: consumers.map(consumerSummary)}}
   }
 
-  async stats(): Promise<TargetStats[]> {
-    const {jsm} = this.live()
-    return this.call({op: 'admin'}, async () => {
-      const stats: TargetStats[] = []
-      for await (const si of present(jsm.streams.list())) stats.push(targetStatsFromStream(si))
-      return stats
-    })
-  }
-
   /** Every consumer on a stream with its lag fields (num_pending, num_ack_pending, delivered, ack_floor...). */
   async listConsumers(stream: string): Promise<NatsConsumerState[]> {
     const {jsm} = this.live()
@@ -123,6 +104,13 @@ export class NatsAdapter implements BrokerAdapter {
   async deleteMessage(stream: string, seq: number, erase = false): Promise<void> {
     const {jsm} = this.live()
     await this.call({op: 'admin', stream, seq}, () => jsm.streams.deleteMessage(stream, seq, erase))
+  }
+
+  /** A stream is read by sequence up to its last one now; a replayed entry is deleted by sequence. */
+  async replaySource(stream: string): Promise<PositionedReplaySource> {
+    const {jsm} = this.live()
+    const si = await this.call({op: 'admin', stream}, () => jsm.streams.info(stream))
+    return {kind: 'positioned', targetKind: 'stream', depth: si.state.messages, lastSequence: si.state.last_seq, deleteEntry: (seq) => this.deleteMessage(stream, seq)}
   }
 
   /** Streams capturing dead-letter advisories, as routes from the stream they watch. */

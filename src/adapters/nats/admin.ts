@@ -1,6 +1,6 @@
-// JetStream stream / consumer info -> TargetInfo, TargetStats and the consumer rows the lag model needs.
+// JetStream stream / consumer info -> TargetInfo and the consumer rows the lag model needs.
 import type {ConsumerInfo, StreamInfo} from 'nats'
-import type {TargetInfo, TargetStats} from '../types.js'
+import type {TargetInfo} from '../types.js'
 
 /** One JetStream consumer as the lag model needs it; field names mirror the server's consumer info. */
 export interface NatsConsumerState {
@@ -34,16 +34,6 @@ export function targetInfoFromStream(si: StreamInfo): TargetInfo {
     depth: si.state.messages,
     consumers: si.state.consumer_count,
     details: streamDetails(si),
-  }
-}
-
-export function targetStatsFromStream(si: StreamInfo): TargetStats {
-  return {
-    broker: 'nats',
-    target: si.config.name,
-    kind: 'stream',
-    depth: si.state.messages,
-    consumers: si.state.consumer_count,
   }
 }
 

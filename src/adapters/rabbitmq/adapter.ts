@@ -3,7 +3,7 @@ import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib'
 import {amqp} from './driver.js'
 import type {RabbitMqSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PublishOptions, PublishReceipt, QueueHoldings, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PositionedReplaySource, PublishOptions, PublishReceipt, QueueHoldings, QueueReplaySource, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {deadLetterRoutes} from './dead-letter.js'
 import {amqpConnectOptions, amqpSocketOptions, endpointFromSettings, type RabbitMqEndpoint} from './endpoint.js'
@@ -16,22 +16,12 @@ import {flatten} from '../batched.js'
 import {DEFAULT_PUBLISH_WINDOW, type PublishRoute, publishEnvelopes} from './publisher.js'
 import {type ReadDeps, readConsume, readStream, readTail} from './readers.js'
 import {requestReply} from './request.js'
-import {statsFromCheck, statsFromQueue, targetInfoFromQueue} from './stats.js'
+import {targetInfoFromQueue} from './stats.js'
 
 
 export class RabbitMqAdapter implements BrokerAdapter {
   readonly kind = 'rabbitmq' as const
-  readonly capabilities: Capabilities = {
-    nonDestructiveRead: true, // stream offsets; a bound temporary queue for new messages of classic / quorum queues
-    seek: true, // stream queues only; classic / quorum reads refuse start positions with UNSUPPORTED
-    keys: true,
-    headers: true,
-    stats: true,
-    purge: true, // purge() below
-    dedupe: false,
-    settle: true,
-    request: true, // direct reply-to (request.ts)
-  }
+  readonly capabilities: Capabilities = {settle: true}
 
   private readonly endpoint: RabbitMqEndpoint
   private readonly management: ManagementClient
@@ -111,20 +101,6 @@ export class RabbitMqAdapter implements BrokerAdapter {
       const mapped = toMailroomError(error, this.errorContext(`queue ${name}`))
       if (mapped.code !== 'CONNECTION') throw mapped
       return targetInfoFromCheck(name, await this.checkQueue(name), mapped)
-    }
-  }
-
-  /**
-   * Depth, consumers and rates of every queue in the vhost (management API). Without the management API, only
-   * `names` can be answered, from AMQP (ready messages and consumers only).
-   */
-  async stats(names?: string[]): Promise<TargetStats[]> {
-    try {
-      return (await this.management.listQueues()).filter((q) => !names || names.includes(q.name)).map(statsFromQueue)
-    } catch (error) {
-      const mapped = toMailroomError(error, this.errorContext())
-      if (mapped.code !== 'CONNECTION' || !names) throw mapped
-      return Promise.all(names.map(async (name) => statsFromCheck(name, await this.checkQueue(name))))
     }
   }
 
@@ -246,6 +222,18 @@ export class RabbitMqAdapter implements BrokerAdapter {
     const sampled = await this.management.getQueue(target).catch(() => undefined)
     const total = Math.max(ready + (sampled?.messages_unacknowledged ?? 0), sampled?.messages ?? 0)
     return {ready, total}
+  }
+
+  /**
+   * A stream queue is read by offset and keeps what is read; a classic or quorum queue is consumed, its bound what
+   * it holds counting messages unacknowledged now (a peek still returning them: they come back).
+   */
+  async replaySource(target: string): Promise<QueueReplaySource | PositionedReplaySource> {
+    const info = await this.describeTarget(target)
+    const depth = info.depth === undefined ? {} : {depth: info.depth}
+    if (info.kind === 'stream-queue') return {kind: 'positioned', targetKind: info.kind, ...depth, keeps: 'a stream queue never removes messages on read'}
+    const holdings = () => this.queueHoldings(target)
+    return {kind: 'queue', targetKind: info.kind, depth: (await holdings()).total, holdings}
   }
 
   /** Removes every ready message from a queue; returns how many were removed. */

@@ -1,5 +1,5 @@
-// Management API queue objects (or an AMQP passive declare) -> TargetInfo / TargetStats.
-import type {TargetInfo, TargetKind, TargetStats} from '../types.js'
+// Management API queue objects -> TargetInfo.
+import type {TargetInfo, TargetKind} from '../types.js'
 import type {ManagementQueue} from './management.js'
 
 const KIND_BY_TYPE: Record<string, TargetKind> = {classic: 'classic-queue', quorum: 'quorum-queue', stream: 'stream-queue'}
@@ -30,21 +30,6 @@ export function targetInfoFromQueue(q: ManagementQueue): TargetInfo {
       rates: ratesOf(q),
     },
   }
-}
-
-export function statsFromQueue(q: ManagementQueue): TargetStats {
-  return {
-    broker: 'rabbitmq',
-    target: q.name,
-    kind: kindOf(q),
-    ...defined({depth: q.messages, ready: q.messages_ready, unacked: q.messages_unacknowledged, consumers: q.consumers}),
-    ...ratesOf(q),
-  }
-}
-
-/** From a passive queue.declare: its message count excludes unacknowledged messages, and the type is unknown. */
-export function statsFromCheck(name: string, check: {messageCount: number; consumerCount: number}): TargetStats {
-  return {broker: 'rabbitmq', target: name, kind: 'classic-queue', ready: check.messageCount, consumers: check.consumerCount}
 }
 
 function ratesOf(q: ManagementQueue): {publishRate?: number; deliverRate?: number; ackRate?: number} {

@@ -2,17 +2,16 @@
 // (without committing or deleting); classic / quorum queues cannot be read without taking messages, so their plan
 // is the depth plus a bounded sample peeked from the head (which RabbitMQ marks redelivered; quorum queues with a
 // delivery limit are not peeked at all).
+import {readOf} from '../../adapters/batched.js'
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import {replayGroup} from '../../model/replay-group.js'
 import {formatTargetRef} from '../target-ref.js'
-import {beyondSpanMessage, countBeyond, CursorCommitter} from './cursor.js'
 import {laneKey} from './destination.js'
 import {describeChanges, type HeaderChanges, replayCountOf} from './headers.js'
 import {messageIdentity} from './identity.js'
 import type {Selector} from './select.js'
-import {withinBound} from './source.js'
+import {type InspectedSource, withinBound} from './source.js'
 import type {ReplayRequest, SkipReason, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
 
 const SAMPLES = 3
@@ -46,11 +45,12 @@ export interface ReplayPlan {
 
 export async function planReplay(
   adapter: BrokerAdapter,
-  facts: SourceFacts,
+  source: InspectedSource,
   request: ReplayRequest,
   selector: Selector,
   o: {sample: number; signal?: AbortSignal},
 ): Promise<ReplayPlan> {
+  const {facts} = source
   const plan: ReplayPlan = {
     source: formatTargetRef(request.source),
     strategy: facts.strategy,
@@ -68,7 +68,7 @@ export async function planReplay(
   }
   const counts = new Map<string, number>()
   const changes = {removed: new Set<string>(), added: new Set<string>(), carried: new Set<string>()}
-  for await (const {envelope: e, replayed} of planMessages(adapter, facts, plan, o)) {
+  for await (const {envelope: e, replayed} of planMessages(adapter, source, plan, o)) {
     if (request.limit !== undefined && plan.wouldReplay >= request.limit) break
     plan.examined++
     const identity = messageIdentity(e, facts.broker, facts.target)
@@ -101,24 +101,21 @@ interface PlanItem {
   replayed?(): void
 }
 
-async function* planMessages(adapter: BrokerAdapter, facts: SourceFacts, plan: ReplayPlan, o: {sample: number; signal?: AbortSignal}): AsyncGenerator<PlanItem> {
+async function* planMessages(adapter: BrokerAdapter, {facts, offer}: InspectedSource, plan: ReplayPlan, o: {sample: number; signal?: AbortSignal}): AsyncGenerator<PlanItem> {
   if (facts.strategy === 'consume-queue') {
     for await (const envelope of peekedSample(adapter, facts, plan, o.sample)) yield {envelope}
     return
   }
-  const committed = facts.strategy === 'commit-group' && adapter.committedCursors ? await adapter.committedCursors(facts.target, replayGroup(facts.target)) : {}
-  if (Object.keys(committed).length > 0) plan.notes.push(`skips what earlier replays moved (the cursor of the replay group ${replayGroup(facts.target)})`)
-  // The run's own cursor logic, never committed: what it would pass over, and what it would leave beyond its span.
-  const cursor = new CursorCommitter(committed, async () => {})
-  const beyond = new Map<number, number>()
-  for await (const d of adapter.read!(facts.target, {untilEnd: true, from: {kind: 'earliest'}, signal: o.signal})) {
+  // The run's own cursor, never committed: what it would pass over, and what it would leave beyond its span.
+  const cursor = facts.strategy === 'commit-group' && offer.kind === 'group-cursor' ? await offer.cursor() : undefined
+  if (cursor?.committedBefore) plan.notes.push(`skips what earlier replays moved (the cursor of the replay group ${cursor.group})`)
+  for await (const d of readOf(adapter)(facts.target, {untilEnd: true, from: {kind: 'earliest'}, signal: o.signal})) {
     if (!withinBound(d, facts.bound)) continue
-    const admitted = facts.strategy === 'commit-group' ? cursor.admit(d) : 'new'
-    if (admitted === 'beyond') countBeyond(beyond, d)
-    if (admitted !== 'new') continue
-    yield {envelope: d.envelope, replayed: () => cursor.mark(d)}
+    if (cursor && cursor.admit(d) !== 'new') continue
+    yield {envelope: d.envelope, replayed: () => cursor?.mark(d)}
   }
-  if (beyond.size > 0) plan.notes.push(`a replay would stop short: ${beyondSpanMessage(beyond)}`)
+  const shortfall = cursor?.shortfall()
+  if (shortfall) plan.notes.push(`a replay would stop short: ${shortfall}`)
 }
 
 async function* peekedSample(adapter: BrokerAdapter, facts: SourceFacts, plan: ReplayPlan, sample: number): AsyncGenerator<Envelope> {

@@ -1,12 +1,12 @@
 // Replay as a service for the command and the dashboard: plan (dry run), run, resume. It captures the bound,
 // asks the guard, journals, runs the engine and appends the audit line.
-import type {BrokerAdapter} from '../../adapters/types.js'
+import type {BrokerAdapter, ReplaySourceCapability} from '../../adapters/types.js'
 import type {BrokerKind} from '../../model/broker.js'
 import {MailroomError} from '../../model/errors.js'
 import {type AuditEntry, auditedChange} from '../audit.js'
 import type {ConnectionSettings} from '../../model/settings.js'
 import type {DetectDeathOptions} from '../dlq/death.js'
-import {compileFilter} from '../filter.js'
+import {compileFilter, type MessageFilter} from '../filter.js'
 import {requirePublishTarget} from '../publish-target.js'
 import {formatTargetRef} from '../target-ref.js'
 import {ReplayEngine} from './engine.js'
@@ -48,18 +48,18 @@ export interface ResumeOptions {
 }
 
 export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sample: number): Promise<ReplayPlan> {
-  const facts = await inspectSource(deps.source, request.source.name, request.mode)
+  const source = await inspectSource(deps.source, request.source.name, request.mode)
   await requireDestination(request, deps)
-  const selector = selectorFor(request, 'dry-run', deps)
-  return planReplay(deps.source, facts, request, selector, {sample, signal: deps.signal})
+  const selector = selectorFor(request, 'dry-run', deps, compiledFilter(request))
+  return planReplay(deps.source, source, request, selector, {sample, signal: deps.signal})
 }
 
 export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplayReport> {
-  if (request.filter) compileFilter(request.filter) // an invalid filter fails before anything happens
-  const facts = await inspectSource(deps.source, request.source.name, request.mode)
+  const filter = compiledFilter(request) // an invalid filter fails before anything happens
+  const {facts, offer} = await inspectSource(deps.source, request.source.name, request.mode)
   await requireDestination(request, deps)
   const replayId = newReplayId()
-  return audited({replayId, request, facts, deps, resumed: undefined}, async (shown) => {
+  return audited({replayId, request, facts, offer, filter, deps, resumed: undefined}, async (shown) => {
     const path = journalPath(replayId, deps.env)
     const servers = deps.settings ? {servers: serverIdentity(deps.context, deps.settings, request)} : {}
     const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts, ...servers})
@@ -80,7 +80,8 @@ export async function resumeReplay(replayId: string, deps: ReplayDeps, o: Resume
   }
   const complete = completedBefore(state)
   if (complete) return completeReport(replayId, state, complete, journalPath(replayId, deps.env))
-  return audited({replayId, request, facts, deps, resumed: state}, async (shown) => {
+  const filter = compiledFilter(request)
+  return audited({replayId, request, facts, filter, deps, resumed: state}, async (shown) => {
     const journal = await JournalWriter.reopen(journalPath(replayId, deps.env))
     deps.onStart?.(replayId, shown, journal.path)
     return journal
@@ -124,7 +125,7 @@ function audited(job: Omit<Job, 'journal' | 'selector'>, openJournal: (shown: So
   return auditedChange({
     env: deps.env,
     confirm: () => deps.confirm(facts, request),
-    change: async () => execute({...job, journal: await openJournal(facts), selector: selectorFor(request, job.replayId, deps)}),
+    change: async () => execute({...job, journal: await openJournal(facts), selector: selectorFor(request, job.replayId, deps, job.filter)}),
     entry: (report) => (report ? auditEntry(report, deps.context) : failedEntry(job)),
     onAuditFailure: deps.onAuditFailure,
   })
@@ -135,8 +136,11 @@ async function requireDestination(request: ReplayRequest, deps: ReplayDeps): Pro
   if (request.to) await requirePublishTarget(await deps.destination(request.to.broker), request.to)
 }
 
-function selectorFor(request: ReplayRequest, replayId: string, deps: ReplayDeps): Selector {
-  const filter = request.filter ? compileFilter(request.filter) : undefined
+function compiledFilter(request: ReplayRequest): MessageFilter | undefined {
+  return request.filter ? compileFilter(request.filter) : undefined
+}
+
+function selectorFor(request: ReplayRequest, replayId: string, deps: ReplayDeps, filter: MessageFilter | undefined): Selector {
   return new Selector({request, replayId, filter, death: deps.death, source: deps.source})
 }
 
@@ -144,6 +148,9 @@ interface Job {
   replayId: string
   request: ReplayRequest
   facts: SourceFacts
+  /** What the adapter offered when this run inspected its source (a resume asks it again on open). */
+  offer?: ReplaySourceCapability
+  filter: MessageFilter | undefined
   journal: JournalWriter
   selector: Selector
   deps: ReplayDeps
@@ -154,7 +161,7 @@ async function execute(job: Job): Promise<ReplayReport> {
   const {request, facts, journal, deps} = job
   const started = performance.now()
   const progress = deps.progress?.(remainingCount(job))
-  const source = await openSource(deps.source, facts, {window: request.window, confirmedBefore: job.resumed?.confirmed})
+  const source = await openSource(deps.source, facts, {window: request.window, confirmedBefore: job.resumed?.confirmed}, job.offer)
   const engine = new ReplayEngine({
     request,
     facts,

@@ -4,12 +4,10 @@
 // - leave(d): not replayed -> it stays in the DLQ (queues: requeued when the reader closes; Kafka: not marked
 //   in the replay group's cursor; streams: not deleted). passOver(d): the user chose not to replay it
 //   (--filter): the same as leave, so a later run with another filter or none can still replay it.
-import {readBatchesOf} from '../../adapters/batched.js'
-import type {BrokerAdapter, Delivery, ReadOptions, TargetInfo} from '../../adapters/types.js'
+import {readBatchesOf, readOf} from '../../adapters/batched.js'
+import type {BrokerAdapter, Delivery, QueueHoldings, ReadOptions, ReplayCursor, ReplaySourceCapability} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
-import {replayGroup} from '../../model/replay-group.js'
 import {offsetBelow} from '../offsets.js'
-import {beyondSpanMessage, type CommittedCursor, countBeyond, CursorCommitter, decodeReplayed} from './cursor.js'
 import {messageIdentity} from './identity.js'
 import {IDLE, IdleWatch} from './idle-watch.js'
 import type {ReplayMode, ReplayStop, SnapshotBound, SourceFacts, SourceStrategy} from './types.js'
@@ -24,47 +22,41 @@ const QUEUE_IDLE_MS = 3000
  */
 const QUEUE_STALL_MS = 60_000
 
-/** The strategy and the snapshot bound, from one describe of the target. */
-export async function inspectSource(adapter: BrokerAdapter, target: string, mode: ReplayMode): Promise<SourceFacts> {
-  const info = await adapter.describeTarget(target, {consumers: false})
-  const strategy = strategyFor(adapter, info, mode)
-  if (strategy === 'consume-queue') info.depth = await queueDepth(adapter, target, info.depth)
-  const bound = boundOf(info)
-  let count = info.depth
-  if (strategy === 'commit-group' && bound.kind === 'offsets' && adapter.committedCursors) {
-    count = remainingForGroup(bound.ends, info, await adapter.committedCursors(target, replayGroup(target)))
-  }
-  return {broker: adapter.kind, target, kind: info.kind, strategy, bound, ...(count === undefined ? {} : {count})}
+/** What a run journals about its source, and what the adapter offered to read and settle it with. */
+export interface InspectedSource {
+  facts: SourceFacts
+  offer: ReplaySourceCapability
 }
 
-/** A queue's bound counts the messages unacknowledged right now (a peek still returning them): they come back. */
-async function queueDepth(adapter: BrokerAdapter, target: string, described: number | undefined): Promise<number | undefined> {
-  if (adapter.queueHoldings) return (await adapter.queueHoldings(target)).total
-  return adapter.exactDepth ? adapter.exactDepth(target) : described
+/** The strategy and the snapshot bound, from one look at the target. */
+export async function inspectSource(adapter: BrokerAdapter, target: string, mode: ReplayMode): Promise<InspectedSource> {
+  const offer = await replaySourceOf(adapter, target)
+  const strategy = strategyFor(`${adapter.kind}:${target}`, offer, mode)
+  const count = strategy === 'commit-group' && offer.kind === 'group-cursor' ? (await offer.cursor()).unreplayed : offer.depth
+  const facts: SourceFacts = {broker: adapter.kind, target, kind: offer.targetKind, strategy, bound: boundOf(offer), ...(count === undefined ? {} : {count})}
+  return {facts, offer}
 }
 
-function strategyFor(adapter: BrokerAdapter, info: TargetInfo, mode: ReplayMode): SourceStrategy {
-  const name = `${adapter.kind}:${info.name}`
-  switch (info.kind) {
-    case 'classic-queue':
-    case 'quorum-queue':
+function replaySourceOf(adapter: BrokerAdapter, target: string): Promise<ReplaySourceCapability> {
+  if (!adapter.replaySource) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot replay messages`)
+  return adapter.replaySource(target)
+}
+
+function strategyFor(name: string, offer: ReplaySourceCapability, mode: ReplayMode): SourceStrategy {
+  switch (offer.kind) {
+    case 'queue':
       if (mode === 'copy') {
-        throw new MailroomError('UNSUPPORTED', `${name} is a ${info.kind}: it cannot be read without taking messages off it, so --copy is impossible`, {
+        throw new MailroomError('UNSUPPORTED', `${name} is a ${offer.targetKind}: it cannot be read without taking messages off it, so --copy is impossible`, {
           suggestions: ['Replay without --copy (a safe move: each message leaves the DLQ only once the destination confirmed it)', 'Or keep a copy first with: mailroom dlq export'],
         })
       }
       return 'consume-queue'
-    case 'topic':
+    case 'group-cursor':
       return mode === 'move' ? 'commit-group' : 'read-only'
-    case 'stream':
+    case 'positioned':
       if (mode === 'copy') return 'read-only'
-      if (!adapter.deleteMessage) throw moveImpossible(name, 'it cannot delete single entries')
+      if (!offer.deleteEntry) throw moveImpossible(name, offer.keeps ?? 'it cannot delete single entries')
       return 'delete-entry'
-    case 'stream-queue':
-      if (mode === 'copy') return 'read-only'
-      throw moveImpossible(name, 'a stream queue never removes messages on read')
-    default:
-      throw new MailroomError('USAGE', `${name} is an ${info.kind}, not a queue, topic or stream to replay from`)
   }
 }
 
@@ -72,31 +64,10 @@ function moveImpossible(name: string, why: string): MailroomError {
   return new MailroomError('UNSUPPORTED', `cannot move messages out of ${name}: ${why}`, {suggestions: ['Replay with --copy, which leaves the originals in place']})
 }
 
-function boundOf(info: TargetInfo): SnapshotBound {
-  if (info.kind === 'topic') {
-    const partitions = (info.details?.partitions ?? []) as {partition: number; high?: string}[]
-    return {kind: 'offsets', ends: Object.fromEntries(partitions.map((p) => [String(p.partition), p.high ?? '0']))}
-  }
-  if (info.kind === 'stream' && typeof info.details?.lastSeq === 'number') return {kind: 'sequence', last: info.details.lastSeq}
-  return {kind: 'depth', depth: info.depth ?? 0}
-}
-
-/** Records within the bound the cursor does not mark as replayed: from its committed offset, less those marked above. */
-function remainingForGroup(ends: Record<string, string>, info: TargetInfo, committed: Record<number, CommittedCursor>): number {
-  const partitions = (info.details?.partitions ?? []) as {partition: number; low?: string}[]
-  let total = 0n
-  for (const p of partitions) {
-    const end = BigInt(ends[String(p.partition)] ?? '0')
-    const low = BigInt(p.low ?? '0')
-    const cursor = committed[p.partition]
-    const from = cursor?.offset === undefined ? low : BigInt(cursor.offset)
-    const start = from < low ? low : from
-    if (end <= start) continue
-    let marked = 0n
-    for (const o of decodeReplayed(from, cursor?.metadata)) if (o >= start && o < end) marked++
-    total += end - start - marked
-  }
-  return Number(total)
+function boundOf(offer: ReplaySourceCapability): SnapshotBound {
+  if (offer.kind === 'group-cursor') return {kind: 'offsets', ends: offer.ends}
+  if (offer.kind === 'positioned' && offer.lastSequence !== undefined) return {kind: 'sequence', last: offer.lastSequence}
+  return {kind: 'depth', depth: offer.depth ?? 0}
 }
 
 export interface ReplaySource {
@@ -127,17 +98,38 @@ export interface OpenSourceOptions {
   confirmedBefore?: ReadonlyMap<string, number>
 }
 
-export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions): Promise<ReplaySource> {
-  if (!adapter.read) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot read messages`)
+/**
+ * The reader of a run. A run that inspected its source now settles with what the adapter offered then; a resume
+ * (whose facts come from the journal) asks the adapter again, where the strategy settles through it.
+ */
+export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions, offer?: ReplaySourceCapability): Promise<ReplaySource> {
+  readOf(adapter) // UNSUPPORTED before anything is opened
+  const offered = () => (offer ? Promise.resolve(offer) : replaySourceOf(adapter, facts.target))
+  const positioned = {untilEnd: true, from: {kind: 'earliest'}, prefetch: Math.max(64, o.window)} as const
   switch (facts.strategy) {
-    case 'consume-queue':
-      return new QueueSource(adapter, facts, o)
-    case 'commit-group':
-      return GroupSource.open(adapter, facts, o)
-    case 'delete-entry':
+    case 'consume-queue': {
+      const queue = await offered()
+      if (queue.kind !== 'queue') throw changedSince(facts, queue)
+      return new QueueSource(adapter, facts, o, queue.holdings)
+    }
+    case 'commit-group': {
+      const topic = await offered()
+      if (topic.kind !== 'group-cursor') throw changedSince(facts, topic)
+      return GroupSource.open(adapter, facts, o, await topic.cursor())
+    }
+    case 'delete-entry': {
+      const stream = await offered()
+      if (stream.kind !== 'positioned' || !stream.deleteEntry) throw changedSince(facts, stream)
+      return new DeletingSource(adapter, facts, positioned, stream.deleteEntry)
+    }
     case 'read-only':
-      return new PositionedSource(adapter, facts, {untilEnd: true, from: {kind: 'earliest'}, prefetch: Math.max(64, o.window)})
+      return new PositionedSource(adapter, facts, positioned)
   }
+}
+
+/** A resume found the target replaced by one read or settled otherwise than when the job started. */
+function changedSince(facts: SourceFacts, now: ReplaySourceCapability): MailroomError {
+  return new MailroomError('UNSUPPORTED', `${facts.broker}:${facts.target} can no longer be read and settled as when the replay started (a ${facts.kind} then, a ${now.targetKind} now)`)
 }
 
 type WaitLimit = (batch: Promise<IteratorResult<Delivery[]>>) => Promise<IteratorResult<Delivery[]> | typeof IDLE>
@@ -220,7 +212,12 @@ class QueueSource extends ReaderSource {
   private ended = false
   cutShort?: ReplayStop
 
-  constructor(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions) {
+  constructor(
+    adapter: BrokerAdapter,
+    facts: SourceFacts,
+    o: OpenSourceOptions,
+    private readonly holdings?: () => Promise<QueueHoldings>,
+  ) {
     const depth = facts.bound.kind === 'depth' ? facts.bound.depth : 0
     const earlier = new EarlierConfirmations(facts, o.confirmedBefore)
     const remaining = Math.max(0, depth - earlier.total)
@@ -273,7 +270,7 @@ class QueueSource extends ReaderSource {
     for (;;) {
       const r = await this.idle.within(batch)
       if (r !== IDLE) return r
-      const holdings = await this.adapter.queueHoldings?.(this.facts.target)
+      const holdings = await this.holdings?.()
       if (!holdings || holdings.total - this.unacked <= 0) return IDLE
       if (performance.now() - since >= QUEUE_STALL_MS) {
         const left = holdings.total - this.unacked
@@ -353,55 +350,60 @@ class PositionedSource extends ReaderSource {
     }
   }
 
-  replayed(d: Delivery): Promise<void> {
-    switch (this.facts.strategy) {
-      case 'delete-entry':
-        return this.adapter.deleteMessage!(this.facts.target, d.envelope.meta!.sequence!).catch((e: unknown) => {
-          // Already gone (deleted by a run that was killed before journaling it, or by someone else): done either way.
-          if ((e as MailroomError).code !== 'NOT_FOUND') throw e
-        })
-      default:
-        return Promise.resolve()
-    }
+  replayed(_d: Delivery): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+/** Streams in a move: a replayed entry is deleted by its sequence. */
+class DeletingSource extends PositionedSource {
+  constructor(
+    adapter: BrokerAdapter,
+    facts: SourceFacts,
+    readOptions: ReadOptions,
+    private readonly deleteEntry: (sequence: number) => Promise<void>,
+  ) {
+    super(adapter, facts, readOptions)
   }
 
+  override async replayed(d: Delivery): Promise<void> {
+    const sequence = d.envelope.meta?.sequence
+    if (sequence === undefined) throw new MailroomError('INTERNAL', `${this.facts.broker}:${this.facts.target} delivered an entry without a sequence`)
+    await this.deleteEntry(sequence).catch((e: unknown) => {
+      // Already gone (deleted by a run that was killed before journaling it, or by someone else): done either way.
+      if ((e as MailroomError).code !== 'NOT_FOUND') throw e
+    })
+  }
 }
 
 /**
- * Kafka: the replay group's cursor (cursor.ts) says what earlier replays moved: everything below its committed offset
- * and the records its metadata marks above it. The topic is read without joining that group (a throwaway reader from
- * the lowest committed offset) and the cursor is committed through the admin API after each batch of settles. Only
- * replayed records move it: a record left (not selected by the filter, refused, failed, or never read because of
- * --limit) stays for a later run. A killed run leaves no group member behind for the next run to wait out.
+ * Kafka: the replay group's cursor (ReplayCursor, kept by the adapter) says what earlier replays moved: everything
+ * below its committed offset and the records its metadata marks above it. The topic is read without joining that
+ * group (a throwaway reader from the lowest committed offset) and the cursor is committed through the admin API after
+ * each batch of settles. Only replayed records move it: a record left (not selected by the filter, refused, failed, or
+ * never read because of --limit) stays for a later run. A killed run leaves no group member behind for the next run
+ * to wait out.
  */
 class GroupSource extends PositionedSource {
-  private readonly cursor: CursorCommitter
-  /** Per partition: records left unread because the cursor could not remember replaying them (MAX_SPAN). */
-  private readonly beyondSpan = new Map<number, number>()
-
-  private constructor(adapter: BrokerAdapter, facts: SourceFacts, from: bigint, o: OpenSourceOptions, committed: Record<number, CommittedCursor>) {
-    super(adapter, facts, {untilEnd: true, from: {kind: 'offset', value: from}, prefetch: Math.max(64, o.window * 2)})
-    this.cursor = new CursorCommitter(committed, (offsets, metadata) => adapter.commitPositions!(facts.target, replayGroup(facts.target), offsets, metadata))
+  private constructor(
+    adapter: BrokerAdapter,
+    facts: SourceFacts,
+    o: OpenSourceOptions,
+    private readonly cursor: ReplayCursor,
+  ) {
+    super(adapter, facts, {untilEnd: true, from: {kind: 'offset', value: cursor.from}, prefetch: Math.max(64, o.window * 2)})
   }
 
-  static async open(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions): Promise<GroupSource> {
-    if (!adapter.commitPositions || !adapter.committedCursors) throw moveImpossible(`${adapter.kind}:${facts.target}`, 'its reader cannot commit positions')
-    adapter.prepareCommits?.(replayGroup(facts.target))
-    const committed = await adapter.committedCursors(facts.target, replayGroup(facts.target))
-    const values = Object.values(committed).map((c) => BigInt(c.offset))
-    // Partitions never committed start at their beginning; otherwise read from the lowest committed offset.
-    const partitions = facts.bound.kind === 'offsets' ? Object.keys(facts.bound.ends).length : 0
-    const from = values.length < partitions || values.length === 0 ? 0n : values.reduce((a, b) => (a < b ? a : b))
-    return new GroupSource(adapter, facts, from, o, committed)
+  static open(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions, cursor: ReplayCursor): GroupSource {
+    cursor.prepare()
+    return new GroupSource(adapter, facts, o, cursor)
   }
 
   override async next(): Promise<Delivery | undefined> {
     for (;;) {
       const d = await super.next()
       if (!d) return undefined
-      const admitted = this.cursor.admit(d)
-      if (admitted === 'new') return d
-      if (admitted === 'beyond') countBeyond(this.beyondSpan, d)
+      if (this.cursor.admit(d) === 'new') return d
     }
   }
 
@@ -410,7 +412,7 @@ class GroupSource extends PositionedSource {
   }
 
   shortfall(): string | undefined {
-    return this.beyondSpan.size === 0 ? undefined : beyondSpanMessage(this.beyondSpan)
+    return this.cursor.shortfall()
   }
 
   /** The reader (its throwaway group) and the replay group's last commit are independent: both at once. */

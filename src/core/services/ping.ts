@@ -1,5 +1,6 @@
 // Connects to each broker of a context and reports version, latency and capabilities, or why it is down.
-import type {BrokerAdapter, Capabilities} from '../../adapters/types.js'
+import {publishConventionsOf} from '../../adapters/registry.js'
+import type {BrokerAdapter} from '../../adapters/types.js'
 import type {BrokerKind} from '../../model/broker.js'
 import {type MailroomErrorInfo, asMailroomError} from '../../model/errors.js'
 
@@ -13,10 +14,22 @@ export interface PingRow {
   error?: MailroomErrorInfo
 }
 
-export function capabilityNames(c: Capabilities): string[] {
-  return Object.entries(c)
-    .filter(([, on]) => on)
-    .map(([name]) => name)
+/** What mailroom can do with the broker, as its adapter offers it: each name decides what a command may do. */
+export function capabilityNames(adapter: BrokerAdapter): string[] {
+  const offered: [string, boolean][] = [
+    ['publish', adapter.publish !== undefined || adapter.publishBatches !== undefined],
+    ['read', adapter.read !== undefined || adapter.readBatches !== undefined],
+    ['settle', adapter.capabilities.settle],
+    ['peek', adapter.peek !== undefined],
+    ['purge', adapter.purge !== undefined],
+    ['dedupe', publishConventionsOf(adapter.kind).dedupeHeader !== undefined],
+    ['request', adapter.request !== undefined],
+    ['lag', adapter.consumerLag !== undefined],
+    ['replay', adapter.replaySource !== undefined],
+    ['dead-letter-routes', adapter.deadLetterTopology !== undefined],
+    ['dead-letter-capture', adapter.captureDeadLetters !== undefined],
+  ]
+  return offered.filter(([, on]) => on).map(([name]) => name)
 }
 
 export async function pingBroker(adapter: BrokerAdapter): Promise<PingRow> {
@@ -29,7 +42,7 @@ export async function pingBroker(adapter: BrokerAdapter): Promise<PingRow> {
       product: info.product,
       version: info.version,
       latencyMs: Math.round(info.latencyMs * 10) / 10,
-      capabilities: capabilityNames(adapter.capabilities),
+      capabilities: capabilityNames(adapter),
     }
   } catch (error) {
     return {broker: adapter.kind, up: false, error: asMailroomError(error).toInfo()}

@@ -6,7 +6,7 @@
 // The metadata is a bitmap (bit i: offset committed+1+i was replayed) in base64url behind "r1:". Kafka keeps at most
 // offset.metadata.max.bytes (default 4096) per partition, so a run replays records at most MAX_SPAN past the first
 // one not replayed; beyond that a partition waits until the records held below are replayed.
-import type {Delivery} from '../../adapters/types.js'
+import type {Delivery} from '../types.js'
 
 const FORMAT = 'r1:'
 /** Records past the first one not replayed that one commit can remember (~3,400 base64 characters). */
