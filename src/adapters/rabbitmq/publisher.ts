@@ -9,7 +9,8 @@ import type {Envelope} from '../../model/envelope/types.js'
 import {type ReceiptWindow, publishThroughWindow} from '../windowed-publish.js'
 import type {PublishReceipt} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
-import {contentOf, publishOptionsFromEnvelope} from './map.js'
+import {publishOptionsFromEnvelope} from './map.js'
+import {RepeatedBodyBytes} from '../../model/envelope/body.js'
 import {toMailroomError} from './map-error.js'
 
 export const DEFAULT_PUBLISH_WINDOW = 500
@@ -51,6 +52,7 @@ interface InFlight {
 class ConfirmTracker {
   private readonly inFlight: InFlight[] = []
   private readonly completed: PublishReceipt[] = []
+  private readonly bodies = new RepeatedBodyBytes()
   private wake: (() => void) | undefined
   private pending = 0
   channelError: MailroomError | undefined
@@ -77,7 +79,7 @@ class ConfirmTracker {
 
   /** Publishes one message; false when the channel's write buffer is full (wait for 'drain'). */
   send(index: number, exchange: string, routingKey: string, envelope: Envelope): boolean {
-    const entry: InFlight = {index, exchange, routingKey, content: contentOf(envelope), done: false}
+    const entry: InFlight = {index, exchange, routingKey, content: this.bodies.of(envelope.body), done: false}
     this.inFlight.push(entry)
     this.pending++
     return this.channel.publish(exchange, routingKey, entry.content, publishOptionsFromEnvelope(envelope), (err) =>
