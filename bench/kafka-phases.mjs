@@ -10,7 +10,7 @@
 // Then the windows of mailroom's Kafka publish (records per produce request) at 100k: WINDOWS=1000,2500,5000.
 // Run: node bench/kafka-phases.mjs   COUNTS=10000,100000 RUNS=3 (median of)
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, writeFileSync, rmSync} from 'node:fs'
+import {writeFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'

@@ -21,7 +21,7 @@
 //   N=20000 (messages per run) RUNS=3 (median of) SIZE=100 (body bytes) MEM_N=1000000 (0 skips the memory runs)
 //   BROKERS=rabbitmq,kafka,nats MODES=in-process,cli
 import {spawn, spawnSync} from 'node:child_process'
-import {createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {createWriteStream, existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
