@@ -2,8 +2,16 @@
 // Fast paths first: `--version`, `<command> --help` and `help <command>` are answered from package.json and the help rendered at
 // build time, without loading oclif (start-up is a third of the time of a full oclif boot). Everything else,
 // and any terminal narrower than the pre-rendered 80 columns, goes through oclif.
-import {readFileSync} from 'node:fs'
-import {setFlagsFromString} from 'node:v8'
+import {readFileSync, writeSync} from 'node:fs'
+
+const argv = process.argv.slice(2)
+// `--version` first, before anything else loads: written with one system call, without creating process.stdout.
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  writeSync(1, `${userAgent()}\n`)
+  process.exit(0)
+}
+
+const {setFlagsFromString} = await import('node:v8')
 
 // Memory stays flat on long streams: V8 lets the old generation grow to several times what is live before it
 // collects, and a tail or replay of a million messages promotes enough short-lived objects to push a process past
@@ -17,7 +25,6 @@ process.stdout.on('error', (error) => {
   throw error
 })
 
-const argv = process.argv.slice(2)
 // A stack trace shown with --debug names the TypeScript sources instead of bundle chunks (costs start-up, so only then).
 if (argv.includes('--debug') || process.env.MAILROOM_DEBUG === '1') process.setSourceMapsEnabled(true)
 // A Tab press in a shell with mailroom's completion (`mailroom completion bash`): answered without oclif.
@@ -33,10 +40,6 @@ if (!fast) {
 
 function answerFast(args) {
   const last = args.at(-1)
-  if (args.length === 1 && (last === '--version' || last === '-v')) {
-    process.stdout.write(`${userAgent()}\n`)
-    return true
-  }
   const wideEnough = !process.stdout.isTTY || process.stdout.columns >= 80
   // `mailroom help dlq replay` is `mailroom dlq replay --help`.
   if (args[0] === 'help' && !args.some((arg) => arg.startsWith('-'))) return answerFast([...args.slice(1), '--help'])

@@ -73,21 +73,21 @@ read (or any broker failed, with --strict). An unknown group, queue or consumer:
     const count = flags.watch ? flags.count : 1
     for await (const report of watchLag(monitor, {intervalMs, count, signal: this.interruptSignal()})) {
       last = {...report, rows: shownRows(report.rows, view)}
-      this.show(last, view.format, Boolean(flags.watch))
+      await this.show(last, view.format, Boolean(flags.watch))
     }
     this.exitStatus = exitStatusOf(last!, kinds.length, flags.strict)
     return last!
   }
 
-  private show(report: LagReport, format: ListFormat, watching: boolean): void {
+  private async show(report: LagReport, format: ListFormat, watching: boolean): Promise<void> {
     if (this.jsonEnabled()) return
     if (!watching) {
-      this.out(renderRows(report.rows, format))
+      this.out(await renderRows(report.rows, format))
       for (const warning of rowWarnings(report.rows)) this.warnUser(warning)
       return
     }
     if (format === 'json') return this.out(JSON.stringify(report))
-    const body = `${report.at}\n${renderRows(report.rows, format)}\n${rowWarnings(report.rows).map((w) => `warning: ${w}\n`).join('')}`
+    const body = `${report.at}\n${await renderRows(report.rows, format)}\n${rowWarnings(report.rows).map((w) => `warning: ${w}\n`).join('')}`
     process.stdout.write(isInteractive() ? `${REDRAW}${body}` : `${body}\n`)
   }
 }
@@ -115,7 +115,7 @@ function exitStatusOf(report: LagReport, brokers: number, strict: boolean) {
 }
 
 /** yaml with durations for people (`lagSeconds: 125` shows as `lagAge: 2m5s`); json keeps the numbers. */
-function renderRows(rows: LagRow[], format: ListFormat): string {
+function renderRows(rows: LagRow[], format: ListFormat): Promise<string> {
   return format === 'yaml' ? humanYaml(rows) : renderList(rows, LAG_COLUMNS, format)
 }
 

@@ -24,7 +24,7 @@ export default class Ping extends MailroomCommand {
     const rows = await Promise.all(kinds.map(async (kind) => pingBroker(await this.createAdapter(kind, context))))
     if (rows.some((r) => !r.up)) this.exitStatus = EXIT.CONNECTION
     this.out(
-      renderTable(rows, [
+      await renderTable(rows, [
         {header: 'BROKER', value: (r) => r.broker},
         {header: 'STATUS', value: (r) => (r.up ? 'up' : 'DOWN')},
         {header: 'VERSION', value: (r) => (r.up ? `${r.product} ${r.version ?? ''}`.trim() : undefined)},

@@ -10,7 +10,7 @@ import {advisoryCaptureRoutes, captureAdvisories} from './dead-letter.js'
 import {jetStreamLag} from './lag.js'
 import {envelopeFromStoredMsg} from './map.js'
 import {mapNatsError, type NatsErrorContext} from './map-error.js'
-import {type NatsSession, publishToNats, resolveRoute} from './publish.js'
+import {type NatsSession, publishBatchesToNats, resolveRoute} from './publish.js'
 import {flatten} from '../batched.js'
 import {type OpenReads, readFromNats} from './read.js'
 import {requestOverNats} from './request.js'
@@ -133,7 +133,11 @@ export class NatsAdapter implements BrokerAdapter {
   }
 
   publish(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o: PublishOptions = {}): AsyncIterable<PublishReceipt> {
-    return publishToNats(this.live(), target, msgs, o)
+    return flatten(this.publishBatches(target, msgs, o))
+  }
+
+  publishBatches(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o: PublishOptions = {}): AsyncIterable<PublishReceipt[]> {
+    return publishBatchesToNats(this.live(), target, msgs, o)
   }
 
   /** Checks where publishing to `target` goes (a stream, or a subject some stream captures): NOT_FOUND when nowhere. */

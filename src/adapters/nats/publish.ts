@@ -1,12 +1,12 @@
-// Windowed JetStream publishing: many PubAck promises in flight, receipts yielded in input order.
-import type {JetStreamClient, JetStreamManager, JetStreamPublishOptions, NatsConnection} from 'nats'
-import {isPromise} from '../batched.js'
-import {bodyToBytes} from '../../model/envelope/body.js'
+// Windowed JetStream publishing: many PubAck promises in flight, receipts handed over in batches in input order.
+import type {JetStreamClient, JetStreamManager, NatsConnection} from 'nats'
+import {RepeatedBodyBytes} from '../../model/envelope/body.js'
 import type {Envelope} from '../../model/envelope/types.js'
 import type {PublishOptions, PublishReceipt} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {toNatsHeaders} from './map.js'
 import {mapNatsError, type NatsErrorContext} from './map-error.js'
+import {type ReceiptWindow, publishThroughWindow} from '../windowed-publish.js'
 
 export interface NatsSession {
   nc: NatsConnection
@@ -15,68 +15,84 @@ export interface NatsSession {
 }
 
 /** Where messages go: into a named stream (subject per message) or to one subject. */
-type Route = {stream: string; defaultSubject?: string; streamSubjects: string[]} | {subject: string}
+type Route = {stream: string; defaultSubject?: string; streamSubjects: string[]; lastCapturedKey?: string} | {subject: string}
 
 export const DEFAULT_PUBLISH_WINDOW = 512
 const MAX_PUBLISH_WINDOW = 10_000
 
-export async function* publishToNats(
+/** Receipts in batches, in input order: what the PubAcks of one wake-up settled. */
+export async function* publishBatchesToNats(
   s: NatsSession,
   target: string,
   msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
   o: PublishOptions,
-): AsyncIterable<PublishReceipt> {
+): AsyncGenerator<PublishReceipt[]> {
   const route = await resolveRoute(s, target, Boolean(o.unconfirmed))
   const window = Math.min(Math.max(1, o.window ?? DEFAULT_PUBLISH_WINDOW), MAX_PUBLISH_WINDOW)
-  const inFlight: Promise<PublishReceipt>[] = []
-  let index = 0
-  for await (const envelope of reportingWhileWaiting(msgs, inFlight)) {
-    if (envelope === ACKED) {
-      yield failFastOnConnectionLoss(await inFlight.shift()!)
+  for await (const receipts of publishThroughWindow(msgs, new PubAckWindow(s, route, window, Boolean(o.unconfirmed)), window, o.signal)) {
+    const lost = receipts.findIndex((r) => r.error?.code === 'CONNECTION')
+    if (lost === -1) {
+      yield receipts
       continue
     }
-    if (o.signal?.aborted) break
-    inFlight.push(o.unconfirmed ? publishCore(s, route, index++, envelope) : publishConfirmed(s, route, index++, envelope))
-    // Core publishes only buffer locally; a flush per window is the backpressure.
-    if (o.unconfirmed && index % window === 0) await flush(s)
-    if (inFlight.length >= window) yield failFastOnConnectionLoss(await inFlight.shift()!)
+    if (lost > 0) yield receipts.slice(0, lost)
+    throw new MailroomError('CONNECTION', receipts[lost]!.error!.message)
   }
-  if (o.unconfirmed && inFlight.length > 0) await flush(s)
-  while (inFlight.length > 0) yield failFastOnConnectionLoss(await inFlight.shift()!)
+  if (o.unconfirmed) await flush(s)
 }
 
-const ACKED = Symbol('acked')
-
 /**
- * The input, interleaved with ACKED whenever the oldest publish in flight completes while the input is slow, so
- * its receipt is reported then: a caller may wait for receipts before it sends more (a replay's window).
+ * The publishes in flight, each settled by its PubAck (or, unconfirmed, once handed to the client): no await per
+ * message, the window slides as the acks come and the receipts are taken from the head in input order.
  */
-async function* reportingWhileWaiting(
-  msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
-  inFlight: Promise<PublishReceipt>[],
-): AsyncGenerator<Envelope | typeof ACKED> {
-  if (Symbol.iterator in msgs) {
-    yield* msgs
-    return
+class PubAckWindow implements ReceiptWindow {
+  private readonly entries: {receipt?: PublishReceipt}[] = []
+  private readonly bodies = new RepeatedBodyBytes()
+  private wake: (() => void) | undefined
+  readonly failure = undefined
+
+  constructor(
+    private readonly s: NatsSession,
+    private readonly route: Route,
+    private readonly window: number,
+    private readonly unconfirmed: boolean,
+  ) {}
+
+  get held(): number {
+    return this.entries.length
   }
-  const it = msgs[Symbol.asyncIterator]()
-  let pending: Promise<IteratorResult<Envelope>> | undefined
-  try {
-    for (;;) {
-      const step: IteratorResult<Envelope> | Promise<IteratorResult<Envelope>> = pending ?? it.next()
-      const head = inFlight[0]
-      if (isPromise(step)) pending = step
-      const next = !isPromise(step) ? step : head ? await Promise.race([step, head.then((): typeof ACKED => ACKED)]) : await step
-      if (next === ACKED) {
-        yield ACKED
-        continue
-      }
-      pending = undefined
-      if (next.done) return
-      yield next.value
-    }
-  } finally {
-    if (pending === undefined) await it.return?.()
+
+  get ready(): boolean {
+    return this.entries[0]?.receipt !== undefined
+  }
+
+  send(index: number, envelope: Envelope): Promise<void> | undefined {
+    const entry: {receipt?: PublishReceipt} = {}
+    this.entries.push(entry)
+    const publish = this.unconfirmed ? publishCore : publishConfirmed
+    void publish(this.s, this.route, index, envelope, this.bodies).then((receipt) => {
+      entry.receipt = receipt
+      if (entry === this.entries[0]) this.notify()
+    })
+    // Core publishes only buffer locally; a flush per window is the backpressure.
+    return this.unconfirmed && (index + 1) % this.window === 0 ? flush(this.s) : undefined
+  }
+
+  nextCompletion(): Promise<void> {
+    if (this.ready || this.entries.length === 0) return Promise.resolve()
+    return new Promise<void>((resolve) => (this.wake = resolve))
+  }
+
+  take(): PublishReceipt[] {
+    let settled = 0
+    while (this.entries[settled]?.receipt) settled++
+    return this.entries.splice(0, settled).map((entry) => entry.receipt!)
+  }
+
+  private notify(): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
   }
 }
 
@@ -111,24 +127,23 @@ async function requireCapturingStream(s: NatsSession, subject: string): Promise<
   }
 }
 
-async function publishConfirmed(s: NatsSession, route: Route, index: number, env: Envelope): Promise<PublishReceipt> {
-  let ctx: NatsErrorContext = {op: 'publish', stream: 'stream' in route ? route.stream : undefined, maxPayload: s.nc.info?.max_payload}
+async function publishConfirmed(s: NatsSession, route: Route, index: number, env: Envelope, bodies: RepeatedBodyBytes): Promise<PublishReceipt> {
+  let subject: string | undefined
   try {
-    const subject = subjectFor(route, env)
-    ctx = {...ctx, subject}
-    const opts: Partial<JetStreamPublishOptions> = {headers: toNatsHeaders(env.headers)}
-    const ack = await s.js.publish(subject, bodyToBytes(env.body), opts)
+    subject = subjectFor(route, env)
+    const ack = await s.js.publish(subject, bodies.of(env.body), {headers: toNatsHeaders(env.headers)})
     return {index, ok: true, duplicate: ack.duplicate, meta: {stream: ack.stream, sequence: ack.seq, subject}}
   } catch (e) {
+    const ctx: NatsErrorContext = {op: 'publish', stream: 'stream' in route ? route.stream : undefined, subject, maxPayload: s.nc.info?.max_payload}
     return {index, ok: false, error: mapNatsError(e, ctx).toInfo()}
   }
 }
 
-async function publishCore(s: NatsSession, route: Route, index: number, env: Envelope): Promise<PublishReceipt> {
+async function publishCore(s: NatsSession, route: Route, index: number, env: Envelope, bodies: RepeatedBodyBytes): Promise<PublishReceipt> {
   let subject: string | undefined
   try {
     subject = subjectFor(route, env)
-    s.nc.publish(subject, bodyToBytes(env.body), {headers: toNatsHeaders(env.headers)})
+    s.nc.publish(subject, bodies.of(env.body), {headers: toNatsHeaders(env.headers)})
     return {index, ok: true, meta: {subject}}
   } catch (e) {
     return {index, ok: false, error: mapNatsError(e, {op: 'publish', subject, maxPayload: s.nc.info?.max_payload}).toInfo()}
@@ -151,8 +166,12 @@ export function subjectFor(route: Route, env: Envelope): string {
  * Streams never overlap in subjects, so a key matching one of the target stream's subjects lands there and nowhere
  * else. Checked here rather than with a Nats-Expected-Stream header, which the server would store in the message.
  */
-function capturedKey(route: {stream: string; streamSubjects: string[]}, key: string): string {
-  if (route.streamSubjects.some((pattern) => subjectMatches(pattern, key))) return key
+function capturedKey(route: {stream: string; streamSubjects: string[]; lastCapturedKey?: string}, key: string): string {
+  if (key === route.lastCapturedKey) return key
+  if (route.streamSubjects.some((pattern) => subjectMatches(pattern, key))) {
+    route.lastCapturedKey = key
+    return key
+  }
   throw new MailroomError('USAGE', `subject "${key}" is not captured by stream "${route.stream}" (subjects ${JSON.stringify(route.streamSubjects)})`)
 }
 
@@ -164,11 +183,6 @@ function subjectMatches(pattern: string, subject: string): boolean {
     if (i >= t.length || (p[i] !== '*' && p[i] !== t[i])) return false
   }
   return p.length === t.length
-}
-
-function failFastOnConnectionLoss(r: PublishReceipt): PublishReceipt {
-  if (r.error?.code === 'CONNECTION') throw new MailroomError('CONNECTION', r.error.message)
-  return r
 }
 
 async function flush(s: NatsSession): Promise<void> {

@@ -1,7 +1,7 @@
 // amqplib messages <-> Envelope. Properties and headers map both ways; where the message came from goes to meta.
 import type {Message, MessageProperties, Options} from 'amqplib'
 import {amqpHeadersFromList, amqpHeadersToList} from './amqp-table.js'
-import {bodyFromBytes, bodyToBytes} from '../../model/envelope/index.js'
+import {bodyFromBytes} from '../../model/envelope/index.js'
 import {isoFromMillis} from '../../model/envelope/time.js'
 import type {Envelope, Header, Meta, Properties} from '../../model/envelope/types.js'
 import {PROPERTY_KEYS} from '../../model/envelope/validate.js'
@@ -94,8 +94,4 @@ export function publishOptionsFromEnvelope(envelope: Envelope): Options.Publish 
   for (const name in p) if (p[name] !== undefined && PUBLISHED_PROPERTIES.has(name)) out[name] = p[name]
   if (envelope.headers.length > 0) options.headers = amqpHeadersFromList(envelope.headers)
   return options
-}
-
-export function contentOf(envelope: Envelope): Buffer {
-  return bodyToBytes(envelope.body)
 }

@@ -6,10 +6,11 @@
 // the same exchange, routing key and body (identical messages sent the same way share their fate anyway).
 import type {ConfirmChannel, Message} from 'amqplib'
 import type {Envelope} from '../../model/envelope/types.js'
-import {isPromise} from '../batched.js'
+import {type ReceiptWindow, publishThroughWindow} from '../windowed-publish.js'
 import type {PublishReceipt} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
-import {contentOf, publishOptionsFromEnvelope} from './map.js'
+import {publishOptionsFromEnvelope} from './map.js'
+import {RepeatedBodyBytes} from '../../model/envelope/body.js'
 import {toMailroomError} from './map-error.js'
 
 export const DEFAULT_PUBLISH_WINDOW = 500
@@ -51,6 +52,7 @@ interface InFlight {
 class ConfirmTracker {
   private readonly inFlight: InFlight[] = []
   private readonly completed: PublishReceipt[] = []
+  private readonly bodies = new RepeatedBodyBytes()
   private wake: (() => void) | undefined
   private pending = 0
   channelError: MailroomError | undefined
@@ -77,7 +79,7 @@ class ConfirmTracker {
 
   /** Publishes one message; false when the channel's write buffer is full (wait for 'drain'). */
   send(index: number, exchange: string, routingKey: string, envelope: Envelope): boolean {
-    const entry: InFlight = {index, exchange, routingKey, content: contentOf(envelope), done: false}
+    const entry: InFlight = {index, exchange, routingKey, content: this.bodies.of(envelope.body), done: false}
     this.inFlight.push(entry)
     this.pending++
     return this.channel.publish(exchange, routingKey, entry.content, publishOptionsFromEnvelope(envelope), (err) =>
@@ -150,53 +152,23 @@ function unpublishable(envelope: Envelope, username: string): MailroomError | un
   return undefined
 }
 
-const CONFIRMED = Symbol('confirmed')
-
-export async function* publishEnvelopes(
-  msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
-  ctx: PublishContext,
-): AsyncGenerator<PublishReceipt[]> {
+export function publishEnvelopes(msgs: AsyncIterable<Envelope> | Iterable<Envelope>, ctx: PublishContext): AsyncGenerator<PublishReceipt[]> {
   const tracker = new ConfirmTracker(ctx.channel)
-  const input = iteratorOf(msgs)
-  let index = 0
-  let exhausted = false
-  let pending: Promise<IteratorResult<Envelope>> | undefined
-  try {
-    for (;;) {
-      // Receipts not yet taken by the caller count against the window too, so memory stays bounded by it.
-      while (!exhausted && tracker.count + tracker.unreported < ctx.window && !tracker.channelError && !ctx.signal?.aborted) {
-        // A synchronous input (publish --count, an array) is taken without a promise per message.
-        const step = pending ?? input.next()
-        let next: IteratorResult<Envelope> | typeof CONFIRMED
-        if (isPromise(step)) {
-          pending = step
-          // While the input is slow, confirmations are reported as they come: a caller may be waiting for them
-          // before it sends more (a replay's in-flight window), and a slow pipe should see its receipts.
-          next = tracker.count > 0 ? await Promise.race([step, tracker.nextCompletion().then((): typeof CONFIRMED => CONFIRMED)]) : await step
-        } else {
-          next = step
-        }
-        if (next === CONFIRMED) {
-          if (tracker.unreported > 0) break
-          continue
-        }
-        pending = undefined
-        if (next.done) exhausted = true
-        else {
-          const waiting = publishOne(tracker, index++, next.value, ctx)
-          if (waiting) await waiting
-        }
-      }
-      if (tracker.count === 0 && tracker.unreported === 0 && (exhausted || tracker.channelError || ctx.signal?.aborted)) break
-      await tracker.nextCompletion()
-      yield tracker.takeCompleted()
-    }
-    if (tracker.channelError && !exhausted) throw tracker.channelError
-  } finally {
-    // A read still pending (a slow pipe) must not hold up the end: close the input once it answers.
-    if (!exhausted && pending) void pending.then(() => input.return?.()).catch(() => {})
-    else if (!exhausted) await input.return?.()
+  const receipts: ReceiptWindow = {
+    get held() {
+      return tracker.count + tracker.unreported
+    },
+    get ready() {
+      return tracker.unreported > 0
+    },
+    get failure() {
+      return tracker.channelError
+    },
+    send: (index, envelope) => publishOne(tracker, index, envelope, ctx),
+    nextCompletion: () => tracker.nextCompletion(),
+    take: () => tracker.takeCompleted(),
   }
+  return publishThroughWindow(msgs, receipts, ctx.window, ctx.signal)
 }
 
 /** Publishes one message; a promise only when the caller has to wait (a blocked connection, a full socket). */
@@ -226,8 +198,4 @@ function drained(channel: ConfirmChannel): Promise<void> {
     channel.on('drain', done)
     channel.on('close', done)
   })
-}
-
-function iteratorOf<T>(items: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {
-  return Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]()
 }

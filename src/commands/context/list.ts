@@ -14,7 +14,7 @@ export default class ContextList extends MailroomCommand {
     if (contexts.length === 0) this.info('No contexts yet: mailroom uses the local brokers. Create one with: mailroom context set <name> ...')
     else {
       this.out(
-        renderList(
+        await renderList(
           contexts,
           [
             {header: 'CURRENT', value: (c) => (c.current ? '*' : '')},

@@ -66,20 +66,20 @@ dlq capture are shown as the dead message itself, fetched by sequence from its s
     }
     if (stats.truncated) this.warnUser(`stopped at --limit ${flags.limit ?? DEFAULT_PEEK_LIMIT}: the DLQ may hold more`)
     const result: InspectResult = {target: `${ref.broker}:${ref.name}`, ...stats, groups: summary.rows()}
-    this.render(flags.output, result, messages)
+    await this.render(flags.output, result, messages)
     return {...result, messages}
   }
 
-  private render(format: 'table' | 'json' | 'ndjson', result: InspectResult, messages: Envelope[]): void {
+  private async render(format: 'table' | 'json' | 'ndjson', result: InspectResult, messages: Envelope[]): Promise<void> {
     const counts = `${result.matched} message(s)${result.matched === result.read ? '' : ` matched of ${result.read} read`} in ${result.target}`
     if (format === 'json') return this.out(JSON.stringify({...result, messages}, null, 2))
-    if (format === 'ndjson') return this.info(`${counts}\n${groupsTable(result.groups)}`)
-    this.out(`${counts}\n\n${groupsTable(result.groups)}`)
-    if (messages.length > 0) this.out(`\n${messagesTable(messages)}`)
+    if (format === 'ndjson') return this.info(`${counts}\n${await groupsTable(result.groups)}`)
+    this.out(`${counts}\n\n${await groupsTable(result.groups)}`)
+    if (messages.length > 0) this.out(`\n${await messagesTable(messages)}`)
   }
 }
 
-function groupsTable(groups: DeathGroup[]): string {
+function groupsTable(groups: DeathGroup[]): Promise<string> {
   return renderTable(groups, [
     {header: 'ORIGIN', value: (g) => g.origin},
     {header: 'REASON', value: (g) => g.reason},
@@ -90,7 +90,7 @@ function groupsTable(groups: DeathGroup[]): string {
   ])
 }
 
-function messagesTable(messages: Envelope[]): string {
+function messagesTable(messages: Envelope[]): Promise<string> {
   const rows = messages.map((e, i) => ({e, i}))
   return renderTable(rows, [
     {header: 'AT', value: ({e, i}) => dlqPosition(e, i)},

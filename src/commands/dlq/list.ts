@@ -31,7 +31,7 @@ reading messages (JetStream stream state, Kafka record timestamps); "unknown" ot
     for (const failure of listing.failures) this.warnUser(`${failure.broker}: ${failure.error.message}`)
     if (listing.failures.length > 0) this.exitStatus = EXIT.CONNECTION
     this.out(
-      renderList(
+      await renderList(
         listing.dlqs,
         [
           {header: 'DLQ', value: (d) => `${d.broker}:${d.name}`},

@@ -26,7 +26,7 @@ export default class TargetsDescribe extends MailroomCommand {
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const info = await adapter.describeTarget(ref.name)
-    this.out(flags.output === 'json' ? JSON.stringify(info, null, 2) : humanYaml(info))
+    this.out(flags.output === 'json' ? JSON.stringify(info, null, 2) : await humanYaml(info))
     return info
   }
 }

@@ -25,7 +25,7 @@ export default class TargetsList extends MailroomCommand {
     for (const failure of listing.failures) this.warnUser(`${failure.broker}: ${failure.error.message}`)
     if (listing.failures.length > 0) this.exitStatus = EXIT.CONNECTION
     this.out(
-      renderList(
+      await renderList(
         listing.targets,
         [
           {header: 'TARGET', value: (t) => `${t.broker}:${t.name}`},

@@ -1,6 +1,5 @@
 // Tables for humans (cli-table3 on a terminal; bare aligned columns for a pipe), and the same rows as JSON or YAML.
-import Table from 'cli-table3'
-import {stringify} from 'yaml'
+// cli-table3 and yaml load only when a table is drawn or YAML written: a command piped or in JSON mode starts without.
 
 import type {ListFormat} from './list-format.js'
 import {colorEnabled, isInteractive} from './terminal.js'
@@ -19,14 +18,16 @@ export {LIST_FORMATS, type ListFormat} from './list-format.js'
  * A table: with box-drawing borders on a terminal; piped, columns padded with spaces and no borders (kubectl,
  * rabbitmqctl), so `awk '{print $2}'` picks a column. Lists are then joined with "," (no space: one field).
  */
-export function renderTable<Row>(rows: Row[], columns: Column<Row>[], o: {wide?: boolean; borders?: boolean} = {}): string {
+export async function renderTable<Row>(rows: Row[], columns: Column<Row>[], o: {wide?: boolean; borders?: boolean} = {}): Promise<string> {
   const shown = columns.filter((c) => o.wide || !c.wide)
   const borders = o.borders ?? isInteractive(process.stdout)
   const cells = rows.map((row) => shown.map((c) => cell(c.value(row), borders ? ', ' : ',')))
   return borders ? boxed(shown, cells) : bare(shown, cells)
 }
 
-function boxed<Row>(shown: Column<Row>[], cells: string[][]): string {
+async function boxed<Row>(shown: Column<Row>[], cells: string[][]): Promise<string> {
+  // `default`, the CommonJS module's exports: the named exports of a dynamic import are missing once bundled.
+  const {default: Table} = await import('cli-table3')
   const color = colorEnabled()
   const table = new Table({
     head: shown.map((c) => c.header),
@@ -56,12 +57,12 @@ function cell(value: unknown, listSeparator: string): string {
 }
 
 /** Renders rows in a listing format; json/yaml print the data itself, not the table. */
-export function renderList<Row>(rows: Row[], columns: Column<Row>[], format: ListFormat): string {
+export async function renderList<Row>(rows: Row[], columns: Column<Row>[], format: ListFormat): Promise<string> {
   switch (format) {
     case 'json':
       return JSON.stringify(rows, null, 2)
     case 'yaml':
-      return stringify(rows).trimEnd()
+      return (await import('yaml')).default.stringify(rows).trimEnd()
     default:
       return renderTable(rows, columns, {wide: format === 'wide'})
   }

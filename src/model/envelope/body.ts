@@ -10,3 +10,17 @@ export function bodyFromBytes(buf: Uint8Array): Body {
 export function bodyToBytes(body: Body): Buffer {
   return 'utf8' in body ? Buffer.from(body.utf8, 'utf8') : Buffer.from(body.base64, 'base64')
 }
+
+/** Body -> bytes, converted once for a body seen again in a row (one message published --count times). */
+export class RepeatedBodyBytes {
+  private last?: Body
+  private bytes?: Buffer
+
+  of(body: Body): Buffer {
+    if (body !== this.last) {
+      this.last = body
+      this.bytes = bodyToBytes(body)
+    }
+    return this.bytes!
+  }
+}
