@@ -127,7 +127,7 @@ const LAG_COLUMNS: Column<LagRow>[] = [
   {header: 'TARGET', value: (r) => `${r.broker}:${r.target}`},
   {header: 'CONSUMER', value: (r) => (r.consumer === r.target ? '-' : r.consumer)},
   {header: 'STATUS', value: (r) => r.status},
-  {header: 'LAG', value: (r) => r.lag ?? (r.uncommitted ? 'unknown' : undefined), align: 'right'},
+  {header: 'LAG', value: (r) => r.lag ?? (r.uncommitted ? 'unknown' : r.lagNotApplicable ? 'n/a' : undefined), align: 'right'},
   {header: 'LAG AGE', value: (r) => (r.status === 'ERR' ? undefined : lagAge(r)), align: 'right'},
   {header: 'CONSUMERS', value: (r) => r.consumers, align: 'right'},
   {header: 'TREND', value: (r) => perSecond(r.trend, true), align: 'right'},
@@ -135,14 +135,14 @@ const LAG_COLUMNS: Column<LagRow>[] = [
   {header: 'IN/S', value: (r) => perSecond(r.inRate), align: 'right', wide: true},
   {header: 'OUT/S', value: (r) => perSecond(r.outRate), align: 'right', wide: true},
   {header: 'UNACKED', value: (r) => r.unacked, align: 'right', wide: true},
-  {header: 'PARTITIONS', value: (r) => r.partitions?.map((p) => `${p.partition}:${p.committed ?? '-'}/${p.end}`).join(' '), wide: true},
+  {header: 'PARTITIONS', value: (r) => r.partitions?.map((p) => `${p.partition}:${p.committed ?? (p.shareStartOffset === undefined ? '-' : `start ${p.shareStartOffset}`)}/${p.end}`).join(' '), wide: true},
   {header: 'GROUP', value: (r) => r.group && groupSummary(r.group), wide: true},
   {header: 'MEMBERS', value: (r) => r.group?.members.map((m) => `${m.clientId}@${m.host}[${m.partitions.join(',')}]`).join(' '), wide: true},
   {header: 'REASON', value: (r) => r.reason},
 ]
 
 function groupSummary(g: ConsumerGroupFacts): string {
-  return [g.protocol, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' ')
+  return [g.type, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' ')
 }
 
 function lagAge(r: LagRow): string {

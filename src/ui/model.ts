@@ -21,7 +21,7 @@ export interface OverviewRow {
   consumers?: number
   status?: LagStatus
   reason?: string
-  /** A Kafka consumer group's protocol, state and members on this target. */
+  /** A Kafka group's type, state and members on this target. */
   group?: ConsumerGroupFacts
   isDlq: boolean
 }
@@ -68,9 +68,9 @@ function lagFields(r: LagRow): Partial<OverviewRow> {
   return {lag: r.lag, lagSeconds: r.lagSeconds, inRate: r.inRate, outRate: r.outRate, consumers: r.consumers, status: r.status, reason: r.reason, group: r.group}
 }
 
-/** One line about a Kafka consumer group: protocol, state, assignor, epoch, and each member with its partitions. */
+/** One line about a Kafka group: type (classic, consumer, share, streams), state, assignor, epoch, and each member with its partitions. */
 export function groupLine(g: ConsumerGroupFacts): string {
-  const facts = [g.protocol, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' · ')
+  const facts = [g.type, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' · ')
   const members = g.members.map((m) => `${m.clientId}@${m.host} [${m.partitions.join(',')}]`)
   return [facts, members.length > 0 ? members.join('  ') : 'no members'].join(' · ')
 }
