@@ -128,7 +128,7 @@ const LAG_COLUMNS: Column<LagRow>[] = [
   {header: 'CONSUMER', value: (r) => (r.consumer === r.target ? '-' : r.consumer)},
   {header: 'STATUS', value: (r) => r.status},
   {header: 'LAG', value: (r) => r.lag ?? (r.uncommitted ? 'unknown' : r.lagNotApplicable ? 'n/a' : undefined), align: 'right'},
-  {header: 'LAG AGE', value: (r) => (r.status === 'ERR' ? undefined : lagAge(r)), align: 'right'},
+  {header: 'LAG AGE', value: (r) => (r.status === 'ERR' || r.lagNotApplicable ? undefined : lagAge(r)), align: 'right'},
   {header: 'CONSUMERS', value: (r) => r.consumers, align: 'right'},
   {header: 'TREND', value: (r) => perSecond(r.trend, true), align: 'right'},
   {header: 'ETA', value: (r) => (r.etaSeconds === undefined || r.lag === 0 ? undefined : formatDurationSeconds(Math.round(r.etaSeconds))), align: 'right'},
