@@ -140,6 +140,13 @@ export function newClusterId() {
   }
 }
 
+/** The Kafka release of the gathered broker jar (kafka_2.13-4.1.1.jar: "4.1"), its latest production metadata version. */
+function brokerRelease() {
+  const jar = readdirSync(libsDir).find((file) => /^kafka_[\d.]+-\d+\.\d+\.\d+\.jar$/.test(file))
+  if (!jar) throw new BrokerStartError(name, `no kafka_<scala>-<version>.jar in ${libsDir}`)
+  return /-(\d+\.\d+)\.\d+\.jar$/.exec(jar)[1]
+}
+
 async function formatStorageOnce(files) {
   if (existsSync(join(files.dataDir, 'meta.properties'))) return
   progress('kafka: formatting storage')
@@ -151,6 +158,9 @@ async function formatStorageOnce(files) {
     newClusterId(),
     '-c',
     files.serverProperties,
+    // unstable.feature.versions.enable would otherwise make the newest, unstable metadata version the default.
+    '--release-version',
+    brokerRelease(),
     ...GROUP_FEATURES.flatMap((feature) => ['--feature', feature]),
     '--ignore-formatted',
   ]

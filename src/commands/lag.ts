@@ -28,9 +28,10 @@ a RabbitMQ queue (ready + unacked, management API), a JetStream consumer (num_pe
 LAG AGE is the age of the oldest unprocessed message where it can be read without side effects (Kafka, RabbitMQ
 stream queues and classic queues whose messages carry a timestamp property, JetStream), "unknown" otherwise. --watch adds rates, trend and drain ETA over a sliding window;
 the statuses (OK, WARN, STALL, STOP, ERR) are explained in the README under "Lag statuses".
-Kafka groups of both protocols (classic, and consumer: KIP-848) are shown with their state, assignor, epoch and
-members (-o wide, --json). A partition the group never committed on while it holds records has unknown lag (its
-start depends on the group's reset policy). mailroom's own groups (replay cursors mailroom-replay.<dlq>, tail
+Kafka groups are shown with their type (classic, consumer: KIP-848, streams: KIP-1071, share: KIP-932), state,
+assignor, epoch and members (-o wide, --json). A partition the group never committed on while it holds records has
+unknown lag (its start depends on the group's reset policy). A share group commits no offsets: its LAG is n/a, and
+-o wide/json show Kafka's share-partition start offsets instead. mailroom's own groups (replay cursors mailroom-replay.<dlq>, tail
 readers) are left out unless --include-mailroom, or named.
 A broker that cannot be read gives an ERR row and the others are still shown; exit 3 only when nothing could be
 read (or any broker failed, with --strict). An unknown group, queue or consumer: exit 4.`

@@ -268,7 +268,10 @@ describe('a streams group of a Kafka Streams app (group.protocol=streams) on a 6
     jvm.send(`exit st-${app}`)
     await jvm.waitFor(new RegExp(`^exited st-${app}$`, 'm'), 60_000)
     const stopped = await settled(() => streamsView(app), (v) => v.state === 'Empty' && v.members.length === 0, app)
-    expect(asStreamsView(stopped.row)).toEqual(stopped.kafka)
+    // kafka-streams-groups shows the offsets of assigned tasks only: an Empty group's committed offsets are the ones
+    // it showed while the app ran (nothing was produced since).
+    expect(stopped.kafka.partitions).toEqual([])
+    expect(asStreamsView(stopped.row)).toEqual({...stopped.kafka, partitions: running.kafka.partitions})
     expect(stopped.row).toMatchObject({consumers: 0, lag: 0, status: 'OK', group: {type: 'streams', state: 'Empty'}})
   }, SCENARIO_TIMEOUT)
 })
