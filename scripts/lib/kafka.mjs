@@ -265,7 +265,10 @@ async function ensureGroupFeatures(files, pid) {
   const args = [...javaArgs(files.toolsLog4j, {minHeap: '32m', maxHeap: '256m'}), enableFeaturesSource, address, ...GROUP_FEATURES]
   const result = await run('java', args, {timeoutMs: 120_000})
   if (result.code !== 0) throw new BrokerStartError(name, `raising features ${GROUP_FEATURES.join(', ')} failed (exit ${result.code})`, tailText(result.output))
-  for (const line of result.output.split('\n').filter((l) => / (upgraded|unsupported by the broker)$/.test(l))) progress(`kafka: ${line}`)
+  for (const line of result.output.split('\n').filter((l) => / upgraded$/.test(l))) progress(`kafka: ${line}`)
+  for (const line of result.output.split('\n').filter((l) => / unsupported by the broker$/.test(l))) {
+    progress(`kafka: ${line} (a broker started before the unstable.* settings: restart it for streams groups, node scripts/brokers.mjs down kafka && node scripts/brokers.mjs up kafka)`)
+  }
   writeFileSync(files.featuresMarker, wanted)
 }
 
