@@ -15,6 +15,8 @@ export interface OverviewRow {
   consumer?: string
   depth?: number
   lag?: number
+  /** Why the consumer has no lag at all (a Kafka share group). */
+  lagNotApplicable?: string
   lagSeconds?: number
   inRate?: number
   outRate?: number
@@ -65,7 +67,7 @@ export function buildGroups(targets: TargetInfo[], lag: LagRow[], dlqs: Pick<Dlq
 }
 
 function lagFields(r: LagRow): Partial<OverviewRow> {
-  return {lag: r.lag, lagSeconds: r.lagSeconds, inRate: r.inRate, outRate: r.outRate, consumers: r.consumers, status: r.status, reason: r.reason, group: r.group}
+  return {lag: r.lag, lagNotApplicable: r.lagNotApplicable, lagSeconds: r.lagSeconds, inRate: r.inRate, outRate: r.outRate, consumers: r.consumers, status: r.status, reason: r.reason, group: r.group}
 }
 
 /** One line about a Kafka group: type (classic, consumer, share, streams), state, assignor, epoch, and each member with its partitions. */
