@@ -128,19 +128,19 @@ async function listGroups(broker: Broker): Promise<ListedGroup[]> {
 }
 
 async function describeAt(cluster: Cluster, broker: Broker, groups: ListedGroup[]): Promise<KafkaGroup[]> {
-  const ids = (wanted: (g: ListedGroup) => boolean) => groups.filter(wanted).map((g) => g.groupId)
-  const classic = groups.filter((g) => groupProtocol(g) === 'classic')
-  const share = canDescribe(broker, SHARE_GROUP_DESCRIBE) ? ids((g) => g.groupType === 'share') : []
-  const streams = canDescribe(broker, STREAMS_GROUP_DESCRIBE) ? ids((g) => g.groupType === 'streams') : []
+  const describable = (g: ListedGroup) =>
+    groupProtocol(g) !== undefined ||
+    (g.groupType === 'share' && canDescribe(broker, SHARE_GROUP_DESCRIBE)) ||
+    (g.groupType === 'streams' && canDescribe(broker, STREAMS_GROUP_DESCRIBE))
+  const ids = (type: string) => groups.filter((g) => describable(g) && g.groupType === type).map((g) => g.groupId)
+  // A group gone between the listing and its description is left out, as if it had not been listed.
   const described = await Promise.all([
-    describeClassic(broker, classic),
-    describeModern(cluster, broker, ids((g) => groupProtocol(g) === 'consumer'), consumerProtocolDescriber),
-    describeModern(cluster, broker, share, shareDescriber).then((found) => withShareStartOffsets(broker, found)),
-    describeModern(cluster, broker, streams, streamsDescriber),
+    describeClassic(broker, groups.filter((g) => groupProtocol(g) === 'classic')),
+    describeModern(cluster, broker, ids('consumer'), consumerProtocolDescriber),
+    describeModern(cluster, broker, ids('share'), shareDescriber).then((found) => withShareStartOffsets(broker, found)),
+    describeModern(cluster, broker, ids('streams'), streamsDescriber),
   ])
-  const describedIds = new Set(described.flat().map((g) => g.groupId))
-  const undescribed = groups.filter((g) => !describedIds.has(g.groupId) && groupProtocol(g) !== 'classic').map(listedOnly)
-  return [...described.flat(), ...undescribed]
+  return [...described.flat(), ...groups.filter((g) => !describable(g)).map(listedOnly)]
 }
 
 function canDescribe(broker: Broker, api: FlexibleApi): boolean {
