@@ -147,8 +147,9 @@ function brokerRelease() {
   return /-(\d+\.\d+)\.\d+\.jar$/.exec(jar)[1]
 }
 
+/** Formats the storage unless it is; true when it did (with GROUP_FEATURES finalized). */
 async function formatStorageOnce(files) {
-  if (existsSync(join(files.dataDir, 'meta.properties'))) return
+  if (existsSync(join(files.dataDir, 'meta.properties'))) return false
   progress('kafka: formatting storage')
   const args = [
     ...javaArgs(files.toolsLog4j),
@@ -166,6 +167,7 @@ async function formatStorageOnce(files) {
   ]
   const result = await run('java', args, {timeoutMs: 120_000})
   if (result.code !== 0) throw new BrokerStartError(name, `storage format failed (exit ${result.code})`, tailText(result.output))
+  return true
 }
 
 function spawnBroker(files) {
@@ -258,8 +260,9 @@ function clusterIdOf(dataDir) {
  * one JVM run, then a marker (cluster id, broker pid, features) skips it until the broker or the wanted features
  * change. A level the running broker cannot take (streams before a restart with the unstable settings) is reported.
  */
-async function ensureGroupFeatures(files, pid) {
+async function ensureGroupFeatures(files, pid, {formattedWithThem = false} = {}) {
   const wanted = `${clusterIdOf(files.dataDir) ?? 'unknown'} ${pid ?? 'reused'} ${GROUP_FEATURES.join(' ')}`
+  if (formattedWithThem) return writeFileSync(files.featuresMarker, wanted)
   if (existsSync(files.featuresMarker) && readFileSync(files.featuresMarker, 'utf8') === wanted) return
   await ensureJars()
   const args = [...javaArgs(files.toolsLog4j, {minHeap: '32m', maxHeap: '256m'}), enableFeaturesSource, address, ...GROUP_FEATURES]
@@ -295,14 +298,14 @@ async function startBroker(files) {
   const startedAt = Date.now()
   await ensureJars()
   writeConfig(files)
-  await formatStorageOnce(files)
+  const formatted = await formatStorageOnce(files)
   progress(`kafka: starting on ${address}`)
   const pid = spawnBroker(files)
   if (!pid) throw new BrokerStartError(name, 'java did not start', tailFile(files.log))
   recordStarted(name, pid)
   if ((await waitUntilServing(pid, files)) === 'other') return 'up (reused: another Kafka took the ports first)'
   await warmUpWithKafkajs({brokers: [address]}, {what: `port ${PORT}`, logFile: files.log})
-  await ensureGroupFeatures(files, pid)
+  await ensureGroupFeatures(files, pid, {formattedWithThem: formatted})
   return `started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (pid ${pid})`
 }
 
