@@ -1,6 +1,6 @@
-// One lag snapshot over 20 Kafka groups on 200 partitions (plus 10 groups of the new consumer protocol, KIP-848, with
-// a live Java member each when the conformance jars are gathered: both group types are described, batched per
-// coordinator), 200 RabbitMQ queues and 50 JetStream consumers, on the local brokers (issue 5 target: under 2 s). Prints the time of a cold and a warm snapshot and the broker round
+// One lag snapshot over 20 Kafka groups on 200 partitions (plus, when the conformance jars are gathered, 10 groups of
+// the new consumer protocol, KIP-848, with a live Java member each, and 5 share groups, KIP-932, with a live
+// KafkaShareConsumer each: every group type is described, batched per coordinator), 200 RabbitMQ queues and 50 JetStream consumers, on the local brokers (issue 5 target: under 2 s). Prints the time of a cold and a warm snapshot and the broker round
 // trips each made: Kafka requests (kafkajs Connection.send), RabbitMQ management HTTP requests (fetch), NATS
 // requests (JetStream API calls through NatsConnection.request). Needs `npm run build` and the brokers up.
 // Run: node bench/lag.mjs   (SCALE=0.5 halves every count)
@@ -23,6 +23,7 @@ const QUEUES = Math.round(200 * SCALE)
 const STREAMS = Math.max(1, Math.round(5 * SCALE))
 const CONSUMERS_PER_STREAM = 10
 const NEW_PROTOCOL_GROUPS = Math.round(10 * SCALE)
+const SHARE_GROUPS = Math.round(5 * SCALE)
 const conformanceLibs = new URL('../.brokers/conformance/libs/', import.meta.url).pathname
 const run = randomUUID().slice(0, 8)
 
@@ -83,31 +84,43 @@ async function setup() {
   return performance.now() - t0
 }
 
-/** Java consumers of the new protocol (test/conformance/java/GroupMembers.java), one per group, in one JVM. */
-let jvm
-const newGroups = Array.from({length: NEW_PROTOCOL_GROUPS}, (_, i) => `bench-lag-${run}-kip848-g${i}`)
-async function startNewProtocolMembers() {
-  if (!existsSync(`${conformanceLibs}kafka-clients-4.1.1.jar`)) return 'no new-protocol groups (gather the conformance jars: npx vitest run test/conformance)'
-  const source = new URL('../test/conformance/java/GroupMembers.java', import.meta.url).pathname
-  jvm = spawn('java', ['-XX:TieredStopAtLevel=1', '-cp', `${conformanceLibs}*`, source], {stdio: ['pipe', 'pipe', 'inherit']})
-  let out = ''
-  jvm.stdout.on('data', (c) => (out += c))
-  const until = async (ok) => {
-    for (const deadline = Date.now() + 180_000; !ok(); ) {
-      if (Date.now() > deadline) throw new Error(`the Java members did not start:\n${out}`)
+/** A Java program of test/conformance/java in a JVM of its own, driven by lines on stdin; resolves once it is ready. */
+async function javaMembers(program, args = []) {
+  const source = new URL(`../test/conformance/java/${program}.java`, import.meta.url).pathname
+  const child = spawn('java', ['-XX:TieredStopAtLevel=1', '-cp', `${conformanceLibs}*`, source, ...args], {stdio: ['pipe', 'pipe', 'ignore']})
+  const members = {child, out: ''}
+  child.stdout.on('data', (c) => (members.out += c))
+  members.until = async (ok) => {
+    for (const deadline = Date.now() + 180_000; !ok(members.out); ) {
+      if (Date.now() > deadline) throw new Error(`the Java members (${program}) did not start:\n${members.out}`)
       await new Promise((r) => setTimeout(r, 200))
     }
   }
-  await until(() => out.includes('ready'))
-  newGroups.forEach((g, i) => jvm.stdin.write(`start m${i} ${g} consumer ${topics[i % topics.length]} commit\n`))
-  await until(() => newGroups.every((_, i) => new RegExp(`^committed m${i} `, 'm').test(out)))
-  return `${newGroups.length} new-protocol groups with a live member each`
+  await members.until((out) => out.includes('ready'))
+  return members
+}
+
+/** Java consumers of the new protocol (GroupMembers.java) and share consumers (OtherGroups.java), one per group. */
+const jvms = []
+const newGroups = Array.from({length: NEW_PROTOCOL_GROUPS}, (_, i) => `bench-lag-${run}-kip848-g${i}`)
+const shareGroups = Array.from({length: SHARE_GROUPS}, (_, i) => `bench-lag-${run}-share-g${i}`)
+async function startJavaMembers() {
+  if (!existsSync(`${conformanceLibs}kafka-clients-4.1.1.jar`)) return 'no new-protocol or share groups (gather the conformance jars: npx vitest run test/conformance)'
+  const [consumers, sharers] = await Promise.all([javaMembers('GroupMembers'), javaMembers('OtherGroups', ['127.0.0.1:9092'])])
+  jvms.push(consumers, sharers)
+  newGroups.forEach((g, i) => consumers.child.stdin.write(`start m${i} ${g} consumer ${topics[i % topics.length]} commit\n`))
+  shareGroups.forEach((g, i) => sharers.child.stdin.write(`earliest ${g}\nshare s${i} ${g} ${topics[i % topics.length]}\n`))
+  await consumers.until((out) => newGroups.every((_, i) => new RegExp(`^committed m${i} `, 'm').test(out)))
+  await sharers.until((out) => shareGroups.every((_, i) => new RegExp(`^acked s${i} `, 'm').test(out)))
+  return `${newGroups.length} new-protocol groups and ${shareGroups.length} share groups with a live member each`
 }
 
 async function cleanup() {
-  jvm?.stdin.write('quit\n')
-  if (jvm) await new Promise((r) => jvm.once('exit', r))
-  await admin.deleteGroups([...groups, ...newGroups]).catch(() => undefined)
+  for (const {child} of jvms) {
+    child.stdin.write('quit\n')
+    await new Promise((r) => child.once('exit', r))
+  }
+  await admin.deleteGroups([...groups, ...newGroups, ...shareGroups]).catch(() => undefined)
   await admin.deleteTopics({topics}).catch(() => undefined)
   for (const q of queues) await ch.deleteQueue(q).catch(() => undefined)
   for (const s of streams) await jsm.streams.delete(s).catch(() => undefined)
@@ -135,7 +148,7 @@ async function measure(monitor) {
 
 try {
   const setupMs = await setup()
-  const newProtocol = await startNewProtocolMembers()
+  const newProtocol = await startJavaMembers()
   // The management API shows new queues' depth after its next statistics emission (default every 5 s).
   await new Promise((r) => setTimeout(r, 5500))
   const adapters = await Promise.all(['kafka', 'rabbitmq', 'nats'].map((k) => createAdapter(k, settings)))
@@ -159,7 +172,7 @@ try {
   const by = (b) => cold.mine.filter((r) => r.broker === b)
   const kafkaRows = by('kafka')
   console.log(`lag snapshot bench (setup ${Math.round(setupMs)} ms; the brokers also hold other data: ${cold.rows} rows in all)`)
-  console.log(`  ${newProtocol}; rows by protocol: ${JSON.stringify(kafkaRows.reduce((n, r) => ({...n, [r.group?.protocol ?? '?']: (n[r.group?.protocol ?? '?'] ?? 0) + 1}), {}))}`)
+  console.log(`  ${newProtocol}; rows by group type: ${JSON.stringify(kafkaRows.reduce((n, r) => ({...n, [r.group?.type ?? '?']: (n[r.group?.type ?? '?'] ?? 0) + 1}), {}))}`)
   console.log(`  made here: ${kafkaRows.length} Kafka group rows over ${kafkaRows.reduce((n, r) => n + (r.partitions?.length ?? 0), 0)} partitions` +
     ` (${kafkaRows.filter((r) => r.lagSeconds !== undefined).length} with lag in seconds), ${by('rabbitmq').length} RabbitMQ queues, ${by('nats').length} JetStream consumers`)
   if (cold.failures.length) console.log('  FAILURES', JSON.stringify(cold.failures))

@@ -28,6 +28,7 @@ const PROCESS_MARKER = 'kafka.Kafka'
 const READY_TIMEOUT_MS = 120_000
 const STOP_GRACE_MS = 30_000
 const pomPath = join(repoRoot, 'scripts', 'kafka', 'pom.xml')
+const enableFeaturesSource = join(repoRoot, 'scripts', 'kafka', 'EnableFeatures.java')
 const libsDir = join(repoRoot, 'scripts', 'kafka', 'target', 'libs')
 
 export const name = 'kafka'
@@ -42,6 +43,7 @@ function paths() {
     brokerLog4j: join(dir, 'log4j2.properties'),
     toolsLog4j: join(dir, 'tools-log4j2.properties'),
     log: join(dir, 'kafka.log'),
+    featuresMarker: join(dir, 'group-features'),
   }
 }
 
@@ -66,8 +68,18 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
+unstable.api.versions.enable=true
+unstable.feature.versions.enable=true
 `
 }
+
+/**
+ * Group types beyond classic and consumer, finalized when the storage is formatted and raised online on a running
+ * broker formatted without them: share groups (KIP-932, preview in 4.1; production level 1) and streams groups
+ * (KIP-1071, early access in 4.1: level 1 is an unstable feature version, and its StreamsGroup* APIs are unstable
+ * APIs, hence the two unstable.* settings above, which only a broker (re)start reads).
+ */
+const GROUP_FEATURES = ['share.version=1', 'streams.version=1']
 
 export function log4jProperties({rootLevel, target}) {
   return `status = warn
@@ -128,8 +140,16 @@ export function newClusterId() {
   }
 }
 
+/** The Kafka release of the gathered broker jar (kafka_2.13-4.1.1.jar: "4.1"), its latest production metadata version. */
+function brokerRelease() {
+  const jar = readdirSync(libsDir).find((file) => /^kafka_[\d.]+-\d+\.\d+\.\d+\.jar$/.test(file))
+  if (!jar) throw new BrokerStartError(name, `no kafka_<scala>-<version>.jar in ${libsDir}`)
+  return /-(\d+\.\d+)\.\d+\.jar$/.exec(jar)[1]
+}
+
+/** Formats the storage unless it is; true when it did (with GROUP_FEATURES finalized). */
 async function formatStorageOnce(files) {
-  if (existsSync(join(files.dataDir, 'meta.properties'))) return
+  if (existsSync(join(files.dataDir, 'meta.properties'))) return false
   progress('kafka: formatting storage')
   const args = [
     ...javaArgs(files.toolsLog4j),
@@ -139,10 +159,15 @@ async function formatStorageOnce(files) {
     newClusterId(),
     '-c',
     files.serverProperties,
+    // unstable.feature.versions.enable would otherwise make the newest, unstable metadata version the default.
+    '--release-version',
+    brokerRelease(),
+    ...GROUP_FEATURES.flatMap((feature) => ['--feature', feature]),
     '--ignore-formatted',
   ]
   const result = await run('java', args, {timeoutMs: 120_000})
   if (result.code !== 0) throw new BrokerStartError(name, `storage format failed (exit ${result.code})`, tailText(result.output))
+  return true
 }
 
 function spawnBroker(files) {
@@ -225,11 +250,39 @@ export async function warmUpWithKafkajs(client, {broker = name, what, logFile}) 
   }
 }
 
+function clusterIdOf(dataDir) {
+  const meta = join(dataDir, 'meta.properties')
+  return existsSync(meta) ? /^cluster\.id=(.*)$/m.exec(readFileSync(meta, 'utf8'))?.[1] : undefined
+}
+
+/**
+ * Raises GROUP_FEATURES on the running broker where it lacks them (one formatted before they were added), online:
+ * one JVM run, then a marker (cluster id, broker pid, features) skips it until the broker or the wanted features
+ * change. A level the running broker cannot take (streams before a restart with the unstable settings) is reported.
+ */
+async function ensureGroupFeatures(files, pid, {formattedWithThem = false} = {}) {
+  const wanted = `${clusterIdOf(files.dataDir) ?? 'unknown'} ${pid ?? 'reused'} ${GROUP_FEATURES.join(' ')}`
+  if (formattedWithThem) return writeFileSync(files.featuresMarker, wanted)
+  if (existsSync(files.featuresMarker) && readFileSync(files.featuresMarker, 'utf8') === wanted) return
+  await ensureJars()
+  const args = [...javaArgs(files.toolsLog4j, {minHeap: '32m', maxHeap: '256m'}), enableFeaturesSource, address, ...GROUP_FEATURES]
+  const result = await run('java', args, {timeoutMs: 120_000})
+  if (result.code !== 0) throw new BrokerStartError(name, `raising features ${GROUP_FEATURES.join(', ')} failed (exit ${result.code})`, tailText(result.output))
+  for (const line of result.output.split('\n').filter((l) => / upgraded$/.test(l))) progress(`kafka: ${line}`)
+  for (const line of result.output.split('\n').filter((l) => / unsupported by the broker$/.test(l))) {
+    progress(`kafka: ${line} (a broker started before the unstable.* settings: restart it for streams groups, node scripts/brokers.mjs down kafka && node scripts/brokers.mjs up kafka)`)
+  }
+  writeFileSync(files.featuresMarker, wanted)
+}
+
 export async function up() {
   const startedPid = readStartedPid(name)
   const ours = isLiveProcess(startedPid, PROCESS_MARKER)
-  if (await isPortOpen(PORT)) return ours ? 'up (started by mailroom)' : 'up (reused)'
   const files = paths()
+  if (await isPortOpen(PORT)) {
+    await ensureGroupFeatures(files, ours ? startedPid : undefined)
+    return ours ? 'up (started by mailroom)' : 'up (reused)'
+  }
   if (ours) {
     progress(`kafka: pid ${startedPid} is still starting, waiting`)
     return (await waitUntilServing(startedPid, files)) === 'ours' ? 'up (started by mailroom)' : 'up (reused)'
@@ -245,13 +298,14 @@ async function startBroker(files) {
   const startedAt = Date.now()
   await ensureJars()
   writeConfig(files)
-  await formatStorageOnce(files)
+  const formatted = await formatStorageOnce(files)
   progress(`kafka: starting on ${address}`)
   const pid = spawnBroker(files)
   if (!pid) throw new BrokerStartError(name, 'java did not start', tailFile(files.log))
   recordStarted(name, pid)
   if ((await waitUntilServing(pid, files)) === 'other') return 'up (reused: another Kafka took the ports first)'
   await warmUpWithKafkajs({brokers: [address]}, {what: `port ${PORT}`, logFile: files.log})
+  await ensureGroupFeatures(files, pid, {formattedWithThem: formatted})
   return `started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (pid ${pid})`
 }
 

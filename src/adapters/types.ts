@@ -51,6 +51,12 @@ export interface PartitionLag {
   lag?: number
   /** Seconds since the first unconsumed record was written; undefined when unknown. */
   lagSeconds?: number
+  /**
+   * Kafka share groups: the share-partition start offset Kafka reports (kafka-share-groups' START-OFFSET). Not a
+   * committed offset: records are acknowledged one by one, and Kafka 4.1 may leave it behind records already
+   * acknowledged, so no lag is derived from it.
+   */
+  shareStartOffset?: number
 }
 
 /**
@@ -70,6 +76,8 @@ export interface LagSample {
   lag?: number
   /** Kafka: partitions holding records the group never committed on, and what it would read from the earliest offset. */
   uncommitted?: UncommittedLag
+  /** Why this consumer has no lag at all (a Kafka share group: no committed offsets); the status then rests on its members. */
+  lagNotApplicable?: string
   /** Seconds since the oldest unprocessed message was written; undefined when it cannot be known cheaply. */
   lagSeconds?: number
   /** Consumers attached now: group members, queue consumers, bound push / waiting pull requests. */
@@ -100,14 +108,23 @@ export interface UncommittedLag {
   ifEarliest: number
 }
 
-/** A Kafka consumer group, classic or of the new consumer protocol (KIP-848, group.protocol=consumer). */
+/**
+ * Kafka group types: consumer groups of the classic protocol or of the new consumer protocol (KIP-848,
+ * group.protocol=consumer), share groups (KIP-932, KafkaShareConsumer) and streams groups (KIP-1071, Kafka Streams
+ * with group.protocol=streams).
+ */
+export type KafkaGroupType = 'classic' | 'consumer' | 'share' | 'streams'
+
+/** A Kafka group as its coordinator describes it: a consumer group of either protocol, a share or a streams group. */
 export interface ConsumerGroupFacts {
-  protocol: 'classic' | 'consumer'
+  type: KafkaGroupType
+  /** Consumer groups only: the consumer protocol, the same as the type. */
+  protocol?: 'classic' | 'consumer'
   /** As the broker says: Stable, Empty, PreparingRebalance, Reconciling, Assigning... */
   state: string
-  /** classic: the chosen assignment protocol (range, roundrobin...); consumer: the server-side assignor (uniform...). */
+  /** classic: the chosen assignment protocol (range, roundrobin...); consumer and share: the server-side assignor (uniform, simple). */
   assignor?: string
-  /** The group epoch (consumer protocol only). */
+  /** The group epoch (not for classic groups). */
   epoch?: number
   members: ConsumerGroupMember[]
 }
@@ -117,7 +134,7 @@ export interface ConsumerGroupMember {
   clientId: string
   host: string
   instanceId?: string
-  /** Partitions of the row's topic assigned to the member now. */
+  /** Partitions of the row's topic assigned to the member now (streams groups: of its active tasks). */
   partitions: number[]
 }
 

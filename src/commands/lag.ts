@@ -28,9 +28,10 @@ a RabbitMQ queue (ready + unacked, management API), a JetStream consumer (num_pe
 LAG AGE is the age of the oldest unprocessed message where it can be read without side effects (Kafka, RabbitMQ
 stream queues and classic queues whose messages carry a timestamp property, JetStream), "unknown" otherwise. --watch adds rates, trend and drain ETA over a sliding window;
 the statuses (OK, WARN, STALL, STOP, ERR) are explained in the README under "Lag statuses".
-Kafka groups of both protocols (classic, and consumer: KIP-848) are shown with their state, assignor, epoch and
-members (-o wide, --json). A partition the group never committed on while it holds records has unknown lag (its
-start depends on the group's reset policy). mailroom's own groups (replay cursors mailroom-replay.<dlq>, tail
+Kafka groups are shown with their type (classic, consumer: KIP-848, streams: KIP-1071, share: KIP-932), state,
+assignor, epoch and members (-o wide, --json). A partition the group never committed on while it holds records has
+unknown lag (its start depends on the group's reset policy). A share group commits no offsets: its LAG is n/a, and
+-o wide/json show Kafka's share-partition start offsets instead. mailroom's own groups (replay cursors mailroom-replay.<dlq>, tail
 readers) are left out unless --include-mailroom, or named.
 A broker that cannot be read gives an ERR row and the others are still shown; exit 3 only when nothing could be
 read (or any broker failed, with --strict). An unknown group, queue or consumer: exit 4.`
@@ -127,22 +128,22 @@ const LAG_COLUMNS: Column<LagRow>[] = [
   {header: 'TARGET', value: (r) => `${r.broker}:${r.target}`},
   {header: 'CONSUMER', value: (r) => (r.consumer === r.target ? '-' : r.consumer)},
   {header: 'STATUS', value: (r) => r.status},
-  {header: 'LAG', value: (r) => r.lag ?? (r.uncommitted ? 'unknown' : undefined), align: 'right'},
-  {header: 'LAG AGE', value: (r) => (r.status === 'ERR' ? undefined : lagAge(r)), align: 'right'},
+  {header: 'LAG', value: (r) => r.lag ?? (r.uncommitted ? 'unknown' : r.lagNotApplicable ? 'n/a' : undefined), align: 'right'},
+  {header: 'LAG AGE', value: (r) => (r.status === 'ERR' || r.lagNotApplicable ? undefined : lagAge(r)), align: 'right'},
   {header: 'CONSUMERS', value: (r) => r.consumers, align: 'right'},
   {header: 'TREND', value: (r) => perSecond(r.trend, true), align: 'right'},
   {header: 'ETA', value: (r) => (r.etaSeconds === undefined || r.lag === 0 ? undefined : formatDurationSeconds(Math.round(r.etaSeconds))), align: 'right'},
   {header: 'IN/S', value: (r) => perSecond(r.inRate), align: 'right', wide: true},
   {header: 'OUT/S', value: (r) => perSecond(r.outRate), align: 'right', wide: true},
   {header: 'UNACKED', value: (r) => r.unacked, align: 'right', wide: true},
-  {header: 'PARTITIONS', value: (r) => r.partitions?.map((p) => `${p.partition}:${p.committed ?? '-'}/${p.end}`).join(' '), wide: true},
+  {header: 'PARTITIONS', value: (r) => r.partitions?.map((p) => `${p.partition}:${p.committed ?? (p.shareStartOffset === undefined ? '-' : `start ${p.shareStartOffset}`)}/${p.end}`).join(' '), wide: true},
   {header: 'GROUP', value: (r) => r.group && groupSummary(r.group), wide: true},
   {header: 'MEMBERS', value: (r) => r.group?.members.map((m) => `${m.clientId}@${m.host}[${m.partitions.join(',')}]`).join(' '), wide: true},
   {header: 'REASON', value: (r) => r.reason},
 ]
 
 function groupSummary(g: ConsumerGroupFacts): string {
-  return [g.protocol, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' ')
+  return [g.type, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' ')
 }
 
 function lagAge(r: LagRow): string {

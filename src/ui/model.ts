@@ -15,13 +15,15 @@ export interface OverviewRow {
   consumer?: string
   depth?: number
   lag?: number
+  /** Why the consumer has no lag at all (a Kafka share group). */
+  lagNotApplicable?: string
   lagSeconds?: number
   inRate?: number
   outRate?: number
   consumers?: number
   status?: LagStatus
   reason?: string
-  /** A Kafka consumer group's protocol, state and members on this target. */
+  /** A Kafka group's type, state and members on this target. */
   group?: ConsumerGroupFacts
   isDlq: boolean
 }
@@ -65,12 +67,12 @@ export function buildGroups(targets: TargetInfo[], lag: LagRow[], dlqs: Pick<Dlq
 }
 
 function lagFields(r: LagRow): Partial<OverviewRow> {
-  return {lag: r.lag, lagSeconds: r.lagSeconds, inRate: r.inRate, outRate: r.outRate, consumers: r.consumers, status: r.status, reason: r.reason, group: r.group}
+  return {lag: r.lag, lagNotApplicable: r.lagNotApplicable, lagSeconds: r.lagSeconds, inRate: r.inRate, outRate: r.outRate, consumers: r.consumers, status: r.status, reason: r.reason, group: r.group}
 }
 
-/** One line about a Kafka consumer group: protocol, state, assignor, epoch, and each member with its partitions. */
+/** One line about a Kafka group: type (classic, consumer, share, streams), state, assignor, epoch, and each member with its partitions. */
 export function groupLine(g: ConsumerGroupFacts): string {
-  const facts = [g.protocol, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' · ')
+  const facts = [g.type, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' · ')
   const members = g.members.map((m) => `${m.clientId}@${m.host} [${m.partitions.join(',')}]`)
   return [facts, members.length > 0 ? members.join('  ') : 'no members'].join(' · ')
 }

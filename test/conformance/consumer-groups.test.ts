@@ -8,7 +8,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
 import {JavaProcess} from './java.js'
 
-const BOOTSTRAP = '127.0.0.1:9092'
+/** MAILROOM_KAFKA_BROKERS points the test, its Java members and the CLI at another broker (a throwaway one with other settings). */
+const BOOTSTRAP = process.env.MAILROOM_KAFKA_BROKERS ?? '127.0.0.1:9092'
 const PARTITIONS = 6
 const PER_PARTITION = 10
 const SCENARIO_TIMEOUT = 240_000

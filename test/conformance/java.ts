@@ -19,9 +19,10 @@ const classpath = `${conformanceLibs}/*`
 
 /** Copies the jars once (Maven caches them in ~/.m2); called by the suite's global setup. */
 export function gatherConformanceJars(): void {
-  if (existsSync(join(conformanceLibs, 'kafka-clients-4.1.1.jar'))) return
+  // The jar added last: a libs dir gathered before it was added is gathered again.
+  if (existsSync(join(conformanceLibs, 'kafka-streams-4.1.1.jar'))) return
   mkdirSync(conformanceLibs, {recursive: true})
-  process.stderr.write('conformance: gathering Kafka clients, tools, Spring Kafka and Connect jars with maven (first run only)\n')
+  process.stderr.write('conformance: gathering Kafka clients, tools, Streams, Spring Kafka and Connect jars with maven (first run only)\n')
   execFileSync('mvn', ['-B', '-q', '-ntp', '-f', pomPath, 'package', `-Dlibs.dir=${conformanceLibs}`], {stdio: 'inherit'})
 }
 

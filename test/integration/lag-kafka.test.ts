@@ -67,7 +67,7 @@ describe('Kafka consumerLag', () => {
 
     const sample = only(await adapter.consumerLag!({filter: group}), group)
     expect(sample).toMatchObject({broker: 'kafka', target: topic, consumer: group, consumers: 0, consumed: 5, produced: 10})
-    expect(sample.group).toEqual({protocol: 'classic', state: 'Empty', members: []})
+    expect(sample.group).toEqual({type: 'classic', protocol: 'classic', state: 'Empty', members: []})
     // Partition 2 holds records but was never committed: its lag depends on the group's reset policy, so the
     // group's lag is unknown (as Kafka's tool shows "-"), not 3.
     expect(sample.lag).toBeUndefined()
@@ -111,7 +111,7 @@ describe('Kafka consumerLag', () => {
       await consumer.commitOffsets([{topic, partition: 0, offset: '1'}])
       const sample = only(await adapter.consumerLag!({filter: group}), group)
       expect(sample).toMatchObject({target: topic, lag: 3, consumers: 1})
-      expect(sample.group).toMatchObject({protocol: 'classic', state: 'Stable', members: [{clientId: 'lag-kafka-test', partitions: [0, 1]}]})
+      expect(sample.group).toMatchObject({type: 'classic', protocol: 'classic', state: 'Stable', members: [{clientId: 'lag-kafka-test', partitions: [0, 1]}]})
     } finally {
       await consumer.disconnect()
     }

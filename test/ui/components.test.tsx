@@ -44,6 +44,14 @@ describe('TargetsTable', () => {
     r = renderInk(<TargetsTable rows={rows} history={new History(5)} selected={0} focused width={80} height={10} />)
     expect(plain(r.lastFrame())).toMatch(/└ billing\s+-\s+42\s+-\s+-\s+STALL/)
   })
+
+  test('a share group sits under its topic named with its type, its lag n/a', () => {
+    const group = {type: 'share' as const, state: 'Stable', assignor: 'simple', epoch: 3, members: []}
+    const share = {broker: 'kafka' as const, target: 'orders', consumer: 'pickers', status: 'OK' as const, reason: '', lagNotApplicable: 'share group', consumers: 2, windowSeconds: 0, group}
+    const shareRows = flattenGroups(buildGroups([{broker: 'kafka', name: 'orders', kind: 'topic', depth: 10}], [share], []))
+    r = renderInk(<TargetsTable rows={shareRows} history={new History(5)} selected={0} focused width={80} height={10} />)
+    expect(plain(r.lastFrame())).toMatch(/└ pickers \(share\)\s+-\s+n\/a\s+-\s+-\s+OK/)
+  })
 })
 
 test('the help overlay lists every key of the key table and fits 80x24', () => {

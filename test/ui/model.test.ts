@@ -20,11 +20,12 @@ const lag: LagRow[] = [
 
 describe('overview rows', () => {
   test("a Kafka consumer row carries its group: protocol, state, assignor, epoch and members with their partitions", () => {
-    const group = {protocol: 'consumer' as const, state: 'Stable', assignor: 'uniform', epoch: 4, members: [{memberId: 'a', clientId: 'billing-1', host: '/10.0.0.7', partitions: [0, 2]}]}
+    const group = {type: 'consumer' as const, protocol: 'consumer' as const, state: 'Stable', assignor: 'uniform', epoch: 4, members: [{memberId: 'a', clientId: 'billing-1', host: '/10.0.0.7', partitions: [0, 2]}]}
     const [events] = buildGroups([targets[2]], [{...lag[1], group}], [])
     expect(events.consumers[0].group).toEqual(group)
     expect(groupLine(group)).toBe('consumer · Stable · uniform · epoch 4 · billing-1@/10.0.0.7 [0,2]')
-    expect(groupLine({protocol: 'classic', state: 'Empty', members: []})).toBe('classic · Empty · no members')
+    expect(groupLine({type: 'classic', protocol: 'classic', state: 'Empty', members: []})).toBe('classic · Empty · no members')
+    expect(groupLine({type: 'share', state: 'Stable', assignor: 'simple', epoch: 3, members: []})).toBe('share · Stable · simple · epoch 3 · no members')
   })
 
   test('a queue is its own consumer: its lag row merges into the target row; groups become children', () => {

@@ -1,15 +1,20 @@
-// The flexible-version (KIP-482) encoding of ListGroups v5 and ConsumerGroupDescribe v0, against bytes written out
-// by hand from apache/kafka's message schemas (clients/src/main/resources/common/message/*.json); the real test is
-// against the broker (test/conformance/consumer-groups.test.ts). Also: the kafkajs version check.
+// The flexible-version (KIP-482) encoding of ListGroups v5, ConsumerGroupDescribe v0, ShareGroupDescribe v1,
+// DescribeShareGroupOffsets v0 and StreamsGroupDescribe v0, against bytes written out by hand from apache/kafka's
+// message schemas (clients/src/main/resources/common/message/*.json); the real tests are against the broker
+// (test/conformance/consumer-groups.test.ts, other-groups.test.ts). Also: the kafkajs version check.
 import {describe, expect, it} from 'vitest'
 import {checkKafkajsVersion, PINNED_KAFKAJS_VERSION} from '../../src/adapters/kafka/kafkajs-internals.js'
 import {decodeConsumerGroupDescribeResponse, encodeConsumerGroupDescribeRequest} from '../../src/adapters/kafka/protocol/consumer-group-describe.js'
 import {FlexibleReader, FlexibleWriter} from '../../src/adapters/kafka/protocol/flexible.js'
+import {decodeDescribeShareGroupOffsetsResponse, encodeDescribeShareGroupOffsetsRequest} from '../../src/adapters/kafka/protocol/describe-share-group-offsets.js'
 import {decodeListGroupsResponse, encodeListGroupsRequest} from '../../src/adapters/kafka/protocol/list-groups.js'
+import {decodeShareGroupDescribeResponse} from '../../src/adapters/kafka/protocol/share-group-describe.js'
+import {decodeStreamsGroupDescribeResponse} from '../../src/adapters/kafka/protocol/streams-group-describe.js'
 
 const str = (s: string) => [s.length + 1, ...Buffer.from(s, 'utf8')]
 const int32 = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]
 const int16 = (n: number) => [(n >>> 8) & 0xff, n & 0xff]
+const int64 = (n: number) => [...int32(n < 0 ? -1 : 0), ...int32(n)]
 const NO_TAGS = 0
 
 describe('KIP-482 primitives', () => {
@@ -103,6 +108,72 @@ describe('ConsumerGroupDescribe v0', () => {
         },
       ],
     })
+  })
+})
+
+describe('ShareGroupDescribe v1', () => {
+  it('reads a share group, its members (no instance id, no regex) and their assignments', () => {
+    const topicId = Buffer.alloc(16, 3)
+    const body = Buffer.from([
+      ...int32(0),
+      2,
+      ...int16(0), 0, ...str('pickers'), ...str('Stable'), ...int32(3), ...int32(3), ...str('simple'),
+      2,
+      ...str('m-1'), 0, ...int32(3), ...str('picker-1'), ...str('/127.0.0.1'), 2, ...str('orders'), 2, ...topicId, ...str('orders'), 2, ...int32(1), NO_TAGS, NO_TAGS, NO_TAGS,
+      ...int32(0), NO_TAGS,
+      NO_TAGS,
+    ])
+    expect(decodeShareGroupDescribeResponse(body).groups).toEqual([
+      {
+        errorCode: 0,
+        errorMessage: null,
+        groupId: 'pickers',
+        groupState: 'Stable',
+        groupEpoch: 3,
+        assignmentEpoch: 3,
+        assignorName: 'simple',
+        members: [{memberId: 'm-1', rackId: null, memberEpoch: 3, clientId: 'picker-1', clientHost: '/127.0.0.1', subscribedTopicNames: ['orders'], assignment: [{topicId: topicId.toString('base64url'), topicName: 'orders', partitions: [1]}]}],
+        authorizedOperations: 0,
+      },
+    ])
+  })
+})
+
+describe('DescribeShareGroupOffsets v0', () => {
+  it("asks for every topic of each group (a null topic list), and reads each partition's start offset", () => {
+    expect([...encodeDescribeShareGroupOffsetsRequest(['g1'])]).toEqual([2, ...str('g1'), 0, NO_TAGS, NO_TAGS])
+    const topicId = Buffer.alloc(16, 1)
+    const partition = (p: number, start: number) => [...int32(p), ...int64(start), ...int32(0), ...int16(0), 0, NO_TAGS]
+    const body = Buffer.from([...int32(0), 2, ...str('g1'), 2, ...str('orders'), ...topicId, 3, ...partition(0, 12), ...partition(1, -1), NO_TAGS, ...int16(0), 0, NO_TAGS, NO_TAGS])
+    const [group] = decodeDescribeShareGroupOffsetsResponse(body).groups
+    expect(group.topics[0].partitions.map((p) => [p.partition, p.startOffset])).toEqual([
+      [0, 12n],
+      [1, -1n],
+    ])
+  })
+})
+
+describe('StreamsGroupDescribe v0', () => {
+  const tasks = (subtopology: string, partitions: number[]) => [2, ...str(subtopology), partitions.length + 1, ...partitions.flatMap(int32), NO_TAGS]
+  const assignment = [...tasks('0', [0, 2]), 1, 1, NO_TAGS]
+  const member = (endpoint: number[]) => [
+    ...str('m-1'), ...int32(4), 0, 0, ...str('app-StreamThread-1-consumer'), ...str('/127.0.0.1'), ...int32(1), ...str('process-1'),
+    ...endpoint, 1, 1, 1, ...assignment, ...assignment, 0, NO_TAGS,
+  ]
+  const group = (topology: number[], endpoint: number[]) => [...int16(0), 0, ...str('app'), ...str('Stable'), ...int32(4), ...int32(4), ...topology, 2, ...member(endpoint), ...int32(0), NO_TAGS]
+
+  it('reads the topology (source topics per subtopology) and the members with their active tasks', () => {
+    const changelog = [...str('app-store-changelog'), ...int32(6), ...int16(1), 2, ...str('cleanup.policy'), ...str('compact'), NO_TAGS, NO_TAGS]
+    const topology = [1, ...int32(1), 2, ...str('0'), 2, ...str('orders'), 1, 2, ...changelog, 1, NO_TAGS, NO_TAGS]
+    const [described] = decodeStreamsGroupDescribeResponse(Buffer.from([...int32(0), 2, ...group(topology, [1, ...str('host'), 0x1f, 0x90, NO_TAGS]), NO_TAGS])).groups
+    expect(described.subtopologies).toEqual([{subtopologyId: '0', sourceTopics: ['orders'], repartitionSinkTopics: [], stateChangelogTopics: ['app-store-changelog'], repartitionSourceTopics: []}])
+    expect(described.members[0]).toMatchObject({memberId: 'm-1', clientId: 'app-StreamThread-1-consumer', processId: 'process-1', activeTasks: [{subtopologyId: '0', partitions: [0, 2]}], isClassic: false})
+  })
+
+  it('reads a group without a topology yet and a member without an endpoint (null structs: -1)', () => {
+    const [described] = decodeStreamsGroupDescribeResponse(Buffer.from([...int32(0), 2, ...group([0xff], [0xff]), NO_TAGS])).groups
+    expect(described.subtopologies).toBeNull()
+    expect(described.members[0].activeTasks).toEqual([{subtopologyId: '0', partitions: [0, 2]}])
   })
 })
 

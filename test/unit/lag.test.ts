@@ -72,6 +72,12 @@ describe('status rules', () => {
     expect(motionOf([{at: now - 10_000, lag: 5}, {at: now}], sample(unknown))).toEqual({windowSeconds: 10})
   })
 
+  it('a consumer without lag (a Kafka share group): OK with members, WARN without, never STOP or STALL', () => {
+    const share = {lag: undefined, lagNotApplicable: 'share group: no lag'}
+    expect(statusOf(sample({...share, consumers: 2}), [{at: now}], now)).toEqual({status: 'OK', reason: '2 consuming; share group: no lag'})
+    expect(statusOf(sample({...share, consumers: 0}), [{at: now - 60_000}, {at: now}], now)).toEqual({status: 'WARN', reason: 'nothing consuming; share group: no lag'})
+  })
+
   it('STALL when the consumed position has not moved for the stall time while lag stayed above zero', () => {
     const window = points([0, 5, 100], [20, 6, 100], [40, 8, 100])
     expect(statusOf(sample({lag: 8}), window, now, {stallAfterSeconds: 30}).status).toBe('STALL')
@@ -133,12 +139,12 @@ describe('LagMonitor', () => {
     expect(report.rows[0]).toMatchObject({status: 'ERR', error: {code: 'UNSUPPORTED'}})
   })
 
-  it('a share or streams group asked for by name is UNSUPPORTED (exit 5) naming its type, and never becomes a consumer row', async () => {
-    const share = {groupId: 'shares', type: 'share', state: 'Stable', members: []}
-    const streams = {groupId: 'app', type: 'streams', state: 'Stable', members: []}
+  it('a share or streams group the broker only lists (cannot describe), asked for by name, is UNSUPPORTED (exit 5) naming its type, and never becomes a row', async () => {
+    const share = {groupId: 'shares', type: 'share', state: 'Stable', members: [], described: false}
+    const streams = {groupId: 'app', type: 'streams', state: 'Stable', members: [], described: false}
     const unused = {} as Admin
     const probe = {} as FirstRecordProbe
-    await expect(consumerGroupLag(unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group/)})
+    await expect(consumerGroupLag(unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group this broker lists but mailroom cannot describe/)})
     expect(await consumerGroupLag(unused, [share, streams], probe)).toEqual([])
     const monitor = new LagMonitor([fakeLagAdapter('kafka', [new MailroomError('UNSUPPORTED', 'app is a streams group')])], {filter: {broker: 'kafka', name: 'app'}})
     await expect(monitor.snapshot()).rejects.toMatchObject({code: 'UNSUPPORTED'})

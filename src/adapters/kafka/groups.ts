@@ -1,16 +1,20 @@
-// Every group the cluster knows, with its type, state and members, for both consumer group protocols. Each broker
+// Every group the cluster knows, with its type, state and members, for every group type of Kafka 4. Each broker
 // lists the groups it coordinates (ListGroups v5: type and state), so the descriptions go, batched, to the broker
 // that listed them: DescribeGroups for classic groups (kafkajs), ConsumerGroupDescribe for groups of the new
-// consumer protocol (KIP-848), which DescribeGroups answers as Dead with no members. Share and streams groups are
-// listed with their type and left undescribed: they are not consumer groups.
+// consumer protocol (KIP-848), which DescribeGroups answers as Dead with no members, ShareGroupDescribe (and
+// DescribeShareGroupOffsets) for share groups (KIP-932) and StreamsGroupDescribe for streams groups (KIP-1071).
+// A group of a type the broker cannot describe (no such API version) is listed with its type and state only.
 import type {Broker, Cluster, GroupDescription, Kafka} from 'kafkajs'
-import type {ConsumerGroupFacts} from '../types.js'
+import type {ConsumerGroupFacts, KafkaGroupType} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {AssignerProtocol} from './driver.js'
 import {brokerApiVersions, clusterInternals, sharedCluster} from './kafkajs-internals.js'
 import {CONSUMER_GROUP_DESCRIBE, type DescribedGroup, decodeConsumerGroupDescribeResponse, encodeConsumerGroupDescribeRequest} from './protocol/consumer-group-describe.js'
+import {DESCRIBE_SHARE_GROUP_OFFSETS, decodeDescribeShareGroupOffsetsResponse, encodeDescribeShareGroupOffsetsRequest} from './protocol/describe-share-group-offsets.js'
 import {decodeListGroupsResponse, encodeListGroupsRequest, LIST_GROUPS, type ListedGroup} from './protocol/list-groups.js'
-import {sendFlexible} from './protocol/send.js'
+import {type FlexibleApi, sendFlexible} from './protocol/send.js'
+import {type DescribedShareGroup, decodeShareGroupDescribeResponse, SHARE_GROUP_DESCRIBE} from './protocol/share-group-describe.js'
+import {type DescribedStreamsGroup, decodeStreamsGroupDescribeResponse, STREAMS_GROUP_DESCRIBE} from './protocol/streams-group-describe.js'
 
 /** The two protocols a Kafka consumer group can speak (group.protocol=classic|consumer). */
 export type GroupProtocol = 'classic' | 'consumer'
@@ -28,17 +32,21 @@ export interface GroupMember {
 
 export interface KafkaGroup {
   groupId: string
-  /** The group type the broker lists: classic, consumer, share, streams. */
+  /** The group type the broker lists: classic, consumer, share, streams (a later broker may list more). */
   type: string
   /** The consumer protocol of a consumer group; undefined for share, streams, Connect and other groups. */
   protocol?: GroupProtocol
+  /** Share groups: the share-partition start offset of each partition (topic -> partition -> offset), as Kafka reports it. */
+  shareStartOffsets?: Map<string, Map<number, number>>
   /** Empty, Stable, PreparingRebalance, Reconciling, Assigning, Dead... as the broker says. */
   state: string
   /** Assignor (classic: the chosen protocol, e.g. range; consumer: the server-side assignor, e.g. uniform). */
   assignor?: string
-  /** The group epoch (new protocol only: classic DescribeGroups does not tell the generation). */
+  /** The group epoch (not for classic groups: DescribeGroups does not tell the generation). */
   epoch?: number
   members: GroupMember[]
+  /** True once described (members known); false for a group only listed. */
+  described: boolean
 }
 
 const GROUP_ID_NOT_FOUND = 69
@@ -50,16 +58,32 @@ export function isConsumerGroup(g: Pick<KafkaGroup, 'protocol'>): boolean {
   return g.protocol !== undefined
 }
 
-/** Topics a group's members are subscribed to by name or assigned partitions of. */
-export function memberTopics(g: KafkaGroup): Set<string> {
-  return new Set(g.members.flatMap((m) => [...m.subscribed, ...m.assignment.map((a) => a.topic)]))
+/** A group whose lag is its committed offsets: consumer groups of both protocols and streams groups (Kafka Streams commits). */
+export function commitsOffsets(g: KafkaGroup): boolean {
+  return isConsumerGroup(g) || (g.type === 'streams' && g.described)
 }
 
-/** A consumer group as seen from one topic: its members there (assigned or subscribed; an assignment may be coming). */
+/** A share group mailroom could describe (its members and share-partition start offsets). */
+export function isDescribedShareGroup(g: KafkaGroup): boolean {
+  return g.type === 'share' && g.described
+}
+
+/** A group mailroom reports on: consumer, streams and share groups it could describe. */
+export function isReportedGroup(g: KafkaGroup): boolean {
+  return commitsOffsets(g) || isDescribedShareGroup(g)
+}
+
+/** Topics a group's members are subscribed to by name or assigned partitions of (and a share group's offsets are on). */
+export function memberTopics(g: KafkaGroup): Set<string> {
+  return new Set([...g.members.flatMap((m) => [...m.subscribed, ...m.assignment.map((a) => a.topic)]), ...(g.shareStartOffsets?.keys() ?? [])])
+}
+
+/** A group as seen from one topic: its members there (assigned or subscribed; an assignment may be coming). */
 export function groupOnTopic(g: KafkaGroup, topic: string): ConsumerGroupFacts {
   const members = g.members.filter((m) => m.subscribed.includes(topic) || m.assignment.some((a) => a.topic === topic))
   return {
-    protocol: g.protocol!,
+    type: g.type as KafkaGroupType,
+    ...(g.protocol ? {protocol: g.protocol} : {}),
     state: g.state,
     ...(g.assignor ? {assignor: g.assignor} : {}),
     ...(g.epoch === undefined ? {} : {epoch: g.epoch}),
@@ -104,14 +128,24 @@ async function listGroups(broker: Broker): Promise<ListedGroup[]> {
 }
 
 async function describeAt(cluster: Cluster, broker: Broker, groups: ListedGroup[]): Promise<KafkaGroup[]> {
-  const classic = groups.filter((g) => groupProtocol(g) === 'classic')
-  const consumer = groups.filter((g) => groupProtocol(g) === 'consumer')
-  const undescribed = groups.filter((g) => groupProtocol(g) === undefined).map(listedOnly)
-  const [classicGroups, consumerGroups] = await Promise.all([
-    describeClassic(broker, classic),
-    describeConsumerProtocol(cluster, broker, consumer.map((g) => g.groupId)),
+  const describable = (g: ListedGroup) =>
+    groupProtocol(g) !== undefined ||
+    (g.groupType === 'share' && canDescribe(broker, SHARE_GROUP_DESCRIBE)) ||
+    (g.groupType === 'streams' && canDescribe(broker, STREAMS_GROUP_DESCRIBE))
+  const ids = (type: string) => groups.filter((g) => describable(g) && g.groupType === type).map((g) => g.groupId)
+  // A group gone between the listing and its description is left out, as if it had not been listed.
+  const described = await Promise.all([
+    describeClassic(broker, groups.filter((g) => groupProtocol(g) === 'classic')),
+    describeModern(cluster, broker, ids('consumer'), consumerProtocolDescriber),
+    describeModern(cluster, broker, ids('share'), shareDescriber).then((found) => withShareStartOffsets(broker, found)),
+    describeModern(cluster, broker, ids('streams'), streamsDescriber),
   ])
-  return [...classicGroups, ...consumerGroups, ...undescribed]
+  return [...described.flat(), ...groups.filter((g) => !describable(g)).map(listedOnly)]
+}
+
+function canDescribe(broker: Broker, api: FlexibleApi): boolean {
+  const versions = brokerApiVersions(broker, api.apiKey)
+  return versions !== undefined && versions.minVersion <= api.apiVersion && api.apiVersion <= versions.maxVersion
 }
 
 function groupProtocol(g: ListedGroup): GroupProtocol | undefined {
@@ -121,7 +155,7 @@ function groupProtocol(g: ListedGroup): GroupProtocol | undefined {
 }
 
 function listedOnly(g: ListedGroup): KafkaGroup {
-  return {groupId: g.groupId, type: g.groupType, state: g.groupState, members: []}
+  return {groupId: g.groupId, type: g.groupType, state: g.groupState, members: [], described: false}
 }
 
 async function describeClassic(broker: Broker, listed: ListedGroup[]): Promise<KafkaGroup[]> {
@@ -131,6 +165,7 @@ async function describeClassic(broker: Broker, listed: ListedGroup[]): Promise<K
     groupId: g.groupId,
     type: 'classic',
     protocol: 'classic',
+    described: true,
     state: g.state,
     ...(g.protocol ? {assignor: g.protocol} : {}),
     members: g.members.map((m) => ({
@@ -157,17 +192,36 @@ function classicAssignment(bytes: Buffer): GroupMember['assignment'] {
   return Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({topic, partitions: [...partitions].sort((a, b) => a - b)}))
 }
 
-async function describeConsumerProtocol(cluster: Cluster, broker: Broker, groupIds: string[], retried = false): Promise<KafkaGroup[]> {
+/** How to ask for and read one kind of group of the modern protocols (the error fields are common to all). */
+interface Describer<D extends {groupId: string; errorCode: number; errorMessage: string | null}> {
+  api: FlexibleApi
+  decode: (body: Buffer) => {groups: D[]}
+  toGroup: (described: D) => KafkaGroup
+}
+
+const consumerProtocolDescriber: Describer<DescribedGroup> = {api: CONSUMER_GROUP_DESCRIBE, decode: decodeConsumerGroupDescribeResponse, toGroup: consumerProtocolGroup}
+const shareDescriber: Describer<DescribedShareGroup> = {api: SHARE_GROUP_DESCRIBE, decode: decodeShareGroupDescribeResponse, toGroup: shareGroup}
+const streamsDescriber: Describer<DescribedStreamsGroup> = {api: STREAMS_GROUP_DESCRIBE, decode: decodeStreamsGroupDescribeResponse, toGroup: streamsGroup}
+
+/** Describes the groups at the broker that listed them; a group that moved meanwhile is asked of its coordinator once. */
+async function describeModern<D extends {groupId: string; errorCode: number; errorMessage: string | null}>(
+  cluster: Cluster,
+  broker: Broker,
+  groupIds: string[],
+  describer: Describer<D>,
+  retried = false,
+): Promise<KafkaGroup[]> {
   if (groupIds.length === 0) return []
-  const {groups} = await sendFlexible(broker, CONSUMER_GROUP_DESCRIBE, encodeConsumerGroupDescribeRequest(groupIds), decodeConsumerGroupDescribeResponse)
+  const {groups} = await sendFlexible(broker, describer.api, encodeConsumerGroupDescribeRequest(groupIds), describer.decode)
   const moved = groups.filter((g) => COORDINATOR_ERRORS.has(g.errorCode)).map((g) => g.groupId)
   const failed = groups.find((g) => g.errorCode !== 0 && g.errorCode !== GROUP_ID_NOT_FOUND && !COORDINATOR_ERRORS.has(g.errorCode))
   if (failed || (retried && moved.length > 0)) {
     const group = failed ?? groups.find((g) => moved.includes(g.groupId))!
     throw kafkaError(`describing group ${group.groupId}`, group.errorCode, group.errorMessage)
   }
-  const found = groups.filter((g) => g.errorCode === 0).map(consumerProtocolGroup)
-  const again = await Promise.all(moved.map(async (id) => describeConsumerProtocol(cluster, await clusterInternals(cluster).findGroupCoordinator({groupId: id}), [id], true)))
+  const found = groups.filter((g) => g.errorCode === 0).map(describer.toGroup)
+  const coordinatorOf = (id: string) => clusterInternals(cluster).findGroupCoordinator({groupId: id})
+  const again = await Promise.all(moved.map(async (id) => describeModern(cluster, await coordinatorOf(id), [id], describer, true)))
   return [...found, ...again.flat()]
 }
 
@@ -176,6 +230,7 @@ function consumerProtocolGroup(g: DescribedGroup): KafkaGroup {
     groupId: g.groupId,
     type: 'consumer',
     protocol: 'consumer',
+    described: true,
     state: capitalized(g.groupState),
     assignor: g.assignorName,
     epoch: g.groupEpoch,
@@ -185,9 +240,67 @@ function consumerProtocolGroup(g: DescribedGroup): KafkaGroup {
       host: m.clientHost,
       ...(m.instanceId === null ? {} : {instanceId: m.instanceId}),
       subscribed: m.subscribedTopicNames,
-      assignment: m.assignment.map((t) => ({topic: t.topicName, partitions: [...t.partitions].sort((a, b) => a - b)})),
+      assignment: sortedAssignment(m.assignment),
     })),
   }
+}
+
+function shareGroup(g: DescribedShareGroup): KafkaGroup {
+  return {
+    groupId: g.groupId,
+    type: 'share',
+    described: true,
+    state: capitalized(g.groupState),
+    assignor: g.assignorName,
+    epoch: g.groupEpoch,
+    members: g.members.map((m) => ({memberId: m.memberId, clientId: m.clientId, host: m.clientHost, subscribed: m.subscribedTopicNames, assignment: sortedAssignment(m.assignment)})),
+  }
+}
+
+/**
+ * A streams group's members read the partitions of their active tasks: task <subtopology>_<n> reads partition n of
+ * each source topic of the subtopology (user topics and repartition topics alike).
+ */
+function streamsGroup(g: DescribedStreamsGroup): KafkaGroup {
+  const sources = new Map((g.subtopologies ?? []).map((s) => [s.subtopologyId, [...s.sourceTopics, ...s.repartitionSourceTopics]]))
+  return {
+    groupId: g.groupId,
+    type: 'streams',
+    described: true,
+    state: capitalized(g.groupState),
+    epoch: g.groupEpoch,
+    members: g.members.map((m) => {
+      const byTopic = new Map<string, Set<number>>()
+      for (const task of m.activeTasks) {
+        for (const topic of sources.get(task.subtopologyId) ?? []) for (const p of task.partitions) byTopic.set(topic, (byTopic.get(topic) ?? new Set()).add(p))
+      }
+      return {
+        memberId: m.memberId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        ...(m.instanceId === null ? {} : {instanceId: m.instanceId}),
+        subscribed: [...new Set([...sources.values()].flat())],
+        assignment: [...byTopic].map(([topic, partitions]) => ({topic, partitions: [...partitions].sort((a, b) => a - b)})),
+      }
+    }),
+  }
+}
+
+function sortedAssignment(assignment: {topicName: string; partitions: number[]}[]): GroupMember['assignment'] {
+  return assignment.map((t) => ({topic: t.topicName, partitions: [...t.partitions].sort((a, b) => a - b)}))
+}
+
+/** Adds each share group's share-partition start offsets, asked of the coordinator that described the groups. */
+async function withShareStartOffsets(broker: Broker, groups: KafkaGroup[]): Promise<KafkaGroup[]> {
+  if (groups.length === 0 || !canDescribe(broker, DESCRIBE_SHARE_GROUP_OFFSETS)) return groups
+  const request = encodeDescribeShareGroupOffsetsRequest(groups.map((g) => g.groupId))
+  const response = await sendFlexible(broker, DESCRIBE_SHARE_GROUP_OFFSETS, request, decodeDescribeShareGroupOffsetsResponse)
+  const byGroup = new Map(response.groups.filter((g) => g.errorCode === 0).map((g) => [g.groupId, g.topics]))
+  return groups.map((g) => {
+    const topics = byGroup.get(g.groupId) ?? []
+    const offsets = topics.map((t) => [t.topicName, new Map(t.partitions.filter((p) => p.errorCode === 0 && p.startOffset >= 0n).map((p) => [p.partition, Number(p.startOffset)] as const))] as const)
+    return {...g, shareStartOffsets: new Map(offsets.filter(([, partitions]) => partitions.size > 0))}
+  })
 }
 
 /** ConsumerGroupDescribe says "stable", "empty"; ListGroups and the tools say "Stable", "Empty". */

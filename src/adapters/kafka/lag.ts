@@ -1,6 +1,8 @@
 // Consumer-group lag: committed vs end offsets per partition, totals per group and topic, the group as its
-// coordinator describes it (protocol, state, assignor, epoch, members and their partitions), and lag in seconds from
-// the timestamp of the first unconsumed record. Requests are batched: groups are listed and described per
+// coordinator describes it (type, protocol, state, assignor, epoch, members and their partitions), and lag in seconds
+// from the timestamp of the first unconsumed record. Streams groups commit offsets as consumer groups do; share
+// groups commit none (records are acknowledged one by one), so their rows carry members, state and Kafka's
+// share-partition start offsets, and no lag. Requests are batched: groups are listed and described per
 // coordinator (groups.ts), one fetchOffsets per group (all its topics), one fetchTopicOffsets per topic, and one
 // Fetch per partition leader for the first unconsumed records.
 import type {Admin} from 'kafkajs'
@@ -8,11 +10,12 @@ import type {LagOptions, LagSample, PartitionLag, UncommittedLag} from '../types
 import {MailroomError} from '../../model/errors.js'
 import {REPLAY_GROUP_PREFIX} from '../../model/replay-group.js'
 import {type FirstRecordProbe, positionKey, type RecordPosition} from './first-record.js'
-import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
+import {commitsOffsets, groupOnTopic, type KafkaGroup, isReportedGroup, memberTopics} from './groups.js'
 import {THROWAWAY_GROUP_PREFIX} from './read.js'
 import {mapLimited, type PartitionOffsets, offsetsOfExisting} from './topics.js'
 
 const OFFSET_FETCH_CONCURRENCY = 16
+const SHARE_LAG_NOT_APPLICABLE = 'share group: records are acknowledged one by one, Kafka keeps no committed offset or lag for it'
 /** mailroom's own groups: replay cursors (mailroom-replay.<dlq>, which start from the earliest offset) and tail readers. */
 const MAILROOM_GROUP_PREFIXES = [REPLAY_GROUP_PREFIX, THROWAWAY_GROUP_PREFIX]
 
@@ -28,7 +31,7 @@ interface GroupOffsets {
 
 export async function consumerGroupLag(admin: Admin, groups: KafkaGroup[], probe: FirstRecordProbe, o: LagOptions = {}): Promise<LagSample[]> {
   refuseOtherGroupTypes(groups, o.filter)
-  const shown = groups.filter((g) => isConsumerGroup(g) && (o.includeMailroom || !isMailroomGroup(g.groupId) || g.groupId === o.filter))
+  const shown = groups.filter((g) => isReportedGroup(g) && (o.includeMailroom || !isMailroomGroup(g.groupId) || g.groupId === o.filter))
   const offsets = await mapLimited(shown, OFFSET_FETCH_CONCURRENCY, (g) => groupOffsets(admin, g))
   const wanted = offsets.filter((g) => matchesFilter(g, o.filter))
   const topics = [...new Set(wanted.flatMap((g) => [...topicsOf(g)]))].sort()
@@ -38,16 +41,17 @@ export async function consumerGroupLag(admin: Admin, groups: KafkaGroup[], probe
   return samples.sort((a, b) => a.consumer.localeCompare(b.consumer) || a.target.localeCompare(b.target))
 }
 
-/** A share or streams group asked for by name is not a consumer group: say so instead of "not found". */
+/** A group asked for by name that mailroom cannot describe (a Connect group, a type this broker cannot describe): say so. */
 function refuseOtherGroupTypes(groups: KafkaGroup[], filter: string | undefined): void {
-  const other = filter === undefined ? undefined : groups.find((g) => g.groupId === filter && !isConsumerGroup(g))
+  const other = filter === undefined ? undefined : groups.find((g) => g.groupId === filter && !isReportedGroup(g))
   if (!other) return
-  throw new MailroomError('UNSUPPORTED', `${other.groupId} is a ${other.type || 'non-consumer'} group: mailroom reports the lag of consumer groups (classic and consumer protocol) only`, {
-    suggestions: ["Kafka's own tools describe it: kafka-share-groups.sh / kafka-streams-groups.sh --describe --group " + other.groupId],
+  throw new MailroomError('UNSUPPORTED', `${other.groupId} is a ${other.type || 'non-consumer'} group this broker lists but mailroom cannot describe: mailroom reports consumer groups (classic and consumer protocol), and share and streams groups where the broker describes them`, {
+    suggestions: [`Kafka's own tools describe it: kafka-${other.type === 'streams' ? 'streams' : other.type === 'share' ? 'share' : 'consumer'}-groups.sh --describe --group ${other.groupId}`],
   })
 }
 
 async function groupOffsets(admin: Admin, group: KafkaGroup): Promise<GroupOffsets> {
+  if (!commitsOffsets(group)) return {group, committed: new Map()}
   const fetched = await admin.fetchOffsets({groupId: group.groupId})
   const committed = new Map<string, Map<number, bigint>>()
   for (const {topic, partitions} of fetched) {
@@ -68,6 +72,29 @@ function topicsOf(g: GroupOffsets): Set<string> {
 }
 
 function sampleOf(g: GroupOffsets, topic: string, offsets: PartitionOffsets[]): LagSample {
+  return commitsOffsets(g.group) ? committedSample(g, topic, offsets) : shareSample(g.group, topic, offsets)
+}
+
+/** A share group on a topic: its members and Kafka's share-partition start offsets; no lag (see SHARE_LAG_NOT_APPLICABLE). */
+function shareSample(g: KafkaGroup, topic: string, offsets: PartitionOffsets[]): LagSample {
+  const starts = g.shareStartOffsets?.get(topic)
+  const group = groupOnTopic(g, topic)
+  return {
+    broker: 'kafka',
+    target: topic,
+    consumer: g.groupId,
+    lagNotApplicable: SHARE_LAG_NOT_APPLICABLE,
+    consumers: group.members.length,
+    produced: sum(offsets.map((o) => Number(o.high))),
+    partitions: offsets.map((o) => {
+      const start = starts?.get(o.partition)
+      return {partition: o.partition, end: Number(o.high), start: Number(o.low), ...(start === undefined ? {} : {shareStartOffset: start})}
+    }),
+    group,
+  }
+}
+
+function committedSample(g: GroupOffsets, topic: string, offsets: PartitionOffsets[]): LagSample {
   const committed = g.committed.get(topic) ?? new Map<number, bigint>()
   const startsAtEarliest = g.group.groupId.startsWith(REPLAY_GROUP_PREFIX)
   const partitions = offsets.map((o) => partitionLag(o, committed.get(o.partition), startsAtEarliest))

@@ -1,7 +1,7 @@
 // Topic facts from the kafkajs admin client: partitions, offsets, depth, configs, consuming groups.
 import type {Admin, PartitionMetadata} from 'kafkajs'
 import {ConfigResourceTypes} from './driver.js'
-import {groupOnTopic, isConsumerGroup, type KafkaGroup, memberTopics} from './groups.js'
+import {groupOnTopic, isReportedGroup, type KafkaGroup, memberTopics} from './groups.js'
 import type {ConsumerGroupFacts, TargetInfo} from '../types.js'
 import {rootCause, toMailroomError} from './map-error.js'
 
@@ -200,13 +200,14 @@ function partitionDetails(p: PartitionMetadata, offsets: PartitionOffsets[]) {
 }
 
 /**
- * Consumer groups (both protocols) with members on each topic, from one listing and description of every group.
+ * Groups with members on each topic (consumer groups of both protocols, share and streams groups), from one listing
+ * and description of every group.
  * Undefined when the broker will not tell (e.g. not authorized), since the groups are a nicety of the listing.
  */
 async function groupsByTopic(readGroups: GroupsReader): Promise<Map<string, TopicGroup[]> | undefined> {
   try {
     const byTopic = new Map<string, TopicGroup[]>()
-    for (const g of (await readGroups()).filter(isConsumerGroup)) {
+    for (const g of (await readGroups()).filter(isReportedGroup)) {
       for (const topic of memberTopics(g)) byTopic.set(topic, [...(byTopic.get(topic) ?? []), {group: g.groupId, ...groupOnTopic(g, topic)}])
     }
     return byTopic

@@ -22,6 +22,8 @@ export interface LagRow {
   /** Messages not yet processed; undefined when unknown (see `uncommitted`) or unreadable. */
   lag?: number
   uncommitted?: UncommittedLag
+  /** Why this consumer has no lag at all (a Kafka share group). */
+  lagNotApplicable?: string
   /** Age of the oldest unprocessed message in seconds; undefined = unknown. */
   lagSeconds?: number
   consumers?: number

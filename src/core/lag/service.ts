@@ -59,9 +59,9 @@ export class LagMonitor {
   private rowOf(sample: LagSample, at: number): LagRow {
     const window = this.windows.add(sample, at)
     const {status, reason} = statusOf(sample, window, at, this.o)
-    const {broker, target, consumer, lag, uncommitted, lagSeconds, consumers, unacked, details, partitions, group, warnings} = sample
+    const {broker, target, consumer, lag, uncommitted, lagNotApplicable, lagSeconds, consumers, unacked, details, partitions, group, warnings} = sample
     return {
-      ...defined({broker, target, consumer, status, reason, lag, uncommitted, lagSeconds, consumers, unacked}),
+      ...defined({broker, target, consumer, status, reason, lag, uncommitted, lagNotApplicable, lagSeconds, consumers, unacked}),
       ...motionOf(window, sample),
       ...defined({details, partitions, group, warnings}),
     } as LagRow

@@ -1,5 +1,6 @@
 // The status of a consumer, in the spirit of Burrow's window rules (documented in the README, "Lag statuses").
-// Rules, first match wins: ERR (unreadable, set by the service) > OK when nothing waits > unknown lag (a Kafka group
+// Rules, first match wins: ERR (unreadable, set by the service) > a consumer without lag (a Kafka share group): OK
+// with members, WARN without > OK when nothing waits > unknown lag (a Kafka group
 // that never committed on partitions holding records): STOP without a consumer, else WARN > STOP when nobody
 // consumes > STALL when a consumer is attached but acknowledges / commits nothing > WARN when the lag only grew
 // across the window > OK.
@@ -23,6 +24,7 @@ export interface Verdict {
 
 export function statusOf(sample: LagSample, window: LagPoint[], now: number, o: StatusOptions = {}): Verdict {
   const stallAfterMs = (o.stallAfterSeconds ?? DEFAULT_STALL_AFTER_SECONDS) * 1000
+  if (sample.lagNotApplicable !== undefined) return withoutLag(sample.lagNotApplicable, sample.consumers)
   if (sample.lag === 0) return {status: 'OK', reason: 'nothing waiting'}
   if (sample.lag === undefined) return unknownLag(sample.uncommitted, sample.consumers)
   if (sample.consumers === 0) return {status: 'STOP', reason: `${sample.lag} waiting and no consumer`}
@@ -31,6 +33,11 @@ export function statusOf(sample: LagSample, window: LagPoint[], now: number, o: 
   const growth = grewAcrossWindow(window)
   if (growth) return {status: 'WARN', reason: growth}
   return {status: 'OK', reason: 'consuming'}
+}
+
+/** A consumer without lag (a Kafka share group): nothing says records wait, so never STOP; no member is worth a WARN. */
+function withoutLag(why: string, consumers: number): Verdict {
+  return consumers > 0 ? {status: 'OK', reason: `${consumers} consuming; ${why}`} : {status: 'WARN', reason: `nothing consuming; ${why}`}
 }
 
 function unknownLag(u: UncommittedLag | undefined, consumers: number): Verdict {

@@ -17,7 +17,7 @@ export interface TargetsTableProps {
 
 const NUMBER_COLUMNS = [
   {header: 'DEPTH', width: 7, value: (r: OverviewRow) => count(r.depth)},
-  {header: 'LAG', width: 7, value: (r: OverviewRow) => count(r.lag)},
+  {header: 'LAG', width: 7, value: (r: OverviewRow) => (r.lagNotApplicable ? 'n/a' : count(r.lag))},
   {header: 'IN/s', width: 6, value: (r: OverviewRow) => rate(r.inRate)},
   {header: 'OUT/s', width: 6, value: (r: OverviewRow) => rate(r.outRate)},
 ]
@@ -63,6 +63,7 @@ export function TargetsTable({rows, history, selected, focused, width, height}: 
 }
 
 function labelOf(row: OverviewRow): string {
-  if (row.level === 'consumer') return `  └ ${row.consumer}`
+  // Share and streams groups are named with their type: they are not consumer groups.
+  if (row.level === 'consumer') return `  └ ${row.consumer}${row.group && !row.group.protocol ? ` (${row.group.type})` : ''}`
   return `${row.broker}:${row.target}`
 }

@@ -32,7 +32,8 @@ import org.apache.kafka.common.utils.Exit;
 import org.apache.kafka.tools.consumer.group.ConsumerGroupCommand;
 
 public class GroupMembers {
-  static final String BOOTSTRAP = "127.0.0.1:9092";
+  /** MAILROOM_KAFKA_BROKERS, as the test and the CLI read it, points at another broker. */
+  static final String BOOTSTRAP = System.getenv().getOrDefault("MAILROOM_KAFKA_BROKERS", "127.0.0.1:9092");
   static final PrintStream OUT = System.out;
   static final Map<String, Member> members = new ConcurrentHashMap<>();
 

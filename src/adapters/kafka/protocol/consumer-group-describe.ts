@@ -41,6 +41,7 @@ export interface ConsumerGroupDescribeResponse {
   groups: DescribedGroup[]
 }
 
+/** The request body of ConsumerGroupDescribe, ShareGroupDescribe and StreamsGroupDescribe alike: group ids, a flag. */
 export function encodeConsumerGroupDescribeRequest(groupIds: string[], includeAuthorizedOperations = false): Buffer {
   return new FlexibleWriter()
     .compactArray(groupIds, (w, id) => w.compactString(id))
@@ -90,7 +91,8 @@ function readMember(r: FlexibleReader): DescribedMember {
   return member
 }
 
-function readAssignment(r: FlexibleReader): TopicPartitions[] {
+/** A member's assignment: topic partitions by topic id and name, in a structure of its own (tagged fields after). */
+export function readAssignment(r: FlexibleReader): TopicPartitions[] {
   const topics = r.compactArray((t) => {
     const topic = {topicId: t.uuid(), topicName: t.compactString(), partitions: t.compactArray((p) => p.int32())}
     t.skipTaggedFields()

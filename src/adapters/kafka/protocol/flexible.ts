@@ -85,6 +85,14 @@ export class FlexibleReader {
     return this.take(4).readInt32BE(0)
   }
 
+  int64(): bigint {
+    return this.take(8).readBigInt64BE(0)
+  }
+
+  uint16(): number {
+    return this.take(2).readUInt16BE(0)
+  }
+
   bool(): boolean {
     return this.int8() !== 0
   }
