@@ -10,7 +10,7 @@ import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {jsonOf} from '../helpers/cli.js'
-import {CLUSTER_START_TIMEOUT_MS, type ClusterBroker, ensureCluster, kafkaBootstrap, killNode, natsServers, rabbitmqManagementUrls, rabbitmqUrls, topology} from '../helpers/cluster.js'
+import {CLUSTER_START_TIMEOUT_MS, type ClusterBroker, ensureCluster, kafkaBootstrap, killNode, natsServers, rabbitManagement, rabbitmqManagementUrls, rabbitmqUrls, topology} from '../helpers/cluster.js'
 import {kafkaRecordsAt, headerText} from '../conformance/kafka-truth.js'
 import {duplicates, journaledCount, journalIds, runCliWithState, startCli, stateHome} from '../integration/replay-fixtures.js'
 
@@ -37,11 +37,14 @@ interface Trial {
   /** Index of the node to kill. */
   victim: number
   env: Record<string, string>
+  /** True once the source and destination have a leader again on the surviving nodes, asked of the broker. */
+  leadersBack(): Promise<boolean>
 }
 
 /**
- * Runs the replay, SIGKILLs the victim once KILL_AFTER messages are journaled, resumes when the run stopped with 8
- * (the victim still down), restarts the victim. Returns every run's counts.
+ * Runs the replay, SIGKILLs the victim once KILL_AFTER messages are journaled and, when the run stopped with 8,
+ * resumes it as an operator would: once the targets have leaders again, the victim still down. Then restarts the
+ * victim. Returns every run's counts.
  */
 async function replayThroughNodeLoss(trial: Trial): Promise<ReplayCounts[]> {
   const state = stateHome()
@@ -52,11 +55,12 @@ async function replayThroughNodeLoss(trial: Trial): Promise<ReplayCounts[]> {
     await waitFor(() => journaledCount(state, replayId) >= KILL_AFTER, {timeoutMs: 90_000, intervalMs: 50})
     killNode(trial.broker, trial.victim)
     const first = await run.done
-    expect([0, 8], `first run: exit ${first.code}\n${first.stderr}`).toContain(first.code)
+    expect([0, 8], `first run: exit ${first.code}\n${first.stderr}\n${first.stdout.slice(0, 2000)}`).toContain(first.code)
     const runs = [jsonOf(first).result.counts as ReplayCounts]
     if (first.code === 8) {
+      await waitFor(() => trial.leadersBack(), {timeoutMs: 60_000, intervalMs: 500})
       const resumed = await runCliWithState(['dlq', 'replay', '--resume', replayId, ...args], state, trial.env)
-      expect(resumed.code, resumed.stderr).toBe(0)
+      expect(resumed.code, `resume: exit ${resumed.code}\n${resumed.stderr}\n${resumed.stdout.slice(0, 3000)}`).toBe(0)
       runs.push(jsonOf(resumed).result.counts as ReplayCounts)
     }
     if (process.env.CLUSTER_TRIAL_DEBUG) console.log(trial.broker, first.code, JSON.stringify(runs))
@@ -89,7 +93,11 @@ describe('rabbitmq-cluster: quorum DLQ -> quorum queue', () => {
       await ch.waitForConfirms()
     })
     const env = {MAILROOM_RABBITMQ_URL: rabbitmqUrls.join(','), MAILROOM_RABBITMQ_MANAGEMENT_URL: rabbitmqManagementUrls.join(',')}
-    const runs = await replayThroughNodeLoss({broker: 'rabbitmq-cluster', source: `rabbitmq:${source}`, destination: `rabbitmq:${destination}`, victim: 0, env})
+    const leadersBack = async () => {
+      const queues = await Promise.all([source, destination].map((queue) => rabbitManagement<{leader?: string}>(1, `/api/queues/%2F/${queue}`)))
+      return queues.every((queue) => queue.leader !== undefined && queue.leader !== topology.rabbitmq[0].node)
+    }
+    const runs = await replayThroughNodeLoss({broker: 'rabbitmq-cluster', source: `rabbitmq:${source}`, destination: `rabbitmq:${destination}`, victim: 0, env, leadersBack})
     expect(await rabbit(1, async (ch) => (await ch.checkQueue(source)).messageCount)).toBe(0)
     expectNothingLostFewDuplicates(sent, await rabbitIds(1, destination), runs)
   })
@@ -145,7 +153,17 @@ describe('kafka-cluster: RF 3 DLT -> topic', () => {
     const victim = topology.kafka.findIndex((node) => node.id === leader)
     // The victim first in the bootstrap list: the broker mailroom meets first is the one that dies.
     const bootstrap = [kafkaBootstrap[victim], ...kafkaBootstrap.filter((_, index) => index !== victim)]
-    const runs = await replayThroughNodeLoss({broker: 'kafka-cluster', source: `kafka:${source}`, destination: `kafka:${destination}`, victim, env: {MAILROOM_KAFKA_BROKERS: bootstrap.join(',')}})
+    const leadersBack = async () => {
+      const probe = kafka.admin()
+      await probe.connect()
+      try {
+        const {topics} = await probe.fetchTopicMetadata({topics: [source, destination]})
+        return topics.every((topic) => topic.partitions.every((partition) => partition.leader >= 0 && partition.leader !== leader))
+      } finally {
+        await probe.disconnect()
+      }
+    }
+    const runs = await replayThroughNodeLoss({broker: 'kafka-cluster', source: `kafka:${source}`, destination: `kafka:${destination}`, victim, env: {MAILROOM_KAFKA_BROKERS: bootstrap.join(',')}, leadersBack})
     const records = (await kafkaRecordsAt(kafkaBootstrap.join(','), destination)).get(destination)!
     expectNothingLostFewDuplicates(sent, records.map((r) => headerText(r, 'id') ?? '?'), runs)
   })
@@ -175,7 +193,13 @@ describe('nats-cluster: R3 stream -> R3 stream', () => {
     })
     const victim = topology.nats.findIndex((node) => node.name === leader)
     const servers = [natsServers[victim], ...natsServers.filter((_, index) => index !== victim)]
-    const runs = await replayThroughNodeLoss({broker: 'nats-cluster', source: `nats:${source}`, destination: `nats:${destination}.replayed`, victim, env: {MAILROOM_NATS_URL: servers.join(',')}})
+    const leadersBack = () =>
+      nats(async (nc) => {
+        const jsm = await nc.jetstreamManager()
+        const infos = await Promise.all([source, destination].map((stream) => jsm.streams.info(stream)))
+        return infos.every((info) => info.cluster?.leader !== undefined && info.cluster.leader !== leader)
+      })
+    const runs = await replayThroughNodeLoss({broker: 'nats-cluster', source: `nats:${source}`, destination: `nats:${destination}.replayed`, victim, env: {MAILROOM_NATS_URL: servers.join(',')}, leadersBack})
     expectNothingLostFewDuplicates(sent, await natsIds(destination), runs)
     expect(await nats(async (nc) => (await (await nc.jetstreamManager()).streams.info(source)).state.messages)).toBe(0)
   })
