@@ -1,5 +1,6 @@
-// `brokers.mjs up cluster`: three RabbitMQ nodes in one cluster with quorum queues on all three, three Kafka brokers
-// with replication factor 3 and min.insync.replicas=2 by default, three NATS servers with R3 JetStream streams. Each
+// Part of cluster.test.ts. `brokers.mjs up cluster`: three RabbitMQ nodes in one cluster with quorum queues on all
+// three, three Kafka brokers with replication factor 3 and min.insync.replicas=2 by default, three NATS servers with
+// R3 JetStream streams. Each
 // fact is asked of the brokers themselves (management API, Kafka metadata and configs, NATS monitoring and JS API).
 import {Kafka, logLevel, ConfigResourceTypes} from 'kafkajs'
 import {connect} from 'nats'

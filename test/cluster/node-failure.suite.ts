@@ -1,3 +1,4 @@
+// Part of cluster.test.ts.
 // Surviving a node failure: `dlq replay` between replicated targets (RabbitMQ quorum queues, Kafka RF 3 topics,
 // JetStream R3 streams) while the node mailroom talks to — and the one leading the destination, where the cluster
 // lets us choose — is SIGKILLed mid-run. The run finishes on the surviving nodes, or exits 8 and `--resume` completes
