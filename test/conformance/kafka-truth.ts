@@ -23,13 +23,22 @@ export interface KafkaOffsets {
 }
 
 async function truth<T>(command: string, ...args: string[]): Promise<T> {
-  const stdout = await runJavaOk('KafkaTruth', [command, BOOTSTRAP, ...args], {timeoutMs: 120_000})
+  return truthAt<T>(BOOTSTRAP, command, ...args)
+}
+
+async function truthAt<T>(bootstrap: string, command: string, ...args: string[]): Promise<T> {
+  const stdout = await runJavaOk('KafkaTruth', [command, bootstrap, ...args], {timeoutMs: 120_000})
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as T
 }
 
 /** Every record of the topics, from the beginning to the end offsets at the time of asking, by partition and offset. */
 export async function kafkaRecords(...topics: string[]): Promise<Map<string, KafkaRecord[]>> {
-  const records = await truth<KafkaRecord[]>('records', ...topics)
+  return kafkaRecordsAt(BOOTSTRAP, ...topics)
+}
+
+/** kafkaRecords on another cluster (bootstrap: host:port,...). */
+export async function kafkaRecordsAt(bootstrap: string, ...topics: string[]): Promise<Map<string, KafkaRecord[]>> {
+  const records = await truthAt<KafkaRecord[]>(bootstrap, 'records', ...topics)
   records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))
   return new Map(topics.map((topic) => [topic, records.filter((r) => r.topic === topic)]))
 }

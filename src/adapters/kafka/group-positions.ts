@@ -34,15 +34,52 @@ export async function committedCursors(admin: Admin, topic: string, groupId: str
 export async function commitPositions(kafka: Kafka, topic: string, groupId: string, positions: Record<number, string>, metadata: Record<number, string> = {}): Promise<void> {
   const partitions = Object.entries(positions).map(([partition, offset]) => ({partition: Number(partition), offset, metadata: metadata[Number(partition)] ?? null}))
   if (partitions.length === 0) return
-  try {
-    const coordinator = await coordinatorOf(kafka, groupId)
-    const reply = await coordinator.offsetCommit({groupId, groupGenerationId: -1, memberId: '', retentionTime: -1, topics: [{topic, partitions}]})
-    rejectPartitionErrors(reply)
-  } catch (e) {
-    // The coordinator may have moved: the next commit looks it up again.
-    coordinators.get(kafka)?.delete(groupId)
-    throw toMailroomError(e, {topic, group: groupId})
+  const deadline = Date.now() + COMMIT_RETRY_MS
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const coordinator = await coordinatorOf(kafka, groupId)
+      const reply = await coordinator.offsetCommit({groupId, groupGenerationId: -1, memberId: '', retentionTime: -1, topics: [{topic, partitions}]})
+      return rejectPartitionErrors(reply)
+    } catch (e) {
+      // The coordinator may have moved: the next commit looks it up again.
+      coordinators.get(kafka)?.delete(groupId)
+      if (!retriable(e) || Date.now() >= deadline) throw toMailroomError(e, {topic, group: groupId})
+      await awaitCoordinatorMove(kafka, attempt)
+    }
   }
+}
+
+/**
+ * How long a commit keeps trying while its coordinator's broker is gone: the controller moves the partition of
+ * __consumer_offsets once the broker's session expires (broker.session.timeout.ms, 9 s by default). A commit is
+ * idempotent (it sets offsets), so trying again is safe.
+ */
+const COMMIT_RETRY_MS = 30_000
+/** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, REQUEST_TIMED_OUT. */
+const COORDINATOR_MOVING = new Set([14, 15, 16, 7])
+
+class PartitionCommitError extends MailroomError {
+  constructor(
+    readonly errorCode: number,
+    partition: number,
+  ) {
+    super('PROTOCOL', `committing partition ${partition} failed with Kafka error code ${errorCode}`)
+  }
+}
+
+/** A lost connection, or a coordinator that moved or is loading: worth asking again. */
+function retriable(e: unknown): boolean {
+  if (e instanceof PartitionCommitError) return COORDINATOR_MOVING.has(e.errorCode)
+  const name = (e as {name?: string}).name ?? ''
+  return (e as {retriable?: boolean}).retriable === true || name === 'KafkaJSConnectionError' || name === 'KafkaJSConnectionClosedError'
+}
+
+async function awaitCoordinatorMove(kafka: Kafka, attempt: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * 2 ** attempt)))
+  // Fresh metadata, so the lookup that follows finds the coordinator's new broker rather than the dead one.
+  await sharedCluster(kafka)
+    .then((cluster) => clusterInternals(cluster).refreshMetadata())
+    .catch(() => undefined)
 }
 
 /**
@@ -86,7 +123,7 @@ function rejectPartitionErrors(reply: unknown): void {
   const topics = (reply as {responses?: {partitions?: {partition: number; errorCode: number}[]}[]}).responses ?? []
   for (const t of topics) {
     for (const p of t.partitions ?? []) {
-      if (p.errorCode !== 0) throw new MailroomError('PROTOCOL', `committing partition ${p.partition} failed with Kafka error code ${p.errorCode}`)
+      if (p.errorCode !== 0) throw new PartitionCommitError(p.errorCode, p.partition)
     }
   }
 }

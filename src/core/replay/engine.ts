@@ -17,6 +17,8 @@ import type {ReplayCounts, ReplayFailure, ReplayRequest, ReplayStop, SkipReason,
 /** Confirmed messages are journaled and settled in batches of at most this many. */
 const CHECKPOINT_BATCH = 1000
 const MAX_FAILURES_KEPT = 20
+/** Failures after which a publish may or may not have reached its destination (a node died, no confirmation came). */
+const OUTCOME_UNKNOWN = new Set(['CONNECTION', 'TIMEOUT'])
 /** Journaled messages whose source settlement (commit, delete) may still be running before slots wait for it. */
 const SETTLING_LIMIT = 10_000
 
@@ -186,6 +188,9 @@ export class ReplayEngine {
     // Later messages with the same key must not overtake this one: they stay in the DLQ with it.
     this.blockedKeys.add(orderKey)
     const code = r.error?.code ?? 'INTERNAL'
+    // Sent, then the connection or the wait for the confirmation ended: the destination may hold it, and the DLQ copy
+    // that stays will be published again by a later run.
+    if (OUTCOME_UNKNOWN.has(code)) this.counts.possibleDuplicates++
     const message = r.error?.message ?? 'not confirmed'
     if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({id: identity.id, destination: label, code, message})
     this.o.journal.append({t: 'fail', id: identity.id, code, message})
