@@ -3,12 +3,13 @@ import {Args, Flags} from '@oclif/core'
 import type {BrokerAdapter} from '../../adapters/types.js'
 import type {BrokerKind} from '../../model/broker.js'
 import {MailroomCommand} from '../../cli/base-command.js'
-import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
+import {connectionFlags, connectionOverrides, selectFlag} from '../../cli/flags.js'
 import type {ResolvedContext} from '../../core/config/resolve.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
 import {EXIT} from '../../model/exit-codes.js'
 import {confirmDestructive} from '../../core/guard.js'
 import {isReplayId} from '../../core/replay/identity.js'
+import {describeSelection, parseSelection} from '../../core/replay/selection.js'
 import type {ReplayPlan} from '../../core/replay/plan.js'
 import {replayProgress} from '../../core/replay/progress.js'
 import {dryRunReplay, type ReplayDeps, resumeReplay, startReplay} from '../../core/replay/service.js'
@@ -43,6 +44,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     {description: 'See what would happen', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --dry-run'},
     {description: 'Replay every dead letter to its origin queue', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --yes'},
     {description: 'Only one kind of failure, 100 at most, 50/s', command: `<%= config.bin %> <%= command.id %> kafka:payments.DLT -F 'death.error.class == "java.net.SocketTimeoutException"' --limit 100 --rate 50 --yes`},
+    {description: 'Exactly two messages, by id (as the dashboard marks them)', command: '<%= config.bin %> <%= command.id %> kafka:payments.DLT --select kafka:payments.DLT/0/17 --select kafka:payments.DLT/2/5 --yes'},
     {description: 'A RabbitMQ DLQ into a Kafka topic', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --to kafka:orders.retry --yes'},
     {description: 'Copy (leave the originals) from a JetStream DLQ stream', command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --to nats:orders.retry --copy'},
     {description: 'Continue a replay that was killed', command: '<%= config.bin %> <%= command.id %> --resume 20250314T101502-3f9a1c --yes'},
@@ -55,6 +57,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     'dry-run': Flags.boolean({description: 'Print the plan (counts per destination, samples, header changes) and change nothing'}),
     copy: Flags.boolean({description: 'Leave the originals in the DLQ (Kafka, JetStream, RabbitMQ stream queues)'}),
     filter: Flags.string({char: 'F', description: `Only messages matching this expression, e.g. death.reason == "rejected" and 'headers.x-tenant' == "acme"`}),
+    select: selectFlag,
     limit: Flags.integer({char: 'n', description: 'Replay at most this many messages', min: 1}),
     rate: Flags.integer({description: 'At most this many messages per second', min: 1}),
     window: Flags.integer({description: 'Messages published but not yet settled at once (bounds duplicates after a crash)', min: 1, max: 10_000, default: DEFAULT_WINDOW}),
@@ -73,11 +76,13 @@ queue kept reporting messages it did not deliver for 60 s).`
     const {args, flags} = await this.parse(DlqReplay)
     if (flags.resume) return this.resume(flags.resume, args.target, flags)
     if (!args.target) this.usage('name the DLQ to replay, e.g. rabbitmq:orders.dlq (or continue one with --resume <id>)')
+    const source = parseTargetRef(args.target)
     const request: ReplayRequest = {
-      source: parseTargetRef(args.target),
+      source,
       ...(flags.to ? {to: parseTargetRef(flags.to)} : {}),
       mode: flags.copy ? 'copy' : 'move',
       ...(flags.filter ? {filter: flags.filter} : {}),
+      ...(flags.select ? {select: parseSelection(flags.select, {broker: source.broker, target: source.name})} : {}),
       ...(flags.limit ? {limit: flags.limit} : {}),
       ...(flags.rate ? {rate: flags.rate} : {}),
       maxReplays: flags['max-replays'],
@@ -153,6 +158,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     const skipped = Object.entries(report.skippedBy).map(([why, n]) => `${n} ${why}`).join(', ')
     this.out(`filtered out ${c.filtered}, skipped ${c.skipped}${skipped ? ` (${skipped})` : ''}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}${c.deduplicated ? `, ${c.deduplicated} de-duplicated by the destination` : ''}`)
     this.warnCrashWindow(report)
+    if (report.selectedNotFound) this.warnUser(`${report.selectedNotFound} selected message(s) not found in the DLQ: moved, purged or aged out since they were selected`)
     for (const f of report.failures.slice(0, 5)) this.warnUser(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
     if (report.stopped) this.warnUser(`stopped early: ${report.stopped.message}`)
     if (report.leftBehind > 0 || report.stopped) {
@@ -170,6 +176,7 @@ queue kept reporting messages it did not deliver for 60 s).`
   private renderPlan(plan: ReplayPlan, request: ReplayRequest): void {
     this.out(`dry run: ${plan.source} -> ${request.to ? formatTargetRef(request.to) : 'origin of each message'} (${request.mode}, nothing changed)`)
     this.out(`bound: ${describeBound(plan)}; examined ${plan.examined}${plan.complete ? '' : ' (a sample)'}`)
+    if (plan.selection) this.out(`selection: ${describeSelection(plan.selection.ids)}; ${plan.selection.ids.length - plan.selection.notFound} found`)
     this.out(`would replay ${plan.wouldReplay}, filtered out ${plan.filtered}${Object.entries(plan.skippedBy).map(([why, n]) => `, refuse ${n} (${why})`).join('')}`)
     for (const d of plan.destinations) this.out(`  ${String(d.count).padStart(8)}  -> ${d.destination}`)
     const h = plan.headerChanges
@@ -194,7 +201,7 @@ function nextSteps(r: ReplayReport): string[] {
 
 function describeAction(facts: SourceFacts, request: ReplayRequest | undefined): string {
   const verb = request?.mode === 'copy' || facts.strategy === 'read-only' ? 'copy' : 'move'
-  const count = facts.count === undefined ? 'the' : `up to ${facts.count}`
+  const count = request?.select ? `the ${request.select.length} selected` : facts.count === undefined ? 'the' : `up to ${facts.count}`
   const to = request?.to ? ` to ${formatTargetRef(request.to)}` : request ? ' to their origins' : ''
   return `${verb} ${count} messages out of ${facts.broker}:${facts.target}${to}`
 }
