@@ -17,7 +17,7 @@ import {DlqView} from '../../src/ui/components/DlqView.js'
 import {type KeyRouter, KeyRouterContext} from '../../src/ui/hooks/use-screen-keys.js'
 import {DashboardServices} from '../../src/ui/services.js'
 import {localSettings, uniqueName, waitFor} from '../helpers/brokers.js'
-import {KEYS, type Rendered, renderInk} from '../helpers/ink.js'
+import {KEYS, type Rendered, plainFrame, renderInk} from '../helpers/ink.js'
 import {rabbitDeadLetters, rabbitDelete} from '../integration/replay-fixtures.js'
 
 const home = mkdtempSync(join(tmpdir(), 'mailroom-multiselect-ui-'))
@@ -80,7 +80,7 @@ async function openDlq(): Promise<{dlq: string; work: string}> {
   return {dlq, work}
 }
 
-const plain = (frame: string) => frame.replace(/\u001B\[[0-9;]*m/g, '')
+const plain = plainFrame
 
 /** The work-N ids of the messages shown with a mark. */
 function markedOnScreen(frame: string): string[] {
