@@ -108,7 +108,21 @@ class Terminal {
 
   /** The body ids ("id" in each JSON body) of the messages shown with a mark. */
   marked(): string[] {
-    return this.screen().split('\n').filter((l) => l.trimStart().startsWith('● ')).map((l) => /"id":"([^"]+)"/.exec(l)![1]).sort()
+    return this.screen().split('\n').filter((l) => /^● \S/.test(l) && l.includes('"id"')).map((l) => /"id":"([^"]+)"/.exec(l)![1]).sort()
+  }
+
+  /** The message under the cursor (the line drawn in inverse video), by its body id. */
+  cursor(): string | undefined {
+    const line = tmux('capture-pane', '-e', '-p', '-t', this.session).split('\n').find((l) => (l.includes('\u001B[7m') || l.includes('\u001B[0;7m')) && l.includes('"id"'))
+    return line ? /"id":"([^"]+)"/.exec(line)?.[1] : undefined
+  }
+
+  /** j, once, and waits until the cursor is on the next message. */
+  async down(): Promise<void> {
+    const from = this.cursor()
+    this.sent.push('key j')
+    tmux('send-keys', '-t', this.session, 'j')
+    await waitFor(async () => this.cursor() !== from, {timeoutMs: 10_000})
   }
 
   /** The typed confirmation: the DLQ's name, Enter. */
@@ -148,9 +162,13 @@ function exportedIds(file: string): string[] {
   return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(JSON.parse(l).body.utf8).id as string).sort()
 }
 
-/** The 2nd and 4th message marked: Space, down, down, Space. */
+/** The 2nd and 4th message marked: down, Space, down, down, Space (each key once, after the last one's effect). */
 async function markTwo(t: Terminal): Promise<string[]> {
-  await t.press(['j', 'Space', 'j', 'j', 'Space'], '· 2 marked')
+  await t.down()
+  await t.press(['Space'], '· 1 marked')
+  await t.down()
+  await t.down()
+  await t.press(['Space'], '· 2 marked')
   const marked = t.marked()
   expect(marked).toHaveLength(2)
   return marked

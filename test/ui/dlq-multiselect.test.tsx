@@ -14,6 +14,7 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {createAdapter} from '../../src/adapters/registry.js'
 import type {BrokerAdapter} from '../../src/adapters/types.js'
 import {DlqView} from '../../src/ui/components/DlqView.js'
+import {eachKey} from '../../src/ui/components/TextInput.js'
 import {type KeyRouter, KeyRouterContext} from '../../src/ui/hooks/use-screen-keys.js'
 import {DashboardServices} from '../../src/ui/services.js'
 import {localSettings, uniqueName, waitFor} from '../helpers/brokers.js'
@@ -51,10 +52,10 @@ afterAll(async () => {
   await rabbitDelete(...queues)
 })
 
-/** The app's key routing (one handler offering keys to the screen), around the one screen under test. */
+/** The app's key routing (one handler offering each key of a chunk to the screen), around the one screen under test. */
 function Routed({children}: {children: ReactNode}) {
   const router = useMemo<KeyRouter>(() => ({}), [])
-  useInput((input, key) => void router.screen?.(input, key))
+  useInput((chunk, chunkKey) => eachKey(chunk, chunkKey, (input, key) => void router.screen?.(input, key)))
   return <KeyRouterContext.Provider value={router}>{children}</KeyRouterContext.Provider>
 }
 
@@ -139,6 +140,14 @@ describe('marking in the DLQ view', {timeout: 180_000}, () => {
     await r!.press('c')
     frame = await r!.waitFor((f) => !f.includes('marked'))
     expect(markedOnScreen(frame)).toEqual([])
+  })
+
+  it('keys that arrive in one chunk (a fast typist, tmux, a loaded machine) move and mark as typed one by one', async () => {
+    await openDlq()
+    await r!.press('j jj ')
+    const frame = await r!.waitFor((f) => f.includes('2 marked'))
+    const rows = plain(frame).split('\n').filter((l) => /^[● ] #\d/.test(l))
+    expect(rows.map((l) => l.startsWith('●'))).toEqual([false, true, false, true, false])
   })
 
   it('the dry-run plan of 2 marked messages: the selection by id, the command that does the same, would replay exactly 2', async () => {

@@ -58,11 +58,13 @@ export function DlqView({services, broker, name, depth, filter, active, width, h
   }, [dlq.contents, group.value, filter])
   const groupRows = Math.max(1, Math.min(groups.length || 1, Math.floor(height / 3)))
   const messageRows = Math.max(1, height - groupRows - 5)
-  const groupNav = useListNavigation(groups.length, {active: active && !modal && pane.value === 'groups', page: groupRows})
-  const messageNav = useListNavigation(messages.length, {active: active && !modal && pane.value === 'messages', page: messageRows})
+  // The view routes the lists' keys itself, in order with Space: "j Space" typed faster than a render marks the next message.
+  const groupNav = useListNavigation(groups.length, {active: false, page: groupRows})
+  const messageNav = useListNavigation(messages.length, {active: false, page: messageRows})
   useScreenKeys(
     (input, key) => {
       if (actions.handleKey(input, key)) return true
+      if ((pane.get() === 'groups' ? groupNav : messageNav).handle(input, key)) return true
       if (key.tab) pane.set((p) => (p === 'groups' ? 'messages' : 'groups'))
       else if (key.return && pane.get() === 'groups' && groups[groupNav.current()]) {
         const chosen = groups[groupNav.current()]
