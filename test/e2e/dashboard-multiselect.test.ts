@@ -100,8 +100,10 @@ class Terminal {
     await this.press(['Tab', '/'], /▸ Dead-letter queues[\s\S]*Enter keeps/)
     const name = ref.slice(ref.indexOf(':') + 1)
     await this.type(name, `/${name}`)
-    await this.press(['Enter'], 'Dead-letter queues (1)')
-    await this.waitFor(new RegExp(`${escape(ref)}\\s+${depth}`), 60_000)
+    // The filter kept (its prompt closed), and the DLQ found by discovery (its own, slower cycle) in the DLQ pane,
+    // which lists it below the targets.
+    await this.press(['Enter'], new RegExp(`filter: ${escape(name)}(?![\\s\\S]*Enter keeps)`))
+    await this.waitFor(new RegExp(`▸ Dead-letter queues \\(1\\)[\\s\\S]*${escape(ref)}\\s+${depth}`), 60_000)
     await this.press(['Enter'], `${depth} dead letter(s)`, 60_000)
     await this.press(['Tab'], `▸ Messages (${depth})`)
   }
