@@ -23,7 +23,8 @@ export default class DlqReplay extends MailroomCommand {
   static override description = `Each message is published with confirmation (RabbitMQ publisher confirms + mandatory, Kafka acks=all,
 JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / marked in the cursor of the group
 mailroom-replay.<topic> / delete the stream entry). A failed or returned publish leaves the message in the DLQ.
-Messages --filter does not select, or beyond --limit, stay for a later run (Kafka too: the cursor's committed
+--select <message-id> (repeatable) replays exactly those messages, as the dashboard's marks do.
+Messages --filter or --select does not select, or beyond --limit, stay for a later run (Kafka too: the cursor's committed
 offset stays at the first record not replayed, its metadata marks those replayed above it).
 The run is bounded by what the DLQ held when it started, so it ends even while messages keep dying.
 
@@ -91,7 +92,7 @@ queue kept reporting messages it did not deliver for 60 s).`
       window: flags.window,
     }
     const context = await this.resolveContext(connectionOverrides(flags))
-    const deps = await this.deps(context, request.source.broker, flags.yes)
+    const deps = await this.deps(context, request.source.broker, flags.yes, request.select)
     if (flags['dry-run']) {
       const plan = await dryRunReplay(request, deps, flags.sample)
       this.renderPlan(plan, request)
@@ -108,11 +109,12 @@ queue kept reporting messages it did not deliver for 60 s).`
     const source = state.start.request.source
     if (target && target !== formatTargetRef(source)) this.usage(`replay ${replayId} reads ${formatTargetRef(source)}, not ${target}`)
     const context = await this.resolveContext(connectionOverrides(flags))
-    const deps = await this.deps(context, source.broker, flags.yes)
+    const deps = await this.deps(context, source.broker, flags.yes, state.start.request.select)
     return this.finish(await resumeReplay(replayId, deps, {force: flags.force}))
   }
 
-  private async deps(context: ResolvedContext, sourceKind: BrokerKind, yes: boolean): Promise<ReplayDeps> {
+  /** @param select the job's selection (--select), named in the line that starts it. */
+  private async deps(context: ResolvedContext, sourceKind: BrokerKind, yes: boolean, select: string[] | undefined): Promise<ReplayDeps> {
     const source = await this.connect(sourceKind, context)
     this.destinations.set(sourceKind, Promise.resolve(source))
     return {
@@ -141,7 +143,7 @@ queue kept reporting messages it did not deliver for 60 s).`
           yes: yes || request.mode === 'copy',
         }),
       // On stderr in JSON mode too: a killed run must not leave the user hunting for the id to --resume.
-      onStart: (id, facts, journal) => process.stderr.write(`replay ${id}: ${describeAction(facts, undefined)} (journal ${journal})\n`),
+      onStart: (id, facts, journal) => process.stderr.write(`replay ${id}: ${describeAction(facts, undefined, select)} (journal ${journal})\n`),
       progress: (total) => replayProgress(this.progressLine('replay: read', total)),
     }
   }
@@ -199,9 +201,9 @@ function nextSteps(r: ReplayReport): string[] {
   return steps
 }
 
-function describeAction(facts: SourceFacts, request: ReplayRequest | undefined): string {
+function describeAction(facts: SourceFacts, request: ReplayRequest | undefined, select = request?.select): string {
   const verb = request?.mode === 'copy' || facts.strategy === 'read-only' ? 'copy' : 'move'
-  const count = request?.select ? `the ${request.select.length} selected` : facts.count === undefined ? 'the' : `up to ${facts.count}`
+  const count = select ? `the ${select.length} selected` : facts.count === undefined ? 'the' : `up to ${facts.count}`
   const to = request?.to ? ` to ${formatTargetRef(request.to)}` : request ? ' to their origins' : ''
   return `${verb} ${count} messages out of ${facts.broker}:${facts.target}${to}`
 }
