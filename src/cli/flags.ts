@@ -59,3 +59,10 @@ export const listOutputFlag = Flags.option({
   options: LIST_FORMATS,
   default: 'table' as ListFormat,
 })()
+
+/** The marked messages of the dashboard, on the command line: dlq replay, purge and export act on exactly these. */
+export const selectFlag = Flags.string({
+  description: 'Only the message with this id (repeat for more), as the dashboard\'s plan and dlq inspect -o json show them',
+  multiple: true,
+  helpValue: '<message-id>',
+})

@@ -19,6 +19,7 @@ import {type LagReport, LagMonitor} from '../core/lag/service.js'
 import type {ReplayPlan} from '../core/replay/plan.js'
 import type {Progress} from '../core/replay/progress.js'
 import type {ReplayDeps} from '../core/replay/service.js'
+import {Selection, selectionFilter} from '../core/replay/selection.js'
 import type {ReplayCounts, ReplayReport, ReplayRequest, SourceFacts} from '../core/replay/types.js'
 import {type TailStats, tailMessages} from '../core/services/tail.js'
 import {type BrokerFailure, type TargetListing, listAllTargets} from '../core/services/targets.js'
@@ -212,8 +213,9 @@ export class DashboardServices {
     return tailMessages(this.adapter(broker), name, {signal}, stats)
   }
 
-  replayRequest(broker: BrokerKind, name: string): ReplayRequest {
-    return {source: {broker, name}, mode: 'move', maxReplays: REPLAY_MAX_REPLAYS, force: false, keepPartition: false, window: REPLAY_WINDOW}
+  /** @param select the ids of the marked messages: the replay takes exactly these (as --select). */
+  replayRequest(broker: BrokerKind, name: string, select?: string[]): ReplayRequest {
+    return {source: {broker, name}, mode: 'move', ...(select ? {select} : {}), maxReplays: REPLAY_MAX_REPLAYS, force: false, keepPartition: false, window: REPLAY_WINDOW}
   }
 
   // The replay and purge services load on first use: the dashboard's first frame should not wait for them.
@@ -229,14 +231,15 @@ export class DashboardServices {
   }
 
   /**
-   * Purges a DLQ under the audit policy of `mailroom dlq purge`: counted (dry run), refused when the audit log is
-   * not writable, confirmed by the UI, purged, audited (a failed purge too).
+   * Purges a DLQ (or exactly its marked messages, `select`, as --select) under the audit policy of `mailroom dlq
+   * purge`: counted (dry run), refused when the audit log is not writable, confirmed by the UI, purged, audited (a
+   * failed purge too).
    */
-  async purge(broker: BrokerKind, name: string, hooks: PurgeHooks): Promise<PurgeResult> {
+  async purge(broker: BrokerKind, name: string, hooks: PurgeHooks, select?: string[]): Promise<PurgeResult> {
     await this.refuseReadOnly(`purge ${broker}:${name}`)
     const {purgeAudited, purgeDeadLetters} = await import('../core/dlq/purge.js')
     const adapter = this.adapter(broker)
-    const options = {customHeaders: this.settings.customHeaders}
+    const options = {customHeaders: this.settings.customHeaders, ...(select ? {select} : {})}
     const dryRun = await purgeDeadLetters(adapter, name, {...options, dryRun: true})
     return purgeAudited(adapter, name, {
       ...options,
@@ -248,11 +251,16 @@ export class DashboardServices {
     })
   }
 
-  /** Writes the DLQ's messages as NDJSON envelopes to a file, non-destructively (as `mailroom dlq export`). */
-  async exportDlq(broker: BrokerKind, name: string, file: string, signal: AbortSignal): Promise<DeadLetterReadStats> {
+  /**
+   * Writes the DLQ's messages (or exactly the marked ones, `select`) as NDJSON envelopes to a file,
+   * non-destructively (as `mailroom dlq export [--select]`).
+   */
+  async exportDlq(broker: BrokerKind, name: string, file: string, signal: AbortSignal, select?: string[]): Promise<DeadLetterReadStats & {notFound?: number}> {
     const stats = newReadStats()
+    const selection = select ? new Selection(select) : undefined
+    const filter = selection ? selectionFilter(selection, {broker, target: name}) : undefined
     const out = createWriteStream(file, {flags: 'w', mode: 0o600})
-    const read = readDeadLetters(this.adapter(broker), name, {customHeaders: this.settings.customHeaders, signal}, stats)
+    const read = readDeadLetters(this.adapter(broker), name, {customHeaders: this.settings.customHeaders, signal, ...(filter ? {filter} : {})}, stats)
     try {
       for await (const envelope of read) {
         if (!out.write(`${encodeEnvelopeLine(envelope)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
@@ -261,7 +269,7 @@ export class DashboardServices {
       out.end()
       await finished(out)
     }
-    return stats
+    return selection ? {...stats, notFound: selection.missing} : stats
   }
 
   private replayDeps(request: ReplayRequest, hooks: ReplayHooks): ReplayDeps {

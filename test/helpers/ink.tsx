@@ -108,3 +108,7 @@ export function renderInk(tree: ReactElement, o: {columns?: number; rows?: numbe
     },
   }
 }
+
+/** A frame without its ANSI styles (colour, inverse, bold). */
+// eslint-disable-next-line no-control-regex
+export const plainFrame = (frame: string) => frame.replace(/\u001B\[[0-9;]*m/g, '')

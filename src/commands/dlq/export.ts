@@ -4,11 +4,12 @@ import {Args, Flags} from '@oclif/core'
 
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomCommand} from '../../cli/base-command.js'
-import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
+import {connectionFlags, connectionOverrides, selectFlag} from '../../cli/flags.js'
 import {encodeEnvelopeLine} from '../../model/envelope/ndjson.js'
 import {DEFAULT_PEEK_LIMIT, type DeadLetterReadStats, newReadStats, readDeadLetters} from '../../core/dlq/read.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
 import {compileFilter} from '../../core/filter.js'
+import {narrowToSelection} from '../../core/replay/selection.js'
 import {targetDepth} from '../../core/services/targets.js'
 import {parseTargetRef} from '../../core/target-ref.js'
 
@@ -27,6 +28,7 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
   static override flags = {
     'output-file': Flags.string({char: 'f', description: 'Write to this file instead of stdout'}),
     filter: Flags.string({char: 'F', description: 'Only messages matching this expression'}),
+    select: selectFlag,
     limit: Flags.integer({description: `Read at most this many DLQ entries (default: ${DEFAULT_PEEK_LIMIT} where the queue is peeked, else all)`, min: 1}),
     force: Flags.boolean({description: 'Peek a quorum queue even though it has a delivery limit'}),
     ...connectionFlags,
@@ -37,7 +39,7 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
     const file = flags['output-file']
     if (this.jsonEnabled() && !file) this.usage('--json prints a summary on stdout: give --output-file for the messages')
     const ref = parseTargetRef(args.target)
-    const filter = flags.filter ? compileFilter(flags.filter) : undefined
+    const filter = narrowToSelection(flags.select, {broker: ref.broker, target: ref.name}, flags.filter ? compileFilter(flags.filter) : undefined)
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const stats = newReadStats()

@@ -12,6 +12,7 @@ import {dlqSettings} from '../../core/dlq/settings.js'
 import {compileFilter} from '../../core/filter.js'
 import {escapeControl} from '../../core/output/message.js'
 import {renderTable} from '../../core/output/table.js'
+import {messageIdentity} from '../../core/replay/identity.js'
 import {parseTargetRef} from '../../core/target-ref.js'
 
 const BODY_PREVIEW = 60
@@ -20,6 +21,8 @@ export interface InspectResult extends DeadLetterReadStats {
   target: string
   groups: DeathGroup[]
   messages?: Envelope[]
+  /** Each message's id, in the order of messages: what --select of replay, purge and export takes. */
+  ids?: string[]
 }
 
 export default class DlqInspect extends MailroomCommand {
@@ -66,13 +69,14 @@ dlq capture are shown as the dead message itself, fetched by sequence from its s
     }
     if (stats.truncated) this.warnUser(`stopped at --limit ${flags.limit ?? DEFAULT_PEEK_LIMIT}: the DLQ may hold more`)
     const result: InspectResult = {target: `${ref.broker}:${ref.name}`, ...stats, groups: summary.rows()}
-    await this.render(flags.output, result, messages)
-    return {...result, messages}
+    const ids = messages.map((e) => messageIdentity(e, ref.broker, ref.name).id)
+    await this.render(flags.output, result, messages, ids)
+    return {...result, messages, ids}
   }
 
-  private async render(format: 'table' | 'json' | 'ndjson', result: InspectResult, messages: Envelope[]): Promise<void> {
+  private async render(format: 'table' | 'json' | 'ndjson', result: InspectResult, messages: Envelope[], ids: string[]): Promise<void> {
     const counts = `${result.matched} message(s)${result.matched === result.read ? '' : ` matched of ${result.read} read`} in ${result.target}`
-    if (format === 'json') return this.out(JSON.stringify({...result, messages}, null, 2))
+    if (format === 'json') return this.out(JSON.stringify({...result, messages, ids}, null, 2))
     if (format === 'ndjson') return this.info(`${counts}\n${await groupsTable(result.groups)}`)
     this.out(`${counts}\n\n${await groupsTable(result.groups)}`)
     if (messages.length > 0) this.out(`\n${await messagesTable(messages)}`)

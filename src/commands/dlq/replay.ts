@@ -3,12 +3,13 @@ import {Args, Flags} from '@oclif/core'
 import type {BrokerAdapter} from '../../adapters/types.js'
 import type {BrokerKind} from '../../model/broker.js'
 import {MailroomCommand} from '../../cli/base-command.js'
-import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
+import {connectionFlags, connectionOverrides, selectFlag} from '../../cli/flags.js'
 import type {ResolvedContext} from '../../core/config/resolve.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
 import {EXIT} from '../../model/exit-codes.js'
 import {confirmDestructive} from '../../core/guard.js'
 import {isReplayId} from '../../core/replay/identity.js'
+import {describeSelection, parseSelection} from '../../core/replay/selection.js'
 import type {ReplayPlan} from '../../core/replay/plan.js'
 import {replayProgress} from '../../core/replay/progress.js'
 import {dryRunReplay, type ReplayDeps, resumeReplay, startReplay} from '../../core/replay/service.js'
@@ -22,7 +23,8 @@ export default class DlqReplay extends MailroomCommand {
   static override description = `Each message is published with confirmation (RabbitMQ publisher confirms + mandatory, Kafka acks=all,
 JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / marked in the cursor of the group
 mailroom-replay.<topic> / delete the stream entry). A failed or returned publish leaves the message in the DLQ.
-Messages --filter does not select, or beyond --limit, stay for a later run (Kafka too: the cursor's committed
+--select <message-id> (repeatable) replays exactly those messages, as the dashboard's marks do.
+Messages --filter or --select does not select, or beyond --limit, stay for a later run (Kafka too: the cursor's committed
 offset stays at the first record not replayed, its metadata marks those replayed above it).
 The run is bounded by what the DLQ held when it started, so it ends even while messages keep dying.
 
@@ -43,6 +45,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     {description: 'See what would happen', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --dry-run'},
     {description: 'Replay every dead letter to its origin queue', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --yes'},
     {description: 'Only one kind of failure, 100 at most, 50/s', command: `<%= config.bin %> <%= command.id %> kafka:payments.DLT -F 'death.error.class == "java.net.SocketTimeoutException"' --limit 100 --rate 50 --yes`},
+    {description: 'Exactly two messages, by id (as the dashboard marks them)', command: '<%= config.bin %> <%= command.id %> kafka:payments.DLT --select kafka:payments.DLT/0/17 --select kafka:payments.DLT/2/5 --yes'},
     {description: 'A RabbitMQ DLQ into a Kafka topic', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --to kafka:orders.retry --yes'},
     {description: 'Copy (leave the originals) from a JetStream DLQ stream', command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --to nats:orders.retry --copy'},
     {description: 'Continue a replay that was killed', command: '<%= config.bin %> <%= command.id %> --resume 20250314T101502-3f9a1c --yes'},
@@ -55,6 +58,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     'dry-run': Flags.boolean({description: 'Print the plan (counts per destination, samples, header changes) and change nothing'}),
     copy: Flags.boolean({description: 'Leave the originals in the DLQ (Kafka, JetStream, RabbitMQ stream queues)'}),
     filter: Flags.string({char: 'F', description: `Only messages matching this expression, e.g. death.reason == "rejected" and 'headers.x-tenant' == "acme"`}),
+    select: selectFlag,
     limit: Flags.integer({char: 'n', description: 'Replay at most this many messages', min: 1}),
     rate: Flags.integer({description: 'At most this many messages per second', min: 1}),
     window: Flags.integer({description: 'Messages published but not yet settled at once (bounds duplicates after a crash)', min: 1, max: 10_000, default: DEFAULT_WINDOW}),
@@ -73,11 +77,13 @@ queue kept reporting messages it did not deliver for 60 s).`
     const {args, flags} = await this.parse(DlqReplay)
     if (flags.resume) return this.resume(flags.resume, args.target, flags)
     if (!args.target) this.usage('name the DLQ to replay, e.g. rabbitmq:orders.dlq (or continue one with --resume <id>)')
+    const source = parseTargetRef(args.target)
     const request: ReplayRequest = {
-      source: parseTargetRef(args.target),
+      source,
       ...(flags.to ? {to: parseTargetRef(flags.to)} : {}),
       mode: flags.copy ? 'copy' : 'move',
       ...(flags.filter ? {filter: flags.filter} : {}),
+      ...(flags.select ? {select: parseSelection(flags.select, {broker: source.broker, target: source.name})} : {}),
       ...(flags.limit ? {limit: flags.limit} : {}),
       ...(flags.rate ? {rate: flags.rate} : {}),
       maxReplays: flags['max-replays'],
@@ -86,7 +92,7 @@ queue kept reporting messages it did not deliver for 60 s).`
       window: flags.window,
     }
     const context = await this.resolveContext(connectionOverrides(flags))
-    const deps = await this.deps(context, request.source.broker, flags.yes)
+    const deps = await this.deps(context, request.source.broker, flags.yes, request.select)
     if (flags['dry-run']) {
       const plan = await dryRunReplay(request, deps, flags.sample)
       this.renderPlan(plan, request)
@@ -103,11 +109,12 @@ queue kept reporting messages it did not deliver for 60 s).`
     const source = state.start.request.source
     if (target && target !== formatTargetRef(source)) this.usage(`replay ${replayId} reads ${formatTargetRef(source)}, not ${target}`)
     const context = await this.resolveContext(connectionOverrides(flags))
-    const deps = await this.deps(context, source.broker, flags.yes)
+    const deps = await this.deps(context, source.broker, flags.yes, state.start.request.select)
     return this.finish(await resumeReplay(replayId, deps, {force: flags.force}))
   }
 
-  private async deps(context: ResolvedContext, sourceKind: BrokerKind, yes: boolean): Promise<ReplayDeps> {
+  /** @param select the job's selection (--select), named in the line that starts it. */
+  private async deps(context: ResolvedContext, sourceKind: BrokerKind, yes: boolean, select: string[] | undefined): Promise<ReplayDeps> {
     const source = await this.connect(sourceKind, context)
     this.destinations.set(sourceKind, Promise.resolve(source))
     return {
@@ -136,7 +143,7 @@ queue kept reporting messages it did not deliver for 60 s).`
           yes: yes || request.mode === 'copy',
         }),
       // On stderr in JSON mode too: a killed run must not leave the user hunting for the id to --resume.
-      onStart: (id, facts, journal) => process.stderr.write(`replay ${id}: ${describeAction(facts, undefined)} (journal ${journal})\n`),
+      onStart: (id, facts, journal) => process.stderr.write(`replay ${id}: ${describeAction(facts, undefined, select)} (journal ${journal})\n`),
       progress: (total) => replayProgress(this.progressLine('replay: read', total)),
     }
   }
@@ -153,6 +160,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     const skipped = Object.entries(report.skippedBy).map(([why, n]) => `${n} ${why}`).join(', ')
     this.out(`filtered out ${c.filtered}, skipped ${c.skipped}${skipped ? ` (${skipped})` : ''}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}${c.deduplicated ? `, ${c.deduplicated} de-duplicated by the destination` : ''}`)
     this.warnCrashWindow(report)
+    if (report.selectedNotFound) this.warnUser(`${report.selectedNotFound} selected message(s) not found in the DLQ: moved, purged or aged out since they were selected`)
     for (const f of report.failures.slice(0, 5)) this.warnUser(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
     if (report.stopped) this.warnUser(`stopped early: ${report.stopped.message}`)
     if (report.leftBehind > 0 || report.stopped) {
@@ -170,6 +178,7 @@ queue kept reporting messages it did not deliver for 60 s).`
   private renderPlan(plan: ReplayPlan, request: ReplayRequest): void {
     this.out(`dry run: ${plan.source} -> ${request.to ? formatTargetRef(request.to) : 'origin of each message'} (${request.mode}, nothing changed)`)
     this.out(`bound: ${describeBound(plan)}; examined ${plan.examined}${plan.complete ? '' : ' (a sample)'}`)
+    if (plan.selection) this.out(`selection: ${describeSelection(plan.selection.ids)}; ${plan.selection.ids.length - plan.selection.notFound} found`)
     this.out(`would replay ${plan.wouldReplay}, filtered out ${plan.filtered}${Object.entries(plan.skippedBy).map(([why, n]) => `, refuse ${n} (${why})`).join('')}`)
     for (const d of plan.destinations) this.out(`  ${String(d.count).padStart(8)}  -> ${d.destination}`)
     const h = plan.headerChanges
@@ -192,9 +201,9 @@ function nextSteps(r: ReplayReport): string[] {
   return steps
 }
 
-function describeAction(facts: SourceFacts, request: ReplayRequest | undefined): string {
+function describeAction(facts: SourceFacts, request: ReplayRequest | undefined, select = request?.select): string {
   const verb = request?.mode === 'copy' || facts.strategy === 'read-only' ? 'copy' : 'move'
-  const count = facts.count === undefined ? 'the' : `up to ${facts.count}`
+  const count = select ? `the ${select.length} selected` : facts.count === undefined ? 'the' : `up to ${facts.count}`
   const to = request?.to ? ` to ${formatTargetRef(request.to)}` : request ? ' to their origins' : ''
   return `${verb} ${count} messages out of ${facts.broker}:${facts.target}${to}`
 }

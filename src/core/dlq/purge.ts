@@ -7,6 +7,7 @@ import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
 import {auditedChange} from '../audit.js'
 import type {MessageFilter} from '../filter.js'
+import {Selection, selectionFilter} from '../replay/selection.js'
 import {type CustomDeathHeaders, withDeath} from './death.js'
 import {dlqPosition} from './position.js'
 import {newReadStats, readDeadLetters} from './read.js'
@@ -17,6 +18,8 @@ export const DEFAULT_FILTERED_PURGE_LIMIT = 10_000
 
 export interface PurgeOptions {
   filter?: MessageFilter
+  /** Only these messages, by id (the dashboard's marks, --select): each mark removes one message. */
+  select?: string[]
   dryRun?: boolean
   /** With a filter: examine at most this many messages. */
   limit?: number
@@ -37,6 +40,8 @@ export interface PurgeResult {
   method: 'purge' | 'delete-by-sequence' | 'consume-and-ack' | 'none'
   /** The limit stopped the examination: more matching messages may remain. */
   truncated?: boolean
+  /** With a selection: marked messages not found (gone since they were marked, or beyond the limit). */
+  notFound?: number
 }
 
 const SAMPLES = 10
@@ -65,7 +70,7 @@ export function purgeAudited(adapter: BrokerAdapter, target: string, o: AuditedP
       ...(o.context ? {context: o.context} : {}),
       counts: {purged: result?.purged ?? 0, kept: result?.kept ?? 0},
       outcome: !result ? 'failed' : o.signal?.aborted ? 'interrupted' : 'ok',
-      details: {method: result?.method ?? purgeMethod(adapter, o.filter !== undefined), ...o.details},
+      details: {method: result?.method ?? purgeMethod(adapter, isNarrowed(o)), ...(o.select ? {select: o.select} : {}), ...o.details},
     }),
     onAuditFailure: o.onAuditFailure,
   })
@@ -79,7 +84,7 @@ export function purgeMethod(adapter: BrokerAdapter, filtered: boolean): PurgeRes
   }
   if (adapter.deleteMessage) return 'delete-by-sequence'
   if (adapter.capabilities.settle && adapter.read) return 'consume-and-ack'
-  throw new MailroomError('UNSUPPORTED', `${adapter.kind} is an append-only log: single records cannot be removed by a filter`, {
+  throw new MailroomError('UNSUPPORTED', `${adapter.kind} is an append-only log: single records cannot be removed by a filter or a selection`, {
     suggestions: [
       'Purge without --filter to delete every record up to the current end (deleteRecords)',
       'Or replay the records you want to keep elsewhere (dlq replay --filter ... --copy), then purge without --filter',
@@ -87,8 +92,29 @@ export function purgeMethod(adapter: BrokerAdapter, filtered: boolean): PurgeRes
   })
 }
 
-export async function purgeDeadLetters(adapter: BrokerAdapter, target: string, o: PurgeOptions): Promise<PurgeResult> {
-  const method = purgeMethod(adapter, o.filter !== undefined)
+function isNarrowed(o: PurgeOptions): boolean {
+  return o.filter !== undefined || o.select !== undefined
+}
+
+/** The options one purge (or its dry run) works with: the selection, fresh (its marks are used up as it goes), joins the filter. */
+interface Narrowed extends PurgeOptions {
+  selection?: Selection
+}
+
+function narrowed(adapter: BrokerAdapter, target: string, o: PurgeOptions): Narrowed {
+  if (!o.select) return o
+  const selection = new Selection(o.select)
+  return {...o, selection, filter: selectionFilter(selection, {broker: adapter.kind, target}, o.filter)}
+}
+
+export async function purgeDeadLetters(adapter: BrokerAdapter, target: string, options: PurgeOptions): Promise<PurgeResult> {
+  const method = purgeMethod(adapter, isNarrowed(options))
+  const o = narrowed(adapter, target, options)
+  const result = await purgeBy(method, adapter, target, o)
+  return o.selection ? {...result, notFound: o.selection.missing} : result
+}
+
+async function purgeBy(method: PurgeResult['method'], adapter: BrokerAdapter, target: string, o: Narrowed): Promise<PurgeResult> {
   if (o.dryRun) return dryRun(adapter, target, o, method)
   switch (method) {
     case 'purge':
@@ -100,7 +126,7 @@ export async function purgeDeadLetters(adapter: BrokerAdapter, target: string, o
   }
 }
 
-async function dryRun(adapter: BrokerAdapter, target: string, o: PurgeOptions, method: PurgeResult['method']): Promise<PurgeResult> {
+async function dryRun(adapter: BrokerAdapter, target: string, o: Narrowed, method: PurgeResult['method']): Promise<PurgeResult> {
   if (!o.filter) {
     const info = await adapter.describeTarget(target)
     return {target, dryRun: true, purged: info.depth, samples: [], method}
@@ -108,17 +134,21 @@ async function dryRun(adapter: BrokerAdapter, target: string, o: PurgeOptions, m
   const stats = newReadStats()
   const samples: string[] = []
   const read = readDeadLetters(adapter, target, {filter: o.filter, limit: o.limit ?? DEFAULT_FILTERED_PURGE_LIMIT, customHeaders: o.customHeaders, signal: o.signal, onWarning: o.onWarning}, stats)
-  for await (const e of read) if (samples.length < SAMPLES) samples.push(dlqPosition(e, stats.read - 1))
+  for await (const e of read) {
+    if (samples.length < SAMPLES) samples.push(dlqPosition(e, stats.read - 1))
+    if (o.selection?.exhausted) break
+  }
   return {target, dryRun: true, purged: stats.matched, kept: stats.read - stats.matched, samples, method, truncated: stats.truncated}
 }
 
-async function deleteMatching(adapter: BrokerAdapter, target: string, o: PurgeOptions): Promise<PurgeResult> {
+async function deleteMatching(adapter: BrokerAdapter, target: string, o: Narrowed): Promise<PurgeResult> {
   const stats = newReadStats()
   const sequences: number[] = []
   const read = readDeadLetters(adapter, target, {filter: o.filter, limit: o.limit, customHeaders: o.customHeaders, signal: o.signal, onWarning: o.onWarning}, stats)
   for await (const e of read) {
     if (e.meta?.sequence === undefined) throw new MailroomError('INTERNAL', `a message of ${target} has no sequence to delete it by`)
     sequences.push(e.meta.sequence)
+    if (o.selection?.exhausted) break
   }
   let purged = 0
   for (const seq of sequences) {
@@ -135,7 +165,7 @@ async function deleteMatching(adapter: BrokerAdapter, target: string, o: PurgeOp
   return {target, dryRun: false, purged, kept: stats.read - stats.matched, samples, method: 'delete-by-sequence', truncated: stats.truncated}
 }
 
-async function consumeMatching(adapter: BrokerAdapter, target: string, o: PurgeOptions): Promise<PurgeResult> {
+async function consumeMatching(adapter: BrokerAdapter, target: string, o: Narrowed): Promise<PurgeResult> {
   const limit = Math.min(o.limit ?? DEFAULT_FILTERED_PURGE_LIMIT, MAX_HELD)
   const held: {settle: (how: 'requeue') => Promise<void>}[] = []
   const samples: string[] = []
@@ -153,7 +183,7 @@ async function consumeMatching(adapter: BrokerAdapter, target: string, o: PurgeO
       } else {
         held.push(delivery)
       }
-      if (examined >= limit || o.signal?.aborted) break
+      if (examined >= limit || o.signal?.aborted || o.selection?.exhausted) break
     }
   } finally {
     // Requeued only now: requeued during the read they would be delivered again before the rest.

@@ -119,7 +119,7 @@ export class ReplayEngine {
   }
 
   private limitReached(): boolean {
-    return this.o.request.limit !== undefined && this.selectedCount >= this.o.request.limit
+    return this.o.selector.exhausted || (this.o.request.limit !== undefined && this.selectedCount >= this.o.request.limit)
   }
 
   /** Every path through here releases the window slot exactly once (now, or when the message is settled). */

@@ -40,6 +40,8 @@ export interface ReplayPlan {
   samples: PlanSample[]
   /** Every header name removed / added / carried over across the examined messages. */
   headerChanges: HeaderChanges
+  /** The marked messages the plan is for (--select, the dashboard's marks), and how many of them it did not find. */
+  selection?: {ids: string[]; notFound: number}
   notes: string[]
 }
 
@@ -69,7 +71,7 @@ export async function planReplay(
   const counts = new Map<string, number>()
   const changes = {removed: new Set<string>(), added: new Set<string>(), carried: new Set<string>()}
   for await (const {envelope: e, replayed} of planMessages(adapter, source, plan, o)) {
-    if (request.limit !== undefined && plan.wouldReplay >= request.limit) break
+    if ((request.limit !== undefined && plan.wouldReplay >= request.limit) || selector.exhausted) break
     plan.examined++
     const identity = messageIdentity(e, facts.broker, facts.target)
     const decision = await selector.decide(e, identity)
@@ -89,10 +91,19 @@ export async function planReplay(
   }
   plan.destinations = [...counts].map(([destination, count]) => ({destination, count})).sort((a, b) => b.count - a.count)
   plan.headerChanges = {removed: [...changes.removed], added: [...changes.added], carried: [...changes.carried]}
-  if (!plan.complete && plan.total !== undefined && plan.examined > 0 && plan.examined < plan.total) {
+  if (request.select) plan.selection = selectionOutcome(request.select, selector.missingSelected, plan)
+  else if (!plan.complete && plan.total !== undefined && plan.examined > 0 && plan.examined < plan.total) {
     plan.notes.push(`estimated from ${plan.examined} of ${plan.total} messages: a replay examines all ${plan.total}`)
   }
   return plan
+}
+
+function selectionOutcome(ids: string[], notFound: number, plan: ReplayPlan): ReplayPlan['selection'] {
+  if (notFound > 0) {
+    const where = plan.complete ? 'in the DLQ' : `in the ${plan.examined} messages sampled (a replay reads all of them)`
+    plan.notes.push(`${notFound} of the ${ids.length} selected message(s) not found ${where}: moved, purged or aged out since they were marked`)
+  }
+  return {ids, notFound}
 }
 
 /** A message to plan for; `replayed()` tells a Kafka cursor the run would replay it (its floor moves on). */

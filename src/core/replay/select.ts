@@ -10,6 +10,7 @@ import {formatTargetRef} from '../target-ref.js'
 import {type Destination, resolveDestination} from './destination.js'
 import {prepareForDestination, replayCountOf} from './headers.js'
 import type {MessageIdentity} from './identity.js'
+import type {Selection} from './selection.js'
 import type {ReplayRequest, SkipReason} from './types.js'
 
 export type Decision =
@@ -21,6 +22,8 @@ export interface SelectorOptions {
   request: ReplayRequest
   replayId: string
   filter?: MessageFilter
+  /** The marked messages (--select, the dashboard's marks): only these, each once. */
+  selection?: Selection
   death?: DetectDeathOptions
   /** The source adapter, to fetch the message a JetStream advisory points at. */
   source: BrokerAdapter
@@ -42,6 +45,7 @@ export class Selector {
     const shown = await this.deadMessage(entry)
     const judged = 'problem' in shown ? entry : shown
     if (this.o.filter && !this.o.filter(judged)) return {action: 'filtered'}
+    if (this.o.selection && !this.o.selection.take(identity.id)) return {action: 'filtered'}
     const {request} = this.o
     const count = replayCountOf(judged)
     if (!request.force && count >= request.maxReplays) {
@@ -53,6 +57,16 @@ export class Selector {
     if ('problem' in resolution) return {action: 'skip', reason: 'no-origin', detail: `${resolution.problem}; give a destination with --to`}
     const stamp = {replayId: this.o.replayId, messageId: identity.id, replayedAt: this.iso(this.o.now ? this.o.now().getTime() : Date.now()), replayedFrom: this.from}
     return {action: 'replay', dest: resolution.dest, envelope: prepareForDestination(original, resolution.dest, stamp), original}
+  }
+
+  /** Every marked message was found: the rest of the DLQ need not be read. */
+  get exhausted(): boolean {
+    return this.o.selection?.exhausted ?? false
+  }
+
+  /** Marked messages not found among those read. */
+  get missingSelected(): number {
+    return this.o.selection?.missing ?? 0
   }
 
   /** The death record matters for the filter, for the origin, and for JetStream advisory entries (JSON bodies). */

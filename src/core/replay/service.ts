@@ -15,6 +15,7 @@ import {type JournalState, JournalWriter, journalPath, readJournal} from './jour
 import {planReplay, type ReplayPlan} from './plan.js'
 import type {Progress} from './progress.js'
 import {Selector} from './select.js'
+import {Selection} from './selection.js'
 import {checkResumeServers, serverIdentity} from './servers.js'
 import {inspectSource, openSource} from './source.js'
 import type {ReplayReport, ReplayRequest, SourceFacts} from './types.js'
@@ -125,8 +126,8 @@ function audited(job: Omit<Job, 'journal' | 'selector'>, openJournal: (shown: So
   return auditedChange({
     env: deps.env,
     confirm: () => deps.confirm(facts, request),
-    change: async () => execute({...job, journal: await openJournal(facts), selector: selectorFor(request, job.replayId, deps, job.filter)}),
-    entry: (report) => (report ? auditEntry(report, deps.context) : failedEntry(job)),
+    change: async () => execute({...job, journal: await openJournal(facts), selector: selectorFor(request, job.replayId, deps, job.filter, job.resumed?.confirmed)}),
+    entry: (report) => (report ? auditEntry(report, deps.context, request) : failedEntry(job)),
     onAuditFailure: deps.onAuditFailure,
   })
 }
@@ -140,8 +141,10 @@ function compiledFilter(request: ReplayRequest): MessageFilter | undefined {
   return request.filter ? compileFilter(request.filter) : undefined
 }
 
-function selectorFor(request: ReplayRequest, replayId: string, deps: ReplayDeps, filter: MessageFilter | undefined): Selector {
-  return new Selector({request, replayId, filter, death: deps.death, source: deps.source})
+/** @param confirmed what earlier attempts of the job replayed: their marks are used up. */
+function selectorFor(request: ReplayRequest, replayId: string, deps: ReplayDeps, filter: MessageFilter | undefined, confirmed?: ReadonlyMap<string, number>): Selector {
+  const selection = request.select ? new Selection(request.select, confirmed) : undefined
+  return new Selector({request, replayId, filter, ...(selection ? {selection} : {}), death: deps.death, source: deps.source})
 }
 
 interface Job {
@@ -194,6 +197,7 @@ async function execute(job: Job): Promise<ReplayReport> {
     ...(result.stopped ? {stopped: result.stopped} : {}),
     ...crashCost(job.resumed),
     leftBehind: result.counts.failed + refused + (result.stopped?.left ?? 0),
+    ...(request.select ? {selectedNotFound: job.selector.missingSelected} : {}),
     journal: journal.path,
     elapsedMs,
     perSecond: elapsedMs > 0 ? Math.round((result.counts.replayed * 1000) / elapsedMs) : result.counts.replayed,
@@ -230,7 +234,7 @@ export function outcomeOf(r: ReplayReport): AuditEntry['outcome'] {
   return 'ok'
 }
 
-function auditEntry(r: ReplayReport, context: string | undefined): AuditEntry {
+function auditEntry(r: ReplayReport, context: string | undefined, request: ReplayRequest): AuditEntry {
   const {replayed, failed, skipped, filtered, possibleDuplicates} = r.counts
   return {
     command: r.resumed ? 'dlq replay --resume' : 'dlq replay',
@@ -239,7 +243,7 @@ function auditEntry(r: ReplayReport, context: string | undefined): AuditEntry {
     replayId: r.replayId,
     counts: {replayed, failed, skipped, filtered, possibleDuplicates},
     outcome: outcomeOf(r),
-    details: {destination: r.destination, mode: r.mode, byDestination: r.byDestination, ...(r.stopped ? {stopped: r.stopped.message} : {})},
+    details: {destination: r.destination, mode: r.mode, byDestination: r.byDestination, ...selectionDetails(request), ...(r.stopped ? {stopped: r.stopped.message} : {})},
   }
 }
 
@@ -252,6 +256,11 @@ function failedEntry(job: Omit<Job, 'journal' | 'selector'>): AuditEntry {
     ...(deps.context ? {context: deps.context} : {}),
     replayId: job.replayId,
     outcome: 'failed',
-    details: {destination: request.to ? formatTargetRef(request.to) : 'origin', mode: request.mode},
+    details: {destination: request.to ? formatTargetRef(request.to) : 'origin', mode: request.mode, ...selectionDetails(request)},
   }
+}
+
+/** The audit line names what the job chose: its filter and the marked messages by id. */
+function selectionDetails(request: ReplayRequest): Record<string, unknown> {
+  return {...(request.filter ? {filter: request.filter} : {}), ...(request.select ? {select: request.select} : {})}
 }

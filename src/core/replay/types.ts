@@ -12,6 +12,8 @@ export interface ReplayRequest {
   to?: TargetRef
   mode: ReplayMode
   filter?: string
+  /** Only these messages, by their ids (identity.ts): the dashboard's marks, --select. */
+  select?: string[]
   /** Replay at most this many messages. */
   limit?: number
   /** A message already replayed this many times is refused (skipped) unless `force`. */
@@ -112,6 +114,8 @@ export interface ReplayReport {
   crashedAttempts?: number
   /** Messages that were meant to be replayed and were not: still in the DLQ. */
   leftBehind: number
+  /** With a selection (--select): marked messages this run did not find in the DLQ (gone since they were marked). */
+  selectedNotFound?: number
   journal: string
   elapsedMs: number
   perSecond: number

@@ -1,6 +1,7 @@
 import {Box, Text} from 'ink'
 
 import {confirmationPrompt} from '../../core/guard.js'
+import {describeSelection} from '../../core/replay/selection.js'
 import type {ActionState} from '../hooks/use-dlq-action.js'
 import {tint, useTheme} from '../theme.js'
 import {ProgressBar} from './ProgressBar.js'
@@ -46,8 +47,16 @@ function body(state: Exclude<ActionState, {kind: 'idle'}>, width: number, color:
       return (
         <>
           <Text bold>Dry run of {p.source}: nothing was changed</Text>
+          {p.selection ? (
+            <>
+              <Text wrap="truncate-end">selection: {describeSelection(p.selection.ids)}</Text>
+              <Text dimColor wrap="truncate-end">
+                as a command: mailroom dlq replay {p.source} {p.selection.ids.map((id) => `--select ${id}`).join(' ')}
+              </Text>
+            </>
+          ) : null}
           <Text>
-            would replay {p.wouldReplay} of {p.total ?? p.examined}
+            would replay {p.wouldReplay} of {p.selection ? `the ${p.selection.ids.length} marked` : (p.total ?? p.examined)}
             {p.complete ? '' : ` (planned from a sample of ${p.examined})`}
             {skipped ? `, refuse ${skipped}` : ''}
           </Text>
@@ -64,7 +73,7 @@ function body(state: Exclude<ActionState, {kind: 'idle'}>, width: number, color:
               note: {n}
             </Text>
           ))}
-          <Text color={c('cyan')}>{state.next === 'replay' ? 'Enter: replay to origin (you will type the name) · Esc: cancel' : 'Enter: replay · Esc: close'}</Text>
+          <Text color={c('cyan')}>{state.next === 'replay' ? `Enter: replay ${p.selection ? 'the marked messages ' : ''}to origin (you will type the name) · Esc: cancel` : 'Enter: replay · Esc: close'}</Text>
         </>
       )
     }

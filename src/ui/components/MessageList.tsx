@@ -7,13 +7,15 @@ export interface MessageListProps {
   messages: Envelope[]
   selected: number
   focused: boolean
+  /** Marked messages (the DLQ view's multi-select): a mark in front of each. */
+  marked?: ReadonlySet<Envelope>
   width: number
   height: number
   empty: string
 }
 
 /** One line per message: where it sits, its key, why it died (if it did) and a body preview. */
-export function MessageList({messages, selected, focused, width, height, empty}: MessageListProps) {
+export function MessageList({messages, selected, focused, marked, width, height, empty}: MessageListProps) {
   const {start, end} = visibleWindow(messages.length, selected, height)
   if (messages.length === 0) return <Text dimColor>{empty}</Text>
   return (
@@ -22,7 +24,8 @@ export function MessageList({messages, selected, focused, width, height, empty}:
         const isSelected = start + i === selected
         return (
           <Text key={start + i} inverse={isSelected && focused} bold={isSelected && !focused} wrap="truncate-end">
-            {fit(messageLine(m, start + i), width)}
+            {marked ? (marked.has(m) ? '● ' : '  ') : ''}
+            {fit(messageLine(m, start + i), marked ? width - 2 : width)}
           </Text>
         )
       })}

@@ -1,5 +1,6 @@
 // The DLQ view's actions as a small state machine: dry-run plan -> typed confirmation -> live progress -> result
-// for replay; typed confirmation for purge; a file name for export. The work itself is the core services'.
+// for replay; typed confirmation for purge; a file name for export. The work itself is the core services'. With
+// marked messages, each action takes exactly those (their ids, as --select on the command line).
 import type {Key} from 'ink'
 import {useCallback, useRef, useState} from 'react'
 
@@ -38,7 +39,10 @@ export interface DlqActions {
   proceed(): void
 }
 
-export function useDlqAction(services: DashboardServices, broker: BrokerKind, name: string, onChanged: () => void): DlqActions {
+/**
+ * @param marked the ids of the marked messages at the moment a key is pressed (undefined: none marked, the whole DLQ).
+ */
+export function useDlqAction(services: DashboardServices, broker: BrokerKind, name: string, onChanged: () => void, marked: () => string[] | undefined = () => undefined): DlqActions {
   const [state, setRendered] = useState<ActionState>({kind: 'idle'})
   const latest = useRef<ActionState>(state)
   const setState = (next: ActionState) => {
@@ -46,7 +50,12 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
     setRendered(next)
   }
   const running = useRef<AbortController | undefined>(undefined)
+  // The actions are memoised per DLQ: they read the marks through the latest render's function.
+  const markedNow = useRef(marked)
+  markedNow.current = marked
   const ref = `${broker}:${name}`
+  /** What an action is for: the DLQ, or its marked messages. */
+  const what = (select: string[] | undefined) => (select ? `the ${select.length} marked message(s) of ${ref}` : ref)
 
   const fail = (title: string, error: unknown) => {
     const e = asMailroomError(error)
@@ -56,8 +65,9 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
   const plan = useCallback((next?: 'replay') => {
     const controller = new AbortController()
     running.current = controller
-    const request = services.replayRequest(broker, name)
-    setState({kind: 'busy', title: `Planning the replay of ${ref} (dry run)…`})
+    const select = markedNow.current()
+    const request = services.replayRequest(broker, name, select)
+    setState({kind: 'busy', title: `Planning the replay of ${what(select)} (dry run)…`})
     services
       .planReplay(request, controller.signal)
       .then((p) => setState({kind: 'plan', plan: p, request, ...(next ? {next} : {})}))
@@ -73,8 +83,8 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
     const confirm = (facts: SourceFacts) => {
       asked = true
       return confirmed({
-        title: `Replay ${ref} to the origin of each message`,
-        detail: [`${facts.count ?? 'all'} message(s) within the bound, moved safely: published with confirmation, then removed from the DLQ.`],
+        title: `Replay ${what(request.select)} to the origin of each message`,
+        detail: [`${request.select ? `the ${request.select.length} marked` : `${facts.count ?? 'all'}`} message(s)${request.select ? '' : ' within the bound'}, moved safely: published with confirmation, then removed from the DLQ.`],
         word: facts.target,
         then: () => setState({kind: 'progress', title: `Replaying ${ref}`, total: facts.count}),
         cancelled: 'replay cancelled: nothing was changed',
@@ -89,7 +99,7 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
       })
       .then((report) => {
         const ok = report.leftBehind === 0 && !report.stopped && warnings.length === 0
-        setState({kind: 'result', title: `Replay ${report.replayId}`, ok, lines: [...reportLines(report), ...warningLines(warnings)]})
+        setState({kind: 'result', title: `Replay ${report.replayId}`, ok: ok && !report.selectedNotFound, lines: [...reportLines(report), ...warningLines(warnings)]})
         onChanged()
       })
       .catch((error) => {
@@ -101,21 +111,23 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
   const purge = useCallback(() => {
     const warnings: string[] = []
     let asked = false
-    setState({kind: 'busy', title: `Counting ${ref}…`})
+    const select = markedNow.current()
+    setState({kind: 'busy', title: `Counting ${what(select)}…`})
     const confirm = (dry: PurgeResult) => {
       asked = true
       return confirmed({
-        title: `Purge ${ref}`,
-        detail: [`${dry.purged ?? 'every'} message(s) will be deleted for good.`],
+        title: `Purge ${what(select)}`,
+        detail: [`${dry.purged ?? 'every'} message(s)${select ? ` of the ${select.length} marked` : ''} will be deleted for good.`, ...notFoundLines(dry.notFound)],
         word: name,
         then: () => setState({kind: 'busy', title: `Purging ${ref}…`}),
         cancelled: 'purge cancelled: nothing was changed',
       })
     }
     services
-      .purge(broker, name, {confirm, onAuditFailure: (w) => warnings.push(w)})
+      .purge(broker, name, {confirm, onAuditFailure: (w) => warnings.push(w)}, select)
       .then((r) => {
-        setState({kind: 'result', title: `Purged ${ref}`, ok: warnings.length === 0, lines: [`${r.purged ?? 'all'} message(s) deleted (${r.method}).`, ...warningLines(warnings)]})
+        const lines = [`${r.purged ?? 'all'} message(s) deleted (${r.method}).`, ...notFoundLines(r.notFound), ...warningLines(warnings)]
+        setState({kind: 'result', title: `Purged ${what(select)}`, ok: warnings.length === 0 && !r.notFound, lines})
         onChanged()
       })
       .catch((error) => {
@@ -143,18 +155,19 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
 
   const exportFile = useCallback(() => {
     const initial = `${broker}-${name.replace(/[^\w.-]+/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}.ndjson`
+    const select = markedNow.current()
     setState({
       kind: 'input',
-      title: `Export ${ref} as NDJSON envelopes to the file:`,
+      title: `Export ${what(select)} as NDJSON envelopes to the file:`,
       typed: initial,
       cancel: () => setState({kind: 'idle'}),
       submit: (file) => {
         const controller = new AbortController()
         running.current = controller
-        setState({kind: 'busy', title: `Exporting ${ref} to ${file}…`})
+        setState({kind: 'busy', title: `Exporting ${what(select)} to ${file}…`})
         services
-          .exportDlq(broker, name, file, controller.signal)
-          .then((stats) => setState({kind: 'result', title: `Exported ${ref}`, ok: true, lines: [`${stats.matched} message(s) written to ${file}${stats.truncated ? ' (stopped at the peek limit)' : ''}; the DLQ is unchanged.`]}))
+          .exportDlq(broker, name, file, controller.signal, select)
+          .then((stats) => setState({kind: 'result', title: `Exported ${what(select)}`, ok: !stats.notFound, lines: [`${stats.matched} message(s) written to ${file}${stats.truncated ? ' (stopped at the peek limit)' : ''}; the DLQ is unchanged.`, ...notFoundLines(stats.notFound)]}))
           .catch((error) => fail('Export failed', error))
       },
     })
@@ -208,6 +221,10 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
   }
 }
 
+function notFoundLines(notFound: number | undefined): string[] {
+  return notFound ? [`${notFound} marked message(s) not found in the DLQ: moved, purged or aged out since they were marked.`] : []
+}
+
 function warningLines(warnings: string[]): string[] {
   return warnings.map((w) => `warning: ${w}`)
 }
@@ -221,6 +238,7 @@ export function reportLines(r: ReplayReport): string[] {
   ]
   for (const f of r.failures.slice(0, 3)) lines.push(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
   if (r.stopped) lines.push(`stopped early: ${r.stopped.message}`)
+  if (r.selectedNotFound) lines.push(...notFoundLines(r.selectedNotFound))
   if (r.leftBehind > 0) lines.push(`${r.leftBehind} left in the DLQ; continue with: mailroom dlq replay --resume ${r.replayId}`)
   return lines
 }

@@ -1,6 +1,7 @@
 // Selection in a list with arrows, j/k, PgUp/PgDn, g/G; stays in range when the list shrinks.
 import {type Key, useInput} from 'ink'
 
+import {eachKey} from '../components/TextInput.js'
 import {clamp} from '../format.js'
 import {useSyncedState} from './use-synced-state.js'
 
@@ -9,6 +10,8 @@ export interface ListNavigation {
   /** The selection including keys not rendered yet (for key handlers). */
   current(): number
   setSelected(index: number): void
+  /** Applies a navigation key (for a screen that routes its keys itself, in order with its other keys); true if it was one. */
+  handle(input: string, key: Key): boolean
 }
 
 /** Applies a navigation key to an index; returns undefined when the key is not a navigation key. */
@@ -23,15 +26,19 @@ export function navigate(index: number, input: string, key: Key, length: number,
   return undefined
 }
 
+/** @param o.active whether the list reads the keyboard itself (false: the screen passes keys to handle()). */
 export function useListNavigation(length: number, o: {active: boolean; page: number}): ListNavigation {
   const selection = useSyncedState(0)
   const inRange = (i: number) => clamp(i, 0, Math.max(0, length - 1))
   useInput(
-    (input, key) => {
-      // Keys can arrive faster than renders: each builds on the latest selection.
-      selection.set((current) => navigate(inRange(current), input, key, length, o.page) ?? current)
-    },
+    // Keys can arrive faster than renders, several in one chunk: each builds on the latest selection.
+    (chunk, chunkKey) => eachKey(chunk, chunkKey, (input, key) => selection.set((current) => navigate(inRange(current), input, key, length, o.page) ?? current)),
     {isActive: o.active},
   )
-  return {selected: inRange(selection.value), current: () => inRange(selection.get()), setSelected: selection.set}
+  const handle = (input: string, key: Key) => {
+    const next = navigate(inRange(selection.get()), input, key, length, o.page)
+    if (next !== undefined) selection.set(next)
+    return next !== undefined
+  }
+  return {selected: inRange(selection.value), current: () => inRange(selection.get()), setSelected: selection.set, handle}
 }
