@@ -2,7 +2,8 @@
 // uses: the ground truth every Kafka test compares mailroom's doings with.
 import {runJavaOk} from './java.js'
 
-export const BOOTSTRAP = '127.0.0.1:9092'
+/** MAILROOM_KAFKA_BROKERS, as the CLI reads it, points the truth at another broker. */
+export const BOOTSTRAP = process.env.MAILROOM_KAFKA_BROKERS ?? '127.0.0.1:9092'
 
 /** A record as the Java consumer read it: key, value and header values are the exact bytes in base64 (null stays null). */
 export interface KafkaRecord {
