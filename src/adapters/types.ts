@@ -276,10 +276,6 @@ export interface MessageTimes {
   last?: string
 }
 
-export interface DescribeOptions {
-  consumers?: boolean
-}
-
 export interface QueueHoldings {
   /** Ready for delivery, counted by the broker now. */
   ready: number
@@ -295,8 +291,7 @@ export interface BrokerAdapter extends AsyncDisposable {
   close(): Promise<void>
   serverInfo(): Promise<ServerInfo>
   listTargets(): Promise<TargetInfo[]>
-  /** `consumers: false` skips what only a listing shows (Kafka's consuming groups: a request per group coordinator). */
-  describeTarget(name: string, o?: DescribeOptions): Promise<TargetInfo>
+  describeTarget(name: string): Promise<TargetInfo>
   publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
   /**
    * Opens what publishing to a target will need (a producer) ahead of the first message; NOT_FOUND when the target

@@ -4,7 +4,7 @@ import {Kafka} from './driver.js'
 import type {KafkaSettings} from '../../model/settings.js'
 import {isoFromMillis} from '../../model/envelope/time.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, DescribeOptions, GroupCursorReplaySource, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, GroupCursorReplaySource, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
@@ -89,9 +89,9 @@ export class KafkaAdapter implements BrokerAdapter {
     return (await this.call(() => summarizeTopics(admin, this.groupsReader(), o))).map(targetInfo)
   }
 
-  async describeTarget(name: string, o: DescribeOptions = {}): Promise<TargetInfo> {
+  async describeTarget(name: string): Promise<TargetInfo> {
     const admin = this.connectedAdmin()
-    return this.call(async () => describeTopic(await readTopicFacts(admin, name, o.consumers === false ? undefined : this.groupsReader())), {topic: name})
+    return this.call(async () => describeTopic(await readTopicFacts(admin, name, this.groupsReader())), {topic: name})
   }
 
   /** Deletes every record below each partition's current end offset; returns how many were removed. */
