@@ -228,6 +228,9 @@ describe('multi-select on a RabbitMQ DLQ (tmux, management API)', () => {
     await t.openDlq(`rabbitmq:${dlq}`, 5)
     const marked = await markTwo(t)
 
+    // An export peeks the queue (basic.get, then requeue): it sees what no other reader holds at that moment, so it
+    // starts once RabbitMQ has every message of the view's own peek back.
+    expect(await settledIds(dlq, 5)).toEqual(all)
     const file = join(stateHome, `${id}.ndjson`)
     await t.exportTo(file, 2)
     expect(exportedIds(file)).toEqual(marked)
