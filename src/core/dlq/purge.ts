@@ -183,7 +183,7 @@ async function consumeMatching(adapter: BrokerAdapter, target: string, o: Narrow
       } else {
         held.push(delivery)
       }
-      if (examined >= limit || o.signal?.aborted || o.selection?.exhausted) break
+      if (examined >= limit || o.signal?.aborted) break
     }
   } finally {
     // Requeued only now: requeued during the read they would be delivered again before the rest.
