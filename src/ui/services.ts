@@ -3,7 +3,7 @@
 import {createWriteStream} from 'node:fs'
 import {finished} from 'node:stream/promises'
 
-import type {BrokerAdapter, Delivery, ServerInfo, TargetInfo} from '../adapters/types.js'
+import type {AttachedConsumer, BrokerAdapter, Delivery, ServerInfo, TargetInfo} from '../adapters/types.js'
 import type {BrokerKind} from '../model/broker.js'
 import {type MailroomErrorInfo, asMailroomError} from '../model/errors.js'
 import type {ResolvedContext} from '../core/config/resolve.js'
@@ -227,6 +227,13 @@ export class DashboardServices {
       messages.push(e)
     }
     return {messages, groups: summary.rows(), stats, warnings}
+  }
+
+  /** The consumers attached to a target by name, where its broker lists them; undefined where it does not. */
+  async attachedConsumers(broker: BrokerKind, name: string): Promise<AttachedConsumer[] | undefined> {
+    await this.ready()
+    const adapter = this.adapter(broker)
+    return adapter.attachedConsumers ? this.track(adapter.attachedConsumers(name)) : undefined
   }
 
   /** A live, non-destructive tail of a target (from now on). */
