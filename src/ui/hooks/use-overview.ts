@@ -36,7 +36,7 @@ export function useOverview(services: DashboardServices, intervalMs: number, o: 
   const slowMs = Math.max(10_000, intervalMs * 5)
   const overview = usePoll(() => services.overview(), intervalMs)
   const discovered = useDiscoveredDlqs(services, slowMs)
-  const brokers = usePoll(() => services.brokerStates(), slowMs)
+  const brokers = usePoll(() => services.brokerStates(), slowMs, {sameAsLast: true})
   const history = useRef(new History(HISTORY_SIZE)).current
   const reasons = useDlqReasons(services, overview.data, discovered.data, o.quiet)
 
@@ -72,7 +72,7 @@ function brokerStates(services: DashboardServices, states: BrokerState[] | undef
 
 /** DLQ discovery; a broker that failed this round keeps the DLQs it had (a slow broker must not blank the list). */
 function useDiscoveredDlqs(services: DashboardServices, intervalMs: number): {data?: DlqInfo[]} {
-  const listing = usePoll(() => services.discoverDlqs(), intervalMs)
+  const listing = usePoll(() => services.discoverDlqs(), intervalMs, {sameAsLast: true})
   const last = useRef<DlqInfo[] | undefined>(undefined)
   const data = useMemo(() => {
     if (!listing.data) return last.current
