@@ -11,7 +11,8 @@ import {faultOf} from '../../src/core/demo/orders.js'
 import {committedOffsets, headerBytes, kafkaRecords, utf8} from '../conformance/kafka-truth.js'
 import {BIN, isolatedConfigHome, jsonOf, runCli} from '../helpers/cli.js'
 
-const SESSION = `mailroom-dashboard-${process.pid}`
+const FIRST_SESSION = `mailroom-dashboard-${process.pid}`
+let SESSION = FIRST_SESSION
 const stateHome = mkdtempSync(join(tmpdir(), 'mailroom-state-'))
 const env = {XDG_CONFIG_HOME: isolatedConfigHome(), XDG_STATE_HOME: stateHome}
 
@@ -103,10 +104,12 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
   }, 150_000)
 
   afterAll(async () => {
-    try {
-      tmux('kill-session', '-t', SESSION)
-    } catch {
-      // already ended
+    for (const session of [FIRST_SESSION, `${FIRST_SESSION}-keys`]) {
+      try {
+        tmux('kill-session', '-t', session)
+      } catch {
+        // already ended
+      }
     }
     await runCli(['demo', 'down'], {env, timeoutMs: 60_000})
   }, 90_000)
@@ -196,11 +199,8 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
 
   test('keys typed faster than the dashboard draws: every key takes effect, in order', async () => {
     const command = `env MAILROOM_DEBUG_LOG=${keyLog} XDG_CONFIG_HOME=${env.XDG_CONFIG_HOME} XDG_STATE_HOME=${stateHome} NO_COLOR=1 ${process.execPath} ${BIN} dashboard; echo "DASHBOARD-EXIT=$?"; sleep 30`
-    try {
-      tmux('kill-session', '-t', SESSION)
-    } catch {
-      // the last session has ended
-    }
+    // A session of its own, the replay's left as it is (killing the last session would stop the tmux server).
+    SESSION = `${FIRST_SESSION}-keys`
     tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', command)
     await waitForScreen(/● rabbitmq .*● kafka .*● nats/, 30_000)
     await waitForScreen(/Targets and consumers \([1-9]/, 30_000)
