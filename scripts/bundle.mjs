@@ -2,8 +2,11 @@
 // Start-up is most of a short command's time: Node's CommonJS loader spent ~140 ms resolving, reading, compiling and
 // (for an ES module importer) lexing the ~200 files of @oclif/core and its dependencies, and the ES module loader
 // ~40 ms on mailroom's own modules; one bundle loads in a fraction of that (bench/startup.mjs).
-// Bundled too: nats.js, filtrex, cli-table3 and yaml (CommonJS, many files). The others stay in node_modules: kafkajs
-// and amqplib are patched where they load (src/adapters/*/patches), and Ink and React load only for the dashboard.
+// Bundled too: nats.js, filtrex, cli-table3 and yaml (CommonJS, many files), and Ink with React and their ~40 small
+// modules (the dashboard's chunk, loaded by it alone): from node_modules they took ~1 s of resolving, reading and
+// lexing before the dashboard's first frame on a loaded machine. React is bundled in its production build (the
+// development one re-renders several times slower). kafkajs and amqplib stay in node_modules: they are patched where
+// they load (src/adapters/*/patches).
 import {build} from 'esbuild'
 import {readdirSync, readFileSync, rmSync} from 'node:fs'
 import {join, relative} from 'node:path'
@@ -12,7 +15,9 @@ import {fileURLToPath} from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = join(root, 'dist')
 const {dependencies} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const BUNDLED = new Set(['@oclif/core', 'nats', 'filtrex', 'cli-table3', 'yaml'])
+const BUNDLED = new Set(['@oclif/core', 'nats', 'filtrex', 'cli-table3', 'yaml', 'ink', 'react'])
+/** Packages that pick their development or production build from NODE_ENV when they load. */
+const REACT_PACKAGES = /[\\/]node_modules[\\/](react|react-reconciler|scheduler)[\\/].*\.js$/
 const external = new Set(Object.keys(dependencies).filter((name) => !BUNDLED.has(name)))
 
 function packageName(specifier) {
@@ -45,11 +50,17 @@ const result = await build({
   banner: {js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);"},
   // TypeScript is loaded by oclif only to run uncompiled plugins, which mailroom never does.
   plugins: [{
+    name: 'react-production',
+    setup(b) {
+      b.onLoad({filter: REACT_PACKAGES}, (args) => ({contents: readFileSync(args.path, 'utf8').replaceAll('process.env.NODE_ENV', '"production"'), loader: 'js'}))
+    },
+  }, {
     name: 'keep-dependencies-external',
     setup(b) {
       b.onResolve({filter: /^[^./]/}, (args) => {
         const name = packageName(args.path)
-        return external.has(name) || name === 'typescript' ? {path: args.path, external: true} : undefined
+        // Ink loads react-devtools-core (not installed) only when DEV=true.
+        return external.has(name) || name === 'typescript' || name === 'react-devtools-core' ? {path: args.path, external: true} : undefined
       })
     },
   }],

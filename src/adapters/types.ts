@@ -276,6 +276,23 @@ export interface MessageTimes {
   last?: string
 }
 
+/** One consumer attached to a queue, as the broker names it (RabbitMQ: the management API's consumer_details). */
+export interface AttachedConsumer {
+  tag: string
+  /** The channel as the broker names it: "<client host>:<port> -> <server>:<port> (<channel number>)". */
+  channel?: string
+  /** The connection as the broker names it (client and server addresses). */
+  connection?: string
+  /** Where the client connects from. */
+  host?: string
+  port?: number
+  ackRequired?: boolean
+  /** Unacknowledged deliveries the consumer may hold (0: no limit). */
+  prefetch?: number
+  /** False while a single-active-consumer queue gives the messages to another consumer. */
+  active?: boolean
+}
+
 export interface QueueHoldings {
   /** Ready for delivery, counted by the broker now. */
   ready: number
@@ -324,6 +341,8 @@ export interface BrokerAdapter extends AsyncDisposable {
   replaySource?(target: string): Promise<ReplaySourceCapability>
   /** Removes one stored message by sequence (JetStream); NOT_FOUND when absent. */
   deleteMessage?(target: string, sequence: number): Promise<void>
+  /** The consumers attached to a queue, by name, where the broker lists them (RabbitMQ; others name theirs in lag). */
+  attachedConsumers?(target: string): Promise<AttachedConsumer[]>
   /** The dead-letter routes the broker is configured with (RabbitMQ DLX arguments and policies, JetStream captures). */
   deadLetterTopology?(): Promise<DeadLetterRoute[]>
   /** Makes a DLQ where the broker only announces dead letters (JetStream advisories); idempotent. */

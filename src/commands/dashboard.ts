@@ -38,15 +38,20 @@ Usable at 80x24; NO_COLOR is honoured. A read-only context offers no replay, pur
       })
     }
     forgetCiForThisTerminal()
-    // Ink, React and the layout engine take a while to load: start now, alongside the context and the drivers.
+    // Ink, React and the layout engine take a while to load: start now, alongside the context.
     const ui = import('../ui/run.js')
     ui.catch(() => undefined)
     const context = await this.resolveContext(connectionOverrides(flags))
     const kinds = flags.broker ?? context.brokers
-    const created = await Promise.all(kinds.map(async (kind) => [kind, await this.createAdapter(kind, context)] as const))
-    const adapters = new Map<BrokerKind, BrokerAdapter>(created)
+    let created: Promise<Map<BrokerKind, BrokerAdapter>> | undefined
+    const adapters = () => {
+      created = Promise.all(kinds.map(async (kind) => [kind, await this.createAdapter(kind, context)] as const)).then((pairs) => new Map(pairs))
+      return created
+    }
     const {runDashboard} = await ui
-    await runDashboard({context, adapters, intervalMs})
+    await runDashboard({context, brokers: kinds, adapters, intervalMs})
+    // Every adapter created is closed next (base command); a failure to create one was shown on the dashboard.
+    await created?.catch(() => undefined)
     // Adapters are closed next (base command). A driver socket a broker call opened while we were quitting must
     // not keep a quit dashboard alive: this timer does not hold the process, but ends it if something else does.
     setTimeout(() => process.exit(process.exitCode ?? 0), EXIT_GRACE_MS).unref()

@@ -12,8 +12,9 @@ import {type Theme, ThemeContext} from './theme.js'
 
 export interface DashboardOptions {
   context: ResolvedContext
-  /** One adapter per broker of the context (not yet connected; the caller closes them). */
-  adapters: Map<BrokerKind, BrokerAdapter>
+  brokers: BrokerKind[]
+  /** Creates one adapter per broker (not connected; the caller closes them): called once the first frame is drawn. */
+  adapters(): Promise<Map<BrokerKind, BrokerAdapter>>
   intervalMs: number
   stdout?: NodeJS.WriteStream
   stdin?: NodeJS.ReadStream
@@ -29,7 +30,9 @@ const SETTLE_MS = 3000
 /** Renders the dashboard on the alternate screen until the user quits. */
 export async function runDashboard(o: DashboardOptions): Promise<void> {
   const stdout = o.stdout ?? process.stdout
-  const services = new DashboardServices(o.context, o.adapters, Math.max(LISTING_MIN_MS, o.intervalMs * 3))
+  let provide: (adapters: Promise<Map<BrokerKind, BrokerAdapter>>) => void = () => {}
+  const adapters = new Promise<Map<BrokerKind, BrokerAdapter>>((resolve) => (provide = resolve))
+  const services = new DashboardServices(o.context, adapters, Math.max(LISTING_MIN_MS, o.intervalMs * 3), o.brokers)
   const stdin = o.stdin ?? process.stdin
   traceStdin(stdin)
   stdout.write(ENTER_ALTERNATE_SCREEN)
@@ -47,6 +50,8 @@ export async function runDashboard(o: DashboardOptions): Promise<void> {
         ...(debugLogPath() ? {onRender: ({renderTime}: {renderTime: number}) => debugLog('render', {ms: Math.round(renderTime)})} : {}),
       },
     )
+    // The broker drivers load once the first frame is out (loading them first held that frame back for a second).
+    setImmediate(() => provide(o.adapters()))
     await instance.waitUntilExit()
   } finally {
     stdout.write(LEAVE_ALTERNATE_SCREEN)

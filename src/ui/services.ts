@@ -3,7 +3,7 @@
 import {createWriteStream} from 'node:fs'
 import {finished} from 'node:stream/promises'
 
-import type {BrokerAdapter, Delivery, ServerInfo, TargetInfo} from '../adapters/types.js'
+import type {AttachedConsumer, BrokerAdapter, Delivery, ServerInfo, TargetInfo} from '../adapters/types.js'
 import type {BrokerKind} from '../model/broker.js'
 import {type MailroomErrorInfo, asMailroomError} from '../model/errors.js'
 import type {ResolvedContext} from '../core/config/resolve.js'
@@ -71,26 +71,39 @@ export interface PurgeHooks {
 
 export class DashboardServices {
   readonly settings: DlqSettings
-  private readonly lag: LagMonitor
+  readonly brokers: BrokerKind[]
+  private adapters?: Map<BrokerKind, BrokerAdapter>
+  private lag?: LagMonitor
+  private readonly created: Promise<Map<BrokerKind, BrokerAdapter>>
   private readonly connecting = new Map<BrokerAdapter, Promise<void>>()
   private readonly inFlight = new Set<Promise<unknown>>()
   private listing?: {at: number; value: Promise<TargetListing>}
 
   /**
+   * @param adapters one per broker, or their creation still under way (the dashboard draws its first frame before
+   * the broker drivers have loaded; `brokers` then names the brokers to come).
    * @param listingEveryMs how often the target listing (depth) is re-read; the lag snapshot is taken on every
    * refresh. Listing every topic's offsets is the costliest call (Kafka), and depth moves slowly where lag does not.
    */
   constructor(
     readonly context: ResolvedContext,
-    private readonly adapters: Map<BrokerKind, BrokerAdapter>,
+    adapters: Map<BrokerKind, BrokerAdapter> | Promise<Map<BrokerKind, BrokerAdapter>>,
     private readonly listingEveryMs = 0,
+    brokers?: BrokerKind[],
   ) {
     this.settings = dlqSettings(context.config)
-    this.lag = new LagMonitor([...adapters.values()])
+    if (adapters instanceof Map) this.use(adapters)
+    this.created = Promise.resolve(adapters).then((created) => this.use(created))
+    this.created.catch(() => undefined)
+    this.brokers = brokers ?? [...(this.adapters?.keys() ?? [])]
   }
 
-  get brokers(): BrokerKind[] {
-    return [...this.adapters.keys()]
+  private use(adapters: Map<BrokerKind, BrokerAdapter>): Map<BrokerKind, BrokerAdapter> {
+    if (this.adapters !== adapters) {
+      this.adapters = adapters
+      this.lag = new LagMonitor([...adapters.values()])
+    }
+    return adapters
   }
 
   get readOnly(): boolean {
@@ -98,9 +111,18 @@ export class DashboardServices {
   }
 
   adapter(kind: BrokerKind): BrokerAdapter {
-    const adapter = this.adapters.get(kind)
-    if (!adapter) throw new Error(`no ${kind} adapter in this dashboard`)
+    const adapter = this.adapters?.get(kind)
+    if (!adapter) throw new Error(`no ${kind} adapter in this dashboard${this.adapters ? '' : ' yet'}`)
     return adapter
+  }
+
+  private lagMonitor(): LagMonitor {
+    if (!this.lag) throw new Error('no adapters in this dashboard yet')
+    return this.lag
+  }
+
+  private all(): BrokerAdapter[] {
+    return [...(this.adapters?.values() ?? [])]
   }
 
   /** Waits (up to `ms`) for broker calls still running, so the adapters close after them and nothing reconnects. */
@@ -122,9 +144,10 @@ export class DashboardServices {
    * the services each call connect(), and simultaneous first connects could open (and leak) several connections.
    * A failed connect is forgotten so the next refresh tries again.
    */
-  private ready(): Promise<unknown> {
+  private async ready(): Promise<unknown> {
+    await this.created
     return Promise.allSettled(
-      [...this.adapters.values()].map((adapter) => {
+      this.all().map((adapter) => {
         let connecting = this.connecting.get(adapter)
         if (!connecting) {
           connecting = adapter.connect().catch((error: unknown) => {
@@ -145,7 +168,7 @@ export class DashboardServices {
   private async readBrokerStates(): Promise<BrokerState[]> {
     await this.ready()
     return Promise.all(
-      [...this.adapters.values()].map(async (adapter): Promise<BrokerState> => {
+      this.all().map(async (adapter): Promise<BrokerState> => {
         try {
           await adapter.connect()
           return {broker: adapter.kind, up: true, info: await adapter.serverInfo()}
@@ -163,7 +186,7 @@ export class DashboardServices {
 
   private async readOverview(): Promise<OverviewData> {
     await this.ready()
-    const [listing, lag] = await Promise.all([this.targetListing(), this.lag.snapshot()])
+    const [listing, lag] = await Promise.all([this.targetListing(), this.lagMonitor().snapshot()])
     const failures = [...listing.failures, ...lag.failures.filter((f) => !listing.failures.some((l) => l.broker === f.broker))]
     return {at: new Date(), targets: listing.targets, lag, failures}
   }
@@ -171,7 +194,7 @@ export class DashboardServices {
   private targetListing(): Promise<TargetListing> {
     const now = Date.now()
     if (!this.listing || now - this.listing.at >= this.listingEveryMs) {
-      const value = listAllTargets([...this.adapters.values()])
+      const value = listAllTargets(this.all())
       this.listing = {at: now, value}
       value.catch(() => (this.listing = undefined))
     }
@@ -180,7 +203,7 @@ export class DashboardServices {
 
   async discoverDlqs(): Promise<DlqListing> {
     await this.ready()
-    return this.track(discoverDlqs([...this.adapters.values()], this.settings))
+    return this.track(discoverDlqs(this.all(), this.settings))
   }
 
   /** Dead letters of a DLQ with their death records, grouped by origin, reason and error (as `dlq inspect`). */
@@ -207,10 +230,18 @@ export class DashboardServices {
     return {messages, groups: summary.rows(), stats, warnings}
   }
 
+  /** The consumers attached to a target by name, where its broker lists them; undefined where it does not. */
+  async attachedConsumers(broker: BrokerKind, name: string): Promise<AttachedConsumer[] | undefined> {
+    await this.ready()
+    const adapter = this.adapter(broker)
+    return adapter.attachedConsumers ? this.track(adapter.attachedConsumers(name)) : undefined
+  }
+
   /** A live, non-destructive tail of a target (from now on). */
-  tail(broker: BrokerKind, name: string, signal: AbortSignal): AsyncGenerator<Delivery> {
+  async *tail(broker: BrokerKind, name: string, signal: AbortSignal): AsyncGenerator<Delivery> {
+    await this.created
     const stats: TailStats = {received: 0, matched: 0, stoppedBy: 'source'}
-    return tailMessages(this.adapter(broker), name, {signal}, stats)
+    yield* tailMessages(this.adapter(broker), name, {signal}, stats)
   }
 
   /** @param select the ids of the marked messages: the replay takes exactly these (as --select). */
@@ -221,12 +252,14 @@ export class DashboardServices {
   // The replay and purge services load on first use: the dashboard's first frame should not wait for them.
   async planReplay(request: ReplayRequest, signal: AbortSignal): Promise<ReplayPlan> {
     const {dryRunReplay} = await import('../core/replay/service.js')
+    await this.created
     // A dry run asks nothing: its confirm (which would refuse, typing nothing) is never called.
     return dryRunReplay(request, this.replayDeps(request, {confirm: async () => '', onProgress: () => {}, onAuditFailure: () => {}, signal}), PLAN_SAMPLE)
   }
 
   async replay(request: ReplayRequest, hooks: ReplayHooks): Promise<ReplayReport> {
     const {startReplay} = await import('../core/replay/service.js')
+    await this.created
     return startReplay(request, this.replayDeps(request, hooks))
   }
 
@@ -238,6 +271,7 @@ export class DashboardServices {
   async purge(broker: BrokerKind, name: string, hooks: PurgeHooks, select?: string[]): Promise<PurgeResult> {
     await this.refuseReadOnly(`purge ${broker}:${name}`)
     const {purgeAudited, purgeDeadLetters} = await import('../core/dlq/purge.js')
+    await this.created
     const adapter = this.adapter(broker)
     const options = {customHeaders: this.settings.customHeaders, ...(select ? {select} : {})}
     const dryRun = await purgeDeadLetters(adapter, name, {...options, dryRun: true})
@@ -256,6 +290,7 @@ export class DashboardServices {
    * non-destructively (as `mailroom dlq export [--select]`).
    */
   async exportDlq(broker: BrokerKind, name: string, file: string, signal: AbortSignal, select?: string[]): Promise<DeadLetterReadStats & {notFound?: number}> {
+    await this.created
     const stats = newReadStats()
     const selection = select ? new Selection(select) : undefined
     const filter = selection ? selectionFilter(selection, {broker, target: name}) : undefined

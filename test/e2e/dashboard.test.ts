@@ -11,7 +11,8 @@ import {faultOf} from '../../src/core/demo/orders.js'
 import {committedOffsets, headerBytes, kafkaRecords, utf8} from '../conformance/kafka-truth.js'
 import {BIN, isolatedConfigHome, jsonOf, runCli} from '../helpers/cli.js'
 
-const SESSION = `mailroom-dashboard-${process.pid}`
+const FIRST_SESSION = `mailroom-dashboard-${process.pid}`
+let SESSION = FIRST_SESSION
 const stateHome = mkdtempSync(join(tmpdir(), 'mailroom-state-'))
 const env = {XDG_CONFIG_HOME: isolatedConfigHome(), XDG_STATE_HOME: stateHome}
 
@@ -41,7 +42,7 @@ const sent: string[] = []
  * its effect does not show, the failure lists what was sent beside what the dashboard's stdin and key handler got.
  */
 async function press(key: string, what: RegExp | string, timeoutMs?: number): Promise<string> {
-  keys(key)
+  if (key) keys(key)
   try {
     return await waitForScreen(what, timeoutMs)
   } catch (error) {
@@ -58,6 +59,22 @@ function keys(...names: string[]): void {
     sent.push(`${new Date().toISOString()} key ${name}`)
     tmux('send-keys', '-t', SESSION, name)
   }
+}
+
+/**
+ * Keys written at once, one tmux command per key (chained with ';' in one tmux call), as a terminal hands over keys
+ * typed while the dashboard was busy: `['/', {text: 'abc'}, 'Enter']` sends /, a, b, c and Enter.
+ */
+function burst(...items: (string | {text: string})[]): void {
+  const names = items.flatMap((item) => (typeof item === 'string' ? [{key: item}] : [...item.text].map((ch) => ({literal: ch}))))
+  sent.push(`${new Date().toISOString()} burst ${names.map((n) => ('key' in n ? n.key : n.literal)).join(' ')}`)
+  const args = names.flatMap((n, i) => [...(i ? [';'] : []), 'send-keys', '-t', SESSION, ...('key' in n ? [n.key] : ['-l', n.literal])])
+  tmux(...args)
+}
+
+/** Waits for what a burst should show; on failure, lists what was sent beside what the dashboard received. */
+async function burstShows(what: RegExp | string, timeoutMs?: number): Promise<string> {
+  return press('', what, timeoutMs)
 }
 
 function text(literal: string): void {
@@ -87,10 +104,12 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
   }, 150_000)
 
   afterAll(async () => {
-    try {
-      tmux('kill-session', '-t', SESSION)
-    } catch {
-      // already ended
+    for (const session of [FIRST_SESSION, `${FIRST_SESSION}-keys`]) {
+      try {
+        tmux('kill-session', '-t', session)
+      } catch {
+        // already ended
+      }
     }
     await runCli(['demo', 'down'], {env, timeoutMs: 60_000})
   }, 90_000)
@@ -169,16 +188,50 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
     const audit = readFileSync(join(stateHome, 'mailroom', 'audit.log'), 'utf8')
     expect(audit).toMatch(/"command":"dlq replay".*"target":"rabbitmq:demo\.orders\.dlq".*"replayed":12/)
 
-    // Back to the overview, which shows the empty DLQ; q quits cleanly.
-    await press('Escape', 'Dead-letter queues (')
-    await press('/', 'Enter keeps')
-    text('demo.orders.dlq')
-    await waitForScreen('/demo.orders.dlq')
-    await press('Enter', FILTER_KEPT)
+    // Back to the overview and its filter in one burst, right after the replay (where keys used to be lost): Esc
+    // closes the DLQ view, and the keys after it, one per write, go to the overview's filter prompt.
+    burst('Escape', '/', {text: 'demo.orders.dlq'}, 'Enter')
+    await burstShows(FILTER_KEPT)
     await waitForScreen('Dead-letter queues (1)')
     await waitForScreen(/rabbitmq:demo\.orders\.dlq\s+0/, 30_000)
     await press('q', 'DASHBOARD-EXIT=0')
   }, 180_000)
+
+  test('keys typed faster than the dashboard draws: every key takes effect, in order', async () => {
+    const command = `env MAILROOM_DEBUG_LOG=${keyLog} XDG_CONFIG_HOME=${env.XDG_CONFIG_HOME} XDG_STATE_HOME=${stateHome} NO_COLOR=1 ${process.execPath} ${BIN} dashboard; echo "DASHBOARD-EXIT=$?"; sleep 30`
+    // A session of its own, the replay's left as it is (killing the last session would stop the tmux server).
+    SESSION = `${FIRST_SESSION}-keys`
+    tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', command)
+    await waitForScreen(/● rabbitmq .*● kafka .*● nats/, 30_000)
+    await waitForScreen(/Targets and consumers \([1-9]/, 30_000)
+
+    // 40 characters typed into the filter prompt, one key per write, and Enter: all 40 are in the filter.
+    const typed = 'demo.orders.dlq'.padEnd(40, '~')
+    burst('/', {text: typed}, 'Enter')
+    await burstShows(new RegExp(`filter: ${typed.replace(/[.~]/g, '\\$&')}(?![\\s\\S]*Enter keeps)`))
+    burst('Escape')
+    await waitForScreen(/^(?![\s\S]*filter:)/)
+
+    // Esc and the next key read together are both keys: the prompt is cancelled, then opened again.
+    burst('/', {text: 'xyz'}, 'Escape', '/', {text: 'demo.orders'}, 'Enter')
+    await burstShows(/filter: demo\.orders(?!\S)(?![\s\S]*Enter keeps)/)
+    expect(screen()).not.toContain('xyz')
+    burst('Escape')
+    await waitForScreen(/^(?![\s\S]*filter:)/)
+
+    // g, ten j and Enter open the eleventh row (a consumer row opens its target), then Esc and ? in the same write
+    // go back and open the help over the overview.
+    const rows = screen().split('\n').slice(4, 15).map((r) => r.trim())
+    // (A name too long for its column is shortened in the middle: its two ends are in the title.)
+    const eleventh = rows.slice(0, 11).reverse().find((r) => !r.startsWith('└'))!.split(/\s+/)[0]
+    burst('g', ...Array<string>(10).fill('j'), 'Enter')
+    const opened = (await burstShows('› target ')).split('\n')[0]
+    for (const part of eleventh.split('…')) expect(opened).toContain(part)
+    burst('Escape', '?')
+    await burstShows(/› overview[\s\S]*Everywhere/)
+    burst('?', 'q')
+    await burstShows('DASHBOARD-EXIT=0')
+  }, 120_000)
 
   test('demo down removes everything demo up made', async () => {
     const down = await runCli(['demo', 'down'], {env, timeoutMs: 60_000})

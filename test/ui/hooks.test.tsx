@@ -1,7 +1,10 @@
-import {Text} from 'ink'
+import {Text, useInput} from 'ink'
+import {useRef} from 'react'
 import {afterEach, expect, test} from 'vitest'
 
+import {eachKey} from '../../src/ui/components/TextInput.js'
 import {useListNavigation} from '../../src/ui/hooks/use-list-navigation.js'
+import {type KeyRouter, KeyRouterContext} from '../../src/ui/hooks/use-screen-keys.js'
 import {usePoll} from '../../src/ui/hooks/use-poll.js'
 import {useTerminalSize} from '../../src/ui/hooks/use-terminal-size.js'
 import {KEYS, type Rendered, renderInk} from '../helpers/ink.js'
@@ -9,9 +12,20 @@ import {KEYS, type Rendered, renderInk} from '../helpers/ink.js'
 let r: Rendered | undefined
 afterEach(() => r?.unmount())
 
-function Nav({length}: {length: number}) {
+function List({length}: {length: number}) {
   const {selected} = useListNavigation(length, {active: true, page: 5})
   return <Text>selected={selected}</Text>
+}
+
+/** The list under a key router, as the app routes its keys (one handler; chunks split into keys). */
+function Nav({length}: {length: number}) {
+  const router = useRef<KeyRouter>({}).current
+  useInput((input, key) => eachKey(input, key, (i, k) => void router.list?.handle(i, k)))
+  return (
+    <KeyRouterContext.Provider value={router}>
+      <List length={length} />
+    </KeyRouterContext.Provider>
+  )
 }
 
 test('list navigation: arrows, j/k, page keys, g/G, clamped to the list', async () => {

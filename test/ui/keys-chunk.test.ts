@@ -37,4 +37,22 @@ describe('eachKey', () => {
     expect(split('u', {...none, ctrl: true})).toEqual([['u', false]])
     expect(split('\u001b[A')).toEqual([['\u001b[A', false]])
   })
+
+  it('Esc read together with the next key (one input to Ink, reported as that key alone) is Esc, then that key', () => {
+    const seen: string[] = []
+    const record = (i: string, k: Key) => void seen.push(k.escape ? '<esc>' : k.return ? '<enter>' : i)
+    // What Ink reports for "\u001b/", "\u001bq" and "\u001b\r": the second key, with or without meta.
+    eachKey('/', none, record, undefined, '\u001b/')
+    eachKey('q', {...none, meta: true}, record, undefined, '\u001bq')
+    eachKey('', {...none, return: true, meta: true}, record, undefined, '\u001b\r')
+    eachKey('', {...none, escape: true, meta: true}, record, undefined, '\u001b\u001b')
+    expect(seen).toEqual(['<esc>', '/', '<esc>', 'q', '<esc>', '<enter>', '<esc>', '<esc>'])
+  })
+
+  it('leaves escape sequences (arrows, PgUp) and a lone Esc as one key', () => {
+    const seen: string[] = []
+    eachKey('', {...none, upArrow: true} as Key, (i, k) => void seen.push(k.upArrow ? '<up>' : i), undefined, '\u001b[A')
+    eachKey('', {...none, escape: true}, (i, k) => void seen.push(k.escape ? '<esc>' : i), undefined, '\u001b')
+    expect(seen).toEqual(['<up>', '<esc>'])
+  })
 })

@@ -1,6 +1,7 @@
 // The target view on the real brokers, through the dashboard's own services: a Kafka group, a JetStream consumer and
-// a RabbitMQ consumer made here with each broker's client are listed under their target, with their lag; the lag
-// line follows lag, not depth. What is expected is what the test did to each broker (records, commits, acks).
+// RabbitMQ consumers made here with each broker's client are listed under their target (the Kafka and JetStream ones
+// with their lag, the RabbitMQ ones by tag, client and channel as the management API details them); the lag line
+// follows lag, not depth. What is expected is what the test did to each broker (records, commits, acks, consumers).
 import amqp, {type Channel, type ChannelModel} from 'amqplib'
 import {Kafka, logLevel, type Consumer} from 'kafkajs'
 import {AckPolicy, connect, type NatsConnection} from 'nats'
@@ -25,6 +26,7 @@ const topic = uniqueName('dash-consumers')
 const group = uniqueName('dash-group')
 const stream = uniqueName('DASH_CONSUMERS').replace(/-/g, '_')
 const queue = uniqueName('dash-consumers')
+const NAMED_TAG = `worker-${queue}`
 
 let services: DashboardServices
 let adapters: Map<BrokerKind, BrokerAdapter>
@@ -63,12 +65,13 @@ beforeAll(async () => {
   const worker = await js.consumers.get(stream, 'worker')
   for await (const m of await worker.fetch({max_messages: 2, expires: 5000})) await m.ackAck()
 
-  // RabbitMQ: a queue with one consumer attached (RabbitMQ does not name its consumers in the lag service).
+  // RabbitMQ: a queue with two consumers attached, one tagged by the broker, one named by the client without acks.
   amqpConnection = await amqp.connect(settings.rabbitmq!.url)
   amqpChannel = await amqpConnection.createChannel()
   await amqpChannel.assertQueue(queue, {durable: false})
   await amqpChannel.prefetch(1)
   await amqpChannel.consume(queue, () => undefined)
+  await amqpChannel.consume(queue, () => undefined, {consumerTag: NAMED_TAG, noAck: true})
 
   adapters = new Map<BrokerKind, BrokerAdapter>()
   for (const kind of ['kafka', 'nats', 'rabbitmq'] as const) adapters.set(kind, await createAdapter(kind, settings))
@@ -91,6 +94,18 @@ afterAll(async () => {
   await amqpChannel?.deleteQueue(queue).catch(() => undefined)
   await amqpConnection?.close().catch(() => undefined)
 }, 60_000)
+
+interface ManagementConsumer {
+  consumer_tag: string
+  channel_details: {peer_host: string; peer_port: number; number: number}
+}
+
+/** The queue's consumers as the broker's management API lists them (the ground truth). */
+async function managementConsumers(name: string): Promise<ManagementConsumer[]> {
+  const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`
+  const answer = await fetch(`${settings.rabbitmq!.managementUrl}/api/queues/%2F/${encodeURIComponent(name)}`, {headers: {authorization: auth}})
+  return ((await answer.json()) as {consumer_details: ManagementConsumer[]}).consumer_details
+}
 
 /** The target's group from the dashboard's overview, once `ready` holds; the history gets two samples. */
 async function groupOf(broker: BrokerKind, name: string, ready: (g: OverviewGroup) => boolean, history: History): Promise<OverviewGroup> {
@@ -140,11 +155,22 @@ describe('the target view on the real brokers', () => {
     expect(frame).toMatch(/lag .*3\.\.3/)
   }, 120_000)
 
-  test('a RabbitMQ queue counts its attached consumer', async () => {
+  test('a RabbitMQ queue lists its consumers by tag, client and channel, as the management API details them', async () => {
     const history = new History(10)
-    const g = await groupOf('rabbitmq', queue, (x) => x.row.consumers === 1, history)
-    const frame = renderDetail(g, history)
-    expect(frame).toContain('Consumers (1)')
-    expect(frame).toContain('1 attached')
+    const g = await groupOf('rabbitmq', queue, (x) => x.row.consumers === 2, history)
+    const truth = await managementConsumers(queue)
+    expect(truth.map((c) => c.consumer_tag)).toContain(NAMED_TAG)
+    expect(truth).toHaveLength(2)
+    r?.unmount()
+    r = renderInk(<TargetDetail services={services} group={g} history={history} active width={120} height={20} onOpenMessage={() => {}} />, {columns: 120, rows: 24})
+    const frame = plain(await r.waitFor((f) => truth.every((c) => plain(f).includes(c.consumer_tag)), 15_000))
+    expect(frame).toContain('Consumers (2)')
+    for (const c of truth) {
+      const line = frame.split('\n').find((l) => l.includes(c.consumer_tag))!
+      expect(line).toContain(`${c.channel_details.peer_host}:${c.channel_details.peer_port}`)
+      // The channel's name ends with its number: "<client> -> <server> (<n>)".
+      expect(line).toContain(`(${c.channel_details.number})`)
+      expect(line).toMatch(c.consumer_tag === NAMED_TAG ? /no-ack/ : /\back prefetch 1\b/)
+    }
   }, 120_000)
 })

@@ -3,13 +3,13 @@ import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib'
 import {amqp} from './driver.js'
 import type {RabbitMqSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PositionedReplaySource, PublishOptions, PublishReceipt, QueueHoldings, QueueReplaySource, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import type {AttachedConsumer, BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PositionedReplaySource, PublishOptions, PublishReceipt, QueueHoldings, QueueReplaySource, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {deadLetterRoutes} from './dead-letter.js'
 import {clusterNodes} from './cluster-nodes.js'
 import {amqpConnectOptions, amqpSocketOptions, endpointsFromSettings, type RabbitMqEndpoint} from './endpoint.js'
 import {queueLag, streamHead} from './lag.js'
-import {type ManagementQueue, ManagementClient} from './management.js'
+import {type ManagementConsumer, type ManagementQueue, ManagementClient} from './management.js'
 import type {QueueType} from './map.js'
 import {type ErrorContext, timeout, toMailroomError} from './map-error.js'
 import {peekQueue} from './peek.js'
@@ -234,6 +234,12 @@ export class RabbitMqAdapter implements BrokerAdapter {
     return requestReply(ctx, envelope, o)
   }
 
+  /** The queue's consumers by tag, channel and client, from the management API (AMQP counts them only). */
+  async attachedConsumers(target: string): Promise<AttachedConsumer[]> {
+    const consumers = await this.mgmt(() => this.management.queueConsumers(target), `queue ${target}`)
+    return consumers.map(attachedConsumer)
+  }
+
   /** Queues that name a dead-letter exchange, and the queues bound behind it (management API). */
   async deadLetterTopology(): Promise<DeadLetterRoute[]> {
     return this.mgmt(() => deadLetterRoutes(this.management))
@@ -419,5 +425,19 @@ async function withDeadline(
   } finally {
     clearTimeout(timer)
     if (onAbort) signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+function attachedConsumer(c: ManagementConsumer): AttachedConsumer {
+  const channel = c.channel_details ?? {}
+  return {
+    tag: c.consumer_tag,
+    ...(channel.name !== undefined ? {channel: channel.name} : {}),
+    ...(channel.connection_name !== undefined ? {connection: channel.connection_name} : {}),
+    ...(channel.peer_host !== undefined ? {host: channel.peer_host} : {}),
+    ...(channel.peer_port !== undefined ? {port: channel.peer_port} : {}),
+    ...(c.ack_required !== undefined ? {ackRequired: c.ack_required} : {}),
+    ...(c.prefetch_count !== undefined ? {prefetch: c.prefetch_count} : {}),
+    ...(c.active !== undefined ? {active: c.active} : {}),
   }
 }

@@ -22,6 +22,14 @@ const QUEUE_COLUMNS = [
   'message_stats',
 ].join(',')
 
+export interface ManagementConsumer {
+  consumer_tag: string
+  ack_required?: boolean
+  prefetch_count?: number
+  active?: boolean
+  channel_details?: {name?: string; connection_name?: string; peer_host?: string; peer_port?: number}
+}
+
 export interface ManagementQueue {
   name: string
   type?: 'classic' | 'quorum' | 'stream' | string
@@ -105,6 +113,12 @@ export class ManagementClient {
   /** Every listener of every running node (protocol, address, port): which node an AMQP port belongs to. */
   async listeners(): Promise<ManagementListener[]> {
     return (await this.get<{listeners?: ManagementListener[]}>('/api/overview?columns=listeners')).listeners ?? []
+  }
+
+  /** The consumers attached to a queue (tag, channel, client), as the management API details them. */
+  async queueConsumers(name: string): Promise<ManagementConsumer[]> {
+    const queue = await this.get<{consumer_details?: ManagementConsumer[]}>(`/api/queues/${this.vhostPath}/${encodeURIComponent(name)}?columns=consumer_details`)
+    return queue.consumer_details ?? []
   }
 
   /** Every binding in the vhost (one request; used to find the queues behind dead-letter exchanges). */

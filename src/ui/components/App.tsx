@@ -1,5 +1,5 @@
-import {Box, type Key, Text, useApp, useInput} from 'ink'
-import {useLayoutEffect, useMemo, useRef} from 'react'
+import {Box, type Key, Text, useApp, useInput, useStdin} from 'ink'
+import {useEffect, useLayoutEffect, useMemo, useReducer, useRef} from 'react'
 
 import type {Envelope} from '../../model/envelope/types.js'
 import {debugLog} from '../debug.js'
@@ -16,7 +16,7 @@ import {HELP_HINT, HelpOverlay} from './HelpOverlay.js'
 import {MessageView} from './MessageView.js'
 import {Overview} from './Overview.js'
 import {TargetDetail} from './TargetDetail.js'
-import {eachKey, isPrintable} from './TextInput.js'
+import {isPrintable, keysOf} from './TextInput.js'
 
 export type Screen =
   | {kind: 'overview'}
@@ -46,6 +46,12 @@ export function App({services, intervalMs}: AppProps) {
   const editingFilter = useSyncedState(false)
   const router = useRef<KeyRouter>({}).current
   const screen = stack.value[stack.value.length - 1]
+  // A new screen's list registers as it renders; the last screen's must not take keys meanwhile.
+  const shown = useRef(screen)
+  if (shown.current !== screen) {
+    shown.current = screen
+    router.list = undefined
+  }
   const overview = useOverview(services, intervalMs, {quiet: stack.value.length > 1})
 
   const push = (s: Screen) => {
@@ -57,30 +63,46 @@ export function App({services, intervalMs}: AppProps) {
     filter.set('')
   }
 
-  // The one key handler (see use-screen-keys.ts): filter editing, help, the screen, then the global keys.
-  // Keys that came in one chunk after a key that opened or closed a screen wait for that screen: resumed once the
-  // app has committed its next render (the new screen has registered its key handler by then).
-  const waitingKeys = useRef<(() => void) | undefined>(undefined)
-  useLayoutEffect(() => {
-    const resume = waitingKeys.current
-    waitingKeys.current = undefined
-    resume?.()
-  })
-  useInput((chunk, chunkKey) => eachKey(chunk, chunkKey, onKey, (resume) => (waitingKeys.current = resume)))
-  /** Handles one key; 'rerender' when it opened or closed a screen, whose keys the next ones are. */
-  function onKey(input: string, key: Key): 'rerender' | undefined {
-    const screens = stack.get()
-    handleKey(input, key)
-    return stack.get() === screens ? undefined : 'rerender'
+  // The one key handler (see use-screen-keys.ts): filter editing, help, the screen, its list, then the global keys.
+  // Keys are handled in the order they came, from one queue. A key that may change who takes keys (a screen, a pane,
+  // a dialog: any key but a list move or a typed character) forces a render and holds the queue until it is
+  // committed, when the new screen, pane or dialog has registered its handler; keys read meanwhile wait behind it.
+  const queue = useRef<[string, Key][]>([]).current
+  const held = useRef(false)
+  const [, forceRender] = useReducer((n: number) => n + 1, 0)
+  const pump = () => {
+    while (!held.current && queue.length > 0) {
+      const [input, key] = queue.shift()!
+      if (onKey(input, key) === 'rerender') held.current = true
+    }
   }
-  function handleKey(input: string, key: Key): void {
+  useLayoutEffect(() => {
+    if (!held.current) return
+    held.current = false
+    pump()
+  })
+  const rawInput = useRawInput()
+  useInput((chunk, chunkKey) => {
+    queue.push(...keysOf(chunk, chunkKey, rawInput.current))
+    pump()
+  })
+  /** Handles one key; 'rerender' when the keys after it must wait for the next render. */
+  function onKey(input: string, key: Key): 'rerender' | undefined {
+    if (handleKey(input, key) === 'in place') return undefined
+    forceRender()
+    return 'rerender'
+  }
+  /** 'in place' when the key moved a list or typed a character: the next key goes to the same place. */
+  function handleKey(input: string, key: Key): 'in place' | undefined {
     debugLog('key', {input, key: pressed(key), screen: stack.get().at(-1)?.kind, filter: editingFilter.get(), help: help.get()})
-    if (editingFilter.get()) return editFilter(input, key)
+    const typed = !key.ctrl && !key.meta && isPrintable(input)
+    if (editingFilter.get()) return editFilter(input, key) && typed ? 'in place' : undefined
     if (help.get()) {
       if (key.escape || input === '?' || input === 'q') help.set(false)
       return
     }
-    if (router.screen?.(input, key)) return
+    if (router.screen?.(input, key)) return typed ? 'in place' : undefined
+    if (router.list?.handle(input, key)) return 'in place'
     const top = stack.get()[stack.get().length - 1]
     if (input === '?') help.set(true)
     else if (input === 'q') exit()
@@ -88,11 +110,13 @@ export function App({services, intervalMs}: AppProps) {
     else if (key.escape && filter.get()) filter.set('')
     else if (key.escape) pop()
   }
-  const editFilter = (input: string, key: Key) => {
+  /** True when the prompt stays open. */
+  const editFilter = (input: string, key: Key): boolean => {
     if (key.escape) filter.set('')
     if (key.escape || key.return) editingFilter.set(false)
     else if (key.backspace || key.delete) filter.set((f) => f.slice(0, -1))
     else if (!key.ctrl && !key.meta && isPrintable(input)) filter.set((f) => f + input)
+    return !key.escape && !key.return
   }
 
   const width = Math.max(40, columns)
@@ -159,6 +183,25 @@ export function App({services, intervalMs}: AppProps) {
       )}
     </Box>
   )
+}
+
+/**
+ * The latest input as Ink's parser cut it from stdin, before Ink interprets it (see eachKey: Esc glued to a key).
+ * Its listener is added once, before useInput's (which Ink re-adds on every render), so it always runs first.
+ */
+function useRawInput(): {current: string | undefined} {
+  const {internal_eventEmitter: events} = useStdin()
+  const raw = useRef<string | undefined>(undefined)
+  useEffect(() => {
+    const record = (input: string) => {
+      raw.current = input
+    }
+    events.on('input', record)
+    return () => {
+      events.off('input', record)
+    }
+  }, [events])
+  return raw
 }
 
 /** The names of the flags set on a key, for the debug log. */

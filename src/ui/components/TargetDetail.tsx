@@ -3,6 +3,7 @@ import {Box, Text} from 'ink'
 import type {TargetInfo} from '../../adapters/types.js'
 import type {Envelope} from '../../model/envelope/types.js'
 import {count, rate, seconds} from '../format.js'
+import {useAttachedConsumers} from '../hooks/use-attached-consumers.js'
 import {useScreenKeys} from '../hooks/use-screen-keys.js'
 import {useListNavigation} from '../hooks/use-list-navigation.js'
 import {useSyncedState} from '../hooks/use-synced-state.js'
@@ -10,6 +11,7 @@ import {useTail} from '../hooks/use-tail.js'
 import {type History, type OverviewGroup, depthKey, groupLine, lagKey} from '../model.js'
 import type {DashboardServices} from '../services.js'
 import {statusColor, tint, useTheme} from '../theme.js'
+import {AttachedConsumers} from './AttachedConsumers.js'
 import {Sparkline} from './Sparkline.js'
 import {TailPane} from './TailPane.js'
 import {TargetsTable} from './TargetsTable.js'
@@ -32,7 +34,10 @@ export function TargetDetail({services, group, info, history, active, width, hei
   const pane = useSyncedState<'consumers' | 'tail'>('tail')
   const paused = useSyncedState(false)
   const tail = useTail(services, row.broker, row.target, paused.value)
-  const consumerRows = Math.max(1, Math.min(group.consumers.length || 1, Math.floor((height - 6) / 3)))
+  // Consumers by name: lag rows (Kafka groups, JetStream consumers) or, where the broker lists them apart, the queue's.
+  const attached = useAttachedConsumers(services, row.broker, row.target, group.consumers.length === 0 ? row.consumers : 0)
+  const listed = group.consumers.length || attached?.length || 0
+  const consumerRows = Math.max(1, Math.min(listed || 1, Math.floor((height - 6) / 3)))
   const consumers = useListNavigation(group.consumers.length, {active: active && pane.value === 'consumers', page: consumerRows})
   const selectedGroup = group.consumers[consumers.selected]?.group
   const tailHeight = Math.max(3, height - 6 - consumerRows - (selectedGroup ? 1 : 0))
@@ -71,12 +76,14 @@ export function TargetDetail({services, group, info, history, active, width, hei
         <Sparkline values={lagSeries} width={sparkWidth} /> {lagSeries.length ? range(lagSeries) : 'no consumer: no lag'}
       </Text>
       <Text bold color={tint(theme, pane.value === 'consumers' ? 'cyan' : undefined)}>
-        {pane.value === 'consumers' ? '▸ ' : '  '}Consumers ({group.consumers.length || (row.consumers ?? 0)})
+        {pane.value === 'consumers' ? '▸ ' : '  '}Consumers ({listed || (row.consumers ?? 0)})
       </Text>
-      {group.consumers.length === 0 ? (
-        <Text dimColor>{row.consumers !== undefined ? `  ${row.consumers} attached (anonymous)` : '  (none)'}</Text>
-      ) : (
+      {group.consumers.length > 0 ? (
         <TargetsTable rows={group.consumers} history={history} selected={consumers.selected} focused={pane.value === 'consumers'} width={width} height={consumerRows} />
+      ) : attached?.length ? (
+        <AttachedConsumers consumers={attached} width={width} height={consumerRows} />
+      ) : (
+        <Text dimColor>{row.consumers ? `  ${row.consumers} attached` : '  (none)'}</Text>
       )}
       {selectedGroup ? (
         <Text wrap="truncate-end" dimColor>

@@ -1,9 +1,10 @@
 import {Box, Text} from 'ink'
+import {memo} from 'react'
 
 import {count, fit, fitMiddle, rate, visibleWindow} from '../format.js'
 import type {History, OverviewRow} from '../model.js'
+import {sparkline} from '../sparkline.js'
 import {statusColor, tint, useTheme} from '../theme.js'
-import {Sparkline} from './Sparkline.js'
 
 export interface TargetsTableProps {
   rows: OverviewRow[]
@@ -44,23 +45,47 @@ export function TargetsTable({rows, history, selected, focused, width, height}: 
       {rows.slice(start, end).map((row, i) => {
         const isSelected = start + i === selected
         return (
-          <Box key={row.key}>
-            <Text inverse={isSelected && focused} bold={isSelected && !focused} wrap="truncate-end">
-              {fitMiddle(labelOf(row), name)} {NUMBER_COLUMNS.map((c) => fit(c.value(row), c.width, 'right')).join(' ')}{' '}
-            </Text>
-            <Text color={statusColor(theme, row.status)}>{fit(row.status ?? '-', STATUS_WIDTH)}</Text>
-            {spark ? (
-              <>
-                <Text> </Text>
-                <Sparkline values={history.of(row.key)} width={spark} />
-              </>
-            ) : null}
-          </Box>
+          <TargetRow
+            key={row.key}
+            text={`${fitMiddle(labelOf(row), name)} ${NUMBER_COLUMNS.map((c) => fit(c.value(row), c.width, 'right')).join(' ')} `}
+            status={fit(row.status ?? '-', STATUS_WIDTH)}
+            statusColor={statusColor(theme, row.status)}
+            trend={spark ? sparkline(history.of(row.key), spark, {ascii: !theme.unicode}) : undefined}
+            trendColor={tint(theme, 'cyan')}
+            inverse={isSelected && focused}
+            bold={isSelected && !focused}
+          />
         )
       })}
     </Box>
   )
 }
+
+interface TargetRowProps {
+  text: string
+  status: string
+  statusColor?: string
+  trend?: string
+  trendColor?: string
+  inverse: boolean
+  bold: boolean
+}
+
+/**
+ * One row as one line of text (one layout node, one truncation): drawn again only when what it shows changed, so a
+ * refresh or a key redraws the rows that moved, not the table.
+ */
+const TargetRow = memo(function TargetRow({text, status, statusColor, trend, trendColor, inverse, bold}: TargetRowProps) {
+  return (
+    <Text wrap="truncate-end">
+      <Text inverse={inverse} bold={bold}>
+        {text}
+      </Text>
+      <Text color={statusColor}>{status}</Text>
+      {trend === undefined ? null : <Text color={trendColor}> {trend}</Text>}
+    </Text>
+  )
+})
 
 function labelOf(row: OverviewRow): string {
   // Share and streams groups are named with their type: they are not consumer groups.

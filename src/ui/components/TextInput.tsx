@@ -56,17 +56,13 @@ export function isPrintable(input: string): boolean {
  * keys, each with the flags Ink gives it when it arrives alone, and handles them in order. A handler that opened or
  * closed a screen returns 'rerender': the keys after it are handed to `defer`, to go on once that screen has rendered
  * and takes keys (the caller resumes them after its next commit).
+ *
+ * `raw` is the input as Ink's parser cut it from stdin: Esc followed by a key in the same read ("\x1b/", "\x1bq",
+ * "\x1b\x1b") is one input to Ink, which reports only the second key (as Alt+key) and drops the Esc. The dashboard
+ * has no Alt bindings, so such an input is Esc, then that key.
  */
-export function eachKey(input: string, key: Key, handle: (input: string, key: Key) => 'rerender' | void, defer: (resume: () => void) => void = setImmediate): void {
-  if (input.length <= 1 || key.escape || key.meta || input.startsWith('\u001B')) {
-    handle(input, key)
-    return
-  }
-  const none = Object.fromEntries(Object.entries(key).map(([name, value]) => [name, typeof value === 'boolean' ? false : value])) as Key
-  const keys = [...input].map((ch): [string, Key] => {
-    const [single, flags] = keyOf(ch)
-    return [single, {...none, ...flags}]
-  })
+export function eachKey(input: string, key: Key, handle: (input: string, key: Key) => 'rerender' | void, defer: (resume: () => void) => void = setImmediate, raw?: string): void {
+  const keys = keysOf(input, key, raw)
   const from = (start: number) => {
     for (let i = start; i < keys.length; i++) {
       if (handle(...keys[i]) === 'rerender' && i + 1 < keys.length) {
@@ -78,8 +74,25 @@ export function eachKey(input: string, key: Key, handle: (input: string, key: Ke
   from(0)
 }
 
+/** The keys of one input from Ink (see eachKey), in order. */
+export function keysOf(input: string, key: Key, raw?: string): [string, Key][] {
+  const glued = raw !== undefined && escapeThenKey(raw)
+  if (!glued && (input.length <= 1 || key.escape || key.meta || input.startsWith('\u001B'))) return [[input, key]]
+  const none = Object.fromEntries(Object.entries(key).map(([name, value]) => [name, typeof value === 'boolean' ? false : value])) as Key
+  return [...(glued ? raw : input)].map((ch): [string, Key] => {
+    const [single, flags] = keyOf(ch)
+    return [single, {...none, ...flags}]
+  })
+}
+
+/** Esc and a plain key (or a second Esc) read together; escape sequences (arrows, PgUp…) start with Esc [ or Esc O. */
+export function escapeThenKey(raw: string): boolean {
+  return raw.length >= 2 && raw[0] === '\u001B' && raw[1] !== '[' && raw[1] !== 'O' && [...raw].length === 2
+}
+
 /** One character as Ink reports it when it arrives alone: control characters are named keys or Ctrl+letter. */
 function keyOf(ch: string): [string, Partial<Key>] {
+  if (ch === '\u001B') return ['', {escape: true, meta: true}]
   if (ch === '\r') return ['', {return: true}]
   if (ch === '\t') return ['', {tab: true}]
   if (ch === '\u007F') return ['', {delete: true}]

@@ -1,8 +1,10 @@
-// Selection in a list with arrows, j/k, PgUp/PgDn, g/G; stays in range when the list shrinks.
-import {type Key, useInput} from 'ink'
+// Selection in a list with arrows, j/k, PgUp/PgDn, g/G; stays in range when the list shrinks. Its keys come through
+// the app's one key handler (use-screen-keys.ts), after the screen's, while the list is active.
+import type {Key} from 'ink'
+import {useContext, useRef} from 'react'
 
-import {eachKey} from '../components/TextInput.js'
 import {clamp} from '../format.js'
+import {KeyRouterContext} from './use-screen-keys.js'
 import {useSyncedState} from './use-synced-state.js'
 
 export interface ListNavigation {
@@ -30,15 +32,15 @@ export function navigate(index: number, input: string, key: Key, length: number,
 export function useListNavigation(length: number, o: {active: boolean; page: number}): ListNavigation {
   const selection = useSyncedState(0)
   const inRange = (i: number) => clamp(i, 0, Math.max(0, length - 1))
-  useInput(
-    // Keys can arrive faster than renders, several in one chunk: each builds on the latest selection.
-    (chunk, chunkKey) => eachKey(chunk, chunkKey, (input, key) => selection.set((current) => navigate(inRange(current), input, key, length, o.page) ?? current)),
-    {isActive: o.active},
-  )
+  const router = useContext(KeyRouterContext)
+  const owner = useRef({}).current
+  // Keys can arrive faster than renders: each builds on the latest selection.
   const handle = (input: string, key: Key) => {
     const next = navigate(inRange(selection.get()), input, key, length, o.page)
     if (next !== undefined) selection.set(next)
     return next !== undefined
   }
+  if (o.active) router.list = {owner, handle}
+  else if (router.list?.owner === owner) router.list = undefined
   return {selected: inRange(selection.value), current: () => inRange(selection.get()), setSelected: selection.set, handle}
 }

@@ -36,7 +36,7 @@ export function useOverview(services: DashboardServices, intervalMs: number, o: 
   const slowMs = Math.max(10_000, intervalMs * 5)
   const overview = usePoll(() => services.overview(), intervalMs)
   const discovered = useDiscoveredDlqs(services, slowMs)
-  const brokers = usePoll(() => services.brokerStates(), slowMs)
+  const brokers = usePoll(() => services.brokerStates(), slowMs, {sameAsLast: true})
   const history = useRef(new History(HISTORY_SIZE)).current
   const reasons = useDlqReasons(services, overview.data, discovered.data, o.quiet)
 
@@ -72,7 +72,7 @@ function brokerStates(services: DashboardServices, states: BrokerState[] | undef
 
 /** DLQ discovery; a broker that failed this round keeps the DLQs it had (a slow broker must not blank the list). */
 function useDiscoveredDlqs(services: DashboardServices, intervalMs: number): {data?: DlqInfo[]} {
-  const listing = usePoll(() => services.discoverDlqs(), intervalMs)
+  const listing = usePoll(() => services.discoverDlqs(), intervalMs, {sameAsLast: true})
   const last = useRef<DlqInfo[] | undefined>(undefined)
   const data = useMemo(() => {
     if (!listing.data) return last.current
@@ -91,33 +91,40 @@ interface Counted {
   sample?: number
 }
 
-/** Counts by reason per DLQ, re-read one DLQ at a time when its depth changed; paused while `quiet`. */
+/** DLQs whose reasons are counted at the same time (each is a read of up to REASON_SAMPLE messages). */
+const REASON_READS = 4
+
+/**
+ * Counts by reason per DLQ, re-read when a DLQ's depth changed, up to REASON_READS DLQs at a time (one at a time
+ * kept the first full overview waiting on each DLQ in turn); paused while `quiet`.
+ */
 function useDlqReasons(services: DashboardServices, data: OverviewData | undefined, dlqs: DlqInfo[] | undefined, quiet: boolean): Map<string, Counted> {
   const [counted, setCounted] = useState(new Map<string, Counted>())
-  const busy = useRef(false)
+  const reading = useRef(new Set<string>()).current
   useEffect(() => {
-    if (quiet || busy.current || !data || !dlqs) return
+    if (quiet || !data || !dlqs) return
     const depth = new Map(data.targets.map((t) => [targetKey(t.broker, t.name), t.depth]))
-    const stale = dlqs.find((d) => {
+    const stale = dlqs.filter((d) => {
       const key = targetKey(d.broker, d.name)
-      return depth.has(key) && counted.get(key)?.depth !== depth.get(key)
+      return depth.has(key) && !reading.has(key) && counted.get(key)?.depth !== depth.get(key)
     })
-    if (!stale) return
-    const key = targetKey(stale.broker, stale.name)
-    const current = depth.get(key)
-    busy.current = true
-    const count = async (): Promise<Counted> => {
-      if (!current) return {depth: current, reasons: []}
-      const contents = await services.readDlq(stale.broker, stale.name, {limit: REASON_SAMPLE})
-      const sample = contents.stats.read
-      return {depth: current, reasons: byReason(contents.groups), ...(sample < current ? {sample} : {})}
+    for (const dlq of stale.slice(0, Math.max(0, REASON_READS - reading.size))) {
+      const key = targetKey(dlq.broker, dlq.name)
+      const current = depth.get(key)
+      reading.add(key)
+      const count = async (): Promise<Counted> => {
+        if (!current) return {depth: current, reasons: []}
+        const contents = await services.readDlq(dlq.broker, dlq.name, {limit: REASON_SAMPLE})
+        const sample = contents.stats.read
+        return {depth: current, reasons: byReason(contents.groups), ...(sample < current ? {sample} : {})}
+      }
+      count()
+        .catch((): Counted => ({depth: current, reasons: [], sample: 0}))
+        .then((result) => {
+          reading.delete(key)
+          setCounted((m) => new Map(m).set(key, result))
+        })
     }
-    count()
-      .catch((): Counted => ({depth: current, reasons: [], sample: 0}))
-      .then((result) => setCounted((m) => new Map(m).set(key, result)))
-      .finally(() => {
-        busy.current = false
-      })
   }, [data, dlqs, quiet, counted])
   return counted
 }

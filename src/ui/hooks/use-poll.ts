@@ -10,7 +10,16 @@ export interface PollState<T> {
   ticks: number
 }
 
-export function usePoll<T>(load: () => Promise<T>, intervalMs: number, o: {paused?: boolean} = {}): PollState<T> {
+export interface PollOptions {
+  paused?: boolean
+  /**
+   * An answer equal to the last one (as JSON) changes nothing: no render. For small answers that rarely change
+   * (broker versions, the DLQ listing), whose every render would redraw the whole screen for nothing.
+   */
+  sameAsLast?: boolean
+}
+
+export function usePoll<T>(load: () => Promise<T>, intervalMs: number, o: PollOptions = {}): PollState<T> {
   const [state, setState] = useState<PollState<T>>({ticks: 0})
   const loadRef = useRef(load)
   loadRef.current = load
@@ -22,7 +31,7 @@ export function usePoll<T>(load: () => Promise<T>, intervalMs: number, o: {pause
       const started = Date.now()
       try {
         const data = await loadRef.current()
-        if (!stopped) setState((s) => ({data, ticks: s.ticks + 1}))
+        if (!stopped) setState((s) => (o.sameAsLast && !s.error && s.ticks > 0 && JSON.stringify(s.data) === JSON.stringify(data) ? s : {data, ticks: s.ticks + 1}))
       } catch (error) {
         if (!stopped) setState((s) => ({...s, error: asMailroomError(error).toInfo(), ticks: s.ticks + 1}))
       }
