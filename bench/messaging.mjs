@@ -361,7 +361,7 @@ async function freshTarget(broker) {
   }
   if (broker === 'kafka') {
     const t = uniq('t')
-    await admin.createTopics({topics: [{topic: t, numPartitions: 1}], waitForLeaders: true})
+    await createTopic(t)
     cleanups.push(() => admin.deleteTopics({topics: [t]}))
     return {mailroom: `kafka:${t}`, bare: t, key: KAFKA_KEY}
   }
@@ -370,6 +370,19 @@ async function freshTarget(broker) {
   await jsm.streams.add({name: s, subjects: [`${s}.>`]})
   cleanups.push(() => jsm.streams.delete(s))
   return {mailroom: `nats:${s}`, bare: `${s}.m`, key: `${s}.m`}
+}
+
+/** A loaded broker may not have elected the new topic's leader within kafkajs's wait: the topic is there, wait again. */
+async function createTopic(topic) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.createTopics({topics: [{topic, numPartitions: 1}], waitForLeaders: true})
+      return
+    } catch (error) {
+      if (!error.retriable || attempt === 5) throw error
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt))
+    }
+  }
 }
 
 /** A target holding n messages, for the tail runs (RabbitMQ: a stream queue, read by offset). */
