@@ -38,6 +38,8 @@ export interface ReplayDeps {
   onAuditFailure(warning: string): void
   /** The resolved connection settings: the journal records (and a resume compares) which servers the job uses. */
   settings?: ConnectionSettings
+  /** The destination context's settings, when the request names one (`toContext`). */
+  destinationSettings?: ConnectionSettings
   /** A warning for the user (stderr), not a failure. */
   warn?(message: string): void
 }
@@ -61,7 +63,7 @@ export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Pro
   const replayId = newReplayId()
   return audited({replayId, request, facts, deps, resumed: undefined}, async (shown) => {
     const path = journalPath(replayId, deps.env)
-    const servers = deps.settings ? {servers: serverIdentity(deps.context, deps.settings, request)} : {}
+    const servers = deps.settings ? {servers: serverIdentity(deps.context, deps.settings, request, deps.destinationSettings)} : {}
     const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts, ...servers})
     deps.onStart?.(replayId, shown, path)
     return journal
@@ -75,7 +77,7 @@ export async function resumeReplay(replayId: string, deps: ReplayDeps, o: Resume
     throw new MailroomError('USAGE', `replay ${replayId} reads from ${facts.broker}:${facts.target}, not from ${deps.source.kind}`)
   }
   if (deps.settings) {
-    const warning = checkResumeServers(replayId, state.start.servers, serverIdentity(deps.context, deps.settings, request), o.force ?? false)
+    const warning = checkResumeServers(replayId, state.start.servers, serverIdentity(deps.context, deps.settings, request, deps.destinationSettings), o.force ?? false)
     if (warning) deps.warn?.(warning)
   }
   const complete = completedBefore(state)
@@ -100,7 +102,7 @@ function completeReport(replayId: string, state: JournalState, why: string, jour
   return {
     replayId,
     source: formatTargetRef(request.source),
-    destination: request.to ? formatTargetRef(request.to) : 'origin',
+    ...destinationOf(request),
     mode: request.mode,
     resumed: true,
     alreadyComplete: why,
@@ -177,7 +179,7 @@ async function execute(job: Job): Promise<ReplayReport> {
   const report: ReplayReport = {
     replayId: job.replayId,
     source: formatTargetRef(request.source),
-    destination: request.to ? formatTargetRef(request.to) : 'origin',
+    ...destinationOf(request),
     mode: request.mode,
     resumed: job.resumed !== undefined,
     counts: result.counts,
@@ -229,6 +231,7 @@ function auditEntry(r: ReplayReport, context: string | undefined): AuditEntry {
     command: r.resumed ? 'dlq replay --resume' : 'dlq replay',
     target: r.source,
     ...(context ? {context} : {}),
+    ...(r.toContext ? {toContext: r.toContext} : {}),
     replayId: r.replayId,
     counts: {replayed, failed, skipped, filtered, possibleDuplicates},
     outcome: outcomeOf(r),
@@ -243,8 +246,14 @@ function failedEntry(job: Omit<Job, 'journal' | 'selector'>): AuditEntry {
     command: job.resumed ? 'dlq replay --resume' : 'dlq replay',
     target: formatTargetRef(request.source),
     ...(deps.context ? {context: deps.context} : {}),
+    ...(request.toContext ? {toContext: request.toContext} : {}),
     replayId: job.replayId,
     outcome: 'failed',
-    details: {destination: request.to ? formatTargetRef(request.to) : 'origin', mode: request.mode},
+    details: {destination: destinationOf(request).destination, mode: request.mode},
   }
+}
+
+function destinationOf(request: ReplayRequest): Pick<ReplayReport, 'destination' | 'toContext'> {
+  const destination = request.to ? formatTargetRef(request.to) : 'origin'
+  return request.toContext === undefined ? {destination} : {destination, toContext: request.toContext}
 }
