@@ -1,6 +1,6 @@
 // The lag maths: window rates, trend and ETA, the status rules, thresholds and the Prometheus exposition.
 import {describe, expect, it} from 'vitest'
-import type {Admin} from 'kafkajs'
+import type {Admin, Kafka} from 'kafkajs'
 import type {FirstRecordProbe} from '../../src/adapters/kafka/first-record.js'
 import {consumerGroupLag} from '../../src/adapters/kafka/lag.js'
 import {subjectMatches} from '../../src/adapters/nats/lag.js'
@@ -138,8 +138,8 @@ describe('LagMonitor', () => {
     const streams = {groupId: 'app', type: 'streams', state: 'Stable', members: []}
     const unused = {} as Admin
     const probe = {} as FirstRecordProbe
-    await expect(consumerGroupLag(unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group/)})
-    expect(await consumerGroupLag(unused, [share, streams], probe)).toEqual([])
+    await expect(consumerGroupLag({} as Kafka, unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group/)})
+    expect(await consumerGroupLag({} as Kafka, unused, [share, streams], probe)).toEqual([])
     const monitor = new LagMonitor([fakeLagAdapter('kafka', [new MailroomError('UNSUPPORTED', 'app is a streams group')])], {filter: {broker: 'kafka', name: 'app'}})
     await expect(monitor.snapshot()).rejects.toMatchObject({code: 'UNSUPPORTED'})
   })

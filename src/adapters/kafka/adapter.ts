@@ -92,7 +92,8 @@ export class KafkaAdapter implements BrokerAdapter {
   /** Topics with partitions, depth and consuming groups; internal `__` topics only when asked. */
   async listTargets(o: {includeInternal?: boolean} = {}): Promise<TargetInfo[]> {
     const admin = this.connectedAdmin()
-    return (await this.call(() => summarizeTopics(admin, this.groupsReader(), o))).map(targetInfo)
+    const kafka = this.connectedKafka()
+    return (await this.call(() => summarizeTopics(admin, this.groupsReader(), {...o, kafka}))).map(targetInfo)
   }
 
   async describeTarget(name: string, o: DescribeOptions = {}): Promise<TargetInfo> {
@@ -108,14 +109,16 @@ export class KafkaAdapter implements BrokerAdapter {
 
   async stats(): Promise<TargetStats[]> {
     const admin = this.connectedAdmin()
-    return (await this.call(() => summarizeTopics(admin, this.groupsReader()))).map(targetStats)
+    const kafka = this.connectedKafka()
+    return (await this.call(() => summarizeTopics(admin, this.groupsReader(), {kafka}))).map(targetStats)
   }
 
   async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
     const admin = this.connectedAdmin()
     const probe = this.recordProbe()
     const readGroups = this.groupsReader()
-    return this.call(async () => consumerGroupLag(admin, await readGroups(), probe, o), {group: o.filter})
+    const kafka = this.connectedKafka()
+    return this.call(async () => consumerGroupLag(kafka, admin, await readGroups(), probe, o), {group: o.filter})
   }
 
   async messageTimes(target: string): Promise<MessageTimes> {

@@ -48,6 +48,11 @@ export class FlexibleWriter {
     return this
   }
 
+  /** A null compact array (length 0): "all", where a request allows it. */
+  nullArray(): this {
+    return this.uvarint(0)
+  }
+
   /** mailroom sends no tagged fields. */
   emptyTaggedFields(): this {
     return this.uvarint(0)
@@ -83,6 +88,10 @@ export class FlexibleReader {
 
   int32(): number {
     return this.take(4).readInt32BE(0)
+  }
+
+  int64(): bigint {
+    return this.take(8).readBigInt64BE(0)
   }
 
   bool(): boolean {

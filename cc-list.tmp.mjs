@@ -1,0 +1,10 @@
+import kafkajs from 'kafkajs'
+const k = new kafkajs.Kafka({brokers:['127.0.0.1:9092'], logLevel: kafkajs.logLevel.NOTHING}).admin()
+await k.connect()
+const t = (await k.listTopics()).filter(t=>t.startsWith('bench-lag-'))
+console.log(t.length, t.slice(0,3))
+if (process.argv[2]==='rm' && t.length) await k.deleteTopics({topics:t})
+const g = (await k.listGroups()).groups.filter(g=>g.groupId.startsWith('bench-lag-'))
+console.log('groups', g.length)
+if (process.argv[2]==='rm' && g.length) await k.deleteGroups(g.map(x=>x.groupId)).catch(e=>console.log(e.message))
+await k.disconnect()
