@@ -6,24 +6,32 @@
 // up     starts whatever is not already listening, waits for readiness, fails with the broker's log tail.
 // status one line per broker: up/down, address, whether this harness started it.
 // down   stops only what this harness started (pid files in .brokers/); brokers the machine runs are left alone.
+// `cluster` names three-node clusters on their own ports (rabbitmq-cluster, kafka-cluster, nats-cluster; see
+// scripts/lib/cluster-topology.json); they start only when named, never with a bare `up`.
 // Node builtins only, so it runs before `npm run build`.
 import * as kafka from './lib/kafka.mjs'
+import * as kafkaCluster from './lib/kafka-cluster.mjs'
 import * as nats from './lib/nats.mjs'
+import * as natsCluster from './lib/nats-cluster.mjs'
 import * as rabbitmq from './lib/rabbitmq.mjs'
+import * as rabbitmqCluster from './lib/rabbitmq-cluster.mjs'
 import {BrokerStartError, progress} from './lib/harness.mjs'
 import * as kafkaSecure from './secure/kafka.mjs'
 import * as natsSecure from './secure/nats.mjs'
 import * as rabbitmqSecure from './secure/rabbitmq.mjs'
 
 const ALL = [rabbitmq, kafka, nats, rabbitmqSecure, kafkaSecure, natsSecure]
-const USAGE = `usage: node scripts/brokers.mjs up|status|down [${ALL.map((broker) => broker.name).join('|')} ...]`
+const CLUSTERS = [rabbitmqCluster, kafkaCluster, natsCluster]
+const KNOWN = [...ALL, ...CLUSTERS]
+const USAGE = `usage: node scripts/brokers.mjs up|status|down [${[...KNOWN.map((broker) => broker.name), 'cluster'].join('|')} ...]`
 
 function selectBrokers(names) {
   if (names.length === 0) return ALL
-  return names.map((wanted) => {
-    const broker = ALL.find((candidate) => candidate.name === wanted)
+  return names.flatMap((wanted) => {
+    if (wanted === 'cluster') return CLUSTERS
+    const broker = KNOWN.find((candidate) => candidate.name === wanted)
     if (!broker) throw new Error(`unknown broker "${wanted}"\n${USAGE}`)
-    return broker
+    return [broker]
   })
 }
 

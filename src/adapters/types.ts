@@ -157,6 +157,26 @@ export interface ServerInfo {
   version?: string
   /** Round trip of one cheap request after connecting, in milliseconds. */
   latencyMs: number
+  /** host:port of the node this connection talks to (a cluster's nodes are tried in turn). */
+  address?: string
+  /** Every node of the cluster as the broker reports it (one for a single broker); undefined when it cannot say. */
+  nodes?: ClusterNode[]
+}
+
+/** One node of a broker's cluster, as the broker itself reports it. */
+export interface ClusterNode {
+  /** The node's own name: RabbitMQ node, NATS server name, Kafka node id. */
+  name: string
+  address?: string
+  /** What the node does: `broker`, `controller (leader)`, `disc`, `meta leader` ... */
+  role: string
+  version?: string
+  /** `unknown` when the cluster lists the node but cannot tell whether it runs (a Kafka controller only). */
+  status: 'up' | 'down' | 'unknown'
+  /** Resource alarms raised on the node (RabbitMQ memory, disk). */
+  alarms?: string[]
+  /** The node this connection talks to. */
+  connected?: boolean
 }
 
 export interface ConnectOptions {

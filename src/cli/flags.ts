@@ -7,13 +7,13 @@ import {LIST_FORMATS, type ListFormat} from '../core/output/list-format.js'
 
 export const connectionFlags = {
   context: Flags.string({description: 'Use this named context instead of the current one', helpGroup: 'CONNECTION'}),
-  'rabbitmq-url': Flags.string({description: 'RabbitMQ AMQP URL (env MAILROOM_RABBITMQ_URL)', helpGroup: 'CONNECTION'}),
+  'rabbitmq-url': Flags.string({description: 'RabbitMQ AMQP URL; a cluster: several, comma separated (env MAILROOM_RABBITMQ_URL)', helpGroup: 'CONNECTION'}),
   'rabbitmq-management-url': Flags.string({
-    description: 'RabbitMQ management API URL (env MAILROOM_RABBITMQ_MANAGEMENT_URL)',
+    description: 'RabbitMQ management API URL; a cluster: several, comma separated (env MAILROOM_RABBITMQ_MANAGEMENT_URL)',
     helpGroup: 'CONNECTION',
   }),
   'kafka-brokers': Flags.string({description: 'Kafka bootstrap brokers, host:port,... (env MAILROOM_KAFKA_BROKERS)', helpGroup: 'CONNECTION'}),
-  'nats-url': Flags.string({description: 'NATS server URL (env MAILROOM_NATS_URL)', helpGroup: 'CONNECTION'}),
+  'nats-url': Flags.string({description: 'NATS server URL; a cluster: several, comma separated (env MAILROOM_NATS_URL)', helpGroup: 'CONNECTION'}),
   'connect-timeout': Flags.integer({description: 'Connect timeout in milliseconds', min: 1, default: 5000, helpGroup: 'CONNECTION'}),
   'password-stdin': Flags.boolean({
     description: "Read the password from stdin's first line (for each broker of the context that names a user but no password source)",

@@ -6,7 +6,7 @@ import {type PingRow, pingBroker} from '../core/services/ping.js'
 
 export default class Ping extends MailroomCommand {
   static override summary = 'Check that the brokers of a context answer: version, latency, capabilities'
-  static override description = 'Connects to every broker of the context (or only --broker). A broker that is down gets a row saying why, and the exit code is 3.'
+  static override description = 'Connects to every broker of the context (or only --broker). A broker that is down gets a row saying why, and the exit code is 3. Then every node of each cluster as the broker reports it: role, version, status, alarms; * marks the node the connection went to.'
   static override examples = [
     {description: 'Ping every broker of the current context', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Only Kafka, as JSON', command: '<%= config.bin %> <%= command.id %> --broker kafka --json'},
@@ -32,6 +32,21 @@ export default class Ping extends MailroomCommand {
         {header: 'CAPABILITIES / ERROR', value: (r) => (r.up ? r.capabilities?.join(' ') : `${r.error?.code}: ${r.error?.message}`)},
       ]),
     )
+    const nodes = rows.flatMap((r) => (r.nodes ?? []).map((node) => ({broker: r.broker, ...node})))
+    if (nodes.length > 0) {
+      this.out('')
+      this.out(
+        renderTable(nodes, [
+          {header: 'BROKER', value: (n) => n.broker},
+          {header: 'NODE', value: (n) => `${n.name}${n.connected ? ' *' : ''}`},
+          {header: 'ADDRESS', value: (n) => n.address},
+          {header: 'ROLE', value: (n) => n.role},
+          {header: 'VERSION', value: (n) => n.version},
+          {header: 'STATUS', value: (n) => n.status},
+          {header: 'ALARMS', value: (n) => n.alarms?.join(' ')},
+        ]),
+      )
+    }
     return {brokers: rows}
   }
 }

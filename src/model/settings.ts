@@ -12,9 +12,12 @@ export interface TlsSettings {
 }
 
 export interface RabbitMqSettings {
-  /** amqp:// or amqps:// URL, may contain user:password and a URL-encoded vhost. */
+  /**
+   * amqp:// or amqps:// URL, may contain user:password and a URL-encoded vhost. A cluster's nodes: several URLs, comma
+   * separated, in failover order (credentials and vhost from the first).
+   */
   url: string
-  /** http(s):// base URL of the management API. */
+  /** http(s):// base URL of the management API; several, comma separated, for a cluster's nodes. */
   managementUrl: string
   username?: string
   password?: string

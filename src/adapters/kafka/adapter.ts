@@ -10,6 +10,7 @@ import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
 import {kafkaConfig} from './client.js'
 import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
+import {clusterNodes} from './cluster-nodes.js'
 import {describeAllGroups} from './groups.js'
 import {consumerGroupLag} from './lag.js'
 import {type ErrorContext, toMailroomError} from './map-error.js'
@@ -85,8 +86,10 @@ export class KafkaAdapter implements BrokerAdapter {
     const admin = this.connectedAdmin()
     const started = performance.now()
     await this.call(() => admin.describeCluster())
-    // kafkajs does not expose the broker's version.
-    return {product: 'Apache Kafka', latencyMs: Math.round((performance.now() - started) * 10) / 10}
+    const latencyMs = Math.round((performance.now() - started) * 10) / 10
+    const nodes = await this.call(() => clusterNodes(this.connectedKafka(), admin))
+    // Kafka does not tell clients its version.
+    return {product: 'Apache Kafka', latencyMs, nodes}
   }
 
   /** Topics with partitions, depth and consuming groups; internal `__` topics only when asked. */

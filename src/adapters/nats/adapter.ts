@@ -5,6 +5,7 @@ import type {Envelope} from '../../model/envelope/types.js'
 import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream, targetStatsFromStream} from './admin.js'
+import {clusterNodes} from './cluster-nodes.js'
 import {connectPlan, enableReconnects} from './connect-options.js'
 import {advisoryCaptureRoutes, captureAdvisories} from './dead-letter.js'
 import {jetStreamLag} from './lag.js'
@@ -68,7 +69,7 @@ export class NatsAdapter implements BrokerAdapter {
   async serverInfo(): Promise<ServerInfo> {
     const {nc} = this.live()
     const latencyMs = await this.call({op: 'admin'}, () => nc.rtt())
-    return {product: 'nats-server', version: nc.info?.version, latencyMs}
+    return {product: 'nats-server', version: nc.info?.version, latencyMs, address: nc.getServer(), nodes: await clusterNodes(nc)}
   }
 
   async listTargets(): Promise<TargetInfo[]> {

@@ -6,7 +6,8 @@ import type {Envelope} from '../../model/envelope/types.js'
 import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PublishOptions, PublishReceipt, QueueHoldings, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {deadLetterRoutes} from './dead-letter.js'
-import {amqpConnectOptions, amqpSocketOptions, endpointFromSettings, type RabbitMqEndpoint} from './endpoint.js'
+import {clusterNodes} from './cluster-nodes.js'
+import {amqpConnectOptions, amqpSocketOptions, endpointsFromSettings, type RabbitMqEndpoint} from './endpoint.js'
 import {queueLag, streamHead} from './lag.js'
 import {type ManagementQueue, ManagementClient} from './management.js'
 import type {QueueType} from './map.js'
@@ -33,7 +34,9 @@ export class RabbitMqAdapter implements BrokerAdapter {
     request: true, // direct reply-to (request.ts)
   }
 
-  private readonly endpoint: RabbitMqEndpoint
+  /** One per node of the cluster (a single broker has one); `current` is the one connected to, or tried first. */
+  private readonly endpoints: RabbitMqEndpoint[]
+  private current = 0
   private readonly management: ManagementClient
   private model: ChannelModel | undefined
   private closing: Promise<void> | undefined
@@ -47,8 +50,12 @@ export class RabbitMqAdapter implements BrokerAdapter {
     private readonly settings: RabbitMqSettings,
     private readonly connectTimeoutMs = 5000,
   ) {
-    this.endpoint = endpointFromSettings(settings)
-    this.management = new ManagementClient(this.endpoint, connectTimeoutMs)
+    this.endpoints = endpointsFromSettings(settings)
+    this.management = new ManagementClient(this.endpoints[0], connectTimeoutMs)
+  }
+
+  private get endpoint(): RabbitMqEndpoint {
+    return this.endpoints[this.current]
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -61,11 +68,35 @@ export class RabbitMqAdapter implements BrokerAdapter {
     return this.connecting
   }
 
+  /**
+   * Connects to the node last used, else to the cluster's next nodes in turn: a node that refuses or does not answer
+   * in time is skipped; any other failure (authentication, TLS) is the same on every node and is reported at once.
+   */
   private async open(o: ConnectOptions): Promise<void> {
+    let firstFailure: MailroomError | undefined
+    for (let tried = 0; tried < this.endpoints.length; tried++) {
+      const index = (this.current + tried) % this.endpoints.length
+      try {
+        return this.adopt(await this.openEndpoint(index, o), index)
+      } catch (error) {
+        const failure = toMailroomError(error, this.errorContext())
+        if ((failure.code !== 'CONNECTION' && failure.code !== 'TIMEOUT') || o.signal?.aborted) throw firstFailure ?? failure
+        firstFailure ??= failure
+      }
+    }
+    throw firstFailure
+  }
+
+  private openEndpoint(index: number, o: ConnectOptions): Promise<ChannelModel> {
     const timeoutMs = o.timeoutMs ?? this.connectTimeoutMs
-    const ctx = {...this.errorContext(), timeoutMs, connecting: true}
-    const attempt = amqp.connect(amqpConnectOptions(this.endpoint), amqpSocketOptions(this.settings, timeoutMs))
-    const model = await withDeadline(attempt, timeoutMs, o.signal, ctx)
+    const endpoint = this.endpoints[index]
+    const ctx = {...this.errorContext(), address: endpoint.address, timeoutMs, connecting: true}
+    const attempt = amqp.connect(amqpConnectOptions(endpoint), amqpSocketOptions(this.settings, timeoutMs))
+    return withDeadline(attempt, timeoutMs, o.signal, ctx)
+  }
+
+  private adopt(model: ChannelModel, index: number): void {
+    this.current = index
     this.model = model
     this.closing = undefined
     model.on('error', () => {}) // a broken connection surfaces through the operation that uses it
@@ -92,7 +123,9 @@ export class RabbitMqAdapter implements BrokerAdapter {
     await this.withChannel((ch) => ch.checkExchange('amq.direct'))
     const latencyMs = Math.round((performance.now() - started) * 100) / 100
     const props = model.connection.serverProperties
-    return {product: String(props.product ?? 'RabbitMQ'), version: props.version, latencyMs}
+    // Without the management API the nodes are unknown, which is no reason to call the broker down.
+    const nodes = await clusterNodes(this.management, this.endpoint).catch(() => undefined)
+    return {product: String(props.product ?? 'RabbitMQ'), version: props.version, latencyMs, address: this.endpoint.address, nodes}
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -14,13 +14,32 @@ export interface RabbitMqEndpoint {
   vhost: string
   /** host:port, safe to print. */
   address: string
-  managementUrl: string
+  /** Every management API base URL of the cluster, in failover order. */
+  managementUrls: string[]
   /** TLS for AMQPS and for the management API over HTTPS alike. */
   tls?: TlsSettings
 }
 
+/** Splits a setting that holds one or more URLs, comma separated (a cluster's nodes), keeping their order. */
+export function urlList(text: string): string[] {
+  return text.split(',').map((one) => one.trim()).filter(Boolean)
+}
+
+/** One endpoint per node of the cluster, in failover order; credentials come from the settings or the first URL. */
+export function endpointsFromSettings(s: RabbitMqSettings): RabbitMqEndpoint[] {
+  const [first, ...others] = urlList(s.url).map((text) => endpointFromUrl(s, text))
+  if (!first) throw new MailroomError('CONFIG', 'The RabbitMQ context has no URL', {suggestions: ['Set rabbitmq.url or rabbitmq.urls']})
+  const sameCredentials = {username: first.username, password: first.password, vhost: first.vhost}
+  return [first, ...others.map((endpoint) => ({...endpoint, ...sameCredentials}))]
+}
+
+/** The first (or only) node's endpoint. */
 export function endpointFromSettings(s: RabbitMqSettings): RabbitMqEndpoint {
-  const url = parseUrl(s.url)
+  return endpointsFromSettings(s)[0]
+}
+
+function endpointFromUrl(s: RabbitMqSettings, text: string): RabbitMqEndpoint {
+  const url = parseUrl(text)
   const protocol = url.protocol === 'amqps:' ? 'amqps' : 'amqp'
   const hostname = url.hostname.replace(/^\[|\]$/g, '')
   const port = url.port ? Number(url.port) : protocol === 'amqps' ? 5671 : 5672
@@ -32,7 +51,7 @@ export function endpointFromSettings(s: RabbitMqSettings): RabbitMqEndpoint {
     password: s.password ?? (url.username || url.password ? decodeURIComponent(url.password) : 'guest'),
     vhost: s.vhost ?? vhostFromPath(url.pathname),
     address: `${hostname}:${port}`,
-    managementUrl: s.managementUrl.replace(/\/+$/, ''),
+    managementUrls: urlList(s.managementUrl).map((base) => base.replace(/\/+$/, '')),
     tls: s.tls,
   }
 }

@@ -48,6 +48,22 @@ export interface ManagementBinding {
   arguments?: Record<string, unknown>
 }
 
+export interface ManagementNode {
+  name: string
+  type?: string
+  running?: boolean
+  mem_alarm?: boolean
+  disk_free_alarm?: boolean
+  applications?: {name: string; version: string}[]
+}
+
+export interface ManagementListener {
+  node: string
+  protocol: string
+  ip_address: string
+  port: number
+}
+
 export class ManagementClient {
   private readonly authorization: string
   private readonly vhostPath: string
@@ -73,6 +89,16 @@ export class ManagementClient {
     return this.get<ManagementQueue>(`/api/queues/${this.vhostPath}/${encodeURIComponent(name)}?columns=${QUEUE_COLUMNS}`)
   }
 
+  /** The cluster's nodes, running or not, with their alarms and the applications (RabbitMQ's version) they run. */
+  listNodes(): Promise<ManagementNode[]> {
+    return this.get<ManagementNode[]>('/api/nodes?columns=name,type,running,mem_alarm,disk_free_alarm,applications')
+  }
+
+  /** Every listener of every running node (protocol, address, port): which node an AMQP port belongs to. */
+  async listeners(): Promise<ManagementListener[]> {
+    return (await this.get<{listeners?: ManagementListener[]}>('/api/overview?columns=listeners')).listeners ?? []
+  }
+
   /** Every binding in the vhost (one request; used to find the queues behind dead-letter exchanges). */
   listBindings(): Promise<ManagementBinding[]> {
     return this.get<ManagementBinding[]>(`/api/bindings/${this.vhostPath}`)
@@ -82,18 +108,27 @@ export class ManagementClient {
     return this.get<ManagementBinding[]>(`/api/queues/${this.vhostPath}/${encodeURIComponent(name)}/bindings`)
   }
 
+  /** Base URL of the management API that answered last; a cluster's others are tried when it stops answering. */
+  private current = 0
+
   private async get<T>(path: string): Promise<T> {
-    const base = this.endpoint.managementUrl
-    let answer: HttpAnswer
-    try {
-      answer = await httpGet(new URL(`${base}${path}`), {
-        headers: {authorization: this.authorization, accept: 'application/json'},
-        timeoutMs: this.timeoutMs,
-        tls: this.endpoint.tls,
-      })
-    } catch (error) {
-      throw new ManagementUnreachableError(base, error)
+    const bases = this.endpoint.managementUrls
+    let answer: HttpAnswer | undefined
+    let unreachable: ManagementUnreachableError | undefined
+    for (let tried = 0; tried < bases.length && !answer; tried++) {
+      const index = (this.current + tried) % bases.length
+      try {
+        answer = await httpGet(new URL(`${bases[index]}${path}`), {
+          headers: {authorization: this.authorization, accept: 'application/json'},
+          timeoutMs: this.timeoutMs,
+          tls: this.endpoint.tls,
+        })
+        this.current = index
+      } catch (error) {
+        unreachable ??= new ManagementUnreachableError(bases.join(','), error)
+      }
     }
+    if (!answer) throw unreachable ?? new ManagementUnreachableError('', new Error('no management URL'))
     if (answer.status < 200 || answer.status > 299) throw new ManagementHttpError(answer.status, path.replace(/\?.*$/, ''))
     return JSON.parse(answer.body) as T
   }

@@ -25,7 +25,17 @@ export interface SecretRef {
 export interface ContextConfig {
   description?: string
   readOnly?: boolean
-  rabbitmq?: {url?: string; managementUrl?: string; username?: string; vhost?: string; tls?: TlsConfig} & SecretRef
+  rabbitmq?: {
+    url?: string
+    /** A cluster's nodes, in failover order (instead of url). */
+    urls?: string[]
+    managementUrl?: string
+    /** The management API of each node, in failover order (instead of managementUrl). */
+    managementUrls?: string[]
+    username?: string
+    vhost?: string
+    tls?: TlsConfig
+  } & SecretRef
   kafka?: {
     brokers?: string[]
     clientId?: string
@@ -35,6 +45,8 @@ export interface ContextConfig {
   }
   nats?: {
     url?: string
+    /** A cluster's servers (instead of url). */
+    servers?: string[]
     user?: string
     tokenEnv?: string
     tokenFile?: string

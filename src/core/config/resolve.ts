@@ -88,16 +88,18 @@ export function resolveContextConfig(
 ): ResolvedContext {
   const warnings: string[] = []
   const sources: SecretSources = {env, warnings, stdin: overrides.passwordStdin ? once(readPasswordFromStdin) : undefined, stdinUsed: false}
-  const rabbitmqUrl = overrides.rabbitmqUrl ?? env.MAILROOM_RABBITMQ_URL ?? config.rabbitmq?.url
+  const rabbitmqUrl = overrides.rabbitmqUrl ?? env.MAILROOM_RABBITMQ_URL ?? oneOrMany(config.rabbitmq?.url, config.rabbitmq?.urls)
   const managementUrl =
-    overrides.rabbitmqManagementUrl ?? env.MAILROOM_RABBITMQ_MANAGEMENT_URL ?? config.rabbitmq?.managementUrl
+    overrides.rabbitmqManagementUrl ??
+    env.MAILROOM_RABBITMQ_MANAGEMENT_URL ??
+    oneOrMany(config.rabbitmq?.managementUrl, config.rabbitmq?.managementUrls)
   refuseManagementCredentials(managementUrl, {
     fromFlag: overrides.rabbitmqManagementUrl !== undefined,
     fromEnv: env.MAILROOM_RABBITMQ_MANAGEMENT_URL !== undefined,
     context: name,
   })
   const kafkaBrokers = overrides.kafkaBrokers ?? env.MAILROOM_KAFKA_BROKERS ?? config.kafka?.brokers?.join(',')
-  const natsUrl = overrides.natsUrl ?? env.MAILROOM_NATS_URL ?? config.nats?.url
+  const natsUrl = overrides.natsUrl ?? env.MAILROOM_NATS_URL ?? oneOrMany(config.nats?.url, config.nats?.servers)
   const useDefaults = name === undefined
   const settings: ConnectionSettings = {
     connectTimeoutMs: overrides.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -123,6 +125,11 @@ export function resolveContextConfig(
   }
 }
 
+/** A setting written as one value or as a list (a cluster's nodes), as the comma-separated text adapters take. */
+function oneOrMany(one: string | undefined, many: string[] | undefined): string | undefined {
+  return many && many.length > 0 ? many.join(',') : one
+}
+
 function pickContext(file: ConfigFile | undefined, requested: string | undefined, path: string): {name?: string; config: ContextConfig} {
   const name = requested ?? file?.currentContext
   if (name === undefined) return {config: {}}
@@ -143,15 +150,16 @@ function rabbitMqSettings(
   sources: SecretSources,
 ): RabbitMqSettings {
   const {warnings} = sources
-  const parsed = parseUrl(url, ['amqp:', 'amqps:'], 'RabbitMQ URL', 'amqp://user@host:5672/vhost')
+  const nodes = url.split(',').map((one) => parseUrl(one.trim(), ['amqp:', 'amqps:'], 'RabbitMQ URL', 'amqp://user@host:5672/vhost'))
+  const parsed = nodes[0]
   const c = config.rabbitmq ?? {}
   const username = c.username ?? (parsed.username ? decodeURIComponent(parsed.username) : undefined)
   const urlPassword = parsed.password ? decodeURIComponent(parsed.password) : undefined
   const password = readSecret(c, sources, username !== undefined && urlPassword === undefined) ?? urlPassword
-  registerSecret(password)
+  for (const node of nodes) registerSecret(node.password ? decodeURIComponent(node.password) : password)
   const vhost = c.vhost ?? (parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : '/')
-  const mgmt = managementUrl ?? defaultManagementUrl(parsed)
-  parseUrl(mgmt, ['http:', 'https:'], 'RabbitMQ management URL', 'http://host:15672')
+  const mgmt = managementUrl ?? nodes.map(defaultManagementUrl).join(',')
+  for (const one of mgmt.split(',')) parseUrl(one.trim(), ['http:', 'https:'], 'RabbitMQ management URL', 'http://host:15672')
   return {url, managementUrl: mgmt, username, password, vhost, tls: readTls(c.tls, warnings)}
 }
 

@@ -29,7 +29,7 @@ const passwordRef = {passwordEnv: text, passwordFile: text}
 const context = fields({
   description: text,
   readOnly: flag,
-  rabbitmq: fields({url: text, managementUrl: text, username: text, vhost: text, tls, ...passwordRef}, NO_INLINE_SECRETS),
+  rabbitmq: fields({url: text, urls: texts, managementUrl: text, managementUrls: texts, username: text, vhost: text, tls, ...passwordRef}, NO_INLINE_SECRETS),
   kafka: fields(
     {
       brokers: texts,
@@ -41,7 +41,7 @@ const context = fields({
     NO_INLINE_SECRETS,
   ),
   nats: fields(
-    {url: text, user: text, tokenEnv: text, tokenFile: text, credsFile: text, nkeySeedFile: text, tls, ...passwordRef},
+    {url: text, servers: texts, user: text, tokenEnv: text, tokenFile: text, credsFile: text, nkeySeedFile: text, tls, ...passwordRef},
     NO_INLINE_SECRETS,
   ),
   dlq: fields({

@@ -64,10 +64,10 @@ function parsedAddress(kind: BrokerKind, settings: ConnectionSettings): string |
     case 'rabbitmq': {
       const s = settings.rabbitmq
       if (!s) return undefined
-      const url = new URL(s.url)
-      const tls = url.protocol === 'amqps:'
-      const vhost = s.vhost ?? (url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : '/')
-      return `${tls ? 'amqps' : 'amqp'}://${hostPort(url, tls ? 5671 : 5672)}/${vhost}`
+      const urls = s.url.split(',').map((one) => new URL(one.trim()))
+      const tls = urls[0].protocol === 'amqps:'
+      const vhost = s.vhost ?? (urls[0].pathname.length > 1 ? decodeURIComponent(urls[0].pathname.slice(1)) : '/')
+      return `${tls ? 'amqps' : 'amqp'}://${sortedHosts(urls, tls ? 5671 : 5672)}/${vhost}`
     }
     case 'kafka':
       return settings.kafka ? sortedHosts(settings.kafka.brokers.map((b) => new URL(`kafka://${b.trim()}`)), 9092) : undefined

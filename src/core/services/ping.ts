@@ -1,5 +1,5 @@
 // Connects to each broker of a context and reports version, latency and capabilities, or why it is down.
-import type {BrokerAdapter, Capabilities} from '../../adapters/types.js'
+import type {BrokerAdapter, Capabilities, ClusterNode} from '../../adapters/types.js'
 import type {BrokerKind} from '../../model/broker.js'
 import {type MailroomErrorInfo, asMailroomError} from '../../model/errors.js'
 
@@ -10,6 +10,10 @@ export interface PingRow {
   version?: string
   latencyMs?: number
   capabilities?: string[]
+  /** host:port of the node the connection went to (a cluster's nodes are tried in turn). */
+  address?: string
+  /** Every node of the broker's cluster as it reports them (one for a single broker). */
+  nodes?: ClusterNode[]
   error?: MailroomErrorInfo
 }
 
@@ -30,6 +34,8 @@ export async function pingBroker(adapter: BrokerAdapter): Promise<PingRow> {
       version: info.version,
       latencyMs: Math.round(info.latencyMs * 10) / 10,
       capabilities: capabilityNames(adapter.capabilities),
+      ...(info.address === undefined ? {} : {address: info.address}),
+      ...(info.nodes === undefined ? {} : {nodes: info.nodes}),
     }
   } catch (error) {
     return {broker: adapter.kind, up: false, error: asMailroomError(error).toInfo()}

@@ -98,6 +98,11 @@ export class FlexibleReader {
     return this.int8() !== 0
   }
 
+  /** Steps over fields mailroom does not read (an int64 is 8 bytes). */
+  skip(bytes: number): void {
+    this.take(bytes)
+  }
+
   uuid(): string {
     return this.take(16).toString('base64url')
   }
