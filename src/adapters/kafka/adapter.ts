@@ -4,7 +4,8 @@ import {Kafka} from './driver.js'
 import type {KafkaSettings} from '../../model/settings.js'
 import {isoFromMillis} from '../../model/envelope/time.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, DescribeOptions, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, DescribeOptions, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, ReplicaHealth, RequestOptions, ServerInfo, TargetInfo, TargetStats} from '../types.js'
+import {partitionHealth} from './replica-health.js'
 import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
@@ -122,6 +123,11 @@ export class KafkaAdapter implements BrokerAdapter {
     const readGroups = this.groupsReader()
     const kafka = this.connectedKafka()
     return this.call(async () => consumerGroupLag(kafka, admin, await readGroups(), probe, o), {group: o.filter})
+  }
+
+  async replicaHealth(): Promise<ReplicaHealth> {
+    const admin = this.connectedAdmin()
+    return this.call(() => partitionHealth(admin))
   }
 
   async messageTimes(target: string): Promise<MessageTimes> {

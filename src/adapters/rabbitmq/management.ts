@@ -19,6 +19,9 @@ const QUEUE_COLUMNS = [
   'policy',
   'effective_policy_definition',
   'message_stats',
+  'members',
+  'online',
+  'leader',
 ].join(',')
 
 export interface ManagementQueue {
@@ -38,6 +41,10 @@ export interface ManagementQueue {
   policy?: string | null
   effective_policy_definition?: Record<string, unknown>
   message_stats?: Record<string, unknown>
+  /** Quorum and stream queues: the nodes holding a replica, those of them online, and the leader's node. */
+  members?: string[]
+  online?: string[]
+  leader?: string
 }
 
 export interface ManagementBinding {
@@ -67,6 +74,8 @@ export interface ManagementListener {
 export class ManagementClient {
   private readonly authorization: string
   private readonly vhostPath: string
+  /** Base URL of the management API that answered last; a cluster's others are tried when it stops answering. */
+  private current = 0
 
   constructor(
     private readonly endpoint: RabbitMqEndpoint,
@@ -108,10 +117,20 @@ export class ManagementClient {
     return this.get<ManagementBinding[]>(`/api/queues/${this.vhostPath}/${encodeURIComponent(name)}/bindings`)
   }
 
-  /** Base URL of the management API that answered last; a cluster's others are tried when it stops answering. */
-  private current = 0
 
-  private async get<T>(path: string): Promise<T> {
+  /** Identical requests in flight share one answer (a `check` lists queues for lag, DLQs and replica health at once). */
+  private readonly inFlight = new Map<string, Promise<unknown>>()
+
+  private get<T>(path: string): Promise<T> {
+    let pending = this.inFlight.get(path) as Promise<T> | undefined
+    if (!pending) {
+      pending = this.request<T>(path).finally(() => this.inFlight.delete(path))
+      this.inFlight.set(path, pending)
+    }
+    return pending
+  }
+
+  private async request<T>(path: string): Promise<T> {
     const bases = this.endpoint.managementUrls
     let answer: HttpAnswer | undefined
     let unreachable: ManagementUnreachableError | undefined
