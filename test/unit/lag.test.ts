@@ -186,8 +186,15 @@ describe('Prometheus exposition', () => {
       dlqs: [{broker: 'rabbitmq', name: 'x.dlq', depth: 2}],
       breaches: [{threshold: 'max-lag', broker: 'kafka', target: 'orders', consumer: 'bill"ing', value: 5, limit: 1, message: ''}],
       failures: [{broker: 'nats', error: {code: 'CONNECTION', message: 'down'}}],
+      replication: {
+        checked: {kafka: {partitions: 6}},
+        problems: [{broker: 'kafka', kind: 'under-replicated', target: 'orders', partition: 2, replicas: 3, inSync: 2, message: 'orders/2 is under-replicated'}],
+      },
     }
     const text = renderPrometheus(result, ['kafka', 'nats'])
+    expect(text).toContain('mailroom_replication_problems{broker="kafka",kind="under-replicated"} 1\nmailroom_replication_problems{broker="kafka",kind="offline"} 0\n')
+    expect(text).toContain('mailroom_replication_problem{broker="kafka",kind="under-replicated",target="orders",partition="2"} 1\n')
+    expect(text).not.toContain('mailroom_replication_problems{broker="nats"')
     const labels = 'broker="kafka",target="orders",consumer="bill\\"ing"'
     expect(text).toContain(`# TYPE mailroom_consumer_lag_messages gauge\nmailroom_consumer_lag_messages{${labels}} 5\n`)
     expect(text).toContain(`mailroom_consumer_lag_seconds{${labels}} 1.235\n`)
