@@ -85,7 +85,7 @@ export class DashboardServices {
     private readonly listingEveryMs = 0,
   ) {
     this.settings = dlqSettings(context.config)
-    this.lag = new LagMonitor([...adapters.values()])
+    this.lag = new LagMonitor([...adapters.values()], {replication: true})
   }
 
   get brokers(): BrokerKind[] {
