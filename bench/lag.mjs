@@ -76,6 +76,18 @@ async function inBatches(items, size, fn) {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn))
 }
 
+/** New partitions' leaders settle for a while on a loaded machine: a set-up step is tried again, not given up. */
+async function retried(step) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step()
+    } catch (error) {
+      if (attempt >= 5) throw error
+      await new Promise((r) => setTimeout(r, 2000 * attempt))
+    }
+  }
+}
+
 async function growKafka(topicCount) {
   const topics = Array.from({length: topicCount - made.topics.length}, (_, i) => `bench-lag-${run}-t${made.topics.length + i}`)
   if (topics.length === 0) return
@@ -92,12 +104,12 @@ async function growKafka(topicCount) {
   }
   for (let i = 0; i < topics.length; i += 20) {
     const topicMessages = topics.slice(i, i + 20).map((topic) => ({topic, messages: Array.from({length: FULL.partitions * 5}, (_, m) => ({value: `m${m}`, partition: m % FULL.partitions}))}))
-    await producer.sendBatch({topicMessages, acks: -1})
+    await retried(() => producer.sendBatch({topicMessages, acks: -1}))
   }
   // Each topic's group committed 2 of the 5 records of every partition.
   const groups = topics.map((topic) => ({groupId: `${topic}-g`, topic}))
   made.groups.push(...groups.map((g) => g.groupId))
-  await inBatches(groups, 20, ({groupId, topic}) => admin.setOffsets({groupId, topic, partitions: Array.from({length: FULL.partitions}, (_, p) => ({partition: p, offset: '2'}))}))
+  await inBatches(groups, 20, ({groupId, topic}) => retried(() => admin.setOffsets({groupId, topic, partitions: Array.from({length: FULL.partitions}, (_, p) => ({partition: p, offset: '2'}))})))
 }
 
 async function growRabbit(queueCount) {
@@ -146,7 +158,8 @@ const settings = {
   rabbitmq: {url: 'amqp://guest:guest@127.0.0.1:5672', managementUrl: 'http://127.0.0.1:15672'},
   kafka: {brokers: ['127.0.0.1:9092']},
   nats: {url: 'nats://127.0.0.1:4222'},
-  connectTimeoutMs: 5000,
+  // A loaded machine's management API can take seconds for 1,000 queues: measure it rather than time out.
+  connectTimeoutMs: 30_000,
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const cpuMs = (since) => {
