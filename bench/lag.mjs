@@ -1,31 +1,39 @@
-// One lag snapshot over 20 Kafka groups on 200 partitions (plus, when the conformance jars are gathered, 10 groups of
-// the new consumer protocol, KIP-848, with a live Java member each, and 5 share groups, KIP-932, with a live
-// KafkaShareConsumer each: every group type is described, batched per coordinator), 200 RabbitMQ queues and 50 JetStream consumers, on the local brokers (issue 5 target: under 2 s). Prints the time of a cold and a warm snapshot and the broker round
-// trips each made: Kafka requests (kafkajs Connection.send), RabbitMQ management HTTP requests (fetch), NATS
-// requests (JetStream API calls through NatsConnection.request). Needs `npm run build` and the brokers up.
-// Run: node bench/lag.mjs   (SCALE=0.5 halves every count)
-import {spawn} from 'node:child_process'
-import {existsSync} from 'node:fs'
+// Lag at scale (issue 21 item 6), on the local brokers: the full size is 2,000 Kafka partitions (200 topics of 10,
+// each consumed by one group), 1,000 RabbitMQ queues and 300 JetStream consumers (30 streams of 10). The set grows in
+// three steps, 10%, 30% and 100%, and at each one the bench prints, side by side:
+//  - a `lag` snapshot (LagMonitor, warm: connected adapters, the median of RUNS snapshots after a first one), its
+//    client CPU and its round trips per broker (Kafka requests, management HTTP requests, NATS requests);
+//  - a `check` (runCheck with every threshold: lag, DLQ depth, consumers), warm, the median of RUNS;
+//  - the dashboard (`mailroom dashboard --interval 2s` in a real terminal, tmux 80x24): CPU of its process over
+//    DASH_SECONDS after a warm-up, in % of one core;
+// then the growth from 10% to 100% against the growth of the set (at most linear: time x <= items x).
+// Targets at 100%: snapshot and check <= 1.0 s warm, dashboard <= 10% of a core. Everything is named
+// bench-lag-<run>-*, and removed at the end (RabbitMQ queues also expire by themselves after 15 minutes).
+// Run: npm run build && node bench/lag.mjs   (SIZES=0.1,0.3,1 RUNS=5 DASH_SECONDS=20 DASHBOARD=0 skips it)
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {randomUUID} from 'node:crypto'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import amqp from 'amqplib'
 import kafkajs from 'kafkajs'
 import {AckPolicy, connect as natsConnect} from 'nats'
 
 import {createAdapter} from '../dist/adapters/registry.js'
+import {runCheck} from '../dist/core/lag/check.js'
 import {LagMonitor} from '../dist/core/lag/service.js'
+import {dlqSettings} from '../dist/core/dlq/settings.js'
+import {procStat} from './proc-stat.mjs'
 
-const SCALE = Number(process.env.SCALE ?? 1)
-const KAFKA_TOPICS = Math.round(20 * SCALE)
-const PARTITIONS = 10
-const GROUPS = Math.round(20 * SCALE)
-const QUEUES = Math.round(200 * SCALE)
-const STREAMS = Math.max(1, Math.round(5 * SCALE))
-const CONSUMERS_PER_STREAM = 10
-const NEW_PROTOCOL_GROUPS = Math.round(10 * SCALE)
-const SHARE_GROUPS = Math.round(5 * SCALE)
-const conformanceLibs = new URL('../.brokers/conformance/libs/', import.meta.url).pathname
+const FULL = {topics: 200, partitions: 10, queues: 1000, streams: 30, consumersPerStream: 10}
+const SIZES = (process.env.SIZES ?? '0.1,0.3,1').split(',').map(Number)
+const RUNS = Number(process.env.RUNS ?? 5)
+const DASH_SECONDS = Number(process.env.DASH_SECONDS ?? 20)
+const DASHBOARD = process.env.DASHBOARD !== '0'
 const run = randomUUID().slice(0, 8)
+const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 
 // ---- round-trip counters (installed before any client is created) ----
 const counts = {kafka: 0, rabbitmq: 0, nats: 0}
@@ -36,11 +44,14 @@ Connection.prototype.send = function (...args) {
   counts.kafka++
   return send.apply(this, args)
 }
-const realFetch = globalThis.fetch
-globalThis.fetch = (...args) => {
+// The management API is called through node:http (http.ts): count its requests there.
+const http = require('node:http')
+const httpRequest = http.request
+http.request = (...args) => {
   counts.rabbitmq++
-  return realFetch(...args)
+  return httpRequest(...args)
 }
+require('node:module').syncBuiltinESMExports()
 const nc = await natsConnect({servers: '127.0.0.1:4222'})
 const natsProto = Object.getPrototypeOf(nc)
 const natsRequest = natsProto.request
@@ -48,139 +59,230 @@ natsProto.request = function (...args) {
   counts.nats++
   return natsRequest.apply(this, args)
 }
+const resetCounts = () => Object.keys(counts).forEach((k) => (counts[k] = 0))
 
-// ---- setup ----
+// ---- the set, grown step by step ----
 const kafka = new kafkajs.Kafka({clientId: 'bench-lag', brokers: ['127.0.0.1:9092'], logLevel: kafkajs.logLevel.NOTHING})
 const admin = kafka.admin()
 const producer = kafka.producer({allowAutoTopicCreation: false})
 await Promise.all([admin.connect(), producer.connect()])
-const topics = Array.from({length: KAFKA_TOPICS}, (_, i) => `bench-lag-${run}-${i}`)
-const groups = Array.from({length: GROUPS}, (_, i) => `bench-lag-${run}-g${i}`)
 const amqpConn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672')
 const ch = await amqpConn.createChannel()
-const queues = Array.from({length: QUEUES}, (_, i) => `bench-lag-${run}-q${i}`)
 const jsm = await nc.jetstreamManager()
 const js = nc.jetstream()
-const streams = Array.from({length: STREAMS}, (_, i) => `BENCH_LAG_${run}_${i}`)
+const made = {topics: [], groups: [], queues: [], streams: []}
 
-async function setup() {
-  const t0 = performance.now()
-  await admin.createTopics({topics: topics.map((topic) => ({topic, numPartitions: PARTITIONS})), waitForLeaders: true})
-  for (const topic of topics) {
-    const messages = Array.from({length: PARTITIONS * 5}, (_, i) => ({value: `m${i}`, partition: i % PARTITIONS}))
-    await producer.send({topic, messages})
+async function inBatches(items, size, fn) {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn))
+}
+
+/** New partitions' leaders settle for a while on a loaded machine: a set-up step is tried again, not given up. */
+async function retried(step) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step()
+    } catch (error) {
+      if (attempt >= 5) throw error
+      await new Promise((r) => setTimeout(r, 2000 * attempt))
+    }
   }
-  // Each group committed 2 of the 5 records of every partition of its topic.
-  await Promise.all(groups.map((groupId, i) => admin.setOffsets({groupId, topic: topics[i % topics.length], partitions: Array.from({length: PARTITIONS}, (_, p) => ({partition: p, offset: '2'}))})))
-  for (const q of queues) {
-    await ch.assertQueue(q, {durable: false})
-    ch.sendToQueue(q, Buffer.from('x'))
+}
+
+async function growKafka(topicCount) {
+  const topics = Array.from({length: topicCount - made.topics.length}, (_, i) => `bench-lag-${run}-t${made.topics.length + i}`)
+  if (topics.length === 0) return
+  made.topics.push(...topics) // before creating: a failed step still removes what it made
+  for (let i = 0; i < topics.length; i += 50) {
+    await admin.createTopics({topics: topics.slice(i, i + 50).map((topic) => ({topic, numPartitions: FULL.partitions})), waitForLeaders: false})
   }
+  // Leaders of 2,000 new partitions take a moment on a loaded machine; kafkajs's own wait gives up too early.
+  for (const deadline = Date.now() + 120_000; ; ) {
+    const metadata = await admin.fetchTopicMetadata({topics}).catch(() => undefined)
+    if (metadata?.topics.every((t) => t.partitions.length === FULL.partitions && t.partitions.every((p) => p.leader >= 0))) break
+    if (Date.now() > deadline) throw new Error('the new topics got no leaders within 120 s')
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  for (let i = 0; i < topics.length; i += 20) {
+    const topicMessages = topics.slice(i, i + 20).map((topic) => ({topic, messages: Array.from({length: FULL.partitions * 5}, (_, m) => ({value: `m${m}`, partition: m % FULL.partitions}))}))
+    await retried(() => producer.sendBatch({topicMessages, acks: -1}))
+  }
+  // Each topic's group committed 2 of the 5 records of every partition.
+  const groups = topics.map((topic) => ({groupId: `${topic}-g`, topic}))
+  made.groups.push(...groups.map((g) => g.groupId))
+  await inBatches(groups, 20, ({groupId, topic}) => retried(() => admin.setOffsets({groupId, topic, partitions: Array.from({length: FULL.partitions}, (_, p) => ({partition: p, offset: '2'}))})))
+}
+
+async function growRabbit(queueCount) {
+  const queues = Array.from({length: queueCount - made.queues.length}, (_, i) => `bench-lag-${run}-q${made.queues.length + i}`)
+  made.queues.push(...queues)
+  await Promise.all(queues.map((q) => ch.assertQueue(q, {durable: false, arguments: {'x-expires': 15 * 60_000}})))
+  for (const q of queues) ch.sendToQueue(q, Buffer.from('x'))
+}
+
+async function growNats(streamCount) {
+  const streams = Array.from({length: streamCount - made.streams.length}, (_, i) => `BENCH_LAG_${run}_${made.streams.length + i}`)
   for (const s of streams) {
+    made.streams.push(s)
     await jsm.streams.add({name: s, subjects: [`${s}.>`]})
-    for (let i = 0; i < 5; i++) await js.publish(`${s}.x`, new TextEncoder().encode(`m${i}`))
-    for (let c = 0; c < CONSUMERS_PER_STREAM; c++) await jsm.consumers.add(s, {durable_name: `c${c}`, ack_policy: AckPolicy.Explicit})
+    await Promise.all(Array.from({length: 5}, (_, i) => js.publish(`${s}.x`, new TextEncoder().encode(`m${i}`))))
+    await Promise.all(Array.from({length: FULL.consumersPerStream}, (_, c) => jsm.consumers.add(s, {durable_name: `c${c}`, ack_policy: AckPolicy.Explicit})))
   }
+}
+
+async function grow(size) {
+  const t0 = performance.now()
+  const steps = await Promise.allSettled([
+    growKafka(Math.round(FULL.topics * size)),
+    growRabbit(Math.round(FULL.queues * size)),
+    growNats(Math.max(1, Math.round(FULL.streams * size))),
+  ])
+  for (const step of steps) if (step.status === 'rejected') throw step.reason
   return performance.now() - t0
 }
 
-/** A Java program of test/conformance/java in a JVM of its own, driven by lines on stdin; resolves once it is ready. */
-async function javaMembers(program, args = []) {
-  const source = new URL(`../test/conformance/java/${program}.java`, import.meta.url).pathname
-  const child = spawn('java', ['-XX:TieredStopAtLevel=1', '-cp', `${conformanceLibs}*`, source, ...args], {stdio: ['pipe', 'pipe', 'ignore']})
-  const members = {child, out: ''}
-  child.stdout.on('data', (c) => (members.out += c))
-  members.until = async (ok) => {
-    for (const deadline = Date.now() + 180_000; !ok(members.out); ) {
-      if (Date.now() > deadline) throw new Error(`the Java members (${program}) did not start:\n${members.out}`)
-      await new Promise((r) => setTimeout(r, 200))
-    }
-  }
-  await members.until((out) => out.includes('ready'))
-  return members
-}
-
-/** Java consumers of the new protocol (GroupMembers.java) and share consumers (OtherGroups.java), one per group. */
-const jvms = []
-const newGroups = Array.from({length: NEW_PROTOCOL_GROUPS}, (_, i) => `bench-lag-${run}-kip848-g${i}`)
-const shareGroups = Array.from({length: SHARE_GROUPS}, (_, i) => `bench-lag-${run}-share-g${i}`)
-async function startJavaMembers() {
-  if (!existsSync(`${conformanceLibs}kafka-clients-4.1.1.jar`)) return 'no new-protocol or share groups (gather the conformance jars: npx vitest run test/conformance)'
-  const [consumers, sharers] = await Promise.all([javaMembers('GroupMembers'), javaMembers('OtherGroups', ['127.0.0.1:9092'])])
-  jvms.push(consumers, sharers)
-  newGroups.forEach((g, i) => consumers.child.stdin.write(`start m${i} ${g} consumer ${topics[i % topics.length]} commit\n`))
-  shareGroups.forEach((g, i) => sharers.child.stdin.write(`earliest ${g}\nshare s${i} ${g} ${topics[i % topics.length]}\n`))
-  await consumers.until((out) => newGroups.every((_, i) => new RegExp(`^committed m${i} `, 'm').test(out)))
-  await sharers.until((out) => shareGroups.every((_, i) => new RegExp(`^acked s${i} `, 'm').test(out)))
-  return `${newGroups.length} new-protocol groups and ${shareGroups.length} share groups with a live member each`
-}
-
 async function cleanup() {
-  for (const {child} of jvms) {
-    child.stdin.write('quit\n')
-    await new Promise((r) => child.once('exit', r))
-  }
-  await admin.deleteGroups([...groups, ...newGroups, ...shareGroups]).catch(() => undefined)
-  await admin.deleteTopics({topics}).catch(() => undefined)
-  for (const q of queues) await ch.deleteQueue(q).catch(() => undefined)
-  for (const s of streams) await jsm.streams.delete(s).catch(() => undefined)
+  const t0 = performance.now()
+  await admin.deleteGroups(made.groups).catch(() => undefined)
+  for (let i = 0; i < made.topics.length; i += 100) await admin.deleteTopics({topics: made.topics.slice(i, i + 100)}).catch(() => undefined)
+  await Promise.all(made.queues.map((q) => ch.deleteQueue(q).catch(() => undefined)))
+  await Promise.all(made.streams.map((s) => jsm.streams.delete(s).catch(() => undefined)))
   await producer.disconnect()
   await admin.disconnect()
-  await amqpConn.close()
+  await amqpConn.close().catch(() => undefined)
   await nc.close()
+  return performance.now() - t0
 }
 
+// ---- measurements ----
 const settings = {
   rabbitmq: {url: 'amqp://guest:guest@127.0.0.1:5672', managementUrl: 'http://127.0.0.1:15672'},
   kafka: {brokers: ['127.0.0.1:9092']},
   nats: {url: 'nats://127.0.0.1:4222'},
-  connectTimeoutMs: 5000,
+  // A loaded machine's management API can take seconds for 1,000 queues: measure it rather than time out.
+  connectTimeoutMs: 30_000,
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const cpuMs = (since) => {
+  const u = process.cpuUsage(since)
+  return (u.user + u.system) / 1000
 }
 
-async function measure(monitor) {
-  Object.keys(counts).forEach((k) => (counts[k] = 0))
-  const t0 = performance.now()
-  const report = await monitor.snapshot()
-  const ms = performance.now() - t0
-  const mine = report.rows.filter((r) => r.target.includes(run) || r.consumer.includes(run))
-  return {ms, trips: {...counts}, rows: report.rows.length, mine, failures: report.failures}
-}
-
-try {
-  const setupMs = await setup()
-  const newProtocol = await startJavaMembers()
-  // The management API shows new queues' depth after its next statistics emission (default every 5 s).
-  await new Promise((r) => setTimeout(r, 5500))
-  const adapters = await Promise.all(['kafka', 'rabbitmq', 'nats'].map((k) => createAdapter(k, settings)))
-  Object.keys(counts).forEach((k) => (counts[k] = 0))
-  const c0 = performance.now()
-  await Promise.all(adapters.map((a) => a.connect()))
-  const connectMs = performance.now() - c0
-  const connectTrips = {...counts}
-  const monitor = new LagMonitor(adapters)
-  const cold = await measure(monitor)
-  const warm = await measure(monitor)
-  const perBroker = []
-  for (const a of adapters) {
-    Object.keys(counts).forEach((k) => (counts[k] = 0))
+/** The median wall and client CPU time of RUNS warm calls (after one cold call), and the round trips of the last. */
+async function timed(fn) {
+  const first = await fn()
+  const walls = []
+  const cpus = []
+  for (let i = 0; i < RUNS; i++) {
+    resetCounts()
+    const cpu0 = process.cpuUsage()
     const t0 = performance.now()
-    await a.consumerLag()
-    perBroker.push(`${a.kind} ${Math.round(performance.now() - t0)} ms / ${counts[a.kind]} trips`)
+    await fn()
+    walls.push(performance.now() - t0)
+    cpus.push(cpuMs(cpu0))
   }
-  await Promise.all(adapters.map((a) => a.close()))
-
-  const by = (b) => cold.mine.filter((r) => r.broker === b)
-  const kafkaRows = by('kafka')
-  console.log(`lag snapshot bench (setup ${Math.round(setupMs)} ms; the brokers also hold other data: ${cold.rows} rows in all)`)
-  console.log(`  ${newProtocol}; rows by group type: ${JSON.stringify(kafkaRows.reduce((n, r) => ({...n, [r.group?.type ?? '?']: (n[r.group?.type ?? '?'] ?? 0) + 1}), {}))}`)
-  console.log(`  made here: ${kafkaRows.length} Kafka group rows over ${kafkaRows.reduce((n, r) => n + (r.partitions?.length ?? 0), 0)} partitions` +
-    ` (${kafkaRows.filter((r) => r.lagSeconds !== undefined).length} with lag in seconds), ${by('rabbitmq').length} RabbitMQ queues, ${by('nats').length} JetStream consumers`)
-  if (cold.failures.length) console.log('  FAILURES', JSON.stringify(cold.failures))
-  console.log(`  connect (3 brokers)   ${Math.round(connectMs).toString().padStart(6)} ms   round trips ${JSON.stringify(connectTrips)}`)
-  console.log(`  first snapshot        ${Math.round(cold.ms).toString().padStart(6)} ms   round trips ${JSON.stringify(cold.trips)}`)
-  console.log(`  second snapshot       ${Math.round(warm.ms).toString().padStart(6)} ms   round trips ${JSON.stringify(warm.trips)}`)
-  console.log(`  each broker alone (warm): ${perBroker.join(', ')}`)
-  console.log(`  target: under 2000 ms for one snapshot -> ${cold.ms < 2000 ? 'met' : 'NOT met'} (first), ${warm.ms < 2000 ? 'met' : 'NOT met'} (second)`)
-} finally {
-  await cleanup()
+  return {ms: median(walls), cpuMs: median(cpus), trips: {...counts}, first}
 }
+
+async function measureCore() {
+  const adapters = await Promise.all(['kafka', 'rabbitmq', 'nats'].map((k) => createAdapter(k, settings)))
+  await Promise.all(adapters.map((a) => a.connect()))
+  try {
+    const monitor = new LagMonitor(adapters)
+    const lag = await timed(() => monitor.snapshot())
+    const thresholds = {maxLag: 1e12, maxLagSeconds: 1e9, maxDlqDepth: 1e12, requireConsumers: true}
+    const check = await timed(() => runCheck(adapters, thresholds, {dlqSettings: dlqSettings({})}))
+    const perBroker = {}
+    for (const a of adapters) perBroker[a.kind] = Math.round((await timed(() => a.consumerLag())).ms)
+    const rows = lag.first.rows
+    const mine = rows.filter((r) => r.target.includes(run) || r.target.includes(run.toUpperCase()) || r.consumer.includes(run))
+    return {lag, check, perBroker, rows: rows.length, mine: mine.length, failures: lag.first.failures}
+  } finally {
+    await Promise.all(adapters.map((a) => a.close()))
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const tmux = (...args) => execFileSync('tmux', args, {encoding: 'utf8'})
+
+/** CPU of `mailroom dashboard --interval 2s` over DASH_SECONDS, after its first frame with rows and a warm-up. */
+async function measureDashboard() {
+  const session = `mailroom-bench-lag-${run}`
+  const env = `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'mailroom-bench-'))}`
+  tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `env ${env} ${process.execPath} ${bin} dashboard --interval 2s; sleep 5`)
+  try {
+    for (const deadline = performance.now() + 60_000; !/Targets and consumers \(\d+\)/.test(tmux('capture-pane', '-p', '-t', session)); ) {
+      if (performance.now() > deadline) throw new Error(`the dashboard showed no targets:\n${tmux('capture-pane', '-p', '-t', session)}`)
+      await sleep(100)
+    }
+    const shell = tmux('display', '-p', '-t', session, '#{pane_pid}').trim()
+    const pid = Number(execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', shell], {encoding: 'utf8'}).split('\n').map((l) => l.trim().split(/\s+/)).find(([, comm]) => comm === 'node')[0])
+    await sleep(6000)
+    const before = procStat(pid).cpuMs
+    const t0 = performance.now()
+    await sleep(DASH_SECONDS * 1000)
+    const used = procStat(pid).cpuMs - before
+    return (used / (performance.now() - t0)) * 100
+  } finally {
+    try {
+      tmux('kill-session', '-t', session)
+    } catch {
+      // ended already
+    }
+  }
+}
+
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+const results = []
+let cleanupMs
+try {
+  for (const size of SIZES) {
+    const growMs = await grow(size)
+    // The management API shows new queues' depth after its next statistics emission (default every 5 s).
+    await sleep(5500)
+    const core = await measureCore()
+    const dashboard = DASHBOARD ? await measureDashboard() : undefined
+    results.push({size, growMs, core, dashboard, load: load(), items: made.topics.length * FULL.partitions + made.queues.length + made.streams.length * FULL.consumersPerStream})
+    console.error(`  measured ${Math.round(size * 100)}% (set-up step ${(growMs / 1000).toFixed(1)} s)`)
+  }
+} finally {
+  cleanupMs = await cleanup()
+}
+
+const pad = (v, n) => String(v).padStart(n)
+console.log(`lag at scale, local brokers (which also hold other engineers' data); warm = median of ${RUNS} after a first call`)
+console.log(`${'size'.padEnd(5)} ${pad('partitions', 10)} ${pad('groups', 6)} ${pad('queues', 6)} ${pad('consumers', 9)} ${pad('rows', 5)}  ${pad('lag ms', 7)} ${pad('cpu ms', 7)} ${pad('check ms', 8)} ${pad('cpu ms', 7)} ${pad('dashboard', 9)}  round trips of one snapshot  load`)
+for (const r of results) {
+  const n = r.size
+  const cols = [
+    `${Math.round(n * 100)}%`.padEnd(5),
+    pad(Math.round(FULL.topics * n) * FULL.partitions, 10),
+    pad(Math.round(FULL.topics * n), 6),
+    pad(Math.round(FULL.queues * n), 6),
+    pad(Math.max(1, Math.round(FULL.streams * n)) * FULL.consumersPerStream, 9),
+    pad(r.core.rows, 5),
+    ` ${pad(Math.round(r.core.lag.ms), 7)}`,
+    pad(Math.round(r.core.lag.cpuMs), 7),
+    pad(Math.round(r.core.check.ms), 8),
+    pad(Math.round(r.core.check.cpuMs), 7),
+    pad(r.dashboard === undefined ? '-' : `${r.dashboard.toFixed(1)}%`, 9),
+    ` ${JSON.stringify(r.core.lag.trips)}`,
+    ` ${r.load}`,
+  ]
+  console.log(cols.join(' '))
+  console.log(`      each broker alone (warm ms): ${JSON.stringify(r.core.perBroker)}`)
+  if (r.core.failures.length) console.log(`  FAILURES ${JSON.stringify(r.core.failures)}`)
+}
+if (results.length > 1) {
+  const [a, b] = [results[0], results.at(-1)]
+  const items = b.items / a.items
+  const growth = (x, y) => `x${(y / x).toFixed(2)}`
+  console.log(`growth ${Math.round(a.size * 100)}% -> ${Math.round(b.size * 100)}%: set x${items.toFixed(1)}; lag ${growth(a.core.lag.ms, b.core.lag.ms)} (cpu ${growth(a.core.lag.cpuMs, b.core.lag.cpuMs)}), check ${growth(a.core.check.ms, b.core.check.ms)} (cpu ${growth(a.core.check.cpuMs, b.core.check.cpuMs)})${a.dashboard ? `, dashboard ${growth(a.dashboard, b.dashboard)}` : ''}` +
+    ` -> ${b.core.lag.ms / a.core.lag.ms <= items && b.core.check.ms / a.core.check.ms <= items ? 'at most linear' : 'WORSE than linear'}`)
+  const full = results.find((r) => r.size === 1)
+  if (full) {
+    const verdict = (ok) => (ok ? 'met' : 'NOT met')
+    console.log(`targets at 100%: lag ${Math.round(full.core.lag.ms)} ms <= 1000 ${verdict(full.core.lag.ms <= 1000)}; check ${Math.round(full.core.check.ms)} ms <= 1000 ${verdict(full.core.check.ms <= 1000)}` +
+      (full.dashboard === undefined ? '' : `; dashboard ${full.dashboard.toFixed(1)}% <= 10% ${verdict(full.dashboard <= 10)}`))
+  }
+}
+console.log(`set-up ${results.map((r) => `${(r.growMs / 1000).toFixed(1)} s`).join(' + ')}, tear-down ${(cleanupMs / 1000).toFixed(1)} s`)

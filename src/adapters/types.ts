@@ -354,6 +354,32 @@ export interface BrokerAdapter extends AsyncDisposable {
   request?(target: string, envelope: Envelope, o: RequestOptions): Promise<Envelope>
   /** Consumer lag: one sample per consumer (per group and topic on Kafka), in as few broker round trips as it can. */
   consumerLag?(o?: LagOptions): Promise<LagSample[]>
+  /** Where the broker's replication falls short right now, as the broker itself reports it (one or two requests). */
+  replicaHealth?(): Promise<ReplicaHealth>
+}
+
+/**
+ * A replication shortfall: a Kafka partition under-replicated (ISR smaller than its replicas) or offline (no
+ * leader); a RabbitMQ quorum queue with fewer members than its target, members offline or no leader, a node down or
+ * in alarm; a JetStream stream with replicas missing, not current, or no leader.
+ */
+export interface ReplicaProblem {
+  broker: BrokerKind
+  kind: 'under-replicated' | 'offline' | 'below-target' | 'no-leader' | 'node-down' | 'node-alarm'
+  /** The topic, queue or stream; absent for a node's problem. */
+  target?: string
+  partition?: number
+  node?: string
+  /** Replicas (members) it should have, and those in sync (online, current). */
+  replicas?: number
+  inSync?: number
+  message: string
+}
+
+export interface ReplicaHealth {
+  /** What was looked at: partitions, quorum queues, replicated streams, nodes. */
+  checked: {partitions?: number; queues?: number; streams?: number; nodes?: number}
+  problems: ReplicaProblem[]
 }
 
 /**

@@ -5,6 +5,7 @@ import {MailroomCommand} from '../cli/base-command.js'
 import {brokerFlag, connectionFlags, connectionOverrides, includeMailroomFlag, listOutputFlag} from '../cli/flags.js'
 import {EXIT} from '../model/exit-codes.js'
 import {type LagRow, LAG_SORT_KEYS, type LagSortKey, isLagging, sortRows} from '../core/lag/model.js'
+import {replicationLines} from '../core/lag/replication.js'
 import {type LagReport, LagMonitor, watchLag} from '../core/lag/service.js'
 import {DEFAULT_STALL_AFTER_SECONDS} from '../core/lag/status.js'
 import {DEFAULT_WINDOW_SIZE} from '../core/lag/window.js'
@@ -68,7 +69,7 @@ read (or any broker failed, with --strict). An unknown group, queue or consumer:
     const context = await this.resolveContext(connectionOverrides(flags))
     const kinds = filter ? [filter.broker] : (flags.broker ?? context.brokers)
     const adapters = await Promise.all(kinds.map((kind) => this.createAdapter(kind, context)))
-    const monitor = new LagMonitor(adapters, {filter, windowSize: flags.window, stallAfterSeconds, includeMailroom: flags['include-mailroom']})
+    const monitor = new LagMonitor(adapters, {filter, windowSize: flags.window, stallAfterSeconds, includeMailroom: flags['include-mailroom'], replication: filter === undefined})
     const view = {only: flags['only-lagging'], sort: flags.sort, format: flags.output}
     let last: LagReport | undefined
     const count = flags.watch ? flags.count : 1
@@ -82,13 +83,17 @@ read (or any broker failed, with --strict). An unknown group, queue or consumer:
 
   private async show(report: LagReport, format: ListFormat, watching: boolean): Promise<void> {
     if (this.jsonEnabled()) return
+    const replication = report.replication ? replicationLines(report.replication) : []
+    const tabular = format === 'table' || format === 'wide'
     if (!watching) {
       this.out(await renderRows(report.rows, format))
-      for (const warning of rowWarnings(report.rows)) this.warnUser(warning)
+      for (const line of replication) if (tabular) this.out(line)
+      for (const warning of [...rowWarnings(report.rows), ...(tabular ? [] : replication)]) this.warnUser(warning)
       return
     }
     if (format === 'json') return this.out(JSON.stringify(report))
-    const body = `${report.at}\n${await renderRows(report.rows, format)}\n${rowWarnings(report.rows).map((w) => `warning: ${w}\n`).join('')}`
+    const lines = tabular ? replication.map((l) => `${l}\n`).join('') : ''
+    const body = `${report.at}\n${await renderRows(report.rows, format)}\n${lines}${rowWarnings(report.rows).map((w) => `warning: ${w}\n`).join('')}`
     process.stdout.write(isInteractive() ? `${REDRAW}${body}` : `${body}\n`)
   }
 }

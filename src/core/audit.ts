@@ -18,6 +18,8 @@ export interface AuditEntry {
   command: string
   target: string
   context?: string
+  /** The context written to, when not `context` (a replay `--to-context`). */
+  toContext?: string
   /** Counts of what happened (replayed, skipped, failed, purged, imported ...). */
   counts?: Record<string, number>
   replayId?: string

@@ -101,7 +101,7 @@ export class DashboardServices {
   private use(adapters: Map<BrokerKind, BrokerAdapter>): Map<BrokerKind, BrokerAdapter> {
     if (this.adapters !== adapters) {
       this.adapters = adapters
-      this.lag = new LagMonitor([...adapters.values()])
+      this.lag = new LagMonitor([...adapters.values()], {replication: true})
     }
     return adapters
   }

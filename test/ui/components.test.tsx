@@ -3,6 +3,7 @@ import {Text} from 'ink'
 import {afterEach, describe, expect, test} from 'vitest'
 
 import {ActionPanel} from '../../src/ui/components/ActionPanel.js'
+import {Header} from '../../src/ui/components/Header.js'
 import {HelpOverlay} from '../../src/ui/components/HelpOverlay.js'
 import {ProgressBar} from '../../src/ui/components/ProgressBar.js'
 import {TargetsTable} from '../../src/ui/components/TargetsTable.js'
@@ -138,4 +139,17 @@ test('NO_COLOR: no colour escape codes, only with colour on', () => {
   chalk.level = level
   // eslint-disable-next-line no-control-regex
   expect(r.lastFrame()).toMatch(/\u001B\[32m/)
+})
+
+describe('Header', () => {
+  test('names the replication shortfalls of each broker beside it, and nothing for a healthy one', () => {
+    const brokers = [
+      {broker: 'kafka' as const, up: true, info: {product: 'kafka', version: '4.1.1', latencyMs: 1}},
+      {broker: 'nats' as const, up: true, info: {product: 'nats-server', version: '2.10', latencyMs: 1}},
+    ]
+    const problem = (kind: 'under-replicated' | 'offline', partition: number) => ({broker: 'kafka' as const, kind, target: 'orders', partition, message: ''})
+    r = renderInk(<Header readOnly={false} brokers={brokers} intervalMs={2000} title="overview" replication={[problem('under-replicated', 0), problem('under-replicated', 1), problem('offline', 2)]} />, {columns: 120})
+    const second = lines(plain(r.lastFrame()))[1]!
+    expect(second).toMatch(/kafka 4\.1\.1 ⚠ 2 under-replicated, 1 offline\s+● nats 2\.10\s*$/)
+  })
 })

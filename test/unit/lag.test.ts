@@ -1,6 +1,6 @@
 // The lag maths: window rates, trend and ETA, the status rules, thresholds and the Prometheus exposition.
 import {describe, expect, it} from 'vitest'
-import type {Admin} from 'kafkajs'
+import type {Admin, Kafka} from 'kafkajs'
 import type {FirstRecordProbe} from '../../src/adapters/kafka/first-record.js'
 import {consumerGroupLag} from '../../src/adapters/kafka/lag.js'
 import {subjectMatches} from '../../src/adapters/nats/lag.js'
@@ -144,8 +144,8 @@ describe('LagMonitor', () => {
     const streams = {groupId: 'app', type: 'streams', state: 'Stable', members: [], described: false}
     const unused = {} as Admin
     const probe = {} as FirstRecordProbe
-    await expect(consumerGroupLag(unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group this broker lists but mailroom cannot describe/)})
-    expect(await consumerGroupLag(unused, [share, streams], probe)).toEqual([])
+    await expect(consumerGroupLag({} as Kafka, unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group this broker lists but mailroom cannot describe/)})
+    expect(await consumerGroupLag({} as Kafka, unused, [share, streams], probe)).toEqual([])
     const monitor = new LagMonitor([fakeLagAdapter('kafka', [new MailroomError('UNSUPPORTED', 'app is a streams group')])], {filter: {broker: 'kafka', name: 'app'}})
     await expect(monitor.snapshot()).rejects.toMatchObject({code: 'UNSUPPORTED'})
   })
@@ -192,8 +192,15 @@ describe('Prometheus exposition', () => {
       dlqs: [{broker: 'rabbitmq', name: 'x.dlq', depth: 2}],
       breaches: [{threshold: 'max-lag', broker: 'kafka', target: 'orders', consumer: 'bill"ing', value: 5, limit: 1, message: ''}],
       failures: [{broker: 'nats', error: {code: 'CONNECTION', message: 'down'}}],
+      replication: {
+        checked: {kafka: {partitions: 6}},
+        problems: [{broker: 'kafka', kind: 'under-replicated', target: 'orders', partition: 2, replicas: 3, inSync: 2, message: 'orders/2 is under-replicated'}],
+      },
     }
     const text = renderPrometheus(result, ['kafka', 'nats'])
+    expect(text).toContain('mailroom_replication_problems{broker="kafka",kind="under-replicated"} 1\nmailroom_replication_problems{broker="kafka",kind="offline"} 0\n')
+    expect(text).toContain('mailroom_replication_problem{broker="kafka",kind="under-replicated",target="orders",partition="2"} 1\n')
+    expect(text).not.toContain('mailroom_replication_problems{broker="nats"')
     const labels = 'broker="kafka",target="orders",consumer="bill\\"ing"'
     expect(text).toContain(`# TYPE mailroom_consumer_lag_messages gauge\nmailroom_consumer_lag_messages{${labels}} 5\n`)
     expect(text).toContain(`mailroom_consumer_lag_seconds{${labels}} 1.235\n`)

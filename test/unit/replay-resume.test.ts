@@ -70,4 +70,21 @@ describe('server identity of a replay job', () => {
     expect(checkResumeServers('r', recorded, otherContext, true)).toMatch(/resuming anyway \(--force\)/)
     expect(checkResumeServers('r', undefined, same, false)).toMatch(/older mailroom/)
   })
+
+  it('records a --to-context destination apart (its name and hash) and refuses a resume whose destination servers moved', () => {
+    const toOther: ReplayRequest = {...request, toContext: 'new-prod'}
+    const source = settings('amqp://rabbit.example', ['b1'])
+    const recorded = serverIdentity('old-prod', source, toOther, settings('amqp://rabbit.example', ['new1:9092', 'new2:9092']))
+    expect(recorded).toEqual({
+      context: 'old-prod',
+      fingerprints: {rabbitmq: expect.stringMatching(/^sha256:/)},
+      destination: {context: 'new-prod', fingerprints: {kafka: expect.stringMatching(/^sha256:/)}},
+    })
+    expect(recorded.destination!.fingerprints.kafka).not.toBe(serverIdentity('old-prod', source, request).fingerprints.kafka)
+    expect(JSON.stringify(recorded)).not.toMatch(/s3cret|ops|new1/)
+    const same = serverIdentity('old-prod', source, toOther, settings('amqp://x', ['NEW2:9092', 'new1']))
+    expect(checkResumeServers('r', recorded, same, false)).toBeUndefined()
+    const moved = serverIdentity('old-prod', source, toOther, settings('amqp://x', ['elsewhere:9092']))
+    expect(() => checkResumeServers('r', recorded, moved, false)).toThrow(/the destination kafka server sha256:\w+, not sha256:\w+/)
+  })
 })

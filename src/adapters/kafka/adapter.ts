@@ -4,7 +4,8 @@ import {Kafka} from './driver.js'
 import type {KafkaSettings} from '../../model/settings.js'
 import {isoFromMillis} from '../../model/envelope/time.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, GroupCursorReplaySource, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, GroupCursorReplaySource, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, ReplicaHealth, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import {partitionHealth} from './replica-health.js'
 import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
@@ -86,7 +87,8 @@ export class KafkaAdapter implements BrokerAdapter {
   /** Topics with partitions, depth and consuming groups; internal `__` topics only when asked. */
   async listTargets(o: {includeInternal?: boolean} = {}): Promise<TargetInfo[]> {
     const admin = this.connectedAdmin()
-    return (await this.call(() => summarizeTopics(admin, this.groupsReader(), o))).map(targetInfo)
+    const kafka = this.connectedKafka()
+    return (await this.call(() => summarizeTopics(admin, this.groupsReader(), {...o, kafka}))).map(targetInfo)
   }
 
   async describeTarget(name: string): Promise<TargetInfo> {
@@ -104,7 +106,13 @@ export class KafkaAdapter implements BrokerAdapter {
     const admin = this.connectedAdmin()
     const probe = this.recordProbe()
     const readGroups = this.groupsReader()
-    return this.call(async () => consumerGroupLag(admin, await readGroups(), probe, o), {group: o.filter})
+    const kafka = this.connectedKafka()
+    return this.call(async () => consumerGroupLag(kafka, admin, await readGroups(), probe, o), {group: o.filter})
+  }
+
+  async replicaHealth(): Promise<ReplicaHealth> {
+    const admin = this.connectedAdmin()
+    return this.call(() => partitionHealth(admin))
   }
 
   async messageTimes(target: string): Promise<MessageTimes> {

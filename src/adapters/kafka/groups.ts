@@ -47,6 +47,8 @@ export interface KafkaGroup {
   members: GroupMember[]
   /** True once described (members known); false for a group only listed. */
   described: boolean
+  /** The node id of the broker that listed it: its coordinator (where its offsets are asked for). */
+  coordinator?: number
 }
 
 const GROUP_ID_NOT_FOUND = 69
@@ -101,17 +103,19 @@ export function groupOnTopic(g: KafkaGroup, topic: string): ConsumerGroupFacts {
 export async function describeAllGroups(kafka: Kafka): Promise<KafkaGroup[]> {
   const cluster = await sharedCluster(kafka)
   const listed = await listGroupsPerBroker(cluster)
-  const described = await Promise.all(listed.map(({broker, groups}) => describeAt(cluster, broker, groups)))
+  const described = await Promise.all(
+    listed.map(async ({broker, nodeId, groups}) => (await describeAt(cluster, broker, groups)).map((g) => ({...g, coordinator: nodeId}))),
+  )
   return described.flat().sort((a, b) => a.groupId.localeCompare(b.groupId))
 }
 
-async function listGroupsPerBroker(cluster: Cluster): Promise<{broker: Broker; groups: ListedGroup[]}[]> {
+async function listGroupsPerBroker(cluster: Cluster): Promise<{broker: Broker; nodeId: number; groups: ListedGroup[]}[]> {
   const internals = clusterInternals(cluster)
   await internals.refreshMetadata()
   return Promise.all(
     Object.keys(internals.brokerPool.brokers).map(async (nodeId) => {
       const broker = await internals.findBroker({nodeId})
-      return {broker, groups: await listGroups(broker)}
+      return {broker, nodeId: Number(nodeId), groups: await listGroups(broker)}
     }),
   )
 }

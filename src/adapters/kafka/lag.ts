@@ -2,19 +2,20 @@
 // coordinator describes it (type, protocol, state, assignor, epoch, members and their partitions), and lag in seconds
 // from the timestamp of the first unconsumed record. Streams groups commit offsets as consumer groups do; share
 // groups commit none (records are acknowledged one by one), so their rows carry members, state and Kafka's
-// share-partition start offsets, and no lag. Requests are batched: groups are listed and described per
-// coordinator (groups.ts), one fetchOffsets per group (all its topics), one fetchTopicOffsets per topic, and one
-// Fetch per partition leader for the first unconsumed records.
-import type {Admin} from 'kafkajs'
+// share-partition start offsets, and no lag. Requests are batched: groups are listed and described per coordinator
+// (groups.ts), their committed offsets in one OffsetFetch per coordinator (group-offsets.ts), one ListOffsets per
+// leader for the starts and another for the ends (list-offsets.ts), and one Fetch per partition leader for the first
+// unconsumed records.
+import type {Admin, Kafka} from 'kafkajs'
 import type {LagOptions, LagSample, PartitionLag, UncommittedLag} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {REPLAY_GROUP_PREFIX} from '../../model/replay-group.js'
 import {type FirstRecordProbe, positionKey, type RecordPosition} from './first-record.js'
 import {commitsOffsets, groupOnTopic, type KafkaGroup, isReportedGroup, memberTopics} from './groups.js'
 import {THROWAWAY_GROUP_PREFIX} from './read.js'
-import {mapLimited, type PartitionOffsets, offsetsOfExisting} from './topics.js'
+import {type Committed, committedOffsetsOf} from './group-offsets.js'
+import {type PartitionOffsets, offsetsOfExisting} from './topics.js'
 
-const OFFSET_FETCH_CONCURRENCY = 16
 const SHARE_LAG_NOT_APPLICABLE = 'share group: records are acknowledged one by one, Kafka keeps no committed offset or lag for it'
 /** mailroom's own groups: replay cursors (mailroom-replay.<dlq>, which start from the earliest offset) and tail readers. */
 const MAILROOM_GROUP_PREFIXES = [REPLAY_GROUP_PREFIX, THROWAWAY_GROUP_PREFIX]
@@ -25,17 +26,17 @@ function isMailroomGroup(groupId: string): boolean {
 
 interface GroupOffsets {
   group: KafkaGroup
-  /** topic -> partition -> committed offset (only partitions with a commit). */
-  committed: Map<string, Map<number, bigint>>
+  committed: Committed
 }
 
-export async function consumerGroupLag(admin: Admin, groups: KafkaGroup[], probe: FirstRecordProbe, o: LagOptions = {}): Promise<LagSample[]> {
+export async function consumerGroupLag(kafka: Kafka, admin: Admin, groups: KafkaGroup[], probe: FirstRecordProbe, o: LagOptions = {}): Promise<LagSample[]> {
   refuseOtherGroupTypes(groups, o.filter)
   const shown = groups.filter((g) => isReportedGroup(g) && (o.includeMailroom || !isMailroomGroup(g.groupId) || g.groupId === o.filter))
-  const offsets = await mapLimited(shown, OFFSET_FETCH_CONCURRENCY, (g) => groupOffsets(admin, g))
+  const committed = await committedOffsetsOf(kafka, admin, shown.filter(commitsOffsets))
+  const offsets = shown.map((group) => ({group, committed: committed.get(group.groupId) ?? new Map()}))
   const wanted = offsets.filter((g) => matchesFilter(g, o.filter))
   const topics = [...new Set(wanted.flatMap((g) => [...topicsOf(g)]))].sort()
-  const ends = await offsetsOfExisting(admin, topics)
+  const ends = await offsetsOfExisting(admin, topics, kafka)
   const samples = wanted.flatMap((g) => [...topicsOf(g)].filter((t) => ends.has(t)).map((t) => sampleOf(g, t, ends.get(t)!)))
   await addLagSeconds(samples, probe)
   return samples.sort((a, b) => a.consumer.localeCompare(b.consumer) || a.target.localeCompare(b.target))
@@ -48,17 +49,6 @@ function refuseOtherGroupTypes(groups: KafkaGroup[], filter: string | undefined)
   throw new MailroomError('UNSUPPORTED', `${other.groupId} is a ${other.type || 'non-consumer'} group this broker lists but mailroom cannot describe: mailroom reports consumer groups (classic and consumer protocol), and share and streams groups where the broker describes them`, {
     suggestions: [`Kafka's own tools describe it: kafka-${other.type === 'streams' ? 'streams' : other.type === 'share' ? 'share' : 'consumer'}-groups.sh --describe --group ${other.groupId}`],
   })
-}
-
-async function groupOffsets(admin: Admin, group: KafkaGroup): Promise<GroupOffsets> {
-  if (!commitsOffsets(group)) return {group, committed: new Map()}
-  const fetched = await admin.fetchOffsets({groupId: group.groupId})
-  const committed = new Map<string, Map<number, bigint>>()
-  for (const {topic, partitions} of fetched) {
-    const byPartition = new Map(partitions.filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)] as const))
-    if (byPartition.size > 0) committed.set(topic, byPartition)
-  }
-  return {group, committed}
 }
 
 /** A group matches by its id, or by a topic it consumes. */

@@ -1,8 +1,9 @@
 // Topic facts from the kafkajs admin client: partitions, offsets, depth, configs, consuming groups.
-import type {Admin, PartitionMetadata} from 'kafkajs'
+import type {Admin, Kafka, PartitionMetadata} from 'kafkajs'
 import {ConfigResourceTypes} from './driver.js'
 import {groupOnTopic, isReportedGroup, type KafkaGroup, memberTopics} from './groups.js'
 import type {ConsumerGroupFacts, TargetInfo} from '../types.js'
+import {batchedTopicOffsets} from './list-offsets.js'
 import {rootCause, toMailroomError} from './map-error.js'
 
 export interface PartitionOffsets {
@@ -93,11 +94,11 @@ export interface TopicGroup extends ConsumerGroupFacts {
 export type GroupsReader = () => Promise<KafkaGroup[]>
 
 /** Every topic (internal ones only when asked) with its partitions, depth and consuming groups. */
-export async function summarizeTopics(admin: Admin, readGroups: GroupsReader, o: {includeInternal?: boolean} = {}): Promise<TopicSummary[]> {
+export async function summarizeTopics(admin: Admin, readGroups: GroupsReader, o: {includeInternal?: boolean; kafka?: Kafka} = {}): Promise<TopicSummary[]> {
   const metadata = await allTopicMetadata(admin)
   const topics = metadata.filter((t) => o.includeInternal || !isInternalTopic(t.name))
   const [offsets, groups] = await Promise.all([
-    mapLimited(topics, OFFSET_FETCH_CONCURRENCY, (t) => partitionOffsets(admin, t.name).catch((e: unknown) => e as Error)),
+    offsetsOrErrors(admin, topics.map((t) => t.name), o.kafka),
     groupsByTopic(readGroups),
   ])
   const summaries: TopicSummary[] = []
@@ -107,6 +108,13 @@ export async function summarizeTopics(admin: Admin, readGroups: GroupsReader, o:
     summaries.push({name: t.name, partitions: t.partitions.length, offsets: result, groups: groups && (groups.get(t.name) ?? [])})
   }
   return summaries.sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** Each topic's offsets or why they could not be read: batched where possible, else topic by topic. */
+async function offsetsOrErrors(admin: Admin, topics: string[], kafka: Kafka | undefined): Promise<(PartitionOffsets[] | Error)[]> {
+  const batched = kafka && (await batchedTopicOffsets(kafka, topics).catch(() => undefined))
+  if (batched) return topics.map((t) => batched.get(t) ?? new Error(`no offsets for ${t}`))
+  return mapLimited(topics, OFFSET_FETCH_CONCURRENCY, (t) => partitionOffsets(admin, t).catch((e: unknown) => e as Error))
 }
 
 const DELETION_SETTLE_MS = 300
@@ -132,7 +140,11 @@ async function offsetsUnlessDeleted(admin: Admin, topic: string, error: Error): 
  * End offsets of the topics that still exist. A topic deleted while it was being asked about is left out, not an
  * error: a group keeps the offsets it committed on a topic after the topic is gone.
  */
-export async function offsetsOfExisting(admin: Admin, topics: string[]): Promise<Map<string, PartitionOffsets[]>> {
+export async function offsetsOfExisting(admin: Admin, topics: string[], kafka?: Kafka): Promise<Map<string, PartitionOffsets[]>> {
+  if (kafka) {
+    const batched = await batchedTopicOffsets(kafka, topics).catch(() => undefined)
+    if (batched) return batched
+  }
   const results = await mapLimited(topics, OFFSET_FETCH_CONCURRENCY, async (t) => {
     const offsets = await partitionOffsets(admin, t).catch((e: unknown) => offsetsUnlessDeleted(admin, t, e as Error))
     return [t, offsets] as const

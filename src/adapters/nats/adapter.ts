@@ -1,8 +1,9 @@
 // NATS JetStream adapter: streams are the targets; reads use ordered (non-destructive) or pull (consume) consumers.
-import {connect as natsConnect, type NatsConnection} from 'nats'
+import {connect as natsConnect, type NatsConnection, type StreamInfo} from 'nats'
 import type {NatsSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PositionedReplaySource, PublishOptions, PublishReceipt, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PositionedReplaySource, PublishOptions, PublishReceipt, ReadOptions, ReplicaHealth, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import {streamHealth} from './replica-health.js'
 import {MailroomError} from '../../model/errors.js'
 import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream} from './admin.js'
 import {clusterNodes} from './cluster-nodes.js'
@@ -92,6 +93,15 @@ export class NatsAdapter implements BrokerAdapter {
   /** One row per consumer of every stream: consumer info plus the age of its first unacknowledged message. */
   consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
     return jetStreamLag(this, o)
+  }
+
+  async replicaHealth(): Promise<ReplicaHealth> {
+    const {jsm} = this.live()
+    return this.call({op: 'admin'}, async () => {
+      const streams: StreamInfo[] = []
+      for await (const si of present(jsm.streams.list())) streams.push(si)
+      return streamHealth(streams)
+    })
   }
 
   /** One stored message by stream sequence (STREAM.MSG.GET: leader-answered, read-after-write coherent). */

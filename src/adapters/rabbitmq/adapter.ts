@@ -3,7 +3,8 @@ import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib'
 import {amqp} from './driver.js'
 import type {RabbitMqSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {AttachedConsumer, BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PositionedReplaySource, PublishOptions, PublishReceipt, QueueHoldings, QueueReplaySource, ReadOptions, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import type {AttachedConsumer, BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PositionedReplaySource, PublishOptions, PublishReceipt, QueueHoldings, QueueReplaySource, ReadOptions, ReplicaHealth, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import {queueHealth} from './replica-health.js'
 import {MailroomError} from '../../model/errors.js'
 import {deadLetterRoutes} from './dead-letter.js'
 import {clusterNodes} from './cluster-nodes.js'
@@ -137,7 +138,11 @@ export class RabbitMqAdapter implements BrokerAdapter {
     }
   }
 
-  /** Every queue of the vhost from one paginated management listing; stream queues also get their head's age. */
+  async replicaHealth(): Promise<ReplicaHealth> {
+    return this.mgmt(() => queueHealth(this.management))
+  }
+
+  /** Every queue of the vhost from one management listing; stream queues also get their head's age. */
   async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
     return this.mgmt(() => queueLag(this.management, (queue, signal) => streamHead(this.readDeps(queue, 'stream'), signal), o))
   }

@@ -19,6 +19,7 @@ read-only context, asks for the target's name on a terminal, needs --yes otherwi
 messages were not confirmed (they are listed).`
   static override examples = [
     {description: 'Put exported dead letters back into a queue', command: '<%= config.bin %> <%= command.id %> orders-dlq.ndjson --to rabbitmq:orders.dlq --yes'},
+    {description: 'Into another cluster, named by its context', command: '<%= config.bin %> <%= command.id %> orders-dlq.ndjson --to rabbitmq:orders.dlq --to-context new-prod --yes'},
     {description: 'From stdin, skipping broken lines', command: 'cat dump.ndjson | <%= config.bin %> <%= command.id %> - --to kafka:orders.DLT --skip-invalid --yes'},
   ]
   static override args = {
@@ -26,6 +27,7 @@ messages were not confirmed (they are listed).`
   }
   static override flags = {
     to: Flags.string({description: 'Where to publish, written <broker>:<name>', required: true}),
+    'to-context': Flags.string({description: 'Publish to the servers of this context (as --context: the file is the only source)', exclusive: ['context']}),
     'skip-invalid': Flags.boolean({description: 'Skip and count invalid lines instead of stopping at the first'}),
     window: Flags.integer({description: 'Max messages awaiting confirmation at once', min: 1}),
     yes: Flags.boolean({char: 'y', description: 'Confirm without a prompt (required when not on a terminal)'}),
@@ -37,7 +39,7 @@ messages were not confirmed (they are listed).`
     const ref = parseTargetRef(flags.to)
     const target = formatTargetRef(ref)
     const input = args.file === '-' ? process.stdin : openInputFile(args.file)
-    const context = await this.resolveContext(connectionOverrides(flags))
+    const context = await this.resolveContext(connectionOverrides({...flags, context: flags['to-context'] ?? flags.context}))
     const adapter = await this.connect(ref.broker, context)
     await requirePublishTarget(adapter, ref)
     const stats: NdjsonSourceStats = {read: 0, skipped: 0, skippedLines: []}

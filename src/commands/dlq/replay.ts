@@ -4,7 +4,8 @@ import type {BrokerAdapter} from '../../adapters/types.js'
 import type {BrokerKind} from '../../model/broker.js'
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides, selectFlag} from '../../cli/flags.js'
-import type {ResolvedContext} from '../../core/config/resolve.js'
+import {type ResolvedContext, resolveNamedContext} from '../../core/config/resolve.js'
+import {MailroomError} from '../../model/errors.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
 import {EXIT} from '../../model/exit-codes.js'
 import {confirmDestructive} from '../../core/guard.js'
@@ -47,6 +48,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     {description: 'Only one kind of failure, 100 at most, 50/s', command: `<%= config.bin %> <%= command.id %> kafka:payments.DLT -F 'death.error.class == "java.net.SocketTimeoutException"' --limit 100 --rate 50 --yes`},
     {description: 'Exactly two messages, by id (as the dashboard marks them)', command: '<%= config.bin %> <%= command.id %> kafka:payments.DLT --select kafka:payments.DLT/0/17 --select kafka:payments.DLT/2/5 --yes'},
     {description: 'A RabbitMQ DLQ into a Kafka topic', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --to kafka:orders.retry --yes'},
+    {description: 'Drain a DLQ of the old cluster into the new one (the context new-prod)', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --context old-prod --to-context new-prod --to rabbitmq:orders --yes'},
     {description: 'Copy (leave the originals) from a JetStream DLQ stream', command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --to nats:orders.retry --copy'},
     {description: 'Continue a replay that was killed', command: '<%= config.bin %> <%= command.id %> --resume 20250314T101502-3f9a1c --yes'},
   ]
@@ -55,6 +57,7 @@ queue kept reporting messages it did not deliver for 60 s).`
   }
   static override flags = {
     to: Flags.string({description: 'Send every message here, <broker>:<queue|topic|stream|subject> (default: each message\'s origin)'}),
+    'to-context': Flags.string({description: 'Publish to the servers of this context (another cluster or broker); the DLQ is read in --context'}),
     'dry-run': Flags.boolean({description: 'Print the plan (counts per destination, samples, header changes) and change nothing'}),
     copy: Flags.boolean({description: 'Leave the originals in the DLQ (Kafka, JetStream, RabbitMQ stream queues)'}),
     filter: Flags.string({char: 'F', description: `Only messages matching this expression, e.g. death.reason == "rejected" and 'headers.x-tenant' == "acme"`}),
@@ -81,6 +84,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     const request: ReplayRequest = {
       source,
       ...(flags.to ? {to: parseTargetRef(flags.to)} : {}),
+      ...(flags['to-context'] ? {toContext: flags['to-context']} : {}),
       mode: flags.copy ? 'copy' : 'move',
       ...(flags.filter ? {filter: flags.filter} : {}),
       ...(flags.select ? {select: parseSelection(flags.select, {broker: source.broker, target: source.name})} : {}),
@@ -92,7 +96,7 @@ queue kept reporting messages it did not deliver for 60 s).`
       window: flags.window,
     }
     const context = await this.resolveContext(connectionOverrides(flags))
-    const deps = await this.deps(context, request.source.broker, flags.yes, request.select)
+    const deps = await this.deps(context, request.source.broker, flags.yes, request.select, await this.destinationContext(request.toContext, flags))
     if (flags['dry-run']) {
       const plan = await dryRunReplay(request, deps, flags.sample)
       this.renderPlan(plan, request)
@@ -101,32 +105,47 @@ queue kept reporting messages it did not deliver for 60 s).`
     return this.finish(await startReplay(request, deps))
   }
 
-  private async resume(replayId: string, target: string | undefined, flags: {yes: boolean; force: boolean; 'dry-run': boolean} & Parameters<typeof connectionOverrides>[0]): Promise<ReplayReport> {
+  private async resume(replayId: string, target: string | undefined, flags: {yes: boolean; force: boolean; 'dry-run': boolean; 'to-context'?: string} & Parameters<typeof connectionOverrides>[0]): Promise<ReplayReport> {
     if (!isReplayId(replayId)) this.usage(`"${replayId}" is not a replay id (like 20250314T101502-3f9a1c)`)
     if (flags['dry-run']) this.usage('--dry-run plans a new replay; --resume continues one')
     const {readJournal} = await import('../../core/replay/journal.js')
     const state = await readJournal(replayId)
     const source = state.start.request.source
     if (target && target !== formatTargetRef(source)) this.usage(`replay ${replayId} reads ${formatTargetRef(source)}, not ${target}`)
+    const {toContext} = state.start.request
+    if (flags['to-context'] !== undefined && flags['to-context'] !== toContext) {
+      this.usage(`replay ${replayId} publishes to ${toContext ? `context "${toContext}"` : 'its source context'}, not "${flags['to-context']}"`, 'Resume without --to-context: the journal names the destination context')
+    }
     const context = await this.resolveContext(connectionOverrides(flags))
-    const deps = await this.deps(context, source.broker, flags.yes, state.start.request.select)
+    const deps = await this.deps(context, source.broker, flags.yes, state.start.request.select, await this.destinationContext(toContext, flags))
     return this.finish(await resumeReplay(replayId, deps, {force: flags.force}))
   }
 
+  /** The context named by --to-context (or by the journal, on resume), resolved on its own. */
+  private async destinationContext(name: string | undefined, flags: {'connect-timeout'?: number}): Promise<ResolvedContext | undefined> {
+    if (name === undefined) return undefined
+    const context = await resolveNamedContext(name, {connectTimeoutMs: flags['connect-timeout']})
+    for (const warning of context.warnings) this.warnUser(warning)
+    return context
+  }
+
   /** @param select the job's selection (--select), named in the line that starts it. */
-  private async deps(context: ResolvedContext, sourceKind: BrokerKind, yes: boolean, select: string[] | undefined): Promise<ReplayDeps> {
+  private async deps(context: ResolvedContext, sourceKind: BrokerKind, yes: boolean, select: string[] | undefined, toContext?: ResolvedContext): Promise<ReplayDeps> {
     const source = await this.connect(sourceKind, context)
-    this.destinations.set(sourceKind, Promise.resolve(source))
+    if (!toContext) this.destinations.set(sourceKind, Promise.resolve(source))
+    const publishContext = toContext ?? context
+    const readOnly = [context, publishContext].find((c) => c.readOnly)
     return {
       source,
       destination: (kind) => {
         let adapter = this.destinations.get(kind)
         if (!adapter) {
-          adapter = this.connect(kind, context)
+          adapter = this.connect(kind, requireBroker(publishContext, kind))
           this.destinations.set(kind, adapter)
         }
         return adapter
       },
+      ...(toContext ? {destinationSettings: toContext.settings} : {}),
       signal: this.interruptSignal(),
       death: {customHeaders: dlqSettings(context.config).customHeaders},
       context: context.name,
@@ -137,8 +156,8 @@ queue kept reporting messages it did not deliver for 60 s).`
         confirmDestructive({
           action: describeAction(facts, request),
           confirmWord: facts.target,
-          readOnly: context.readOnly,
-          contextName: context.name,
+          readOnly: readOnly !== undefined,
+          contextName: readOnly?.name,
           // Copy mode removes nothing: only a read-only context stops it.
           yes: yes || request.mode === 'copy',
         }),
@@ -155,7 +174,7 @@ queue kept reporting messages it did not deliver for 60 s).`
       return report
     }
     const {counts: c} = report
-    const to = Object.entries(report.byDestination).map(([d, n]) => `${n} to ${d}`).join(', ')
+    const to = Object.entries(report.byDestination).map(([d, n]) => `${n} to ${d}`).join(', ') + (report.toContext ? ` in context ${report.toContext}` : '')
     this.out(`replay ${report.replayId}: replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s (${report.perSecond}/s)`)
     const skipped = Object.entries(report.skippedBy).map(([why, n]) => `${n} ${why}`).join(', ')
     this.out(`filtered out ${c.filtered}, skipped ${c.skipped}${skipped ? ` (${skipped})` : ''}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}${c.deduplicated ? `, ${c.deduplicated} de-duplicated by the destination` : ''}`)
@@ -176,7 +195,8 @@ queue kept reporting messages it did not deliver for 60 s).`
   }
 
   private renderPlan(plan: ReplayPlan, request: ReplayRequest): void {
-    this.out(`dry run: ${plan.source} -> ${request.to ? formatTargetRef(request.to) : 'origin of each message'} (${request.mode}, nothing changed)`)
+    const where = request.toContext ? ` in context ${request.toContext}` : ''
+    this.out(`dry run: ${plan.source} -> ${request.to ? formatTargetRef(request.to) : 'origin of each message'}${where} (${request.mode}, nothing changed)`)
     this.out(`bound: ${describeBound(plan)}; examined ${plan.examined}${plan.complete ? '' : ' (a sample)'}`)
     if (plan.selection) this.out(`selection: ${describeSelection(plan.selection.ids)}; ${plan.selection.ids.length - plan.selection.notFound} found`)
     this.out(`would replay ${plan.wouldReplay}, filtered out ${plan.filtered}${Object.entries(plan.skippedBy).map(([why, n]) => `, refuse ${n} (${why})`).join('')}`)
@@ -205,7 +225,16 @@ function describeAction(facts: SourceFacts, request: ReplayRequest | undefined, 
   const verb = request?.mode === 'copy' || facts.strategy === 'read-only' ? 'copy' : 'move'
   const count = select ? `the ${select.length} selected` : facts.count === undefined ? 'the' : `up to ${facts.count}`
   const to = request?.to ? ` to ${formatTargetRef(request.to)}` : request ? ' to their origins' : ''
-  return `${verb} ${count} messages out of ${facts.broker}:${facts.target}${to}`
+  const where = request?.toContext ? ` in context ${request.toContext}` : ''
+  return `${verb} ${count} messages out of ${facts.broker}:${facts.target}${to}${where}`
+}
+
+/** The destination context must have the broker a message goes to; said with its name, not as "the current context". */
+function requireBroker(context: ResolvedContext, kind: BrokerKind): ResolvedContext {
+  if (context.settings[kind] || context.name === undefined) return context
+  throw new MailroomError('CONFIG', `context "${context.name}" has no ${kind} connection to publish to`, {
+    suggestions: [`Add one with: mailroom context set ${context.name} --${kind === 'kafka' ? 'kafka-brokers' : `${kind}-url`} ...`, 'Or name another context with --to-context'],
+  })
 }
 
 function crashedText(attempts: number): string {

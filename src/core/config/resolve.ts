@@ -60,6 +60,25 @@ export async function resolveContext(
   return resolveContextConfig(name, config, overrides, env)
 }
 
+/** Env vars that override a context's addresses: they address the command's own context, not a second one. */
+const ADDRESS_ENV = ['MAILROOM_CONTEXT', 'MAILROOM_RABBITMQ_URL', 'MAILROOM_RABBITMQ_MANAGEMENT_URL', 'MAILROOM_KAFKA_BROKERS', 'MAILROOM_NATS_URL']
+
+/**
+ * A second, named context beside the command's own (`dlq replay --to-context`): exactly as the file has it, with
+ * its secrets from their env vars and files, but without the address flags and MAILROOM_* address overrides,
+ * which belong to the command's own context.
+ */
+export async function resolveNamedContext(
+  name: string,
+  o: {connectTimeoutMs?: number} = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedContext & {name: string}> {
+  const ownEnv = Object.fromEntries(Object.entries(env).filter(([key]) => !ADDRESS_ENV.includes(key)))
+  const file = await loadConfigFile(configPath(env))
+  const picked = pickContext(file, name, configPath(env))
+  return {...resolveContextConfig(name, picked.config, {connectTimeoutMs: o.connectTimeoutMs}, ownEnv), name}
+}
+
 /** Resolves a context as given (`context set` checks one this way before writing it). */
 export function resolveContextConfig(
   name: string | undefined,

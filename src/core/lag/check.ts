@@ -1,12 +1,13 @@
 // `mailroom check`: lag and DLQ depth against thresholds, across every broker of a context. Pure evaluation over
 // a lag report and DLQ depths; the command maps a breach to exit 7.
-import type {BrokerAdapter} from '../../adapters/types.js'
+import type {BrokerAdapter, ReplicaProblem} from '../../adapters/types.js'
 import type {BrokerKind} from '../../model/broker.js'
 import type {DlqSettings} from '../dlq/settings.js'
 import {discoverDlqs} from '../dlq/discover.js'
 import type {BrokerFailure} from '../services/targets.js'
 import type {TargetRef} from '../target-ref.js'
 import type {LagRow} from './model.js'
+import type {Replication} from './replication.js'
 import {type LagMonitorOptions, LagMonitor} from './service.js'
 
 export interface Thresholds {
@@ -15,10 +16,12 @@ export interface Thresholds {
   maxDlqDepth?: number
   /** Every consumer row (DLQs excepted: nobody is expected to consume those) must have a consumer attached. */
   requireConsumers?: boolean
+  /** No partition, quorum queue or stream may be short of replicas or leaderless, and no node down or in alarm. */
+  requireReplicas?: boolean
 }
 
-export type ThresholdName = 'max-lag' | 'max-lag-seconds' | 'max-dlq-depth' | 'require-consumers'
-export const THRESHOLD_NAMES: ThresholdName[] = ['max-lag', 'max-lag-seconds', 'max-dlq-depth', 'require-consumers']
+export type ThresholdName = 'max-lag' | 'max-lag-seconds' | 'max-dlq-depth' | 'require-consumers' | 'require-replicas'
+export const THRESHOLD_NAMES: ThresholdName[] = ['max-lag', 'max-lag-seconds', 'max-dlq-depth', 'require-consumers', 'require-replicas']
 
 export interface Breach {
   threshold: ThresholdName
@@ -43,6 +46,8 @@ export interface CheckResult {
   rows: LagRow[]
   dlqs: DlqDepth[]
   failures: BrokerFailure[]
+  /** Replication shortfalls of every broker read (breaches with --require-replicas; shown and exported always). */
+  replication: Replication
 }
 
 export interface CheckOptions extends LagMonitorOptions {
@@ -55,13 +60,14 @@ export async function runCheck(adapters: BrokerAdapter[], thresholds: Thresholds
   // A broker that fails here fails again there, and is reported as such.
   await Promise.all(adapters.map((a) => a.connect().catch(() => undefined)))
   const [report, dlqListing] = await Promise.all([
-    new LagMonitor(adapters, o).snapshot(),
+    new LagMonitor(adapters, {...o, replication: true}).snapshot(),
     wantDlqs ? discoverDlqs(adapters, o.dlqSettings) : Promise.resolve({dlqs: [], failures: []}),
   ])
   const dlqs = dlqListing.dlqs.filter((d) => !o.filter || dlqConcerns(d, o.filter)).map(({broker, name, depth}) => ({broker, name, depth}))
-  const breaches = findBreaches(report.rows, dlqs, thresholds)
+  const replication = report.replication ?? {checked: {}, problems: []}
+  const breaches = [...findBreaches(report.rows, dlqs, thresholds), ...(thresholds.requireReplicas ? replicaBreaches(replication.problems) : [])]
   const failures = uniqueFailures([...report.failures, ...dlqListing.failures])
-  return {ok: breaches.length === 0, at: report.at, breaches, rows: report.rows, dlqs, failures}
+  return {ok: breaches.length === 0, at: report.at, breaches, rows: report.rows, dlqs, failures, replication}
 }
 
 function dlqConcerns(d: {broker: BrokerKind; name: string; origins: string[]}, filter: TargetRef): boolean {
@@ -105,6 +111,18 @@ function dlqBreaches(dlqs: DlqDepth[], limit: number | undefined): Breach[] {
   return dlqs
     .filter((d) => (d.depth ?? 0) > limit)
     .map((d) => ({threshold: 'max-dlq-depth', broker: d.broker, target: d.name, value: d.depth!, limit, message: `DLQ depth ${d.depth} > ${limit}`}))
+}
+
+function replicaBreaches(problems: ReplicaProblem[]): Breach[] {
+  return problems.map((p) => ({
+    threshold: 'require-replicas',
+    broker: p.broker,
+    target: p.target ?? p.node ?? '',
+    ...(p.partition === undefined ? {} : {consumer: `partition ${p.partition}`}),
+    value: p.inSync ?? 0,
+    limit: p.replicas ?? 1,
+    message: `${p.kind}: ${p.message}`,
+  }))
 }
 
 function uniqueFailures(failures: BrokerFailure[]): BrokerFailure[] {

@@ -8,6 +8,7 @@ import {MailroomError, asMailroomError} from '../../model/errors.js'
 import type {BrokerFailure} from '../services/targets.js'
 import {formatTargetRef, type TargetRef} from '../target-ref.js'
 import {defined, type LagRow, type LagSnapshot, rowKey} from './model.js'
+import {type BrokerHealth, healthOf, type Replication, replicationOf} from './replication.js'
 import {type StatusOptions, statusOf} from './status.js'
 import {DEFAULT_WINDOW_SIZE, LagWindows, motionOf} from './window.js'
 
@@ -20,10 +21,14 @@ export interface LagMonitorOptions extends StatusOptions {
   includeMailroom?: boolean
   /** Clock, for tests. */
   now?: () => number
+  /** Also ask each broker where its replication falls short (one more request per broker). */
+  replication?: boolean
 }
 
 export interface LagReport extends LagSnapshot {
   failures: BrokerFailure[]
+  /** With the `replication` option: under-replicated / offline partitions, queues and streams, nodes in alarm. */
+  replication?: Replication
 }
 
 export class LagMonitor {
@@ -41,6 +46,7 @@ export class LagMonitor {
   /** One round over every broker; each call adds a point to every consumer's window. */
   async snapshot(): Promise<LagReport> {
     const results = await Promise.all(this.adapters.map((a) => this.sampleBroker(a)))
+    const replication = this.o.replication ? replicationOf(results.flatMap((r) => ('health' in r && r.health ? [r.health] : []))) : undefined
     const at = this.now()
     const rows: LagRow[] = []
     const failures: BrokerFailure[] = []
@@ -53,7 +59,7 @@ export class LagMonitor {
       }
     }
     this.windows.retainOnly(new Set(results.flatMap((r) => ('samples' in r ? r.samples.map(rowKey) : []))))
-    return {at: new Date(at).toISOString(), rows, failures}
+    return {at: new Date(at).toISOString(), rows, failures, ...(replication ? {replication} : {})}
   }
 
   private rowOf(sample: LagSample, at: number): LagRow {
@@ -67,16 +73,19 @@ export class LagMonitor {
     } as LagRow
   }
 
-  private async sampleBroker(adapter: BrokerAdapter): Promise<{samples: LagSample[]} | {failure: BrokerFailure}> {
+  private async sampleBroker(adapter: BrokerAdapter): Promise<{samples: LagSample[]; health?: BrokerHealth} | {failure: BrokerFailure}> {
     try {
       if (!adapter.consumerLag) {
         throw new MailroomError('UNSUPPORTED', `${adapter.kind} does not report consumer lag`)
       }
       await adapter.connect()
       const filter = this.o.filter
-      const samples = await adapter.consumerLag({...(filter ? {filter: filter.name} : {}), includeMailroom: this.o.includeMailroom})
+      const [samples, health] = await Promise.all([
+        adapter.consumerLag({...(filter ? {filter: filter.name} : {}), includeMailroom: this.o.includeMailroom}),
+        this.o.replication ? healthOf(adapter) : undefined,
+      ])
       if (filter && samples.length === 0) throw notFound(filter)
-      return {samples}
+      return {samples, ...(health ? {health} : {})}
     } catch (error) {
       const mapped = asMailroomError(error)
       // A named consumer that is missing, or of a kind the broker's lag cannot cover, is the answer, not an ERR row.

@@ -8,25 +8,44 @@ import {MailroomError} from '../../model/errors.js'
 import type {ConnectionSettings} from '../../model/settings.js'
 import type {ReplayRequest} from './types.js'
 
-export interface ServerIdentity {
+export interface ContextServers {
   /** The context's name; null for the built-in local defaults. */
   context: string | null
   /** Per broker the job uses, `sha256:<16 hex>` of its normalized address. */
   fingerprints: Partial<Record<BrokerKind, string>>
 }
 
-/** The identity of the servers a job's brokers resolve to in these settings. */
-export function serverIdentity(context: string | undefined, settings: ConnectionSettings, request: ReplayRequest): ServerIdentity {
+export interface ServerIdentity extends ContextServers {
+  /** The destination's servers when they are in another context (`--to-context`). */
+  destination?: ContextServers
+}
+
+/** The identity of the servers a job's brokers resolve to in these settings (and the destination context's). */
+export function serverIdentity(
+  context: string | undefined,
+  settings: ConnectionSettings,
+  request: ReplayRequest,
+  destinationSettings?: ConnectionSettings,
+): ServerIdentity {
+  const sourceBroker = request.source.broker
+  const destinationBroker = request.to?.broker ?? sourceBroker
+  if (request.toContext === undefined || !destinationSettings) {
+    return {context: context ?? null, fingerprints: fingerprintsOf([sourceBroker, destinationBroker], settings)}
+  }
+  return {
+    context: context ?? null,
+    fingerprints: fingerprintsOf([sourceBroker], settings),
+    destination: {context: request.toContext, fingerprints: fingerprintsOf([destinationBroker], destinationSettings)},
+  }
+}
+
+function fingerprintsOf(kinds: BrokerKind[], settings: ConnectionSettings): Partial<Record<BrokerKind, string>> {
   const fingerprints: Partial<Record<BrokerKind, string>> = {}
-  for (const kind of jobBrokers(request)) {
+  for (const kind of new Set(kinds)) {
     const address = normalizedAddress(kind, settings)
     if (address !== undefined) fingerprints[kind] = `sha256:${createHash('sha256').update(address).digest('hex').slice(0, 16)}`
   }
-  return {context: context ?? null, fingerprints}
-}
-
-function jobBrokers(request: ReplayRequest): BrokerKind[] {
-  return [...new Set([request.source.broker, request.to?.broker ?? request.source.broker])]
+  return fingerprints
 }
 
 /** What names a server, without credentials: scheme, lower-case host, port (defaulted) and vhost. */
@@ -88,11 +107,19 @@ export function checkResumeServers(replayId: string, recorded: ServerIdentity | 
 }
 
 function describeDifferences(recorded: ServerIdentity, now: ServerIdentity): string[] {
+  const out = contextDifferences(recorded, now, '')
+  if (recorded.destination) {
+    out.push(...contextDifferences(recorded.destination, now.destination ?? {context: null, fingerprints: {}}, 'destination '))
+  }
+  return out
+}
+
+function contextDifferences(recorded: ContextServers, now: ContextServers, role: string): string[] {
   const out: string[] = []
-  if (recorded.context !== now.context) out.push(`${contextLabel(recorded.context)}, not ${contextLabel(now.context)}`)
+  if (recorded.context !== now.context) out.push(`${role}${contextLabel(recorded.context)}, not ${contextLabel(now.context)}`)
   for (const [kind, fingerprint] of Object.entries(recorded.fingerprints)) {
     const current = now.fingerprints[kind as BrokerKind]
-    if (current !== fingerprint) out.push(`the ${kind} server ${fingerprint}, not ${current ?? 'none'}`)
+    if (current !== fingerprint) out.push(`the ${role}${kind} server ${fingerprint}, not ${current ?? 'none'}`)
   }
   return out
 }

@@ -39,6 +39,8 @@ export interface ReplayDeps {
   onAuditFailure(warning: string): void
   /** The resolved connection settings: the journal records (and a resume compares) which servers the job uses. */
   settings?: ConnectionSettings
+  /** The destination context's settings, when the request names one (`toContext`). */
+  destinationSettings?: ConnectionSettings
   /** A warning for the user (stderr), not a failure. */
   warn?(message: string): void
 }
@@ -62,7 +64,7 @@ export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Pro
   const replayId = newReplayId()
   return audited({replayId, request, facts, offer, filter, deps, resumed: undefined}, async (shown) => {
     const path = journalPath(replayId, deps.env)
-    const servers = deps.settings ? {servers: serverIdentity(deps.context, deps.settings, request)} : {}
+    const servers = deps.settings ? {servers: serverIdentity(deps.context, deps.settings, request, deps.destinationSettings)} : {}
     const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts, ...servers})
     deps.onStart?.(replayId, shown, path)
     return journal
@@ -76,7 +78,7 @@ export async function resumeReplay(replayId: string, deps: ReplayDeps, o: Resume
     throw new MailroomError('USAGE', `replay ${replayId} reads from ${facts.broker}:${facts.target}, not from ${deps.source.kind}`)
   }
   if (deps.settings) {
-    const warning = checkResumeServers(replayId, state.start.servers, serverIdentity(deps.context, deps.settings, request), o.force ?? false)
+    const warning = checkResumeServers(replayId, state.start.servers, serverIdentity(deps.context, deps.settings, request, deps.destinationSettings), o.force ?? false)
     if (warning) deps.warn?.(warning)
   }
   const complete = completedBefore(state)
@@ -102,7 +104,7 @@ function completeReport(replayId: string, state: JournalState, why: string, jour
   return {
     replayId,
     source: formatTargetRef(request.source),
-    destination: request.to ? formatTargetRef(request.to) : 'origin',
+    ...destinationOf(request),
     mode: request.mode,
     resumed: true,
     alreadyComplete: why,
@@ -187,7 +189,7 @@ async function execute(job: Job): Promise<ReplayReport> {
   const report: ReplayReport = {
     replayId: job.replayId,
     source: formatTargetRef(request.source),
-    destination: request.to ? formatTargetRef(request.to) : 'origin',
+    ...destinationOf(request),
     mode: request.mode,
     resumed: job.resumed !== undefined,
     counts: result.counts,
@@ -240,6 +242,7 @@ function auditEntry(r: ReplayReport, context: string | undefined, request: Repla
     command: r.resumed ? 'dlq replay --resume' : 'dlq replay',
     target: r.source,
     ...(context ? {context} : {}),
+    ...(r.toContext ? {toContext: r.toContext} : {}),
     replayId: r.replayId,
     counts: {replayed, failed, skipped, filtered, possibleDuplicates},
     outcome: outcomeOf(r),
@@ -254,13 +257,19 @@ function failedEntry(job: Omit<Job, 'journal' | 'selector'>): AuditEntry {
     command: job.resumed ? 'dlq replay --resume' : 'dlq replay',
     target: formatTargetRef(request.source),
     ...(deps.context ? {context: deps.context} : {}),
+    ...(request.toContext ? {toContext: request.toContext} : {}),
     replayId: job.replayId,
     outcome: 'failed',
-    details: {destination: request.to ? formatTargetRef(request.to) : 'origin', mode: request.mode, ...selectionDetails(request)},
+    details: {destination: destinationOf(request).destination, mode: request.mode, ...selectionDetails(request)},
   }
 }
 
 /** The audit line names what the job chose: its filter and the marked messages by id. */
 function selectionDetails(request: ReplayRequest): Record<string, unknown> {
   return {...(request.filter ? {filter: request.filter} : {}), ...(request.select ? {select: request.select} : {})}
+}
+
+function destinationOf(request: ReplayRequest): Pick<ReplayReport, 'destination' | 'toContext'> {
+  const destination = request.to ? formatTargetRef(request.to) : 'origin'
+  return request.toContext === undefined ? {destination} : {destination, toContext: request.toContext}
 }

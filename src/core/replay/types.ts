@@ -10,6 +10,8 @@ export interface ReplayRequest {
   source: TargetRef
   /** Where every message goes; undefined = each message's origin (from its death record). */
   to?: TargetRef
+  /** The context the destination is in, when not the source's (`--to-context`): its name only, never a secret. */
+  toContext?: string
   mode: ReplayMode
   filter?: string
   /** Only these messages, by their ids (identity.ts): the dashboard's marks, --select. */
@@ -92,6 +94,8 @@ export interface ReplayReport {
   replayId: string
   source: string
   destination: string
+  /** The destination's context, when it is not the source's. */
+  toContext?: string
   mode: ReplayMode
   resumed: boolean
   counts: ReplayCounts

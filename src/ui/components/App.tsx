@@ -128,7 +128,7 @@ export function App({services, intervalMs}: AppProps) {
   const group = screen.kind === 'target' ? overview.groups.find((g) => g.row.key === screen.key) : undefined
   return (
     <Box flexDirection="column" width={width} height={rows - 1}>
-      <Header contextName={services.context.name} readOnly={services.readOnly} brokers={overview.brokers} intervalMs={intervalMs} at={overview.data?.at} title={title} />
+      <Header contextName={services.context.name} readOnly={services.readOnly} brokers={overview.brokers} intervalMs={intervalMs} at={overview.data?.at} title={title} replication={overview.data?.lag.replication?.problems} />
       {help.value ? <HelpOverlay width={width} height={bodyHeight} /> : null}
       {/* Hidden, not unmounted, under the help: the screen keeps its selection and what it read. */}
       <KeyRouterContext.Provider value={router}>

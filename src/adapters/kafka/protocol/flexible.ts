@@ -48,6 +48,11 @@ export class FlexibleWriter {
     return this
   }
 
+  /** A null compact array (length 0): "all", where a request allows it. */
+  nullArray(): this {
+    return this.uvarint(0)
+  }
+
   /** mailroom sends no tagged fields. */
   emptyTaggedFields(): this {
     return this.uvarint(0)
