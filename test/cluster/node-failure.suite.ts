@@ -15,15 +15,16 @@ import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {BIN, jsonOf} from '../helpers/cli.js'
 import {CLUSTER_START_TIMEOUT_MS, type ClusterBroker, ensureCluster, kafkaBootstrap, killNode, natsMonitor, natsServers, rabbitManagement, rabbitmqManagementUrls, rabbitmqUrls, topology} from '../helpers/cluster.js'
 import {kafkaRecordsAt, headerText} from '../conformance/kafka-truth.js'
-import {duplicates, journaledCount, journalIds, runCliWithState, startCli, stateHome} from '../integration/replay-fixtures.js'
+import {duplicates, journaledCount, journalIds, runCliWithState, sleep, startCli, stateHome} from '../integration/replay-fixtures.js'
 
-vi.setConfig({testTimeout: 240_000})
+vi.setConfig({testTimeout: 360_000})
 
 const MESSAGES = 1500
 const WINDOW = 50
 const RATE = 300
 // Kill once this many messages are confirmed moved: well into the run, well before its end.
 const KILL_AFTER = 150
+const RUN_LIMIT_MS = 120_000
 
 beforeAll(() => ensureCluster(), CLUSTER_START_TIMEOUT_MS)
 
@@ -57,7 +58,8 @@ async function replayThroughNodeLoss(trial: Trial): Promise<ReplayCounts[]> {
     const replayId = await waitFor(() => journalIds(state)[0], {timeoutMs: 60_000})
     await waitFor(() => journaledCount(state, replayId) >= KILL_AFTER, {timeoutMs: 90_000, intervalMs: 50})
     killNode(trial.broker, trial.victim)
-    const first = await run.done
+    // A run that never ends after the kill is a failure too: killed after RUN_LIMIT_MS, its output in the message.
+    const first = await Promise.race([run.done, sleep(RUN_LIMIT_MS).then(() => (run.kill(), run.done))])
     expect([0, 8], `first run: exit ${first.code}\n${first.stderr}\n${first.stdout.slice(0, 2000)}`).toContain(first.code)
     const runs = [jsonOf(first).result.counts as ReplayCounts]
     if (first.code === 8) {
@@ -237,6 +239,7 @@ describe('nats-cluster: tail across the loss of its server', () => {
   afterAll(() => nats(async (nc) => (await nc.jetstreamManager()).streams.delete(stream).catch(() => undefined)))
 
   it('keeps printing every message, none twice, after the server it reads from is SIGKILLed', async () => {
+    await ensureCluster('nats-cluster')
     await nats(async (nc) => (await nc.jetstreamManager()).streams.add({name: stream, subjects: [`${stream}.>`], num_replicas: 3}))
     const tail = spawn(process.execPath, [BIN, 'tail', `nats:${stream}`, '--from', 'earliest', '-o', 'ndjson'], {
       env: {...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: stateHome(), MAILROOM_NATS_URL: natsServers.join(',')},
