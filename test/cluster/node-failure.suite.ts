@@ -201,7 +201,9 @@ describe('nats-cluster: R3 stream -> R3 stream', () => {
     const leadersBack = () =>
       nats(async (nc) => {
         const jsm = await nc.jetstreamManager()
-        const infos = await Promise.all([source, destination].map((stream) => jsm.streams.info(stream)))
+        // The streams and the source's consumers (the replay's own among them): each is a Raft group of its own.
+        const infos = [...(await Promise.all([source, destination].map((stream) => jsm.streams.info(stream))))]
+        for await (const consumer of jsm.consumers.list(source)) infos.push(consumer)
         return infos.every((info) => info.cluster?.leader !== undefined && info.cluster.leader !== leader)
       })
     const runs = await replayThroughNodeLoss({broker: 'nats-cluster', source: `nats:${source}`, destination: `nats:${destination}.replayed`, victim, env: {MAILROOM_NATS_URL: servers.join(',')}, leadersBack})
