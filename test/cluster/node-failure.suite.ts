@@ -232,5 +232,3 @@ function natsIds(stream: string): Promise<string[]> {
     return found
   })
 }
-
-
