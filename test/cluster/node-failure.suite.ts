@@ -135,7 +135,7 @@ describe('kafka-cluster: RF 3 DLT -> topic', () => {
     await admin.disconnect()
   })
 
-  it("the destination partition's leader is killed mid-run: 0 lost, the leader move is no error", async () => {
+  it("the destination partition's leader is killed mid-run: 0 lost, resumed on the new leader", async () => {
     const sent = ids(source)
     const admin = kafka.admin()
     await admin.connect()
