@@ -13,7 +13,6 @@ import {stringify} from 'yaml'
 
 import {topicRecords, headerText} from '../conformance/kafka-truth.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
-import {CLUSTER_START_TIMEOUT_MS, ensureCluster, rabbitManagement, rabbitmqManagementUrls, rabbitmqUrls} from '../helpers/cluster.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
 import {
   duplicates,
@@ -80,7 +79,6 @@ function stateWithContexts(): string {
     new: {rabbitmq: {url: `amqp://127.0.0.1:5672/${v}`, managementUrl: MANAGEMENT, username: user, passwordEnv: 'NEW_RABBIT_PASSWORD'}},
     'new-readonly': {readOnly: true, rabbitmq: {url: `amqp://127.0.0.1:5672/${v}`, username: user, passwordEnv: 'NEW_RABBIT_PASSWORD'}},
     streams: {kafka: {brokers: ['127.0.0.1:9092']}},
-    cluster: {rabbitmq: {urls: rabbitmqUrls.map((u) => u.replace('guest:guest@', '')), managementUrls: rabbitmqManagementUrls, username: 'guest', passwordEnv: 'OLD_RABBIT_PASSWORD'}},
   }
   writeFileSync(join(state, 'config', 'mailroom', 'config.yaml'), stringify({currentContext: 'old', contexts}), {mode: 0o600})
   return state
@@ -229,29 +227,4 @@ describe('dlq replay --to-context', () => {
     expect(auditLines(state).at(-1)).toMatchObject({command: 'dlq import', context: 'new'})
     expect(r.stdout + r.stderr).not.toContain(password)
   })
-
-  it('drains a DLQ of the single RabbitMQ into a quorum queue of the three-node cluster (another context): all of it, once', async () => {
-    await ensureCluster('rabbitmq-cluster')
-    const [work, dlq, dest] = [uniqueName('fix-cc-work'), uniqueName('fix-cc-dlq'), uniqueName('fix-cc-quorum')]
-    queues.push(work, dlq)
-    const guestJson = {authorization: GUEST, 'content-type': 'application/json'}
-    await fetch(`${rabbitmqManagementUrls[0]}/api/queues/%2F/${dest}`, {method: 'PUT', headers: guestJson, body: JSON.stringify({durable: true, arguments: {'x-queue-type': 'quorum'}})})
-    try {
-      const ids = await rabbitDeadLetters(work, dlq, 50)
-      const state = stateWithContexts()
-      const r = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--to-context', 'cluster', '--yes', '--json'], state, env)
-      expect(r.code, r.stderr).toBe(0)
-      expect(jsonOf(r).result).toMatchObject({toContext: 'cluster', counts: {replayed: 50}})
-      const held = await waitFor(async () => {
-        const q = await rabbitManagement<{messages?: number; type: string; members?: string[]}>(1, `/api/queues/%2F/${dest}`)
-        return q.messages === 50 ? q : undefined
-      }, {timeoutMs: 30_000})
-      expect(held).toMatchObject({type: 'quorum', members: expect.arrayContaining([expect.any(String), expect.any(String), expect.any(String)])})
-      await rabbitConsumersGone(dlq)
-      expect(await rabbitIds(dlq)).toEqual([])
-      expect(ids).toHaveLength(50)
-    } finally {
-      await fetch(`${rabbitmqManagementUrls[0]}/api/queues/%2F/${dest}`, {method: 'DELETE', headers: guestJson}).catch(() => undefined)
-    }
-  }, CLUSTER_START_TIMEOUT_MS)
 })

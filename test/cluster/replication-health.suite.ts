@@ -1,3 +1,4 @@
+// Part of cluster.test.ts.
 // Cluster health where users look (issue 21 item 4): one node of each cluster is killed (SIGKILL) and `mailroom
 // check --require-replicas`, `lag` and `check -o prometheus` must report what the brokers themselves report — Kafka's
 // own `kafka-topics --describe --under-replicated-partitions` (TopicCommand from kafka-tools), the RabbitMQ management
