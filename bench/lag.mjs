@@ -1,6 +1,10 @@
 // Lag at scale (issue 21 item 6), on the local brokers: the full size is 2,000 Kafka partitions (200 topics of 10,
-// each consumed by one group), 1,000 RabbitMQ queues and 300 JetStream consumers (30 streams of 10). The set grows in
-// three steps, 10%, 30% and 100%, and at each one the bench prints, side by side:
+// each consumed by one group), 1,000 RabbitMQ queues and 300 JetStream consumers (30 streams of 10). The Kafka groups
+// are of every type (issue 16): one in ten is a group of the new consumer protocol (KIP-848) with a live Java member
+// that has read and committed its topic, one in forty a share group (KIP-932) with a live KafkaShareConsumer, the
+// rest classic groups with committed offsets and no member; the members run in two JVMs in all (GroupMembers.java and
+// OtherGroups.java of test/conformance/java, on the conformance jars: without them every group is classic). The set
+// grows in three steps, 10%, 30% and 100%, and at each one the bench prints, side by side:
 //  - a `lag` snapshot (LagMonitor, warm: connected adapters, the median of RUNS snapshots after a first one), its
 //    client CPU and its round trips per broker (Kafka requests, management HTTP requests, NATS requests);
 //  - a `check` (runCheck with every threshold: lag, DLQ depth, consumers), warm, the median of RUNS;
@@ -10,8 +14,8 @@
 // Targets at 100%: snapshot and check <= 1.0 s warm, dashboard <= 10% of a core. Everything is named
 // bench-lag-<run>-*, and removed at the end (RabbitMQ queues also expire by themselves after 15 minutes).
 // Run: npm run build && node bench/lag.mjs   (SIZES=0.1,0.3,1 RUNS=5 DASH_SECONDS=20 DASHBOARD=0 skips it)
-import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {execFileSync, spawn} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {randomUUID} from 'node:crypto'
 import {tmpdir} from 'node:os'
@@ -33,6 +37,10 @@ const RUNS = Number(process.env.RUNS ?? 5)
 const DASH_SECONDS = Number(process.env.DASH_SECONDS ?? 20)
 const DASHBOARD = process.env.DASHBOARD !== '0'
 const run = randomUUID().slice(0, 8)
+const conformanceLibs = fileURLToPath(new URL('../.brokers/conformance/libs/', import.meta.url))
+const JAVA_MEMBERS = existsSync(`${conformanceLibs}kafka-clients-4.1.1.jar`)
+/** The type of the group of the i-th topic: the same proportions at every size (at 10%: 17 classic, 2 new, 1 share). */
+const groupType = (i) => (!JAVA_MEMBERS ? 'classic' : i % 10 === 1 ? 'consumer' : i % 40 === 3 ? 'share' : 'classic')
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 
 // ---- round-trip counters (installed before any client is created) ----
@@ -59,6 +67,7 @@ natsProto.request = function (...args) {
   counts.nats++
   return natsRequest.apply(this, args)
 }
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const resetCounts = () => Object.keys(counts).forEach((k) => (counts[k] = 0))
 
 // ---- the set, grown step by step ----
@@ -70,7 +79,62 @@ const amqpConn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672')
 const ch = await amqpConn.createChannel()
 const jsm = await nc.jetstreamManager()
 const js = nc.jetstream()
-const made = {topics: [], groups: [], queues: [], streams: []}
+const made = {topics: [], groups: [], groupTypes: {classic: 0, consumer: 0, share: 0}, queues: [], streams: []}
+
+// ---- live members of the new-protocol and share groups: one JVM per program, members of many groups in each ----
+const jvms = []
+
+/** A Java program of test/conformance/java in a JVM of its own, driven by lines on stdin; resolves once it is ready. */
+async function javaMembers(program, args = []) {
+  const source = fileURLToPath(new URL(`../test/conformance/java/${program}.java`, import.meta.url))
+  const child = spawn('java', ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', `${conformanceLibs}*`, source, ...args], {stdio: ['pipe', 'pipe', 'ignore']})
+  const members = {child, out: '', exited: false}
+  jvms.push(members)
+  child.stdout.on('data', (c) => (members.out += c))
+  child.once('exit', () => (members.exited = true))
+  members.send = (lines) => child.stdin.write(lines.map((l) => `${l}\n`).join(''))
+  members.until = async (ok, what) => {
+    for (const deadline = Date.now() + 180_000; !ok(members.out); ) {
+      if (members.exited || Date.now() > deadline) throw new Error(`${program}: ${what} ${members.exited ? 'never came, its JVM exited' : 'not within 180 s'}:\n${members.out.slice(-2000)}`)
+      await sleep(200)
+    }
+  }
+  await members.until((out) => /^ready$/m.test(out), 'ready')
+  return members
+}
+
+// Started with the first step (a JVM takes a while to compile its program), awaited once the topics have records.
+let javaStart
+function startJvms() {
+  javaStart ??= Promise.all([javaMembers('GroupMembers'), javaMembers('OtherGroups', ['127.0.0.1:9092'])])
+  javaStart.catch(() => undefined) // its error surfaces where it is awaited
+  return javaStart
+}
+
+/** A member per new-protocol group (it reads its topic and commits) and per share group (it reads and acknowledges). */
+async function startMembers(groups) {
+  const consumerGroups = groups.filter((g) => g.type === 'consumer')
+  const shareGroups = groups.filter((g) => g.type === 'share')
+  if (consumerGroups.length + shareGroups.length === 0) return
+  const [consumers, sharers] = await startJvms()
+  consumers.send(consumerGroups.map((g) => `start m${g.index} ${g.groupId} consumer ${g.topic} commit`))
+  sharers.send(shareGroups.flatMap((g) => [`earliest ${g.groupId}`, `share s${g.index} ${g.groupId} ${g.topic}`]))
+  await Promise.all([
+    consumers.until((out) => consumerGroups.every((g) => new RegExp(`^committed m${g.index} `, 'm').test(out)), 'new-protocol members committed'),
+    sharers.until((out) => shareGroups.every((g) => new RegExp(`^acked s${g.index} `, 'm').test(out)), 'share members acknowledged'),
+  ])
+}
+
+async function stopJvms() {
+  await Promise.all(jvms.map(async ({child, exited}) => {
+    if (exited) return
+    const gone = new Promise((resolve) => child.once('exit', resolve))
+    child.stdin.write('quit\n')
+    const timer = setTimeout(() => child.kill(), 30_000)
+    await gone
+    clearTimeout(timer)
+  }))
+}
 
 async function inBatches(items, size, fn) {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn))
@@ -106,10 +170,14 @@ async function growKafka(topicCount) {
     const topicMessages = topics.slice(i, i + 20).map((topic) => ({topic, messages: Array.from({length: FULL.partitions * 5}, (_, m) => ({value: `m${m}`, partition: m % FULL.partitions}))}))
     await retried(() => producer.sendBatch({topicMessages, acks: -1}))
   }
-  // Each topic's group committed 2 of the 5 records of every partition.
-  const groups = topics.map((topic) => ({groupId: `${topic}-g`, topic}))
+  const first = made.topics.length - topics.length
+  const groups = topics.map((topic, k) => ({groupId: `${topic}-g`, topic, index: first + k, type: groupType(first + k)}))
   made.groups.push(...groups.map((g) => g.groupId))
-  await inBatches(groups, 20, ({groupId, topic}) => retried(() => admin.setOffsets({groupId, topic, partitions: Array.from({length: FULL.partitions}, (_, p) => ({partition: p, offset: '2'}))})))
+  for (const g of groups) made.groupTypes[g.type]++
+  // Each classic group committed 2 of the 5 records of every partition.
+  const classic = groups.filter((g) => g.type === 'classic')
+  await inBatches(classic, 20, ({groupId, topic}) => retried(() => admin.setOffsets({groupId, topic, partitions: Array.from({length: FULL.partitions}, (_, p) => ({partition: p, offset: '2'}))})))
+  await startMembers(groups)
 }
 
 async function growRabbit(queueCount) {
@@ -131,6 +199,7 @@ async function growNats(streamCount) {
 
 async function grow(size) {
   const t0 = performance.now()
+  if (JAVA_MEMBERS) startJvms()
   const steps = await Promise.allSettled([
     growKafka(Math.round(FULL.topics * size)),
     growRabbit(Math.round(FULL.queues * size)),
@@ -142,6 +211,7 @@ async function grow(size) {
 
 async function cleanup() {
   const t0 = performance.now()
+  await stopJvms()
   await admin.deleteGroups(made.groups).catch(() => undefined)
   for (let i = 0; i < made.topics.length; i += 100) await admin.deleteTopics({topics: made.topics.slice(i, i + 100)}).catch(() => undefined)
   await Promise.all(made.queues.map((q) => ch.deleteQueue(q).catch(() => undefined)))
@@ -195,13 +265,18 @@ async function measureCore() {
     for (const a of adapters) perBroker[a.kind] = Math.round((await timed(() => a.consumerLag())).ms)
     const rows = lag.first.rows
     const mine = rows.filter((r) => r.target.includes(run) || r.target.includes(run.toUpperCase()) || r.consumer.includes(run))
-    return {lag, check, perBroker, rows: rows.length, mine: mine.length, failures: lag.first.failures}
+    // Rows of this run's Kafka groups by the type mailroom describes, "+live" when the group has members.
+    const byType = {}
+    for (const r of mine.filter((r) => r.broker === 'kafka')) {
+      const key = `${r.group?.type ?? '?'}${r.group?.members.length ? '+live' : ''}`
+      byType[key] = (byType[key] ?? 0) + 1
+    }
+    return {lag, check, perBroker, rows: rows.length, mine: mine.length, kafkaRowsByType: byType, failures: lag.first.failures}
   } finally {
     await Promise.all(adapters.map((a) => a.close()))
   }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const tmux = (...args) => execFileSync('tmux', args, {encoding: 'utf8'})
 
 /** CPU of `mailroom dashboard --interval 2s` over DASH_SECONDS, after its first frame with rows and a warm-up. */
@@ -241,7 +316,7 @@ try {
     await sleep(5500)
     const core = await measureCore()
     const dashboard = DASHBOARD ? await measureDashboard() : undefined
-    results.push({size, growMs, core, dashboard, load: load(), items: made.topics.length * FULL.partitions + made.queues.length + made.streams.length * FULL.consumersPerStream})
+    results.push({size, growMs, core, dashboard, load: load(), groupTypes: {...made.groupTypes}, items: made.topics.length * FULL.partitions + made.queues.length + made.streams.length * FULL.consumersPerStream})
     console.error(`  measured ${Math.round(size * 100)}% (set-up step ${(growMs / 1000).toFixed(1)} s)`)
   }
 } finally {
@@ -250,13 +325,16 @@ try {
 
 const pad = (v, n) => String(v).padStart(n)
 console.log(`lag at scale, local brokers (which also hold other engineers' data); warm = median of ${RUNS} after a first call`)
-console.log(`${'size'.padEnd(5)} ${pad('partitions', 10)} ${pad('groups', 6)} ${pad('queues', 6)} ${pad('consumers', 9)} ${pad('rows', 5)}  ${pad('lag ms', 7)} ${pad('cpu ms', 7)} ${pad('check ms', 8)} ${pad('cpu ms', 7)} ${pad('dashboard', 9)}  round trips of one snapshot  load`)
+console.log(JAVA_MEMBERS
+  ? 'Kafka groups: classic (committed offsets, no member), new protocol (KIP-848, a live Java member each) and share (KIP-932, a live KafkaShareConsumer each), 2 JVMs'
+  : 'Kafka groups: classic only (gather the conformance jars for new-protocol and share groups: npx vitest run test/conformance)')
+console.log(`${'size'.padEnd(5)} ${pad('partitions', 10)} ${pad('groups classic/new/share', 23)} ${pad('queues', 6)} ${pad('consumers', 9)} ${pad('rows', 5)}  ${pad('lag ms', 7)} ${pad('cpu ms', 7)} ${pad('check ms', 8)} ${pad('cpu ms', 7)} ${pad('dashboard', 9)}  round trips of one snapshot  load`)
 for (const r of results) {
   const n = r.size
   const cols = [
     `${Math.round(n * 100)}%`.padEnd(5),
     pad(Math.round(FULL.topics * n) * FULL.partitions, 10),
-    pad(Math.round(FULL.topics * n), 6),
+    pad(`${Math.round(FULL.topics * n)} = ${r.groupTypes.classic}/${r.groupTypes.consumer}/${r.groupTypes.share}`, 23),
     pad(Math.round(FULL.queues * n), 6),
     pad(Math.max(1, Math.round(FULL.streams * n)) * FULL.consumersPerStream, 9),
     pad(r.core.rows, 5),
@@ -269,7 +347,7 @@ for (const r of results) {
     ` ${r.load}`,
   ]
   console.log(cols.join(' '))
-  console.log(`      each broker alone (warm ms): ${JSON.stringify(r.core.perBroker)}`)
+  console.log(`      each broker alone (warm ms): ${JSON.stringify(r.core.perBroker)}; this run's Kafka rows by group type (mailroom's view): ${JSON.stringify(r.core.kafkaRowsByType)}`)
   if (r.core.failures.length) console.log(`  FAILURES ${JSON.stringify(r.core.failures)}`)
 }
 if (results.length > 1) {
