@@ -55,7 +55,7 @@ const BIG = Number(process.env.BIG ?? 200_000)
 const BIG_BROKER = process.env.BIG_BROKER ?? 'kafka'
 const ONLY = process.env.ONLY?.split(',')
 /** mailroom's default --window (src/commands/dlq/replay.ts), given to every contender that takes one. */
-const WINDOW = Number(process.env.WINDOW ?? 500)
+const WINDOW = Number(process.env.WINDOW ?? 1000)
 const BARE_STYLE = process.env.BARE_STYLE ?? 'multiple'
 /** The shovel's own src-prefetch-count when none is given (rabbitmq_shovel's default). */
 const SHOVEL_DEFAULT_PREFETCH = 1000
@@ -487,7 +487,7 @@ for (const [broker, suite] of Object.entries(suites)) {
   const {n, runs} = sizeOf(broker)
   if ((ONLY && !ONLY.includes(broker)) || runs === 0) continue
   N = n
-  const names = Object.keys(suite.contenders).filter((name) => name === 'mailroom' || !CONTENDERS || CONTENDERS.test(name))
+  const names = Object.keys(suite.contenders).filter((name) => !CONTENDERS || CONTENDERS.test(name))
   const samples = Object.fromEntries(names.map((name) => [name, []]))
   for (let r = 0; r < runs; r++) {
     // Interleaved so machine noise hits every contender alike.
