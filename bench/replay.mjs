@@ -33,6 +33,7 @@
 //   BENCH_PROFILE=/tmp/prof node bench/replay.mjs   # a V8 CPU profile of each contender, one folder per contender
 //   CONTENDERS='^mailroom|^bare' node bench/replay.mjs   # only the contenders whose names match
 //   BARE_STYLES=all ONLY=rabbitmq node bench/replay.mjs # every amqplib windowing style, one row each
+//   DIAGNOSTIC=1 node bench/replay.mjs     # adds the bare loops on mailroom's patched client libraries
 //   BASELINE_DIST=/path/to/other/dist node bench/replay.mjs   # adds "mailroom baseline": another build, side by side
 //                                       (inside this checkout, e.g. cp -r dist .baseline-dist, so it finds node_modules)
 //
@@ -426,6 +427,11 @@ async function natsCase(label, move) {
 
 const CLI = 'mailroom CLI'
 
+/** Rows that explain a difference rather than measure a contender, run with DIAGNOSTIC=1 (they cost minutes). */
+function diagnostic(contenders) {
+  return process.env.DIAGNOSTIC ? contenders : {}
+}
+
 /** The amqplib bare loop in BARE_STYLE, or with BARE_STYLES=all in every style (bench/rabbitmq-moves.mjs). */
 function bareStyles() {
   const styles = process.env.BARE_STYLES === 'all' ? BARE_STYLES : [BARE_STYLE]
@@ -441,7 +447,7 @@ const suites = {
       ...bareStyles(),
       // RabbitMQ keeps the timestamp property: no original-timestamp header, as mailroom.
       'bare loop + replay headers': (s, d) => rabbitBareLoop(s, d, {stamp: withReplayHeaders('rabbitmq', s, false)}),
-      'bare + headers, patched amqplib': (s, d) => rabbitBareLoop(s, d, {stamp: withReplayHeaders('rabbitmq', s, false)}),
+      ...diagnostic({'bare + headers, patched amqplib': (s, d) => rabbitBareLoop(s, d, {stamp: withReplayHeaders('rabbitmq', s, false)})}),
       [`shovel, defaults (prefetch ${SHOVEL_DEFAULT_PREFETCH})`]: (s, d) => rabbitShovel(s, d),
       ...(WINDOW === SHOVEL_DEFAULT_PREFETCH ? {} : {[`shovel, prefetch ${WINDOW}`]: (s, d) => rabbitShovel(s, d, {prefetch: WINDOW})}),
       'shovel, defaults + provenance': (s, d) => rabbitShovel(s, d, {provenance: true}),
@@ -455,7 +461,7 @@ const suites = {
       [CLI]: undefined,
       'bare kafkajs loop': (s, d) => kafkaBareLoop(s, d),
       'bare loop + replay headers': (s, d) => kafkaBareLoop(s, d, withReplayHeaders('kafka', s)),
-      'bare + headers, patched kafkajs': (s, d) => kafkaBareLoop(s, d, withReplayHeaders('kafka', s)),
+      ...diagnostic({'bare + headers, patched kafkajs': (s, d) => kafkaBareLoop(s, d, withReplayHeaders('kafka', s))}),
     },
     env: {'bare + headers, patched kafkajs': {BENCH_CLIENT_PATCHES: '1'}},
   },

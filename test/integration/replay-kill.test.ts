@@ -2,7 +2,7 @@
 // message is in the DLQ or at the destination (none lost), duplicates stay within the in-flight window, and
 // `--resume <id>` completes the job. REPLAY_KILL_TRIALS (default 10) and REPLAY_KILL_MESSAGES (per trial,
 // default 200) scale it; MAILROOM_BIN runs another build of the CLI. On RabbitMQ the move also runs at full speed
-// with the default window (REPLAY_KILL_FULL_SPEED_TRIALS, default 3, of four windows of messages each).
+// with the default window (REPLAY_KILL_FULL_SPEED_TRIALS, default 2, of four windows of messages each).
 import {afterAll, describe, type ExpectStatic, it} from 'vitest'
 
 import {DEFAULT_REPLAY_WINDOW} from '../../src/core/replay/types.js'
@@ -39,7 +39,7 @@ const MESSAGES = Number(process.env.REPLAY_KILL_MESSAGES ?? 200)
 const WINDOW = 40
 /** Slow enough that a kill lands inside the replay, fast enough to keep the suite short. */
 const RATE = 1000
-const FULL_SPEED_TRIALS = Number(process.env.REPLAY_KILL_FULL_SPEED_TRIALS ?? 3)
+const FULL_SPEED_TRIALS = Number(process.env.REPLAY_KILL_FULL_SPEED_TRIALS ?? 2)
 const FULL_SPEED_MESSAGES = 4 * DEFAULT_REPLAY_WINDOW
 /** A full-speed move of FULL_SPEED_MESSAGES takes about a second on a quiet machine: kills land in its first part. */
 const FULL_SPEED_KILL_WITHIN_MS = 400
