@@ -3,7 +3,7 @@
 // It shows whether a run is bound by its window (unconfirmed stays at the window) and how the broker's confirms
 // arrive.
 //
-//   node bench/rabbitmq-confirm-rhythm.mjs                 # N=20000, WINDOW=500, TICK=10, both contenders
+//   node bench/rabbitmq-confirm-rhythm.mjs                 # N=20000, WINDOW=1000 (mailroom's default), TICK=10, both contenders
 //   CONTENDER=bare TICK=2 FROM=700 TO=900 node bench/rabbitmq-confirm-rhythm.mjs
 //
 // Counts come from amqplib's channel methods (publish with a confirm callback, ack), wrapped in this process.
@@ -16,7 +16,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = process.env.MAILROOM_DIST ?? join(root, 'dist')
 const N = Number(process.env.N ?? 20_000)
-const WINDOW = Number(process.env.WINDOW ?? 500)
+const WINDOW = Number(process.env.WINDOW ?? 1000)
 const TICK = Number(process.env.TICK ?? 10)
 const [FROM, TO] = [Number(process.env.FROM ?? 0), Number(process.env.TO ?? Number.POSITIVE_INFINITY)]
 const CONTENDERS = (process.env.CONTENDER ?? 'mailroom,bare').split(',')

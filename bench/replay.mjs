@@ -1,26 +1,47 @@
 // Replay speed, side by side (not a test): mailroom's safe-move replay vs a bare client loop doing the same
 // confirm-then-settle move on each broker, and on RabbitMQ vs the broker's own shovel (dynamic shovel, ack-mode
-// on-confirm, src-delete-after queue-length, src-prefetch-count the window, timed until the source is empty and the
-// destination full). A replay stamps provenance headers on every message, so the report also runs contenders doing
-// the same work on the wire: the bare loop stamping the same headers, and the shovel stamping its own provenance.
-// Medians of RUNS runs; ratios are throughput ratios (> 1 = mailroom faster). Each contender moves the messages in
-// a fresh child process (set-up and checks stay here), so no client library is shared or pre-warmed: mailroom's
-// Kafka record encoder replaces kafkajs's inside its process, and the bare loops keep the stock one. Then memory:
-// one big replay through the CLI with its peak RSS sampled from /proc.
+// on-confirm, src-delete-after queue-length, timed until the source is empty and the destination full), once at the
+// shovel's defaults (what `rabbitmqctl set_parameter shovel` gives: src-prefetch-count 1000) and once with
+// src-prefetch-count lowered to mailroom's window. A replay stamps provenance headers on every message, so the report
+// also runs contenders doing the same work on the wire: the bare loop stamping the same headers, and the shovel
+// stamping its own provenance. Medians of RUNS runs, interleaved (every contender once per round); ratios are
+// throughput ratios (> 1 = mailroom faster), against mailroom in process and against the whole CLI.
+// In-process rows: each contender moves the messages in a fresh child process (set-up and checks stay here), timed
+// inside it from connect to close, so no client library is shared or pre-warmed: mailroom's Kafka record encoder
+// replaces kafkajs's inside its process, and the bare loops keep the stock one. "mailroom CLI" rows: the whole
+// `mailroom dlq replay <source> --to <dest> --yes --json` process, timed from spawn to exit (Node start-up, imports,
+// connect, the move, close), its CPU from the kernel's accounting of the reaped child.
+// CPU columns: the contender's process (and its main thread; the rest is V8's compiler and garbage-collector
+// helpers) and the broker's, in seconds per run and in microseconds per message. The shovel runs inside the
+// broker: its client column is the poller that watches the queue depths. Then memory: one big replay through the
+// CLI with its peak RSS sampled from /proc.
 //
-//   node bench/replay.mjs                  # N=20000 per run, RUNS=3, BIG=200000 (memory run on Kafka)
+// The bare loops are the fastest straightforward loop each client allows for the same guarantee:
+// - amqplib: BARE_STYLE (default `multiple`): one consuming channel with prefetch = window, one confirm channel,
+//   confirms collected and acked at the source with one basic.ack `multiple` per event-loop turn. Measured against
+//   acking each delivery on its confirm, publishing on a second connection, and stop-and-wait batches
+//   (bench/rabbitmq-moves.mjs; BARE_STYLES=all prints a row for each);
+// - kafkajs: a consumer group's fetched batch sent with acks=all in chunks of the window, each chunk committed once
+//   acknowledged;
+// - nats.js: a window of moves (publish, PubAck awaited, delete from the source) kept full (NATS_STYLE).
+//
+//   node bench/replay.mjs                  # RabbitMQ: N=30000 per run, RUNS=5; Kafka and NATS: N=20000, RUNS=3;
+//                                          # BIG=200000 (memory run on Kafka)
 //   N=50000 RUNS=5 BIG=1000000 BIG_BROKER=kafka node bench/replay.mjs
-//   ONLY=rabbitmq node bench/replay.mjs
+//   ONLY=rabbitmq BIG=0 node bench/replay.mjs      # the RabbitMQ rows alone (the quick path)
 //   RUNS=0 BIG=1000000 node bench/replay.mjs   # only the memory run
 //   BENCH_PROFILE=/tmp/prof node bench/replay.mjs   # a V8 CPU profile of each contender, one folder per contender
 //   CONTENDERS='^mailroom|^bare' node bench/replay.mjs   # only the contenders whose names match
+//   BARE_STYLES=all ONLY=rabbitmq node bench/replay.mjs # every amqplib windowing style, one row each
+//   DIAGNOSTIC=1 node bench/replay.mjs     # adds the bare loops on mailroom's patched client libraries
 //   BASELINE_DIST=/path/to/other/dist node bench/replay.mjs   # adds "mailroom baseline": another build, side by side
 //                                       (inside this checkout, e.g. cp -r dist .baseline-dist, so it finds node_modules)
 //
-// Uses the build in dist/ (npm run build) or MAILROOM_DIST; brokers from scripts/brokers.mjs (local defaults).
+// Uses the build in dist/ (npm run build) or MAILROOM_DIST, and bin/run.js (or MAILROOM_BIN) for the CLI rows;
+// brokers from scripts/brokers.mjs (local defaults).
 import {spawn} from 'node:child_process'
 import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {loadavg, tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -28,19 +49,34 @@ import {connect as natsConnect, headers as natsHeaders} from 'nats'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = process.env.MAILROOM_DIST ?? join(root, 'dist')
-const N = Number(process.env.N ?? 20_000)
-const RUNS = Number(process.env.RUNS ?? 3)
+/** Messages per run and runs per contender, per broker (N and RUNS override both). */
+const SIZES = {rabbitmq: {n: 30_000, runs: 5}, kafka: {n: 20_000, runs: 3}, nats: {n: 20_000, runs: 3}}
+const sizeOf = (broker) => ({n: Number(process.env.N ?? SIZES[broker].n), runs: Number(process.env.RUNS ?? SIZES[broker].runs)})
 const BIG = Number(process.env.BIG ?? 200_000)
 const BIG_BROKER = process.env.BIG_BROKER ?? 'kafka'
 const ONLY = process.env.ONLY?.split(',')
-const WINDOW = Number(process.env.WINDOW ?? 500)
+/** mailroom's default --window (src/commands/dlq/replay.ts), given to every contender that takes one. */
+const WINDOW = Number(process.env.WINDOW ?? 1000)
+const BARE_STYLE = process.env.BARE_STYLE ?? 'multiple'
+/** The shovel's own src-prefetch-count when none is given (rabbitmq_shovel's default). */
+const SHOVEL_DEFAULT_PREFETCH = 1000
+const BIN = process.env.MAILROOM_BIN ?? join(root, 'bin', 'run.js')
+/** Extra arguments for the CLI rows (e.g. CLI_ARGS='--window 1000'); by default the CLI runs at its own defaults. */
+const CLI_ARGS = process.env.CLI_ARGS?.split(' ').filter(Boolean) ?? []
 const BASELINE = 'mailroom baseline'
 const CONTENDERS = process.env.CONTENDERS ? new RegExp(process.env.CONTENDERS) : undefined
 const BODY = Buffer.alloc(128, 'x')
 const MGMT = 'http://127.0.0.1:15672/api'
+/**
+ * The shovel's source and destination: this broker over the network, as mailroom reaches it (SHOVEL_URI=amqp:// for
+ * the Erlang client's direct connection inside the broker).
+ */
+const SHOVEL_URI = process.env.SHOVEL_URI ?? 'amqp://guest:guest@127.0.0.1'
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`
 
 const child = process.argv[2] === '--contender' ? process.argv.slice(3) : undefined
+/** Messages per run: the broker's, set for each suite (a child gets it from its parent). */
+let N = child ? sizeOf(child[0]).n : 0
 // mailroom's drivers patch kafkajs and amqplib before those are first loaded; a bare loop keeps the client libraries
 // as they are unless asked to use mailroom's patches (for the record: how much of the difference they make).
 const isMailroom = (name) => name === 'mailroom' || name === BASELINE
@@ -49,8 +85,8 @@ if ((child && isMailroom(child[1])) || process.env.BENCH_CLIENT_PATCHES) {
 }
 const {default: kafkajs} = await import('kafkajs')
 const {default: amqp} = await import('amqplib')
-const {AMQP, bareMove, fillQueue} = await import('./rabbitmq-moves.mjs')
-const {procStat} = await import('./proc-stat.mjs')
+const {AMQP, BARE_STYLES, bareMove, fillQueue} = await import('./rabbitmq-moves.mjs')
+const {procStat, reapedChildrenCpuMs} = await import('./proc-stat.mjs')
 const {createAdapter} = await import(pathToFileURL(join(dist, 'adapters', 'registry.js')).href)
 const {startReplay} = await import(pathToFileURL(join(dist, 'core', 'replay', 'service.js')).href)
 
@@ -76,7 +112,7 @@ function inChild(broker, name, source, dest, env = {}) {
   return new Promise((resolve, reject) => {
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_PROFILE, name.replace(/\W+/g, '-'))}`] : []
     const proc = spawn(process.execPath, [...profile, fileURLToPath(import.meta.url), '--contender', broker, name, source, dest], {
-      env: {...process.env, XDG_STATE_HOME: state, ...env},
+      env: {...process.env, XDG_STATE_HOME: state, N: String(N), ...env},
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     let out = ''
@@ -86,6 +122,30 @@ function inChild(broker, name, source, dest, env = {}) {
       if (code !== 0) return reject(new Error(`${broker} ${name}: child exited with ${code}`))
       const {ms, cpuMs, mainCpuMs} = JSON.parse(out)
       resolve({ms, cpuMs, mainCpuMs, brokerCpuMs: brokerCpuMs(broker) - brokerBefore})
+    })
+  })
+}
+
+/**
+ * The whole CLI moving the messages: wall clock from spawn to exit; CPU from the kernel's accounting of reaped
+ * children (this process's cutime and cstime), so everything the process used up to its exit is counted.
+ */
+function cliReplay(broker, source, dest) {
+  return new Promise((resolve, reject) => {
+    const brokerBefore = brokerCpuMs(broker)
+    const childrenBefore = reapedChildrenCpuMs()
+    const started = performance.now()
+    const args = ['dlq', 'replay', `${broker}:${source}`, '--to', `${broker}:${dest}`, '--yes', '--json', ...CLI_ARGS]
+    const proc = spawn(process.execPath, [BIN, ...args], {env: {...process.env, XDG_STATE_HOME: state}, stdio: ['ignore', 'pipe', 'pipe']})
+    let [out, err] = ['', '']
+    proc.stdout.on('data', (d) => (out += d))
+    proc.stderr.on('data', (d) => (err += d))
+    proc.on('exit', (code) => {
+      const ms = performance.now() - started
+      if (code !== 0) return reject(new Error(`${broker} mailroom CLI: exited with ${code}\n${out}${err}`))
+      const replayed = JSON.parse(out).result.counts.replayed
+      if (replayed !== N) return reject(new Error(`${broker} mailroom CLI: replayed ${replayed} of ${N}`))
+      resolve({ms, cpuMs: reapedChildrenCpuMs() - childrenBefore, brokerCpuMs: brokerCpuMs(broker) - brokerBefore})
     })
   })
 }
@@ -151,31 +211,38 @@ async function rabbitDelete(...queues) {
 }
 
 /**
- * The naive safe move (bench/rabbitmq-moves.mjs); `stamp` sees the headers and the timestamp, and the id mailroom
- * would give the message (a queue message's is a 24-hex content hash: the delivery tag stands in, padded to the
- * same length).
+ * The bare safe move (bench/rabbitmq-moves.mjs) in `style`; `stamp` sees the headers and the timestamp, and the id
+ * mailroom would give the message (a queue message's is a 24-hex content hash: the delivery tag stands in, padded to
+ * the same length).
  */
-function rabbitBareLoop(source, dest, stamp = (m) => m.headers) {
+function rabbitBareLoop(source, dest, {stamp = (m) => m.headers, style = BARE_STYLE} = {}) {
   const id = (m) => m.fields.deliveryTag.toString(16).padStart(24, '0')
-  return bareMove(amqp, source, dest, {n: N, window: WINDOW, stamp: (m) => stamp({headers: m.properties.headers, timestamp: m.properties.timestamp}, id(m))})
+  return bareMove(amqp, source, dest, {n: N, window: WINDOW, style, stamp: (m) => stamp({headers: m.properties.headers, timestamp: m.properties.timestamp}, id(m))})
 }
 
-/** The shovel; `provenance` has it stamp its own (x-shovelled and x-shovelled-timestamp headers). */
-async function rabbitShovel(source, dest, provenance = false) {
+/**
+ * The shovel, as `rabbitmqctl set_parameter shovel <name> '{...}'` creates it: `prefetch` sets src-prefetch-count
+ * (otherwise the shovel's default, 1000); `provenance` has it stamp its own (x-shovelled and x-shovelled-timestamp
+ * headers). Timed until the source is empty and the destination holds every message, watched on one channel.
+ */
+async function rabbitShovel(source, dest, {prefetch, provenance = false} = {}) {
   const name = unique('shovel')
   const value = {
-    'src-protocol': 'amqp091', 'src-uri': 'amqp://guest:guest@127.0.0.1', 'src-queue': source, 'src-delete-after': 'queue-length',
-    'dest-protocol': 'amqp091', 'dest-uri': 'amqp://guest:guest@127.0.0.1', 'dest-queue': dest, 'ack-mode': 'on-confirm',
-    // The same bound on unsettled messages as every other contender (the shovel's default is 1000).
-    'src-prefetch-count': WINDOW,
+    'src-protocol': 'amqp091', 'src-uri': SHOVEL_URI, 'src-queue': source, 'src-delete-after': 'queue-length',
+    'dest-protocol': 'amqp091', 'dest-uri': SHOVEL_URI, 'dest-queue': dest, 'ack-mode': 'on-confirm',
+    ...(prefetch === undefined ? {} : {'src-prefetch-count': prefetch}),
     ...(provenance ? {'dest-add-forward-headers': true, 'dest-add-timestamp-header': true} : {}),
   }
+  const c = await amqp.connect(AMQP)
+  const ch = await c.createChannel()
+  const depth = async (q) => (await ch.checkQueue(q)).messageCount
   const put = await fetch(`${MGMT}/parameters/shovel/%2F/${name}`, {method: 'PUT', headers: {authorization: AUTH, 'content-type': 'application/json'}, body: JSON.stringify({value})})
   if (!put.ok) throw new Error(`shovel: ${put.status} ${await put.text()}`)
   try {
-    while ((await rabbitDepth(source)) > 0 || (await rabbitDepth(dest)) < N) await sleep(20)
+    while ((await depth(source)) > 0 || (await depth(dest)) < N) await sleep(20)
   } finally {
     await fetch(`${MGMT}/parameters/shovel/%2F/${name}`, {method: 'DELETE', headers: {authorization: AUTH}})
+    await c.close()
   }
 }
 
@@ -311,14 +378,20 @@ async function natsDelete(...streams) {
   await nc.close()
 }
 
-/** The naive safe move: ordered consumer, windowed PubAcks with Nats-Msg-Id, then delete each source entry. */
+/**
+ * The safe move on JetStream: a consumer, each message published with Nats-Msg-Id (PubAck awaited) and then deleted
+ * from the source. NATS_STYLE `sliding` (default): a window kept full, awaiting the oldest move before starting the
+ * next; `batches`: a window of moves started together and awaited together (measured slower and costlier here:
+ * 15.2-20.2 s against 11.0-16.1 s and 374-386 against 290-327 µs of CPU per message, 10,000 messages, load 17-27).
+ */
 async function natsBareLoop(source, dest) {
   const nc = await natsConnect({servers: settings.nats.url})
   const js = nc.jetstream()
   const jsm = await nc.jetstreamManager()
   const consumer = await js.consumers.get(source)
   const messages = await consumer.consume({max_messages: WINDOW})
-  const inFlight = []
+  const sliding = process.env.NATS_STYLE !== 'batches'
+  let inFlight = []
   let moved = 0
   const move = async (m) => {
     await js.publish(`${dest}.in`, m.data, {headers: m.headers, msgID: `${source}/${m.seq}`})
@@ -326,7 +399,11 @@ async function natsBareLoop(source, dest) {
   }
   for await (const m of messages) {
     inFlight.push(move(m))
-    if (inFlight.length >= WINDOW) await inFlight.shift()
+    if (sliding && inFlight.length >= WINDOW) await inFlight.shift()
+    if (!sliding && inFlight.length >= WINDOW) {
+      await Promise.all(inFlight)
+      inFlight = []
+    }
     if (++moved === N) break
   }
   await Promise.all(inFlight)
@@ -349,17 +426,32 @@ async function natsCase(label, move) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+const CLI = 'mailroom CLI'
+
+/** Rows that explain a difference rather than measure a contender, run with DIAGNOSTIC=1 (they cost minutes). */
+function diagnostic(contenders) {
+  return process.env.DIAGNOSTIC ? contenders : {}
+}
+
+/** The amqplib bare loop in BARE_STYLE, or with BARE_STYLES=all in every style (bench/rabbitmq-moves.mjs). */
+function bareStyles() {
+  const styles = process.env.BARE_STYLES === 'all' ? BARE_STYLES : [BARE_STYLE]
+  return Object.fromEntries(styles.map((style) => [`bare amqplib loop, ${style}`, (s, d) => rabbitBareLoop(s, d, {style})]))
+}
+
 const suites = {
   rabbitmq: {
     run: rabbitCase,
     contenders: {
       mailroom: (s, d) => mailroomReplay('rabbitmq', s, d),
-      'bare amqplib loop': (s, d) => rabbitBareLoop(s, d),
+      [CLI]: undefined,
+      ...bareStyles(),
       // RabbitMQ keeps the timestamp property: no original-timestamp header, as mailroom.
-      'bare loop + replay headers': (s, d) => rabbitBareLoop(s, d, withReplayHeaders('rabbitmq', s, false)),
-      'bare + headers, patched amqplib': (s, d) => rabbitBareLoop(s, d, withReplayHeaders('rabbitmq', s, false)),
-      'rabbitmq_shovel on-confirm': (s, d) => rabbitShovel(s, d),
-      'shovel + its provenance headers': (s, d) => rabbitShovel(s, d, true),
+      'bare loop + replay headers': (s, d) => rabbitBareLoop(s, d, {stamp: withReplayHeaders('rabbitmq', s, false)}),
+      ...diagnostic({'bare + headers, patched amqplib': (s, d) => rabbitBareLoop(s, d, {stamp: withReplayHeaders('rabbitmq', s, false)})}),
+      [`shovel, defaults (prefetch ${SHOVEL_DEFAULT_PREFETCH})`]: (s, d) => rabbitShovel(s, d),
+      ...(WINDOW === SHOVEL_DEFAULT_PREFETCH ? {} : {[`shovel, prefetch ${WINDOW}`]: (s, d) => rabbitShovel(s, d, {prefetch: WINDOW})}),
+      'shovel, defaults + provenance': (s, d) => rabbitShovel(s, d, {provenance: true}),
     },
     env: {'bare + headers, patched amqplib': {BENCH_CLIENT_PATCHES: '1'}},
   },
@@ -367,13 +459,14 @@ const suites = {
     run: kafkaCase,
     contenders: {
       mailroom: (s, d) => mailroomReplay('kafka', s, d),
+      [CLI]: undefined,
       'bare kafkajs loop': (s, d) => kafkaBareLoop(s, d),
       'bare loop + replay headers': (s, d) => kafkaBareLoop(s, d, withReplayHeaders('kafka', s)),
-      'bare + headers, patched kafkajs': (s, d) => kafkaBareLoop(s, d, withReplayHeaders('kafka', s)),
+      ...diagnostic({'bare + headers, patched kafkajs': (s, d) => kafkaBareLoop(s, d, withReplayHeaders('kafka', s))}),
     },
     env: {'bare + headers, patched kafkajs': {BENCH_CLIENT_PATCHES: '1'}},
   },
-  nats: {run: natsCase, contenders: {mailroom: (s, d) => mailroomReplay('nats', s, d), 'bare nats.js loop': natsBareLoop}},
+  nats: {run: natsCase, contenders: {mailroom: (s, d) => mailroomReplay('nats', s, d), [CLI]: undefined, 'bare nats.js loop': natsBareLoop}},
 }
 
 if (process.env.BASELINE_DIST) {
@@ -396,22 +489,42 @@ if (child) {
   process.exit(0)
 }
 
-console.log(`replay: ${N} messages of ${BODY.length} B per run, window ${WINDOW}, median of ${RUNS} runs (ratio = throughput vs mailroom's; > 1 means mailroom is faster)`)
+console.log(`replay: ${BODY.length} B messages, window ${WINDOW}, interleaved runs, medians; "x" columns: mailroom's throughput (in process, whole CLI) over the contender's (> 1 = mailroom faster)`)
 for (const [broker, suite] of Object.entries(suites)) {
-  if ((ONLY && !ONLY.includes(broker)) || RUNS === 0) continue
-  const samples = Object.fromEntries(Object.keys(suite.contenders).map((k) => [k, []]))
-  for (let r = 0; r < RUNS; r++) {
+  const {n, runs} = sizeOf(broker)
+  if ((ONLY && !ONLY.includes(broker)) || runs === 0) continue
+  N = n
+  const names = Object.keys(suite.contenders).filter((name) => !CONTENDERS || CONTENDERS.test(name))
+  const samples = Object.fromEntries(names.map((name) => [name, []]))
+  for (let r = 0; r < runs; r++) {
     // Interleaved so machine noise hits every contender alike.
-    for (const name of Object.keys(suite.contenders).filter((n) => n === 'mailroom' || !CONTENDERS || CONTENDERS.test(n))) {
-      samples[name].push(await suite.run(name, (source, dest) => inChild(broker, name, source, dest, suite.env?.[name])))
+    for (const name of names) {
+      const move = name === CLI ? (source, dest) => cliReplay(broker, source, dest) : (source, dest) => inChild(broker, name, source, dest, suite.env?.[name])
+      samples[name].push(await suite.run(name, move))
     }
   }
-  const ours = median(samples.mailroom.map((x) => x.ms))
+  console.log(`${broker}: ${N} messages per run, median of ${runs} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`)
+  printRows(broker, samples)
+}
+
+function printRows(broker, samples) {
+  const msOf = (name) => (samples[name]?.length ? median(samples[name].map((x) => x.ms)) : undefined)
+  const [ours, cli] = [msOf('mailroom'), msOf(CLI)]
+  const times = (a, b) => (a === undefined || b === undefined ? '    -' : (b / a).toFixed(2).padStart(5))
+  console.log(`${''.padEnd(9)} ${'contender'.padEnd(34)} ${'ms'.padStart(7)} ${'msg/s'.padStart(8)}   client CPU s (main) µs/msg   broker CPU s µs/msg   x in-proc   x CLI`)
   for (const [name, xs] of Object.entries(samples).filter(([, xs]) => xs.length > 0)) {
-    const ms = median(xs.map((x) => x.ms))
-    const cpu = (key) => (xs[0][key] === undefined ? '     -' : `${(median(xs.map((x) => x[key])) / 1000).toFixed(2).padStart(6)}`)
-    const ratio = name === 'mailroom' ? '' : `   mailroom is ${(ms / ours).toFixed(2)}x its throughput`
-    console.log(`${broker.padEnd(9)} ${name.padEnd(32)} ${ms.toFixed(0).padStart(7)} ms  ${Math.round((N * 1000) / ms).toString().padStart(7)} msg/s  cpu s: client ${cpu('cpuMs')} (main thread ${cpu('mainCpuMs')}) broker ${cpu('brokerCpuMs')}${ratio}`)
+    const ms = msOf(name)
+    const cpu = (key) => (xs[0][key] === undefined ? undefined : median(xs.map((x) => x[key])))
+    const seconds = (v, w = 6) => (v === undefined ? '-'.padStart(w) : (v / 1000).toFixed(2).padStart(w))
+    const perMessage = (v) => (v === undefined ? '-'.padStart(6) : ((v * 1000) / N).toFixed(0).padStart(6))
+    const [client, main, brokerCpu] = [cpu('cpuMs'), cpu('mainCpuMs'), cpu('brokerCpuMs')]
+    console.log(
+      `${broker.padEnd(9)} ${name.padEnd(34)} ${ms.toFixed(0).padStart(7)} ${Math.round((N * 1000) / ms).toString().padStart(8)}   ${seconds(client)} (${seconds(main, 5)}) ${perMessage(client)}        ${seconds(brokerCpu)} ${perMessage(brokerCpu)}       ${times(ours, ms)}   ${times(cli, ms)}`,
+    )
+  }
+  const shovel = msOf(`shovel, defaults (prefetch ${SHOVEL_DEFAULT_PREFETCH})`)
+  if (broker === 'rabbitmq' && shovel !== undefined && cli !== undefined) {
+    console.log(`rabbitmq  target: mailroom CLI >= 0.75x the shovel at its defaults: ${(shovel / cli).toFixed(2)}x`)
   }
 }
 

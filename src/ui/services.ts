@@ -20,14 +20,13 @@ import type {ReplayPlan} from '../core/replay/plan.js'
 import type {Progress} from '../core/replay/progress.js'
 import type {ReplayDeps} from '../core/replay/service.js'
 import {Selection, selectionFilter} from '../core/replay/selection.js'
-import type {ReplayCounts, ReplayReport, ReplayRequest, SourceFacts} from '../core/replay/types.js'
+import {DEFAULT_REPLAY_WINDOW, type ReplayCounts, type ReplayReport, type ReplayRequest, type SourceFacts} from '../core/replay/types.js'
 import {type TailStats, tailMessages} from '../core/services/tail.js'
 import {type BrokerFailure, type TargetListing, listAllTargets} from '../core/services/targets.js'
 
 /** Messages read from a DLQ for its view (RabbitMQ queues are peeked: bounded). */
 export const DLQ_VIEW_LIMIT = 500
 /** Replay defaults, as `mailroom dlq replay` has them. */
-const REPLAY_WINDOW = 500
 const REPLAY_MAX_REPLAYS = 3
 const PLAN_SAMPLE = 100
 
@@ -246,7 +245,7 @@ export class DashboardServices {
 
   /** @param select the ids of the marked messages: the replay takes exactly these (as --select). */
   replayRequest(broker: BrokerKind, name: string, select?: string[]): ReplayRequest {
-    return {source: {broker, name}, mode: 'move', ...(select ? {select} : {}), maxReplays: REPLAY_MAX_REPLAYS, force: false, keepPartition: false, window: REPLAY_WINDOW}
+    return {source: {broker, name}, mode: 'move', ...(select ? {select} : {}), maxReplays: REPLAY_MAX_REPLAYS, force: false, keepPartition: false, window: DEFAULT_REPLAY_WINDOW}
   }
 
   // The replay and purge services load on first use: the dashboard's first frame should not wait for them.

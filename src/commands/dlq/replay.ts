@@ -14,10 +14,8 @@ import {describeSelection, parseSelection} from '../../core/replay/selection.js'
 import type {ReplayPlan} from '../../core/replay/plan.js'
 import {replayProgress} from '../../core/replay/progress.js'
 import {dryRunReplay, type ReplayDeps, resumeReplay, startReplay} from '../../core/replay/service.js'
-import type {ReplayReport, ReplayRequest, SourceFacts} from '../../core/replay/types.js'
+import {DEFAULT_REPLAY_WINDOW, type ReplayReport, type ReplayRequest, type SourceFacts} from '../../core/replay/types.js'
 import {formatTargetRef, parseTargetRef} from '../../core/target-ref.js'
-
-const DEFAULT_WINDOW = 500
 
 export default class DlqReplay extends MailroomCommand {
   static override summary = 'Replay dead letters to where they came from (or elsewhere) as a safe move'
@@ -64,7 +62,7 @@ queue kept reporting messages it did not deliver for 60 s).`
     select: selectFlag,
     limit: Flags.integer({char: 'n', description: 'Replay at most this many messages', min: 1}),
     rate: Flags.integer({description: 'At most this many messages per second', min: 1}),
-    window: Flags.integer({description: 'Messages published but not yet settled at once (bounds duplicates after a crash)', min: 1, max: 10_000, default: DEFAULT_WINDOW}),
+    window: Flags.integer({description: 'Messages published but not yet settled at once (bounds duplicates after a crash)', min: 1, max: 10_000, default: DEFAULT_REPLAY_WINDOW}),
     'max-replays': Flags.integer({description: 'Refuse messages already replayed this many times', min: 1, default: 3}),
     force: Flags.boolean({description: 'Replay even messages over --max-replays; with --resume, continue even against other servers than the replay started with'}),
     'keep-partition': Flags.boolean({description: 'Kafka origin: publish to the partition the message came from'}),

@@ -21,6 +21,12 @@ const MAX_FAILURES_KEPT = 20
 const OUTCOME_UNKNOWN = new Set(['CONNECTION', 'TIMEOUT'])
 /** Journaled messages whose source settlement (commit, delete) may still be running before slots wait for it. */
 const SETTLING_LIMIT = 10_000
+/**
+ * Messages handled before the run lets the event loop turn. A window freed at once (a RabbitMQ broker confirms a
+ * window per disk sync) is otherwise read and prepared whole before the publisher sends the first of it: the broker
+ * would wait for the client, then the client for the broker.
+ */
+const HANDLED_PER_TURN = 100
 
 export interface EngineOptions {
   request: ReplayRequest
@@ -81,6 +87,7 @@ export class ReplayEngine {
     signal.addEventListener('abort', onAbort, {once: true})
     if (signal.aborted) onAbort()
     this.prepareDestination()
+    let handledThisTurn = 0
     try {
       while (!this.stopped && !this.limitReached()) {
         const slot = this.window.acquire()
@@ -98,6 +105,10 @@ export class ReplayEngine {
           throw error
         })
         if (source.held >= HOLD_LIMIT) this.stop('PARTIAL', `stopped after holding back ${HOLD_LIMIT} messages that were not replayed (they stay in the DLQ); narrow the run or replay in parts`)
+        if (++handledThisTurn === HANDLED_PER_TURN) {
+          handledThisTurn = 0
+          await nextTurn()
+        }
       }
     } finally {
       signal.removeEventListener('abort', onAbort)
@@ -303,6 +314,10 @@ export class ReplayEngine {
     const tracked = p.catch(() => undefined).finally(() => this.passing.delete(tracked))
     this.passing.add(tracked)
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 function keyText(key: Envelope['key']): string {

@@ -30,6 +30,12 @@ export interface ReplayRequest {
 }
 
 /**
+ * The default window: as many unsettled messages as RabbitMQ's shovel keeps by default (its src-prefetch-count).
+ * A RabbitMQ move is bound by it: the broker confirms a window of persistent messages per disk sync.
+ */
+export const DEFAULT_REPLAY_WINDOW = 1000
+
+/**
  * What was captured when the job started, so a run always ends even while messages keep dying into the DLQ:
  * a queue's depth, a topic's end offset per partition, a stream's last sequence.
  */
