@@ -158,7 +158,11 @@ describe('the target view on the real brokers', () => {
   test('a RabbitMQ queue lists its consumers by tag, client and channel, as the management API details them', async () => {
     const history = new History(10)
     const g = await groupOf('rabbitmq', queue, (x) => x.row.consumers === 2, history)
-    const truth = await managementConsumers(queue)
+    // The management API details consumers from its statistics, which lag behind the channels by their interval.
+    const truth = await waitFor(async () => {
+      const consumers = await managementConsumers(queue)
+      return consumers.length === 2 ? consumers : undefined
+    }, {timeoutMs: 30_000})
     expect(truth.map((c) => c.consumer_tag)).toContain(NAMED_TAG)
     expect(truth).toHaveLength(2)
     r?.unmount()
