@@ -73,23 +73,26 @@ export async function rabbitQueue(name: string): Promise<void> {
 }
 
 /**
- * Waits for the broker's own account of `queue` to hold no message in limbo: no consumer and nothing unacknowledged,
- * and none of `connections` (the client ports of a killed CLI) still open. A consumer count of 0 alone proves nothing:
- * a replay cancels its consumer once it has received its last message, while the last window of messages is still
- * unacknowledged on the channel, and after a kill -9 RabbitMQ requeues those only once it has noticed the closed TCP
- * connection. Until then they are in neither queue. rabbitmqctl asks the queue process itself (the management API's
- * figures are a statistics interval old). Returns how many of its looks found something still in limbo.
+ * Waits for the broker's own account of `queue` to hold no message in limbo after a kill: none of `connections` (the
+ * client ports of the killed CLI) still open, then no consumer and nothing unacknowledged. A consumer count of 0 read
+ * right after the kill proves little: the kill often lands before the broker has processed the CLI's basic.consume
+ * (the frame is in its socket buffer), and a consumer registered late takes what is still ready while the DLQ is
+ * being counted, holding it unacknowledged until the broker has noticed the closed connection and requeued it: in
+ * neither queue meanwhile. (A consumer cancelled while holding unacked messages would look the same.) rabbitmqctl
+ * asks the broker's processes themselves (the management API's figures are a statistics interval old). Returns how
+ * many of its looks still found the killed connection or unacknowledged messages.
  */
-export async function rabbitSettled(queue: string, connections: number[] = []): Promise<number> {
+export async function rabbitSettled(queue: string, connections: number[]): Promise<number> {
+  // No connection left open (the client exited by itself, closing them): its consumer was live until then, and a
+  // classic queue drops a closed channel's consumer and requeues its unacked messages in one step.
+  if (connections.length === 0) return rabbitConsumersGone(queue).then(() => 0)
   let unsettled = 0
-  if (connections.length > 0) {
-    await waitFor(async () => {
-      const open = new Set((await rabbitmqctl(['list_connections', 'peer_port'])).map(Number))
-      const gone = connections.every((port) => !open.has(port))
-      if (!gone) unsettled++
-      return gone
-    }, {timeoutMs: 60_000, intervalMs: 100})
-  }
+  await waitFor(async () => {
+    const open = new Set((await rabbitmqctl(['list_connections', 'peer_port'])).map(Number))
+    const gone = connections.every((port) => !open.has(port))
+    if (!gone) unsettled++
+    return gone
+  }, {timeoutMs: 60_000, intervalMs: 100})
   await waitFor(async () => {
     const row = (await rabbitmqctl(['list_queues', 'name', 'messages_unacknowledged', 'consumers'])).find((r) => r.split('\t')[0] === queue)
     const settled = row !== undefined && row.split('\t').slice(1).every((n) => n === '0')
@@ -136,7 +139,7 @@ function fdLinks(pid: number): string[] {
   return links
 }
 
-/** Waits until no consumer holds `queue` (see rabbitSettled for what this does not prove). */
+/** Waits until no consumer holds `queue` (after a kill, see rabbitSettled for what this does not prove). */
 export async function rabbitConsumersGone(queue: string): Promise<void> {
   const c = await amqp.connect(AMQP_URL)
   try {
