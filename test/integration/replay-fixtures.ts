@@ -73,14 +73,13 @@ export async function rabbitQueue(name: string): Promise<void> {
 }
 
 /**
- * Waits for the broker's own account of `queue` to hold no message in limbo after a kill: none of `connections` (the
- * client ports of the killed CLI) still open, then no consumer and nothing unacknowledged. A consumer count of 0 read
- * right after the kill proves little: the kill often lands before the broker has processed the CLI's basic.consume
- * (the frame is in its socket buffer), and a consumer registered late takes what is still ready while the DLQ is
- * being counted, holding it unacknowledged until the broker has noticed the closed connection and requeued it: in
- * neither queue meanwhile. (A consumer cancelled while holding unacked messages would look the same.) rabbitmqctl
- * asks the broker's processes themselves (the management API's figures are a statistics interval old). Returns how
- * many of its looks still found the killed connection or unacknowledged messages.
+ * Waits until `queue` holds no message in limbo after a kill: none of `connections` (the client ports of the killed
+ * CLI) still open by rabbitmqctl, then no consumer. A consumer count of 0 read right after the kill proves little:
+ * the kill often lands before the broker has processed the CLI's basic.consume (the frame is in its socket buffer),
+ * and a consumer registered late takes what is still ready while the DLQ is being counted, holding it unacknowledged
+ * until the broker has noticed the closed connection and requeued it: in neither queue meanwhile. rabbitmqctl asks
+ * the broker's processes themselves (the management API's figures are a statistics interval old). Returns how many
+ * of its looks still found the killed connection open.
  */
 export async function rabbitSettled(queue: string, connections: number[]): Promise<number> {
   // No connection left open (the client exited by itself, closing them): its consumer was live until then, and a
@@ -93,12 +92,9 @@ export async function rabbitSettled(queue: string, connections: number[]): Promi
     if (!gone) unsettled++
     return gone
   }, {timeoutMs: 60_000, intervalMs: 100})
-  await waitFor(async () => {
-    const row = (await rabbitmqctl(['list_queues', 'name', 'messages_unacknowledged', 'consumers'])).find((r) => r.split('\t')[0] === queue)
-    const settled = row !== undefined && row.split('\t').slice(1).every((n) => n === '0')
-    if (!settled) unsettled++
-    return settled
-  }, {timeoutMs: 60_000, intervalMs: 100})
+  // Gone: no frame of it can register a consumer any more, and one it had was dropped with its unacked messages
+  // requeued in the same step of the queue process (classic queues), which 0 consumers then says.
+  await rabbitConsumersGone(queue)
   return unsettled
 }
 

@@ -54,7 +54,7 @@ interface Scenario {
   cleanup(): Promise<void>
 }
 
-/** Countings that had to wait for the broker (a killed connection still open, messages still unacked). */
+/** RabbitMQ countings that had to wait for the broker to close a killed CLI's connection. */
 let waitedForBroker = 0
 
 const created = {queues: [] as string[], topics: [] as string[], streams: [] as string[]}
@@ -75,7 +75,7 @@ const allScenarios: Scenario[] = [
         noteClient: (pid) => (killedClient = tcpClientPorts(pid, 5672)),
         holdings: async () => {
           // Counted only once the broker holds nothing in limbo: the killed CLI's connections are closed and the DLQ
-          // has no consumer and nothing unacknowledged (its unacked messages are back in it).
+          // has no consumer (its unacked messages are back in it).
           if ((await rabbitSettled(dlq, killedClient.splice(0))) > 0) waitedForBroker++
           return {inDlq: await rabbitIds(dlq), atDestination: await rabbitIds(dest)}
         },
@@ -176,7 +176,7 @@ describe.concurrent('kill -9 during dlq replay', () => {
       }
       // Most kills must land inside the replay, or the test proves little.
       expect(killedMidRun).toBeGreaterThanOrEqual(Math.ceil(TRIALS / 2))
-      console.log(`${scenario.broker}: ${TRIALS} trials x ${MESSAGES} messages, ${killedMidRun} killed mid-run, ${totalDuplicates} duplicates in total (window ${WINDOW}), ${waitedForBroker} countings waited for the broker`)
+      console.log(`${scenario.broker}: ${TRIALS} trials x ${MESSAGES} messages, ${killedMidRun} killed mid-run, ${totalDuplicates} duplicates in total (window ${WINDOW}), ${waitedForBroker} RabbitMQ countings waited for a killed connection to close`)
     },
     600_000,
   )
