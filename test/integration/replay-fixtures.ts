@@ -1,10 +1,11 @@
 // Dead letters for the replay tests, made by the brokers themselves where simple (RabbitMQ: rejected into a DLX),
 // else written with the raw drivers (Kafka DLT records with Spring headers, a JetStream DLQ stream), and ways to
 // list the ids a queue / topic / stream holds without disturbing it.
-import {spawn} from 'node:child_process'
-import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
+import {execFile, spawn} from 'node:child_process'
+import {mkdtempSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {promisify} from 'node:util'
 
 import amqp from 'amqplib'
 import kafkajs from 'kafkajs'
@@ -19,6 +20,7 @@ import {BIN, type CliResult} from '../helpers/cli.js'
 import {localSettings, waitFor} from '../helpers/brokers.js'
 
 const {Kafka, logLevel} = kafkajs
+const execFileAsync = promisify(execFile)
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672'
 
 export function idOf(e: Envelope): string {
@@ -71,9 +73,69 @@ export async function rabbitQueue(name: string): Promise<void> {
 }
 
 /**
- * Waits until no consumer holds `queue`. After a kill -9 the broker requeues the dead consumer's unacked messages
- * only once it notices the closed connection, which under load takes a moment: until then they are in neither queue.
+ * Waits until `queue` holds no message in limbo after a kill: none of `connections` (the client ports of the killed
+ * CLI) still open by rabbitmqctl, then no consumer. A consumer count of 0 read right after the kill proves little:
+ * the kill often lands before the broker has processed the CLI's basic.consume (the frame is in its socket buffer),
+ * and a consumer registered late takes what is still ready while the DLQ is being counted, holding it unacknowledged
+ * until the broker has noticed the closed connection and requeued it: in neither queue meanwhile. rabbitmqctl asks
+ * the broker's processes themselves (the management API's figures are a statistics interval old). Returns how many
+ * of its looks still found the killed connection open.
  */
+export async function rabbitSettled(queue: string, connections: number[]): Promise<number> {
+  // No connection left open (the client exited by itself, closing them): its consumer was live until then, and a
+  // classic queue drops a closed channel's consumer and requeues its unacked messages in one step.
+  if (connections.length === 0) return rabbitConsumersGone(queue).then(() => 0)
+  let unsettled = 0
+  await waitFor(async () => {
+    const open = new Set((await rabbitmqctl(['list_connections', 'peer_port'])).map(Number))
+    const gone = connections.every((port) => !open.has(port))
+    if (!gone) unsettled++
+    return gone
+  }, {timeoutMs: 60_000, intervalMs: 100})
+  // Gone: no frame of it can register a consumer any more, and one it had was dropped with its unacked messages
+  // requeued in the same step of the queue process (classic queues), which 0 consumers then says.
+  await rabbitConsumersGone(queue)
+  return unsettled
+}
+
+async function rabbitmqctl(args: string[]): Promise<string[]> {
+  const {stdout} = await execFileAsync('rabbitmqctl', [...args.slice(0, 1), '-q', '--no-table-headers', ...args.slice(1)], {encoding: 'utf8'})
+  return stdout.split('\n').filter((line) => line !== '')
+}
+
+/** The local ports of a process's TCP connections to `remotePort` (Linux /proc), read while it is alive. */
+export function tcpClientPorts(pid: number, remotePort: number): number[] {
+  const inodes = new Set(fdLinks(pid).flatMap((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1] ?? []))
+  const ports: number[] = []
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const f = line.trim().split(/\s+/)
+      if (f.length < 10 || !inodes.has(f[9]!)) continue
+      if (parseInt(f[2]!.split(':')[1]!, 16) === remotePort) ports.push(parseInt(f[1]!.split(':')[1]!, 16))
+    }
+  }
+  return ports
+}
+
+/** Where a process's descriptors point; none once it has exited. */
+function fdLinks(pid: number): string[] {
+  const links: string[] = []
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        links.push(readlinkSync(`/proc/${pid}/fd/${fd}`))
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // exited
+  }
+  return links
+}
+
+/** Waits until no consumer holds `queue` (after a kill, see rabbitSettled for what this does not prove). */
 export async function rabbitConsumersGone(queue: string): Promise<void> {
   const c = await amqp.connect(AMQP_URL)
   try {
