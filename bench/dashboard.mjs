@@ -146,7 +146,13 @@ async function keyBursts(pane) {
   await pane.waitFor((s) => !s.includes('Everywhere'), 5000).catch(() => undefined)
 
   // The 11th row (a consumer row opens its target): below the title, brokers row, pane title and column header.
-  const overview = await pane.waitFor((s) => s.includes('TARGET / CONSUMER') && !s.includes('Everywhere'), 5000).then(() => pane.screen())
+  // A build that lost keys above may have been left on another screen: back to the overview first.
+  const onOverview = (s) => s.includes('TARGET / CONSUMER') && !s.includes('Everywhere')
+  for (let tries = 0; tries < 3 && !onOverview(await pane.screen()); tries++) {
+    await pane.keys('Escape')
+    await pane.waitFor(onOverview, 3000).catch(() => undefined)
+  }
+  const overview = await pane.waitFor(onOverview, 5000).then(() => pane.screen(), () => '')
   const rows = overview.split('\n').slice(4, 15).map((r) => r.trim())
   const expected = rows.slice(0, 11).reverse().find((r) => r && !r.startsWith('└'))?.split(/\s+/)[0] || '?'
   await pane.burst([pane.keysCommand('g', ...Array(10).fill('j'), 'Enter')])
