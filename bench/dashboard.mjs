@@ -38,8 +38,18 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) 
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)]
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
-const rabbit = {exchanges: [], bindings: [], queues: Array.from({length: QUEUES}, (_, i) => ({name: `bench.dash.${id}.q${String(i).padStart(3, '0')}`}))}
-const kafka = {topics: Array.from({length: TOPICS}, (_, i) => ({name: `bench.dash.${id}.t${String(i).padStart(3, '0')}`, partitions: 1})), groups: []}
+const rabbit = {
+  exchanges: [],
+  bindings: [],
+  queues: Array.from({length: QUEUES}, (_, i) => ({name: `bench.dash.${id}.q${String(i).padStart(3, '0')}`})),
+}
+const kafka = {
+  topics: Array.from({length: TOPICS}, (_, i) => ({
+    name: `bench.dash.${id}.t${String(i).padStart(3, '0')}`,
+    partitions: 1,
+  })),
+  groups: [],
+}
 
 /** The builds compared: this checkout and, with BASELINE_DIST, the previous one. */
 function builds() {
@@ -50,9 +60,16 @@ function builds() {
 
 function baselineBin(dist) {
   const parent = dirname(dist)
-  if (existsSync(join(parent, 'bin', 'run.js')) && existsSync(join(parent, 'oclif.manifest.json'))) return join(parent, 'bin', 'run.js')
+  if (existsSync(join(parent, 'bin', 'run.js')) && existsSync(join(parent, 'oclif.manifest.json')))
+    return join(parent, 'bin', 'run.js')
   const home = mkdtempSync(join(tmpdir(), 'mailroom-baseline-'))
-  for (const [name, from] of [['dist', dist], ['bin', join(root, 'bin')], ['package.json', join(root, 'package.json')], ['oclif.manifest.json', join(root, 'oclif.manifest.json')], ['node_modules', join(root, 'node_modules')]]) {
+  for (const [name, from] of [
+    ['dist', dist],
+    ['bin', join(root, 'bin')],
+    ['package.json', join(root, 'package.json')],
+    ['oclif.manifest.json', join(root, 'oclif.manifest.json')],
+    ['node_modules', join(root, 'node_modules')],
+  ]) {
     symlinkSync(from, join(home, name))
   }
   return join(home, 'bin', 'run.js')
@@ -63,9 +80,13 @@ async function setUp(settings) {
   const adapter = await createAdapter('rabbitmq', settings)
   await adapter.connect()
   for (const q of rabbit.queues) {
-    await publishAll(adapter, q.name, (async function* () {
-      for (let i = 0; i < 5; i++) yield {v: 1, headers: [], body: {utf8: `message ${i}`}}
-    })())
+    await publishAll(
+      adapter,
+      q.name,
+      (async function* () {
+        for (let i = 0; i < 5; i++) yield {v: 1, headers: [], body: {utf8: `message ${i}`}}
+      })(),
+    )
   }
   await adapter.close()
   // On a loaded broker a topic can be created before its leader is known: one more try.
@@ -74,11 +95,24 @@ async function setUp(settings) {
 }
 
 async function tearDown(settings) {
-  await (await topologyDriver('rabbitmq', settings)).remove(rabbit).catch((e) => console.error(`rabbitmq clean-up: ${e.message}`))
-  await (await topologyDriver('kafka', settings)).remove(kafka).catch((e) => console.error(`kafka clean-up: ${e.message}`))
+  await (
+    await topologyDriver('rabbitmq', settings)
+  )
+    .remove(rabbit)
+    .catch((e) => console.error(`rabbitmq clean-up: ${e.message}`))
+  await (
+    await topologyDriver('kafka', settings)
+  )
+    .remove(kafka)
+    .catch((e) => console.error(`kafka clean-up: ${e.message}`))
 }
 
-const cli = (args, env) => execFileSync(process.execPath, [join(root, 'bin', 'run.js'), ...args], {encoding: 'utf8', env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+const cli = (args, env) =>
+  execFileSync(process.execPath, [join(root, 'bin', 'run.js'), ...args], {
+    encoding: 'utf8',
+    env: {...process.env, ...env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
 
 function demoTargets(env) {
   const {targets} = JSON.parse(cli(['targets', 'list', '--json'], env)).result
@@ -101,11 +135,16 @@ function fullOverview(expectedTargets) {
 }
 
 function dashboardCommand(build, env, interval) {
-  return `env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${process.execPath} ${build.bin} dashboard${interval ? ` --interval ${interval}` : ''}`
+  return `env ${Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')} ${process.execPath} ${build.bin} dashboard${interval ? ` --interval ${interval}` : ''}`
 }
 
 async function startUp(build, env, expectedTargets, run) {
-  const pane = await TmuxPane.open(`mailroom-bench-dash-${id}-${run}-${build.name.replace(/\W/g, '')}`, dashboardCommand(build, env))
+  const pane = await TmuxPane.open(
+    `mailroom-bench-dash-${id}-${run}-${build.name.replace(/\W/g, '')}`,
+    dashboardCommand(build, env),
+  )
   try {
     const started = pane.go()
     const firstFrame = (await pane.waitFor(BROKERS_ROW, 15_000, 10)) - started
@@ -126,17 +165,34 @@ async function startUp(build, env, expectedTargets, run) {
 async function keyBursts(pane) {
   const results = []
   const check = async (name, sent, test, settleMs = 8000) => {
-    const ok = await pane.waitFor(test, settleMs).then(() => true, () => false)
+    const ok = await pane.waitFor(test, settleMs).then(
+      () => true,
+      () => false,
+    )
     results.push({name, sent, ok, screen: ok ? '' : (await pane.screen()).split('\n').slice(0, 3).join(' | ')})
   }
   const typed = 'bench.dash.filter.typed.fast.0123456789'
   await pane.burst([pane.keysCommand('/'), ...[...typed].map((ch) => pane.textCommand(ch)), pane.keysCommand('Enter')])
-  await check('the filter prompt: / + 40 characters + Enter, one key per write', typed.length + 2, (s) => s.includes(`filter: ${typed}`) && !s.includes('Enter keeps'))
+  await check(
+    'the filter prompt: / + 40 characters + Enter, one key per write',
+    typed.length + 2,
+    (s) => s.includes(`filter: ${typed}`) && !s.includes('Enter keeps'),
+  )
   await pane.keys('Escape')
   await pane.waitFor((s) => !s.includes('filter:'), 5000).catch(() => undefined)
 
-  await pane.burst([pane.keysCommand('/'), pane.textCommand('abc'), pane.keysCommand('Escape', '/'), pane.textCommand('xyz'), pane.keysCommand('Enter')])
-  await check('Esc then a key: / abc Esc / xyz Enter', 10, (s) => /filter: xyz(?!\S)/.test(s) && !s.includes('Enter keeps'))
+  await pane.burst([
+    pane.keysCommand('/'),
+    pane.textCommand('abc'),
+    pane.keysCommand('Escape', '/'),
+    pane.textCommand('xyz'),
+    pane.keysCommand('Enter'),
+  ])
+  await check(
+    'Esc then a key: / abc Esc / xyz Enter',
+    10,
+    (s) => /filter: xyz(?!\S)/.test(s) && !s.includes('Enter keeps'),
+  )
   await pane.keys('Escape')
   await pane.waitFor((s) => !s.includes('filter:'), 5000).catch(() => undefined)
 
@@ -152,9 +208,20 @@ async function keyBursts(pane) {
     await pane.keys('Escape')
     await pane.waitFor(onOverview, 3000).catch(() => undefined)
   }
-  const overview = await pane.waitFor(onOverview, 5000).then(() => pane.screen(), () => '')
-  const rows = overview.split('\n').slice(4, 15).map((r) => r.trim())
-  const expected = rows.slice(0, 11).reverse().find((r) => r && !r.startsWith('└'))?.split(/\s+/)[0] || '?'
+  const overview = await pane.waitFor(onOverview, 5000).then(
+    () => pane.screen(),
+    () => '',
+  )
+  const rows = overview
+    .split('\n')
+    .slice(4, 15)
+    .map((r) => r.trim())
+  const expected =
+    rows
+      .slice(0, 11)
+      .reverse()
+      .find((r) => r && !r.startsWith('└'))
+      ?.split(/\s+/)[0] || '?'
   await pane.burst([pane.keysCommand('g', ...Array(10).fill('j'), 'Enter')])
   await check(`a run of j: g + 10 j + Enter opens the 11th row (${expected})`, 12, (s) => {
     const title = s.split('\n')[0]
@@ -167,7 +234,14 @@ async function keyBursts(pane) {
 
 async function idleAndKeys(list, env, expectedTargets) {
   const panes = []
-  for (const build of list) panes.push({build, pane: await TmuxPane.open(`mailroom-bench-dash-${id}-idle-${build.name.replace(/\W/g, '')}`, dashboardCommand(build, env))})
+  for (const build of list)
+    panes.push({
+      build,
+      pane: await TmuxPane.open(
+        `mailroom-bench-dash-${id}-idle-${build.name.replace(/\W/g, '')}`,
+        dashboardCommand(build, env),
+      ),
+    })
   try {
     for (const {pane} of panes) pane.go()
     for (const {pane} of panes) await pane.waitFor(fullOverview(expectedTargets), 60_000)
@@ -189,7 +263,16 @@ async function idleAndKeys(list, env, expectedTargets) {
     }
     const bursts = []
     for (const {pane} of panes) bursts.push(await keyBursts(pane))
-    return {seconds, shown, rows: panes.map(({build}, i) => ({build, cpu: cpu[i], latencies: latencies[i].filter((x) => !Number.isNaN(x)), bursts: bursts[i]}))}
+    return {
+      seconds,
+      shown,
+      rows: panes.map(({build}, i) => ({
+        build,
+        cpu: cpu[i],
+        latencies: latencies[i].filter((x) => !Number.isNaN(x)),
+        bursts: bursts[i],
+      })),
+    }
   } finally {
     for (const {pane} of panes) {
       await pane.keys('q').catch(() => undefined)
@@ -203,7 +286,10 @@ const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`
 
 const list = builds()
 const context = await resolveContext({})
-const env = {XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'mailroom-bench-')), XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'mailroom-bench-state-'))}
+const env = {
+  XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'mailroom-bench-')),
+  XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'mailroom-bench-state-')),
+}
 console.log(`setting up ${QUEUES} RabbitMQ queues and ${TOPICS} Kafka topics (bench.dash.${id}.*)…`)
 let demoMadeHere = false
 try {
@@ -214,32 +300,86 @@ try {
     demoMadeHere = true
   }
   const expectedTargets = QUEUES + TOPICS + demoTargets(env)
-  console.log(`machine: ${cpus().length} cores, load average ${load()} at the start; builds: ${list.map((b) => `${b.name} (${b.bin})`).join(', ')}`)
+  console.log(
+    `machine: ${cpus().length} cores, load average ${load()} at the start; builds: ${list.map((b) => `${b.name} (${b.bin})`).join(', ')}`,
+  )
   const starts = list.map(() => [])
   for (let run = 0; run < RUNS; run++) {
     for (const [i, build] of list.entries()) starts[i].push(await startUp(build, env, expectedTargets, run))
   }
   const idle = await idleAndKeys(list, env, expectedTargets)
-  console.log(`load average ${load()} at the end; targets on screen ${idle.shown} (${QUEUES + TOPICS} of the bench, the demo's, and what else is on the brokers)\n`)
+  console.log(
+    `load average ${load()} at the end; targets on screen ${idle.shown} (${QUEUES + TOPICS} of the bench, the demo's, and what else is on the brokers)\n`,
+  )
   const columns = list.map((b) => b.name.padStart(14)).join('')
-  const ratio = (values) => (values.length === 2 && values[1] > 0 ? `   ${(values[0] / values[1]).toFixed(2)}x previous` : '')
+  const ratio = (values) =>
+    values.length === 2 && values[1] > 0 ? `   ${(values[0] / values[1]).toFixed(2)}x previous` : ''
   const line = (label, values, format, target, targetText) =>
-    console.log(`${label.padEnd(40)}${values.map((v) => format(v).padStart(14)).join('')}   target ${targetText.padEnd(9)} ${verdict(values[0], target)}${ratio(values)}`)
+    console.log(
+      `${label.padEnd(40)}${values.map((v) => format(v).padStart(14)).join('')}   target ${targetText.padEnd(9)} ${verdict(values[0], target)}${ratio(values)}`,
+    )
   console.log(`${''.padEnd(40)}${columns}`)
-  line(`start -> first frame (median of ${RUNS})`, starts.map((s) => median(s.map((r) => r.firstFrame))), seconds, 1000, '< 1.0 s')
-  line('  CPU time used by then (median)', starts.map((s) => median(s.map((r) => r.firstFrameCpu))), seconds, 1000, '(same)')
-  line(`start -> full overview (median of ${RUNS})`, starts.map((s) => median(s.map((r) => r.full))), seconds, 2500, '< 2.5 s')
-  line('  CPU time used by then (median)', starts.map((s) => median(s.map((r) => r.fullCpu))), seconds, 2500, '(same)')
-  line(`idle CPU, default interval (${idle.seconds.toFixed(0)} s)`, idle.rows.map((r) => r.cpu), (v) => `${v.toFixed(1)}%`, 5, '<= 5%')
-  line(`key -> effect on screen, median (${KEYS})`, idle.rows.map((r) => median(r.latencies)), (v) => `${v.toFixed(0)} ms`, 50, '< 50 ms')
-  line('key -> effect on screen, p90', idle.rows.map((r) => p90(r.latencies)), (v) => `${v.toFixed(0)} ms`, 50, '< 50 ms')
+  line(
+    `start -> first frame (median of ${RUNS})`,
+    starts.map((s) => median(s.map((r) => r.firstFrame))),
+    seconds,
+    1000,
+    '< 1.0 s',
+  )
+  line(
+    '  CPU time used by then (median)',
+    starts.map((s) => median(s.map((r) => r.firstFrameCpu))),
+    seconds,
+    1000,
+    '(same)',
+  )
+  line(
+    `start -> full overview (median of ${RUNS})`,
+    starts.map((s) => median(s.map((r) => r.full))),
+    seconds,
+    2500,
+    '< 2.5 s',
+  )
+  line(
+    '  CPU time used by then (median)',
+    starts.map((s) => median(s.map((r) => r.fullCpu))),
+    seconds,
+    2500,
+    '(same)',
+  )
+  line(
+    `idle CPU, default interval (${idle.seconds.toFixed(0)} s)`,
+    idle.rows.map((r) => r.cpu),
+    (v) => `${v.toFixed(1)}%`,
+    5,
+    '<= 5%',
+  )
+  line(
+    `key -> effect on screen, median (${KEYS})`,
+    idle.rows.map((r) => median(r.latencies)),
+    (v) => `${v.toFixed(0)} ms`,
+    50,
+    '< 50 ms',
+  )
+  line(
+    'key -> effect on screen, p90',
+    idle.rows.map((r) => p90(r.latencies)),
+    (v) => `${v.toFixed(0)} ms`,
+    50,
+    '< 50 ms',
+  )
   const lost = idle.rows.map((r) => r.bursts.filter((b) => !b.ok).length)
   line(`key bursts with a key lost (of ${idle.rows[0].bursts.length})`, lost, String, 0, '0')
   for (const [i, row] of idle.rows.entries()) {
-    for (const b of row.bursts) console.log(`  ${list[i].name}: ${b.ok ? 'ok  ' : 'LOST'} ${b.name}${b.ok ? '' : `; screen: ${b.screen}`}`)
+    for (const b of row.bursts)
+      console.log(`  ${list[i].name}: ${b.ok ? 'ok  ' : 'LOST'} ${b.name}${b.ok ? '' : `; screen: ${b.screen}`}`)
   }
-  console.log(`first frame runs (s): ${starts.map((s, i) => `${list[i].name} ${s.map((r) => (r.firstFrame / 1000).toFixed(2)).join(' ')}`).join('; ')}`)
-  console.log(`full overview runs (s): ${starts.map((s, i) => `${list[i].name} ${s.map((r) => (r.full / 1000).toFixed(2)).join(' ')}`).join('; ')}`)
+  console.log(
+    `first frame runs (s): ${starts.map((s, i) => `${list[i].name} ${s.map((r) => (r.firstFrame / 1000).toFixed(2)).join(' ')}`).join('; ')}`,
+  )
+  console.log(
+    `full overview runs (s): ${starts.map((s, i) => `${list[i].name} ${s.map((r) => (r.full / 1000).toFixed(2)).join(' ')}`).join('; ')}`,
+  )
 } finally {
   if (demoMadeHere) cli(['demo', 'down'], env)
   await tearDown(context.settings)

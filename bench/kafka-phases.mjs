@@ -43,14 +43,17 @@ async function child(what, topic, n, window) {
   const connected = performance.now()
   const session = new Session()
   session.connect()
-  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))))
+  const post = (method, params) =>
+    new Promise((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))))
   await post('Profiler.enable')
   await post('Profiler.setSamplingInterval', {interval: 250})
   await post('Profiler.start')
   const cpu = process.cpuUsage()
   const workStart = performance.now()
   if (what === 'publish') {
-    const summary = await publishAll(adapter, topic, repeat(envelopeFromBody(Buffer.from(BODY), {key: KEY}), n), {window})
+    const summary = await publishAll(adapter, topic, repeat(envelopeFromBody(Buffer.from(BODY), {key: KEY}), n), {
+      window,
+    })
     if (summary.published !== n) throw new Error(`published ${summary.published} of ${n}`)
   } else {
     const out = join(tmpdir(), `kafka-phases-${process.pid}.out`)
@@ -98,7 +101,9 @@ function runChild(...args) {
     const c = spawn(process.execPath, [SELF, '--child', ...args.map(String)], {stdio: ['ignore', 'pipe', 'inherit']})
     let out = ''
     c.stdout.on('data', (d) => (out += d))
-    c.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${args.join(' ')} exited ${code}`))))
+    c.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${args.join(' ')} exited ${code}`)),
+    )
   })
 }
 
@@ -125,8 +130,12 @@ export async function kafkaPhases({counts = [10_000, 100_000], runs = 3, windows
     return topic
   }
   try {
-    console.log(`\nkafka phases — records of 100 B with a key, median of ${runs} (ms; the CLI adds oclif's boot to start-up)`)
-    console.log(`  ${'run'.padEnd(26)} ${['start-up', 'connect', 'codec', 'kafkajs', 'mailroom', 'node', 'gc', 'wait', 'work', 'kafkajs share'].map((h) => h.padStart(9)).join(' ')}`)
+    console.log(
+      `\nkafka phases — records of 100 B with a key, median of ${runs} (ms; the CLI adds oclif's boot to start-up)`,
+    )
+    console.log(
+      `  ${'run'.padEnd(26)} ${['start-up', 'connect', 'codec', 'kafkajs', 'mailroom', 'node', 'gc', 'wait', 'work', 'kafkajs share'].map((h) => h.padStart(9)).join(' ')}`,
+    )
     for (const n of counts) {
       const input = join(tmpdir(), `kafka-phases-${process.pid}-${n}.in`)
       writeFileSync(input, `${KEY}:${BODY}\n`.repeat(n))
@@ -135,23 +144,41 @@ export async function kafkaPhases({counts = [10_000, 100_000], runs = 3, windows
       for (let r = 0; r < runs; r++) {
         results.publish.push(await runChild('publish', await freshTopic(), n, ''))
         const kcatTopic = await freshTopic()
-        results.kcatP.push(wall('sh', ['-c', `kcat -P -b ${KAFKA} -t ${kcatTopic} -K : -X acks=all -X queue.buffering.max.messages=1000000 < ${input}`]))
-        if (r === 0) wall('sh', ['-c', `kcat -P -b ${KAFKA} -t ${filled} -K : -X acks=all -X queue.buffering.max.messages=1000000 < ${input}`])
+        results.kcatP.push(
+          wall('sh', [
+            '-c',
+            `kcat -P -b ${KAFKA} -t ${kcatTopic} -K : -X acks=all -X queue.buffering.max.messages=1000000 < ${input}`,
+          ]),
+        )
+        if (r === 0)
+          wall('sh', [
+            '-c',
+            `kcat -P -b ${KAFKA} -t ${filled} -K : -X acks=all -X queue.buffering.max.messages=1000000 < ${input}`,
+          ])
         results.tail.push(await runChild('tail', filled, n, ''))
         results.kcatC.push(wall('kcat', ['-C', '-b', KAFKA, '-t', filled, '-o', 'beginning', '-e', '-q']))
       }
       rmSync(input, {force: true})
       for (const what of ['publish', 'tail']) printPhases(`mailroom ${what} ${n / 1000}k`, results[what])
-      console.log(`  ${`kcat -P ${n / 1000}k (whole process)`.padEnd(26)} ${median(results.kcatP).toFixed(0).padStart(9)} ms wall`)
-      console.log(`  ${`kcat -C -e ${n / 1000}k (whole process)`.padEnd(26)} ${median(results.kcatC).toFixed(0).padStart(9)} ms wall`)
+      console.log(
+        `  ${`kcat -P ${n / 1000}k (whole process)`.padEnd(26)} ${median(results.kcatP).toFixed(0).padStart(9)} ms wall`,
+      )
+      console.log(
+        `  ${`kcat -C -e ${n / 1000}k (whole process)`.padEnd(26)} ${median(results.kcatC).toFixed(0).padStart(9)} ms wall`,
+      )
     }
     const n = counts.at(-1)
-    console.log(`\nkafka publish window (records per send) — ${n} records, in process from connect to close, median of ${runs}`)
+    console.log(
+      `\nkafka publish window (records per send) — ${n} records, in process from connect to close, median of ${runs}`,
+    )
     const byWindow = Object.fromEntries(windows.map((w) => [w, []]))
-    for (let r = 0; r < runs; r++) for (const w of windows) byWindow[w].push(await runChild('publish', await freshTopic(), n, w))
+    for (let r = 0; r < runs; r++)
+      for (const w of windows) byWindow[w].push(await runChild('publish', await freshTopic(), n, w))
     for (const w of windows) {
       const ms = median(byWindow[w].map((x) => x.connect + x.workMs))
-      console.log(`  window ${String(w).padEnd(6)} ${ms.toFixed(0).padStart(7)} ms  ${String(Math.round((n * 1000) / ms)).padStart(8)} msg/s   CPU ${((median(byWindow[w].map((x) => x.cpuMs)) * 1000) / n).toFixed(1)} µs/msg`)
+      console.log(
+        `  window ${String(w).padEnd(6)} ${ms.toFixed(0).padStart(7)} ms  ${String(Math.round((n * 1000) / ms)).padStart(8)} msg/s   CPU ${((median(byWindow[w].map((x) => x.cpuMs)) * 1000) / n).toFixed(1)} µs/msg`,
+      )
     }
   } finally {
     await admin.deleteTopics({topics}).catch(() => {})
@@ -163,7 +190,17 @@ function printPhases(label, runs) {
   const m = (key) => median(runs.map((r) => r[key]))
   const busy = m('codec') + m('kafkajs') + m('mailroom') + m('node') + m('gc')
   const share = (m('codec') + m('kafkajs')) / busy
-  const cells = [m('startup'), m('connect'), m('codec'), m('kafkajs'), m('mailroom'), m('node'), m('gc'), m('idle'), m('workMs')].map((x) => x.toFixed(0).padStart(9))
+  const cells = [
+    m('startup'),
+    m('connect'),
+    m('codec'),
+    m('kafkajs'),
+    m('mailroom'),
+    m('node'),
+    m('gc'),
+    m('idle'),
+    m('workMs'),
+  ].map((x) => x.toFixed(0).padStart(9))
   console.log(`  ${label.padEnd(26)} ${cells.join(' ')} ${`${(share * 100).toFixed(0)}%`.padStart(9)}`)
 }
 

@@ -71,7 +71,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const resetCounts = () => Object.keys(counts).forEach((k) => (counts[k] = 0))
 
 // ---- the set, grown step by step ----
-const kafka = new kafkajs.Kafka({clientId: 'bench-lag', brokers: ['127.0.0.1:9092'], logLevel: kafkajs.logLevel.NOTHING})
+const kafka = new kafkajs.Kafka({
+  clientId: 'bench-lag',
+  brokers: ['127.0.0.1:9092'],
+  logLevel: kafkajs.logLevel.NOTHING,
+})
 const admin = kafka.admin()
 const producer = kafka.producer({allowAutoTopicCreation: false})
 await Promise.all([admin.connect(), producer.connect()])
@@ -87,15 +91,22 @@ const jvms = []
 /** A Java program of test/conformance/java in a JVM of its own, driven by lines on stdin; resolves once it is ready. */
 async function javaMembers(program, args = []) {
   const source = fileURLToPath(new URL(`../test/conformance/java/${program}.java`, import.meta.url))
-  const child = spawn('java', ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', `${conformanceLibs}*`, source, ...args], {stdio: ['pipe', 'pipe', 'ignore']})
+  const child = spawn(
+    'java',
+    ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', `${conformanceLibs}*`, source, ...args],
+    {stdio: ['pipe', 'pipe', 'ignore']},
+  )
   const members = {child, out: '', exited: false}
   jvms.push(members)
   child.stdout.on('data', (c) => (members.out += c))
   child.once('exit', () => (members.exited = true))
   members.send = (lines) => child.stdin.write(lines.map((l) => `${l}\n`).join(''))
   members.until = async (ok, what) => {
-    for (const deadline = Date.now() + 180_000; !ok(members.out); ) {
-      if (members.exited || Date.now() > deadline) throw new Error(`${program}: ${what} ${members.exited ? 'never came, its JVM exited' : 'not within 180 s'}:\n${members.out.slice(-2000)}`)
+    for (const deadline = Date.now() + 180_000; !ok(members.out);) {
+      if (members.exited || Date.now() > deadline)
+        throw new Error(
+          `${program}: ${what} ${members.exited ? 'never came, its JVM exited' : 'not within 180 s'}:\n${members.out.slice(-2000)}`,
+        )
       await sleep(200)
     }
   }
@@ -120,20 +131,28 @@ async function startMembers(groups) {
   consumers.send(consumerGroups.map((g) => `start m${g.index} ${g.groupId} consumer ${g.topic} commit`))
   sharers.send(shareGroups.flatMap((g) => [`earliest ${g.groupId}`, `share s${g.index} ${g.groupId} ${g.topic}`]))
   await Promise.all([
-    consumers.until((out) => consumerGroups.every((g) => new RegExp(`^committed m${g.index} `, 'm').test(out)), 'new-protocol members committed'),
-    sharers.until((out) => shareGroups.every((g) => new RegExp(`^acked s${g.index} `, 'm').test(out)), 'share members acknowledged'),
+    consumers.until(
+      (out) => consumerGroups.every((g) => new RegExp(`^committed m${g.index} `, 'm').test(out)),
+      'new-protocol members committed',
+    ),
+    sharers.until(
+      (out) => shareGroups.every((g) => new RegExp(`^acked s${g.index} `, 'm').test(out)),
+      'share members acknowledged',
+    ),
   ])
 }
 
 async function stopJvms() {
-  await Promise.all(jvms.map(async ({child, exited}) => {
-    if (exited) return
-    const gone = new Promise((resolve) => child.once('exit', resolve))
-    child.stdin.write('quit\n')
-    const timer = setTimeout(() => child.kill(), 30_000)
-    await gone
-    clearTimeout(timer)
-  }))
+  await Promise.all(
+    jvms.map(async ({child, exited}) => {
+      if (exited) return
+      const gone = new Promise((resolve) => child.once('exit', resolve))
+      child.stdin.write('quit\n')
+      const timer = setTimeout(() => child.kill(), 30_000)
+      await gone
+      clearTimeout(timer)
+    }),
+  )
 }
 
 async function inBatches(items, size, fn) {
@@ -153,47 +172,85 @@ async function retried(step) {
 }
 
 async function growKafka(topicCount) {
-  const topics = Array.from({length: topicCount - made.topics.length}, (_, i) => `bench-lag-${run}-t${made.topics.length + i}`)
+  const topics = Array.from(
+    {length: topicCount - made.topics.length},
+    (_, i) => `bench-lag-${run}-t${made.topics.length + i}`,
+  )
   if (topics.length === 0) return
   made.topics.push(...topics) // before creating: a failed step still removes what it made
   for (let i = 0; i < topics.length; i += 50) {
-    await admin.createTopics({topics: topics.slice(i, i + 50).map((topic) => ({topic, numPartitions: FULL.partitions})), waitForLeaders: false})
+    await admin.createTopics({
+      topics: topics.slice(i, i + 50).map((topic) => ({topic, numPartitions: FULL.partitions})),
+      waitForLeaders: false,
+    })
   }
   // Leaders of 2,000 new partitions take a moment on a loaded machine; kafkajs's own wait gives up too early.
-  for (const deadline = Date.now() + 120_000; ; ) {
+  for (const deadline = Date.now() + 120_000; ;) {
     const metadata = await admin.fetchTopicMetadata({topics}).catch(() => undefined)
-    if (metadata?.topics.every((t) => t.partitions.length === FULL.partitions && t.partitions.every((p) => p.leader >= 0))) break
+    if (
+      metadata?.topics.every((t) => t.partitions.length === FULL.partitions && t.partitions.every((p) => p.leader >= 0))
+    )
+      break
     if (Date.now() > deadline) throw new Error('the new topics got no leaders within 120 s')
     await new Promise((r) => setTimeout(r, 500))
   }
   for (let i = 0; i < topics.length; i += 20) {
-    const topicMessages = topics.slice(i, i + 20).map((topic) => ({topic, messages: Array.from({length: FULL.partitions * 5}, (_, m) => ({value: `m${m}`, partition: m % FULL.partitions}))}))
+    const topicMessages = topics.slice(i, i + 20).map((topic) => ({
+      topic,
+      messages: Array.from({length: FULL.partitions * 5}, (_, m) => ({
+        value: `m${m}`,
+        partition: m % FULL.partitions,
+      })),
+    }))
     await retried(() => producer.sendBatch({topicMessages, acks: -1}))
   }
   const first = made.topics.length - topics.length
-  const groups = topics.map((topic, k) => ({groupId: `${topic}-g`, topic, index: first + k, type: groupType(first + k)}))
+  const groups = topics.map((topic, k) => ({
+    groupId: `${topic}-g`,
+    topic,
+    index: first + k,
+    type: groupType(first + k),
+  }))
   made.groups.push(...groups.map((g) => g.groupId))
   for (const g of groups) made.groupTypes[g.type]++
   // Each classic group committed 2 of the 5 records of every partition.
   const classic = groups.filter((g) => g.type === 'classic')
-  await inBatches(classic, 20, ({groupId, topic}) => retried(() => admin.setOffsets({groupId, topic, partitions: Array.from({length: FULL.partitions}, (_, p) => ({partition: p, offset: '2'}))})))
+  await inBatches(classic, 20, ({groupId, topic}) =>
+    retried(() =>
+      admin.setOffsets({
+        groupId,
+        topic,
+        partitions: Array.from({length: FULL.partitions}, (_, p) => ({partition: p, offset: '2'})),
+      }),
+    ),
+  )
   await startMembers(groups)
 }
 
 async function growRabbit(queueCount) {
-  const queues = Array.from({length: queueCount - made.queues.length}, (_, i) => `bench-lag-${run}-q${made.queues.length + i}`)
+  const queues = Array.from(
+    {length: queueCount - made.queues.length},
+    (_, i) => `bench-lag-${run}-q${made.queues.length + i}`,
+  )
   made.queues.push(...queues)
   await Promise.all(queues.map((q) => ch.assertQueue(q, {durable: false, arguments: {'x-expires': 15 * 60_000}})))
   for (const q of queues) ch.sendToQueue(q, Buffer.from('x'))
 }
 
 async function growNats(streamCount) {
-  const streams = Array.from({length: streamCount - made.streams.length}, (_, i) => `BENCH_LAG_${run}_${made.streams.length + i}`)
+  const streams = Array.from(
+    {length: streamCount - made.streams.length},
+    (_, i) => `BENCH_LAG_${run}_${made.streams.length + i}`,
+  )
   for (const s of streams) {
     made.streams.push(s)
     await jsm.streams.add({name: s, subjects: [`${s}.>`]})
     await Promise.all(Array.from({length: 5}, (_, i) => js.publish(`${s}.x`, new TextEncoder().encode(`m${i}`))))
-    await Promise.all(Array.from({length: FULL.consumersPerStream}, (_, c) => jsm.consumers.add(s, {durable_name: `c${c}`, ack_policy: AckPolicy.Explicit})))
+    await Promise.all(
+      Array.from({length: FULL.consumersPerStream}, (_, c) =>
+        jsm.consumers.add(s, {durable_name: `c${c}`, ack_policy: AckPolicy.Explicit}),
+      ),
+    )
   }
 }
 
@@ -213,7 +270,8 @@ async function cleanup() {
   const t0 = performance.now()
   await stopJvms()
   await admin.deleteGroups(made.groups).catch(() => undefined)
-  for (let i = 0; i < made.topics.length; i += 100) await admin.deleteTopics({topics: made.topics.slice(i, i + 100)}).catch(() => undefined)
+  for (let i = 0; i < made.topics.length; i += 100)
+    await admin.deleteTopics({topics: made.topics.slice(i, i + 100)}).catch(() => undefined)
   await Promise.all(made.queues.map((q) => ch.deleteQueue(q).catch(() => undefined)))
   await Promise.all(made.streams.map((s) => jsm.streams.delete(s).catch(() => undefined)))
   await producer.disconnect()
@@ -264,14 +322,24 @@ async function measureCore() {
     const perBroker = {}
     for (const a of adapters) perBroker[a.kind] = Math.round((await timed(() => a.consumerLag())).ms)
     const rows = lag.first.rows
-    const mine = rows.filter((r) => r.target.includes(run) || r.target.includes(run.toUpperCase()) || r.consumer.includes(run))
+    const mine = rows.filter(
+      (r) => r.target.includes(run) || r.target.includes(run.toUpperCase()) || r.consumer.includes(run),
+    )
     // Rows of this run's Kafka groups by the type mailroom describes, "+live" when the group has members.
     const byType = {}
     for (const r of mine.filter((r) => r.broker === 'kafka')) {
       const key = `${r.group?.type ?? '?'}${r.group?.members.length ? '+live' : ''}`
       byType[key] = (byType[key] ?? 0) + 1
     }
-    return {lag, check, perBroker, rows: rows.length, mine: mine.length, kafkaRowsByType: byType, failures: lag.first.failures}
+    return {
+      lag,
+      check,
+      perBroker,
+      rows: rows.length,
+      mine: mine.length,
+      kafkaRowsByType: byType,
+      failures: lag.first.failures,
+    }
   } finally {
     await Promise.all(adapters.map((a) => a.close()))
   }
@@ -283,14 +351,33 @@ const tmux = (...args) => execFileSync('tmux', args, {encoding: 'utf8'})
 async function measureDashboard() {
   const session = `mailroom-bench-lag-${run}`
   const env = `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'mailroom-bench-'))}`
-  tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `env ${env} ${process.execPath} ${bin} dashboard --interval 2s; sleep 5`)
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '80',
+    '-y',
+    '24',
+    `env ${env} ${process.execPath} ${bin} dashboard --interval 2s; sleep 5`,
+  )
   try {
-    for (const deadline = performance.now() + 60_000; !/Targets and consumers \(\d+\)/.test(tmux('capture-pane', '-p', '-t', session)); ) {
-      if (performance.now() > deadline) throw new Error(`the dashboard showed no targets:\n${tmux('capture-pane', '-p', '-t', session)}`)
+    for (
+      const deadline = performance.now() + 60_000;
+      !/Targets and consumers \(\d+\)/.test(tmux('capture-pane', '-p', '-t', session));
+    ) {
+      if (performance.now() > deadline)
+        throw new Error(`the dashboard showed no targets:\n${tmux('capture-pane', '-p', '-t', session)}`)
       await sleep(100)
     }
     const shell = tmux('display', '-p', '-t', session, '#{pane_pid}').trim()
-    const pid = Number(execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', shell], {encoding: 'utf8'}).split('\n').map((l) => l.trim().split(/\s+/)).find(([, comm]) => comm === 'node')[0])
+    const pid = Number(
+      execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', shell], {encoding: 'utf8'})
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .find(([, comm]) => comm === 'node')[0],
+    )
     await sleep(6000)
     const before = procStat(pid).cpuMs
     const t0 = performance.now()
@@ -316,7 +403,15 @@ try {
     await sleep(5500)
     const core = await measureCore()
     const dashboard = DASHBOARD ? await measureDashboard() : undefined
-    results.push({size, growMs, core, dashboard, load: load(), groupTypes: {...made.groupTypes}, items: made.topics.length * FULL.partitions + made.queues.length + made.streams.length * FULL.consumersPerStream})
+    results.push({
+      size,
+      growMs,
+      core,
+      dashboard,
+      load: load(),
+      groupTypes: {...made.groupTypes},
+      items: made.topics.length * FULL.partitions + made.queues.length + made.streams.length * FULL.consumersPerStream,
+    })
     console.error(`  measured ${Math.round(size * 100)}% (set-up step ${(growMs / 1000).toFixed(1)} s)`)
   }
 } finally {
@@ -324,11 +419,17 @@ try {
 }
 
 const pad = (v, n) => String(v).padStart(n)
-console.log(`lag at scale, local brokers (which also hold other engineers' data); warm = median of ${RUNS} after a first call`)
-console.log(JAVA_MEMBERS
-  ? 'Kafka groups: classic (committed offsets, no member), new protocol (KIP-848, a live Java member each) and share (KIP-932, a live KafkaShareConsumer each), 2 JVMs'
-  : 'Kafka groups: classic only (gather the conformance jars for new-protocol and share groups: npx vitest run test/conformance)')
-console.log(`${'size'.padEnd(5)} ${pad('partitions', 10)} ${pad('groups classic/new/share', 23)} ${pad('queues', 6)} ${pad('consumers', 9)} ${pad('rows', 5)}  ${pad('lag ms', 7)} ${pad('cpu ms', 7)} ${pad('check ms', 8)} ${pad('cpu ms', 7)} ${pad('dashboard', 9)}  round trips of one snapshot  load`)
+console.log(
+  `lag at scale, local brokers (which also hold other engineers' data); warm = median of ${RUNS} after a first call`,
+)
+console.log(
+  JAVA_MEMBERS
+    ? 'Kafka groups: classic (committed offsets, no member), new protocol (KIP-848, a live Java member each) and share (KIP-932, a live KafkaShareConsumer each), 2 JVMs'
+    : 'Kafka groups: classic only (gather the conformance jars for new-protocol and share groups: npx vitest run test/conformance)',
+)
+console.log(
+  `${'size'.padEnd(5)} ${pad('partitions', 10)} ${pad('groups classic/new/share', 23)} ${pad('queues', 6)} ${pad('consumers', 9)} ${pad('rows', 5)}  ${pad('lag ms', 7)} ${pad('cpu ms', 7)} ${pad('check ms', 8)} ${pad('cpu ms', 7)} ${pad('dashboard', 9)}  round trips of one snapshot  load`,
+)
 for (const r of results) {
   const n = r.size
   const cols = [
@@ -347,20 +448,30 @@ for (const r of results) {
     ` ${r.load}`,
   ]
   console.log(cols.join(' '))
-  console.log(`      each broker alone (warm ms): ${JSON.stringify(r.core.perBroker)}; this run's Kafka rows by group type (mailroom's view): ${JSON.stringify(r.core.kafkaRowsByType)}`)
+  console.log(
+    `      each broker alone (warm ms): ${JSON.stringify(r.core.perBroker)}; this run's Kafka rows by group type (mailroom's view): ${JSON.stringify(r.core.kafkaRowsByType)}`,
+  )
   if (r.core.failures.length) console.log(`  FAILURES ${JSON.stringify(r.core.failures)}`)
 }
 if (results.length > 1) {
   const [a, b] = [results[0], results.at(-1)]
   const items = b.items / a.items
   const growth = (x, y) => `x${(y / x).toFixed(2)}`
-  console.log(`growth ${Math.round(a.size * 100)}% -> ${Math.round(b.size * 100)}%: set x${items.toFixed(1)}; lag ${growth(a.core.lag.ms, b.core.lag.ms)} (cpu ${growth(a.core.lag.cpuMs, b.core.lag.cpuMs)}), check ${growth(a.core.check.ms, b.core.check.ms)} (cpu ${growth(a.core.check.cpuMs, b.core.check.cpuMs)})${a.dashboard ? `, dashboard ${growth(a.dashboard, b.dashboard)}` : ''}` +
-    ` -> ${b.core.lag.ms / a.core.lag.ms <= items && b.core.check.ms / a.core.check.ms <= items ? 'at most linear' : 'WORSE than linear'}`)
+  console.log(
+    `growth ${Math.round(a.size * 100)}% -> ${Math.round(b.size * 100)}%: set x${items.toFixed(1)}; lag ${growth(a.core.lag.ms, b.core.lag.ms)} (cpu ${growth(a.core.lag.cpuMs, b.core.lag.cpuMs)}), check ${growth(a.core.check.ms, b.core.check.ms)} (cpu ${growth(a.core.check.cpuMs, b.core.check.cpuMs)})${a.dashboard ? `, dashboard ${growth(a.dashboard, b.dashboard)}` : ''}` +
+      ` -> ${b.core.lag.ms / a.core.lag.ms <= items && b.core.check.ms / a.core.check.ms <= items ? 'at most linear' : 'WORSE than linear'}`,
+  )
   const full = results.find((r) => r.size === 1)
   if (full) {
     const verdict = (ok) => (ok ? 'met' : 'NOT met')
-    console.log(`targets at 100%: lag ${Math.round(full.core.lag.ms)} ms <= 1000 ${verdict(full.core.lag.ms <= 1000)}; check ${Math.round(full.core.check.ms)} ms <= 1000 ${verdict(full.core.check.ms <= 1000)}` +
-      (full.dashboard === undefined ? '' : `; dashboard ${full.dashboard.toFixed(1)}% <= 10% ${verdict(full.dashboard <= 10)}`))
+    console.log(
+      `targets at 100%: lag ${Math.round(full.core.lag.ms)} ms <= 1000 ${verdict(full.core.lag.ms <= 1000)}; check ${Math.round(full.core.check.ms)} ms <= 1000 ${verdict(full.core.check.ms <= 1000)}` +
+        (full.dashboard === undefined
+          ? ''
+          : `; dashboard ${full.dashboard.toFixed(1)}% <= 10% ${verdict(full.dashboard <= 10)}`),
+    )
   }
 }
-console.log(`set-up ${results.map((r) => `${(r.growMs / 1000).toFixed(1)} s`).join(' + ')}, tear-down ${(cleanupMs / 1000).toFixed(1)} s`)
+console.log(
+  `set-up ${results.map((r) => `${(r.growMs / 1000).toFixed(1)} s`).join(' + ')}, tear-down ${(cleanupMs / 1000).toFixed(1)} s`,
+)

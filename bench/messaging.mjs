@@ -37,7 +37,8 @@ import {connect as natsConnect} from 'nats'
 // Bare loops run on the client libraries as published, except the "bare, patched" rows (BENCH_CLIENT_PATCHES): for
 // the record, the same loop on mailroom's patched client, which isolates mailroom's own overhead on the same client.
 if (!process.argv[2]?.startsWith('--bare') || process.env.BENCH_CLIENT_PATCHES) {
-  for (const broker of ['kafka', 'rabbitmq']) await import(new URL(`../dist/adapters/${broker}/driver.js`, import.meta.url).href)
+  for (const broker of ['kafka', 'rabbitmq'])
+    await import(new URL(`../dist/adapters/${broker}/driver.js`, import.meta.url).href)
 }
 const {default: kafkajs} = await import('kafkajs')
 const {default: amqp} = await import('amqplib')
@@ -96,13 +97,16 @@ function slidingWindow(n, window, send) {
       if (done === n) return resolve()
       while (started < n && started - done < window) {
         started++
-        send(started - 1).then(() => {
-          done++
-          next()
-        }, (error) => {
-          failed = true
-          reject(error)
-        })
+        send(started - 1).then(
+          () => {
+            done++
+            next()
+          },
+          (error) => {
+            failed = true
+            reject(error)
+          },
+        )
       }
     }
     next()
@@ -134,7 +138,10 @@ async function rabbitmqPublish(queue, n, body, style) {
   const ch = await conn.createConfirmChannel()
   let returned = 0
   ch.on('return', () => returned++)
-  const confirmed = () => new Promise((resolve, reject) => ch.publish('', queue, body, {mandatory: true}, (err) => (err ? reject(err) : resolve())))
+  const confirmed = () =>
+    new Promise((resolve, reject) =>
+      ch.publish('', queue, body, {mandatory: true}, (err) => (err ? reject(err) : resolve())),
+    )
   if (style === 'window') {
     for (let i = 0; i < n; i += RABBITMQ_WINDOW) {
       for (let j = 0; j < Math.min(RABBITMQ_WINDOW, n - i); j++) {
@@ -177,7 +184,8 @@ async function kafkaPublish(topic, n, body, style) {
  * mailroom's NDJSON, though not lossless for binary data).
  */
 function lineWriter(file, style) {
-  if (style === 'json') return (body, fields) => file.write(`${JSON.stringify({...fields(), body: body.toString('utf8')})}\n`)
+  if (style === 'json')
+    return (body, fields) => file.write(`${JSON.stringify({...fields(), body: body.toString('utf8')})}\n`)
   return (body) => {
     file.write(body)
     file.write('\n')
@@ -202,11 +210,19 @@ async function bare(kindAndStyle, target, n, out, style = 'raw') {
       await ch.prefetch(250)
       let seen = 0
       await new Promise((resolve) => {
-        ch.consume(target, (msg) => {
-          write(msg.content, () => ({routingKey: msg.fields.routingKey, headers: textHeaders(msg.properties.headers), offset: msg.properties.headers?.['x-stream-offset']}))
-          ch.ack(msg)
-          if (++seen === n) resolve()
-        }, {arguments: {'x-stream-offset': 'first'}})
+        ch.consume(
+          target,
+          (msg) => {
+            write(msg.content, () => ({
+              routingKey: msg.fields.routingKey,
+              headers: textHeaders(msg.properties.headers),
+              offset: msg.properties.headers?.['x-stream-offset'],
+            }))
+            ch.ack(msg)
+            if (++seen === n) resolve()
+          },
+          {arguments: {'x-stream-offset': 'first'}},
+        )
       })
       await new Promise((resolve) => file.end(resolve))
       await conn.close()
@@ -230,7 +246,13 @@ async function bare(kindAndStyle, target, n, out, style = 'raw') {
         consumer.run({
           autoCommit: false,
           eachBatch: async ({batch}) => {
-            for (const m of batch.messages) write(m.value, () => ({key: m.key?.toString('utf8') ?? null, headers: textHeaders(m.headers), partition: batch.partition, offset: m.offset}))
+            for (const m of batch.messages)
+              write(m.value, () => ({
+                key: m.key?.toString('utf8') ?? null,
+                headers: textHeaders(m.headers),
+                partition: batch.partition,
+                offset: m.offset,
+              }))
             if (BigInt(batch.lastOffset()) >= ends.get(batch.partition) - 1n) remaining.delete(batch.partition)
             if (remaining.size === 0) resolve()
           },
@@ -254,7 +276,11 @@ async function bare(kindAndStyle, target, n, out, style = 'raw') {
       const file = createWriteStream(out)
       const write = lineWriter(file, style)
       for await (const m of messages) {
-        write(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), () => ({subject: m.subject, headers: m.headers ? Object.fromEntries([...m.headers.keys()].map((k) => [k, m.headers.get(k)])) : {}, seq: m.seq}))
+        write(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), () => ({
+          subject: m.subject,
+          headers: m.headers ? Object.fromEntries([...m.headers.keys()].map((k) => [k, m.headers.get(k)])) : {},
+          seq: m.seq,
+        }))
         if (m.seq >= last) break
       }
       await new Promise((resolve) => file.end(resolve))
@@ -270,7 +296,9 @@ if (process.argv[2] === '--bare') {
   process.exit(0)
 }
 if (process.argv[2] === '--bare-timed') {
-  const result = await timedInProcess(() => bare(process.argv[3], process.argv[4], Number(process.argv[5]), process.argv[6], process.argv[7]))
+  const result = await timedInProcess(() =>
+    bare(process.argv[3], process.argv[4], Number(process.argv[5]), process.argv[6], process.argv[7]),
+  )
   process.stdout.write(JSON.stringify(result))
   process.exit(0)
 }
@@ -331,7 +359,9 @@ if (process.argv[2] === '--mailroom-timed') {
   const [what, ref, n, out, key] = process.argv.slice(3)
   // Loaded before the clock starts, as a bare loop loads its client library: both are timed from connect to close.
   await dist(`adapters/${ref.slice(0, ref.indexOf(':'))}/adapter.js`)
-  const result = await timedInProcess(() => (what === 'publish' ? inProcessPublish(ref, Number(n), key || undefined) : inProcessTail(ref, out)))
+  const result = await timedInProcess(() =>
+    what === 'publish' ? inProcessPublish(ref, Number(n), key || undefined) : inProcessTail(ref, out),
+  )
   process.stdout.write(JSON.stringify(result))
   process.exit(0)
 }
@@ -432,20 +462,28 @@ function timed(cmd, args, o = {}) {
   })
 }
 
-const runBare = (kind, target, n, out = '/dev/null', style = 'raw') => timed(process.execPath, [SELF, '--bare', kind, target, String(n), out, style])
+const runBare = (kind, target, n, out = '/dev/null', style = 'raw') =>
+  timed(process.execPath, [SELF, '--bare', kind, target, String(n), out, style])
 
 /** One contender in a fresh process of its own, timed inside it from connect to close. */
 function timedChild(args, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SELF, ...args], {stdio: ['ignore', 'pipe', 'inherit'], env: {...process.env, ...env}})
+    const child = spawn(process.execPath, [SELF, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {...process.env, ...env},
+    })
     let stdout = ''
     child.stdout.on('data', (d) => (stdout += d))
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`${args.join(' ')} exited ${code}`))))
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`${args.join(' ')} exited ${code}`)),
+    )
   })
 }
 
-const bareTimed = (kind, target, n, out = '/dev/null', style = 'raw', env = {}) => timedChild(['--bare-timed', kind, target, String(n), out, style], env)
-const mailroomTimed = (what, ref, n, out = '/dev/null', key = '') => timedChild(['--mailroom-timed', what, ref, String(n), out, key])
+const bareTimed = (kind, target, n, out = '/dev/null', style = 'raw', env = {}) =>
+  timedChild(['--bare-timed', kind, target, String(n), out, style], env)
+const mailroomTimed = (what, ref, n, out = '/dev/null', key = '') =>
+  timedChild(['--mailroom-timed', what, ref, String(n), out, key])
 const mailroom = (args, o) => timed(process.execPath, [BIN, ...args], o)
 
 function lines(file) {
@@ -460,10 +498,14 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 function kcatPublish(topic, n) {
   const input = join(tmpdir(), `mailroom-bench-kcat-${process.pid}-${n}.in`)
   if (!existsSync(input)) writeFileSync(input, `${KAFKA_KEY}:${BODY}\n`.repeat(n))
-  return timed('sh', ['-c', `kcat -P -b ${KAFKA[0]} -t ${topic} -K : -X acks=all -X queue.buffering.max.messages=1000000 < ${input}`])
+  return timed('sh', [
+    '-c',
+    `kcat -P -b ${KAFKA[0]} -t ${topic} -K : -X acks=all -X queue.buffering.max.messages=1000000 < ${input}`,
+  ])
 }
 
-const kcatTail = (topic) => timed('kcat', ['-C', '-b', KAFKA[0], '-t', topic, '-o', 'beginning', '-e', '-q'], {stdoutFile: OUT})
+const kcatTail = (topic) =>
+  timed('kcat', ['-C', '-b', KAFKA[0], '-t', topic, '-o', 'beginning', '-e', '-q'], {stdoutFile: OUT})
 const hasKcat = spawnSync('kcat', ['-V']).status === 0
 
 // ------------------------------------------------------------------------------------------------------------
@@ -486,7 +528,11 @@ async function publishCase(broker, mode) {
   for (let run = 0; run < RUNS; run++) {
     const a = await freshTarget(broker)
     const keyArgs = a.key ? ['--key', a.key] : []
-    samples.mailroom.push(mode === 'cli' ? await mailroom(['publish', a.mailroom, BODY, '--count', String(N), ...keyArgs]) : await mailroomTimed('publish', a.mailroom, N, undefined, a.key))
+    samples.mailroom.push(
+      mode === 'cli'
+        ? await mailroom(['publish', a.mailroom, BODY, '--count', String(N), ...keyArgs])
+        : await mailroomTimed('publish', a.mailroom, N, undefined, a.key),
+    )
     for (const style of styles) {
       const b = await freshTarget(broker)
       const kind = `${broker}-publish:${style}`
@@ -494,7 +540,9 @@ async function publishCase(broker, mode) {
     }
     if (samples['bare, patched']) {
       const c = await freshTarget(broker)
-      samples['bare, patched'].push(await bareTimed(`${broker}-publish:${styles[0]}`, c.bare, N, undefined, undefined, {BENCH_CLIENT_PATCHES: '1'}))
+      samples['bare, patched'].push(
+        await bareTimed(`${broker}-publish:${styles[0]}`, c.bare, N, undefined, undefined, {BENCH_CLIENT_PATCHES: '1'}),
+      )
     }
     if (samples['kcat -P']) samples['kcat -P'].push(await kcatPublish((await freshTarget('kafka')).bare, N))
   }
@@ -504,14 +552,28 @@ async function publishCase(broker, mode) {
 
 async function tailCase(broker, mode) {
   const target = await filledTarget(broker, N)
-  const samples = {mailroom: [], 'bare raw': [], 'bare, JSON': [], ...(broker === 'kafka' && hasKcat && mode === 'cli' ? {'kcat -C -e': []} : {})}
+  const samples = {
+    mailroom: [],
+    'bare raw': [],
+    'bare, JSON': [],
+    ...(broker === 'kafka' && hasKcat && mode === 'cli' ? {'kcat -C -e': []} : {}),
+  }
   for (let run = 0; run < RUNS; run++) {
     samples.mailroom.push(
-      mode === 'cli' ? await mailroom(['tail', target.mailroom, '--until-end', '-o', 'ndjson'], {stdoutFile: OUT}) : await mailroomTimed('tail', target.mailroom, N, OUT),
+      mode === 'cli'
+        ? await mailroom(['tail', target.mailroom, '--until-end', '-o', 'ndjson'], {stdoutFile: OUT})
+        : await mailroomTimed('tail', target.mailroom, N, OUT),
     )
     check(lines(OUT), `mailroom tail ${target.mailroom}`)
-    for (const [label, style] of [['bare raw', 'raw'], ['bare, JSON', 'json']]) {
-      samples[label].push(mode === 'cli' ? await runBare(`${broker}-tail`, target.bare, N, OUT, style) : await bareTimed(`${broker}-tail`, target.bare, N, OUT, style))
+    for (const [label, style] of [
+      ['bare raw', 'raw'],
+      ['bare, JSON', 'json'],
+    ]) {
+      samples[label].push(
+        mode === 'cli'
+          ? await runBare(`${broker}-tail`, target.bare, N, OUT, style)
+          : await bareTimed(`${broker}-tail`, target.bare, N, OUT, style),
+      )
       check(lines(OUT), `${label} tail ${target.bare}`)
     }
     if (samples['kcat -C -e']) {
@@ -543,20 +605,34 @@ function cpuPerMessage(runs) {
 function report(title, samples, target) {
   const fastest = fastestBare(samples)
   const base = medianMs(samples[fastest])
-  console.log(`\n${title} — ${N} messages of ${SIZE} B, median of ${RUNS} (target: mailroom >= ${target}x the fastest bare loop's rate)`)
-  console.log(`  ${''.padEnd(20)} ${'wall'.padStart(7)}     ${'rate'.padStart(8)}         ratio         client CPU µs/msg`)
+  console.log(
+    `\n${title} — ${N} messages of ${SIZE} B, median of ${RUNS} (target: mailroom >= ${target}x the fastest bare loop's rate)`,
+  )
+  console.log(
+    `  ${''.padEnd(20)} ${'wall'.padStart(7)}     ${'rate'.padStart(8)}         ratio         client CPU µs/msg`,
+  )
   for (const [label, runs] of Object.entries(samples)) {
     const ms = medianMs(runs)
     const ratio = base / ms
-    const verdict = label === 'mailroom' ? (ratio >= target ? '  OK' : '  BELOW TARGET') : label === fastest ? ' (fastest bare)' : ''
-    console.log(`  ${label.padEnd(20)} ${ms.toFixed(0).padStart(7)} ms  ${String(Math.round((N * 1000) / ms)).padStart(8)} msg/s   ${ratio.toFixed(2)}x   ${cpuPerMessage(runs)}${verdict}`)
+    const verdict =
+      label === 'mailroom' ? (ratio >= target ? '  OK' : '  BELOW TARGET') : label === fastest ? ' (fastest bare)' : ''
+    console.log(
+      `  ${label.padEnd(20)} ${ms.toFixed(0).padStart(7)} ms  ${String(Math.round((N * 1000) / ms)).padStart(8)} msg/s   ${ratio.toFixed(2)}x   ${cpuPerMessage(runs)}${verdict}`,
+    )
   }
   return {ratio: base / medianMs(samples.mailroom), fastest}
 }
 
 async function memoryCase(broker) {
   const target = await freshTarget(broker)
-  const pub = await mailroom(['publish', target.mailroom, 'm'.repeat(20), '--count', String(MEM_N), ...(target.key ? ['--key', target.key] : [])])
+  const pub = await mailroom([
+    'publish',
+    target.mailroom,
+    'm'.repeat(20),
+    '--count',
+    String(MEM_N),
+    ...(target.key ? ['--key', target.key] : []),
+  ])
   let tailTarget = target
   if (broker === 'rabbitmq') {
     // A non-destructive read to the end needs a stream queue; fill one with the bare loop.
@@ -564,14 +640,18 @@ async function memoryCase(broker) {
   }
   const tail = await mailroom(['tail', tailTarget.mailroom, '--until-end', '-o', 'ndjson'], {stdoutFile: OUT})
   const count = lines(OUT)
-  console.log(`  ${broker.padEnd(9)} publish ${MEM_N}: peak RSS ${pub.rssMb?.toFixed(0) ?? '?'} MB (${(pub.ms / 1000).toFixed(1)} s)   tail ${count}: peak RSS ${tail.rssMb?.toFixed(0) ?? '?'} MB (${(tail.ms / 1000).toFixed(1)} s)${Math.max(pub.rssMb ?? 0, tail.rssMb ?? 0) < 200 ? '  OK' : '  OVER 200 MB'}`)
+  console.log(
+    `  ${broker.padEnd(9)} publish ${MEM_N}: peak RSS ${pub.rssMb?.toFixed(0) ?? '?'} MB (${(pub.ms / 1000).toFixed(1)} s)   tail ${count}: peak RSS ${tail.rssMb?.toFixed(0) ?? '?'} MB (${(tail.ms / 1000).toFixed(1)} s)${Math.max(pub.rssMb ?? 0, tail.rssMb ?? 0) < 200 ? '  OK' : '  OVER 200 MB'}`,
+  )
 }
 
 await admin.connect()
 amqpConn = await amqp.connect(AMQP_URL)
 natsConn = await natsConnect({servers: NATS})
 try {
-  console.log(`mailroom messaging benchmark (whole processes; bare loops via node ${SELF.split('/').slice(-2).join('/')} --bare)`)
+  console.log(
+    `mailroom messaging benchmark (whole processes; bare loops via node ${SELF.split('/').slice(-2).join('/')} --bare)`,
+  )
   if (!hasKcat) console.log('kcat not found: the kcat columns are skipped (Debian: apt-get install -y kcat)')
   const ratios = {}
   for (const broker of BROKERS) {
@@ -593,7 +673,9 @@ try {
     await kafkaPhases()
   }
   if (MEM_N > 0) {
-    console.log(`\nmemory: ${MEM_N} messages of 20 B, peak RSS of the mailroom process (${TIME ? '/usr/bin/time -f %M' : 'unavailable'}; target < 200 MB)`)
+    console.log(
+      `\nmemory: ${MEM_N} messages of 20 B, peak RSS of the mailroom process (${TIME ? '/usr/bin/time -f %M' : 'unavailable'}; target < 200 MB)`,
+    )
     for (const broker of BROKERS) await memoryCase(broker)
   }
 } finally {

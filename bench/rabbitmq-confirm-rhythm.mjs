@@ -47,12 +47,30 @@ model.Channel.prototype.ack = function (message, allUpTo) {
 }
 
 async function mailroom(source, dest) {
-  const adapter = await createAdapter('rabbitmq', {rabbitmq: {url: AMQP, managementUrl: 'http://127.0.0.1:15672'}, connectTimeoutMs: 5000})
+  const adapter = await createAdapter('rabbitmq', {
+    rabbitmq: {url: AMQP, managementUrl: 'http://127.0.0.1:15672'},
+    connectTimeoutMs: 5000,
+  })
   await adapter.connect()
   try {
     await startReplay(
-      {source: {broker: 'rabbitmq', name: source}, to: {broker: 'rabbitmq', name: dest}, mode: 'move', maxReplays: 3, force: false, keepPartition: false, window: WINDOW},
-      {source: adapter, destination: async () => adapter, signal: new AbortController().signal, confirm: async () => {}, onAuditFailure: (w) => console.warn(w), env: {...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'mailroom-rhythm-'))}},
+      {
+        source: {broker: 'rabbitmq', name: source},
+        to: {broker: 'rabbitmq', name: dest},
+        mode: 'move',
+        maxReplays: 3,
+        force: false,
+        keepPartition: false,
+        window: WINDOW,
+      },
+      {
+        source: adapter,
+        destination: async () => adapter,
+        signal: new AbortController().signal,
+        confirm: async () => {},
+        onAuditFailure: (w) => console.warn(w),
+        env: {...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'mailroom-rhythm-'))},
+      },
     )
   } finally {
     await adapter.close()
@@ -80,7 +98,9 @@ for (const name of CONTENDERS) {
   console.log(`${name}: ${N} messages in ${ms.toFixed(0)} ms (${Math.round((N * 1000) / ms)} msg/s), window ${WINDOW}`)
   console.log('    ms  published  confirmed      acked  unconfirmed')
   for (const r of rows.filter((r) => r.at >= FROM && r.at <= TO)) {
-    console.log(`${r.at.toFixed(0).padStart(6)} ${String(r.published).padStart(10)} ${String(r.confirmed).padStart(10)} ${String(r.acked).padStart(10)} ${String(r.published - r.confirmed).padStart(12)}`)
+    console.log(
+      `${r.at.toFixed(0).padStart(6)} ${String(r.published).padStart(10)} ${String(r.confirmed).padStart(10)} ${String(r.acked).padStart(10)} ${String(r.published - r.confirmed).padStart(12)}`,
+    )
   }
   await ch.deleteQueue(source)
   await ch.deleteQueue(dest)

@@ -9,7 +9,8 @@ export async function fillQueue(amqp, queue, n, body) {
   const ch = await c.createConfirmChannel()
   await ch.assertQueue(queue, {durable: true})
   for (let i = 0; i < n; i++) {
-    if (!ch.sendToQueue(queue, body, {persistent: true, messageId: String(i), headers: {id: String(i)}})) await new Promise((r) => ch.once('drain', r))
+    if (!ch.sendToQueue(queue, body, {persistent: true, messageId: String(i), headers: {id: String(i)}}))
+      await new Promise((r) => ch.once('drain', r))
     if (i % 5000 === 4999) await ch.waitForConfirms()
   }
   await ch.waitForConfirms()
@@ -30,13 +31,19 @@ export async function fillQueue(amqp, queue, n, body) {
 export const BARE_STYLES = ['per-message', 'multiple', 'two-connections', 'batches']
 
 /** The safe move of n messages in one of BARE_STYLES; `stamp` gives the headers each message is published with. */
-export async function bareMove(amqp, source, dest, {n, window, style = 'per-message', stamp = (m) => m.properties.headers}) {
+export async function bareMove(
+  amqp,
+  source,
+  dest,
+  {n, window, style = 'per-message', stamp = (m) => m.properties.headers},
+) {
   const c = await amqp.connect(AMQP)
   const pc = style === 'two-connections' ? await amqp.connect(AMQP) : c
   const sub = await c.createChannel()
   const pub = await pc.createConfirmChannel()
   await sub.prefetch(window)
-  const publish = (m, done) => pub.sendToQueue(dest, m.content, {...m.properties, headers: stamp(m), mandatory: true}, done)
+  const publish = (m, done) =>
+    pub.sendToQueue(dest, m.content, {...m.properties, headers: stamp(m), mandatory: true}, done)
   const loop = {'per-message': perMessage, multiple: multipleAcks, 'two-connections': multipleAcks, batches}[style]
   await new Promise((resolve, reject) => loop({sub, publish, pub, source, n, window, resolve, reject}))
   // A round trip on the consuming channel: every ack sent before it has been processed.

@@ -51,7 +51,10 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = process.env.MAILROOM_DIST ?? join(root, 'dist')
 /** Messages per run and runs per contender, per broker (N and RUNS override both). */
 const SIZES = {rabbitmq: {n: 30_000, runs: 5}, kafka: {n: 20_000, runs: 3}, nats: {n: 20_000, runs: 3}}
-const sizeOf = (broker) => ({n: Number(process.env.N ?? SIZES[broker].n), runs: Number(process.env.RUNS ?? SIZES[broker].runs)})
+const sizeOf = (broker) => ({
+  n: Number(process.env.N ?? SIZES[broker].n),
+  runs: Number(process.env.RUNS ?? SIZES[broker].runs),
+})
 const BIG = Number(process.env.BIG ?? 200_000)
 const BIG_BROKER = process.env.BIG_BROKER ?? 'kafka'
 const ONLY = process.env.ONLY?.split(',')
@@ -81,7 +84,8 @@ let N = child ? sizeOf(child[0]).n : 0
 // as they are unless asked to use mailroom's patches (for the record: how much of the difference they make).
 const isMailroom = (name) => name === 'mailroom' || name === BASELINE
 if ((child && isMailroom(child[1])) || process.env.BENCH_CLIENT_PATCHES) {
-  for (const broker of ['kafka', 'rabbitmq']) await import(pathToFileURL(join(dist, 'adapters', broker, 'driver.js')).href)
+  for (const broker of ['kafka', 'rabbitmq'])
+    await import(pathToFileURL(join(dist, 'adapters', broker, 'driver.js')).href)
 }
 const {default: kafkajs} = await import('kafkajs')
 const {default: amqp} = await import('amqplib')
@@ -110,11 +114,17 @@ async function timed(fn) {
 /** Runs one contender's move in a fresh process; resolves to the milliseconds it took (timed inside the child). */
 function inChild(broker, name, source, dest, env = {}) {
   return new Promise((resolve, reject) => {
-    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_PROFILE, name.replace(/\W+/g, '-'))}`] : []
-    const proc = spawn(process.execPath, [...profile, fileURLToPath(import.meta.url), '--contender', broker, name, source, dest], {
-      env: {...process.env, XDG_STATE_HOME: state, N: String(N), ...env},
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    const profile = process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_PROFILE, name.replace(/\W+/g, '-'))}`]
+      : []
+    const proc = spawn(
+      process.execPath,
+      [...profile, fileURLToPath(import.meta.url), '--contender', broker, name, source, dest],
+      {
+        env: {...process.env, XDG_STATE_HOME: state, N: String(N), ...env},
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
     let out = ''
     proc.stdout.on('data', (d) => (out += d))
     const brokerBefore = brokerCpuMs(broker)
@@ -136,7 +146,10 @@ function cliReplay(broker, source, dest) {
     const childrenBefore = reapedChildrenCpuMs()
     const started = performance.now()
     const args = ['dlq', 'replay', `${broker}:${source}`, '--to', `${broker}:${dest}`, '--yes', '--json', ...CLI_ARGS]
-    const proc = spawn(process.execPath, [BIN, ...args], {env: {...process.env, XDG_STATE_HOME: state}, stdio: ['ignore', 'pipe', 'pipe']})
+    const proc = spawn(process.execPath, [BIN, ...args], {
+      env: {...process.env, XDG_STATE_HOME: state},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let [out, err] = ['', '']
     proc.stdout.on('data', (d) => (out += d))
     proc.stderr.on('data', (d) => (err += d))
@@ -178,8 +191,23 @@ async function mailroomReplay(kind, source, to) {
   await adapter.connect()
   try {
     const report = await startReplay(
-      {source: {broker: kind, name: source}, to: {broker: kind, name: to}, mode: 'move', maxReplays: 3, force: false, keepPartition: false, window: WINDOW},
-      {source: adapter, destination: async () => adapter, signal: new AbortController().signal, confirm: async () => {}, onAuditFailure: (w) => console.warn(w), env: {...process.env, XDG_STATE_HOME: state}},
+      {
+        source: {broker: kind, name: source},
+        to: {broker: kind, name: to},
+        mode: 'move',
+        maxReplays: 3,
+        force: false,
+        keepPartition: false,
+        window: WINDOW,
+      },
+      {
+        source: adapter,
+        destination: async () => adapter,
+        signal: new AbortController().signal,
+        confirm: async () => {},
+        onAuditFailure: (w) => console.warn(w),
+        env: {...process.env, XDG_STATE_HOME: state},
+      },
     )
     if (report.counts.replayed !== N) throw new Error(`mailroom replayed ${report.counts.replayed} of ${N}`)
   } finally {
@@ -217,7 +245,12 @@ async function rabbitDelete(...queues) {
  */
 function rabbitBareLoop(source, dest, {stamp = (m) => m.headers, style = BARE_STYLE} = {}) {
   const id = (m) => m.fields.deliveryTag.toString(16).padStart(24, '0')
-  return bareMove(amqp, source, dest, {n: N, window: WINDOW, style, stamp: (m) => stamp({headers: m.properties.headers, timestamp: m.properties.timestamp}, id(m))})
+  return bareMove(amqp, source, dest, {
+    n: N,
+    window: WINDOW,
+    style,
+    stamp: (m) => stamp({headers: m.properties.headers, timestamp: m.properties.timestamp}, id(m)),
+  })
 }
 
 /**
@@ -228,15 +261,25 @@ function rabbitBareLoop(source, dest, {stamp = (m) => m.headers, style = BARE_ST
 async function rabbitShovel(source, dest, {prefetch, provenance = false} = {}) {
   const name = unique('shovel')
   const value = {
-    'src-protocol': 'amqp091', 'src-uri': SHOVEL_URI, 'src-queue': source, 'src-delete-after': 'queue-length',
-    'dest-protocol': 'amqp091', 'dest-uri': SHOVEL_URI, 'dest-queue': dest, 'ack-mode': 'on-confirm',
+    'src-protocol': 'amqp091',
+    'src-uri': SHOVEL_URI,
+    'src-queue': source,
+    'src-delete-after': 'queue-length',
+    'dest-protocol': 'amqp091',
+    'dest-uri': SHOVEL_URI,
+    'dest-queue': dest,
+    'ack-mode': 'on-confirm',
     ...(prefetch === undefined ? {} : {'src-prefetch-count': prefetch}),
     ...(provenance ? {'dest-add-forward-headers': true, 'dest-add-timestamp-header': true} : {}),
   }
   const c = await amqp.connect(AMQP)
   const ch = await c.createChannel()
   const depth = async (q) => (await ch.checkQueue(q)).messageCount
-  const put = await fetch(`${MGMT}/parameters/shovel/%2F/${name}`, {method: 'PUT', headers: {authorization: AUTH, 'content-type': 'application/json'}, body: JSON.stringify({value})})
+  const put = await fetch(`${MGMT}/parameters/shovel/%2F/${name}`, {
+    method: 'PUT',
+    headers: {authorization: AUTH, 'content-type': 'application/json'},
+    body: JSON.stringify({value}),
+  })
   if (!put.ok) throw new Error(`shovel: ${put.status} ${await put.text()}`)
   try {
     while ((await depth(source)) > 0 || (await depth(dest)) < N) await sleep(20)
@@ -276,7 +319,15 @@ async function kafkaFill(topic, n, partitions = 3) {
   const p = kafka.producer()
   await p.connect()
   for (let i = 0; i < n; i += 5000) {
-    await p.send({topic, acks: -1, messages: Array.from({length: Math.min(5000, n - i)}, (_, j) => ({key: `k${(i + j) % 97}`, value: BODY, headers: {id: String(i + j)}}))})
+    await p.send({
+      topic,
+      acks: -1,
+      messages: Array.from({length: Math.min(5000, n - i)}, (_, j) => ({
+        key: `k${(i + j) % 97}`,
+        value: BODY,
+        headers: {id: String(i + j)},
+      })),
+    })
   }
   await p.disconnect()
 }
@@ -306,8 +357,18 @@ async function kafkaBareLoop(source, dest, stamp = (m) => m.headers) {
         eachBatch: async ({batch, heartbeat}) => {
           for (let i = 0; i < batch.messages.length; i += WINDOW) {
             const chunk = batch.messages.slice(i, i + WINDOW)
-            await producer.send({topic: dest, acks: -1, messages: chunk.map((m) => ({key: m.key, value: m.value, headers: stamp(m, `${batch.partition}/${m.offset}`)}))})
-            await consumer.commitOffsets([{topic: source, partition: batch.partition, offset: (BigInt(chunk.at(-1).offset) + 1n).toString()}])
+            await producer.send({
+              topic: dest,
+              acks: -1,
+              messages: chunk.map((m) => ({
+                key: m.key,
+                value: m.value,
+                headers: stamp(m, `${batch.partition}/${m.offset}`),
+              })),
+            })
+            await consumer.commitOffsets([
+              {topic: source, partition: batch.partition, offset: (BigInt(chunk.at(-1).offset) + 1n).toString()},
+            ])
             moved += chunk.length
             await heartbeat()
           }
@@ -362,11 +423,13 @@ async function natsFill(stream, n) {
   await jsm.streams.add({name: stream, subjects: [`${stream}.in`]})
   const js = nc.jetstream()
   for (let i = 0; i < n; i += 500) {
-    await Promise.all(Array.from({length: Math.min(500, n - i)}, (_, j) => {
-      const h = natsHeaders()
-      h.set('id', String(i + j))
-      return js.publish(`${stream}.in`, BODY, {headers: h})
-    }))
+    await Promise.all(
+      Array.from({length: Math.min(500, n - i)}, (_, j) => {
+        const h = natsHeaders()
+        h.set('id', String(i + j))
+        return js.publish(`${stream}.in`, BODY, {headers: h})
+      }),
+    )
   }
   await nc.close()
 }
@@ -436,7 +499,9 @@ function diagnostic(contenders) {
 /** The amqplib bare loop in BARE_STYLE, or with BARE_STYLES=all in every style (bench/rabbitmq-moves.mjs). */
 function bareStyles() {
   const styles = process.env.BARE_STYLES === 'all' ? BARE_STYLES : [BARE_STYLE]
-  return Object.fromEntries(styles.map((style) => [`bare amqplib loop, ${style}`, (s, d) => rabbitBareLoop(s, d, {style})]))
+  return Object.fromEntries(
+    styles.map((style) => [`bare amqplib loop, ${style}`, (s, d) => rabbitBareLoop(s, d, {style})]),
+  )
 }
 
 const suites = {
@@ -448,9 +513,14 @@ const suites = {
       ...bareStyles(),
       // RabbitMQ keeps the timestamp property: no original-timestamp header, as mailroom.
       'bare loop + replay headers': (s, d) => rabbitBareLoop(s, d, {stamp: withReplayHeaders('rabbitmq', s, false)}),
-      ...diagnostic({'bare + headers, patched amqplib': (s, d) => rabbitBareLoop(s, d, {stamp: withReplayHeaders('rabbitmq', s, false)})}),
+      ...diagnostic({
+        'bare + headers, patched amqplib': (s, d) =>
+          rabbitBareLoop(s, d, {stamp: withReplayHeaders('rabbitmq', s, false)}),
+      }),
       [`shovel, defaults (prefetch ${SHOVEL_DEFAULT_PREFETCH})`]: (s, d) => rabbitShovel(s, d),
-      ...(WINDOW === SHOVEL_DEFAULT_PREFETCH ? {} : {[`shovel, prefetch ${WINDOW}`]: (s, d) => rabbitShovel(s, d, {prefetch: WINDOW})}),
+      ...(WINDOW === SHOVEL_DEFAULT_PREFETCH
+        ? {}
+        : {[`shovel, prefetch ${WINDOW}`]: (s, d) => rabbitShovel(s, d, {prefetch: WINDOW})}),
       'shovel, defaults + provenance': (s, d) => rabbitShovel(s, d, {provenance: true}),
     },
     env: {'bare + headers, patched amqplib': {BENCH_CLIENT_PATCHES: '1'}},
@@ -466,12 +536,19 @@ const suites = {
     },
     env: {'bare + headers, patched kafkajs': {BENCH_CLIENT_PATCHES: '1'}},
   },
-  nats: {run: natsCase, contenders: {mailroom: (s, d) => mailroomReplay('nats', s, d), [CLI]: undefined, 'bare nats.js loop': natsBareLoop}},
+  nats: {
+    run: natsCase,
+    contenders: {mailroom: (s, d) => mailroomReplay('nats', s, d), [CLI]: undefined, 'bare nats.js loop': natsBareLoop},
+  },
 }
 
 if (process.env.BASELINE_DIST) {
   for (const [broker, suite] of Object.entries(suites)) {
-    suite.contenders = {mailroom: suite.contenders.mailroom, [BASELINE]: (s, d) => mailroomReplay(broker, s, d), ...suite.contenders}
+    suite.contenders = {
+      mailroom: suite.contenders.mailroom,
+      [BASELINE]: (s, d) => mailroomReplay(broker, s, d),
+      ...suite.contenders,
+    }
     suite.env = {...suite.env, [BASELINE]: {MAILROOM_DIST: resolve(process.env.BASELINE_DIST)}}
   }
 }
@@ -489,7 +566,9 @@ if (child) {
   process.exit(0)
 }
 
-console.log(`replay: ${BODY.length} B messages, window ${WINDOW}, interleaved runs, medians; "x" columns: mailroom's throughput (in process, whole CLI) over the contender's (> 1 = mailroom faster)`)
+console.log(
+  `replay: ${BODY.length} B messages, window ${WINDOW}, interleaved runs, medians; "x" columns: mailroom's throughput (in process, whole CLI) over the contender's (> 1 = mailroom faster)`,
+)
 for (const [broker, suite] of Object.entries(suites)) {
   const {n, runs} = sizeOf(broker)
   if ((ONLY && !ONLY.includes(broker)) || runs === 0) continue
@@ -499,11 +578,18 @@ for (const [broker, suite] of Object.entries(suites)) {
   for (let r = 0; r < runs; r++) {
     // Interleaved so machine noise hits every contender alike.
     for (const name of names) {
-      const move = name === CLI ? (source, dest) => cliReplay(broker, source, dest) : (source, dest) => inChild(broker, name, source, dest, suite.env?.[name])
+      const move =
+        name === CLI
+          ? (source, dest) => cliReplay(broker, source, dest)
+          : (source, dest) => inChild(broker, name, source, dest, suite.env?.[name])
       samples[name].push(await suite.run(name, move))
     }
   }
-  console.log(`${broker}: ${N} messages per run, median of ${runs} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`)
+  console.log(
+    `${broker}: ${N} messages per run, median of ${runs} (load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  )
   printRows(broker, samples)
 }
 
@@ -511,7 +597,9 @@ function printRows(broker, samples) {
   const msOf = (name) => (samples[name]?.length ? median(samples[name].map((x) => x.ms)) : undefined)
   const [ours, cli] = [msOf('mailroom'), msOf(CLI)]
   const times = (a, b) => (a === undefined || b === undefined ? '    -' : (b / a).toFixed(2).padStart(5))
-  console.log(`${''.padEnd(9)} ${'contender'.padEnd(34)} ${'ms'.padStart(7)} ${'msg/s'.padStart(8)}   client CPU s (main) µs/msg   broker CPU s µs/msg   x in-proc   x CLI`)
+  console.log(
+    `${''.padEnd(9)} ${'contender'.padEnd(34)} ${'ms'.padStart(7)} ${'msg/s'.padStart(8)}   client CPU s (main) µs/msg   broker CPU s µs/msg   x in-proc   x CLI`,
+  )
   for (const [name, xs] of Object.entries(samples).filter(([, xs]) => xs.length > 0)) {
     const ms = msOf(name)
     const cpu = (key) => (xs[0][key] === undefined ? undefined : median(xs.map((x) => x[key])))
@@ -519,7 +607,11 @@ function printRows(broker, samples) {
     const perMessage = (v) => (v === undefined ? '-'.padStart(6) : ((v * 1000) / N).toFixed(0).padStart(6))
     const [client, main, brokerCpu] = [cpu('cpuMs'), cpu('mainCpuMs'), cpu('brokerCpuMs')]
     console.log(
-      `${broker.padEnd(9)} ${name.padEnd(34)} ${ms.toFixed(0).padStart(7)} ${Math.round((N * 1000) / ms).toString().padStart(8)}   ${seconds(client)} (${seconds(main, 5)}) ${perMessage(client)}        ${seconds(brokerCpu)} ${perMessage(brokerCpu)}       ${times(ours, ms)}   ${times(cli, ms)}`,
+      `${broker.padEnd(9)} ${name.padEnd(34)} ${ms.toFixed(0).padStart(7)} ${Math.round((N * 1000) / ms)
+        .toString()
+        .padStart(
+          8,
+        )}   ${seconds(client)} (${seconds(main, 5)}) ${perMessage(client)}        ${seconds(brokerCpu)} ${perMessage(brokerCpu)}       ${times(ours, ms)}   ${times(cli, ms)}`,
     )
   }
   const shovel = msOf(`shovel, defaults (prefetch ${SHOVEL_DEFAULT_PREFETCH})`)
@@ -538,11 +630,26 @@ if (BIG > 0 && (!ONLY || ONLY.includes(BIG_BROKER))) {
   if (BIG_BROKER === 'kafka') await kafkaFill(dest, 0)
   if (BIG_BROKER === 'rabbitmq') await rabbitFill(dest, 0)
   if (BIG_BROKER === 'nats') await natsFill(dest, 0)
-  console.log(`memory: filled ${BIG} messages into ${BIG_BROKER}:${source} in ${((performance.now() - started) / 1000).toFixed(0)} s`)
-  const cli = spawn(process.execPath, [process.env.MAILROOM_BIN ?? join(root, 'bin', 'run.js'), 'dlq', 'replay', `${BIG_BROKER}:${source}`, '--to', `${BIG_BROKER}:${dest}`, '--yes', '--json'], {
-    env: {...process.env, XDG_STATE_HOME: state},
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  console.log(
+    `memory: filled ${BIG} messages into ${BIG_BROKER}:${source} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  )
+  const cli = spawn(
+    process.execPath,
+    [
+      process.env.MAILROOM_BIN ?? join(root, 'bin', 'run.js'),
+      'dlq',
+      'replay',
+      `${BIG_BROKER}:${source}`,
+      '--to',
+      `${BIG_BROKER}:${dest}`,
+      '--yes',
+      '--json',
+    ],
+    {
+      env: {...process.env, XDG_STATE_HOME: state},
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   let out = ''
   cli.stdout.on('data', (d) => (out += d))
   let peak = 0
@@ -559,7 +666,9 @@ if (BIG > 0 && (!ONLY || ONLY.includes(BIG_BROKER))) {
   clearInterval(timer)
   const report = JSON.parse(out).result
   const q = (f) => samples[Math.floor(samples.length * f)]?.toFixed(0)
-  console.log(`memory: replayed ${report.counts.replayed} of ${BIG} (${BIG_BROKER}) in ${((performance.now() - t) / 1000).toFixed(0)} s; peak RSS ${peak.toFixed(0)} MB; RSS at 25/50/75% of the run ${q(0.25)}/${q(0.5)}/${q(0.75)} MB`)
+  console.log(
+    `memory: replayed ${report.counts.replayed} of ${BIG} (${BIG_BROKER}) in ${((performance.now() - t) / 1000).toFixed(0)} s; peak RSS ${peak.toFixed(0)} MB; RSS at 25/50/75% of the run ${q(0.25)}/${q(0.5)}/${q(0.75)} MB`,
+  )
   if (BIG_BROKER === 'kafka') await kafkaDelete(source, dest)
   if (BIG_BROKER === 'rabbitmq') await rabbitDelete(source, dest)
   if (BIG_BROKER === 'nats') await natsDelete(source, dest)

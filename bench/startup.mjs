@@ -31,7 +31,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 /** Wall ms from spawn to exit, and CPU ms (user + system) from time(1). */
 function timeOnce([cmd, args], env = process.env) {
   const start = process.hrtime.bigint()
-  const r = spawnSync(TIME ?? cmd, TIME ? ['-f', '%U %S', cmd, ...args] : args, {stdio: ['ignore', 'pipe', 'pipe'], env})
+  const r = spawnSync(TIME ?? cmd, TIME ? ['-f', '%U %S', cmd, ...args] : args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  })
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
   if (!TIME) return {ms}
@@ -66,7 +69,8 @@ const quickCases = {
   'mailroom ping --help': () => timeOnce(mailroom('ping', '--help')),
   'mailroom help ping': () => timeOnce(mailroom('help', 'ping')),
   'mailroom __complete (one Tab press)': () => timeOnce(mailroom('__complete', 'bash', 'dlq', 're')),
-  'mailroom targets list --help (oclif boot)': () => timeOnce(mailroom('targets', 'list', '--help'), {...process.env, OCLIF_COLUMNS: '60'}),
+  'mailroom targets list --help (oclif boot)': () =>
+    timeOnce(mailroom('targets', 'list', '--help'), {...process.env, OCLIF_COLUMNS: '60'}),
 }
 
 async function sample(cases, runs) {
@@ -76,7 +80,12 @@ async function sample(cases, runs) {
 }
 
 function row(name, runs, base, note = '') {
-  const cpu = runs[0].cpuMs === undefined ? '' : `   CPU ${median(runs.map((r) => r.cpuMs)).toFixed(0).padStart(4)} ms`
+  const cpu =
+    runs[0].cpuMs === undefined
+      ? ''
+      : `   CPU ${median(runs.map((r) => r.cpuMs))
+          .toFixed(0)
+          .padStart(4)} ms`
   const ms = median(runs.map((r) => r.ms))
   console.log(`${name.padEnd(48)} ${ms.toFixed(1).padStart(7)} ms   ${(ms / base).toFixed(2)}x${cpu}${note}`)
 }
@@ -85,7 +94,8 @@ const quick = await sample(quickCases, RUNS)
 const base = median(quick['node -e 0'].map((r) => r.ms))
 console.log(`start-up, median of ${RUNS} runs (target: mailroom --version <= 1.15x node -e 0)`)
 for (const [name, runs] of Object.entries(quick)) {
-  const verdict = name === 'mailroom --version' ? (median(runs.map((r) => r.ms)) <= 1.15 * base ? '  OK' : '  ABOVE TARGET') : ''
+  const verdict =
+    name === 'mailroom --version' ? (median(runs.map((r) => r.ms)) <= 1.15 * base ? '  OK' : '  ABOVE TARGET') : ''
   row(name, runs, base, verdict)
 }
 if (WITH_BROKERS) await brokerRows()
@@ -99,14 +109,23 @@ async function brokerRows() {
       'round trips: nats.js connect + rtt': () => roundTripsChild('ping-nats'),
       [`mailroom lag kafka:<group>`]: () => timeOnce(mailroom('lag', `kafka:${fixture.group}`)),
       'round trips: kafkajs group + offsets': () => roundTripsChild('lag-kafka', fixture.group),
-      'mailroom tail nats --from earliest, 1st line': () => firstLine(mailroom('tail', `nats:${fixture.stream}`, '--from', 'earliest')),
+      'mailroom tail nats --from earliest, 1st line': () =>
+        firstLine(mailroom('tail', `nats:${fixture.stream}`, '--from', 'earliest')),
       'round trips: nats.js ordered consumer, 1st msg': () => roundTripsChild('tail-nats', fixture.stream),
-      'mailroom tail kafka --from earliest, 1st line': () => firstLine(mailroom('tail', `kafka:${fixture.topic}`, '--from', 'earliest')),
-      ...(hasKcat() ? {'kcat -C -o beginning -c 1 (whole process)': () => timeOnce(['kcat', ['-C', '-b', KAFKA, '-t', fixture.topic, '-o', 'beginning', '-c', '1', '-q']])} : {}),
+      'mailroom tail kafka --from earliest, 1st line': () =>
+        firstLine(mailroom('tail', `kafka:${fixture.topic}`, '--from', 'earliest')),
+      ...(hasKcat()
+        ? {
+            'kcat -C -o beginning -c 1 (whole process)': () =>
+              timeOnce(['kcat', ['-C', '-b', KAFKA, '-t', fixture.topic, '-o', 'beginning', '-c', '1', '-q']]),
+          }
+        : {}),
     }
     const samples = await sample(cases, BROKER_RUNS)
     const nodeMs = median(samples['node -e 0'].map((r) => r.ms))
-    console.log(`\nwhat users wait for, median of ${BROKER_RUNS} runs (target: <= 2x node -e 0 + the round trips the command needs)`)
+    console.log(
+      `\nwhat users wait for, median of ${BROKER_RUNS} runs (target: <= 2x node -e 0 + the round trips the command needs)`,
+    )
     const targets = {
       'mailroom ping --broker nats': 'round trips: nats.js connect + rtt',
       'mailroom lag kafka:<group>': 'round trips: kafkajs group + offsets',
@@ -116,7 +135,10 @@ async function brokerRows() {
     for (const [name, runs] of Object.entries(samples)) {
       const against = targets[name] && samples[targets[name]]
       const bound = against ? 2 * nodeMs + median(against.map((r) => r.ms)) : undefined
-      const verdict = bound === undefined ? '' : `   target ${bound.toFixed(0)} ms${median(runs.map((r) => r.ms)) <= bound ? '  OK' : '  ABOVE TARGET'}`
+      const verdict =
+        bound === undefined
+          ? ''
+          : `   target ${bound.toFixed(0)} ms${median(runs.map((r) => r.ms)) <= bound ? '  OK' : '  ABOVE TARGET'}`
       row(name, runs, nodeMs, verdict)
     }
   } finally {
@@ -133,7 +155,9 @@ function roundTripsChild(what, name = '') {
     const child = spawn(process.execPath, [SELF, '--round-trips', what, name], {stdio: ['ignore', 'pipe', 'inherit']})
     let out = ''
     child.stdout.on('data', (d) => (out += d))
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`round trips ${what} exited ${code}`))))
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`round trips ${what} exited ${code}`)),
+    )
   })
 }
 
@@ -183,7 +207,11 @@ async function createFixture() {
   await admin.createTopics({topics: [{topic, numPartitions: 1}], waitForLeaders: true})
   const producer = kafka.producer()
   await producer.connect()
-  await producer.send({topic, acks: -1, messages: Array.from({length: 10}, (_, i) => ({key: 'k', value: `message ${i}`}))})
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: Array.from({length: 10}, (_, i) => ({key: 'k', value: `message ${i}`})),
+  })
   await producer.disconnect()
   await admin.setOffsets({groupId: group, topic, partitions: [{partition: 0, offset: '4'}]})
   return {

@@ -23,7 +23,17 @@ export class TmuxPane {
     const dir = mkdtempSync(join(tmpdir(), 'mailroom-pane-'))
     const fifo = join(dir, 'go')
     execFileSync('mkfifo', [fifo])
-    tmux('new-session', '-d', '-s', session, '-x', String(columns), '-y', String(rows), `read _ < ${fifo}; ${command}; sleep 30`)
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      String(columns),
+      '-y',
+      String(rows),
+      `read _ < ${fifo}; ${command}; sleep 30`,
+    )
     const pane = new TmuxPane(session, fifo, dir)
     await pane.#attach()
     return pane
@@ -129,7 +139,10 @@ export class TmuxPane {
   pid() {
     const shell = tmux('display', '-p', '-t', this.session, '#{pane_pid}').trim()
     const children = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', shell], {encoding: 'utf8'})
-    const child = children.split('\n').map((l) => l.trim().split(/\s+/)).find(([, comm]) => comm && comm !== 'sleep')
+    const child = children
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .find(([, comm]) => comm && comm !== 'sleep')
     if (!child) throw new Error(`${this.session}: program not found`)
     return Number(child[0])
   }

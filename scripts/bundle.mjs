@@ -34,7 +34,12 @@ function commandFiles(dir) {
 const outdir = join(dist, 'bundle')
 rmSync(outdir, {recursive: true, force: true})
 const result = await build({
-  entryPoints: [...commandFiles(join(dist, 'commands')), ...commandFiles(join(dist, 'cli', 'hooks')), join(dist, 'cli', 'oclif.js'), join(dist, 'cli', 'complete.js')],
+  entryPoints: [
+    ...commandFiles(join(dist, 'commands')),
+    ...commandFiles(join(dist, 'cli', 'hooks')),
+    join(dist, 'cli', 'oclif.js'),
+    join(dist, 'cli', 'complete.js'),
+  ],
   outbase: dist,
   outdir,
   bundle: true,
@@ -47,25 +52,37 @@ const result = await build({
   sourcemap: true,
   sourcesContent: false,
   // @oclif/core is CommonJS: its require() calls of Node's built-ins need a real require in an ES module.
-  banner: {js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);"},
+  banner: {
+    js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   // TypeScript is loaded by oclif only to run uncompiled plugins, which mailroom never does.
-  plugins: [{
-    name: 'react-production',
-    setup(b) {
-      b.onLoad({filter: REACT_PACKAGES}, (args) => ({contents: readFileSync(args.path, 'utf8').replaceAll('process.env.NODE_ENV', '"production"'), loader: 'js'}))
+  plugins: [
+    {
+      name: 'react-production',
+      setup(b) {
+        b.onLoad({filter: REACT_PACKAGES}, (args) => ({
+          contents: readFileSync(args.path, 'utf8').replaceAll('process.env.NODE_ENV', '"production"'),
+          loader: 'js',
+        }))
+      },
     },
-  }, {
-    name: 'keep-dependencies-external',
-    setup(b) {
-      b.onResolve({filter: /^[^./]/}, (args) => {
-        const name = packageName(args.path)
-        // Ink loads react-devtools-core (not installed) only when DEV=true.
-        return external.has(name) || name === 'typescript' || name === 'react-devtools-core' ? {path: args.path, external: true} : undefined
-      })
+    {
+      name: 'keep-dependencies-external',
+      setup(b) {
+        b.onResolve({filter: /^[^./]/}, (args) => {
+          const name = packageName(args.path)
+          // Ink loads react-devtools-core (not installed) only when DEV=true.
+          return external.has(name) || name === 'typescript' || name === 'react-devtools-core'
+            ? {path: args.path, external: true}
+            : undefined
+        })
+      },
     },
-  }],
+  ],
   logLevel: 'warning',
   metafile: true,
 })
 const files = Object.keys(result.metafile.outputs)
-console.error(`bundled ${files.filter((f) => f.includes('/commands/') && f.endsWith('.js')).length} commands into ${relative(root, outdir)} (${files.filter((f) => f.endsWith('.js')).length} files)`)
+console.error(
+  `bundled ${files.filter((f) => f.includes('/commands/') && f.endsWith('.js')).length} commands into ${relative(root, outdir)} (${files.filter((f) => f.endsWith('.js')).length} files)`,
+)

@@ -21,5 +21,8 @@ for (const command of config.commands) {
   await help.showCommandHelp(command)
   rendered[command.id.replaceAll(':', ' ')] = help.captured.join('\n') + '\n'
 }
-writeFileSync(new URL('../dist/help.json', import.meta.url), JSON.stringify({version: config.version, commands: rendered}))
+writeFileSync(
+  new URL('../dist/help.json', import.meta.url),
+  JSON.stringify({version: config.version, commands: rendered}),
+)
 console.error(`rendered help for ${Object.keys(rendered).length} commands`)

@@ -20,11 +20,19 @@ export function liveNodePid(broker, index, marker) {
 /** One status line for a cluster: how many nodes listen, and their pids. */
 export async function clusterStatus(broker, ports, markerOf) {
   const nodes = await Promise.all(
-    ports.map(async (port, index) => ({port, open: await isPortOpen(port), pid: liveNodePid(broker, index, markerOf(index))})),
+    ports.map(async (port, index) => ({
+      port,
+      open: await isPortOpen(port),
+      pid: liveNodePid(broker, index, markerOf(index)),
+    })),
   )
   const open = nodes.filter((node) => node.open).length
   const pids = nodes.map((node) => node.pid ?? '-').join(',')
-  return {up: open === nodes.length, startedByMailroom: nodes.some((node) => node.pid), detail: `${open}/${nodes.length} nodes up, pids ${pids}`}
+  return {
+    up: open === nodes.length,
+    startedByMailroom: nodes.some((node) => node.pid),
+    detail: `${open}/${nodes.length} nodes up, pids ${pids}`,
+  }
 }
 
 /** Stops every node this harness started (SIGTERM, then SIGKILL after graceMs), all at once. */

@@ -181,7 +181,8 @@ export async function withStartLock(lockName, fn, {timeoutMs = 180_000} = {}) {
       rmSync(path, {force: true})
       continue
     }
-    if (Date.now() > deadline) throw new Error(`${lockName}: still locked by pid ${holder} after ${timeoutMs / 1000} s (${path})`)
+    if (Date.now() > deadline)
+      throw new Error(`${lockName}: still locked by pid ${holder} after ${timeoutMs / 1000} s (${path})`)
     await sleep(250)
   }
   try {

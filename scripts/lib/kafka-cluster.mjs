@@ -20,7 +20,15 @@ import {
   tailText,
   withStartLock,
 } from './harness.mjs'
-import {ensureJars, javaArgs, log4jProperties, logSaysStarted, newClusterId, spawnKafka, warmUpWithKafkajs} from './kafka.mjs'
+import {
+  ensureJars,
+  javaArgs,
+  log4jProperties,
+  logSaysStarted,
+  newClusterId,
+  spawnKafka,
+  warmUpWithKafkajs,
+} from './kafka.mjs'
 
 const NODES = topology.kafka
 const READY_TIMEOUT_MS = 120_000
@@ -34,12 +42,21 @@ export const address = bootstrap.join(',')
 
 function paths(index) {
   const dir = ensureStateDir('cluster', 'kafka', `n${index + 1}`)
-  return {dir, dataDir: join(dir, 'data'), serverProperties: join(dir, 'server.properties'), log: join(dir, 'kafka.log')}
+  return {
+    dir,
+    dataDir: join(dir, 'data'),
+    serverProperties: join(dir, 'server.properties'),
+    log: join(dir, 'kafka.log'),
+  }
 }
 
 const sharedPaths = () => {
   const dir = ensureStateDir('cluster', 'kafka')
-  return {clusterId: join(dir, 'cluster-id'), brokerLog4j: join(dir, 'log4j2.properties'), toolsLog4j: join(dir, 'tools-log4j2.properties')}
+  return {
+    clusterId: join(dir, 'cluster-id'),
+    brokerLog4j: join(dir, 'log4j2.properties'),
+    toolsLog4j: join(dir, 'tools-log4j2.properties'),
+  }
 }
 
 function serverProperties(index, dataDir) {
@@ -83,9 +100,23 @@ function clusterId(shared) {
 
 async function formatOnce(index, files, shared) {
   if (existsSync(join(files.dataDir, 'meta.properties'))) return
-  const args = [...javaArgs(shared.toolsLog4j, HEAP), 'kafka.tools.StorageTool', 'format', '-t', clusterId(shared), '-c', files.serverProperties, '--ignore-formatted']
+  const args = [
+    ...javaArgs(shared.toolsLog4j, HEAP),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterId(shared),
+    '-c',
+    files.serverProperties,
+    '--ignore-formatted',
+  ]
   const result = await run('java', args, {timeoutMs: 120_000})
-  if (result.code !== 0) throw new BrokerStartError(name, `storage format of node ${index + 1} failed (exit ${result.code})`, tailText(result.output))
+  if (result.code !== 0)
+    throw new BrokerStartError(
+      name,
+      `storage format of node ${index + 1} failed (exit ${result.code})`,
+      tailText(result.output),
+    )
 }
 
 async function startNode(index, shared) {
@@ -93,7 +124,12 @@ async function startNode(index, shared) {
   writeFileSync(files.serverProperties, serverProperties(index, files.dataDir))
   await formatOnce(index, files, shared)
   progress(`${name}: starting node ${NODES[index].id} on 127.0.0.1:${NODES[index].port}`)
-  const pid = spawnKafka(name, {dir: files.dir, log: files.log, javaArgs: javaArgs(shared.brokerLog4j, HEAP), serverProperties: files.serverProperties})
+  const pid = spawnKafka(name, {
+    dir: files.dir,
+    log: files.log,
+    javaArgs: javaArgs(shared.brokerLog4j, HEAP),
+    serverProperties: files.serverProperties,
+  })
   if (!pid) throw new BrokerStartError(name, `java did not start for node ${index + 1}`, tailFile(files.log))
   recordStarted(nodePidName(name, index), pid)
   return pid
@@ -111,7 +147,9 @@ async function waitUntilServing(index, pid) {
   const logTail = tailFile(files.log)
   await stopProcess(pid, markerOf(index), STOP_GRACE_MS)
   forgetStarted(nodePidName(name, index))
-  const reason = alive ? `node ${index + 1} not ready after ${READY_TIMEOUT_MS / 1000} s` : `node ${index + 1} (pid ${pid}) exited during startup`
+  const reason = alive
+    ? `node ${index + 1} not ready after ${READY_TIMEOUT_MS / 1000} s`
+    : `node ${index + 1} (pid ${pid}) exited during startup`
   throw new BrokerStartError(name, reason, logTail)
 }
 
@@ -121,7 +159,10 @@ async function missingNodes() {
   for (const [index, node] of NODES.entries()) {
     if (liveNodePid(name, index, markerOf(index))) continue
     if ((await isPortOpen(node.port)) || (await isPortOpen(node.controller))) {
-      throw new BrokerStartError(name, `port ${node.port} or ${node.controller} is taken by a process this harness did not start`)
+      throw new BrokerStartError(
+        name,
+        `port ${node.port} or ${node.controller} is taken by a process this harness did not start`,
+      )
     }
     missing.push(index)
   }
@@ -154,7 +195,8 @@ async function waitForAllBrokers() {
   const logFile = paths(0).log
   await warmUpWithKafkajs({brokers: bootstrap}, {broker: name, what: address, logFile})
   const registered = await pollUntil(() => brokersRegistered(), {timeoutMs: READY_TIMEOUT_MS, intervalMs: 500})
-  if (!registered) throw new BrokerStartError(name, `describeCluster never listed all ${NODES.length} brokers`, tailFile(logFile))
+  if (!registered)
+    throw new BrokerStartError(name, `describeCluster never listed all ${NODES.length} brokers`, tailFile(logFile))
 }
 
 async function brokersRegistered() {
@@ -164,7 +206,11 @@ async function brokersRegistered() {
   } catch {
     return true
   }
-  const admin = new kafkajs.Kafka({clientId: 'mailroom-brokers-harness', brokers: bootstrap, logLevel: kafkajs.logLevel.NOTHING}).admin()
+  const admin = new kafkajs.Kafka({
+    clientId: 'mailroom-brokers-harness',
+    brokers: bootstrap,
+    logLevel: kafkajs.logLevel.NOTHING,
+  }).admin()
   try {
     await admin.connect()
     return (await admin.describeCluster()).brokers.length === NODES.length
@@ -175,7 +221,12 @@ async function brokersRegistered() {
   }
 }
 
-export const status = () => clusterStatus(name, NODES.map((node) => node.port), markerOf)
+export const status = () =>
+  clusterStatus(
+    name,
+    NODES.map((node) => node.port),
+    markerOf,
+  )
 
 export function down() {
   return stopNodes(name, NODES.length, markerOf, STOP_GRACE_MS)

@@ -129,7 +129,8 @@ async function gatherJars() {
   if (existsSync(libsDir) && readdirSync(libsDir).some((file) => file.endsWith('.jar'))) return
   progress('kafka: gathering broker jars with maven (first run only)')
   const result = await run('mvn', ['-B', '-q', '-ntp', '-f', pomPath, 'package'], {timeoutMs: 600_000})
-  if (result.code !== 0) throw new BrokerStartError(name, `mvn package failed (exit ${result.code})`, tailText(result.output))
+  if (result.code !== 0)
+    throw new BrokerStartError(name, `mvn package failed (exit ${result.code})`, tailText(result.output))
 }
 
 /** Kafka cluster ids are 16 random bytes in base64url; Kafka rejects ids that contain '-'. */
@@ -166,19 +167,29 @@ async function formatStorageOnce(files) {
     '--ignore-formatted',
   ]
   const result = await run('java', args, {timeoutMs: 120_000})
-  if (result.code !== 0) throw new BrokerStartError(name, `storage format failed (exit ${result.code})`, tailText(result.output))
+  if (result.code !== 0)
+    throw new BrokerStartError(name, `storage format failed (exit ${result.code})`, tailText(result.output))
   return true
 }
 
 function spawnBroker(files) {
-  return spawnKafka(name, {dir: files.dir, log: files.log, javaArgs: javaArgs(files.brokerLog4j), serverProperties: files.serverProperties})
+  return spawnKafka(name, {
+    dir: files.dir,
+    log: files.log,
+    javaArgs: javaArgs(files.brokerLog4j),
+    serverProperties: files.serverProperties,
+  })
 }
 
 /** Starts a Kafka broker JVM in the background (output to `log`, detached); returns its pid. Also the secured one's. */
 export function spawnKafka(broker, {dir, log, javaArgs: args, serverProperties}) {
   const logFd = openSync(log, 'w')
   try {
-    const child = spawn('java', [...args, 'kafka.Kafka', serverProperties], {cwd: dir, detached: true, stdio: ['ignore', logFd, logFd]})
+    const child = spawn('java', [...args, 'kafka.Kafka', serverProperties], {
+      cwd: dir,
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    })
     child.once('error', (error) => progress(`${broker}: could not spawn java: ${error.message}`))
     child.unref()
     return child.pid
@@ -188,7 +199,8 @@ export function spawnKafka(broker, {dir, log, javaArgs: args, serverProperties})
 }
 
 // A port alone can be another Kafka on this machine, so readiness also needs our own process's log line.
-export const logSaysStarted = (logFile) => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('Kafka Server started')
+export const logSaysStarted = (logFile) =>
+  existsSync(logFile) && readFileSync(logFile, 'utf8').includes('Kafka Server started')
 
 /** Waits for our broker; resolves 'ours', or 'other' when ours lost a start race to another Kafka on 9092. */
 async function waitUntilServing(pid, files) {
@@ -203,7 +215,9 @@ async function waitUntilServing(pid, files) {
   await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
   forgetStarted(name)
   if (!alive && (await isPortOpen(PORT))) return 'other'
-  const reason = alive ? `not ready on ${address} after ${READY_TIMEOUT_MS / 1000} s` : `broker process ${pid} exited during startup`
+  const reason = alive
+    ? `not ready on ${address} after ${READY_TIMEOUT_MS / 1000} s`
+    : `broker process ${pid} exited during startup`
   throw new BrokerStartError(name, reason, logTail)
 }
 
@@ -242,9 +256,14 @@ export async function warmUpWithKafkajs(client, {broker = name, what, logFile}) 
     await admin.connect()
     const cluster = await admin.describeCluster()
     if (cluster.brokers.length === 0) throw new Error('describeCluster returned no brokers')
-    if (!(await pollUntil(groupReady, {timeoutMs: READY_TIMEOUT_MS, intervalMs: 500}))) throw new Error('the group coordinator never finished loading')
+    if (!(await pollUntil(groupReady, {timeoutMs: READY_TIMEOUT_MS, intervalMs: 500})))
+      throw new Error('the group coordinator never finished loading')
   } catch (error) {
-    throw new BrokerStartError(broker, `${what} is open but kafkajs could not use it: ${error.message}`, tailFile(logFile))
+    throw new BrokerStartError(
+      broker,
+      `${what} is open but kafkajs could not use it: ${error.message}`,
+      tailFile(logFile),
+    )
   } finally {
     await admin.disconnect().catch(() => {})
   }
@@ -265,12 +284,24 @@ async function ensureGroupFeatures(files, pid, {formattedWithThem = false} = {})
   if (formattedWithThem) return writeFileSync(files.featuresMarker, wanted)
   if (existsSync(files.featuresMarker) && readFileSync(files.featuresMarker, 'utf8') === wanted) return
   await ensureJars()
-  const args = [...javaArgs(files.toolsLog4j, {minHeap: '32m', maxHeap: '256m'}), enableFeaturesSource, address, ...GROUP_FEATURES]
+  const args = [
+    ...javaArgs(files.toolsLog4j, {minHeap: '32m', maxHeap: '256m'}),
+    enableFeaturesSource,
+    address,
+    ...GROUP_FEATURES,
+  ]
   const result = await run('java', args, {timeoutMs: 120_000})
-  if (result.code !== 0) throw new BrokerStartError(name, `raising features ${GROUP_FEATURES.join(', ')} failed (exit ${result.code})`, tailText(result.output))
+  if (result.code !== 0)
+    throw new BrokerStartError(
+      name,
+      `raising features ${GROUP_FEATURES.join(', ')} failed (exit ${result.code})`,
+      tailText(result.output),
+    )
   for (const line of result.output.split('\n').filter((l) => / upgraded$/.test(l))) progress(`kafka: ${line}`)
   for (const line of result.output.split('\n').filter((l) => / unsupported by the broker$/.test(l))) {
-    progress(`kafka: ${line} (a broker started before the unstable.* settings: restart it for streams groups, node scripts/brokers.mjs down kafka && node scripts/brokers.mjs up kafka)`)
+    progress(
+      `kafka: ${line} (a broker started before the unstable.* settings: restart it for streams groups, node scripts/brokers.mjs down kafka && node scripts/brokers.mjs up kafka)`,
+    )
   }
   writeFileSync(files.featuresMarker, wanted)
 }

@@ -6,7 +6,16 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {clusterStatus, liveNodePid, nodePidName, stopNodes, topology} from './cluster.mjs'
-import {BrokerStartError, ensureStateDir, isPortOpen, pollUntil, progress, recordStarted, tailFile, withStartLock} from './harness.mjs'
+import {
+  BrokerStartError,
+  ensureStateDir,
+  isPortOpen,
+  pollUntil,
+  progress,
+  recordStarted,
+  tailFile,
+  withStartLock,
+} from './harness.mjs'
 
 const NODES = topology.nats
 const CLUSTER_NAME = 'mailroom-cluster'
@@ -19,7 +28,11 @@ export const address = `nats://${NODES.map((node) => `127.0.0.1:${node.port}`).j
 
 function paths(index) {
   const dir = ensureStateDir('cluster', 'nats')
-  return {config: join(dir, `n${index + 1}.conf`), log: join(dir, `n${index + 1}.log`), store: ensureStateDir('cluster', 'nats', `n${index + 1}-store`)}
+  return {
+    config: join(dir, `n${index + 1}.conf`),
+    log: join(dir, `n${index + 1}.log`),
+    store: ensureStateDir('cluster', 'nats', `n${index + 1}-store`),
+  }
 }
 
 function serverConfig(index, files) {
@@ -49,7 +62,8 @@ function startNode(index) {
   const child = spawn('nats-server', ['-c', files.config, '-l', files.log], {detached: true, stdio: 'ignore'})
   child.once('error', (error) => progress(`${name}: could not spawn nats-server: ${error.message}`))
   child.unref()
-  if (!child.pid) throw new BrokerStartError(name, `nats-server ${NODES[index].name} did not start`, tailFile(files.log))
+  if (!child.pid)
+    throw new BrokerStartError(name, `nats-server ${NODES[index].name} did not start`, tailFile(files.log))
   recordStarted(nodePidName(name, index), child.pid)
   return child.pid
 }
@@ -67,7 +81,9 @@ async function monitor(index, path) {
 async function clusterFormed() {
   const views = await Promise.all(NODES.map((_, index) => monitor(index, '/jsz')))
   const leaders = new Set(views.map((view) => view?.meta_cluster?.leader))
-  const routed = await Promise.all(NODES.map(async (_, index) => (await monitor(index, '/routez'))?.num_routes >= NODES.length - 1))
+  const routed = await Promise.all(
+    NODES.map(async (_, index) => (await monitor(index, '/routez'))?.num_routes >= NODES.length - 1),
+  )
   return leaders.size === 1 && !leaders.has(undefined) && !leaders.has('') && routed.every(Boolean)
 }
 
@@ -86,15 +102,23 @@ async function upLocked() {
     started.push(startNode(index))
   }
   if (!(await pollUntil(clusterFormed, {timeoutMs: READY_TIMEOUT_MS, intervalMs: 300}))) {
-    throw new BrokerStartError(name, `no JetStream meta leader agreed by all ${NODES.length} nodes after ${READY_TIMEOUT_MS / 1000} s`, logTails())
+    throw new BrokerStartError(
+      name,
+      `no JetStream meta leader agreed by all ${NODES.length} nodes after ${READY_TIMEOUT_MS / 1000} s`,
+      logTails(),
+    )
   }
   if (started.length === 0) return 'up'
   return `started ${started.length} node(s) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (pids ${started.join(', ')})`
 }
 
-export const status = () => clusterStatus(name, NODES.map((node) => node.port), markerOf)
+export const status = () =>
+  clusterStatus(
+    name,
+    NODES.map((node) => node.port),
+    markerOf,
+  )
 
 export function down() {
   return stopNodes(name, NODES.length, markerOf, STOP_GRACE_MS)
 }
-

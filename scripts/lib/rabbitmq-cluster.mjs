@@ -101,9 +101,14 @@ function nodeEnvironment(index, files) {
 
 function logTail(index) {
   const files = paths(index)
-  const logs = readdirSync(files.logs).filter((file) => file.endsWith('.log')).map((file) => join(files.logs, file))
+  const logs = readdirSync(files.logs)
+    .filter((file) => file.endsWith('.log'))
+    .map((file) => join(files.logs, file))
   const newest = logs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]
-  return [files.console, newest].filter(Boolean).map((path) => `--- ${path}\n${tailFile(path, 25)}`).join('\n')
+  return [files.console, newest]
+    .filter(Boolean)
+    .map((path) => `--- ${path}\n${tailFile(path, 25)}`)
+    .join('\n')
 }
 
 /** GET on a node's management API as guest; the parsed JSON, or undefined when it does not answer 200. */
@@ -122,7 +127,10 @@ export async function management(index, path) {
 /** rabbitmqctl against one of our nodes, with the cluster's cookie. */
 function rabbitmqctl(index, args) {
   const files = paths(index)
-  return run(join(BIN, 'rabbitmqctl'), ['-n', NODES[index].node, ...args], {timeoutMs: 90_000, env: {...process.env, HOME: files.home}})
+  return run(join(BIN, 'rabbitmqctl'), ['-n', NODES[index].node, ...args], {
+    timeoutMs: 90_000,
+    env: {...process.env, HOME: files.home},
+  })
 }
 
 function beamPid(index) {
@@ -137,7 +145,12 @@ function spawnNode(index) {
   progress(`${name}: starting ${NODES[index].node} on 127.0.0.1:${NODES[index].amqp}`)
   const logFd = openSync(files.console, 'w')
   try {
-    const child = spawn(join(BIN, 'rabbitmq-server'), [], {cwd: files.dir, env: nodeEnvironment(index, files), detached: true, stdio: ['ignore', logFd, logFd]})
+    const child = spawn(join(BIN, 'rabbitmq-server'), [], {
+      cwd: files.dir,
+      env: nodeEnvironment(index, files),
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    })
     child.once('error', (error) => progress(`${name}: could not spawn rabbitmq-server: ${error.message}`))
     child.unref()
     return child.pid
@@ -149,14 +162,22 @@ function spawnNode(index) {
 /** Waits until the node answers AMQP and management; records its VM's pid. */
 async function waitUntilServing(index, scriptPid) {
   const alive = () => isLiveProcess(scriptPid) || isLiveProcess(beamPid(index), markerOf(index))
-  const ready = await pollUntil(async () => (await isPortOpen(NODES[index].amqp)) && (await management(index, '/api/overview')), {
-    timeoutMs: READY_TIMEOUT_MS,
-    intervalMs: 500,
-    shouldAbort: () => !alive(),
-  })
+  const ready = await pollUntil(
+    async () => (await isPortOpen(NODES[index].amqp)) && (await management(index, '/api/overview')),
+    {
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 500,
+      shouldAbort: () => !alive(),
+    },
+  )
   const pid = beamPid(index)
   if (pid) recordStarted(nodePidName(name, index), pid)
-  if (!ready) throw new BrokerStartError(name, `${NODES[index].node} not ready after ${READY_TIMEOUT_MS / 1000} s`, logTail(index))
+  if (!ready)
+    throw new BrokerStartError(
+      name,
+      `${NODES[index].node} not ready after ${READY_TIMEOUT_MS / 1000} s`,
+      logTail(index),
+    )
   return pid
 }
 
@@ -172,7 +193,12 @@ async function joinFirstNode(index) {
   progress(`${name}: ${NODES[index].node} joins ${NODES[0].node}`)
   for (const args of [['stop_app'], ['reset'], ['join_cluster', NODES[0].node], ['start_app']]) {
     const result = await rabbitmqctl(index, args)
-    if (result.code !== 0) throw new BrokerStartError(name, `rabbitmqctl ${args.join(' ')} on ${NODES[index].node} exited ${result.code}`, tailText(result.output))
+    if (result.code !== 0)
+      throw new BrokerStartError(
+        name,
+        `rabbitmqctl ${args.join(' ')} on ${NODES[index].node} exited ${result.code}`,
+        tailText(result.output),
+      )
   }
 }
 
@@ -184,7 +210,8 @@ async function missingNodes() {
       recordStarted(nodePidName(name, index), pid)
       continue
     }
-    if (await isPortOpen(node.amqp)) throw new BrokerStartError(name, `port ${node.amqp} is taken by a process this harness did not start`)
+    if (await isPortOpen(node.amqp))
+      throw new BrokerStartError(name, `port ${node.amqp} is taken by a process this harness did not start`)
     missing.push(index)
   }
   return missing
@@ -201,15 +228,23 @@ async function upLocked() {
   const scriptPids = missing.map((index) => spawnNode(index))
   const pids = await Promise.all(missing.map((index, position) => waitUntilServing(index, scriptPids[position])))
   for (const index of [1, 2]) await joinFirstNode(index)
-  const formed = await pollUntil(async () => (await runningMembers(0)).length === NODES.length, {timeoutMs: 30_000, intervalMs: 500})
-  if (!formed) throw new BrokerStartError(name, `${NODES[0].node} does not list ${NODES.length} running nodes`, logTail(0))
+  const formed = await pollUntil(async () => (await runningMembers(0)).length === NODES.length, {
+    timeoutMs: 30_000,
+    intervalMs: 500,
+  })
+  if (!formed)
+    throw new BrokerStartError(name, `${NODES[0].node} does not list ${NODES.length} running nodes`, logTail(0))
   if (missing.length === 0) return 'up'
   return `started ${missing.length} node(s) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (pids ${pids.join(', ')})`
 }
 
-export const status = () => clusterStatus(name, NODES.map((node) => node.amqp), markerOf)
+export const status = () =>
+  clusterStatus(
+    name,
+    NODES.map((node) => node.amqp),
+    markerOf,
+  )
 
 export function down() {
   return stopNodes(name, NODES.length, markerOf, STOP_GRACE_MS)
 }
-

@@ -42,7 +42,8 @@ async function managementAnswers(path) {
 }
 
 // /api/shovels exists only with rabbitmq_shovel_management, which itself needs management and shovel.
-const managementAndShovelReady = async () => (await managementAnswers('/api/overview')) && managementAnswers('/api/shovels')
+const managementAndShovelReady = async () =>
+  (await managementAnswers('/api/overview')) && managementAnswers('/api/shovels')
 
 function newestLog() {
   if (!existsSync(LOG_DIR)) return undefined
@@ -74,9 +75,11 @@ async function startNode() {
   await run('rabbitmq-plugins', ['enable', '--offline', ...PLUGINS], {timeoutMs: 60_000})
   progress(`rabbitmq: starting (rabbitmq-server -detached)`)
   const result = await run('rabbitmq-server', ['-detached'], {timeoutMs: 60_000})
-  if (result.code !== 0) throw new BrokerStartError(name, `rabbitmq-server -detached exited ${result.code}`, logTail(result.output))
+  if (result.code !== 0)
+    throw new BrokerStartError(name, `rabbitmq-server -detached exited ${result.code}`, logTail(result.output))
   const open = await pollUntil(() => isPortOpen(PORT), {timeoutMs: READY_TIMEOUT_MS, intervalMs: 500})
-  if (!open) throw new BrokerStartError(name, `not listening on 127.0.0.1:${PORT} after ${READY_TIMEOUT_MS / 1000} s`, logTail())
+  if (!open)
+    throw new BrokerStartError(name, `not listening on 127.0.0.1:${PORT} after ${READY_TIMEOUT_MS / 1000} s`, logTail())
   const pid = nodePid()
   if (pid) recordStarted(name, pid)
 }
@@ -85,9 +88,11 @@ async function ensureManagement() {
   if (await managementAndShovelReady()) return
   progress(`rabbitmq: enabling ${PLUGINS.join(', ')}`)
   const result = await run('rabbitmq-plugins', ['enable', ...PLUGINS], {timeoutMs: 120_000})
-  if (result.code !== 0) throw new BrokerStartError(name, `rabbitmq-plugins enable exited ${result.code}`, logTail(result.output))
+  if (result.code !== 0)
+    throw new BrokerStartError(name, `rabbitmq-plugins enable exited ${result.code}`, logTail(result.output))
   const ready = await pollUntil(managementAndShovelReady, {timeoutMs: MANAGEMENT_TIMEOUT_MS, intervalMs: 500})
-  if (!ready) throw new BrokerStartError(name, `management API not answering at ${MANAGEMENT_URL}`, logTail(result.output))
+  if (!ready)
+    throw new BrokerStartError(name, `management API not answering at ${MANAGEMENT_URL}`, logTail(result.output))
 }
 
 export async function up() {

@@ -22,7 +22,15 @@ import {
   tailText,
   withStartLock,
 } from '../lib/harness.mjs'
-import {ensureJars, javaArgs as kafkaJavaArgs, log4jProperties, logSaysStarted, newClusterId, spawnKafka, warmUpWithKafkajs} from '../lib/kafka.mjs'
+import {
+  ensureJars,
+  javaArgs as kafkaJavaArgs,
+  log4jProperties,
+  logSaysStarted,
+  newClusterId,
+  spawnKafka,
+  warmUpWithKafkajs,
+} from '../lib/kafka.mjs'
 import {ensureMaterial, readSecret} from './pki.mjs'
 import {foreignBrokerError, servesOurCertificate} from './trust.mjs'
 
@@ -107,14 +115,37 @@ async function formatStorage(files) {
   if (existsSync(join(files.dataDir, 'meta.properties'))) return
   progress('kafka-secure: formatting storage with SCRAM users')
   const scram = readSecret('kafkaScramPassword')
-  const users = ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${SCRAM_USER},password=${scram}]`])
-  const args = [...javaArgs(files.toolsLog4j), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', files.serverProperties, '--ignore-formatted', ...users]
+  const users = ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => [
+    '--add-scram',
+    `${mechanism}=[name=${SCRAM_USER},password=${scram}]`,
+  ])
+  const args = [
+    ...javaArgs(files.toolsLog4j),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    newClusterId(),
+    '-c',
+    files.serverProperties,
+    '--ignore-formatted',
+    ...users,
+  ]
   const result = await run('java', args, {timeoutMs: 120_000})
-  if (result.code !== 0) throw new BrokerStartError(name, `storage format failed (exit ${result.code})`, tailText(result.output.split(scram).join('***')))
+  if (result.code !== 0)
+    throw new BrokerStartError(
+      name,
+      `storage format failed (exit ${result.code})`,
+      tailText(result.output.split(scram).join('***')),
+    )
 }
 
 function spawnBroker(files) {
-  return spawnKafka(name, {dir: files.dir, log: files.log, javaArgs: javaArgs(files.log4j), serverProperties: files.serverProperties})
+  return spawnKafka(name, {
+    dir: files.dir,
+    log: files.log,
+    javaArgs: javaArgs(files.log4j),
+    serverProperties: files.serverProperties,
+  })
 }
 
 async function waitUntilServing(pid, files) {
@@ -127,7 +158,11 @@ async function waitUntilServing(pid, files) {
   const logTail = tailFile(files.log)
   await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
   forgetStarted(name)
-  throw new BrokerStartError(name, alive ? `not ready after ${READY_TIMEOUT_MS / 1000} s` : `broker process ${pid} exited during startup`, logTail)
+  throw new BrokerStartError(
+    name,
+    alive ? `not ready after ${READY_TIMEOUT_MS / 1000} s` : `broker process ${pid} exited during startup`,
+    logTail,
+  )
 }
 
 async function startBroker(files, pki) {

@@ -47,18 +47,31 @@ function serverConfig(kind, paths, fixture, storeDir) {
   const head = `listen: 127.0.0.1:${PORTS[kind]}\nserver_name: mailroom_secure_${kind}\n`
   switch (kind) {
     case 'users':
-      return head + tlsBlock(paths) + jetstreamBlock(storeDir) +
+      return (
+        head +
+        tlsBlock(paths) +
+        jetstreamBlock(storeDir) +
         `authorization {\n  users = [\n    {user: mailroom, password: ${quote(readSecret('natsPassword'))}}\n` +
         `    {nkey: ${fixture.nats.nkeyPublicKey}}\n  ]\n}\n`
+      )
     case 'token':
-      return head + tlsBlock(paths) + jetstreamBlock(storeDir) + `authorization {\n  token: ${quote(readSecret('natsToken'))}\n}\n`
+      return (
+        head +
+        tlsBlock(paths) +
+        jetstreamBlock(storeDir) +
+        `authorization {\n  token: ${quote(readSecret('natsToken'))}\n}\n`
+      )
     case 'mtls':
       return head + tlsBlock(paths, {verify: true}) + jetstreamBlock(storeDir)
     case 'creds':
-      return head + tlsBlock(paths) + jetstreamBlock(storeDir) +
+      return (
+        head +
+        tlsBlock(paths) +
+        jetstreamBlock(storeDir) +
         `operator: ${quote(join(paths.secrets, 'nats-operator.jwt'))}\nsystem_account: ${fixture.nats.systemPublicKey}\n` +
         `resolver: MEMORY\nresolver_preload: {\n  ${fixture.nats.accountPublicKey}: ${quote(fixture.nats.accountJwt)}\n` +
         `  ${fixture.nats.systemPublicKey}: ${quote(fixture.nats.systemJwt)}\n}\n`
+      )
     case 'expired':
       return head + tlsBlock(paths, {expired: true})
   }
@@ -76,7 +89,11 @@ async function startOne(kind, material) {
   const dir = ensureStateDir('secure', 'nats')
   const configFile = join(dir, `${kind}.conf`)
   const log = join(dir, `${kind}.log`)
-  writeFileSync(configFile, serverConfig(kind, material.paths, material.fixture, ensureStateDir('secure', 'nats', `${kind}-store`)), {mode: 0o600})
+  writeFileSync(
+    configFile,
+    serverConfig(kind, material.paths, material.fixture, ensureStateDir('secure', 'nats', `${kind}-store`)),
+    {mode: 0o600},
+  )
   const pid = spawnServer(configFile, log)
   if (!pid) throw new BrokerStartError(name, `nats-server (${kind}) did not start`, tailFile(log))
   recordStarted(pidName(kind), pid)
@@ -97,7 +114,8 @@ async function upOne(kind, material) {
   const ours = isLiveProcess(pid, PROCESS_MARKER)
   if (ours && material.fresh) await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
   else if (await isPortOpen(PORTS[kind])) {
-    if (!ours && !(await servesOurCertificate(PORTS[kind], material.paths, {afterFirstLine: true}))) throw foreignBrokerError(name, PORTS[kind])
+    if (!ours && !(await servesOurCertificate(PORTS[kind], material.paths, {afterFirstLine: true})))
+      throw foreignBrokerError(name, PORTS[kind])
     return ours ? 'up' : 'reused'
   }
   await startOne(kind, material)

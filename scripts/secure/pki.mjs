@@ -35,22 +35,42 @@ export function securePaths() {
 
 async function openssl(args, what) {
   const result = await run('openssl', args, {timeoutMs: 60_000})
-  if (result.code !== 0) throw new BrokerStartError('secure', `openssl failed making ${what} (exit ${result.code})`, tailText(result.output))
+  if (result.code !== 0)
+    throw new BrokerStartError('secure', `openssl failed making ${what} (exit ${result.code})`, tailText(result.output))
 }
 
 async function makeCa(certPath, keyPath, name) {
   await openssl(
-    ['req', '-x509', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', String(DAYS + 30), '-subj', `/CN=${name}`],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      String(DAYS + 30),
+      '-subj',
+      `/CN=${name}`,
+    ],
     name,
   )
 }
 
-const SERVER_EXTENSIONS = 'basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n'
+const SERVER_EXTENSIONS =
+  'basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n'
 const CLIENT_EXTENSIONS = 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n'
 
 async function makeRequest(pair, subject, workDir) {
   const csr = join(workDir, `${randomBytes(4).toString('hex')}.csr`)
-  await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', pair.key, '-out', csr, '-subj', subject], subject)
+  await openssl(
+    ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', pair.key, '-out', csr, '-subj', subject],
+    subject,
+  )
   return csr
 }
 
@@ -60,7 +80,24 @@ async function makeLeaf(pair, {subject, extensions, caCert, caKey, workDir}) {
   writeFileSync(extFile, extensions)
   const serial = `0x${randomBytes(8).toString('hex')}`
   await openssl(
-    ['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-set_serial', serial, '-days', String(DAYS), '-extfile', extFile, '-out', pair.cert],
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      caCert,
+      '-CAkey',
+      caKey,
+      '-set_serial',
+      serial,
+      '-days',
+      String(DAYS),
+      '-extfile',
+      extFile,
+      '-out',
+      pair.cert,
+    ],
     subject,
   )
 }
@@ -80,8 +117,27 @@ async function makeExpiredLeaf(pair, {subject, extensions, caCert, caKey, workDi
       `default_md = sha256\npolicy = any\nunique_subject = no\n[any]\ncommonName = supplied\n`,
   )
   await openssl(
-    ['ca', '-batch', '-notext', '-config', join(caDir, 'ca.cnf'), '-cert', caCert, '-keyfile', caKey, '-in', csr, '-out', pair.cert,
-      '-startdate', '20200101000000Z', '-enddate', '20200201000000Z', '-extfile', join(caDir, 'ext.cnf')],
+    [
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      join(caDir, 'ca.cnf'),
+      '-cert',
+      caCert,
+      '-keyfile',
+      caKey,
+      '-in',
+      csr,
+      '-out',
+      pair.cert,
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20200201000000Z',
+      '-extfile',
+      join(caDir, 'ext.cnf'),
+    ],
     subject,
   )
 }
@@ -92,13 +148,39 @@ async function makeCertificates(p) {
   await Promise.all([makeCa(p.ca, p.caKey, 'mailroom test CA'), makeCa(p.otherCa, p.otherCaKey, 'mailroom other CA')])
   const ours = {caCert: p.ca, caKey: p.caKey}
   await Promise.all([
-    makeLeaf(p.server, {...ours, subject: '/CN=localhost', extensions: SERVER_EXTENSIONS, workDir: ensureDir(join(work, 'a'))}),
-    makeLeaf(p.client, {...ours, subject: '/CN=mailroom-client', extensions: CLIENT_EXTENSIONS, workDir: ensureDir(join(work, 'b'))}),
-    makeLeaf(p.otherClient, {caCert: p.otherCa, caKey: p.otherCaKey, subject: '/CN=mailroom-stranger', extensions: CLIENT_EXTENSIONS, workDir: ensureDir(join(work, 'c'))}),
+    makeLeaf(p.server, {
+      ...ours,
+      subject: '/CN=localhost',
+      extensions: SERVER_EXTENSIONS,
+      workDir: ensureDir(join(work, 'a')),
+    }),
+    makeLeaf(p.client, {
+      ...ours,
+      subject: '/CN=mailroom-client',
+      extensions: CLIENT_EXTENSIONS,
+      workDir: ensureDir(join(work, 'b')),
+    }),
+    makeLeaf(p.otherClient, {
+      caCert: p.otherCa,
+      caKey: p.otherCaKey,
+      subject: '/CN=mailroom-stranger',
+      extensions: CLIENT_EXTENSIONS,
+      workDir: ensureDir(join(work, 'c')),
+    }),
   ])
   // openssl ca keeps a database: one at a time.
-  await makeExpiredLeaf(p.expiredServer, {...ours, subject: '/CN=localhost', extensions: SERVER_EXTENSIONS, workDir: ensureDir(join(work, 'd'))})
-  await makeExpiredLeaf(p.expiredClient, {...ours, subject: '/CN=mailroom-client', extensions: CLIENT_EXTENSIONS, workDir: ensureDir(join(work, 'e'))})
+  await makeExpiredLeaf(p.expiredServer, {
+    ...ours,
+    subject: '/CN=localhost',
+    extensions: SERVER_EXTENSIONS,
+    workDir: ensureDir(join(work, 'd')),
+  })
+  await makeExpiredLeaf(p.expiredClient, {
+    ...ours,
+    subject: '/CN=mailroom-client',
+    extensions: CLIENT_EXTENSIONS,
+    workDir: ensureDir(join(work, 'e')),
+  })
   rmSync(work, {recursive: true, force: true})
 }
 
@@ -119,8 +201,18 @@ const textOf = (bytes) => new TextDecoder().decode(bytes)
 
 /** A NATS JWT (v2): ed25519-nkey signature over header.claims, as nsc would write it. */
 function natsJwt(signer, subject, name, nats) {
-  const claims = {iat: Math.floor(Date.now() / 1000), iss: signer.getPublicKey(), name, sub: subject, nats: {...nats, version: 2}}
-  const jti = createHash('sha256').update(JSON.stringify(claims)).digest('base64url').toUpperCase().replace(/[^A-Z2-7]/g, 'A')
+  const claims = {
+    iat: Math.floor(Date.now() / 1000),
+    iss: signer.getPublicKey(),
+    name,
+    sub: subject,
+    nats: {...nats, version: 2},
+  }
+  const jti = createHash('sha256')
+    .update(JSON.stringify(claims))
+    .digest('base64url')
+    .toUpperCase()
+    .replace(/[^A-Z2-7]/g, 'A')
   const header = b64url(JSON.stringify({typ: 'JWT', alg: 'ed25519-nkey'}))
   const body = b64url(JSON.stringify({jti, ...claims}))
   const signature = b64url(signer.sign(new TextEncoder().encode(`${header}.${body}`)))
@@ -128,9 +220,11 @@ function natsJwt(signer, subject, name, nats) {
 }
 
 function credsFile(jwt, seed) {
-  return `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n` +
+  return (
+    `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n` +
     `************************* IMPORTANT *************************\nNKEY Seed printed below can be used to sign and prove identity.\n` +
     `NKEYs are sensitive and should be treated as secrets.\n\n-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`
+  )
 }
 
 async function makeNatsMaterial(p) {
@@ -150,7 +244,14 @@ async function makeNatsMaterial(p) {
     default_permissions: {pub: {}, sub: {}},
   })
   const systemJwt = natsJwt(operator, system.getPublicKey(), 'SYS', {type: 'account', limits: unlimited})
-  const userJwt = natsJwt(account, credsUser.getPublicKey(), 'mailroom-creds-user', {type: 'user', pub: {}, sub: {}, subs: -1, data: -1, payload: -1})
+  const userJwt = natsJwt(account, credsUser.getPublicKey(), 'mailroom-creds-user', {
+    type: 'user',
+    pub: {},
+    sub: {},
+    subs: -1,
+    data: -1,
+    payload: -1,
+  })
   writeFileSync(join(p.secrets, 'nats-operator.jwt'), operatorJwt)
   writeSecret(join(p.secrets, 'nats-user.creds'), credsFile(userJwt, textOf(credsUser.getSeed())))
   writeSecret(join(p.secrets, 'nats-user.nk'), `${textOf(nkeyUser.getSeed())}\n`)
@@ -167,7 +268,9 @@ async function makeNatsMaterial(p) {
 
 export function rabbitPasswordHash(password) {
   const salt = randomBytes(4)
-  const digest = createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest()
+  const digest = createHash('sha256')
+    .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+    .digest()
   return Buffer.concat([salt, digest]).toString('base64')
 }
 

@@ -108,10 +108,15 @@ function nodeEnvironment(files) {
 
 function logTail(files) {
   const logs = existsSync(files.logs)
-    ? readdirSync(files.logs).filter((file) => file.endsWith('.log')).map((file) => join(files.logs, file))
+    ? readdirSync(files.logs)
+        .filter((file) => file.endsWith('.log'))
+        .map((file) => join(files.logs, file))
     : []
   const newest = logs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]
-  return [files.console, newest].filter(Boolean).map((path) => `--- ${path}\n${tailFile(path)}`).join('\n')
+  return [files.console, newest]
+    .filter(Boolean)
+    .map((path) => `--- ${path}\n${tailFile(path)}`)
+    .join('\n')
 }
 
 /** The management API answers over HTTPS, verified against our CA. */
@@ -134,7 +139,12 @@ function managementAnswers(pki) {
 function spawnNode(files) {
   const logFd = openSync(files.console, 'w')
   try {
-    const child = spawn(SERVER_SCRIPT, [], {cwd: files.dir, env: nodeEnvironment(files), detached: true, stdio: ['ignore', logFd, logFd]})
+    const child = spawn(SERVER_SCRIPT, [], {
+      cwd: files.dir,
+      env: nodeEnvironment(files),
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    })
     child.once('error', (error) => progress(`rabbitmq-secure: could not spawn ${SERVER_SCRIPT}: ${error.message}`))
     child.unref()
     return child.pid
@@ -145,7 +155,9 @@ function spawnNode(files) {
 
 /** The node's VM: from RabbitMQ's pid file, else by our HOME path on its command line (the file can go missing). */
 function beamPid(files) {
-  const fromFile = existsSync(files.pidFile) ? Number.parseInt(readFileSync(files.pidFile, 'utf8'), 10) || undefined : undefined
+  const fromFile = existsSync(files.pidFile)
+    ? Number.parseInt(readFileSync(files.pidFile, 'utf8'), 10) || undefined
+    : undefined
   return isLiveProcess(fromFile, PROCESS_MARKER) ? fromFile : findProcessByMarker(PROCESS_MARKER)
 }
 
@@ -172,7 +184,8 @@ async function startNode(files, pki) {
   })
   const pid = beamPid(files)
   if (pid) recordStarted(name, pid)
-  if (ready && !pid) throw new BrokerStartError(name, 'ready, but its Erlang VM cannot be found to record', logTail(files))
+  if (ready && !pid)
+    throw new BrokerStartError(name, 'ready, but its Erlang VM cannot be found to record', logTail(files))
   if (ready) return `started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (pid ${pid})`
   const tail = logTail(files)
   if (pid) await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
@@ -204,7 +217,11 @@ async function upLocked() {
 
 export async function status() {
   const pid = runningNodePid(paths())
-  return {up: await isPortOpen(AMQPS_PORT), startedByMailroom: pid !== undefined, detail: pid ? `pid ${pid}` : undefined}
+  return {
+    up: await isPortOpen(AMQPS_PORT),
+    startedByMailroom: pid !== undefined,
+    detail: pid ? `pid ${pid}` : undefined,
+  }
 }
 
 export async function down() {

@@ -29,7 +29,9 @@ function required<K extends BrokerKind>(s: ConnectionSettings, kind: K): NonNull
   const settings = s[kind]
   if (!settings) {
     throw new MailroomError('CONFIG', `The current context has no ${kind} connection`, {
-      suggestions: [`Add one with: mailroom context set <name> --${kind === 'kafka' ? 'kafka-brokers' : `${kind}-url`} ...`],
+      suggestions: [
+        `Add one with: mailroom context set <name> --${kind === 'kafka' ? 'kafka-brokers' : `${kind}-url`} ...`,
+      ],
     })
   }
   return settings as NonNullable<ConnectionSettings[K]>
@@ -58,6 +60,9 @@ const loaders: {[K in BrokerKind]: (s: ConnectionSettings) => Promise<TopologyDr
   nats: async (s) => (await import('./nats/demo-topology.js')).natsTopology(s),
 }
 
-export function topologyDriver<K extends BrokerKind>(kind: K, settings: ConnectionSettings): Promise<TopologyDrivers[K]> {
+export function topologyDriver<K extends BrokerKind>(
+  kind: K,
+  settings: ConnectionSettings,
+): Promise<TopologyDrivers[K]> {
   return loaders[kind](settings)
 }

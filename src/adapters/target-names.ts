@@ -14,15 +14,18 @@ const AMQP_NAME_MAX_BYTES = 255
 
 export const TARGET_NAME_RULES: Record<BrokerKind, NameRule> = {
   kafka(name) {
-    if (name.length > KAFKA_TOPIC_MAX) return `a Kafka topic name has at most ${KAFKA_TOPIC_MAX} characters (this one has ${name.length})`
+    if (name.length > KAFKA_TOPIC_MAX)
+      return `a Kafka topic name has at most ${KAFKA_TOPIC_MAX} characters (this one has ${name.length})`
     if (name === '.' || name === '..') return `"${name}" is not a legal Kafka topic name`
     const bad = [...name].find((c) => !KAFKA_TOPIC_CHARS.test(c))
-    if (bad !== undefined) return `a Kafka topic name has only ASCII letters, digits, ".", "_" and "-" (not ${JSON.stringify(bad)})`
+    if (bad !== undefined)
+      return `a Kafka topic name has only ASCII letters, digits, ".", "_" and "-" (not ${JSON.stringify(bad)})`
     return undefined
   },
   rabbitmq(name) {
     const bytes = Buffer.byteLength(name, 'utf8')
-    if (bytes > AMQP_NAME_MAX_BYTES) return `a RabbitMQ queue or exchange name has at most ${AMQP_NAME_MAX_BYTES} bytes (this one has ${bytes})`
+    if (bytes > AMQP_NAME_MAX_BYTES)
+      return `a RabbitMQ queue or exchange name has at most ${AMQP_NAME_MAX_BYTES} bytes (this one has ${bytes})`
     return undefined
   },
   nats: () => undefined,

@@ -31,21 +31,36 @@ const CLIENT_CERT_HINT = "Set the context's tls.certFile and tls.keyFile to a cl
 
 // Alerts the server sent about the client certificate (the code names the alert OpenSSL received).
 const SERVER_ALERTS: Record<string, (o: TlsErrorContext) => Diagnosis> = {
-  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: () => clientCertificate('the server requires a client certificate and none was sent'),
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: () =>
+    clientCertificate('the server requires a client certificate and none was sent'),
   ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: (o) =>
-    clientCertificate(o.clientCertificate ? 'the server rejected the client certificate' : 'the server requires a client certificate and none was sent'),
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: () => clientCertificate('the server rejected the client certificate: it has expired'),
-  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: () => clientCertificate('the server rejected the client certificate: signed by an authority it does not trust'),
+    clientCertificate(
+      o.clientCertificate
+        ? 'the server rejected the client certificate'
+        : 'the server requires a client certificate and none was sent',
+    ),
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: () =>
+    clientCertificate('the server rejected the client certificate: it has expired'),
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: () =>
+    clientCertificate('the server rejected the client certificate: signed by an authority it does not trust'),
   ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: () =>
-    clientCertificate('the server rejected the client certificate (expired, or signed by an authority it does not trust)'),
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: () => clientCertificate('the server rejected the client certificate: it is revoked'),
+    clientCertificate(
+      'the server rejected the client certificate (expired, or signed by an authority it does not trust)',
+    ),
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: () =>
+    clientCertificate('the server rejected the client certificate: it is revoked'),
   ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: (o) => ({
     code: 'CONNECTION',
     reason: `the server refused the handshake (no common TLS version or cipher${o.clientCertificate ? '' : ', or a client certificate is required'})`,
     suggestion: o.clientCertificate ? 'Check the TLS versions and ciphers the server allows' : CLIENT_CERT_HINT,
   }),
-  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: () => connection('no TLS version in common with the server', 'Check the TLS versions the server allows'),
-  ERR_SSL_WRONG_VERSION_NUMBER: () => connection('the server did not answer in TLS (a plain-text port?)', 'Use the TLS port of the server, or drop TLS for a plain-text port'),
+  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: () =>
+    connection('no TLS version in common with the server', 'Check the TLS versions the server allows'),
+  ERR_SSL_WRONG_VERSION_NUMBER: () =>
+    connection(
+      'the server did not answer in TLS (a plain-text port?)',
+      'Use the TLS port of the server, or drop TLS for a plain-text port',
+    ),
 }
 
 function connection(reason: string, suggestion: string): Diagnosis {
@@ -62,21 +77,34 @@ function diagnose(errorCode: string, o: TlsErrorContext): Diagnosis | undefined 
   // With TLS 1.3 the server checks the client certificate after the client's handshake is done; if the client is
   // already writing, the server's alert can be lost to a TCP reset.
   if (RESET_CODES.has(errorCode) && o.tlsConnecting && !o.clientCertificate) {
-    return clientCertificate('the server reset the connection during TLS setup: it probably requires a client certificate, and none is configured')
+    return clientCertificate(
+      'the server reset the connection during TLS setup: it probably requires a client certificate, and none is configured',
+    )
   }
   if (UNKNOWN_AUTHORITY.has(errorCode)) return connection('certificate signed by unknown authority', CA_HINT)
-  if (errorCode === 'CERT_HAS_EXPIRED') return connection("the server's certificate has expired", 'Renew the server certificate')
-  if (errorCode === 'CERT_NOT_YET_VALID') return connection("the server's certificate is not valid yet", "Check this machine's clock")
-  if (errorCode === 'CERT_REVOKED') return connection("the server's certificate is revoked", 'Renew the server certificate')
+  if (errorCode === 'CERT_HAS_EXPIRED')
+    return connection("the server's certificate has expired", 'Renew the server certificate')
+  if (errorCode === 'CERT_NOT_YET_VALID')
+    return connection("the server's certificate is not valid yet", "Check this machine's clock")
+  if (errorCode === 'CERT_REVOKED')
+    return connection("the server's certificate is revoked", 'Renew the server certificate')
   if (errorCode === 'ERR_TLS_CERT_ALTNAME_INVALID' || errorCode === 'HOSTNAME_MISMATCH') {
-    return connection("the server's certificate does not match the host name", 'Connect by a name the certificate lists, or set tls.servername')
+    return connection(
+      "the server's certificate does not match the host name",
+      'Connect by a name the certificate lists, or set tls.servername',
+    )
   }
   const alert = SERVER_ALERTS[errorCode]
   if (alert) return alert(o)
   if (errorCode.startsWith('ERR_OSSL_')) {
-    return {code: 'CONFIG', reason: 'the client certificate, key or CA file cannot be used', suggestion: 'Check that tls.certFile and tls.keyFile are PEM files of one key pair'}
+    return {
+      code: 'CONFIG',
+      reason: 'the client certificate, key or CA file cannot be used',
+      suggestion: 'Check that tls.certFile and tls.keyFile are PEM files of one key pair',
+    }
   }
-  if (/^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|X509_)/.test(errorCode)) return connection('TLS handshake failed', 'Check the CA, client certificate and server name')
+  if (/^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|X509_)/.test(errorCode))
+    return connection('TLS handshake failed', 'Check the CA, client certificate and server name')
   return undefined
 }
 
@@ -85,7 +113,9 @@ export function tlsError(errorCode: string, o: TlsErrorContext, cause?: unknown)
   const diagnosis = diagnose(errorCode, o)
   if (!diagnosis) return undefined
   const message =
-    diagnosis.code === 'CONFIG' ? `${diagnosis.reason} (${errorCode})` : `TLS handshake with ${o.where} failed: ${diagnosis.reason} (${errorCode})`
+    diagnosis.code === 'CONFIG'
+      ? `${diagnosis.reason} (${errorCode})`
+      : `TLS handshake with ${o.where} failed: ${diagnosis.reason} (${errorCode})`
   return new MailroomError(diagnosis.code, message, {cause, suggestions: [diagnosis.suggestion]})
 }
 

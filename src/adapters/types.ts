@@ -14,13 +14,7 @@ export interface Capabilities {
   settle: boolean
 }
 
-export type TargetKind =
-  | 'classic-queue'
-  | 'quorum-queue'
-  | 'stream-queue'
-  | 'exchange'
-  | 'topic'
-  | 'stream'
+export type TargetKind = 'classic-queue' | 'quorum-queue' | 'stream-queue' | 'exchange' | 'topic' | 'stream'
 
 export interface TargetInfo {
   broker: BrokerKind
@@ -198,10 +192,7 @@ export interface PublishReceipt {
 }
 
 export type StartPosition =
-  | {kind: 'earliest'}
-  | {kind: 'latest'}
-  | {kind: 'offset'; value: bigint}
-  | {kind: 'time'; value: Date}
+  {kind: 'earliest'} | {kind: 'latest'} | {kind: 'offset'; value: bigint} | {kind: 'time'; value: Date}
 
 export interface ReadOptions {
   from?: StartPosition
@@ -309,14 +300,22 @@ export interface BrokerAdapter extends AsyncDisposable {
   serverInfo(): Promise<ServerInfo>
   listTargets(): Promise<TargetInfo[]>
   describeTarget(name: string): Promise<TargetInfo>
-  publish?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt>
+  publish?(
+    target: string,
+    msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+    o?: PublishOptions,
+  ): AsyncIterable<PublishReceipt>
   /**
    * Opens what publishing to a target will need (a producer) ahead of the first message; NOT_FOUND when the target
    * does not exist, so a caller can refuse before anything moves.
    */
   preparePublish?(target: string): Promise<void>
   /** The same publish, its receipts handed over in batches (what one confirmation round settled). */
-  publishBatches?(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt[]>
+  publishBatches?(
+    target: string,
+    msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+    o?: PublishOptions,
+  ): AsyncIterable<PublishReceipt[]>
   read?(target: string, o?: ReadOptions): AsyncIterable<Delivery>
   /**
    * The same read, handed over in batches: each array holds what the client had received when the caller asked

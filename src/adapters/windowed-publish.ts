@@ -43,7 +43,10 @@ export async function* publishThroughWindow(
           pending = step
           // While the input is slow, receipts are reported as they come: a caller may be waiting for them before it
           // sends more (a replay's in-flight window), and a slow pipe should see its receipts.
-          next = receipts.held > 0 ? await Promise.race([step, receipts.nextCompletion().then((): typeof SETTLED => SETTLED)]) : await step
+          next =
+            receipts.held > 0
+              ? await Promise.race([step, receipts.nextCompletion().then((): typeof SETTLED => SETTLED)])
+              : await step
         } else {
           next = step
         }

@@ -172,7 +172,9 @@ function oneLine(message: string): string {
 /** `--jsn`: the error names the flag that was probably meant (`did you mean --json?`). */
 function withFlagSuggestion(error: MailroomError, err: unknown, flagNames: string[]): MailroomError {
   if (!(err instanceof Errors.CLIError) || !('flags' in err) || !Array.isArray(err.flags)) return error
-  const typed = String(err.flags[0] ?? '').replace(/^-+/, '').split('=')[0]
+  const typed = String(err.flags[0] ?? '')
+    .replace(/^-+/, '')
+    .split('=')[0]
   const meant = nearest(typed, flagNames)
   if (!meant) return error
   return new MailroomError(error.code, `${error.message}; did you mean --${meant}?`, {suggestions: error.suggestions})

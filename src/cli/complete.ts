@@ -37,7 +37,12 @@ const ROOT_FLAGS = ['--help', '--version']
 const TARGET_PREFIXES = BROKER_KINDS.map((kind) => `${kind}:`)
 
 /** Candidates for `current`, the word under the cursor, after the command line's `words`. */
-export async function candidates(manifest: Manifest, words: string[], current: string, sources: CompletionSources): Promise<string[]> {
+export async function candidates(
+  manifest: Manifest,
+  words: string[],
+  current: string,
+  sources: CompletionSources,
+): Promise<string[]> {
   const commands = Object.values(manifest.commands).filter((c) => !c.hidden)
   const ids = commands.map((c) => c.id.split(':'))
   const path: string[] = []
@@ -57,7 +62,12 @@ export async function candidates(manifest: Manifest, words: string[], current: s
   return commandCandidates(command, words.slice(path.length), current, sources)
 }
 
-async function commandCandidates(command: ManifestCommand, rest: string[], current: string, sources: CompletionSources): Promise<string[]> {
+async function commandCandidates(
+  command: ManifestCommand,
+  rest: string[],
+  current: string,
+  sources: CompletionSources,
+): Promise<string[]> {
   const flags = Object.values(command.flags).filter((f) => !f.hidden)
   const inline = /^(--[^=]+)=(.*)$/.exec(current)
   if (inline) {
@@ -68,7 +78,13 @@ async function commandCandidates(command: ManifestCommand, rest: string[], curre
   if (previous?.type === 'option') return flagValues(previous, current, sources)
   if (current.startsWith('-')) {
     const used = new Set(rest.map((word) => flagNamed(flags, word.split('=')[0])?.name))
-    return matching(flags.filter((f) => f.multiple || !used.has(f.name)).map((f) => `--${f.name}`).concat('--help'), current)
+    return matching(
+      flags
+        .filter((f) => f.multiple || !used.has(f.name))
+        .map((f) => `--${f.name}`)
+        .concat('--help'),
+      current,
+    )
   }
   const position = positionals(flags, rest)
   const arg = Object.values(command.args)[position]

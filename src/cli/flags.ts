@@ -7,16 +7,32 @@ import {LIST_FORMATS, type ListFormat} from '../core/output/list-format.js'
 
 export const connectionFlags = {
   context: Flags.string({description: 'Use this named context instead of the current one', helpGroup: 'CONNECTION'}),
-  'rabbitmq-url': Flags.string({description: 'RabbitMQ AMQP URL; a cluster: several, comma separated (env MAILROOM_RABBITMQ_URL)', helpGroup: 'CONNECTION'}),
-  'rabbitmq-management-url': Flags.string({
-    description: 'RabbitMQ management API URL; a cluster: several, comma separated (env MAILROOM_RABBITMQ_MANAGEMENT_URL)',
+  'rabbitmq-url': Flags.string({
+    description: 'RabbitMQ AMQP URL; a cluster: several, comma separated (env MAILROOM_RABBITMQ_URL)',
     helpGroup: 'CONNECTION',
   }),
-  'kafka-brokers': Flags.string({description: 'Kafka bootstrap brokers, host:port,... (env MAILROOM_KAFKA_BROKERS)', helpGroup: 'CONNECTION'}),
-  'nats-url': Flags.string({description: 'NATS server URL; a cluster: several, comma separated (env MAILROOM_NATS_URL)', helpGroup: 'CONNECTION'}),
-  'connect-timeout': Flags.integer({description: 'Connect timeout in milliseconds', min: 1, default: 5000, helpGroup: 'CONNECTION'}),
+  'rabbitmq-management-url': Flags.string({
+    description:
+      'RabbitMQ management API URL; a cluster: several, comma separated (env MAILROOM_RABBITMQ_MANAGEMENT_URL)',
+    helpGroup: 'CONNECTION',
+  }),
+  'kafka-brokers': Flags.string({
+    description: 'Kafka bootstrap brokers, host:port,... (env MAILROOM_KAFKA_BROKERS)',
+    helpGroup: 'CONNECTION',
+  }),
+  'nats-url': Flags.string({
+    description: 'NATS server URL; a cluster: several, comma separated (env MAILROOM_NATS_URL)',
+    helpGroup: 'CONNECTION',
+  }),
+  'connect-timeout': Flags.integer({
+    description: 'Connect timeout in milliseconds',
+    min: 1,
+    default: 5000,
+    helpGroup: 'CONNECTION',
+  }),
   'password-stdin': Flags.boolean({
-    description: "Read the password from stdin's first line (for each broker of the context that names a user but no password source)",
+    description:
+      "Read the password from stdin's first line (for each broker of the context that names a user but no password source)",
     helpGroup: 'CONNECTION',
   }),
 }
@@ -62,7 +78,8 @@ export const listOutputFlag = Flags.option({
 
 /** The marked messages of the dashboard, on the command line: dlq replay, purge and export act on exactly these. */
 export const selectFlag = Flags.string({
-  description: 'Only the message with this id (repeat for more), as the dashboard\'s plan and dlq inspect -o json show them',
+  description:
+    "Only the message with this id (repeat for more), as the dashboard's plan and dlq inspect -o json show them",
   multiple: true,
   helpValue: '<message-id>',
 })

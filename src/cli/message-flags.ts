@@ -6,7 +6,12 @@ import {type MessageOverrides, parseHeaderFlags} from '../core/services/message-
 
 export const messageFlags = {
   file: Flags.string({char: 'f', description: 'Read the body (or the lines or NDJSON of --input) from this file'}),
-  header: Flags.string({char: 'H', description: 'Header name=value (repeatable: -H a=1 -H b=2)', multiple: true, multipleNonGreedy: true}),
+  header: Flags.string({
+    char: 'H',
+    description: 'Header name=value (repeatable: -H a=1 -H b=2)',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
   key: Flags.string({char: 'k', description: 'Kafka key / NATS subject / RabbitMQ routing key (with --exchange)'}),
   partition: Flags.integer({char: 'p', description: 'Kafka partition', min: 0}),
   exchange: Flags.string({description: 'RabbitMQ: publish to this exchange (routing key = --key)'}),
@@ -31,7 +36,12 @@ type MessageFlagValues = {
 }
 
 export function overridesFromFlags(flags: MessageFlagValues): MessageOverrides {
-  return {headers: parseHeaderFlags(flags.header), key: flags.key, partition: flags.partition, properties: propertiesFromFlags(flags)}
+  return {
+    headers: parseHeaderFlags(flags.header),
+    key: flags.key,
+    partition: flags.partition,
+    properties: propertiesFromFlags(flags),
+  }
 }
 
 function propertiesFromFlags(flags: MessageFlagValues): Properties {

@@ -9,6 +9,15 @@ export const readFlags = {
     char: 'F',
     description: `Only messages matching this expression, e.g. key == "order-7" and json.amount > 100 and 'headers.x-tenant' == "acme"`,
   }),
-  output: Flags.option({char: 'o', description: 'Output format', options: STREAM_FORMATS, default: 'pretty' as StreamFormat})(),
-  body: Flags.option({description: 'How bodies are shown with -o pretty', options: BODY_FORMATS, default: 'auto' as BodyFormat})(),
+  output: Flags.option({
+    char: 'o',
+    description: 'Output format',
+    options: STREAM_FORMATS,
+    default: 'pretty' as StreamFormat,
+  })(),
+  body: Flags.option({
+    description: 'How bodies are shown with -o pretty',
+    options: BODY_FORMATS,
+    default: 'auto' as BodyFormat,
+  })(),
 }

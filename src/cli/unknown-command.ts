@@ -13,8 +13,11 @@ export function unknownCommandError(commandIds: string[], words: string[], flagT
   for (const [index, word] of words.entries()) {
     const names = namesUnder(ids, known)
     const isTopic = ids.some((id) => id.length > known.length + 1 && id[known.length] === word && startsWith(id, known))
-    const isCommand = ids.some((id) => id.length === known.length + 1 && id[known.length] === word && startsWith(id, known))
-    if (isCommand && !isTopic && index + 1 < words.length) return unexpectedArgumentError([...known, word], words[index + 1], flagTaking)
+    const isCommand = ids.some(
+      (id) => id.length === known.length + 1 && id[known.length] === word && startsWith(id, known),
+    )
+    if (isCommand && !isTopic && index + 1 < words.length)
+      return unexpectedArgumentError([...known, word], words[index + 1], flagTaking)
     if (!names.has(word) || !isTopic) {
       const meant = nearest(word, names)
       const typed = ['mailroom', ...known, word].join(' ')

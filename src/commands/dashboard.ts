@@ -20,8 +20,14 @@ Press ? inside for every key. Needs an interactive terminal; otherwise use mailr
 Usable at 80x24; NO_COLOR is honoured. A read-only context offers no replay, purge or export.`
   static override examples = [
     {description: 'Open the dashboard on the current context', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Refresh every second, Kafka and NATS only', command: '<%= config.bin %> <%= command.id %> --interval 1s -b kafka -b nats'},
-    {description: 'A production context (read-only: no actions)', command: '<%= config.bin %> <%= command.id %> --context prod'},
+    {
+      description: 'Refresh every second, Kafka and NATS only',
+      command: '<%= config.bin %> <%= command.id %> --interval 1s -b kafka -b nats',
+    },
+    {
+      description: 'A production context (read-only: no actions)',
+      command: '<%= config.bin %> <%= command.id %> --context prod',
+    },
   ]
   static override flags = {
     interval: Flags.string({char: 'i', description: 'Refresh interval (e.g. 1s, 500ms)', default: '2s'}),
@@ -34,7 +40,10 @@ Usable at 80x24; NO_COLOR is honoured. A read-only context offers no replay, pur
     const intervalMs = parseRefreshInterval(flags.interval, '--interval')
     if (!isInteractive(process.stdout) || !process.stdin.isTTY) {
       throw new MailroomError('USAGE', 'the dashboard needs an interactive terminal (stdin and stdout must be a TTY)', {
-        suggestions: ['Watch lag in a pipe or CI: mailroom lag --watch', 'Follow messages: mailroom tail <broker>:<target>'],
+        suggestions: [
+          'Watch lag in a pipe or CI: mailroom lag --watch',
+          'Follow messages: mailroom tail <broker>:<target>',
+        ],
       })
     }
     forgetCiForThisTerminal()
@@ -45,7 +54,9 @@ Usable at 80x24; NO_COLOR is honoured. A read-only context offers no replay, pur
     const kinds = flags.broker ?? context.brokers
     let created: Promise<Map<BrokerKind, BrokerAdapter>> | undefined
     const adapters = () => {
-      created = Promise.all(kinds.map(async (kind) => [kind, await this.createAdapter(kind, context)] as const)).then((pairs) => new Map(pairs))
+      created = Promise.all(kinds.map(async (kind) => [kind, await this.createAdapter(kind, context)] as const)).then(
+        (pairs) => new Map(pairs),
+      )
       return created
     }
     const {runDashboard} = await ui
@@ -67,4 +78,3 @@ function forgetCiForThisTerminal(): void {
   delete process.env.CI
   delete process.env.CONTINUOUS_INTEGRATION
 }
-

@@ -38,23 +38,50 @@ A broker that cannot be read gives an ERR row and the others are still shown; ex
 read (or any broker failed, with --strict). An unknown group, queue or consumer: exit 4.`
   static override examples = [
     {description: 'Every consumer of every broker of the context', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'One Kafka group, per partition', command: '<%= config.bin %> <%= command.id %> kafka:billing -o wide'},
-    {description: 'Watch what is behind, worst first, every 10 s', command: '<%= config.bin %> <%= command.id %> --watch 10s --only-lagging --sort status'},
-    {description: 'For scripts', command: '<%= config.bin %> <%= command.id %> --broker rabbitmq --json | jq ".result.rows[] | select(.status != \\"OK\\")"'},
+    {
+      description: 'One Kafka group, per partition',
+      command: '<%= config.bin %> <%= command.id %> kafka:billing -o wide',
+    },
+    {
+      description: 'Watch what is behind, worst first, every 10 s',
+      command: '<%= config.bin %> <%= command.id %> --watch 10s --only-lagging --sort status',
+    },
+    {
+      description: 'For scripts',
+      command:
+        '<%= config.bin %> <%= command.id %> --broker rabbitmq --json | jq ".result.rows[] | select(.status != \\"OK\\")"',
+    },
   ]
   static override args = {
-    target: Args.string({description: 'Only this consumer: <broker>:<group|queue|consumer> (or a topic/stream it consumes)', ignoreStdin: true}),
+    target: Args.string({
+      description: 'Only this consumer: <broker>:<group|queue|consumer> (or a topic/stream it consumes)',
+      ignoreStdin: true,
+    }),
   }
   static override flags = {
     broker: brokerFlag,
     output: listOutputFlag,
     'only-lagging': Flags.boolean({description: 'Only consumers with messages waiting (and ERR rows)'}),
     sort: Flags.option({description: 'Row order', options: LAG_SORT_KEYS, default: 'name' as LagSortKey})(),
-    watch: Flags.boolean({char: 'w', description: `Redraw every interval (--watch 10s; default ${DEFAULT_WATCH_INTERVAL}) until Ctrl-C`}),
-    interval: Flags.string({description: 'Interval between snapshots with --watch', default: DEFAULT_WATCH_INTERVAL, hidden: true}),
+    watch: Flags.boolean({
+      char: 'w',
+      description: `Redraw every interval (--watch 10s; default ${DEFAULT_WATCH_INTERVAL}) until Ctrl-C`,
+    }),
+    interval: Flags.string({
+      description: 'Interval between snapshots with --watch',
+      default: DEFAULT_WATCH_INTERVAL,
+      hidden: true,
+    }),
     count: Flags.integer({description: 'With --watch: stop after this many snapshots', min: 1}),
-    window: Flags.integer({description: 'Snapshots kept per consumer for rates and statuses', min: 2, default: DEFAULT_WINDOW_SIZE}),
-    'stall-after': Flags.string({description: 'A consumer holding messages without acking/committing this long is STALL', default: `${DEFAULT_STALL_AFTER_SECONDS}s`}),
+    window: Flags.integer({
+      description: 'Snapshots kept per consumer for rates and statuses',
+      min: 2,
+      default: DEFAULT_WINDOW_SIZE,
+    }),
+    'stall-after': Flags.string({
+      description: 'A consumer holding messages without acking/committing this long is STALL',
+      default: `${DEFAULT_STALL_AFTER_SECONDS}s`,
+    }),
     strict: Flags.boolean({description: 'Exit 3 when any broker could not be read'}),
     'include-mailroom': includeMailroomFlag,
     ...connectionFlags,
@@ -62,14 +89,21 @@ read (or any broker failed, with --strict). An unknown group, queue or consumer:
 
   async run(): Promise<LagReport> {
     const {args, flags} = await this.parse(Lag, watchIntervalAsFlag(this.argv))
-    if (flags.watch && this.jsonEnabled()) this.usage('--json prints one result: use -o json with --watch for one JSON line per snapshot')
+    if (flags.watch && this.jsonEnabled())
+      this.usage('--json prints one result: use -o json with --watch for one JSON line per snapshot')
     const filter = args.target ? parseTargetRef(args.target, {anyName: true}) : undefined
     const intervalMs = parseRefreshInterval(flags.interval, '--watch')
     const stallAfterSeconds = parseDuration(flags['stall-after'], '--stall-after')! / 1000
     const context = await this.resolveContext(connectionOverrides(flags))
     const kinds = filter ? [filter.broker] : (flags.broker ?? context.brokers)
     const adapters = await Promise.all(kinds.map((kind) => this.createAdapter(kind, context)))
-    const monitor = new LagMonitor(adapters, {filter, windowSize: flags.window, stallAfterSeconds, includeMailroom: flags['include-mailroom'], replication: filter === undefined})
+    const monitor = new LagMonitor(adapters, {
+      filter,
+      windowSize: flags.window,
+      stallAfterSeconds,
+      includeMailroom: flags['include-mailroom'],
+      replication: filter === undefined,
+    })
     const view = {only: flags['only-lagging'], sort: flags.sort, format: flags.output}
     let last: LagReport | undefined
     const count = flags.watch ? flags.count : 1
@@ -93,7 +127,9 @@ read (or any broker failed, with --strict). An unknown group, queue or consumer:
     }
     if (format === 'json') return this.out(JSON.stringify(report))
     const lines = tabular ? replication.map((l) => `${l}\n`).join('') : ''
-    const body = `${report.at}\n${await renderRows(report.rows, format)}\n${lines}${rowWarnings(report.rows).map((w) => `warning: ${w}\n`).join('')}`
+    const body = `${report.at}\n${await renderRows(report.rows, format)}\n${lines}${rowWarnings(report.rows)
+      .map((w) => `warning: ${w}\n`)
+      .join('')}`
     process.stdout.write(isInteractive() ? `${REDRAW}${body}` : `${body}\n`)
   }
 }
@@ -105,7 +141,8 @@ function watchIntervalAsFlag(argv: string[]): string[] {
     const arg = argv[i]
     const inline = /^--watch=(.+)$/.exec(arg)
     if (inline) out.push('--watch', '--interval', inline[1])
-    else if ((arg === '--watch' || arg === '-w') && DURATION.test(argv[i + 1] ?? '')) out.push('--watch', '--interval', argv[++i])
+    else if ((arg === '--watch' || arg === '-w') && DURATION.test(argv[i + 1] ?? ''))
+      out.push('--watch', '--interval', argv[++i])
     else out.push(arg)
   }
   return out
@@ -133,22 +170,47 @@ const LAG_COLUMNS: Column<LagRow>[] = [
   {header: 'TARGET', value: (r) => `${r.broker}:${r.target}`},
   {header: 'CONSUMER', value: (r) => (r.consumer === r.target ? '-' : r.consumer)},
   {header: 'STATUS', value: (r) => r.status},
-  {header: 'LAG', value: (r) => r.lag ?? (r.uncommitted ? 'unknown' : r.lagNotApplicable ? 'n/a' : undefined), align: 'right'},
+  {
+    header: 'LAG',
+    value: (r) => r.lag ?? (r.uncommitted ? 'unknown' : r.lagNotApplicable ? 'n/a' : undefined),
+    align: 'right',
+  },
   {header: 'LAG AGE', value: (r) => (r.status === 'ERR' || r.lagNotApplicable ? undefined : lagAge(r)), align: 'right'},
   {header: 'CONSUMERS', value: (r) => r.consumers, align: 'right'},
   {header: 'TREND', value: (r) => perSecond(r.trend, true), align: 'right'},
-  {header: 'ETA', value: (r) => (r.etaSeconds === undefined || r.lag === 0 ? undefined : formatDurationSeconds(Math.round(r.etaSeconds))), align: 'right'},
+  {
+    header: 'ETA',
+    value: (r) =>
+      r.etaSeconds === undefined || r.lag === 0 ? undefined : formatDurationSeconds(Math.round(r.etaSeconds)),
+    align: 'right',
+  },
   {header: 'IN/S', value: (r) => perSecond(r.inRate), align: 'right', wide: true},
   {header: 'OUT/S', value: (r) => perSecond(r.outRate), align: 'right', wide: true},
   {header: 'UNACKED', value: (r) => r.unacked, align: 'right', wide: true},
-  {header: 'PARTITIONS', value: (r) => r.partitions?.map((p) => `${p.partition}:${p.committed ?? (p.shareStartOffset === undefined ? '-' : `start ${p.shareStartOffset}`)}/${p.end}`).join(' '), wide: true},
+  {
+    header: 'PARTITIONS',
+    value: (r) =>
+      r.partitions
+        ?.map(
+          (p) =>
+            `${p.partition}:${p.committed ?? (p.shareStartOffset === undefined ? '-' : `start ${p.shareStartOffset}`)}/${p.end}`,
+        )
+        .join(' '),
+    wide: true,
+  },
   {header: 'GROUP', value: (r) => r.group && groupSummary(r.group), wide: true},
-  {header: 'MEMBERS', value: (r) => r.group?.members.map((m) => `${m.clientId}@${m.host}[${m.partitions.join(',')}]`).join(' '), wide: true},
+  {
+    header: 'MEMBERS',
+    value: (r) => r.group?.members.map((m) => `${m.clientId}@${m.host}[${m.partitions.join(',')}]`).join(' '),
+    wide: true,
+  },
   {header: 'REASON', value: (r) => r.reason},
 ]
 
 function groupSummary(g: ConsumerGroupFacts): string {
-  return [g.type, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' ')
+  return [g.type, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`]
+    .filter((x) => x)
+    .join(' ')
 }
 
 function lagAge(r: LagRow): string {

@@ -25,7 +25,9 @@ and refuses a quorum queue with a delivery limit unless --force.`
   }
   static override flags = {
     count: Flags.integer({char: 'n', description: 'How many messages', min: 1, default: 10}),
-    force: Flags.boolean({description: 'Peek a quorum queue with a delivery limit anyway (burns one delivery attempt per message)'}),
+    force: Flags.boolean({
+      description: 'Peek a quorum queue with a delivery limit anyway (burns one delivery attempt per message)',
+    }),
     ...readFlags,
     ...connectionFlags,
   }

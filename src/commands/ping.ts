@@ -6,11 +6,15 @@ import {type PingRow, pingBroker} from '../core/services/ping.js'
 
 export default class Ping extends MailroomCommand {
   static override summary = 'Check that the brokers of a context answer: version, latency, capabilities'
-  static override description = 'Connects to every broker of the context (or only --broker). A broker that is down gets a row saying why, and the exit code is 3. Then every node of each cluster as the broker reports it: role, version, status, alarms; * marks the node the connection went to.'
+  static override description =
+    'Connects to every broker of the context (or only --broker). A broker that is down gets a row saying why, and the exit code is 3. Then every node of each cluster as the broker reports it: role, version, status, alarms; * marks the node the connection went to.'
   static override examples = [
     {description: 'Ping every broker of the current context', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Only Kafka, as JSON', command: '<%= config.bin %> <%= command.id %> --broker kafka --json'},
-    {description: 'Check a NATS server by URL', command: 'MAILROOM_NATS_URL=nats://10.0.0.5:4222 <%= config.bin %> <%= command.id %> -b nats'},
+    {
+      description: 'Check a NATS server by URL',
+      command: 'MAILROOM_NATS_URL=nats://10.0.0.5:4222 <%= config.bin %> <%= command.id %> -b nats',
+    },
   ]
   static override flags = {
     broker: brokerFlag,
@@ -28,8 +32,15 @@ export default class Ping extends MailroomCommand {
         {header: 'BROKER', value: (r) => r.broker},
         {header: 'STATUS', value: (r) => (r.up ? 'up' : 'DOWN')},
         {header: 'VERSION', value: (r) => (r.up ? `${r.product} ${r.version ?? ''}`.trim() : undefined)},
-        {header: 'LATENCY', value: (r) => (r.latencyMs === undefined ? undefined : `${r.latencyMs} ms`), align: 'right'},
-        {header: 'CAPABILITIES / ERROR', value: (r) => (r.up ? r.capabilities?.join(' ') : `${r.error?.code}: ${r.error?.message}`)},
+        {
+          header: 'LATENCY',
+          value: (r) => (r.latencyMs === undefined ? undefined : `${r.latencyMs} ms`),
+          align: 'right',
+        },
+        {
+          header: 'CAPABILITIES / ERROR',
+          value: (r) => (r.up ? r.capabilities?.join(' ') : `${r.error?.code}: ${r.error?.message}`),
+        },
       ]),
     )
     const nodes = rows.flatMap((r) => (r.nodes ?? []).map((node) => ({broker: r.broker, ...node})))

@@ -33,13 +33,35 @@ records without a key round-robin over the partitions, --partition wherever it s
 RabbitMQ: the target is a queue (default exchange), or use --exchange with --key as routing key.
 NATS: the target is a stream (subject from --key, or the stream's only subject) or a subject.`
   static override examples = [
-    {description: 'One JSON message to a queue', command: `<%= config.bin %> <%= command.id %> rabbitmq:orders '{"id": 7}' --content-type application/json`},
-    {description: 'Keyed, with headers, to a Kafka topic', command: '<%= config.bin %> <%= command.id %> kafka:payments --key order-7 -H x-tenant=acme --file payment.json'},
-    {description: 'Through an exchange with a routing key', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders --exchange orders.x --key eu.new "hello"'},
-    {description: 'JetStream with de-duplication', command: '<%= config.bin %> <%= command.id %> nats:ORDERS --key orders.new -H Nats-Msg-Id=order-7 "hello"'},
-    {description: 'Copy a topic into another, byte for byte', command: '<%= config.bin %> tail kafka:orders --until-end -o ndjson | <%= config.bin %> <%= command.id %> kafka:orders.copy --input ndjson'},
-    {description: 'One message per line, keyed by what comes before the first ":"', command: `printf 'order-7:paid\\norder-8:shipped\\n' | <%= config.bin %> <%= command.id %> kafka:orders --input lines --key-separator :`},
-    {description: 'Load: 10,000 messages at 500/s', command: '<%= config.bin %> <%= command.id %> nats:ORDERS --key orders.load "x" --count 10000 --rate 500'},
+    {
+      description: 'One JSON message to a queue',
+      command: `<%= config.bin %> <%= command.id %> rabbitmq:orders '{"id": 7}' --content-type application/json`,
+    },
+    {
+      description: 'Keyed, with headers, to a Kafka topic',
+      command: '<%= config.bin %> <%= command.id %> kafka:payments --key order-7 -H x-tenant=acme --file payment.json',
+    },
+    {
+      description: 'Through an exchange with a routing key',
+      command: '<%= config.bin %> <%= command.id %> rabbitmq:orders --exchange orders.x --key eu.new "hello"',
+    },
+    {
+      description: 'JetStream with de-duplication',
+      command: '<%= config.bin %> <%= command.id %> nats:ORDERS --key orders.new -H Nats-Msg-Id=order-7 "hello"',
+    },
+    {
+      description: 'Copy a topic into another, byte for byte',
+      command:
+        '<%= config.bin %> tail kafka:orders --until-end -o ndjson | <%= config.bin %> <%= command.id %> kafka:orders.copy --input ndjson',
+    },
+    {
+      description: 'One message per line, keyed by what comes before the first ":"',
+      command: `printf 'order-7:paid\\norder-8:shipped\\n' | <%= config.bin %> <%= command.id %> kafka:orders --input lines --key-separator :`,
+    },
+    {
+      description: 'Load: 10,000 messages at 500/s',
+      command: '<%= config.bin %> <%= command.id %> nats:ORDERS --key orders.load "x" --count 10000 --rate 500',
+    },
   ]
   static override args = {
     target: Args.string({description: 'Where to publish: <broker>:<queue|topic|stream|subject>', required: true}),
@@ -47,13 +69,26 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
   }
   static override flags = {
     ...messageFlags,
-    input: Flags.option({description: 'What the input is: one raw body, NDJSON envelopes, or one message per line', options: ['raw', 'ndjson', 'lines'] as const, default: 'raw'})(),
-    'key-separator': Flags.string({description: 'With --input lines: the key is what comes before the first occurrence of this in a line (kcat -K)'}),
-    'skip-invalid': Flags.boolean({description: 'With --input ndjson: skip and count invalid lines instead of stopping at the first'}),
+    input: Flags.option({
+      description: 'What the input is: one raw body, NDJSON envelopes, or one message per line',
+      options: ['raw', 'ndjson', 'lines'] as const,
+      default: 'raw',
+    })(),
+    'key-separator': Flags.string({
+      description: 'With --input lines: the key is what comes before the first occurrence of this in a line (kcat -K)',
+    }),
+    'skip-invalid': Flags.boolean({
+      description: 'With --input ndjson: skip and count invalid lines instead of stopping at the first',
+    }),
     count: Flags.integer({char: 'n', description: 'Publish the message this many times', min: 1, default: 1}),
     rate: Flags.integer({description: 'At most this many messages per second', min: 1}),
     window: Flags.integer({description: 'Messages awaiting confirmation at once', min: 1, max: 100_000}),
-    output: Flags.option({char: 'o', description: 'summary: one line on stderr; ndjson: a receipt per message on stdout', options: ['summary', 'ndjson'] as const, default: 'summary'})(),
+    output: Flags.option({
+      char: 'o',
+      description: 'summary: one line on stderr; ndjson: a receipt per message on stdout',
+      options: ['summary', 'ndjson'] as const,
+      default: 'summary',
+    })(),
     ...connectionFlags,
   }
 
@@ -61,10 +96,14 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
     const {args, flags} = await this.parse(Publish)
     const ref = parseTargetRef(args.target)
     const streamed = flags.input !== 'raw'
-    if (streamed && args.body !== undefined) this.usage(`--input ${flags.input} reads stdin or --file, not a body argument`)
-    if (streamed && flags.count > 1) this.usage(`--count repeats a single body; it cannot be used with --input ${flags.input}`)
-    if (flags['key-separator'] !== undefined && flags.input !== 'lines') this.usage('--key-separator splits lines: use it with --input lines')
-    if (flags['key-separator'] === '') this.usage('--key-separator cannot be empty: give the text between key and value, e.g. --key-separator :')
+    if (streamed && args.body !== undefined)
+      this.usage(`--input ${flags.input} reads stdin or --file, not a body argument`)
+    if (streamed && flags.count > 1)
+      this.usage(`--count repeats a single body; it cannot be used with --input ${flags.input}`)
+    if (flags['key-separator'] !== undefined && flags.input !== 'lines')
+      this.usage('--key-separator splits lines: use it with --input lines')
+    if (flags['key-separator'] === '')
+      this.usage('--key-separator cannot be empty: give the text between key and value, e.g. --key-separator :')
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const signal = this.interruptSignal()
@@ -85,7 +124,9 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
           ? lineEnvelopes(input(), {keySeparator: flags['key-separator'], overrides, stats: lineStats})
           : repeat(envelopeFromBody(await readBody(args.body, flags.file), overrides), flags.count)
     if (flags.rate) messages = rateLimit(messages, flags.rate, signal)
-    const progress = this.progressLine('published', flags.input === 'raw' ? flags.count : undefined, {printing: flags.output === 'ndjson'})
+    const progress = this.progressLine('published', flags.input === 'raw' ? flags.count : undefined, {
+      printing: flags.output === 'ndjson',
+    })
     const summary = await publishAll(adapter, ref.name, messages, {
       window: flags.window,
       onProgress: (s) => progress.update({done: s.published, failed: s.failed}),
@@ -102,9 +143,18 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
 
   /** `count`: how many were asked for (--count), so an interrupted run can say how many were not sent. */
   private report(summary: PublishSummary, stats: NdjsonSourceStats, count?: number, emptyLines = 0): void {
-    const skipped = stats.skipped ? `, ${stats.skipped} invalid lines skipped` : stats.invalid ? '; stopped at an invalid line, nothing after it was published' : emptyLines ? `, ${emptyLines} empty lines skipped` : ''
-    this.info(`published ${summary.published} to ${summary.target} in ${summary.elapsedMs} ms (${summary.perSecond}/s)${summary.duplicates ? `, ${summary.duplicates} duplicates dropped by the broker` : ''}${skipped}${interruption(summary, count)}`)
-    for (const f of summary.failures) this.warnUser(`message #${f.index + 1} was not published: ${f.code}: ${f.message}`)
+    const skipped = stats.skipped
+      ? `, ${stats.skipped} invalid lines skipped`
+      : stats.invalid
+        ? '; stopped at an invalid line, nothing after it was published'
+        : emptyLines
+          ? `, ${emptyLines} empty lines skipped`
+          : ''
+    this.info(
+      `published ${summary.published} to ${summary.target} in ${summary.elapsedMs} ms (${summary.perSecond}/s)${summary.duplicates ? `, ${summary.duplicates} duplicates dropped by the broker` : ''}${skipped}${interruption(summary, count)}`,
+    )
+    for (const f of summary.failures)
+      this.warnUser(`message #${f.index + 1} was not published: ${f.code}: ${f.message}`)
     if (summary.failed > 0) this.exitStatus = EXIT.PARTIAL
   }
 }
@@ -112,6 +162,7 @@ NATS: the target is a stream (subject from --key, or the stream's only subject) 
 /** What an interrupted publish left out: every message counted as published was confirmed; the rest was not sent. */
 function interruption(summary: PublishSummary, count: number | undefined): string {
   if (!summary.interrupted) return ''
-  const left = count === undefined ? 'the rest of the input was' : `the other ${count - summary.published - summary.failed} were`
+  const left =
+    count === undefined ? 'the rest of the input was' : `the other ${count - summary.published - summary.failed} were`
   return `; interrupted: each one published was confirmed by the broker, ${left} not sent`
 }

@@ -21,18 +21,35 @@ Kafka: the request carries the headers kafka_replyTopic (--reply-topic) and kafk
 convention); mailroom reads the reply topic from its current end, started before the request is sent.
 Exit 6 when no reply comes within --timeout.`
   static override examples = [
-    {description: 'Ask a RabbitMQ service', command: `<%= config.bin %> <%= command.id %> rabbitmq:pricing.requests '{"sku": "A-7"}' --content-type application/json`},
-    {description: 'A NATS service, 2 s timeout', command: '<%= config.bin %> <%= command.id %> nats:svc.time.now "" --timeout 2s'},
-    {description: 'Kafka, replies on a reply topic', command: '<%= config.bin %> <%= command.id %> kafka:quotes.requests --reply-topic quotes.replies --key order-7 "quote?"'},
+    {
+      description: 'Ask a RabbitMQ service',
+      command: `<%= config.bin %> <%= command.id %> rabbitmq:pricing.requests '{"sku": "A-7"}' --content-type application/json`,
+    },
+    {
+      description: 'A NATS service, 2 s timeout',
+      command: '<%= config.bin %> <%= command.id %> nats:svc.time.now "" --timeout 2s',
+    },
+    {
+      description: 'Kafka, replies on a reply topic',
+      command:
+        '<%= config.bin %> <%= command.id %> kafka:quotes.requests --reply-topic quotes.replies --key order-7 "quote?"',
+    },
   ]
   static override args = {
-    target: Args.string({description: 'Where to send the request: <broker>:<queue|topic|stream|subject>', required: true}),
+    target: Args.string({
+      description: 'Where to send the request: <broker>:<queue|topic|stream|subject>',
+      required: true,
+    }),
     body: Args.string({description: 'The request body (default: --file or stdin)', ignoreStdin: true}),
   }
   static override flags = {
     ...messageFlags,
     'reply-topic': Flags.string({description: 'Kafka: the topic the reply is published to (sent as kafka_replyTopic)'}),
-    timeout: Flags.string({char: 't', description: 'How long to wait for the reply', default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`}),
+    timeout: Flags.string({
+      char: 't',
+      description: 'How long to wait for the reply',
+      default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
+    }),
     output: readFlags.output,
     body: readFlags.body,
     ...connectionFlags,

@@ -19,15 +19,28 @@ auto-delete queue bound like the target. --consume reads destructively (acks wha
 Ctrl-C stops cleanly (exit 130) and leaves nothing behind on the broker.`
   static override examples = [
     {description: 'Follow a topic from now on', command: '<%= config.bin %> <%= command.id %> kafka:orders'},
-    {description: 'Everything in a stream up to now, as NDJSON, then exit', command: '<%= config.bin %> <%= command.id %> nats:ORDERS --from earliest --until-end -o ndjson > orders.ndjson'},
-    {description: 'The first 10 big orders since 8:00', command: '<%= config.bin %> <%= command.id %> kafka:orders --from 2026-11-26T08:00:00Z --filter "json.amount > 1000" -n 10'},
-    {description: 'Stop after 5 s without messages', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders --idle-timeout 5s'},
+    {
+      description: 'Everything in a stream up to now, as NDJSON, then exit',
+      command: '<%= config.bin %> <%= command.id %> nats:ORDERS --from earliest --until-end -o ndjson > orders.ndjson',
+    },
+    {
+      description: 'The first 10 big orders since 8:00',
+      command:
+        '<%= config.bin %> <%= command.id %> kafka:orders --from 2026-11-26T08:00:00Z --filter "json.amount > 1000" -n 10',
+    },
+    {
+      description: 'Stop after 5 s without messages',
+      command: '<%= config.bin %> <%= command.id %> rabbitmq:orders --idle-timeout 5s',
+    },
   ]
   static override args = {
     target: Args.string({description: 'The target, written <broker>:<name>', required: true}),
   }
   static override flags = {
-    from: Flags.string({description: 'Start at earliest, latest, an offset/sequence, or an ISO time (default: latest; with --until-end: earliest; with --consume: where the queue or group is)'}),
+    from: Flags.string({
+      description:
+        'Start at earliest, latest, an offset/sequence, or an ISO time (default: latest; with --until-end: earliest; with --consume: where the queue or group is)',
+    }),
     count: Flags.integer({char: 'n', description: 'Stop after this many (matching) messages', min: 1}),
     'until-end': Flags.boolean({description: 'Stop at the end captured when tail started (also on empty targets)'}),
     'idle-timeout': Flags.string({description: 'Stop when no message arrives for this long (e.g. 5s)'}),
@@ -50,31 +63,51 @@ Ctrl-C stops cleanly (exit 130) and leaves nothing behind on the broker.`
     const batches = tailBatches(
       adapter,
       ref.name,
-      {from, untilEnd: flags['until-end'], consume: flags.consume, group: flags.group, filter, count: flags.count, idleTimeoutMs, signal: this.interruptSignal()},
+      {
+        from,
+        untilEnd: flags['until-end'],
+        consume: flags.consume,
+        group: flags.group,
+        filter,
+        count: flags.count,
+        idleTimeoutMs,
+        signal: this.interruptSignal(),
+      },
       stats,
     )
     const collected: Envelope[] = []
-    const progress = flags['until-end'] ? this.progressLine('read', await untilEndTotal(adapter, ref.name, flags.from), {printing: !this.jsonEnabled()}) : undefined
+    const progress = flags['until-end']
+      ? this.progressLine('read', await untilEndTotal(adapter, ref.name, flags.from), {printing: !this.jsonEnabled()})
+      : undefined
     try {
       for await (const batch of batches) {
         if (this.jsonEnabled()) collected.push(...batch.map((d) => d.envelope))
         else await writeAll(writer, batch, flags.consume)
         // Removed from the broker only once printed.
         if (flags.consume) await Promise.all(batch.map((d) => d.settle('ack')))
-        progress?.update({done: stats.received, ...(filter ? {detail: `${stats.matched.toLocaleString('en-US')} matched`} : {})})
+        progress?.update({
+          done: stats.received,
+          ...(filter ? {detail: `${stats.matched.toLocaleString('en-US')} matched`} : {}),
+        })
       }
     } finally {
       progress?.end()
       // Also when the read fails: what was read is printed (the writer batches its output).
       if (!this.jsonEnabled()) await writer.end()
     }
-    this.info(`${stats.matched} message(s)${filter ? ` matched of ${stats.received}` : ''}; stopped: ${stats.stoppedBy}`)
+    this.info(
+      `${stats.matched} message(s)${filter ? ` matched of ${stats.received}` : ''}; stopped: ${stats.stoppedBy}`,
+    )
     return this.jsonEnabled() ? {...stats, messages: collected} : stats
   }
 }
 
 /** What --until-end will read from the start (a progress line's total; only asked on a terminal): the depth. */
-async function untilEndTotal(adapter: BrokerAdapter, name: string, from: string | undefined): Promise<number | undefined> {
+async function untilEndTotal(
+  adapter: BrokerAdapter,
+  name: string,
+  from: string | undefined,
+): Promise<number | undefined> {
   if (!process.stderr.isTTY || (from !== undefined && from !== 'earliest')) return undefined
   return targetDepth(adapter, name)
 }

@@ -40,14 +40,23 @@ export async function assertAuditWritable(env: NodeJS.ProcessEnv = process.env):
     await makeDirectory(dirname(path))
     await (await openForAppend(path)).close()
   } catch (error) {
-    throw new MailroomError('CONFIG', `the audit log ${path} is not writable (${describeFsError(error, path)}): nothing was changed`, {
-      suggestions: ['Point MAILROOM_AUDIT_LOG (or XDG_STATE_HOME) at a file you can write, or fix the permissions on the path'],
-    })
+    throw new MailroomError(
+      'CONFIG',
+      `the audit log ${path} is not writable (${describeFsError(error, path)}): nothing was changed`,
+      {
+        suggestions: [
+          'Point MAILROOM_AUDIT_LOG (or XDG_STATE_HOME) at a file you can write, or fix the permissions on the path',
+        ],
+      },
+    )
   }
 }
 
 /** After the change: appends the line. Never throws: returns the warning to show when the line was not written. */
-export async function appendAudit(entry: AuditEntry, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+export async function appendAudit(
+  entry: AuditEntry,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   const path = auditLogPath(env)
   const line = {time: new Date().toISOString(), user: currentUser(), host: process.env.HOSTNAME, ...entry}
   try {

@@ -58,7 +58,8 @@ export async function makeDirectory(dir: string, mode = 0o700): Promise<void> {
       await mkdir(path, {mode})
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      if (!(await isDirectory(path))) throw Object.assign(new Error(`${path} exists and is not a directory`), {code: 'ENOTDIR', path})
+      if (!(await isDirectory(path)))
+        throw Object.assign(new Error(`${path} exists and is not a directory`), {code: 'ENOTDIR', path})
     }
   }
 }

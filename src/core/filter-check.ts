@@ -7,10 +7,24 @@ import type {DeathRecord, Meta} from '../model/envelope/types.js'
 import {nearest} from './suggest.js'
 
 /** The roots of the message view a filter sees (src/core/filter.ts: filterView). */
-export const FILTER_FIELD_ROOTS = ['key', 'target', 'broker', 'timestamp', 'body', 'json', 'headers', 'meta', 'death'] as const
+export const FILTER_FIELD_ROOTS = [
+  'key',
+  'target',
+  'broker',
+  'timestamp',
+  'body',
+  'json',
+  'headers',
+  'meta',
+  'death',
+] as const
 /** The fields of a record whose shape mailroom fixes, at every depth: a value has none (null), a list any index. */
 type ShapeOf<T> = {
-  [K in keyof Required<T>]-?: NonNullable<T[K]> extends readonly unknown[] ? 'list' : NonNullable<T[K]> extends object ? ShapeOf<NonNullable<T[K]>> : null
+  [K in keyof Required<T>]-?: NonNullable<T[K]> extends readonly unknown[]
+    ? 'list'
+    : NonNullable<T[K]> extends object
+      ? ShapeOf<NonNullable<T[K]>>
+      : null
 }
 interface Shape {
   readonly [field: string]: Shape | 'list' | null
@@ -22,7 +36,17 @@ const DEATH_SHAPE = {
   firstTime: null,
   lastTime: null,
   source: null,
-  origin: {broker: null, target: null, exchange: null, routingKeys: 'list', partition: null, offset: null, sequence: null, subject: null, consumer: null},
+  origin: {
+    broker: null,
+    target: null,
+    exchange: null,
+    routingKeys: 'list',
+    partition: null,
+    offset: null,
+    sequence: null,
+    subject: null,
+    consumer: null,
+  },
   error: {class: null, message: null, component: null, wrapper: {class: null, message: null}},
 } as const satisfies ShapeOf<DeathRecord>
 const META_SHAPE = {
@@ -39,7 +63,20 @@ const META_SHAPE = {
 const FIXED_SHAPES: Record<string, Shape | undefined> = {death: DEATH_SHAPE, meta: META_SHAPE}
 
 /** filtrex's built-in functions. */
-export const FILTER_FUNCTIONS = ['abs', 'ceil', 'floor', 'log', 'log2', 'log10', 'max', 'min', 'round', 'sqrt', 'exists', 'empty'] as const
+export const FILTER_FUNCTIONS = [
+  'abs',
+  'ceil',
+  'floor',
+  'log',
+  'log2',
+  'log10',
+  'max',
+  'min',
+  'round',
+  'sqrt',
+  'exists',
+  'empty',
+] as const
 export const FILTER_CONSTANTS = {true: true, false: false, null: null} as const
 
 const KEYWORD = /^(?:not\s+in|and|or|not|in|of|if|then|else|mod)(?=[^\w])/
@@ -76,7 +113,9 @@ export function findFilterProblem(expression: string): FilterProblem | undefined
     if (token.kind === 'symbol' && Object.hasOwn(FILTER_CONSTANTS, token.name)) continue
     const [root] = token.name.split('.')
     if (!FILTER_FIELD_ROOTS.includes(root as never)) {
-      return token.kind === 'quoted-symbol' ? singleQuotedText(token.text, column) : unknownField(token.name, FILTER_FIELD_ROOTS, 0, column)
+      return token.kind === 'quoted-symbol'
+        ? singleQuotedText(token.text, column)
+        : unknownField(token.name, FILTER_FIELD_ROOTS, 0, column)
     }
     const problem = outsideShape(token.name, column)
     if (problem) return problem
@@ -119,7 +158,9 @@ function readToken(rest: string, at: number): Token {
   if (keyword) return make('keyword', keyword[0])
   if (rest[0] === '"' || rest[0] === "'") {
     const quoted = quotedText(rest)
-    return rest[0] === '"' ? make('string', quoted) : make('quoted-symbol', quoted, quoted.slice(1, -1).replace(/\\(['\\])/g, '$1'))
+    return rest[0] === '"'
+      ? make('string', quoted)
+      : make('quoted-symbol', quoted, quoted.slice(1, -1).replace(/\\(['\\])/g, '$1'))
   }
   const symbol = SYMBOL.exec(rest)
   if (symbol) return make('symbol', symbol[0])
@@ -173,6 +214,7 @@ function unknownField(name: string, known: readonly string[], part: number, colu
   const meant = guess === undefined ? undefined : parts.map((p, i) => (i === part ? guess : p)).join('.')
   return {
     message: `unknown field ${name} at column ${column}${meant ? ` (did you mean ${meant}?)` : ''}`,
-    suggestion: 'Fields: key, target, broker, timestamp, body, json.<path>, headers.<name>, meta.<field>, death.<field>; strings use double quotes',
+    suggestion:
+      'Fields: key, target, broker, timestamp, body, json.<path>, headers.<name>, meta.<field>, death.<field>; strings use double quotes',
   }
 }

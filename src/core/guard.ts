@@ -34,14 +34,18 @@ export interface GuardRequest {
 export async function confirmDestructive(req: GuardRequest): Promise<void> {
   if (req.readOnly) {
     throw new MailroomError('REFUSED', `context "${req.contextName ?? ''}" is read-only: refusing to ${req.action}`, {
-      suggestions: ['Use another context (--context), or remove readOnly from this one (mailroom context set <name> --no-read-only)'],
+      suggestions: [
+        'Use another context (--context), or remove readOnly from this one (mailroom context set <name> --no-read-only)',
+      ],
     })
   }
   if (req.yes) return
   const ask = req.ask ?? askOnTerminal(req.input ?? process.stdin, req.output ?? process.stderr)
   const typed = await ask({action: req.action, word: req.confirmWord})
   if (!isConfirmed(typed, req.confirmWord)) {
-    throw new MailroomError('REFUSED', 'confirmation did not match: nothing was changed', {suggestions: [`Type exactly ${req.confirmWord}`]})
+    throw new MailroomError('REFUSED', 'confirmation did not match: nothing was changed', {
+      suggestions: [`Type exactly ${req.confirmWord}`],
+    })
   }
 }
 
@@ -50,7 +54,10 @@ function askOnTerminal(input: NodeJS.ReadStream, output: NodeJS.WriteStream): As
   return async ({action, word}) => {
     if (!input.isTTY) {
       throw new MailroomError('REFUSED', `refusing to ${action} without confirmation`, {
-        suggestions: ['Pass --yes to confirm when not running in a terminal', 'Try --dry-run first to see what would happen'],
+        suggestions: [
+          'Pass --yes to confirm when not running in a terminal',
+          'Try --dry-run first to see what would happen',
+        ],
       })
     }
     const rl = createInterface({input, output})

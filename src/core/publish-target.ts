@@ -9,8 +9,14 @@ export async function requirePublishTarget(adapter: BrokerAdapter, ref: TargetRe
     await adapter.preparePublish?.(ref.name)
   } catch (error) {
     if (!isMailroomError(error) || error.code !== 'NOT_FOUND') throw error
-    throw new MailroomError('NOT_FOUND', `destination ${formatTargetRef(ref)} does not exist (${error.message}): nothing was moved`, {
-      suggestions: [`Create it first, or name another destination; see what exists with: mailroom targets list ${ref.broker}`],
-    })
+    throw new MailroomError(
+      'NOT_FOUND',
+      `destination ${formatTargetRef(ref)} does not exist (${error.message}): nothing was moved`,
+      {
+        suggestions: [
+          `Create it first, or name another destination; see what exists with: mailroom targets list ${ref.broker}`,
+        ],
+      },
+    )
   }
 }

@@ -18,7 +18,9 @@ export function parseTargetRef(text: string, o: {anyName?: boolean} = {}): Targe
   const name = text.slice(colon + 1)
   if (colon < 1 || !BROKER_KINDS.includes(broker) || !name) {
     throw new MailroomError('USAGE', `"${text}" is not a target: write <broker>:<name>`, {
-      suggestions: [`Brokers are ${BROKER_KINDS.join(', ')}, e.g. rabbitmq:orders.dlq, kafka:payments.DLT, nats:ORDERS`],
+      suggestions: [
+        `Brokers are ${BROKER_KINDS.join(', ')}, e.g. rabbitmq:orders.dlq, kafka:payments.DLT, nats:ORDERS`,
+      ],
     })
   }
   const refused = o.anyName ? undefined : TARGET_NAME_RULES[broker](name)

@@ -54,5 +54,10 @@ export function asMailroomError(err: unknown): MailroomError {
 }
 
 export function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim())?.trim() ?? text
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? text
+  )
 }

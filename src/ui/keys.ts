@@ -33,7 +33,7 @@ export const KEY_SECTIONS: KeySection[] = [
   {
     title: 'DLQ (not in a read-only context)',
     keys: [
-      {keys: 'Space  c', action: 'mark / unmark the message or the group\'s messages; c clears'},
+      {keys: 'Space  c', action: "mark / unmark the message or the group's messages; c clears"},
       {keys: 'd', action: 'dry run: the replay plan (of the marked messages, if any)'},
       {keys: 'r', action: 'replay to origin (only the marked, if any): plan, typed confirmation, progress'},
       {keys: 'x', action: 'purge the DLQ, or only the marked messages (typed confirmation)'},

@@ -45,12 +45,27 @@ export function targetKey(broker: BrokerKind, target: string): string {
  * anonymous) is merged into the target's row; other lag rows (Kafka groups, JetStream consumers) are its children.
  * Lag rows for targets missing from the listing (a broker that could not be read) become groups of their own.
  */
-export function buildGroups(targets: TargetInfo[], lag: LagRow[], dlqs: Pick<DlqInfo, 'broker' | 'name'>[]): OverviewGroup[] {
+export function buildGroups(
+  targets: TargetInfo[],
+  lag: LagRow[],
+  dlqs: Pick<DlqInfo, 'broker' | 'name'>[],
+): OverviewGroup[] {
   const dlqKeys = new Set(dlqs.map((d) => targetKey(d.broker, d.name)))
   const groups = new Map<string, OverviewGroup>()
   for (const t of targets) {
     const key = targetKey(t.broker, t.name)
-    groups.set(key, {row: {key, level: 'target', broker: t.broker, target: t.name, depth: t.depth, consumers: t.consumers, isDlq: dlqKeys.has(key)}, consumers: []})
+    groups.set(key, {
+      row: {
+        key,
+        level: 'target',
+        broker: t.broker,
+        target: t.name,
+        depth: t.depth,
+        consumers: t.consumers,
+        isDlq: dlqKeys.has(key),
+      },
+      consumers: [],
+    })
   }
   for (const r of lag) {
     const key = targetKey(r.broker, r.target)
@@ -60,19 +75,41 @@ export function buildGroups(targets: TargetInfo[], lag: LagRow[], dlqs: Pick<Dlq
       groups.set(key, group)
     }
     if (r.consumer === r.target || r.consumer === '*') Object.assign(group.row, lagFields(r))
-    else group.consumers.push({key: `${key}\u0000${r.consumer}`, level: 'consumer', broker: r.broker, target: r.target, consumer: r.consumer, isDlq: false, ...lagFields(r)})
+    else
+      group.consumers.push({
+        key: `${key}\u0000${r.consumer}`,
+        level: 'consumer',
+        broker: r.broker,
+        target: r.target,
+        consumer: r.consumer,
+        isDlq: false,
+        ...lagFields(r),
+      })
   }
-  for (const group of groups.values()) group.consumers.sort((a, b) => (a.consumer ?? '').localeCompare(b.consumer ?? ''))
+  for (const group of groups.values())
+    group.consumers.sort((a, b) => (a.consumer ?? '').localeCompare(b.consumer ?? ''))
   return [...groups.values()]
 }
 
 function lagFields(r: LagRow): Partial<OverviewRow> {
-  return {lag: r.lag, lagNotApplicable: r.lagNotApplicable, lagSeconds: r.lagSeconds, inRate: r.inRate, outRate: r.outRate, consumers: r.consumers, status: r.status, reason: r.reason, group: r.group}
+  return {
+    lag: r.lag,
+    lagNotApplicable: r.lagNotApplicable,
+    lagSeconds: r.lagSeconds,
+    inRate: r.inRate,
+    outRate: r.outRate,
+    consumers: r.consumers,
+    status: r.status,
+    reason: r.reason,
+    group: r.group,
+  }
 }
 
 /** One line about a Kafka group: type (classic, consumer, share, streams), state, assignor, epoch, and each member with its partitions. */
 export function groupLine(g: ConsumerGroupFacts): string {
-  const facts = [g.type, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`].filter((x) => x).join(' · ')
+  const facts = [g.type, g.state, g.assignor, g.epoch === undefined ? undefined : `epoch ${g.epoch}`]
+    .filter((x) => x)
+    .join(' · ')
   const members = g.members.map((m) => `${m.clientId}@${m.host} [${m.partitions.join(',')}]`)
   return [facts, members.length > 0 ? members.join('  ') : 'no members'].join(' · ')
 }

@@ -47,7 +47,9 @@ export async function runDashboard(o: DashboardOptions): Promise<void> {
         exitOnCtrlC: true,
         patchConsole: true,
         maxFps: 20,
-        ...(debugLogPath() ? {onRender: ({renderTime}: {renderTime: number}) => debugLog('render', {ms: Math.round(renderTime)})} : {}),
+        ...(debugLogPath()
+          ? {onRender: ({renderTime}: {renderTime: number}) => debugLog('render', {ms: Math.round(renderTime)})}
+          : {}),
       },
     )
     // The broker drivers load once the first frame is out (loading them first held that frame back for a second).

@@ -20,7 +20,13 @@ import type {ReplayPlan} from '../core/replay/plan.js'
 import type {Progress} from '../core/replay/progress.js'
 import type {ReplayDeps} from '../core/replay/service.js'
 import {Selection, selectionFilter} from '../core/replay/selection.js'
-import {DEFAULT_REPLAY_WINDOW, type ReplayCounts, type ReplayReport, type ReplayRequest, type SourceFacts} from '../core/replay/types.js'
+import {
+  DEFAULT_REPLAY_WINDOW,
+  type ReplayCounts,
+  type ReplayReport,
+  type ReplayRequest,
+  type SourceFacts,
+} from '../core/replay/types.js'
 import {type TailStats, tailMessages} from '../core/services/tail.js'
 import {type BrokerFailure, type TargetListing, listAllTargets} from '../core/services/targets.js'
 
@@ -186,7 +192,10 @@ export class DashboardServices {
   private async readOverview(): Promise<OverviewData> {
     await this.ready()
     const [listing, lag] = await Promise.all([this.targetListing(), this.lagMonitor().snapshot()])
-    const failures = [...listing.failures, ...lag.failures.filter((f) => !listing.failures.some((l) => l.broker === f.broker))]
+    const failures = [
+      ...listing.failures,
+      ...lag.failures.filter((f) => !listing.failures.some((l) => l.broker === f.broker)),
+    ]
     return {at: new Date(), targets: listing.targets, lag, failures}
   }
 
@@ -210,18 +219,27 @@ export class DashboardServices {
     return this.track(this.readDlqContents(broker, name, o))
   }
 
-  private async readDlqContents(broker: BrokerKind, name: string, o: {limit?: number; signal?: AbortSignal}): Promise<DlqContents> {
+  private async readDlqContents(
+    broker: BrokerKind,
+    name: string,
+    o: {limit?: number; signal?: AbortSignal},
+  ): Promise<DlqContents> {
     await this.ready()
     const warnings: string[] = []
     const stats = newReadStats()
     const summary = new DeathSummary()
     const messages: Envelope[] = []
-    const read = readDeadLetters(this.adapter(broker), name, {
-      limit: o.limit ?? DLQ_VIEW_LIMIT,
-      customHeaders: this.settings.customHeaders,
-      signal: o.signal,
-      onWarning: (w) => warnings.push(w),
-    }, stats)
+    const read = readDeadLetters(
+      this.adapter(broker),
+      name,
+      {
+        limit: o.limit ?? DLQ_VIEW_LIMIT,
+        customHeaders: this.settings.customHeaders,
+        signal: o.signal,
+        onWarning: (w) => warnings.push(w),
+      },
+      stats,
+    )
     for await (const e of read) {
       summary.add(e)
       messages.push(e)
@@ -245,7 +263,15 @@ export class DashboardServices {
 
   /** @param select the ids of the marked messages: the replay takes exactly these (as --select). */
   replayRequest(broker: BrokerKind, name: string, select?: string[]): ReplayRequest {
-    return {source: {broker, name}, mode: 'move', ...(select ? {select} : {}), maxReplays: REPLAY_MAX_REPLAYS, force: false, keepPartition: false, window: DEFAULT_REPLAY_WINDOW}
+    return {
+      source: {broker, name},
+      mode: 'move',
+      ...(select ? {select} : {}),
+      maxReplays: REPLAY_MAX_REPLAYS,
+      force: false,
+      keepPartition: false,
+      window: DEFAULT_REPLAY_WINDOW,
+    }
   }
 
   // The replay and purge services load on first use: the dashboard's first frame should not wait for them.
@@ -253,7 +279,11 @@ export class DashboardServices {
     const {dryRunReplay} = await import('../core/replay/service.js')
     await this.created
     // A dry run asks nothing: its confirm (which would refuse, typing nothing) is never called.
-    return dryRunReplay(request, this.replayDeps(request, {confirm: async () => '', onProgress: () => {}, onAuditFailure: () => {}, signal}), PLAN_SAMPLE)
+    return dryRunReplay(
+      request,
+      this.replayDeps(request, {confirm: async () => '', onProgress: () => {}, onAuditFailure: () => {}, signal}),
+      PLAN_SAMPLE,
+    )
   }
 
   async replay(request: ReplayRequest, hooks: ReplayHooks): Promise<ReplayReport> {
@@ -288,16 +318,28 @@ export class DashboardServices {
    * Writes the DLQ's messages (or exactly the marked ones, `select`) as NDJSON envelopes to a file,
    * non-destructively (as `mailroom dlq export [--select]`).
    */
-  async exportDlq(broker: BrokerKind, name: string, file: string, signal: AbortSignal, select?: string[]): Promise<DeadLetterReadStats & {notFound?: number}> {
+  async exportDlq(
+    broker: BrokerKind,
+    name: string,
+    file: string,
+    signal: AbortSignal,
+    select?: string[],
+  ): Promise<DeadLetterReadStats & {notFound?: number}> {
     await this.created
     const stats = newReadStats()
     const selection = select ? new Selection(select) : undefined
     const filter = selection ? selectionFilter(selection, {broker, target: name}) : undefined
     const out = createWriteStream(file, {flags: 'w', mode: 0o600})
-    const read = readDeadLetters(this.adapter(broker), name, {customHeaders: this.settings.customHeaders, signal, ...(filter ? {filter} : {})}, stats)
+    const read = readDeadLetters(
+      this.adapter(broker),
+      name,
+      {customHeaders: this.settings.customHeaders, signal, ...(filter ? {filter} : {})},
+      stats,
+    )
     try {
       for await (const envelope of read) {
-        if (!out.write(`${encodeEnvelopeLine(envelope)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+        if (!out.write(`${encodeEnvelopeLine(envelope)}\n`))
+          await new Promise<void>((resolve) => out.once('drain', () => resolve()))
       }
     } finally {
       out.end()
@@ -319,18 +361,32 @@ export class DashboardServices {
       context: this.context.name,
       onAuditFailure: hooks.onAuditFailure,
       settings: this.context.settings,
-      confirm: (facts, req) => this.confirmTyped(`replay ${facts.broker}:${facts.target}`, facts.target, () => hooks.confirm(facts, req)),
+      confirm: (facts, req) =>
+        this.confirmTyped(`replay ${facts.broker}:${facts.target}`, facts.target, () => hooks.confirm(facts, req)),
       progress: (total): Progress => ({update: (counts) => hooks.onProgress(counts, total), done: () => {}}),
     }
   }
 
   /** The guard of the commands, asking through the dashboard's dialog: refused when read-only, then the typed name. */
   private confirmTyped(action: string, word: string, ask: () => Promise<string>): Promise<void> {
-    return confirmDestructive({action, confirmWord: word, readOnly: this.context.readOnly, contextName: this.context.name, yes: false, ask})
+    return confirmDestructive({
+      action,
+      confirmWord: word,
+      readOnly: this.context.readOnly,
+      contextName: this.context.name,
+      yes: false,
+      ask,
+    })
   }
 
   /** The guard's read-only refusal (exit-code REFUSED), before a purge counts anything. */
   private async refuseReadOnly(action: string): Promise<void> {
-    await confirmDestructive({action, confirmWord: '', readOnly: this.context.readOnly, contextName: this.context.name, yes: true})
+    await confirmDestructive({
+      action,
+      confirmWord: '',
+      readOnly: this.context.readOnly,
+      contextName: this.context.name,
+      yes: true,
+    })
   }
 }

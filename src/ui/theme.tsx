@@ -15,7 +15,13 @@ export function useTheme(): Theme {
   return useContext(ThemeContext)
 }
 
-const STATUS_COLORS: Record<LagStatus, string> = {OK: 'green', WARN: 'yellow', STALL: 'magenta', STOP: 'red', ERR: 'red'}
+const STATUS_COLORS: Record<LagStatus, string> = {
+  OK: 'green',
+  WARN: 'yellow',
+  STALL: 'magenta',
+  STOP: 'red',
+  ERR: 'red',
+}
 
 /** A colour name, or undefined when colour is off. */
 export function tint(theme: Theme, color: string | undefined): string | undefined {

@@ -7,11 +7,23 @@ import {connect} from 'nats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {uniqueName, waitFor} from '../helpers/brokers.js'
-import {CLUSTER_START_TIMEOUT_MS, ensureCluster, kafkaBootstrap, natsMonitor, natsServers, rabbitManagement, rabbitmqManagementUrls, topology} from '../helpers/cluster.js'
+import {
+  CLUSTER_START_TIMEOUT_MS,
+  ensureCluster,
+  kafkaBootstrap,
+  natsMonitor,
+  natsServers,
+  rabbitManagement,
+  rabbitmqManagementUrls,
+  topology,
+} from '../helpers/cluster.js'
 
 beforeAll(() => ensureCluster(), CLUSTER_START_TIMEOUT_MS)
 
-const guest = {authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json'}
+const guest = {
+  authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`,
+  'content-type': 'application/json',
+}
 
 describe('rabbitmq-cluster', () => {
   const queue = uniqueName('fix-cluster-harness-qq')
@@ -20,7 +32,12 @@ describe('rabbitmq-cluster', () => {
   it('every node sees the same three running nodes', async () => {
     for (const index of [0, 1, 2]) {
       const nodes = await rabbitManagement<{name: string; running: boolean}[]>(index, '/api/nodes')
-      expect(nodes.filter((node) => node.running).map((node) => node.name).sort()).toEqual(topology.rabbitmq.map((node) => node.node))
+      expect(
+        nodes
+          .filter((node) => node.running)
+          .map((node) => node.name)
+          .sort(),
+      ).toEqual(topology.rabbitmq.map((node) => node.node))
     }
   })
 
@@ -32,7 +49,10 @@ describe('rabbitmq-cluster', () => {
     })
     expect(put.status).toBeLessThan(300)
     const info = await waitFor(async () => {
-      const found = await rabbitManagement<{type: string; members?: string[]; leader?: string}>(1, `/api/queues/%2F/${queue}`)
+      const found = await rabbitManagement<{type: string; members?: string[]; leader?: string}>(
+        1,
+        `/api/queues/%2F/${queue}`,
+      )
       return found.members?.length === 3 ? found : undefined
     })
     expect(info.type).toBe('quorum')
@@ -60,8 +80,13 @@ describe('kafka-cluster', () => {
     await admin.createTopics({topics: [{topic, numPartitions: 2}], waitForLeaders: true})
     const {topics} = await admin.fetchTopicMetadata({topics: [topic]})
     for (const partition of topics[0].partitions) expect(partition.replicas.sort()).toEqual([1, 2, 3])
-    const configs = await admin.describeConfigs({resources: [{type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas']}], includeSynonyms: false})
-    expect(configs.resources[0].configEntries.find((entry) => entry.configName === 'min.insync.replicas')?.configValue).toBe('2')
+    const configs = await admin.describeConfigs({
+      resources: [{type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas']}],
+      includeSynonyms: false,
+    })
+    expect(
+      configs.resources[0].configEntries.find((entry) => entry.configName === 'min.insync.replicas')?.configValue,
+    ).toBe('2')
   })
 })
 
@@ -69,7 +94,9 @@ describe('nats-cluster', () => {
   const stream = uniqueName('fix-cluster-harness-stream').replace(/[.-]/g, '_')
 
   it('every server reports a JetStream meta group of three with one leader', async () => {
-    const views = await Promise.all([0, 1, 2].map((index) => natsMonitor<{meta_cluster: {leader: string; cluster_size: number}}>(index, '/jsz')))
+    const views = await Promise.all(
+      [0, 1, 2].map((index) => natsMonitor<{meta_cluster: {leader: string; cluster_size: number}}>(index, '/jsz')),
+    )
     expect(views.map((view) => view.meta_cluster.cluster_size)).toEqual([3, 3, 3])
     expect(new Set(views.map((view) => view.meta_cluster.leader)).size).toBe(1)
   })
@@ -81,7 +108,9 @@ describe('nats-cluster', () => {
       await jsm.streams.add({name: stream, subjects: [`${stream}.>`], num_replicas: 3})
       const info = await waitFor(async () => {
         const current = await jsm.streams.info(stream)
-        return current.cluster?.leader && current.cluster.replicas?.filter((replica) => replica.current).length === 2 ? current : undefined
+        return current.cluster?.leader && current.cluster.replicas?.filter((replica) => replica.current).length === 2
+          ? current
+          : undefined
       })
       const servers = [info.cluster?.leader, ...(info.cluster?.replicas ?? []).map((replica) => replica.name)].sort()
       expect(servers).toEqual(topology.nats.map((node) => node.name))

@@ -11,9 +11,28 @@ import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {jsonOf} from '../helpers/cli.js'
-import {CLUSTER_START_TIMEOUT_MS, type ClusterBroker, ensureCluster, kafkaBootstrap, killNode, natsServers, rabbitManagement, rabbitmqManagementUrls, rabbitmqUrls, topology} from '../helpers/cluster.js'
+import {
+  CLUSTER_START_TIMEOUT_MS,
+  type ClusterBroker,
+  ensureCluster,
+  kafkaBootstrap,
+  killNode,
+  natsServers,
+  rabbitManagement,
+  rabbitmqManagementUrls,
+  rabbitmqUrls,
+  topology,
+} from '../helpers/cluster.js'
 import {kafkaRecordsAt, headerText} from '../conformance/kafka-truth.js'
-import {duplicates, journaledCount, journalIds, runCliWithState, sleep, startCli, stateHome} from '../integration/replay-fixtures.js'
+import {
+  duplicates,
+  journaledCount,
+  journalIds,
+  runCliWithState,
+  sleep,
+  startCli,
+  stateHome,
+} from '../integration/replay-fixtures.js'
 
 vi.setConfig({testTimeout: 360_000})
 
@@ -58,7 +77,9 @@ async function replayThroughNodeLoss(trial: Trial): Promise<ReplayCounts[]> {
     killNode(trial.broker, trial.victim)
     // A run that never ends after the kill is a failure too: killed after RUN_LIMIT_MS, its output in the message.
     const first = await Promise.race([run.done, sleep(RUN_LIMIT_MS).then(() => (run.kill(), run.done))])
-    expect([0, 8], `first run: exit ${first.code}\n${first.stderr}\n${first.stdout.slice(0, 2000)}`).toContain(first.code)
+    expect([0, 8], `first run: exit ${first.code}\n${first.stderr}\n${first.stdout.slice(0, 2000)}`).toContain(
+      first.code,
+    )
     const runs = [jsonOf(first).result.counts as ReplayCounts]
     if (first.code === 8) {
       await waitFor(() => trial.leadersBack(), {timeoutMs: 60_000, intervalMs: 500})
@@ -91,16 +112,30 @@ describe('rabbitmq-cluster: quorum DLQ -> quorum queue', () => {
     const sent = ids(source)
     // Declared through node 1, so node 1 leads both queues; mailroom connects to node 1 first.
     await rabbit(0, async (ch) => {
-      for (const queue of [source, destination]) await ch.assertQueue(queue, {durable: true, arguments: {'x-queue-type': 'quorum'}})
-      for (const id of sent) ch.sendToQueue(source, Buffer.from(JSON.stringify({id})), {messageId: id, headers: {id}, persistent: true})
+      for (const queue of [source, destination])
+        await ch.assertQueue(queue, {durable: true, arguments: {'x-queue-type': 'quorum'}})
+      for (const id of sent)
+        ch.sendToQueue(source, Buffer.from(JSON.stringify({id})), {messageId: id, headers: {id}, persistent: true})
       await ch.waitForConfirms()
     })
-    const env = {MAILROOM_RABBITMQ_URL: rabbitmqUrls.join(','), MAILROOM_RABBITMQ_MANAGEMENT_URL: rabbitmqManagementUrls.join(',')}
+    const env = {
+      MAILROOM_RABBITMQ_URL: rabbitmqUrls.join(','),
+      MAILROOM_RABBITMQ_MANAGEMENT_URL: rabbitmqManagementUrls.join(','),
+    }
     const leadersBack = async () => {
-      const queues = await Promise.all([source, destination].map((queue) => rabbitManagement<{leader?: string}>(1, `/api/queues/%2F/${queue}`)))
+      const queues = await Promise.all(
+        [source, destination].map((queue) => rabbitManagement<{leader?: string}>(1, `/api/queues/%2F/${queue}`)),
+      )
       return queues.every((queue) => queue.leader !== undefined && queue.leader !== topology.rabbitmq[0].node)
     }
-    const runs = await replayThroughNodeLoss({broker: 'rabbitmq-cluster', source: `rabbitmq:${source}`, destination: `rabbitmq:${destination}`, victim: 0, env, leadersBack})
+    const runs = await replayThroughNodeLoss({
+      broker: 'rabbitmq-cluster',
+      source: `rabbitmq:${source}`,
+      destination: `rabbitmq:${destination}`,
+      victim: 0,
+      env,
+      leadersBack,
+    })
     expect(await rabbit(1, async (ch) => (await ch.checkQueue(source)).messageCount)).toBe(0)
     expectNothingLostFewDuplicates(sent, await rabbitIds(1, destination), runs)
   })
@@ -120,14 +155,19 @@ async function rabbit<T>(index: number, fn: (ch: amqp.ConfirmChannel) => Promise
 function rabbitIds(index: number, queue: string): Promise<string[]> {
   return rabbit(index, async (ch) => {
     const found: string[] = []
-    for (let m = await ch.get(queue, {noAck: false}); m; m = await ch.get(queue, {noAck: false})) found.push(String(m.properties.headers?.id))
+    for (let m = await ch.get(queue, {noAck: false}); m; m = await ch.get(queue, {noAck: false}))
+      found.push(String(m.properties.headers?.id))
     return found
   })
 }
 
 describe('kafka-cluster: RF 3 DLT -> topic', () => {
   const [source, destination] = [uniqueName('fix-cluster-dlt'), uniqueName('fix-cluster-dest')]
-  const kafka = new kafkajs.Kafka({clientId: 'fix-cluster-test', brokers: kafkaBootstrap, logLevel: kafkajs.logLevel.NOTHING})
+  const kafka = new kafkajs.Kafka({
+    clientId: 'fix-cluster-test',
+    brokers: kafkaBootstrap,
+    logLevel: kafkajs.logLevel.NOTHING,
+  })
   afterAll(async () => {
     const admin = kafka.admin()
     await admin.connect()
@@ -141,7 +181,13 @@ describe('kafka-cluster: RF 3 DLT -> topic', () => {
     await admin.connect()
     let leader: number
     try {
-      await admin.createTopics({topics: [{topic: source, numPartitions: 1}, {topic: destination, numPartitions: 1}], waitForLeaders: true})
+      await admin.createTopics({
+        topics: [
+          {topic: source, numPartitions: 1},
+          {topic: destination, numPartitions: 1},
+        ],
+        waitForLeaders: true,
+      })
       const {topics} = await admin.fetchTopicMetadata({topics: [destination]})
       leader = topics[0].partitions[0].leader
     } finally {
@@ -150,7 +196,11 @@ describe('kafka-cluster: RF 3 DLT -> topic', () => {
     const producer = kafka.producer()
     await producer.connect()
     for (let i = 0; i < sent.length; i += 500) {
-      await producer.send({topic: source, acks: -1, messages: sent.slice(i, i + 500).map((id) => ({value: JSON.stringify({id}), headers: {id}}))})
+      await producer.send({
+        topic: source,
+        acks: -1,
+        messages: sent.slice(i, i + 500).map((id) => ({value: JSON.stringify({id}), headers: {id}})),
+      })
     }
     await producer.disconnect()
     const victim = topology.kafka.findIndex((node) => node.id === leader)
@@ -161,36 +211,56 @@ describe('kafka-cluster: RF 3 DLT -> topic', () => {
       await probe.connect()
       try {
         const {topics} = await probe.fetchTopicMetadata({topics: [source, destination]})
-        return topics.every((topic) => topic.partitions.every((partition) => partition.leader >= 0 && partition.leader !== leader))
+        return topics.every((topic) =>
+          topic.partitions.every((partition) => partition.leader >= 0 && partition.leader !== leader),
+        )
       } finally {
         await probe.disconnect()
       }
     }
-    const runs = await replayThroughNodeLoss({broker: 'kafka-cluster', source: `kafka:${source}`, destination: `kafka:${destination}`, victim, env: {MAILROOM_KAFKA_BROKERS: bootstrap.join(',')}, leadersBack})
+    const runs = await replayThroughNodeLoss({
+      broker: 'kafka-cluster',
+      source: `kafka:${source}`,
+      destination: `kafka:${destination}`,
+      victim,
+      env: {MAILROOM_KAFKA_BROKERS: bootstrap.join(',')},
+      leadersBack,
+    })
     const records = (await kafkaRecordsAt(kafkaBootstrap.join(','), destination)).get(destination)!
-    expectNothingLostFewDuplicates(sent, records.map((r) => headerText(r, 'id') ?? '?'), runs)
+    expectNothingLostFewDuplicates(
+      sent,
+      records.map((r) => headerText(r, 'id') ?? '?'),
+      runs,
+    )
   })
 })
 
 describe('nats-cluster: R3 stream -> R3 stream', () => {
-  const [source, destination] = [uniqueName('fix_cluster_dlq'), uniqueName('fix_cluster_dest')].map((name) => name.replace(/-/g, '_'))
-  afterAll(() => nats(async (nc) => {
-    const jsm = await nc.jetstreamManager()
-    for (const stream of [source, destination]) await jsm.streams.delete(stream).catch(() => undefined)
-  }))
+  const [source, destination] = [uniqueName('fix_cluster_dlq'), uniqueName('fix_cluster_dest')].map((name) =>
+    name.replace(/-/g, '_'),
+  )
+  afterAll(() =>
+    nats(async (nc) => {
+      const jsm = await nc.jetstreamManager()
+      for (const stream of [source, destination]) await jsm.streams.delete(stream).catch(() => undefined)
+    }),
+  )
 
-  it("the connected server, leading the destination stream, is killed mid-run: 0 lost", async () => {
+  it('the connected server, leading the destination stream, is killed mid-run: 0 lost', async () => {
     const sent = ids(source)
     const leader = await nats(async (nc) => {
       const jsm = await nc.jetstreamManager()
-      for (const stream of [source, destination]) await jsm.streams.add({name: stream, subjects: [`${stream}.>`], num_replicas: 3})
+      for (const stream of [source, destination])
+        await jsm.streams.add({name: stream, subjects: [`${stream}.>`], num_replicas: 3})
       const js = nc.jetstream()
       for (let i = 0; i < sent.length; i += 250) {
-        await Promise.all(sent.slice(i, i + 250).map((id) => {
-          const h = natsHeaders()
-          h.set('id', id)
-          return js.publish(`${source}.dead`, Buffer.from(JSON.stringify({id})), {headers: h})
-        }))
+        await Promise.all(
+          sent.slice(i, i + 250).map((id) => {
+            const h = natsHeaders()
+            h.set('id', id)
+            return js.publish(`${source}.dead`, Buffer.from(JSON.stringify({id})), {headers: h})
+          }),
+        )
       }
       return waitFor(async () => (await jsm.streams.info(destination)).cluster?.leader)
     })
@@ -204,7 +274,14 @@ describe('nats-cluster: R3 stream -> R3 stream', () => {
         for await (const consumer of jsm.consumers.list(source)) infos.push(consumer)
         return infos.every((info) => info.cluster?.leader !== undefined && info.cluster.leader !== leader)
       })
-    const runs = await replayThroughNodeLoss({broker: 'nats-cluster', source: `nats:${source}`, destination: `nats:${destination}.replayed`, victim, env: {MAILROOM_NATS_URL: servers.join(',')}, leadersBack})
+    const runs = await replayThroughNodeLoss({
+      broker: 'nats-cluster',
+      source: `nats:${source}`,
+      destination: `nats:${destination}.replayed`,
+      victim,
+      env: {MAILROOM_NATS_URL: servers.join(',')},
+      leadersBack,
+    })
     expectNothingLostFewDuplicates(sent, await natsIds(destination), runs)
     expect(await nats(async (nc) => (await (await nc.jetstreamManager()).streams.info(source)).state.messages)).toBe(0)
   })
@@ -226,7 +303,9 @@ function natsIds(stream: string): Promise<string[]> {
     const {first_seq, last_seq} = (await jsm.streams.info(stream)).state
     const found: string[] = []
     for (let seq = first_seq; seq <= last_seq && last_seq > 0; seq += 100) {
-      const batch = Array.from({length: Math.min(100, last_seq - seq + 1)}, (_, i) => jsm.streams.getMessage(stream, {seq: seq + i}).catch(() => undefined))
+      const batch = Array.from({length: Math.min(100, last_seq - seq + 1)}, (_, i) =>
+        jsm.streams.getMessage(stream, {seq: seq + i}).catch(() => undefined),
+      )
       for (const m of await Promise.all(batch)) if (m) found.push(m.header.get('id'))
     }
     return found

@@ -9,7 +9,16 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {stringify} from 'yaml'
 
 import {jsonOf, runCli} from '../helpers/cli.js'
-import {CLUSTER_START_TIMEOUT_MS, ensureCluster, kafkaBootstrap, natsMonitor, natsServers, rabbitManagement, rabbitmqManagementUrls, topology} from '../helpers/cluster.js'
+import {
+  CLUSTER_START_TIMEOUT_MS,
+  ensureCluster,
+  kafkaBootstrap,
+  natsMonitor,
+  natsServers,
+  rabbitManagement,
+  rabbitmqManagementUrls,
+  topology,
+} from '../helpers/cluster.js'
 
 beforeAll(() => ensureCluster(), CLUSTER_START_TIMEOUT_MS)
 
@@ -54,7 +63,9 @@ function clusterContext(): string {
 describe('ping on a context listing every node, the first one down', () => {
   let rows: PingRow[]
   beforeAll(async () => {
-    const r = await runCli(['ping', '--json'], {env: {XDG_CONFIG_HOME: clusterContext(), CLUSTER_RABBIT_PASSWORD: 'guest'}})
+    const r = await runCli(['ping', '--json'], {
+      env: {XDG_CONFIG_HOME: clusterContext(), CLUSTER_RABBIT_PASSWORD: 'guest'},
+    })
     expect(r.code, r.stderr).toBe(0)
     rows = jsonOf(r).result.brokers as PingRow[]
   }, 60_000)
@@ -63,7 +74,9 @@ describe('ping on a context listing every node, the first one down', () => {
   it('RabbitMQ: connects to the next node; every node with its version, alarms and the one connected to', async () => {
     expect(row('rabbitmq').up).toBe(true)
     expect(row('rabbitmq').address).toBe(`127.0.0.1:${topology.rabbitmq[0].amqp}`)
-    const truth = await rabbitManagement<{name: string; running: boolean; mem_alarm: boolean; disk_free_alarm: boolean}[]>(1, '/api/nodes')
+    const truth = await rabbitManagement<
+      {name: string; running: boolean; mem_alarm: boolean; disk_free_alarm: boolean}[]
+    >(1, '/api/nodes')
     const nodes = row('rabbitmq').nodes!
     expect(nodes.map((n) => n.name).sort()).toEqual(truth.map((n) => n.name).sort())
     for (const node of nodes) {

@@ -30,12 +30,19 @@ import {
 } from '../helpers/cluster.js'
 
 const KILLED = 2 // the third node of each cluster
-const guest = {authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json'}
+const guest = {
+  authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`,
+  'content-type': 'application/json',
+}
 const topic = uniqueName('fix-cross-context-urp')
 const queue = uniqueName('fix-cross-context-qq')
 const stream = uniqueName('FIX_CROSS_CONTEXT_R3').replace(/-/g, '_')
 
-const kafka = new Kafka({clientId: 'fix-cross-context-health', brokers: kafkaBootstrap.slice(0, KILLED), logLevel: logLevel.NOTHING})
+const kafka = new Kafka({
+  clientId: 'fix-cross-context-health',
+  brokers: kafkaBootstrap.slice(0, KILLED),
+  logLevel: logLevel.NOTHING,
+})
 const admin = kafka.admin()
 
 /** The cluster as one context, every endpoint listed (the killed node's too: mailroom must get past it). */
@@ -43,19 +50,42 @@ function configHome(): string {
   const home = mkdtempSync(join(tmpdir(), 'mailroom-cluster-health-'))
   mkdirSync(join(home, 'mailroom'), {recursive: true})
   const context = {
-    rabbitmq: {urls: rabbitmqUrls.map((u) => u.replace('guest:guest@', '')), managementUrls: rabbitmqManagementUrls, username: 'guest', passwordEnv: 'CLUSTER_RABBIT_PASSWORD'},
+    rabbitmq: {
+      urls: rabbitmqUrls.map((u) => u.replace('guest:guest@', '')),
+      managementUrls: rabbitmqManagementUrls,
+      username: 'guest',
+      passwordEnv: 'CLUSTER_RABBIT_PASSWORD',
+    },
     kafka: {brokers: kafkaBootstrap},
     nats: {servers: natsServers},
   }
-  writeFileSync(join(home, 'mailroom', 'config.yaml'), stringify({currentContext: 'cluster', contexts: {cluster: context}}), {mode: 0o600})
+  writeFileSync(
+    join(home, 'mailroom', 'config.yaml'),
+    stringify({currentContext: 'cluster', contexts: {cluster: context}}),
+    {mode: 0o600},
+  )
   return home
 }
 const env = {XDG_CONFIG_HOME: configHome(), CLUSTER_RABBIT_PASSWORD: 'guest'}
 
 /** Kafka's own tool: the partitions of the topic it lists as under-replicated. */
 function kafkaToolUnderReplicated(): Promise<number[]> {
-  const args = ['-Xshare:auto', '-XX:TieredStopAtLevel=1', '-cp', `${conformanceLibs}/*`, 'org.apache.kafka.tools.TopicCommand']
-  const tool = [...args, '--bootstrap-server', kafkaBootstrap[0]!, '--describe', '--under-replicated-partitions', '--topic', topic]
+  const args = [
+    '-Xshare:auto',
+    '-XX:TieredStopAtLevel=1',
+    '-cp',
+    `${conformanceLibs}/*`,
+    'org.apache.kafka.tools.TopicCommand',
+  ]
+  const tool = [
+    ...args,
+    '--bootstrap-server',
+    kafkaBootstrap[0]!,
+    '--describe',
+    '--under-replicated-partitions',
+    '--topic',
+    topic,
+  ]
   return new Promise((resolve, reject) => {
     execFile('java', tool, {timeout: 60_000}, (error, stdout, stderr) => {
       if (error) return reject(new Error(`TopicCommand failed: ${stderr}`))
@@ -101,14 +131,20 @@ beforeAll(async () => {
   const nc = await connect({servers: natsServers})
   await (await nc.jetstreamManager()).streams.add({name: stream, subjects: [`${stream}.>`], num_replicas: 3})
   await nc.close()
-  await waitFor(async () => (await rabbitManagement<{members?: string[]}>(0, `/api/queues/%2F/${queue}`)).members?.length === 3 || undefined, {timeoutMs: 30_000})
+  await waitFor(
+    async () =>
+      (await rabbitManagement<{members?: string[]}>(0, `/api/queues/%2F/${queue}`)).members?.length === 3 || undefined,
+    {timeoutMs: 30_000},
+  )
 }, CLUSTER_START_TIMEOUT_MS)
 
 afterAll(async () => {
   await ensureCluster().catch(() => undefined)
   await admin.deleteTopics({topics: [topic]}).catch(() => undefined)
   await admin.disconnect()
-  await fetch(`${rabbitmqManagementUrls[0]}/api/queues/%2F/${queue}`, {method: 'DELETE', headers: guest}).catch(() => undefined)
+  await fetch(`${rabbitmqManagementUrls[0]}/api/queues/%2F/${queue}`, {method: 'DELETE', headers: guest}).catch(
+    () => undefined,
+  )
   const nc = await connect({servers: natsServers})
   await (await nc.jetstreamManager()).streams.delete(stream).catch(() => undefined)
   await nc.close()
@@ -124,42 +160,68 @@ describe('replication health on the clusters', () => {
     const deadNode = topology.rabbitmq[KILLED]!.node
 
     // The brokers' own view first: Kafka's tool, the management API (from a live node), JetStream's stream info.
-    const underReplicated = await waitFor(async () => ((await kafkaToolUnderReplicated()).length === 3 ? kafkaToolUnderReplicated() : undefined), {timeoutMs: 60_000, intervalMs: 1000})
-    const quorum = await waitFor(async () => {
-      const q = await rabbitManagement<{members: string[]; online: string[]}>(0, `/api/queues/%2F/${queue}`)
-      return q.online.length < q.members.length ? q : undefined
-    }, {timeoutMs: 60_000, intervalMs: 1000})
+    const underReplicated = await waitFor(
+      async () => ((await kafkaToolUnderReplicated()).length === 3 ? kafkaToolUnderReplicated() : undefined),
+      {timeoutMs: 60_000, intervalMs: 1000},
+    )
+    const quorum = await waitFor(
+      async () => {
+        const q = await rabbitManagement<{members: string[]; online: string[]}>(0, `/api/queues/%2F/${queue}`)
+        return q.online.length < q.members.length ? q : undefined
+      },
+      {timeoutMs: 60_000, intervalMs: 1000},
+    )
     expect(quorum.members.filter((m) => !quorum.online.includes(m))).toEqual([deadNode])
-    const info = await waitFor(async () => {
-      const si = await streamInfo().catch(() => undefined)
-      return si?.cluster?.replicas?.some((r) => r.offline || !r.current) ? si : undefined
-    }, {timeoutMs: 60_000, intervalMs: 1000})
+    const info = await waitFor(
+      async () => {
+        const si = await streamInfo().catch(() => undefined)
+        return si?.cluster?.replicas?.some((r) => r.offline || !r.current) ? si : undefined
+      },
+      {timeoutMs: 60_000, intervalMs: 1000},
+    )
     const natsDown = info.cluster!.replicas!.filter((r) => r.offline || !r.current).map((r) => r.name)
 
-    const broken = await waitFor(async () => {
-      const c = await mailroomCheck()
-      return c.mine.some((p) => p.broker === 'nats') && c.mine.some((p) => p.broker === 'kafka') ? c : undefined
-    }, {timeoutMs: 60_000, intervalMs: 2000})
+    const broken = await waitFor(
+      async () => {
+        const c = await mailroomCheck()
+        return c.mine.some((p) => p.broker === 'nats') && c.mine.some((p) => p.broker === 'kafka') ? c : undefined
+      },
+      {timeoutMs: 60_000, intervalMs: 2000},
+    )
     expect(broken.code, broken.r.stderr).toBe(7)
-    const kafkaPartitions = broken.mine.filter((p) => p.broker === 'kafka' && p.kind === 'under-replicated').map((p) => p.partition).sort()
+    const kafkaPartitions = broken.mine
+      .filter((p) => p.broker === 'kafka' && p.kind === 'under-replicated')
+      .map((p) => p.partition)
+      .sort()
     expect(kafkaPartitions).toEqual(underReplicated)
-    expect(broken.mine).toContainEqual(expect.objectContaining({broker: 'rabbitmq', kind: 'below-target', target: queue, replicas: 3, inSync: 2}))
-    expect(broken.problems).toContainEqual(expect.objectContaining({broker: 'rabbitmq', kind: 'node-down', node: deadNode}))
-    const natsProblem = broken.mine.find((p) => p.broker === 'nats' && p.kind === 'under-replicated') as Problem & {message: string}
+    expect(broken.mine).toContainEqual(
+      expect.objectContaining({broker: 'rabbitmq', kind: 'below-target', target: queue, replicas: 3, inSync: 2}),
+    )
+    expect(broken.problems).toContainEqual(
+      expect.objectContaining({broker: 'rabbitmq', kind: 'node-down', node: deadNode}),
+    )
+    const natsProblem = broken.mine.find((p) => p.broker === 'nats' && p.kind === 'under-replicated') as Problem & {
+      message: string
+    }
     expect(natsProblem.message).toContain(natsDown[0])
 
     const lag = await runCli(['lag'], {env, timeoutMs: 90_000})
     expect(lag.stdout).toMatch(new RegExp(`REPLICATION kafka under-replicated: ${topic}/0 is under-replicated`))
     const prometheus = await runCli(['check', '--require-replicas', '-o', 'prometheus'], {env, timeoutMs: 90_000})
     expect(prometheus.code).toBe(7)
-    expect(prometheus.stdout).toContain(`mailroom_replication_problem{broker="kafka",kind="under-replicated",target="${topic}",partition="0"} 1`)
+    expect(prometheus.stdout).toContain(
+      `mailroom_replication_problem{broker="kafka",kind="under-replicated",target="${topic}",partition="0"} 1`,
+    )
     expect(prometheus.stdout).toMatch(/mailroom_replication_problems\{broker="rabbitmq",kind="below-target"\} [1-9]/)
 
     await ensureCluster('kafka-cluster', 'rabbitmq-cluster', 'nats-cluster')
-    const recovered = await waitFor(async () => {
-      const c = await mailroomCheck()
-      return c.mine.length === 0 ? c : undefined
-    }, {timeoutMs: 120_000, intervalMs: 3000})
+    const recovered = await waitFor(
+      async () => {
+        const c = await mailroomCheck()
+        return c.mine.length === 0 ? c : undefined
+      },
+      {timeoutMs: 120_000, intervalMs: 3000},
+    )
     expect(recovered.mine).toEqual([])
     expect(await kafkaToolUnderReplicated()).toEqual([])
   }, 420_000)

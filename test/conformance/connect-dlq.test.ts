@@ -44,7 +44,11 @@ const scenarios = [
     failedIn: 'org.apache.kafka.connect.json.JsonConverter',
   }),
   scenario('transform', {
-    settings: {'transforms': 'pick', 'transforms.pick.type': 'org.apache.kafka.connect.transforms.ExtractField$Value', 'transforms.pick.field': 'id'},
+    settings: {
+      transforms: 'pick',
+      'transforms.pick.type': 'org.apache.kafka.connect.transforms.ExtractField$Value',
+      'transforms.pick.field': 'id',
+    },
     failing: {key: 'not-a-map', value: '"hello"'},
     fine: {key: 'map', value: '{"id": 7}', written: '7'},
     stage: 'TRANSFORMATION',
@@ -53,7 +57,12 @@ const scenarios = [
 ]
 
 function writeProperties(file: string, settings: Record<string, string>): string {
-  writeFileSync(join(dir, file), Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n') + '\n')
+  writeFileSync(
+    join(dir, file),
+    Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  )
   return join(dir, file)
 }
 
@@ -65,14 +74,21 @@ let deadLettered: Map<string, KafkaRecord[]>
 
 beforeAll(async () => {
   await admin.connect()
-  await createTopics(admin, scenarios.map(({topic}) => topic), 3)
+  await createTopics(
+    admin,
+    scenarios.map(({topic}) => topic),
+    3,
+  )
   const producer = kafka.producer()
   await producer.connect()
   for (const s of scenarios) {
     // The failing record first, so once the fine one is written the failing one has been through error handling.
     // Retried while the new topic's partitions are still unknown to the broker that kafkajs asks (a loaded machine).
     const messages = [s.failing, s.fine].map(({key, value}) => ({key, value, partition: 2}))
-    await waitFor(() => producer.send({topic: s.topic, messages}).then(() => true), {timeoutMs: 60_000, intervalMs: 1000})
+    await waitFor(() => producer.send({topic: s.topic, messages}).then(() => true), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+    })
   }
   await producer.disconnect()
   const worker = writeProperties('worker.properties', {
@@ -81,27 +97,33 @@ beforeAll(async () => {
     'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
     'value.converter.schemas.enable': 'false',
     'offset.storage.file.filename': join(dir, 'offsets'),
-    'listeners': 'http://127.0.0.1:0',
+    listeners: 'http://127.0.0.1:0',
     'plugin.discovery': 'service_load',
   })
-  const connectors = scenarios.map((s) => writeProperties(`${s.name}.properties`, {
-    'name': s.name,
-    'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
-    'tasks.max': '1',
-    'topics': s.topic,
-    'file': s.sinkFile,
-    'errors.tolerance': 'all',
-    'errors.deadletterqueue.topic.name': s.dlq,
-    'errors.deadletterqueue.topic.replication.factor': '1',
-    'errors.deadletterqueue.context.headers.enable': 'true',
-    ...s.settings,
-  }))
+  const connectors = scenarios.map((s) =>
+    writeProperties(`${s.name}.properties`, {
+      name: s.name,
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max': '1',
+      topics: s.topic,
+      file: s.sinkFile,
+      'errors.tolerance': 'all',
+      'errors.deadletterqueue.topic.name': s.dlq,
+      'errors.deadletterqueue.topic.replication.factor': '1',
+      'errors.deadletterqueue.context.headers.enable': 'true',
+      ...s.settings,
+    }),
+  )
   connect = new JavaProcess('ConnectWorker', [worker, ...connectors])
-  for (const s of scenarios) await waitFor(() => sinkLines(s).includes(s.fine.written), {timeoutMs: 180_000, intervalMs: 500})
-  deadLettered = await waitFor(async () => {
-    const raw = await kafkaRecords(...scenarios.map(({dlq}) => dlq))
-    return scenarios.every(({dlq}) => raw.get(dlq)?.length === 1) ? raw : undefined
-  }, {timeoutMs: 120_000})
+  for (const s of scenarios)
+    await waitFor(() => sinkLines(s).includes(s.fine.written), {timeoutMs: 180_000, intervalMs: 500})
+  deadLettered = await waitFor(
+    async () => {
+      const raw = await kafkaRecords(...scenarios.map(({dlq}) => dlq))
+      return scenarios.every(({dlq}) => raw.get(dlq)?.length === 1) ? raw : undefined
+    },
+    {timeoutMs: 120_000},
+  )
 }, 360_000)
 
 afterAll(async () => {
@@ -119,44 +141,52 @@ function sinkLines(s: Scenario): string[] {
 }
 
 describe('Kafka Connect dead-letter queues', () => {
-  it.each(scenarios)('dlq inspect of the $stage DLQ equals the raw record and names the stage and the class that failed', async (s) => {
-    const raw = deadLettered.get(s.dlq)!
-    const {messages} = await inspect(s.dlq)
-    expectSameRecords(messages, raw)
-    const [record] = raw
-    expect(messages[0].key).toBe(s.failing.key)
-    expect(headerText(record, '__connect.errors.stage')).toBe(s.stage)
-    expect(headerText(record, '__connect.errors.class.name')).toBe(s.failedIn)
-    expect(messages[0].death).toEqual({
-      source: 'kafka-connect',
-      reason: s.stage,
-      lastTime: messages[0].timestamp,
-      origin: {
-        broker: 'kafka',
-        target: s.topic,
-        partition: Number(headerText(record, '__connect.errors.partition')),
-        offset: headerText(record, '__connect.errors.offset'),
-        consumer: s.name,
-      },
-      error: {
-        class: headerText(record, '__connect.errors.exception.class.name'),
-        message: headerText(record, '__connect.errors.exception.message'),
-        component: s.failedIn,
-      },
-    })
-    expect(messages[0].death?.origin).toMatchObject({partition: 2, offset: '0'})
-    const table = await runCli(['dlq', 'inspect', `kafka:${s.dlq}`], {timeoutMs: 90_000})
-    expect(table.stdout).toContain(`in ${s.failedIn}: ${headerText(record, '__connect.errors.exception.class.name')}`)
-    expect(table.stdout).toContain(`kafka:${s.topic}/2/0`)
-  }, SLOW)
+  it.each(scenarios)(
+    'dlq inspect of the $stage DLQ equals the raw record and names the stage and the class that failed',
+    async (s) => {
+      const raw = deadLettered.get(s.dlq)!
+      const {messages} = await inspect(s.dlq)
+      expectSameRecords(messages, raw)
+      const [record] = raw
+      expect(messages[0].key).toBe(s.failing.key)
+      expect(headerText(record, '__connect.errors.stage')).toBe(s.stage)
+      expect(headerText(record, '__connect.errors.class.name')).toBe(s.failedIn)
+      expect(messages[0].death).toEqual({
+        source: 'kafka-connect',
+        reason: s.stage,
+        lastTime: messages[0].timestamp,
+        origin: {
+          broker: 'kafka',
+          target: s.topic,
+          partition: Number(headerText(record, '__connect.errors.partition')),
+          offset: headerText(record, '__connect.errors.offset'),
+          consumer: s.name,
+        },
+        error: {
+          class: headerText(record, '__connect.errors.exception.class.name'),
+          message: headerText(record, '__connect.errors.exception.message'),
+          component: s.failedIn,
+        },
+      })
+      expect(messages[0].death?.origin).toMatchObject({partition: 2, offset: '0'})
+      const table = await runCli(['dlq', 'inspect', `kafka:${s.dlq}`], {timeoutMs: 90_000})
+      expect(table.stdout).toContain(`in ${s.failedIn}: ${headerText(record, '__connect.errors.exception.class.name')}`)
+      expect(table.stdout).toContain(`kafka:${s.topic}/2/0`)
+    },
+    SLOW,
+  )
 
-  it('--filter on the failing stage and class selects the record', async () => {
-    const [converter, transform] = scenarios
-    const byClass = await inspect(converter.dlq, `death.error.component == "${converter.failedIn}"`)
-    expect(byClass.messages.map((m) => m.key)).toEqual([converter.failing.key])
-    const byStage = await inspect(transform.dlq, 'death.reason == "TRANSFORMATION" and death.origin.partition == 2')
-    expect(byStage.messages.map((m) => m.key)).toEqual([transform.failing.key])
-    const neither = await inspect(transform.dlq, `death.error.component == "${converter.failedIn}"`)
-    expect(neither).toMatchObject({read: 1, matched: 0})
-  }, SLOW)
+  it(
+    '--filter on the failing stage and class selects the record',
+    async () => {
+      const [converter, transform] = scenarios
+      const byClass = await inspect(converter.dlq, `death.error.component == "${converter.failedIn}"`)
+      expect(byClass.messages.map((m) => m.key)).toEqual([converter.failing.key])
+      const byStage = await inspect(transform.dlq, 'death.reason == "TRANSFORMATION" and death.origin.partition == 2')
+      expect(byStage.messages.map((m) => m.key)).toEqual([transform.failing.key])
+      const neither = await inspect(transform.dlq, `death.error.component == "${converter.failedIn}"`)
+      expect(neither).toMatchObject({read: 1, matched: 0})
+    },
+    SLOW,
+  )
 })

@@ -13,10 +13,13 @@ import type {KafkaRecord} from './kafka-truth.js'
  */
 export async function createTopics(admin: Admin, topics: string[], numPartitions: number): Promise<void> {
   await admin.createTopics({topics: topics.map((topic) => ({topic, numPartitions})), waitForLeaders: false})
-  await waitFor(async () => {
-    const {topics: described} = await admin.fetchTopicMetadata({topics})
-    return described.every((t) => t.partitions.length === numPartitions && t.partitions.every((p) => p.leader >= 0))
-  }, {timeoutMs: 60_000, intervalMs: 250})
+  await waitFor(
+    async () => {
+      const {topics: described} = await admin.fetchTopicMetadata({topics})
+      return described.every((t) => t.partitions.length === numPartitions && t.partitions.every((p) => p.leader >= 0))
+    },
+    {timeoutMs: 60_000, intervalMs: 250},
+  )
 }
 
 export interface Inspected {
@@ -27,10 +30,16 @@ export interface Inspected {
 
 /** `mailroom dlq inspect kafka:<topic> --json` (with a filter when given), messages by partition and offset. */
 export async function inspect(topic: string, filter?: string): Promise<Inspected> {
-  const r = await runCli(['dlq', 'inspect', `kafka:${topic}`, '--json', ...(filter ? ['--filter', filter] : [])], {timeoutMs: 90_000})
+  const r = await runCli(['dlq', 'inspect', `kafka:${topic}`, '--json', ...(filter ? ['--filter', filter] : [])], {
+    timeoutMs: 90_000,
+  })
   expect(r.code, r.stderr).toBe(0)
   const result = jsonOf<Inspected>(r).result
-  result.messages.sort((a, b) => (a.meta?.partition ?? 0) - (b.meta?.partition ?? 0) || Number(BigInt(a.meta?.offset ?? '0') - BigInt(b.meta?.offset ?? '0')))
+  result.messages.sort(
+    (a, b) =>
+      (a.meta?.partition ?? 0) - (b.meta?.partition ?? 0) ||
+      Number(BigInt(a.meta?.offset ?? '0') - BigInt(b.meta?.offset ?? '0')),
+  )
   return result
 }
 
@@ -53,6 +62,8 @@ export function expectSameRecords(messages: Envelope[], raw: KafkaRecord[]): voi
     value: envelopeBytes(m.body),
     headers: m.headers.map(([name, value]) => [name, envelopeBytes(value)]),
   }))
-  expect(seen).toEqual(raw.map(({partition, offset, key, value, headers}) => ({partition, offset, key, value, headers})))
+  expect(seen).toEqual(
+    raw.map(({partition, offset, key, value, headers}) => ({partition, offset, key, value, headers})),
+  )
   expect(seen.length).toBeGreaterThan(0)
 }

@@ -22,8 +22,12 @@ export function gatherConformanceJars(): void {
   // The jar added last: a libs dir gathered before it was added is gathered again.
   if (existsSync(join(conformanceLibs, 'kafka-streams-4.1.1.jar'))) return
   mkdirSync(conformanceLibs, {recursive: true})
-  process.stderr.write('conformance: gathering Kafka clients, tools, Streams, Spring Kafka and Connect jars with maven (first run only)\n')
-  execFileSync('mvn', ['-B', '-q', '-ntp', '-f', pomPath, 'package', `-Dlibs.dir=${conformanceLibs}`], {stdio: 'inherit'})
+  process.stderr.write(
+    'conformance: gathering Kafka clients, tools, Streams, Spring Kafka and Connect jars with maven (first run only)\n',
+  )
+  execFileSync('mvn', ['-B', '-q', '-ntp', '-f', pomPath, 'package', `-Dlibs.dir=${conformanceLibs}`], {
+    stdio: 'inherit',
+  })
 }
 
 const JVM_OPTIONS = ['-Xshare:auto', '-XX:TieredStopAtLevel=1']
@@ -47,7 +51,9 @@ async function compile(source: string, classes: string): Promise<string> {
   mkdirSync(dirname(classes), {recursive: true})
   const fresh = mkdtempSync(`${classes}.tmp-`)
   try {
-    await promisify(execFile)('javac', ['-nowarn', '-cp', classpath, '-d', fresh, source], {maxBuffer: 16 * 1024 * 1024})
+    await promisify(execFile)('javac', ['-nowarn', '-cp', classpath, '-d', fresh, source], {
+      maxBuffer: 16 * 1024 * 1024,
+    })
     renameSync(fresh, classes)
   } catch (error) {
     rmSync(fresh, {recursive: true, force: true})
@@ -68,7 +74,11 @@ export interface JavaResult {
 }
 
 /** Runs a program in test/conformance/java to completion. A non-zero exit is returned, not thrown. */
-export async function runJava(program: string, args: string[] = [], o: {timeoutMs?: number; input?: string} = {}): Promise<JavaResult> {
+export async function runJava(
+  program: string,
+  args: string[] = [],
+  o: {timeoutMs?: number; input?: string} = {},
+): Promise<JavaResult> {
   const classes = await classesOf(program)
   return new Promise((resolve, reject) => {
     const child = spawn('java', [...JVM_OPTIONS, '-cp', `${classes}:${classpath}`, program, ...args])
@@ -78,7 +88,9 @@ export async function runJava(program: string, args: string[] = [], o: {timeoutM
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`java ${program} did not finish within ${o.timeoutMs ?? 60_000} ms\nstderr:\n${stderr.slice(-4000)}`))
+      reject(
+        new Error(`java ${program} did not finish within ${o.timeoutMs ?? 60_000} ms\nstderr:\n${stderr.slice(-4000)}`),
+      )
     }, o.timeoutMs ?? 60_000)
     child.on('error', reject)
     child.on('close', (code) => {
@@ -90,9 +102,14 @@ export async function runJava(program: string, args: string[] = [], o: {timeoutM
 }
 
 /** Like runJava, but fails with the program's stderr unless it exits 0; returns stdout. */
-export async function runJavaOk(program: string, args: string[] = [], o: {timeoutMs?: number; input?: string} = {}): Promise<string> {
+export async function runJavaOk(
+  program: string,
+  args: string[] = [],
+  o: {timeoutMs?: number; input?: string} = {},
+): Promise<string> {
   const result = await runJava(program, args, o)
-  if (result.code !== 0) throw new Error(`java ${program} exited ${result.code}\nstderr:\n${result.stderr.slice(-4000)}`)
+  if (result.code !== 0)
+    throw new Error(`java ${program} exited ${result.code}\nstderr:\n${result.stderr.slice(-4000)}`)
   return result.stdout
 }
 
@@ -123,9 +140,11 @@ export class JavaProcess {
     for (;;) {
       const match = this.output.match(pattern)
       if (match) return match
-      if (this.child.exitCode !== null) throw new Error(`java exited ${this.child.exitCode} before printing ${pattern}\n${this.output.slice(-4000)}`)
+      if (this.child.exitCode !== null)
+        throw new Error(`java exited ${this.child.exitCode} before printing ${pattern}\n${this.output.slice(-4000)}`)
       const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`java did not print ${pattern} within ${timeoutMs} ms\n${this.output.slice(-4000)}`)
+      if (left <= 0)
+        throw new Error(`java did not print ${pattern} within ${timeoutMs} ms\n${this.output.slice(-4000)}`)
       await new Promise<void>((wake) => {
         const timer = setTimeout(wake, Math.min(left, 500))
         this.waiters.push(() => {

@@ -33,14 +33,24 @@ interface Placed {
 
 /** Keys as bytes: text keys, an empty key, and keys that are not valid UTF-8. */
 const TEXT_KEYS = [...Array.from({length: 40}, (_, i) => `order-${i}`), 'ключ-7', '注文-42', 'emoji-🚚', '']
-const BINARY_KEYS = [Buffer.from([0xff, 0x00, 0xfe]), Buffer.from([0xc3, 0x28]), Buffer.from([0x80]), Buffer.from('8badf00ddeadbeef01', 'hex')]
+const BINARY_KEYS = [
+  Buffer.from([0xff, 0x00, 0xfe]),
+  Buffer.from([0xc3, 0x28]),
+  Buffer.from([0x80]),
+  Buffer.from('8badf00ddeadbeef01', 'hex'),
+]
 /** Keys published one CLI run each with --key. */
 const FLAG_KEYS = ['order-7', 'ключ-7', 'customer-3141', '']
 /** The keys kafkaDeadLetters gives its records (key-0 ... key-12). */
 const DEAD_LETTER_KEYS = Array.from({length: 13}, (_, i) => `key-${i}`)
 
 const hexOf = (key: Buffer) => key.toString('hex')
-const allKeys = [...TEXT_KEYS.map((k) => Buffer.from(k)), ...BINARY_KEYS, ...FLAG_KEYS.map((k) => Buffer.from(k)), ...DEAD_LETTER_KEYS.map((k) => Buffer.from(k))]
+const allKeys = [
+  ...TEXT_KEYS.map((k) => Buffer.from(k)),
+  ...BINARY_KEYS,
+  ...FLAG_KEYS.map((k) => Buffer.from(k)),
+  ...DEAD_LETTER_KEYS.map((k) => Buffer.from(k)),
+]
 
 const topics = {
   javaTwin: uniqueName('conf.part.java'),
@@ -63,8 +73,15 @@ const recordsOf = (topic: string) => placed.filter((p) => p.topic === topic)
 
 /** Publishes one NDJSON envelope per key (two records per key), keys that are not UTF-8 as {bytes: base64}. */
 function keyedEnvelopes(): string {
-  const keys = [...TEXT_KEYS.map((k) => ({key: k as string | {bytes: string}})), ...BINARY_KEYS.map((b) => ({key: {bytes: b.toString('base64')}}))]
-  return keys.flatMap(({key}, i) => [0, 1].map((n) => JSON.stringify({v: 1, key, headers: [], body: {utf8: `k${i}-${n}`}}))).join('\n') + '\n'
+  const keys = [
+    ...TEXT_KEYS.map((k) => ({key: k as string | {bytes: string}})),
+    ...BINARY_KEYS.map((b) => ({key: {bytes: b.toString('base64')}})),
+  ]
+  return (
+    keys
+      .flatMap(({key}, i) => [0, 1].map((n) => JSON.stringify({v: 1, key, headers: [], body: {utf8: `k${i}-${n}`}})))
+      .join('\n') + '\n'
+  )
 }
 
 async function cliOk(args: string[], input?: string): Promise<string> {
@@ -75,11 +92,19 @@ async function cliOk(args: string[], input?: string): Promise<string> {
 
 beforeAll(async () => {
   await admin.connect()
-  await admin.createTopics({topics: Object.values(topics).map((topic) => ({topic, numPartitions: PARTITIONS})), waitForLeaders: true})
+  await admin.createTopics({
+    topics: Object.values(topics).map((topic) => ({topic, numPartitions: PARTITIONS})),
+    waitForLeaders: true,
+  })
 
   // The Java producer's placement of every key, read back by the Java consumer.
   const lines = allKeys.map((k, i) => `${hexOf(k)}\tjava-${i}`).join('\n')
-  expect(await runJavaOk('KafkaPlacement', ['produce', BOOTSTRAP, topics.javaTwin], {input: `${lines}\n`, timeoutMs: 120_000})).toContain(`produced ${allKeys.length}`)
+  expect(
+    await runJavaOk('KafkaPlacement', ['produce', BOOTSTRAP, topics.javaTwin], {
+      input: `${lines}\n`,
+      timeoutMs: 120_000,
+    }),
+  ).toContain(`produced ${allKeys.length}`)
 
   const file = join(mkdtempSync(join(tmpdir(), 'mailroom-conf-')), 'keyed.ndjson')
   writeFileSync(file, keyedEnvelopes())
@@ -88,14 +113,21 @@ beforeAll(async () => {
   await cliOk(['publish', `kafka:${topics.ndjson}`, '--input', 'ndjson', '--file', file])
   await cliOk(['dlq', 'import', file, '--to', `kafka:${topics.imported}`, '--yes'])
   await cliOk(['publish', `kafka:${topics.unkeyed}`, 'no key', '--count', '300'])
-  for (const key of FLAG_KEYS) await cliOk(['publish', `kafka:${topics.flagKey}`, `flag ${key}`, '--key', key, '--count', '2'])
+  for (const key of FLAG_KEYS)
+    await cliOk(['publish', `kafka:${topics.flagKey}`, `flag ${key}`, '--key', key, '--count', '2'])
   await cliOk(['dlq', 'replay', `kafka:${topics.dlt}`, '--yes'])
   await cliOk(['dlq', 'replay', `kafka:${topics.keptDlt}`, '--keep-partition', '--yes'])
   const tail = await cliOk(['tail', `kafka:${topics.javaTwin}`, '--from', 'earliest', '--until-end', '-o', 'ndjson'])
   tailed = parseNdjson(tail).map((e) => ({key: keyHex(e.key), partition: e.meta!.partition!, offset: e.meta!.offset!}))
 
   const read = await kafkaRecords(...Object.values(topics))
-  placed = [...read.values()].flat().map(({topic, partition, offset, key, value}) => ({topic, partition, offset, key: key === null ? '-' : hexOf(Buffer.from(key, 'base64')), value: utf8(value)!}))
+  placed = [...read.values()].flat().map(({topic, partition, offset, key, value}) => ({
+    topic,
+    partition,
+    offset,
+    key: key === null ? '-' : hexOf(Buffer.from(key, 'base64')),
+    value: utf8(value)!,
+  }))
   javaPlacement = new Map(recordsOf(topics.javaTwin).map((p) => [p.key, p.partition]))
 }, 600_000)
 
@@ -112,7 +144,10 @@ function keyHex(key: string | {bytes: string} | null | undefined): string {
 /** Each record's partition next to the one the Java producer chose for its key. */
 function placementVsJava(topic: string): {mailroom: [string, number][]; java: [string, number][]} {
   const records = recordsOf(topic)
-  return {mailroom: records.map((r) => [r.key, r.partition]), java: records.map((r) => [r.key, javaPlacement.get(r.key) ?? -1])}
+  return {
+    mailroom: records.map((r) => [r.key, r.partition]),
+    java: records.map((r) => [r.key, javaPlacement.get(r.key) ?? -1]),
+  }
 }
 
 describe("Kafka partitioning, against the Java client's placement", () => {
@@ -161,13 +196,17 @@ describe("Kafka partitioning, against the Java client's placement", () => {
 
   it("hashes 2000 random byte strings (every length 1 to 40) exactly as Kafka's Utils.murmur2", async () => {
     const keys = Array.from({length: 2000}, (_, i) => randomBytes(1 + (i % 40)))
-    const java = await runJavaOk('KafkaPlacement', ['murmur2'], {input: keys.map(hexOf).join('\n') + '\n', timeoutMs: 120_000})
+    const java = await runJavaOk('KafkaPlacement', ['murmur2'], {
+      input: keys.map(hexOf).join('\n') + '\n',
+      timeoutMs: 120_000,
+    })
     expect(keys.map((k) => `${hexOf(k)}\t${murmur2(k)}`)).toEqual(java.trim().split('\n'))
   })
 
   it('tail shows each record of a Java producer on the partition and offset the Java client reads it at', () => {
     const java = recordsOf(topics.javaTwin).map((r) => ({key: r.key, partition: r.partition, offset: r.offset}))
-    const byPosition = (a: {partition: number; offset: string}, b: {partition: number; offset: string}) => a.partition - b.partition || Number(a.offset) - Number(b.offset)
+    const byPosition = (a: {partition: number; offset: string}, b: {partition: number; offset: string}) =>
+      a.partition - b.partition || Number(a.offset) - Number(b.offset)
     expect(tailed.sort(byPosition)).toEqual(java.sort(byPosition))
     expect(tailed).toHaveLength(allKeys.length)
   })

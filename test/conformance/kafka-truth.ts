@@ -58,7 +58,11 @@ export function kafkaOffsets(topics: string[], group?: string): Promise<KafkaOff
 export async function committedOffsets(group: string, topic: string): Promise<Record<string, number>> {
   const {group: commits = {}} = await kafkaOffsets([topic], group)
   const prefix = `${topic}:`
-  return Object.fromEntries(Object.entries(commits).filter(([at]) => at.startsWith(prefix)).map(([at, offset]) => [at.slice(prefix.length), offset]))
+  return Object.fromEntries(
+    Object.entries(commits)
+      .filter(([at]) => at.startsWith(prefix))
+      .map(([at, offset]) => [at.slice(prefix.length), offset]),
+  )
 }
 
 /** The records a topic holds when none was deleted: the sum of its partitions' latest offsets. */

@@ -18,14 +18,20 @@ const SLOW = 240_000
 const LISTENER_WRAPPER = 'org.springframework.kafka.listener.ListenerExecutionFailedException'
 const DESERIALIZATION = 'org.springframework.kafka.support.serializer.DeserializationException'
 /** What SpringDlt.java's StrictUtf8 deserializer throws for bytes that are not UTF-8. */
-const DESERIALIZER_THREW = {class: 'org.apache.kafka.common.errors.SerializationException', message: 'value is not UTF-8 text'}
+const DESERIALIZER_THREW = {
+  class: 'org.apache.kafka.common.errors.SerializationException',
+  message: 'value is not UTF-8 text',
+}
 const NOT_UTF8 = Buffer.from([0xff, 0x00, 0xfe])
 
 const group = uniqueName('spring-billing')
 const dotTopic = uniqueName('spring-orders')
 const dashTopic = uniqueName('spring-payments')
 // The DLT of each topic: the 3.x name through a destination resolver, and Spring 4's default.
-const dlts = [{topic: dotTopic, dlt: `${dotTopic}.DLT`}, {topic: dashTopic, dlt: `${dashTopic}-dlt`}]
+const dlts = [
+  {topic: dotTopic, dlt: `${dotTopic}.DLT`},
+  {topic: dashTopic, dlt: `${dashTopic}-dlt`},
+]
 
 /** What the test sends to each topic: a record the listener throws for, one that is not UTF-8 text, one that is fine. */
 function records(topic: string) {
@@ -55,7 +61,8 @@ beforeAll(async () => {
   spring = new JavaProcess('SpringDlt', [BOOTSTRAP, group, dotTopic, dashTopic])
   for (const {topic} of dlts) await spring.waitFor(new RegExp(`^assigned ${topic}$`, 'm'), 120_000)
   for (const {topic} of dlts) {
-    for (const r of Object.values(records(topic))) spring.send(`send ${topic} ${r.partition} ${r.key} ${r.value.toString('base64')}`)
+    for (const r of Object.values(records(topic)))
+      spring.send(`send ${topic} ${r.partition} ${r.key} ${r.value.toString('base64')}`)
   }
   await waitFor(() => (spring.printed.match(/^dead-lettered /gm)?.length ?? 0) >= 4, {timeoutMs: 120_000})
   deadLettered = await kafkaRecords(...dlts.map(({dlt}) => dlt))
@@ -73,77 +80,99 @@ describe('Spring Kafka 4 dead-letter topics', () => {
     for (const {dlt} of dlts) expect(deadLettered.get(dlt)).toHaveLength(2)
   })
 
-  it.each(dlts)('dlq inspect of $dlt equals the raw records and names what Spring recorded', async ({topic, dlt}) => {
-    const raw = deadLettered.get(dlt)!
-    const {messages} = await inspect(dlt)
-    expectSameRecords(messages, raw)
-    const sent = records(topic)
-    const thrown = spring.printed.match(new RegExp(`^failing ${sent.listenerFailure.key} ([\\w.$]+): (.*)$`, 'm'))
-    expect(thrown).not.toBeNull()
-    for (const [i, record] of raw.entries()) {
-      const death = messages[i].death
-      // Spring's original-partition is a 4-byte and original-offset an 8-byte big-endian integer.
-      expect(death?.origin).toEqual({
-        broker: 'kafka',
-        target: headerText(record, 'kafka_dlt-original-topic'),
-        partition: headerBytes(record, 'kafka_dlt-original-partition')!.readInt32BE(0),
-        offset: headerBytes(record, 'kafka_dlt-original-offset')!.readBigInt64BE(0).toString(),
-        consumer: group,
-      })
-      expect(death?.origin?.target).toBe(topic)
-      expect(death?.firstTime).toBe(new Date(Number(headerBytes(record, 'kafka_dlt-original-timestamp')!.readBigInt64BE(0))).toISOString())
-    }
-    const [byDeserialization, byListener] = [messages[0], messages[1]]
-    expect(byListener.key).toBe(sent.listenerFailure.key)
-    expect(headerText(raw[1], 'kafka_dlt-exception-fqcn')).toBe(LISTENER_WRAPPER)
-    expect(byListener.death?.error).toEqual({
-      class: thrown![1],
-      message: thrown![2],
-      wrapper: {class: LISTENER_WRAPPER, message: 'Listener failed'},
-    })
-    expect(headerText(raw[1], 'kafka_dlt-exception-message')).toBe(`Listener failed; ${thrown![2]}`)
-    expect(byDeserialization.key).toBe(sent.notText.key)
-    expect(byDeserialization.body).toEqual({base64: NOT_UTF8.toString('base64')})
-    // Spring names the DeserializationException as its own cause; what SpringDlt's deserializer threw is in the trace.
-    expect(headerText(raw[0], 'kafka_dlt-exception-cause-fqcn')).toBe(DESERIALIZATION)
-    expect(headerText(raw[0], 'kafka_dlt-exception-stacktrace')).toContain(`Caused by: ${DESERIALIZER_THREW.class}: ${DESERIALIZER_THREW.message}\n`)
-    expect(byDeserialization.death?.error).toEqual({
-      ...DESERIALIZER_THREW,
-      wrapper: {class: DESERIALIZATION, message: headerText(raw[0], 'kafka_dlt-exception-message')},
-    })
-    expect(byListener.death?.error?.class).toBe(headerText(raw[1], 'kafka_dlt-exception-cause-fqcn'))
-    const table = await runCli(['dlq', 'inspect', `kafka:${dlt}`], {timeoutMs: 90_000})
-    expect(table.stdout).toContain(`${thrown![1]}: ${thrown![2]}`)
-    expect(table.stdout).toContain(`kafka:${topic}/${sent.listenerFailure.partition}/0`)
-  }, SLOW)
-
-  it('--filter on the exception class selects the records that failed with it (README example)', async () => {
-    const {dlt, topic} = dlts[1]
-    const byClass = await inspect(dlt, 'death.error.class == "java.lang.IllegalStateException"')
-    expect(byClass.messages.map((m) => m.key)).toEqual([records(topic).listenerFailure.key])
-    const byWrapper = await inspect(dlt, `death.error.wrapper.class == "${LISTENER_WRAPPER}"`)
-    expect(byWrapper.messages.map((m) => m.key)).toEqual([records(topic).listenerFailure.key])
-    const byDeserialization = await inspect(dlt, `death.error.wrapper.class == "${DESERIALIZATION}" and death.origin.partition == 1`)
-    expect(byDeserialization.messages.map((m) => m.key)).toEqual([records(topic).notText.key])
-  }, SLOW)
-
-  it('dlq replay puts the records back, and the healed Spring listener consumes each of them once', async () => {
-    spring.send('heal')
-    await spring.waitFor(/^healed$/m)
-    const state = mkdtempSync(join(tmpdir(), 'mailroom-spring-replay-'))
-    const env = {XDG_STATE_HOME: state, MAILROOM_AUDIT_LOG: join(state, 'audit.log')}
-    for (const {topic, dlt} of dlts) {
-      const replay = await runCli(['dlq', 'replay', `kafka:${dlt}`, '--yes', '--json'], {env, timeoutMs: 120_000})
-      expect(replay.code, replay.stderr).toBe(0)
-      expect(jsonOf(replay).result).toMatchObject({counts: {replayed: 2, failed: 0}, byDestination: {[`kafka:${topic}`]: 2}})
-    }
-    const expected = dlts.flatMap(({topic}) => {
+  it.each(dlts)(
+    'dlq inspect of $dlt equals the raw records and names what Spring recorded',
+    async ({topic, dlt}) => {
+      const raw = deadLettered.get(dlt)!
+      const {messages} = await inspect(dlt)
+      expectSameRecords(messages, raw)
       const sent = records(topic)
-      return [sent.listenerFailure, sent.notText].map((r) => ({key: r.key, topic, value: r.value.toString('base64')}))
-    })
-    for (const {key} of expected) await waitFor(() => consumed(key).length > 0, {timeoutMs: 120_000})
-    for (const {key, topic, value} of expected) expect(consumed(key)).toEqual([{topic, value}])
-    const afterwards = await kafkaRecords(...dlts.map(({dlt}) => dlt))
-    for (const {dlt} of dlts) expect(afterwards.get(dlt)).toEqual(deadLettered.get(dlt))
-  }, SLOW)
+      const thrown = spring.printed.match(new RegExp(`^failing ${sent.listenerFailure.key} ([\\w.$]+): (.*)$`, 'm'))
+      expect(thrown).not.toBeNull()
+      for (const [i, record] of raw.entries()) {
+        const death = messages[i].death
+        // Spring's original-partition is a 4-byte and original-offset an 8-byte big-endian integer.
+        expect(death?.origin).toEqual({
+          broker: 'kafka',
+          target: headerText(record, 'kafka_dlt-original-topic'),
+          partition: headerBytes(record, 'kafka_dlt-original-partition')!.readInt32BE(0),
+          offset: headerBytes(record, 'kafka_dlt-original-offset')!.readBigInt64BE(0).toString(),
+          consumer: group,
+        })
+        expect(death?.origin?.target).toBe(topic)
+        expect(death?.firstTime).toBe(
+          new Date(Number(headerBytes(record, 'kafka_dlt-original-timestamp')!.readBigInt64BE(0))).toISOString(),
+        )
+      }
+      const [byDeserialization, byListener] = [messages[0], messages[1]]
+      expect(byListener.key).toBe(sent.listenerFailure.key)
+      expect(headerText(raw[1], 'kafka_dlt-exception-fqcn')).toBe(LISTENER_WRAPPER)
+      expect(byListener.death?.error).toEqual({
+        class: thrown![1],
+        message: thrown![2],
+        wrapper: {class: LISTENER_WRAPPER, message: 'Listener failed'},
+      })
+      expect(headerText(raw[1], 'kafka_dlt-exception-message')).toBe(`Listener failed; ${thrown![2]}`)
+      expect(byDeserialization.key).toBe(sent.notText.key)
+      expect(byDeserialization.body).toEqual({base64: NOT_UTF8.toString('base64')})
+      // Spring names the DeserializationException as its own cause; what SpringDlt's deserializer threw is in the trace.
+      expect(headerText(raw[0], 'kafka_dlt-exception-cause-fqcn')).toBe(DESERIALIZATION)
+      expect(headerText(raw[0], 'kafka_dlt-exception-stacktrace')).toContain(
+        `Caused by: ${DESERIALIZER_THREW.class}: ${DESERIALIZER_THREW.message}\n`,
+      )
+      expect(byDeserialization.death?.error).toEqual({
+        ...DESERIALIZER_THREW,
+        wrapper: {class: DESERIALIZATION, message: headerText(raw[0], 'kafka_dlt-exception-message')},
+      })
+      expect(byListener.death?.error?.class).toBe(headerText(raw[1], 'kafka_dlt-exception-cause-fqcn'))
+      const table = await runCli(['dlq', 'inspect', `kafka:${dlt}`], {timeoutMs: 90_000})
+      expect(table.stdout).toContain(`${thrown![1]}: ${thrown![2]}`)
+      expect(table.stdout).toContain(`kafka:${topic}/${sent.listenerFailure.partition}/0`)
+    },
+    SLOW,
+  )
+
+  it(
+    '--filter on the exception class selects the records that failed with it (README example)',
+    async () => {
+      const {dlt, topic} = dlts[1]
+      const byClass = await inspect(dlt, 'death.error.class == "java.lang.IllegalStateException"')
+      expect(byClass.messages.map((m) => m.key)).toEqual([records(topic).listenerFailure.key])
+      const byWrapper = await inspect(dlt, `death.error.wrapper.class == "${LISTENER_WRAPPER}"`)
+      expect(byWrapper.messages.map((m) => m.key)).toEqual([records(topic).listenerFailure.key])
+      const byDeserialization = await inspect(
+        dlt,
+        `death.error.wrapper.class == "${DESERIALIZATION}" and death.origin.partition == 1`,
+      )
+      expect(byDeserialization.messages.map((m) => m.key)).toEqual([records(topic).notText.key])
+    },
+    SLOW,
+  )
+
+  it(
+    'dlq replay puts the records back, and the healed Spring listener consumes each of them once',
+    async () => {
+      spring.send('heal')
+      await spring.waitFor(/^healed$/m)
+      const state = mkdtempSync(join(tmpdir(), 'mailroom-spring-replay-'))
+      const env = {XDG_STATE_HOME: state, MAILROOM_AUDIT_LOG: join(state, 'audit.log')}
+      for (const {topic, dlt} of dlts) {
+        const replay = await runCli(['dlq', 'replay', `kafka:${dlt}`, '--yes', '--json'], {env, timeoutMs: 120_000})
+        expect(replay.code, replay.stderr).toBe(0)
+        expect(jsonOf(replay).result).toMatchObject({
+          counts: {replayed: 2, failed: 0},
+          byDestination: {[`kafka:${topic}`]: 2},
+        })
+      }
+      const expected = dlts.flatMap(({topic}) => {
+        const sent = records(topic)
+        return [sent.listenerFailure, sent.notText].map((r) => ({key: r.key, topic, value: r.value.toString('base64')}))
+      })
+      for (const {key} of expected) await waitFor(() => consumed(key).length > 0, {timeoutMs: 120_000})
+      for (const {key, topic, value} of expected) expect(consumed(key)).toEqual([{topic, value}])
+      const afterwards = await kafkaRecords(...dlts.map(({dlt}) => dlt))
+      for (const {dlt} of dlts) expect(afterwards.get(dlt)).toEqual(deadLettered.get(dlt))
+    },
+    SLOW,
+  )
 })

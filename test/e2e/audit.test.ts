@@ -17,7 +17,18 @@ import {kafkaOffsets} from '../conformance/kafka-truth.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {type CliResult, jsonOf, runCli} from '../helpers/cli.js'
 import {ndjson} from '../helpers/messaging.js'
-import {kafkaDeadLetters, kafkaDelete, kafkaTopics, natsDeadLetters, natsDelete, natsStream, rabbitDeadLetters, rabbitDelete, rabbitQueue, startCli} from '../integration/replay-fixtures.js'
+import {
+  kafkaDeadLetters,
+  kafkaDelete,
+  kafkaTopics,
+  natsDeadLetters,
+  natsDelete,
+  natsStream,
+  rabbitDeadLetters,
+  rabbitDelete,
+  rabbitQueue,
+  startCli,
+} from '../integration/replay-fixtures.js'
 
 const SLOW = {timeout: 240_000}
 /** A refusal is immediate; this is only the bound past which the run counts as hung (and is killed). */
@@ -33,7 +44,13 @@ const UNWRITABLE = {
   'a path under a regular file': join(regularFile, 'mailroom', 'audit.log'),
 }
 
-const envelope = (i: number): Envelope => ({v: 1, broker: 'rabbitmq', target: 'x', headers: [['id', `imp-${i}`]], body: {utf8: `{"n":${i}}`}})
+const envelope = (i: number): Envelope => ({
+  v: 1,
+  broker: 'rabbitmq',
+  target: 'x',
+  headers: [['id', `imp-${i}`]],
+  body: {utf8: `{"n":${i}}`},
+})
 const importFile = join(home, 'import.ndjson')
 writeFileSync(importFile, ndjson([envelope(1), envelope(2)]))
 
@@ -94,7 +111,11 @@ describe('audit log on RabbitMQ', SLOW, () => {
     await rabbitDeadLetters(resumeWork, resumeDlq, 3)
     try {
       // An unfinished job (killed after its first message moved), since resuming a complete job changes nothing.
-      const first = startCli(['dlq', 'replay', `rabbitmq:${resumeDlq}`, '--rate', '1', '--yes', '--json'], join(home, 'state'), {MAILROOM_AUDIT_LOG: join(home, 'audit.log')})
+      const first = startCli(
+        ['dlq', 'replay', `rabbitmq:${resumeDlq}`, '--rate', '1', '--yes', '--json'],
+        join(home, 'state'),
+        {MAILROOM_AUDIT_LOG: join(home, 'audit.log')},
+      )
       await waitFor(async () => (await depth(resumeWork)) >= 1)
       first.kill()
       const replayId = (await first.done).stderr.match(/^replay (\S+): /m)?.[1]
@@ -116,7 +137,9 @@ describe('audit log on RabbitMQ', SLOW, () => {
     expect(replayed.code, replayed.stderr).toBe(2)
     const json = jsonOf(replayed)
     expect(json.result.counts.replayed).toBe(3)
-    expect(json.warnings).toContainEqual(expect.stringMatching(/audit line could not be written to \/dev\/full \(ENOSPC\)/))
+    expect(json.warnings).toContainEqual(
+      expect.stringMatching(/audit line could not be written to \/dev\/full \(ENOSPC\)/),
+    )
     expect(await depth(dlq)).toBe(0)
     expect(await depth(work)).toBe(3)
 
@@ -124,7 +147,9 @@ describe('audit log on RabbitMQ', SLOW, () => {
     expect(purged.ms).toBeLessThan(DEADLINE_MS)
     expect(purged.code, purged.stderr).toBe(2)
     expect(purged.stdout).toContain(`purged 3 message(s) from rabbitmq:${work}`)
-    expect(purged.stderr).toMatch(/^warning: dlq purge rabbitmq:\S+ went ahead, but its audit line could not be written to \/dev\/full \(ENOSPC\)$/m)
+    expect(purged.stderr).toMatch(
+      /^warning: dlq purge rabbitmq:\S+ went ahead, but its audit line could not be written to \/dev\/full \(ENOSPC\)$/m,
+    )
     expect(purged.stderr).not.toMatch(/\n\s+at /)
     expect(await depth(work)).toBe(0)
 
@@ -178,7 +203,10 @@ describe('audit log on Kafka', SLOW, () => {
   }
 
   beforeAll(async () => {
-    await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 1}])
+    await kafkaTopics([
+      {topic: origin, partitions: 2},
+      {topic: dlt, partitions: 1},
+    ])
     await kafkaDeadLetters(origin, dlt, 3)
   })
   afterAll(() => kafkaDelete(origin, dlt))

@@ -14,7 +14,10 @@ const run = promisify(execFile)
 /** A PATH with `mailroom` on it (the built CLI), as after an install, and a config with two contexts. */
 function environment(): NodeJS.ProcessEnv {
   const dir = mkdtempSync(join(tmpdir(), 'mailroom-bin-'))
-  writeFileSync(join(dir, 'mailroom'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`)
+  writeFileSync(
+    join(dir, 'mailroom'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`,
+  )
   chmodSync(join(dir, 'mailroom'), 0o755)
   return {...process.env, PATH: `${dir}:${process.env.PATH}`, XDG_CONFIG_HOME: isolatedConfigHome(), NO_COLOR: '1'}
 }
@@ -26,7 +29,9 @@ describe('bash completion', {timeout: 90_000}, () => {
   beforeAll(async () => {
     env = environment()
     for (const name of ['prod-eu', 'staging']) {
-      const r = await runCli(['context', 'set', name, '--kafka-brokers', '127.0.0.1:9092'], {env: {XDG_CONFIG_HOME: env.XDG_CONFIG_HOME}})
+      const r = await runCli(['context', 'set', name, '--kafka-brokers', '127.0.0.1:9092'], {
+        env: {XDG_CONFIG_HOME: env.XDG_CONFIG_HOME},
+      })
       expect(r.code, r.stderr).toBe(0)
     }
   })
@@ -80,12 +85,19 @@ describe('bash completion', {timeout: 90_000}, () => {
     expect(await tab('tail', '')).toEqual(['kafka:', 'nats:', 'rabbitmq:'])
     expect(await tab('dlq', 'inspect', 'rab')).toEqual(['rabbitmq:'])
     // compopt works only inside a real Tab press: a stand-in records what the function asks of it.
-    const {stdout} = await run('bash', ['-c', [
-      'source <(mailroom completion bash)',
-      'compopt() { echo "compopt $1 $2"; }',
-      'COMP_WORDS=(mailroom tail rab); COMP_CWORD=2; _mailroom_complete',
-      'COMP_WORDS=(mailroom ping --j); COMP_CWORD=2; _mailroom_complete',
-    ].join('\n')], {env})
+    const {stdout} = await run(
+      'bash',
+      [
+        '-c',
+        [
+          'source <(mailroom completion bash)',
+          'compopt() { echo "compopt $1 $2"; }',
+          'COMP_WORDS=(mailroom tail rab); COMP_CWORD=2; _mailroom_complete',
+          'COMP_WORDS=(mailroom ping --j); COMP_CWORD=2; _mailroom_complete',
+        ].join('\n'),
+      ],
+      {env},
+    )
     expect(stdout).toBe('compopt -o nospace\n')
   })
 

@@ -8,13 +8,27 @@ import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {AckPolicy, type JetStreamManager, type NatsConnection, connect as natsConnect, headers as natsHeaders, nanos} from 'nats'
+import {
+  AckPolicy,
+  type JetStreamManager,
+  type NatsConnection,
+  connect as natsConnect,
+  headers as natsHeaders,
+  nanos,
+} from 'nats'
 import {afterAll, describe, expect, test} from 'vitest'
 
 import {committedOffsets, headerText, topicRecords} from '../conformance/kafka-truth.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {BIN, isolatedConfigHome, runCli} from '../helpers/cli.js'
-import {kafkaDeadLetters, kafkaDelete, kafkaTopics, natsDelete, rabbitDeadLetters, rabbitDelete} from '../integration/replay-fixtures.js'
+import {
+  kafkaDeadLetters,
+  kafkaDelete,
+  kafkaTopics,
+  natsDelete,
+  rabbitDeadLetters,
+  rabbitDelete,
+} from '../integration/replay-fixtures.js'
 
 const stateHome = mkdtempSync(join(tmpdir(), 'mailroom-multiselect-'))
 const env = {XDG_CONFIG_HOME: isolatedConfigHome(), XDG_STATE_HOME: stateHome}
@@ -75,8 +89,16 @@ class Terminal {
       if (typeof what === 'string' ? last.includes(what) : what.test(last)) return last
       await new Promise((resolve) => setTimeout(resolve, 150))
     }
-    const received = existsSync(this.keyLog) ? readFileSync(this.keyLog, 'utf8').split('\n').filter((l) => !l.includes('"render"')).slice(-30).join('\n') : '(no key log)'
-    throw new Error(`the screen never showed ${String(what)}; it shows:\n${last}\nsent:\n${this.sent.slice(-20).join('\n')}\nreceived:\n${received}`)
+    const received = existsSync(this.keyLog)
+      ? readFileSync(this.keyLog, 'utf8')
+          .split('\n')
+          .filter((l) => !l.includes('"render"'))
+          .slice(-30)
+          .join('\n')
+      : '(no key log)'
+    throw new Error(
+      `the screen never showed ${String(what)}; it shows:\n${last}\nsent:\n${this.sent.slice(-20).join('\n')}\nreceived:\n${received}`,
+    )
   }
 
   /** Sends each key once (tmux key names) and waits for the effect of the last. */
@@ -110,12 +132,18 @@ class Terminal {
 
   /** The body ids ("id" in each JSON body) of the messages shown with a mark. */
   marked(): string[] {
-    return this.screen().split('\n').filter((l) => /^● \S/.test(l) && l.includes('"id"')).map((l) => /"id":"([^"]+)"/.exec(l)![1]).sort()
+    return this.screen()
+      .split('\n')
+      .filter((l) => /^● \S/.test(l) && l.includes('"id"'))
+      .map((l) => /"id":"([^"]+)"/.exec(l)![1])
+      .sort()
   }
 
   /** The message under the cursor (the line drawn in inverse video), by its body id. */
   cursor(): string | undefined {
-    const line = tmux('capture-pane', '-e', '-p', '-t', this.session).split('\n').find((l) => (l.includes('\u001B[7m') || l.includes('\u001B[0;7m')) && l.includes('"id"'))
+    const line = tmux('capture-pane', '-e', '-p', '-t', this.session)
+      .split('\n')
+      .find((l) => (l.includes('\u001B[7m') || l.includes('\u001B[0;7m')) && l.includes('"id"'))
     return line ? /"id":"([^"]+)"/.exec(line)?.[1] : undefined
   }
 
@@ -137,7 +165,10 @@ class Terminal {
   /** e, the file name typed over the proposed one, Enter. */
   async exportTo(file: string, count: number): Promise<string> {
     await this.press(['e'], `Export the ${count} marked message(s)`)
-    await this.press(Array.from({length: 90}, () => 'BSpace'), /│ > \s+│/)
+    await this.press(
+      Array.from({length: 90}, () => 'BSpace'),
+      /│ > \s+│/,
+    )
     await this.type(file, file)
     return this.press(['Enter'], `${count} message(s) written to`, 60_000)
   }
@@ -157,11 +188,19 @@ interface AuditLine {
 
 function auditLines(target: string): AuditLine[] {
   if (!existsSync(auditLog)) return []
-  return readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditLine).filter((l) => l.target === target)
+  return readFileSync(auditLog, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditLine)
+    .filter((l) => l.target === target)
 }
 
 function exportedIds(file: string): string[] {
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(JSON.parse(l).body.utf8).id as string).sort()
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(JSON.parse(l).body.utf8).id as string)
+    .sort()
 }
 
 /** The 2nd and 4th message marked: down, Space, down, down, Space (each key once, after the last one's effect). */
@@ -204,17 +243,22 @@ async function queueMessages(queue: string): Promise<ManagedMessage[]> {
 }
 
 async function queueDepth(queue: string): Promise<{ready: number; unacked: number}> {
-  const response = await fetch(`${MANAGEMENT}/queues/%2F/${encodeURIComponent(queue)}`, {headers: {authorization: AUTH}})
+  const response = await fetch(`${MANAGEMENT}/queues/%2F/${encodeURIComponent(queue)}`, {
+    headers: {authorization: AUTH},
+  })
   const q = (await response.json()) as {messages_ready?: number; messages_unacknowledged?: number}
   return {ready: q.messages_ready ?? -1, unacked: q.messages_unacknowledged ?? -1}
 }
 
 /** Waits until the queue holds exactly `n` ready messages and none is held, then returns their body ids. */
 async function settledIds(queue: string, n: number): Promise<string[]> {
-  await waitFor(async () => {
-    const d = await queueDepth(queue)
-    return d.ready === n && d.unacked === 0
-  }, {timeoutMs: 30_000})
+  await waitFor(
+    async () => {
+      const d = await queueDepth(queue)
+      return d.ready === n && d.unacked === 0
+    },
+    {timeoutMs: 30_000},
+  )
   return (await queueMessages(queue)).map((m) => JSON.parse(m.payload).id as string).sort()
 }
 
@@ -260,8 +304,14 @@ describe('multi-select on a RabbitMQ DLQ (tmux, management API)', () => {
     const [replayLine, purgeLine] = auditLines(`rabbitmq:${dlq}`)
     expect(replayLine).toMatchObject({command: 'dlq replay', outcome: 'ok', counts: {replayed: 2}})
     expect(replayLine.details.select).toHaveLength(2)
-    for (const selected of replayLine.details.select!) expect(selected).toMatch(new RegExp(`^rabbitmq:${escape(dlq)}/[0-9a-f]{24}$`))
-    expect(purgeLine).toMatchObject({command: 'dlq purge', outcome: 'ok', counts: {purged: 1}, details: {method: 'consume-and-ack'}})
+    for (const selected of replayLine.details.select!)
+      expect(selected).toMatch(new RegExp(`^rabbitmq:${escape(dlq)}/[0-9a-f]{24}$`))
+    expect(purgeLine).toMatchObject({
+      command: 'dlq purge',
+      outcome: 'ok',
+      counts: {purged: 1},
+      details: {method: 'consume-and-ack'},
+    })
     expect(purgeLine.details.select).toHaveLength(1)
     await t.press(['q'], 'DASHBOARD-EXIT=0')
   }, 240_000)
@@ -275,7 +325,10 @@ describe('multi-select on a Kafka DLT (tmux, Kafka Java clients)', () => {
     const id = uniqueName('fix-dlq-multiselect')
     const [origin, dlt] = [`${id}.orders`, `${id}.DLT`]
     topics.push(origin, dlt)
-    await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 1}])
+    await kafkaTopics([
+      {topic: origin, partitions: 2},
+      {topic: dlt, partitions: 1},
+    ])
     await kafkaDeadLetters(origin, dlt, 5)
     const before = await topicRecords(dlt)
     expect(before).toHaveLength(5)
@@ -338,7 +391,12 @@ async function streamIds(stream: string): Promise<{seq: number; id: string; repl
     const out: {seq: number; id: string; replayed: boolean}[] = []
     for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(stream, {seq}).catch(() => undefined)
-      if (m) out.push({seq, id: JSON.parse(Buffer.from(m.data).toString('utf8')).id, replayed: m.header?.has('mailroom-replay-id') ?? false})
+      if (m)
+        out.push({
+          seq,
+          id: JSON.parse(Buffer.from(m.data).toString('utf8')).id,
+          replayed: m.header?.has('mailroom-replay-id') ?? false,
+        })
     }
     return out
   })
@@ -352,7 +410,8 @@ async function deadLetters(dlq: string, source: string): Promise<{seq: number; i
     const out: {seq: number; id: string}[] = []
     for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(dlq, {seq}).catch(() => undefined)
-      if (m) out.push({seq, id: bySeq.get(JSON.parse(Buffer.from(m.data).toString('utf8')).stream_seq as number) ?? '?'})
+      if (m)
+        out.push({seq, id: bySeq.get(JSON.parse(Buffer.from(m.data).toString('utf8')).stream_seq as number) ?? '?'})
     }
     return out
   })
@@ -368,12 +427,20 @@ async function natsDeadLetters(stream: string, dlq: string, n: number): Promise<
       h.set('id', id)
       await js.publish(`${stream}.orders`, Buffer.from(JSON.stringify({id})), {headers: h})
     }
-    await jsm.consumers.add(stream, {durable_name: 'worker', ack_policy: AckPolicy.Explicit, max_deliver: 2, ack_wait: nanos(500)})
+    await jsm.consumers.add(stream, {
+      durable_name: 'worker',
+      ack_policy: AckPolicy.Explicit,
+      max_deliver: 2,
+      ack_wait: nanos(500),
+    })
     const c = await js.consumers.get(stream, 'worker')
-    await waitFor(async () => {
-      for await (const m of await c.fetch({max_messages: 10, expires: 1000})) m.nak()
-      return (await jsm.streams.info(dlq)).state.messages >= n
-    }, {timeoutMs: 30_000})
+    await waitFor(
+      async () => {
+        for await (const m of await c.fetch({max_messages: 10, expires: 1000})) m.nak()
+        return (await jsm.streams.info(dlq)).state.messages >= n
+      },
+      {timeoutMs: 30_000},
+    )
     await jsm.consumers.delete(stream, 'worker')
   })
   return ids
@@ -406,7 +473,12 @@ describe('multi-select on a JetStream DLQ (tmux, nats.js JetStream API)', () => 
     // The source stream got exactly the 2 marked back (replayed copies); the DLQ keeps the 3 other advisories,
     // at their own sequences.
     const rest = all.filter((m) => !marked.includes(m))
-    expect((await streamIds(stream)).filter((m) => m.replayed).map((m) => m.id).sort()).toEqual(marked)
+    expect(
+      (await streamIds(stream))
+        .filter((m) => m.replayed)
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(marked)
     const left = await deadLetters(dlq, stream)
     expect(left.map((e) => e.id).sort()).toEqual(rest)
     expect(left.map((e) => e.seq)).toEqual(rest.map((m) => seqOf.get(m)).sort((a, b) => a! - b!))
@@ -421,7 +493,12 @@ describe('multi-select on a JetStream DLQ (tmux, nats.js JetStream API)', () => 
     const [replayLine, purgeLine] = auditLines(`nats:${dlq}`)
     expect(replayLine).toMatchObject({command: 'dlq replay', outcome: 'ok', counts: {replayed: 2}})
     expect(replayLine.details.select!.sort()).toEqual(marked.map((m) => `nats:${dlq}/${seqOf.get(m)}`).sort())
-    expect(purgeLine).toMatchObject({command: 'dlq purge', outcome: 'ok', counts: {purged: 1}, details: {method: 'delete-by-sequence'}})
+    expect(purgeLine).toMatchObject({
+      command: 'dlq purge',
+      outcome: 'ok',
+      counts: {purged: 1},
+      details: {method: 'delete-by-sequence'},
+    })
     expect(purgeLine.details.select).toEqual([`nats:${dlq}/${seqOf.get(purged)}`])
     await t.press(['q'], 'DASHBOARD-EXIT=0')
   }, 240_000)

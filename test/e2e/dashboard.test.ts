@@ -46,8 +46,16 @@ async function press(key: string, what: RegExp | string, timeoutMs?: number): Pr
   try {
     return await waitForScreen(what, timeoutMs)
   } catch (error) {
-    const received = existsSync(keyLog) ? readFileSync(keyLog, 'utf8').split('\n').filter((l) => !l.includes('"render"')).slice(-40).join('\n') : '(no key log)'
-    throw new Error(`${(error as Error).message}\nsent (last 20):\n${sent.slice(-20).join('\n')}\nreceived (last 40):\n${received}`)
+    const received = existsSync(keyLog)
+      ? readFileSync(keyLog, 'utf8')
+          .split('\n')
+          .filter((l) => !l.includes('"render"'))
+          .slice(-40)
+          .join('\n')
+      : '(no key log)'
+    throw new Error(
+      `${(error as Error).message}\nsent (last 20):\n${sent.slice(-20).join('\n')}\nreceived (last 40):\n${received}`,
+    )
   }
 }
 
@@ -66,9 +74,17 @@ function keys(...names: string[]): void {
  * typed while the dashboard was busy: `['/', {text: 'abc'}, 'Enter']` sends /, a, b, c and Enter.
  */
 function burst(...items: (string | {text: string})[]): void {
-  const names = items.flatMap((item) => (typeof item === 'string' ? [{key: item}] : [...item.text].map((ch) => ({literal: ch}))))
+  const names = items.flatMap((item) =>
+    typeof item === 'string' ? [{key: item}] : [...item.text].map((ch) => ({literal: ch})),
+  )
   sent.push(`${new Date().toISOString()} burst ${names.map((n) => ('key' in n ? n.key : n.literal)).join(' ')}`)
-  const args = names.flatMap((n, i) => [...(i ? [';'] : []), 'send-keys', '-t', SESSION, ...('key' in n ? [n.key] : ['-l', n.literal])])
+  const args = names.flatMap((n, i) => [
+    ...(i ? [';'] : []),
+    'send-keys',
+    '-t',
+    SESSION,
+    ...('key' in n ? [n.key] : ['-l', n.literal]),
+  ])
   tmux(...args)
 }
 
@@ -123,21 +139,35 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
   })
 
   test('demo up made real dead letters and lag on all three brokers', async () => {
-    const dlqs = jsonOf<{dlqs: {broker: string; name: string; depth: number; origins: string[]}[]}>(await runCli(['dlq', 'list', '--json'], {env})).result.dlqs
+    const dlqs = jsonOf<{dlqs: {broker: string; name: string; depth: number; origins: string[]}[]}>(
+      await runCli(['dlq', 'list', '--json'], {env}),
+    ).result.dlqs
     const demo = Object.fromEntries(dlqs.filter((d) => /demo/i.test(d.name)).map((d) => [`${d.broker}:${d.name}`, d]))
     expect(demo['rabbitmq:demo.orders.dlq']).toMatchObject({depth: 12, origins: ['demo.orders', 'demo.payments']})
     // The DLT holds exactly the unparseable records that demo.billing handled (below its committed offsets), as
     // Kafka's own Java client reads topic, DLT and commits; mailroom's DLQ listing shows that depth.
-    const [events, committed] = await Promise.all([kafkaRecords('demo.orders.events', 'demo.orders.events.DLT'), committedOffsets('demo.billing', 'demo.orders.events')])
-    const handledFaulty = events.get('demo.orders.events')!.filter((r) => Number(r.offset) < (committed[String(r.partition)] ?? 0) && faultOf(utf8(r.value) ?? '') === 'malformed-json')
+    const [events, committed] = await Promise.all([
+      kafkaRecords('demo.orders.events', 'demo.orders.events.DLT'),
+      committedOffsets('demo.billing', 'demo.orders.events'),
+    ])
+    const handledFaulty = events
+      .get('demo.orders.events')!
+      .filter(
+        (r) =>
+          Number(r.offset) < (committed[String(r.partition)] ?? 0) && faultOf(utf8(r.value) ?? '') === 'malformed-json',
+      )
     const dlt = events.get('demo.orders.events.DLT')!
     expect(handledFaulty.length).toBeGreaterThan(0)
-    expect(dlt.map((r) => `${r.partition}/${headerBytes(r, 'kafka_dlt-original-offset')!.readBigInt64BE()}`).sort()).toEqual(handledFaulty.map((r) => `${r.partition}/${r.offset}`).sort())
+    expect(
+      dlt.map((r) => `${r.partition}/${headerBytes(r, 'kafka_dlt-original-offset')!.readBigInt64BE()}`).sort(),
+    ).toEqual(handledFaulty.map((r) => `${r.partition}/${r.offset}`).sort())
     expect(demo['kafka:demo.orders.events.DLT']).toMatchObject({depth: dlt.length})
     expect(demo['nats:DEMO_ORDERS_DLQ']).toMatchObject({depth: 4})
     const inspect = jsonOf(await runCli(['dlq', 'inspect', 'kafka:demo.orders.events.DLT', '--json'], {env})).result
     expect(JSON.stringify(inspect)).toContain('demo.orders.events')
-    const lag = jsonOf<{rows: {consumer: string; lag: number}[]}>(await runCli(['lag', 'kafka:demo.billing', '--json'], {env})).result.rows
+    const lag = jsonOf<{rows: {consumer: string; lag: number}[]}>(
+      await runCli(['lag', 'kafka:demo.billing', '--json'], {env}),
+    ).result.rows
     expect(lag).toEqual([expect.objectContaining({consumer: 'demo.billing', lag: 150})])
   })
 
@@ -221,9 +251,16 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
 
     // g, ten j and Enter open the eleventh row (a consumer row opens its target), then Esc and ? in the same write
     // go back and open the help over the overview.
-    const rows = screen().split('\n').slice(4, 15).map((r) => r.trim())
+    const rows = screen()
+      .split('\n')
+      .slice(4, 15)
+      .map((r) => r.trim())
     // (A name too long for its column is shortened in the middle: its two ends are in the title.)
-    const eleventh = rows.slice(0, 11).reverse().find((r) => !r.startsWith('└'))!.split(/\s+/)[0]
+    const eleventh = rows
+      .slice(0, 11)
+      .reverse()
+      .find((r) => !r.startsWith('└'))!
+      .split(/\s+/)[0]
     burst('g', ...Array<string>(10).fill('j'), 'Enter')
     const opened = (await burstShows('› target ')).split('\n')[0]
     for (const part of eleventh.split('…')) expect(opened).toContain(part)
@@ -236,7 +273,8 @@ describe('mailroom dashboard (tmux, real brokers, demo scenario)', () => {
   test('demo down removes everything demo up made', async () => {
     const down = await runCli(['demo', 'down'], {env, timeoutMs: 60_000})
     expect(down.code, down.stderr).toBe(0)
-    const targets = jsonOf<{targets: {name: string}[]}>(await runCli(['targets', 'list', '--json'], {env})).result.targets
+    const targets = jsonOf<{targets: {name: string}[]}>(await runCli(['targets', 'list', '--json'], {env})).result
+      .targets
     expect(targets.filter((t) => /^(demo\.|DEMO_)/.test(t.name))).toEqual([])
   }, 90_000)
 })

@@ -30,7 +30,9 @@ describe('mailroom ping', () => {
   })
 
   it('exits 3 within seconds when NATS is unreachable, saying why', async () => {
-    const r = await runCli(['ping', '--broker', 'nats', '--connect-timeout', '2000'], {env: {MAILROOM_NATS_URL: 'nats://127.0.0.1:1'}})
+    const r = await runCli(['ping', '--broker', 'nats', '--connect-timeout', '2000'], {
+      env: {MAILROOM_NATS_URL: 'nats://127.0.0.1:1'},
+    })
     expect(r.code).toBe(3)
     // Never hangs: bounded by the connect timeout plus process start (generous for a loaded 2-core machine).
     expect(r.ms).toBeLessThan(10_000)
@@ -39,7 +41,9 @@ describe('mailroom ping', () => {
   })
 
   it('reports one broker down in its row while the others are up', async () => {
-    const r = await runCli(['ping', '--json', '--connect-timeout', '3000'], {env: {MAILROOM_KAFKA_BROKERS: '127.0.0.1:1'}})
+    const r = await runCli(['ping', '--json', '--connect-timeout', '3000'], {
+      env: {MAILROOM_KAFKA_BROKERS: '127.0.0.1:1'},
+    })
     expect(r.code).toBe(3)
     const {status, result} = jsonOf<{brokers: any[]}>(r)
     expect(status).toBe(3)
@@ -49,7 +53,9 @@ describe('mailroom ping', () => {
   })
 
   it('says the credentials were refused, exit 3, without echoing the password', async () => {
-    const r = await runCli(['ping', '-b', 'rabbitmq', '--json'], {env: {MAILROOM_RABBITMQ_URL: 'amqp://guest:hunter2-wrong@127.0.0.1:5672'}})
+    const r = await runCli(['ping', '-b', 'rabbitmq', '--json'], {
+      env: {MAILROOM_RABBITMQ_URL: 'amqp://guest:hunter2-wrong@127.0.0.1:5672'},
+    })
     expect(r.code).toBe(3)
     const {result} = jsonOf<{brokers: any[]}>(r)
     expect(result.brokers[0].error.code).toBe('AUTH')
@@ -98,8 +104,12 @@ describe('mailroom targets', () => {
     expect(r.code, r.stderr).toBe(0)
     const {status, result} = jsonOf<{targets: any[]}>(r)
     expect(status).toBe(0)
-    expect(result.targets).toContainEqual(expect.objectContaining({broker: 'rabbitmq', name: queue, kind: 'classic-queue'}))
-    expect(result.targets).toContainEqual(expect.objectContaining({broker: 'kafka', name: topic, kind: 'topic', partitions: 3}))
+    expect(result.targets).toContainEqual(
+      expect.objectContaining({broker: 'rabbitmq', name: queue, kind: 'classic-queue'}),
+    )
+    expect(result.targets).toContainEqual(
+      expect.objectContaining({broker: 'kafka', name: topic, kind: 'topic', partitions: 3}),
+    )
     expect(result.targets).toContainEqual(expect.objectContaining({broker: 'nats', name: stream, kind: 'stream'}))
   })
 
@@ -146,7 +156,13 @@ describe('bad input', () => {
   const cases: [string, string[], Record<string, string>, number, RegExp][] = [
     ['an unknown broker name', ['ping', '--broker', 'redis'], {}, 2, /Expected --broker=redis to be one of/],
     ['a malformed URL', ['ping', '--rabbitmq-url', 'amqp//nope'], {}, 2, /malformed RabbitMQ URL/],
-    ['a malformed Kafka broker list', ['ping'], {MAILROOM_KAFKA_BROKERS: 'kafka:port'}, 2, /malformed Kafka broker address/],
+    [
+      'a malformed Kafka broker list',
+      ['ping'],
+      {MAILROOM_KAFKA_BROKERS: 'kafka:port'},
+      2,
+      /malformed Kafka broker address/,
+    ],
     ['a target without a broker', ['targets', 'describe', 'orders'], {}, 2, /is not a target: write <broker>:<name>/],
     ['an unknown context', ['ping', '--context', 'nope'], {}, 2, /no context named "nope"/],
     ['an unknown flag', ['targets', 'list', '--colour'], {}, 2, /Nonexistent flag: --colour/],
@@ -160,14 +176,20 @@ describe('bad input', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /)
       const json = await runCli([...args, '--json'], {env})
       expect(json.code).toBe(code)
-      expect(jsonOf(json)).toMatchObject({status: code, error: {code: expect.any(String), message: expect.stringMatching(message)}})
+      expect(jsonOf(json)).toMatchObject({
+        status: code,
+        error: {code: expect.any(String), message: expect.stringMatching(message)},
+      })
     })
   }
 
   it('names the file and line of a corrupt config file', async () => {
     const home = isolatedConfigHome()
     mkdirSync(join(home, 'mailroom'))
-    writeFileSync(join(home, 'mailroom', 'config.yaml'), 'currentContext: a\ncontexts:\n  a:\n    kafka: {brokers: [x\n')
+    writeFileSync(
+      join(home, 'mailroom', 'config.yaml'),
+      'currentContext: a\ncontexts:\n  a:\n    kafka: {brokers: [x\n',
+    )
     const r = await runCli(['ping'], {env: {XDG_CONFIG_HOME: home}})
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/config\.yaml:\d+: invalid YAML/)
@@ -187,7 +209,9 @@ describe('contexts', () => {
     const home = isolatedConfigHome()
     const env = {XDG_CONFIG_HOME: home}
     expect((await runCli(['context', 'set', 'dev', '--nats-url', 'nats://127.0.0.1:4222'], {env})).code).toBe(0)
-    expect((await runCli(['context', 'set', 'prod', '--kafka-brokers', '127.0.0.1:9092', '--read-only'], {env})).code).toBe(0)
+    expect(
+      (await runCli(['context', 'set', 'prod', '--kafka-brokers', '127.0.0.1:9092', '--read-only'], {env})).code,
+    ).toBe(0)
     const list = jsonOf<{contexts: any[]}>(await runCli(['context', 'list', '--json'], {env}))
     expect(list.result.contexts).toEqual([
       expect.objectContaining({name: 'dev', current: true, brokers: ['nats'], readOnly: false}),

@@ -21,7 +21,12 @@ describe('targets describe and lag on a JetStream stream with a duplicate window
     nc = await connect({servers: '127.0.0.1:4222'})
     jsm = await nc.jetstreamManager()
     stream = uniqueName('e2e-human').replaceAll('-', '_').toUpperCase()
-    await jsm.streams.add({name: stream, subjects: [`${stream}.>`], duplicate_window: TWO_MINUTES_NANOS, max_bytes: ONE_AND_A_HALF_MIB})
+    await jsm.streams.add({
+      name: stream,
+      subjects: [`${stream}.>`],
+      duplicate_window: TWO_MINUTES_NANOS,
+      max_bytes: ONE_AND_A_HALF_MIB,
+    })
     await jsm.consumers.add(stream, {durable_name: 'slow', ack_policy: AckPolicy.Explicit})
     await nc.jetstream().publish(`${stream}.a`, Buffer.from('x'))
   })
@@ -42,7 +47,11 @@ describe('targets describe and lag on a JetStream stream with a duplicate window
       expect(r.stdout).not.toMatch(/Nanos|120000000000/)
     }
     const json = jsonOf(await runCli(['targets', 'describe', `nats:${stream}`, '--json'])).result
-    expect(json.details).toMatchObject({duplicateWindowNanos: config.duplicate_window, maxBytes: config.max_bytes, maxAgeNanos: 0})
+    expect(json.details).toMatchObject({
+      duplicateWindowNanos: config.duplicate_window,
+      maxBytes: config.max_bytes,
+      maxAgeNanos: 0,
+    })
   })
 
   it('lag -o yaml shows the lag age as a duration, lag --json the seconds', async () => {

@@ -20,13 +20,24 @@ beforeAll(async () => {
   await admin.createTopics({topics: [{topic, numPartitions: 2}], waitForLeaders: true})
   const producer = kafka.producer({allowAutoTopicCreation: false})
   await producer.connect()
-  for (const partition of [0, 1]) await producer.send({topic, acks: -1, messages: Array.from({length: 5}, (_, i) => ({value: `dead ${i}`, partition}))})
+  for (const partition of [0, 1])
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({length: 5}, (_, i) => ({value: `dead ${i}`, partition})),
+    })
   await producer.disconnect()
   const ends = await admin.fetchTopicOffsets(topic)
   // The user's group has read everything; the replay cursor has replayed 2 records of partition 0 and none of 1.
-  await admin.setOffsets({groupId: userGroup, topic, partitions: ends.map((p) => ({partition: p.partition, offset: p.high}))})
+  await admin.setOffsets({
+    groupId: userGroup,
+    topic,
+    partitions: ends.map((p) => ({partition: p.partition, offset: p.high})),
+  })
   await admin.setOffsets({groupId: replayGroup, topic, partitions: [{partition: 0, offset: '2'}]})
-  expect((await admin.listGroups()).groups.map((g) => g.groupId)).toEqual(expect.arrayContaining([userGroup, replayGroup]))
+  expect((await admin.listGroups()).groups.map((g) => g.groupId)).toEqual(
+    expect.arrayContaining([userGroup, replayGroup]),
+  )
 }, 60_000)
 
 afterAll(async () => {

@@ -40,9 +40,19 @@ beforeAll(async () => {
   await admin.createTopics({topics: [{topic, numPartitions: 2}], waitForLeaders: true})
   const old = String(Date.now() - 120_000)
   for (const partition of [0, 1]) {
-    await producer.send({topic, messages: Array.from({length: 6}, (_, i) => ({value: `m${i}`, partition, timestamp: old}))})
+    await producer.send({
+      topic,
+      messages: Array.from({length: 6}, (_, i) => ({value: `m${i}`, partition, timestamp: old})),
+    })
   }
-  await admin.setOffsets({groupId: group, topic, partitions: [{partition: 0, offset: '2'}, {partition: 1, offset: '6'}]})
+  await admin.setOffsets({
+    groupId: group,
+    topic,
+    partitions: [
+      {partition: 0, offset: '2'},
+      {partition: 1, offset: '6'},
+    ],
+  })
 
   idleQueue = await declare('lag-e2e-idle')
   for (let i = 0; i < 7; i++) setup.sendToQueue(idleQueue, Buffer.from(`m${i}`))
@@ -52,11 +62,17 @@ beforeAll(async () => {
   await holder.prefetch(3)
   await holder.consume(heldQueue, () => undefined, {noAck: false})
   // The management API publishes queue statistics every few seconds.
-  await waitFor(async () => {
-    const r = jsonOf(await runCli(['lag', '--broker', 'rabbitmq', '--json']))
-    const rows = r.result.rows as {target: string; lag: number; unacked?: number}[]
-    return rows.some((x) => x.target === idleQueue && x.lag === 7) && rows.some((x) => x.target === heldQueue && x.unacked === 3)
-  }, {timeoutMs: 20_000, intervalMs: 1000})
+  await waitFor(
+    async () => {
+      const r = jsonOf(await runCli(['lag', '--broker', 'rabbitmq', '--json']))
+      const rows = r.result.rows as {target: string; lag: number; unacked?: number}[]
+      return (
+        rows.some((x) => x.target === idleQueue && x.lag === 7) &&
+        rows.some((x) => x.target === heldQueue && x.unacked === 3)
+      )
+    },
+    {timeoutMs: 20_000, intervalMs: 1000},
+  )
 }, 60_000)
 
 afterAll(async () => {
@@ -82,7 +98,15 @@ describe('mailroom lag', () => {
     const {result} = jsonOf(r)
     expect(result.rows).toHaveLength(1)
     const row = result.rows[0]
-    expect(row).toMatchObject({broker: 'kafka', target: topic, consumer: group, lag: 4, consumers: 0, status: 'STOP', reason: '4 waiting and no consumer'})
+    expect(row).toMatchObject({
+      broker: 'kafka',
+      target: topic,
+      consumer: group,
+      lag: 4,
+      consumers: 0,
+      status: 'STOP',
+      reason: '4 waiting and no consumer',
+    })
     expect(row.partitions).toEqual([
       {partition: 0, committed: 2, end: 6, start: 0, lag: 4, lagSeconds: expect.any(Number)},
       {partition: 1, committed: 6, end: 6, start: 0, lag: 0},
@@ -124,11 +148,28 @@ describe('mailroom lag', () => {
     await admin.createTopics({topics: [{topic: liveTopic, numPartitions: 1}], waitForLeaders: true})
     await producer.send({topic: liveTopic, messages: [{value: 'first'}]})
     const consumer = await stuckMember(liveTopic, liveGroup)
-    const feeding = setInterval(() => void producer.send({topic: liveTopic, messages: [{value: 'more'}]}).catch(() => undefined), 100)
+    const feeding = setInterval(
+      () => void producer.send({topic: liveTopic, messages: [{value: 'more'}]}).catch(() => undefined),
+      100,
+    )
     try {
-      const r = await runCli(['lag', `kafka:${liveGroup}`, '--watch', '500ms', '--count', '4', '-o', 'json', '--stall-after', '1h'])
+      const r = await runCli([
+        'lag',
+        `kafka:${liveGroup}`,
+        '--watch',
+        '500ms',
+        '--count',
+        '4',
+        '-o',
+        'json',
+        '--stall-after',
+        '1h',
+      ])
       expect(r.code, r.stderr).toBe(0)
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
       expect(lines).toHaveLength(4)
       const rows = lines.map((l) => l.rows[0])
       expect(rows.map((x) => x.consumers)).toEqual([1, 1, 1, 1])
@@ -156,7 +197,11 @@ describe('mailroom lag', () => {
     const mixed = await runCli(['lag', '--broker', 'rabbitmq', '--broker', 'kafka', '--json'], {env: down})
     expect(mixed.code, mixed.stderr).toBe(0)
     const {result} = jsonOf(mixed)
-    expect(result.rows.find((x: any) => x.broker === 'rabbitmq')).toMatchObject({status: 'ERR', target: '*', error: {code: 'CONNECTION'}})
+    expect(result.rows.find((x: any) => x.broker === 'rabbitmq')).toMatchObject({
+      status: 'ERR',
+      target: '*',
+      error: {code: 'CONNECTION'},
+    })
     expect(result.rows.some((x: any) => x.broker === 'kafka' && x.consumer === group)).toBe(true)
     expect((await runCli(['lag', '--broker', 'rabbitmq', '--broker', 'kafka', '--strict'], {env: down})).code).toBe(3)
     const alone = await runCli(['lag', '--broker', 'rabbitmq'], {env: down})
@@ -165,7 +210,9 @@ describe('mailroom lag', () => {
   })
 
   it('without the management plugin: ERR with how to enable it', async () => {
-    const r = await runCli(['lag', '--broker', 'rabbitmq', '--json'], {env: {MAILROOM_RABBITMQ_MANAGEMENT_URL: 'http://127.0.0.1:1'}})
+    const r = await runCli(['lag', '--broker', 'rabbitmq', '--json'], {
+      env: {MAILROOM_RABBITMQ_MANAGEMENT_URL: 'http://127.0.0.1:1'},
+    })
     expect(r.code).toBe(3)
     const {result} = jsonOf(r)
     expect(result.failures[0].error.suggestions.join(' ')).toContain('rabbitmq-plugins enable rabbitmq_management')
@@ -216,10 +263,13 @@ describe('mailroom check', () => {
     queues.push(dlqName)
     setup.sendToQueue(dlqName, Buffer.from('dead'))
     setup.sendToQueue(dlqName, Buffer.from('dead'))
-    const r = await waitFor(async () => {
-      const run = await runCli(['check', `rabbitmq:${dlqName}`, '--max-dlq-depth', '1', '--json'])
-      return run.code === 7 ? run : undefined
-    }, {timeoutMs: 20_000, intervalMs: 1000})
+    const r = await waitFor(
+      async () => {
+        const run = await runCli(['check', `rabbitmq:${dlqName}`, '--max-dlq-depth', '1', '--json'])
+        return run.code === 7 ? run : undefined
+      },
+      {timeoutMs: 20_000, intervalMs: 1000},
+    )
     const {result} = jsonOf(r)
     expect(result.breaches).toEqual([
       {threshold: 'max-dlq-depth', broker: 'rabbitmq', target: dlqName, value: 2, limit: 1, message: 'DLQ depth 2 > 1'},
@@ -244,25 +294,48 @@ describe('mailroom lag on JetStream', () => {
       for (let i = 0; i < 4; i++) await js.publish(`${stream}.x`, new TextEncoder().encode(`m${i}`))
       await jsm.consumers.add(stream, {durable_name: 'idle', ack_policy: AckPolicy.Explicit})
       await jsm.consumers.add(stream, {durable_name: 'holding', ack_policy: AckPolicy.Explicit})
-      for await (const m of await (await js.consumers.get(stream, 'holding')).fetch({max_messages: 3, expires: 2000})) void m
+      for await (const m of await (await js.consumers.get(stream, 'holding')).fetch({max_messages: 3, expires: 2000}))
+        void m
 
       const once = await runCli(['lag', `nats:${stream}`, '--json'])
       expect(once.code, once.stderr).toBe(0)
       const rows = jsonOf(once).result.rows as any[]
-      expect(rows.find((r) => r.consumer === 'idle')).toMatchObject({target: stream, lag: 4, consumers: 0, status: 'STOP'})
+      expect(rows.find((r) => r.consumer === 'idle')).toMatchObject({
+        target: stream,
+        lag: 4,
+        consumers: 0,
+        status: 'STOP',
+      })
       expect(rows.find((r) => r.consumer === 'holding')).toMatchObject({lag: 4, unacked: 3, consumers: 1, status: 'OK'})
 
-      const watched = await runCli(['lag', `nats:${stream}/holding`, '--watch', '400ms', '--count', '3', '--stall-after', '700ms', '-o', 'json'])
+      const watched = await runCli([
+        'lag',
+        `nats:${stream}/holding`,
+        '--watch',
+        '400ms',
+        '--count',
+        '3',
+        '--stall-after',
+        '700ms',
+        '-o',
+        'json',
+      ])
       expect(watched.code, watched.stderr).toBe(0)
       const last = JSON.parse(watched.stdout.trim().split('\n').at(-1)!).rows[0]
       expect(last).toMatchObject({consumer: 'holding', status: 'STALL', lag: 4})
       // Which STALL rule speaks first depends on how long the CLI took to start (the consumer info says both).
-      expect(last.reason).toMatch(/^(nothing acknowledged or committed for \d+s with 4 waiting|3 unacknowledged, no acknowledgement for \d+s)$/)
+      expect(last.reason).toMatch(
+        /^(nothing acknowledged or committed for \d+s with 4 waiting|3 unacknowledged, no acknowledgement for \d+s)$/,
+      )
 
       const prom = await runCli(['check', `nats:${stream}/idle`, '--require-consumers', '-o', 'prometheus'])
       expect(prom.code).toBe(7)
-      expect(prom.stdout).toContain(`mailroom_consumer_lag_messages{broker="nats",target="${stream}",consumer="idle"} 4\n`)
-      expect(prom.stdout).toContain(`mailroom_consumer_status{broker="nats",target="${stream}",consumer="idle",status="STOP"} 1\n`)
+      expect(prom.stdout).toContain(
+        `mailroom_consumer_lag_messages{broker="nats",target="${stream}",consumer="idle"} 4\n`,
+      )
+      expect(prom.stdout).toContain(
+        `mailroom_consumer_status{broker="nats",target="${stream}",consumer="idle",status="STOP"} 1\n`,
+      )
       expect(prom.stdout).toContain('mailroom_check_breaches{threshold="require-consumers"} 1\n')
     } finally {
       await jsm.streams.delete(stream).catch(() => undefined)

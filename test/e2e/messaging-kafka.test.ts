@@ -18,7 +18,11 @@ const admin = kafka.admin()
 const topics: string[] = []
 const dir = mkdtempSync(join(tmpdir(), 'mailroom-kafka-e2e-'))
 
-async function newTopic(prefix: string, partitions = 3, configEntries?: {name: string; value: string}[]): Promise<string> {
+async function newTopic(
+  prefix: string,
+  partitions = 3,
+  configEntries?: {name: string; value: string}[],
+): Promise<string> {
   const topic = uniqueName(prefix)
   await admin.createTopics({topics: [{topic, numPartitions: partitions, configEntries}], waitForLeaders: true})
   topics.push(topic)
@@ -75,13 +79,43 @@ describe('kafka: publish -> tail', () => {
     const body = randomBinary(500, 500)
     const file = join(dir, 'body.bin')
     writeFileSync(file, body)
-    const r = await runCli(['publish', `kafka:${topic}`, '--file', file, '-H', 'a=1', '-H', 'b=x=y', '--key', 'k', '--partition', '2', '--count', '3', '-o', 'ndjson'])
+    const r = await runCli([
+      'publish',
+      `kafka:${topic}`,
+      '--file',
+      file,
+      '-H',
+      'a=1',
+      '-H',
+      'b=x=y',
+      '--key',
+      'k',
+      '--partition',
+      '2',
+      '--count',
+      '3',
+      '-o',
+      'ndjson',
+    ])
     expect(r.code, r.stderr).toBe(0)
     const receipts = parseNdjson(r.stdout) as unknown as {ok: boolean; meta: {partition: number; offset: string}}[]
-    expect(receipts.map((x) => [x.ok, x.meta.partition, x.meta.offset])).toEqual([[true, 2, '0'], [true, 2, '1'], [true, 2, '2']])
+    expect(receipts.map((x) => [x.ok, x.meta.partition, x.meta.offset])).toEqual([
+      [true, 2, '0'],
+      [true, 2, '1'],
+      [true, 2, '2'],
+    ])
     const got = await tailAll(topic)
-    expect(got.map((e) => [Buffer.from((e.body as {base64: string}).base64, 'base64').equals(body), e.key, e.headers])).toEqual(
-      Array(3).fill([true, 'k', [['a', '1'], ['b', 'x=y']]]),
+    expect(
+      got.map((e) => [Buffer.from((e.body as {base64: string}).base64, 'base64').equals(body), e.key, e.headers]),
+    ).toEqual(
+      Array(3).fill([
+        true,
+        'k',
+        [
+          ['a', '1'],
+          ['b', 'x=y'],
+        ],
+      ]),
     )
   })
 
@@ -96,7 +130,10 @@ describe('kafka: publish -> tail', () => {
       body: base64Body(randomBinary(1, 100)),
     }))
     expect((await runCli(['publish', `kafka:${source}`, '--input', 'ndjson'], {input: ndjson(sent)})).code).toBe(0)
-    const {left, right} = await pipeCli(['tail', `kafka:${source}`, '--until-end', '-o', 'ndjson'], ['publish', `kafka:${copy}`, '--input', 'ndjson'])
+    const {left, right} = await pipeCli(
+      ['tail', `kafka:${source}`, '--until-end', '-o', 'ndjson'],
+      ['publish', `kafka:${copy}`, '--input', 'ndjson'],
+    )
     expect(left.code, left.stderr).toBe(0)
     expect(right.code, right.stderr).toBe(0)
     const original = await tailAll(source)
@@ -110,7 +147,9 @@ describe('kafka: publish -> tail', () => {
 describe('kafka: peek and --until-end', () => {
   it('peek shows the first messages and leaves offsets and groups as they were', async () => {
     const topic = await newTopic('e2e-peek', 1)
-    await runCli(['publish', `kafka:${topic}`, '--input', 'ndjson'], {input: ndjson(['a', 'b', 'c', 'd'].map((t) => ({v: 1, headers: [], body: {utf8: t}})))})
+    await runCli(['publish', `kafka:${topic}`, '--input', 'ndjson'], {
+      input: ndjson(['a', 'b', 'c', 'd'].map((t) => ({v: 1, headers: [], body: {utf8: t}}))),
+    })
     const before = await admin.fetchTopicOffsets(topic)
     const groupsBefore = new Set((await admin.listGroups()).groups.map((g) => g.groupId))
     for (let i = 0; i < 2; i++) {
@@ -123,7 +162,9 @@ describe('kafka: peek and --until-end', () => {
     // Peek's throwaway groups are deleted when it ends. Tests running alongside may hold their own for a moment,
     // so wait for every throwaway group that appeared since to be gone.
     const throwawayGroupsSince = async () =>
-      (await admin.listGroups()).groups.filter((g) => g.groupId.startsWith('mailroom-tail-') && !groupsBefore.has(g.groupId))
+      (await admin.listGroups()).groups.filter(
+        (g) => g.groupId.startsWith('mailroom-tail-') && !groupsBefore.has(g.groupId),
+      )
     await waitFor(async () => (await throwawayGroupsSince()).length === 0 || undefined, {timeoutMs: 20_000})
   })
 
@@ -153,15 +194,34 @@ describe('kafka: request', () => {
       eachMessage: async ({message}) => {
         const h = message.headers!
         // A stray reply with another correlation id first: it must be skipped.
-        await producer.send({topic: String(h.kafka_replyTopic), messages: [{value: 'not yours', headers: {kafka_correlationId: 'other'}}]})
         await producer.send({
           topic: String(h.kafka_replyTopic),
-          messages: [{value: Buffer.concat([Buffer.from('re:'), message.value!]), headers: {kafka_correlationId: h.kafka_correlationId!}}],
+          messages: [{value: 'not yours', headers: {kafka_correlationId: 'other'}}],
+        })
+        await producer.send({
+          topic: String(h.kafka_replyTopic),
+          messages: [
+            {
+              value: Buffer.concat([Buffer.from('re:'), message.value!]),
+              headers: {kafka_correlationId: h.kafka_correlationId!},
+            },
+          ],
         })
       },
     })
     try {
-      const r = await runCli(['request', `kafka:${requests}`, 'ping', '--reply-topic', replies, '--correlation-id', 'corr-1', '--json', '--timeout', '20s'])
+      const r = await runCli([
+        'request',
+        `kafka:${requests}`,
+        'ping',
+        '--reply-topic',
+        replies,
+        '--correlation-id',
+        'corr-1',
+        '--json',
+        '--timeout',
+        '20s',
+      ])
       expect(r.code, r.stderr).toBe(0)
       const {result} = jsonOf<{correlationId: string; reply: Envelope}>(r)
       expect(result.correlationId).toBe('corr-1')
@@ -192,10 +252,13 @@ describe('kafka: Ctrl-C', () => {
     const tail = startCli(['tail', `kafka:${topic}`, '-o', 'ndjson'])
     try {
       // Publish until the tail prints: then it is certainly consuming.
-      await waitFor(async () => {
-        await producer.send({topic, messages: [{value: 'tick'}]})
-        return tail.stdout().length > 0
-      }, {timeoutMs: 20_000, intervalMs: 500})
+      await waitFor(
+        async () => {
+          await producer.send({topic, messages: [{value: 'tick'}]})
+          return tail.stdout().length > 0
+        },
+        {timeoutMs: 20_000, intervalMs: 500},
+      )
       const group = await waitFor(() => groupReading(topic))
       tail.child.kill('SIGINT')
       const r = await tail.exited
@@ -213,7 +276,9 @@ async function groupReading(topic: string): Promise<string | undefined> {
   if (ids.length === 0) return undefined
   const {groups} = await admin.describeGroups(ids)
   return groups.find((g) =>
-    g.members.some((m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] !== undefined),
+    g.members.some(
+      (m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] !== undefined,
+    ),
   )?.groupId
 }
 
@@ -236,7 +301,12 @@ describe('kafka: bad input', () => {
 
   it('a nonexistent topic is exit 4 for publish, tail, peek and request', async () => {
     const missing = uniqueName('e2e-missing')
-    for (const args of [['publish', `kafka:${missing}`, 'x'], ['tail', `kafka:${missing}`], ['peek', `kafka:${missing}`], ['request', `kafka:${missing}`, 'x', '--reply-topic', missing]]) {
+    for (const args of [
+      ['publish', `kafka:${missing}`, 'x'],
+      ['tail', `kafka:${missing}`],
+      ['peek', `kafka:${missing}`],
+      ['request', `kafka:${missing}`, 'x', '--reply-topic', missing],
+    ]) {
       const r = await runCli(args)
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(4)
       expect(r.stderr).toContain(missing)

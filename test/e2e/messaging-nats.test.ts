@@ -70,7 +70,14 @@ describe('nats: publish -> tail', () => {
   it('refuses a header value NATS would alter (non-UTF-8) instead of changing it: exit 8', async () => {
     const stream = await newStream('e2e-hdr')
     const r = await runCli(['publish', `nats:${stream}`, '--input', 'ndjson'], {
-      input: ndjson([{v: 1, key: `${stream}.a`, headers: [['raw', {bytes: randomBinary(3, 3).toString('base64')}]], body: {utf8: 'x'}}]),
+      input: ndjson([
+        {
+          v: 1,
+          key: `${stream}.a`,
+          headers: [['raw', {bytes: randomBinary(3, 3).toString('base64')}]],
+          body: {utf8: 'x'},
+        },
+      ]),
     })
     expect(r.code).toBe(8)
     expect(r.stderr).toMatch(/header "raw" is not valid UTF-8/)
@@ -79,8 +86,8 @@ describe('nats: publish -> tail', () => {
   it('drops a re-published Nats-Msg-Id as a duplicate', async () => {
     const stream = await newStream('e2e-dedupe')
     const args = ['publish', `nats:${stream}`, '--key', `${stream}.a`, '-H', 'Nats-Msg-Id=once', 'x', '--json']
-    expect(jsonOf((await runCli(args))).result).toMatchObject({published: 1, duplicates: 0})
-    expect(jsonOf((await runCli(args))).result).toMatchObject({published: 1, duplicates: 1})
+    expect(jsonOf(await runCli(args)).result).toMatchObject({published: 1, duplicates: 0})
+    expect(jsonOf(await runCli(args)).result).toMatchObject({published: 1, duplicates: 1})
     expect((await jsm.streams.info(stream)).state.messages).toBe(1)
   })
 
@@ -108,7 +115,9 @@ describe('nats: publish -> tail', () => {
 describe('nats: peek and --until-end', () => {
   it('peek reads by sequence: the stream and its consumers are unchanged', async () => {
     const stream = await newStream('e2e-peek')
-    await runCli(['publish', `nats:${stream}`, '--input', 'ndjson'], {input: ndjson(['a', 'b', 'c', 'd'].map((t) => ({v: 1, key: `${stream}.x`, headers: [], body: {utf8: t}})))})
+    await runCli(['publish', `nats:${stream}`, '--input', 'ndjson'], {
+      input: ndjson(['a', 'b', 'c', 'd'].map((t) => ({v: 1, key: `${stream}.x`, headers: [], body: {utf8: t}}))),
+    })
     const before = (await jsm.streams.info(stream)).state
     for (let i = 0; i < 2; i++) {
       const r = await runCli(['peek', `nats:${stream}`, '-n', '3', '-o', 'ndjson'])
@@ -117,7 +126,11 @@ describe('nats: peek and --until-end', () => {
       expect(r.stderr).not.toContain('warning')
     }
     const after = (await jsm.streams.info(stream)).state
-    expect([after.messages, after.first_seq, after.last_seq]).toEqual([before.messages, before.first_seq, before.last_seq])
+    expect([after.messages, after.first_seq, after.last_seq]).toEqual([
+      before.messages,
+      before.first_seq,
+      before.last_seq,
+    ])
     expect(await consumersOf(stream)).toEqual([])
   })
 
@@ -147,7 +160,10 @@ describe('nats: request', () => {
     const plain = uniqueName('e2e.rpc.plain')
     const captured = `${stream}.svc`
     for (const subject of [plain, captured]) {
-      nc.subscribe(subject, {max: 1, callback: (_, m) => m.respond(Buffer.concat([Buffer.from('re:'), Buffer.from(m.data)]))})
+      nc.subscribe(subject, {
+        max: 1,
+        callback: (_, m) => m.respond(Buffer.concat([Buffer.from('re:'), Buffer.from(m.data)])),
+      })
     }
     await nc.flush()
     for (const subject of [plain, captured]) {
@@ -176,10 +192,13 @@ describe('nats: Ctrl-C', () => {
     const js = nc.jetstream()
     const tail = startCli(['tail', `nats:${stream}`, '-o', 'ndjson'])
     try {
-      await waitFor(async () => {
-        await js.publish(`${stream}.tick`, Buffer.from('tick'))
-        return tail.stdout().length > 0
-      }, {timeoutMs: 20_000, intervalMs: 300})
+      await waitFor(
+        async () => {
+          await js.publish(`${stream}.tick`, Buffer.from('tick'))
+          return tail.stdout().length > 0
+        },
+        {timeoutMs: 20_000, intervalMs: 300},
+      )
       expect((await consumersOf(stream)).length).toBe(1)
       tail.child.kill('SIGINT')
       const r = await tail.exited
@@ -194,7 +213,11 @@ describe('nats: Ctrl-C', () => {
 describe('nats: bad input', () => {
   it('a nonexistent stream is exit 4 for publish, tail and peek', async () => {
     const missing = uniqueName('E2E_MISSING').replaceAll('-', '_')
-    for (const args of [['publish', `nats:${missing}`, 'x'], ['tail', `nats:${missing}`], ['peek', `nats:${missing}`]]) {
+    for (const args of [
+      ['publish', `nats:${missing}`, 'x'],
+      ['tail', `nats:${missing}`],
+      ['peek', `nats:${missing}`],
+    ]) {
       const r = await runCli(args)
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(4)
       expect(r.stderr).toContain(missing)
@@ -214,7 +237,9 @@ describe('nats: bad input', () => {
   it('an invalid NDJSON line stops the stream before it (nothing after it is published)', async () => {
     const stream = await newStream('e2e-badline')
     const line = (t: string) => JSON.stringify({v: 1, key: `${stream}.x`, headers: [], body: {utf8: t}})
-    const r = await runCli(['publish', `nats:${stream}`, '--input', 'ndjson'], {input: [line('1'), 'not json', line('3')].join('\n')})
+    const r = await runCli(['publish', `nats:${stream}`, '--input', 'ndjson'], {
+      input: [line('1'), 'not json', line('3')].join('\n'),
+    })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('line 2: not valid JSON')
     expect((await tailAll(stream)).map((e) => e.body)).not.toContainEqual({utf8: '3'})

@@ -50,7 +50,16 @@ function typedHeaders(i: number): Header[] {
     ['at', {timestamp: 1_700_000_000 + i}],
     ['price', {decimal: {places: 2, digits: 1999}}],
     ['list', {array: ['a', {int: '1'}, {bool: false}, {table: [['nested', 'yes']]}]}],
-    ['table', {table: [['k', 'v'], ['n', {int: '2'}], ['bin', {bytes: randomBinary(2, 6).toString('base64')}]]}],
+    [
+      'table',
+      {
+        table: [
+          ['k', 'v'],
+          ['n', {int: '2'}],
+          ['bin', {bytes: randomBinary(2, 6).toString('base64')}],
+        ],
+      },
+    ],
     ['bytes', {bytes: randomBinary(1, 12).toString('base64')}],
     ['nothing', {null: true}],
   ]
@@ -121,25 +130,38 @@ describe('rabbitmq: publish -> tail', () => {
     try {
       // Publish until the tail prints the first one: then its temporary queue is bound.
       let published = 0
-      const first = await waitFor(async () => {
-        published++
-        await runCli(['publish', `rabbitmq:${queue}`, '--exchange', exchange, '--key', 'orders.eu', '--input', 'ndjson'], {input: ndjson(sent.slice(0, 1))})
-        return tail.stdout().length > 0
-      }, {timeoutMs: 30_000, intervalMs: 300})
+      const first = await waitFor(
+        async () => {
+          published++
+          await runCli(
+            ['publish', `rabbitmq:${queue}`, '--exchange', exchange, '--key', 'orders.eu', '--input', 'ndjson'],
+            {input: ndjson(sent.slice(0, 1))},
+          )
+          return tail.stdout().length > 0
+        },
+        {timeoutMs: 30_000, intervalMs: 300},
+      )
       expect(first).toBe(true)
       const before = parseNdjson(tail.stdout()).length
-      const pub = await runCli(['publish', `rabbitmq:${queue}`, '--exchange', exchange, '--key', 'orders.eu', '--input', 'ndjson'], {input: ndjson(sent.slice(1))})
+      const pub = await runCli(
+        ['publish', `rabbitmq:${queue}`, '--exchange', exchange, '--key', 'orders.eu', '--input', 'ndjson'],
+        {input: ndjson(sent.slice(1))},
+      )
       expect(pub.code, pub.stderr).toBe(0)
       await waitFor(() => parseNdjson(tail.stdout()).length >= before + 2)
       const seen = parseNdjson(tail.stdout())
       expect(seen.slice(-2).map(withoutRouting)).toEqual(sent.slice(1).map(withoutRouting))
       expect(seen.at(-1)!.meta).toMatchObject({exchange, routingKey: 'orders.eu'})
-      const bound = await management<{destination: string}[]>(`/exchanges/%2F/${encodeURIComponent(exchange)}/bindings/source`)
+      const bound = await management<{destination: string}[]>(
+        `/exchanges/%2F/${encodeURIComponent(exchange)}/bindings/source`,
+      )
       expect(bound.length).toBe(2) // the queue and the tail's temporary copy
       tail.child.kill('SIGINT')
       const r = await tail.exited
       expect(r.code, r.stderr).toBe(130)
-      const after = await management<{destination: string}[]>(`/exchanges/%2F/${encodeURIComponent(exchange)}/bindings/source`)
+      const after = await management<{destination: string}[]>(
+        `/exchanges/%2F/${encodeURIComponent(exchange)}/bindings/source`,
+      )
       expect(after.map((b) => b.destination)).toEqual([queue])
       expect(await depth(queue)).toBe(published + 2) // nothing consumed from the real queue
     } finally {
@@ -152,7 +174,10 @@ describe('rabbitmq: publish -> tail', () => {
     const copy = await newQueue('e2e-copy')
     const sent = typedMessages(15)
     expect((await runCli(['publish', `rabbitmq:${source}`, '--input', 'ndjson'], {input: ndjson(sent)})).code).toBe(0)
-    const {left, right} = await pipeCli(['tail', `rabbitmq:${source}`, '--consume', '--until-end', '-o', 'ndjson'], ['publish', `rabbitmq:${copy}`, '--input', 'ndjson'])
+    const {left, right} = await pipeCli(
+      ['tail', `rabbitmq:${source}`, '--consume', '--until-end', '-o', 'ndjson'],
+      ['publish', `rabbitmq:${copy}`, '--input', 'ndjson'],
+    )
     expect(left.code, left.stderr).toBe(0)
     expect(right.code, right.stderr).toBe(0)
     expect((await drain(copy)).map(withoutRouting)).toEqual(sent.map(withoutRouting))
@@ -165,15 +190,25 @@ describe('rabbitmq: publish -> tail', () => {
     // or decimals. The header names here are in sorted order so the comparison is exact.
     const sent: Envelope[] = Array.from({length: 10}, (_, i) => ({
       v: 1,
-      headers: [['a-text', `t${i}`], ['b-long', {int: String(2 ** 33 + i)}], ['c-bytes', {bytes: randomBinary(1, 8).toString('base64')}], ['d-flag', {bool: true}], ['e-at', {timestamp: 1_700_000_000}]],
+      headers: [
+        ['a-text', `t${i}`],
+        ['b-long', {int: String(2 ** 33 + i)}],
+        ['c-bytes', {bytes: randomBinary(1, 8).toString('base64')}],
+        ['d-flag', {bool: true}],
+        ['e-at', {timestamp: 1_700_000_000}],
+      ],
       properties: {contentType: 'application/x-test', messageId: `m${i}`, priority: 1},
       body: base64Body(randomBinary(1, 200)),
     }))
     expect((await runCli(['publish', `rabbitmq:${source}`, '--input', 'ndjson'], {input: ndjson(sent)})).code).toBe(0)
-    const {left, right} = await pipeCli(['tail', `rabbitmq:${source}`, '--until-end', '-o', 'ndjson'], ['publish', `rabbitmq:${copy}`, '--input', 'ndjson'])
+    const {left, right} = await pipeCli(
+      ['tail', `rabbitmq:${source}`, '--until-end', '-o', 'ndjson'],
+      ['publish', `rabbitmq:${copy}`, '--input', 'ndjson'],
+    )
     expect(left.code, left.stderr).toBe(0)
     expect(right.code, right.stderr).toBe(0)
-    const read = async (q: string) => parseNdjson((await runCli(['tail', `rabbitmq:${q}`, '--until-end', '-o', 'ndjson'])).stdout)
+    const read = async (q: string) =>
+      parseNdjson((await runCli(['tail', `rabbitmq:${q}`, '--until-end', '-o', 'ndjson'])).stdout)
     const original = await read(source)
     expect(original.map(withoutRouting)).toEqual(sent.map(withoutRouting))
     expect((await read(copy)).map(withoutRouting)).toEqual(sent.map(withoutRouting))
@@ -183,7 +218,9 @@ describe('rabbitmq: publish -> tail', () => {
 describe('rabbitmq: peek and --until-end', () => {
   it('peek of a classic queue keeps depth and order, and warns that the messages are now redelivered', async () => {
     const queue = await newQueue('e2e-peek')
-    await runCli(['publish', `rabbitmq:${queue}`, '--input', 'ndjson'], {input: ndjson(['a', 'b', 'c', 'd'].map((t) => ({v: 1, headers: [], body: {utf8: t}})))})
+    await runCli(['publish', `rabbitmq:${queue}`, '--input', 'ndjson'], {
+      input: ndjson(['a', 'b', 'c', 'd'].map((t) => ({v: 1, headers: [], body: {utf8: t}}))),
+    })
     for (let i = 0; i < 2; i++) {
       const r = await runCli(['peek', `rabbitmq:${queue}`, '-n', '3', '-o', 'ndjson'])
       expect(r.code, r.stderr).toBe(0)
@@ -239,7 +276,10 @@ describe('rabbitmq: request', () => {
     await server.consume(queue, (msg) => {
       if (!msg) return
       const {replyTo, correlationId} = msg.properties
-      server.sendToQueue(replyTo, Buffer.concat([Buffer.from('re:'), msg.content]), {correlationId, headers: {served: 1}})
+      server.sendToQueue(replyTo, Buffer.concat([Buffer.from('re:'), msg.content]), {
+        correlationId,
+        headers: {served: 1},
+      })
       server.ack(msg)
     })
     try {
@@ -271,7 +311,12 @@ describe('rabbitmq: bad input', () => {
 
   it('a nonexistent queue is exit 4 for publish, tail, peek and request, and is not created', async () => {
     const missing = uniqueName('e2e-missing')
-    for (const args of [['publish', `rabbitmq:${missing}`, 'x'], ['tail', `rabbitmq:${missing}`], ['peek', `rabbitmq:${missing}`], ['request', `rabbitmq:${missing}`, 'x']]) {
+    for (const args of [
+      ['publish', `rabbitmq:${missing}`, 'x'],
+      ['tail', `rabbitmq:${missing}`],
+      ['peek', `rabbitmq:${missing}`],
+      ['request', `rabbitmq:${missing}`, 'x'],
+    ]) {
       const r = await runCli(args)
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(4)
       expect(r.stderr).toContain(missing)
@@ -312,5 +357,8 @@ function writeTemp(name: string, bytes: Buffer): string {
 /** Runs the CLI with stdout on a pseudo-terminal (util-linux `script`) and returns what the terminal received. */
 function inTerminal(args: string[]): string {
   const command = [process.execPath, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
-  return execFileSync('script', ['-qec', command, '/dev/null'], {env: {...process.env, NO_COLOR: '1'}, encoding: 'utf8'})
+  return execFileSync('script', ['-qec', command, '/dev/null'], {
+    env: {...process.env, NO_COLOR: '1'},
+    encoding: 'utf8',
+  })
 }

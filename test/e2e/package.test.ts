@@ -11,7 +11,11 @@ import {BIN} from '../helpers/cli.js'
 
 const run = promisify(execFile)
 const root = join(dirname(BIN), '..')
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {name: string; version: string; devDependencies: Record<string, string>}
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string
+  version: string
+  devDependencies: Record<string, string>
+}
 
 describe('npm pack and install', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mailroom-pack-'))
@@ -23,31 +27,60 @@ describe('npm pack and install', () => {
     const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {cwd: root})
     const [{filename, files}] = JSON.parse(packed.stdout) as [{filename: string; files: {path: string}[]}]
     expect(filename).toBe(`${pkg.name}-${pkg.version}.tgz`)
-    expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(['bin/run.js', 'dist/help.json', 'oclif.manifest.json', 'package.json']))
-    expect(files.filter((f) => !/^(bin\/run\.js|dist\/bundle\/|dist\/help\.json|oclif\.manifest\.json|package\.json|README\.md)/.test(f.path))).toEqual([])
+    expect(files.map((f) => f.path)).toEqual(
+      expect.arrayContaining(['bin/run.js', 'dist/help.json', 'oclif.manifest.json', 'package.json']),
+    )
+    expect(
+      files.filter(
+        (f) =>
+          !/^(bin\/run\.js|dist\/bundle\/|dist\/help\.json|oclif\.manifest\.json|package\.json|README\.md)/.test(
+            f.path,
+          ),
+      ),
+    ).toEqual([])
     const packMs = Date.now() - started
 
     const prefix = join(dir, 'prefix')
-    await run('npm', ['install', '-g', '--prefix', prefix, join(dir, filename), '--prefer-offline', '--no-audit', '--no-fund'], {cwd: dir, timeout: 150_000})
+    await run(
+      'npm',
+      ['install', '-g', '--prefix', prefix, join(dir, filename), '--prefer-offline', '--no-audit', '--no-fund'],
+      {cwd: dir, timeout: 150_000},
+    )
     const installMs = Date.now() - started - packMs
     const installed = join(prefix, 'lib', 'node_modules', pkg.name)
-    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {scripts?: Record<string, string>}
-    for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) expect(manifest.scripts?.[script]).toBeUndefined()
-    for (const dev of Object.keys(pkg.devDependencies)) expect(existsSync(join(installed, 'node_modules', dev)), dev).toBe(false)
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+      scripts?: Record<string, string>
+    }
+    for (const script of ['preinstall', 'install', 'postinstall', 'prepare'])
+      expect(manifest.scripts?.[script]).toBeUndefined()
+    for (const dev of Object.keys(pkg.devDependencies))
+      expect(existsSync(join(installed, 'node_modules', dev)), dev).toBe(false)
 
     // Only Node on the PATH, outside the repository, with an empty home: nothing of the development set-up is reachable.
     const home = mkdtempSync(join(tmpdir(), 'mailroom-home-'))
     const env = {PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, XDG_CONFIG_HOME: join(home, '.config')}
     const mailroom = join(prefix, 'bin', 'mailroom')
     const version = await run(mailroom, ['--version'], {cwd: home, env})
-    expect(version.stdout).toBe(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
+    expect(version.stdout).toBe(
+      `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`,
+    )
     const ping = await run(mailroom, ['ping', '--json'], {cwd: home, env, timeout: 60_000})
-    const {status, result} = JSON.parse(ping.stdout) as {status: number; result: {brokers: {broker: string; up: boolean}[]}}
+    const {status, result} = JSON.parse(ping.stdout) as {
+      status: number
+      result: {brokers: {broker: string; up: boolean}[]}
+    }
     expect(status).toBe(0)
-    expect(result.brokers.map((b) => [b.broker, b.up])).toEqual([['rabbitmq', true], ['kafka', true], ['nats', true]])
+    expect(result.brokers.map((b) => [b.broker, b.up])).toEqual([
+      ['rabbitmq', true],
+      ['kafka', true],
+      ['nats', true],
+    ])
     // The parts oclif loads by path from package.json (the not-found hook) and the completion are in the tarball too.
     const typo = await run(mailroom, ['tial'], {cwd: home, env}).catch((error: {code: number; stderr: string}) => error)
-    expect([typo.code, typo.stderr.split('\n')[0]]).toEqual([2, 'Error: unknown command "mailroom tial"; did you mean "mailroom tail"?'])
+    expect([typo.code, typo.stderr.split('\n')[0]]).toEqual([
+      2,
+      'Error: unknown command "mailroom tial"; did you mean "mailroom tail"?',
+    ])
     expect((await run(mailroom, ['__complete', 'bash', 'dlq', 're'], {cwd: home, env})).stdout).toBe('replay\n')
     console.log(`pack ${packMs} ms, install ${installMs} ms, total with runs ${Date.now() - started} ms`)
   }, 240_000)

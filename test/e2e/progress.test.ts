@@ -41,29 +41,45 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`
  * typed in a terminal (`stdoutToo`: without the redirection). `terminal` is what the terminal received, CRs and
  * escapes included.
  */
-function runInTerminal(args: string[], o: {stdoutToo?: boolean} = {}): Promise<{code: number; terminal: string; stdout: string}> {
+function runInTerminal(
+  args: string[],
+  o: {stdoutToo?: boolean} = {},
+): Promise<{code: number; terminal: string; stdout: string}> {
   const state = stateHome()
   const stdoutFile = join(mkdtempSync(join(tmpdir(), 'mailroom-pty-')), 'stdout')
   const command = `${quote(process.execPath)} ${quote(CLI)} ${args.map(quote).join(' ')}${o.stdoutToo ? '' : ` > ${quote(stdoutFile)}`}`
-  const env: NodeJS.ProcessEnv = {...process.env, TERM: 'xterm', NO_COLOR: '1', XDG_STATE_HOME: state, XDG_CONFIG_HOME: isolatedConfigHome()}
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TERM: 'xterm',
+    NO_COLOR: '1',
+    XDG_STATE_HOME: state,
+    XDG_CONFIG_HOME: isolatedConfigHome(),
+  }
   delete env.MAILROOM_DEBUG
   return new Promise((resolve) => {
-    const child = execFile('script', ['-qec', command, '/dev/null'], {env, encoding: 'utf8', timeout: 150_000, maxBuffer: 64 * 1024 * 1024}, (error, terminal) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
-      resolve({code, terminal, stdout: o.stdoutToo ? '' : readFileSync(stdoutFile, 'utf8')})
-    })
+    const child = execFile(
+      'script',
+      ['-qec', command, '/dev/null'],
+      {env, encoding: 'utf8', timeout: 150_000, maxBuffer: 64 * 1024 * 1024},
+      (error, terminal) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+        resolve({code, terminal, stdout: o.stdoutToo ? '' : readFileSync(stdoutFile, 'utf8')})
+      },
+    )
     child.stdin?.end()
   })
 }
 
 /** The progress lines drawn: every `\r`-started segment that is not just the erase before the summary. */
 function progressLines(terminal: string): string[] {
-  return terminal
-    .split(/\r\n|\n/)
-    .flatMap((line) => line.split('\r'))
-    // eslint-disable-next-line no-control-regex -- the terminal escapes are what is asserted
-    .map((segment) => segment.replace(/\x1b\[K$/, ''))
-    .filter((segment) => segment !== '' && !segment.startsWith('\x1b[K'))
+  return (
+    terminal
+      .split(/\r\n|\n/)
+      .flatMap((line) => line.split('\r'))
+      // eslint-disable-next-line no-control-regex -- the terminal escapes are what is asserted
+      .map((segment) => segment.replace(/\x1b\[K$/, ''))
+      .filter((segment) => segment !== '' && !segment.startsWith('\x1b[K'))
+  )
 }
 
 /** The summary is on a line of its own, right after the progress line was erased. */
@@ -89,7 +105,10 @@ async function rabbitDepth(queue: string): Promise<number> {
 async function kafkaDeadLetterTopic(n: number): Promise<{origin: string; dlt: string; ids: string[]}> {
   const [origin, dlt] = [uniqueName('progress-origin'), uniqueName('progress-dlt')]
   topics.push(origin, dlt)
-  await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 2}])
+  await kafkaTopics([
+    {topic: origin, partitions: 2},
+    {topic: dlt, partitions: 2},
+  ])
   return {origin, dlt, ids: await kafkaDeadLetters(origin, dlt, n)}
 }
 
@@ -101,7 +120,10 @@ describe('progress of publish --count', () => {
     const r = await runInTerminal(['publish', `rabbitmq:${queue}`, 'x', '--count', '5000'])
     expect(r.code, r.terminal).toBe(0)
     const lines = progressLines(r.terminal)
-    expect(lines.some((l) => /^published [\d,]+\/5,000 \(\d+%\), [\d,]+\/s/.test(l)), r.terminal).toBe(true)
+    expect(
+      lines.some((l) => /^published [\d,]+\/5,000 \(\d+%\), [\d,]+\/s/.test(l)),
+      r.terminal,
+    ).toBe(true)
     expectSummaryAfterErase(r.terminal, 'published 5000 to rabbitmq:')
     expect(await rabbitDepth(queue)).toBe(5000)
   })
@@ -126,13 +148,19 @@ describe('progress of dlq export, tail --until-end, dlq import and dlq replay', 
 
     const exported = await runInTerminal(['dlq', 'export', `kafka:${dlt}`, '--output-file', file])
     expect(exported.code, exported.terminal).toBe(0)
-    expect(progressLines(exported.terminal).some((l) => /^exported [\d,]+\/3,000 \(\d+%\), [\d,]+\/s/.test(l)), exported.terminal).toBe(true)
+    expect(
+      progressLines(exported.terminal).some((l) => /^exported [\d,]+\/3,000 \(\d+%\), [\d,]+\/s/.test(l)),
+      exported.terminal,
+    ).toBe(true)
     expectSummaryAfterErase(exported.terminal, `exported 3000 message(s) from kafka:${dlt}`)
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(3000)
 
     const tailed = await runInTerminal(['tail', `kafka:${dlt}`, '--until-end', '-o', 'ndjson'])
     expect(tailed.code, tailed.terminal).toBe(0)
-    expect(progressLines(tailed.terminal).some((l) => /^read [\d,]+\/3,000 \(\d+%\), [\d,]+\/s/.test(l)), tailed.terminal).toBe(true)
+    expect(
+      progressLines(tailed.terminal).some((l) => /^read [\d,]+\/3,000 \(\d+%\), [\d,]+\/s/.test(l)),
+      tailed.terminal,
+    ).toBe(true)
     expectSummaryAfterErase(tailed.terminal, '3000 message(s); stopped: end')
     expect(tailed.stdout.trim().split('\n')).toHaveLength(3000)
     // Printing the messages to the same terminal: no progress line tearing them apart.
@@ -146,13 +174,21 @@ describe('progress of dlq export, tail --until-end, dlq import and dlq replay', 
     await rabbitQueue(queue)
     const imported = await runInTerminal(['dlq', 'import', file, '--to', `rabbitmq:${queue}`, '--yes'])
     expect(imported.code, imported.terminal).toBe(0)
-    expect(progressLines(imported.terminal).some((l) => /^imported [\d,]+\/3,000 \(\d+%\), [\d,]+\/s/.test(l)), imported.terminal).toBe(true)
+    expect(
+      progressLines(imported.terminal).some((l) => /^imported [\d,]+\/3,000 \(\d+%\), [\d,]+\/s/.test(l)),
+      imported.terminal,
+    ).toBe(true)
     expectSummaryAfterErase(imported.terminal, `imported 3000 of 3000 message(s) into rabbitmq:${queue}`)
     expect(await rabbitDepth(queue)).toBe(3000)
 
     const replayed = await runInTerminal(['dlq', 'replay', `kafka:${dlt}`, '--yes'])
     expect(replayed.code, replayed.terminal).toBe(0)
-    expect(progressLines(replayed.terminal).some((l) => /^replay: read [\d,]+\/3,000 \(\d+%\), [\d,]+ replayed, [\d,]+\/s/.test(l)), replayed.terminal).toBe(true)
+    expect(
+      progressLines(replayed.terminal).some((l) =>
+        /^replay: read [\d,]+\/3,000 \(\d+%\), [\d,]+ replayed, [\d,]+\/s/.test(l),
+      ),
+      replayed.terminal,
+    ).toBe(true)
     expect(replayed.stdout).toMatch(/^replay \S+: replayed 3000 of 3000 read/)
     expect(await heldRecords(origin)).toBe(3000)
 
@@ -186,20 +222,27 @@ describe('dlq replay --json', () => {
   it('the id printed at the start of a run killed with -9 resumes it: --resume <id> replays the rest', async () => {
     const {origin, dlt, ids} = await kafkaDeadLetterTopic(400)
     const state = stateHome()
-    const run = spawn(process.execPath, [CLI, 'dlq', 'replay', `kafka:${dlt}`, '--yes', '--json', '--rate', '100', '--window', '20'], {
-      env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: state, XDG_CONFIG_HOME: join(state, 'config')},
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const run = spawn(
+      process.execPath,
+      [CLI, 'dlq', 'replay', `kafka:${dlt}`, '--yes', '--json', '--rate', '100', '--window', '20'],
+      {
+        env: {...process.env, NO_COLOR: '1', XDG_STATE_HOME: state, XDG_CONFIG_HOME: join(state, 'config')},
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let [stdout, stderr] = ['', '']
     run.stdout.on('data', (d) => (stdout += d))
     run.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<string | null>((resolve) => run.on('exit', (_code, signal) => resolve(signal)))
     // Only what the run printed: the id, as soon as something of the replay is journaled.
     let replayId: string | undefined
-    await waitFor(() => {
-      replayId = /^replay (\S+):/.exec(stderr)?.[1]
-      return replayId !== undefined && journaledCount(state, replayId) > 0
-    }, {timeoutMs: 60_000, intervalMs: 20})
+    await waitFor(
+      () => {
+        replayId = /^replay (\S+):/.exec(stderr)?.[1]
+        return replayId !== undefined && journaledCount(state, replayId) > 0
+      },
+      {timeoutMs: 60_000, intervalMs: 20},
+    )
     run.kill('SIGKILL')
     expect(await exited).toBe('SIGKILL')
     expect(stdout).toBe('')

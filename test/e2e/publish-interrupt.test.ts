@@ -43,9 +43,21 @@ async function kafkaTopic(): Promise<Broker> {
 async function rabbitQueue(): Promise<Broker> {
   const queue = uniqueName('pub.int')
   const url = `${MANAGEMENT}/queues/%2F/${encodeURIComponent(queue)}`
-  expect((await fetch(url, {method: 'PUT', headers: {...AUTH, 'content-type': 'application/json'}, body: JSON.stringify({durable: true})})).ok).toBe(true)
+  expect(
+    (
+      await fetch(url, {
+        method: 'PUT',
+        headers: {...AUTH, 'content-type': 'application/json'},
+        body: JSON.stringify({durable: true}),
+      })
+    ).ok,
+  ).toBe(true)
   cleanups.push(() => fetch(url, {method: 'DELETE', headers: AUTH}))
-  return {target: `rabbitmq:${queue}`, args: [], held: async () => ((await (await fetch(url, {headers: AUTH})).json()) as {messages?: number}).messages ?? 0}
+  return {
+    target: `rabbitmq:${queue}`,
+    args: [],
+    held: async () => ((await (await fetch(url, {headers: AUTH})).json()) as {messages?: number}).messages ?? 0,
+  }
 }
 
 async function natsStream(): Promise<Broker> {
@@ -53,13 +65,27 @@ async function natsStream(): Promise<Broker> {
   const jsm = await nc.jetstreamManager()
   await jsm.streams.add({name: stream, subjects: [`${stream}.>`]})
   cleanups.push(() => jsm.streams.delete(stream))
-  return {target: `nats:${stream}`, args: ['--key', `${stream}.load`], held: async () => (await jsm.streams.info(stream)).state.messages}
+  return {
+    target: `nats:${stream}`,
+    args: ['--key', `${stream}.load`],
+    held: async () => (await jsm.streams.info(stream)).state.messages,
+  }
 }
 
 /** Starts a long paced publish, lets some messages reach the broker, then presses Ctrl-C. */
 async function interruptedPublish(broker: Broker, json: boolean): Promise<CliResult> {
   const before = await broker.held()
-  const cli = startCli(['publish', broker.target, 'hello', ...broker.args, '--count', String(COUNT), '--rate', RATE, ...(json ? ['--json'] : [])])
+  const cli = startCli([
+    'publish',
+    broker.target,
+    'hello',
+    ...broker.args,
+    '--count',
+    String(COUNT),
+    '--rate',
+    RATE,
+    ...(json ? ['--json'] : []),
+  ])
   // When to press Ctrl-C only: well under way, far from done.
   await waitFor(async () => (await quickCount(broker)) > before + 200, {timeoutMs: 60_000, intervalMs: 250})
   cli.child.kill('SIGINT')
@@ -76,7 +102,9 @@ async function quickCount(broker: Broker): Promise<number> {
 /** RabbitMQ's management API refreshes queue figures every few seconds: wait for the figure to settle on `expected`. */
 async function heldSettled(broker: Broker, expected: number): Promise<number> {
   let last = -1
-  await waitFor(async () => (last = await broker.held()) === expected, {timeoutMs: 30_000, intervalMs: 1000}).catch(() => undefined)
+  await waitFor(async () => (last = await broker.held()) === expected, {timeoutMs: 30_000, intervalMs: 1000}).catch(
+    () => undefined,
+  )
   return last
 }
 
@@ -102,7 +130,9 @@ describe.each([
     const broker = await make()
     const r = await interruptedPublish(broker, false)
     expect(r.code, r.stderr).toBe(130)
-    const summary = r.stderr.match(/^published (\d+) to (\S+) in \d+ ms .*; interrupted: each one published was confirmed by the broker, the other (\d+) were not sent$/m)
+    const summary = r.stderr.match(
+      /^published (\d+) to (\S+) in \d+ ms .*; interrupted: each one published was confirmed by the broker, the other (\d+) were not sent$/m,
+    )
     expect(summary, r.stderr).not.toBeNull()
     const published = Number(summary![1])
     expect(summary![2]).toBe(broker.target)
@@ -130,6 +160,17 @@ describe('publish interrupted by Ctrl-C, across brokers', () => {
   it('gives the same --json result fields on all three', () => {
     const fields = [...jsonResults].map(([broker, result]) => [broker, Object.keys(result).sort()])
     expect(fields).toHaveLength(3)
-    expect(fields.map(([, keys]) => keys)).toEqual(Array(3).fill(['duplicates', 'elapsedMs', 'failed', 'failures', 'interrupted', 'perSecond', 'published', 'target']))
+    expect(fields.map(([, keys]) => keys)).toEqual(
+      Array(3).fill([
+        'duplicates',
+        'elapsedMs',
+        'failed',
+        'failures',
+        'interrupted',
+        'perSecond',
+        'published',
+        'target',
+      ]),
+    )
   })
 })

@@ -70,11 +70,16 @@ describe('publish --input lines on Kafka', () => {
   it('one record per line, key before the first separator, in order and byte for byte, as kcat -P -K', async () => {
     const topic = await newTopic('e2e-lines')
     const keys = ['order-7', 'a', 'crlf', 'bin', 'last']
-    const r = await runCli(['publish', `kafka:${topic}`, '--input', 'lines', '--key-separator', ':', '--json'], {input: input(':', keys)})
+    const r = await runCli(['publish', `kafka:${topic}`, '--input', 'lines', '--key-separator', ':', '--json'], {
+      input: input(':', keys),
+    })
     expect(r.code, r.stderr).toBe(0)
     expect(jsonOf(r).result).toMatchObject({published: 6, failed: 0, emptyLines: 1})
     const records = await topicRecords(topic)
-    const got = records.map((rec) => [rec.key === null ? null : Buffer.from(rec.key, 'base64').toString('utf8'), Buffer.from(rec.value ?? '', 'base64')])
+    const got = records.map((rec) => [
+      rec.key === null ? null : Buffer.from(rec.key, 'base64').toString('utf8'),
+      Buffer.from(rec.value ?? '', 'base64'),
+    ])
     expect(got).toEqual(expected(':', keys))
     expect(records.map((rec) => rec.value)).not.toContain(null)
   })
@@ -84,7 +89,9 @@ describe('publish --input lines on Kafka', () => {
     const r = await runCli(['publish', `kafka:${topic}`, '--input', 'lines', '--key', 'fixed'], {input: 'a:1\nb:2\n'})
     expect(r.code, r.stderr).toBe(0)
     const records = await topicRecords(topic)
-    expect(records.map((rec) => [Buffer.from(rec.key!, 'base64').toString(), Buffer.from(rec.value!, 'base64').toString()])).toEqual([
+    expect(
+      records.map((rec) => [Buffer.from(rec.key!, 'base64').toString(), Buffer.from(rec.value!, 'base64').toString()]),
+    ).toEqual([
       ['fixed', 'a:1'],
       ['fixed', 'b:2'],
     ])
@@ -92,7 +99,9 @@ describe('publish --input lines on Kafka', () => {
 
   it('a line over max.message.bytes is reported like any oversized message (exit 8, the limit named); the others arrive', async () => {
     const topic = await newTopic('e2e-lines-big', [{name: 'max.message.bytes', value: '2048'}])
-    const r = await runCli(['publish', `kafka:${topic}`, '--input', 'lines'], {input: `first\n${'x'.repeat(5000)}\nlast\n`})
+    const r = await runCli(['publish', `kafka:${topic}`, '--input', 'lines'], {
+      input: `first\n${'x'.repeat(5000)}\nlast\n`,
+    })
     expect(r.code, r.stderr).toBe(8)
     expect(r.stderr).toMatch(/2048/)
     expect(r.stderr).toMatch(/message #2 was not published/)
@@ -126,7 +135,10 @@ describe('publish --input lines on NATS JetStream: the key is the subject', () =
 
   it('each line to the subject before the tab; a line without one goes to --key', async () => {
     const keys = ['a', 'b', 'c', 'd', 'e'].map((k) => `${stream}.${k}`)
-    const r = await runCli(['publish', `nats:${stream}`, '--input', 'lines', '--key-separator', '\t', '--key', `${stream}.default`], {input: input('\t', keys)})
+    const r = await runCli(
+      ['publish', `nats:${stream}`, '--input', 'lines', '--key-separator', '\t', '--key', `${stream}.default`],
+      {input: input('\t', keys)},
+    )
     expect(r.code, r.stderr).toBe(0)
     const info = await jsm.streams.info(stream)
     expect(info.state.messages).toBe(6)
@@ -159,12 +171,27 @@ describe('publish --input lines on RabbitMQ: the key is the routing key with --e
 
   it('each line routed by the key before "=", in order and byte for byte', async () => {
     const keys = ['eu.paid', 'eu.b', 'eu.crlf', 'eu.bin', 'eu.last']
-    const r = await runCli(['publish', `rabbitmq:${queue}`, '--exchange', exchange, '--input', 'lines', '--key-separator', '=', '--key', 'eu.default'], {
-      input: input('=', keys),
-    })
+    const r = await runCli(
+      [
+        'publish',
+        `rabbitmq:${queue}`,
+        '--exchange',
+        exchange,
+        '--input',
+        'lines',
+        '--key-separator',
+        '=',
+        '--key',
+        'eu.default',
+      ],
+      {
+        input: input('=', keys),
+      },
+    )
     expect(r.code, r.stderr).toBe(0)
     const got: Array<[string, Buffer]> = []
-    for (let m = await ch.get(queue, {noAck: true}); m; m = await ch.get(queue, {noAck: true})) got.push([m.fields.routingKey, m.content])
+    for (let m = await ch.get(queue, {noAck: true}); m; m = await ch.get(queue, {noAck: true}))
+      got.push([m.fields.routingKey, m.content])
     expect(got).toEqual(expected('=', keys).map(([k, v]) => [k ?? 'eu.default', v]))
   })
 })

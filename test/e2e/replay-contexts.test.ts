@@ -46,7 +46,8 @@ async function management(method: string, path: string, body?: object): Promise<
     headers: {authorization: GUEST, 'content-type': 'application/json'},
     ...(body ? {body: JSON.stringify(body)} : {}),
   })
-  if (!response.ok && !(method === 'DELETE' && response.status === 404)) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+  if (!response.ok && !(method === 'DELETE' && response.status === 404))
+    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
   return response
 }
 
@@ -76,11 +77,23 @@ function stateWithContexts(): string {
   mkdirSync(join(state, 'config', 'mailroom'), {recursive: true, mode: 0o700})
   const contexts = {
     old: {rabbitmq: {url: 'amqp://127.0.0.1:5672/%2F', username: 'guest', passwordEnv: 'OLD_RABBIT_PASSWORD'}},
-    new: {rabbitmq: {url: `amqp://127.0.0.1:5672/${v}`, managementUrl: MANAGEMENT, username: user, passwordEnv: 'NEW_RABBIT_PASSWORD'}},
-    'new-readonly': {readOnly: true, rabbitmq: {url: `amqp://127.0.0.1:5672/${v}`, username: user, passwordEnv: 'NEW_RABBIT_PASSWORD'}},
+    new: {
+      rabbitmq: {
+        url: `amqp://127.0.0.1:5672/${v}`,
+        managementUrl: MANAGEMENT,
+        username: user,
+        passwordEnv: 'NEW_RABBIT_PASSWORD',
+      },
+    },
+    'new-readonly': {
+      readOnly: true,
+      rabbitmq: {url: `amqp://127.0.0.1:5672/${v}`, username: user, passwordEnv: 'NEW_RABBIT_PASSWORD'},
+    },
     streams: {kafka: {brokers: ['127.0.0.1:9092']}},
   }
-  writeFileSync(join(state, 'config', 'mailroom', 'config.yaml'), stringify({currentContext: 'old', contexts}), {mode: 0o600})
+  writeFileSync(join(state, 'config', 'mailroom', 'config.yaml'), stringify({currentContext: 'old', contexts}), {
+    mode: 0o600,
+  })
   return state
 }
 
@@ -92,7 +105,8 @@ async function idsInVhost(queue: string): Promise<string[]> {
   try {
     const ch = await c.createChannel()
     const ids: string[] = []
-    for (let m = await ch.get(queue, {noAck: false}); m; m = await ch.get(queue, {noAck: false})) ids.push(String(m.properties.headers?.id))
+    for (let m = await ch.get(queue, {noAck: false}); m; m = await ch.get(queue, {noAck: false}))
+      ids.push(String(m.properties.headers?.id))
     await ch.close()
     return ids
   } finally {
@@ -115,7 +129,10 @@ function missing(ids: string[], ...places: string[][]): string[] {
 }
 
 function auditLines(state: string): Record<string, unknown>[] {
-  return readFileSync(join(state, 'mailroom', 'audit.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+  return readFileSync(join(state, 'mailroom', 'audit.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
 }
 
 function journalText(state: string, replayId: string): string {
@@ -127,12 +144,19 @@ async function killAndResume(args: string[], state: string) {
   const run = startCli(args, state, env)
   let exited = false
   void run.done.then(() => (exited = true))
-  await waitFor(() => exited || journalIds(state).some((id) => journaledCount(state, id) > 0), {timeoutMs: 30_000, intervalMs: 5})
+  await waitFor(() => exited || journalIds(state).some((id) => journaledCount(state, id) > 0), {
+    timeoutMs: 30_000,
+    intervalMs: 5,
+  })
   run.kill()
   const first = await run.done
   const [replayId] = journalIds(state)
   expect(replayId, first.stderr).toBeDefined()
-  return {first, replayId: replayId!, resume: () => runCliWithState(['dlq', 'replay', '--resume', replayId!, '--yes', '--json'], state, env)}
+  return {
+    first,
+    replayId: replayId!,
+    resume: () => runCliWithState(['dlq', 'replay', '--resume', replayId!, '--yes', '--json'], state, env),
+  }
 }
 
 describe('dlq replay --to-context', () => {
@@ -142,7 +166,21 @@ describe('dlq replay --to-context', () => {
     const ids = await rabbitDeadLetters(work, dlq, MESSAGES)
     await queueInVhost(dest)
     const state = stateWithContexts()
-    const args = ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--to-context', 'new', '--yes', '--json', '--window', String(WINDOW), '--rate', String(RATE)]
+    const args = [
+      'dlq',
+      'replay',
+      `rabbitmq:${dlq}`,
+      '--to',
+      `rabbitmq:${dest}`,
+      '--to-context',
+      'new',
+      '--yes',
+      '--json',
+      '--window',
+      String(WINDOW),
+      '--rate',
+      String(RATE),
+    ]
     const {first, replayId, resume} = await killAndResume(args, state)
     expect(first.code, 'killed mid-run').toBe(137)
     expect(journalEnded(state, replayId)).toBe(false)
@@ -156,7 +194,12 @@ describe('dlq replay --to-context', () => {
     const second = await resume()
     expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0)
     const report = jsonOf(second).result
-    expect(report).toMatchObject({resumed: true, toContext: 'new', destination: `rabbitmq:${dest}`, crashWindow: WINDOW})
+    expect(report).toMatchObject({
+      resumed: true,
+      toContext: 'new',
+      destination: `rabbitmq:${dest}`,
+      crashWindow: WINDOW,
+    })
 
     await rabbitConsumersGone(dlq)
     expect(await rabbitIds(dlq), 'left in the DLQ').toEqual([])
@@ -167,10 +210,26 @@ describe('dlq replay --to-context', () => {
     const journal = journalText(state, replayId)
     const start = JSON.parse(journal.split('\n')[0]!)
     expect(start.request.toContext).toBe('new')
-    expect(start.servers).toMatchObject({context: 'old', destination: {context: 'new', fingerprints: {rabbitmq: expect.stringMatching(/^sha256:/)}}})
+    expect(start.servers).toMatchObject({
+      context: 'old',
+      destination: {context: 'new', fingerprints: {rabbitmq: expect.stringMatching(/^sha256:/)}},
+    })
     const audit = auditLines(state)
-    expect(audit.at(-1)).toMatchObject({command: 'dlq replay --resume', context: 'old', toContext: 'new', replayId, outcome: 'ok'})
-    for (const text of [journal, readFileSync(join(state, 'mailroom', 'audit.log'), 'utf8'), first.stdout, first.stderr, second.stdout, second.stderr]) {
+    expect(audit.at(-1)).toMatchObject({
+      command: 'dlq replay --resume',
+      context: 'old',
+      toContext: 'new',
+      replayId,
+      outcome: 'ok',
+    })
+    for (const text of [
+      journal,
+      readFileSync(join(state, 'mailroom', 'audit.log'), 'utf8'),
+      first.stdout,
+      first.stderr,
+      second.stdout,
+      second.stderr,
+    ]) {
       expect(text).not.toContain(password)
     }
   }, 120_000)
@@ -182,7 +241,21 @@ describe('dlq replay --to-context', () => {
     await kafkaTopics([{topic, partitions: 3}])
     const ids = await rabbitDeadLetters(work, dlq, MESSAGES)
     const state = stateWithContexts()
-    const args = ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `kafka:${topic}`, '--to-context', 'streams', '--yes', '--json', '--window', String(WINDOW), '--rate', String(RATE)]
+    const args = [
+      'dlq',
+      'replay',
+      `rabbitmq:${dlq}`,
+      '--to',
+      `kafka:${topic}`,
+      '--to-context',
+      'streams',
+      '--yes',
+      '--json',
+      '--window',
+      String(WINDOW),
+      '--rate',
+      String(RATE),
+    ]
     const {first, resume} = await killAndResume(args, state)
     expect(first.code, 'killed mid-run').toBe(137)
 
@@ -203,10 +276,18 @@ describe('dlq replay --to-context', () => {
     const dest = uniqueName('fix-cc-dest')
     await queueInVhost(dest)
     const state = stateWithContexts()
-    const readOnly = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--to-context', 'new-readonly', '--yes'], state, env)
+    const readOnly = await runCliWithState(
+      ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--to-context', 'new-readonly', '--yes'],
+      state,
+      env,
+    )
     expect(readOnly.code, readOnly.stderr).toBe(9)
     expect(readOnly.stderr).toMatch(/context "new-readonly" is read-only/)
-    const noBroker = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', 'nats:x', '--to-context', 'streams', '--yes'], state, env)
+    const noBroker = await runCliWithState(
+      ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', 'nats:x', '--to-context', 'streams', '--yes'],
+      state,
+      env,
+    )
     expect(noBroker.code, noBroker.stderr).toBe(2)
     expect(noBroker.stderr).toMatch(/context "streams" has no nats connection/)
     await rabbitConsumersGone(dlq)
@@ -217,11 +298,20 @@ describe('dlq replay --to-context', () => {
     const dest = uniqueName('fix-cc-import')
     await queueInVhost(dest)
     const state = stateWithContexts()
-    const line = JSON.stringify({v: 1, broker: 'rabbitmq', target: 'x', headers: [['id', 'imported-1']], body: {utf8: 'hello'}})
-    const r = await runCli(['dlq', 'import', '-', '--to', `rabbitmq:${dest}`, '--to-context', 'new', '--yes', '--json'], {
-      env: {...env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: join(state, 'config')},
-      input: `${line}\n`,
+    const line = JSON.stringify({
+      v: 1,
+      broker: 'rabbitmq',
+      target: 'x',
+      headers: [['id', 'imported-1']],
+      body: {utf8: 'hello'},
     })
+    const r = await runCli(
+      ['dlq', 'import', '-', '--to', `rabbitmq:${dest}`, '--to-context', 'new', '--yes', '--json'],
+      {
+        env: {...env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: join(state, 'config')},
+        input: `${line}\n`,
+      },
+    )
     expect(r.code, r.stderr).toBe(0)
     expect(await idsInVhost(dest)).toEqual(['imported-1'])
     expect(auditLines(state).at(-1)).toMatchObject({command: 'dlq import', context: 'new'})

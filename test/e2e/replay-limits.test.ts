@@ -46,9 +46,18 @@ const replay = (args: string[], state: string) => runCliWithState(['dlq', 'repla
  * resumed twice: the first resume moves what the limit has left, the second finds the job complete. `moved` asks
  * the broker how many messages reached the destination.
  */
-async function interruptedJob(source: string, to: string[], filter: string, limit: number, moved: () => Promise<number>): Promise<void> {
+async function interruptedJob(
+  source: string,
+  to: string[],
+  filter: string,
+  limit: number,
+  moved: () => Promise<number>,
+): Promise<void> {
   const state = stateHome()
-  const first = startCli(['dlq', 'replay', source, ...to, '-F', filter, '--limit', String(limit), '--rate', '1', '--yes'], state)
+  const first = startCli(
+    ['dlq', 'replay', source, ...to, '-F', filter, '--limit', String(limit), '--rate', '1', '--yes'],
+    state,
+  )
   let exited = false
   void first.done.then(() => (exited = true))
   const confirmedSoFar = () => journalIds(state).map((id) => journaledCount(state, id))[0] ?? 0
@@ -68,10 +77,12 @@ async function interruptedJob(source: string, to: string[], filter: string, limi
   const again = await replay(['--resume', replayId!, '--yes'], state)
   expect(again.code, again.stderr).toBe(0)
   expect(await moved(), 'at the destination after resuming the complete job').toBe(limit)
-  expect(again.stdout).toContain(`replay ${replayId} was already complete (it replayed ${limit} message(s), its --limit of ${limit})`)
+  expect(again.stdout).toContain(
+    `replay ${replayId} was already complete (it replayed ${limit} message(s), its --limit of ${limit})`,
+  )
 }
 
-describe('--resume keeps the job\'s --limit and filter', () => {
+describe("--resume keeps the job's --limit and filter", () => {
   it('RabbitMQ: a job with --limit 3 moves 3 matching messages in all, however often it is resumed', async () => {
     const [dlq, dest] = [uniqueName('rl-dlq'), uniqueName('rl-dest')]
     queues.push(dlq, dest)
@@ -89,22 +100,35 @@ describe('--resume keeps the job\'s --limit and filter', () => {
       await c.close()
     }
 
-    await interruptedJob(`rabbitmq:${dlq}`, ['--to', `rabbitmq:${dest}`], 'headers.tenant == "acme"', 3, async () => (await rabbitIds(dest)).length)
+    await interruptedJob(
+      `rabbitmq:${dlq}`,
+      ['--to', `rabbitmq:${dest}`],
+      'headers.tenant == "acme"',
+      3,
+      async () => (await rabbitIds(dest)).length,
+    )
 
     await rabbitConsumersGone(dlq)
     const moved = await rabbitIds(dest)
     expect(moved).toHaveLength(3)
-    expect(moved.every((id) => id.endsWith('-acme')), moved.join(' ')).toBe(true)
+    expect(
+      moved.every((id) => id.endsWith('-acme')),
+      moved.join(' '),
+    ).toBe(true)
     expect(await rabbitIds(dlq)).toHaveLength(17)
   })
 
   it('Kafka: the same job replays 3 records in all, as a Java consumer reads the destination', async () => {
     const [origin, dlt] = [uniqueName('rl-orders'), uniqueName('rl-orders-DLT')]
     topics.push(origin, dlt)
-    await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 2}])
+    await kafkaTopics([
+      {topic: origin, partitions: 2},
+      {topic: dlt, partitions: 2},
+    ])
     await kafkaDeadLetters(origin, dlt, 30) // keys key-(i % 13)
 
-    const replayed = async () => (await topicRecords(origin)).filter((r) => headerText(r, 'mailroom-replay-id') !== undefined)
+    const replayed = async () =>
+      (await topicRecords(origin)).filter((r) => headerText(r, 'mailroom-replay-id') !== undefined)
     await interruptedJob(`kafka:${dlt}`, [], 'key != "key-1"', 3, async () => (await replayed()).length)
 
     const records = await replayed()
@@ -127,7 +151,13 @@ describe('--resume keeps the job\'s --limit and filter', () => {
         await js.publish(`${dlq}.dead`, Buffer.from('{}'), {headers: h})
       }
 
-      await interruptedJob(`nats:${dlq}`, ['--to', `nats:${dest}.retry`], 'headers.tenant == "acme"', 3, async () => (await jsm.streams.info(dest)).state.messages)
+      await interruptedJob(
+        `nats:${dlq}`,
+        ['--to', `nats:${dest}.retry`],
+        'headers.tenant == "acme"',
+        3,
+        async () => (await jsm.streams.info(dest)).state.messages,
+      )
 
       expect((await jsm.streams.info(dlq)).state.messages).toBe(17)
       const {state} = await jsm.streams.info(dest)
@@ -150,7 +180,10 @@ describe('a Kafka replay promises what its cursor has not replayed yet', () => {
   it('after a filtered run, --dry-run, the confirmation and the run agree with what a Java consumer reads', async () => {
     const [origin, dlt] = [uniqueName('rc-orders'), uniqueName('rc-orders-DLT')]
     topics.push(origin, dlt)
-    await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 2}])
+    await kafkaTopics([
+      {topic: origin, partitions: 2},
+      {topic: dlt, partitions: 2},
+    ])
     await kafkaDeadLetters(origin, dlt, 40)
     const state = stateHome()
     const filtered = await replay([`kafka:${dlt}`, '-F', 'key == "key-1" or key == "key-5"', '--yes', '--json'], state)
@@ -164,7 +197,9 @@ describe('a Kafka replay promises what its cursor has not replayed yet', () => {
     expect(plan).toMatchObject({total: remaining, wouldReplay: remaining})
     const unconfirmed = await replay([`kafka:${dlt}`], state)
     expect(unconfirmed.code).toBe(9)
-    expect(unconfirmed.stderr).toContain(`refusing to move up to ${remaining} messages out of kafka:${dlt} to their origins without confirmation`)
+    expect(unconfirmed.stderr).toContain(
+      `refusing to move up to ${remaining} messages out of kafka:${dlt} to their origins without confirmation`,
+    )
     const limited = await replay([`kafka:${dlt}`, '--limit', '5'], state)
     expect(limited.stderr).toContain(`refusing to move up to 5 messages out of kafka:${dlt}`)
 
@@ -174,16 +209,22 @@ describe('a Kafka replay promises what its cursor has not replayed yet', () => {
     expect(notYetReplayed(dltRecords, await topicRecords(origin))).toBe(0)
   })
 
-  it('the dry run warns where a run would stop at the cursor\'s 20,000-record span, and the run stops exactly there', async () => {
+  it("the dry run warns where a run would stop at the cursor's 20,000-record span, and the run stops exactly there", async () => {
     const [dlt, dest] = [uniqueName('rc-span-DLT'), uniqueName('rc-span-dest')]
     topics.push(dlt, dest)
-    await kafkaTopics([{topic: dlt, partitions: 1}, {topic: dest, partitions: 1}])
+    await kafkaTopics([
+      {topic: dlt, partitions: 1},
+      {topic: dest, partitions: 1},
+    ])
     const N = 20_010 // offset 0 is held back by the filter: offsets over 20,000 lie beyond what the cursor remembers
     const producer = new kafkajs.Kafka({brokers: ['127.0.0.1:9092'], logLevel: kafkajs.logLevel.NOTHING}).producer()
     await producer.connect()
     try {
       for (let i = 0; i < N; i += 1000) {
-        const messages = Array.from({length: Math.min(1000, N - i)}, (_, j) => ({key: i + j === 0 ? 'hold' : 'go', value: String(i + j)}))
+        const messages = Array.from({length: Math.min(1000, N - i)}, (_, j) => ({
+          key: i + j === 0 ? 'hold' : 'go',
+          value: String(i + j),
+        }))
         await producer.send({topic: dlt, acks: -1, messages})
       }
     } finally {
@@ -195,7 +236,9 @@ describe('a Kafka replay promises what its cursor has not replayed yet', () => {
     const dry = await replay([...args, '--dry-run'], state)
     expect(dry.code, dry.stderr).toBe(0)
     expect(dry.stdout).toContain('would replay 20000, filtered out 1')
-    expect(dry.stdout).toContain('note: a replay would stop short: 9 in partition 0 were not read: they lie over 20000 records past a record no replay has moved yet')
+    expect(dry.stdout).toContain(
+      'note: a replay would stop short: 9 in partition 0 were not read: they lie over 20000 records past a record no replay has moved yet',
+    )
 
     const run = await replay([...args, '--yes', '--json'], state)
     expect(run.code, run.stderr).toBe(8)

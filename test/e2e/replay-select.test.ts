@@ -7,13 +7,29 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import amqp from 'amqplib'
-import {AckPolicy, DeliverPolicy, type JetStreamManager, connect as natsConnect, headers as natsHeaders, nanos} from 'nats'
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamManager,
+  connect as natsConnect,
+  headers as natsHeaders,
+  nanos,
+} from 'nats'
 import {afterAll, describe, expect, it, vi} from 'vitest'
 
 import {committedOffsets, headerText, topicNames, topicRecords} from '../conformance/kafka-truth.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {type CliResult, jsonOf} from '../helpers/cli.js'
-import {kafkaDeadLetters, kafkaDelete, kafkaTopics, natsDelete, rabbitDeadLetters, rabbitDelete, runCliWithState, stateHome} from '../integration/replay-fixtures.js'
+import {
+  kafkaDeadLetters,
+  kafkaDelete,
+  kafkaTopics,
+  natsDelete,
+  rabbitDeadLetters,
+  rabbitDelete,
+  runCliWithState,
+  stateHome,
+} from '../integration/replay-fixtures.js'
 
 vi.setConfig({testTimeout: 180_000})
 
@@ -39,7 +55,9 @@ interface StoredMessage {
   body: string
 }
 
-async function withJsm<T>(fn: (jsm: JetStreamManager, nc: Awaited<ReturnType<typeof natsConnect>>) => Promise<T>): Promise<T> {
+async function withJsm<T>(
+  fn: (jsm: JetStreamManager, nc: Awaited<ReturnType<typeof natsConnect>>) => Promise<T>,
+): Promise<T> {
   const nc = await natsConnect({servers: NATS_URL})
   try {
     return await fn(await nc.jetstreamManager(), nc)
@@ -67,23 +85,31 @@ async function storedMessages(stream: string): Promise<StoredMessage[]> {
 /** The tenants of the dead messages the DLQ stream's advisories point at (fetched from the source stream). */
 async function deadTenants(dlq: string, source: string): Promise<string[]> {
   const bySeq = new Map((await storedMessages(source)).map((m) => [m.seq, m]))
-  return (await storedMessages(dlq)).map((a) => bySeq.get(JSON.parse(a.body).stream_seq as number)?.headers.tenant ?? '?').sort()
+  return (await storedMessages(dlq))
+    .map((a) => bySeq.get(JSON.parse(a.body).stream_seq as number)?.headers.tenant ?? '?')
+    .sort()
 }
 
 /** Replayed copies in the source stream: tenant and mailroom-replay-count. */
 async function replayedCopies(source: string): Promise<string[]> {
-  return (await storedMessages(source)).filter((m) => m.headers['mailroom-replay-id']).map((m) => `${m.headers.tenant}#${m.headers['mailroom-replay-count']}`).sort()
+  return (await storedMessages(source))
+    .filter((m) => m.headers['mailroom-replay-id'])
+    .map((m) => `${m.headers.tenant}#${m.headers['mailroom-replay-count']}`)
+    .sort()
 }
 
 /** Naks what `consumer` delivers until the DLQ stream holds `entries` advisories (MaxDeliver reached). */
 async function killUntil(stream: string, consumer: string, dlq: string, entries: number): Promise<void> {
   await withJsm(async (jsm, nc) => {
     const c = await nc.jetstream().consumers.get(stream, consumer)
-    await waitFor(async () => {
-      const batch = await c.fetch({max_messages: 10, expires: 1000})
-      for await (const m of batch) m.nak()
-      return (await jsm.streams.info(dlq)).state.messages >= entries
-    }, {timeoutMs: 30_000})
+    await waitFor(
+      async () => {
+        const batch = await c.fetch({max_messages: 10, expires: 1000})
+        for await (const m of batch) m.nak()
+        return (await jsm.streams.info(dlq)).state.messages >= entries
+      },
+      {timeoutMs: 30_000},
+    )
     await jsm.consumers.delete(stream, consumer)
   })
 }
@@ -104,7 +130,12 @@ describe('dlq replay on JetStream judges the dead message, as inspect shows it',
         h.set('tenant', tenant)
         await js.publish(`${stream}.orders.${tenant}`, Buffer.from(JSON.stringify({tenant})), {headers: h})
       }
-      await jsm.consumers.add(stream, {durable_name: 'worker', ack_policy: AckPolicy.Explicit, max_deliver: 2, ack_wait: nanos(500)})
+      await jsm.consumers.add(stream, {
+        durable_name: 'worker',
+        ack_policy: AckPolicy.Explicit,
+        max_deliver: 2,
+        ack_wait: nanos(500),
+      })
     })
     await killUntil(stream, 'worker', dlq, 4)
     expect(await deadTenants(dlq, stream)).toEqual(['a', 'b', 'c', 'd'])
@@ -113,7 +144,10 @@ describe('dlq replay on JetStream judges the dead message, as inspect shows it',
     const onlyA = 'headers.tenant == "a"'
     const inspect = await runCliWithState(['dlq', 'inspect', `nats:${dlq}`, '-F', onlyA, '--json'], state)
     expect(jsonOf(inspect).result).toMatchObject({read: 4, matched: 1})
-    const a = await runCliWithState(['dlq', 'replay', `nats:${dlq}`, '-F', onlyA, '--max-replays', '1', '--yes', '--json'], state)
+    const a = await runCliWithState(
+      ['dlq', 'replay', `nats:${dlq}`, '-F', onlyA, '--max-replays', '1', '--yes', '--json'],
+      state,
+    )
     expect(a.code, a.stderr).toBe(0)
     expect(jsonOf(a).result.counts).toMatchObject({replayed: 1, filtered: 3})
     expect(await deadTenants(dlq, stream)).toEqual(['b', 'c', 'd'])
@@ -121,7 +155,9 @@ describe('dlq replay on JetStream judges the dead message, as inspect shows it',
 
     // (b) a negated filter selects what inspect's negated filter matches, not everything.
     const notB = 'not (headers.tenant == "b")'
-    expect(jsonOf(await runCliWithState(['dlq', 'inspect', `nats:${dlq}`, '-F', notB, '--json'], state)).result).toMatchObject({read: 3, matched: 2})
+    expect(
+      jsonOf(await runCliWithState(['dlq', 'inspect', `nats:${dlq}`, '-F', notB, '--json'], state)).result,
+    ).toMatchObject({read: 3, matched: 2})
     const rest = await runCliWithState(['dlq', 'replay', `nats:${dlq}`, '-F', notB, '--yes', '--json'], state)
     expect(rest.code, rest.stderr).toBe(0)
     expect(jsonOf(rest).result.counts).toMatchObject({replayed: 2, filtered: 1})
@@ -129,18 +165,32 @@ describe('dlq replay on JetStream judges the dead message, as inspect shows it',
     expect(await replayedCopies(stream)).toEqual(['a#1', 'c#1', 'd#1'])
 
     // (c) the replayed copy of a dies again: replayed once already, --max-replays 1 refuses it and it stays.
-    const copyOfA = (await storedMessages(stream)).find((m) => m.headers['mailroom-replay-id'] && m.headers.tenant === 'a')!
+    const copyOfA = (await storedMessages(stream)).find(
+      (m) => m.headers['mailroom-replay-id'] && m.headers.tenant === 'a',
+    )!
     await withJsm((jsm) =>
       jsm.consumers.add(stream, {
-        durable_name: 'worker2', ack_policy: AckPolicy.Explicit, max_deliver: 2, ack_wait: nanos(500),
-        filter_subject: `${stream}.orders.a`, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: copyOfA.seq,
+        durable_name: 'worker2',
+        ack_policy: AckPolicy.Explicit,
+        max_deliver: 2,
+        ack_wait: nanos(500),
+        filter_subject: `${stream}.orders.a`,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: copyOfA.seq,
       }),
     )
     await killUntil(stream, 'worker2', dlq, 2)
     expect(await deadTenants(dlq, stream)).toEqual(['a', 'b'])
-    const refused = await runCliWithState(['dlq', 'replay', `nats:${dlq}`, '-F', onlyA, '--max-replays', '1', '--yes', '--json'], state)
+    const refused = await runCliWithState(
+      ['dlq', 'replay', `nats:${dlq}`, '-F', onlyA, '--max-replays', '1', '--yes', '--json'],
+      state,
+    )
     expect(refused.code, refused.stderr).toBe(8)
-    expect(jsonOf(refused).result).toMatchObject({counts: {replayed: 0, skipped: 1}, skippedBy: {'max-replays': 1}, leftBehind: 1})
+    expect(jsonOf(refused).result).toMatchObject({
+      counts: {replayed: 0, skipped: 1},
+      skippedBy: {'max-replays': 1},
+      leftBehind: 1,
+    })
     expect(await deadTenants(dlq, stream)).toEqual(['a', 'b'])
     expect(await replayedCopies(stream)).toEqual(['a#1', 'c#1', 'd#1'])
   })
@@ -153,11 +203,18 @@ describe('a filtered Kafka replay leaves what it did not select to later runs', 
   it('-F with --limit, another -F, then none: every record reaches its origin exactly once, as a Java consumer reads it', async () => {
     const [origin, dlt] = [uniqueName('rs-orders'), uniqueName('rs-orders-DLT')]
     topics.push(origin, dlt)
-    await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 2}])
+    await kafkaTopics([
+      {topic: origin, partitions: 2},
+      {topic: dlt, partitions: 2},
+    ])
     const ids = await kafkaDeadLetters(origin, dlt, 40) // keys key-(i % 13)
     const keyOf = new Map(ids.map((id, i) => [id, `key-${i % 13}`]))
     const state = stateHome()
-    const replayed = async () => (await topicRecords(origin)).filter((r) => headerText(r, 'mailroom-replay-id')).map((r) => headerText(r, 'id')!).sort()
+    const replayed = async () =>
+      (await topicRecords(origin))
+        .filter((r) => headerText(r, 'mailroom-replay-id'))
+        .map((r) => headerText(r, 'id')!)
+        .sort()
     const run = async (...args: string[]) => {
       const r = await runCliWithState(['dlq', 'replay', `kafka:${dlt}`, ...args, '--yes', '--json'], state)
       expect(r.code, r.stderr).toBe(0)
@@ -209,7 +266,10 @@ function expectRefusedMissing(r: CliResult, destination: string): void {
   expect(r.code, r.stderr).toBe(4)
   const lines = r.stderr.trim().split('\n')
   expect(lines[0]).toContain(`destination ${destination} does not exist`)
-  expect(lines.slice(1).every((l) => l.startsWith('  Try: ')), r.stderr).toBe(true)
+  expect(
+    lines.slice(1).every((l) => l.startsWith('  Try: ')),
+    r.stderr,
+  ).toBe(true)
   expect(r.stderr).not.toMatch(/\n\s+at /)
 }
 
@@ -219,10 +279,17 @@ describe('a destination that does not exist is refused before anything moves', (
     queues.push(work, dlq)
     await rabbitDeadLetters(work, dlq, 5)
     const state = stateHome()
-    const [missingQueue, missingTopic, missingSubject] = [uniqueName('rs-missing'), uniqueName('rs-missing'), `${uniqueName('rs-missing')}.x`]
+    const [missingQueue, missingTopic, missingSubject] = [
+      uniqueName('rs-missing'),
+      uniqueName('rs-missing'),
+      `${uniqueName('rs-missing')}.x`,
+    ]
     for (const to of [`rabbitmq:${missingQueue}`, `kafka:${missingTopic}`, `nats:${missingSubject}`]) {
       expectRefusedMissing(await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', to, '--yes'], state), to)
-      expectRefusedMissing(await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', to, '--dry-run'], state), to)
+      expectRefusedMissing(
+        await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', to, '--dry-run'], state),
+        to,
+      )
     }
     const file = join(state, 'one.ndjson')
     writeFileSync(file, `${JSON.stringify({v: 1, headers: [['id', 'x']], body: {utf8: 'hello'}})}\n`)
@@ -251,7 +318,9 @@ describe('a destination that does not exist is refused before anything moves', (
     }
     const r = await runCliWithState(['dlq', 'replay', `rabbitmq:${queue}`, '--yes'], stateHome())
     expect(r.code, r.stderr).toBe(8)
-    expect(r.stderr).toContain(`3 have no known origin: give them a destination with mailroom dlq replay rabbitmq:${queue} --to <broker>:<target>`)
+    expect(r.stderr).toContain(
+      `3 have no known origin: give them a destination with mailroom dlq replay rabbitmq:${queue} --to <broker>:<target>`,
+    )
     expect(r.stderr).not.toContain('--resume')
     await waitFor(async () => (await queueState(queue))?.consumers === 0)
     expect(await queueState(queue)).toEqual({messages: 3, consumers: 0})

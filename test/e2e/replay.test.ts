@@ -59,8 +59,14 @@ describe('dlq replay on RabbitMQ', () => {
     const r = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--dry-run', '--json'], stateHome())
     expect(r.code, r.stderr).toBe(0)
     const plan = jsonOf(r).result
-    expect(plan).toMatchObject({wouldReplay: 12, examined: 12, destinations: [{destination: `rabbitmq:${work}`, count: 12}]})
-    expect(plan.headerChanges.removed).toEqual(expect.arrayContaining(['x-death', 'x-first-death-queue', 'x-first-death-reason']))
+    expect(plan).toMatchObject({
+      wouldReplay: 12,
+      examined: 12,
+      destinations: [{destination: `rabbitmq:${work}`, count: 12}],
+    })
+    expect(plan.headerChanges.removed).toEqual(
+      expect.arrayContaining(['x-death', 'x-first-death-queue', 'x-first-death-reason']),
+    )
     expect(plan.headerChanges.added).toEqual(expect.arrayContaining(['mailroom-replay-id', 'mailroom-replay-count']))
     expect(plan.samples).toHaveLength(3)
     expect((await rabbitIds(dlq)).sort()).toEqual([...ids].sort())
@@ -73,7 +79,11 @@ describe('dlq replay on RabbitMQ', () => {
     const r = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--yes', '--json'], state)
     expect(r.code, r.stderr).toBe(0)
     const report = jsonOf(r).result
-    expect(report).toMatchObject({counts: {examined: 30, replayed: 30, failed: 0, skipped: 0}, byDestination: {[`rabbitmq:${work}`]: 30}, leftBehind: 0})
+    expect(report).toMatchObject({
+      counts: {examined: 30, replayed: 30, failed: 0, skipped: 0},
+      byDestination: {[`rabbitmq:${work}`]: 30},
+      leftBehind: 0,
+    })
     expect(await rabbitIds(dlq)).toEqual([])
     const back = await rabbitEnvelopes(work)
     expect(back.map(idOf).sort()).toEqual([...ids].sort())
@@ -86,11 +96,27 @@ describe('dlq replay on RabbitMQ', () => {
       expect(e.headers).toContainEqual(['mailroom-replay-count', '1'])
       expect(e.properties?.messageId).toBe(idOf(e))
     }
-    const journal = readFileSync(report.journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(journal[0]).toMatchObject({t: 'start', replayId: report.replayId, source: {strategy: 'consume-queue', bound: {kind: 'depth', depth: 30}}})
+    const journal = readFileSync(report.journal, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(journal[0]).toMatchObject({
+      t: 'start',
+      replayId: report.replayId,
+      source: {strategy: 'consume-queue', bound: {kind: 'depth', depth: 30}},
+    })
     expect(journal.at(-1)).toMatchObject({t: 'end', outcome: 'ok'})
-    const audit = readFileSync(join(state, 'mailroom', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(audit.at(-1)).toMatchObject({command: 'dlq replay', target: `rabbitmq:${dlq}`, replayId: report.replayId, outcome: 'ok', counts: {replayed: 30}})
+    const audit = readFileSync(join(state, 'mailroom', 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(audit.at(-1)).toMatchObject({
+      command: 'dlq replay',
+      target: `rabbitmq:${dlq}`,
+      replayId: report.replayId,
+      outcome: 'ok',
+      counts: {replayed: 30},
+    })
   })
 
   it('refuses messages replayed too often unless --force, and exits 8 while they stay in the DLQ', async () => {
@@ -105,12 +131,22 @@ describe('dlq replay on RabbitMQ', () => {
     await c.close()
     await waitFor(async () => (await rabbitIds(dlq)).length === 4)
 
-    const refused = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--max-replays', '1', '--yes', '--json'], state)
+    const refused = await runCliWithState(
+      ['dlq', 'replay', `rabbitmq:${dlq}`, '--max-replays', '1', '--yes', '--json'],
+      state,
+    )
     expect(refused.code).toBe(8)
-    expect(jsonOf(refused).result).toMatchObject({counts: {replayed: 0, skipped: 4}, skippedBy: {'max-replays': 4}, leftBehind: 4})
+    expect(jsonOf(refused).result).toMatchObject({
+      counts: {replayed: 0, skipped: 4},
+      skippedBy: {'max-replays': 4},
+      leftBehind: 4,
+    })
     expect(await rabbitIds(dlq)).toHaveLength(4)
 
-    const forced = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--max-replays', '1', '--force', '--yes', '--json'], state)
+    const forced = await runCliWithState(
+      ['dlq', 'replay', `rabbitmq:${dlq}`, '--max-replays', '1', '--force', '--yes', '--json'],
+      state,
+    )
     expect(forced.code).toBe(0)
     expect(await rabbitIds(dlq)).toEqual([])
     const back = await rabbitEnvelopes(work)
@@ -119,7 +155,10 @@ describe('dlq replay on RabbitMQ', () => {
 
   it('filters and limits: the rest stays in the DLQ', async () => {
     const {work, dlq, ids} = await rabbitFixture(20)
-    const r = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '-F', `json.id != "${ids[0]}"`, '--limit', '5', '--yes', '--json'], stateHome())
+    const r = await runCliWithState(
+      ['dlq', 'replay', `rabbitmq:${dlq}`, '-F', `json.id != "${ids[0]}"`, '--limit', '5', '--yes', '--json'],
+      stateHome(),
+    )
     expect(r.code, r.stderr).toBe(0)
     expect(jsonOf(r).result.counts).toMatchObject({replayed: 5})
     expect(await rabbitIds(dlq)).toHaveLength(15)
@@ -135,12 +174,34 @@ describe('dlq replay on RabbitMQ', () => {
     expect(noYes.stderr).toMatch(/without confirmation/)
     // The password comes from the environment, as the README says a context keeps it (never in config.yaml).
     const password = {MAILROOM_TEST_RABBIT_PASSWORD: 'guest'}
-    const set = await runCliWithState(['context', 'set', 'ro', '--rabbitmq-url', 'amqp://guest@127.0.0.1:5672', '--rabbitmq-password-env', 'MAILROOM_TEST_RABBIT_PASSWORD', '--rabbitmq-management-url', 'http://127.0.0.1:15672', '--read-only'], state)
+    const set = await runCliWithState(
+      [
+        'context',
+        'set',
+        'ro',
+        '--rabbitmq-url',
+        'amqp://guest@127.0.0.1:5672',
+        '--rabbitmq-password-env',
+        'MAILROOM_TEST_RABBIT_PASSWORD',
+        '--rabbitmq-management-url',
+        'http://127.0.0.1:15672',
+        '--read-only',
+      ],
+      state,
+    )
     expect(set.code, set.stderr).toBe(0)
-    const readOnly = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--context', 'ro', '--yes'], state, password)
+    const readOnly = await runCliWithState(
+      ['dlq', 'replay', `rabbitmq:${dlq}`, '--context', 'ro', '--yes'],
+      state,
+      password,
+    )
     expect(readOnly.code).toBe(9)
     expect(readOnly.stderr).toMatch(/read-only/)
-    const copy = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--copy', '--to', 'rabbitmq:x', '--yes'], state, password)
+    const copy = await runCliWithState(
+      ['dlq', 'replay', `rabbitmq:${dlq}`, '--copy', '--to', 'rabbitmq:x', '--yes'],
+      state,
+      password,
+    )
     expect(copy.code).toBe(5)
     expect(await rabbitIds(dlq)).toHaveLength(3)
   })
@@ -150,7 +211,10 @@ describe('dlq replay on RabbitMQ', () => {
     const topic = uniqueName('re-retry')
     topics.push(topic)
     await kafkaTopics([{topic, partitions: 1}])
-    const r = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `kafka:${topic}`, '--yes', '--json'], stateHome())
+    const r = await runCliWithState(
+      ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `kafka:${topic}`, '--yes', '--json'],
+      stateHome(),
+    )
     expect(r.code, r.stderr).toBe(0)
     expect(await rabbitIds(dlq)).toEqual([])
     const landed = await kafkaEnvelopes(topic)
@@ -165,10 +229,16 @@ describe('dlq replay on Kafka', () => {
   it('replays Spring DLT records to their original topic, and the replay group remembers how far it got', async () => {
     const [origin, dlt] = [uniqueName('re-orders'), uniqueName('re-orders-DLT')]
     topics.push(origin, dlt)
-    await kafkaTopics([{topic: origin, partitions: 2}, {topic: dlt, partitions: 2}])
+    await kafkaTopics([
+      {topic: origin, partitions: 2},
+      {topic: dlt, partitions: 2},
+    ])
     const ids = await kafkaDeadLetters(origin, dlt, 40)
     const state = stateHome()
-    const first = await runCliWithState(['dlq', 'replay', `kafka:${dlt}`, '--limit', '15', '--keep-partition', '--yes', '--json'], state)
+    const first = await runCliWithState(
+      ['dlq', 'replay', `kafka:${dlt}`, '--limit', '15', '--keep-partition', '--yes', '--json'],
+      state,
+    )
     expect(first.code, first.stderr).toBe(0)
     expect(jsonOf(first).result.byDestination).toEqual({[`kafka:${origin}`]: 15})
     const plan = jsonOf(await runCliWithState(['dlq', 'replay', `kafka:${dlt}`, '--dry-run', '--json'], state)).result
@@ -179,7 +249,9 @@ describe('dlq replay on Kafka', () => {
     expect(landed.map(idOf).sort()).toEqual([...ids].sort())
     // --keep-partition: the Spring header said partition i % 2.
     for (const e of landed) expect(e.meta?.partition).toBe(Number(idOf(e).split('-').at(-1)) % 2)
-    expect(jsonOf(await runCliWithState(['dlq', 'replay', `kafka:${dlt}`, '--dry-run', '--json'], state)).result.wouldReplay).toBe(0)
+    expect(
+      jsonOf(await runCliWithState(['dlq', 'replay', `kafka:${dlt}`, '--dry-run', '--json'], state)).result.wouldReplay,
+    ).toBe(0)
   })
 })
 
@@ -196,13 +268,21 @@ describe('dlq replay on JetStream', () => {
       const js = nc.jetstream()
       for (let i = 0; i < 3; i++) await js.publish(`${stream}.orders`, Buffer.from(JSON.stringify({id: i})))
       const jsm = await nc.jetstreamManager()
-      await jsm.consumers.add(stream, {durable_name: 'worker', ack_policy: AckPolicy.Explicit, max_deliver: 2, ack_wait: nanos(500)})
+      await jsm.consumers.add(stream, {
+        durable_name: 'worker',
+        ack_policy: AckPolicy.Explicit,
+        max_deliver: 2,
+        ack_wait: nanos(500),
+      })
       const consumer = await js.consumers.get(stream, 'worker')
-      await waitFor(async () => {
-        const batch = await consumer.fetch({max_messages: 10, expires: 1000})
-        for await (const m of batch) m.nak()
-        return (await jsm.streams.info(`${stream}_DLQ`)).state.messages >= 3
-      }, {timeoutMs: 20_000})
+      await waitFor(
+        async () => {
+          const batch = await consumer.fetch({max_messages: 10, expires: 1000})
+          for await (const m of batch) m.nak()
+          return (await jsm.streams.info(`${stream}_DLQ`)).state.messages >= 3
+        },
+        {timeoutMs: 20_000},
+      )
     } finally {
       await nc.close()
     }
@@ -214,7 +294,8 @@ describe('dlq replay on JetStream', () => {
     try {
       const copies: string[] = []
       for await (const d of a.read!(stream, {from: {kind: 'earliest'}, untilEnd: true})) {
-        if (d.envelope.headers.some(([n]) => n === 'mailroom-replay-id')) copies.push(`${d.envelope.key} ${(d.envelope.body as {utf8: string}).utf8}`)
+        if (d.envelope.headers.some(([n]) => n === 'mailroom-replay-id'))
+          copies.push(`${d.envelope.key} ${(d.envelope.body as {utf8: string}).utf8}`)
       }
       expect(copies.sort()).toEqual([0, 1, 2].map((i) => `${stream}.orders {"id":${i}}`))
     } finally {

@@ -35,18 +35,36 @@ const stream = name.replace(/[^A-Za-z0-9_-]/g, '_')
 const NATS_SERVERS: Record<string, ConnectionOptions> = {
   users: {servers: NATS.users.replace('tls://', ''), user: 'mailroom', pass: secret('natsPassword')},
   token: {servers: NATS.token.replace('tls://', ''), token: secret('natsToken')},
-  creds: {servers: NATS.creds.replace('tls://', ''), authenticator: credsAuthenticator(readFileSync(SECRET_FILES.natsCreds))},
-  mtls: {servers: NATS.mtls.replace('tls://', ''), tls: {ca: pem(PKI.ca), cert: pem(PKI.client.certFile), key: pem(PKI.client.keyFile)}},
+  creds: {
+    servers: NATS.creds.replace('tls://', ''),
+    authenticator: credsAuthenticator(readFileSync(SECRET_FILES.natsCreds)),
+  },
+  mtls: {
+    servers: NATS.mtls.replace('tls://', ''),
+    tls: {ca: pem(PKI.ca), cert: pem(PKI.client.certFile), key: pem(PKI.client.keyFile)},
+  },
 }
 
 function kafkaAdmin() {
   const sasl = {mechanism: 'scram-sha-256' as const, username: KAFKA.scramUser, password: secret('kafkaScramPassword')}
-  return new kafkajs.Kafka({brokers: [KAFKA.saslSsl], ssl: {ca: pem(PKI.ca)}, sasl, logLevel: kafkajs.logLevel.NOTHING}).admin()
+  return new kafkajs.Kafka({
+    brokers: [KAFKA.saslSsl],
+    ssl: {ca: pem(PKI.ca)},
+    sasl,
+    logLevel: kafkajs.logLevel.NOTHING,
+  }).admin()
 }
 
 async function withRabbit<T>(vhost: string, fn: (ch: amqplib.Channel) => Promise<T>): Promise<T> {
   const connection = await amqplib.connect(
-    {protocol: 'amqps', hostname: '127.0.0.1', port: 5771, username: RABBITMQ.user, password: secret('rabbitmqPassword'), vhost: encodeURIComponent(vhost)},
+    {
+      protocol: 'amqps',
+      hostname: '127.0.0.1',
+      port: 5771,
+      username: RABBITMQ.user,
+      password: secret('rabbitmqPassword'),
+      vhost: encodeURIComponent(vhost),
+    },
     {ca: pem(PKI.ca), cert: pem(PKI.client.certFile), key: pem(PKI.client.keyFile)},
   )
   try {
@@ -56,7 +74,10 @@ async function withRabbit<T>(vhost: string, fn: (ch: amqplib.Channel) => Promise
   }
 }
 
-async function withNats<T>(server: string, fn: (jsm: Awaited<ReturnType<Awaited<ReturnType<typeof natsConnect>>['jetstreamManager']>>) => Promise<T>): Promise<T> {
+async function withNats<T>(
+  server: string,
+  fn: (jsm: Awaited<ReturnType<Awaited<ReturnType<typeof natsConnect>>['jetstreamManager']>>) => Promise<T>,
+): Promise<T> {
   const nc = await natsConnect({tls: {ca: pem(PKI.ca)}, ...NATS_SERVERS[server]})
   try {
     return await fn(await nc.jetstreamManager())
@@ -71,7 +92,8 @@ beforeAll(async () => {
   await admin.connect()
   await admin.createTopics({topics: [{topic, numPartitions: 1}], waitForLeaders: true})
   await admin.disconnect()
-  for (const server of Object.keys(NATS_SERVERS)) await withNats(server, (jsm) => jsm.streams.add({name: stream, subjects: [stream]}))
+  for (const server of Object.keys(NATS_SERVERS))
+    await withNats(server, (jsm) => jsm.streams.add({name: stream, subjects: [stream]}))
 })
 
 afterAll(async () => {
@@ -80,7 +102,8 @@ afterAll(async () => {
   await admin.connect()
   await admin.deleteTopics({topics: [topic]}).catch(() => {})
   await admin.disconnect()
-  for (const server of Object.keys(NATS_SERVERS)) await withNats(server, (jsm) => jsm.streams.delete(stream)).catch(() => {})
+  for (const server of Object.keys(NATS_SERVERS))
+    await withNats(server, (jsm) => jsm.streams.delete(stream)).catch(() => {})
 })
 
 const home = configHomeWith(GOOD_CONTEXTS)
@@ -100,18 +123,26 @@ function tailArgs(contextName: string): string[] {
 
 describe('every way into a secured broker works through the CLI', () => {
   for (const contextName of Object.keys(GOOD_CONTEXTS)) {
-    it.concurrent(`${contextName}: ping, publish, tail`, async () => {
-      const ping = await cli(['ping', '--json', '--context', contextName])
-      expect(ping.code, ping.stdout + ping.stderr).toBe(0)
-      expect(jsonOf(ping).result.brokers[0]).toMatchObject({broker: brokerOf(contextName), up: true})
-      const body = `hello from ${contextName} ${uniqueName('m')}`
-      const pub = await cli(['publish', targetOf(contextName), body, '--context', contextName])
-      expect(pub.code, pub.stderr).toBe(0)
-      const tail = await cli(tailArgs(contextName))
-      expect(tail.code, tail.stderr).toBe(0)
-      const bodies = tail.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line).body.utf8)
-      expect(bodies).toContain(body)
-    }, 150_000) // three CLI runs; generous because the suite shares two cores with every broker
+    it.concurrent(
+      `${contextName}: ping, publish, tail`,
+      async () => {
+        const ping = await cli(['ping', '--json', '--context', contextName])
+        expect(ping.code, ping.stdout + ping.stderr).toBe(0)
+        expect(jsonOf(ping).result.brokers[0]).toMatchObject({broker: brokerOf(contextName), up: true})
+        const body = `hello from ${contextName} ${uniqueName('m')}`
+        const pub = await cli(['publish', targetOf(contextName), body, '--context', contextName])
+        expect(pub.code, pub.stderr).toBe(0)
+        const tail = await cli(tailArgs(contextName))
+        expect(tail.code, tail.stderr).toBe(0)
+        const bodies = tail.stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line).body.utf8)
+        expect(bodies).toContain(body)
+      },
+      150_000,
+    ) // three CLI runs; generous because the suite shares two cores with every broker
   }
 
   it('lists RabbitMQ queues over the management API on HTTPS, in the vhost a/b', async () => {
@@ -122,7 +153,13 @@ describe('every way into a secured broker works through the CLI', () => {
 
   it('reads a password piped on stdin (--password-stdin)', async () => {
     const home = configHomeWith({
-      piped: {kafka: {brokers: [KAFKA.saslSsl], sasl: {mechanism: 'scram-sha-256', username: KAFKA.scramUser}, tls: {caFile: PKI.ca}}},
+      piped: {
+        kafka: {
+          brokers: [KAFKA.saslSsl],
+          sasl: {mechanism: 'scram-sha-256', username: KAFKA.scramUser},
+          tls: {caFile: PKI.ca},
+        },
+      },
     })
     const r = await runCli(['ping', '--json', '--context', 'piped', '--password-stdin'], {
       env: {XDG_CONFIG_HOME: home},
@@ -135,20 +172,36 @@ describe('every way into a secured broker works through the CLI', () => {
 const ca = {caFile: PKI.ca}
 const mutual = {...ca, ...PKI.client}
 const rabbit = (tls: object, extra: object = {}) => ({
-  url: `${RABBITMQ.amqps}/a%2Fb`, managementUrl: RABBITMQ.management, username: RABBITMQ.user, passwordFile: SECRET_FILES.rabbitmqPassword, tls, ...extra,
+  url: `${RABBITMQ.amqps}/a%2Fb`,
+  managementUrl: RABBITMQ.management,
+  username: RABBITMQ.user,
+  passwordFile: SECRET_FILES.rabbitmqPassword,
+  tls,
+  ...extra,
 })
-const scram = {mechanism: 'scram-sha-256' as const, username: KAFKA.scramUser, passwordFile: SECRET_FILES.kafkaScramPassword}
+const scram = {
+  mechanism: 'scram-sha-256' as const,
+  username: KAFKA.scramUser,
+  passwordFile: SECRET_FILES.kafkaScramPassword,
+}
 const wrongPassword = {passwordEnv: 'TEST_WRONG_PASSWORD'}
 const unknownCa = /certificate signed by unknown authority/
 const mismatch = /does not match the host name/
 const missingClientCert = /requires a client certificate|client certificate, and none is configured/
 
 /** Each context holds one broken way in per broker, so one `ping` shows all three refusals. */
-const REFUSALS: Record<string, {context: ContextConfig; expect: Record<'rabbitmq' | 'kafka' | 'nats', [code: string, message: RegExp]>}> = {
+const REFUSALS: Record<
+  string,
+  {context: ContextConfig; expect: Record<'rabbitmq' | 'kafka' | 'nats', [code: string, message: RegExp]>}
+> = {
   'wrong-password': {
     context: {
       rabbitmq: rabbit(mutual, wrongPassword),
-      kafka: {brokers: [KAFKA.saslSsl], sasl: {mechanism: 'scram-sha-256', username: KAFKA.scramUser, ...wrongPassword}, tls: ca},
+      kafka: {
+        brokers: [KAFKA.saslSsl],
+        sasl: {mechanism: 'scram-sha-256', username: KAFKA.scramUser, ...wrongPassword},
+        tls: ca,
+      },
       nats: {url: NATS.users, user: 'mailroom', ...wrongPassword, tls: ca},
     },
     expect: {
@@ -188,34 +241,59 @@ const REFUSALS: Record<string, {context: ContextConfig; expect: Record<'rabbitmq
   },
   'missing-client-certificate': {
     context: {rabbitmq: rabbit(ca), kafka: {brokers: [KAFKA.mtls], tls: ca}, nats: {url: NATS.mtls, tls: ca}},
-    expect: {rabbitmq: ['AUTH', missingClientCert], kafka: ['AUTH', missingClientCert], nats: ['AUTH', missingClientCert]},
+    expect: {
+      rabbitmq: ['AUTH', missingClientCert],
+      kafka: ['AUTH', missingClientCert],
+      nats: ['AUTH', missingClientCert],
+    },
   },
 }
 
 describe('refusals exit 3 and say why', () => {
-  const refusalHome = configHomeWith(Object.fromEntries(Object.entries(REFUSALS).map(([label, r]) => [label, r.context])))
+  const refusalHome = configHomeWith(
+    Object.fromEntries(Object.entries(REFUSALS).map(([label, r]) => [label, r.context])),
+  )
   for (const [label, refusal] of Object.entries(REFUSALS)) {
-    it.concurrent(`${label}, on each broker`, async () => {
-      const r = await runCli(['ping', '--json', '--context', label], {env: {XDG_CONFIG_HOME: refusalHome, ...secretEnv()}, timeoutMs: 45_000})
-      expect(r.code, r.stdout + r.stderr).toBe(3)
-      const rows = jsonOf(r).result.brokers as {broker: 'rabbitmq' | 'kafka' | 'nats'; up: boolean; error: {code: string; message: string}}[]
-      expect(rows).toHaveLength(3)
-      for (const row of rows) {
-        const [code, message] = refusal.expect[row.broker]
-        expect(row.up, row.broker).toBe(false)
-        expect(`${row.broker}: ${row.error.code} ${row.error.message}`).toMatch(new RegExp(`${row.broker}: ${code} .*${message.source}`))
-      }
-    }, 90_000)
+    it.concurrent(
+      `${label}, on each broker`,
+      async () => {
+        const r = await runCli(['ping', '--json', '--context', label], {
+          env: {XDG_CONFIG_HOME: refusalHome, ...secretEnv()},
+          timeoutMs: 45_000,
+        })
+        expect(r.code, r.stdout + r.stderr).toBe(3)
+        const rows = jsonOf(r).result.brokers as {
+          broker: 'rabbitmq' | 'kafka' | 'nats'
+          up: boolean
+          error: {code: string; message: string}
+        }[]
+        expect(rows).toHaveLength(3)
+        for (const row of rows) {
+          const [code, message] = refusal.expect[row.broker]
+          expect(row.up, row.broker).toBe(false)
+          expect(`${row.broker}: ${row.error.code} ${row.error.message}`).toMatch(
+            new RegExp(`${row.broker}: ${code} .*${message.source}`),
+          )
+        }
+      },
+      90_000,
+    )
   }
 
   it('a command that needs the connection exits 3 with the reason on stderr', async () => {
-    const r = await runCli(['publish', `kafka:${topic}`, 'x', '--context', 'unknown-ca'], {env: {XDG_CONFIG_HOME: refusalHome}})
+    const r = await runCli(['publish', `kafka:${topic}`, 'x', '--context', 'unknown-ca'], {
+      env: {XDG_CONFIG_HOME: refusalHome},
+    })
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(unknownCa)
   })
 
   it('refuses SASL PLAIN without TLS unless allowed (exit 2, before connecting)', async () => {
-    const plain = {mechanism: 'plain' as const, username: KAFKA.plainUser, passwordFile: SECRET_FILES.kafkaPlainPassword}
+    const plain = {
+      mechanism: 'plain' as const,
+      username: KAFKA.plainUser,
+      passwordFile: SECRET_FILES.kafkaPlainPassword,
+    }
     const home = configHomeWith({cleartext: {kafka: {brokers: [KAFKA.saslSsl], sasl: plain}}})
     const r = await runCli(['ping', '--json', '--context', 'cleartext'], {env: {XDG_CONFIG_HOME: home}})
     expect(r.code, r.stdout).not.toBe(0)
@@ -223,7 +301,15 @@ describe('refusals exit 3 and say why', () => {
   })
 
   it('connects with insecureSkipVerify despite an unknown CA, and warns loudly', async () => {
-    const home = configHomeWith({insecure: {nats: {url: NATS.token, tokenFile: SECRET_FILES.natsToken, tls: {caFile: PKI.otherCa, insecureSkipVerify: true}}}})
+    const home = configHomeWith({
+      insecure: {
+        nats: {
+          url: NATS.token,
+          tokenFile: SECRET_FILES.natsToken,
+          tls: {caFile: PKI.otherCa, insecureSkipVerify: true},
+        },
+      },
+    })
     const r = await runCli(['ping', '--context', 'insecure'], {env: {XDG_CONFIG_HOME: home}})
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toMatch(/warning: TLS certificate verification is DISABLED/)
@@ -237,10 +323,13 @@ describe('secrets never leave', () => {
 
   function assertNoSecret(results: CliResult[], extra: string[] = []): void {
     const secrets = [...allSecretValues(), secretEnv().TEST_WRONG_PASSWORD]
-    const audit = existsSync(auditDir) ? readdirSync(auditDir).map((file) => readFileSync(join(auditDir, file), 'utf8')) : []
+    const audit = existsSync(auditDir)
+      ? readdirSync(auditDir).map((file) => readFileSync(join(auditDir, file), 'utf8'))
+      : []
     const outputs = [...results.flatMap((r) => [r.stdout, r.stderr]), ...audit, ...extra]
     for (const value of secrets) {
-      for (const output of outputs) expect(output.includes(value), `a secret leaked into:\n${output.slice(0, 400)}`).toBe(false)
+      for (const output of outputs)
+        expect(output.includes(value), `a secret leaked into:\n${output.slice(0, 400)}`).toBe(false)
     }
   }
 
@@ -250,7 +339,11 @@ describe('secrets never leave', () => {
       ...GOOD_CONTEXTS['kafka-scram-sha-512'],
       ...GOOD_CONTEXTS['nats-creds'],
     }
-    const home = configHomeWith({everything, wrong: REFUSALS['wrong-password']!.context, nkey: GOOD_CONTEXTS['nats-nkey']!})
+    const home = configHomeWith({
+      everything,
+      wrong: REFUSALS['wrong-password']!.context,
+      nkey: GOOD_CONTEXTS['nats-nkey']!,
+    })
     const run = (args: string[], extraEnv: Record<string, string> = {}) =>
       runCli(args, {env: {XDG_CONFIG_HOME: home, ...secretEnv(), ...env, ...extraEnv}, timeoutMs: 90_000})
     const debug = {MAILROOM_DEBUG: '1'}
@@ -264,9 +357,23 @@ describe('secrets never leave', () => {
     ])
     const second = await Promise.all([
       run(['publish', `kafka:${topic}`, 'audit me', '--context', 'everything', '--json']),
-      run(['tail', `kafka:${topic}`, '--from', 'earliest', '--until-end', '-o', 'ndjson', '--context', 'everything'], debug),
+      run(
+        ['tail', `kafka:${topic}`, '--from', 'earliest', '--until-end', '-o', 'ndjson', '--context', 'everything'],
+        debug,
+      ),
       run(['dlq', 'purge', `nats:${stream}`, '--yes', '--context', 'everything', '--json']),
-      run(['tail', `nats:${stream}`, '--from', 'earliest', '--until-end', '--context', 'nkey', '--rabbitmq-url', urlWithPassword, '--debug']),
+      run([
+        'tail',
+        `nats:${stream}`,
+        '--from',
+        'earliest',
+        '--until-end',
+        '--context',
+        'nkey',
+        '--rabbitmq-url',
+        urlWithPassword,
+        '--debug',
+      ]),
     ])
     const results = [ping!, wrong!, ...first, ...second]
     expect(ping!.code, ping!.stdout + ping!.stderr).toBe(0)
@@ -280,7 +387,17 @@ describe('secrets never leave', () => {
     const url = `amqps://${RABBITMQ.user}:${secret('rabbitmqPassword')}@127.0.0.1:5771/a%2Fb`
     // A generous connect timeout: on a saturated CI machine the mTLS handshake has taken longer than the default 5 s.
     // Consuming the (empty) queue keeps the tail running until it is interrupted, so its command line can be read.
-    const args = ['tail', `rabbitmq:${queue}`, '--consume', '--context', 'rabbitmq-mtls-vhost-ab', '--rabbitmq-url', url, '--connect-timeout', '30000']
+    const args = [
+      'tail',
+      `rabbitmq:${queue}`,
+      '--consume',
+      '--context',
+      'rabbitmq-mtls-vhost-ab',
+      '--rabbitmq-url',
+      url,
+      '--connect-timeout',
+      '30000',
+    ]
     const child = spawn(process.execPath, [BIN, ...args], {
       env: {...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: home},
     })

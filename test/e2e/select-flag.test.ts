@@ -11,7 +11,17 @@ import {afterAll, describe, expect, it, vi} from 'vitest'
 import {headerText, topicRecords} from '../conformance/kafka-truth.js'
 import {uniqueName} from '../helpers/brokers.js'
 import {jsonOf} from '../helpers/cli.js'
-import {kafkaDeadLetters, kafkaDelete, kafkaTopics, natsDeadLetters, natsDelete, rabbitDeadLetters, rabbitDelete, runCliWithState, stateHome} from '../integration/replay-fixtures.js'
+import {
+  kafkaDeadLetters,
+  kafkaDelete,
+  kafkaTopics,
+  natsDeadLetters,
+  natsDelete,
+  rabbitDeadLetters,
+  rabbitDelete,
+  runCliWithState,
+  stateHome,
+} from '../integration/replay-fixtures.js'
 
 vi.setConfig({testTimeout: 120_000})
 
@@ -66,19 +76,31 @@ describe('dlq replay --select', () => {
     const select = chosen.flatMap((m) => ['--select', byBody.get(m)!])
     const plan = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, ...select, '--dry-run'], state)
     expect(plan.code, plan.stderr).toBe(0)
-    expect(plan.stdout).toContain(`selection: 2 selected message(s): ${byBody.get(all[1])}, ${byBody.get(all[3])}; 2 found`)
+    expect(plan.stdout).toContain(
+      `selection: 2 selected message(s): ${byBody.get(all[1])}, ${byBody.get(all[3])}; 2 found`,
+    )
     expect(plan.stdout).toContain('would replay 2,')
     const run = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, ...select, '--yes', '--json'], state)
     expect(run.code, run.stderr).toBe(0)
     expect(jsonOf(run).result.counts).toMatchObject({replayed: 2})
     expect(await drained(work)).toEqual(chosen.sort())
     expect(await drained(dlq)).toEqual(all.filter((m) => !chosen.includes(m)).sort())
-    const audit = readFileSync(join(state, 'mailroom', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(audit.at(-1)).toMatchObject({command: 'dlq replay', target: `rabbitmq:${dlq}`, details: {select: chosen.map((m) => byBody.get(m))}})
+    const audit = readFileSync(join(state, 'mailroom', 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(audit.at(-1)).toMatchObject({
+      command: 'dlq replay',
+      target: `rabbitmq:${dlq}`,
+      details: {select: chosen.map((m) => byBody.get(m))},
+    })
   })
 
   it('an id of another DLQ is a usage error (exit 2), nothing moves', async () => {
-    const r = await runCliWithState(['dlq', 'replay', 'rabbitmq:orders.dlq', '--select', 'kafka:orders.DLT/0/1', '--dry-run'], stateHome())
+    const r = await runCliWithState(
+      ['dlq', 'replay', 'rabbitmq:orders.dlq', '--select', 'kafka:orders.DLT/0/1', '--dry-run'],
+      stateHome(),
+    )
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('--select kafka:orders.DLT/0/1 is not a message of rabbitmq:orders.dlq')
   })
@@ -89,16 +111,25 @@ describe('dlq export --select and dlq purge --select', () => {
     const id = uniqueName('fix-dlq-multiselect-cli')
     const [origin, dlt] = [`${id}.orders`, `${id}.DLT`]
     topics.push(origin, dlt)
-    await kafkaTopics([{topic: origin, partitions: 1}, {topic: dlt, partitions: 2}])
+    await kafkaTopics([
+      {topic: origin, partitions: 1},
+      {topic: dlt, partitions: 2},
+    ])
     const all = await kafkaDeadLetters(origin, dlt, 6)
     const records = await topicRecords(dlt)
     const idOf = new Map(records.map((r) => [headerText(r, 'id')!, `kafka:${dlt}/${r.partition}/${r.offset}`]))
     const chosen = [all[0], all[5]]
     const state = stateHome()
     const file = join(state, 'two.ndjson')
-    const exported = await runCliWithState(['dlq', 'export', `kafka:${dlt}`, ...chosen.flatMap((m) => ['--select', idOf.get(m)!]), '-f', file], state)
+    const exported = await runCliWithState(
+      ['dlq', 'export', `kafka:${dlt}`, ...chosen.flatMap((m) => ['--select', idOf.get(m)!]), '-f', file],
+      state,
+    )
     expect(exported.code, exported.stderr).toBe(0)
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(JSON.parse(l).body.utf8).id)
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(JSON.parse(l).body.utf8).id)
     expect(lines.sort()).toEqual(chosen.sort())
     const purge = await runCliWithState(['dlq', 'purge', `kafka:${dlt}`, '--select', idOf.get(all[0])!, '--yes'], state)
     expect(purge.code).toBe(5)
@@ -112,7 +143,10 @@ describe('dlq export --select and dlq purge --select', () => {
     streams.push(dlq)
     const all = await natsDeadLetters(dlq, `${dlq}.x`, 5) // plain entries: ids are the stream's sequences 1..5
     const state = stateHome()
-    const purge = await runCliWithState(['dlq', 'purge', `nats:${dlq}`, '--select', `nats:${dlq}/2`, '--select', `nats:${dlq}/4`, '--yes', '--json'], state)
+    const purge = await runCliWithState(
+      ['dlq', 'purge', `nats:${dlq}`, '--select', `nats:${dlq}/2`, '--select', `nats:${dlq}/4`, '--yes', '--json'],
+      state,
+    )
     expect(purge.code, purge.stderr).toBe(0)
     expect(jsonOf(purge).result).toMatchObject({purged: 2, method: 'delete-by-sequence'})
     const nc = await natsConnect({servers: 'nats://127.0.0.1:4222'})

@@ -65,7 +65,10 @@ async function classicQueue(): Promise<Target> {
   await rabbitChannel.assertExchange(exchange, 'fanout', {durable: false})
   await rabbitChannel.assertQueue(queue, {durable: true})
   await rabbitChannel.bindQueue(queue, exchange, '')
-  cleanups.push(() => rabbitChannel.deleteQueue(queue), () => rabbitChannel.deleteExchange(exchange))
+  cleanups.push(
+    () => rabbitChannel.deleteQueue(queue),
+    () => rabbitChannel.deleteExchange(exchange),
+  )
   return {
     ref: `rabbitmq:${queue}`,
     async publish(bodies) {
@@ -73,7 +76,9 @@ async function classicQueue(): Promise<Target> {
       await rabbitChannel.waitForConfirms()
     },
     async tailResources() {
-      const bindings = await management<{destination: string}[]>(`/exchanges/%2F/${encodeURIComponent(exchange)}/bindings/source`)
+      const bindings = await management<{destination: string}[]>(
+        `/exchanges/%2F/${encodeURIComponent(exchange)}/bindings/source`,
+      )
       return bindings.map((b) => b.destination).filter((d) => d !== queue)
     },
   }
@@ -108,11 +113,17 @@ async function kafkaTopic(): Promise<Target> {
       await producer.send({topic, acks: -1, messages: bodies.map((value) => ({value, partition: next++ % PARTITIONS}))})
     },
     async tailResources() {
-      const ids = (await kafkaAdmin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith('mailroom-tail-'))
+      const ids = (await kafkaAdmin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((id) => id.startsWith('mailroom-tail-'))
       if (ids.length === 0) return []
       const {groups} = await kafkaAdmin.describeGroups(ids)
       return groups
-        .filter((g) => g.members.some((m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] !== undefined))
+        .filter((g) =>
+          g.members.some(
+            (m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] !== undefined,
+          ),
+        )
         .map((g) => g.groupId)
     },
   }
@@ -150,15 +161,21 @@ function bodiesOf(stdout: string): string[] {
  */
 async function publishUntilSeen(target: Target, tail: RunningCli): Promise<number> {
   let published = 0
-  const outcome = await waitFor(async () => {
-    if (tail.stdout().includes('after-')) return 'seen'
-    if (tail.child.exitCode !== null) return 'exited'
-    await target.publish([`after-${published++}`])
-    return undefined
-  }, {timeoutMs: 60_000, intervalMs: 500})
+  const outcome = await waitFor(
+    async () => {
+      if (tail.stdout().includes('after-')) return 'seen'
+      if (tail.child.exitCode !== null) return 'exited'
+      await target.publish([`after-${published++}`])
+      return undefined
+    },
+    {timeoutMs: 60_000, intervalMs: 500},
+  )
   if (outcome === 'exited') {
     const r = await tail.exited
-    expect(r.stdout, `tail exited (${r.code}) without printing a message published after it started: ${r.stderr}`).toContain('after-')
+    expect(
+      r.stdout,
+      `tail exited (${r.code}) without printing a message published after it started: ${r.stderr}`,
+    ).toContain('after-')
   }
   return published
 }
@@ -236,7 +253,9 @@ describe('tail --consume', () => {
     const sent = Array.from({length: 20}, (_, i) => `m-${i}`)
     for (const body of sent) rabbitChannel.sendToQueue(queue, Buffer.from(body))
     await rabbitChannel.waitForConfirms()
-    const r = await runCli(['tail', `rabbitmq:${queue}`, '--consume', '--idle-timeout', '2s', '-o', 'ndjson'], {timeoutMs: EXIT_DEADLINE_MS})
+    const r = await runCli(['tail', `rabbitmq:${queue}`, '--consume', '--idle-timeout', '2s', '-o', 'ndjson'], {
+      timeoutMs: EXIT_DEADLINE_MS,
+    })
     expect(r.code, `exit ${r.code} after ${r.ms} ms: ${r.stderr}`).toBe(0)
     expect(r.stderr).toContain('20 message(s); stopped: idle')
     expect(bodiesOf(r.stdout)).toEqual(sent)
@@ -247,7 +266,9 @@ describe('tail --consume', () => {
     const target = await jetStream()
     const sent = Array.from({length: 20}, (_, i) => `m-${i}`)
     await target.publish(sent)
-    const r = await runCli(['tail', target.ref, '--consume', '--idle-timeout', '2s', '-o', 'ndjson'], {timeoutMs: EXIT_DEADLINE_MS})
+    const r = await runCli(['tail', target.ref, '--consume', '--idle-timeout', '2s', '-o', 'ndjson'], {
+      timeoutMs: EXIT_DEADLINE_MS,
+    })
     expect(r.code, `exit ${r.code} after ${r.ms} ms: ${r.stderr}`).toBe(0)
     expect(bodiesOf(r.stdout)).toEqual(sent)
     expect(await target.tailResources()).toEqual([])
@@ -257,7 +278,8 @@ describe('tail --consume', () => {
     const target = await kafkaTopic()
     const group = uniqueName('tail-group')
     cleanups.push(() => kafkaAdmin.deleteGroups([group]))
-    const consume = () => runCli(['tail', target.ref, '--consume', '--group', group, '--until-end', '-o', 'ndjson'], {timeoutMs: 60_000})
+    const consume = () =>
+      runCli(['tail', target.ref, '--consume', '--group', group, '--until-end', '-o', 'ndjson'], {timeoutMs: 60_000})
     const first = Array.from({length: 12}, (_, i) => `first-${i}`)
     await target.publish(first)
     const r1 = await consume()

@@ -20,7 +20,12 @@ export function isolatedConfigHome(): string {
 
 export function runCli(
   args: string[],
-  o: {env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number; killSignal?: NodeJS.Signals} = {},
+  o: {
+    env?: Record<string, string | undefined>
+    input?: string | Buffer
+    timeoutMs?: number
+    killSignal?: NodeJS.Signals
+  } = {},
 ): Promise<CliResult> {
   const started = Date.now()
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', MAILROOM_DEBUG: undefined, ...o.env}
@@ -30,7 +35,13 @@ export function runCli(
     const child = execFile(
       process.execPath,
       [BIN, ...args],
-      {env, timeout: o.timeoutMs ?? 60_000, killSignal: o.killSignal ?? 'SIGTERM', maxBuffer: 256 * 1024 * 1024, encoding: 'utf8'},
+      {
+        env,
+        timeout: o.timeoutMs ?? 60_000,
+        killSignal: o.killSignal ?? 'SIGTERM',
+        maxBuffer: 256 * 1024 * 1024,
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : (child.exitCode ?? -1)) : 0
         resolve({code, stdout, stderr, ms: Date.now() - started})
@@ -42,7 +53,9 @@ export function runCli(
 }
 
 /** Parses a --json envelope from stdout. */
-export function jsonOf<T = any>(r: CliResult): {status: number; result: T; error?: {code: string; message: string; suggestions?: string[]}; warnings: string[]} {
+export function jsonOf<T = any>(
+  r: CliResult,
+): {status: number; result: T; error?: {code: string; message: string; suggestions?: string[]}; warnings: string[]} {
   try {
     return JSON.parse(r.stdout)
   } catch {

@@ -26,10 +26,15 @@ export const natsServers = topology.nats.map((node) => `nats://127.0.0.1:${node.
 export function ensureCluster(...brokers: ClusterBroker[]): Promise<void> {
   const names = brokers.length > 0 ? brokers : ['cluster']
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(repoRoot, 'scripts', 'brokers.mjs'), 'up', ...names], {cwd: repoRoot, timeout: CLUSTER_START_TIMEOUT_MS}, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`brokers.mjs up ${names.join(' ')} failed:\n${stderr}`))
-      else resolve()
-    })
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'scripts', 'brokers.mjs'), 'up', ...names],
+      {cwd: repoRoot, timeout: CLUSTER_START_TIMEOUT_MS},
+      (error, _stdout, stderr) => {
+        if (error) reject(new Error(`brokers.mjs up ${names.join(' ')} failed:\n${stderr}`))
+        else resolve()
+      },
+    )
   })
 }
 
@@ -59,7 +64,9 @@ export async function rabbitManagement<T>(index: number, path: string): Promise<
 
 /** GET on a NATS cluster node's HTTP monitoring endpoint (/varz, /jsz, /routez). */
 export async function natsMonitor<T>(index: number, path: string): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${topology.nats[index].monitor}${path}`, {signal: AbortSignal.timeout(5000)})
+  const response = await fetch(`http://127.0.0.1:${topology.nats[index].monitor}${path}`, {
+    signal: AbortSignal.timeout(5000),
+  })
   if (!response.ok) throw new Error(`GET ${path} on NATS node ${index + 1}: HTTP ${response.status}`)
   return (await response.json()) as T
 }

@@ -23,11 +23,17 @@ export function ndjson(envelopes: Envelope[]): string {
 }
 
 export function parseNdjson(text: string): Envelope[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Envelope)
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Envelope)
 }
 
 /** What a message IS, as opposed to where it was read from (target, meta). */
-export function content(e: Envelope, keep: (keyof Envelope)[] = ['key', 'headers', 'properties', 'body']): Partial<Envelope> {
+export function content(
+  e: Envelope,
+  keep: (keyof Envelope)[] = ['key', 'headers', 'properties', 'body'],
+): Partial<Envelope> {
   return Object.fromEntries(keep.filter((k) => e[k] !== undefined).map((k) => [k, e[k]]))
 }
 
@@ -45,7 +51,10 @@ export interface RunningCli {
 }
 
 /** Starts the built CLI without waiting for it; stdin stays open unless `input` is given. */
-export function startCli(args: string[], o: {input?: string | Buffer; stdin?: 'pipe' | NodeJS.ReadableStream} = {}): RunningCli {
+export function startCli(
+  args: string[],
+  o: {input?: string | Buffer; stdin?: 'pipe' | NodeJS.ReadableStream} = {},
+): RunningCli {
   const started = Date.now()
   const child = spawn(process.execPath, [BIN, ...args], {env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe']})
   let stdout = ''
@@ -54,7 +63,9 @@ export function startCli(args: string[], o: {input?: string | Buffer; stdin?: 'p
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   if (o.input !== undefined) child.stdin!.end(o.input)
   const exited = new Promise<CliResult>((resolve) => {
-    child.on('close', (code, signal) => resolve({code: code ?? (signal ? -1 : 0), stdout, stderr, ms: Date.now() - started}))
+    child.on('close', (code, signal) =>
+      resolve({code: code ?? (signal ? -1 : 0), stdout, stderr, ms: Date.now() - started}),
+    )
   })
   return {child, stdout: () => stdout, stderr: () => stderr, exited}
 }

@@ -15,7 +15,10 @@ export const PKI = {
   ca: join(secureDir, 'pki', 'ca.pem'),
   otherCa: join(secureDir, 'pki', 'other-ca.pem'),
   client: {certFile: join(secureDir, 'pki', 'client.pem'), keyFile: join(secureDir, 'pki', 'client-key.pem')},
-  expiredClient: {certFile: join(secureDir, 'pki', 'expired-client.pem'), keyFile: join(secureDir, 'pki', 'expired-client-key.pem')},
+  expiredClient: {
+    certFile: join(secureDir, 'pki', 'expired-client.pem'),
+    keyFile: join(secureDir, 'pki', 'expired-client-key.pem'),
+  },
 }
 
 export const SECRET_FILES = {
@@ -32,16 +35,41 @@ export const secret = (name: keyof typeof SECRET_FILES): string => readFileSync(
 
 /** Every secret value a run may hold, for scanning outputs: passwords, the token, seeds, the JWT, key lines. */
 export function allSecretValues(): string[] {
-  const creds = readFileSync(SECRET_FILES.natsCreds, 'utf8').split('\n').filter((line) => line.length > 40 && !/^[-*]/.test(line))
-  const keyLines = readFileSync(PKI.client.keyFile, 'utf8').split('\n').filter((line) => line.length > 40 && !line.startsWith('-'))
-  const simple = (['rabbitmqPassword', 'kafkaScramPassword', 'kafkaPlainPassword', 'natsPassword', 'natsToken', 'natsNkeySeed'] as const).map(secret)
+  const creds = readFileSync(SECRET_FILES.natsCreds, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 40 && !/^[-*]/.test(line))
+  const keyLines = readFileSync(PKI.client.keyFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 40 && !line.startsWith('-'))
+  const simple = (
+    [
+      'rabbitmqPassword',
+      'kafkaScramPassword',
+      'kafkaPlainPassword',
+      'natsPassword',
+      'natsToken',
+      'natsNkeySeed',
+    ] as const
+  ).map(secret)
   return [...simple, ...creds, ...keyLines.slice(0, 3)]
 }
 
 // Ports and users of scripts/secure/*.mjs.
 export const RABBITMQ = {amqps: 'amqps://127.0.0.1:5771', management: 'https://127.0.0.1:15771', user: 'mailroom-ops'}
-export const KAFKA = {saslSsl: '127.0.0.1:9192', mtls: '127.0.0.1:9194', expired: '127.0.0.1:9196', scramUser: 'mailroom-scram', plainUser: 'mailroom-plain'}
-export const NATS = {users: 'tls://127.0.0.1:4333', token: 'tls://127.0.0.1:4334', mtls: 'tls://127.0.0.1:4335', creds: 'tls://127.0.0.1:4336', expired: 'tls://127.0.0.1:4337'}
+export const KAFKA = {
+  saslSsl: '127.0.0.1:9192',
+  mtls: '127.0.0.1:9194',
+  expired: '127.0.0.1:9196',
+  scramUser: 'mailroom-scram',
+  plainUser: 'mailroom-plain',
+}
+export const NATS = {
+  users: 'tls://127.0.0.1:4333',
+  token: 'tls://127.0.0.1:4334',
+  mtls: 'tls://127.0.0.1:4335',
+  creds: 'tls://127.0.0.1:4336',
+  expired: 'tls://127.0.0.1:4337',
+}
 
 const ca = {caFile: PKI.ca}
 const mutual = {...ca, ...PKI.client}
@@ -49,19 +77,43 @@ const mutual = {...ca, ...PKI.client}
 /** One context per way in that must succeed. */
 export const GOOD_CONTEXTS: Record<string, ContextConfig> = {
   'rabbitmq-mtls-vhost-ab': {
-    rabbitmq: {url: `${RABBITMQ.amqps}/a%2Fb`, managementUrl: RABBITMQ.management, username: RABBITMQ.user, passwordFile: SECRET_FILES.rabbitmqPassword, tls: mutual},
+    rabbitmq: {
+      url: `${RABBITMQ.amqps}/a%2Fb`,
+      managementUrl: RABBITMQ.management,
+      username: RABBITMQ.user,
+      passwordFile: SECRET_FILES.rabbitmqPassword,
+      tls: mutual,
+    },
   },
   'rabbitmq-mtls-vhost-root': {
-    rabbitmq: {url: `${RABBITMQ.amqps}/%2F`, managementUrl: RABBITMQ.management, username: RABBITMQ.user, passwordEnv: 'TEST_RABBITMQ_PASSWORD', tls: mutual},
+    rabbitmq: {
+      url: `${RABBITMQ.amqps}/%2F`,
+      managementUrl: RABBITMQ.management,
+      username: RABBITMQ.user,
+      passwordEnv: 'TEST_RABBITMQ_PASSWORD',
+      tls: mutual,
+    },
   },
   'kafka-scram-sha-256': {
-    kafka: {brokers: [KAFKA.saslSsl], sasl: {mechanism: 'scram-sha-256', username: KAFKA.scramUser, passwordFile: SECRET_FILES.kafkaScramPassword}, tls: ca},
+    kafka: {
+      brokers: [KAFKA.saslSsl],
+      sasl: {mechanism: 'scram-sha-256', username: KAFKA.scramUser, passwordFile: SECRET_FILES.kafkaScramPassword},
+      tls: ca,
+    },
   },
   'kafka-scram-sha-512': {
-    kafka: {brokers: [KAFKA.saslSsl], sasl: {mechanism: 'scram-sha-512', username: KAFKA.scramUser, passwordEnv: 'TEST_KAFKA_SCRAM_PASSWORD'}, tls: ca},
+    kafka: {
+      brokers: [KAFKA.saslSsl],
+      sasl: {mechanism: 'scram-sha-512', username: KAFKA.scramUser, passwordEnv: 'TEST_KAFKA_SCRAM_PASSWORD'},
+      tls: ca,
+    },
   },
   'kafka-plain': {
-    kafka: {brokers: [KAFKA.saslSsl], sasl: {mechanism: 'plain', username: KAFKA.plainUser, passwordFile: SECRET_FILES.kafkaPlainPassword}, tls: ca},
+    kafka: {
+      brokers: [KAFKA.saslSsl],
+      sasl: {mechanism: 'plain', username: KAFKA.plainUser, passwordFile: SECRET_FILES.kafkaPlainPassword},
+      tls: ca,
+    },
   },
   'kafka-mtls': {kafka: {brokers: [KAFKA.mtls], tls: mutual}},
   'nats-user-password': {nats: {url: NATS.users, user: 'mailroom', passwordFile: SECRET_FILES.natsPassword, tls: ca}},

@@ -36,7 +36,9 @@ const fixtures: Fixture[] = [
   {
     kind: 'rabbitmq',
     unreachable: {rabbitmq: {url: 'amqp://guest:guest@127.0.0.1:1', managementUrl: 'http://127.0.0.1:1'}},
-    badCredentials: {rabbitmq: {url: 'amqp://guest:wrong-password@127.0.0.1:5672', managementUrl: 'http://127.0.0.1:15672'}},
+    badCredentials: {
+      rabbitmq: {url: 'amqp://guest:wrong-password@127.0.0.1:5672', managementUrl: 'http://127.0.0.1:15672'},
+    },
     targetName: () => uniqueName('contract-q'),
     async create(name) {
       await withAmqp((ch) => ch.assertQueue(name, {durable: false}))
@@ -116,12 +118,19 @@ async function withNats<T>(fn: (nc: Awaited<ReturnType<typeof natsConnect>>) => 
   }
 }
 
-async function adapterFor(kind: BrokerKind, overrides: Partial<ConnectionSettings> = {}, timeoutMs = 5000): Promise<BrokerAdapter> {
+async function adapterFor(
+  kind: BrokerKind,
+  overrides: Partial<ConnectionSettings> = {},
+  timeoutMs = 5000,
+): Promise<BrokerAdapter> {
   return createAdapter(kind, {...localSettings(), ...overrides, connectTimeoutMs: timeoutMs})
 }
 
 async function errorOf(p: Promise<unknown>): Promise<MailroomError> {
-  const error = await p.then(() => undefined, (e: unknown) => e)
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(error).toBeInstanceOf(MailroomError)
   return error as MailroomError
 }
@@ -154,10 +163,15 @@ describe.each(fixtures)('$kind adapter contract', (fx) => {
     await fx.rawPublish(name, [Buffer.from('a'), Buffer.from('b'), Buffer.from('c')])
     await using adapter = await adapterFor(fx.kind)
     await adapter.connect()
-    const listed = await waitFor(async () => (await adapter.listTargets()).find((t) => t.name === name), {timeoutMs: 15_000})
+    const listed = await waitFor(async () => (await adapter.listTargets()).find((t) => t.name === name), {
+      timeoutMs: 15_000,
+    })
     expect(listed.broker).toBe(fx.kind)
     // RabbitMQ's management statistics refresh every 5 s, later on a loaded machine: poll.
-    const counted = await waitFor(async () => (await adapter.listTargets()).find((t) => t.name === name && t.depth === 3), {timeoutMs: 45_000, intervalMs: 500})
+    const counted = await waitFor(
+      async () => (await adapter.listTargets()).find((t) => t.name === name && t.depth === 3),
+      {timeoutMs: 45_000, intervalMs: 500},
+    )
     expect(counted.depth).toBe(3)
     expect((await adapter.describeTarget(name)).name).toBe(name)
   }, 75_000)

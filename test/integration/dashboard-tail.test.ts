@@ -30,7 +30,13 @@ beforeAll(async () => {
     await adapter.connect()
     adapters.set(kind, adapter)
   }
-  const context: ResolvedContext = {readOnly: false, brokers: [...adapters.keys()], settings: localSettings(), config: {}, warnings: []}
+  const context: ResolvedContext = {
+    readOnly: false,
+    brokers: [...adapters.keys()],
+    settings: localSettings(),
+    config: {},
+    warnings: [],
+  }
   services = new DashboardServices(context, adapters)
 })
 
@@ -47,14 +53,23 @@ async function target(kind: 'kafka' | 'nats'): Promise<{name: string; publish: (
     await admin.createTopics({topics: [{topic, numPartitions: 3}], waitForLeaders: true})
     cleanups.push(() => admin.deleteTopics({topics: [topic]}))
     let next = 0
-    return {name: topic, publish: (bodies) => producer.send({topic, acks: -1, messages: bodies.map((value) => ({value, partition: next++ % 3}))}).then(() => {})}
+    return {
+      name: topic,
+      publish: (bodies) =>
+        producer
+          .send({topic, acks: -1, messages: bodies.map((value) => ({value, partition: next++ % 3}))})
+          .then(() => {}),
+    }
   }
   const stream = uniqueName('DASH_TAIL').replaceAll('-', '_').toUpperCase()
   const jsm = await nc.jetstreamManager()
   await jsm.streams.add({name: stream, subjects: [`${stream}.>`]})
   cleanups.push(() => jsm.streams.delete(stream))
   const js = nc.jetstream()
-  return {name: stream, publish: async (bodies) => void (await Promise.all(bodies.map((b) => js.publish(`${stream}.x`, Buffer.from(b)))))}
+  return {
+    name: stream,
+    publish: async (bodies) => void (await Promise.all(bodies.map((b) => js.publish(`${stream}.x`, Buffer.from(b))))),
+  }
 }
 
 describe.each(['kafka', 'nats'] as const)('dashboard live tail on %s', (kind) => {
@@ -64,14 +79,18 @@ describe.each(['kafka', 'nats'] as const)('dashboard live tail on %s', (kind) =>
     const controller = new AbortController()
     const seen: string[] = []
     const reading = (async () => {
-      for await (const d of services.tail(kind, t.name, controller.signal)) seen.push((d.envelope.body as {utf8: string}).utf8)
+      for await (const d of services.tail(kind, t.name, controller.signal))
+        seen.push((d.envelope.body as {utf8: string}).utf8)
     })()
     let published = 0
-    await waitFor(async () => {
-      if (seen.some((b) => b.startsWith('after-'))) return true
-      await t.publish([`after-${published++}`])
-      return false
-    }, {timeoutMs: 60_000, intervalMs: 500})
+    await waitFor(
+      async () => {
+        if (seen.some((b) => b.startsWith('after-'))) return true
+        await t.publish([`after-${published++}`])
+        return false
+      },
+      {timeoutMs: 60_000, intervalMs: 500},
+    )
     controller.abort()
     await reading
     expect(seen.filter((b) => b.startsWith('before-'))).toEqual([])

@@ -84,15 +84,28 @@ async function collect(it: AsyncIterable<Envelope>): Promise<Envelope[]> {
 beforeAll(async () => {
   admin = raw.admin()
   await admin.connect()
-  await admin.createTopics({topics: [origin, springDlt, connectDlq].map((topic) => ({topic, numPartitions: 1})), waitForLeaders: true})
+  await admin.createTopics({
+    topics: [origin, springDlt, connectDlq].map((topic) => ({topic, numPartitions: 1})),
+    waitForLeaders: true,
+  })
   await admin.createTopics({topics: [{topic: agesDlt, numPartitions: 2}], waitForLeaders: true})
   const producer = raw.producer()
   await producer.connect()
-  await producer.send({topic: springDlt, messages: [
-    {key: 'order-1', value: Buffer.from('{"amount":-5}'), headers: SPRING_HEADERS},
-    {key: 'order-2', value: Buffer.from([0xde, 0xad, 0xbe, 0xef]), headers: {...SPRING_HEADERS, 'kafka_dlt-original-offset': int64(7n)}},
-  ]})
-  await producer.send({topic: connectDlq, messages: [{key: null, value: Buffer.from('not json'), headers: CONNECT_HEADERS}]})
+  await producer.send({
+    topic: springDlt,
+    messages: [
+      {key: 'order-1', value: Buffer.from('{"amount":-5}'), headers: SPRING_HEADERS},
+      {
+        key: 'order-2',
+        value: Buffer.from([0xde, 0xad, 0xbe, 0xef]),
+        headers: {...SPRING_HEADERS, 'kafka_dlt-original-offset': int64(7n)},
+      },
+    ],
+  })
+  await producer.send({
+    topic: connectDlq,
+    messages: [{key: null, value: Buffer.from('not json'), headers: CONNECT_HEADERS}],
+  })
   await producer.send({topic: agesDlt, messages: AGES_RECORDS})
   await producer.disconnect()
   adapter = new KafkaAdapter(localSettings().kafka!, 5000)
@@ -114,11 +127,20 @@ describe('Kafka DLT records (Spring and Kafka Connect conventions)', () => {
       reason: 'exception',
       firstTime: new Date(Number(ORIGINAL_TS)).toISOString(),
       lastTime: first.timestamp,
-      origin: {broker: 'kafka', target: origin, partition: 0x41, offset: String(2n ** 40n + 0xfen), consumer: 'billing'},
+      origin: {
+        broker: 'kafka',
+        target: origin,
+        partition: 0x41,
+        offset: String(2n ** 40n + 0xfen),
+        consumer: 'billing',
+      },
       error: {
         class: 'java.lang.IllegalStateException',
         message: 'amount < 0',
-        wrapper: {class: 'org.springframework.kafka.listener.ListenerExecutionFailedException', message: 'Listener failed'},
+        wrapper: {
+          class: 'org.springframework.kafka.listener.ListenerExecutionFailedException',
+          message: 'Listener failed',
+        },
       },
     })
     expect(second.death?.origin?.offset).toBe('7')
@@ -131,14 +153,25 @@ describe('Kafka DLT records (Spring and Kafka Connect conventions)', () => {
       source: 'kafka-connect',
       reason: 'VALUE_CONVERTER',
       origin: {broker: 'kafka', target: origin, partition: 3, offset: '9007199254740993', consumer: 'pg-sink'},
-      error: {class: 'org.apache.kafka.connect.errors.DataException', component: 'org.apache.kafka.connect.json.JsonConverter'},
+      error: {
+        class: 'org.apache.kafka.connect.errors.DataException',
+        component: 'org.apache.kafka.connect.json.JsonConverter',
+      },
     })
   })
 
   it('lists DLTs by naming pattern with the origin topic they are named after', async () => {
     const listing = await discoverDlqs([adapter], dlqSettings({}))
-    expect(listing.dlqs.find((d) => d.name === springDlt)).toMatchObject({depth: 2, origins: [origin], detectedBy: ['pattern *.DLT']})
-    expect(listing.dlqs.find((d) => d.name === connectDlq)).toMatchObject({depth: 1, origins: [origin], detectedBy: ['pattern *-dlq']})
+    expect(listing.dlqs.find((d) => d.name === springDlt)).toMatchObject({
+      depth: 2,
+      origins: [origin],
+      detectedBy: ['pattern *.DLT'],
+    })
+    expect(listing.dlqs.find((d) => d.name === connectDlq)).toMatchObject({
+      depth: 1,
+      origins: [origin],
+      detectedBy: ['pattern *-dlq'],
+    })
     expect(listing.dlqs.find((d) => d.name === origin)).toBeUndefined()
   })
 
@@ -151,7 +184,9 @@ describe('Kafka DLT records (Spring and Kafka Connect conventions)', () => {
   })
 
   it('refuses a filtered purge (append-only log) and purges everything up to the end without one', async () => {
-    const error = await purgeDeadLetters(adapter, springDlt, {filter: compileFilter('key == "order-1"')}).catch((e: unknown) => e)
+    const error = await purgeDeadLetters(adapter, springDlt, {filter: compileFilter('key == "order-1"')}).catch(
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(MailroomError)
     expect((error as MailroomError).code).toBe('UNSUPPORTED')
     expect(await purgeDeadLetters(adapter, springDlt, {dryRun: true})).toMatchObject({purged: 2, dryRun: true})

@@ -1,6 +1,12 @@
 // JetStream dead letters: messages that reach a consumer's MaxDeliver (nak'ed until then) or are terminated are
 // announced by advisories; `dlq capture` stores those, and the DLQ core turns each entry back into the dead message.
-import {AckPolicy, connect as natsConnect, headers as natsHeaders, type JetStreamManager, type NatsConnection} from 'nats'
+import {
+  AckPolicy,
+  connect as natsConnect,
+  headers as natsHeaders,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NatsAdapter} from '../../src/adapters/nats/adapter.js'
 import {discoverDlqs} from '../../src/core/dlq/discover.js'
@@ -43,18 +49,26 @@ beforeAll(async () => {
   await js.publish(subject, binary) // seq 2: dies by MaxDeliver
   await js.publish(subject, Buffer.from('fine')) // seq 3: acked
   await js.publish(subject, Buffer.from('terminated')) // seq 4: term()
-  await jsm.consumers.add(stream, {durable_name: 'worker', ack_policy: AckPolicy.Explicit, max_deliver: 2, ack_wait: 30_000_000_000})
+  await jsm.consumers.add(stream, {
+    durable_name: 'worker',
+    ack_policy: AckPolicy.Explicit,
+    max_deliver: 2,
+    ack_wait: 30_000_000_000,
+  })
   const consumer = await js.consumers.get(stream, 'worker')
-  await waitFor(async () => {
-    const m = await consumer.next({expires: 1000})
-    if (m) {
-      const text = m.data.toString()
-      if (text === 'fine') m.ack()
-      else if (text === 'terminated') m.term()
-      else m.nak()
-    }
-    return (await jsm.streams.info(dlq)).state.messages >= 3
-  }, {timeoutMs: 20_000})
+  await waitFor(
+    async () => {
+      const m = await consumer.next({expires: 1000})
+      if (m) {
+        const text = m.data.toString()
+        if (text === 'fine') m.ack()
+        else if (text === 'terminated') m.term()
+        else m.nak()
+      }
+      return (await jsm.streams.info(dlq)).state.messages >= 3
+    },
+    {timeoutMs: 20_000},
+  )
 })
 
 afterAll(async () => {
@@ -73,7 +87,12 @@ describe('JetStream dead letters (MaxDeliver reached, terminated)', () => {
     expect(json.headers).toContainEqual(['x-tenant', 'acme'])
     expect(json.key).toBe(subject)
     expect(json.target).toBe(dlq)
-    expect(json.death).toMatchObject({source: 'jetstream-advisory', reason: 'max_deliveries', count: 2, origin: {broker: 'nats', target: stream, sequence: 1, consumer: 'worker', subject}})
+    expect(json.death).toMatchObject({
+      source: 'jetstream-advisory',
+      reason: 'max_deliveries',
+      count: 2,
+      origin: {broker: 'nats', target: stream, sequence: 1, consumer: 'worker', subject},
+    })
     expect(bodyToBytes(bySeq.get(2)!.body).equals(binary)).toBe(true)
     expect(bySeq.get(4)!.death).toMatchObject({reason: 'terminated', origin: {target: stream, sequence: 4}})
     // The DLQ entry's own position is kept, so it can be deleted (purge) or settled (replay).
@@ -93,7 +112,11 @@ describe('JetStream dead letters (MaxDeliver reached, terminated)', () => {
 
   it('a filtered purge deletes only the matching entries, by sequence', async () => {
     const filter = compileFilter('death.reason == "terminated"')
-    expect(await purgeDeadLetters(adapter, dlq, {filter, dryRun: true})).toMatchObject({purged: 1, kept: 2, method: 'delete-by-sequence'})
+    expect(await purgeDeadLetters(adapter, dlq, {filter, dryRun: true})).toMatchObject({
+      purged: 1,
+      kept: 2,
+      method: 'delete-by-sequence',
+    })
     expect((await jsm.streams.info(dlq)).state.messages).toBe(3)
     expect(await purgeDeadLetters(adapter, dlq, {filter})).toMatchObject({purged: 1, kept: 2})
     const left = await collect(readDeadLetters(adapter, dlq, {}))

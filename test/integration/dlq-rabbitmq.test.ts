@@ -12,7 +12,10 @@ import {compileFilter} from '../../src/core/filter.js'
 import {localSettings, uniqueName, waitFor} from '../helpers/brokers.js'
 
 const MGMT = 'http://127.0.0.1:15672'
-const AUTH = {authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json'}
+const AUTH = {
+  authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`,
+  'content-type': 'application/json',
+}
 
 // Quorum queue operations wait for the Raft log to reach the disk: while other test files write heavily, each step
 // here took seconds and the whole set-up once took more than 15 s.
@@ -54,7 +57,11 @@ beforeAll(async () => {
   const res = await fetch(`${MGMT}/api/policies/%2F/${encodeURIComponent(policy)}`, {
     method: 'PUT',
     headers: AUTH,
-    body: JSON.stringify({pattern: `^${q.policy.replace(/\./g, '\\.')}$`, definition: {'dead-letter-exchange': dlx, 'dead-letter-routing-key': 'dead'}, 'apply-to': 'queues'}),
+    body: JSON.stringify({
+      pattern: `^${q.policy.replace(/\./g, '\\.')}$`,
+      definition: {'dead-letter-exchange': dlx, 'dead-letter-routing-key': 'dead'},
+      'apply-to': 'queues',
+    }),
   })
   expect(res.ok).toBe(true)
 
@@ -69,23 +76,31 @@ beforeAll(async () => {
   ch.sendToQueue(q.maxlen, Buffer.from('kept body'), {messageId: 'm-max-kept'})
   // 4. quorum delivery limit: requeued until over the limit
   ch.sendToQueue(q.limit, Buffer.from('poison body'), {messageId: 'm-qq'})
-  await waitFor(async () => {
-    const m = await ch.get(q.limit, {noAck: false})
-    if (m) ch.nack(m, false, true)
-    return (await depth(q.limit)) === 0 && !m
-  }, {timeoutMs: SLOW_BROKER_MS})
+  await waitFor(
+    async () => {
+      const m = await ch.get(q.limit, {noAck: false})
+      if (m) ch.nack(m, false, true)
+      return (await depth(q.limit)) === 0 && !m
+    },
+    {timeoutMs: SLOW_BROKER_MS},
+  )
   await waitFor(async () => (await depth(dlq)) === 4, {timeoutMs: SLOW_BROKER_MS})
   // The policy is applied asynchronously: wait until the management API shows it on the queue.
-  await waitFor(async () => {
-    const r = await fetch(`${MGMT}/api/queues/%2F/${encodeURIComponent(q.policy)}`, {headers: AUTH})
-    return ((await r.json()) as {policy?: string}).policy === policy
-  }, {timeoutMs: SLOW_BROKER_MS})
+  await waitFor(
+    async () => {
+      const r = await fetch(`${MGMT}/api/queues/%2F/${encodeURIComponent(q.policy)}`, {headers: AUTH})
+      return ((await r.json()) as {policy?: string}).policy === policy
+    },
+    {timeoutMs: SLOW_BROKER_MS},
+  )
 })
 
 afterAll(async () => {
   for (const name of [...Object.values(q), dlq]) await ch.deleteQueue(name).catch(() => {})
   await ch.deleteExchange(dlx).catch(() => {})
-  await fetch(`${MGMT}/api/policies/%2F/${encodeURIComponent(policy)}`, {method: 'DELETE', headers: AUTH}).catch(() => {})
+  await fetch(`${MGMT}/api/policies/%2F/${encodeURIComponent(policy)}`, {method: 'DELETE', headers: AUTH}).catch(
+    () => {},
+  )
   await adapter.close()
   await model.close()
 })
@@ -95,7 +110,11 @@ describe('RabbitMQ dead letters made by the broker', () => {
     const routes = (await adapter.deadLetterTopology()).filter((r) => r.dlq === dlq)
     const byOrigin = Object.fromEntries(routes.map((r) => [r.origin, r.via]))
     expect(byOrigin).toEqual({
-      [q.rejected]: 'queue-argument', [q.expired]: 'queue-argument', [q.maxlen]: 'queue-argument', [q.limit]: 'queue-argument', [q.policy]: 'policy',
+      [q.rejected]: 'queue-argument',
+      [q.expired]: 'queue-argument',
+      [q.maxlen]: 'queue-argument',
+      [q.limit]: 'queue-argument',
+      [q.policy]: 'policy',
     })
     expect(routes.every((r) => r.exchange === dlx && r.routingKey === 'dead')).toBe(true)
   })
@@ -104,7 +123,12 @@ describe('RabbitMQ dead letters made by the broker', () => {
     // Right after the deaths: the depth is the broker's own count, not the management API's 5-second sample.
     const listing = await discoverDlqs([adapter], dlqSettings({}))
     const row = listing.dlqs.find((d) => d.name === dlq)
-    expect(row).toMatchObject({broker: 'rabbitmq', kind: 'classic-queue', depth: 4, detectedBy: ['dead-letter-exchange']})
+    expect(row).toMatchObject({
+      broker: 'rabbitmq',
+      kind: 'classic-queue',
+      depth: 4,
+      detectedBy: ['dead-letter-exchange'],
+    })
     expect(row!.origins).toEqual(Object.values(q).sort())
     expect(row!.oldestAgeSeconds).toBeUndefined()
     expect(await depth(dlq)).toBe(4)
@@ -116,7 +140,12 @@ describe('RabbitMQ dead letters made by the broker', () => {
     expect(await depth(dlq)).toBe(4) // peeked, not consumed
     expect(warnings.join(' ')).toMatch(/redelivered/)
     const byId = Object.fromEntries(messages.map((m) => [m.properties?.messageId, m.death]))
-    expect(byId['m-rej']).toMatchObject({source: 'x-death', reason: 'rejected', count: 1, origin: {broker: 'rabbitmq', target: q.rejected, exchange: '', routingKeys: [q.rejected]}})
+    expect(byId['m-rej']).toMatchObject({
+      source: 'x-death',
+      reason: 'rejected',
+      count: 1,
+      origin: {broker: 'rabbitmq', target: q.rejected, exchange: '', routingKeys: [q.rejected]},
+    })
     expect(byId['m-ttl']).toMatchObject({reason: 'expired', origin: {target: q.expired}})
     expect(byId['m-max']).toMatchObject({reason: 'maxlen', origin: {target: q.maxlen}})
     expect(byId['m-qq']).toMatchObject({reason: 'delivery_limit', origin: {target: q.limit}})

@@ -126,7 +126,10 @@ describe('KafkaAdapter connection', () => {
   })
 
   it('refuses SASL PLAIN without TLS as a CONFIG error that does not show the password', async () => {
-    const adapter = new KafkaAdapter({brokers: [BROKER], sasl: {mechanism: 'plain', username: 'u', password: 's3cret-pw'}}, 2000)
+    const adapter = new KafkaAdapter(
+      {brokers: [BROKER], sasl: {mechanism: 'plain', username: 'u', password: 's3cret-pw'}},
+      2000,
+    )
     const err = await errorOf(adapter.connect())
     expect(err.code).toBe('CONFIG')
     expect(err.message).not.toContain('s3cret-pw')
@@ -170,7 +173,10 @@ describe('KafkaAdapter targets and stats', () => {
 
     const described = await adapter.describeTarget(topic)
     expect(described).toMatchObject({name: topic, partitions: 2, depth: 5})
-    const details = described.details as {partitions: {partition: number; low: string; high: string; leader: number}[]; config: Record<string, string>}
+    const details = described.details as {
+      partitions: {partition: number; low: string; high: string; leader: number}[]
+      config: Record<string, string>
+    }
     expect(details.partitions.map((p) => [p.partition, p.low, p.high])).toEqual([
       [0, '0', '3'],
       [1, '0', '2'],
@@ -186,7 +192,10 @@ describe('KafkaAdapter targets and stats', () => {
     await collect(adapter.publish(doomed, one('x')))
     await adapter.describeTarget(doomed)
     await rawAdmin.deleteTopics({topics: [doomed]})
-    await pollUntil(() => rawAdmin.listTopics(), (names) => !names.includes(doomed))
+    await pollUntil(
+      () => rawAdmin.listTopics(),
+      (names) => !names.includes(doomed),
+    )
 
     expect((await adapter.describeTarget(survivor)).name).toBe(survivor)
     expect((await collect(adapter.publish(survivor, one('y'))))[0].ok).toBe(true)
@@ -218,7 +227,8 @@ function randomEnvelope(i: number): Envelope {
   const utf8 = !body.includes(0xff) && Buffer.from(body.toString('utf8'), 'utf8').equals(body)
   return {
     v: 1,
-    key: i % 3 === 0 ? null : i % 3 === 1 ? `key-${i}` : {bytes: Buffer.from([0xc3, 0x28, i & 0xff]).toString('base64')},
+    key:
+      i % 3 === 0 ? null : i % 3 === 1 ? `key-${i}` : {bytes: Buffer.from([0xc3, 0x28, i & 0xff]).toString('base64')},
     headers: randomHeaders(),
     body: utf8 ? {utf8: body.toString('utf8')} : {base64: body.toString('base64')},
     timestamp: new Date(1_700_000_000_000 + i * 1000).toISOString(),
@@ -242,29 +252,53 @@ describe('KafkaAdapter publish and read', () => {
 
     const deliveries = await collect(adapter.read(topic, {untilEnd: true}))
     expect(deliveries).toHaveLength(200)
-    const byPosition = new Map(deliveries.map((d) => [`${d.envelope.meta?.partition}/${d.envelope.meta?.offset}`, d.envelope]))
+    const byPosition = new Map(
+      deliveries.map((d) => [`${d.envelope.meta?.partition}/${d.envelope.meta?.offset}`, d.envelope]),
+    )
     receipts.forEach((r: PublishReceipt, i) => {
       const got = byPosition.get(`${r.meta?.partition}/${r.meta?.offset}`)
       expect(got, `message ${i}`).toBeDefined()
-      expect(got).toMatchObject({broker: 'kafka', target: topic, key: sent[i].key, headers: sent[i].headers, body: sent[i].body, timestamp: sent[i].timestamp})
+      expect(got).toMatchObject({
+        broker: 'kafka',
+        target: topic,
+        key: sent[i].key,
+        headers: sent[i].headers,
+        body: sent[i].body,
+        timestamp: sent[i].timestamp,
+      })
     })
     expect(await pollUntil(throwawayGroups, (g) => g.length === 0)).toEqual([])
   })
 
   it('keeps header order except what kafkajs cannot express: interleaved duplicates are grouped', async () => {
     const topic = await createTopic(1)
-    const headers: Header[] = [['b', '1'], ['a', '2'], ['b', '3'], ['nul', {null: true}]]
+    const headers: Header[] = [
+      ['b', '1'],
+      ['a', '2'],
+      ['b', '3'],
+      ['nul', {null: true}],
+    ]
     await collect(adapter.publish(topic, [{v: 1, headers, body: {utf8: 'h'}}]))
     const [d] = await collect(adapter.read(topic, {untilEnd: true}))
     // A null header value is written as empty bytes: kafkajs 2.2.4 cannot encode a null one.
-    expect(d.envelope.headers).toEqual([['b', '1'], ['b', '3'], ['a', '2'], ['nul', '']])
+    expect(d.envelope.headers).toEqual([
+      ['b', '1'],
+      ['b', '3'],
+      ['a', '2'],
+      ['nul', ''],
+    ])
   })
 
   it('cross-checks receipts with offsets the raw driver reports', async () => {
     const topic = await createTopic(1)
-    const receipts = await collect(adapter.publish(topic, (async function* () {
-      for (let i = 0; i < 1000; i++) yield {v: 1, headers: [], body: {utf8: `m${i}`}} as Envelope
-    })()))
+    const receipts = await collect(
+      adapter.publish(
+        topic,
+        (async function* () {
+          for (let i = 0; i < 1000; i++) yield {v: 1, headers: [], body: {utf8: `m${i}`}} as Envelope
+        })(),
+      ),
+    )
     expect(receipts.map((r) => r.meta?.offset)).toEqual(Array.from({length: 1000}, (_, i) => String(i)))
     const [p0] = await rawAdmin.fetchTopicOffsets(topic)
     expect(p0.high).toBe('1000')
@@ -283,7 +317,12 @@ describe('KafkaAdapter publish and read', () => {
 
   it('untilEnd stops at the end captured at start even while more arrives', async () => {
     const topic = await createTopic(1)
-    await collect(adapter.publish(topic, Array.from({length: 10}, (_, i) => ({v: 1, headers: [], body: {utf8: `a${i}`}}) as Envelope)))
+    await collect(
+      adapter.publish(
+        topic,
+        Array.from({length: 10}, (_, i) => ({v: 1, headers: [], body: {utf8: `a${i}`}}) as Envelope),
+      ),
+    )
     const seen: string[] = []
     for await (const d of adapter.read(topic, {untilEnd: true, prefetch: 2})) {
       seen.push((d.envelope.body as {utf8: string}).utf8)
@@ -294,17 +333,40 @@ describe('KafkaAdapter publish and read', () => {
 
   it('starts at an offset, at a time, and at the latest position', async () => {
     const topic = await createTopic(1)
-    const sent = Array.from({length: 6}, (_, i) => ({v: 1, headers: [], body: {utf8: `t${i}`}, timestamp: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString()}) as Envelope)
+    const sent = Array.from(
+      {length: 6},
+      (_, i) =>
+        ({
+          v: 1,
+          headers: [],
+          body: {utf8: `t${i}`},
+          timestamp: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString(),
+        }) as Envelope,
+    )
     await collect(adapter.publish(topic, sent))
     const bodies = (ds: Delivery[]) => ds.map((d) => (d.envelope.body as {utf8: string}).utf8)
-    expect(bodies(await collect(adapter.read(topic, {untilEnd: true, from: {kind: 'offset', value: 4n}})))).toEqual(['t4', 't5'])
-    expect(bodies(await collect(adapter.read(topic, {untilEnd: true, from: {kind: 'time', value: new Date(Date.UTC(2024, 0, 1, 0, 3))}})))).toEqual(['t3', 't4', 't5'])
+    expect(bodies(await collect(adapter.read(topic, {untilEnd: true, from: {kind: 'offset', value: 4n}})))).toEqual([
+      't4',
+      't5',
+    ])
+    expect(
+      bodies(
+        await collect(
+          adapter.read(topic, {untilEnd: true, from: {kind: 'time', value: new Date(Date.UTC(2024, 0, 1, 0, 3))}}),
+        ),
+      ),
+    ).toEqual(['t3', 't4', 't5'])
     expect(await collect(adapter.read(topic, {untilEnd: true, from: {kind: 'latest'}}))).toEqual([])
   })
 
   it('stops cleanly when the reader breaks out or the signal aborts, leaving no group behind', async () => {
     const topic = await createTopic(1)
-    await collect(adapter.publish(topic, Array.from({length: 50}, (_, i) => ({v: 1, headers: [], body: {utf8: `b${i}`}}) as Envelope)))
+    await collect(
+      adapter.publish(
+        topic,
+        Array.from({length: 50}, (_, i) => ({v: 1, headers: [], body: {utf8: `b${i}`}}) as Envelope),
+      ),
+    )
     let n = 0
     for await (const _ of adapter.read(topic, {prefetch: 5})) if (++n === 3) break
     expect(n).toBe(3)
@@ -319,7 +381,12 @@ describe('KafkaAdapter publish and read', () => {
   it('consumes with a named group: ack commits offset+1, unacked messages are read again', async () => {
     const topic = await createTopic(1)
     const group = `mailroom-test-group-${randomUUID()}`
-    await collect(adapter.publish(topic, Array.from({length: 5}, (_, i) => ({v: 1, headers: [], body: {utf8: `c${i}`}}) as Envelope)))
+    await collect(
+      adapter.publish(
+        topic,
+        Array.from({length: 5}, (_, i) => ({v: 1, headers: [], body: {utf8: `c${i}`}}) as Envelope),
+      ),
+    )
     for await (const d of adapter.read(topic, {consume: true, group, untilEnd: true})) {
       if (d.envelope.meta?.offset === '3') break
       await d.settle('ack')
@@ -334,18 +401,22 @@ describe('KafkaAdapter publish and read', () => {
   it('reading or publishing to a missing topic is NOT_FOUND and creates nothing', async () => {
     const name = `mailroom-missing-${randomUUID()}`
     expect((await errorOf(collect(adapter.read(name, {untilEnd: true})))).code).toBe('NOT_FOUND')
-    expect((await errorOf(collect(adapter.publish(name, [{v: 1, headers: [], body: {utf8: 'x'}}])))).code).toBe('NOT_FOUND')
+    expect((await errorOf(collect(adapter.publish(name, [{v: 1, headers: [], body: {utf8: 'x'}}])))).code).toBe(
+      'NOT_FOUND',
+    )
     expect(await rawAdmin.listTopics()).not.toContain(name)
   })
 
   it('a message over max.message.bytes fails alone with an error naming the limit', async () => {
     const topic = await createTopic(1, {'max.message.bytes': '2000'})
     const big = randomBytes(5000).toString('base64')
-    const receipts = await collect(adapter.publish(topic, [
-      {v: 1, headers: [], body: {utf8: 'small-1'}},
-      {v: 1, headers: [], body: {base64: big}},
-      {v: 1, headers: [], body: {utf8: 'small-2'}},
-    ]))
+    const receipts = await collect(
+      adapter.publish(topic, [
+        {v: 1, headers: [], body: {utf8: 'small-1'}},
+        {v: 1, headers: [], body: {base64: big}},
+        {v: 1, headers: [], body: {utf8: 'small-2'}},
+      ]),
+    )
     expect(receipts.map((r) => r.ok)).toEqual([true, false, true])
     expect(receipts[1].error?.code).toBe('PROTOCOL')
     expect(receipts[1].error?.message).toMatch(/exceeds the broker's max\.message\.bytes \(2000\)/)

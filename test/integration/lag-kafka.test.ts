@@ -29,7 +29,12 @@ async function produce(topic: string, partition: number, count: number, timestam
 /** Consumes the whole topic as `group`, acknowledging (committing) only the first `ackFirst[p]` of each partition. */
 async function consumePart(topic: string, group: string, ackFirst: Record<number, number>): Promise<void> {
   groups.push(group)
-  for await (const d of adapter.read!(topic, {consume: true, group, untilEnd: true, from: {kind: 'earliest'}}) as AsyncIterable<Delivery>) {
+  for await (const d of adapter.read!(topic, {
+    consume: true,
+    group,
+    untilEnd: true,
+    from: {kind: 'earliest'},
+  }) as AsyncIterable<Delivery>) {
     const {partition, offset} = d.envelope.meta as {partition: number; offset: string}
     await d.settle(Number(offset) < (ackFirst[partition] ?? 0) ? 'ack' : 'requeue')
   }
@@ -66,7 +71,14 @@ describe('Kafka consumerLag', () => {
     await consumePart(topic, group, {0: 2, 1: 3, 2: 0})
 
     const sample = only(await adapter.consumerLag!({filter: group}), group)
-    expect(sample).toMatchObject({broker: 'kafka', target: topic, consumer: group, consumers: 0, consumed: 5, produced: 10})
+    expect(sample).toMatchObject({
+      broker: 'kafka',
+      target: topic,
+      consumer: group,
+      consumers: 0,
+      consumed: 5,
+      produced: 10,
+    })
     expect(sample.group).toEqual({type: 'classic', protocol: 'classic', state: 'Empty', members: []})
     // Partition 2 holds records but was never committed: its lag depends on the group's reset policy, so the
     // group's lag is unknown (as Kafka's tool shows "-"), not 3.
@@ -91,9 +103,13 @@ describe('Kafka consumerLag', () => {
     await admin.deleteTopicRecords({topic, partitions: [{partition: 0, offset: '4'}]})
 
     const sample = only(await adapter.consumerLag!({filter: topic}), group)
-    expect(sample.partitions).toEqual([{partition: 0, committed: 1, end: 6, start: 4, lag: 5, lagSeconds: expect.any(Number)}])
+    expect(sample.partitions).toEqual([
+      {partition: 0, committed: 1, end: 6, start: 4, lag: 5, lagSeconds: expect.any(Number)},
+    ])
     expect(sample.lag).toBe(5)
-    expect(sample.warnings).toEqual(['partition 0: committed offset 1 is below the log start 4: 3 message(s) lost to retention'])
+    expect(sample.warnings).toEqual([
+      'partition 0: committed offset 1 is below the log start 4: 3 message(s) lost to retention',
+    ])
   })
 
   it('counts the members of a live group', async () => {
@@ -111,7 +127,12 @@ describe('Kafka consumerLag', () => {
       await consumer.commitOffsets([{topic, partition: 0, offset: '1'}])
       const sample = only(await adapter.consumerLag!({filter: group}), group)
       expect(sample).toMatchObject({target: topic, lag: 3, consumers: 1})
-      expect(sample.group).toMatchObject({type: 'classic', protocol: 'classic', state: 'Stable', members: [{clientId: 'lag-kafka-test', partitions: [0, 1]}]})
+      expect(sample.group).toMatchObject({
+        type: 'classic',
+        protocol: 'classic',
+        state: 'Stable',
+        members: [{clientId: 'lag-kafka-test', partitions: [0, 1]}],
+      })
     } finally {
       await consumer.disconnect()
     }

@@ -25,9 +25,17 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) await js.publish(`${stream}.a`, new TextEncoder().encode(`m${i}`))
   await js.publish(`${stream}.b`, new TextEncoder().encode('b0'))
   for (const durable of ['idle', 'holding', 'acking']) {
-    await jsm.consumers.add(stream, {durable_name: durable, ack_policy: AckPolicy.Explicit, filter_subject: `${stream}.a`})
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: `${stream}.a`,
+    })
   }
-  await jsm.consumers.add(stream, {durable_name: 'only-b', ack_policy: AckPolicy.Explicit, filter_subject: `${stream}.b`})
+  await jsm.consumers.add(stream, {
+    durable_name: 'only-b',
+    ack_policy: AckPolicy.Explicit,
+    filter_subject: `${stream}.b`,
+  })
   const holding = await js.consumers.get(stream, 'holding')
   for await (const m of await holding.fetch({max_messages: 2, expires: 2000})) void m
   const acking = await js.consumers.get(stream, 'acking')
@@ -51,8 +59,23 @@ describe('JetStream consumerLag', () => {
     const rows = byConsumer(await adapter.consumerLag!({filter: stream}))
     expect(Object.keys(rows).sort()).toEqual(['acking', 'holding', 'idle', 'only-b'])
 
-    expect(rows.idle).toMatchObject({broker: 'nats', target: stream, lag: 5, consumers: 0, unacked: 0, consumed: 0, produced: 6})
-    expect(rows.idle.details).toMatchObject({pending: 5, ackPending: 0, redelivered: 0, waiting: 0, deliveredSeq: 0, ackFloorSeq: 0})
+    expect(rows.idle).toMatchObject({
+      broker: 'nats',
+      target: stream,
+      lag: 5,
+      consumers: 0,
+      unacked: 0,
+      consumed: 0,
+      produced: 6,
+    })
+    expect(rows.idle.details).toMatchObject({
+      pending: 5,
+      ackPending: 0,
+      redelivered: 0,
+      waiting: 0,
+      deliveredSeq: 0,
+      ackFloorSeq: 0,
+    })
     expect(rows.idle.lagSeconds).toBeGreaterThanOrEqual(1)
     expect(rows.idle.lagSeconds).toBeLessThan(60)
 
@@ -72,7 +95,9 @@ describe('JetStream consumerLag', () => {
 
   it('filters by consumer name or STREAM/consumer, and answers nothing for an unknown one', async () => {
     expect((await adapter.consumerLag!({filter: `${stream}/holding`})).map((s) => s.consumer)).toEqual(['holding'])
-    expect((await adapter.consumerLag!({filter: 'acking'})).filter((s) => s.target === stream).map((s) => s.consumer)).toEqual(['acking'])
+    expect(
+      (await adapter.consumerLag!({filter: 'acking'})).filter((s) => s.target === stream).map((s) => s.consumer),
+    ).toEqual(['acking'])
     expect(await adapter.consumerLag!({filter: uniqueName('no-such-consumer')})).toEqual([])
   })
 })

@@ -22,7 +22,8 @@ async function declare(prefix: string, args: Record<string, unknown> = {}): Prom
 }
 
 function publish(queue: string, count: number, timestamp?: number): void {
-  for (let i = 0; i < count; i++) setup.sendToQueue(queue, Buffer.from(`m${i}`), timestamp === undefined ? {} : {timestamp})
+  for (let i = 0; i < count; i++)
+    setup.sendToQueue(queue, Buffer.from(`m${i}`), timestamp === undefined ? {} : {timestamp})
 }
 
 async function sampleOf(queue: string, ok: (s: LagSample) => boolean): Promise<LagSample> {
@@ -52,7 +53,15 @@ describe('RabbitMQ consumerLag', () => {
     const queue = await declare('lag-noconsumer')
     publish(queue, 7)
     const sample = await sampleOf(queue, (s) => s.lag === 7)
-    expect(sample).toMatchObject({broker: 'rabbitmq', target: queue, consumer: queue, lag: 7, consumers: 0, unacked: 0, consumed: 0})
+    expect(sample).toMatchObject({
+      broker: 'rabbitmq',
+      target: queue,
+      consumer: queue,
+      lag: 7,
+      consumers: 0,
+      unacked: 0,
+      consumed: 0,
+    })
     expect(sample.details).toMatchObject({type: 'classic', ready: 7, unacked: 0})
     // No timestamp property, and a classic queue cannot show its head without delivering it: the age stays unknown.
     expect(sample.lagSeconds).toBeUndefined()

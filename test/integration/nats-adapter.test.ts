@@ -2,7 +2,13 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {connect, createServer, type Socket} from 'node:net'
-import {connect as natsConnect, headers as natsHeaders, type JetStreamManager, type NatsConnection, RetentionPolicy} from 'nats'
+import {
+  connect as natsConnect,
+  headers as natsHeaders,
+  type JetStreamManager,
+  type NatsConnection,
+  RetentionPolicy,
+} from 'nats'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {NatsAdapter} from '../../src/adapters/nats/adapter.js'
 import type {Delivery, ReadOptions} from '../../src/adapters/types.js'
@@ -31,7 +37,9 @@ afterAll(async () => {
 
 /** A stream with one literal subject (or the given ones); removed when the test file ends. */
 const created: string[] = []
-async function makeStream(o: {subjects?: string[]; retention?: RetentionPolicy} = {}): Promise<{name: string; subject: string}> {
+async function makeStream(
+  o: {subjects?: string[]; retention?: RetentionPolicy} = {},
+): Promise<{name: string; subject: string}> {
   const name = uniqueName('MR_NATS')
   const subject = `mr.${name}`
   await jsm.streams.add({name, subjects: o.subjects ?? [subject], retention: o.retention ?? RetentionPolicy.Limits})
@@ -121,7 +129,9 @@ describe('connection', () => {
 
     beforeAll(async () => {
       port = await freePort()
-      server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', 'alice', '--pass', 's3cret-pw'], {stdio: 'ignore'})
+      server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', 'alice', '--pass', 's3cret-pw'], {
+        stdio: 'ignore',
+      })
       await waitFor(async () => {
         const probe = new NatsAdapter({url: `nats://alice:s3cret-pw@127.0.0.1:${port}`}, 1000)
         await probe.connect()
@@ -134,7 +144,9 @@ describe('connection', () => {
     })
 
     it('bad credentials give AUTH naming the user, never the password', async () => {
-      const err = await caught(new NatsAdapter({url: `nats://127.0.0.1:${port}`, user: 'alice', password: 'wrong-pw'}, 2000).connect())
+      const err = await caught(
+        new NatsAdapter({url: `nats://127.0.0.1:${port}`, user: 'alice', password: 'wrong-pw'}, 2000).connect(),
+      )
       expect(err.code).toBe('AUTH')
       expect(err.message).toContain('authentication failed for user alice')
       expect(err.message).not.toContain('wrong-pw')
@@ -180,7 +192,14 @@ describe('targets and stats', () => {
     for (let i = 0; i < 3; i++) await js.publish(subject, new Uint8Array([i]))
     await jsm.consumers.add(name, {durable_name: 'worker', ack_policy: 'explicit' as never, max_deliver: 5})
     const [c] = await adapter.listConsumers(name)
-    expect(c).toMatchObject({stream: name, name: 'worker', durable: true, max_deliver: 5, num_pending: 3, num_ack_pending: 0})
+    expect(c).toMatchObject({
+      stream: name,
+      name: 'worker',
+      durable: true,
+      max_deliver: 5,
+      num_pending: 3,
+      num_ack_pending: 0,
+    })
     expect(c!.ack_floor.stream_seq).toBe(0)
     const described = await adapter.describeTarget(name)
     expect(described.details?.consumers).toEqual([expect.objectContaining({name: 'worker', maxDeliver: 5, pending: 3})])
@@ -190,7 +209,11 @@ describe('targets and stats', () => {
 describe('publish and read', () => {
   it('round-trips random binary bodies and headers byte for byte', async () => {
     const {name, subject} = await makeStream()
-    const bodies = [new Uint8Array(0), Buffer.from('plain text ✓'), ...Array.from({length: 40}, (_, i) => randomBytes(1 + i * 37))]
+    const bodies = [
+      new Uint8Array(0),
+      Buffer.from('plain text ✓'),
+      ...Array.from({length: 40}, (_, i) => randomBytes(1 + i * 37)),
+    ]
     const headerSets: Header[][] = bodies.map((_, i) => [
       ['X-Index', String(i)],
       ['x-lower-case', 'kept as written'],
@@ -211,7 +234,13 @@ describe('publish and read', () => {
       expect(Buffer.compare(bodyToBytes(d.envelope.body), Buffer.from(bodies[i]!))).toBe(0)
       expect(d.envelope.headers).toEqual(headerSets[i]!.map(([k, v]) => [k, typeof v === 'string' ? v : 'héllo']))
       expect(d.envelope).toMatchObject({broker: 'nats', target: name, key: subject})
-      expect(d.envelope.meta).toMatchObject({stream: name, sequence: i + 1, subject, redelivered: false, deliveryCount: 1})
+      expect(d.envelope.meta).toMatchObject({
+        stream: name,
+        sequence: i + 1,
+        subject,
+        redelivered: false,
+        deliveryCount: 1,
+      })
       expect(Date.parse(d.envelope.timestamp!)).toBeGreaterThan(Date.now() - 60_000)
     })
     expect(await consumerCount(name)).toBe(0)
@@ -238,7 +267,10 @@ describe('publish and read', () => {
     const {name} = await makeStream()
     const m = envelope(Buffer.from('once'), [['Nats-Msg-Id', 'order-1']])
     const receipts = await collect(adapter.publish(name, [m, m]))
-    expect(receipts.map((r) => [r.ok, r.duplicate])).toEqual([[true, false], [true, true]])
+    expect(receipts.map((r) => [r.ok, r.duplicate])).toEqual([
+      [true, false],
+      [true, true],
+    ])
     expect((await jsm.streams.info(name)).state.messages).toBe(1)
   })
 
@@ -306,7 +338,13 @@ describe('publish and read', () => {
   it('a slow batched reader gets every message once, in order, over many fetches, and no batch is larger than a fetch', async () => {
     const {name} = await makeStream()
     const total = 3000
-    for (let i = 0; i < total; i += 500) await collect(adapter.publish(name, Array.from({length: 500}, (_, j) => envelope(Buffer.from(`m-${i + j}`)))))
+    for (let i = 0; i < total; i += 500)
+      await collect(
+        adapter.publish(
+          name,
+          Array.from({length: 500}, (_, j) => envelope(Buffer.from(`m-${i + j}`))),
+        ),
+      )
     const sequences: number[] = []
     let largest = 0
     let batches = 0
@@ -333,7 +371,12 @@ describe('publish and read', () => {
 
   it('untilEnd stops at the end captured at start even while more messages arrive', async () => {
     const {name} = await makeStream()
-    await collect(adapter.publish(name, Array.from({length: 5}, (_, i) => envelope(Buffer.from(`before-${i}`)))))
+    await collect(
+      adapter.publish(
+        name,
+        Array.from({length: 5}, (_, i) => envelope(Buffer.from(`before-${i}`))),
+      ),
+    )
     const seen: string[] = []
     for await (const d of adapter.read(name, {untilEnd: true, prefetch: 1})) {
       seen.push(Buffer.from(bodyToBytes(d.envelope.body)).toString())
@@ -361,7 +404,12 @@ describe('publish and read', () => {
 
   it('a read that is broken out of or aborted leaves no consumer behind', async () => {
     const {name} = await makeStream()
-    await collect(adapter.publish(name, Array.from({length: 50}, (_, i) => envelope(Buffer.from(String(i))))))
+    await collect(
+      adapter.publish(
+        name,
+        Array.from({length: 50}, (_, i) => envelope(Buffer.from(String(i)))),
+      ),
+    )
     for await (const d of adapter.read(name, {})) {
       expect(d.envelope.meta?.sequence).toBe(1)
       break
@@ -388,7 +436,9 @@ describe('publish and read', () => {
     const missing = 'MR_NATS_MISSING_' + Date.now()
     expect((await caught(readAll(missing))).code).toBe('NOT_FOUND')
     expect((await caught(readAll(missing, {consume: true}))).code).toBe('NOT_FOUND')
-    expect((await caught(jsm.streams.info(missing).catch(() => adapter.describeTarget(missing)))).code).toBe('NOT_FOUND')
+    expect((await caught(jsm.streams.info(missing).catch(() => adapter.describeTarget(missing)))).code).toBe(
+      'NOT_FOUND',
+    )
   })
 })
 
@@ -416,7 +466,12 @@ describe('reading over a slow link', () => {
 describe('consume (destructive) reads', () => {
   it('ack removes from a work-queue stream, requeue keeps, reject terminates; the consumer is removed', async () => {
     const {name} = await makeStream({retention: RetentionPolicy.Workqueue})
-    await collect(adapter.publish(name, ['ack-me', 'requeue-me', 'reject-me'].map((s) => envelope(Buffer.from(s)))))
+    await collect(
+      adapter.publish(
+        name,
+        ['ack-me', 'requeue-me', 'reject-me'].map((s) => envelope(Buffer.from(s))),
+      ),
+    )
 
     const seen: Array<[string, boolean | undefined, number | undefined]> = []
     for await (const d of adapter.read(name, {consume: true, untilEnd: true})) {
@@ -471,7 +526,12 @@ describe('consume (destructive) reads', () => {
   it('closing the adapter removes the consumers of reads still open or holding unsettled deliveries', async () => {
     const queue = await makeStream({retention: RetentionPolicy.Workqueue})
     const log = await makeStream()
-    await collect(adapter.publish(queue.name, ['h1', 'h2', 'h3'].map((s) => envelope(Buffer.from(s)))))
+    await collect(
+      adapter.publish(
+        queue.name,
+        ['h1', 'h2', 'h3'].map((s) => envelope(Buffer.from(s))),
+      ),
+    )
     await collect(adapter.publish(log.name, [envelope(Buffer.from('l1'))]))
     const other = new NatsAdapter({url: NATS_URL}, 5000)
     await other.connect()
@@ -499,7 +559,12 @@ describe('consume (destructive) reads', () => {
 
   it('a named group is a durable consumer that stays for the next read', async () => {
     const {name} = await makeStream()
-    await collect(adapter.publish(name, ['g1', 'g2', 'g3'].map((s) => envelope(Buffer.from(s)))))
+    await collect(
+      adapter.publish(
+        name,
+        ['g1', 'g2', 'g3'].map((s) => envelope(Buffer.from(s))),
+      ),
+    )
     const first: Delivery[] = []
     for await (const d of adapter.read(name, {consume: true, group: 'replayer'})) {
       first.push(d)
@@ -520,7 +585,13 @@ describe('single messages', () => {
     await raw.jetstream().publish(subject, Buffer.from([0, 1, 2, 255]), {headers: h})
     const m = await adapter.getMessage(name, 1)
     expect(Buffer.compare(bodyToBytes(m.body), Buffer.from([0, 1, 2, 255]))).toBe(0)
-    expect(m).toMatchObject({broker: 'nats', target: name, key: subject, headers: [['Trace', 't-1']], meta: {stream: name, sequence: 1, subject}})
+    expect(m).toMatchObject({
+      broker: 'nats',
+      target: name,
+      key: subject,
+      headers: [['Trace', 't-1']],
+      meta: {stream: name, sequence: 1, subject},
+    })
     await adapter.deleteMessage(name, 1)
     expect((await caught(adapter.getMessage(name, 1))).code).toBe('NOT_FOUND')
     expect((await caught(adapter.deleteMessage(name, 9))).code).toBe('NOT_FOUND')
@@ -561,4 +632,3 @@ function freePort(): Promise<number> {
     })
   })
 }
-

@@ -23,7 +23,9 @@ function settings(over: Partial<{url: string; managementUrl: string}> = {}) {
 }
 
 async function mgmtGet<T>(p: string): Promise<T> {
-  const res = await fetch(`${MGMT}${p}`, {headers: {authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`}})
+  const res = await fetch(`${MGMT}${p}`, {
+    headers: {authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`},
+  })
   if (!res.ok) throw new Error(`${p}: HTTP ${res.status}`)
   return (await res.json()) as T
 }
@@ -83,7 +85,15 @@ const TYPED_HEADERS: Header[] = [
   ['nothing', {null: true}],
   ['money', {decimal: {places: 2, digits: 12345}}],
   ['list', {array: ['a', {int: '1'}, {bytes: binary(4).toString('base64')}]}],
-  ['nested', {table: [['inner', 'x'], ['n', {int: '7'}]]}],
+  [
+    'nested',
+    {
+      table: [
+        ['inner', 'x'],
+        ['n', {int: '7'}],
+      ],
+    },
+  ],
 ]
 
 const ALL_PROPERTIES = {
@@ -189,8 +199,19 @@ describe('targets and stats', () => {
     for (let i = 0; i < 3; i++) ch.sendToQueue(q, Buffer.from(`m${i}`))
     await ch.waitForConfirms()
     // Management statistics refresh every 5 s and the fields of one sample can disagree: poll until they settle.
-    const row = await waitFor(async () => (await adapter.listTargets()).find((t) => t.name === q && t.depth === 3 && t.details?.ready === 3 && t.consumers !== undefined), {timeoutMs: 15_000})
-    expect(row).toMatchObject({broker: 'rabbitmq', kind: 'classic-queue', consumers: 0, details: {ready: 3, unacked: 0}})
+    const row = await waitFor(
+      async () =>
+        (await adapter.listTargets()).find(
+          (t) => t.name === q && t.depth === 3 && t.details?.ready === 3 && t.consumers !== undefined,
+        ),
+      {timeoutMs: 15_000},
+    )
+    expect(row).toMatchObject({
+      broker: 'rabbitmq',
+      kind: 'classic-queue',
+      consumers: 0,
+      details: {ready: 3, unacked: 0},
+    })
     const info = await adapter.describeTarget(q)
     expect(info).toMatchObject({name: q, kind: 'classic-queue', depth: 3})
     expect(info.details?.arguments).toEqual({'x-max-length': 1000})
@@ -208,7 +229,13 @@ describe('targets and stats', () => {
     const q = await declareQueue('rmq-nomgmt')
     ch.sendToQueue(q, Buffer.from('x'))
     await ch.waitForConfirms()
-    expect(await a.describeTarget(q)).toMatchObject({broker: 'rabbitmq', name: q, kind: 'classic-queue', depth: 1, consumers: 0})
+    expect(await a.describeTarget(q)).toMatchObject({
+      broker: 'rabbitmq',
+      name: q,
+      kind: 'classic-queue',
+      depth: 1,
+      consumers: 0,
+    })
     const error = await errorOf(a.listTargets())
     expect(error.code).toBe('CONNECTION')
     expect(error.suggestions.join(' ')).toContain('rabbitmq-plugins enable rabbitmq_management')
@@ -221,7 +248,10 @@ describe('publish and read', () => {
   it('round-trips random binary bodies, typed headers and every property byte-exact', async () => {
     const q = await declareQueue('rmq-roundtrip')
     const sent = Array.from({length: 50}, (_, i) =>
-      env(binary(1 + (i * 37) % 300), [...TYPED_HEADERS, ['i', {int: String(i)}]], {...ALL_PROPERTIES, messageId: `m-${i}`}),
+      env(binary(1 + ((i * 37) % 300)), [...TYPED_HEADERS, ['i', {int: String(i)}]], {
+        ...ALL_PROPERTIES,
+        messageId: `m-${i}`,
+      }),
     )
     const receipts = await collect(adapter.publish(q, sent, {window: 8}))
     expect(receipts.map((r) => r.ok)).toEqual(sent.map(() => true))
@@ -266,7 +296,10 @@ describe('publish and read', () => {
     await ch.bindQueue(q, exchange, 'good')
     const msgs = Array.from({length: 300}, (_, i) => ({...env(`n${i % 7}`), key: i % 3 === 0 ? 'nowhere' : 'good'}))
     const receipts = await collect(adapter.publish(q, msgs, {exchange, window: 64}))
-    const failed = receipts.filter((r) => !r.ok).map((r) => r.index).sort((a, b) => a - b)
+    const failed = receipts
+      .filter((r) => !r.ok)
+      .map((r) => r.index)
+      .sort((a, b) => a - b)
     expect(failed).toEqual(msgs.map((_, i) => i).filter((i) => i % 3 === 0))
     expect(receipts.find((r) => !r.ok)?.error?.code).toBe('NOT_FOUND')
     expect((await ch.checkQueue(q)).messageCount).toBe(200)
@@ -345,7 +378,10 @@ describe('streams', () => {
 
     for (const pass of [1, 2]) {
       const got = await collect(adapter.read(s, {untilEnd: true, from: {kind: 'earliest'}, prefetch: 3}))
-      expect(got.map((d) => d.envelope.body), `pass ${pass}`).toEqual(sent.map((m) => m.body))
+      expect(
+        got.map((d) => d.envelope.body),
+        `pass ${pass}`,
+      ).toEqual(sent.map((m) => m.body))
       expect(got.map((d) => d.envelope.headers)).toEqual(sent.map((m) => m.headers))
       expect(got.map((d) => d.envelope.meta?.offset)).toEqual(sent.map((_, i) => String(i)))
     }
@@ -465,7 +501,10 @@ describe('peek', () => {
     for (let i = 0; i < 4; i++) ch.sendToQueue(s, Buffer.from(`m${i}`))
     await ch.waitForConfirms()
     const peeked = await adapter.peek(s, {count: 2})
-    expect(peeked).toEqual({messages: [expect.objectContaining({body: {utf8: 'm0'}}), expect.objectContaining({body: {utf8: 'm1'}})], warnings: []})
+    expect(peeked).toEqual({
+      messages: [expect.objectContaining({body: {utf8: 'm0'}}), expect.objectContaining({body: {utf8: 'm1'}})],
+      warnings: [],
+    })
     await ch.deleteQueue(s)
   })
 })

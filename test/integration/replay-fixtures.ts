@@ -38,14 +38,23 @@ export async function adapter(kind: BrokerKind, settings = localSettings()): Pro
 // RabbitMQ
 
 /** A work queue dead-lettering into `dlq` through the default exchange; n messages rejected into it. */
-export async function rabbitDeadLetters(work: string, dlq: string, n: number, o: {dlqType?: 'classic' | 'quorum'} = {}): Promise<string[]> {
+export async function rabbitDeadLetters(
+  work: string,
+  dlq: string,
+  n: number,
+  o: {dlqType?: 'classic' | 'quorum'} = {},
+): Promise<string[]> {
   const c = await amqp.connect(AMQP_URL)
   try {
     const ch = await c.createConfirmChannel()
     await ch.assertQueue(dlq, {durable: true, arguments: o.dlqType === 'quorum' ? {'x-queue-type': 'quorum'} : {}})
-    await ch.assertQueue(work, {durable: true, arguments: {'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq}})
+    await ch.assertQueue(work, {
+      durable: true,
+      arguments: {'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq},
+    })
     const ids = Array.from({length: n}, (_, i) => `${work}-${i}`)
-    for (const id of ids) ch.sendToQueue(work, Buffer.from(JSON.stringify({id})), {messageId: id, persistent: true, headers: {id}})
+    for (const id of ids)
+      ch.sendToQueue(work, Buffer.from(JSON.stringify({id})), {messageId: id, persistent: true, headers: {id}})
     await ch.waitForConfirms()
     await ch.prefetch(500)
     let rejected = 0
@@ -86,12 +95,15 @@ export async function rabbitSettled(queue: string, connections: number[]): Promi
   // classic queue drops a closed channel's consumer and requeues its unacked messages in one step.
   if (connections.length === 0) return rabbitConsumersGone(queue).then(() => 0)
   let unsettled = 0
-  await waitFor(async () => {
-    const open = new Set((await rabbitmqctl(['list_connections', 'peer_port'])).map(Number))
-    const gone = connections.every((port) => !open.has(port))
-    if (!gone) unsettled++
-    return gone
-  }, {timeoutMs: 60_000, intervalMs: 100})
+  await waitFor(
+    async () => {
+      const open = new Set((await rabbitmqctl(['list_connections', 'peer_port'])).map(Number))
+      const gone = connections.every((port) => !open.has(port))
+      if (!gone) unsettled++
+      return gone
+    },
+    {timeoutMs: 60_000, intervalMs: 100},
+  )
   // Gone: no frame of it can register a consumer any more, and one it had was dropped with its unacked messages
   // requeued in the same step of the queue process (classic queues), which 0 consumers then says.
   await rabbitConsumersGone(queue)
@@ -99,7 +111,11 @@ export async function rabbitSettled(queue: string, connections: number[]): Promi
 }
 
 async function rabbitmqctl(args: string[]): Promise<string[]> {
-  const {stdout} = await execFileAsync('rabbitmqctl', [...args.slice(0, 1), '-q', '--no-table-headers', ...args.slice(1)], {encoding: 'utf8'})
+  const {stdout} = await execFileAsync(
+    'rabbitmqctl',
+    [...args.slice(0, 1), '-q', '--no-table-headers', ...args.slice(1)],
+    {encoding: 'utf8'},
+  )
   return stdout.split('\n').filter((line) => line !== '')
 }
 
@@ -183,7 +199,10 @@ export async function kafkaTopics(topics: {topic: string; partitions: number}[])
   const admin = kafkaClient().admin()
   await admin.connect()
   try {
-    await admin.createTopics({topics: topics.map((t) => ({topic: t.topic, numPartitions: t.partitions})), waitForLeaders: true})
+    await admin.createTopics({
+      topics: topics.map((t) => ({topic: t.topic, numPartitions: t.partitions})),
+      waitForLeaders: true,
+    })
   } finally {
     await admin.disconnect()
   }
@@ -253,7 +272,9 @@ export async function kafkaUncommittedIds(dlt: string, all: Envelope[]): Promise
   try {
     const [offsets] = await admin.fetchOffsets({groupId: `mailroom-replay.${dlt}`, topics: [dlt]})
     // A partition the group never committed on answers -1: nothing of it is passed.
-    const committed = new Map((offsets?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, p.offset]))
+    const committed = new Map(
+      (offsets?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, p.offset]),
+    )
     return all.filter((e) => BigInt(e.meta!.offset!) >= BigInt(committed.get(e.meta!.partition!) ?? '0')).map(idOf)
   } finally {
     await admin.disconnect()
@@ -263,7 +284,12 @@ export async function kafkaUncommittedIds(dlt: string, all: Envelope[]): Promise
 // ---------------------------------------------------------------------------------------------------------------
 // NATS
 
-export async function natsDeadLetters(stream: string, subject: string, n: number, url = 'nats://127.0.0.1:4222'): Promise<string[]> {
+export async function natsDeadLetters(
+  stream: string,
+  subject: string,
+  n: number,
+  url = 'nats://127.0.0.1:4222',
+): Promise<string[]> {
   const nc = await natsConnect({servers: url})
   try {
     const jsm = await nc.jetstreamManager()
@@ -326,7 +352,9 @@ export function stateHome(): string {
 
 export function journalIds(state: string): string[] {
   try {
-    return readdirSync(join(state, 'mailroom', 'replays')).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -6))
+    return readdirSync(join(state, 'mailroom', 'replays'))
+      .filter((f) => f.endsWith('.jsonl'))
+      .map((f) => f.slice(0, -6))
   } catch {
     return []
   }
@@ -336,7 +364,10 @@ export function journalIds(state: string): string[] {
 export function journaledCount(state: string, replayId: string): number {
   try {
     const text = readFileSync(join(state, 'mailroom', 'replays', `${replayId}.jsonl`), 'utf8')
-    return [...text.matchAll(/"t":"ok","ids":\[([^\]]*)\]/g)].reduce((n, m) => n + (m[1] ? m[1].split('","').length : 0), 0)
+    return [...text.matchAll(/"t":"ok","ids":\[([^\]]*)\]/g)].reduce(
+      (n, m) => n + (m[1] ? m[1].split('","').length : 0),
+      0,
+    )
   } catch {
     return 0
   }
@@ -369,7 +400,9 @@ export function startCli(args: string[], state: string, env: Record<string, stri
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
   const done = new Promise<CliResult>((resolve) => {
-    child.on('exit', (code, signal) => resolve({code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr, ms: Date.now() - started}))
+    child.on('exit', (code, signal) =>
+      resolve({code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr, ms: Date.now() - started}),
+    )
   })
   return {pid: child.pid!, done, kill: () => child.kill('SIGKILL')}
 }

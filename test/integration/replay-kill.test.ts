@@ -106,14 +106,20 @@ const allScenarios: Scenario[] = [
     async setup(messages) {
       const [origin, dlt, dest] = [uniqueName('rk-orig'), uniqueName('rk-dlt'), uniqueName('rk-dest')]
       created.topics.push(dlt, dest)
-      await kafkaTopics([{topic: dlt, partitions: 2}, {topic: dest, partitions: 3}])
+      await kafkaTopics([
+        {topic: dlt, partitions: 2},
+        {topic: dest, partitions: 3},
+      ])
       const ids = await kafkaDeadLetters(origin, dlt, messages)
       const all = await kafkaEnvelopes(dlt)
       return {
         source: `kafka:${dlt}`,
         to: `kafka:${dest}`,
         ids,
-        holdings: async () => ({inDlq: await kafkaUncommittedIds(dlt, all), atDestination: (await kafkaEnvelopes(dest)).map(idOf)}),
+        holdings: async () => ({
+          inDlq: await kafkaUncommittedIds(dlt, all),
+          atDestination: (await kafkaEnvelopes(dest)).map(idOf),
+        }),
       }
     },
     cleanup: () => kafkaDelete(...created.topics),
@@ -170,7 +176,9 @@ async function killAndResume(scenario: Scenario, runs: KillRuns, expect: ExpectS
 
     const after = await t.holdings()
     expect(missing(t.ids, after.inDlq, after.atDestination), `trial ${trial}: lost after the kill`).toEqual([])
-    expect(duplicates(after.atDestination), `trial ${trial}: duplicates after the kill`).toBeLessThanOrEqual(runs.window)
+    expect(duplicates(after.atDestination), `trial ${trial}: duplicates after the kill`).toBeLessThanOrEqual(
+      runs.window,
+    )
 
     const [replayId] = journalIds(state)
     // Killed before its journal's end record: the resume reports the crash window (after it, nothing to recover).
@@ -191,7 +199,9 @@ async function killAndResume(scenario: Scenario, runs: KillRuns, expect: ExpectS
   }
   // Most kills must land inside the replay, or the test proves little.
   expect(killedMidRun).toBeGreaterThanOrEqual(Math.ceil(runs.trials / 2))
-  console.log(`${scenario.broker}: ${runs.trials} trials x ${runs.messages} messages, ${killedMidRun} killed mid-run, ${totalDuplicates} duplicates in total (window ${runs.window}), ${waitedForBroker} RabbitMQ countings waited for a killed connection to close`)
+  console.log(
+    `${scenario.broker}: ${runs.trials} trials x ${runs.messages} messages, ${killedMidRun} killed mid-run, ${totalDuplicates} duplicates in total (window ${runs.window}), ${waitedForBroker} RabbitMQ countings waited for a killed connection to close`,
+  )
 }
 
 // The three brokers run side by side: most of a trial is waiting for a CLI process to start.
@@ -200,17 +210,29 @@ describe.concurrent('kill -9 during dlq replay', () => {
     `on $broker: loses nothing over ${TRIALS} killed runs of ${MESSAGES} messages, with duplicates within the window, and --resume completes`,
     async (scenario, {expect}) => {
       const args = ['--window', String(WINDOW), '--rate', String(RATE)]
-      await killAndResume(scenario, {trials: TRIALS, messages: MESSAGES, args, window: WINDOW, killWithinMs: (MESSAGES / RATE) * 1000 + 50}, expect)
+      await killAndResume(
+        scenario,
+        {trials: TRIALS, messages: MESSAGES, args, window: WINDOW, killWithinMs: (MESSAGES / RATE) * 1000 + 50},
+        expect,
+      )
     },
     600_000,
   )
 
-  it(
-    `on rabbitmq at full speed and the default window (${DEFAULT_REPLAY_WINDOW}): loses nothing over ${FULL_SPEED_TRIALS} killed runs of ${FULL_SPEED_MESSAGES} messages, with duplicates within the window`,
-    async ({expect}) => {
-      const runs = {trials: FULL_SPEED_TRIALS, messages: FULL_SPEED_MESSAGES, args: [], window: DEFAULT_REPLAY_WINDOW, killWithinMs: FULL_SPEED_KILL_WITHIN_MS}
-      await killAndResume(allScenarios.find((s) => s.broker === 'rabbitmq')!, runs, expect)
-    },
-    600_000,
-  )
+  it(`on rabbitmq at full speed and the default window (${DEFAULT_REPLAY_WINDOW}): loses nothing over ${FULL_SPEED_TRIALS} killed runs of ${FULL_SPEED_MESSAGES} messages, with duplicates within the window`, async ({
+    expect,
+  }) => {
+    const runs = {
+      trials: FULL_SPEED_TRIALS,
+      messages: FULL_SPEED_MESSAGES,
+      args: [],
+      window: DEFAULT_REPLAY_WINDOW,
+      killWithinMs: FULL_SPEED_KILL_WITHIN_MS,
+    }
+    await killAndResume(
+      allScenarios.find((s) => s.broker === 'rabbitmq')!,
+      runs,
+      expect,
+    )
+  }, 600_000)
 })

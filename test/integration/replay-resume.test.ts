@@ -56,11 +56,18 @@ async function managementFigures(queue: string): Promise<QueueFigures | undefine
 
 /** Waits until the management API's figures for the queue equal `expected` (they lag by its statistics interval). */
 async function managementReports(queue: string, expected: QueueFigures): Promise<void> {
-  await waitFor(async () => JSON.stringify(await managementFigures(queue)) === JSON.stringify(expected), {timeoutMs: 30_000, intervalMs: 500})
+  await waitFor(async () => JSON.stringify(await managementFigures(queue)) === JSON.stringify(expected), {
+    timeoutMs: 30_000,
+    intervalMs: 500,
+  })
 }
 
 function rabbitPair(prefix: string): {work: string; dlq: string; dest: string} {
-  const names = {work: uniqueName(`${prefix}-work`), dlq: uniqueName(`${prefix}-dlq`), dest: uniqueName(`${prefix}-dest`)}
+  const names = {
+    work: uniqueName(`${prefix}-work`),
+    dlq: uniqueName(`${prefix}-dlq`),
+    dest: uniqueName(`${prefix}-dest`),
+  }
   queues.push(names.work, names.dlq, names.dest)
   return names
 }
@@ -117,7 +124,10 @@ describe('RabbitMQ replay right after a peek of a large DLQ', () => {
 
     const exported = await runCliWithState(['dlq', 'export', `rabbitmq:${dlq}`, '--limit', String(N)], state)
     expect(exported.code, exported.stderr).toBe(0)
-    const replay = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json'], state)
+    const replay = await runCliWithState(
+      ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json'],
+      state,
+    )
     const report = jsonOf(replay).result
 
     await rabbitConsumersGone(dlq)
@@ -134,7 +144,9 @@ describe('RabbitMQ replay right after a peek of a large DLQ', () => {
       await managementReports(dlq, {messages: 0, ready: 0, unacked: 0})
       await managementReports(dest, {messages: N, ready: N, unacked: 0})
     }
-    console.log(`replay right after exporting ${N}: exit ${replay.code}, ${report.counts.replayed} replayed in ${report.elapsedMs} ms`)
+    console.log(
+      `replay right after exporting ${N}: exit ${replay.code}, ${report.counts.replayed} replayed in ${report.elapsedMs} ms`,
+    )
   })
 
   it('exits 8 naming why when another consumer holds messages of the bound unacknowledged, and loses none', async () => {
@@ -149,19 +161,37 @@ describe('RabbitMQ replay right after a peek of a large DLQ', () => {
       for (let i = 0; i < HELD; i++) expect(await ch.get(dlq, {noAck: false})).toBeTruthy()
       await managementReports(dlq, {messages: N, ready: N - HELD, unacked: HELD})
 
-      const replay = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json'], stateHome())
+      const replay = await runCliWithState(
+        ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json'],
+        stateHome(),
+      )
       expect(replay.code, `${replay.stdout}\n${replay.stderr}`).toBe(8)
       const report = jsonOf(replay).result
       expect(report.counts.replayed).toBe(N - HELD)
-      expect(report.stopped.message).toMatch(new RegExp(`still reports ${HELD} message\\(s\\).*held by another consumer`))
+      expect(report.stopped.message).toMatch(
+        new RegExp(`still reports ${HELD} message\\(s\\).*held by another consumer`),
+      )
       expect(report.leftBehind).toBe(HELD)
 
       // The same stop in human output (a run that moves nothing): how many the broker still holds and why, not "0 left".
       await managementReports(dlq, {messages: HELD, ready: 0, unacked: HELD})
-      const human = await runCliWithState(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes'], stateHome())
+      const human = await runCliWithState(
+        ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes'],
+        stateHome(),
+      )
       expect(human.code, human.stderr).toBe(8)
-      expect(human.stderr).toMatch(new RegExp(`^warning: stopped early: rabbitmq:${dlq} delivered nothing for 60 s while the broker still reports ${HELD} message\\(s\\) in it .*held by another consumer.*$`, 'm'))
-      expect(human.stderr).toMatch(new RegExp(`^warning: ${HELD} message\\(s\\) left in the DLQ; continue with: mailroom dlq replay --resume `, 'm'))
+      expect(human.stderr).toMatch(
+        new RegExp(
+          `^warning: stopped early: rabbitmq:${dlq} delivered nothing for 60 s while the broker still reports ${HELD} message\\(s\\) in it .*held by another consumer.*$`,
+          'm',
+        ),
+      )
+      expect(human.stderr).toMatch(
+        new RegExp(
+          `^warning: ${HELD} message\\(s\\) left in the DLQ; continue with: mailroom dlq replay --resume `,
+          'm',
+        ),
+      )
       expect(human.stderr).not.toMatch(/0 message\(s\) left|the rest of the DLQ was not read/)
     } finally {
       await holder.close()
@@ -184,14 +214,32 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
     await rabbitQueue(dest)
     const state = stateHome()
 
-    const first = startCli(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json', '--window', String(WINDOW), '--rate', '1000'], state)
+    const first = startCli(
+      [
+        'dlq',
+        'replay',
+        `rabbitmq:${dlq}`,
+        '--to',
+        `rabbitmq:${dest}`,
+        '--yes',
+        '--json',
+        '--window',
+        String(WINDOW),
+        '--rate',
+        '1000',
+      ],
+      state,
+    )
     expect(await killWhen(first, journaled(state, N / 4)), 'the first run was to be killed mid-run').toBe(137)
     const [replayId] = journalIds(state)
     await rabbitConsumersGone(dlq)
 
     const resumeArgs = ['dlq', 'replay', '--resume', replayId!, '--yes', '--json']
     const second = startCli(resumeArgs, state)
-    expect(await killWhen(second, journaled(state, journaledCount(state, replayId!) + N / 4)), 'the resume was to be killed mid-run').toBe(137)
+    expect(
+      await killWhen(second, journaled(state, journaledCount(state, replayId!) + N / 4)),
+      'the resume was to be killed mid-run',
+    ).toBe(137)
     await rabbitConsumersGone(dlq)
 
     const third = await runCliWithState(resumeArgs, state)
@@ -201,9 +249,13 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
     const dups = duplicates(await rabbitIds(dest))
     // Each crash can leave up to a window of messages delivered twice; the report covers both crashes.
     expect(report.crashWindow, 'the duplicate warning covers both killed attempts').toBe(2 * WINDOW)
-    expect(jsonOf(third).warnings.join('\n')).toContain(`2 earlier attempts were stopped without finishing: up to ${2 * WINDOW} messages`)
+    expect(jsonOf(third).warnings.join('\n')).toContain(
+      `2 earlier attempts were stopped without finishing: up to ${2 * WINDOW} messages`,
+    )
     expect(dups).toBeLessThanOrEqual(report.crashWindow)
-    console.log(`killed run + killed resume of ${N}: ${dups} duplicates at the destination (reported window ${report.crashWindow})`)
+    console.log(
+      `killed run + killed resume of ${N}: ${dups} duplicates at the destination (reported window ${report.crashWindow})`,
+    )
   })
 
   it('counts a message re-published by a killed resume once: the next resume still reads to the end of the DLQ', async () => {
@@ -214,7 +266,22 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
     await rabbitQueue(dest)
     const state = stateHome()
 
-    const first = startCli(['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json', '--window', '20', '--rate', '400'], state)
+    const first = startCli(
+      [
+        'dlq',
+        'replay',
+        `rabbitmq:${dlq}`,
+        '--to',
+        `rabbitmq:${dest}`,
+        '--yes',
+        '--json',
+        '--window',
+        '20',
+        '--rate',
+        '400',
+      ],
+      state,
+    )
     expect(await killWhen(first, journaled(state, 100))).toBe(137)
     const replayId = journalIds(state)[0]!
     await rabbitConsumersGone(dlq)
@@ -227,7 +294,10 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
     const stillThere = peeked.filter((id) => !recorded.includes(id)).slice(0, K)
     await a.close()
     expect(stillThere).toHaveLength(K)
-    appendFileSync(join(state, 'mailroom', 'replays', `${replayId}.jsonl`), `${JSON.stringify({t: 'ok', ids: stillThere})}\n`)
+    appendFileSync(
+      join(state, 'mailroom', 'replays', `${replayId}.jsonl`),
+      `${JSON.stringify({t: 'ok', ids: stillThere})}\n`,
+    )
 
     // The resume publishes those K again, and more, and is killed.
     const resumeArgs = ['dlq', 'replay', '--resume', replayId, '--yes', '--json']
@@ -255,29 +325,68 @@ describe('--resume against other servers than the replay started with', () => {
     // Two contexts naming the same broker by different addresses: mailroom cannot know they are one server.
     const config = join(state, 'config')
     mkdirSync(join(config, 'mailroom'), {recursive: true, mode: 0o700})
-    const rabbit = (host: string) => ({url: `amqp://${host}:5672`, managementUrl: `http://${host}:15672`, username: 'guest', passwordEnv: 'RR18_PASSWORD'})
-    writeFileSync(join(config, 'mailroom', 'config.yaml'), stringify({contexts: {alpha: {rabbitmq: rabbit('127.0.0.1')}, beta: {rabbitmq: rabbit('localhost')}}}), {mode: 0o600})
+    const rabbit = (host: string) => ({
+      url: `amqp://${host}:5672`,
+      managementUrl: `http://${host}:15672`,
+      username: 'guest',
+      passwordEnv: 'RR18_PASSWORD',
+    })
+    writeFileSync(
+      join(config, 'mailroom', 'config.yaml'),
+      stringify({contexts: {alpha: {rabbitmq: rabbit('127.0.0.1')}, beta: {rabbitmq: rabbit('localhost')}}}),
+      {mode: 0o600},
+    )
     const env = {XDG_CONFIG_HOME: config, RR18_PASSWORD: 'guest'}
 
-    const args = ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json', '--window', '5', '--rate', '100', '--context', 'alpha']
+    const args = [
+      'dlq',
+      'replay',
+      `rabbitmq:${dlq}`,
+      '--to',
+      `rabbitmq:${dest}`,
+      '--yes',
+      '--json',
+      '--window',
+      '5',
+      '--rate',
+      '100',
+      '--context',
+      'alpha',
+    ]
     expect(await killWhen(startCli(args, state, env), journaled(state, 10))).toBe(137)
     const replayId = journalIds(state)[0]!
     const text = journalText(state, replayId)
     const start = JSON.parse(text.split('\n')[0]!)
-    expect(start.servers).toEqual({context: 'alpha', fingerprints: {rabbitmq: expect.stringMatching(/^sha256:[0-9a-f]{16}$/)}})
+    expect(start.servers).toEqual({
+      context: 'alpha',
+      fingerprints: {rabbitmq: expect.stringMatching(/^sha256:[0-9a-f]{16}$/)},
+    })
     // The password (and user) "guest", and the address itself, appear nowhere in the journal.
     expect(text).not.toMatch(/guest|127\.0\.0\.1|localhost|5672/)
     await rabbitConsumersGone(dlq)
     const before = {inDlq: (await rabbitIds(dlq)).length, atDestination: (await rabbitIds(dest)).length}
 
-    const refused = await runCliWithState(['dlq', 'replay', '--resume', replayId, '--yes', '--json', '--context', 'beta'], state, env)
+    const refused = await runCliWithState(
+      ['dlq', 'replay', '--resume', replayId, '--yes', '--json', '--context', 'beta'],
+      state,
+      env,
+    )
     expect(refused.code, `${refused.stdout}\n${refused.stderr}`).toBe(2)
     const error = jsonOf(refused).error!
-    expect(error.message).toMatch(/context "alpha", not context "beta".*the rabbitmq server sha256:[0-9a-f]{16}, not sha256:[0-9a-f]{16}.*different server/)
+    expect(error.message).toMatch(
+      /context "alpha", not context "beta".*the rabbitmq server sha256:[0-9a-f]{16}, not sha256:[0-9a-f]{16}.*different server/,
+    )
     expect(error.suggestions).toContain('Resume with the context it started with: --context alpha')
-    expect({inDlq: (await rabbitIds(dlq)).length, atDestination: (await rabbitIds(dest)).length}, 'nothing moved').toEqual(before)
+    expect(
+      {inDlq: (await rabbitIds(dlq)).length, atDestination: (await rabbitIds(dest)).length},
+      'nothing moved',
+    ).toEqual(before)
 
-    const forced = await runCliWithState(['dlq', 'replay', '--resume', replayId, '--yes', '--json', '--context', 'beta', '--force'], state, env)
+    const forced = await runCliWithState(
+      ['dlq', 'replay', '--resume', replayId, '--yes', '--json', '--context', 'beta', '--force'],
+      state,
+      env,
+    )
     expect(forced.code, `${forced.stdout}\n${forced.stderr}`).toBe(0)
     expect(jsonOf(forced).warnings.join('\n')).toMatch(/started against context "alpha".*resuming anyway \(--force\)/)
     await assertAllMoved(ids, dlq, dest)

@@ -46,14 +46,17 @@ function freePort(): Promise<number> {
 async function startNats(port: number): Promise<ChildProcess> {
   const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], {stdio: 'ignore'})
   const url = `nats://127.0.0.1:${port}`
-  await waitFor(async () => {
-    try {
-      await natsIds('none', url)
-      return true
-    } catch (error) {
-      return /not found|no stream|NOT_FOUND/i.test(String((error as Error).message ?? error))
-    }
-  }, {timeoutMs: 20_000})
+  await waitFor(
+    async () => {
+      try {
+        await natsIds('none', url)
+        return true
+      } catch (error) {
+        return /not found|no stream|NOT_FOUND/i.test(String((error as Error).message ?? error))
+      }
+    },
+    {timeoutMs: 20_000},
+  )
   return child
 }
 
@@ -73,10 +76,27 @@ describe('destination unreachable in the middle of a replay', () => {
     await natsStream(stream, `${stream}.in`, url)
     const ids = await rabbitDeadLetters(work, dlq, MESSAGES)
     const state = stateHome()
-    const args = ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `nats:${stream}`, '--nats-url', url, '--yes', '--json', '--window', String(WINDOW), '--rate', '400']
+    const args = [
+      'dlq',
+      'replay',
+      `rabbitmq:${dlq}`,
+      '--to',
+      `nats:${stream}`,
+      '--nats-url',
+      url,
+      '--yes',
+      '--json',
+      '--window',
+      String(WINDOW),
+      '--rate',
+      '400',
+    ]
 
     const run = startCli(args, state)
-    await waitFor(() => journalIds(state).length > 0 && journaledCount(state, journalIds(state)[0]!) >= 40, {timeoutMs: 30_000, intervalMs: 5})
+    await waitFor(() => journalIds(state).length > 0 && journaledCount(state, journalIds(state)[0]!) >= 40, {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+    })
     server.kill('SIGKILL')
     const first = await run.done
 
@@ -91,11 +111,17 @@ describe('destination unreachable in the middle of a replay', () => {
     const inDlq = await rabbitIds(dlq)
     const atDestination = await natsIds(stream, url)
     const seen = new Set([...inDlq, ...atDestination])
-    expect(ids.filter((id) => !seen.has(id)), 'lost').toEqual([])
+    expect(
+      ids.filter((id) => !seen.has(id)),
+      'lost',
+    ).toEqual([])
     expect(inDlq.length).toBe(MESSAGES - report.counts.replayed)
 
     const [replayId] = journalIds(state)
-    const second = await runCliWithState(['dlq', 'replay', '--resume', replayId!, '--nats-url', url, '--yes', '--json'], state)
+    const second = await runCliWithState(
+      ['dlq', 'replay', '--resume', replayId!, '--nats-url', url, '--yes', '--json'],
+      state,
+    )
     expect(second.code, second.stderr).toBe(0)
     expect(await rabbitIds(dlq)).toEqual([])
     const final = await natsIds(stream, url)

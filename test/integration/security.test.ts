@@ -56,7 +56,8 @@ describe('RabbitMQ over AMQPS with mutual TLS, a non-guest user and the vhost a/
     expect(await management('PUT', path, {durable: false, auto_delete: false})).toBeLessThan(300)
     try {
       const receipts = []
-      for await (const receipt of adapter.publish!(queue, [{v: 1, headers: [], body: {utf8: 'through a/b'}}], {})) receipts.push(receipt)
+      for await (const receipt of adapter.publish!(queue, [{v: 1, headers: [], body: {utf8: 'through a/b'}}], {}))
+        receipts.push(receipt)
       expect(receipts.every((r) => r.ok)).toBe(true)
       const bodies: string[] = []
       for await (const delivery of adapter.read!(queue, {consume: true, untilEnd: true})) {
@@ -73,13 +74,23 @@ describe('RabbitMQ over AMQPS with mutual TLS, a non-guest user and the vhost a/
 
   it('maps a management API certificate failure like an AMQPS one', async () => {
     const context = await resolveContext({context: 'rabbitmq-mtls-vhost-ab'}, env)
-    const settings = {...context.settings, rabbitmq: {...context.settings.rabbitmq!, managementUrl: 'https://localhost:15771', tls: {...context.settings.rabbitmq!.tls!, servername: undefined}}}
+    const settings = {
+      ...context.settings,
+      rabbitmq: {
+        ...context.settings.rabbitmq!,
+        managementUrl: 'https://localhost:15771',
+        tls: {...context.settings.rabbitmq!.tls!, servername: undefined},
+      },
+    }
     // The AMQPS side still verifies fine; only the management URL's host differs, and "localhost" is in the certificate.
     const adapter = await createAdapter('rabbitmq', settings)
     opened.push(adapter)
     await adapter.connect()
     expect((await adapter.listTargets()).length).toBeGreaterThanOrEqual(0)
-    const untrusted = await createAdapter('rabbitmq', {...settings, rabbitmq: {...settings.rabbitmq, tls: {...settings.rabbitmq.tls, ca: readPem(PKI.otherCa)}}})
+    const untrusted = await createAdapter('rabbitmq', {
+      ...settings,
+      rabbitmq: {...settings.rabbitmq, tls: {...settings.rabbitmq.tls, ca: readPem(PKI.otherCa)}},
+    })
     opened.push(untrusted)
     const error = await untrusted.listTargets().then(
       () => undefined,
@@ -117,20 +128,27 @@ describe('the resolver guards secrets', () => {
     const shared = join(dir, 'password')
     writeFileSync(shared, secret('natsPassword'), {mode: 0o644})
     chmodSync(shared, 0o644)
-    const home = configHome(`contexts:\n  a:\n    nats: {url: "tls://127.0.0.1:4333", user: mailroom, passwordFile: "${shared}"}\n`)
+    const home = configHome(
+      `contexts:\n  a:\n    nats: {url: "tls://127.0.0.1:4333", user: mailroom, passwordFile: "${shared}"}\n`,
+    )
     const r = await resolveContext({context: 'a'}, {XDG_CONFIG_HOME: home})
     expect(r.warnings.join('\n')).toMatch(/holds a secret and is readable by other users/)
     expect(redact(`oops ${secret('natsPassword')}`)).toBe('oops ***')
   })
 
   it('warns when a config file holding a URL password is readable by other users', async () => {
-    const home = configHome(`contexts:\n  a:\n    rabbitmq: {url: "amqps://u:${'s3cr3t-in-url'}@127.0.0.1:5771/"}\n`, 0o644)
+    const home = configHome(
+      `contexts:\n  a:\n    rabbitmq: {url: "amqps://u:${'s3cr3t-in-url'}@127.0.0.1:5771/"}\n`,
+      0o644,
+    )
     const r = await resolveContext({context: 'a'}, {XDG_CONFIG_HOME: home})
     expect(r.warnings.join('\n')).toMatch(/holds a password in a URL and is readable by other users/)
   })
 
   it('refuses a password written into the config file', async () => {
-    const home = configHome('contexts:\n  a:\n    kafka: {brokers: ["127.0.0.1:9192"], sasl: {mechanism: plain, username: u, password: hunter2}}\n')
+    const home = configHome(
+      'contexts:\n  a:\n    kafka: {brokers: ["127.0.0.1:9192"], sasl: {mechanism: plain, username: u, password: hunter2}}\n',
+    )
     const error = await resolveContext({context: 'a'}, {XDG_CONFIG_HOME: home}).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(MailroomError)
     expect((error as MailroomError).code).toBe('CONFIG')
@@ -138,8 +156,11 @@ describe('the resolver guards secrets', () => {
   })
 
   it('refuses an unknown SASL mechanism', async () => {
-    const home = configHome(`contexts:\n  a:\n    kafka: {brokers: ["127.0.0.1:9192"], sasl: {mechanism: gssapi, username: u, passwordFile: "${SECRET_FILES.kafkaPlainPassword}"}}\n`)
-    await expect(resolveContext({context: 'a'}, {XDG_CONFIG_HOME: home})).rejects.toThrow(/unknown kafka.sasl.mechanism "gssapi"/)
+    const home = configHome(
+      `contexts:\n  a:\n    kafka: {brokers: ["127.0.0.1:9192"], sasl: {mechanism: gssapi, username: u, passwordFile: "${SECRET_FILES.kafkaPlainPassword}"}}\n`,
+    )
+    await expect(resolveContext({context: 'a'}, {XDG_CONFIG_HOME: home})).rejects.toThrow(
+      /unknown kafka.sasl.mechanism "gssapi"/,
+    )
   })
 })
-

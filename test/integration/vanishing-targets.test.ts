@@ -32,7 +32,10 @@ async function dashboard(kind: BrokerKind): Promise<{services: DashboardServices
 }
 
 /** Refreshes the dashboard's overview while `churn` runs; returns every broker failure it reported. */
-async function overviewsDuring(kind: BrokerKind, churn: (until: number) => Promise<number>): Promise<{failures: BrokerFailure[]; refreshes: number; churned: number}> {
+async function overviewsDuring(
+  kind: BrokerKind,
+  churn: (until: number) => Promise<number>,
+): Promise<{failures: BrokerFailure[]; refreshes: number; churned: number}> {
   const {services, adapter} = await dashboard(kind)
   await services.overview()
   const until = Date.now() + CHURN_MS

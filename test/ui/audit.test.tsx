@@ -133,8 +133,18 @@ describe('dashboard purge under the audit policy', {timeout: 180_000}, () => {
     await r!.type(dlq)
     await r!.press(KEYS.enter)
     await r!.waitFor((f) => f.includes('Purge failed'), SLOW_FRAME)
-    const lines = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(lines).toEqual([expect.objectContaining({command: 'dlq purge', target: `rabbitmq:${dlq}`, outcome: 'failed', details: {method: 'purge', from: 'dashboard'}})])
+    const lines = readFileSync(auditLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(lines).toEqual([
+      expect.objectContaining({
+        command: 'dlq purge',
+        target: `rabbitmq:${dlq}`,
+        outcome: 'failed',
+        details: {method: 'purge', from: 'dashboard'},
+      }),
+    ])
   })
 
   it('a line lost after the purge (/dev/full): the purge stands, the result carries the warning', async () => {

@@ -25,8 +25,23 @@ const plain = (frame: string) => frame.replace(/\u001B\[[0-9;]*m/g, '')
 describe('TargetsTable', () => {
   const rows = flattenGroups(
     buildGroups(
-      Array.from({length: 40}, (_, i) => ({broker: 'kafka' as const, name: `a-rather-long-topic-name-number-${i}`, kind: 'topic' as const, depth: i * 1000})),
-      [{broker: 'kafka', target: 'a-rather-long-topic-name-number-3', consumer: 'billing', status: 'STALL', reason: '', lag: 42, windowSeconds: 2}],
+      Array.from({length: 40}, (_, i) => ({
+        broker: 'kafka' as const,
+        name: `a-rather-long-topic-name-number-${i}`,
+        kind: 'topic' as const,
+        depth: i * 1000,
+      })),
+      [
+        {
+          broker: 'kafka',
+          target: 'a-rather-long-topic-name-number-3',
+          consumer: 'billing',
+          status: 'STALL',
+          reason: '',
+          lag: 42,
+          windowSeconds: 2,
+        },
+      ],
       [],
     ),
   )
@@ -48,9 +63,23 @@ describe('TargetsTable', () => {
 
   test('a share group sits under its topic named with its type, its lag n/a', () => {
     const group = {type: 'share' as const, state: 'Stable', assignor: 'simple', epoch: 3, members: []}
-    const share = {broker: 'kafka' as const, target: 'orders', consumer: 'pickers', status: 'OK' as const, reason: '', lagNotApplicable: 'share group', consumers: 2, windowSeconds: 0, group}
-    const shareRows = flattenGroups(buildGroups([{broker: 'kafka', name: 'orders', kind: 'topic', depth: 10}], [share], []))
-    r = renderInk(<TargetsTable rows={shareRows} history={new History(5)} selected={0} focused width={80} height={10} />)
+    const share = {
+      broker: 'kafka' as const,
+      target: 'orders',
+      consumer: 'pickers',
+      status: 'OK' as const,
+      reason: '',
+      lagNotApplicable: 'share group',
+      consumers: 2,
+      windowSeconds: 0,
+      group,
+    }
+    const shareRows = flattenGroups(
+      buildGroups([{broker: 'kafka', name: 'orders', kind: 'topic', depth: 10}], [share], []),
+    )
+    r = renderInk(
+      <TargetsTable rows={shareRows} history={new History(5)} selected={0} focused width={80} height={10} />,
+    )
     expect(plain(r.lastFrame())).toMatch(/└ pickers \(share\)\s+-\s+n\/a\s+-\s+-\s+OK/)
   })
 })
@@ -71,7 +100,14 @@ test('the progress bar shows the fraction and the counts', () => {
 describe('TextInput', () => {
   test('types, deletes, submits and cancels', async () => {
     const events: string[] = []
-    r = renderInk(<TextInput label="> " active onSubmit={(v) => events.push(`submit:${v}`)} onCancel={() => events.push('cancel')} />)
+    r = renderInk(
+      <TextInput
+        label="> "
+        active
+        onSubmit={(v) => events.push(`submit:${v}`)}
+        onCancel={() => events.push('cancel')}
+      />,
+    )
     await r.type('orderz')
     await r.press(KEYS.backspace)
     await r.type('s')
@@ -84,7 +120,16 @@ describe('TextInput', () => {
 
 describe('ActionPanel', () => {
   test('the typed confirmation shows what was typed, and says so when it does not match', () => {
-    const state = {kind: 'confirm' as const, title: 'Purge rabbitmq:orders.dlq', detail: ['3 message(s)'], word: 'orders.dlq', typed: 'orders', mismatch: true, confirm() {}, cancel() {}}
+    const state = {
+      kind: 'confirm' as const,
+      title: 'Purge rabbitmq:orders.dlq',
+      detail: ['3 message(s)'],
+      word: 'orders.dlq',
+      typed: 'orders',
+      mismatch: true,
+      confirm() {},
+      cancel() {},
+    }
     r = renderInk(<ActionPanel state={state} width={80} />)
     const frame = plain(r.lastFrame())
     expect(frame).toContain('Type "orders.dlq" to confirm (Esc cancels): orders')
@@ -92,7 +137,15 @@ describe('ActionPanel', () => {
   })
 
   test('progress shows a live bar', () => {
-    const counts = {examined: 6, replayed: 5, filtered: 0, skipped: 1, failed: 0, possibleDuplicates: 0, deduplicated: 0}
+    const counts = {
+      examined: 6,
+      replayed: 5,
+      filtered: 0,
+      skipped: 1,
+      failed: 0,
+      possibleDuplicates: 0,
+      deduplicated: 0,
+    }
     r = renderInk(<ActionPanel state={{kind: 'progress', title: 'Replaying x', counts, total: 12}} width={60} />)
     const frame = plain(r.lastFrame())
     expect(frame).toContain(' 50% 6/12')
@@ -112,11 +165,18 @@ test('the message view shows headers, the death record field by field, and the b
 })
 
 test('the death record names what failed, what Spring wrapped it in, and the Connect stage class that ran', () => {
-  const lines = deathLines({reason: 'exception', error: {
-    class: 'java.lang.IllegalStateException', message: 'amount < 0',
-    wrapper: {class: 'org.springframework.kafka.listener.ListenerExecutionFailedException', message: 'Listener failed'},
-    component: 'org.apache.kafka.connect.json.JsonConverter',
-  }})
+  const lines = deathLines({
+    reason: 'exception',
+    error: {
+      class: 'java.lang.IllegalStateException',
+      message: 'amount < 0',
+      wrapper: {
+        class: 'org.springframework.kafka.listener.ListenerExecutionFailedException',
+        message: 'Listener failed',
+      },
+      component: 'org.apache.kafka.connect.json.JsonConverter',
+    },
+  })
   expect(lines).toContain('    error: java.lang.IllegalStateException: amount < 0')
   expect(lines).toContain('    wrapped in: org.springframework.kafka.listener.ListenerExecutionFailedException')
   expect(lines).toContain('    failed in: org.apache.kafka.connect.json.JsonConverter')
@@ -147,8 +207,23 @@ describe('Header', () => {
       {broker: 'kafka' as const, up: true, info: {product: 'kafka', version: '4.1.1', latencyMs: 1}},
       {broker: 'nats' as const, up: true, info: {product: 'nats-server', version: '2.10', latencyMs: 1}},
     ]
-    const problem = (kind: 'under-replicated' | 'offline', partition: number) => ({broker: 'kafka' as const, kind, target: 'orders', partition, message: ''})
-    r = renderInk(<Header readOnly={false} brokers={brokers} intervalMs={2000} title="overview" replication={[problem('under-replicated', 0), problem('under-replicated', 1), problem('offline', 2)]} />, {columns: 120})
+    const problem = (kind: 'under-replicated' | 'offline', partition: number) => ({
+      broker: 'kafka' as const,
+      kind,
+      target: 'orders',
+      partition,
+      message: '',
+    })
+    r = renderInk(
+      <Header
+        readOnly={false}
+        brokers={brokers}
+        intervalMs={2000}
+        title="overview"
+        replication={[problem('under-replicated', 0), problem('under-replicated', 1), problem('offline', 2)]}
+      />,
+      {columns: 120},
+    )
     const second = lines(plain(r.lastFrame()))[1]!
     expect(second).toMatch(/kafka 4\.1\.1 ⚠ 2 under-replicated, 1 offline\s+● nats 2\.10\s*$/)
   })

@@ -41,7 +41,19 @@ describe('the ? help', () => {
 })
 
 describe('the DLQ pane', () => {
-  const long: DlqRow = {broker: 'rabbitmq', name: 'payments.settlement.europe-west.retry.dlq', kind: 'quorum-queue', depth: 1200, origins: [], detectedBy: [], reasons: [{reason: 'rejected', count: 150}, {reason: 'expired', count: 50}], reasonsSample: 200}
+  const long: DlqRow = {
+    broker: 'rabbitmq',
+    name: 'payments.settlement.europe-west.retry.dlq',
+    kind: 'quorum-queue',
+    depth: 1200,
+    origins: [],
+    detectedBy: [],
+    reasons: [
+      {reason: 'rejected', count: 150},
+      {reason: 'expired', count: 50},
+    ],
+    reasonsSample: 200,
+  }
 
   test('a wide terminal shows whole names; a narrow one cuts them in the middle', () => {
     r = renderInk(<DlqTable dlqs={[long]} selected={0} focused width={160} height={3} />, {columns: 160})

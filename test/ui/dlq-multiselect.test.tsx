@@ -44,7 +44,10 @@ afterEach(async () => {
   await adapter?.close()
 })
 afterAll(async () => {
-  for (const [name, value] of [['MAILROOM_AUDIT_LOG', saved.audit], ['XDG_STATE_HOME', saved.state]] as const) {
+  for (const [name, value] of [
+    ['MAILROOM_AUDIT_LOG', saved.audit],
+    ['XDG_STATE_HOME', saved.state],
+  ] as const) {
     if (value === undefined) delete process.env[name]
     else process.env[name] = value
   }
@@ -71,7 +74,16 @@ async function openDlq(): Promise<{dlq: string; work: string}> {
   const services = new DashboardServices(context, new Map([['rabbitmq', adapter]]))
   r = renderInk(
     <Routed>
-      <DlqView services={services} broker="rabbitmq" name={dlq} filter="" active width={SCREEN.columns} height={SCREEN.rows - 2} onOpenMessage={() => {}} />
+      <DlqView
+        services={services}
+        broker="rabbitmq"
+        name={dlq}
+        filter=""
+        active
+        width={SCREEN.columns}
+        height={SCREEN.rows - 2}
+        onOpenMessage={() => {}}
+      />
     </Routed>,
     SCREEN,
   )
@@ -85,7 +97,11 @@ const plain = plainFrame
 
 /** The work-N ids of the messages shown with a mark. */
 function markedOnScreen(frame: string): string[] {
-  return plain(frame).split('\n').filter((l) => l.trimStart().startsWith('● ')).map((l) => /work-\d/.exec(l)![0]).sort()
+  return plain(frame)
+    .split('\n')
+    .filter((l) => l.trimStart().startsWith('● '))
+    .map((l) => /work-\d/.exec(l)![0])
+    .sort()
 }
 
 /** Marks the 2nd and 4th message of the list; returns their work-N ids as shown. */
@@ -146,7 +162,9 @@ describe('marking in the DLQ view', {timeout: 180_000}, () => {
     await openDlq()
     await r!.press('j jj ')
     const frame = await r!.waitFor((f) => f.includes('2 marked'))
-    const rows = plain(frame).split('\n').filter((l) => /^[● ] #\d/.test(l))
+    const rows = plain(frame)
+      .split('\n')
+      .filter((l) => /^[● ] #\d/.test(l))
     expect(rows.map((l) => l.startsWith('●'))).toEqual([false, true, false, true, false])
   })
 
@@ -181,7 +199,11 @@ describe('actions on the marked messages', {timeout: 180_000}, () => {
     const left = await drain(dlq)
     expect(left).toHaveLength(3)
     expect(left.filter((id) => marked.includes(id))).toEqual([])
-    const line = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.target === `rabbitmq:${dlq}`)
+    const line = readFileSync(auditLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => l.target === `rabbitmq:${dlq}`)
     expect(line).toMatchObject({command: 'dlq replay', outcome: 'ok', counts: {replayed: 2}})
     expect(line.details.select).toHaveLength(2)
     for (const id of line.details.select) expect(id).toMatch(new RegExp(`^rabbitmq:${dlq}/[0-9a-f]{24}$`))
@@ -201,8 +223,17 @@ describe('actions on the marked messages', {timeout: 180_000}, () => {
     const left = await drain(dlq)
     expect(left).toHaveLength(3)
     expect(left.filter((id) => marked.includes(id))).toEqual([])
-    const line = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.target === `rabbitmq:${dlq}`)
-    expect(line).toMatchObject({command: 'dlq purge', outcome: 'ok', counts: {purged: 2}, details: {method: 'consume-and-ack', from: 'dashboard'}})
+    const line = readFileSync(auditLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => l.target === `rabbitmq:${dlq}`)
+    expect(line).toMatchObject({
+      command: 'dlq purge',
+      outcome: 'ok',
+      counts: {purged: 2},
+      details: {method: 'consume-and-ack', from: 'dashboard'},
+    })
     expect(line.details.select).toHaveLength(2)
   })
 
@@ -217,7 +248,11 @@ describe('actions on the marked messages', {timeout: 180_000}, () => {
     await r!.type(file)
     await r!.press(KEYS.enter)
     await r!.waitFor((f) => f.includes('2 message(s) written to'), SLOW)
-    const exported = readFileSync(file, 'utf8').trim().split('\n').map((l) => /work-\d/.exec(JSON.parse(l).body.utf8)![0]).sort()
+    const exported = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => /work-\d/.exec(JSON.parse(l).body.utf8)![0])
+      .sort()
     expect(exported).toEqual(marked)
     await waitFor(async () => (await idle(dlq)) === 5, {timeoutMs: 30_000})
   })

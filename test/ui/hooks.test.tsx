@@ -60,7 +60,11 @@ test('usePoll: calls the service on the interval, never overlapping, and stops o
   }
   function Poller() {
     const state = usePoll(load, 10)
-    return <Text>ticks={state.ticks} data={state.data ?? '-'}</Text>
+    return (
+      <Text>
+        ticks={state.ticks} data={state.data ?? '-'}
+      </Text>
+    )
   }
   r = renderInk(<Poller />)
   await r.waitFor((f) => /ticks=3 /.test(f))
@@ -78,7 +82,11 @@ test('usePoll reports a failure and keeps polling', async () => {
       if (++n === 1) throw new Error('broker down')
       return n
     }, 150)
-    return <Text>{state.error?.message ?? ''} data={state.data ?? '-'}</Text>
+    return (
+      <Text>
+        {state.error?.message ?? ''} data={state.data ?? '-'}
+      </Text>
+    )
   }
   r = renderInk(<Poller />)
   await r.waitFor((f) => f.includes('broker down'))
@@ -88,7 +96,11 @@ test('usePoll reports a failure and keeps polling', async () => {
 test('useTerminalSize follows resizes', async () => {
   function Size() {
     const {columns, rows} = useTerminalSize()
-    return <Text>{columns}x{rows}</Text>
+    return (
+      <Text>
+        {columns}x{rows}
+      </Text>
+    )
   }
   r = renderInk(<Size />, {columns: 80, rows: 24})
   expect(r.lastFrame()).toBe('80x24')

@@ -13,20 +13,40 @@ function split(input: string, key: Key = none): [string, boolean][] {
 
 describe('eachKey', () => {
   it('splits keys that arrived in one chunk, Enter included', () => {
-    expect(split('/ab')).toEqual([['/', false], ['a', false], ['b', false]])
-    expect(split('ab\r')).toEqual([['a', false], ['b', false], ['', true]])
+    expect(split('/ab')).toEqual([
+      ['/', false],
+      ['a', false],
+      ['b', false],
+    ])
+    expect(split('ab\r')).toEqual([
+      ['a', false],
+      ['b', false],
+      ['', true],
+    ])
   })
 
   it('splits control keys anywhere in a chunk, as Ink names them when they come alone', () => {
     const seen: string[] = []
-    eachKey('\t\rx\u007Fy\u0015', none, (i, k) => void seen.push(`${i}${k.tab ? '<tab>' : ''}${k.return ? '<enter>' : ''}${k.delete ? '<del>' : ''}${k.ctrl ? '<ctrl>' : ''}`))
+    eachKey(
+      '\t\rx\u007Fy\u0015',
+      none,
+      (i, k) =>
+        void seen.push(
+          `${i}${k.tab ? '<tab>' : ''}${k.return ? '<enter>' : ''}${k.delete ? '<del>' : ''}${k.ctrl ? '<ctrl>' : ''}`,
+        ),
+    )
     expect(seen).toEqual(['<tab>', '<enter>', 'x', '<del>', 'y', 'u<ctrl>'])
   })
 
   it('after a key that changed the screen, hands the rest of the chunk to defer', () => {
     const seen: string[] = []
     let resume: (() => void) | undefined
-    eachKey('\rab', none, (i, k) => (seen.push(k.return ? '<enter>' : i), k.return ? 'rerender' : undefined), (r) => (resume = r))
+    eachKey(
+      '\rab',
+      none,
+      (i, k) => (seen.push(k.return ? '<enter>' : i), k.return ? 'rerender' : undefined),
+      (r) => (resume = r),
+    )
     expect(seen).toEqual(['<enter>'])
     resume!()
     expect(seen).toEqual(['<enter>', 'a', 'b'])
@@ -51,7 +71,13 @@ describe('eachKey', () => {
 
   it('leaves escape sequences (arrows, PgUp) and a lone Esc as one key', () => {
     const seen: string[] = []
-    eachKey('', {...none, upArrow: true} as Key, (i, k) => void seen.push(k.upArrow ? '<up>' : i), undefined, '\u001b[A')
+    eachKey(
+      '',
+      {...none, upArrow: true} as Key,
+      (i, k) => void seen.push(k.upArrow ? '<up>' : i),
+      undefined,
+      '\u001b[A',
+    )
     eachKey('', {...none, escape: true}, (i, k) => void seen.push(k.escape ? '<esc>' : i), undefined, '\u001b')
     expect(seen).toEqual(['<up>', '<esc>'])
   })

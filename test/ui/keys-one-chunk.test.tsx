@@ -21,7 +21,10 @@ test('a filter typed and kept in one chunk, then the next key in the same chunk 
   r = renderInk(<App services={fakeServices().services} intervalMs={50} />)
   await r.waitFor((f) => f.includes('rejected 2'))
   await r.press(`/orders.dlq${KEYS.enter}${KEYS.tab}`)
-  await r.waitFor((f) => f.includes('filter: orders.dlq') && f.includes('▸ Dead-letter queues (1)') && !f.includes('Enter keeps'), 10_000)
+  await r.waitFor(
+    (f) => f.includes('filter: orders.dlq') && f.includes('▸ Dead-letter queues (1)') && !f.includes('Enter keeps'),
+    10_000,
+  )
   await r.press(`${KEYS.enter}x`)
   await r.waitFor((f) => f.includes('Type "orders.dlq" to confirm'), 10_000)
   // The typed name, a slip, Backspace and Enter in one chunk: confirmed as if typed key by key.

@@ -3,7 +3,17 @@ import {describe, expect, test} from 'vitest'
 import type {TargetInfo} from '../../src/adapters/types.js'
 import type {LagRow} from '../../src/core/lag/model.js'
 import {clamp, count, fit, fitMiddle, visibleWindow} from '../../src/ui/format.js'
-import {History, buildGroups, depthKey, filterGroups, flattenGroups, groupLine, groupStatus, lagKey, sortGroups} from '../../src/ui/model.js'
+import {
+  History,
+  buildGroups,
+  depthKey,
+  filterGroups,
+  flattenGroups,
+  groupLine,
+  groupStatus,
+  lagKey,
+  sortGroups,
+} from '../../src/ui/model.js'
 import {sparkline} from '../../src/ui/sparkline.js'
 
 const targets: TargetInfo[] = [
@@ -12,20 +22,48 @@ const targets: TargetInfo[] = [
   {broker: 'kafka', name: 'events', kind: 'topic', depth: 300, partitions: 3},
 ]
 const lag: LagRow[] = [
-  {broker: 'rabbitmq', target: 'orders', consumer: 'orders', status: 'STOP', reason: 'no consumer', lag: 18, consumers: 0, windowSeconds: 2},
-  {broker: 'kafka', target: 'events', consumer: 'billing', status: 'WARN', reason: 'growing', lag: 150, windowSeconds: 2},
+  {
+    broker: 'rabbitmq',
+    target: 'orders',
+    consumer: 'orders',
+    status: 'STOP',
+    reason: 'no consumer',
+    lag: 18,
+    consumers: 0,
+    windowSeconds: 2,
+  },
+  {
+    broker: 'kafka',
+    target: 'events',
+    consumer: 'billing',
+    status: 'WARN',
+    reason: 'growing',
+    lag: 150,
+    windowSeconds: 2,
+  },
   {broker: 'kafka', target: 'events', consumer: 'audit', status: 'OK', reason: 'ok', lag: 0, windowSeconds: 2},
   {broker: 'nats', target: '*', consumer: '*', status: 'ERR', reason: 'down', windowSeconds: 0},
 ]
 
 describe('overview rows', () => {
-  test("a Kafka consumer row carries its group: protocol, state, assignor, epoch and members with their partitions", () => {
-    const group = {type: 'consumer' as const, protocol: 'consumer' as const, state: 'Stable', assignor: 'uniform', epoch: 4, members: [{memberId: 'a', clientId: 'billing-1', host: '/10.0.0.7', partitions: [0, 2]}]}
+  test('a Kafka consumer row carries its group: protocol, state, assignor, epoch and members with their partitions', () => {
+    const group = {
+      type: 'consumer' as const,
+      protocol: 'consumer' as const,
+      state: 'Stable',
+      assignor: 'uniform',
+      epoch: 4,
+      members: [{memberId: 'a', clientId: 'billing-1', host: '/10.0.0.7', partitions: [0, 2]}],
+    }
     const [events] = buildGroups([targets[2]], [{...lag[1], group}], [])
     expect(events.consumers[0].group).toEqual(group)
     expect(groupLine(group)).toBe('consumer · Stable · uniform · epoch 4 · billing-1@/10.0.0.7 [0,2]')
-    expect(groupLine({type: 'classic', protocol: 'classic', state: 'Empty', members: []})).toBe('classic · Empty · no members')
-    expect(groupLine({type: 'share', state: 'Stable', assignor: 'simple', epoch: 3, members: []})).toBe('share · Stable · simple · epoch 3 · no members')
+    expect(groupLine({type: 'classic', protocol: 'classic', state: 'Empty', members: []})).toBe(
+      'classic · Empty · no members',
+    )
+    expect(groupLine({type: 'share', state: 'Stable', assignor: 'simple', epoch: 3, members: []})).toBe(
+      'share · Stable · simple · epoch 3 · no members',
+    )
   })
 
   test('a queue is its own consumer: its lag row merges into the target row; groups become children', () => {
@@ -43,17 +81,33 @@ describe('overview rows', () => {
 
   test('sorts by name, lag, depth and status; consumers stay under their target', () => {
     const groups = buildGroups(targets, lag, [])
-    expect(sortGroups(groups, 'name').map((g) => g.row.key)).toEqual(['kafka:events', 'nats:*', 'rabbitmq:orders', 'rabbitmq:orders.dlq'])
+    expect(sortGroups(groups, 'name').map((g) => g.row.key)).toEqual([
+      'kafka:events',
+      'nats:*',
+      'rabbitmq:orders',
+      'rabbitmq:orders.dlq',
+    ])
     expect(sortGroups(groups, 'lag')[0].row.key).toBe('kafka:events')
-    expect(sortGroups(groups, 'depth').map((g) => g.row.key).slice(0, 2)).toEqual(['kafka:events', 'rabbitmq:orders'])
-    expect(sortGroups(groups, 'status').map((g) => g.row.key).slice(0, 3)).toEqual(['nats:*', 'rabbitmq:orders', 'kafka:events'])
+    expect(
+      sortGroups(groups, 'depth')
+        .map((g) => g.row.key)
+        .slice(0, 2),
+    ).toEqual(['kafka:events', 'rabbitmq:orders'])
+    expect(
+      sortGroups(groups, 'status')
+        .map((g) => g.row.key)
+        .slice(0, 3),
+    ).toEqual(['nats:*', 'rabbitmq:orders', 'kafka:events'])
     const rows = flattenGroups(sortGroups(groups, 'name'))
     expect(rows.slice(0, 3).map((r) => r.consumer ?? r.target)).toEqual(['events', 'audit', 'billing'])
   })
 
   test('a filter matching a consumer keeps its target; matching a target keeps all its consumers', () => {
     const groups = buildGroups(targets, lag, [])
-    expect(flattenGroups(filterGroups(groups, 'BILL')).map((r) => r.consumer ?? r.target)).toEqual(['events', 'billing'])
+    expect(flattenGroups(filterGroups(groups, 'BILL')).map((r) => r.consumer ?? r.target)).toEqual([
+      'events',
+      'billing',
+    ])
     expect(flattenGroups(filterGroups(groups, 'kafka:ev')).length).toBe(3)
     expect(filterGroups(groups, '  ').length).toBe(groups.length)
   })
@@ -67,7 +121,13 @@ describe('overview rows', () => {
     // A topic's lag is its most-behind group's (billing: 150 + i), never its depth (300).
     expect(history.of(lagKey('kafka:events'))).toEqual([152, 153, 154])
     expect(history.of(depthKey('kafka:events'))).toEqual([300, 300, 300])
-    history.record(buildGroups(targets.filter((t) => t.name !== 'orders'), lag.filter((r) => r.target !== 'orders'), []))
+    history.record(
+      buildGroups(
+        targets.filter((t) => t.name !== 'orders'),
+        lag.filter((r) => r.target !== 'orders'),
+        [],
+      ),
+    )
     expect(history.of('rabbitmq:orders')).toEqual([])
   })
 })

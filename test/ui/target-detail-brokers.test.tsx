@@ -21,7 +21,11 @@ import {type Rendered, renderInk} from '../helpers/ink.js'
 const plain = (frame: string) => frame.replace(/\u001B\[[0-9;]*m/g, '')
 
 const settings = localSettings()
-const kafka = new Kafka({brokers: settings.kafka!.brokers, clientId: 'dashboard-consumers-test', logLevel: logLevel.NOTHING})
+const kafka = new Kafka({
+  brokers: settings.kafka!.brokers,
+  clientId: 'dashboard-consumers-test',
+  logLevel: logLevel.NOTHING,
+})
 const topic = uniqueName('dash-consumers')
 const group = uniqueName('dash-group')
 const stream = uniqueName('DASH_CONSUMERS').replace(/-/g, '_')
@@ -75,7 +79,13 @@ beforeAll(async () => {
 
   adapters = new Map<BrokerKind, BrokerAdapter>()
   for (const kind of ['kafka', 'nats', 'rabbitmq'] as const) adapters.set(kind, await createAdapter(kind, settings))
-  const context = {readOnly: false, brokers: [...adapters.keys()], settings, config: {}, warnings: []} as unknown as ResolvedContext
+  const context = {
+    readOnly: false,
+    brokers: [...adapters.keys()],
+    settings,
+    config: {},
+    warnings: [],
+  } as unknown as ResolvedContext
   services = new DashboardServices(context, adapters)
 }, 120_000)
 
@@ -103,12 +113,19 @@ interface ManagementConsumer {
 /** The queue's consumers as the broker's management API lists them (the ground truth). */
 async function managementConsumers(name: string): Promise<ManagementConsumer[]> {
   const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`
-  const answer = await fetch(`${settings.rabbitmq!.managementUrl}/api/queues/%2F/${encodeURIComponent(name)}`, {headers: {authorization: auth}})
+  const answer = await fetch(`${settings.rabbitmq!.managementUrl}/api/queues/%2F/${encodeURIComponent(name)}`, {
+    headers: {authorization: auth},
+  })
   return ((await answer.json()) as {consumer_details: ManagementConsumer[]}).consumer_details
 }
 
 /** The target's group from the dashboard's overview, once `ready` holds; the history gets two samples. */
-async function groupOf(broker: BrokerKind, name: string, ready: (g: OverviewGroup) => boolean, history: History): Promise<OverviewGroup> {
+async function groupOf(
+  broker: BrokerKind,
+  name: string,
+  ready: (g: OverviewGroup) => boolean,
+  history: History,
+): Promise<OverviewGroup> {
   return waitFor(
     async () => {
       const data = await services.overview()
@@ -123,14 +140,30 @@ async function groupOf(broker: BrokerKind, name: string, ready: (g: OverviewGrou
 
 function renderDetail(group: OverviewGroup, history: History): string {
   r?.unmount()
-  r = renderInk(<TargetDetail services={services} group={group} history={history} active width={100} height={20} onOpenMessage={() => {}} />, {columns: 100, rows: 24})
+  r = renderInk(
+    <TargetDetail
+      services={services}
+      group={group}
+      history={history}
+      active
+      width={100}
+      height={20}
+      onOpenMessage={() => {}}
+    />,
+    {columns: 100, rows: 24},
+  )
   return plain(r.lastFrame())
 }
 
 describe('the target view on the real brokers', () => {
   test('a Kafka topic lists its group with its lag', async () => {
     const history = new History(10)
-    const g = await groupOf('kafka', topic, (x) => x.consumers.some((c) => c.consumer === group && c.lag === 6), history)
+    const g = await groupOf(
+      'kafka',
+      topic,
+      (x) => x.consumers.some((c) => c.consumer === group && c.lag === 6),
+      history,
+    )
     const frame = renderDetail(g, history)
     expect(frame).toContain('Consumers (1)')
     expect(frame).toMatch(new RegExp(`└ ${group}\\s+-\\s+6\\s`))
@@ -138,7 +171,12 @@ describe('the target view on the real brokers', () => {
 
   test('the lag line of a Kafka topic shows its lag (6), not its depth (10), as a flat line', async () => {
     const history = new History(10)
-    const g = await groupOf('kafka', topic, (x) => x.consumers.some((c) => c.consumer === group && c.lag === 6), history)
+    const g = await groupOf(
+      'kafka',
+      topic,
+      (x) => x.consumers.some((c) => c.consumer === group && c.lag === 6),
+      history,
+    )
     const frame = renderDetail(g, history)
     expect(frame).toMatch(/depth .*10\.\.10 \(\d+ samples\)/)
     expect(frame).toMatch(/lag .*6\.\.6 \(\d+ samples\)/)
@@ -148,7 +186,12 @@ describe('the target view on the real brokers', () => {
 
   test('a JetStream stream lists its durable consumer with its lag', async () => {
     const history = new History(10)
-    const g = await groupOf('nats', stream, (x) => x.consumers.some((c) => c.consumer === 'worker' && c.lag === 3), history)
+    const g = await groupOf(
+      'nats',
+      stream,
+      (x) => x.consumers.some((c) => c.consumer === 'worker' && c.lag === 3),
+      history,
+    )
     const frame = renderDetail(g, history)
     expect(frame).toContain('Consumers (1)')
     expect(frame).toMatch(/└ worker\s+-\s+3\s/)
@@ -159,14 +202,28 @@ describe('the target view on the real brokers', () => {
     const history = new History(10)
     const g = await groupOf('rabbitmq', queue, (x) => x.row.consumers === 2, history)
     // The management API details consumers from its statistics, which lag behind the channels by their interval.
-    const truth = await waitFor(async () => {
-      const consumers = await managementConsumers(queue)
-      return consumers.length === 2 ? consumers : undefined
-    }, {timeoutMs: 30_000})
+    const truth = await waitFor(
+      async () => {
+        const consumers = await managementConsumers(queue)
+        return consumers.length === 2 ? consumers : undefined
+      },
+      {timeoutMs: 30_000},
+    )
     expect(truth.map((c) => c.consumer_tag)).toContain(NAMED_TAG)
     expect(truth).toHaveLength(2)
     r?.unmount()
-    r = renderInk(<TargetDetail services={services} group={g} history={history} active width={120} height={20} onOpenMessage={() => {}} />, {columns: 120, rows: 24})
+    r = renderInk(
+      <TargetDetail
+        services={services}
+        group={g}
+        history={history}
+        active
+        width={120}
+        height={20}
+        onOpenMessage={() => {}}
+      />,
+      {columns: 120, rows: 24},
+    )
     const frame = plain(await r.waitFor((f) => truth.every((c) => plain(f).includes(c.consumer_tag)), 15_000))
     expect(frame).toContain('Consumers (2)')
     for (const c of truth) {

@@ -21,7 +21,11 @@ interface Defs {
   encodeProperties(id: number, channel: number, size: number, fields: object): Buffer
 }
 
-const text = fc.oneof(fc.string({maxLength: 40}), fc.string({unit: 'grapheme', maxLength: 10}), fc.constant('mailroom-replay-id'))
+const text = fc.oneof(
+  fc.string({maxLength: 40}),
+  fc.string({unit: 'grapheme', maxLength: 10}),
+  fc.constant('mailroom-replay-id'),
+)
 const scalar = fc.oneof(
   text,
   text,
@@ -65,7 +69,9 @@ describe('amqplib patches', () => {
 
   it('publish arguments encode to the same frames as amqplib', () => {
     const defs = amqplibModule<Defs>('defs.js')
-    const ours = amqplibModule<{publish: (e: string, k: string, o?: PublishOptionsLike) => object}>('api_args.js').publish
+    const ours = amqplibModule<{publish: (e: string, k: string, o?: PublishOptionsLike) => object}>(
+      'api_args.js',
+    ).publish
     const theirs = amqplibOriginal('publishArgs')
     const options = fc.record(
       {
@@ -91,15 +97,23 @@ describe('amqplib patches', () => {
     )
     const frames = (fields: object) => {
       try {
-        return [defs.encodeMethod(defs.BasicPublish, 1, fields), defs.encodeProperties(defs.BasicProperties, 1, 7, fields)].map((b) => b.toString('hex'))
+        return [
+          defs.encodeMethod(defs.BasicPublish, 1, fields),
+          defs.encodeProperties(defs.BasicProperties, 1, 7, fields),
+        ].map((b) => b.toString('hex'))
       } catch (error) {
         return (error as Error).message
       }
     }
     fc.assert(
-      fc.property(fc.string({maxLength: 10}), fc.string({maxLength: 10}), fc.option(options, {nil: undefined}), (exchange, key, o) => {
-        expect(frames(ours(exchange, key, o))).toEqual(frames(theirs(exchange, key, o)))
-      }),
+      fc.property(
+        fc.string({maxLength: 10}),
+        fc.string({maxLength: 10}),
+        fc.option(options, {nil: undefined}),
+        (exchange, key, o) => {
+          expect(frames(ours(exchange, key, o))).toEqual(frames(theirs(exchange, key, o)))
+        },
+      ),
       {numRuns: 1000},
     )
   })
@@ -137,6 +151,8 @@ describe('amqplib patches', () => {
     const headers = {'mailroom-replay-id': 'r-1'}
     const expected = Buffer.alloc(64)
     const length = amqplibOriginal('encodeTable')(expected, headers, 0)
-    expect(defs.encodeProperties(defs.BasicProperties, 1, 0, {headers}).includes(expected.subarray(0, length))).toBe(true)
+    expect(defs.encodeProperties(defs.BasicProperties, 1, 0, {headers}).includes(expected.subarray(0, length))).toBe(
+      true,
+    )
   })
 })

@@ -19,15 +19,20 @@ const envFor = (path: string): NodeJS.ProcessEnv => ({MAILROOM_AUDIT_LOG: path})
 /** Settles within `ms` or fails: a hang is the bug these tests guard against. */
 function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms)))
+  const deadline = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms)),
+  )
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
 }
 
 const entry = (outcome: AuditEntry['outcome']): AuditEntry => ({command: 'dlq purge', target: 'rabbitmq:q', outcome})
 
 describe('makeDirectory', () => {
-  it('fails at once where Node\'s recursive mkdir spins for ever: under /proc, under a regular file, through a dangling symlink', async () => {
-    await expect(within(5000, makeDirectory(`/proc/mailroom-${process.pid}/a/b`))).rejects.toMatchObject({code: 'ENOENT', path: `/proc/mailroom-${process.pid}`})
+  it("fails at once where Node's recursive mkdir spins for ever: under /proc, under a regular file, through a dangling symlink", async () => {
+    await expect(within(5000, makeDirectory(`/proc/mailroom-${process.pid}/a/b`))).rejects.toMatchObject({
+      code: 'ENOENT',
+      path: `/proc/mailroom-${process.pid}`,
+    })
     await expect(within(5000, makeDirectory(join(regularFile, 'a', 'b')))).rejects.toMatchObject({code: 'ENOTDIR'})
     const dangling = join(home, 'dangling')
     symlinkSync(join(home, 'nowhere'), dangling)
@@ -55,13 +60,17 @@ describe('assertAuditWritable (before anything changes)', () => {
     const error = await within(5000, assertAuditWritable(envFor(path))).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(MailroomError)
     expect(error).toMatchObject({code: 'CONFIG'})
-    expect((error as Error).message).toBe(`the audit log ${path} is not writable (ENOENT at /proc/mailroom-${process.pid}): nothing was changed`)
+    expect((error as Error).message).toBe(
+      `the audit log ${path} is not writable (ENOENT at /proc/mailroom-${process.pid}): nothing was changed`,
+    )
   })
 
   it('a named pipe with no reader is refused at once instead of blocking the process', async () => {
     const fifo = join(home, 'fifo')
     execFileSync('mkfifo', [fifo])
-    await expect(within(5000, assertAuditWritable(envFor(fifo)))).rejects.toThrow(`the audit log ${fifo} is not writable (ENXIO)`)
+    await expect(within(5000, assertAuditWritable(envFor(fifo)))).rejects.toThrow(
+      `the audit log ${fifo} is not writable (ENXIO)`,
+    )
   })
 })
 
@@ -81,7 +90,13 @@ describe('auditedChange: one policy for every destructive path', () => {
 
   it('a refused confirmation is not audited; a change that fails is, and its error stands', async () => {
     const path = join(home, 'policy', 'audit.log')
-    const refuse = auditedChange({env: envFor(path), confirm: async () => Promise.reject(new MailroomError('REFUSED', 'no')), change: async () => 1, entry: () => entry('ok'), onAuditFailure: () => {}})
+    const refuse = auditedChange({
+      env: envFor(path),
+      confirm: async () => Promise.reject(new MailroomError('REFUSED', 'no')),
+      change: async () => 1,
+      entry: () => entry('ok'),
+      onAuditFailure: () => {},
+    })
     await expect(refuse).rejects.toMatchObject({code: 'REFUSED'})
     expect(readFileSync(path, 'utf8')).toBe('')
     const failing = auditedChange<number>({
@@ -92,14 +107,26 @@ describe('auditedChange: one policy for every destructive path', () => {
       onAuditFailure: () => {},
     })
     await expect(failing).rejects.toMatchObject({code: 'NOT_FOUND'})
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({command: 'dlq purge', target: 'rabbitmq:q', outcome: 'failed'})
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({
+      command: 'dlq purge',
+      target: 'rabbitmq:q',
+      outcome: 'failed',
+    })
   })
 
   it('a line that fails after the change: the result stands and the caller gets one warning naming the path', async () => {
     const warnings: string[] = []
-    const full = await auditedChange({env: envFor('/dev/full'), confirm: async () => {}, change: async () => 42, entry: () => entry('ok'), onAuditFailure: (w) => warnings.push(w)})
+    const full = await auditedChange({
+      env: envFor('/dev/full'),
+      confirm: async () => {},
+      change: async () => 42,
+      entry: () => entry('ok'),
+      onAuditFailure: (w) => warnings.push(w),
+    })
     expect(full).toBe(42)
-    expect(warnings).toEqual(['dlq purge rabbitmq:q went ahead, but its audit line could not be written to /dev/full (ENOSPC)'])
+    expect(warnings).toEqual([
+      'dlq purge rabbitmq:q went ahead, but its audit line could not be written to /dev/full (ENOSPC)',
+    ])
 
     // The log's directory is replaced by a regular file between the check and the write.
     const dir = join(home, 'moved')
@@ -117,6 +144,8 @@ describe('auditedChange: one policy for every destructive path', () => {
       onAuditFailure: (w) => warnings.push(w),
     })
     expect(moved).toBe('changed')
-    expect(warnings).toEqual([`dlq purge rabbitmq:q went ahead, but its audit line could not be written to ${path} (ENOTDIR)`])
+    expect(warnings).toEqual([
+      `dlq purge rabbitmq:q went ahead, but its audit line could not be written to ${path} (ENOTDIR)`,
+    ])
   })
 })

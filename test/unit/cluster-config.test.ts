@@ -28,8 +28,16 @@ describe('a context listing a cluster', () => {
   })
 
   it('takes managementUrls as written', () => {
-    const explicit = resolveContextConfig('c', {rabbitmq: {urls: nodes, managementUrls: ['https://m1:15671', 'https://m2:15671'], passwordEnv: 'PW'}}, {}, {PW: 'x'})
-    expect(endpointsFromSettings(explicit.settings.rabbitmq!)[0].managementUrls).toEqual(['https://m1:15671', 'https://m2:15671'])
+    const explicit = resolveContextConfig(
+      'c',
+      {rabbitmq: {urls: nodes, managementUrls: ['https://m1:15671', 'https://m2:15671'], passwordEnv: 'PW'}},
+      {},
+      {PW: 'x'},
+    )
+    expect(endpointsFromSettings(explicit.settings.rabbitmq!)[0].managementUrls).toEqual([
+      'https://m1:15671',
+      'https://m2:15671',
+    ])
   })
 
   it('gives NATS every server', () => {
@@ -37,7 +45,19 @@ describe('a context listing a cluster', () => {
   })
 
   it('names the same servers for a resume whatever the order of the nodes', () => {
-    const reordered = resolveContextConfig('cluster', {rabbitmq: {urls: [...nodes].reverse().map((u) => u.replace('ops@', '').replace('/prod', '')), username: 'ops', vhost: 'prod', passwordEnv: 'PW'}}, {}, {PW: 'secret'})
+    const reordered = resolveContextConfig(
+      'cluster',
+      {
+        rabbitmq: {
+          urls: [...nodes].reverse().map((u) => u.replace('ops@', '').replace('/prod', '')),
+          username: 'ops',
+          vhost: 'prod',
+          passwordEnv: 'PW',
+        },
+      },
+      {},
+      {PW: 'secret'},
+    )
     expect(normalizedAddress('rabbitmq', reordered.settings)).toBe(normalizedAddress('rabbitmq', context.settings))
     expect(normalizedAddress('rabbitmq', context.settings)).toBe('amqp://r1:5672,r2:5672,r3:5672/prod')
   })

@@ -6,7 +6,9 @@ import {describe, expect, it} from 'vitest'
 
 import {type Manifest, bashWords, candidates} from '../../src/cli/complete.js'
 
-const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'oclif.manifest.json'), 'utf8')) as Manifest
+const manifest = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', '..', 'oclif.manifest.json'), 'utf8'),
+) as Manifest
 const sources = {contexts: async () => ['prod', 'staging']}
 const tab = (...words: string[]) => candidates(manifest, words.slice(0, -1), words.at(-1) ?? '', sources)
 

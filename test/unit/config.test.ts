@@ -41,7 +41,12 @@ describe('resolveContext', () => {
     const r = await resolveContext({}, configHome())
     expect(r.name).toBeUndefined()
     expect(r.brokers).toEqual(['rabbitmq', 'kafka', 'nats'])
-    expect(r.settings.rabbitmq).toMatchObject({url: LOCAL_DEFAULTS.rabbitmqUrl, managementUrl: 'http://127.0.0.1:15672', vhost: '/', username: 'guest'})
+    expect(r.settings.rabbitmq).toMatchObject({
+      url: LOCAL_DEFAULTS.rabbitmqUrl,
+      managementUrl: 'http://127.0.0.1:15672',
+      vhost: '/',
+      username: 'guest',
+    })
     expect(r.settings.kafka?.brokers).toEqual(['127.0.0.1:9092'])
     expect(r.settings.nats?.url).toBe('nats://127.0.0.1:4222')
     expect(r.readOnly).toBe(false)
@@ -66,7 +71,9 @@ describe('resolveContext', () => {
   })
 
   it('MAILROOM_CONTEXT picks another context; an unknown one is a config error naming the known ones', async () => {
-    const env = await withConfig('currentContext: a\ncontexts:\n  a: {readOnly: true}\n  b: {nats: {url: "nats://b:1"}}\n')
+    const env = await withConfig(
+      'currentContext: a\ncontexts:\n  a: {readOnly: true}\n  b: {nats: {url: "nats://b:1"}}\n',
+    )
     expect((await resolveContext({}, {...env, MAILROOM_CONTEXT: 'b'})).brokers).toEqual(['nats'])
     expect((await resolveContext({}, env)).readOnly).toBe(true)
     await expectError(resolveContext({context: 'zz'}, env), 'CONFIG', /no context named "zz"/)
@@ -91,7 +98,11 @@ describe('resolveContext', () => {
   it('rejects malformed URLs and broker lists with a usage error and an example', async () => {
     await expectError(resolveContext({rabbitmqUrl: 'not a url'}, configHome()), 'USAGE', /malformed RabbitMQ URL/)
     await expectError(resolveContext({rabbitmqUrl: 'http://h'}, configHome()), 'USAGE', /must start with amqp:\/\//)
-    await expectError(resolveContext({kafkaBrokers: 'h:port'}, configHome()), 'USAGE', /malformed Kafka broker address "h:port"/)
+    await expectError(
+      resolveContext({kafkaBrokers: 'h:port'}, configHome()),
+      'USAGE',
+      /malformed Kafka broker address "h:port"/,
+    )
     await expectError(resolveContext({natsUrl: 'nats//x'}, configHome()), 'USAGE', /malformed NATS URL/)
   })
 
@@ -113,7 +124,11 @@ describe('the config file schema', () => {
   it.each([
     ['kafka: {brokers: "h:9092"}', 4, /contexts\.a\.kafka\.brokers must be a list of strings/],
     ['kafka: {brokers: [h:9092], tls: "yes"}', 4, /contexts\.a\.kafka\.tls must be a mapping or true or false/],
-    ['nats:\n      url: "nats://h:1"\n      credsfile: /c', 6, /unknown key "credsfile" in contexts\.a\.nats \(did you mean "credsFile"\?\)/],
+    [
+      'nats:\n      url: "nats://h:1"\n      credsfile: /c',
+      6,
+      /unknown key "credsfile" in contexts\.a\.nats \(did you mean "credsFile"\?\)/,
+    ],
     ['dlq: {headers: {reasn: x}}', 4, /unknown key "reasn" in contexts\.a\.dlq\.headers \(did you mean "reason"\?\)/],
     ['rabbitmq: {url: "amqp://h", token: t}', 4, /contexts\.a\.rabbitmq\.token is not read from the config file/],
     ['readOnly:', 4, /contexts\.a\.readOnly has no value/],
@@ -125,7 +140,11 @@ describe('the config file schema', () => {
 
   it('refuses an unknown top-level key', async () => {
     const env = await withConfig('curentContext: a\ncontexts: {}\n')
-    await expectError(resolveContext({}, env), 'CONFIG', /config\.yaml:1: unknown key "curentContext" \(did you mean "currentContext"\?\)/)
+    await expectError(
+      resolveContext({}, env),
+      'CONFIG',
+      /config\.yaml:1: unknown key "curentContext" \(did you mean "currentContext"\?\)/,
+    )
   })
 })
 
@@ -149,6 +168,8 @@ describe('setContext', () => {
 
 describe('redact', () => {
   it('masks passwords inside URLs', () => {
-    expect(redact('failed amqp://user:s3cr%40t@host:5672/ and nats://a:b@h')).toBe('failed amqp://user:***@host:5672/ and nats://a:***@h')
+    expect(redact('failed amqp://user:s3cr%40t@host:5672/ and nats://a:b@h')).toBe(
+      'failed amqp://user:***@host:5672/ and nats://a:***@h',
+    )
   })
 })

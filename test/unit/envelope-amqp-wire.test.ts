@@ -33,13 +33,20 @@ const {table} = fc.letrec<{value: unknown; table: Record<string, unknown>}>((tie
   value: fc.oneof(
     {depthSize: 'small'},
     fc.string({unit: 'binary', maxLength: 12}),
-    fc.oneof(fc.maxSafeInteger(), fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 1, -1)).map((n) => ({'!': 'long', value: n})),
+    fc
+      .oneof(fc.maxSafeInteger(), fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 1, -1))
+      .map((n) => ({'!': 'long', value: n})),
     fc.maxSafeNat().map((n) => ({'!': 'timestamp', value: n})),
     fc.uint8Array({maxLength: 12}).map((b) => Buffer.from(b)),
     fc.boolean(),
     fc.constant(null),
-    fc.double().filter((x) => !Number.isInteger(x)).map((n) => ({'!': 'double', value: n})),
-    fc.record({places: fc.integer({min: 0, max: 255}), digits: fc.nat({max: 2 ** 32 - 1})}).map((d) => ({'!': 'decimal', value: d})),
+    fc
+      .double()
+      .filter((x) => !Number.isInteger(x))
+      .map((n) => ({'!': 'double', value: n})),
+    fc
+      .record({places: fc.integer({min: 0, max: 255}), digits: fc.nat({max: 2 ** 32 - 1})})
+      .map((d) => ({'!': 'decimal', value: d})),
     fc.array(tie('value'), {maxLength: 4}),
     tie('table'),
   ),
@@ -83,7 +90,12 @@ describe('AMQP header tables on the wire (amqplib codec)', () => {
   })
 
   it('encodes integers beyond 2^53 exactly as signed 64-bit longs', () => {
-    const encoded = wire(amqpHeadersFromList([['n', {int: '-9223372036854775807'}], ['m', {int: '9007199254740993'}]]))
+    const encoded = wire(
+      amqpHeadersFromList([
+        ['n', {int: '-9223372036854775807'}],
+        ['m', {int: '9007199254740993'}],
+      ]),
+    )
     // table length (4) + key length (1) + 'n' + tag 'l'
     expect(encoded.toString('latin1', 6, 7)).toBe('l')
     expect(encoded.readBigInt64BE(7)).toBe(-9223372036854775807n)
@@ -92,7 +104,12 @@ describe('AMQP header tables on the wire (amqplib codec)', () => {
   })
 
   it('re-encodes every integer width amqplib decodes as a long (amqplib does not report the width)', () => {
-    const widths = {b: {'!': 'byte', value: -3}, s: {'!': 'short', value: 300}, I: {'!': 'int', value: 70000}, u: {'!': 'uint8', value: 200}}
+    const widths = {
+      b: {'!': 'byte', value: -3},
+      s: {'!': 'short', value: 300},
+      I: {'!': 'int', value: 70000},
+      u: {'!': 'uint8', value: 200},
+    }
     const decoded = amqpHeadersFromList(amqpHeadersToList(codec.decodeFields(wire(widths).subarray(4))))
     expect(decoded).toEqual({
       b: {'!': 'long', value: -3},
@@ -105,7 +122,10 @@ describe('AMQP header tables on the wire (amqplib codec)', () => {
 
 describe('AMQP values at the edges of what amqplib decodes', () => {
   it('keeps the largest long and timestamp on the wire even though amqplib rounds them to 2^63 / 2^64', () => {
-    const original = wire({l: {'!': 'long', value: '9223372036854775807'}, t: {'!': 'timestamp', value: '18446744073709551615'}})
+    const original = wire({
+      l: {'!': 'long', value: '9223372036854775807'},
+      t: {'!': 'timestamp', value: '18446744073709551615'},
+    })
     expect(throughEnvelope(original).equals(original)).toBe(true)
   })
 })

@@ -8,19 +8,31 @@ import {type Header, decodeEnvelopeLine, encodeEnvelopeLine} from '../../src/mod
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 const longValue = (n: bigint) => ({'!': 'long', value: Number.isSafeInteger(Number(n)) ? Number(n) : n.toString()})
-const tableKey = fc.string({unit: 'binary', maxLength: 12}).filter((k) => k !== '__proto__' && Buffer.byteLength(k) < 256)
+const tableKey = fc
+  .string({unit: 'binary', maxLength: 12})
+  .filter((k) => k !== '__proto__' && Buffer.byteLength(k) < 256)
 
 const {typedTable} = fc.letrec<{value: unknown; typedTable: Record<string, unknown>; array: unknown[]}>((tie) => ({
   value: fc.oneof(
     {depthSize: 'small', withCrossShrink: true},
     fc.string({unit: 'binary', maxLength: 16}),
-    fc.oneof(fc.bigInt({min: INT64_MIN, max: INT64_MAX}), fc.constantFrom(0n, 2n ** 31n, -(2n ** 31n) - 1n, INT64_MAX, INT64_MIN)).map(longValue),
+    fc
+      .oneof(
+        fc.bigInt({min: INT64_MIN, max: INT64_MAX}),
+        fc.constantFrom(0n, 2n ** 31n, -(2n ** 31n) - 1n, INT64_MAX, INT64_MIN),
+      )
+      .map(longValue),
     fc.integer({min: 0, max: Number.MAX_SAFE_INTEGER}).map((n) => ({'!': 'timestamp', value: n})),
     fc.uint8Array({maxLength: 16}).map((b) => Buffer.from(b)),
     fc.boolean(),
     fc.constant(null),
-    fc.double().filter((x) => !Object.is(x, -0)).map((n) => ({'!': 'double', value: n})),
-    fc.record({places: fc.integer({min: 0, max: 255}), digits: fc.integer({min: 0, max: 2 ** 32 - 1})}).map((d) => ({'!': 'decimal', value: d})),
+    fc
+      .double()
+      .filter((x) => !Object.is(x, -0))
+      .map((n) => ({'!': 'double', value: n})),
+    fc
+      .record({places: fc.integer({min: 0, max: 255}), digits: fc.integer({min: 0, max: 2 ** 32 - 1})})
+      .map((d) => ({'!': 'decimal', value: d})),
     tie('typedTable'),
     tie('array'),
   ),
@@ -65,14 +77,23 @@ describe('AMQP header tables', () => {
       skipped: undefined,
     }
     expect(amqpHeadersToList(decoded)).toEqual([
-      ['x-death', {array: [{table: [
-        ['count', {int: '1'}],
-        ['reason', 'rejected'],
-        ['queue', 'orders'],
-        ['time', {timestamp: 1700000000}],
-        ['exchange', ''],
-        ['routing-keys', {array: ['orders']}],
-      ]}]}],
+      [
+        'x-death',
+        {
+          array: [
+            {
+              table: [
+                ['count', {int: '1'}],
+                ['reason', 'rejected'],
+                ['queue', 'orders'],
+                ['time', {timestamp: 1700000000}],
+                ['exchange', ''],
+                ['routing-keys', {array: ['orders']}],
+              ],
+            },
+          ],
+        },
+      ],
       ['x-first-death-reason', 'rejected'],
       ['negative', {int: '-5000000000'}],
       ['ratio', {float: 0.25}],
@@ -84,12 +105,28 @@ describe('AMQP header tables', () => {
   })
 
   it('publishes integers as signed 64-bit longs and timestamps as timestamps (what RabbitMQ wrote in x-death)', () => {
-    const table = amqpHeadersFromList([['x-death', {array: [{table: [['count', {int: '1'}], ['time', {timestamp: 1700000000}]]}]}]])
+    const table = amqpHeadersFromList([
+      [
+        'x-death',
+        {
+          array: [
+            {
+              table: [
+                ['count', {int: '1'}],
+                ['time', {timestamp: 1700000000}],
+              ],
+            },
+          ],
+        },
+      ],
+    ])
     expect(table).toEqual({'x-death': [{count: {'!': 'long', value: 1}, time: {'!': 'timestamp', value: 1700000000}}]})
   })
 
   it('keeps 64-bit integers beyond 2^53 exact as decimal text for amqplib to encode', () => {
-    expect(amqpHeadersFromList([['big', {int: '9223372036854775807'}]])).toEqual({big: {'!': 'long', value: '9223372036854775807'}})
+    expect(amqpHeadersFromList([['big', {int: '9223372036854775807'}]])).toEqual({
+      big: {'!': 'long', value: '9223372036854775807'},
+    })
     // amqplib decodes an 'l' near the maximum to 2^63, which does not fit: it stands for the maximum.
     expect(amqpHeadersToList({big: 2 ** 63})).toEqual([['big', {int: '9223372036854775807'}]])
     expect(amqpHeadersToList({min: -(2 ** 63)})).toEqual([['min', {int: '-9223372036854775808'}]])
@@ -101,11 +138,20 @@ describe('AMQP header tables', () => {
   })
 
   it('lets the last duplicate win and treats __proto__ as an ordinary header name', () => {
-    const table = amqpHeadersFromList([['a', '1'], ['b', '2'], ['a', '3'], ['__proto__', 'x']])
+    const table = amqpHeadersFromList([
+      ['a', '1'],
+      ['b', '2'],
+      ['a', '3'],
+      ['__proto__', 'x'],
+    ])
     expect(Object.keys(table)).toEqual(['a', 'b', '__proto__'])
     expect(table.a).toBe('3')
     expect(Object.getPrototypeOf(table)).toBe(Object.prototype)
-    expect(amqpHeadersToList(table)).toEqual([['a', '3'], ['b', '2'], ['__proto__', 'x']])
+    expect(amqpHeadersToList(table)).toEqual([
+      ['a', '3'],
+      ['b', '2'],
+      ['__proto__', 'x'],
+    ])
   })
 
   it('refuses header names too long for an AMQP table key, at any depth', () => {

@@ -36,7 +36,17 @@ describe('Kafka / NATS header values', () => {
   })
 
   it('renders AMQP typed values as text for byte and text headers', () => {
-    const xDeath = {array: [{table: [['count', {int: '2'}], ['time', {timestamp: 1700000000}], ['routing-keys', {array: ['a', 'b']}]]}]}
+    const xDeath = {
+      array: [
+        {
+          table: [
+            ['count', {int: '2'}],
+            ['time', {timestamp: 1700000000}],
+            ['routing-keys', {array: ['a', 'b']}],
+          ],
+        },
+      ],
+    }
     expect(headerValueToText(xDeath as never)).toBe('[{"count":2,"time":1700000000,"routing-keys":["a","b"]}]')
     expect(headerValueToText({int: '-9223372036854775808'})).toBe('-9223372036854775808')
     expect(headerValueToText({float: 1.5})).toBe('1.5')

@@ -26,10 +26,17 @@ const {headerValue} = fc.letrec<{headerValue: HeaderValue}>((tie) => ({
     text,
     base64.map((bytes) => ({bytes})),
     fc.bigInt({min: -(2n ** 63n), max: 2n ** 63n - 1n}).map((n) => ({int: n.toString()})),
-    fc.oneof(fc.double({noNaN: true, noDefaultInfinity: true}).filter((x) => !Object.is(x, -0)), fc.constantFrom('NaN' as const, 'Infinity' as const, '-Infinity' as const)).map((float) => ({float})),
+    fc
+      .oneof(
+        fc.double({noNaN: true, noDefaultInfinity: true}).filter((x) => !Object.is(x, -0)),
+        fc.constantFrom('NaN' as const, 'Infinity' as const, '-Infinity' as const),
+      )
+      .map((float) => ({float})),
     fc.boolean().map((bool) => ({bool})),
     count.map((timestamp) => ({timestamp})),
-    fc.record({places: fc.integer({min: 0, max: 255}), digits: fc.nat({max: 2 ** 32 - 1})}).map((decimal) => ({decimal})),
+    fc
+      .record({places: fc.integer({min: 0, max: 255}), digits: fc.nat({max: 2 ** 32 - 1})})
+      .map((decimal) => ({decimal})),
     fc.constant({null: true as const}),
     fc.array(tie('headerValue'), {maxLength: 3}).map((array) => ({array})),
     fc.array(fc.tuple(text, tie('headerValue')), {maxLength: 3}).map((table) => ({table})),
@@ -42,26 +49,70 @@ const envelope: fc.Arbitrary<Envelope> = fc.record(
     v: fc.constant(1 as const),
     broker,
     target: text,
-    key: fc.oneof(text, base64.map((bytes) => ({bytes})), fc.constant(null)),
+    key: fc.oneof(
+      text,
+      base64.map((bytes) => ({bytes})),
+      fc.constant(null),
+    ),
     partition: fc.nat({max: 2 ** 31 - 1}),
     headers: fc.array(fc.tuple(text, headerValue), {maxLength: 5}),
     properties: fc.record(
       {
-        contentType: text, contentEncoding: text, messageId: text, correlationId: text, replyTo: text, expiration: text,
-        priority: fc.nat({max: 255}), deliveryMode: fc.constantFrom(1, 2), type: text, appId: text, userId: text, timestamp: count,
+        contentType: text,
+        contentEncoding: text,
+        messageId: text,
+        correlationId: text,
+        replyTo: text,
+        expiration: text,
+        priority: fc.nat({max: 255}),
+        deliveryMode: fc.constantFrom(1, 2),
+        type: text,
+        appId: text,
+        userId: text,
+        timestamp: count,
       },
       {requiredKeys: []},
     ),
-    body: fc.oneof(fc.string({unit: 'binary'}).map((utf8) => ({utf8})), base64.map((b) => ({base64: b}))),
+    body: fc.oneof(
+      fc.string({unit: 'binary'}).map((utf8) => ({utf8})),
+      base64.map((b) => ({base64: b})),
+    ),
     timestamp: iso,
     meta: fc.record(
-      {partition: fc.nat(), offset, sequence: count, stream: text, subject: text, exchange: text, routingKey: text, redelivered: fc.boolean(), deliveryCount: count},
+      {
+        partition: fc.nat(),
+        offset,
+        sequence: count,
+        stream: text,
+        subject: text,
+        exchange: text,
+        routingKey: text,
+        redelivered: fc.boolean(),
+        deliveryCount: count,
+      },
       {requiredKeys: []},
     ),
     death: fc.record(
       {
-        reason: text, count, firstTime: iso, lastTime: iso, source: text,
-        origin: fc.record({broker, target: text, exchange: text, routingKeys: fc.array(text, {maxLength: 3}), partition: fc.nat(), offset, sequence: count, subject: text, consumer: text}, {requiredKeys: []}),
+        reason: text,
+        count,
+        firstTime: iso,
+        lastTime: iso,
+        source: text,
+        origin: fc.record(
+          {
+            broker,
+            target: text,
+            exchange: text,
+            routingKeys: fc.array(text, {maxLength: 3}),
+            partition: fc.nat(),
+            offset,
+            sequence: count,
+            subject: text,
+            consumer: text,
+          },
+          {requiredKeys: []},
+        ),
         error: fc.record({class: text, message: text}, {requiredKeys: []}),
       },
       {requiredKeys: []},
@@ -137,7 +188,11 @@ describe('envelope lines', () => {
       fc.property(envelope, (e) => {
         const scrambled = {...reversed(e), ...(e.meta ? {meta: reversed(e.meta)} : {})} as Envelope
         expect(encodeEnvelopeLine(scrambled)).toBe(encodeEnvelopeLine(e))
-        const plain = {...e, death: undefined, headers: e.headers.map(([n, v]) => [n, typeof v === 'string' ? v : 'x'] as [string, string])}
+        const plain = {
+          ...e,
+          death: undefined,
+          headers: e.headers.map(([n, v]) => [n, typeof v === 'string' ? v : 'x'] as [string, string]),
+        }
         expect(encodeEnvelopeLine(plain)).toBe(encodeEnvelopeLine(reversed(plain) as Envelope))
       }),
       {numRuns: 1000},
@@ -145,8 +200,18 @@ describe('envelope lines', () => {
   })
 
   it('writes non-finite floats as text, since JSON has no NaN or Infinity', () => {
-    const line = encodeEnvelopeLine({v: 1, headers: [['f', {float: Number.NaN}], ['g', {float: -Infinity}]], body: {utf8: ''}})
-    expect(decodeEnvelopeLine(line, 1).headers).toEqual([['f', {float: 'NaN'}], ['g', {float: '-Infinity'}]])
+    const line = encodeEnvelopeLine({
+      v: 1,
+      headers: [
+        ['f', {float: Number.NaN}],
+        ['g', {float: -Infinity}],
+      ],
+      body: {utf8: ''},
+    })
+    expect(decodeEnvelopeLine(line, 1).headers).toEqual([
+      ['f', {float: 'NaN'}],
+      ['g', {float: '-Infinity'}],
+    ])
   })
 
   it('treats absent headers as none', () => {
@@ -171,14 +236,29 @@ describe('envelope lines', () => {
     ['{"v":1,"body":{"utf8":""},"headers":[["a",5]]}', 'headers[0][1] must be a string or a tagged value'],
     ['{"v":1,"body":{"utf8":""},"headers":[["a",{"long":"5"}]]}', 'headers[0][1] has unknown tag "long"'],
     ['{"v":1,"body":{"utf8":""},"headers":[["a",{"int":"5","bool":true}]]}', 'exactly one tag'],
-    ['{"v":1,"body":{"utf8":""},"headers":[["a",{"int":5}]]}', 'headers[0][1].int must be an integer written as a string'],
+    [
+      '{"v":1,"body":{"utf8":""},"headers":[["a",{"int":5}]]}',
+      'headers[0][1].int must be an integer written as a string',
+    ],
     ['{"v":1,"body":{"utf8":""},"headers":[["a",{"int":"9223372036854775808"}]]}', 'outside the signed 64-bit range'],
-    ['{"v":1,"body":{"utf8":""},"headers":[["a",{"bytes":"%%%%"}]]}', 'headers[0][1].bytes must be standard padded base64'],
-    ['{"v":1,"body":{"utf8":""},"headers":[["a",{"decimal":{"places":1}}]]}', 'headers[0][1].decimal.digits is missing'],
-    ['{"v":1,"body":{"utf8":""},"headers":[["a",{"timestamp":1.5}]]}', 'headers[0][1].timestamp must be a whole number of seconds'],
+    [
+      '{"v":1,"body":{"utf8":""},"headers":[["a",{"bytes":"%%%%"}]]}',
+      'headers[0][1].bytes must be standard padded base64',
+    ],
+    [
+      '{"v":1,"body":{"utf8":""},"headers":[["a",{"decimal":{"places":1}}]]}',
+      'headers[0][1].decimal.digits is missing',
+    ],
+    [
+      '{"v":1,"body":{"utf8":""},"headers":[["a",{"timestamp":1.5}]]}',
+      'headers[0][1].timestamp must be a whole number of seconds',
+    ],
     ['{"v":1,"body":{"utf8":""},"headers":[["a",{"float":"nan"}]]}', 'headers[0][1].float must be a number'],
     ['{"v":1,"body":{"utf8":""},"headers":[["a",{"null":false}]]}', 'headers[0][1].null must be true'],
-    ['{"v":1,"body":{"utf8":""},"headers":[["a",{"table":[["x",{"array":[{"int":"x"}]}]]}]]}', 'headers[0][1].table[0][1].array[0].int'],
+    [
+      '{"v":1,"body":{"utf8":""},"headers":[["a",{"table":[["x",{"array":[{"int":"x"}]}]]}]]}',
+      'headers[0][1].table[0][1].array[0].int',
+    ],
     ['{"v":1,"body":{"utf8":""},"bodyy":1}', 'unknown field "bodyy"'],
     ['{"v":1,"body":{"utf8":""},"broker":"sqs"}', 'broker must be one of rabbitmq, kafka, nats'],
     ['{"v":1,"body":{"utf8":""},"key":{"bytes":"??"}}', 'key.bytes must be standard padded base64'],
@@ -226,7 +306,10 @@ describe('readEnvelopes', () => {
       yield '"body":{"utf8":"b"}}'
     }
     const got = await collect(readEnvelopes(strings()))
-    expect(got.map((g) => [g.lineNo, g.envelope.body])).toEqual([[1, {utf8: 'a'}], [2, {utf8: 'b'}]])
+    expect(got.map((g) => [g.lineNo, g.envelope.body])).toEqual([
+      [1, {utf8: 'a'}],
+      [2, {utf8: 'b'}],
+    ])
   })
 
   it('skips invalid lines when asked, reporting each with its line number', async () => {
@@ -239,12 +322,21 @@ describe('readEnvelopes', () => {
       '{"v":3,"body":{"utf8":""}}',
     ].join('\n')
     const invalid: Array<[number, string]> = []
-    const got = await collect(readEnvelopes(chunksOf(Buffer.from(doc), [5, 40]), {
-      skipInvalid: true,
-      onInvalid: (lineNo, err) => invalid.push([lineNo, err.code]),
-    }))
-    expect(got.map((g) => [g.lineNo, g.envelope.body])).toEqual([[1, {utf8: 'one'}], [5, {utf8: 'two'}]])
-    expect(invalid).toEqual([[2, 'USAGE'], [4, 'USAGE'], [6, 'USAGE']])
+    const got = await collect(
+      readEnvelopes(chunksOf(Buffer.from(doc), [5, 40]), {
+        skipInvalid: true,
+        onInvalid: (lineNo, err) => invalid.push([lineNo, err.code]),
+      }),
+    )
+    expect(got.map((g) => [g.lineNo, g.envelope.body])).toEqual([
+      [1, {utf8: 'one'}],
+      [5, {utf8: 'two'}],
+    ])
+    expect(invalid).toEqual([
+      [2, 'USAGE'],
+      [4, 'USAGE'],
+      [6, 'USAGE'],
+    ])
   })
 
   it('stops at the first invalid line unless skipping', async () => {
@@ -271,11 +363,13 @@ describe('readEnvelopes', () => {
     const short = encodeEnvelopeLine({v: 1, headers: [], body: {utf8: 'ok'}})
     const doc = Buffer.from(`${long}\n${short}\n${long}`)
     const invalid: string[] = []
-    const got = await collect(readEnvelopes(chunksOf(doc, [100, 2000, 4000, 5100, 5200]), {
-      maxLineBytes: 1000,
-      skipInvalid: true,
-      onInvalid: (_lineNo, err) => invalid.push(err.message),
-    }))
+    const got = await collect(
+      readEnvelopes(chunksOf(doc, [100, 2000, 4000, 5100, 5200]), {
+        maxLineBytes: 1000,
+        skipInvalid: true,
+        onInvalid: (_lineNo, err) => invalid.push(err.message),
+      }),
+    )
     expect(got.map((g) => g.lineNo)).toEqual([2])
     expect(invalid).toEqual(['line 1: longer than 1000 bytes', 'line 3: longer than 1000 bytes'])
   })
@@ -285,11 +379,14 @@ describe('readEnvelopes', () => {
     try {
       const bigBody = Buffer.alloc(8 * 1024 * 1024, 0xfe) // not UTF-8: base64
       const file = path.join(dir, 'dlq.ndjson')
-      await writeFile(file, [
-        encodeEnvelopeLine({v: 1, headers: [['n', '1']], body: {base64: bigBody.toString('base64')}}),
-        encodeEnvelopeLine({v: 1, headers: [['n', '2']], body: {utf8: 'small'}}),
-        '',
-      ].join('\r\n'))
+      await writeFile(
+        file,
+        [
+          encodeEnvelopeLine({v: 1, headers: [['n', '1']], body: {base64: bigBody.toString('base64')}}),
+          encodeEnvelopeLine({v: 1, headers: [['n', '2']], body: {utf8: 'small'}}),
+          '',
+        ].join('\r\n'),
+      )
       const got = await collect(readEnvelopes(createReadStream(file, {highWaterMark: 16 * 1024})))
       expect(got.map((g) => g.lineNo)).toEqual([1, 2])
       const first = got[0]!.envelope.body

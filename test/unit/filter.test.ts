@@ -11,7 +11,10 @@ const order: Envelope = {
   broker: 'kafka',
   target: 'orders',
   key: 'order-7',
-  headers: [['x-tenant', 'acme'], ['retries', {int: '3'}]],
+  headers: [
+    ['x-tenant', 'acme'],
+    ['retries', {int: '3'}],
+  ],
   body: {utf8: '{"amount": 120, "customer": {"id": "c-1"}}'},
   meta: {partition: 2, offset: '41'},
   death: {reason: 'rejected', origin: {target: 'orders'}},
@@ -22,13 +25,13 @@ describe('compileFilter', () => {
     ['key == "order-7"', true],
     ['key == "order-8"', false],
     ['json.amount > 100 and json.customer.id == "c-1"', true],
-    ["'headers.x-tenant' == \"acme\"", true],
+    ['\'headers.x-tenant\' == "acme"', true],
     ['headers.retries >= 3', true],
     ['meta.partition == 2', true],
     ['death.reason == "rejected" and death.origin.target == "orders"', true],
     ['body ~= "amount"', true],
     ['json.missing.deep == 1', false],
-    ["'headers.x-absent' == \"x\"", false],
+    ['\'headers.x-absent\' == "x"', false],
   ])('%s -> %s', (expression, expected) => {
     expect(compileFilter(expression)(order)).toBe(expected)
   })
@@ -73,8 +76,14 @@ describe('names a filter may use', () => {
     ['status == "x"', /unknown field status/],
     ['not death.reasn == "expired"', /unknown field death\.reasn at column 5 \(did you mean death\.reason\?\)/],
     ['meta.partiton == 1', /unknown field meta\.partiton at column 1 \(did you mean meta\.partition\?\)/],
-    ['death.origin.targt == "orders"', /unknown field death\.origin\.targt at column 1 \(did you mean death\.origin\.target\?\)/],
-    ['death.error.wrapper.clas == "x"', /unknown field death\.error\.wrapper\.clas at column 1 \(did you mean death\.error\.wrapper\.class\?\)/],
+    [
+      'death.origin.targt == "orders"',
+      /unknown field death\.origin\.targt at column 1 \(did you mean death\.origin\.target\?\)/,
+    ],
+    [
+      'death.error.wrapper.clas == "x"',
+      /unknown field death\.error\.wrapper\.clas at column 1 \(did you mean death\.error\.wrapper\.class\?\)/,
+    ],
     ['death.reason.code == "x"', /unknown field death\.reason\.code/],
   ])('refuses %s', (expression, message) => {
     expect(refusal(expression)).toMatch(message)
@@ -95,7 +104,9 @@ describe('names a filter may use', () => {
 
   it('accepts every --filter example of the README', () => {
     const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
-    const examples = [...readme.matchAll(/(?:--filter|-F) (?:'([^']*)'|"((?:[^"\\]|\\.)*)")/g)].map((m) => m[1] ?? m[2].replace(/\\(.)/g, '$1'))
+    const examples = [...readme.matchAll(/(?:--filter|-F) (?:'([^']*)'|"((?:[^"\\]|\\.)*)")/g)].map(
+      (m) => m[1] ?? m[2].replace(/\\(.)/g, '$1'),
+    )
     expect(examples.length).toBeGreaterThan(3)
     for (const expression of examples) expect(() => compileFilter(expression), expression).not.toThrow()
   })

@@ -5,8 +5,20 @@ import {idempotentRead} from '../../src/adapters/kafka/topics.js'
 import {isMailroomError} from '../../src/model/errors.js'
 
 // kafkajs's own protocol errors, as a broker answer decodes to them (code 6 and 3 of the Kafka protocol).
-const notLeader = () => new KafkaJSProtocolError({type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true, message: 'This server is not the leader for that topic-partition'})
-const unknownTopic = () => new KafkaJSProtocolError({type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'This server does not host this topic-partition'})
+const notLeader = () =>
+  new KafkaJSProtocolError({
+    type: 'NOT_LEADER_FOR_PARTITION',
+    code: 6,
+    retriable: true,
+    message: 'This server is not the leader for that topic-partition',
+  })
+const unknownTopic = () =>
+  new KafkaJSProtocolError({
+    type: 'UNKNOWN_TOPIC_OR_PARTITION',
+    code: 3,
+    retriable: true,
+    message: 'This server does not host this topic-partition',
+  })
 
 function failingThen<T>(failures: Error[], value: T): {read: () => Promise<T>; calls: () => number} {
   let calls = 0
@@ -22,7 +34,10 @@ function failingThen<T>(failures: Error[], value: T): {read: () => Promise<T>; c
 
 describe('Kafka admin reads', () => {
   it('repeat after a leadership change or a closed connection, then answer', async () => {
-    const reads = failingThen([notLeader(), new KafkaJSConnectionClosedError('Closed connection'), notLeader()], 'offsets')
+    const reads = failingThen(
+      [notLeader(), new KafkaJSConnectionClosedError('Closed connection'), notLeader()],
+      'offsets',
+    )
     expect(await idempotentRead(reads.read, 't')).toBe('offsets')
     expect(reads.calls()).toBe(4)
   })

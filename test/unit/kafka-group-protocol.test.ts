@@ -4,9 +4,15 @@
 // (test/conformance/consumer-groups.test.ts, other-groups.test.ts). Also: the kafkajs version check.
 import {describe, expect, it} from 'vitest'
 import {checkKafkajsVersion, PINNED_KAFKAJS_VERSION} from '../../src/adapters/kafka/kafkajs-internals.js'
-import {decodeConsumerGroupDescribeResponse, encodeConsumerGroupDescribeRequest} from '../../src/adapters/kafka/protocol/consumer-group-describe.js'
+import {
+  decodeConsumerGroupDescribeResponse,
+  encodeConsumerGroupDescribeRequest,
+} from '../../src/adapters/kafka/protocol/consumer-group-describe.js'
 import {FlexibleReader, FlexibleWriter} from '../../src/adapters/kafka/protocol/flexible.js'
-import {decodeDescribeShareGroupOffsetsResponse, encodeDescribeShareGroupOffsetsRequest} from '../../src/adapters/kafka/protocol/describe-share-group-offsets.js'
+import {
+  decodeDescribeShareGroupOffsetsResponse,
+  encodeDescribeShareGroupOffsetsRequest,
+} from '../../src/adapters/kafka/protocol/describe-share-group-offsets.js'
 import {decodeListGroupsResponse, encodeListGroupsRequest} from '../../src/adapters/kafka/protocol/list-groups.js'
 import {decodeShareGroupDescribeResponse} from '../../src/adapters/kafka/protocol/share-group-describe.js'
 import {decodeStreamsGroupDescribeResponse} from '../../src/adapters/kafka/protocol/streams-group-describe.js'
@@ -19,8 +25,12 @@ const NO_TAGS = 0
 
 describe('KIP-482 primitives', () => {
   it('writes unsigned varints, compact strings (length + 1, 0 = null) and compact arrays', () => {
-    expect([...new FlexibleWriter().uvarint(0).uvarint(127).uvarint(128).uvarint(300).toBuffer()]).toEqual([0x00, 0x7f, 0x80, 0x01, 0xac, 0x02])
-    expect([...new FlexibleWriter().compactString(null).compactString('').compactString('ab').toBuffer()]).toEqual([0, 1, 3, 0x61, 0x62])
+    expect([...new FlexibleWriter().uvarint(0).uvarint(127).uvarint(128).uvarint(300).toBuffer()]).toEqual([
+      0x00, 0x7f, 0x80, 0x01, 0xac, 0x02,
+    ])
+    expect([...new FlexibleWriter().compactString(null).compactString('').compactString('ab').toBuffer()]).toEqual([
+      0, 1, 3, 0x61, 0x62,
+    ])
     const long = 'x'.repeat(200)
     expect([...new FlexibleWriter().compactString(long).toBuffer()].slice(0, 2)).toEqual([0xc9, 0x01])
     expect(new FlexibleReader(new FlexibleWriter().compactString(long).toBuffer()).compactString()).toBe(long)
@@ -38,15 +48,30 @@ describe('ListGroups v5', () => {
   it('asks for every group (empty states and types filters), or for the ones filtered', () => {
     expect([...encodeListGroupsRequest()]).toEqual([1, 1, NO_TAGS])
     expect([...encodeListGroupsRequest({statesFilter: ['Stable'], typesFilter: ['consumer', 'classic']})]).toEqual([
-      2, ...str('Stable'), 3, ...str('consumer'), ...str('classic'), NO_TAGS,
+      2,
+      ...str('Stable'),
+      3,
+      ...str('consumer'),
+      ...str('classic'),
+      NO_TAGS,
     ])
   })
 
   it('reads each group with its protocol type, state and type', () => {
     const body = Buffer.from([
-      ...int32(0), ...int16(0), 3,
-      ...str('orders'), ...str('consumer'), ...str('Stable'), ...str('consumer'), NO_TAGS,
-      ...str('shares'), ...str('share'), ...str('Empty'), ...str('share'), NO_TAGS,
+      ...int32(0),
+      ...int16(0),
+      3,
+      ...str('orders'),
+      ...str('consumer'),
+      ...str('Stable'),
+      ...str('consumer'),
+      NO_TAGS,
+      ...str('shares'),
+      ...str('share'),
+      ...str('Empty'),
+      ...str('share'),
+      NO_TAGS,
       NO_TAGS,
     ])
     expect(decodeListGroupsResponse(body)).toEqual({
@@ -71,12 +96,31 @@ describe('ConsumerGroupDescribe v0', () => {
     const body = Buffer.from([
       ...int32(0),
       2,
-      ...int16(0), 0, ...str('billing'), ...str('Stable'), ...int32(5), ...int32(5), ...str('uniform'),
+      ...int16(0),
+      0,
+      ...str('billing'),
+      ...str('Stable'),
+      ...int32(5),
+      ...int32(5),
+      ...str('uniform'),
       2,
-      ...str('member-1'), 0, ...str('rack-a'), ...int32(5), ...str('billing-1'), ...str('/10.0.0.1'), 2, ...str('orders'), 0,
-      ...assignment, ...assignment,
-      1, 9, 1, 0xff, // a tagged field mailroom does not know
-      ...int32(-2147483648), NO_TAGS,
+      ...str('member-1'),
+      0,
+      ...str('rack-a'),
+      ...int32(5),
+      ...str('billing-1'),
+      ...str('/10.0.0.1'),
+      2,
+      ...str('orders'),
+      0,
+      ...assignment,
+      ...assignment,
+      1,
+      9,
+      1,
+      0xff, // a tagged field mailroom does not know
+      ...int32(-2147483648),
+      NO_TAGS,
       NO_TAGS,
     ])
     expect(decodeConsumerGroupDescribeResponse(body)).toEqual({
@@ -117,10 +161,31 @@ describe('ShareGroupDescribe v1', () => {
     const body = Buffer.from([
       ...int32(0),
       2,
-      ...int16(0), 0, ...str('pickers'), ...str('Stable'), ...int32(3), ...int32(3), ...str('simple'),
+      ...int16(0),
+      0,
+      ...str('pickers'),
+      ...str('Stable'),
+      ...int32(3),
+      ...int32(3),
+      ...str('simple'),
       2,
-      ...str('m-1'), 0, ...int32(3), ...str('picker-1'), ...str('/127.0.0.1'), 2, ...str('orders'), 2, ...topicId, ...str('orders'), 2, ...int32(1), NO_TAGS, NO_TAGS, NO_TAGS,
-      ...int32(0), NO_TAGS,
+      ...str('m-1'),
+      0,
+      ...int32(3),
+      ...str('picker-1'),
+      ...str('/127.0.0.1'),
+      2,
+      ...str('orders'),
+      2,
+      ...topicId,
+      ...str('orders'),
+      2,
+      ...int32(1),
+      NO_TAGS,
+      NO_TAGS,
+      NO_TAGS,
+      ...int32(0),
+      NO_TAGS,
       NO_TAGS,
     ])
     expect(decodeShareGroupDescribeResponse(body).groups).toEqual([
@@ -132,7 +197,17 @@ describe('ShareGroupDescribe v1', () => {
         groupEpoch: 3,
         assignmentEpoch: 3,
         assignorName: 'simple',
-        members: [{memberId: 'm-1', rackId: null, memberEpoch: 3, clientId: 'picker-1', clientHost: '/127.0.0.1', subscribedTopicNames: ['orders'], assignment: [{topicId: topicId.toString('base64url'), topicName: 'orders', partitions: [1]}]}],
+        members: [
+          {
+            memberId: 'm-1',
+            rackId: null,
+            memberEpoch: 3,
+            clientId: 'picker-1',
+            clientHost: '/127.0.0.1',
+            subscribedTopicNames: ['orders'],
+            assignment: [{topicId: topicId.toString('base64url'), topicName: 'orders', partitions: [1]}],
+          },
+        ],
         authorizedOperations: 0,
       },
     ])
@@ -144,7 +219,22 @@ describe('DescribeShareGroupOffsets v0', () => {
     expect([...encodeDescribeShareGroupOffsetsRequest(['g1'])]).toEqual([2, ...str('g1'), 0, NO_TAGS, NO_TAGS])
     const topicId = Buffer.alloc(16, 1)
     const partition = (p: number, start: number) => [...int32(p), ...int64(start), ...int32(0), ...int16(0), 0, NO_TAGS]
-    const body = Buffer.from([...int32(0), 2, ...str('g1'), 2, ...str('orders'), ...topicId, 3, ...partition(0, 12), ...partition(1, -1), NO_TAGS, ...int16(0), 0, NO_TAGS, NO_TAGS])
+    const body = Buffer.from([
+      ...int32(0),
+      2,
+      ...str('g1'),
+      2,
+      ...str('orders'),
+      ...topicId,
+      3,
+      ...partition(0, 12),
+      ...partition(1, -1),
+      NO_TAGS,
+      ...int16(0),
+      0,
+      NO_TAGS,
+      NO_TAGS,
+    ])
     const [group] = decodeDescribeShareGroupOffsetsResponse(body).groups
     expect(group.topics[0].partitions.map((p) => [p.partition, p.startOffset])).toEqual([
       [0, 12n],
@@ -154,24 +244,83 @@ describe('DescribeShareGroupOffsets v0', () => {
 })
 
 describe('StreamsGroupDescribe v0', () => {
-  const tasks = (subtopology: string, partitions: number[]) => [2, ...str(subtopology), partitions.length + 1, ...partitions.flatMap(int32), NO_TAGS]
+  const tasks = (subtopology: string, partitions: number[]) => [
+    2,
+    ...str(subtopology),
+    partitions.length + 1,
+    ...partitions.flatMap(int32),
+    NO_TAGS,
+  ]
   const assignment = [...tasks('0', [0, 2]), 1, 1, NO_TAGS]
   const member = (endpoint: number[]) => [
-    ...str('m-1'), ...int32(4), 0, 0, ...str('app-StreamThread-1-consumer'), ...str('/127.0.0.1'), ...int32(1), ...str('process-1'),
-    ...endpoint, 1, 1, 1, ...assignment, ...assignment, 0, NO_TAGS,
+    ...str('m-1'),
+    ...int32(4),
+    0,
+    0,
+    ...str('app-StreamThread-1-consumer'),
+    ...str('/127.0.0.1'),
+    ...int32(1),
+    ...str('process-1'),
+    ...endpoint,
+    1,
+    1,
+    1,
+    ...assignment,
+    ...assignment,
+    0,
+    NO_TAGS,
   ]
-  const group = (topology: number[], endpoint: number[]) => [...int16(0), 0, ...str('app'), ...str('Stable'), ...int32(4), ...int32(4), ...topology, 2, ...member(endpoint), ...int32(0), NO_TAGS]
+  const group = (topology: number[], endpoint: number[]) => [
+    ...int16(0),
+    0,
+    ...str('app'),
+    ...str('Stable'),
+    ...int32(4),
+    ...int32(4),
+    ...topology,
+    2,
+    ...member(endpoint),
+    ...int32(0),
+    NO_TAGS,
+  ]
 
   it('reads the topology (source topics per subtopology) and the members with their active tasks', () => {
-    const changelog = [...str('app-store-changelog'), ...int32(6), ...int16(1), 2, ...str('cleanup.policy'), ...str('compact'), NO_TAGS, NO_TAGS]
+    const changelog = [
+      ...str('app-store-changelog'),
+      ...int32(6),
+      ...int16(1),
+      2,
+      ...str('cleanup.policy'),
+      ...str('compact'),
+      NO_TAGS,
+      NO_TAGS,
+    ]
     const topology = [1, ...int32(1), 2, ...str('0'), 2, ...str('orders'), 1, 2, ...changelog, 1, NO_TAGS, NO_TAGS]
-    const [described] = decodeStreamsGroupDescribeResponse(Buffer.from([...int32(0), 2, ...group(topology, [1, ...str('host'), 0x1f, 0x90, NO_TAGS]), NO_TAGS])).groups
-    expect(described.subtopologies).toEqual([{subtopologyId: '0', sourceTopics: ['orders'], repartitionSinkTopics: [], stateChangelogTopics: ['app-store-changelog'], repartitionSourceTopics: []}])
-    expect(described.members[0]).toMatchObject({memberId: 'm-1', clientId: 'app-StreamThread-1-consumer', processId: 'process-1', activeTasks: [{subtopologyId: '0', partitions: [0, 2]}], isClassic: false})
+    const [described] = decodeStreamsGroupDescribeResponse(
+      Buffer.from([...int32(0), 2, ...group(topology, [1, ...str('host'), 0x1f, 0x90, NO_TAGS]), NO_TAGS]),
+    ).groups
+    expect(described.subtopologies).toEqual([
+      {
+        subtopologyId: '0',
+        sourceTopics: ['orders'],
+        repartitionSinkTopics: [],
+        stateChangelogTopics: ['app-store-changelog'],
+        repartitionSourceTopics: [],
+      },
+    ])
+    expect(described.members[0]).toMatchObject({
+      memberId: 'm-1',
+      clientId: 'app-StreamThread-1-consumer',
+      processId: 'process-1',
+      activeTasks: [{subtopologyId: '0', partitions: [0, 2]}],
+      isClassic: false,
+    })
   })
 
   it('reads a group without a topology yet and a member without an endpoint (null structs: -1)', () => {
-    const [described] = decodeStreamsGroupDescribeResponse(Buffer.from([...int32(0), 2, ...group([0xff], [0xff]), NO_TAGS])).groups
+    const [described] = decodeStreamsGroupDescribeResponse(
+      Buffer.from([...int32(0), 2, ...group([0xff], [0xff]), NO_TAGS]),
+    ).groups
     expect(described.subtopologies).toBeNull()
     expect(described.members[0].activeTasks).toEqual([{subtopologyId: '0', partitions: [0, 2]}])
   })
@@ -187,8 +336,12 @@ describe('kafkajs version check', () => {
 
   it('is pinned exactly in package.json, to the version installed', async () => {
     const {readFileSync} = await import('node:fs')
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {dependencies: Record<string, string>}
-    const installed = JSON.parse(readFileSync(new URL('../../node_modules/kafkajs/package.json', import.meta.url), 'utf8')) as {version: string}
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>
+    }
+    const installed = JSON.parse(
+      readFileSync(new URL('../../node_modules/kafkajs/package.json', import.meta.url), 'utf8'),
+    ) as {version: string}
     expect(pkg.dependencies.kafkajs).toBe(PINNED_KAFKAJS_VERSION)
     expect(installed.version).toBe(PINNED_KAFKAJS_VERSION)
   })

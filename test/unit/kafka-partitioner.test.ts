@@ -15,7 +15,14 @@ const UTILS_TEST_VECTORS: [string, number][] = [
 ]
 
 const partitions = (n: number, leaderless: number[] = []): PartitionMetadata[] =>
-  Array.from({length: n}, (_, partitionId) => ({partitionId, leader: leaderless.includes(partitionId) ? -1 : 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0}))
+  Array.from({length: n}, (_, partitionId) => ({
+    partitionId,
+    leader: leaderless.includes(partitionId) ? -1 : 1,
+    replicas: [1],
+    isr: [1],
+    offlineReplicas: [],
+    partitionErrorCode: 0,
+  }))
 
 describe('Kafka partitioning', () => {
   it("hashes keys with Kafka's murmur2 (the Java client's published test vectors)", () => {

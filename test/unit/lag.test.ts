@@ -57,25 +57,41 @@ describe('status rules', () => {
   const now = T0 + 60_000
 
   it('OK when nothing waits, even without a consumer', () => {
-    expect(statusOf(sample({lag: 0, consumers: 0}), points([60, 0]), now)).toEqual({status: 'OK', reason: 'nothing waiting'})
+    expect(statusOf(sample({lag: 0, consumers: 0}), points([60, 0]), now)).toEqual({
+      status: 'OK',
+      reason: 'nothing waiting',
+    })
   })
 
   it('STOP when messages wait and no consumer is attached', () => {
-    expect(statusOf(sample({lag: 7, consumers: 0}), points([60, 7]), now)).toEqual({status: 'STOP', reason: '7 waiting and no consumer'})
+    expect(statusOf(sample({lag: 7, consumers: 0}), points([60, 7]), now)).toEqual({
+      status: 'STOP',
+      reason: '7 waiting and no consumer',
+    })
   })
 
   it('never "OK, nothing waiting" for a group that never committed on partitions holding records: WARN, or STOP without consumer', () => {
     const unknown = {lag: undefined, uncommitted: {partitions: 3, ifEarliest: 10_000}}
-    const reason = 'never committed on 3 partition(s) holding records: lag unknown (10000 if it starts from the earliest offset, 0 from the latest)'
+    const reason =
+      'never committed on 3 partition(s) holding records: lag unknown (10000 if it starts from the earliest offset, 0 from the latest)'
     expect(statusOf(sample({...unknown, consumers: 2}), [{at: now}], now)).toEqual({status: 'WARN', reason})
-    expect(statusOf(sample({...unknown, consumers: 0}), [{at: now}], now)).toEqual({status: 'STOP', reason: `${reason}, and no consumer`})
+    expect(statusOf(sample({...unknown, consumers: 0}), [{at: now}], now)).toEqual({
+      status: 'STOP',
+      reason: `${reason}, and no consumer`,
+    })
     expect(motionOf([{at: now - 10_000, lag: 5}, {at: now}], sample(unknown))).toEqual({windowSeconds: 10})
   })
 
   it('a consumer without lag (a Kafka share group): OK with members, WARN without, never STOP or STALL', () => {
     const share = {lag: undefined, lagNotApplicable: 'share group: no lag'}
-    expect(statusOf(sample({...share, consumers: 2}), [{at: now}], now)).toEqual({status: 'OK', reason: '2 consuming; share group: no lag'})
-    expect(statusOf(sample({...share, consumers: 0}), [{at: now - 60_000}, {at: now}], now)).toEqual({status: 'WARN', reason: 'nothing consuming; share group: no lag'})
+    expect(statusOf(sample({...share, consumers: 2}), [{at: now}], now)).toEqual({
+      status: 'OK',
+      reason: '2 consuming; share group: no lag',
+    })
+    expect(statusOf(sample({...share, consumers: 0}), [{at: now - 60_000}, {at: now}], now)).toEqual({
+      status: 'WARN',
+      reason: 'nothing consuming; share group: no lag',
+    })
   })
 
   it('STALL when the consumed position has not moved for the stall time while lag stayed above zero', () => {
@@ -89,18 +105,29 @@ describe('status rules', () => {
 
   it('STALL from one snapshot: unacked messages, zero ack rate (RabbitMQ) or an old last ack (JetStream)', () => {
     const rabbit = sample({broker: 'rabbitmq', lag: 5, unacked: 3, rates: {}})
-    expect(statusOf(rabbit, points([60, 5]), now)).toEqual({status: 'STALL', reason: '3 unacknowledged, no acknowledgement'})
+    expect(statusOf(rabbit, points([60, 5]), now)).toEqual({
+      status: 'STALL',
+      reason: '3 unacknowledged, no acknowledgement',
+    })
     expect(statusOf({...rabbit, rates: {ack: 2}}, points([60, 5]), now).status).toBe('OK')
     const nats = sample({broker: 'nats', lag: 4, unacked: 4, lastDeliveryAt: new Date(T0)})
-    expect(statusOf(nats, points([60, 4]), now, {stallAfterSeconds: 30})).toEqual({status: 'STALL', reason: '4 unacknowledged, no acknowledgement for 60s'})
-    expect(statusOf({...nats, lastAckAt: new Date(now - 5000)}, points([60, 4]), now, {stallAfterSeconds: 30}).status).toBe('OK')
+    expect(statusOf(nats, points([60, 4]), now, {stallAfterSeconds: 30})).toEqual({
+      status: 'STALL',
+      reason: '4 unacknowledged, no acknowledgement for 60s',
+    })
+    expect(
+      statusOf({...nats, lastAckAt: new Date(now - 5000)}, points([60, 4]), now, {stallAfterSeconds: 30}).status,
+    ).toBe('OK')
     // Kafka keeps no such times: one snapshot cannot tell.
     expect(statusOf(sample({lag: 4}), points([60, 4]), now).status).toBe('OK')
   })
 
   it('WARN only with three points or more in which the lag never decreased and grew overall', () => {
     expect(statusOf(sample({lag: 9}), points([0, 5], [10, 9]), now).status).toBe('OK')
-    expect(statusOf(sample({lag: 9}), points([0, 5, 1], [10, 7, 2], [20, 9, 3]), now)).toEqual({status: 'WARN', reason: 'lag grew from 5 to 9 over 20s'})
+    expect(statusOf(sample({lag: 9}), points([0, 5, 1], [10, 7, 2], [20, 9, 3]), now)).toEqual({
+      status: 'WARN',
+      reason: 'lag grew from 5 to 9 over 20s',
+    })
     expect(statusOf(sample({lag: 9}), points([0, 5, 1], [10, 4, 2], [20, 9, 3]), now).status).toBe('OK')
     expect(statusOf(sample({lag: 5}), points([0, 5, 1], [10, 5, 2], [20, 5, 3]), now).status).toBe('OK')
   })
@@ -120,15 +147,31 @@ describe('LagMonitor', () => {
 
   it('builds rows over successive snapshots, and reports a failing broker as an ERR row next to the others', async () => {
     let clock = T0
-    const kafka = fakeLagAdapter('kafka', [[sample({lag: 100, consumed: 0, produced: 100})], [sample({lag: 80, consumed: 30, produced: 110})]])
+    const kafka = fakeLagAdapter('kafka', [
+      [sample({lag: 100, consumed: 0, produced: 100})],
+      [sample({lag: 80, consumed: 30, produced: 110})],
+    ])
     const rabbit = fakeLagAdapter('rabbitmq', [new MailroomError('CONNECTION', 'connection refused at 127.0.0.1:5672')])
     const monitor = new LagMonitor([kafka, rabbit], {now: () => clock})
     const first = await monitor.snapshot()
-    expect(first.rows.map((r) => [r.broker, r.status])).toEqual([['kafka', 'OK'], ['rabbitmq', 'ERR']])
-    expect(first.failures).toEqual([{broker: 'rabbitmq', error: {code: 'CONNECTION', message: 'connection refused at 127.0.0.1:5672'}}])
+    expect(first.rows.map((r) => [r.broker, r.status])).toEqual([
+      ['kafka', 'OK'],
+      ['rabbitmq', 'ERR'],
+    ])
+    expect(first.failures).toEqual([
+      {broker: 'rabbitmq', error: {code: 'CONNECTION', message: 'connection refused at 127.0.0.1:5672'}},
+    ])
     clock += 10_000
     const second = await monitor.snapshot()
-    expect(second.rows[0]).toMatchObject({lag: 80, inRate: 1, outRate: 3, trend: -2, etaSeconds: 40, windowSeconds: 10, status: 'OK'})
+    expect(second.rows[0]).toMatchObject({
+      lag: 80,
+      inRate: 1,
+      outRate: 3,
+      trend: -2,
+      etaSeconds: 40,
+      windowSeconds: 10,
+      status: 'OK',
+    })
   })
 
   it('NOT_FOUND when a filtered broker has no such consumer; UNSUPPORTED rows for adapters without consumerLag', async () => {
@@ -144,15 +187,33 @@ describe('LagMonitor', () => {
     const streams = {groupId: 'app', type: 'streams', state: 'Stable', members: [], described: false}
     const unused = {} as Admin
     const probe = {} as FirstRecordProbe
-    await expect(consumerGroupLag({} as Kafka, unused, [share, streams], probe, {filter: 'shares'})).rejects.toMatchObject({code: 'UNSUPPORTED', message: expect.stringMatching(/^shares is a share group this broker lists but mailroom cannot describe/)})
+    await expect(
+      consumerGroupLag({} as Kafka, unused, [share, streams], probe, {filter: 'shares'}),
+    ).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/^shares is a share group this broker lists but mailroom cannot describe/),
+    })
     expect(await consumerGroupLag({} as Kafka, unused, [share, streams], probe)).toEqual([])
-    const monitor = new LagMonitor([fakeLagAdapter('kafka', [new MailroomError('UNSUPPORTED', 'app is a streams group')])], {filter: {broker: 'kafka', name: 'app'}})
+    const monitor = new LagMonitor(
+      [fakeLagAdapter('kafka', [new MailroomError('UNSUPPORTED', 'app is a streams group')])],
+      {filter: {broker: 'kafka', name: 'app'}},
+    )
     await expect(monitor.snapshot()).rejects.toMatchObject({code: 'UNSUPPORTED'})
   })
 })
 
 function row(over: Partial<LagRow>): LagRow {
-  return {broker: 'kafka', target: 'orders', consumer: 'billing', status: 'OK', reason: '', lag: 0, consumers: 1, windowSeconds: 0, ...over}
+  return {
+    broker: 'kafka',
+    target: 'orders',
+    consumer: 'billing',
+    status: 'OK',
+    reason: '',
+    lag: 0,
+    consumers: 1,
+    windowSeconds: 0,
+    ...over,
+  }
 }
 
 describe('thresholds', () => {
@@ -175,7 +236,11 @@ describe('thresholds', () => {
   })
 
   it('sorts by name, lag, lag seconds or status', () => {
-    const rows = [row({target: 'b', lag: 1, status: 'STOP'}), row({target: 'a', lag: 5, lagSeconds: 1}), row({target: 'c', lag: 3, lagSeconds: 9, status: 'WARN'})]
+    const rows = [
+      row({target: 'b', lag: 1, status: 'STOP'}),
+      row({target: 'a', lag: 5, lagSeconds: 1}),
+      row({target: 'c', lag: 3, lagSeconds: 9, status: 'WARN'}),
+    ]
     expect(sortRows(rows, 'name').map((r) => r.target)).toEqual(['a', 'b', 'c'])
     expect(sortRows(rows, 'lag').map((r) => r.target)).toEqual(['a', 'c', 'b'])
     expect(sortRows(rows, 'lag-seconds').map((r) => r.target)).toEqual(['c', 'a', 'b'])
@@ -188,18 +253,45 @@ describe('Prometheus exposition', () => {
     const result: CheckResult = {
       ok: false,
       at: '2026-01-01T00:00:00.000Z',
-      rows: [row({consumer: 'bill"ing', lag: 5, lagSeconds: 1.23456, status: 'STOP', consumers: 0}), row({broker: 'nats', status: 'ERR', target: '*', consumer: '*'})],
+      rows: [
+        row({consumer: 'bill"ing', lag: 5, lagSeconds: 1.23456, status: 'STOP', consumers: 0}),
+        row({broker: 'nats', status: 'ERR', target: '*', consumer: '*'}),
+      ],
       dlqs: [{broker: 'rabbitmq', name: 'x.dlq', depth: 2}],
-      breaches: [{threshold: 'max-lag', broker: 'kafka', target: 'orders', consumer: 'bill"ing', value: 5, limit: 1, message: ''}],
+      breaches: [
+        {
+          threshold: 'max-lag',
+          broker: 'kafka',
+          target: 'orders',
+          consumer: 'bill"ing',
+          value: 5,
+          limit: 1,
+          message: '',
+        },
+      ],
       failures: [{broker: 'nats', error: {code: 'CONNECTION', message: 'down'}}],
       replication: {
         checked: {kafka: {partitions: 6}},
-        problems: [{broker: 'kafka', kind: 'under-replicated', target: 'orders', partition: 2, replicas: 3, inSync: 2, message: 'orders/2 is under-replicated'}],
+        problems: [
+          {
+            broker: 'kafka',
+            kind: 'under-replicated',
+            target: 'orders',
+            partition: 2,
+            replicas: 3,
+            inSync: 2,
+            message: 'orders/2 is under-replicated',
+          },
+        ],
       },
     }
     const text = renderPrometheus(result, ['kafka', 'nats'])
-    expect(text).toContain('mailroom_replication_problems{broker="kafka",kind="under-replicated"} 1\nmailroom_replication_problems{broker="kafka",kind="offline"} 0\n')
-    expect(text).toContain('mailroom_replication_problem{broker="kafka",kind="under-replicated",target="orders",partition="2"} 1\n')
+    expect(text).toContain(
+      'mailroom_replication_problems{broker="kafka",kind="under-replicated"} 1\nmailroom_replication_problems{broker="kafka",kind="offline"} 0\n',
+    )
+    expect(text).toContain(
+      'mailroom_replication_problem{broker="kafka",kind="under-replicated",target="orders",partition="2"} 1\n',
+    )
     expect(text).not.toContain('mailroom_replication_problems{broker="nats"')
     const labels = 'broker="kafka",target="orders",consumer="bill\\"ing"'
     expect(text).toContain(`# TYPE mailroom_consumer_lag_messages gauge\nmailroom_consumer_lag_messages{${labels}} 5\n`)

@@ -4,7 +4,14 @@ import {nextOffset, offsetBelow} from '../../src/core/offsets.js'
 
 describe('Kafka offsets compared as decimal text', () => {
   it('orders them as numbers, beyond 2^53 too', () => {
-    const pairs: [string, string][] = [['0', '1'], ['9', '10'], ['99', '100'], ['123', '124'], ['9007199254740993', '9007199254740994'], ['-1', '0']]
+    const pairs: [string, string][] = [
+      ['0', '1'],
+      ['9', '10'],
+      ['99', '100'],
+      ['123', '124'],
+      ['9007199254740993', '9007199254740994'],
+      ['-1', '0'],
+    ]
     for (const [a, b] of pairs) {
       expect(offsetBelow(a, b)).toBe(true)
       expect(offsetBelow(b, a)).toBe(false)

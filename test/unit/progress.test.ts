@@ -6,7 +6,9 @@ import {progressReporter, progressText} from '../../src/core/output/progress.js'
 
 function fakeTerminal(isTTY = true): NodeJS.WriteStream & {written: string[]} {
   const written: string[] = []
-  return {isTTY, written, write: (chunk: string) => written.push(chunk) > 0} as unknown as NodeJS.WriteStream & {written: string[]}
+  return {isTTY, written, write: (chunk: string) => written.push(chunk) > 0} as unknown as NodeJS.WriteStream & {
+    written: string[]
+  }
 }
 
 function clock(): {now: () => number; advance: (ms: number) => void} {
@@ -67,7 +69,9 @@ describe('progressText', () => {
   it('drops a total the count has passed (broker statistics can be stale) and adds the detail after the count', () => {
     expect(progressText('exported', {done: 120}, 0, 40)).toBe('exported 120, 40/s')
     expect(progressText('exported', {done: 120}, 100, 40)).toBe('exported 120, 40/s')
-    expect(progressText('replay: read', {done: 50, detail: '48 replayed', failed: 2}, 200, 25)).toBe('replay: read 50/200 (25%), 48 replayed, 25/s, ETA 6s, 2 failed')
+    expect(progressText('replay: read', {done: 50, detail: '48 replayed', failed: 2}, 200, 25)).toBe(
+      'replay: read 50/200 (25%), 48 replayed, 25/s, ETA 6s, 2 failed',
+    )
     expect(progressText('published', {done: 200}, 200, 25)).toBe('published 200/200 (100%), 25/s')
   })
 })

@@ -3,14 +3,28 @@
 import {describe, expect, it} from 'vitest'
 
 import type {Delivery} from '../../src/adapters/types.js'
-import {type CommittedCursor, CursorCommitter, decodeReplayed, encodeReplayed, MAX_SPAN, replayedBefore} from '../../src/adapters/kafka/replay-cursor.js'
+import {
+  type CommittedCursor,
+  CursorCommitter,
+  decodeReplayed,
+  encodeReplayed,
+  MAX_SPAN,
+  replayedBefore,
+} from '../../src/adapters/kafka/replay-cursor.js'
 
 function record(partition: number, offset: number): Delivery {
-  return {envelope: {v: 1, headers: [], body: {utf8: ''}, meta: {partition, offset: String(offset)}}, settle: async () => {}}
+  return {
+    envelope: {v: 1, headers: [], body: {utf8: ''}, meta: {partition, offset: String(offset)}},
+    settle: async () => {},
+  }
 }
 
 /** Feeds records as a run reads them (skipping what was replayed before), settling those `replay` picks. */
-async function runOver(committed: Record<number, CommittedCursor>, records: Delivery[], replay: (d: Delivery) => boolean) {
+async function runOver(
+  committed: Record<number, CommittedCursor>,
+  records: Delivery[],
+  replay: (d: Delivery) => boolean,
+) {
   const commits: {offsets: Record<number, string>; metadata: Record<number, string>}[] = []
   const cursor = new CursorCommitter(committed, async (offsets, metadata) => void commits.push({offsets, metadata}))
   const handedOut: string[] = []
@@ -26,7 +40,9 @@ async function runOver(committed: Record<number, CommittedCursor>, records: Deli
   await Promise.all(settles)
   await cursor.flush()
   const last: Record<number, CommittedCursor> = {...committed}
-  for (const c of commits) for (const p of Object.keys(c.offsets)) last[Number(p)] = {offset: c.offsets[Number(p)], metadata: c.metadata[Number(p)]}
+  for (const c of commits)
+    for (const p of Object.keys(c.offsets))
+      last[Number(p)] = {offset: c.offsets[Number(p)], metadata: c.metadata[Number(p)]}
   return {handedOut, committed: last}
 }
 
@@ -61,7 +77,13 @@ describe('the Kafka replay cursor', () => {
     const second = await runOver(first.committed, records.slice(0, 4), () => true)
     expect(second.committed[0]!.offset).toBe('4')
     expect([...decodeReplayed(4n, second.committed[0]!.metadata)]).toEqual([8n])
-    expect((await runOver(second.committed, records, () => true)).handedOut).toEqual(['0/4', '0/5', '0/6', '0/7', '0/9'])
+    expect((await runOver(second.committed, records, () => true)).handedOut).toEqual([
+      '0/4',
+      '0/5',
+      '0/6',
+      '0/7',
+      '0/9',
+    ])
   })
 
   it('a dry run sees the same records as done', () => {

@@ -6,8 +6,29 @@ import {parseJournal} from '../../src/core/replay/journal.js'
 import {checkResumeServers, normalizedAddress, serverIdentity} from '../../src/core/replay/servers.js'
 import type {ReplayRequest} from '../../src/core/replay/types.js'
 
-const request: ReplayRequest = {source: {broker: 'rabbitmq', name: 'q.dlq'}, to: {broker: 'kafka', name: 'retry'}, mode: 'move', maxReplays: 3, force: false, keepPartition: false, window: 7}
-const start = {t: 'start', v: 1, replayId: 'r', createdAt: 'then', request, source: {broker: 'rabbitmq', target: 'q.dlq', kind: 'classic-queue', strategy: 'consume-queue', bound: {kind: 'depth', depth: 9}}}
+const request: ReplayRequest = {
+  source: {broker: 'rabbitmq', name: 'q.dlq'},
+  to: {broker: 'kafka', name: 'retry'},
+  mode: 'move',
+  maxReplays: 3,
+  force: false,
+  keepPartition: false,
+  window: 7,
+}
+const start = {
+  t: 'start',
+  v: 1,
+  replayId: 'r',
+  createdAt: 'then',
+  request,
+  source: {
+    broker: 'rabbitmq',
+    target: 'q.dlq',
+    kind: 'classic-queue',
+    strategy: 'consume-queue',
+    bound: {kind: 'depth', depth: 9},
+  },
+}
 const end = {t: 'end', at: 'now', outcome: 'ok', counts: {}}
 
 function journal(...records: object[]): string {
@@ -16,15 +37,36 @@ function journal(...records: object[]): string {
 
 describe('journal on resume', () => {
   it('reads a journal of an older mailroom (no servers, no repeat records) with every confirmation counted', () => {
-    const state = parseJournal(journal(start, {t: 'ok', ids: ['a', 'b']}, {t: 'resume', at: 'x'}, {t: 'ok', ids: ['a']}))
+    const state = parseJournal(
+      journal(start, {t: 'ok', ids: ['a', 'b']}, {t: 'resume', at: 'x'}, {t: 'ok', ids: ['a']}),
+    )
     expect(state.start.servers).toBeUndefined()
-    expect(state.confirmed).toEqual(new Map([['a', 2], ['b', 1]]))
+    expect(state.confirmed).toEqual(
+      new Map([
+        ['a', 2],
+        ['b', 1],
+      ]),
+    )
     expect(state.confirmedTotal).toBe(3)
   })
 
   it('counts re-publications of earlier confirmations (again) apart: they are not more messages gone from the DLQ', () => {
-    const state = parseJournal(journal(start, {t: 'ok', ids: ['a', 'b']}, {t: 'resume', at: 'x'}, {t: 'again', ids: ['a']}, {t: 'ok', ids: ['c']}))
-    expect(state.confirmed).toEqual(new Map([['a', 1], ['b', 1], ['c', 1]]))
+    const state = parseJournal(
+      journal(
+        start,
+        {t: 'ok', ids: ['a', 'b']},
+        {t: 'resume', at: 'x'},
+        {t: 'again', ids: ['a']},
+        {t: 'ok', ids: ['c']},
+      ),
+    )
+    expect(state.confirmed).toEqual(
+      new Map([
+        ['a', 1],
+        ['b', 1],
+        ['c', 1],
+      ]),
+    )
     expect(state.confirmedTotal).toBe(3)
   })
 
@@ -46,7 +88,9 @@ const settings = (rabbitmq: string, kafka: string[]): ConnectionSettings => ({
 
 describe('server identity of a replay job', () => {
   it('normalizes addresses without credentials: case, default ports, vhost, broker order', () => {
-    expect(normalizedAddress('rabbitmq', settings('amqp://ops:s3cret-pw@Rabbit.Example:5672/%2Fprod', []))).toBe('amqp://rabbit.example:5672//prod')
+    expect(normalizedAddress('rabbitmq', settings('amqp://ops:s3cret-pw@Rabbit.Example:5672/%2Fprod', []))).toBe(
+      'amqp://rabbit.example:5672//prod',
+    )
     expect(normalizedAddress('rabbitmq', settings('amqps://rabbit.example', []))).toBe('amqps://rabbit.example:5671//')
     expect(normalizedAddress('kafka', settings('amqp://x', ['B2:9093', 'b1']))).toBe('b1:9092,b2:9093')
     expect(normalizedAddress('nats', settings('amqp://x', []))).toBe('n1:4222')
@@ -54,7 +98,13 @@ describe('server identity of a replay job', () => {
 
   it('records the context and a hash per broker the job uses, never a credential or the address itself', () => {
     const identity = serverIdentity('prod', settings('amqp://ops:s3cret-pw@rabbit.example/', ['b1:9092']), request)
-    expect(identity).toEqual({context: 'prod', fingerprints: {rabbitmq: expect.stringMatching(/^sha256:[0-9a-f]{16}$/), kafka: expect.stringMatching(/^sha256:[0-9a-f]{16}$/)}})
+    expect(identity).toEqual({
+      context: 'prod',
+      fingerprints: {
+        rabbitmq: expect.stringMatching(/^sha256:[0-9a-f]{16}$/),
+        kafka: expect.stringMatching(/^sha256:[0-9a-f]{16}$/),
+      },
+    })
     expect(JSON.stringify(identity)).not.toMatch(/s3cret|ops|rabbit\.example|b1/)
     expect(serverIdentity(undefined, settings('amqp://rabbit.example', ['b1']), request).context).toBeNull()
   })
@@ -64,9 +114,16 @@ describe('server identity of a replay job', () => {
     const same = serverIdentity('prod', settings('amqp://other:pw@RABBIT.example:5672', ['b1:9092']), request)
     expect(checkResumeServers('r', recorded, same, false)).toBeUndefined()
     const otherVhost = serverIdentity('prod', settings('amqp://rabbit.example/staging', ['b1']), request)
-    expect(() => checkResumeServers('r', recorded, otherVhost, false)).toThrow(expect.objectContaining({code: 'USAGE', message: expect.stringMatching(/the rabbitmq server sha256:\w+, not sha256:\w+/)}))
+    expect(() => checkResumeServers('r', recorded, otherVhost, false)).toThrow(
+      expect.objectContaining({
+        code: 'USAGE',
+        message: expect.stringMatching(/the rabbitmq server sha256:\w+, not sha256:\w+/),
+      }),
+    )
     const otherContext = serverIdentity('staging', settings('amqp://rabbit.example', ['b1']), request)
-    expect(() => checkResumeServers('r', recorded, otherContext, false)).toThrow(/context "prod", not context "staging"/)
+    expect(() => checkResumeServers('r', recorded, otherContext, false)).toThrow(
+      /context "prod", not context "staging"/,
+    )
     expect(checkResumeServers('r', recorded, otherContext, true)).toMatch(/resuming anyway \(--force\)/)
     expect(checkResumeServers('r', undefined, same, false)).toMatch(/older mailroom/)
   })
@@ -74,17 +131,26 @@ describe('server identity of a replay job', () => {
   it('records a --to-context destination apart (its name and hash) and refuses a resume whose destination servers moved', () => {
     const toOther: ReplayRequest = {...request, toContext: 'new-prod'}
     const source = settings('amqp://rabbit.example', ['b1'])
-    const recorded = serverIdentity('old-prod', source, toOther, settings('amqp://rabbit.example', ['new1:9092', 'new2:9092']))
+    const recorded = serverIdentity(
+      'old-prod',
+      source,
+      toOther,
+      settings('amqp://rabbit.example', ['new1:9092', 'new2:9092']),
+    )
     expect(recorded).toEqual({
       context: 'old-prod',
       fingerprints: {rabbitmq: expect.stringMatching(/^sha256:/)},
       destination: {context: 'new-prod', fingerprints: {kafka: expect.stringMatching(/^sha256:/)}},
     })
-    expect(recorded.destination!.fingerprints.kafka).not.toBe(serverIdentity('old-prod', source, request).fingerprints.kafka)
+    expect(recorded.destination!.fingerprints.kafka).not.toBe(
+      serverIdentity('old-prod', source, request).fingerprints.kafka,
+    )
     expect(JSON.stringify(recorded)).not.toMatch(/s3cret|ops|new1/)
     const same = serverIdentity('old-prod', source, toOther, settings('amqp://x', ['NEW2:9092', 'new1']))
     expect(checkResumeServers('r', recorded, same, false)).toBeUndefined()
     const moved = serverIdentity('old-prod', source, toOther, settings('amqp://x', ['elsewhere:9092']))
-    expect(() => checkResumeServers('r', recorded, moved, false)).toThrow(/the destination kafka server sha256:\w+, not sha256:\w+/)
+    expect(() => checkResumeServers('r', recorded, moved, false)).toThrow(
+      /the destination kafka server sha256:\w+, not sha256:\w+/,
+    )
   })
 })

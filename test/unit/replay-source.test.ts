@@ -8,7 +8,10 @@ import {MailroomError} from '../../src/model/errors.js'
 import {fakeAdapter} from '../helpers/fake-adapter.js'
 
 function recordAt(offset: number): Delivery {
-  return {envelope: {v: 1, headers: [], body: {utf8: `r${offset}`}, meta: {partition: 0, offset: String(offset)}}, settle: async () => {}}
+  return {
+    envelope: {v: 1, headers: [], body: {utf8: `r${offset}`}, meta: {partition: 0, offset: String(offset)}},
+    settle: async () => {},
+  }
 }
 
 /** A Kafka-like source: records 0..4, a cursor that marks 1 replayed and starts reading at 1. */
@@ -67,10 +70,22 @@ describe('the replay source offered by the adapter', () => {
   it('a run asks the adapter once: the bound, the count and the cursor it opens with come from that one offer', async () => {
     const {adapter, asked} = topicAdapter()
     const {facts, offer} = await inspectSource(adapter, 't', 'move')
-    expect(facts).toEqual({broker: 'kafka', target: 't', kind: 'topic', strategy: 'commit-group', bound: {kind: 'offsets', ends: {'0': '5'}}, count: 3})
+    expect(facts).toEqual({
+      broker: 'kafka',
+      target: 't',
+      kind: 'topic',
+      strategy: 'commit-group',
+      bound: {kind: 'offsets', ends: {'0': '5'}},
+      count: 3,
+    })
     const source = await openSource(adapter, facts, {window: 4}, offer)
     expect(await drain(source)).toEqual(['2', '3', '4'])
-    expect(asked).toMatchObject({replaySource: 1, cursor: 1, readFrom: [{kind: 'offset', value: 1n}], settled: ['2', '3', '4']})
+    expect(asked).toMatchObject({
+      replaySource: 1,
+      cursor: 1,
+      readFrom: [{kind: 'offset', value: 1n}],
+      settled: ['2', '3', '4'],
+    })
   })
 
   it('a copy counts the depth and never reads the cursor; a resume (facts from the journal) asks the adapter on open', async () => {
@@ -85,12 +100,32 @@ describe('the replay source offered by the adapter', () => {
   })
 
   it('refuses what the offer cannot do, saying why', async () => {
-    const queue = fakeAdapter('rabbitmq', {replaySource: async () => ({kind: 'queue', targetKind: 'quorum-queue', depth: 2})})
+    const queue = fakeAdapter('rabbitmq', {
+      replaySource: async () => ({kind: 'queue', targetKind: 'quorum-queue', depth: 2}),
+    })
     const copy = await inspectSource(queue, 'q', 'copy').catch((e: MailroomError) => e)
-    expect(copy).toMatchObject({code: 'UNSUPPORTED', message: expect.stringContaining('rabbitmq:q is a quorum-queue: it cannot be read without taking messages off it')})
-    const streamQueue = fakeAdapter('rabbitmq', {replaySource: async () => ({kind: 'positioned', targetKind: 'stream-queue', depth: 2, keeps: 'a stream queue never removes messages on read'})})
+    expect(copy).toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining(
+        'rabbitmq:q is a quorum-queue: it cannot be read without taking messages off it',
+      ),
+    })
+    const streamQueue = fakeAdapter('rabbitmq', {
+      replaySource: async () => ({
+        kind: 'positioned',
+        targetKind: 'stream-queue',
+        depth: 2,
+        keeps: 'a stream queue never removes messages on read',
+      }),
+    })
     const move = await inspectSource(streamQueue, 's', 'move').catch((e: MailroomError) => e)
-    expect(move).toMatchObject({code: 'UNSUPPORTED', message: 'cannot move messages out of rabbitmq:s: a stream queue never removes messages on read'})
-    expect((await inspectSource(streamQueue, 's', 'copy')).facts).toMatchObject({strategy: 'read-only', bound: {kind: 'depth', depth: 2}})
+    expect(move).toMatchObject({
+      code: 'UNSUPPORTED',
+      message: 'cannot move messages out of rabbitmq:s: a stream queue never removes messages on read',
+    })
+    expect((await inspectSource(streamQueue, 's', 'copy')).facts).toMatchObject({
+      strategy: 'read-only',
+      bound: {kind: 'depth', depth: 2},
+    })
   })
 })

@@ -16,7 +16,12 @@ import type {ReplaySource} from '../../src/core/replay/source.js'
 import {fakeAdapter} from '../helpers/fake-adapter.js'
 import type {ReplayRequest, SourceFacts} from '../../src/core/replay/types.js'
 
-const stamp = {replayId: 'r1', messageId: 'rabbitmq:q.dlq/abc', replayedAt: '2025-01-01T00:00:00.000Z', replayedFrom: 'rabbitmq:q.dlq'}
+const stamp = {
+  replayId: 'r1',
+  messageId: 'rabbitmq:q.dlq/abc',
+  replayedAt: '2025-01-01T00:00:00.000Z',
+  replayedFrom: 'rabbitmq:q.dlq',
+}
 
 function rabbitDeadLetter(extra: Partial<Envelope> = {}): Envelope {
   return {
@@ -25,7 +30,22 @@ function rabbitDeadLetter(extra: Partial<Envelope> = {}): Envelope {
     target: 'orders.dlq',
     key: 'orders',
     headers: [
-      ['x-death', {array: [{table: [['queue', 'orders'], ['reason', 'rejected'], ['count', {int: '1'}], ['exchange', ''], ['time', {timestamp: 1700000000}]]}]}],
+      [
+        'x-death',
+        {
+          array: [
+            {
+              table: [
+                ['queue', 'orders'],
+                ['reason', 'rejected'],
+                ['count', {int: '1'}],
+                ['exchange', ''],
+                ['time', {timestamp: 1700000000}],
+              ],
+            },
+          ],
+        },
+      ],
       ['x-first-death-queue', 'orders'],
       ['x-first-death-reason', 'rejected'],
       ['x-first-death-exchange', ''],
@@ -55,13 +75,19 @@ describe('header hygiene and provenance', () => {
 
   it('counts replays up and replaces the previous provenance', () => {
     const once = prepareForDestination(rabbitDeadLetter(), {broker: 'rabbitmq', target: 'orders'}, stamp)
-    const twice = prepareForDestination({...once, broker: 'rabbitmq'}, {broker: 'rabbitmq', target: 'orders'}, {...stamp, replayId: 'r2'})
+    const twice = prepareForDestination(
+      {...once, broker: 'rabbitmq'},
+      {broker: 'rabbitmq', target: 'orders'},
+      {...stamp, replayId: 'r2'},
+    )
     expect(replayCountOf(twice)).toBe(2)
     expect(twice.headers.filter(([n]) => n === PROVENANCE.replayId)).toEqual([[PROVENANCE.replayId, 'r2']])
   })
 
   it('carries AMQP properties as headers and typed values as text to NATS, with its own Nats-Msg-Id', () => {
-    const dead = rabbitDeadLetter({headers: [...rabbitDeadLetter().headers, ['Nats-Msg-Id', 'old'], ['Nats-Expected-Stream', 'X']]})
+    const dead = rabbitDeadLetter({
+      headers: [...rabbitDeadLetter().headers, ['Nats-Msg-Id', 'old'], ['Nats-Expected-Stream', 'X']],
+    })
     const out = prepareForDestination(dead, {broker: 'nats', target: 'ORDERS', key: 'orders.retry'}, stamp)
     expect(out.key).toBe('orders.retry')
     expect(out.properties).toBeUndefined()
@@ -75,7 +101,15 @@ describe('header hygiene and provenance', () => {
   })
 
   it('to Kafka: keeps DLT headers as data, the key, an explicit partition only when given, and a fresh timestamp', () => {
-    const dlt: Envelope = {v: 1, broker: 'kafka', key: 'k1', headers: [['kafka_dlt-original-topic', 'orders']], body: {base64: '/wA='}, timestamp: '2020-01-01T00:00:00.000Z', meta: {partition: 1, offset: '9'}}
+    const dlt: Envelope = {
+      v: 1,
+      broker: 'kafka',
+      key: 'k1',
+      headers: [['kafka_dlt-original-topic', 'orders']],
+      body: {base64: '/wA='},
+      timestamp: '2020-01-01T00:00:00.000Z',
+      meta: {partition: 1, offset: '9'},
+    }
     const out = prepareForDestination(dlt, {broker: 'kafka', target: 'orders', partition: 2}, stamp)
     expect(out.key).toBe('k1')
     expect(out.partition).toBe(2)
@@ -83,28 +117,51 @@ describe('header hygiene and provenance', () => {
     expect(out.headers).toContainEqual(['kafka_dlt-original-topic', 'orders'])
     expect(out.headers).toContainEqual(['mailroom-original-timestamp', '2020-01-01T00:00:00.000Z'])
     expect(out.body).toEqual({base64: '/wA='})
-    expect(describeChanges(dlt, out)).toEqual({removed: [], added: Object.values(PROVENANCE), carried: ['mailroom-original-timestamp']})
+    expect(describeChanges(dlt, out)).toEqual({
+      removed: [],
+      added: Object.values(PROVENANCE),
+      carried: ['mailroom-original-timestamp'],
+    })
   })
 })
 
 describe('destinations', () => {
   it('sends RabbitMQ dead letters to the origin queue, Kafka to the original topic (partition only when asked)', () => {
-    expect(resolveDestination(rabbitDeadLetter(), {origin: {broker: 'rabbitmq', target: 'orders', exchange: 'x', routingKeys: ['a']}}, {keepPartition: false})).toEqual({dest: {broker: 'rabbitmq', target: 'orders'}})
+    expect(
+      resolveDestination(
+        rabbitDeadLetter(),
+        {origin: {broker: 'rabbitmq', target: 'orders', exchange: 'x', routingKeys: ['a']}},
+        {keepPartition: false},
+      ),
+    ).toEqual({dest: {broker: 'rabbitmq', target: 'orders'}})
     const origin = {origin: {broker: 'kafka' as const, target: 'payments', partition: 3}}
-    expect(resolveDestination(rabbitDeadLetter(), origin, {keepPartition: false})).toEqual({dest: {broker: 'kafka', target: 'payments'}})
-    expect(resolveDestination(rabbitDeadLetter(), origin, {keepPartition: true})).toEqual({dest: {broker: 'kafka', target: 'payments', partition: 3}})
+    expect(resolveDestination(rabbitDeadLetter(), origin, {keepPartition: false})).toEqual({
+      dest: {broker: 'kafka', target: 'payments'},
+    })
+    expect(resolveDestination(rabbitDeadLetter(), origin, {keepPartition: true})).toEqual({
+      dest: {broker: 'kafka', target: 'payments', partition: 3},
+    })
   })
 
   it('uses --to for everything, and explains a missing origin', () => {
-    expect(resolveDestination(rabbitDeadLetter(), undefined, {to: {broker: 'kafka', name: 'retry'}, keepPartition: false})).toEqual({dest: {broker: 'kafka', target: 'retry'}})
-    expect(resolveDestination(rabbitDeadLetter(), undefined, {keepPartition: false})).toEqual({problem: expect.stringMatching(/no dead-letter record/)})
+    expect(
+      resolveDestination(rabbitDeadLetter(), undefined, {to: {broker: 'kafka', name: 'retry'}, keepPartition: false}),
+    ).toEqual({dest: {broker: 'kafka', target: 'retry'}})
+    expect(resolveDestination(rabbitDeadLetter(), undefined, {keepPartition: false})).toEqual({
+      problem: expect.stringMatching(/no dead-letter record/),
+    })
   })
 })
 
 describe('identities', () => {
   it('are positional for offsets and sequences, content hashes for queue messages', () => {
-    expect(messageIdentity({v: 1, headers: [], body: {utf8: ''}, meta: {partition: 1, offset: '42'}}, 'kafka', 't.DLT')).toEqual({id: 'kafka:t.DLT/1/42', positional: true})
-    expect(messageIdentity({v: 1, headers: [], body: {utf8: ''}, meta: {sequence: 7}}, 'nats', 'DLQ')).toEqual({id: 'nats:DLQ/7', positional: true})
+    expect(
+      messageIdentity({v: 1, headers: [], body: {utf8: ''}, meta: {partition: 1, offset: '42'}}, 'kafka', 't.DLT'),
+    ).toEqual({id: 'kafka:t.DLT/1/42', positional: true})
+    expect(messageIdentity({v: 1, headers: [], body: {utf8: ''}, meta: {sequence: 7}}, 'nats', 'DLQ')).toEqual({
+      id: 'nats:DLQ/7',
+      positional: true,
+    })
     const a = messageIdentity(rabbitDeadLetter(), 'rabbitmq', 'q')
     const redelivered = messageIdentity(rabbitDeadLetter({meta: {redelivered: true}}), 'rabbitmq', 'q')
     expect(a.positional).toBe(false)
@@ -120,19 +177,46 @@ describe('identities', () => {
   })
 })
 
-const request: ReplayRequest = {source: {broker: 'rabbitmq', name: 'q.dlq'}, to: {broker: 'rabbitmq', name: 'dest'}, mode: 'move', maxReplays: 3, force: false, keepPartition: false, window: 4}
-const facts: SourceFacts = {broker: 'rabbitmq', target: 'q.dlq', kind: 'classic-queue', strategy: 'consume-queue', bound: {kind: 'depth', depth: 10}, count: 10}
+const request: ReplayRequest = {
+  source: {broker: 'rabbitmq', name: 'q.dlq'},
+  to: {broker: 'rabbitmq', name: 'dest'},
+  mode: 'move',
+  maxReplays: 3,
+  force: false,
+  keepPartition: false,
+  window: 4,
+}
+const facts: SourceFacts = {
+  broker: 'rabbitmq',
+  target: 'q.dlq',
+  kind: 'classic-queue',
+  strategy: 'consume-queue',
+  bound: {kind: 'depth', depth: 10},
+  count: 10,
+}
 
 describe('journal', () => {
   it('round-trips the job and confirmed ids, tolerating a torn last line', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'mr-journal-')), 'r.jsonl')
-    const w = await JournalWriter.create(path, {t: 'start', v: 1, replayId: 'r', createdAt: 'now', request, source: facts})
+    const w = await JournalWriter.create(path, {
+      t: 'start',
+      v: 1,
+      replayId: 'r',
+      createdAt: 'now',
+      request,
+      source: facts,
+    })
     w.append({t: 'ok', ids: ['a', 'b', 'a']})
     await w.checkpoint()
     await w.close()
     const state = parseJournal(`${readFileSync(path, 'utf8')}{"t":"ok","ids":["c"`)
     expect(state.start.request).toEqual(request)
-    expect(state.confirmed).toEqual(new Map([['a', 2], ['b', 1]]))
+    expect(state.confirmed).toEqual(
+      new Map([
+        ['a', 2],
+        ['b', 1],
+      ]),
+    )
     expect(state.confirmedTotal).toBe(3)
     expect(state.ended).toBeUndefined()
   })
@@ -178,7 +262,11 @@ function fakeDestination(fail: (e: Envelope) => boolean, stats: {maxInFlight: nu
       for await (const e of msgs as AsyncIterable<Envelope>) {
         stats.maxInFlight = Math.max(stats.maxInFlight, 1)
         const bad = fail(e)
-        yield {index: index++, ok: !bad, ...(bad ? {error: {code: 'NOT_FOUND' as const, message: 'returned'}} : {})} satisfies PublishReceipt
+        yield {
+          index: index++,
+          ok: !bad,
+          ...(bad ? {error: {code: 'NOT_FOUND' as const, message: 'returned'}} : {}),
+        } satisfies PublishReceipt
       }
     },
   })
@@ -200,13 +288,24 @@ async function runEngine(envelopes: Envelope[], fail: (e: Envelope) => boolean) 
   } as unknown as JournalWriter
   const dest = fakeDestination(fail, {maxInFlight: 0})
   const selector = new Selector({request, replayId: 'r', source: dest})
-  const engine = new ReplayEngine({request, facts, source, selector, journal, destination: async () => dest, signal: new AbortController().signal})
+  const engine = new ReplayEngine({
+    request,
+    facts,
+    source,
+    selector,
+    journal,
+    destination: async () => dest,
+    signal: new AbortController().signal,
+  })
   return {result: await engine.run(), log, source, journalLines}
 }
 
 describe('replay engine', () => {
   it('settles only what the destination confirmed, and journals every confirmed id', async () => {
-    const {result, log, source, journalLines} = await runEngine([message('1', 'a'), message('2', 'b'), message('3', 'c')], (e) => (e.body as {utf8: string}).utf8 === '2')
+    const {result, log, source, journalLines} = await runEngine(
+      [message('1', 'a'), message('2', 'b'), message('3', 'c')],
+      (e) => (e.body as {utf8: string}).utf8 === '2',
+    )
     expect(result.counts).toMatchObject({replayed: 2, failed: 1})
     expect(log.filter((l) => l.startsWith('settle'))).toEqual(['settle 1', 'settle 3'])
     expect(source.deliveries.map((d) => d.settledAs)).toEqual(['ack', 'left', 'ack'])
@@ -215,7 +314,10 @@ describe('replay engine', () => {
   })
 
   it('leaves a failed message in the DLQ and holds back later ones with the same key', async () => {
-    const {result, source} = await runEngine([message('1', 'a'), message('2', 'b'), message('3', 'a'), message('4', 'b')], (e) => (e.body as {utf8: string}).utf8 === '1')
+    const {result, source} = await runEngine(
+      [message('1', 'a'), message('2', 'b'), message('3', 'a'), message('4', 'b')],
+      (e) => (e.body as {utf8: string}).utf8 === '1',
+    )
     expect(source.deliveries.map((d) => d.settledAs)).toEqual(['left', 'ack', 'left', 'ack'])
     expect(result.counts).toMatchObject({replayed: 2, failed: 1, skipped: 1})
     expect(result.skippedBy).toEqual({'key-order': 1})

@@ -22,8 +22,20 @@ describe('Kafka partitions', () => {
     const health = await partitionHealth(admin)
     expect(health.checked).toEqual({partitions: 3})
     expect(health.problems).toEqual([
-      expect.objectContaining({kind: 'under-replicated', target: 'orders', partition: 1, replicas: 3, inSync: 2, message: expect.stringContaining('missing 3')}),
-      expect.objectContaining({kind: 'offline', target: 'orders', partition: 2, message: expect.stringContaining('no leader')}),
+      expect.objectContaining({
+        kind: 'under-replicated',
+        target: 'orders',
+        partition: 1,
+        replicas: 3,
+        inSync: 2,
+        message: expect.stringContaining('missing 3'),
+      }),
+      expect.objectContaining({
+        kind: 'offline',
+        target: 'orders',
+        partition: 2,
+        message: expect.stringContaining('no leader'),
+      }),
     ])
   })
 })
@@ -34,15 +46,30 @@ describe('RabbitMQ quorum and stream queues, nodes', () => {
     {name: 'r2', running: true, disk_free_alarm: true},
     {name: 'r3', running: false},
   ]
-  const management = (queues: ManagementQueue[]) => ({listQueues: async () => queues, listNodes: async () => nodes}) as unknown as ManagementClient
+  const management = (queues: ManagementQueue[]) =>
+    ({listQueues: async () => queues, listNodes: async () => nodes}) as unknown as ManagementClient
 
   it('a member offline, too few members for the target, no leader online; nodes down or in alarm; classic queues ignored', async () => {
     const health = await queueHealth(
       management([
         {name: 'ok', type: 'quorum', members: ['r1', 'r2', 'r3'], online: ['r1', 'r2', 'r3'], leader: 'r1'},
         {name: 'one-down', type: 'quorum', members: ['r1', 'r2', 'r3'], online: ['r1', 'r2'], leader: 'r1'},
-        {name: 'small', type: 'quorum', members: ['r1', 'r2'], online: ['r1', 'r2'], leader: 'r2', arguments: {'x-quorum-initial-group-size': 3}},
-        {name: 'leaderless', type: 'stream', members: ['r3'], online: [], leader: 'r3', arguments: {'x-initial-cluster-size': 1}},
+        {
+          name: 'small',
+          type: 'quorum',
+          members: ['r1', 'r2'],
+          online: ['r1', 'r2'],
+          leader: 'r2',
+          arguments: {'x-quorum-initial-group-size': 3},
+        },
+        {
+          name: 'leaderless',
+          type: 'stream',
+          members: ['r3'],
+          online: [],
+          leader: 'r3',
+          arguments: {'x-initial-cluster-size': 1},
+        },
         {name: 'classic', type: 'classic'},
       ]),
     )
@@ -60,13 +87,28 @@ describe('RabbitMQ quorum and stream queues, nodes', () => {
 })
 
 describe('JetStream streams', () => {
-  const info = (name: string, replicas: number, cluster: StreamInfo['cluster']) => ({config: {name, num_replicas: replicas}, cluster}) as unknown as StreamInfo
+  const info = (name: string, replicas: number, cluster: StreamInfo['cluster']) =>
+    ({config: {name, num_replicas: replicas}, cluster}) as unknown as StreamInfo
 
   it('replicas offline or not current, missing, or no leader; R1 streams are not looked at', () => {
     const health = streamHealth([
       info('R1', 1, {name: 'c', leader: 'n1'}),
-      info('OK', 3, {name: 'c', leader: 'n1', replicas: [{name: 'n2', current: true, active: 1}, {name: 'n3', current: true, active: 1}]}),
-      info('DOWN', 3, {name: 'c', leader: 'n1', replicas: [{name: 'n2', current: true, active: 1}, {name: 'n3', current: false, offline: true, active: 1}]}),
+      info('OK', 3, {
+        name: 'c',
+        leader: 'n1',
+        replicas: [
+          {name: 'n2', current: true, active: 1},
+          {name: 'n3', current: true, active: 1},
+        ],
+      }),
+      info('DOWN', 3, {
+        name: 'c',
+        leader: 'n1',
+        replicas: [
+          {name: 'n2', current: true, active: 1},
+          {name: 'n3', current: false, offline: true, active: 1},
+        ],
+      }),
       info('HEADLESS', 3, {name: 'c', replicas: [{name: 'n2', current: true, active: 1}]}),
     ])
     expect(health.checked).toEqual({streams: 3})

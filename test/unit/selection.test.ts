@@ -6,7 +6,14 @@ import {messageIdentity} from '../../src/core/replay/identity.js'
 import {Selection, parseSelection, selectionFilter} from '../../src/core/replay/selection.js'
 
 const source = {broker: 'rabbitmq', target: 'orders.dlq'}
-const message = (body: string): Envelope => ({v: 1, broker: 'rabbitmq', target: 'orders.dlq', key: 'orders', headers: [['id', body]], body: {utf8: body}})
+const message = (body: string): Envelope => ({
+  v: 1,
+  broker: 'rabbitmq',
+  target: 'orders.dlq',
+  key: 'orders',
+  headers: [['id', body]],
+  body: {utf8: body},
+})
 
 describe('Selection', () => {
   it('a RabbitMQ twin shares its content id: one mark takes one of the twins, two marks take both, never a third', () => {
@@ -40,7 +47,9 @@ describe('Selection', () => {
 
   it('refuses an id of another DLQ, with the form ids take', () => {
     expect(parseSelection(['rabbitmq:orders.dlq/abc'], source)).toEqual(['rabbitmq:orders.dlq/abc'])
-    expect(() => parseSelection(['kafka:orders.dlq/0/1'], source)).toThrow('--select kafka:orders.dlq/0/1 is not a message of rabbitmq:orders.dlq')
+    expect(() => parseSelection(['kafka:orders.dlq/0/1'], source)).toThrow(
+      '--select kafka:orders.dlq/0/1 is not a message of rabbitmq:orders.dlq',
+    )
     expect(() => parseSelection(['rabbitmq:orders.dlq/'], source)).toThrow('is not a message of')
   })
 })

@@ -56,7 +56,11 @@ const envelope = (i: number): Envelope => ({v: 1, headers: [], body: {utf8: `m${
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
 /** Collects what the loop hands over; between its steps, settles (in the order `settleOrder` gives) what is unsettled. */
-async function drive(window: ManualWindow, loop: AsyncGenerator<PublishReceipt[]>, settleOrder: (unsettled: number[]) => number[]) {
+async function drive(
+  window: ManualWindow,
+  loop: AsyncGenerator<PublishReceipt[]>,
+  settleOrder: (unsettled: number[]) => number[],
+) {
   const handed: number[][] = []
   let step: IteratorResult<PublishReceipt[]> | undefined
   const advance = () => void loop.next().then((r) => (step = r))
@@ -77,9 +81,15 @@ async function drive(window: ManualWindow, loop: AsyncGenerator<PublishReceipt[]
 describe('publishThroughWindow (the confirm window of every publish)', () => {
   it('never holds more than the window, and hands receipts over in input order when confirmations come out of order', async () => {
     const window = new ManualWindow()
-    const loop = publishThroughWindow(Array.from({length: 25}, (_, i) => envelope(i)), window, 4)
+    const loop = publishThroughWindow(
+      Array.from({length: 25}, (_, i) => envelope(i)),
+      window,
+      4,
+    )
     let round = 0
-    const handed = await drive(window, loop, (inFlight) => (++round % 2 === 0 || inFlight.length < 2 ? inFlight.reverse() : inFlight.slice(1)))
+    const handed = await drive(window, loop, (inFlight) =>
+      ++round % 2 === 0 || inFlight.length < 2 ? inFlight.reverse() : inFlight.slice(1),
+    )
     expect(window.maxHeld).toBeLessThanOrEqual(4)
     expect(handed.flat()).toEqual(Array.from({length: 25}, (_, i) => i))
   })

@@ -4,7 +4,23 @@ import {Kafka} from './driver.js'
 import type {KafkaSettings} from '../../model/settings.js'
 import {isoFromMillis} from '../../model/envelope/time.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, Delivery, GroupCursorReplaySource, LagOptions, LagSample, MessageTimes, PublishOptions, PublishReceipt, ReadOptions, ReplicaHealth, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import type {
+  BrokerAdapter,
+  Capabilities,
+  ConnectOptions,
+  Delivery,
+  GroupCursorReplaySource,
+  LagOptions,
+  LagSample,
+  MessageTimes,
+  PublishOptions,
+  PublishReceipt,
+  ReadOptions,
+  ReplicaHealth,
+  RequestOptions,
+  ServerInfo,
+  TargetInfo,
+} from '../types.js'
 import {partitionHealth} from './replica-health.js'
 import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
@@ -21,7 +37,14 @@ import {deleteRecordsToEnd} from './purge.js'
 import {readTopic} from './read.js'
 import {requestOverTopics} from './request.js'
 import {topicReplaySource} from './replay-source.js'
-import {describeTopic, type GroupsReader, partitionOffsets, readTopicFacts, summarizeTopics, targetInfo} from './topics.js'
+import {
+  describeTopic,
+  type GroupsReader,
+  partitionOffsets,
+  readTopicFacts,
+  summarizeTopics,
+  targetInfo,
+} from './topics.js'
 
 const PRODUCER_RETRY = {retries: 3, initialRetryTime: 100, maxRetryTime: 2000}
 
@@ -118,8 +141,14 @@ export class KafkaAdapter implements BrokerAdapter {
   async messageTimes(target: string): Promise<MessageTimes> {
     const admin = this.connectedAdmin()
     const probe = this.recordProbe()
-    const {first, last} = await this.call(async () => topicMessageTimes(probe, target, await partitionOffsets(admin, target)), {topic: target})
-    return {...(first === undefined ? {} : {first: isoFromMillis(first)}), ...(last === undefined ? {} : {last: isoFromMillis(last)})}
+    const {first, last} = await this.call(
+      async () => topicMessageTimes(probe, target, await partitionOffsets(admin, target)),
+      {topic: target},
+    )
+    return {
+      ...(first === undefined ? {} : {first: isoFromMillis(first)}),
+      ...(last === undefined ? {} : {last: isoFromMillis(last)}),
+    }
   }
 
   /** Every group of the cluster, both protocols, listed and described per coordinator (groups.ts). */
@@ -134,11 +163,19 @@ export class KafkaAdapter implements BrokerAdapter {
     return this.lagProbe
   }
 
-  publish(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt> {
+  publish(
+    target: string,
+    msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+    o?: PublishOptions,
+  ): AsyncIterable<PublishReceipt> {
     return flatten(this.publishBatches(target, msgs, o))
   }
 
-  publishBatches(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o?: PublishOptions): AsyncIterable<PublishReceipt[]> {
+  publishBatches(
+    target: string,
+    msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+    o?: PublishOptions,
+  ): AsyncIterable<PublishReceipt[]> {
     const producers = {get: () => this.connectedProducer(), renew: () => this.renewProducer()}
     const admin = this.connectedAdmin()
     const facts = {get: () => this.topicFacts.get(admin, target), forget: () => this.topicFacts.forget(target)}
@@ -211,7 +248,8 @@ export class KafkaAdapter implements BrokerAdapter {
   }
 
   private connectedAdmin(): Admin {
-    if (!this.adminHandle) throw new MailroomError('INTERNAL', 'the Kafka adapter is not connected (call connect() first)')
+    if (!this.adminHandle)
+      throw new MailroomError('INTERNAL', 'the Kafka adapter is not connected (call connect() first)')
     return this.adminHandle.admin
   }
 
@@ -233,7 +271,11 @@ export class KafkaAdapter implements BrokerAdapter {
   }
 
   private errorContext(): ErrorContext {
-    return {brokers: this.brokers(), user: this.settings.sasl?.username, clientCertificate: this.settings.tls?.cert !== undefined}
+    return {
+      brokers: this.brokers(),
+      user: this.settings.sasl?.username,
+      clientCertificate: this.settings.tls?.cert !== undefined,
+    }
   }
 
   private brokers(): string[] {
@@ -242,11 +284,22 @@ export class KafkaAdapter implements BrokerAdapter {
 }
 
 /** kafkajs' own timeouts are per attempt; this bounds the whole connect and honours the abort signal. */
-async function withDeadline<T>(work: Promise<T>, timeoutMs: number, signal: AbortSignal | undefined, brokers: string[]): Promise<T> {
+async function withDeadline<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  brokers: string[],
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   let onAbort: (() => void) | undefined
   const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MailroomError('CONNECTION', `could not connect to Kafka at ${brokers.join(',')} within ${timeoutMs} ms`)), timeoutMs)
+    timer = setTimeout(
+      () =>
+        reject(
+          new MailroomError('CONNECTION', `could not connect to Kafka at ${brokers.join(',')} within ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    )
     onAbort = () => reject(new MailroomError('INTERRUPTED', 'connect interrupted'))
     if (signal?.aborted) onAbort()
     signal?.addEventListener('abort', onAbort, {once: true})

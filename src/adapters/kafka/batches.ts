@@ -9,7 +9,11 @@ const LINGER = Symbol('linger')
  * Batches of up to `max` items. A batch is handed out early once `lingerMs` have passed since it started waiting for
  * its second item: one timer per batch, not one per item (a timer per item cost more than the items themselves).
  */
-export async function* batches<T>(source: AsyncIterable<T> | Iterable<T>, max: number, lingerMs = 5): AsyncGenerator<T[]> {
+export async function* batches<T>(
+  source: AsyncIterable<T> | Iterable<T>,
+  max: number,
+  lingerMs = 5,
+): AsyncGenerator<T[]> {
   if (Symbol.iterator in source) {
     yield* syncBatches(source, max)
     return

@@ -32,9 +32,15 @@ function saslOptions(sasl: NonNullable<KafkaSettings['sasl']>): SASLOptions {
 
 function refusePlainWithoutTls(s: KafkaSettings): void {
   if (s.sasl?.mechanism === 'plain' && !s.tls && !s.allowPlainWithoutTls) {
-    throw new MailroomError('CONFIG', 'Refusing SASL PLAIN without TLS: the password would cross the network in clear text', {
-      suggestions: ['Configure TLS for this Kafka connection, or explicitly allow plain-text SASL PLAIN in the context'],
-    })
+    throw new MailroomError(
+      'CONFIG',
+      'Refusing SASL PLAIN without TLS: the password would cross the network in clear text',
+      {
+        suggestions: [
+          'Configure TLS for this Kafka connection, or explicitly allow plain-text SASL PLAIN in the context',
+        ],
+      },
+    )
   }
 }
 
@@ -47,9 +53,11 @@ function tlsOptions(s: KafkaSettings): ConnectionOptions | undefined {
 /** kafkajs logs to stdout by default; stdout carries results only, so its logs go to stderr under MAILROOM_DEBUG=1. */
 function logging(): Pick<KafkaConfig, 'logLevel' | 'logCreator'> {
   if (process.env.MAILROOM_DEBUG !== '1') return {logLevel: logLevel.NOTHING}
-  const toStderr: logCreator = () => ({namespace, label, log}) => {
-    const {message, ...extra} = log as {message?: string}
-    process.stderr.write(redact(`[kafkajs ${label} ${namespace}] ${message ?? ''} ${JSON.stringify(extra)}\n`))
-  }
+  const toStderr: logCreator =
+    () =>
+    ({namespace, label, log}) => {
+      const {message, ...extra} = log as {message?: string}
+      process.stderr.write(redact(`[kafkajs ${label} ${namespace}] ${message ?? ''} ${JSON.stringify(extra)}\n`))
+    }
   return {logLevel: logLevel.DEBUG, logCreator: toStderr}
 }

@@ -52,7 +52,8 @@ export class OffsetCommitter {
         settled.delete(offset)
         next = offset + 1n
       }
-      if (next !== undefined && next !== this.committed.get(partition)) offsets.push({partition, offset: next.toString()})
+      if (next !== undefined && next !== this.committed.get(partition))
+        offsets.push({partition, offset: next.toString()})
     }
     if (offsets.length === 0) return
     await this.commit(offsets)

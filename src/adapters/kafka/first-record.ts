@@ -48,7 +48,9 @@ export class FirstRecordProbe {
     try {
       const cluster = await this.connected(wanted)
       const answers = await Promise.all(
-        [...byLeader(cluster, wanted)].map(async ([nodeId, atLeader]) => fetchFirst(await cluster.findBroker({nodeId}), atLeader)),
+        [...byLeader(cluster, wanted)].map(async ([nodeId, atLeader]) =>
+          fetchFirst(await cluster.findBroker({nodeId}), atLeader),
+        ),
       )
       return new Map(answers.flatMap((a) => [...a]))
     } catch (e) {
@@ -121,11 +123,18 @@ async function fetchFirst(broker: Broker, positions: RecordPosition[]): Promise<
  * Times of the oldest and newest record of a topic: the record at each partition's low offset and the one just
  * before its end. A partition whose records cannot be read in one small fetch does not count.
  */
-export async function topicMessageTimes(probe: FirstRecordProbe, topic: string, offsets: {partition: number; low: bigint; high: bigint}[]): Promise<{first?: number; last?: number}> {
+export async function topicMessageTimes(
+  probe: FirstRecordProbe,
+  topic: string,
+  offsets: {partition: number; low: bigint; high: bigint}[],
+): Promise<{first?: number; last?: number}> {
   const filled = offsets.filter((o) => o.high > o.low)
   const firsts = await probe.timestamps(filled.map((o) => ({topic, partition: o.partition, offset: o.low})))
   const lasts = await probe.timestamps(filled.map((o) => ({topic, partition: o.partition, offset: o.high - 1n})))
   const first = [...firsts.values()]
   const last = [...lasts.values()]
-  return {...(first.length > 0 ? {first: Math.min(...first)} : {}), ...(last.length > 0 ? {last: Math.max(...last)} : {})}
+  return {
+    ...(first.length > 0 ? {first: Math.min(...first)} : {}),
+    ...(last.length > 0 ? {last: Math.max(...last)} : {}),
+  }
 }

@@ -15,14 +15,25 @@ export type Committed = Map<string, Map<number, bigint>>
 const GROUPS_PER_REQUEST = 200
 const OFFSET_FETCH_CONCURRENCY = 16
 
-export async function committedOffsetsOf(kafka: Kafka, admin: Admin, groups: KafkaGroup[]): Promise<Map<string, Committed>> {
+export async function committedOffsetsOf(
+  kafka: Kafka,
+  admin: Admin,
+  groups: KafkaGroup[],
+): Promise<Map<string, Committed>> {
   const out = new Map<string, Committed>()
   const byCoordinator = new Map<number | undefined, KafkaGroup[]>()
   for (const g of groups) byCoordinator.set(g.coordinator, [...(byCoordinator.get(g.coordinator) ?? []), g])
   const leftOver: KafkaGroup[] = []
   await Promise.all(
     [...byCoordinator].map(async ([nodeId, members]) => {
-      const fetched = nodeId === undefined ? undefined : await batched(kafka, nodeId, members.map((g) => g.groupId))
+      const fetched =
+        nodeId === undefined
+          ? undefined
+          : await batched(
+              kafka,
+              nodeId,
+              members.map((g) => g.groupId),
+            )
       for (const g of members) {
         const committed = fetched?.get(g.groupId)
         if (committed) out.set(g.groupId, committed)
@@ -41,10 +52,23 @@ async function batched(kafka: Kafka, nodeId: number, groupIds: string[]): Promis
   if ((brokerApiVersions(broker, OFFSET_FETCH.apiKey)?.maxVersion ?? 0) < OFFSET_FETCH.apiVersion) return undefined
   const out = new Map<string, Committed>()
   for (let i = 0; i < groupIds.length; i += GROUPS_PER_REQUEST) {
-    const groups = await sendFlexible(broker, OFFSET_FETCH, encodeOffsetFetchRequest(groupIds.slice(i, i + GROUPS_PER_REQUEST)), decodeOffsetFetchResponse)
+    const groups = await sendFlexible(
+      broker,
+      OFFSET_FETCH,
+      encodeOffsetFetchRequest(groupIds.slice(i, i + GROUPS_PER_REQUEST)),
+      decodeOffsetFetchResponse,
+    )
     for (const g of groups) {
       if (g.errorCode !== 0 || g.topics.some((t) => t.partitions.some((p) => p.errorCode !== 0))) continue
-      out.set(g.groupId, committedOf(g.topics.map((t) => ({topic: t.topic, partitions: t.partitions.map((p) => ({partition: p.partition, offset: p.offset}))}))))
+      out.set(
+        g.groupId,
+        committedOf(
+          g.topics.map((t) => ({
+            topic: t.topic,
+            partitions: t.partitions.map((p) => ({partition: p.partition, offset: p.offset})),
+          })),
+        ),
+      )
     }
   }
   return out
@@ -52,7 +76,12 @@ async function batched(kafka: Kafka, nodeId: number, groupIds: string[]): Promis
 
 async function oneGroup(admin: Admin, groupId: string): Promise<Committed> {
   const fetched = await admin.fetchOffsets({groupId})
-  return committedOf(fetched.map((t) => ({topic: t.topic, partitions: t.partitions.map((p) => ({partition: p.partition, offset: BigInt(p.offset)}))})))
+  return committedOf(
+    fetched.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((p) => ({partition: p.partition, offset: BigInt(p.offset)})),
+    })),
+  )
 }
 
 function committedOf(topics: {topic: string; partitions: {partition: number; offset: bigint}[]}[]): Committed {

@@ -8,14 +8,22 @@ import {closeSharedCluster, clusterInternals, sharedCluster} from './kafkajs-int
 import {toMailroomError} from './map-error.js'
 import {idempotentRead} from './topics.js'
 
-export async function committedPositions(admin: Admin, topic: string, groupId: string): Promise<Record<number, string>> {
+export async function committedPositions(
+  admin: Admin,
+  topic: string,
+  groupId: string,
+): Promise<Record<number, string>> {
   const out: Record<number, string> = {}
   for (const [p, c] of Object.entries(await committedCursors(admin, topic, groupId))) out[Number(p)] = c.offset
   return out
 }
 
 /** The committed offsets with the metadata committed alongside (partitions never committed are left out). */
-export async function committedCursors(admin: Admin, topic: string, groupId: string): Promise<Record<number, {offset: string; metadata?: string}>> {
+export async function committedCursors(
+  admin: Admin,
+  topic: string,
+  groupId: string,
+): Promise<Record<number, {offset: string; metadata?: string}>> {
   const [committed] = await idempotentRead(() => admin.fetchOffsets({groupId, topics: [topic]}), topic, groupId)
   const out: Record<number, {offset: string; metadata?: string}> = {}
   for (const p of committed?.partitions ?? []) {
@@ -31,14 +39,30 @@ export async function committedCursors(admin: Admin, topic: string, groupId: str
  * kafkajs exposes no cluster handle: the commit goes over the cluster client mailroom shares per Kafka client
  * (kafkajs-internals.ts).
  */
-export async function commitPositions(kafka: Kafka, topic: string, groupId: string, positions: Record<number, string>, metadata: Record<number, string> = {}): Promise<void> {
-  const partitions = Object.entries(positions).map(([partition, offset]) => ({partition: Number(partition), offset, metadata: metadata[Number(partition)] ?? null}))
+export async function commitPositions(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  positions: Record<number, string>,
+  metadata: Record<number, string> = {},
+): Promise<void> {
+  const partitions = Object.entries(positions).map(([partition, offset]) => ({
+    partition: Number(partition),
+    offset,
+    metadata: metadata[Number(partition)] ?? null,
+  }))
   if (partitions.length === 0) return
   const deadline = Date.now() + COMMIT_RETRY_MS
   for (let attempt = 0; ; attempt++) {
     try {
       const coordinator = await coordinatorOf(kafka, groupId)
-      const reply = await coordinator.offsetCommit({groupId, groupGenerationId: -1, memberId: '', retentionTime: -1, topics: [{topic, partitions}]})
+      const reply = await coordinator.offsetCommit({
+        groupId,
+        groupGenerationId: -1,
+        memberId: '',
+        retentionTime: -1,
+        topics: [{topic, partitions}],
+      })
       return rejectPartitionErrors(reply)
     } catch (e) {
       // The coordinator may have moved: the next commit looks it up again.
@@ -71,7 +95,11 @@ class PartitionCommitError extends MailroomError {
 function retriable(e: unknown): boolean {
   if (e instanceof PartitionCommitError) return COORDINATOR_MOVING.has(e.errorCode)
   const name = (e as {name?: string}).name ?? ''
-  return (e as {retriable?: boolean}).retriable === true || name === 'KafkaJSConnectionError' || name === 'KafkaJSConnectionClosedError'
+  return (
+    (e as {retriable?: boolean}).retriable === true ||
+    name === 'KafkaJSConnectionError' ||
+    name === 'KafkaJSConnectionClosedError'
+  )
 }
 
 async function awaitCoordinatorMove(kafka: Kafka, attempt: number): Promise<void> {
@@ -102,7 +130,9 @@ function coordinatorOf(kafka: Kafka, groupId: string): Promise<Coordinator> {
   if (!known) coordinators.set(kafka, (known = new Map()))
   let coordinator = known.get(groupId)
   if (!coordinator) {
-    coordinator = sharedCluster(kafka).then((cluster) => clusterInternals(cluster).findGroupCoordinator({groupId}) as unknown as Promise<Coordinator>)
+    coordinator = sharedCluster(kafka).then(
+      (cluster) => clusterInternals(cluster).findGroupCoordinator({groupId}) as unknown as Promise<Coordinator>,
+    )
     coordinator.catch(() => known.delete(groupId))
     known.set(groupId, coordinator)
   }

@@ -9,12 +9,34 @@ import type {ConsumerGroupFacts, KafkaGroupType} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {AssignerProtocol} from './driver.js'
 import {brokerApiVersions, clusterInternals, sharedCluster} from './kafkajs-internals.js'
-import {CONSUMER_GROUP_DESCRIBE, type DescribedGroup, decodeConsumerGroupDescribeResponse, encodeConsumerGroupDescribeRequest} from './protocol/consumer-group-describe.js'
-import {DESCRIBE_SHARE_GROUP_OFFSETS, decodeDescribeShareGroupOffsetsResponse, encodeDescribeShareGroupOffsetsRequest} from './protocol/describe-share-group-offsets.js'
-import {decodeListGroupsResponse, encodeListGroupsRequest, LIST_GROUPS, type ListedGroup} from './protocol/list-groups.js'
+import {
+  CONSUMER_GROUP_DESCRIBE,
+  type DescribedGroup,
+  decodeConsumerGroupDescribeResponse,
+  encodeConsumerGroupDescribeRequest,
+} from './protocol/consumer-group-describe.js'
+import {
+  DESCRIBE_SHARE_GROUP_OFFSETS,
+  decodeDescribeShareGroupOffsetsResponse,
+  encodeDescribeShareGroupOffsetsRequest,
+} from './protocol/describe-share-group-offsets.js'
+import {
+  decodeListGroupsResponse,
+  encodeListGroupsRequest,
+  LIST_GROUPS,
+  type ListedGroup,
+} from './protocol/list-groups.js'
 import {type FlexibleApi, sendFlexible} from './protocol/send.js'
-import {type DescribedShareGroup, decodeShareGroupDescribeResponse, SHARE_GROUP_DESCRIBE} from './protocol/share-group-describe.js'
-import {type DescribedStreamsGroup, decodeStreamsGroupDescribeResponse, STREAMS_GROUP_DESCRIBE} from './protocol/streams-group-describe.js'
+import {
+  type DescribedShareGroup,
+  decodeShareGroupDescribeResponse,
+  SHARE_GROUP_DESCRIBE,
+} from './protocol/share-group-describe.js'
+import {
+  type DescribedStreamsGroup,
+  decodeStreamsGroupDescribeResponse,
+  STREAMS_GROUP_DESCRIBE,
+} from './protocol/streams-group-describe.js'
 
 /** The two protocols a Kafka consumer group can speak (group.protocol=classic|consumer). */
 export type GroupProtocol = 'classic' | 'consumer'
@@ -77,7 +99,10 @@ export function isReportedGroup(g: KafkaGroup): boolean {
 
 /** Topics a group's members are subscribed to by name or assigned partitions of (and a share group's offsets are on). */
 export function memberTopics(g: KafkaGroup): Set<string> {
-  return new Set([...g.members.flatMap((m) => [...m.subscribed, ...m.assignment.map((a) => a.topic)]), ...(g.shareStartOffsets?.keys() ?? [])])
+  return new Set([
+    ...g.members.flatMap((m) => [...m.subscribed, ...m.assignment.map((a) => a.topic)]),
+    ...(g.shareStartOffsets?.keys() ?? []),
+  ])
 }
 
 /** A group as seen from one topic: its members there (assigned or subscribed; an assignment may be coming). */
@@ -104,12 +129,16 @@ export async function describeAllGroups(kafka: Kafka): Promise<KafkaGroup[]> {
   const cluster = await sharedCluster(kafka)
   const listed = await listGroupsPerBroker(cluster)
   const described = await Promise.all(
-    listed.map(async ({broker, nodeId, groups}) => (await describeAt(cluster, broker, groups)).map((g) => ({...g, coordinator: nodeId}))),
+    listed.map(async ({broker, nodeId, groups}) =>
+      (await describeAt(cluster, broker, groups)).map((g) => ({...g, coordinator: nodeId})),
+    ),
   )
   return described.flat().sort((a, b) => a.groupId.localeCompare(b.groupId))
 }
 
-async function listGroupsPerBroker(cluster: Cluster): Promise<{broker: Broker; nodeId: number; groups: ListedGroup[]}[]> {
+async function listGroupsPerBroker(
+  cluster: Cluster,
+): Promise<{broker: Broker; nodeId: number; groups: ListedGroup[]}[]> {
   const internals = clusterInternals(cluster)
   await internals.refreshMetadata()
   return Promise.all(
@@ -123,7 +152,9 @@ async function listGroupsPerBroker(cluster: Cluster): Promise<{broker: Broker; n
 async function listGroups(broker: Broker): Promise<ListedGroup[]> {
   if ((brokerApiVersions(broker, LIST_GROUPS.apiKey)?.maxVersion ?? 0) < LIST_GROUPS.apiVersion) {
     // A broker without ListGroups v5 predates KIP-848: all its groups are classic.
-    const {groups} = (await (broker as unknown as {listGroups(): Promise<unknown>}).listGroups()) as {groups: {groupId: string; protocolType: string}[]}
+    const {groups} = (await (broker as unknown as {listGroups(): Promise<unknown>}).listGroups()) as {
+      groups: {groupId: string; protocolType: string}[]
+    }
     return groups.map((g) => ({...g, groupState: '', groupType: 'classic'}))
   }
   const response = await sendFlexible(broker, LIST_GROUPS, encodeListGroupsRequest(), decodeListGroupsResponse)
@@ -139,7 +170,10 @@ async function describeAt(cluster: Cluster, broker: Broker, groups: ListedGroup[
   const ids = (type: string) => groups.filter((g) => describable(g) && g.groupType === type).map((g) => g.groupId)
   // A group gone between the listing and its description is left out, as if it had not been listed.
   const described = await Promise.all([
-    describeClassic(broker, groups.filter((g) => groupProtocol(g) === 'classic')),
+    describeClassic(
+      broker,
+      groups.filter((g) => groupProtocol(g) === 'classic'),
+    ),
     describeModern(cluster, broker, ids('consumer'), consumerProtocolDescriber),
     describeModern(cluster, broker, ids('share'), shareDescriber).then((found) => withShareStartOffsets(broker, found)),
     describeModern(cluster, broker, ids('streams'), streamsDescriber),
@@ -164,7 +198,9 @@ function listedOnly(g: ListedGroup): KafkaGroup {
 
 async function describeClassic(broker: Broker, listed: ListedGroup[]): Promise<KafkaGroup[]> {
   if (listed.length === 0) return []
-  const {groups} = (await broker.describeGroups({groupIds: listed.map((g) => g.groupId)})) as {groups: GroupDescription[]}
+  const {groups} = (await broker.describeGroups({groupIds: listed.map((g) => g.groupId)})) as {
+    groups: GroupDescription[]
+  }
   return groups.map((g) => ({
     groupId: g.groupId,
     type: 'classic',
@@ -193,7 +229,10 @@ function classicSubscription(bytes: Buffer): string[] {
 
 function classicAssignment(bytes: Buffer): GroupMember['assignment'] {
   const decoded = bytes.length > 0 ? AssignerProtocol.MemberAssignment.decode(bytes) : null
-  return Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({topic, partitions: [...partitions].sort((a, b) => a - b)}))
+  return Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({
+    topic,
+    partitions: [...partitions].sort((a, b) => a - b),
+  }))
 }
 
 /** How to ask for and read one kind of group of the modern protocols (the error fields are common to all). */
@@ -203,9 +242,21 @@ interface Describer<D extends {groupId: string; errorCode: number; errorMessage:
   toGroup: (described: D) => KafkaGroup
 }
 
-const consumerProtocolDescriber: Describer<DescribedGroup> = {api: CONSUMER_GROUP_DESCRIBE, decode: decodeConsumerGroupDescribeResponse, toGroup: consumerProtocolGroup}
-const shareDescriber: Describer<DescribedShareGroup> = {api: SHARE_GROUP_DESCRIBE, decode: decodeShareGroupDescribeResponse, toGroup: shareGroup}
-const streamsDescriber: Describer<DescribedStreamsGroup> = {api: STREAMS_GROUP_DESCRIBE, decode: decodeStreamsGroupDescribeResponse, toGroup: streamsGroup}
+const consumerProtocolDescriber: Describer<DescribedGroup> = {
+  api: CONSUMER_GROUP_DESCRIBE,
+  decode: decodeConsumerGroupDescribeResponse,
+  toGroup: consumerProtocolGroup,
+}
+const shareDescriber: Describer<DescribedShareGroup> = {
+  api: SHARE_GROUP_DESCRIBE,
+  decode: decodeShareGroupDescribeResponse,
+  toGroup: shareGroup,
+}
+const streamsDescriber: Describer<DescribedStreamsGroup> = {
+  api: STREAMS_GROUP_DESCRIBE,
+  decode: decodeStreamsGroupDescribeResponse,
+  toGroup: streamsGroup,
+}
 
 /** Describes the groups at the broker that listed them; a group that moved meanwhile is asked of its coordinator once. */
 async function describeModern<D extends {groupId: string; errorCode: number; errorMessage: string | null}>(
@@ -216,16 +267,25 @@ async function describeModern<D extends {groupId: string; errorCode: number; err
   retried = false,
 ): Promise<KafkaGroup[]> {
   if (groupIds.length === 0) return []
-  const {groups} = await sendFlexible(broker, describer.api, encodeConsumerGroupDescribeRequest(groupIds), describer.decode)
+  const {groups} = await sendFlexible(
+    broker,
+    describer.api,
+    encodeConsumerGroupDescribeRequest(groupIds),
+    describer.decode,
+  )
   const moved = groups.filter((g) => COORDINATOR_ERRORS.has(g.errorCode)).map((g) => g.groupId)
-  const failed = groups.find((g) => g.errorCode !== 0 && g.errorCode !== GROUP_ID_NOT_FOUND && !COORDINATOR_ERRORS.has(g.errorCode))
+  const failed = groups.find(
+    (g) => g.errorCode !== 0 && g.errorCode !== GROUP_ID_NOT_FOUND && !COORDINATOR_ERRORS.has(g.errorCode),
+  )
   if (failed || (retried && moved.length > 0)) {
     const group = failed ?? groups.find((g) => moved.includes(g.groupId))!
     throw kafkaError(`describing group ${group.groupId}`, group.errorCode, group.errorMessage)
   }
   const found = groups.filter((g) => g.errorCode === 0).map(describer.toGroup)
   const coordinatorOf = (id: string) => clusterInternals(cluster).findGroupCoordinator({groupId: id})
-  const again = await Promise.all(moved.map(async (id) => describeModern(cluster, await coordinatorOf(id), [id], describer, true)))
+  const again = await Promise.all(
+    moved.map(async (id) => describeModern(cluster, await coordinatorOf(id), [id], describer, true)),
+  )
   return [...found, ...again.flat()]
 }
 
@@ -257,7 +317,13 @@ function shareGroup(g: DescribedShareGroup): KafkaGroup {
     state: capitalized(g.groupState),
     assignor: g.assignorName,
     epoch: g.groupEpoch,
-    members: g.members.map((m) => ({memberId: m.memberId, clientId: m.clientId, host: m.clientHost, subscribed: m.subscribedTopicNames, assignment: sortedAssignment(m.assignment)})),
+    members: g.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.clientHost,
+      subscribed: m.subscribedTopicNames,
+      assignment: sortedAssignment(m.assignment),
+    })),
   }
 }
 
@@ -266,7 +332,9 @@ function shareGroup(g: DescribedShareGroup): KafkaGroup {
  * each source topic of the subtopology (user topics and repartition topics alike).
  */
 function streamsGroup(g: DescribedStreamsGroup): KafkaGroup {
-  const sources = new Map((g.subtopologies ?? []).map((s) => [s.subtopologyId, [...s.sourceTopics, ...s.repartitionSourceTopics]]))
+  const sources = new Map(
+    (g.subtopologies ?? []).map((s) => [s.subtopologyId, [...s.sourceTopics, ...s.repartitionSourceTopics]]),
+  )
   return {
     groupId: g.groupId,
     type: 'streams',
@@ -276,7 +344,8 @@ function streamsGroup(g: DescribedStreamsGroup): KafkaGroup {
     members: g.members.map((m) => {
       const byTopic = new Map<string, Set<number>>()
       for (const task of m.activeTasks) {
-        for (const topic of sources.get(task.subtopologyId) ?? []) for (const p of task.partitions) byTopic.set(topic, (byTopic.get(topic) ?? new Set()).add(p))
+        for (const topic of sources.get(task.subtopologyId) ?? [])
+          for (const p of task.partitions) byTopic.set(topic, (byTopic.get(topic) ?? new Set()).add(p))
       }
       return {
         memberId: m.memberId,
@@ -284,7 +353,10 @@ function streamsGroup(g: DescribedStreamsGroup): KafkaGroup {
         host: m.clientHost,
         ...(m.instanceId === null ? {} : {instanceId: m.instanceId}),
         subscribed: [...new Set([...sources.values()].flat())],
-        assignment: [...byTopic].map(([topic, partitions]) => ({topic, partitions: [...partitions].sort((a, b) => a - b)})),
+        assignment: [...byTopic].map(([topic, partitions]) => ({
+          topic,
+          partitions: [...partitions].sort((a, b) => a - b),
+        })),
       }
     }),
   }
@@ -298,11 +370,26 @@ function sortedAssignment(assignment: {topicName: string; partitions: number[]}[
 async function withShareStartOffsets(broker: Broker, groups: KafkaGroup[]): Promise<KafkaGroup[]> {
   if (groups.length === 0 || !canDescribe(broker, DESCRIBE_SHARE_GROUP_OFFSETS)) return groups
   const request = encodeDescribeShareGroupOffsetsRequest(groups.map((g) => g.groupId))
-  const response = await sendFlexible(broker, DESCRIBE_SHARE_GROUP_OFFSETS, request, decodeDescribeShareGroupOffsetsResponse)
+  const response = await sendFlexible(
+    broker,
+    DESCRIBE_SHARE_GROUP_OFFSETS,
+    request,
+    decodeDescribeShareGroupOffsetsResponse,
+  )
   const byGroup = new Map(response.groups.filter((g) => g.errorCode === 0).map((g) => [g.groupId, g.topics]))
   return groups.map((g) => {
     const topics = byGroup.get(g.groupId) ?? []
-    const offsets = topics.map((t) => [t.topicName, new Map(t.partitions.filter((p) => p.errorCode === 0 && p.startOffset >= 0n).map((p) => [p.partition, Number(p.startOffset)] as const))] as const)
+    const offsets = topics.map(
+      (t) =>
+        [
+          t.topicName,
+          new Map(
+            t.partitions
+              .filter((p) => p.errorCode === 0 && p.startOffset >= 0n)
+              .map((p) => [p.partition, Number(p.startOffset)] as const),
+          ),
+        ] as const,
+    )
     return {...g, shareStartOffsets: new Map(offsets.filter(([, partitions]) => partitions.size > 0))}
   })
 }

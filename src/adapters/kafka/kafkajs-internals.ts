@@ -38,7 +38,8 @@ type ClusterFactory = (o: {allowAutoTopicCreation: boolean; metadataMaxAge?: num
 export function clusterFactory(kafka: Kafka): ClusterFactory {
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER)
   const factory = symbol && (kafka as unknown as Record<symbol, unknown>)[symbol]
-  if (typeof factory !== 'function') throw new Error(`kafkajs ${PINNED_KAFKAJS_VERSION} should expose ${CREATE_CLUSTER}, and does not`)
+  if (typeof factory !== 'function')
+    throw new Error(`kafkajs ${PINNED_KAFKAJS_VERSION} should expose ${CREATE_CLUSTER}, and does not`)
   return factory as ClusterFactory
 }
 
@@ -67,7 +68,10 @@ interface BrokerInternals {
 }
 
 /** The versions of an API the broker announced (ApiVersions, read by kafkajs on connect); undefined when none. */
-export function brokerApiVersions(broker: Broker, apiKey: number): {minVersion: number; maxVersion: number} | undefined {
+export function brokerApiVersions(
+  broker: Broker,
+  apiKey: number,
+): {minVersion: number; maxVersion: number} | undefined {
   return (broker as unknown as BrokerInternals).versions?.[apiKey]
 }
 

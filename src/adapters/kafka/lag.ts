@@ -16,7 +16,8 @@ import {THROWAWAY_GROUP_PREFIX} from './read.js'
 import {type Committed, committedOffsetsOf} from './group-offsets.js'
 import {type PartitionOffsets, offsetsOfExisting} from './topics.js'
 
-const SHARE_LAG_NOT_APPLICABLE = 'share group: records are acknowledged one by one, Kafka keeps no committed offset or lag for it'
+const SHARE_LAG_NOT_APPLICABLE =
+  'share group: records are acknowledged one by one, Kafka keeps no committed offset or lag for it'
 /** mailroom's own groups: replay cursors (mailroom-replay.<dlq>, which start from the earliest offset) and tail readers. */
 const MAILROOM_GROUP_PREFIXES = [REPLAY_GROUP_PREFIX, THROWAWAY_GROUP_PREFIX]
 
@@ -29,15 +30,25 @@ interface GroupOffsets {
   committed: Committed
 }
 
-export async function consumerGroupLag(kafka: Kafka, admin: Admin, groups: KafkaGroup[], probe: FirstRecordProbe, o: LagOptions = {}): Promise<LagSample[]> {
+export async function consumerGroupLag(
+  kafka: Kafka,
+  admin: Admin,
+  groups: KafkaGroup[],
+  probe: FirstRecordProbe,
+  o: LagOptions = {},
+): Promise<LagSample[]> {
   refuseOtherGroupTypes(groups, o.filter)
-  const shown = groups.filter((g) => isReportedGroup(g) && (o.includeMailroom || !isMailroomGroup(g.groupId) || g.groupId === o.filter))
+  const shown = groups.filter(
+    (g) => isReportedGroup(g) && (o.includeMailroom || !isMailroomGroup(g.groupId) || g.groupId === o.filter),
+  )
   const committed = await committedOffsetsOf(kafka, admin, shown.filter(commitsOffsets))
   const offsets = shown.map((group) => ({group, committed: committed.get(group.groupId) ?? new Map()}))
   const wanted = offsets.filter((g) => matchesFilter(g, o.filter))
   const topics = [...new Set(wanted.flatMap((g) => [...topicsOf(g)]))].sort()
   const ends = await offsetsOfExisting(admin, topics, kafka)
-  const samples = wanted.flatMap((g) => [...topicsOf(g)].filter((t) => ends.has(t)).map((t) => sampleOf(g, t, ends.get(t)!)))
+  const samples = wanted.flatMap((g) =>
+    [...topicsOf(g)].filter((t) => ends.has(t)).map((t) => sampleOf(g, t, ends.get(t)!)),
+  )
   await addLagSeconds(samples, probe)
   return samples.sort((a, b) => a.consumer.localeCompare(b.consumer) || a.target.localeCompare(b.target))
 }
@@ -46,9 +57,15 @@ export async function consumerGroupLag(kafka: Kafka, admin: Admin, groups: Kafka
 function refuseOtherGroupTypes(groups: KafkaGroup[], filter: string | undefined): void {
   const other = filter === undefined ? undefined : groups.find((g) => g.groupId === filter && !isReportedGroup(g))
   if (!other) return
-  throw new MailroomError('UNSUPPORTED', `${other.groupId} is a ${other.type || 'non-consumer'} group this broker lists but mailroom cannot describe: mailroom reports consumer groups (classic and consumer protocol), and share and streams groups where the broker describes them`, {
-    suggestions: [`Kafka's own tools describe it: kafka-${other.type === 'streams' ? 'streams' : other.type === 'share' ? 'share' : 'consumer'}-groups.sh --describe --group ${other.groupId}`],
-  })
+  throw new MailroomError(
+    'UNSUPPORTED',
+    `${other.groupId} is a ${other.type || 'non-consumer'} group this broker lists but mailroom cannot describe: mailroom reports consumer groups (classic and consumer protocol), and share and streams groups where the broker describes them`,
+    {
+      suggestions: [
+        `Kafka's own tools describe it: kafka-${other.type === 'streams' ? 'streams' : other.type === 'share' ? 'share' : 'consumer'}-groups.sh --describe --group ${other.groupId}`,
+      ],
+    },
+  )
 }
 
 /** A group matches by its id, or by a topic it consumes. */
@@ -78,7 +95,12 @@ function shareSample(g: KafkaGroup, topic: string, offsets: PartitionOffsets[]):
     produced: sum(offsets.map((o) => Number(o.high))),
     partitions: offsets.map((o) => {
       const start = starts?.get(o.partition)
-      return {partition: o.partition, end: Number(o.high), start: Number(o.low), ...(start === undefined ? {} : {shareStartOffset: start})}
+      return {
+        partition: o.partition,
+        end: Number(o.high),
+        start: Number(o.low),
+        ...(start === undefined ? {} : {shareStartOffset: start}),
+      }
     }),
     group,
   }
@@ -111,7 +133,8 @@ function committedSample(g: GroupOffsets, topic: string, offsets: PartitionOffse
  */
 function partitionLag(o: PartitionOffsets, committed: bigint | undefined, startsAtEarliest: boolean): PartitionLag {
   const base = {partition: o.partition, end: Number(o.high), start: Number(o.low)}
-  if (committed !== undefined) return {...base, committed: Number(committed), lag: o.high > committed ? Number(o.high - committed) : 0}
+  if (committed !== undefined)
+    return {...base, committed: Number(committed), lag: o.high > committed ? Number(o.high - committed) : 0}
   if (o.high === o.low || startsAtEarliest) return {...base, lag: Number(o.high - o.low)}
   return base
 }
@@ -127,7 +150,8 @@ function warningsOf(partitions: PartitionLag[]): {warnings?: string[]} {
   if (lost.length === 0) return {}
   return {
     warnings: lost.map(
-      (p) => `partition ${p.partition}: committed offset ${p.committed} is below the log start ${p.start}: ${p.start - p.committed!} message(s) lost to retention`,
+      (p) =>
+        `partition ${p.partition}: committed offset ${p.committed} is below the log start ${p.start}: ${p.start - p.committed!} message(s) lost to retention`,
     ),
   }
 }
@@ -135,14 +159,17 @@ function warningsOf(partitions: PartitionLag[]): {warnings?: string[]} {
 /** Reads the first unconsumed record of the most lagging partitions (capped by the probe) for their age. */
 async function addLagSeconds(samples: LagSample[], probe: FirstRecordProbe): Promise<void> {
   const lagging = samples.flatMap((s) =>
-    (s.partitions ?? []).filter((p) => (p.lag ?? 0) > 0).map((p) => ({sample: s, partition: p, at: firstUnconsumed(s.target, p)})),
+    (s.partitions ?? [])
+      .filter((p) => (p.lag ?? 0) > 0)
+      .map((p) => ({sample: s, partition: p, at: firstUnconsumed(s.target, p)})),
   )
   if (lagging.length === 0) return
   lagging.sort((a, b) => b.partition.lag! - a.partition.lag!)
   const now = Date.now()
   const times = await probe.timestamps(lagging.map((l) => l.at)).catch((e: unknown) => {
     const reason = e instanceof Error ? e.message : String(e)
-    for (const {sample} of lagging) sample.warnings = [...new Set([...(sample.warnings ?? []), `lag in seconds unknown: ${reason}`])]
+    for (const {sample} of lagging)
+      sample.warnings = [...new Set([...(sample.warnings ?? []), `lag in seconds unknown: ${reason}`])]
     return new Map<string, number>()
   })
   for (const {partition, at} of lagging) {

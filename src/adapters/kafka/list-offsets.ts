@@ -20,7 +20,11 @@ interface ListOffsetsAnswer {
   responses: {topic: string; partitions: {partition: number; errorCode: number; offset: string}[]}[]
 }
 
-type Listing = (o: {replicaId: number; isolationLevel: number; topics: {topic: string; partitions: {partition: number; timestamp: number}[]}[]}) => Promise<ListOffsetsAnswer>
+type Listing = (o: {
+  replicaId: number
+  isolationLevel: number
+  topics: {topic: string; partitions: {partition: number; timestamp: number}[]}[]
+}) => Promise<ListOffsetsAnswer>
 
 /** Offsets of every partition of these topics; throws when any topic or partition cannot be answered. */
 export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promise<Map<string, PartitionOffsets[]>> {
@@ -28,7 +32,9 @@ export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promi
   const internals = clusterInternals(await sharedCluster(kafka))
   const [anyNode] = Object.keys(internals.brokerPool.brokers)
   const any = await internals.findBroker({nodeId: anyNode!})
-  const {topicMetadata} = (await (any as unknown as {metadata(t: string[]): Promise<TopicMetadata>}).metadata(topics)) as TopicMetadata
+  const {topicMetadata} = (await (any as unknown as {metadata(t: string[]): Promise<TopicMetadata>}).metadata(
+    topics,
+  )) as TopicMetadata
   const byLeader = new Map<number, {topic: string; partitions: number[]}[]>()
   for (const t of topicMetadata) {
     for (const p of t.partitionMetadata) {
@@ -57,12 +63,19 @@ export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promi
   return out
 }
 
-async function listAt(broker: Broker, wanted: {topic: string; partitions: number[]}[], timestamp: number): Promise<Map<string, bigint>> {
+async function listAt(
+  broker: Broker,
+  wanted: {topic: string; partitions: number[]}[],
+  timestamp: number,
+): Promise<Map<string, bigint>> {
   const list = (broker as unknown as {listOffsets: Listing}).listOffsets.bind(broker)
   const answer = await list({
     replicaId: -1,
     isolationLevel: READ_COMMITTED,
-    topics: wanted.map((w) => ({topic: w.topic, partitions: w.partitions.map((partition) => ({partition, timestamp}))})),
+    topics: wanted.map((w) => ({
+      topic: w.topic,
+      partitions: w.partitions.map((partition) => ({partition, timestamp})),
+    })),
   })
   const out = new Map<string, bigint>()
   for (const t of answer.responses) {

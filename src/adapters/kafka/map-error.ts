@@ -45,13 +45,28 @@ const AUTH_TYPES = new Set([
   'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
 ])
 const TIMEOUT_TYPES = new Set(['REQUEST_TIMED_OUT'])
-const UNSUPPORTED_TYPES = new Set(['UNSUPPORTED_VERSION', 'UNSUPPORTED_FOR_MESSAGE_FORMAT', 'UNSUPPORTED_COMPRESSION_TYPE'])
+const UNSUPPORTED_TYPES = new Set([
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'UNSUPPORTED_COMPRESSION_TYPE',
+])
 
 /** Maps anything kafkajs (or the socket under it) throws to a MailroomError; MailroomErrors pass through. */
 export function toMailroomError(e: unknown, ctx: ErrorContext = {}): MailroomError {
   if (isMailroomError(e)) return e
   const err = rootCause(e)
-  const tls = typeof err.code === 'string' ? tlsError(err.code, {where: err.broker ?? brokerList(ctx), clientCertificate: ctx.clientCertificate === true, tlsConnecting: ctx.tlsConnecting}, e) : undefined
+  const tls =
+    typeof err.code === 'string'
+      ? tlsError(
+          err.code,
+          {
+            where: err.broker ?? brokerList(ctx),
+            clientCertificate: ctx.clientCertificate === true,
+            tlsConnecting: ctx.tlsConnecting,
+          },
+          e,
+        )
+      : undefined
   if (tls) return tls
   const [code, message, suggestions] = classify(err, ctx)
   return new MailroomError(code, redact(message), {cause: e, suggestions})
@@ -75,7 +90,13 @@ function innerError(err: DriverError): unknown {
   return undefined
 }
 
-const PER_MESSAGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP'])
+const PER_MESSAGE_TYPES = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TIMESTAMP',
+])
 
 /** True when the broker rejected the records themselves (not the connection, topic or authorization). */
 export function isRecordRejection(e: unknown): boolean {
@@ -97,7 +118,11 @@ type Classified = [ErrorCode, string, string[]?]
 
 function classify(err: DriverError, ctx: ErrorContext): Classified {
   if (err.name === 'KafkaJSSASLAuthenticationError') {
-    return ['AUTH', `SASL authentication failed for user ${ctx.user ?? '(none)'}`, ['Check the SASL mechanism, user name and password']]
+    return [
+      'AUTH',
+      `SASL authentication failed for user ${ctx.user ?? '(none)'}`,
+      ['Check the SASL mechanism, user name and password'],
+    ]
   }
   if (err.type) return classifyProtocol(err, ctx)
   if (typeof err.code === 'string') return classifySocket(err.code, err.broker ?? brokerList(ctx))
@@ -124,10 +149,21 @@ function classify(err: DriverError, ctx: ErrorContext): Classified {
 function classifyProtocol(err: DriverError, ctx: ErrorContext): Classified {
   const type = err.type as string
   if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return topicNotFound(ctx)
-  if (type === 'GROUP_ID_NOT_FOUND') return ['NOT_FOUND', ctx.group ? `consumer group ${ctx.group} not found` : 'consumer group not found']
+  if (type === 'GROUP_ID_NOT_FOUND')
+    return ['NOT_FOUND', ctx.group ? `consumer group ${ctx.group} not found` : 'consumer group not found']
   if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') return ['PROTOCOL', tooLargeMessage(ctx)]
-  if (type === 'SASL_AUTHENTICATION_FAILED') return ['AUTH', `SASL authentication failed for user ${ctx.user ?? '(none)'}`, ['Check the SASL mechanism, user name and password']]
-  if (type === 'UNSUPPORTED_SASL_MECHANISM') return ['AUTH', 'the broker does not offer this SASL mechanism on this listener', ['Check kafka.sasl.mechanism against the listener\'s sasl.enabled.mechanisms']]
+  if (type === 'SASL_AUTHENTICATION_FAILED')
+    return [
+      'AUTH',
+      `SASL authentication failed for user ${ctx.user ?? '(none)'}`,
+      ['Check the SASL mechanism, user name and password'],
+    ]
+  if (type === 'UNSUPPORTED_SASL_MECHANISM')
+    return [
+      'AUTH',
+      'the broker does not offer this SASL mechanism on this listener',
+      ["Check kafka.sasl.mechanism against the listener's sasl.enabled.mechanisms"],
+    ]
   if (AUTH_TYPES.has(type)) return ['AUTH', `not authorized (${type}) for user ${ctx.user ?? '(none)'}`]
   if (TIMEOUT_TYPES.has(type)) return ['TIMEOUT', `Kafka request timed out (${type})`]
   if (UNSUPPORTED_TYPES.has(type)) return ['UNSUPPORTED', `the Kafka broker refused: ${type}`]
@@ -145,10 +181,16 @@ function tooLargeMessage(ctx: ErrorContext): string {
 }
 
 function classifySocket(code: string, broker: string): Classified {
-  if (code === 'ECONNREFUSED') return ['CONNECTION', `connection refused at ${broker}`, ['Is the Kafka broker running and listening there?']]
+  if (code === 'ECONNREFUSED')
+    return ['CONNECTION', `connection refused at ${broker}`, ['Is the Kafka broker running and listening there?']]
   if (DNS_CODES.has(code)) return ['CONNECTION', `host not found: ${broker}`]
   if (UNREACHABLE_CODES.has(code)) return ['CONNECTION', `Kafka broker unreachable at ${broker} (${code})`]
-  if (TLS_CODE.test(code)) return ['CONNECTION', `TLS handshake with ${broker} failed (${code})`, ['Check the CA, client certificate and server name']]
+  if (TLS_CODE.test(code))
+    return [
+      'CONNECTION',
+      `TLS handshake with ${broker} failed (${code})`,
+      ['Check the CA, client certificate and server name'],
+    ]
   return ['CONNECTION', `connection to ${broker} failed (${code})`]
 }
 

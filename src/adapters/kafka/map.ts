@@ -69,7 +69,11 @@ export class BodyValues {
 }
 
 /** Envelope -> kafkajs message, on the partition `partitionOf` chooses for its key bytes. */
-export function kafkaMessageFromEnvelope(env: Envelope, partitionOf: (key: Buffer | null) => number, bodies: BodyValues): OutgoingMessage {
+export function kafkaMessageFromEnvelope(
+  env: Envelope,
+  partitionOf: (key: Buffer | null) => number,
+  bodies: BodyValues,
+): OutgoingMessage {
   const key = keyToBytes(env.key ?? null)
   const value = bodies.valueOf(env.body)
   const {headers, bytes: headerBytes} = headersToKafka(env.headers)

@@ -106,7 +106,12 @@ export async function* publishToTopic(
   }
 }
 
-async function publishContext(admin: Admin, producers: ProducerSource, topicFacts: Promise<TopicPublishFacts>, topic: string): Promise<PublishContext> {
+async function publishContext(
+  admin: Admin,
+  producers: ProducerSource,
+  topicFacts: Promise<TopicPublishFacts>,
+  topic: string,
+): Promise<PublishContext> {
   const [{partitions, maxMessageBytes: maxBytes}, producer] = await Promise.all([topicFacts, producers.get()])
   return {
     topic,
@@ -124,7 +129,10 @@ async function publishContext(admin: Admin, producers: ProducerSource, topicFact
 function prepare(ctx: PublishContext, env: Envelope, index: number): Prepared {
   try {
     if (env.partition !== undefined && !ctx.partitions.some((p) => p.partitionId === env.partition)) {
-      throw new MailroomError('NOT_FOUND', `partition ${env.partition} does not exist in topic ${ctx.topic} (${ctx.partitions.length} partitions)`)
+      throw new MailroomError(
+        'NOT_FOUND',
+        `partition ${env.partition} does not exist in topic ${ctx.topic} (${ctx.partitions.length} partitions)`,
+      )
     }
     const out = kafkaMessageFromEnvelope(env, (key) => env.partition ?? ctx.partitioner.choose(key), ctx.bodies)
     return {index, out}
@@ -154,7 +162,10 @@ async function sendBatch(ctx: PublishContext, send: Prepared[]): Promise<Publish
   const sendable = send.filter((p) => p.out)
   if (sendable.length === 0) return send.map(failedReceipt)
   try {
-    const results = await sendWithRenewal(ctx, sendable.map((p) => p.out!.message))
+    const results = await sendWithRenewal(
+      ctx,
+      sendable.map((p) => p.out!.message),
+    )
     const nextOffset = new Map(results.map((r) => [r.partition, BigInt(r.baseOffset ?? '0')]))
     return send.map((p) => (p.out ? landedReceipt(p, nextOffset) : failedReceipt(p)))
   } catch (e) {

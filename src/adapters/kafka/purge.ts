@@ -7,6 +7,9 @@ import {partitionOffsets} from './topics.js'
 export async function deleteRecordsToEnd(admin: Admin, topic: string): Promise<number> {
   const offsets = (await partitionOffsets(admin, topic)).filter((o) => o.high > o.low)
   if (offsets.length === 0) return 0
-  await admin.deleteTopicRecords({topic, partitions: offsets.map((o) => ({partition: o.partition, offset: o.high.toString()}))})
+  await admin.deleteTopicRecords({
+    topic,
+    partitions: offsets.map((o) => ({partition: o.partition, offset: o.high.toString()})),
+  })
   return offsets.reduce((sum, o) => sum + Number(o.high - o.low), 0)
 }

@@ -31,7 +31,12 @@ const MAX_FETCH_BYTES_PER_PARTITION = 256 * 1024
 const MAX_FETCH_BYTES = 1024 * 1024
 const GROUP_DELETE_DEADLINE_MS = 5000
 
-export async function* readTopic(kafka: Kafka, admin: Admin, topic: string, o: ReadOptions = {}): AsyncGenerator<Delivery[]> {
+export async function* readTopic(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  o: ReadOptions = {},
+): AsyncGenerator<Delivery[]> {
   const group = consumingGroup(o)
   await topicPartitions(admin, topic)
   const offsets = await partitionOffsets(admin, topic)
@@ -54,7 +59,10 @@ function consumingGroup(o: ReadOptions): string | undefined {
     })
   }
   if (!o.consume && o.group) {
-    throw new MailroomError('USAGE', 'a consumer group is only used when consuming; a non-destructive read never joins one')
+    throw new MailroomError(
+      'USAGE',
+      'a consumer group is only used when consuming; a non-destructive read never joins one',
+    )
   }
   return o.consume ? o.group : undefined
 }
@@ -101,11 +109,18 @@ export class ReadSession {
       if (!payload.restart) this.channel.fail(this.mapError(payload.error))
     })
     // Batches holding only control records or aborted messages never reach eachBatch but still move the end.
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({payload}) => this.reached(payload.partition, BigInt(payload.lastOffset)))
-    this.running = this.consumer.run({autoCommit: false, eachBatchAutoResolve: false, eachBatch: (b) => this.onBatch(b)})
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({payload}) =>
+      this.reached(payload.partition, BigInt(payload.lastOffset)),
+    )
+    this.running = this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (b) => this.onBatch(b),
+    })
     this.running.catch((e) => this.channel.fail(this.mapError(e)))
     // Seeks registered before the group is joined apply before the first fetch.
-    for (const [partition, offset] of this.starts) this.consumer.seek({topic: this.topic, partition, offset: offset.toString()})
+    for (const [partition, offset] of this.starts)
+      this.consumer.seek({topic: this.topic, partition, offset: offset.toString()})
   }
 
   batches(): AsyncGenerator<Delivery[]> {

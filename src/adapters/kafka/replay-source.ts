@@ -63,7 +63,9 @@ class GroupCursor implements ReplayCursor {
     this.committedBefore = Object.keys(committed).length > 0
     this.unreplayed = unreplayedWithin(spans, committed)
     this.from = startOffset(spans.length, committed)
-    this.commits = new CursorCommitter(committed, (offsets, metadata) => commitPositions(clients.kafka(), topic, group, offsets, metadata))
+    this.commits = new CursorCommitter(committed, (offsets, metadata) =>
+      commitPositions(clients.kafka(), topic, group, offsets, metadata),
+    )
   }
 
   prepare(): void {

@@ -13,12 +13,30 @@ export async function partitionHealth(admin: Admin): Promise<ReplicaHealth> {
   for (const t of topics) {
     for (const p of t.partitions) {
       partitions++
-      const base = {broker: 'kafka' as const, target: t.name, partition: p.partitionId, replicas: p.replicas.length, inSync: p.isr.length}
-      if (p.leader < 0) problems.push({...base, kind: 'offline', message: `${t.name}/${p.partitionId} is offline: no leader (replicas ${p.replicas.join(',')}, in sync ${p.isr.join(',') || 'none'})`})
+      const base = {
+        broker: 'kafka' as const,
+        target: t.name,
+        partition: p.partitionId,
+        replicas: p.replicas.length,
+        inSync: p.isr.length,
+      }
+      if (p.leader < 0)
+        problems.push({
+          ...base,
+          kind: 'offline',
+          message: `${t.name}/${p.partitionId} is offline: no leader (replicas ${p.replicas.join(',')}, in sync ${p.isr.join(',') || 'none'})`,
+        })
       else if (p.isr.length < p.replicas.length) {
-        problems.push({...base, kind: 'under-replicated', message: `${t.name}/${p.partitionId} is under-replicated: ${p.isr.length} of ${p.replicas.length} replicas in sync (missing ${p.replicas.filter((r) => !p.isr.includes(r)).join(',')})`})
+        problems.push({
+          ...base,
+          kind: 'under-replicated',
+          message: `${t.name}/${p.partitionId} is under-replicated: ${p.isr.length} of ${p.replicas.length} replicas in sync (missing ${p.replicas.filter((r) => !p.isr.includes(r)).join(',')})`,
+        })
       }
     }
   }
-  return {checked: {partitions}, problems: problems.sort((a, b) => a.target!.localeCompare(b.target!) || a.partition! - b.partition!)}
+  return {
+    checked: {partitions},
+    problems: problems.sort((a, b) => a.target!.localeCompare(b.target!) || a.partition! - b.partition!),
+  }
 }

@@ -21,7 +21,12 @@ export interface KafkaRequestContext {
   publish(target: string, msgs: Envelope[], o: PublishOptions): AsyncIterable<PublishReceipt>
 }
 
-export async function requestOverTopics(ctx: KafkaRequestContext, topic: string, envelope: Envelope, o: RequestOptions): Promise<Envelope> {
+export async function requestOverTopics(
+  ctx: KafkaRequestContext,
+  topic: string,
+  envelope: Envelope,
+  o: RequestOptions,
+): Promise<Envelope> {
   const deadline = performance.now() + o.timeoutMs
   const replyTopic = requiredReplyTopic(o)
   const correlationId = envelope.properties?.correlationId
@@ -44,7 +49,8 @@ export async function requestOverTopics(ctx: KafkaRequestContext, topic: string,
 }
 
 function requiredReplyTopic(o: RequestOptions): string {
-  if (o.exchange !== undefined) throw new MailroomError('USAGE', '--exchange is for RabbitMQ; a Kafka request goes to a topic')
+  if (o.exchange !== undefined)
+    throw new MailroomError('USAGE', '--exchange is for RabbitMQ; a Kafka request goes to a topic')
   if (o.replyTo) return o.replyTo
   throw new MailroomError('USAGE', 'a Kafka request needs the topic the reply will be published to', {
     suggestions: ['Add --reply-topic <topic> (the responder publishes its reply there, copying kafka_correlationId)'],
@@ -57,11 +63,18 @@ function withReplyHeaders(envelope: Envelope, replyTopic: string, correlationId:
   return {...envelope, headers}
 }
 
-async function sendRequest(ctx: KafkaRequestContext, topic: string, request: Envelope, signal?: AbortSignal): Promise<void> {
+async function sendRequest(
+  ctx: KafkaRequestContext,
+  topic: string,
+  request: Envelope,
+  signal?: AbortSignal,
+): Promise<void> {
   for await (const receipt of ctx.publish(topic, [request], {window: 1, signal})) {
     if (receipt.ok) return
     const error = receipt.error ?? {code: 'PROTOCOL' as const, message: 'not acknowledged'}
-    throw new MailroomError(error.code, `the request was not stored in ${topic}: ${error.message}`, {suggestions: error.suggestions})
+    throw new MailroomError(error.code, `the request was not stored in ${topic}: ${error.message}`, {
+      suggestions: error.suggestions,
+    })
   }
   throw new MailroomError('INTERRUPTED', `the request to ${topic} was not sent`)
 }
@@ -69,11 +82,20 @@ async function sendRequest(ctx: KafkaRequestContext, topic: string, request: Env
 /** Compared as bytes: Spring responders copy the header's bytes unchanged. */
 function correlates(delivery: Delivery, correlationId: string): boolean {
   const wanted = Buffer.from(correlationId, 'utf8')
-  return delivery.envelope.headers.some(([name, value]) => name === CORRELATION_HEADER && headerValueToBytes(value)?.equals(wanted))
+  return delivery.envelope.headers.some(
+    ([name, value]) => name === CORRELATION_HEADER && headerValueToBytes(value)?.equals(wanted),
+  )
 }
 
 function noReply(topic: string, replyTopic: string, timeoutMs: number, correlationId: string): MailroomError {
-  return new MailroomError('TIMEOUT', `no reply on ${replyTopic} to the request sent to ${topic} within ${timeoutMs} ms (correlation id ${correlationId})`, {
-    suggestions: [`Check that a service consumes ${topic} and publishes its reply to kafka_replyTopic with the same kafka_correlationId`, 'Or wait longer with --timeout'],
-  })
+  return new MailroomError(
+    'TIMEOUT',
+    `no reply on ${replyTopic} to the request sent to ${topic} within ${timeoutMs} ms (correlation id ${correlationId})`,
+    {
+      suggestions: [
+        `Check that a service consumes ${topic} and publishes its reply to kafka_replyTopic with the same kafka_correlationId`,
+        'Or wait longer with --timeout',
+      ],
+    },
+  )
 }

@@ -28,7 +28,11 @@ const READ_RETRY_MS = 200
  * partition's leadership moves, a broker answers NOT_LEADER_FOR_PARTITION or LEADER_NOT_AVAILABLE even though
  * kafkajs reported the leaders ready; kafkajs's fetchTopicOffsets gives up on those at once.
  */
-const TRANSIENT_READ_FAILURES = new Set(['KafkaJSConnectionClosedError', 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE'])
+const TRANSIENT_READ_FAILURES = new Set([
+  'KafkaJSConnectionClosedError',
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+])
 
 function isTransientReadFailure(e: unknown): boolean {
   const cause = rootCause(e)
@@ -94,27 +98,46 @@ export interface TopicGroup extends ConsumerGroupFacts {
 export type GroupsReader = () => Promise<KafkaGroup[]>
 
 /** Every topic (internal ones only when asked) with its partitions, depth and consuming groups. */
-export async function summarizeTopics(admin: Admin, readGroups: GroupsReader, o: {includeInternal?: boolean; kafka?: Kafka} = {}): Promise<TopicSummary[]> {
+export async function summarizeTopics(
+  admin: Admin,
+  readGroups: GroupsReader,
+  o: {includeInternal?: boolean; kafka?: Kafka} = {},
+): Promise<TopicSummary[]> {
   const metadata = await allTopicMetadata(admin)
   const topics = metadata.filter((t) => o.includeInternal || !isInternalTopic(t.name))
   const [offsets, groups] = await Promise.all([
-    offsetsOrErrors(admin, topics.map((t) => t.name), o.kafka),
+    offsetsOrErrors(
+      admin,
+      topics.map((t) => t.name),
+      o.kafka,
+    ),
     groupsByTopic(readGroups),
   ])
   const summaries: TopicSummary[] = []
   for (const [i, t] of topics.entries()) {
     const result = offsets[i] instanceof Error ? await offsetsUnlessDeleted(admin, t.name, offsets[i]) : offsets[i]
     if (result === 'deleted') continue
-    summaries.push({name: t.name, partitions: t.partitions.length, offsets: result, groups: groups && (groups.get(t.name) ?? [])})
+    summaries.push({
+      name: t.name,
+      partitions: t.partitions.length,
+      offsets: result,
+      groups: groups && (groups.get(t.name) ?? []),
+    })
   }
   return summaries.sort((a, b) => a.name.localeCompare(b.name))
 }
 
 /** Each topic's offsets or why they could not be read: batched where possible, else topic by topic. */
-async function offsetsOrErrors(admin: Admin, topics: string[], kafka: Kafka | undefined): Promise<(PartitionOffsets[] | Error)[]> {
+async function offsetsOrErrors(
+  admin: Admin,
+  topics: string[],
+  kafka: Kafka | undefined,
+): Promise<(PartitionOffsets[] | Error)[]> {
   const batched = kafka && (await batchedTopicOffsets(kafka, topics).catch(() => undefined))
   if (batched) return topics.map((t) => batched.get(t) ?? new Error(`no offsets for ${t}`))
-  return mapLimited(topics, OFFSET_FETCH_CONCURRENCY, (t) => partitionOffsets(admin, t).catch((e: unknown) => e as Error))
+  return mapLimited(topics, OFFSET_FETCH_CONCURRENCY, (t) =>
+    partitionOffsets(admin, t).catch((e: unknown) => e as Error),
+  )
 }
 
 const DELETION_SETTLE_MS = 300
@@ -124,7 +147,11 @@ const DELETION_SETTLE_MS = 300
  * to reach the metadata (kafkajs fails the offsets request of a half-deleted topic), so a failed topic is asked
  * about once more after a pause: gone, or its offsets, or the error.
  */
-async function offsetsUnlessDeleted(admin: Admin, topic: string, error: Error): Promise<PartitionOffsets[] | 'deleted'> {
+async function offsetsUnlessDeleted(
+  admin: Admin,
+  topic: string,
+  error: Error,
+): Promise<PartitionOffsets[] | 'deleted'> {
   if (!(await topicExists(admin, topic))) return 'deleted'
   await new Promise((resolve) => setTimeout(resolve, DELETION_SETTLE_MS))
   if (!(await topicExists(admin, topic))) return 'deleted'
@@ -140,7 +167,11 @@ async function offsetsUnlessDeleted(admin: Admin, topic: string, error: Error): 
  * End offsets of the topics that still exist. A topic deleted while it was being asked about is left out, not an
  * error: a group keeps the offsets it committed on a topic after the topic is gone.
  */
-export async function offsetsOfExisting(admin: Admin, topics: string[], kafka?: Kafka): Promise<Map<string, PartitionOffsets[]>> {
+export async function offsetsOfExisting(
+  admin: Admin,
+  topics: string[],
+  kafka?: Kafka,
+): Promise<Map<string, PartitionOffsets[]>> {
   if (kafka) {
     const batched = await batchedTopicOffsets(kafka, topics).catch(() => undefined)
     if (batched) return batched
@@ -182,7 +213,12 @@ export interface TopicFacts {
 /** Partitions with offsets and leaders, configs and (with readGroups) consuming groups, read side by side. */
 export async function readTopicFacts(admin: Admin, topic: string, readGroups?: GroupsReader): Promise<TopicFacts> {
   const groupsRead = readGroups ? groupsByTopic(readGroups) : Promise.resolve(undefined)
-  const [partitions, offsets, config, groups] = await Promise.all([topicPartitions(admin, topic), partitionOffsets(admin, topic), topicConfig(admin, topic), groupsRead])
+  const [partitions, offsets, config, groups] = await Promise.all([
+    topicPartitions(admin, topic),
+    partitionOffsets(admin, topic),
+    topicConfig(admin, topic),
+    groupsRead,
+  ])
   return {topic, partitions, offsets, config, ...(groups ? {consuming: groups.get(topic) ?? []} : {})}
 }
 
@@ -220,7 +256,8 @@ async function groupsByTopic(readGroups: GroupsReader): Promise<Map<string, Topi
   try {
     const byTopic = new Map<string, TopicGroup[]>()
     for (const g of (await readGroups()).filter(isReportedGroup)) {
-      for (const topic of memberTopics(g)) byTopic.set(topic, [...(byTopic.get(topic) ?? []), {group: g.groupId, ...groupOnTopic(g, topic)}])
+      for (const topic of memberTopics(g))
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), {group: g.groupId, ...groupOnTopic(g, topic)}])
     }
     return byTopic
   } catch {

@@ -2,7 +2,24 @@
 import {connect as natsConnect, type NatsConnection, type StreamInfo} from 'nats'
 import type {NatsSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {BrokerAdapter, Capabilities, ConnectOptions, DeadLetterCapture, DeadLetterRoute, Delivery, LagOptions, LagSample, PositionedReplaySource, PublishOptions, PublishReceipt, ReadOptions, ReplicaHealth, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import type {
+  BrokerAdapter,
+  Capabilities,
+  ConnectOptions,
+  DeadLetterCapture,
+  DeadLetterRoute,
+  Delivery,
+  LagOptions,
+  LagSample,
+  PositionedReplaySource,
+  PublishOptions,
+  PublishReceipt,
+  ReadOptions,
+  ReplicaHealth,
+  RequestOptions,
+  ServerInfo,
+  TargetInfo,
+} from '../types.js'
 import {streamHealth} from './replica-health.js'
 import {MailroomError} from '../../model/errors.js'
 import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream} from './admin.js'
@@ -60,7 +77,13 @@ export class NatsAdapter implements BrokerAdapter {
   async serverInfo(): Promise<ServerInfo> {
     const {nc} = this.live()
     const latencyMs = await this.call({op: 'admin'}, () => nc.rtt())
-    return {product: 'nats-server', version: nc.info?.version, latencyMs, address: nc.getServer(), nodes: await clusterNodes(nc)}
+    return {
+      product: 'nats-server',
+      version: nc.info?.version,
+      latencyMs,
+      address: nc.getServer(),
+      nodes: await clusterNodes(nc),
+    }
   }
 
   async listTargets(): Promise<TargetInfo[]> {
@@ -121,7 +144,13 @@ export class NatsAdapter implements BrokerAdapter {
   async replaySource(stream: string): Promise<PositionedReplaySource> {
     const {jsm} = this.live()
     const si = await this.call({op: 'admin', stream}, () => jsm.streams.info(stream))
-    return {kind: 'positioned', targetKind: 'stream', depth: si.state.messages, lastSequence: si.state.last_seq, deleteEntry: (seq) => this.deleteMessage(stream, seq)}
+    return {
+      kind: 'positioned',
+      targetKind: 'stream',
+      depth: si.state.messages,
+      lastSequence: si.state.last_seq,
+      deleteEntry: (seq) => this.deleteMessage(stream, seq),
+    }
   }
 
   /** Streams capturing dead-letter advisories, as routes from the stream they watch. */
@@ -143,11 +172,19 @@ export class NatsAdapter implements BrokerAdapter {
     return r.purged
   }
 
-  publish(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o: PublishOptions = {}): AsyncIterable<PublishReceipt> {
+  publish(
+    target: string,
+    msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+    o: PublishOptions = {},
+  ): AsyncIterable<PublishReceipt> {
     return flatten(this.publishBatches(target, msgs, o))
   }
 
-  publishBatches(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o: PublishOptions = {}): AsyncIterable<PublishReceipt[]> {
+  publishBatches(
+    target: string,
+    msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+    o: PublishOptions = {},
+  ): AsyncIterable<PublishReceipt[]> {
     return publishBatchesToNats(this.live(), target, msgs, o)
   }
 
@@ -173,7 +210,14 @@ export class NatsAdapter implements BrokerAdapter {
     const timeoutMs = o.timeoutMs ?? this.connectTimeoutMs
     const plan = connectPlan(this.settings, timeoutMs)
     this.display = plan.display
-    const ctx: NatsErrorContext = {op: 'connect', servers: plan.display, identity: plan.identity, timeoutMs, clientCertificate: plan.clientCertificate, tls: plan.tls}
+    const ctx: NatsErrorContext = {
+      op: 'connect',
+      servers: plan.display,
+      identity: plan.identity,
+      timeoutMs,
+      clientCertificate: plan.clientCertificate,
+      tls: plan.tls,
+    }
     const nc = await withDeadline(natsConnect(plan.options), timeoutMs, o.signal, ctx)
     enableReconnects(nc)
     try {
@@ -210,7 +254,10 @@ async function withDeadline(
   let timer: NodeJS.Timeout | undefined
   let onAbort: (() => void) | undefined
   const giveUp = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MailroomError('CONNECTION', `no answer from ${ctx.servers} within ${timeoutMs} ms`)), timeoutMs)
+    timer = setTimeout(
+      () => reject(new MailroomError('CONNECTION', `no answer from ${ctx.servers} within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
     onAbort = () => reject(new MailroomError('INTERRUPTED', 'connect aborted'))
     if (signal?.aborted) onAbort()
     signal?.addEventListener('abort', onAbort, {once: true})

@@ -31,7 +31,10 @@ function fromGossip(nc: NatsConnection): ClusterNode[] {
 /** Every server's own answer, when this user may ask the system account; undefined otherwise (no responders). */
 async function fromSystemAccount(nc: NatsConnection): Promise<ClusterNode[] | undefined> {
   try {
-    const replies = await nc.requestMany(SYSTEM_PING, undefined, {strategy: RequestStrategy.Timer, maxWait: SYSTEM_WAIT_MS})
+    const replies = await nc.requestMany(SYSTEM_PING, undefined, {
+      strategy: RequestStrategy.Timer,
+      maxWait: SYSTEM_WAIT_MS,
+    })
     const servers: JszReply[] = []
     for await (const reply of replies) servers.push(reply.json<JszReply>())
     if (servers.length === 0) return undefined

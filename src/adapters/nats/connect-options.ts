@@ -19,7 +19,10 @@ const MAX_RECONNECT_ATTEMPTS = 5
 const RECONNECT_WAIT_MS = 1000
 
 export function connectPlan(s: NatsSettings, timeoutMs: number): NatsConnectPlan {
-  const urls = s.url.split(',').map((u) => u.trim()).filter(Boolean)
+  const urls = s.url
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
   if (urls.length === 0) throw new MailroomError('CONFIG', 'The NATS context has no server URL')
   const parsed = urls.map(parseServerUrl)
   const user = s.user ?? parsed.find((p) => p.user)?.user
@@ -42,7 +45,13 @@ export function connectPlan(s: NatsSettings, timeoutMs: number): NatsConnectPlan
     ...authenticator(s),
     ...(wantsTls ? {tls: tlsOptions(s)} : {}),
   }
-  return {options, display: parsed.map((p) => p.hostPort).join(','), identity: identity(s, user), clientCertificate: Boolean(s.tls?.cert), tls: wantsTls}
+  return {
+    options,
+    display: parsed.map((p) => p.hostPort).join(','),
+    identity: identity(s, user),
+    clientCertificate: Boolean(s.tls?.cert),
+    tls: wantsTls,
+  }
 }
 
 /**

@@ -15,7 +15,11 @@ export function advisorySubjects(source: string): string[] {
 }
 
 /** Creates `<source>_DLQ` (or `name`) capturing the source's dead-letter advisories; adds missing subjects to an existing one. */
-export async function captureAdvisories(jsm: JetStreamManager, source: string, name = `${source}_DLQ`): Promise<DeadLetterCapture> {
+export async function captureAdvisories(
+  jsm: JetStreamManager,
+  source: string,
+  name = `${source}_DLQ`,
+): Promise<DeadLetterCapture> {
   await jsm.streams.info(source) // NOT_FOUND for a source that does not exist
   const wanted = advisorySubjects(source)
   const existing = await streamInfoOrUndefined(jsm, name)

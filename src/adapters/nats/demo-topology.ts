@@ -25,7 +25,8 @@ export function natsTopology(settings: ConnectionSettings): TopologyDriver<NatsT
     apply: (t) =>
       withManager(async (jsm) => {
         const existing = await streamNames(jsm)
-        for (const st of t.streams) if (!existing.has(st.name)) await jsm.streams.add({name: st.name, subjects: st.subjects})
+        for (const st of t.streams)
+          if (!existing.has(st.name)) await jsm.streams.add({name: st.name, subjects: st.subjects})
         for (const c of t.consumers) {
           await jsm.consumers.add(c.stream, {
             durable_name: c.durable,

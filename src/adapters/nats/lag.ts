@@ -18,15 +18,28 @@ const RECENTLY_ACTIVE_MS = 30_000
 /** Stored messages read per call at most, for lag in seconds; the others stay "unknown". */
 const MAX_HEAD_READS = 64
 
-export async function jetStreamLag(source: JetStreamLagSource, o: LagOptions = {}, now = Date.now()): Promise<LagSample[]> {
+export async function jetStreamLag(
+  source: JetStreamLagSource,
+  o: LagOptions = {},
+  now = Date.now(),
+): Promise<LagSample[]> {
   const streams = await source.listTargets()
-  const wanted = o.filter !== undefined && streams.some((s) => s.name === streamOf(o.filter!)) ? streams.filter((s) => s.name === streamOf(o.filter!)) : streams
-  const perStream = await Promise.all(wanted.map(async (s) => ({stream: s, consumers: await consumersUnlessDeleted(source, s.name)})))
+  const wanted =
+    o.filter !== undefined && streams.some((s) => s.name === streamOf(o.filter!))
+      ? streams.filter((s) => s.name === streamOf(o.filter!))
+      : streams
+  const perStream = await Promise.all(
+    wanted.map(async (s) => ({stream: s, consumers: await consumersUnlessDeleted(source, s.name)})),
+  )
   const samples = perStream.flatMap(({stream, consumers}) =>
-    consumers.filter((c) => matchesFilter(c, o.filter)).map((c) => ({sample: sampleOf(c, stream, now), state: c, stream})),
+    consumers
+      .filter((c) => matchesFilter(c, o.filter))
+      .map((c) => ({sample: sampleOf(c, stream, now), state: c, stream})),
   )
   await addHeadAges(source, samples, now)
-  return samples.map((s) => s.sample).sort((a, b) => a.target.localeCompare(b.target) || a.consumer.localeCompare(b.consumer))
+  return samples
+    .map((s) => s.sample)
+    .sort((a, b) => a.target.localeCompare(b.target) || a.consumer.localeCompare(b.consumer))
 }
 
 /** A stream deleted since it was listed (streams come and go) has no consumers left: skipped, not an error. */
@@ -89,13 +102,19 @@ function attachedConsumers(c: NatsConsumerState, lastDeliveryAt: Date | undefine
 }
 
 /** The first message after the ack floor; when it is not the consumer's (another subject, deleted) the age stays unknown. */
-async function addHeadAges(source: JetStreamLagSource, samples: {sample: LagSample; state: NatsConsumerState; stream: TargetInfo}[], now: number): Promise<void> {
+async function addHeadAges(
+  source: JetStreamLagSource,
+  samples: {sample: LagSample; state: NatsConsumerState; stream: TargetInfo}[],
+  now: number,
+): Promise<void> {
   const lagging = samples.filter((s) => (s.sample.lag ?? 0) > 0).slice(0, MAX_HEAD_READS)
   await Promise.all(
     lagging.map(async ({sample, state, stream}) => {
       // Messages before the stream's first sequence are gone (limits), so the first unprocessed one is after both.
       const firstSeq = typeof stream.details?.firstSeq === 'number' ? stream.details.firstSeq : 0
-      const head = await source.getMessage(state.stream, Math.max(state.ack_floor.stream_seq + 1, firstSeq)).catch(() => undefined)
+      const head = await source
+        .getMessage(state.stream, Math.max(state.ack_floor.stream_seq + 1, firstSeq))
+        .catch(() => undefined)
       if (!head?.timestamp || typeof head.key !== 'string') return
       if (state.filter_subject && !subjectMatches(head.key, state.filter_subject)) return
       sample.lagSeconds = Math.max(0, (now - Date.parse(head.timestamp)) / 1000)

@@ -46,7 +46,8 @@ const AUTH_CODES = new Set<string>([
 const CLOSED_CODES = new Set<string>([ErrorCode.ConnectionClosed, ErrorCode.ConnectionDraining, ErrorCode.Disconnect])
 const SOCKET_CODES = new Set(['ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED'])
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME'])
-const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/
+const TLS_CODE =
+  /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/
 
 export function mapNatsError(err: unknown, ctx: NatsErrorContext): MailroomError {
   if (isMailroomError(err)) return err
@@ -76,11 +77,20 @@ function fromNatsError(err: NatsError, ctx: NatsErrorContext): MailroomError {
     case ErrorCode.Tls:
       return e('CONNECTION', `TLS handshake with ${where} failed`)
     case ErrorCode.ServerOptionNotAvailable:
-      return e('CONNECTION', `${where} does not offer ${err.message || 'a required option'} (TLS requested but not available?)`)
+      return e(
+        'CONNECTION',
+        `${where} does not offer ${err.message || 'a required option'} (TLS requested but not available?)`,
+      )
     case ErrorCode.PermissionsViolation:
-      return e('AUTH', `permission denied${err.permissionContext ? ` to ${err.permissionContext.operation} ${err.permissionContext.subject}` : ''}`)
+      return e(
+        'AUTH',
+        `permission denied${err.permissionContext ? ` to ${err.permissionContext.operation} ${err.permissionContext.subject}` : ''}`,
+      )
     case ErrorCode.MaxPayloadExceeded:
-      return e('USAGE', `message larger than the server's max_payload${ctx.maxPayload ? ` of ${ctx.maxPayload} bytes` : ''}${suffix(ctx)}`)
+      return e(
+        'USAGE',
+        `message larger than the server's max_payload${ctx.maxPayload ? ` of ${ctx.maxPayload} bytes` : ''}${suffix(ctx)}`,
+      )
     case ErrorCode.BadHeader:
       return e('UNSUPPORTED', `header cannot travel in NATS headers: ${err.message}`)
     case ErrorCode.BadSubject:
@@ -120,13 +130,26 @@ function fromJetStreamApiError(err: NatsError, ctx: NatsErrorContext): MailroomE
     case JS_WORKQUEUE_NEEDS_ACKS:
       return e('UNSUPPORTED', `stream "${ctx.stream ?? '?'}" only accepts consumers with acknowledgements (work queue)`)
     case JS_WORKQUEUE_ONE_UNFILTERED_CONSUMER:
-      return new MailroomError('UNSUPPORTED', `work-queue stream "${ctx.stream ?? '?'}" already has a consumer, and allows only one`, {
-        cause: err,
-        suggestions: ['Consume through the existing consumer by naming it as the group'],
-      })
+      return new MailroomError(
+        'UNSUPPORTED',
+        `work-queue stream "${ctx.stream ?? '?'}" already has a consumer, and allows only one`,
+        {
+          cause: err,
+          suggestions: ['Consume through the existing consumer by naming it as the group'],
+        },
+      )
   }
-  const byStatus: Record<number, MailroomCode> = {400: 'USAGE', 403: 'AUTH', 404: 'NOT_FOUND', 408: 'TIMEOUT', 503: 'UNSUPPORTED'}
-  return e(byStatus[api.code] ?? 'PROTOCOL', `JetStream error ${api.err_code ?? api.code}: ${api.description}${suffix(ctx)}`)
+  const byStatus: Record<number, MailroomCode> = {
+    400: 'USAGE',
+    403: 'AUTH',
+    404: 'NOT_FOUND',
+    408: 'TIMEOUT',
+    503: 'UNSUPPORTED',
+  }
+  return e(
+    byStatus[api.code] ?? 'PROTOCOL',
+    `JetStream error ${api.err_code ?? api.code}: ${api.description}${suffix(ctx)}`,
+  )
 }
 
 /** 503 means "nobody listens": for a JetStream publish no stream captures the subject, otherwise no JetStream. */
@@ -137,7 +160,9 @@ function noResponders(err: NatsError, ctx: NatsErrorContext): MailroomError {
       suggestions: ['Publish to a stream name, or add the subject to a stream'],
     })
   }
-  return new MailroomError('UNSUPPORTED', 'JetStream is not enabled on this server / account (no responders)', {cause: err})
+  return new MailroomError('UNSUPPORTED', 'JetStream is not enabled on this server / account (no responders)', {
+    cause: err,
+  })
 }
 
 function fromSystemError(code: string, err: unknown, ctx: NatsErrorContext): MailroomError {
@@ -147,8 +172,10 @@ function fromSystemError(code: string, err: unknown, ctx: NatsErrorContext): Mai
   const tlsConnecting = ctx.tls === true && ctx.op === 'connect'
   const tls = tlsError(code, {where, clientCertificate: ctx.clientCertificate === true, tlsConnecting}, err)
   if (tls) return tls
-  if (TLS_CODE.test(code)) return new MailroomError('CONNECTION', `TLS handshake with ${where} failed (${code})`, {cause: err})
-  if (SOCKET_CODES.has(code)) return new MailroomError('CONNECTION', `network error talking to ${where} (${code})`, {cause: err})
+  if (TLS_CODE.test(code))
+    return new MailroomError('CONNECTION', `TLS handshake with ${where} failed (${code})`, {cause: err})
+  if (SOCKET_CODES.has(code))
+    return new MailroomError('CONNECTION', `network error talking to ${where} (${code})`, {cause: err})
   return new MailroomError('CONNECTION', `cannot reach ${where} (${code})`, {cause: err})
 }
 

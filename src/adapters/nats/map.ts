@@ -16,7 +16,10 @@ export function toNatsHeaders(list: Header[]): MsgHdrs | undefined {
   const h = natsHeaders()
   for (const [name, value] of list) {
     if (!isValidHeaderName(name)) {
-      throw new MailroomError('UNSUPPORTED', `header name ${JSON.stringify(name)} cannot travel in NATS headers (printable ASCII, no ':')`)
+      throw new MailroomError(
+        'UNSUPPORTED',
+        `header name ${JSON.stringify(name)} cannot travel in NATS headers (printable ASCII, no ':')`,
+      )
     }
     h.append(name, headerText(name, value))
   }
@@ -24,7 +27,12 @@ export function toNatsHeaders(list: Header[]): MsgHdrs | undefined {
 }
 
 function headerText(name: string, value: HeaderValue): string {
-  const text = typeof value === 'string' ? value : 'bytes' in value ? utf8OrUndefined(Buffer.from(value.bytes, 'base64')) : undefined
+  const text =
+    typeof value === 'string'
+      ? value
+      : 'bytes' in value
+        ? utf8OrUndefined(Buffer.from(value.bytes, 'base64'))
+        : undefined
   if (text === undefined) {
     const kind = typeof value === 'string' ? 'string' : Object.keys(value)[0]
     const why = kind === 'bytes' ? 'is not valid UTF-8' : `is a typed value (${kind})`
@@ -33,7 +41,10 @@ function headerText(name: string, value: HeaderValue): string {
     })
   }
   if (/[\r\n]/.test(text) || text !== text.trim()) {
-    throw new MailroomError('UNSUPPORTED', `header "${name}" has line breaks or leading/trailing whitespace, which NATS headers cannot carry`)
+    throw new MailroomError(
+      'UNSUPPORTED',
+      `header "${name}" has line breaks or leading/trailing whitespace, which NATS headers cannot carry`,
+    )
   }
   return text
 }

@@ -15,7 +15,8 @@ export interface NatsSession {
 }
 
 /** Where messages go: into a named stream (subject per message) or to one subject. */
-type Route = {stream: string; defaultSubject?: string; streamSubjects: string[]; lastCapturedKey?: string} | {subject: string}
+type Route =
+  {stream: string; defaultSubject?: string; streamSubjects: string[]; lastCapturedKey?: string} | {subject: string}
 
 export const DEFAULT_PUBLISH_WINDOW = 512
 const MAX_PUBLISH_WINDOW = 10_000
@@ -29,7 +30,12 @@ export async function* publishBatchesToNats(
 ): AsyncGenerator<PublishReceipt[]> {
   const route = await resolveRoute(s, target, Boolean(o.unconfirmed))
   const window = Math.min(Math.max(1, o.window ?? DEFAULT_PUBLISH_WINDOW), MAX_PUBLISH_WINDOW)
-  for await (const receipts of publishThroughWindow(msgs, new PubAckWindow(s, route, window, Boolean(o.unconfirmed)), window, o.signal)) {
+  for await (const receipts of publishThroughWindow(
+    msgs,
+    new PubAckWindow(s, route, window, Boolean(o.unconfirmed)),
+    window,
+    o.signal,
+  )) {
     const lost = receipts.findIndex((r) => r.error?.code === 'CONNECTION')
     if (lost === -1) {
       yield receipts
@@ -127,26 +133,47 @@ async function requireCapturingStream(s: NatsSession, subject: string): Promise<
   }
 }
 
-async function publishConfirmed(s: NatsSession, route: Route, index: number, env: Envelope, bodies: RepeatedBodyBytes): Promise<PublishReceipt> {
+async function publishConfirmed(
+  s: NatsSession,
+  route: Route,
+  index: number,
+  env: Envelope,
+  bodies: RepeatedBodyBytes,
+): Promise<PublishReceipt> {
   let subject: string | undefined
   try {
     subject = subjectFor(route, env)
     const ack = await s.js.publish(subject, bodies.of(env.body), {headers: toNatsHeaders(env.headers)})
     return {index, ok: true, duplicate: ack.duplicate, meta: {stream: ack.stream, sequence: ack.seq, subject}}
   } catch (e) {
-    const ctx: NatsErrorContext = {op: 'publish', stream: 'stream' in route ? route.stream : undefined, subject, maxPayload: s.nc.info?.max_payload}
+    const ctx: NatsErrorContext = {
+      op: 'publish',
+      stream: 'stream' in route ? route.stream : undefined,
+      subject,
+      maxPayload: s.nc.info?.max_payload,
+    }
     return {index, ok: false, error: mapNatsError(e, ctx).toInfo()}
   }
 }
 
-async function publishCore(s: NatsSession, route: Route, index: number, env: Envelope, bodies: RepeatedBodyBytes): Promise<PublishReceipt> {
+async function publishCore(
+  s: NatsSession,
+  route: Route,
+  index: number,
+  env: Envelope,
+  bodies: RepeatedBodyBytes,
+): Promise<PublishReceipt> {
   let subject: string | undefined
   try {
     subject = subjectFor(route, env)
     s.nc.publish(subject, bodies.of(env.body), {headers: toNatsHeaders(env.headers)})
     return {index, ok: true, meta: {subject}}
   } catch (e) {
-    return {index, ok: false, error: mapNatsError(e, {op: 'publish', subject, maxPayload: s.nc.info?.max_payload}).toInfo()}
+    return {
+      index,
+      ok: false,
+      error: mapNatsError(e, {op: 'publish', subject, maxPayload: s.nc.info?.max_payload}).toInfo(),
+    }
   }
 }
 
@@ -157,9 +184,13 @@ export function subjectFor(route: Route, env: Envelope): string {
     throw new MailroomError('USAGE', 'the message key is not UTF-8 text, so it cannot be a NATS subject')
   }
   if (route.defaultSubject) return route.defaultSubject
-  throw new MailroomError('USAGE', `stream "${route.stream}" has subjects ${JSON.stringify(route.streamSubjects)}; give each message a key (its subject)`, {
-    suggestions: ['Set the envelope key, or publish to a subject instead of the stream name'],
-  })
+  throw new MailroomError(
+    'USAGE',
+    `stream "${route.stream}" has subjects ${JSON.stringify(route.streamSubjects)}; give each message a key (its subject)`,
+    {
+      suggestions: ['Set the envelope key, or publish to a subject instead of the stream name'],
+    },
+  )
 }
 
 /**
@@ -172,7 +203,10 @@ function capturedKey(route: {stream: string; streamSubjects: string[]; lastCaptu
     route.lastCapturedKey = key
     return key
   }
-  throw new MailroomError('USAGE', `subject "${key}" is not captured by stream "${route.stream}" (subjects ${JSON.stringify(route.streamSubjects)})`)
+  throw new MailroomError(
+    'USAGE',
+    `subject "${key}" is not captured by stream "${route.stream}" (subjects ${JSON.stringify(route.streamSubjects)})`,
+  )
 }
 
 function subjectMatches(pattern: string, subject: string): boolean {

@@ -1,6 +1,18 @@
 // Reading a stream: an ordered consumer (non-destructive, nothing durable) or, with `consume`, a pull consumer
 // with explicit acks. Both stop at the last sequence captured at start when `untilEnd` is set.
-import {AckPolicy, type Consumer, type ConsumerConfig, type ConsumerMessages, DeliverPolicy, type JsMsg, nanos, nuid, type OrderedConsumerOptions, RetentionPolicy, type StreamInfo} from 'nats'
+import {
+  AckPolicy,
+  type Consumer,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JsMsg,
+  nanos,
+  nuid,
+  type OrderedConsumerOptions,
+  RetentionPolicy,
+  type StreamInfo,
+} from 'nats'
 import {type Delivery, type ReadOptions, type Settlement, type StartPosition, noSettlement} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {envelopeFromJsMsg} from './map.js'
@@ -63,13 +75,19 @@ export async function* readFromNats(
 ): AsyncGenerator<Delivery[]> {
   const si = await streamInfo(s, stream)
   if (!o.consume && si.config.retention === RetentionPolicy.Workqueue) {
-    throw new MailroomError('UNSUPPORTED', `stream "${stream}" is a work queue: JetStream cannot read it without consuming`, {
-      suggestions: ['Read single messages by sequence (peek), or consume'],
-    })
+    throw new MailroomError(
+      'UNSUPPORTED',
+      `stream "${stream}" is a work queue: JetStream cannot read it without consuming`,
+      {
+        suggestions: ['Read single messages by sequence (peek), or consume'],
+      },
+    )
   }
   const end = o.untilEnd ? si.state.last_seq : undefined
   if (o.untilEnd && nothingToRead(si, o.from)) return
-  const source = o.consume ? await openPullSource(s, stream, o, reads) : await openOrderedSource(s, stream, o, reads, si)
+  const source = o.consume
+    ? await openPullSource(s, stream, o, reads)
+    : await openOrderedSource(s, stream, o, reads, si)
   const stop = () => source.feed.stop()
   o.signal?.addEventListener('abort', stop, {once: true})
   try {
@@ -141,7 +159,13 @@ function orderedStart(from: StartPosition | undefined): Partial<OrderedConsumerO
   }
 }
 
-async function openOrderedSource(s: NatsSession, stream: string, o: ReadOptions, reads: OpenReads, si: StreamInfo): Promise<Source> {
+async function openOrderedSource(
+  s: NatsSession,
+  stream: string,
+  o: ReadOptions,
+  reads: OpenReads,
+  si: StreamInfo,
+): Promise<Source> {
   let consumer: Consumer
   let feed: FetchFeed
   try {

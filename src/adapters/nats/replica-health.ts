@@ -20,10 +20,16 @@ function streamProblems(si: StreamInfo): ReplicaProblem[] {
   const problems: ReplicaProblem[] = []
   if (!leader) problems.push({...base, kind: 'no-leader', message: `stream ${name} has no leader`})
   if (healthy < wanted) {
-    const down = peers.filter((p) => p.offline || !p.current).map((p) => `${p.name} (${p.offline ? 'offline' : 'not current'})`)
+    const down = peers
+      .filter((p) => p.offline || !p.current)
+      .map((p) => `${p.name} (${p.offline ? 'offline' : 'not current'})`)
     const missing = wanted - peers.length - (leader ? 1 : 0)
     const why = [...down, ...(missing > 0 ? [`${missing} missing`] : [])].join(', ')
-    problems.push({...base, kind: 'under-replicated', message: `stream ${name} has ${healthy} of ${wanted} replicas current (${why})`})
+    problems.push({
+      ...base,
+      kind: 'under-replicated',
+      message: `stream ${name} has ${healthy} of ${wanted} replicas current (${why})`,
+    })
   }
   return problems
 }

@@ -18,7 +18,12 @@ import {type NatsSession, resolveRoute, subjectFor} from './publish.js'
 
 const NO_RESPONDERS = 503
 
-export async function requestOverNats(s: NatsSession, target: string, envelope: Envelope, o: RequestOptions): Promise<Envelope> {
+export async function requestOverNats(
+  s: NatsSession,
+  target: string,
+  envelope: Envelope,
+  o: RequestOptions,
+): Promise<Envelope> {
   refuseReplyOptions(o)
   const deadline = performance.now() + o.timeoutMs
   const route = await resolveRoute(s, target, true)
@@ -32,7 +37,8 @@ export async function requestOverNats(s: NatsSession, target: string, envelope: 
     const wait = {deadline, signal: o.signal, onTimeout: () => noReply(subject, o.timeoutMs, capturedBy)}
     for (;;) {
       const next = await beforeDeadline(answers.next(), wait)
-      if (next.done) throw new MailroomError('CONNECTION', `the connection closed while waiting for the reply on ${subject}`)
+      if (next.done)
+        throw new MailroomError('CONNECTION', `the connection closed while waiting for the reply on ${subject}`)
       const msg = next.value
       if (msg.headers?.code === NO_RESPONDERS && msg.data.length === 0) throw noResponders(subject)
       if (capturedBy !== undefined && isPubAckOf(msg, capturedBy)) continue
@@ -46,8 +52,10 @@ export async function requestOverNats(s: NatsSession, target: string, envelope: 
 }
 
 function refuseReplyOptions(o: RequestOptions): void {
-  if (o.replyTo !== undefined) throw new MailroomError('USAGE', 'NATS replies come back on a private inbox; a reply topic is only for Kafka')
-  if (o.exchange !== undefined) throw new MailroomError('USAGE', '--exchange is for RabbitMQ; a NATS request goes to a subject')
+  if (o.replyTo !== undefined)
+    throw new MailroomError('USAGE', 'NATS replies come back on a private inbox; a reply topic is only for Kafka')
+  if (o.exchange !== undefined)
+    throw new MailroomError('USAGE', '--exchange is for RabbitMQ; a NATS request goes to a subject')
 }
 
 async function capturingStream(s: NatsSession, subject: string): Promise<string | undefined> {
@@ -71,7 +79,15 @@ function isPubAckOf(msg: Msg, stream: string): boolean {
 
 function envelopeFromReply(msg: Msg): Envelope {
   const headers = fromNatsHeaders(msg.headers)
-  return {v: 1, broker: 'nats', target: msg.subject, key: msg.subject, headers, body: bodyFromBytes(msg.data), meta: {subject: msg.subject}}
+  return {
+    v: 1,
+    broker: 'nats',
+    target: msg.subject,
+    key: msg.subject,
+    headers,
+    body: bodyFromBytes(msg.data),
+    meta: {subject: msg.subject},
+  }
 }
 
 function noResponders(subject: string): MailroomError {
@@ -83,6 +99,9 @@ function noResponders(subject: string): MailroomError {
 function noReply(subject: string, timeoutMs: number, capturedBy: string | undefined): MailroomError {
   const stored = capturedBy ? ` (stream ${capturedBy} stored the request; its PubAck is not a reply)` : ''
   return new MailroomError('TIMEOUT', `no reply on subject "${subject}" within ${timeoutMs} ms${stored}`, {
-    suggestions: ['Check that a service subscribes to the subject and responds to the reply subject', 'Or wait longer with --timeout'],
+    suggestions: [
+      'Check that a service subscribes to the subject and responds to the reply subject',
+      'Or wait longer with --timeout',
+    ],
   })
 }

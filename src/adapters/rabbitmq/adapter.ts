@@ -3,7 +3,28 @@ import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib'
 import {amqp} from './driver.js'
 import type {RabbitMqSettings} from '../../model/settings.js'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {AttachedConsumer, BrokerAdapter, Capabilities, ConnectOptions, DeadLetterRoute, Delivery, LagOptions, LagSample, PeekOptions, PeekResult, PositionedReplaySource, PublishOptions, PublishReceipt, QueueHoldings, QueueReplaySource, ReadOptions, ReplicaHealth, RequestOptions, ServerInfo, TargetInfo} from '../types.js'
+import type {
+  AttachedConsumer,
+  BrokerAdapter,
+  Capabilities,
+  ConnectOptions,
+  DeadLetterRoute,
+  Delivery,
+  LagOptions,
+  LagSample,
+  PeekOptions,
+  PeekResult,
+  PositionedReplaySource,
+  PublishOptions,
+  PublishReceipt,
+  QueueHoldings,
+  QueueReplaySource,
+  ReadOptions,
+  ReplicaHealth,
+  RequestOptions,
+  ServerInfo,
+  TargetInfo,
+} from '../types.js'
 import {queueHealth} from './replica-health.js'
 import {MailroomError} from '../../model/errors.js'
 import {deadLetterRoutes} from './dead-letter.js'
@@ -19,7 +40,6 @@ import {DEFAULT_PUBLISH_WINDOW, type PublishRoute, publishEnvelopes} from './pub
 import {type ReadDeps, readConsume, readStream, readTail} from './readers.js'
 import {requestReply} from './request.js'
 import {targetInfoFromQueue} from './stats.js'
-
 
 export class RabbitMqAdapter implements BrokerAdapter {
   readonly kind = 'rabbitmq' as const
@@ -71,7 +91,8 @@ export class RabbitMqAdapter implements BrokerAdapter {
         return this.adopt(await this.openEndpoint(index, o), index)
       } catch (error) {
         const failure = toMailroomError(error, this.errorContext())
-        if ((failure.code !== 'CONNECTION' && failure.code !== 'TIMEOUT') || o.signal?.aborted) throw firstFailure ?? failure
+        if ((failure.code !== 'CONNECTION' && failure.code !== 'TIMEOUT') || o.signal?.aborted)
+          throw firstFailure ?? failure
         firstFailure ??= failure
       }
     }
@@ -116,7 +137,13 @@ export class RabbitMqAdapter implements BrokerAdapter {
     const props = model.connection.serverProperties
     // Without the management API the nodes are unknown, which is no reason to call the broker down.
     const nodes = await clusterNodes(this.management, this.endpoint).catch(() => undefined)
-    return {product: String(props.product ?? 'RabbitMQ'), version: props.version, latencyMs, address: this.endpoint.address, nodes}
+    return {
+      product: String(props.product ?? 'RabbitMQ'),
+      version: props.version,
+      latencyMs,
+      address: this.endpoint.address,
+      nodes,
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -144,13 +171,19 @@ export class RabbitMqAdapter implements BrokerAdapter {
 
   /** Every queue of the vhost from one management listing; stream queues also get their head's age. */
   async consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
-    return this.mgmt(() => queueLag(this.management, (queue, signal) => streamHead(this.readDeps(queue, 'stream'), signal), o))
+    return this.mgmt(() =>
+      queueLag(this.management, (queue, signal) => streamHead(this.readDeps(queue, 'stream'), signal), o),
+    )
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Messages
 
-  publish(target: string, msgs: AsyncIterable<Envelope> | Iterable<Envelope>, o: PublishOptions = {}): AsyncIterable<PublishReceipt> {
+  publish(
+    target: string,
+    msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+    o: PublishOptions = {},
+  ): AsyncIterable<PublishReceipt> {
     return flatten(this.publishBatches(target, msgs, o))
   }
 
@@ -197,7 +230,10 @@ export class RabbitMqAdapter implements BrokerAdapter {
         blocked: () => this.blocked,
       })
     } catch (error) {
-      throw toMailroomError(error, this.errorContext(o.exchange === undefined ? `queue ${target}` : `exchange ${o.exchange}`))
+      throw toMailroomError(
+        error,
+        this.errorContext(o.exchange === undefined ? `queue ${target}` : `exchange ${o.exchange}`),
+      )
     } finally {
       await channel.close().catch(() => {})
     }
@@ -235,7 +271,14 @@ export class RabbitMqAdapter implements BrokerAdapter {
   async request(target: string, envelope: Envelope, o: RequestOptions): Promise<Envelope> {
     const label = o.exchange === undefined ? `queue ${target}` : `exchange ${o.exchange}`
     const route = await this.routeFor(target, o.exchange)
-    const ctx = {model: this.connected(), route, username: this.endpoint.username, label, errorContext: this.errorContext(label), blocked: () => this.blocked}
+    const ctx = {
+      model: this.connected(),
+      route,
+      username: this.endpoint.username,
+      label,
+      errorContext: this.errorContext(label),
+      blocked: () => this.blocked,
+    }
     return requestReply(ctx, envelope, o)
   }
 
@@ -275,7 +318,13 @@ export class RabbitMqAdapter implements BrokerAdapter {
   async replaySource(target: string): Promise<QueueReplaySource | PositionedReplaySource> {
     const info = await this.describeTarget(target)
     const depth = info.depth === undefined ? {} : {depth: info.depth}
-    if (info.kind === 'stream-queue') return {kind: 'positioned', targetKind: info.kind, ...depth, keeps: 'a stream queue never removes messages on read'}
+    if (info.kind === 'stream-queue')
+      return {
+        kind: 'positioned',
+        targetKind: info.kind,
+        ...depth,
+        keeps: 'a stream queue never removes messages on read',
+      }
     const holdings = () => this.queueHoldings(target)
     return {kind: 'queue', targetKind: info.kind, depth: (await holdings()).total, holdings}
   }
@@ -396,14 +445,21 @@ function streamNotConsumable(target: string): MailroomError {
   })
 }
 
-function targetInfoFromCheck(name: string, check: {messageCount: number; consumerCount: number}, why: MailroomError): TargetInfo {
+function targetInfoFromCheck(
+  name: string,
+  check: {messageCount: number; consumerCount: number},
+  why: MailroomError,
+): TargetInfo {
   return {
     broker: 'rabbitmq',
     name,
     kind: 'classic-queue',
     depth: check.messageCount,
     consumers: check.consumerCount,
-    details: {note: `queue type unknown and depth counts ready messages only: ${why.message}`, suggestions: why.suggestions},
+    details: {
+      note: `queue type unknown and depth counts ready messages only: ${why.message}`,
+      suggestions: why.suggestions,
+    },
   }
 }
 

@@ -25,8 +25,22 @@ const UINT64_MAX = 2n ** 64n - 1n
 const TWO_POW_63 = 2 ** 63
 const MAX_KEY_BYTES = 255 // shortstr
 const INT_TEXT = /^-?(?:0|[1-9]\d*)$/
-const INTEGER_TYPES = new Set(['long', 'int64', 'int', 'int32', 'unsignedint', 'uint32', 'short', 'int16',
-  'unsignedshort', 'uint16', 'byte', 'int8', 'unsignedbyte', 'uint8'])
+const INTEGER_TYPES = new Set([
+  'long',
+  'int64',
+  'int',
+  'int32',
+  'unsignedint',
+  'uint32',
+  'short',
+  'int16',
+  'unsignedshort',
+  'uint16',
+  'byte',
+  'int8',
+  'unsignedbyte',
+  'uint8',
+])
 const FLOAT_TYPES = new Set(['double', 'float64', 'float'])
 
 /** A decoded AMQP header table as an ordered header list (table key order, which amqplib preserves). */
@@ -49,10 +63,19 @@ export function amqpHeadersFromList(headers: readonly Header[]): AmqpTable {
   for (const [name, value] of headers) {
     // A UTF-8 character takes at most 3 bytes per UTF-16 unit: only a long name needs measuring.
     if (name.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(name) > MAX_KEY_BYTES) {
-      throw new MailroomError('USAGE', `header name "${name.slice(0, 40)}..." is longer than the ${MAX_KEY_BYTES} bytes an AMQP table key can hold`)
+      throw new MailroomError(
+        'USAGE',
+        `header name "${name.slice(0, 40)}..." is longer than the ${MAX_KEY_BYTES} bytes an AMQP table key can hold`,
+      )
     }
     // defineProperty, not assignment, so a header named `__proto__` is an ordinary key (assignment is faster).
-    if (name === '__proto__') Object.defineProperty(table, name, {value: headerValueToAmqp(value), enumerable: true, writable: true, configurable: true})
+    if (name === '__proto__')
+      Object.defineProperty(table, name, {
+        value: headerValueToAmqp(value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
     else table[name] = headerValueToAmqp(value)
   }
   return table
@@ -67,7 +90,8 @@ export function amqpValueToHeaderValue(value: unknown): HeaderValue {
   if (value instanceof Uint8Array) return {bytes: base64FromBytes(value)}
   if (Array.isArray(value)) return {array: value.map(amqpValueToHeaderValue)}
   if (value instanceof Date) return {timestamp: Math.floor(value.getTime() / 1000)}
-  if (typeof value === 'object') return typedValue(value as Record<string, unknown>) ?? {table: amqpHeadersToList(value as AmqpTable)}
+  if (typeof value === 'object')
+    return typedValue(value as Record<string, unknown>) ?? {table: amqpHeadersToList(value as AmqpTable)}
   throw new MailroomError('INTERNAL', `cannot map AMQP header value of type ${typeof value}`)
 }
 
@@ -100,7 +124,8 @@ function typedValue(o: Record<string, unknown>): HeaderValue | undefined {
   if (type === 'timestamp' && typeof value === 'number') return {timestamp: value}
   if (type === 'decimal' && isDecimal(value)) return {decimal: {places: value.places, digits: value.digits}}
   if (INTEGER_TYPES.has(type)) return integerValue(value)
-  if (FLOAT_TYPES.has(type) && typeof value === 'number') return {float: Number.isFinite(value) ? value : (String(value) as 'NaN')}
+  if (FLOAT_TYPES.has(type) && typeof value === 'number')
+    return {float: Number.isFinite(value) ? value : (String(value) as 'NaN')}
   return undefined
 }
 
@@ -113,8 +138,12 @@ function integerValue(value: unknown): HeaderValue | undefined {
 }
 
 function isDecimal(v: unknown): v is {places: number; digits: number} {
-  return typeof v === 'object' && v !== null && typeof (v as {places?: unknown}).places === 'number' &&
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as {places?: unknown}).places === 'number' &&
     typeof (v as {digits?: unknown}).digits === 'number'
+  )
 }
 
 /** Number(uint64) rounds values near the maximum up to 2^64, which is out of range: it stands for UINT64_MAX. */
@@ -129,4 +158,3 @@ function longValue(text: string): number | string {
   const n = Number(text)
   return Number.isSafeInteger(n) ? n : text
 }
-

@@ -4,7 +4,10 @@ import type {ClusterNode} from '../types.js'
 import type {RabbitMqEndpoint} from './endpoint.js'
 import type {ManagementClient, ManagementListener, ManagementNode} from './management.js'
 
-export async function clusterNodes(management: ManagementClient, connectedTo: RabbitMqEndpoint): Promise<ClusterNode[]> {
+export async function clusterNodes(
+  management: ManagementClient,
+  connectedTo: RabbitMqEndpoint,
+): Promise<ClusterNode[]> {
   const [nodes, listeners] = await Promise.all([management.listNodes(), management.listeners()])
   const connected = connectedNode(listeners, connectedTo)
   return nodes.map((node) => ({
@@ -19,7 +22,9 @@ export async function clusterNodes(management: ManagementClient, connectedTo: Ra
 }
 
 function alarms(node: ManagementNode): string[] {
-  return [node.mem_alarm ? 'memory' : undefined, node.disk_free_alarm ? 'disk' : undefined].filter((alarm) => alarm !== undefined)
+  return [node.mem_alarm ? 'memory' : undefined, node.disk_free_alarm ? 'disk' : undefined].filter(
+    (alarm) => alarm !== undefined,
+  )
 }
 
 function listenerOf(listeners: ManagementListener[], node: string, protocol: string): string | undefined {
@@ -31,7 +36,10 @@ function listenerOf(listeners: ManagementListener[], node: string, protocol: str
 function connectedNode(listeners: ManagementListener[], endpoint: RabbitMqEndpoint): string | undefined {
   const anyAddress = new Set(['0.0.0.0', '::'])
   const matches = listeners.filter(
-    (l) => l.protocol === endpoint.protocol && l.port === endpoint.port && (anyAddress.has(l.ip_address) || l.ip_address === endpoint.hostname),
+    (l) =>
+      l.protocol === endpoint.protocol &&
+      l.port === endpoint.port &&
+      (anyAddress.has(l.ip_address) || l.ip_address === endpoint.hostname),
   )
   const nodes = new Set(matches.map((l) => l.node))
   return nodes.size === 1 ? [...nodes][0] : undefined

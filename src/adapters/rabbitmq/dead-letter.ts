@@ -40,10 +40,14 @@ export function deadLetterConfig(queue: ManagementQueue): DeadLetterConfig | und
  * wildcard / empty key, as fanout and topic exchanges use) are taken, and without one every bound queue.
  */
 function dlqsBehind(config: DeadLetterConfig, bindings: ManagementBinding[], queueNames: Set<string>): string[] {
-  if (config.exchange === '') return config.routingKey !== undefined && queueNames.has(config.routingKey) ? [config.routingKey] : []
+  if (config.exchange === '')
+    return config.routingKey !== undefined && queueNames.has(config.routingKey) ? [config.routingKey] : []
   const bound = bindings.filter((b) => b.source === config.exchange && b.destination_type === 'queue')
   const key = config.routingKey
-  const matching = key === undefined ? bound : bound.filter((b) => b.routing_key === key || b.routing_key === '' || /[*#]/.test(b.routing_key))
+  const matching =
+    key === undefined
+      ? bound
+      : bound.filter((b) => b.routing_key === key || b.routing_key === '' || /[*#]/.test(b.routing_key))
   return [...new Set(matching.map((b) => b.destination))]
 }
 

@@ -22,13 +22,19 @@ export interface RabbitMqEndpoint {
 
 /** Splits a setting that holds one or more URLs, comma separated (a cluster's nodes), keeping their order. */
 export function urlList(text: string): string[] {
-  return text.split(',').map((one) => one.trim()).filter(Boolean)
+  return text
+    .split(',')
+    .map((one) => one.trim())
+    .filter(Boolean)
 }
 
 /** One endpoint per node of the cluster, in failover order; credentials come from the settings or the first URL. */
 export function endpointsFromSettings(s: RabbitMqSettings): RabbitMqEndpoint[] {
   const [first, ...others] = urlList(s.url).map((text) => endpointFromUrl(s, text))
-  if (!first) throw new MailroomError('CONFIG', 'The RabbitMQ context has no URL', {suggestions: ['Set rabbitmq.url or rabbitmq.urls']})
+  if (!first)
+    throw new MailroomError('CONFIG', 'The RabbitMQ context has no URL', {
+      suggestions: ['Set rabbitmq.url or rabbitmq.urls'],
+    })
   const sameCredentials = {username: first.username, password: first.password, vhost: first.vhost}
   return [first, ...others.map((endpoint) => ({...endpoint, ...sameCredentials}))]
 }

@@ -10,7 +10,10 @@ export interface HttpAnswer {
   body: string
 }
 
-export function httpGet(url: URL, o: {headers: IncomingHttpHeaders; timeoutMs: number; tls?: TlsSettings}): Promise<HttpAnswer> {
+export function httpGet(
+  url: URL,
+  o: {headers: IncomingHttpHeaders; timeoutMs: number; tls?: TlsSettings},
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:'
     const tls = o.tls ?? {}
@@ -19,7 +22,13 @@ export function httpGet(url: URL, o: {headers: IncomingHttpHeaders; timeoutMs: n
       headers: o.headers,
       timeout: o.timeoutMs,
       ...(secure
-        ? {ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: !tls.insecureSkipVerify}
+        ? {
+            ca: tls.ca,
+            cert: tls.cert,
+            key: tls.key,
+            servername: tls.servername,
+            rejectUnauthorized: !tls.insecureSkipVerify,
+          }
         : {}),
     }
     const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
@@ -28,7 +37,9 @@ export function httpGet(url: URL, o: {headers: IncomingHttpHeaders; timeoutMs: n
       res.once('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8')}))
       res.once('error', reject)
     })
-    req.once('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${o.timeoutMs} ms`), {code: 'ETIMEDOUT'})))
+    req.once('timeout', () =>
+      req.destroy(Object.assign(new Error(`no answer within ${o.timeoutMs} ms`), {code: 'ETIMEDOUT'})),
+    )
     req.once('error', reject)
     req.end()
   })

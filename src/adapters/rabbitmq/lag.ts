@@ -21,7 +21,11 @@ export async function streamHead(deps: ReadDeps, signal: AbortSignal): Promise<E
 const MAX_STREAM_HEADS = 32
 const HEAD_READ_TIMEOUT_MS = 2000
 
-export async function queueLag(management: ManagementClient, readHead: StreamHeadReader, o: LagOptions = {}): Promise<LagSample[]> {
+export async function queueLag(
+  management: ManagementClient,
+  readHead: StreamHeadReader,
+  o: LagOptions = {},
+): Promise<LagSample[]> {
   const queues = (await management.listQueues()).filter((q) => o.filter === undefined || q.name === o.filter)
   const now = Date.now()
   const samples = queues.map((q) => sampleOf(q, now))
@@ -45,13 +49,27 @@ function sampleOf(q: ManagementQueue, now: number): LagSample {
     // Acks, plus deliveries that needed none: everything the consumers have taken for good.
     consumed: count(stats, 'ack') + count(stats, 'deliver_no_ack') + count(stats, 'get_no_ack'),
     produced: count(stats, 'publish'),
-    rates: defined({in: rate(stats, 'publish_details'), out: rate(stats, 'deliver_get_details'), ack: rate(stats, 'ack_details')}),
+    rates: defined({
+      in: rate(stats, 'publish_details'),
+      out: rate(stats, 'deliver_get_details'),
+      ack: rate(stats, 'ack_details'),
+    }),
     unacked,
-    details: defined({type: q.type ?? 'classic', state: q.state, ready, unacked, redeliverRate: rate(stats, 'redeliver_details')}),
+    details: defined({
+      type: q.type ?? 'classic',
+      state: q.state,
+      ready,
+      unacked,
+      redeliverRate: rate(stats, 'redeliver_details'),
+    }),
   }
 }
 
-async function addStreamHeadAges(queues: ManagementQueue[], samples: LagSample[], readHead: StreamHeadReader): Promise<void> {
+async function addStreamHeadAges(
+  queues: ManagementQueue[],
+  samples: LagSample[],
+  readHead: StreamHeadReader,
+): Promise<void> {
   const streams = samples.filter((s, i) => queues[i].type === 'stream' && (s.lag ?? 0) > 0).slice(0, MAX_STREAM_HEADS)
   const now = Date.now()
   await Promise.all(

@@ -103,7 +103,9 @@ export class ManagementClient {
   }
 
   getQueue(name: string): Promise<ManagementQueue> {
-    return this.get<ManagementQueue>(`/api/queues/${this.vhostPath}/${encodeURIComponent(name)}?columns=${QUEUE_COLUMNS}`)
+    return this.get<ManagementQueue>(
+      `/api/queues/${this.vhostPath}/${encodeURIComponent(name)}?columns=${QUEUE_COLUMNS}`,
+    )
   }
 
   /** The cluster's nodes, running or not, with their alarms and the applications (RabbitMQ's version) they run. */
@@ -118,7 +120,9 @@ export class ManagementClient {
 
   /** The consumers attached to a queue (tag, channel, client), as the management API details them. */
   async queueConsumers(name: string): Promise<ManagementConsumer[]> {
-    const queue = await this.get<{consumer_details?: ManagementConsumer[]}>(`/api/queues/${this.vhostPath}/${encodeURIComponent(name)}?columns=consumer_details`)
+    const queue = await this.get<{consumer_details?: ManagementConsumer[]}>(
+      `/api/queues/${this.vhostPath}/${encodeURIComponent(name)}?columns=consumer_details`,
+    )
     return queue.consumer_details ?? []
   }
 
@@ -130,7 +134,6 @@ export class ManagementClient {
   queueBindings(name: string): Promise<ManagementBinding[]> {
     return this.get<ManagementBinding[]>(`/api/queues/${this.vhostPath}/${encodeURIComponent(name)}/bindings`)
   }
-
 
   /** Identical requests in flight share one answer (a `check` lists queues for lag, DLQs and replica health at once). */
   private readonly inFlight = new Map<string, Promise<unknown>>()
@@ -162,7 +165,8 @@ export class ManagementClient {
       }
     }
     if (!answer) throw unreachable ?? new ManagementUnreachableError('', new Error('no management URL'))
-    if (answer.status < 200 || answer.status > 299) throw new ManagementHttpError(answer.status, path.replace(/\?.*$/, ''))
+    if (answer.status < 200 || answer.status > 299)
+      throw new ManagementHttpError(answer.status, path.replace(/\?.*$/, ''))
     return JSON.parse(answer.body) as T
   }
 }

@@ -42,8 +42,8 @@ export class ManagementUnreachableError extends Error {
   }
 }
 
-export const ENABLE_MANAGEMENT = 'Enable the management plugin: rabbitmq-plugins enable rabbitmq_management (then http://<host>:15672)'
-
+export const ENABLE_MANAGEMENT =
+  'Enable the management plugin: rabbitmq-plugins enable rabbitmq_management (then http://<host>:15672)'
 
 // AMQP 0-9-1 reply codes (channel and connection close) -> mailroom codes.
 const REPLY_CODES: Record<number, ErrorCode> = {
@@ -75,14 +75,23 @@ export function toMailroomError(err: unknown, ctx: ErrorContext = {}): MailroomE
 
 function systemError(code: string, err: unknown, ctx: ErrorContext): MailroomError {
   const at = ctx.address ?? 'the broker'
-  const tls = tlsError(code, {where: at, clientCertificate: ctx.clientCertificate === true, tlsConnecting: ctx.tls && ctx.connecting}, err)
+  const tls = tlsError(
+    code,
+    {where: at, clientCertificate: ctx.clientCertificate === true, tlsConnecting: ctx.tls && ctx.connecting},
+    err,
+  )
   if (tls) return tls
-  if (code === 'ECONNREFUSED') return connection(`connection refused at ${at}`, err, ['Is RabbitMQ running and listening on that port?'])
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return connection(`host not found: ${hostOf(at)}`, err, ['Check the host name in the RabbitMQ URL'])
+  if (code === 'ECONNREFUSED')
+    return connection(`connection refused at ${at}`, err, ['Is RabbitMQ running and listening on that port?'])
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return connection(`host not found: ${hostOf(at)}`, err, ['Check the host name in the RabbitMQ URL'])
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return connection(`host unreachable: ${at}`, err)
   if (code === 'ECONNRESET' || code === 'EPIPE') return connection(`connection to ${at} was reset`, err)
   if (code === 'ETIMEDOUT') return timeout(ctx, err)
-  if (code === 'EPROTO') return connection(`TLS handshake with ${at} failed (${code})`, err, ['Check the CA certificate, client certificate and server name'])
+  if (code === 'EPROTO')
+    return connection(`TLS handshake with ${at} failed (${code})`, err, [
+      'Check the CA certificate, client certificate and server name',
+    ])
   return connection(`network error talking to ${at} (${code})`, err)
 }
 
@@ -92,10 +101,14 @@ function replyError(code: number, err: unknown, ctx: ErrorContext): MailroomErro
     return new MailroomError('NOT_FOUND', `${ctx.target} not found in vhost ${ctx.vhost ?? '/'}`, {cause: err})
   }
   if (mapped === 'AUTH') {
-    return new MailroomError('AUTH', `access refused for user ${ctx.user ?? '?'} in vhost ${ctx.vhost ?? '/'}: ${messageOf(err)}`, {
-      cause: err,
-      suggestions: ['Check the user\'s permissions: rabbitmqctl list_user_permissions <user>'],
-    })
+    return new MailroomError(
+      'AUTH',
+      `access refused for user ${ctx.user ?? '?'} in vhost ${ctx.vhost ?? '/'}: ${messageOf(err)}`,
+      {
+        cause: err,
+        suggestions: ["Check the user's permissions: rabbitmqctl list_user_permissions <user>"],
+      },
+    )
   }
   return new MailroomError(mapped, `RabbitMQ refused the operation: ${messageOf(err)}`, {cause: err})
 }
@@ -133,7 +146,13 @@ export function timeout(ctx: ErrorContext, cause?: unknown): MailroomError {
 
 function managementUnreachable(err: ManagementUnreachableError, ctx: ErrorContext): MailroomError {
   const code = causeCode(err)
-  const tls = code && tlsError(code, {where: `the management API at ${err.baseUrl}`, clientCertificate: ctx.clientCertificate === true}, err)
+  const tls =
+    code &&
+    tlsError(
+      code,
+      {where: `the management API at ${err.baseUrl}`, clientCertificate: ctx.clientCertificate === true},
+      err,
+    )
   if (tls) return tls
   return new MailroomError('CONNECTION', `${err.message} (${causeCode(err) ?? 'no answer'})`, {
     cause: err,
@@ -149,7 +168,9 @@ function managementHttp(err: ManagementHttpError, ctx: ErrorContext): MailroomEr
     })
   }
   if (err.status === 404) {
-    return new MailroomError('NOT_FOUND', `${ctx.target ?? err.path} not found in vhost ${ctx.vhost ?? '/'}`, {cause: err})
+    return new MailroomError('NOT_FOUND', `${ctx.target ?? err.path} not found in vhost ${ctx.vhost ?? '/'}`, {
+      cause: err,
+    })
   }
   return new MailroomError('PROTOCOL', err.message, {cause: err})
 }

@@ -15,9 +15,13 @@ export async function peekQueue(deps: ReadDeps, queue: ManagementQueue, o: PeekO
   if (deps.queueType === 'stream') return peekStream(deps, o.count)
   const limit = deliveryLimit(queue)
   if (deps.queueType === 'quorum' && limit !== undefined && !o.force) {
-    throw new MailroomError('REFUSED', `Peeking quorum queue ${deps.target} counts as a failed delivery; it has a delivery limit of ${limit}, so peeking can dead-letter or drop messages`, {
-      suggestions: ['Pass --force to peek anyway', 'Or tail it non-destructively to see new messages'],
-    })
+    throw new MailroomError(
+      'REFUSED',
+      `Peeking quorum queue ${deps.target} counts as a failed delivery; it has a delivery limit of ${limit}, so peeking can dead-letter or drop messages`,
+      {
+        suggestions: ['Pass --force to peek anyway', 'Or tail it non-destructively to see new messages'],
+      },
+    )
   }
   const messages = await getAndRelease(deps, o.count)
   return {messages, warnings: peekWarnings(deps, messages.length, limit)}
@@ -26,7 +30,11 @@ export async function peekQueue(deps: ReadDeps, queue: ManagementQueue, o: PeekO
 async function peekStream(deps: ReadDeps, count: number): Promise<PeekResult> {
   const messages: Envelope[] = []
   if (count <= 0) return {messages, warnings: []}
-  for await (const batch of readStream(deps, {from: {kind: 'earliest'}, untilEnd: true, prefetch: Math.min(count, 1000)})) {
+  for await (const batch of readStream(deps, {
+    from: {kind: 'earliest'},
+    untilEnd: true,
+    prefetch: Math.min(count, 1000),
+  })) {
     for (const delivery of batch.slice(0, count - messages.length)) messages.push(delivery.envelope)
     if (messages.length >= count) break
   }
@@ -61,8 +69,11 @@ function peekWarnings(deps: ReadDeps, peeked: number, limit: unknown): string[] 
   if (peeked === 0) return []
   const warnings = [`The ${peeked} peeked message(s) were returned to ${deps.target} and are now marked redelivered`]
   if (deps.queueType === 'quorum') {
-    warnings.push('On a quorum queue each peek increments x-delivery-count and (RabbitMQ 3.10+) moves the messages to the back of the queue')
-    if (limit !== undefined) warnings.push(`The queue's delivery limit is ${String(limit)}: repeated peeks dead-letter or drop these messages`)
+    warnings.push(
+      'On a quorum queue each peek increments x-delivery-count and (RabbitMQ 3.10+) moves the messages to the back of the queue',
+    )
+    if (limit !== undefined)
+      warnings.push(`The queue's delivery limit is ${String(limit)}: repeated peeks dead-letter or drop these messages`)
   }
   return warnings
 }

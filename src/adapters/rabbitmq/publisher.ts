@@ -103,7 +103,12 @@ class ConfirmTracker {
   private onReturn(msg: Message): void {
     const {exchange, routingKey, replyCode, replyText} = msg.fields as unknown as ReturnFields
     const entry = this.inFlight.find(
-      (e) => !e.done && !e.returned && e.exchange === exchange && e.routingKey === routingKey && e.content.equals(msg.content),
+      (e) =>
+        !e.done &&
+        !e.returned &&
+        e.exchange === exchange &&
+        e.routingKey === routingKey &&
+        e.content.equals(msg.content),
     )
     if (entry) entry.returned = {replyCode, replyText}
   }
@@ -131,8 +136,12 @@ function receiptFor(entry: InFlight, err: unknown, channelError: MailroomError |
   }
   if (entry.returned) {
     const {replyCode, replyText} = entry.returned
-    const where = entry.exchange === '' ? `queue ${entry.routingKey}` : `exchange ${entry.exchange} with key "${entry.routingKey}"`
-    const error = new MailroomError('NOT_FOUND', `returned unroutable (${replyCode} ${replyText}): no queue bound for ${where}`)
+    const where =
+      entry.exchange === '' ? `queue ${entry.routingKey}` : `exchange ${entry.exchange} with key "${entry.routingKey}"`
+    const error = new MailroomError(
+      'NOT_FOUND',
+      `returned unroutable (${replyCode} ${replyText}): no queue bound for ${where}`,
+    )
     return {index: entry.index, ok: false, meta, error: error.toInfo()}
   }
   return {index: entry.index, ok: true, meta}
@@ -142,9 +151,13 @@ function receiptFor(entry: InFlight, err: unknown, channelError: MailroomError |
 function unpublishable(envelope: Envelope, username: string): MailroomError | undefined {
   const p = envelope.properties ?? {}
   if (p.userId !== undefined && p.userId !== username) {
-    return new MailroomError('REFUSED', `user-id property "${p.userId}" differs from the connected user ${username}; RabbitMQ rejects it`, {
-      suggestions: ['Remove properties.userId or publish as that user'],
-    })
+    return new MailroomError(
+      'REFUSED',
+      `user-id property "${p.userId}" differs from the connected user ${username}; RabbitMQ rejects it`,
+      {
+        suggestions: ['Remove properties.userId or publish as that user'],
+      },
+    )
   }
   if (p.expiration !== undefined && !/^\d+$/.test(p.expiration)) {
     return new MailroomError('USAGE', `expiration property must be milliseconds as digits, got "${p.expiration}"`)
@@ -152,7 +165,10 @@ function unpublishable(envelope: Envelope, username: string): MailroomError | un
   return undefined
 }
 
-export function publishEnvelopes(msgs: AsyncIterable<Envelope> | Iterable<Envelope>, ctx: PublishContext): AsyncGenerator<PublishReceipt[]> {
+export function publishEnvelopes(
+  msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
+  ctx: PublishContext,
+): AsyncGenerator<PublishReceipt[]> {
   const tracker = new ConfirmTracker(ctx.channel)
   const receipts: ReceiptWindow = {
     get held() {
@@ -172,7 +188,12 @@ export function publishEnvelopes(msgs: AsyncIterable<Envelope> | Iterable<Envelo
 }
 
 /** Publishes one message; a promise only when the caller has to wait (a blocked connection, a full socket). */
-function publishOne(tracker: ConfirmTracker, index: number, envelope: Envelope, ctx: PublishContext): Promise<void> | undefined {
+function publishOne(
+  tracker: ConfirmTracker,
+  index: number,
+  envelope: Envelope,
+  ctx: PublishContext,
+): Promise<void> | undefined {
   const key = ctx.route.routingKey(envelope)
   const problem = key instanceof MailroomError ? key : unpublishable(envelope, ctx.username)
   if (problem) {
@@ -184,7 +205,13 @@ function publishOne(tracker: ConfirmTracker, index: number, envelope: Envelope, 
   return sendOrDrain(tracker, index, key as string, envelope, ctx)
 }
 
-function sendOrDrain(tracker: ConfirmTracker, index: number, key: string, envelope: Envelope, ctx: PublishContext): Promise<void> | undefined {
+function sendOrDrain(
+  tracker: ConfirmTracker,
+  index: number,
+  key: string,
+  envelope: Envelope,
+  ctx: PublishContext,
+): Promise<void> | undefined {
   return tracker.send(index, ctx.route.exchange, key, envelope) ? undefined : drained(ctx.channel)
 }
 

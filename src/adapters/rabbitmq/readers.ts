@@ -37,7 +37,9 @@ class ConsumerSession {
     private readonly signal: AbortSignal | undefined,
   ) {
     channel.on('error', (error: unknown) => this.messages.fail(toMailroomError(error, deps.errorContext)))
-    channel.on('close', () => this.messages.fail(new MailroomError('CONNECTION', `The channel reading ${deps.target} closed`)))
+    channel.on('close', () =>
+      this.messages.fail(new MailroomError('CONNECTION', `The channel reading ${deps.target} closed`)),
+    )
     signal?.addEventListener('abort', this.onAbort, {once: true})
   }
 
@@ -50,8 +52,15 @@ class ConsumerSession {
   }
 
   async start(queue: string, options: Options.Consume): Promise<void> {
-    const cancelled = new MailroomError('NOT_FOUND', `${this.deps.target} was deleted or its consumer cancelled by the broker`)
-    const reply = await this.channel.consume(queue, (msg) => (msg ? this.messages.push(msg) : this.messages.fail(cancelled)), options)
+    const cancelled = new MailroomError(
+      'NOT_FOUND',
+      `${this.deps.target} was deleted or its consumer cancelled by the broker`,
+    )
+    const reply = await this.channel.consume(
+      queue,
+      (msg) => (msg ? this.messages.push(msg) : this.messages.fail(cancelled)),
+      options,
+    )
     this.consumerTag = reply.consumerTag
   }
 
@@ -74,7 +83,8 @@ class ConsumerSession {
     this.messages.end()
     await ignoreClosed(async () => this.beforeStop?.())
     await ignoreClosed(() => this.cancelConsumer())
-    if (this.temporaryQueue !== undefined) await ignoreClosed(() => this.channel.deleteQueue(this.temporaryQueue as string))
+    if (this.temporaryQueue !== undefined)
+      await ignoreClosed(() => this.channel.deleteQueue(this.temporaryQueue as string))
     await ignoreClosed(() => this.channel.close())
   }
 }
@@ -96,14 +106,20 @@ export async function* readStream(deps: ReadDeps, o: ReadOptions): AsyncGenerato
   const session = await ConsumerSession.open(deps, o.signal)
   try {
     await session.channel.prefetch(o.prefetch ?? DEFAULT_PREFETCH)
-    await session.start(deps.target, {noAck: false, arguments: {'x-stream-offset': streamOffsetSpec(o.from, o.untilEnd)}})
+    await session.start(deps.target, {
+      noAck: false,
+      arguments: {'x-stream-offset': streamOffsetSpec(o.from, o.untilEnd)},
+    })
     // The broker sends what it already holds from the start position before answering a later request on the
     // same channel, so nothing buffered after one round trip means nothing to read up to the captured end.
     if (end !== undefined && !(await hasBufferedAfterRoundTrip(session, deps.target))) return
     for (let msgs = await session.nextBatch(); msgs; msgs = await session.nextBatch()) {
       const upToEnd = end === undefined ? msgs : msgs.filter((msg) => streamOffsetOf(msg) <= end)
       if (upToEnd.length > 0) {
-        yield upToEnd.map((msg) => ({envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'stream'}), settle: noSettlement}))
+        yield upToEnd.map((msg) => ({
+          envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'stream'}),
+          settle: noSettlement,
+        }))
         ackThrough(session.channel, upToEnd)
       }
       if (end !== undefined && upToEnd.length < msgs.length) return
@@ -169,7 +185,7 @@ function streamOffsetSpec(from: StartPosition | undefined, untilEnd: boolean | u
 
 export async function* readTail(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery[]> {
   refuseTailOptions(deps.target, o)
-  const bindings = (await copyableBindings(deps))
+  const bindings = await copyableBindings(deps)
   if (bindings.length === 0) throw defaultExchangeOnly(deps.target)
   const session = await ConsumerSession.open(deps, o.signal)
   try {
@@ -179,7 +195,10 @@ export async function* readTail(deps: ReadDeps, o: ReadOptions): AsyncGenerator<
     await session.channel.prefetch(o.prefetch ?? DEFAULT_PREFETCH)
     await session.start(copy.queue, {noAck: false, exclusive: true})
     for (let msgs = await session.nextBatch(); msgs; msgs = await session.nextBatch()) {
-      yield msgs.map((msg) => ({envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'classic'}), settle: noSettlement}))
+      yield msgs.map((msg) => ({
+        envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'classic'}),
+        settle: noSettlement,
+      }))
       ackThrough(session.channel, msgs)
     }
   } catch (error) {
@@ -200,14 +219,28 @@ async function copyableBindings(deps: ReadDeps): Promise<ManagementBinding[]> {
 
 function refuseTailOptions(target: string, o: ReadOptions): void {
   if (o.untilEnd) {
-    throw new MailroomError('UNSUPPORTED', `A non-destructive read of queue ${target} cannot stop at an end: it only sees new messages`, {
-      suggestions: ['Use peek to look at what the queue holds', 'Or consume it (--consume) to drain it up to its current depth'],
-    })
+    throw new MailroomError(
+      'UNSUPPORTED',
+      `A non-destructive read of queue ${target} cannot stop at an end: it only sees new messages`,
+      {
+        suggestions: [
+          'Use peek to look at what the queue holds',
+          'Or consume it (--consume) to drain it up to its current depth',
+        ],
+      },
+    )
   }
   if (o.from && o.from.kind !== 'latest') {
-    throw new MailroomError('UNSUPPORTED', `Queue ${target} has no offsets: a non-destructive read starts with new messages`, {
-      suggestions: ['Use peek to see the messages it holds now', 'Stream queues (x-queue-type: stream) support start positions'],
-    })
+    throw new MailroomError(
+      'UNSUPPORTED',
+      `Queue ${target} has no offsets: a non-destructive read starts with new messages`,
+      {
+        suggestions: [
+          'Use peek to see the messages it holds now',
+          'Stream queues (x-queue-type: stream) support start positions',
+        ],
+      },
+    )
   }
 }
 
@@ -215,7 +248,12 @@ function defaultExchangeOnly(target: string): MailroomError {
   return new MailroomError(
     'UNSUPPORTED',
     `Queue ${target} is reachable only through the default exchange, so a live non-destructive tail of it is impossible (there is no binding to copy)`,
-    {suggestions: ['Use peek to see the messages it holds now', 'Or consume it (--consume), which removes what is read']},
+    {
+      suggestions: [
+        'Use peek to see the messages it holds now',
+        'Or consume it (--consume), which removes what is read',
+      ],
+    },
   )
 }
 
@@ -234,7 +272,7 @@ export async function* readConsume(deps: ReadDeps, o: ReadOptions): AsyncGenerat
     if (limit === 0) return
     await session.channel.prefetch(Math.min(o.prefetch ?? DEFAULT_PREFETCH, limit))
     await session.start(deps.target, {noAck: false})
-    for (let received = 0; received < limit; ) {
+    for (let received = 0; received < limit;) {
       const msgs = await session.nextBatch()
       if (!msgs) return
       const taken = msgs.length > limit - received ? msgs.slice(0, limit - received) : msgs
@@ -243,7 +281,10 @@ export async function* readConsume(deps: ReadDeps, o: ReadOptions): AsyncGenerat
       if (received === limit) await session.cancelConsumer()
       yield taken.map((msg) => {
         acks.handedOut(msg)
-        return {envelope: envelopeFromMessage(msg, {target: deps.target, queueType: deps.queueType}), settle: settler(acks, msg, deps)}
+        return {
+          envelope: envelopeFromMessage(msg, {target: deps.target, queueType: deps.queueType}),
+          settle: settler(acks, msg, deps),
+        }
       })
     }
   } catch (error) {

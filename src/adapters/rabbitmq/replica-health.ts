@@ -15,9 +15,21 @@ export async function queueHealth(management: ManagementClient): Promise<Replica
 }
 
 function nodeProblems(node: ManagementNode): ReplicaProblem[] {
-  if (!node.running) return [{broker: 'rabbitmq', kind: 'node-down', node: node.name, message: `node ${node.name} is not running`}]
-  const alarms = [node.mem_alarm ? 'memory' : undefined, node.disk_free_alarm ? 'disk' : undefined].filter((a) => a !== undefined)
-  return alarms.length ? [{broker: 'rabbitmq', kind: 'node-alarm', node: node.name, message: `node ${node.name} is in ${alarms.join(' and ')} alarm: publishers are blocked`}] : []
+  if (!node.running)
+    return [{broker: 'rabbitmq', kind: 'node-down', node: node.name, message: `node ${node.name} is not running`}]
+  const alarms = [node.mem_alarm ? 'memory' : undefined, node.disk_free_alarm ? 'disk' : undefined].filter(
+    (a) => a !== undefined,
+  )
+  return alarms.length
+    ? [
+        {
+          broker: 'rabbitmq',
+          kind: 'node-alarm',
+          node: node.name,
+          message: `node ${node.name} is in ${alarms.join(' and ')} alarm: publishers are blocked`,
+        },
+      ]
+    : []
 }
 
 function queueProblems(q: ManagementQueue, nodeCount: number): ReplicaProblem[] {
@@ -26,11 +38,21 @@ function queueProblems(q: ManagementQueue, nodeCount: number): ReplicaProblem[] 
   const replicas = Math.max(members.length, targetOf(q, nodeCount))
   const base = {broker: 'rabbitmq' as const, target: q.name, replicas, inSync: online.length}
   const problems: ReplicaProblem[] = []
-  if (!q.leader || !online.includes(q.leader)) problems.push({...base, kind: 'no-leader', message: `${q.type} queue ${q.name} has no leader online`})
+  if (!q.leader || !online.includes(q.leader))
+    problems.push({...base, kind: 'no-leader', message: `${q.type} queue ${q.name} has no leader online`})
   if (online.length < replicas) {
     const offline = members.filter((n) => !online.includes(n))
-    const why = [offline.length ? `offline: ${offline.join(', ')}` : '', members.length < replicas ? `${replicas - members.length} member(s) never placed or removed` : ''].filter(Boolean).join('; ')
-    problems.push({...base, kind: 'below-target', message: `${q.type} queue ${q.name} has ${online.length} of ${replicas} members online (${why})`})
+    const why = [
+      offline.length ? `offline: ${offline.join(', ')}` : '',
+      members.length < replicas ? `${replicas - members.length} member(s) never placed or removed` : '',
+    ]
+      .filter(Boolean)
+      .join('; ')
+    problems.push({
+      ...base,
+      kind: 'below-target',
+      message: `${q.type} queue ${q.name} has ${online.length} of ${replicas} members online (${why})`,
+    })
   }
   return problems
 }
@@ -38,7 +60,11 @@ function queueProblems(q: ManagementQueue, nodeCount: number): ReplicaProblem[] 
 /** The queue's target member count: its x-quorum-initial-group-size, a policy's target-group-size, or the default. */
 function targetOf(q: ManagementQueue, nodeCount: number): number {
   const args = q.arguments ?? {}
-  const explicit = Number(args['x-quorum-initial-group-size'] ?? args['x-initial-cluster-size'] ?? q.effective_policy_definition?.['target-group-size'])
+  const explicit = Number(
+    args['x-quorum-initial-group-size'] ??
+      args['x-initial-cluster-size'] ??
+      q.effective_policy_definition?.['target-group-size'],
+  )
   const wanted = Number.isInteger(explicit) && explicit > 0 ? explicit : DEFAULT_TARGET
   return Math.min(wanted, Math.max(nodeCount, 1))
 }

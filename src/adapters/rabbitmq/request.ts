@@ -31,9 +31,13 @@ export async function requestReply(ctx: RequestContext, envelope: Envelope, o: R
   const replies = new AsyncQueue<ConsumeMessage>()
   channel.on('error', (error: unknown) => replies.fail(toMailroomError(error, ctx.errorContext)))
   try {
-    await channel.consume(DIRECT_REPLY_TO, (msg) => {
-      if (msg && msg.properties.correlationId === correlationId) replies.push(msg)
-    }, {noAck: true})
+    await channel.consume(
+      DIRECT_REPLY_TO,
+      (msg) => {
+        if (msg && msg.properties.correlationId === correlationId) replies.push(msg)
+      },
+      {noAck: true},
+    )
     const request: Envelope = {...envelope, properties: {...envelope.properties, replyTo: DIRECT_REPLY_TO}}
     throwUnlessConfirmed(await publishOne(channel, ctx, request, o.signal))
     const reply = await beforeDeadline(replies.next(), {
@@ -52,14 +56,22 @@ export async function requestReply(ctx: RequestContext, envelope: Envelope, o: R
 
 function requiredCorrelationId(envelope: Envelope, o: RequestOptions): string {
   if (o.replyTo !== undefined) {
-    throw new MailroomError('USAGE', 'RabbitMQ replies come back through direct reply-to; a reply topic is only for Kafka')
+    throw new MailroomError(
+      'USAGE',
+      'RabbitMQ replies come back through direct reply-to; a reply topic is only for Kafka',
+    )
   }
   const id = envelope.properties?.correlationId
   if (!id) throw new MailroomError('INTERNAL', 'a request needs properties.correlationId')
   return id
 }
 
-async function publishOne(channel: ConfirmChannel, ctx: RequestContext, request: Envelope, signal?: AbortSignal): Promise<PublishReceipt> {
+async function publishOne(
+  channel: ConfirmChannel,
+  ctx: RequestContext,
+  request: Envelope,
+  signal?: AbortSignal,
+): Promise<PublishReceipt> {
   const receipts = publishEnvelopes([request], {
     channel,
     route: ctx.route,
@@ -75,11 +87,20 @@ async function publishOne(channel: ConfirmChannel, ctx: RequestContext, request:
 function throwUnlessConfirmed(receipt: PublishReceipt): void {
   if (receipt.ok) return
   const error = receipt.error ?? {code: 'PROTOCOL' as const, message: 'RabbitMQ did not confirm the request'}
-  throw new MailroomError(error.code, `the request was not delivered: ${error.message}`, {suggestions: error.suggestions})
+  throw new MailroomError(error.code, `the request was not delivered: ${error.message}`, {
+    suggestions: error.suggestions,
+  })
 }
 
 function noReply(label: string, timeoutMs: number, correlationId: string): MailroomError {
-  return new MailroomError('TIMEOUT', `no reply from ${label} within ${timeoutMs} ms (correlation id ${correlationId})`, {
-    suggestions: ['Check that a consumer serves the queue and answers to reply_to with the same correlation_id', 'Or wait longer with --timeout'],
-  })
+  return new MailroomError(
+    'TIMEOUT',
+    `no reply from ${label} within ${timeoutMs} ms (correlation id ${correlationId})`,
+    {
+      suggestions: [
+        'Check that a consumer serves the queue and answers to reply_to with the same correlation_id',
+        'Or wait longer with --timeout',
+      ],
+    },
+  )
 }

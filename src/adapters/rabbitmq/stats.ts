@@ -2,7 +2,11 @@
 import type {TargetInfo, TargetKind} from '../types.js'
 import type {ManagementQueue} from './management.js'
 
-const KIND_BY_TYPE: Record<string, TargetKind> = {classic: 'classic-queue', quorum: 'quorum-queue', stream: 'stream-queue'}
+const KIND_BY_TYPE: Record<string, TargetKind> = {
+  classic: 'classic-queue',
+  quorum: 'quorum-queue',
+  stream: 'stream-queue',
+}
 
 export function kindOf(q: ManagementQueue): TargetKind {
   return KIND_BY_TYPE[q.type ?? 'classic'] ?? 'classic-queue'

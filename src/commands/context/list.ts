@@ -11,7 +11,8 @@ export default class ContextList extends MailroomCommand {
   async run(): Promise<{contexts: ContextSummary[]}> {
     const {flags} = await this.parse(ContextList)
     const contexts = await listContexts()
-    if (contexts.length === 0) this.info('No contexts yet: mailroom uses the local brokers. Create one with: mailroom context set <name> ...')
+    if (contexts.length === 0)
+      this.info('No contexts yet: mailroom uses the local brokers. Create one with: mailroom context set <name> ...')
     else {
       this.out(
         await renderList(

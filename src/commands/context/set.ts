@@ -15,12 +15,18 @@ export default class ContextSet extends MailroomCommand {
       command:
         '<%= config.bin %> <%= command.id %> prod --rabbitmq-url amqps://ops@rabbit.prod:5671/%2F --rabbitmq-password-env RABBIT_PASSWORD --read-only',
     },
-    {description: 'Local Kafka and NATS only, and switch to it', command: '<%= config.bin %> <%= command.id %> dev --kafka-brokers 127.0.0.1:9092 --nats-url nats://127.0.0.1:4222 --use'},
+    {
+      description: 'Local Kafka and NATS only, and switch to it',
+      command:
+        '<%= config.bin %> <%= command.id %> dev --kafka-brokers 127.0.0.1:9092 --nats-url nats://127.0.0.1:4222 --use',
+    },
   ]
   static override args = {name: Args.string({description: 'Context name', required: true})}
   static override flags = {
     description: Flags.string({description: 'Free text shown by context list'}),
-    'rabbitmq-url': Flags.string({description: 'AMQP URL, amqp(s)://user@host:port/vhost (no password: see --rabbitmq-password-env)'}),
+    'rabbitmq-url': Flags.string({
+      description: 'AMQP URL, amqp(s)://user@host:port/vhost (no password: see --rabbitmq-password-env)',
+    }),
     'rabbitmq-management-url': Flags.string({description: 'Management API URL, http(s)://host:15672'}),
     'rabbitmq-password-env': Flags.string({description: 'Env var holding the RabbitMQ password'}),
     'rabbitmq-password-file': Flags.string({description: 'File holding the RabbitMQ password'}),
@@ -30,7 +36,10 @@ export default class ContextSet extends MailroomCommand {
     'nats-password-env': Flags.string({description: 'Env var holding the NATS password'}),
     'nats-password-file': Flags.string({description: 'File holding the NATS password'}),
     'nats-creds-file': Flags.string({description: 'NATS .creds file (JWT + seed)'}),
-    'read-only': Flags.boolean({description: 'Refuse destructive commands (replay, purge, import) in this context', allowNo: true}),
+    'read-only': Flags.boolean({
+      description: 'Refuse destructive commands (replay, purge, import) in this context',
+      allowNo: true,
+    }),
     use: Flags.boolean({description: 'Also make it the current context'}),
   }
 
@@ -56,7 +65,10 @@ export default class ContextSet extends MailroomCommand {
       }),
     })
     // URLs and files are checked now rather than at 3 a.m., and before anything is written.
-    const context = await setContext(args.name, patch, {use: flags.use, check: (merged) => resolveContextConfig(args.name, merged)})
+    const context = await setContext(args.name, patch, {
+      use: flags.use,
+      check: (merged) => resolveContextConfig(args.name, merged),
+    })
     this.info(`Saved context "${args.name}"`)
     return {name: args.name, context}
   }
@@ -83,6 +95,8 @@ export default class ContextSet extends MailroomCommand {
 
 /** Drops undefined fields and empty nested objects, so a patch only names what was given. */
 function compact<T extends object>(o: T): T {
-  const entries = Object.entries(o).filter(([, v]) => v !== undefined && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0))
+  const entries = Object.entries(o).filter(
+    ([, v]) => v !== undefined && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0),
+  )
   return Object.fromEntries(entries) as T
 }

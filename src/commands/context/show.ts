@@ -8,7 +8,9 @@ import type {ContextConfig} from '../../core/config/file.js'
 export default class ContextShow extends MailroomCommand {
   static override summary = 'Show a context as written in the config file (secrets are only ever named, never stored)'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> prod --json']
-  static override args = {name: Args.string({description: 'Context name (default: the current one)', ignoreStdin: true})}
+  static override args = {
+    name: Args.string({description: 'Context name (default: the current one)', ignoreStdin: true}),
+  }
 
   async run(): Promise<{name: string; context: ContextConfig}> {
     const {args} = await this.parse(ContextShow)

@@ -14,7 +14,10 @@ to demo.orders.events.DLT with Spring kafka_dlt-* headers (binary partition / of
 JetStream: stream DEMO_ORDERS, durable consumer DEMO_FULFILMENT (MaxDeliver 3) that naks some orders until the server
 gives up and terminates one; the advisories are captured in DEMO_ORDERS_DLQ. Remove it all with: mailroom demo down`
   static override examples = [
-    {description: 'Seed every local broker, then open the dashboard', command: '<%= config.bin %> <%= command.id %> && <%= config.bin %> dashboard'},
+    {
+      description: 'Seed every local broker, then open the dashboard',
+      command: '<%= config.bin %> <%= command.id %> && <%= config.bin %> dashboard',
+    },
     {description: 'Only RabbitMQ', command: '<%= config.bin %> <%= command.id %> -b rabbitmq'},
   ]
   static override flags = {broker: brokerFlag, ...connectionFlags}
@@ -30,7 +33,10 @@ gives up and terminates one; the advisories are captured in DEMO_ORDERS_DLQ. Rem
       connect: (kind) => this.connect(kind, context),
       progress: (line) => this.info(line),
     })
-    for (const r of results) this.out(r.ok ? `${r.broker}: ${describe(r.summary)}` : `${r.broker}: FAILED ${r.error?.code}: ${r.error?.message}`)
+    for (const r of results)
+      this.out(
+        r.ok ? `${r.broker}: ${describe(r.summary)}` : `${r.broker}: FAILED ${r.error?.code}: ${r.error?.message}`,
+      )
     this.exitStatus = demoExitStatus(results)
     if (results.some((r) => r.ok)) this.info('Open it with: mailroom dashboard   (remove it with: mailroom demo down)')
     return {brokers: results}

@@ -14,13 +14,21 @@ import {targetDepth} from '../../core/services/targets.js'
 import {parseTargetRef} from '../../core/target-ref.js'
 
 export default class DlqExport extends MailroomCommand {
-  static override summary = 'Write the dead letters of a DLQ as NDJSON envelopes (with their death record), leaving them in place'
+  static override summary =
+    'Write the dead letters of a DLQ as NDJSON envelopes (with their death record), leaving them in place'
   static override description = `One envelope per line, lossless: binary bodies as base64, typed headers (x-death) tagged, the death record
 included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quorum queues are peeked, bounded by
 --limit). dlq import (or publish --input ndjson) puts them back byte for byte.`
   static override examples = [
-    {description: 'Save a DLQ to a file', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --output-file orders-dlq.ndjson'},
-    {description: 'Copy a DLQ to another broker', command: '<%= config.bin %> <%= command.id %> kafka:orders.DLT | <%= config.bin %> dlq import - --to nats:ORDERS_ARCHIVE --yes'},
+    {
+      description: 'Save a DLQ to a file',
+      command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --output-file orders-dlq.ndjson',
+    },
+    {
+      description: 'Copy a DLQ to another broker',
+      command:
+        '<%= config.bin %> <%= command.id %> kafka:orders.DLT | <%= config.bin %> dlq import - --to nats:ORDERS_ARCHIVE --yes',
+    },
   ]
   static override args = {
     target: Args.string({description: 'The DLQ, written <broker>:<name>', required: true}),
@@ -29,7 +37,10 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
     'output-file': Flags.string({char: 'f', description: 'Write to this file instead of stdout'}),
     filter: Flags.string({char: 'F', description: 'Only messages matching this expression'}),
     select: selectFlag,
-    limit: Flags.integer({description: `Read at most this many DLQ entries (default: ${DEFAULT_PEEK_LIMIT} where the queue is peeked, else all)`, min: 1}),
+    limit: Flags.integer({
+      description: `Read at most this many DLQ entries (default: ${DEFAULT_PEEK_LIMIT} where the queue is peeked, else all)`,
+      min: 1,
+    }),
     force: Flags.boolean({description: 'Peek a quorum queue even though it has a delivery limit'}),
     ...connectionFlags,
   }
@@ -37,21 +48,39 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
   async run(): Promise<DeadLetterReadStats & {target: string; file?: string}> {
     const {args, flags} = await this.parse(DlqExport)
     const file = flags['output-file']
-    if (this.jsonEnabled() && !file) this.usage('--json prints a summary on stdout: give --output-file for the messages')
+    if (this.jsonEnabled() && !file)
+      this.usage('--json prints a summary on stdout: give --output-file for the messages')
     const ref = parseTargetRef(args.target)
-    const filter = narrowToSelection(flags.select, {broker: ref.broker, target: ref.name}, flags.filter ? compileFilter(flags.filter) : undefined)
+    const filter = narrowToSelection(
+      flags.select,
+      {broker: ref.broker, target: ref.name},
+      flags.filter ? compileFilter(flags.filter) : undefined,
+    )
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const stats = newReadStats()
     const progress = this.progressLine('exported', await exportTotal(adapter, ref.name, flags.limit), {printing: !file})
     const out: NodeJS.WritableStream = file ? createWriteStream(file, {flags: 'w', mode: 0o600}) : process.stdout
-    const read = readDeadLetters(adapter, ref.name, {
-      limit: flags.limit, filter, customHeaders: dlqSettings(context.config).customHeaders, force: flags.force,
-      signal: this.interruptSignal(), onWarning: (w) => this.warnUser(w),
-    }, stats)
+    const read = readDeadLetters(
+      adapter,
+      ref.name,
+      {
+        limit: flags.limit,
+        filter,
+        customHeaders: dlqSettings(context.config).customHeaders,
+        force: flags.force,
+        signal: this.interruptSignal(),
+        onWarning: (w) => this.warnUser(w),
+      },
+      stats,
+    )
     for await (const envelope of read) {
-      if (!out.write(`${encodeEnvelopeLine(envelope)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
-      progress.update({done: stats.read, ...(filter ? {detail: `${stats.matched.toLocaleString('en-US')} matched`} : {})})
+      if (!out.write(`${encodeEnvelopeLine(envelope)}\n`))
+        await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+      progress.update({
+        done: stats.read,
+        ...(filter ? {detail: `${stats.matched.toLocaleString('en-US')} matched`} : {}),
+      })
     }
     progress.end()
     if (file) {
@@ -65,7 +94,11 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
 }
 
 /** The DLQ entries an export will read, for the progress line (only asked on a terminal: it costs a describe). */
-async function exportTotal(adapter: BrokerAdapter, name: string, limit: number | undefined): Promise<number | undefined> {
+async function exportTotal(
+  adapter: BrokerAdapter,
+  name: string,
+  limit: number | undefined,
+): Promise<number | undefined> {
   if (!process.stderr.isTTY) return undefined
   const depth = await targetDepth(adapter, name)
   const bound = limit ?? (adapter.peek ? DEFAULT_PEEK_LIMIT : undefined)

@@ -26,24 +26,49 @@ export interface InspectResult extends DeadLetterReadStats {
 }
 
 export default class DlqInspect extends MailroomCommand {
-  static override summary = 'Why messages died and where they came from: a summary by origin, reason and error, then the messages'
+  static override summary =
+    'Why messages died and where they came from: a summary by origin, reason and error, then the messages'
   static override description = `Non-destructive. Kafka topics, JetStream streams and RabbitMQ stream queues are read up to the end captured at
 start; RabbitMQ classic and quorum queues are peeked (basic.get + requeue: the messages come back marked redelivered;
 quorum queues with a delivery limit are refused unless --force), bounded by --limit. JetStream DLQ entries made by
 dlq capture are shown as the dead message itself, fetched by sequence from its source stream.`
   static override examples = [
-    {description: 'Summary and messages of a RabbitMQ DLQ', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq'},
-    {description: 'Only expired messages, as JSON', command: `<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --filter 'death.reason == "expired"' -o json`},
-    {description: 'Only what a Spring listener failed with (the root cause, not its ListenerExecutionFailedException)', command: `<%= config.bin %> <%= command.id %> kafka:payments-dlt -F 'death.error.class == "java.lang.IllegalStateException"'`},
+    {
+      description: 'Summary and messages of a RabbitMQ DLQ',
+      command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq',
+    },
+    {
+      description: 'Only expired messages, as JSON',
+      command: `<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --filter 'death.reason == "expired"' -o json`,
+    },
+    {
+      description: 'Only what a Spring listener failed with (the root cause, not its ListenerExecutionFailedException)',
+      command: `<%= config.bin %> <%= command.id %> kafka:payments-dlt -F 'death.error.class == "java.lang.IllegalStateException"'`,
+    },
   ]
   static override args = {
     target: Args.string({description: 'The DLQ, written <broker>:<name>', required: true}),
   }
   static override flags = {
-    filter: Flags.string({char: 'F', description: 'Only messages matching this expression (fields as in tail, plus death.reason, death.origin.target ...)'}),
-    limit: Flags.integer({description: `Read at most this many DLQ entries (default: ${DEFAULT_PEEK_LIMIT} where the queue is peeked, else all)`, min: 1}),
-    output: Flags.option({char: 'o', description: 'table: summary and one line per message; json: one document; ndjson: the envelopes (summary on stderr)', options: ['table', 'json', 'ndjson'] as const, default: 'table'})(),
-    force: Flags.boolean({description: 'Peek a quorum queue even though it has a delivery limit (each peek counts as a delivery)'}),
+    filter: Flags.string({
+      char: 'F',
+      description:
+        'Only messages matching this expression (fields as in tail, plus death.reason, death.origin.target ...)',
+    }),
+    limit: Flags.integer({
+      description: `Read at most this many DLQ entries (default: ${DEFAULT_PEEK_LIMIT} where the queue is peeked, else all)`,
+      min: 1,
+    }),
+    output: Flags.option({
+      char: 'o',
+      description:
+        'table: summary and one line per message; json: one document; ndjson: the envelopes (summary on stderr)',
+      options: ['table', 'json', 'ndjson'] as const,
+      default: 'table',
+    })(),
+    force: Flags.boolean({
+      description: 'Peek a quorum queue even though it has a delivery limit (each peek counts as a delivery)',
+    }),
     ...connectionFlags,
   }
 
@@ -58,10 +83,19 @@ dlq capture are shown as the dead message itself, fetched by sequence from its s
     const summary = new DeathSummary()
     const messages: Envelope[] = []
     const streaming = flags.output === 'ndjson' && !this.jsonEnabled()
-    const read = readDeadLetters(adapter, ref.name, {
-      limit: flags.limit, filter, customHeaders: settings.customHeaders, force: flags.force,
-      signal: this.interruptSignal(), onWarning: (w) => this.warnUser(w),
-    }, stats)
+    const read = readDeadLetters(
+      adapter,
+      ref.name,
+      {
+        limit: flags.limit,
+        filter,
+        customHeaders: settings.customHeaders,
+        force: flags.force,
+        signal: this.interruptSignal(),
+        onWarning: (w) => this.warnUser(w),
+      },
+      stats,
+    )
     for await (const envelope of read) {
       summary.add(envelope)
       if (streaming) process.stdout.write(`${encodeEnvelopeLine(envelope)}\n`)
@@ -74,7 +108,12 @@ dlq capture are shown as the dead message itself, fetched by sequence from its s
     return {...result, messages, ids}
   }
 
-  private async render(format: 'table' | 'json' | 'ndjson', result: InspectResult, messages: Envelope[], ids: string[]): Promise<void> {
+  private async render(
+    format: 'table' | 'json' | 'ndjson',
+    result: InspectResult,
+    messages: Envelope[],
+    ids: string[],
+  ): Promise<void> {
     const counts = `${result.matched} message(s)${result.matched === result.read ? '' : ` matched of ${result.read} read`} in ${result.target}`
     if (format === 'json') return this.out(JSON.stringify({...result, messages, ids}, null, 2))
     if (format === 'ndjson') return this.info(`${counts}\n${await groupsTable(result.groups)}`)

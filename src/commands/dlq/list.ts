@@ -27,7 +27,10 @@ reading messages (JetStream stream state, Kafka record timestamps); "unknown" ot
     const context = await this.resolveContext(connectionOverrides(flags))
     const settings = dlqSettings(context.config)
     const kinds = flags.broker ?? context.brokers
-    const listing = await discoverDlqs(await Promise.all(kinds.map((kind) => this.createAdapter(kind, context))), settings)
+    const listing = await discoverDlqs(
+      await Promise.all(kinds.map((kind) => this.createAdapter(kind, context))),
+      settings,
+    )
     for (const failure of listing.failures) this.warnUser(`${failure.broker}: ${failure.error.message}`)
     if (listing.failures.length > 0) this.exitStatus = EXIT.CONNECTION
     this.out(

@@ -2,7 +2,13 @@ import {Args, Flags} from '@oclif/core'
 
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides, selectFlag} from '../../cli/flags.js'
-import {DEFAULT_FILTERED_PURGE_LIMIT, type PurgeResult, purgeAudited, purgeDeadLetters, purgeMethod} from '../../core/dlq/purge.js'
+import {
+  DEFAULT_FILTERED_PURGE_LIMIT,
+  type PurgeResult,
+  purgeAudited,
+  purgeDeadLetters,
+  purgeMethod,
+} from '../../core/dlq/purge.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
 import {compileFilter} from '../../core/filter.js'
 import {confirmDestructive} from '../../core/guard.js'
@@ -10,7 +16,8 @@ import {describeSelection, parseSelection} from '../../core/replay/selection.js'
 import {formatTargetRef, parseTargetRef} from '../../core/target-ref.js'
 
 export default class DlqPurge extends MailroomCommand {
-  static override summary = 'Remove dead letters from a DLQ: all of them, those matching --filter, or those named by --select'
+  static override summary =
+    'Remove dead letters from a DLQ: all of them, those matching --filter, or those named by --select'
   static override description = `Without --filter the whole DLQ is purged (RabbitMQ queue purge, JetStream stream purge, Kafka records deleted
 up to the current end). With --filter only matching messages go: JetStream deletes them by sequence; RabbitMQ
 consumes the queue, acks the matching ones and requeues the rest (they come back marked redelivered; at most --limit
@@ -18,17 +25,29 @@ examined); Kafka cannot remove single records (exit 5). --select <message-id> (r
 exactly those messages (the dashboard's marks), as a filter does. --dry-run shows what would go and changes nothing.
 Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, needs --yes otherwise; audited.`
   static override examples = [
-    {description: 'See what would go', command: `<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --filter 'death.reason == "expired"' --dry-run`},
-    {description: 'Purge everything, from a script', command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --yes'},
+    {
+      description: 'See what would go',
+      command: `<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --filter 'death.reason == "expired"' --dry-run`,
+    },
+    {
+      description: 'Purge everything, from a script',
+      command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --yes',
+    },
   ]
   static override args = {
     target: Args.string({description: 'The DLQ, written <broker>:<name>', required: true}),
   }
   static override flags = {
-    filter: Flags.string({char: 'F', description: 'Only messages matching this expression (death.reason, death.origin.target, headers..., json...)'}),
+    filter: Flags.string({
+      char: 'F',
+      description: 'Only messages matching this expression (death.reason, death.origin.target, headers..., json...)',
+    }),
     select: selectFlag,
     'dry-run': Flags.boolean({description: 'Show what would be removed; change nothing'}),
-    limit: Flags.integer({description: `With --filter: examine at most this many messages (default ${DEFAULT_FILTERED_PURGE_LIMIT})`, min: 1}),
+    limit: Flags.integer({
+      description: `With --filter: examine at most this many messages (default ${DEFAULT_FILTERED_PURGE_LIMIT})`,
+      min: 1,
+    }),
     yes: Flags.boolean({char: 'y', description: 'Confirm without a prompt (required when not on a terminal)'}),
     ...connectionFlags,
   }
@@ -43,26 +62,30 @@ Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, 
     const adapter = await this.connect(ref.broker, context)
     purgeMethod(adapter, filter !== undefined || select !== undefined)
     const options = {
-      filter, select, limit: flags.limit, customHeaders: dlqSettings(context.config).customHeaders,
-      signal: this.interruptSignal(), onWarning: (w: string) => this.warnUser(w),
+      filter,
+      select,
+      limit: flags.limit,
+      customHeaders: dlqSettings(context.config).customHeaders,
+      signal: this.interruptSignal(),
+      onWarning: (w: string) => this.warnUser(w),
     }
     const result = flags['dry-run']
       ? await purgeDeadLetters(adapter, ref.name, {...options, dryRun: true})
       : await purgeAudited(adapter, ref.name, {
-        ...options,
-        ref: target,
-        context: context.name,
-        details: flags.filter ? {filter: flags.filter} : {},
-        onAuditFailure: this.auditFailed,
-        confirm: () =>
-          confirmDestructive({
-            action: `purge ${purgedWhat(flags.filter, select)} ${target}`,
-            confirmWord: ref.name,
-            readOnly: context.readOnly,
-            contextName: context.name,
-            yes: flags.yes,
-          }),
-      })
+          ...options,
+          ref: target,
+          context: context.name,
+          details: flags.filter ? {filter: flags.filter} : {},
+          onAuditFailure: this.auditFailed,
+          confirm: () =>
+            confirmDestructive({
+              action: `purge ${purgedWhat(flags.filter, select)} ${target}`,
+              confirmWord: ref.name,
+              readOnly: context.readOnly,
+              contextName: context.name,
+              yes: flags.yes,
+            }),
+        })
     this.report({...result, target})
     return {...result, target}
   }
@@ -73,7 +96,8 @@ Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, 
     this.out(`${r.dryRun ? 'would purge' : 'purged'} ${count} from ${r.target}${kept}`)
     if (r.samples.length > 0) this.info(`  ${r.samples.join(', ')}${(r.purged ?? 0) > r.samples.length ? ', ...' : ''}`)
     if (r.truncated) this.warnUser('stopped at --limit: more matching messages may remain')
-    if (r.notFound) this.warnUser(`${r.notFound} selected message(s) not found in the DLQ${r.truncated ? ' within --limit' : ''}`)
+    if (r.notFound)
+      this.warnUser(`${r.notFound} selected message(s) not found in the DLQ${r.truncated ? ' within --limit' : ''}`)
   }
 }
 

@@ -14,7 +14,12 @@ import {describeSelection, parseSelection} from '../../core/replay/selection.js'
 import type {ReplayPlan} from '../../core/replay/plan.js'
 import {replayProgress} from '../../core/replay/progress.js'
 import {dryRunReplay, type ReplayDeps, resumeReplay, startReplay} from '../../core/replay/service.js'
-import {DEFAULT_REPLAY_WINDOW, type ReplayReport, type ReplayRequest, type SourceFacts} from '../../core/replay/types.js'
+import {
+  DEFAULT_REPLAY_WINDOW,
+  type ReplayReport,
+  type ReplayRequest,
+  type SourceFacts,
+} from '../../core/replay/types.js'
 import {formatTargetRef, parseTargetRef} from '../../core/target-ref.js'
 
 export default class DlqReplay extends MailroomCommand {
@@ -41,33 +46,87 @@ Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a k
 resumes elsewhere). Exit 0 when everything chosen was replayed, 8 when something was left in the DLQ (or a RabbitMQ
 queue kept reporting messages it did not deliver for 60 s).`
   static override examples = [
-    {description: 'See what would happen', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --dry-run'},
-    {description: 'Replay every dead letter to its origin queue', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --yes'},
-    {description: 'Only one kind of failure, 100 at most, 50/s', command: `<%= config.bin %> <%= command.id %> kafka:payments.DLT -F 'death.error.class == "java.net.SocketTimeoutException"' --limit 100 --rate 50 --yes`},
-    {description: 'Exactly two messages, by id (as the dashboard marks them)', command: '<%= config.bin %> <%= command.id %> kafka:payments.DLT --select kafka:payments.DLT/0/17 --select kafka:payments.DLT/2/5 --yes'},
-    {description: 'A RabbitMQ DLQ into a Kafka topic', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --to kafka:orders.retry --yes'},
-    {description: 'Drain a DLQ of the old cluster into the new one (the context new-prod)', command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --context old-prod --to-context new-prod --to rabbitmq:orders --yes'},
-    {description: 'Copy (leave the originals) from a JetStream DLQ stream', command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --to nats:orders.retry --copy'},
-    {description: 'Continue a replay that was killed', command: '<%= config.bin %> <%= command.id %> --resume 20250314T101502-3f9a1c --yes'},
+    {
+      description: 'See what would happen',
+      command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --dry-run',
+    },
+    {
+      description: 'Replay every dead letter to its origin queue',
+      command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --yes',
+    },
+    {
+      description: 'Only one kind of failure, 100 at most, 50/s',
+      command: `<%= config.bin %> <%= command.id %> kafka:payments.DLT -F 'death.error.class == "java.net.SocketTimeoutException"' --limit 100 --rate 50 --yes`,
+    },
+    {
+      description: 'Exactly two messages, by id (as the dashboard marks them)',
+      command:
+        '<%= config.bin %> <%= command.id %> kafka:payments.DLT --select kafka:payments.DLT/0/17 --select kafka:payments.DLT/2/5 --yes',
+    },
+    {
+      description: 'A RabbitMQ DLQ into a Kafka topic',
+      command: '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --to kafka:orders.retry --yes',
+    },
+    {
+      description: 'Drain a DLQ of the old cluster into the new one (the context new-prod)',
+      command:
+        '<%= config.bin %> <%= command.id %> rabbitmq:orders.dlq --context old-prod --to-context new-prod --to rabbitmq:orders --yes',
+    },
+    {
+      description: 'Copy (leave the originals) from a JetStream DLQ stream',
+      command: '<%= config.bin %> <%= command.id %> nats:ORDERS_DLQ --to nats:orders.retry --copy',
+    },
+    {
+      description: 'Continue a replay that was killed',
+      command: '<%= config.bin %> <%= command.id %> --resume 20250314T101502-3f9a1c --yes',
+    },
   ]
   static override args = {
-    target: Args.string({description: 'The DLQ, written <broker>:<name> (not needed with --resume)', ignoreStdin: true}),
+    target: Args.string({
+      description: 'The DLQ, written <broker>:<name> (not needed with --resume)',
+      ignoreStdin: true,
+    }),
   }
   static override flags = {
-    to: Flags.string({description: 'Send every message here, <broker>:<queue|topic|stream|subject> (default: each message\'s origin)'}),
-    'to-context': Flags.string({description: 'Publish to the servers of this context (another cluster or broker); the DLQ is read in --context'}),
-    'dry-run': Flags.boolean({description: 'Print the plan (counts per destination, samples, header changes) and change nothing'}),
+    to: Flags.string({
+      description: "Send every message here, <broker>:<queue|topic|stream|subject> (default: each message's origin)",
+    }),
+    'to-context': Flags.string({
+      description: 'Publish to the servers of this context (another cluster or broker); the DLQ is read in --context',
+    }),
+    'dry-run': Flags.boolean({
+      description: 'Print the plan (counts per destination, samples, header changes) and change nothing',
+    }),
     copy: Flags.boolean({description: 'Leave the originals in the DLQ (Kafka, JetStream, RabbitMQ stream queues)'}),
-    filter: Flags.string({char: 'F', description: `Only messages matching this expression, e.g. death.reason == "rejected" and 'headers.x-tenant' == "acme"`}),
+    filter: Flags.string({
+      char: 'F',
+      description: `Only messages matching this expression, e.g. death.reason == "rejected" and 'headers.x-tenant' == "acme"`,
+    }),
     select: selectFlag,
     limit: Flags.integer({char: 'n', description: 'Replay at most this many messages', min: 1}),
     rate: Flags.integer({description: 'At most this many messages per second', min: 1}),
-    window: Flags.integer({description: 'Messages published but not yet settled at once (bounds duplicates after a crash)', min: 1, max: 10_000, default: DEFAULT_REPLAY_WINDOW}),
+    window: Flags.integer({
+      description: 'Messages published but not yet settled at once (bounds duplicates after a crash)',
+      min: 1,
+      max: 10_000,
+      default: DEFAULT_REPLAY_WINDOW,
+    }),
     'max-replays': Flags.integer({description: 'Refuse messages already replayed this many times', min: 1, default: 3}),
-    force: Flags.boolean({description: 'Replay even messages over --max-replays; with --resume, continue even against other servers than the replay started with'}),
+    force: Flags.boolean({
+      description:
+        'Replay even messages over --max-replays; with --resume, continue even against other servers than the replay started with',
+    }),
     'keep-partition': Flags.boolean({description: 'Kafka origin: publish to the partition the message came from'}),
-    sample: Flags.integer({description: 'Dry run of a RabbitMQ classic/quorum queue: peek this many messages to plan from', min: 1, max: 10_000, default: 100}),
-    resume: Flags.string({description: 'Continue the replay with this id (same source, destination, filter, bound and --limit, counting what it replayed already; refused on other servers than it started with)'}),
+    sample: Flags.integer({
+      description: 'Dry run of a RabbitMQ classic/quorum queue: peek this many messages to plan from',
+      min: 1,
+      max: 10_000,
+      default: 100,
+    }),
+    resume: Flags.string({
+      description:
+        'Continue the replay with this id (same source, destination, filter, bound and --limit, counting what it replayed already; refused on other servers than it started with)',
+    }),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required without a terminal)'}),
     ...connectionFlags,
   }
@@ -77,7 +136,8 @@ queue kept reporting messages it did not deliver for 60 s).`
   async run(): Promise<ReplayReport | ReplayPlan> {
     const {args, flags} = await this.parse(DlqReplay)
     if (flags.resume) return this.resume(flags.resume, args.target, flags)
-    if (!args.target) this.usage('name the DLQ to replay, e.g. rabbitmq:orders.dlq (or continue one with --resume <id>)')
+    if (!args.target)
+      this.usage('name the DLQ to replay, e.g. rabbitmq:orders.dlq (or continue one with --resume <id>)')
     const source = parseTargetRef(args.target)
     const request: ReplayRequest = {
       source,
@@ -94,7 +154,13 @@ queue kept reporting messages it did not deliver for 60 s).`
       window: flags.window,
     }
     const context = await this.resolveContext(connectionOverrides(flags))
-    const deps = await this.deps(context, request.source.broker, flags.yes, request.select, await this.destinationContext(request.toContext, flags))
+    const deps = await this.deps(
+      context,
+      request.source.broker,
+      flags.yes,
+      request.select,
+      await this.destinationContext(request.toContext, flags),
+    )
     if (flags['dry-run']) {
       const plan = await dryRunReplay(request, deps, flags.sample)
       this.renderPlan(plan, request)
@@ -103,24 +169,43 @@ queue kept reporting messages it did not deliver for 60 s).`
     return this.finish(await startReplay(request, deps))
   }
 
-  private async resume(replayId: string, target: string | undefined, flags: {yes: boolean; force: boolean; 'dry-run': boolean; 'to-context'?: string} & Parameters<typeof connectionOverrides>[0]): Promise<ReplayReport> {
+  private async resume(
+    replayId: string,
+    target: string | undefined,
+    flags: {yes: boolean; force: boolean; 'dry-run': boolean; 'to-context'?: string} & Parameters<
+      typeof connectionOverrides
+    >[0],
+  ): Promise<ReplayReport> {
     if (!isReplayId(replayId)) this.usage(`"${replayId}" is not a replay id (like 20250314T101502-3f9a1c)`)
     if (flags['dry-run']) this.usage('--dry-run plans a new replay; --resume continues one')
     const {readJournal} = await import('../../core/replay/journal.js')
     const state = await readJournal(replayId)
     const source = state.start.request.source
-    if (target && target !== formatTargetRef(source)) this.usage(`replay ${replayId} reads ${formatTargetRef(source)}, not ${target}`)
+    if (target && target !== formatTargetRef(source))
+      this.usage(`replay ${replayId} reads ${formatTargetRef(source)}, not ${target}`)
     const {toContext} = state.start.request
     if (flags['to-context'] !== undefined && flags['to-context'] !== toContext) {
-      this.usage(`replay ${replayId} publishes to ${toContext ? `context "${toContext}"` : 'its source context'}, not "${flags['to-context']}"`, 'Resume without --to-context: the journal names the destination context')
+      this.usage(
+        `replay ${replayId} publishes to ${toContext ? `context "${toContext}"` : 'its source context'}, not "${flags['to-context']}"`,
+        'Resume without --to-context: the journal names the destination context',
+      )
     }
     const context = await this.resolveContext(connectionOverrides(flags))
-    const deps = await this.deps(context, source.broker, flags.yes, state.start.request.select, await this.destinationContext(toContext, flags))
+    const deps = await this.deps(
+      context,
+      source.broker,
+      flags.yes,
+      state.start.request.select,
+      await this.destinationContext(toContext, flags),
+    )
     return this.finish(await resumeReplay(replayId, deps, {force: flags.force}))
   }
 
   /** The context named by --to-context (or by the journal, on resume), resolved on its own. */
-  private async destinationContext(name: string | undefined, flags: {'connect-timeout'?: number}): Promise<ResolvedContext | undefined> {
+  private async destinationContext(
+    name: string | undefined,
+    flags: {'connect-timeout'?: number},
+  ): Promise<ResolvedContext | undefined> {
     if (name === undefined) return undefined
     const context = await resolveNamedContext(name, {connectTimeoutMs: flags['connect-timeout']})
     for (const warning of context.warnings) this.warnUser(warning)
@@ -128,7 +213,13 @@ queue kept reporting messages it did not deliver for 60 s).`
   }
 
   /** @param select the job's selection (--select), named in the line that starts it. */
-  private async deps(context: ResolvedContext, sourceKind: BrokerKind, yes: boolean, select: string[] | undefined, toContext?: ResolvedContext): Promise<ReplayDeps> {
+  private async deps(
+    context: ResolvedContext,
+    sourceKind: BrokerKind,
+    yes: boolean,
+    select: string[] | undefined,
+    toContext?: ResolvedContext,
+  ): Promise<ReplayDeps> {
     const source = await this.connect(sourceKind, context)
     if (!toContext) this.destinations.set(sourceKind, Promise.resolve(source))
     const publishContext = toContext ?? context
@@ -160,25 +251,41 @@ queue kept reporting messages it did not deliver for 60 s).`
           yes: yes || request.mode === 'copy',
         }),
       // On stderr in JSON mode too: a killed run must not leave the user hunting for the id to --resume.
-      onStart: (id, facts, journal) => process.stderr.write(`replay ${id}: ${describeAction(facts, undefined, select)} (journal ${journal})\n`),
+      onStart: (id, facts, journal) =>
+        process.stderr.write(`replay ${id}: ${describeAction(facts, undefined, select)} (journal ${journal})\n`),
       progress: (total) => replayProgress(this.progressLine('replay: read', total)),
     }
   }
 
   private finish(report: ReplayReport): ReplayReport {
     if (report.alreadyComplete) {
-      this.out(`replay ${report.replayId} was already complete (${report.alreadyComplete}): nothing to resume, nothing moved`)
+      this.out(
+        `replay ${report.replayId} was already complete (${report.alreadyComplete}): nothing to resume, nothing moved`,
+      )
       this.warnCrashWindow(report)
       return report
     }
     const {counts: c} = report
-    const to = Object.entries(report.byDestination).map(([d, n]) => `${n} to ${d}`).join(', ') + (report.toContext ? ` in context ${report.toContext}` : '')
-    this.out(`replay ${report.replayId}: replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s (${report.perSecond}/s)`)
-    const skipped = Object.entries(report.skippedBy).map(([why, n]) => `${n} ${why}`).join(', ')
-    this.out(`filtered out ${c.filtered}, skipped ${c.skipped}${skipped ? ` (${skipped})` : ''}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}${c.deduplicated ? `, ${c.deduplicated} de-duplicated by the destination` : ''}`)
+    const to =
+      Object.entries(report.byDestination)
+        .map(([d, n]) => `${n} to ${d}`)
+        .join(', ') + (report.toContext ? ` in context ${report.toContext}` : '')
+    this.out(
+      `replay ${report.replayId}: replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(report.elapsedMs / 1000).toFixed(1)} s (${report.perSecond}/s)`,
+    )
+    const skipped = Object.entries(report.skippedBy)
+      .map(([why, n]) => `${n} ${why}`)
+      .join(', ')
+    this.out(
+      `filtered out ${c.filtered}, skipped ${c.skipped}${skipped ? ` (${skipped})` : ''}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}${c.deduplicated ? `, ${c.deduplicated} de-duplicated by the destination` : ''}`,
+    )
     this.warnCrashWindow(report)
-    if (report.selectedNotFound) this.warnUser(`${report.selectedNotFound} selected message(s) not found in the DLQ: moved, purged or aged out since they were selected`)
-    for (const f of report.failures.slice(0, 5)) this.warnUser(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
+    if (report.selectedNotFound)
+      this.warnUser(
+        `${report.selectedNotFound} selected message(s) not found in the DLQ: moved, purged or aged out since they were selected`,
+      )
+    for (const f of report.failures.slice(0, 5))
+      this.warnUser(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
     if (report.stopped) this.warnUser(`stopped early: ${report.stopped.message}`)
     if (report.leftBehind > 0 || report.stopped) {
       if (report.stopped?.code !== 'INTERRUPTED') this.exitStatus = EXIT.PARTIAL
@@ -189,21 +296,36 @@ queue kept reporting messages it did not deliver for 60 s).`
   }
 
   private warnCrashWindow(report: ReplayReport): void {
-    if (report.crashWindow) this.warnUser(`${crashedText(report.crashedAttempts ?? 1)} stopped without finishing: up to ${report.crashWindow} messages in flight may have been delivered twice (they carry the same mailroom-replay-msg-id)`)
+    if (report.crashWindow)
+      this.warnUser(
+        `${crashedText(report.crashedAttempts ?? 1)} stopped without finishing: up to ${report.crashWindow} messages in flight may have been delivered twice (they carry the same mailroom-replay-msg-id)`,
+      )
   }
 
   private renderPlan(plan: ReplayPlan, request: ReplayRequest): void {
     const where = request.toContext ? ` in context ${request.toContext}` : ''
-    this.out(`dry run: ${plan.source} -> ${request.to ? formatTargetRef(request.to) : 'origin of each message'}${where} (${request.mode}, nothing changed)`)
+    this.out(
+      `dry run: ${plan.source} -> ${request.to ? formatTargetRef(request.to) : 'origin of each message'}${where} (${request.mode}, nothing changed)`,
+    )
     this.out(`bound: ${describeBound(plan)}; examined ${plan.examined}${plan.complete ? '' : ' (a sample)'}`)
-    if (plan.selection) this.out(`selection: ${describeSelection(plan.selection.ids)}; ${plan.selection.ids.length - plan.selection.notFound} found`)
-    this.out(`would replay ${plan.wouldReplay}, filtered out ${plan.filtered}${Object.entries(plan.skippedBy).map(([why, n]) => `, refuse ${n} (${why})`).join('')}`)
+    if (plan.selection)
+      this.out(
+        `selection: ${describeSelection(plan.selection.ids)}; ${plan.selection.ids.length - plan.selection.notFound} found`,
+      )
+    this.out(
+      `would replay ${plan.wouldReplay}, filtered out ${plan.filtered}${Object.entries(plan.skippedBy)
+        .map(([why, n]) => `, refuse ${n} (${why})`)
+        .join('')}`,
+    )
     for (const d of plan.destinations) this.out(`  ${String(d.count).padStart(8)}  -> ${d.destination}`)
     const h = plan.headerChanges
     if (h.removed.length) this.out(`headers removed: ${h.removed.join(', ')}`)
     if (h.carried.length) this.out(`carried as headers: ${h.carried.join(', ')}`)
     if (h.added.length) this.out(`headers added: ${h.added.join(', ')}`)
-    for (const s of plan.samples) this.out(`  sample ${s.id} -> ${s.destination}${s.replayCount ? ` (replayed ${s.replayCount} times before)` : ''}`)
+    for (const s of plan.samples)
+      this.out(
+        `  sample ${s.id} -> ${s.destination}${s.replayCount ? ` (replayed ${s.replayCount} times before)` : ''}`,
+      )
     for (const note of plan.notes) this.out(`note: ${note}`)
   }
 }
@@ -213,9 +335,16 @@ function nextSteps(r: ReplayReport): string[] {
   const steps: string[] = []
   const noOrigin = r.skippedBy['no-origin'] ?? 0
   const tooOften = r.skippedBy['max-replays'] ?? 0
-  if (noOrigin > 0) steps.push(`${noOrigin} have no known origin: give them a destination with mailroom dlq replay ${r.source} --to <broker>:<target>`)
-  if (tooOften > 0) steps.push(`${tooOften} were replayed too often already: look at why they keep failing (--force replays them anyway)`)
-  if (r.stopped || r.counts.failed > 0 || (r.skippedBy['key-order'] ?? 0) > 0) steps.push(`continue with: mailroom dlq replay --resume ${r.replayId}`)
+  if (noOrigin > 0)
+    steps.push(
+      `${noOrigin} have no known origin: give them a destination with mailroom dlq replay ${r.source} --to <broker>:<target>`,
+    )
+  if (tooOften > 0)
+    steps.push(
+      `${tooOften} were replayed too often already: look at why they keep failing (--force replays them anyway)`,
+    )
+  if (r.stopped || r.counts.failed > 0 || (r.skippedBy['key-order'] ?? 0) > 0)
+    steps.push(`continue with: mailroom dlq replay --resume ${r.replayId}`)
   return steps
 }
 
@@ -231,7 +360,10 @@ function describeAction(facts: SourceFacts, request: ReplayRequest | undefined, 
 function requireBroker(context: ResolvedContext, kind: BrokerKind): ResolvedContext {
   if (context.settings[kind] || context.name === undefined) return context
   throw new MailroomError('CONFIG', `context "${context.name}" has no ${kind} connection to publish to`, {
-    suggestions: [`Add one with: mailroom context set ${context.name} --${kind === 'kafka' ? 'kafka-brokers' : `${kind}-url`} ...`, 'Or name another context with --to-context'],
+    suggestions: [
+      `Add one with: mailroom context set ${context.name} --${kind === 'kafka' ? 'kafka-brokers' : `${kind}-url`} ...`,
+      'Or name another context with --to-context',
+    ],
   })
 }
 
@@ -243,5 +375,7 @@ function describeBound(plan: ReplayPlan): string {
   const b = plan.bound
   if (b.kind === 'depth') return `${b.depth} messages (queue depth at start)`
   if (b.kind === 'sequence') return `up to sequence ${b.last}`
-  return `end offsets ${Object.entries(b.ends).map(([p, o]) => `${p}:${o}`).join(' ')}${plan.total === undefined ? '' : ` (${plan.total} messages)`}`
+  return `end offsets ${Object.entries(b.ends)
+    .map(([p, o]) => `${p}:${o}`)
+    .join(' ')}${plan.total === undefined ? '' : ` (${plan.total} messages)`}`
 }

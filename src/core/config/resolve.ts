@@ -7,8 +7,21 @@ import {BROKER_KINDS, type BrokerKind} from '../../model/broker.js'
 import {MailroomError} from '../../model/errors.js'
 import {registerSecret} from '../../model/redact.js'
 import {readPasswordFromStdin} from './stdin-secret.js'
-import {type ConfigFile, type ContextConfig, type SecretRef, type TlsConfig, configPath, loadConfigFile} from './file.js'
-import type {ConnectionSettings, KafkaSettings, NatsSettings, RabbitMqSettings, TlsSettings} from '../../model/settings.js'
+import {
+  type ConfigFile,
+  type ContextConfig,
+  type SecretRef,
+  type TlsConfig,
+  configPath,
+  loadConfigFile,
+} from './file.js'
+import type {
+  ConnectionSettings,
+  KafkaSettings,
+  NatsSettings,
+  RabbitMqSettings,
+  TlsSettings,
+} from '../../model/settings.js'
 
 export const LOCAL_DEFAULTS = {
   rabbitmqUrl: 'amqp://guest:guest@127.0.0.1:5672',
@@ -61,7 +74,13 @@ export async function resolveContext(
 }
 
 /** Env vars that override a context's addresses: they address the command's own context, not a second one. */
-const ADDRESS_ENV = ['MAILROOM_CONTEXT', 'MAILROOM_RABBITMQ_URL', 'MAILROOM_RABBITMQ_MANAGEMENT_URL', 'MAILROOM_KAFKA_BROKERS', 'MAILROOM_NATS_URL']
+const ADDRESS_ENV = [
+  'MAILROOM_CONTEXT',
+  'MAILROOM_RABBITMQ_URL',
+  'MAILROOM_RABBITMQ_MANAGEMENT_URL',
+  'MAILROOM_KAFKA_BROKERS',
+  'MAILROOM_NATS_URL',
+]
 
 /**
  * A second, named context beside the command's own (`dlq replay --to-context`): exactly as the file has it, with
@@ -87,8 +106,14 @@ export function resolveContextConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedContext {
   const warnings: string[] = []
-  const sources: SecretSources = {env, warnings, stdin: overrides.passwordStdin ? once(readPasswordFromStdin) : undefined, stdinUsed: false}
-  const rabbitmqUrl = overrides.rabbitmqUrl ?? env.MAILROOM_RABBITMQ_URL ?? oneOrMany(config.rabbitmq?.url, config.rabbitmq?.urls)
+  const sources: SecretSources = {
+    env,
+    warnings,
+    stdin: overrides.passwordStdin ? once(readPasswordFromStdin) : undefined,
+    stdinUsed: false,
+  }
+  const rabbitmqUrl =
+    overrides.rabbitmqUrl ?? env.MAILROOM_RABBITMQ_URL ?? oneOrMany(config.rabbitmq?.url, config.rabbitmq?.urls)
   const managementUrl =
     overrides.rabbitmqManagementUrl ??
     env.MAILROOM_RABBITMQ_MANAGEMENT_URL ??
@@ -111,10 +136,17 @@ export function resolveContextConfig(
   if (natsUrl || config.nats || useDefaults) settings.nats = natsSettings(config, natsUrl, sources)
   if (sources.stdin && !sources.stdinUsed) {
     throw new MailroomError('USAGE', '--password-stdin: no broker of this context waits for a password', {
-      suggestions: ['Name a user in the context (rabbitmq.username, kafka.sasl.username, nats.user) without passwordEnv/passwordFile'],
+      suggestions: [
+        'Name a user in the context (rabbitmq.username, kafka.sasl.username, nats.user) without passwordEnv/passwordFile',
+      ],
     })
   }
-  warnAboutUrlPasswords({rabbitmqUrl, natsUrl}, {rabbitmqUrl: overrides.rabbitmqUrl, natsUrl: overrides.natsUrl}, configPath(env), warnings)
+  warnAboutUrlPasswords(
+    {rabbitmqUrl, natsUrl},
+    {rabbitmqUrl: overrides.rabbitmqUrl, natsUrl: overrides.natsUrl},
+    configPath(env),
+    warnings,
+  )
   return {
     name,
     readOnly: config.readOnly === true,
@@ -130,14 +162,20 @@ function oneOrMany(one: string | undefined, many: string[] | undefined): string 
   return many && many.length > 0 ? many.join(',') : one
 }
 
-function pickContext(file: ConfigFile | undefined, requested: string | undefined, path: string): {name?: string; config: ContextConfig} {
+function pickContext(
+  file: ConfigFile | undefined,
+  requested: string | undefined,
+  path: string,
+): {name?: string; config: ContextConfig} {
   const name = requested ?? file?.currentContext
   if (name === undefined) return {config: {}}
   const config = file?.contexts[name]
   if (!config) {
     const known = Object.keys(file?.contexts ?? {})
     throw new MailroomError('CONFIG', `no context named "${name}" in ${path}`, {
-      suggestions: [known.length ? `Known contexts: ${known.join(', ')}` : 'Create one with: mailroom context set <name> ...'],
+      suggestions: [
+        known.length ? `Known contexts: ${known.join(', ')}` : 'Create one with: mailroom context set <name> ...',
+      ],
     })
   }
   return {name, config}
@@ -150,7 +188,9 @@ function rabbitMqSettings(
   sources: SecretSources,
 ): RabbitMqSettings {
   const {warnings} = sources
-  const nodes = url.split(',').map((one) => parseUrl(one.trim(), ['amqp:', 'amqps:'], 'RabbitMQ URL', 'amqp://user@host:5672/vhost'))
+  const nodes = url
+    .split(',')
+    .map((one) => parseUrl(one.trim(), ['amqp:', 'amqps:'], 'RabbitMQ URL', 'amqp://user@host:5672/vhost'))
   const parsed = nodes[0]
   const c = config.rabbitmq ?? {}
   const username = c.username ?? (parsed.username ? decodeURIComponent(parsed.username) : undefined)
@@ -159,12 +199,16 @@ function rabbitMqSettings(
   for (const node of nodes) registerSecret(node.password ? decodeURIComponent(node.password) : password)
   const vhost = c.vhost ?? (parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : '/')
   const mgmt = managementUrl ?? nodes.map(defaultManagementUrl).join(',')
-  for (const one of mgmt.split(',')) parseUrl(one.trim(), ['http:', 'https:'], 'RabbitMQ management URL', 'http://host:15672')
+  for (const one of mgmt.split(','))
+    parseUrl(one.trim(), ['http:', 'https:'], 'RabbitMQ management URL', 'http://host:15672')
   return {url, managementUrl: mgmt, username, password, vhost, tls: readTls(c.tls, warnings)}
 }
 
 /** The management API is called as the AMQP user: credentials in its URL would never be used, only exposed. */
-function refuseManagementCredentials(url: string | undefined, o: {fromFlag: boolean; fromEnv: boolean; context?: string}): void {
+function refuseManagementCredentials(
+  url: string | undefined,
+  o: {fromFlag: boolean; fromEnv: boolean; context?: string},
+): void {
   if (!urlCredentials(url)) return
   const [code, where] = o.fromFlag
     ? (['USAGE', '--rabbitmq-management-url'] as const)
@@ -172,21 +216,31 @@ function refuseManagementCredentials(url: string | undefined, o: {fromFlag: bool
       ? (['USAGE', 'MAILROOM_RABBITMQ_MANAGEMENT_URL'] as const)
       : (['CONFIG', `rabbitmq.managementUrl of context "${o.context}"`] as const)
   throw new MailroomError(code, `${where} holds a user or password, which mailroom never uses`, {
-    suggestions: ['Remove user:password@ from it: the management API is called as the RabbitMQ user, with its passwordEnv/passwordFile'],
+    suggestions: [
+      'Remove user:password@ from it: the management API is called as the RabbitMQ user, with its passwordEnv/passwordFile',
+    ],
   })
 }
 
 /** The management API listens on 15672 (15671 with TLS) of the AMQP host. */
 function defaultManagementUrl(amqpUrl: URL): string {
-  if (amqpUrl.hostname === '127.0.0.1' && !amqpUrl.port && amqpUrl.protocol === 'amqp:') return LOCAL_DEFAULTS.rabbitmqManagementUrl
+  if (amqpUrl.hostname === '127.0.0.1' && !amqpUrl.port && amqpUrl.protocol === 'amqp:')
+    return LOCAL_DEFAULTS.rabbitmqManagementUrl
   const tls = amqpUrl.protocol === 'amqps:'
   const host = amqpUrl.hostname.includes(':') ? `[${amqpUrl.hostname}]` : amqpUrl.hostname
   return `${tls ? 'https' : 'http'}://${host}:${tls ? 15671 : 15672}`
 }
 
-function kafkaSettings(config: ContextConfig, brokers = LOCAL_DEFAULTS.kafkaBrokers, sources: SecretSources): KafkaSettings {
+function kafkaSettings(
+  config: ContextConfig,
+  brokers = LOCAL_DEFAULTS.kafkaBrokers,
+  sources: SecretSources,
+): KafkaSettings {
   const {warnings} = sources
-  const list = brokers.split(',').map((b) => b.trim()).filter(Boolean)
+  const list = brokers
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean)
   for (const broker of list) {
     if (!/^[^\s:/]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i.test(broker)) {
       throw new MailroomError('USAGE', `malformed Kafka broker address "${broker}"`, {
@@ -200,10 +254,17 @@ function kafkaSettings(config: ContextConfig, brokers = LOCAL_DEFAULTS.kafkaBrok
       })
     }
   }
-  if (list.length === 0) throw new MailroomError('USAGE', 'no Kafka broker address given', {suggestions: ['e.g. --kafka-brokers 127.0.0.1:9092']})
+  if (list.length === 0)
+    throw new MailroomError('USAGE', 'no Kafka broker address given', {
+      suggestions: ['e.g. --kafka-brokers 127.0.0.1:9092'],
+    })
   const c = config.kafka ?? {}
   const sasl = c.sasl
-    ? {mechanism: saslMechanism(c.sasl.mechanism), username: c.sasl.username, password: requiredSecret(c.sasl, sources, 'kafka.sasl')}
+    ? {
+        mechanism: saslMechanism(c.sasl.mechanism),
+        username: c.sasl.username,
+        password: requiredSecret(c.sasl, sources, 'kafka.sasl'),
+      }
     : undefined
   const tls = c.tls === true ? {} : readTls(c.tls || undefined, warnings)
   return {brokers: list, clientId: c.clientId ?? 'mailroom', sasl, tls, allowPlainWithoutTls: c.allowPlainWithoutTls}
@@ -211,9 +272,15 @@ function kafkaSettings(config: ContextConfig, brokers = LOCAL_DEFAULTS.kafkaBrok
 
 function natsSettings(config: ContextConfig, url = LOCAL_DEFAULTS.natsUrl, sources: SecretSources): NatsSettings {
   const {warnings} = sources
-  const urls = url.split(',').map((one) => parseUrl(one.trim(), ['nats:', 'tls:', 'ws:', 'wss:'], 'NATS URL', 'nats://host:4222'))
+  const urls = url
+    .split(',')
+    .map((one) => parseUrl(one.trim(), ['nats:', 'tls:', 'ws:', 'wss:'], 'NATS URL', 'nats://host:4222'))
   const c = config.nats ?? {}
-  const token = c.tokenEnv ? envSecret(c.tokenEnv, 'tokenEnv', sources) : c.tokenFile ? readSecretFile(c.tokenFile, warnings) : undefined
+  const token = c.tokenEnv
+    ? envSecret(c.tokenEnv, 'tokenEnv', sources)
+    : c.tokenFile
+      ? readSecretFile(c.tokenFile, warnings)
+      : undefined
   const creds = c.credsFile ? readSecretFile(c.credsFile, warnings, {whole: true}) : undefined
   const nkeySeed = c.nkeySeedFile ? readSecretFile(c.nkeySeedFile, warnings) : undefined
   const password = readSecret(c, sources, c.user !== undefined)
@@ -227,12 +294,18 @@ function parseUrl(text: string, protocols: string[], what: string, example: stri
   try {
     url = new URL(text)
   } catch {
-    throw new MailroomError('USAGE', `malformed ${what} "${text}"`, {suggestions: [`Expected something like ${example}`]})
-  }
-  if (!protocols.includes(url.protocol)) {
-    throw new MailroomError('USAGE', `${what} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${url.protocol}//"`, {
+    throw new MailroomError('USAGE', `malformed ${what} "${text}"`, {
       suggestions: [`Expected something like ${example}`],
     })
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new MailroomError(
+      'USAGE',
+      `${what} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${url.protocol}//"`,
+      {
+        suggestions: [`Expected something like ${example}`],
+      },
+    )
   }
   return url
 }
@@ -260,7 +333,9 @@ function requiredSecret(ref: SecretRef, sources: SecretSources, where: string): 
   const value = readSecret(ref, sources, true)
   if (value === undefined) {
     throw new MailroomError('CONFIG', `${where} needs a password`, {
-      suggestions: [`Set ${where}.passwordEnv to an environment variable's name, or ${where}.passwordFile to a file, or pipe it with --password-stdin`],
+      suggestions: [
+        `Set ${where}.passwordEnv to an environment variable's name, or ${where}.passwordFile to a file, or pipe it with --password-stdin`,
+      ],
     })
   }
   return value
@@ -272,7 +347,9 @@ function saslMechanism(value: unknown): (typeof SASL_MECHANISMS)[number] {
   const mechanism = String(value).toLowerCase()
   const known = SASL_MECHANISMS.find((m) => m === mechanism)
   if (!known) {
-    throw new MailroomError('CONFIG', `unknown kafka.sasl.mechanism "${String(value)}"`, {suggestions: [`Use one of ${SASL_MECHANISMS.join(', ')}`]})
+    throw new MailroomError('CONFIG', `unknown kafka.sasl.mechanism "${String(value)}"`, {
+      suggestions: [`Use one of ${SASL_MECHANISMS.join(', ')}`],
+    })
   }
   return known
 }
@@ -288,7 +365,9 @@ function warnAboutUrlPasswords(
   if (hasPassword(fromFlags.rabbitmqUrl) || hasPassword(fromFlags.natsUrl)) {
     // Overwrites the command line that `ps` shows (Linux): the password stays out of process lists from here on.
     process.title = 'mailroom'
-    warnings.push('a password on the command line is visible to other users and in shell history; use passwordEnv, passwordFile or --password-stdin')
+    warnings.push(
+      'a password on the command line is visible to other users and in shell history; use passwordEnv, passwordFile or --password-stdin',
+    )
     return
   }
   if ((hasPassword(effective.rabbitmqUrl) || hasPassword(effective.natsUrl)) && isSharedFile(configFile)) {
@@ -342,15 +421,20 @@ function readConfigFile(path: string, what: string): string {
   try {
     return readFileSync(expandHome(path), 'utf8')
   } catch (error) {
-    throw new MailroomError('CONFIG', `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
-      suggestions: ['Check the path in the context (mailroom context show)'],
-    })
+    throw new MailroomError(
+      'CONFIG',
+      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        suggestions: ['Check the path in the context (mailroom context show)'],
+      },
+    )
   }
 }
 
 function readTls(tls: TlsConfig | undefined, warnings: string[]): TlsSettings | undefined {
   if (!tls) return undefined
-  if (tls.insecureSkipVerify) warnings.push('TLS certificate verification is DISABLED (insecureSkipVerify): connections can be intercepted')
+  if (tls.insecureSkipVerify)
+    warnings.push('TLS certificate verification is DISABLED (insecureSkipVerify): connections can be intercepted')
   return {
     ca: tls.caFile ? readConfigFile(tls.caFile, 'CA file') : undefined,
     cert: tls.certFile ? readConfigFile(tls.certFile, 'certificate file') : undefined,

@@ -17,11 +17,21 @@ type Shape =
 const text: Shape = {kind: 'string'}
 const flag: Shape = {kind: 'boolean'}
 const texts: Shape = {kind: 'list', of: text}
-const fields = (f: Record<string, Shape>, refused?: Record<string, string>): Shape => ({kind: 'fields', fields: f, refused})
+const fields = (f: Record<string, Shape>, refused?: Record<string, string>): Shape => ({
+  kind: 'fields',
+  fields: f,
+  refused,
+})
 
 /** Inline secrets are known keys that are refused (with what to write instead): they belong in env vars or files. */
-const NO_INLINE_PASSWORD = {password: 'Name an environment variable (passwordEnv) or a file (passwordFile) instead, or pipe it with --password-stdin'}
-const NO_INLINE_SECRETS = {...NO_INLINE_PASSWORD, token: 'Name an environment variable (tokenEnv) or a file (tokenFile) instead'}
+const NO_INLINE_PASSWORD = {
+  password:
+    'Name an environment variable (passwordEnv) or a file (passwordFile) instead, or pipe it with --password-stdin',
+}
+const NO_INLINE_SECRETS = {
+  ...NO_INLINE_PASSWORD,
+  token: 'Name an environment variable (tokenEnv) or a file (tokenFile) instead',
+}
 
 const tls = fields({caFile: text, certFile: text, keyFile: text, servername: text, insecureSkipVerify: flag})
 const passwordRef = {passwordEnv: text, passwordFile: text}
@@ -29,7 +39,19 @@ const passwordRef = {passwordEnv: text, passwordFile: text}
 const context = fields({
   description: text,
   readOnly: flag,
-  rabbitmq: fields({url: text, urls: texts, managementUrl: text, managementUrls: texts, username: text, vhost: text, tls, ...passwordRef}, NO_INLINE_SECRETS),
+  rabbitmq: fields(
+    {
+      url: text,
+      urls: texts,
+      managementUrl: text,
+      managementUrls: texts,
+      username: text,
+      vhost: text,
+      tls,
+      ...passwordRef,
+    },
+    NO_INLINE_SECRETS,
+  ),
   kafka: fields(
     {
       brokers: texts,
@@ -41,7 +63,17 @@ const context = fields({
     NO_INLINE_SECRETS,
   ),
   nats: fields(
-    {url: text, servers: texts, user: text, tokenEnv: text, tokenFile: text, credsFile: text, nkeySeedFile: text, tls, ...passwordRef},
+    {
+      url: text,
+      servers: texts,
+      user: text,
+      tokenEnv: text,
+      tokenFile: text,
+      credsFile: text,
+      nkeySeedFile: text,
+      tls,
+      ...passwordRef,
+    },
     NO_INLINE_SECRETS,
   ),
   dlq: fields({
@@ -83,7 +115,12 @@ function check(aliasOrNode: unknown, shape: Shape, path: string, place: Place): 
   const node = yaml.isAlias(aliasOrNode) ? aliasOrNode.resolve(place.doc) : aliasOrNode
   if (node === null || node === undefined || (yaml.isScalar(node) && node.value === null)) {
     if (shape.kind === 'fields' || shape.kind === 'named') return // an empty section: nothing set
-    throw refusal(place, (node ?? undefined) as Node | undefined, `${label(path)} has no value`, `Give it ${describe(shape)}, or remove the line`)
+    throw refusal(
+      place,
+      (node ?? undefined) as Node | undefined,
+      `${label(path)} has no value`,
+      `Give it ${describe(shape)}, or remove the line`,
+    )
   }
   switch (shape.kind) {
     case 'string':

@@ -20,7 +20,10 @@ export function readPasswordFromStdin(): string {
     bytes.push(one[0]!)
   }
   const password = Buffer.from(bytes).toString('utf8').replace(/\r$/, '')
-  if (password === '') throw new MailroomError('USAGE', '--password-stdin: stdin held no password', {suggestions: ['Pipe the password in as the first line']})
+  if (password === '')
+    throw new MailroomError('USAGE', '--password-stdin: stdin held no password', {
+      suggestions: ['Pipe the password in as the first line'],
+    })
   return password
 }
 
@@ -32,7 +35,8 @@ function readByte(buffer: Buffer): number {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'EOF') return 0
-      if (code !== 'EAGAIN') throw new MailroomError('USAGE', `--password-stdin: cannot read stdin (${code ?? 'error'})`)
+      if (code !== 'EAGAIN')
+        throw new MailroomError('USAGE', `--password-stdin: cannot read stdin (${code ?? 'error'})`)
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
     }
   }

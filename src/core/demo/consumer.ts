@@ -14,10 +14,21 @@ export interface ConsumeOptions extends Pick<ReadOptions, 'from' | 'group' | 'pr
   deadlineMs: number
 }
 
-export async function consumeWith(adapter: BrokerAdapter, target: string, o: ConsumeOptions): Promise<Record<Verdict, number>> {
+export async function consumeWith(
+  adapter: BrokerAdapter,
+  target: string,
+  o: ConsumeOptions,
+): Promise<Record<Verdict, number>> {
   const counts: Record<Verdict, number> = {ack: 0, requeue: 0, reject: 0, stop: 0}
   const stats: TailStats = {received: 0, matched: 0, stoppedBy: 'source'}
-  const read = {consume: true, from: o.from, group: o.group, prefetch: o.prefetch, idleTimeoutMs: o.idleMs, signal: AbortSignal.timeout(o.deadlineMs)}
+  const read = {
+    consume: true,
+    from: o.from,
+    group: o.group,
+    prefetch: o.prefetch,
+    idleTimeoutMs: o.idleMs,
+    signal: AbortSignal.timeout(o.deadlineMs),
+  }
   for await (const delivery of tailMessages(adapter, target, read, stats)) {
     const verdict = await o.verdict(delivery, bodyToBytes(delivery.envelope.body).toString('utf8'))
     counts[verdict]++

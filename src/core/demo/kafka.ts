@@ -20,7 +20,8 @@ export interface KafkaDemoResult {
 export async function seedKafka(adapter: BrokerAdapter): Promise<KafkaDemoResult> {
   const k = DEMO.kafka
   const faults = faultsEvery(EVENTS, 23, 7, 'malformed-json')
-  const published = (await publishAll(adapter, k.topic, orders({count: EVENTS, faults, keyOf: (_i, id) => id}))).published
+  const published = (await publishAll(adapter, k.topic, orders({count: EVENTS, faults, keyOf: (_i, id) => id})))
+    .published
   const deadLetters: Envelope[] = []
   // The first records of every partition are handled and the rest left (not committed), so the group has a known
   // lag on each partition, whatever order the partitions are fetched in.

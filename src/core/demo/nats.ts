@@ -22,8 +22,19 @@ export interface NatsDemoResult {
 export async function seedNats(adapter: BrokerAdapter, captureFallback: () => Promise<void>): Promise<NatsDemoResult> {
   const n = DEMO.nats
   const capture = await captureDeadLetters(adapter, captureFallback)
-  const faults = new Map<number, OrderFault>([[4, 'unknown-sku'], [11, 'unknown-sku'], [19, 'unknown-sku'], [26, 'missing-customer']])
-  const published = (await publishAll(adapter, n.stream, orders({count: ORDERS, faults, keyOf: (i) => `demo.orders.${REGIONS[i % REGIONS.length]}`}))).published
+  const faults = new Map<number, OrderFault>([
+    [4, 'unknown-sku'],
+    [11, 'unknown-sku'],
+    [19, 'unknown-sku'],
+    [26, 'missing-customer'],
+  ])
+  const published = (
+    await publishAll(
+      adapter,
+      n.stream,
+      orders({count: ORDERS, faults, keyOf: (i) => `demo.orders.${REGIONS[i % REGIONS.length]}`}),
+    )
+  ).published
   const run = await consumeWith(adapter, n.stream, {
     group: n.consumer,
     prefetch: 1,
@@ -37,7 +48,13 @@ export async function seedNats(adapter: BrokerAdapter, captureFallback: () => Pr
       return fault ? 'requeue' : 'ack'
     },
   })
-  return {published, maxDelivered: [...faults.values()].filter((f) => f === 'unknown-sku').length, terminated: run.reject, pending: ORDERS - ORDERS_HANDLED, capture}
+  return {
+    published,
+    maxDelivered: [...faults.values()].filter((f) => f === 'unknown-sku').length,
+    terminated: run.reject,
+    pending: ORDERS - ORDERS_HANDLED,
+    capture,
+  }
 }
 
 /** The adapter's dead-letter capture where it has one (branching on the method, never on the broker). */

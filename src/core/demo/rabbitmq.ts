@@ -21,13 +21,21 @@ export interface RabbitMqDemoResult {
 
 export async function seedRabbitMq(adapter: BrokerAdapter): Promise<RabbitMqDemoResult> {
   const r = DEMO.rabbitmq
-  const orderFaults = new Map<number, OrderFault>([...faultsEvery(ORDERS_HANDLED, 6, 3, 'negative-amount'), ...faultsEvery(ORDERS_HANDLED, 10, 5, 'missing-customer')])
-  const paymentFaults = new Map<number, OrderFault>([[1, 'unknown-sku'], [4, 'unknown-sku']])
+  const orderFaults = new Map<number, OrderFault>([
+    ...faultsEvery(ORDERS_HANDLED, 6, 3, 'negative-amount'),
+    ...faultsEvery(ORDERS_HANDLED, 10, 5, 'missing-customer'),
+  ])
+  const paymentFaults = new Map<number, OrderFault>([
+    [1, 'unknown-sku'],
+    [4, 'unknown-sku'],
+  ])
   const publishOrders = async (queue: string, count: number, faults: Map<number, OrderFault>, topic: string) => {
     const messages = orders({count, faults, keyOf: (i) => `${topic}.${REGIONS[i % REGIONS.length]}`})
     return (await publishAll(adapter, queue, messages, {exchange: r.exchange})).published
   }
-  const published = (await publishOrders(r.orders, ORDERS, orderFaults, 'orders.created')) + (await publishOrders(r.payments, PAYMENTS, paymentFaults, 'payments.captured'))
+  const published =
+    (await publishOrders(r.orders, ORDERS, orderFaults, 'orders.created')) +
+    (await publishOrders(r.payments, PAYMENTS, paymentFaults, 'payments.captured'))
 
   const ordersRun = await consumeWith(adapter, r.orders, {
     prefetch: 1,

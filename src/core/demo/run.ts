@@ -32,7 +32,9 @@ export async function demoUp(deps: DemoDeps): Promise<DemoBrokerResult[]> {
 }
 
 export async function demoDown(deps: DemoDeps): Promise<DemoBrokerResult[]> {
-  return Promise.all(deps.brokers.map((broker) => attempt(broker, async () => ({removed: await removeBroker(broker, deps.settings)}))))
+  return Promise.all(
+    deps.brokers.map((broker) => attempt(broker, async () => ({removed: await removeBroker(broker, deps.settings)}))),
+  )
 }
 
 async function attempt(broker: BrokerKind, work: () => Promise<Partial<DemoBrokerResult>>): Promise<DemoBrokerResult> {

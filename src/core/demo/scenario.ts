@@ -36,7 +36,11 @@ export const rabbitMqTopology: RabbitMqTopology = {
     {name: DEMO.rabbitmq.orders, arguments: {'x-dead-letter-exchange': DEMO.rabbitmq.dlx}},
     {
       name: DEMO.rabbitmq.payments,
-      arguments: {'x-queue-type': 'quorum', 'x-delivery-limit': DEMO.rabbitmq.deliveryLimit, 'x-dead-letter-exchange': DEMO.rabbitmq.dlx},
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-delivery-limit': DEMO.rabbitmq.deliveryLimit,
+        'x-dead-letter-exchange': DEMO.rabbitmq.dlx,
+      },
     },
     {name: DEMO.rabbitmq.dlq},
   ],
@@ -59,7 +63,9 @@ export const kafkaTopology: KafkaTopology = {
 
 export const natsTopology: NatsTopology = {
   streams: [{name: DEMO.nats.stream, subjects: [DEMO.nats.subjects]}],
-  consumers: [{stream: DEMO.nats.stream, durable: DEMO.nats.consumer, maxDeliver: DEMO.nats.maxDeliver, ackWaitMs: 30_000}],
+  consumers: [
+    {stream: DEMO.nats.stream, durable: DEMO.nats.consumer, maxDeliver: DEMO.nats.maxDeliver, ackWaitMs: 30_000},
+  ],
 }
 
 /**

@@ -25,11 +25,13 @@ export interface DetectDeathOptions {
 
 export function detectDeath(e: Envelope, o: DetectDeathOptions = {}): DeathRecord | undefined {
   const headers = headerLookup(e.headers)
-  return fromXDeath(headers) ??
+  return (
+    fromXDeath(headers) ??
     fromSpring(headers, e) ??
     fromKafkaConnect(headers, e) ??
     (o.customHeaders ? fromCustom(headers, o.customHeaders, e) : undefined) ??
     fromJetStreamAdvisory(e)
+  )
 }
 
 /** An envelope with its death record filled in (a copy; the input is not changed). Keeps an existing record. */
@@ -48,7 +50,10 @@ function fromXDeath(h: HeaderLookup): DeathRecord | undefined {
   if (entries.length === 0) return fromFirstDeath(h)
   // Most recent first: entry 0 is where the message died last, which is where a replay should send it back.
   const latest = headerLookup(entries[0])
-  const times = entries.map((t) => timeOf(headerLookup(t).get('time'))).filter((t): t is string => t !== undefined).sort()
+  const times = entries
+    .map((t) => timeOf(headerLookup(t).get('time')))
+    .filter((t): t is string => t !== undefined)
+    .sort()
   const routingKeys = latest.get('routing-keys')
   return compact({
     source: 'x-death',
@@ -61,9 +66,10 @@ function fromXDeath(h: HeaderLookup): DeathRecord | undefined {
       broker: 'rabbitmq' as const,
       target: textOf(latest.get('queue')),
       exchange: textOf(latest.get('exchange')),
-      routingKeys: routingKeys && typeof routingKeys === 'object' && 'array' in routingKeys
-        ? routingKeys.array.map((k) => headerValueToText(k))
-        : undefined,
+      routingKeys:
+        routingKeys && typeof routingKeys === 'object' && 'array' in routingKeys
+          ? routingKeys.array.map((k) => headerValueToText(k))
+          : undefined,
     }),
   })
 }

@@ -25,7 +25,11 @@ export interface DlqListing {
   failures: BrokerFailure[]
 }
 
-export async function discoverDlqs(adapters: BrokerAdapter[], settings: DlqSettings, now = Date.now()): Promise<DlqListing> {
+export async function discoverDlqs(
+  adapters: BrokerAdapter[],
+  settings: DlqSettings,
+  now = Date.now(),
+): Promise<DlqListing> {
   const results = await Promise.all(
     adapters.map(async (adapter) => {
       try {
@@ -37,13 +41,18 @@ export async function discoverDlqs(adapters: BrokerAdapter[], settings: DlqSetti
     }),
   )
   return {
-    dlqs: results.flatMap((r) => r.dlqs ?? []).sort((a, b) => a.broker.localeCompare(b.broker) || a.name.localeCompare(b.name)),
+    dlqs: results
+      .flatMap((r) => r.dlqs ?? [])
+      .sort((a, b) => a.broker.localeCompare(b.broker) || a.name.localeCompare(b.name)),
     failures: results.flatMap((r) => (r.failure ? [r.failure] : [])),
   }
 }
 
 async function discoverOnBroker(adapter: BrokerAdapter, settings: DlqSettings, now: number): Promise<DlqInfo[]> {
-  const [targets, routes] = await Promise.all([adapter.listTargets(), adapter.deadLetterTopology?.() ?? Promise.resolve([])])
+  const [targets, routes] = await Promise.all([
+    adapter.listTargets(),
+    adapter.deadLetterTopology?.() ?? Promise.resolve([]),
+  ])
   const names = new Set(targets.map((t) => t.name))
   const dlqs: DlqInfo[] = []
   for (const target of targets) {
@@ -75,16 +84,23 @@ async function currentDepth(adapter: BrokerAdapter, target: TargetInfo): Promise
 function reasonsListed(target: TargetInfo, routes: DeadLetterRoute[], settings: DlqSettings): string[] {
   const reasons = new Set<string>()
   for (const route of routes) {
-    if (route.dlq === target.name) reasons.add(route.via === 'advisory-capture' ? 'advisory-capture' : 'dead-letter-exchange')
+    if (route.dlq === target.name)
+      reasons.add(route.via === 'advisory-capture' ? 'advisory-capture' : 'dead-letter-exchange')
   }
-  if (settings.named.includes(target.name) || settings.named.includes(`${target.broker}:${target.name}`)) reasons.add('named')
+  if (settings.named.includes(target.name) || settings.named.includes(`${target.broker}:${target.name}`))
+    reasons.add('named')
   const pattern = matchingPattern(target.name, settings.patterns)
   if (pattern) reasons.add(`pattern ${pattern}`)
   return [...reasons]
 }
 
 /** Route origins, else the target whose name the pattern's `*` stands for (orders.DLT <- orders), if it exists. */
-export function originsOf(name: string, routes: DeadLetterRoute[], patterns: readonly string[], existing: Set<string>): string[] {
+export function originsOf(
+  name: string,
+  routes: DeadLetterRoute[],
+  patterns: readonly string[],
+  existing: Set<string>,
+): string[] {
   const fromRoutes = routes.filter((r) => r.dlq === name && r.origin !== name).map((r) => r.origin)
   if (fromRoutes.length > 0) return [...new Set(fromRoutes)].sort()
   const guesses = patterns

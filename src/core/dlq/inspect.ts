@@ -36,7 +36,9 @@ export class DeathSummary {
 
   /** Largest groups first. */
   rows(): DeathGroup[] {
-    return [...this.groups.values()].sort((a, b) => b.count - a.count || a.origin.localeCompare(b.origin) || a.reason.localeCompare(b.reason))
+    return [...this.groups.values()].sort(
+      (a, b) => b.count - a.count || a.origin.localeCompare(b.origin) || a.reason.localeCompare(b.reason),
+    )
   }
 }
 

@@ -70,7 +70,11 @@ export function purgeAudited(adapter: BrokerAdapter, target: string, o: AuditedP
       ...(o.context ? {context: o.context} : {}),
       counts: {purged: result?.purged ?? 0, kept: result?.kept ?? 0},
       outcome: !result ? 'failed' : o.signal?.aborted ? 'interrupted' : 'ok',
-      details: {method: result?.method ?? purgeMethod(adapter, isNarrowed(o)), ...(o.select ? {select: o.select} : {}), ...o.details},
+      details: {
+        method: result?.method ?? purgeMethod(adapter, isNarrowed(o)),
+        ...(o.select ? {select: o.select} : {}),
+        ...o.details,
+      },
     }),
     onAuditFailure: o.onAuditFailure,
   })
@@ -84,12 +88,16 @@ export function purgeMethod(adapter: BrokerAdapter, filtered: boolean): PurgeRes
   }
   if (adapter.deleteMessage) return 'delete-by-sequence'
   if (adapter.capabilities.settle && adapter.read) return 'consume-and-ack'
-  throw new MailroomError('UNSUPPORTED', `${adapter.kind} is an append-only log: single records cannot be removed by a filter or a selection`, {
-    suggestions: [
-      'Purge without --filter to delete every record up to the current end (deleteRecords)',
-      'Or replay the records you want to keep elsewhere (dlq replay --filter ... --copy), then purge without --filter',
-    ],
-  })
+  throw new MailroomError(
+    'UNSUPPORTED',
+    `${adapter.kind} is an append-only log: single records cannot be removed by a filter or a selection`,
+    {
+      suggestions: [
+        'Purge without --filter to delete every record up to the current end (deleteRecords)',
+        'Or replay the records you want to keep elsewhere (dlq replay --filter ... --copy), then purge without --filter',
+      ],
+    },
+  )
 }
 
 function isNarrowed(o: PurgeOptions): boolean {
@@ -107,14 +115,23 @@ function narrowed(adapter: BrokerAdapter, target: string, o: PurgeOptions): Narr
   return {...o, selection, filter: selectionFilter(selection, {broker: adapter.kind, target}, o.filter)}
 }
 
-export async function purgeDeadLetters(adapter: BrokerAdapter, target: string, options: PurgeOptions): Promise<PurgeResult> {
+export async function purgeDeadLetters(
+  adapter: BrokerAdapter,
+  target: string,
+  options: PurgeOptions,
+): Promise<PurgeResult> {
   const method = purgeMethod(adapter, isNarrowed(options))
   const o = narrowed(adapter, target, options)
   const result = await purgeBy(method, adapter, target, o)
   return o.selection ? {...result, notFound: o.selection.missing} : result
 }
 
-async function purgeBy(method: PurgeResult['method'], adapter: BrokerAdapter, target: string, o: Narrowed): Promise<PurgeResult> {
+async function purgeBy(
+  method: PurgeResult['method'],
+  adapter: BrokerAdapter,
+  target: string,
+  o: Narrowed,
+): Promise<PurgeResult> {
   if (o.dryRun) return dryRun(adapter, target, o, method)
   switch (method) {
     case 'purge':
@@ -126,27 +143,57 @@ async function purgeBy(method: PurgeResult['method'], adapter: BrokerAdapter, ta
   }
 }
 
-async function dryRun(adapter: BrokerAdapter, target: string, o: Narrowed, method: PurgeResult['method']): Promise<PurgeResult> {
+async function dryRun(
+  adapter: BrokerAdapter,
+  target: string,
+  o: Narrowed,
+  method: PurgeResult['method'],
+): Promise<PurgeResult> {
   if (!o.filter) {
     const info = await adapter.describeTarget(target)
     return {target, dryRun: true, purged: info.depth, samples: [], method}
   }
   const stats = newReadStats()
   const samples: string[] = []
-  const read = readDeadLetters(adapter, target, {filter: o.filter, limit: o.limit ?? DEFAULT_FILTERED_PURGE_LIMIT, customHeaders: o.customHeaders, signal: o.signal, onWarning: o.onWarning}, stats)
+  const read = readDeadLetters(
+    adapter,
+    target,
+    {
+      filter: o.filter,
+      limit: o.limit ?? DEFAULT_FILTERED_PURGE_LIMIT,
+      customHeaders: o.customHeaders,
+      signal: o.signal,
+      onWarning: o.onWarning,
+    },
+    stats,
+  )
   for await (const e of read) {
     if (samples.length < SAMPLES) samples.push(dlqPosition(e, stats.read - 1))
     if (o.selection?.exhausted) break
   }
-  return {target, dryRun: true, purged: stats.matched, kept: stats.read - stats.matched, samples, method, truncated: stats.truncated}
+  return {
+    target,
+    dryRun: true,
+    purged: stats.matched,
+    kept: stats.read - stats.matched,
+    samples,
+    method,
+    truncated: stats.truncated,
+  }
 }
 
 async function deleteMatching(adapter: BrokerAdapter, target: string, o: Narrowed): Promise<PurgeResult> {
   const stats = newReadStats()
   const sequences: number[] = []
-  const read = readDeadLetters(adapter, target, {filter: o.filter, limit: o.limit, customHeaders: o.customHeaders, signal: o.signal, onWarning: o.onWarning}, stats)
+  const read = readDeadLetters(
+    adapter,
+    target,
+    {filter: o.filter, limit: o.limit, customHeaders: o.customHeaders, signal: o.signal, onWarning: o.onWarning},
+    stats,
+  )
   for await (const e of read) {
-    if (e.meta?.sequence === undefined) throw new MailroomError('INTERNAL', `a message of ${target} has no sequence to delete it by`)
+    if (e.meta?.sequence === undefined)
+      throw new MailroomError('INTERNAL', `a message of ${target} has no sequence to delete it by`)
     sequences.push(e.meta.sequence)
     if (o.selection?.exhausted) break
   }
@@ -162,7 +209,15 @@ async function deleteMatching(adapter: BrokerAdapter, target: string, o: Narrowe
     }
   }
   const samples = sequences.slice(0, SAMPLES).map((s) => `seq ${s}`)
-  return {target, dryRun: false, purged, kept: stats.read - stats.matched, samples, method: 'delete-by-sequence', truncated: stats.truncated}
+  return {
+    target,
+    dryRun: false,
+    purged,
+    kept: stats.read - stats.matched,
+    samples,
+    method: 'delete-by-sequence',
+    truncated: stats.truncated,
+  }
 }
 
 async function consumeMatching(adapter: BrokerAdapter, target: string, o: Narrowed): Promise<PurgeResult> {

@@ -50,7 +50,12 @@ export async function* readDeadLetters(
   }
 }
 
-async function* dlqEntries(adapter: BrokerAdapter, target: string, o: DeadLetterReadOptions, stats: DeadLetterReadStats): AsyncGenerator<Envelope> {
+async function* dlqEntries(
+  adapter: BrokerAdapter,
+  target: string,
+  o: DeadLetterReadOptions,
+  stats: DeadLetterReadStats,
+): AsyncGenerator<Envelope> {
   if (adapter.peek) {
     const limit = o.limit ?? DEFAULT_PEEK_LIMIT
     const result = await adapter.peek(target, {count: limit, force: o.force})
@@ -62,7 +67,12 @@ async function* dlqEntries(adapter: BrokerAdapter, target: string, o: DeadLetter
   if (!adapter.read) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot read messages`)
   if (o.limit === 0) return
   let count = 0
-  for await (const delivery of adapter.read(target, {from: {kind: 'earliest'}, untilEnd: true, prefetch: 512, signal: o.signal})) {
+  for await (const delivery of adapter.read(target, {
+    from: {kind: 'earliest'},
+    untilEnd: true,
+    prefetch: 512,
+    signal: o.signal,
+  })) {
     yield delivery.envelope
     if (o.limit !== undefined && ++count >= o.limit) {
       stats.truncated = true
@@ -85,7 +95,9 @@ class OriginalFetcher {
     if (shown !== 'gone') return shown
     if (this.warnedMissing++ < 5) {
       const advisory = parseAdvisory(entry)!
-      this.onWarning?.(`${advisory.stream} sequence ${advisory.stream_seq} is gone (acknowledged, deleted or aged out): showing the advisory only`)
+      this.onWarning?.(
+        `${advisory.stream} sequence ${advisory.stream_seq} is gone (acknowledged, deleted or aged out): showing the advisory only`,
+      )
     }
     return entry
   }

@@ -7,7 +7,16 @@
 import {MailroomError} from '../../model/errors.js'
 import type {CustomDeathHeaders} from './death.js'
 
-export const DEFAULT_DLQ_PATTERNS = ['*.DLT', '*-dlt', '*.dlq', '*-dlq', '*_dlq', '*_DLQ', 'dlq.*', '*.dead-letter'] as const
+export const DEFAULT_DLQ_PATTERNS = [
+  '*.DLT',
+  '*-dlt',
+  '*.dlq',
+  '*-dlq',
+  '*_dlq',
+  '*_DLQ',
+  'dlq.*',
+  '*.dead-letter',
+] as const
 
 export interface DlqSettings {
   patterns: string[]
@@ -18,8 +27,17 @@ export interface DlqSettings {
 
 /** The death fields a context can map to its own header names (dlq.headers). */
 export const HEADER_FIELDS: (keyof CustomDeathHeaders)[] = [
-  'reason', 'count', 'time', 'originTarget', 'originPartition', 'originOffset', 'originSequence', 'originExchange',
-  'originConsumer', 'errorClass', 'errorMessage',
+  'reason',
+  'count',
+  'time',
+  'originTarget',
+  'originPartition',
+  'originOffset',
+  'originSequence',
+  'originExchange',
+  'originConsumer',
+  'errorClass',
+  'errorMessage',
 ]
 
 /** From a context's `dlq` section (ContextConfig['dlq'], not imported: config/schema.ts imports this file). */
@@ -48,7 +66,9 @@ function escapeRegex(text: string): string {
 function stringList(value: unknown, field: string): string[] | undefined {
   if (value === undefined) return undefined
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
-  throw new MailroomError('CONFIG', `${field} must be a list of strings`, {suggestions: [`e.g. ${field}: ['*.DLT', 'dead.*']`]})
+  throw new MailroomError('CONFIG', `${field} must be a list of strings`, {
+    suggestions: [`e.g. ${field}: ['*.DLT', 'dead.*']`],
+  })
 }
 
 function customHeaders(value: unknown): CustomDeathHeaders | undefined {

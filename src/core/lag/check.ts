@@ -21,7 +21,13 @@ export interface Thresholds {
 }
 
 export type ThresholdName = 'max-lag' | 'max-lag-seconds' | 'max-dlq-depth' | 'require-consumers' | 'require-replicas'
-export const THRESHOLD_NAMES: ThresholdName[] = ['max-lag', 'max-lag-seconds', 'max-dlq-depth', 'require-consumers', 'require-replicas']
+export const THRESHOLD_NAMES: ThresholdName[] = [
+  'max-lag',
+  'max-lag-seconds',
+  'max-dlq-depth',
+  'require-consumers',
+  'require-replicas',
+]
 
 export interface Breach {
   threshold: ThresholdName
@@ -54,7 +60,11 @@ export interface CheckOptions extends LagMonitorOptions {
   dlqSettings: DlqSettings
 }
 
-export async function runCheck(adapters: BrokerAdapter[], thresholds: Thresholds, o: CheckOptions): Promise<CheckResult> {
+export async function runCheck(
+  adapters: BrokerAdapter[],
+  thresholds: Thresholds,
+  o: CheckOptions,
+): Promise<CheckResult> {
   const wantDlqs = thresholds.maxDlqDepth !== undefined || thresholds.requireConsumers === true
   // Both lookups below connect; connecting first keeps them from opening two connections to one broker at once.
   // A broker that fails here fails again there, and is reported as such.
@@ -63,9 +73,14 @@ export async function runCheck(adapters: BrokerAdapter[], thresholds: Thresholds
     new LagMonitor(adapters, {...o, replication: true}).snapshot(),
     wantDlqs ? discoverDlqs(adapters, o.dlqSettings) : Promise.resolve({dlqs: [], failures: []}),
   ])
-  const dlqs = dlqListing.dlqs.filter((d) => !o.filter || dlqConcerns(d, o.filter)).map(({broker, name, depth}) => ({broker, name, depth}))
+  const dlqs = dlqListing.dlqs
+    .filter((d) => !o.filter || dlqConcerns(d, o.filter))
+    .map(({broker, name, depth}) => ({broker, name, depth}))
   const replication = report.replication ?? {checked: {}, problems: []}
-  const breaches = [...findBreaches(report.rows, dlqs, thresholds), ...(thresholds.requireReplicas ? replicaBreaches(replication.problems) : [])]
+  const breaches = [
+    ...findBreaches(report.rows, dlqs, thresholds),
+    ...(thresholds.requireReplicas ? replicaBreaches(replication.problems) : []),
+  ]
   const failures = uniqueFailures([...report.failures, ...dlqListing.failures])
   return {ok: breaches.length === 0, at: report.at, breaches, rows: report.rows, dlqs, failures, replication}
 }
@@ -78,8 +93,20 @@ export function findBreaches(rows: LagRow[], dlqs: DlqDepth[], t: Thresholds): B
   const dlqNames = new Set(dlqs.map((d) => `${d.broker}:${d.name}`))
   const consumerRows = rows.filter((r) => r.status !== 'ERR')
   return [
-    ...limitBreaches(consumerRows, 'max-lag', t.maxLag, (r) => r.lag, (v, l) => `lag ${v} > ${l}`),
-    ...limitBreaches(consumerRows, 'max-lag-seconds', t.maxLagSeconds, (r) => r.lagSeconds, (v, l) => `lag ${round(v)}s > ${l}s`),
+    ...limitBreaches(
+      consumerRows,
+      'max-lag',
+      t.maxLag,
+      (r) => r.lag,
+      (v, l) => `lag ${v} > ${l}`,
+    ),
+    ...limitBreaches(
+      consumerRows,
+      'max-lag-seconds',
+      t.maxLagSeconds,
+      (r) => r.lagSeconds,
+      (v, l) => `lag ${round(v)}s > ${l}s`,
+    ),
     ...(t.requireConsumers ? consumerlessRows(consumerRows, dlqNames) : []),
     ...dlqBreaches(dlqs, t.maxDlqDepth),
   ]
@@ -96,21 +123,46 @@ function limitBreaches(
   return rows.flatMap((r) => {
     const value = valueOf(r)
     if (value === undefined || value <= limit) return []
-    return [{threshold, broker: r.broker, target: r.target, consumer: r.consumer, value, limit, message: describe(value, limit)}]
+    return [
+      {
+        threshold,
+        broker: r.broker,
+        target: r.target,
+        consumer: r.consumer,
+        value,
+        limit,
+        message: describe(value, limit),
+      },
+    ]
   })
 }
 
 function consumerlessRows(rows: LagRow[], dlqNames: Set<string>): Breach[] {
   return rows
     .filter((r) => r.consumers === 0 && !dlqNames.has(`${r.broker}:${r.target}`))
-    .map((r) => ({threshold: 'require-consumers', broker: r.broker, target: r.target, consumer: r.consumer, value: 0, limit: 1, message: 'no consumer'}))
+    .map((r) => ({
+      threshold: 'require-consumers',
+      broker: r.broker,
+      target: r.target,
+      consumer: r.consumer,
+      value: 0,
+      limit: 1,
+      message: 'no consumer',
+    }))
 }
 
 function dlqBreaches(dlqs: DlqDepth[], limit: number | undefined): Breach[] {
   if (limit === undefined) return []
   return dlqs
     .filter((d) => (d.depth ?? 0) > limit)
-    .map((d) => ({threshold: 'max-dlq-depth', broker: d.broker, target: d.name, value: d.depth!, limit, message: `DLQ depth ${d.depth} > ${limit}`}))
+    .map((d) => ({
+      threshold: 'max-dlq-depth',
+      broker: d.broker,
+      target: d.name,
+      value: d.depth!,
+      limit,
+      message: `DLQ depth ${d.depth} > ${limit}`,
+    }))
 }
 
 function replicaBreaches(problems: ReplicaProblem[]): Breach[] {

@@ -16,26 +16,79 @@ export function renderPrometheus(result: CheckResult, brokers: readonly BrokerKi
   const consumers = result.rows.filter((r) => r.status !== 'ERR')
   const failed = new Set(result.failures.map((f) => f.broker))
   const families = [
-    family('mailroom_consumer_lag_messages', 'Messages not yet processed by the consumer.', rowSamples(consumers, (r) => r.lag)),
-    family('mailroom_consumer_lag_seconds', 'Age of the oldest unprocessed message, where it can be known.', rowSamples(consumers, (r) => r.lagSeconds)),
-    family('mailroom_consumer_consumers', 'Consumers attached (group members, queue consumers, bound or pulling JetStream clients).', rowSamples(consumers, (r) => r.consumers)),
-    family('mailroom_consumer_status', 'Lag status of the consumer: 1 for its current status, 0 for the others.', statusSamples(consumers)),
-    family('mailroom_dlq_depth', 'Messages held in a dead-letter queue.', result.dlqs.flatMap((d) => (d.depth === undefined ? [] : [{labels: {broker: d.broker, target: d.name}, value: d.depth}]))),
-    family('mailroom_replication_problems', 'Replication shortfalls by kind: under-replicated / offline partitions, queues below target or without leader, nodes down or in alarm.', replicationCounts(result)),
-    family('mailroom_replication_problem', 'One per shortfall now (1), labelled with what falls short.', result.replication.problems.map((p) => ({labels: problemLabels(p), value: 1}))),
-    family('mailroom_broker_up', 'Whether the broker could be read (1) or not (0).', brokers.map((b) => ({labels: {broker: b}, value: failed.has(b) ? 0 : 1}))),
-    family('mailroom_check_breaches', 'Thresholds breached, by threshold.', THRESHOLD_NAMES.map((t) => ({labels: {threshold: t}, value: result.breaches.filter((b) => b.threshold === t).length}))),
-    family('mailroom_check_timestamp_seconds', 'When the check ran (Unix time).', [{labels: {}, value: Date.parse(result.at) / 1000}]),
+    family(
+      'mailroom_consumer_lag_messages',
+      'Messages not yet processed by the consumer.',
+      rowSamples(consumers, (r) => r.lag),
+    ),
+    family(
+      'mailroom_consumer_lag_seconds',
+      'Age of the oldest unprocessed message, where it can be known.',
+      rowSamples(consumers, (r) => r.lagSeconds),
+    ),
+    family(
+      'mailroom_consumer_consumers',
+      'Consumers attached (group members, queue consumers, bound or pulling JetStream clients).',
+      rowSamples(consumers, (r) => r.consumers),
+    ),
+    family(
+      'mailroom_consumer_status',
+      'Lag status of the consumer: 1 for its current status, 0 for the others.',
+      statusSamples(consumers),
+    ),
+    family(
+      'mailroom_dlq_depth',
+      'Messages held in a dead-letter queue.',
+      result.dlqs.flatMap((d) =>
+        d.depth === undefined ? [] : [{labels: {broker: d.broker, target: d.name}, value: d.depth}],
+      ),
+    ),
+    family(
+      'mailroom_replication_problems',
+      'Replication shortfalls by kind: under-replicated / offline partitions, queues below target or without leader, nodes down or in alarm.',
+      replicationCounts(result),
+    ),
+    family(
+      'mailroom_replication_problem',
+      'One per shortfall now (1), labelled with what falls short.',
+      result.replication.problems.map((p) => ({labels: problemLabels(p), value: 1})),
+    ),
+    family(
+      'mailroom_broker_up',
+      'Whether the broker could be read (1) or not (0).',
+      brokers.map((b) => ({labels: {broker: b}, value: failed.has(b) ? 0 : 1})),
+    ),
+    family(
+      'mailroom_check_breaches',
+      'Thresholds breached, by threshold.',
+      THRESHOLD_NAMES.map((t) => ({
+        labels: {threshold: t},
+        value: result.breaches.filter((b) => b.threshold === t).length,
+      })),
+    ),
+    family('mailroom_check_timestamp_seconds', 'When the check ran (Unix time).', [
+      {labels: {}, value: Date.parse(result.at) / 1000},
+    ]),
   ]
   return `${families.filter((f) => f !== '').join('\n')}\n`
 }
 
-const PROBLEM_KINDS: ReplicaProblem['kind'][] = ['under-replicated', 'offline', 'below-target', 'no-leader', 'node-down', 'node-alarm']
+const PROBLEM_KINDS: ReplicaProblem['kind'][] = [
+  'under-replicated',
+  'offline',
+  'below-target',
+  'no-leader',
+  'node-down',
+  'node-alarm',
+]
 
 /** Every kind for every broker that answered, zeros included: an alert on > 0 needs the series to exist. */
 function replicationCounts(result: CheckResult): Sample[] {
   return (Object.keys(result.replication.checked) as BrokerKind[]).flatMap((broker) =>
-    PROBLEM_KINDS.map((kind) => ({labels: {broker, kind}, value: result.replication.problems.filter((p) => p.broker === broker && p.kind === kind).length})),
+    PROBLEM_KINDS.map((kind) => ({
+      labels: {broker, kind},
+      value: result.replication.problems.filter((p) => p.broker === broker && p.kind === kind).length,
+    })),
   )
 }
 
@@ -57,7 +110,12 @@ function rowSamples(rows: LagRow[], valueOf: (r: LagRow) => number | undefined):
 }
 
 function statusSamples(rows: LagRow[]): Sample[] {
-  return rows.flatMap((r) => LAG_STATUSES.filter((s) => s !== 'ERR').map((s) => ({labels: {...rowLabels(r), status: s}, value: r.status === s ? 1 : 0})))
+  return rows.flatMap((r) =>
+    LAG_STATUSES.filter((s) => s !== 'ERR').map((s) => ({
+      labels: {...rowLabels(r), status: s},
+      value: r.status === s ? 1 : 0,
+    })),
+  )
 }
 
 function rowLabels(r: LagRow): Labels {
@@ -66,7 +124,11 @@ function rowLabels(r: LagRow): Labels {
 
 function family(name: string, help: string, samples: Sample[]): string {
   if (samples.length === 0) return ''
-  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples.map((s) => `${name}${labelText(s.labels)} ${formatValue(s.value)}`)]
+  const lines = [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} gauge`,
+    ...samples.map((s) => `${name}${labelText(s.labels)} ${formatValue(s.value)}`),
+  ]
   return lines.join('\n')
 }
 

@@ -46,7 +46,9 @@ export class LagMonitor {
   /** One round over every broker; each call adds a point to every consumer's window. */
   async snapshot(): Promise<LagReport> {
     const results = await Promise.all(this.adapters.map((a) => this.sampleBroker(a)))
-    const replication = this.o.replication ? replicationOf(results.flatMap((r) => ('health' in r && r.health ? [r.health] : []))) : undefined
+    const replication = this.o.replication
+      ? replicationOf(results.flatMap((r) => ('health' in r && r.health ? [r.health] : [])))
+      : undefined
     const at = this.now()
     const rows: LagRow[] = []
     const failures: BrokerFailure[] = []
@@ -65,15 +67,43 @@ export class LagMonitor {
   private rowOf(sample: LagSample, at: number): LagRow {
     const window = this.windows.add(sample, at)
     const {status, reason} = statusOf(sample, window, at, this.o)
-    const {broker, target, consumer, lag, uncommitted, lagNotApplicable, lagSeconds, consumers, unacked, details, partitions, group, warnings} = sample
+    const {
+      broker,
+      target,
+      consumer,
+      lag,
+      uncommitted,
+      lagNotApplicable,
+      lagSeconds,
+      consumers,
+      unacked,
+      details,
+      partitions,
+      group,
+      warnings,
+    } = sample
     return {
-      ...defined({broker, target, consumer, status, reason, lag, uncommitted, lagNotApplicable, lagSeconds, consumers, unacked}),
+      ...defined({
+        broker,
+        target,
+        consumer,
+        status,
+        reason,
+        lag,
+        uncommitted,
+        lagNotApplicable,
+        lagSeconds,
+        consumers,
+        unacked,
+      }),
       ...motionOf(window, sample),
       ...defined({details, partitions, group, warnings}),
     } as LagRow
   }
 
-  private async sampleBroker(adapter: BrokerAdapter): Promise<{samples: LagSample[]; health?: BrokerHealth} | {failure: BrokerFailure}> {
+  private async sampleBroker(
+    adapter: BrokerAdapter,
+  ): Promise<{samples: LagSample[]; health?: BrokerHealth} | {failure: BrokerFailure}> {
     try {
       if (!adapter.consumerLag) {
         throw new MailroomError('UNSUPPORTED', `${adapter.kind} does not report consumer lag`)
@@ -96,13 +126,25 @@ export class LagMonitor {
 }
 
 function notFound(filter: TargetRef): MailroomError {
-  return new MailroomError('NOT_FOUND', `no consumer, group, queue or consumed target named ${formatTargetRef(filter)}`, {
-    suggestions: [`List them with: mailroom lag --broker ${filter.broker}`],
-  })
+  return new MailroomError(
+    'NOT_FOUND',
+    `no consumer, group, queue or consumed target named ${formatTargetRef(filter)}`,
+    {
+      suggestions: [`List them with: mailroom lag --broker ${filter.broker}`],
+    },
+  )
 }
 
 function errorRow(failure: BrokerFailure): LagRow {
-  return {broker: failure.broker, target: '*', consumer: '*', status: 'ERR', reason: failure.error.message, windowSeconds: 0, error: failure.error}
+  return {
+    broker: failure.broker,
+    target: '*',
+    consumer: '*',
+    status: 'ERR',
+    reason: failure.error.message,
+    windowSeconds: 0,
+    error: failure.error,
+  }
 }
 
 export interface WatchOptions {
@@ -119,6 +161,8 @@ export async function* watchLag(monitor: LagMonitor, o: WatchOptions): AsyncGene
     yield await monitor.snapshot()
     if (o.count !== undefined && taken + 1 >= o.count) return
     // An abort ends the wait early; the loop condition then stops the watch.
-    await delay(Math.max(0, o.intervalMs - (Date.now() - started)), undefined, {signal: o.signal}).catch(() => undefined)
+    await delay(Math.max(0, o.intervalMs - (Date.now() - started)), undefined, {signal: o.signal}).catch(
+      () => undefined,
+    )
   }
 }

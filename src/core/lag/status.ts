@@ -37,11 +37,15 @@ export function statusOf(sample: LagSample, window: LagPoint[], now: number, o: 
 
 /** A consumer without lag (a Kafka share group): nothing says records wait, so never STOP; no member is worth a WARN. */
 function withoutLag(why: string, consumers: number): Verdict {
-  return consumers > 0 ? {status: 'OK', reason: `${consumers} consuming; ${why}`} : {status: 'WARN', reason: `nothing consuming; ${why}`}
+  return consumers > 0
+    ? {status: 'OK', reason: `${consumers} consuming; ${why}`}
+    : {status: 'WARN', reason: `nothing consuming; ${why}`}
 }
 
 function unknownLag(u: UncommittedLag | undefined, consumers: number): Verdict {
-  const where = u ? `never committed on ${u.partitions} partition(s) holding records: lag unknown (${u.ifEarliest} if it starts from the earliest offset, 0 from the latest)` : 'lag unknown'
+  const where = u
+    ? `never committed on ${u.partitions} partition(s) holding records: lag unknown (${u.ifEarliest} if it starts from the earliest offset, 0 from the latest)`
+    : 'lag unknown'
   return consumers === 0 ? {status: 'STOP', reason: `${where}, and no consumer`} : {status: 'WARN', reason: where}
 }
 

@@ -30,7 +30,10 @@ export class LagWindows {
   /** Adds a sample and returns the consumer's window, oldest first (the new point last). */
   add(sample: LagSample, at: number): LagPoint[] {
     const key = rowKey(sample)
-    const points = [...(this.windows.get(key) ?? []), {at, lag: sample.lag, consumed: sample.consumed, produced: sample.produced}]
+    const points = [
+      ...(this.windows.get(key) ?? []),
+      {at, lag: sample.lag, consumed: sample.consumed, produced: sample.produced},
+    ]
     const kept = points.slice(-this.size)
     this.windows.set(key, kept)
     return kept
@@ -52,9 +55,18 @@ export function motionOf(window: LagPoint[], sample: LagSample): Motion {
   const seconds = (last.at - first.at) / 1000
   const measured = seconds > 0
   const inRate = measured ? perSecond(first.produced, last.produced, seconds) : sample.rates?.in
-  const outRate = measured ? perSecond(first.consumed, last.consumed, seconds) : (sample.rates?.ack ?? sample.rates?.out)
-  const trend = measured ? lagChange(first, last, seconds) : inRate !== undefined && outRate !== undefined ? inRate - outRate : undefined
-  return {...defined({inRate, outRate, trend, etaSeconds: drainEta(sample.lag, trend)}), windowSeconds: Math.max(0, seconds)}
+  const outRate = measured
+    ? perSecond(first.consumed, last.consumed, seconds)
+    : (sample.rates?.ack ?? sample.rates?.out)
+  const trend = measured
+    ? lagChange(first, last, seconds)
+    : inRate !== undefined && outRate !== undefined
+      ? inRate - outRate
+      : undefined
+  return {
+    ...defined({inRate, outRate, trend, etaSeconds: drainEta(sample.lag, trend)}),
+    windowSeconds: Math.max(0, seconds),
+  }
 }
 
 function lagChange(first: LagPoint, last: LagPoint, seconds: number): number | undefined {

@@ -90,7 +90,9 @@ class OutputBatch {
       const parts = this.parts
       this.parts = []
       this.bytes = 0
-      const chunk = parts.every((p) => typeof p === 'string') ? parts.join('') : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
+      const chunk = parts.every((p) => typeof p === 'string')
+        ? parts.join('')
+        : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
       // A full buffer (write() false) is waited for only once it holds a few chunks: waiting after every chunk larger
       // than the stream's high-water mark would leave the output idle while the next chunk is made.
       if (!this.out.write(chunk) && backlog(this.out) > MAX_BACKLOG_BYTES) this.draining ??= this.drained()

@@ -7,10 +7,12 @@ import type {Envelope} from '../../model/envelope/types.js'
 export type BodyFormat = 'auto' | 'json' | 'utf8' | 'hex' | 'base64'
 export const BODY_FORMATS: BodyFormat[] = ['auto', 'json', 'utf8', 'hex', 'base64']
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+
 /** Escapes C0/C1 control characters (except newline and tab) so a body cannot drive the terminal. */
 export function escapeControl(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return text.replace(CONTROL_CHARACTERS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 export function hexDump(bytes: Buffer, limit = 4096): string {
@@ -43,8 +45,10 @@ export function renderBody(e: Envelope, format: BodyFormat = 'auto'): string {
 /** One message as a block of text: a title line, headers, death record, then the body. */
 export function renderMessage(e: Envelope, o: {bodyFormat?: BodyFormat; title?: string} = {}): string {
   const lines = [o.title ?? messageTitle(e)]
-  for (const [name, value] of e.headers) lines.push(`  ${escapeControl(name)}: ${escapeControl(headerValueToText(value))}`)
-  for (const [name, value] of Object.entries(e.properties ?? {})) lines.push(`  (${name}): ${escapeControl(String(value))}`)
+  for (const [name, value] of e.headers)
+    lines.push(`  ${escapeControl(name)}: ${escapeControl(headerValueToText(value))}`)
+  for (const [name, value] of Object.entries(e.properties ?? {}))
+    lines.push(`  (${name}): ${escapeControl(String(value))}`)
   if (e.death) lines.push(`  death: ${escapeControl(describeDeath(e))}`)
   lines.push(renderBody(e, o.bodyFormat))
   return lines.join('\n')

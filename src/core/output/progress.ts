@@ -66,14 +66,24 @@ export function progressReporter(o: ProgressOptions): ProgressReporter {
 }
 
 /** `exported 1,200/5,000 (24%), 850/s, ETA 5s, 2 failed`; a detail goes after the count. */
-export function progressText(label: string, counts: ProgressCounts, total: number | undefined, perSecond: number | undefined, color = false): string {
+export function progressText(
+  label: string,
+  counts: ProgressCounts,
+  total: number | undefined,
+  perSecond: number | undefined,
+  color = false,
+): string {
   // A total from stale broker statistics (RabbitMQ's are up to 5 s old) is dropped once it is exceeded.
   const of = total && counts.done <= total ? total : undefined
-  const parts = [`${label} ${number(counts.done)}${of === undefined ? '' : `/${number(of)} (${percent(counts.done, of)}%)`}`]
+  const parts = [
+    `${label} ${number(counts.done)}${of === undefined ? '' : `/${number(of)} (${percent(counts.done, of)}%)`}`,
+  ]
   if (counts.detail) parts.push(counts.detail)
   if (perSecond !== undefined) parts.push(`${number(Math.round(perSecond))}/s`)
-  if (of !== undefined && perSecond && counts.done < of) parts.push(`ETA ${formatDurationSeconds(Math.ceil((of - counts.done) / perSecond))}`)
-  if (counts.failed) parts.push(color ? `\x1b[31m${number(counts.failed)} failed\x1b[39m` : `${number(counts.failed)} failed`)
+  if (of !== undefined && perSecond && counts.done < of)
+    parts.push(`ETA ${formatDurationSeconds(Math.ceil((of - counts.done) / perSecond))}`)
+  if (counts.failed)
+    parts.push(color ? `\x1b[31m${number(counts.failed)} failed\x1b[39m` : `${number(counts.failed)} failed`)
   return parts.join(', ')
 }
 

@@ -18,7 +18,11 @@ export {LIST_FORMATS, type ListFormat} from './list-format.js'
  * A table: with box-drawing borders on a terminal; piped, columns padded with spaces and no borders (kubectl,
  * rabbitmqctl), so `awk '{print $2}'` picks a column. Lists are then joined with "," (no space: one field).
  */
-export async function renderTable<Row>(rows: Row[], columns: Column<Row>[], o: {wide?: boolean; borders?: boolean} = {}): Promise<string> {
+export async function renderTable<Row>(
+  rows: Row[],
+  columns: Column<Row>[],
+  o: {wide?: boolean; borders?: boolean} = {},
+): Promise<string> {
   const shown = columns.filter((c) => o.wide || !c.wide)
   const borders = o.borders ?? isInteractive(process.stdout)
   const cells = rows.map((row) => shown.map((c) => cell(c.value(row), borders ? ', ' : ',')))
@@ -41,7 +45,10 @@ async function boxed<Row>(shown: Column<Row>[], cells: string[][]): Promise<stri
 
 function bare<Row>(shown: Column<Row>[], cells: string[][]): string {
   // An empty cell would leave its column out of awk's count: `-`, as for no value.
-  const lines = [shown.map((c) => c.header), ...cells.map((row) => row.map((text) => text.replace(/\s*\n\s*/g, ' ') || '-'))]
+  const lines = [
+    shown.map((c) => c.header),
+    ...cells.map((row) => row.map((text) => text.replace(/\s*\n\s*/g, ' ') || '-')),
+  ]
   const widths = shown.map((_, i) => Math.max(...lines.map((line) => [...line[i]].length)))
   const pad = (text: string, i: number) => {
     const fill = ' '.repeat(widths[i] - [...text].length)

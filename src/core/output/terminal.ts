@@ -3,7 +3,10 @@ export function isInteractive(stream: NodeJS.WriteStream = process.stdout): bool
   return stream.isTTY === true
 }
 
-export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+export function colorEnabled(
+  stream: NodeJS.WriteStream = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true
   return isInteractive(stream) && env.TERM !== 'dumb'

@@ -60,7 +60,15 @@ interface Confirmed {
 }
 
 export class ReplayEngine {
-  private readonly counts: ReplayCounts = {examined: 0, replayed: 0, filtered: 0, skipped: 0, failed: 0, possibleDuplicates: 0, deduplicated: 0}
+  private readonly counts: ReplayCounts = {
+    examined: 0,
+    replayed: 0,
+    filtered: 0,
+    skipped: 0,
+    failed: 0,
+    possibleDuplicates: 0,
+    deduplicated: 0,
+  }
   private readonly skippedBy: Partial<Record<SkipReason, number>> = {}
   private readonly byDestination: Record<string, number> = {}
   private readonly failures: ReplayFailure[] = []
@@ -83,7 +91,8 @@ export class ReplayEngine {
 
   async run(): Promise<EngineResult> {
     const {source, signal} = this.o
-    const onAbort = () => this.stop('INTERRUPTED', 'interrupted: stopped reading; messages in flight were settled or left in the DLQ')
+    const onAbort = () =>
+      this.stop('INTERRUPTED', 'interrupted: stopped reading; messages in flight were settled or left in the DLQ')
     signal.addEventListener('abort', onAbort, {once: true})
     if (signal.aborted) onAbort()
     this.prepareDestination()
@@ -104,7 +113,11 @@ export class ReplayEngine {
           this.window.release()
           throw error
         })
-        if (source.held >= HOLD_LIMIT) this.stop('PARTIAL', `stopped after holding back ${HOLD_LIMIT} messages that were not replayed (they stay in the DLQ); narrow the run or replay in parts`)
+        if (source.held >= HOLD_LIMIT)
+          this.stop(
+            'PARTIAL',
+            `stopped after holding back ${HOLD_LIMIT} messages that were not replayed (they stay in the DLQ); narrow the run or replay in parts`,
+          )
         if (++handledThisTurn === HANDLED_PER_TURN) {
           handledThisTurn = 0
           await nextTurn()
@@ -119,7 +132,13 @@ export class ReplayEngine {
     }
     const shortfall = source.shortfall?.()
     if (shortfall) this.stop('PARTIAL', shortfall)
-    return {counts: this.counts, skippedBy: this.skippedBy, byDestination: this.byDestination, failures: this.failures, stopped: this.stopped}
+    return {
+      counts: this.counts,
+      skippedBy: this.skippedBy,
+      byDestination: this.byDestination,
+      failures: this.failures,
+      stopped: this.stopped,
+    }
   }
 
   /** A destination given up front is made ready while the first messages are read (origins only show per message). */
@@ -130,7 +149,9 @@ export class ReplayEngine {
   }
 
   private limitReached(): boolean {
-    return this.o.selector.exhausted || (this.o.request.limit !== undefined && this.selectedCount >= this.o.request.limit)
+    return (
+      this.o.selector.exhausted || (this.o.request.limit !== undefined && this.selectedCount >= this.o.request.limit)
+    )
   }
 
   /** Every path through here releases the window slot exactly once (now, or when the message is settled). */
@@ -163,14 +184,18 @@ export class ReplayEngine {
     } catch (error) {
       return this.unreachable(d, identity, decision.dest, asMailroomError(error))
     }
-    lane.send({envelope: decision.envelope, onReceipt: (r) => this.onReceipt(d, {...identity, repeat}, decision.dest, orderKey, r)})
+    lane.send({
+      envelope: decision.envelope,
+      onReceipt: (r) => this.onReceipt(d, {...identity, repeat}, decision.dest, orderKey, r),
+    })
   }
 
   /** The destination could not even be connected to: this message stays, and the run stops. */
   private unreachable(d: Delivery, identity: MessageIdentity, dest: Destination, e: MailroomError): void {
     const label = laneKey(dest)
     this.counts.failed++
-    if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({id: identity.id, destination: label, code: e.code, message: e.message})
+    if (this.failures.length < MAX_FAILURES_KEPT)
+      this.failures.push({id: identity.id, destination: label, code: e.code, message: e.message})
     this.stop(e.code, `cannot reach destination ${label}: ${e.message}`)
     this.track(this.o.source.leave(d))
     this.window.release()
@@ -187,11 +212,23 @@ export class ReplayEngine {
     this.skippedBy[reason] = (this.skippedBy[reason] ?? 0) + 1
   }
 
-  private onReceipt(d: Delivery, identity: MessageIdentity & {repeat: boolean}, dest: Destination, orderKey: string, r: PublishReceipt): void {
+  private onReceipt(
+    d: Delivery,
+    identity: MessageIdentity & {repeat: boolean},
+    dest: Destination,
+    orderKey: string,
+    r: PublishReceipt,
+  ): void {
     const label = laneKey(dest)
     if (r.ok) {
       if (r.duplicate) this.counts.deduplicated++
-      this.confirmed.push({delivery: d, id: identity.id, positional: identity.positional, repeat: identity.repeat, label})
+      this.confirmed.push({
+        delivery: d,
+        id: identity.id,
+        positional: identity.positional,
+        repeat: identity.repeat,
+        label,
+      })
       this.scheduleCheckpoint()
       return
     }
@@ -203,7 +240,8 @@ export class ReplayEngine {
     // that stays will be published again by a later run.
     if (OUTCOME_UNKNOWN.has(code)) this.counts.possibleDuplicates++
     const message = r.error?.message ?? 'not confirmed'
-    if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({id: identity.id, destination: label, code, message})
+    if (this.failures.length < MAX_FAILURES_KEPT)
+      this.failures.push({id: identity.id, destination: label, code, message})
     this.o.journal.append({t: 'fail', id: identity.id, code, message})
     this.track(this.o.source.leave(d))
     this.window.release()

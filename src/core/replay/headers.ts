@@ -68,7 +68,11 @@ export function prepareForDestination(e: Envelope, dest: Destination, stamp: Sta
 }
 
 /** The key the replayed message is published with, or the header that keeps a key the destination cannot use. */
-function keyAt(e: Envelope, dest: Destination, conventions: PublishConventions): {key?: Envelope['key']; header?: Header} {
+function keyAt(
+  e: Envelope,
+  dest: Destination,
+  conventions: PublishConventions,
+): {key?: Envelope['key']; header?: Header} {
   switch (conventions.key) {
     case 'record':
       return {key: e.key}
@@ -76,7 +80,9 @@ function keyAt(e: Envelope, dest: Destination, conventions: PublishConventions):
       return {key: dest.key}
     case 'routing':
       // A routing key from the same kind of broker was only how it got routed; another broker's key is data.
-      return typeof e.key === 'string' && e.key !== '' && e.broker !== dest.broker ? {header: [ORIGINAL_KEY_HEADER, e.key]} : {}
+      return typeof e.key === 'string' && e.key !== '' && e.broker !== dest.broker
+        ? {header: [ORIGINAL_KEY_HEADER, e.key]}
+        : {}
   }
 }
 
@@ -119,6 +125,8 @@ export function describeChanges(before: Envelope, after: Envelope): HeaderChange
   const afterNames = new Set(after.headers.map(([n]) => n))
   const removed = [...beforeNames].filter((n) => !afterNames.has(n))
   const added = [...afterNames].filter((n) => !beforeNames.has(n))
-  const carried = added.filter((n) => n.startsWith('amqp-') || n === ORIGINAL_KEY_HEADER || n === ORIGINAL_TIMESTAMP_HEADER)
+  const carried = added.filter(
+    (n) => n.startsWith('amqp-') || n === ORIGINAL_KEY_HEADER || n === ORIGINAL_TIMESTAMP_HEADER,
+  )
   return {removed, added: added.filter((n) => !carried.includes(n)), carried}
 }

@@ -6,7 +6,10 @@ import type {Envelope} from '../../model/envelope/types.js'
 
 /** e.g. 20250314T101502-3f9a1c: sortable, safe as a file name. */
 export function newReplayId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '')
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')
   return `${stamp}-${randomBytes(3).toString('hex')}`
 }
 
@@ -44,4 +47,6 @@ function contentHash(e: Envelope): string {
 
 /** crypto.hash (Node >= 20.12) hashes in one call, a third of the cost of createHash per message; same digest. */
 const sha1Hex: (text: string) => string =
-  typeof crypto.hash === 'function' ? (text) => crypto.hash('sha1', text, 'hex') : (text) => crypto.createHash('sha1').update(text).digest('hex')
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha1', text, 'hex')
+    : (text) => crypto.createHash('sha1').update(text).digest('hex')

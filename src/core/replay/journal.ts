@@ -135,7 +135,9 @@ export async function readJournal(replayId: string, env: NodeJS.ProcessEnv = pro
   } catch {
     const known = await knownReplays(env)
     throw new MailroomError('NOT_FOUND', `no replay journal ${replayId} (looked in ${replaysDir(env)})`, {
-      suggestions: known.length ? [`Known replays: ${known.slice(-5).join(', ')}`] : ['Replay ids are printed when a replay starts and in its report'],
+      suggestions: known.length
+        ? [`Known replays: ${known.slice(-5).join(', ')}`]
+        : ['Replay ids are printed when a replay starts and in its report'],
     })
   }
   return parseJournal(text, path)
@@ -174,7 +176,10 @@ export function parseJournal(text: string, path = 'journal'): JournalState {
 
 async function knownReplays(env: NodeJS.ProcessEnv): Promise<string[]> {
   try {
-    return (await readdir(replaysDir(env))).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -6)).sort()
+    return (await readdir(replaysDir(env)))
+      .filter((f) => f.endsWith('.jsonl'))
+      .map((f) => f.slice(0, -6))
+      .sort()
   } catch {
     return []
   }

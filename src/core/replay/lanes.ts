@@ -83,7 +83,8 @@ export class PublishLane {
           const m = outstanding.get(receipt.index)
           outstanding.delete(receipt.index)
           m?.onReceipt(receipt)
-          if (!receipt.ok && isDestinationDown(receipt.error?.code)) this.die(new MailroomError(receipt.error!.code, receipt.error!.message))
+          if (!receipt.ok && isDestinationDown(receipt.error?.code))
+            this.die(new MailroomError(receipt.error!.code, receipt.error!.message))
         }
       }
     } catch (error) {

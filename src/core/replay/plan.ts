@@ -85,11 +85,19 @@ export async function planReplay(
       const c = describeChanges(decision.original, decision.envelope)
       for (const k of ['removed', 'added', 'carried'] as const) for (const n of c[k]) changes[k].add(n)
       if (plan.samples.length < SAMPLES) {
-        plan.samples.push({id: identity.id, destination: label, key: decision.envelope.key ?? decision.original.key, replayCount: replayCountOf(decision.original), changes: c})
+        plan.samples.push({
+          id: identity.id,
+          destination: label,
+          key: decision.envelope.key ?? decision.original.key,
+          replayCount: replayCountOf(decision.original),
+          changes: c,
+        })
       }
     }
   }
-  plan.destinations = [...counts].map(([destination, count]) => ({destination, count})).sort((a, b) => b.count - a.count)
+  plan.destinations = [...counts]
+    .map(([destination, count]) => ({destination, count}))
+    .sort((a, b) => b.count - a.count)
   plan.headerChanges = {removed: [...changes.removed], added: [...changes.added], carried: [...changes.carried]}
   if (request.select) plan.selection = selectionOutcome(request.select, selector.missingSelected, plan)
   else if (!plan.complete && plan.total !== undefined && plan.examined > 0 && plan.examined < plan.total) {
@@ -101,7 +109,9 @@ export async function planReplay(
 function selectionOutcome(ids: string[], notFound: number, plan: ReplayPlan): ReplayPlan['selection'] {
   if (notFound > 0) {
     const where = plan.complete ? 'in the DLQ' : `in the ${plan.examined} messages sampled (a replay reads all of them)`
-    plan.notes.push(`${notFound} of the ${ids.length} selected message(s) not found ${where}: moved, purged or aged out since they were marked`)
+    plan.notes.push(
+      `${notFound} of the ${ids.length} selected message(s) not found ${where}: moved, purged or aged out since they were marked`,
+    )
   }
   return {ids, notFound}
 }
@@ -112,14 +122,20 @@ interface PlanItem {
   replayed?(): void
 }
 
-async function* planMessages(adapter: BrokerAdapter, {facts, offer}: InspectedSource, plan: ReplayPlan, o: {sample: number; signal?: AbortSignal}): AsyncGenerator<PlanItem> {
+async function* planMessages(
+  adapter: BrokerAdapter,
+  {facts, offer}: InspectedSource,
+  plan: ReplayPlan,
+  o: {sample: number; signal?: AbortSignal},
+): AsyncGenerator<PlanItem> {
   if (facts.strategy === 'consume-queue') {
     for await (const envelope of peekedSample(adapter, facts, plan, o.sample)) yield {envelope}
     return
   }
   // The run's own cursor, never committed: what it would pass over, and what it would leave beyond its span.
   const cursor = facts.strategy === 'commit-group' && offer.kind === 'group-cursor' ? await offer.cursor() : undefined
-  if (cursor?.committedBefore) plan.notes.push(`skips what earlier replays moved (the cursor of the replay group ${cursor.group})`)
+  if (cursor?.committedBefore)
+    plan.notes.push(`skips what earlier replays moved (the cursor of the replay group ${cursor.group})`)
   for await (const d of readOf(adapter)(facts.target, {untilEnd: true, from: {kind: 'earliest'}, signal: o.signal})) {
     if (!withinBound(d, facts.bound)) continue
     if (cursor && cursor.admit(d) !== 'new') continue
@@ -129,7 +145,12 @@ async function* planMessages(adapter: BrokerAdapter, {facts, offer}: InspectedSo
   if (shortfall) plan.notes.push(`a replay would stop short: ${shortfall}`)
 }
 
-async function* peekedSample(adapter: BrokerAdapter, facts: SourceFacts, plan: ReplayPlan, sample: number): AsyncGenerator<Envelope> {
+async function* peekedSample(
+  adapter: BrokerAdapter,
+  facts: SourceFacts,
+  plan: ReplayPlan,
+  sample: number,
+): AsyncGenerator<Envelope> {
   const total = facts.count ?? 0
   plan.complete = false
   if (total === 0) {

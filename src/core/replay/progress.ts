@@ -9,7 +9,8 @@ export interface Progress {
 
 export function replayProgress(line: ProgressReporter): Progress {
   return {
-    update: (c) => line.update({done: c.examined, failed: c.failed, detail: `${c.replayed.toLocaleString('en-US')} replayed`}),
+    update: (c) =>
+      line.update({done: c.examined, failed: c.failed, detail: `${c.replayed.toLocaleString('en-US')} replayed`}),
     done: () => line.end(),
   }
 }

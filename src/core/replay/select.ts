@@ -49,14 +49,29 @@ export class Selector {
     const {request} = this.o
     const count = replayCountOf(judged)
     if (!request.force && count >= request.maxReplays) {
-      return {action: 'skip', reason: 'max-replays', detail: `already replayed ${count} times (--max-replays ${request.maxReplays}; --force to replay anyway)`}
+      return {
+        action: 'skip',
+        reason: 'max-replays',
+        detail: `already replayed ${count} times (--max-replays ${request.maxReplays}; --force to replay anyway)`,
+      }
     }
     if ('problem' in shown) return {action: 'skip', reason: 'no-origin', detail: shown.problem}
     const original = shown === entry ? e : withoutNatsHeaders(shown)
     const resolution = resolveDestination(original, shown.death, {to: request.to, keepPartition: request.keepPartition})
-    if ('problem' in resolution) return {action: 'skip', reason: 'no-origin', detail: `${resolution.problem}; give a destination with --to`}
-    const stamp = {replayId: this.o.replayId, messageId: identity.id, replayedAt: this.iso(this.o.now ? this.o.now().getTime() : Date.now()), replayedFrom: this.from}
-    return {action: 'replay', dest: resolution.dest, envelope: prepareForDestination(original, resolution.dest, stamp), original}
+    if ('problem' in resolution)
+      return {action: 'skip', reason: 'no-origin', detail: `${resolution.problem}; give a destination with --to`}
+    const stamp = {
+      replayId: this.o.replayId,
+      messageId: identity.id,
+      replayedAt: this.iso(this.o.now ? this.o.now().getTime() : Date.now()),
+      replayedFrom: this.from,
+    }
+    return {
+      action: 'replay',
+      dest: resolution.dest,
+      envelope: prepareForDestination(original, resolution.dest, stamp),
+      original,
+    }
   }
 
   /** Every marked message was found: the rest of the DLQ need not be read. */
@@ -71,7 +86,11 @@ export class Selector {
 
   /** The death record matters for the filter, for the origin, and for JetStream advisory entries (JSON bodies). */
   private needsDeath(e: Envelope): boolean {
-    return this.o.filter !== undefined || this.o.request.to === undefined || ('utf8' in e.body && e.body.utf8.startsWith('{') && e.body.utf8.includes('"io.nats.jetstream.advisory.'))
+    return (
+      this.o.filter !== undefined ||
+      this.o.request.to === undefined ||
+      ('utf8' in e.body && e.body.utf8.startsWith('{') && e.body.utf8.includes('"io.nats.jetstream.advisory.'))
+    )
   }
 
   /** The message the entry stands for (the dead message a JetStream advisory points at), or why it cannot be read. */
@@ -83,7 +102,9 @@ export class Selector {
     } catch (error) {
       return {problem: `the dead message ${target} #${sequence} cannot be read: ${(error as Error).message}`}
     }
-    return {problem: `the dead message ${target} #${sequence} can no longer be read (acknowledged, deleted or aged out)`}
+    return {
+      problem: `the dead message ${target} #${sequence} can no longer be read (acknowledged, deleted or aged out)`,
+    }
   }
 }
 

@@ -38,12 +38,20 @@ export class Selection {
 }
 
 /** The --filter (if any) and the selection, as one filter over the DLQ's entries: the selection is taken last. */
-export function selectionFilter(selection: Selection, source: {broker: string; target: string}, filter?: MessageFilter): MessageFilter {
+export function selectionFilter(
+  selection: Selection,
+  source: {broker: string; target: string},
+  filter?: MessageFilter,
+): MessageFilter {
   return (e: Envelope) => (!filter || filter(e)) && selection.take(messageIdentity(e, source.broker, source.target).id)
 }
 
 /** The filter of a read (export) narrowed to the message ids given, if any. */
-export function narrowToSelection(ids: readonly string[] | undefined, source: {broker: string; target: string}, filter?: MessageFilter): MessageFilter | undefined {
+export function narrowToSelection(
+  ids: readonly string[] | undefined,
+  source: {broker: string; target: string},
+  filter?: MessageFilter,
+): MessageFilter | undefined {
   if (!ids) return filter
   return selectionFilter(new Selection(parseSelection(ids, source)), source, filter)
 }
@@ -54,7 +62,9 @@ export function parseSelection(ids: readonly string[], source: {broker: string; 
   const wrong = ids.find((id) => !id.startsWith(prefix) || id.length === prefix.length)
   if (wrong !== undefined) {
     throw new MailroomError('USAGE', `--select ${wrong} is not a message of ${source.broker}:${source.target}`, {
-      suggestions: [`Message ids look like ${prefix}<position or content id>: the dashboard's plan and dlq inspect -o json show them`],
+      suggestions: [
+        `Message ids look like ${prefix}<position or content id>: the dashboard's plan and dlq inspect -o json show them`,
+      ],
     })
   }
   return [...ids]

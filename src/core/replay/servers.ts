@@ -43,7 +43,8 @@ function fingerprintsOf(kinds: BrokerKind[], settings: ConnectionSettings): Part
   const fingerprints: Partial<Record<BrokerKind, string>> = {}
   for (const kind of new Set(kinds)) {
     const address = normalizedAddress(kind, settings)
-    if (address !== undefined) fingerprints[kind] = `sha256:${createHash('sha256').update(address).digest('hex').slice(0, 16)}`
+    if (address !== undefined)
+      fingerprints[kind] = `sha256:${createHash('sha256').update(address).digest('hex').slice(0, 16)}`
   }
   return fingerprints
 }
@@ -70,9 +71,19 @@ function parsedAddress(kind: BrokerKind, settings: ConnectionSettings): string |
       return `${tls ? 'amqps' : 'amqp'}://${sortedHosts(urls, tls ? 5671 : 5672)}/${vhost}`
     }
     case 'kafka':
-      return settings.kafka ? sortedHosts(settings.kafka.brokers.map((b) => new URL(`kafka://${b.trim()}`)), 9092) : undefined
+      return settings.kafka
+        ? sortedHosts(
+            settings.kafka.brokers.map((b) => new URL(`kafka://${b.trim()}`)),
+            9092,
+          )
+        : undefined
     case 'nats':
-      return settings.nats ? sortedHosts(settings.nats.url.split(',').map((u) => new URL(withScheme(u.trim()))), 4222) : undefined
+      return settings.nats
+        ? sortedHosts(
+            settings.nats.url.split(',').map((u) => new URL(withScheme(u.trim()))),
+            4222,
+          )
+        : undefined
   }
 }
 
@@ -81,7 +92,10 @@ function hostPort(url: URL, defaultPort: number): string {
 }
 
 function sortedHosts(urls: URL[], defaultPort: number): string {
-  return urls.map((u) => hostPort(u, defaultPort)).sort().join(',')
+  return urls
+    .map((u) => hostPort(u, defaultPort))
+    .sort()
+    .join(',')
 }
 
 function withScheme(server: string): string {
@@ -92,15 +106,23 @@ function withScheme(server: string): string {
  * Compares the servers a resume would use with those the job started with. A difference is refused (USAGE)
  * unless `force`; then, like a journal that recorded none (older versions), it is a warning for the user.
  */
-export function checkResumeServers(replayId: string, recorded: ServerIdentity | undefined, now: ServerIdentity, force: boolean): string | undefined {
-  if (!recorded) return `replay ${replayId} was journaled without its servers (an older mailroom): cannot check that this resume uses the same ones`
+export function checkResumeServers(
+  replayId: string,
+  recorded: ServerIdentity | undefined,
+  now: ServerIdentity,
+  force: boolean,
+): string | undefined {
+  if (!recorded)
+    return `replay ${replayId} was journaled without its servers (an older mailroom): cannot check that this resume uses the same ones`
   const differences = describeDifferences(recorded, now)
   if (differences.length === 0) return undefined
   const what = `replay ${replayId} started against ${differences.join(' and ')}`
   if (force) return `${what}; resuming anyway (--force)`
   throw new MailroomError('USAGE', `${what}: resuming would replay to a different server`, {
     suggestions: [
-      recorded.context === null ? 'Resume without --context / MAILROOM_CONTEXT, as the replay was started' : `Resume with the context it started with: --context ${recorded.context}`,
+      recorded.context === null
+        ? 'Resume without --context / MAILROOM_CONTEXT, as the replay was started'
+        : `Resume with the context it started with: --context ${recorded.context}`,
       'Or pass --force to resume against these servers anyway',
     ],
   })
@@ -109,14 +131,17 @@ export function checkResumeServers(replayId: string, recorded: ServerIdentity | 
 function describeDifferences(recorded: ServerIdentity, now: ServerIdentity): string[] {
   const out = contextDifferences(recorded, now, '')
   if (recorded.destination) {
-    out.push(...contextDifferences(recorded.destination, now.destination ?? {context: null, fingerprints: {}}, 'destination '))
+    out.push(
+      ...contextDifferences(recorded.destination, now.destination ?? {context: null, fingerprints: {}}, 'destination '),
+    )
   }
   return out
 }
 
 function contextDifferences(recorded: ContextServers, now: ContextServers, role: string): string[] {
   const out: string[] = []
-  if (recorded.context !== now.context) out.push(`${role}${contextLabel(recorded.context)}, not ${contextLabel(now.context)}`)
+  if (recorded.context !== now.context)
+    out.push(`${role}${contextLabel(recorded.context)}, not ${contextLabel(now.context)}`)
   for (const [kind, fingerprint] of Object.entries(recorded.fingerprints)) {
     const current = now.fingerprints[kind as BrokerKind]
     if (current !== fingerprint) out.push(`the ${role}${kind} server ${fingerprint}, not ${current ?? 'none'}`)

@@ -64,8 +64,18 @@ export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Pro
   const replayId = newReplayId()
   return audited({replayId, request, facts, offer, filter, deps, resumed: undefined}, async (shown) => {
     const path = journalPath(replayId, deps.env)
-    const servers = deps.settings ? {servers: serverIdentity(deps.context, deps.settings, request, deps.destinationSettings)} : {}
-    const journal = await JournalWriter.create(path, {t: 'start', v: 1, replayId, createdAt: new Date().toISOString(), request, source: facts, ...servers})
+    const servers = deps.settings
+      ? {servers: serverIdentity(deps.context, deps.settings, request, deps.destinationSettings)}
+      : {}
+    const journal = await JournalWriter.create(path, {
+      t: 'start',
+      v: 1,
+      replayId,
+      createdAt: new Date().toISOString(),
+      request,
+      source: facts,
+      ...servers,
+    })
     deps.onStart?.(replayId, shown, path)
     return journal
   })
@@ -75,10 +85,18 @@ export async function resumeReplay(replayId: string, deps: ReplayDeps, o: Resume
   const state = await readJournal(replayId, deps.env)
   const {request, source: facts} = state.start
   if (facts.broker !== deps.source.kind) {
-    throw new MailroomError('USAGE', `replay ${replayId} reads from ${facts.broker}:${facts.target}, not from ${deps.source.kind}`)
+    throw new MailroomError(
+      'USAGE',
+      `replay ${replayId} reads from ${facts.broker}:${facts.target}, not from ${deps.source.kind}`,
+    )
   }
   if (deps.settings) {
-    const warning = checkResumeServers(replayId, state.start.servers, serverIdentity(deps.context, deps.settings, request, deps.destinationSettings), o.force ?? false)
+    const warning = checkResumeServers(
+      replayId,
+      state.start.servers,
+      serverIdentity(deps.context, deps.settings, request, deps.destinationSettings),
+      o.force ?? false,
+    )
     if (warning) deps.warn?.(warning)
   }
   const complete = completedBefore(state)
@@ -94,7 +112,8 @@ export async function resumeReplay(replayId: string, deps: ReplayDeps, o: Resume
 /** Why a job has nothing left to do: its last attempt replayed everything it chose, or its --limit is used up. */
 function completedBefore(state: JournalState): string | undefined {
   const {limit} = state.start.request
-  if (limit !== undefined && state.confirmedTotal >= limit) return `it replayed ${state.confirmedTotal} message(s), its --limit of ${limit}`
+  if (limit !== undefined && state.confirmedTotal >= limit)
+    return `it replayed ${state.confirmedTotal} message(s), its --limit of ${limit}`
   if (state.ended?.outcome === 'ok') return 'its last run replayed everything it chose'
   return undefined
 }
@@ -121,14 +140,22 @@ function completeReport(replayId: string, state: JournalState, why: string, jour
 }
 
 /** The run under the audit policy: the log is writable before the guard asks and before anything changes. */
-function audited(job: Omit<Job, 'journal' | 'selector'>, openJournal: (shown: SourceFacts) => Promise<JournalWriter>): Promise<ReplayReport> {
+function audited(
+  job: Omit<Job, 'journal' | 'selector'>,
+  openJournal: (shown: SourceFacts) => Promise<JournalWriter>,
+): Promise<ReplayReport> {
   const {request, deps} = job
   // The guard and the start line name what this attempt may still move, not what the job's first attempt could.
   const facts = {...job.facts, ...optionalCount(remainingCount(job))}
   return auditedChange({
     env: deps.env,
     confirm: () => deps.confirm(facts, request),
-    change: async () => execute({...job, journal: await openJournal(facts), selector: selectorFor(request, job.replayId, deps, job.filter, job.resumed?.confirmed)}),
+    change: async () =>
+      execute({
+        ...job,
+        journal: await openJournal(facts),
+        selector: selectorFor(request, job.replayId, deps, job.filter, job.resumed?.confirmed),
+      }),
     entry: (report) => (report ? auditEntry(report, deps.context, request) : failedEntry(job)),
     onAuditFailure: deps.onAuditFailure,
   })
@@ -144,9 +171,22 @@ function compiledFilter(request: ReplayRequest): MessageFilter | undefined {
 }
 
 /** @param confirmed what earlier attempts of the job replayed: their marks are used up. */
-function selectorFor(request: ReplayRequest, replayId: string, deps: ReplayDeps, filter: MessageFilter | undefined, confirmed?: ReadonlyMap<string, number>): Selector {
+function selectorFor(
+  request: ReplayRequest,
+  replayId: string,
+  deps: ReplayDeps,
+  filter: MessageFilter | undefined,
+  confirmed?: ReadonlyMap<string, number>,
+): Selector {
   const selection = request.select ? new Selection(request.select, confirmed) : undefined
-  return new Selector({request, replayId, filter, ...(selection ? {selection} : {}), death: deps.death, source: deps.source})
+  return new Selector({
+    request,
+    replayId,
+    filter,
+    ...(selection ? {selection} : {}),
+    death: deps.death,
+    source: deps.source,
+  })
 }
 
 interface Job {
@@ -166,7 +206,12 @@ async function execute(job: Job): Promise<ReplayReport> {
   const {request, facts, journal, deps} = job
   const started = performance.now()
   const progress = deps.progress?.(remainingCount(job))
-  const source = await openSource(deps.source, facts, {window: request.window, confirmedBefore: job.resumed?.confirmed}, job.offer)
+  const source = await openSource(
+    deps.source,
+    facts,
+    {window: request.window, confirmedBefore: job.resumed?.confirmed},
+    job.offer,
+  )
   const engine = new ReplayEngine({
     request,
     facts,
@@ -184,7 +229,8 @@ async function execute(job: Job): Promise<ReplayReport> {
   } finally {
     progress?.done()
   }
-  const refused = (result.skippedBy['max-replays'] ?? 0) + (result.skippedBy['no-origin'] ?? 0) + (result.skippedBy['key-order'] ?? 0)
+  const refused =
+    (result.skippedBy['max-replays'] ?? 0) + (result.skippedBy['no-origin'] ?? 0) + (result.skippedBy['key-order'] ?? 0)
   const elapsedMs = Math.round(performance.now() - started)
   const report: ReplayReport = {
     replayId: job.replayId,
@@ -246,7 +292,13 @@ function auditEntry(r: ReplayReport, context: string | undefined, request: Repla
     replayId: r.replayId,
     counts: {replayed, failed, skipped, filtered, possibleDuplicates},
     outcome: outcomeOf(r),
-    details: {destination: r.destination, mode: r.mode, byDestination: r.byDestination, ...selectionDetails(request), ...(r.stopped ? {stopped: r.stopped.message} : {})},
+    details: {
+      destination: r.destination,
+      mode: r.mode,
+      byDestination: r.byDestination,
+      ...selectionDetails(request),
+      ...(r.stopped ? {stopped: r.stopped.message} : {}),
+    },
   }
 }
 

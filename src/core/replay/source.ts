@@ -5,7 +5,14 @@
 //   in the replay group's cursor; streams: not deleted). passOver(d): the user chose not to replay it
 //   (--filter): the same as leave, so a later run with another filter or none can still replay it.
 import {readBatchesOf, readOf} from '../../adapters/batched.js'
-import type {BrokerAdapter, Delivery, QueueHoldings, ReadOptions, ReplayCursor, ReplaySourceCapability} from '../../adapters/types.js'
+import type {
+  BrokerAdapter,
+  Delivery,
+  QueueHoldings,
+  ReadOptions,
+  ReplayCursor,
+  ReplaySourceCapability,
+} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
 import {offsetBelow} from '../offsets.js'
 import {messageIdentity} from './identity.js'
@@ -29,11 +36,23 @@ export interface InspectedSource {
 }
 
 /** The strategy and the snapshot bound, from one look at the target. */
-export async function inspectSource(adapter: BrokerAdapter, target: string, mode: ReplayMode): Promise<InspectedSource> {
+export async function inspectSource(
+  adapter: BrokerAdapter,
+  target: string,
+  mode: ReplayMode,
+): Promise<InspectedSource> {
   const offer = await replaySourceOf(adapter, target)
   const strategy = strategyFor(`${adapter.kind}:${target}`, offer, mode)
-  const count = strategy === 'commit-group' && offer.kind === 'group-cursor' ? (await offer.cursor()).unreplayed : offer.depth
-  const facts: SourceFacts = {broker: adapter.kind, target, kind: offer.targetKind, strategy, bound: boundOf(offer), ...(count === undefined ? {} : {count})}
+  const count =
+    strategy === 'commit-group' && offer.kind === 'group-cursor' ? (await offer.cursor()).unreplayed : offer.depth
+  const facts: SourceFacts = {
+    broker: adapter.kind,
+    target,
+    kind: offer.targetKind,
+    strategy,
+    bound: boundOf(offer),
+    ...(count === undefined ? {} : {count}),
+  }
   return {facts, offer}
 }
 
@@ -46,9 +65,16 @@ function strategyFor(name: string, offer: ReplaySourceCapability, mode: ReplayMo
   switch (offer.kind) {
     case 'queue':
       if (mode === 'copy') {
-        throw new MailroomError('UNSUPPORTED', `${name} is a ${offer.targetKind}: it cannot be read without taking messages off it, so --copy is impossible`, {
-          suggestions: ['Replay without --copy (a safe move: each message leaves the DLQ only once the destination confirmed it)', 'Or keep a copy first with: mailroom dlq export'],
-        })
+        throw new MailroomError(
+          'UNSUPPORTED',
+          `${name} is a ${offer.targetKind}: it cannot be read without taking messages off it, so --copy is impossible`,
+          {
+            suggestions: [
+              'Replay without --copy (a safe move: each message leaves the DLQ only once the destination confirmed it)',
+              'Or keep a copy first with: mailroom dlq export',
+            ],
+          },
+        )
       }
       return 'consume-queue'
     case 'group-cursor':
@@ -61,12 +87,15 @@ function strategyFor(name: string, offer: ReplaySourceCapability, mode: ReplayMo
 }
 
 function moveImpossible(name: string, why: string): MailroomError {
-  return new MailroomError('UNSUPPORTED', `cannot move messages out of ${name}: ${why}`, {suggestions: ['Replay with --copy, which leaves the originals in place']})
+  return new MailroomError('UNSUPPORTED', `cannot move messages out of ${name}: ${why}`, {
+    suggestions: ['Replay with --copy, which leaves the originals in place'],
+  })
 }
 
 function boundOf(offer: ReplaySourceCapability): SnapshotBound {
   if (offer.kind === 'group-cursor') return {kind: 'offsets', ends: offer.ends}
-  if (offer.kind === 'positioned' && offer.lastSequence !== undefined) return {kind: 'sequence', last: offer.lastSequence}
+  if (offer.kind === 'positioned' && offer.lastSequence !== undefined)
+    return {kind: 'sequence', last: offer.lastSequence}
   return {kind: 'depth', depth: offer.depth ?? 0}
 }
 
@@ -102,7 +131,12 @@ export interface OpenSourceOptions {
  * The reader of a run. A run that inspected its source now settles with what the adapter offered then; a resume
  * (whose facts come from the journal) asks the adapter again, where the strategy settles through it.
  */
-export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions, offer?: ReplaySourceCapability): Promise<ReplaySource> {
+export async function openSource(
+  adapter: BrokerAdapter,
+  facts: SourceFacts,
+  o: OpenSourceOptions,
+  offer?: ReplaySourceCapability,
+): Promise<ReplaySource> {
   readOf(adapter) // UNSUPPORTED before anything is opened
   const offered = () => (offer ? Promise.resolve(offer) : replaySourceOf(adapter, facts.target))
   const positioned = {untilEnd: true, from: {kind: 'earliest'}, prefetch: Math.max(64, o.window)} as const
@@ -129,7 +163,10 @@ export async function openSource(adapter: BrokerAdapter, facts: SourceFacts, o: 
 
 /** A resume found the target replaced by one read or settled otherwise than when the job started. */
 function changedSince(facts: SourceFacts, now: ReplaySourceCapability): MailroomError {
-  return new MailroomError('UNSUPPORTED', `${facts.broker}:${facts.target} can no longer be read and settled as when the replay started (a ${facts.kind} then, a ${now.targetKind} now)`)
+  return new MailroomError(
+    'UNSUPPORTED',
+    `${facts.broker}:${facts.target} can no longer be read and settled as when the replay started (a ${facts.kind} then, a ${now.targetKind} now)`,
+  )
 }
 
 type WaitLimit = (batch: Promise<IteratorResult<Delivery[]>>) => Promise<IteratorResult<Delivery[]> | typeof IDLE>
@@ -265,7 +302,9 @@ class QueueSource extends ReaderSource {
    * unacknowledged messages. A peek that just ended may still be returning thousands: wait for them, up to
    * QUEUE_STALL_MS without a delivery, then stop and say why.
    */
-  private async waitForDelivery(batch: Promise<IteratorResult<Delivery[]>>): Promise<IteratorResult<Delivery[]> | typeof IDLE> {
+  private async waitForDelivery(
+    batch: Promise<IteratorResult<Delivery[]>>,
+  ): Promise<IteratorResult<Delivery[]> | typeof IDLE> {
     const since = performance.now()
     for (;;) {
       const r = await this.idle.within(batch)
@@ -368,7 +407,11 @@ class DeletingSource extends PositionedSource {
 
   override async replayed(d: Delivery): Promise<void> {
     const sequence = d.envelope.meta?.sequence
-    if (sequence === undefined) throw new MailroomError('INTERNAL', `${this.facts.broker}:${this.facts.target} delivered an entry without a sequence`)
+    if (sequence === undefined)
+      throw new MailroomError(
+        'INTERNAL',
+        `${this.facts.broker}:${this.facts.target} delivered an entry without a sequence`,
+      )
     await this.deleteEntry(sequence).catch((e: unknown) => {
       // Already gone (deleted by a run that was killed before journaling it, or by someone else): done either way.
       if ((e as MailroomError).code !== 'NOT_FOUND') throw e
@@ -391,7 +434,11 @@ class GroupSource extends PositionedSource {
     o: OpenSourceOptions,
     private readonly cursor: ReplayCursor,
   ) {
-    super(adapter, facts, {untilEnd: true, from: {kind: 'offset', value: cursor.from}, prefetch: Math.max(64, o.window * 2)})
+    super(adapter, facts, {
+      untilEnd: true,
+      from: {kind: 'offset', value: cursor.from},
+      prefetch: Math.max(64, o.window * 2),
+    })
   }
 
   static open(adapter: BrokerAdapter, facts: SourceFacts, o: OpenSourceOptions, cursor: ReplayCursor): GroupSource {

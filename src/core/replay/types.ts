@@ -40,9 +40,7 @@ export const DEFAULT_REPLAY_WINDOW = 1000
  * a queue's depth, a topic's end offset per partition, a stream's last sequence.
  */
 export type SnapshotBound =
-  | {kind: 'depth'; depth: number}
-  | {kind: 'offsets'; ends: Record<string, string>}
-  | {kind: 'sequence'; last: number}
+  {kind: 'depth'; depth: number} | {kind: 'offsets'; ends: Record<string, string>} | {kind: 'sequence'; last: number}
 
 /** How a source is read and settled, chosen from the target's kind and the adapter's abilities. */
 export type SourceStrategy =

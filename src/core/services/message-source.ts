@@ -19,15 +19,22 @@ export function parseHeaderFlags(flags: string[] = []): Header[] {
   return flags.map((flag) => {
     const eq = flag.indexOf('=')
     if (eq < 1) {
-      throw new MailroomError('USAGE', `header "${flag}" is not name=value`, {suggestions: ['e.g. -H content-kind=order -H x-tenant=acme']})
+      throw new MailroomError('USAGE', `header "${flag}" is not name=value`, {
+        suggestions: ['e.g. -H content-kind=order -H x-tenant=acme'],
+      })
     }
     return [flag.slice(0, eq), flag.slice(eq + 1)]
   })
 }
 
 /** One message body: the argument, else the file, else stdin (which must not be a terminal). */
-export async function readBody(arg: string | undefined, file: string | undefined, stdin: NodeJS.ReadStream = process.stdin): Promise<Buffer> {
-  if (arg !== undefined && file) throw new MailroomError('USAGE', 'give the body as an argument or with --file, not both')
+export async function readBody(
+  arg: string | undefined,
+  file: string | undefined,
+  stdin: NodeJS.ReadStream = process.stdin,
+): Promise<Buffer> {
+  if (arg !== undefined && file)
+    throw new MailroomError('USAGE', 'give the body as an argument or with --file, not both')
   if (arg !== undefined) return Buffer.from(arg, 'utf8')
   if (file) return readInputFile(file)
   if (stdin.isTTY) throw new MailroomError('USAGE', 'no message body: give it as an argument, with --file, or on stdin')
@@ -69,7 +76,13 @@ export interface NdjsonSourceStats {
  */
 export async function* ndjsonEnvelopes(
   input: AsyncIterable<Buffer | string>,
-  o: {skipInvalid?: boolean; endAtInvalid?: boolean; overrides?: MessageOverrides; stats: NdjsonSourceStats; onSkip?: (message: string) => void},
+  o: {
+    skipInvalid?: boolean
+    endAtInvalid?: boolean
+    overrides?: MessageOverrides
+    stats: NdjsonSourceStats
+    onSkip?: (message: string) => void
+  },
 ): AsyncGenerator<Envelope> {
   try {
     yield* envelopesOf(input, o)
@@ -81,7 +94,12 @@ export async function* ndjsonEnvelopes(
 
 async function* envelopesOf(
   input: AsyncIterable<Buffer | string>,
-  o: {skipInvalid?: boolean; overrides?: MessageOverrides; stats: NdjsonSourceStats; onSkip?: (message: string) => void},
+  o: {
+    skipInvalid?: boolean
+    overrides?: MessageOverrides
+    stats: NdjsonSourceStats
+    onSkip?: (message: string) => void
+  },
 ): AsyncGenerator<Envelope> {
   const onInvalid = (lineNo: number, err: MailroomError) => {
     if (!o.skipInvalid) return
@@ -131,7 +149,11 @@ function lineEnvelope(line: Buffer, separator: Buffer | undefined, overrides: Me
 }
 
 /** Paces an iterable to at most `perSecond` items per second (evenly spaced, no bursts beyond one). */
-export async function* rateLimit<T>(items: AsyncIterable<T> | Iterable<T>, perSecond: number, signal?: AbortSignal): AsyncGenerator<T> {
+export async function* rateLimit<T>(
+  items: AsyncIterable<T> | Iterable<T>,
+  perSecond: number,
+  signal?: AbortSignal,
+): AsyncGenerator<T> {
   const interval = 1000 / perSecond
   let next = performance.now()
   for await (const item of items) {

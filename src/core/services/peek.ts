@@ -7,7 +7,11 @@ import type {MessageFilter} from '../filter.js'
  * Brokers that read by offset or sequence peek with a bounded read from the start; the others (RabbitMQ queues)
  * supply their own peek, which reports its side effects as warnings.
  */
-export async function peekMessages(adapter: BrokerAdapter, target: string, o: PeekOptions & {filter?: MessageFilter}): Promise<PeekResult> {
+export async function peekMessages(
+  adapter: BrokerAdapter,
+  target: string,
+  o: PeekOptions & {filter?: MessageFilter},
+): Promise<PeekResult> {
   if (adapter.peek) {
     const result = await adapter.peek(target, o)
     return o.filter ? {...result, messages: result.messages.filter(o.filter)} : result
@@ -15,7 +19,11 @@ export async function peekMessages(adapter: BrokerAdapter, target: string, o: Pe
   if (!adapter.read) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot read messages`)
   const messages: PeekResult['messages'] = []
   if (o.count <= 0) return {messages, warnings: []}
-  for await (const delivery of adapter.read(target, {from: {kind: 'earliest'}, untilEnd: true, prefetch: Math.min(o.count, 1000)})) {
+  for await (const delivery of adapter.read(target, {
+    from: {kind: 'earliest'},
+    untilEnd: true,
+    prefetch: Math.min(o.count, 1000),
+  })) {
     if (o.filter && !o.filter(delivery.envelope)) continue
     messages.push(delivery.envelope)
     if (messages.length >= o.count) break

@@ -23,14 +23,24 @@ export async function publishAll(
   o: PublishOptions & {onReceipt?: (r: PublishReceipt) => void; onProgress?: (s: PublishSummary) => void} = {},
 ): Promise<PublishSummary> {
   const started = performance.now()
-  const summary: PublishSummary = {target: `${adapter.kind}:${target}`, published: 0, failed: 0, duplicates: 0, failures: [], elapsedMs: 0, perSecond: 0, interrupted: false}
+  const summary: PublishSummary = {
+    target: `${adapter.kind}:${target}`,
+    published: 0,
+    failed: 0,
+    duplicates: 0,
+    failures: [],
+    elapsedMs: 0,
+    perSecond: 0,
+    interrupted: false,
+  }
   for await (const receipts of publishBatchesOf(adapter, target, messages, o)) {
     for (const receipt of receipts) count(summary, receipt, o.onReceipt)
     o.onProgress?.(summary)
   }
   summary.interrupted = o.signal?.aborted === true
   summary.elapsedMs = Math.round(performance.now() - started)
-  summary.perSecond = summary.elapsedMs > 0 ? Math.round((summary.published * 1000) / summary.elapsedMs) : summary.published
+  summary.perSecond =
+    summary.elapsedMs > 0 ? Math.round((summary.published * 1000) / summary.elapsedMs) : summary.published
   return summary
 }
 
@@ -43,6 +53,10 @@ function count(summary: PublishSummary, receipt: PublishReceipt, onReceipt?: (r:
   }
   summary.failed++
   if (summary.failures.length < 100) {
-    summary.failures.push({index: receipt.index, code: receipt.error?.code ?? 'INTERNAL', message: receipt.error?.message ?? 'not confirmed'})
+    summary.failures.push({
+      index: receipt.index,
+      code: receipt.error?.code ?? 'INTERNAL',
+      message: receipt.error?.message ?? 'not confirmed',
+    })
   }
 }

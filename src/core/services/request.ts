@@ -15,7 +15,12 @@ export interface RequestResult {
 }
 
 /** The correlation id is the envelope's own (--correlation-id) or a fresh UUID. */
-export async function requestReply(adapter: BrokerAdapter, target: string, envelope: Envelope, o: RequestOptions): Promise<RequestResult> {
+export async function requestReply(
+  adapter: BrokerAdapter,
+  target: string,
+  envelope: Envelope,
+  o: RequestOptions,
+): Promise<RequestResult> {
   if (!adapter.request) {
     throw new MailroomError('UNSUPPORTED', `${adapter.kind} has no request/reply in mailroom`)
   }

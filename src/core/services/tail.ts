@@ -23,7 +23,12 @@ export interface TailStats {
  * are requeued when consuming (never silently removed). The read is closed (and its broker-side consumer removed)
  * however the loop ends.
  */
-export async function* tailBatches(adapter: BrokerAdapter, target: string, o: TailOptions, stats: TailStats): AsyncGenerator<Delivery[]> {
+export async function* tailBatches(
+  adapter: BrokerAdapter,
+  target: string,
+  o: TailOptions,
+  stats: TailStats,
+): AsyncGenerator<Delivery[]> {
   if (o.signal?.aborted) return void (stats.stoppedBy = 'interrupt')
   const read = new ReadStop(o.signal)
   const reader = readBatchesOf(adapter, target, {...o, from: startOf(o), signal: read.signal})[Symbol.asyncIterator]()
@@ -64,7 +69,12 @@ function startOf(o: TailOptions): StartPosition | undefined {
 }
 
 /** The same, one delivery at a time. */
-export function tailMessages(adapter: BrokerAdapter, target: string, o: TailOptions, stats: TailStats): AsyncGenerator<Delivery> {
+export function tailMessages(
+  adapter: BrokerAdapter,
+  target: string,
+  o: TailOptions,
+  stats: TailStats,
+): AsyncGenerator<Delivery> {
   return flatten(tailBatches(adapter, target, o, stats))
 }
 

@@ -25,7 +25,9 @@ export async function listAllTargets(adapters: BrokerAdapter[]): Promise<TargetL
     }),
   )
   return {
-    targets: results.flatMap((r) => r.targets ?? []).sort((a, b) => a.broker.localeCompare(b.broker) || a.name.localeCompare(b.name)),
+    targets: results
+      .flatMap((r) => r.targets ?? [])
+      .sort((a, b) => a.broker.localeCompare(b.broker) || a.name.localeCompare(b.name)),
     failures: results.flatMap((r) => (r.failure ? [r.failure] : [])),
   }
 }

@@ -5,7 +5,8 @@ import {DEATH_KEYS, ENVELOPE_KEYS, META_KEYS, ORIGIN_KEYS, PROPERTY_KEYS, envelo
 import {utf8OrUndefined} from './utf8.js'
 
 const SHAPE_HINT = 'Each line must be one JSON envelope, e.g. {"v":1,"headers":[["k","v"]],"body":{"utf8":"hello"}}'
-const BINARY_HINT = 'Bodies and header values that are not UTF-8 text are written as {"base64": "..."} / {"bytes": "..."}'
+const BINARY_HINT =
+  'Bodies and header values that are not UTF-8 text are written as {"base64": "..."} / {"bytes": "..."}'
 /** V8 cannot make a string longer than this, so a longer line could never be parsed. */
 const MAX_STRING_LENGTH = 2 ** 29 - 24
 
@@ -41,7 +42,10 @@ class FieldOrder {
     this.known = new Set(keys)
   }
 
-  encode(o: object, encodeKnown: (key: string, value: unknown) => string | undefined = (_k, value) => toJson(value)): string {
+  encode(
+    o: object,
+    encodeKnown: (key: string, value: unknown) => string | undefined = (_k, value) => toJson(value),
+  ): string {
     const source = o as Record<string, unknown>
     let json = ''
     for (const [k, prefix] of this.prefixes) {
@@ -55,7 +59,8 @@ class FieldOrder {
   closeWithOthers(json: string, o: object): string {
     // for...in walks V8's cached key list; Object.entries would build an array of pairs per message.
     for (const k in o) {
-      if (!this.known.has(k) && Object.hasOwn(o, k)) json = appendField(json, `${JSON.stringify(k)}:`, toJson((o as Record<string, unknown>)[k]))
+      if (!this.known.has(k) && Object.hasOwn(o, k))
+        json = appendField(json, `${JSON.stringify(k)}:`, toJson((o as Record<string, unknown>)[k]))
     }
     return json === '' ? '{}' : `${json}}`
   }
@@ -228,7 +233,10 @@ const NEWLINE = 0x0a
 const BOM = '\uFEFF'
 
 /** LF-separated lines, numbered from 1, with their bytes as read (a CR before the LF stays); a final line without LF counts. */
-export async function* splitLines(stream: AsyncIterable<Buffer | Uint8Array | string>, maxLineBytes: number = MAX_STRING_LENGTH): AsyncGenerator<RawLine> {
+export async function* splitLines(
+  stream: AsyncIterable<Buffer | Uint8Array | string>,
+  maxLineBytes: number = MAX_STRING_LENGTH,
+): AsyncGenerator<RawLine> {
   let parts: Buffer[] = []
   let size = 0
   let tooLong = false
@@ -252,7 +260,10 @@ export async function* splitLines(stream: AsyncIterable<Buffer | Uint8Array | st
     parts.push(piece)
   }
   for await (const chunk of stream) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     let start = 0
     for (let end = buf.indexOf(NEWLINE, start); end !== -1; end = buf.indexOf(NEWLINE, start)) {
       append(buf.subarray(start, end))

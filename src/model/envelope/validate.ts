@@ -5,15 +5,56 @@ import {isBase64, isWellFormedText} from './utf8.js'
 
 type Check = (v: unknown, path: string) => string | undefined
 
-export const ENVELOPE_KEYS = ['v', 'broker', 'target', 'key', 'partition', 'headers', 'properties', 'body',
-  'timestamp', 'meta', 'death'] as const
-export const PROPERTY_KEYS = ['contentType', 'contentEncoding', 'messageId', 'correlationId', 'replyTo', 'expiration',
-  'priority', 'deliveryMode', 'type', 'appId', 'userId', 'timestamp'] as const
-export const META_KEYS = ['partition', 'offset', 'sequence', 'stream', 'subject', 'exchange', 'routingKey',
-  'redelivered', 'deliveryCount'] as const
+export const ENVELOPE_KEYS = [
+  'v',
+  'broker',
+  'target',
+  'key',
+  'partition',
+  'headers',
+  'properties',
+  'body',
+  'timestamp',
+  'meta',
+  'death',
+] as const
+export const PROPERTY_KEYS = [
+  'contentType',
+  'contentEncoding',
+  'messageId',
+  'correlationId',
+  'replyTo',
+  'expiration',
+  'priority',
+  'deliveryMode',
+  'type',
+  'appId',
+  'userId',
+  'timestamp',
+] as const
+export const META_KEYS = [
+  'partition',
+  'offset',
+  'sequence',
+  'stream',
+  'subject',
+  'exchange',
+  'routingKey',
+  'redelivered',
+  'deliveryCount',
+] as const
 export const DEATH_KEYS = ['reason', 'count', 'firstTime', 'lastTime', 'origin', 'error', 'source'] as const
-export const ORIGIN_KEYS = ['broker', 'target', 'exchange', 'routingKeys', 'partition', 'offset', 'sequence',
-  'subject', 'consumer'] as const
+export const ORIGIN_KEYS = [
+  'broker',
+  'target',
+  'exchange',
+  'routingKeys',
+  'partition',
+  'offset',
+  'sequence',
+  'subject',
+  'consumer',
+] as const
 export const HEADER_TAGS = ['bytes', 'int', 'float', 'bool', 'timestamp', 'decimal', 'array', 'table', 'null'] as const
 
 const BROKERS = ['rabbitmq', 'kafka', 'nats']
@@ -30,27 +71,44 @@ const text: Check = (v, path) => {
 const base64: Check = (v, path) =>
   typeof v === 'string' && isBase64(v) ? undefined : `${path} must be standard padded base64`
 const bool: Check = (v, path) => (typeof v === 'boolean' ? undefined : `${path} must be true or false`)
-const intIn = (min: number, max: number): Check => (v, path) =>
-  Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `${path} must be an integer from ${min} to ${max}`
+const intIn =
+  (min: number, max: number): Check =>
+  (v, path) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+      ? undefined
+      : `${path} must be an integer from ${min} to ${max}`
 const count = intIn(0, Number.MAX_SAFE_INTEGER)
 const offsetText: Check = (v, path) =>
   typeof v === 'string' && INT_TEXT.test(v) ? undefined : `${path} must be an integer written as a string`
-const oneOf = (values: readonly string[]): Check => (v, path) =>
-  typeof v === 'string' && values.includes(v) ? undefined : `${path} must be one of ${values.join(', ')}`
+const oneOf =
+  (values: readonly string[]): Check =>
+  (v, path) =>
+    typeof v === 'string' && values.includes(v) ? undefined : `${path} must be one of ${values.join(', ')}`
 const isoTime: Check = (v, path) =>
   typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? undefined : `${path} must be an ISO 8601 time string`
-const listOf = (item: Check): Check => (v, path) => {
-  if (!Array.isArray(v)) return `${path} must be an array`
-  return firstProblem(v.map((x, i) => () => item(x, `${path}[${i}]`)))
-}
+const listOf =
+  (item: Check): Check =>
+  (v, path) => {
+    if (!Array.isArray(v)) return `${path} must be an array`
+    return firstProblem(v.map((x, i) => () => item(x, `${path}[${i}]`)))
+  }
 
 /** An object whose known fields pass their checks; unknown fields are refused, or kept when `open`. */
-const record = (fields: Record<string, Check>, open = false): Check => (v, path) => {
-  if (!isObject(v)) return `${path} must be an object`
-  const unknown = open ? undefined : Object.keys(v).find((k) => !Object.hasOwn(fields, k))
-  if (unknown !== undefined) return `${path || 'envelope'} has unknown field "${unknown}" (allowed: ${Object.keys(fields).join(', ')})`
-  return firstProblem(Object.entries(fields).map(([k, check]) => () => (v[k] === undefined ? undefined : check(v[k], join(path, k)))))
-}
+const record =
+  (fields: Record<string, Check>, open = false): Check =>
+  (v, path) => {
+    if (!isObject(v)) return `${path} must be an object`
+    const unknown = open ? undefined : Object.keys(v).find((k) => !Object.hasOwn(fields, k))
+    if (unknown !== undefined)
+      return `${path || 'envelope'} has unknown field "${unknown}" (allowed: ${Object.keys(fields).join(', ')})`
+    return firstProblem(
+      Object.entries(fields).map(
+        ([k, check]) =>
+          () =>
+            v[k] === undefined ? undefined : check(v[k], join(path, k)),
+      ),
+    )
+  }
 
 const join = (path: string, k: string) => (path ? `${path}.${k}` : k)
 
@@ -74,7 +132,9 @@ const floatValue: Check = (v, path) =>
 const decimal = record({places: intIn(0, 255), digits: intIn(0, 2 ** 32 - 1)})
 // amqplib decodes an unsigned 64-bit 'T' to a JS number, which may round up to 2^64 (see src/adapters/rabbitmq/amqp-table.ts).
 const amqpTimestamp: Check = (v, path) =>
-  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2 ** 64 ? undefined : `${path} must be a whole number of seconds from 0`
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2 ** 64
+    ? undefined
+    : `${path} must be a whole number of seconds from 0`
 const nullTag: Check = (v, path) => (v === true ? undefined : `${path} must be true`)
 
 const TAG_CHECKS: Record<(typeof HEADER_TAGS)[number], Check> = {
@@ -98,7 +158,8 @@ export function headerValue(v: unknown, path: string): string | undefined {
   if (typeof v === 'string') return text(v, path)
   if (!isObject(v)) return `${path} must be a string or a tagged value such as {"bytes": "<base64>"}`
   const keys = Object.keys(v)
-  if (keys.length !== 1) return `${path} must have exactly one tag (one of ${HEADER_TAGS.join(', ')}), found ${keys.length}`
+  if (keys.length !== 1)
+    return `${path} must have exactly one tag (one of ${HEADER_TAGS.join(', ')}), found ${keys.length}`
   const tag = keys[0] as (typeof HEADER_TAGS)[number]
   if (!Object.hasOwn(TAG_CHECKS, tag)) return `${path} has unknown tag "${tag}" (allowed: ${HEADER_TAGS.join(', ')})`
   return TAG_CHECKS[tag](v[tag], `${path}.${tag}`)
@@ -129,28 +190,73 @@ const key: Check = (v, path) => {
 }
 
 const properties = record({
-  contentType: text, contentEncoding: text, messageId: text, correlationId: text, replyTo: text, expiration: text,
-  priority: intIn(0, 255), deliveryMode: intIn(0, 255), type: text, appId: text, userId: text, timestamp: count,
+  contentType: text,
+  contentEncoding: text,
+  messageId: text,
+  correlationId: text,
+  replyTo: text,
+  expiration: text,
+  priority: intIn(0, 255),
+  deliveryMode: intIn(0, 255),
+  type: text,
+  appId: text,
+  userId: text,
+  timestamp: count,
 })
 
-const meta = record({
-  partition: count, offset: offsetText, sequence: count, stream: text, subject: text, exchange: text,
-  routingKey: text, redelivered: bool, deliveryCount: count,
-}, true)
+const meta = record(
+  {
+    partition: count,
+    offset: offsetText,
+    sequence: count,
+    stream: text,
+    subject: text,
+    exchange: text,
+    routingKey: text,
+    redelivered: bool,
+    deliveryCount: count,
+  },
+  true,
+)
 
-const death = record({
-  reason: text, count, firstTime: text, lastTime: text, source: text,
-  origin: record({
-    broker: oneOf(BROKERS), target: text, exchange: text, routingKeys: listOf(text), partition: count,
-    offset: offsetText, sequence: count, subject: text, consumer: text,
-  }, true),
-  error: record({class: text, message: text}, true),
-}, true)
+const death = record(
+  {
+    reason: text,
+    count,
+    firstTime: text,
+    lastTime: text,
+    source: text,
+    origin: record(
+      {
+        broker: oneOf(BROKERS),
+        target: text,
+        exchange: text,
+        routingKeys: listOf(text),
+        partition: count,
+        offset: offsetText,
+        sequence: count,
+        subject: text,
+        consumer: text,
+      },
+      true,
+    ),
+    error: record({class: text, message: text}, true),
+  },
+  true,
+)
 
 const envelopeFields = record({
   v: (v, path) => (v === 1 ? undefined : `${path} must be 1 (found ${JSON.stringify(v) ?? 'nothing'})`),
-  broker: oneOf(BROKERS), target: text, key, partition: intIn(0, 2 ** 31 - 1), headers: headerList, properties, body,
-  timestamp: isoTime, meta, death,
+  broker: oneOf(BROKERS),
+  target: text,
+  key,
+  partition: intIn(0, 2 ** 31 - 1),
+  headers: headerList,
+  properties,
+  body,
+  timestamp: isoTime,
+  meta,
+  death,
 })
 
 /** What is wrong with `v` as an envelope, or undefined when it is one. Absent `headers` count as none. */

@@ -43,7 +43,9 @@ function body(state: Exclude<ActionState, {kind: 'idle'}>, width: number, color:
       return <Text>{state.title} (Esc stops)</Text>
     case 'plan': {
       const p = state.plan
-      const skipped = Object.entries(p.skippedBy).map(([why, n]) => `${n} ${why}`).join(', ')
+      const skipped = Object.entries(p.skippedBy)
+        .map(([why, n]) => `${n} ${why}`)
+        .join(', ')
       return (
         <>
           <Text bold>Dry run of {p.source}: nothing was changed</Text>
@@ -56,7 +58,8 @@ function body(state: Exclude<ActionState, {kind: 'idle'}>, width: number, color:
             </>
           ) : null}
           <Text>
-            would replay {p.wouldReplay} of {p.selection ? `the ${p.selection.ids.length} marked` : (p.total ?? p.examined)}
+            would replay {p.wouldReplay} of{' '}
+            {p.selection ? `the ${p.selection.ids.length} marked` : (p.total ?? p.examined)}
             {p.complete ? '' : ` (planned from a sample of ${p.examined})`}
             {skipped ? `, refuse ${skipped}` : ''}
           </Text>
@@ -66,14 +69,22 @@ function body(state: Exclude<ActionState, {kind: 'idle'}>, width: number, color:
               {String(d.count).padStart(6)} → {d.destination}
             </Text>
           ))}
-          {p.headerChanges.removed.length ? <Text wrap="truncate-end">headers removed: {p.headerChanges.removed.join(', ')}</Text> : null}
-          {p.headerChanges.added.length ? <Text wrap="truncate-end">headers added: {p.headerChanges.added.join(', ')}</Text> : null}
+          {p.headerChanges.removed.length ? (
+            <Text wrap="truncate-end">headers removed: {p.headerChanges.removed.join(', ')}</Text>
+          ) : null}
+          {p.headerChanges.added.length ? (
+            <Text wrap="truncate-end">headers added: {p.headerChanges.added.join(', ')}</Text>
+          ) : null}
           {p.notes.slice(0, 2).map((n) => (
             <Text key={n} dimColor wrap="truncate-end">
               note: {n}
             </Text>
           ))}
-          <Text color={c('cyan')}>{state.next === 'replay' ? `Enter: replay ${p.selection ? 'the marked messages ' : ''}to origin (you will type the name) · Esc: cancel` : 'Enter: replay · Esc: close'}</Text>
+          <Text color={c('cyan')}>
+            {state.next === 'replay'
+              ? `Enter: replay ${p.selection ? 'the marked messages ' : ''}to origin (you will type the name) · Esc: cancel`
+              : 'Enter: replay · Esc: close'}
+          </Text>
         </>
       )
     }
@@ -106,7 +117,8 @@ function body(state: Exclude<ActionState, {kind: 'idle'}>, width: number, color:
           <Text bold>{state.title} (Esc stops safely)</Text>
           <ProgressBar done={counts?.examined ?? 0} total={state.total} width={width} />
           <Text>
-            replayed {counts?.replayed ?? 0} · skipped {(counts?.skipped ?? 0) + (counts?.filtered ?? 0)} · failed {counts?.failed ?? 0}
+            replayed {counts?.replayed ?? 0} · skipped {(counts?.skipped ?? 0) + (counts?.filtered ?? 0)} · failed{' '}
+            {counts?.failed ?? 0}
           </Text>
         </>
       )

@@ -94,7 +94,13 @@ export function App({services, intervalMs}: AppProps) {
   }
   /** 'in place' when the key moved a list or typed a character: the next key goes to the same place. */
   function handleKey(input: string, key: Key): 'in place' | undefined {
-    debugLog('key', {input, key: pressed(key), screen: stack.get().at(-1)?.kind, filter: editingFilter.get(), help: help.get()})
+    debugLog('key', {
+      input,
+      key: pressed(key),
+      screen: stack.get().at(-1)?.kind,
+      filter: editingFilter.get(),
+      help: help.get(),
+    })
     const typed = !key.ctrl && !key.meta && isPrintable(input)
     if (editingFilter.get()) return editFilter(input, key) && typed ? 'in place' : undefined
     if (help.get()) {
@@ -128,7 +134,15 @@ export function App({services, intervalMs}: AppProps) {
   const group = screen.kind === 'target' ? overview.groups.find((g) => g.row.key === screen.key) : undefined
   return (
     <Box flexDirection="column" width={width} height={rows - 1}>
-      <Header contextName={services.context.name} readOnly={services.readOnly} brokers={overview.brokers} intervalMs={intervalMs} at={overview.data?.at} title={title} replication={overview.data?.lag.replication?.problems} />
+      <Header
+        contextName={services.context.name}
+        readOnly={services.readOnly}
+        brokers={overview.brokers}
+        intervalMs={intervalMs}
+        at={overview.data?.at}
+        title={title}
+        replication={overview.data?.lag.replication?.problems}
+      />
       {help.value ? <HelpOverlay width={width} height={bodyHeight} /> : null}
       {/* Hidden, not unmounted, under the help: the screen keeps its selection and what it read. */}
       <KeyRouterContext.Provider value={router}>
@@ -169,7 +183,9 @@ export function App({services, intervalMs}: AppProps) {
               onOpenMessage={(envelope) => push({kind: 'message', envelope})}
             />
           ) : null}
-          {screen.kind === 'message' ? <MessageView envelope={screen.envelope} active={active} width={width} height={bodyHeight} /> : null}
+          {screen.kind === 'message' ? (
+            <MessageView envelope={screen.envelope} active={active} width={width} height={bodyHeight} />
+          ) : null}
         </Box>
       </KeyRouterContext.Provider>
       {editingFilter.value ? (
@@ -179,7 +195,17 @@ export function App({services, intervalMs}: AppProps) {
           <Text dimColor> Enter keeps · Esc clears</Text>
         </Text>
       ) : (
-        <Footer hints={help.value ? HELP_HINT : HINTS[screen.kind]} message={overview.error ? `refresh failed: ${overview.error}` : screen.kind === 'target' && !group ? 'this target is gone (Esc: back)' : undefined} error />
+        <Footer
+          hints={help.value ? HELP_HINT : HINTS[screen.kind]}
+          message={
+            overview.error
+              ? `refresh failed: ${overview.error}`
+              : screen.kind === 'target' && !group
+                ? 'this target is gone (Esc: back)'
+                : undefined
+          }
+          error
+        />
       )}
     </Box>
   )
@@ -206,7 +232,9 @@ function useRawInput(): {current: string | undefined} {
 
 /** The names of the flags set on a key, for the debug log. */
 function pressed(key: Key): string[] {
-  return Object.entries(key).filter(([, on]) => on === true).map(([name]) => name)
+  return Object.entries(key)
+    .filter(([, on]) => on === true)
+    .map(([name]) => name)
 }
 
 function screenTitle(s: Screen): string {

@@ -15,22 +15,31 @@ const SETTINGS_WIDTH = 16
 
 /** A queue's consumers by name: consumer tag, client address, channel, acknowledgement mode and prefetch. */
 export function AttachedConsumers({consumers, width, height}: AttachedConsumersProps) {
-  const tagWidth = nameColumnWidth(consumers.map((c) => c.tag), 'CONSUMER TAG', width - CLIENT_WIDTH - SETTINGS_WIDTH - 24, 12)
+  const tagWidth = nameColumnWidth(
+    consumers.map((c) => c.tag),
+    'CONSUMER TAG',
+    width - CLIENT_WIDTH - SETTINGS_WIDTH - 24,
+    12,
+  )
   const channelWidth = Math.max(10, width - 4 - tagWidth - CLIENT_WIDTH - SETTINGS_WIDTH - 3)
   const shown = consumers.length > height ? consumers.slice(0, Math.max(1, height - 1)) : consumers
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">
         {'    '}
-        {fit('CONSUMER TAG', tagWidth)} {fit('CLIENT', CLIENT_WIDTH)} {fit('CHANNEL', channelWidth)} {fit('SETTINGS', SETTINGS_WIDTH)}
+        {fit('CONSUMER TAG', tagWidth)} {fit('CLIENT', CLIENT_WIDTH)} {fit('CHANNEL', channelWidth)}{' '}
+        {fit('SETTINGS', SETTINGS_WIDTH)}
       </Text>
       {shown.map((c) => (
         <Text key={c.tag} wrap="truncate-end" dimColor={c.active === false}>
           {'  └ '}
-          {fitMiddle(c.tag, tagWidth)} {fit(clientOf(c), CLIENT_WIDTH)} {fitMiddle(c.channel ?? c.connection ?? '-', channelWidth)} {fit(settingsOf(c), SETTINGS_WIDTH)}
+          {fitMiddle(c.tag, tagWidth)} {fit(clientOf(c), CLIENT_WIDTH)}{' '}
+          {fitMiddle(c.channel ?? c.connection ?? '-', channelWidth)} {fit(settingsOf(c), SETTINGS_WIDTH)}
         </Text>
       ))}
-      {consumers.length > shown.length ? <Text dimColor>{`    … and ${consumers.length - shown.length} more`}</Text> : null}
+      {consumers.length > shown.length ? (
+        <Text dimColor>{`    … and ${consumers.length - shown.length} more`}</Text>
+      ) : null}
     </Box>
   )
 }

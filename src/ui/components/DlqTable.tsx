@@ -33,8 +33,15 @@ export function DlqTable({dlqs, selected, focused, width, height}: DlqTableProps
       {dlqs.slice(start, end).map((d, i) => {
         const isSelected = start + i === selected
         return (
-          <Text key={`${d.broker}:${d.name}`} inverse={isSelected && focused} bold={isSelected && !focused} wrap="truncate-end">
-            {fitMiddle(refOf(d), nameWidth)} <Text color={tint(theme, d.depth ? 'red' : undefined)}>{fit(count(d.depth), 7, 'right')}</Text> {fit(reasonsText(d), reasonsWidth)}
+          <Text
+            key={`${d.broker}:${d.name}`}
+            inverse={isSelected && focused}
+            bold={isSelected && !focused}
+            wrap="truncate-end"
+          >
+            {fitMiddle(refOf(d), nameWidth)}{' '}
+            <Text color={tint(theme, d.depth ? 'red' : undefined)}>{fit(count(d.depth), 7, 'right')}</Text>{' '}
+            {fit(reasonsText(d), reasonsWidth)}
           </Text>
         )
       })}
@@ -46,5 +53,8 @@ export function reasonsText(d: DlqRow): string {
   if (!d.depth) return ''
   if (!d.reasons) return '…'
   if (d.reasons.length === 0) return 'unknown'
-  return d.reasons.map((r) => `${r.reason} ${r.count}`).join(' · ') + (d.reasonsSample !== undefined ? ` (of the first ${count(d.reasonsSample)})` : '')
+  return (
+    d.reasons.map((r) => `${r.reason} ${r.count}`).join(' · ') +
+    (d.reasonsSample !== undefined ? ` (of the first ${count(d.reasonsSample)})` : '')
+  )
 }

@@ -44,7 +44,9 @@ export function DlqView({services, broker, name, depth, filter, active, width, h
   const markedIds = () => {
     const marked = marks.get()
     const all = dlq.contents?.messages ?? []
-    return marked.size === 0 ? undefined : all.filter((m) => marked.has(m)).map((m) => messageIdentity(m, broker, name).id)
+    return marked.size === 0
+      ? undefined
+      : all.filter((m) => marked.has(m)).map((m) => messageIdentity(m, broker, name).id)
   }
   const actions = useDlqAction(services, broker, name, dlq.reload, markedIds)
   const modal = actions.state.kind !== 'idle'
@@ -54,34 +56,42 @@ export function DlqView({services, broker, name, depth, filter, active, width, h
   const messages = useMemo(() => {
     const all = dlq.contents?.messages ?? []
     const needle = filter.trim().toLowerCase()
-    return all.filter((m, i) => (!group.value || inGroup(m, group.value)) && (!needle || messageLine(m, i).toLowerCase().includes(needle)))
+    return all.filter(
+      (m, i) =>
+        (!group.value || inGroup(m, group.value)) && (!needle || messageLine(m, i).toLowerCase().includes(needle)),
+    )
   }, [dlq.contents, group.value, filter])
   const groupRows = Math.max(1, Math.min(groups.length || 1, Math.floor(height / 3)))
   const messageRows = Math.max(1, height - groupRows - 5)
   // The view routes the lists' keys itself, in order with Space: "j Space" typed faster than a render marks the next message.
   const groupNav = useListNavigation(groups.length, {active: false, page: groupRows})
   const messageNav = useListNavigation(messages.length, {active: false, page: messageRows})
-  useScreenKeys(
-    (input, key) => {
-      if (actions.handleKey(input, key)) return true
-      if ((pane.get() === 'groups' ? groupNav : messageNav).handle(input, key)) return true
-      if (key.tab) pane.set((p) => (p === 'groups' ? 'messages' : 'groups'))
-      else if (key.return && pane.get() === 'groups' && groups[groupNav.current()]) {
-        const chosen = groups[groupNav.current()]
-        group.set((g) => (g === chosen ? undefined : chosen))
-        pane.set('messages')
-      } else if (key.return && pane.get() === 'messages' && messages[messageNav.current()]) onOpenMessage(messages[messageNav.current()])
-      else if (input === ' ') marks.set((m) => toggled(m, pane.get() === 'groups' ? groupMessages(groups[groupNav.current()]) : [messages[messageNav.current()]]))
-      else if (input === 'c') marks.set(new Set())
-      else if (input === 'd') actions.plan()
-      else if (input === 'r') actions.replay()
-      else if (input === 'x') actions.purge()
-      else if (input === 'e') actions.exportFile()
-      return false
-    },
-    active,
-  )
-  const groupMessages = (g: DeathGroup | undefined) => (g ? (dlq.contents?.messages ?? []).filter((m) => inGroup(m, g)) : [])
+  useScreenKeys((input, key) => {
+    if (actions.handleKey(input, key)) return true
+    if ((pane.get() === 'groups' ? groupNav : messageNav).handle(input, key)) return true
+    if (key.tab) pane.set((p) => (p === 'groups' ? 'messages' : 'groups'))
+    else if (key.return && pane.get() === 'groups' && groups[groupNav.current()]) {
+      const chosen = groups[groupNav.current()]
+      group.set((g) => (g === chosen ? undefined : chosen))
+      pane.set('messages')
+    } else if (key.return && pane.get() === 'messages' && messages[messageNav.current()])
+      onOpenMessage(messages[messageNav.current()])
+    else if (input === ' ')
+      marks.set((m) =>
+        toggled(
+          m,
+          pane.get() === 'groups' ? groupMessages(groups[groupNav.current()]) : [messages[messageNav.current()]],
+        ),
+      )
+    else if (input === 'c') marks.set(new Set())
+    else if (input === 'd') actions.plan()
+    else if (input === 'r') actions.replay()
+    else if (input === 'x') actions.purge()
+    else if (input === 'e') actions.exportFile()
+    return false
+  }, active)
+  const groupMessages = (g: DeathGroup | undefined) =>
+    g ? (dlq.contents?.messages ?? []).filter((m) => inGroup(m, g)) : []
   const stats = dlq.contents?.stats
   const readOnly = services.readOnly
   const marked = marks.value.size
@@ -99,18 +109,39 @@ export function DlqView({services, broker, name, depth, filter, active, width, h
         {pane.value === 'groups' ? '▸ ' : '  '}
         {fit('ORIGIN', 28)} {fit('REASON', 16)} {fit('COUNT', 6, 'right')} ERROR
       </Text>
-      <GroupTable groups={groups} selected={groupNav.selected} focused={pane.value === 'groups'} chosen={group.value} markOf={(g) => markOf(groupMessages(g), marks.value)} width={width} height={groupRows} />
+      <GroupTable
+        groups={groups}
+        selected={groupNav.selected}
+        focused={pane.value === 'groups'}
+        chosen={group.value}
+        markOf={(g) => markOf(groupMessages(g), marks.value)}
+        width={width}
+        height={groupRows}
+      />
       <Text bold color={tint(theme, pane.value === 'messages' ? 'cyan' : undefined)} wrap="truncate-end">
-        {pane.value === 'messages' ? '▸ ' : '  '}Messages ({messages.length}){group.value ? ` of ${group.value.origin} · ${group.value.reason} (Enter on the group again: all)` : ''}
+        {pane.value === 'messages' ? '▸ ' : '  '}Messages ({messages.length})
+        {group.value ? ` of ${group.value.origin} · ${group.value.reason} (Enter on the group again: all)` : ''}
       </Text>
       {modal ? (
         <ActionPanel state={actions.state} width={width} />
       ) : (
-        <MessageList messages={messages} selected={messageNav.selected} focused={pane.value === 'messages'} marked={marks.value} width={width} height={messageRows} empty={dlq.loading ? '' : '(empty)'} />
+        <MessageList
+          messages={messages}
+          selected={messageNav.selected}
+          focused={pane.value === 'messages'}
+          marked={marks.value}
+          width={width}
+          height={messageRows}
+          empty={dlq.loading ? '' : '(empty)'}
+        />
       )}
       <Box flexGrow={1} />
       <Text dimColor wrap="truncate-end">
-        {readOnly ? 'read-only context: no actions' : marked ? `${marked} marked: d dry run · r replay · x purge · e export just these · Space mark · c clear marks` : 'd dry run · r replay to origin · x purge · e export · Space mark'}
+        {readOnly
+          ? 'read-only context: no actions'
+          : marked
+            ? `${marked} marked: d dry run · r replay · x purge · e export just these · Space mark · c clear marks`
+            : 'd dry run · r replay to origin · x purge · e export · Space mark'}
       </Text>
     </Box>
   )
@@ -128,14 +159,19 @@ interface GroupTableProps {
 
 function GroupTable({groups, selected, focused, chosen, markOf, width, height}: GroupTableProps) {
   const {start, end} = visibleWindow(groups.length, selected, height)
-  if (groups.length === 0) return <Text dimColor>  (no dead letters)</Text>
+  if (groups.length === 0) return <Text dimColor> (no dead letters)</Text>
   return (
     <Box flexDirection="column">
       {groups.slice(start, end).map((g, i) => (
-        <Text key={`${g.origin}|${g.reason}|${g.error}`} inverse={start + i === selected && focused} wrap="truncate-end">
+        <Text
+          key={`${g.origin}|${g.reason}|${g.error}`}
+          inverse={start + i === selected && focused}
+          wrap="truncate-end"
+        >
           {g === chosen ? '•' : ' '}
           {markOf(g)}
-          {fit(g.origin, 28)} {fit(g.reason, 16)} {fit(String(g.count), 6, 'right')} {fit(g.error, Math.max(0, width - 56))}
+          {fit(g.origin, 28)} {fit(g.reason, 16)} {fit(String(g.count), 6, 'right')}{' '}
+          {fit(g.error, Math.max(0, width - 56))}
         </Text>
       ))}
     </Box>
@@ -144,7 +180,8 @@ function GroupTable({groups, selected, focused, chosen, markOf, width, height}: 
 
 /** How many dead letters the view read, and of how many when the read stopped at its limit in a deeper DLQ. */
 function readText(read: number, depth: number | undefined, truncated: boolean): string {
-  if (truncated && depth !== undefined && depth > read) return `${count(depth)} dead letter(s), the first ${count(read)} shown`
+  if (truncated && depth !== undefined && depth > read)
+    return `${count(depth)} dead letter(s), the first ${count(read)} shown`
   return `${count(read)} dead letter(s)${truncated ? ' (first ones only)' : ''}`
 }
 

@@ -36,8 +36,17 @@ export function Header({contextName, readOnly, brokers, intervalMs, at, title, r
       <Text wrap="truncate-end">
         {brokers.map((b) => (
           <Text key={b.broker}>
-            <Text color={tint(theme, b.up === undefined ? undefined : b.up ? 'green' : 'red')}>{b.up === undefined ? '◌' : b.up ? '●' : '○'}</Text> {b.broker}{' '}
-            {b.up === undefined ? <Text dimColor>connecting…</Text> : b.up ? <Text dimColor>{b.info?.version ?? ''}</Text> : <Text color={tint(theme, 'red')}>{b.error?.code ?? 'DOWN'}</Text>}
+            <Text color={tint(theme, b.up === undefined ? undefined : b.up ? 'green' : 'red')}>
+              {b.up === undefined ? '◌' : b.up ? '●' : '○'}
+            </Text>{' '}
+            {b.broker}{' '}
+            {b.up === undefined ? (
+              <Text dimColor>connecting…</Text>
+            ) : b.up ? (
+              <Text dimColor>{b.info?.version ?? ''}</Text>
+            ) : (
+              <Text color={tint(theme, 'red')}>{b.error?.code ?? 'DOWN'}</Text>
+            )}
             <ReplicationNote problems={replication.filter((p) => p.broker === b.broker)} />
             {'   '}
           </Text>

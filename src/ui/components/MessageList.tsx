@@ -34,7 +34,12 @@ export function MessageList({messages, selected, focused, marked, width, height,
 }
 
 export function messageLine(m: Envelope, index: number): string {
-  const where = m.meta?.offset !== undefined ? `p${m.meta.partition ?? 0}@${m.meta.offset}` : m.meta?.sequence !== undefined ? `#${m.meta.sequence}` : `#${index + 1}`
+  const where =
+    m.meta?.offset !== undefined
+      ? `p${m.meta.partition ?? 0}@${m.meta.offset}`
+      : m.meta?.sequence !== undefined
+        ? `#${m.meta.sequence}`
+        : `#${index + 1}`
   const key = typeof m.key === 'string' ? m.key : m.key ? '(binary key)' : ''
   const reason = m.death?.reason ? `[${m.death.reason}] ` : ''
   const body = 'utf8' in m.body ? m.body.utf8 : `(${Buffer.from(m.body.base64, 'base64').length} binary bytes)`

@@ -20,24 +20,22 @@ export function MessageView({envelope, active, width, height}: MessageViewProps)
   const lines = useMemo(() => messageLines(envelope, format), [envelope, format])
   const page = Math.max(1, height - 1)
   const maxTop = Math.max(0, lines.length - page)
-  useScreenKeys(
-    (input, key) => {
-      if (input === 'b') setFormat((f) => (f === 'hex' ? 'auto' : 'hex'))
-      else if (key.downArrow || input === 'j') setTop((t) => clamp(t + 1, 0, maxTop))
-      else if (key.upArrow || input === 'k') setTop((t) => clamp(t - 1, 0, maxTop))
-      else if (key.pageDown || input === ' ') setTop((t) => clamp(t + page, 0, maxTop))
-      else if (key.pageUp) setTop((t) => clamp(t - page, 0, maxTop))
-      else if (input === 'g') setTop(0)
-      else if (input === 'G') setTop(maxTop)
-      return false
-    },
-    active,
-  )
+  useScreenKeys((input, key) => {
+    if (input === 'b') setFormat((f) => (f === 'hex' ? 'auto' : 'hex'))
+    else if (key.downArrow || input === 'j') setTop((t) => clamp(t + 1, 0, maxTop))
+    else if (key.upArrow || input === 'k') setTop((t) => clamp(t - 1, 0, maxTop))
+    else if (key.pageDown || input === ' ') setTop((t) => clamp(t + page, 0, maxTop))
+    else if (key.pageUp) setTop((t) => clamp(t - page, 0, maxTop))
+    else if (input === 'g') setTop(0)
+    else if (input === 'G') setTop(maxTop)
+    return false
+  }, active)
   const shown = lines.slice(clamp(top, 0, maxTop), clamp(top, 0, maxTop) + page)
   return (
     <Box flexDirection="column" height={height}>
       <Text dimColor wrap="truncate-end">
-        body: {format === 'hex' ? 'hex' : 'pretty'} (b toggles) · lines {Math.min(lines.length, top + 1)}-{Math.min(lines.length, top + page)} of {lines.length}
+        body: {format === 'hex' ? 'hex' : 'pretty'} (b toggles) · lines {Math.min(lines.length, top + 1)}-
+        {Math.min(lines.length, top + page)} of {lines.length}
       </Text>
       {shown.map((line, i) => (
         <Text key={top + i} wrap="truncate-end">

@@ -27,23 +27,26 @@ export function Overview({state, filter, active, width, height, onOpenTarget, on
   const theme = useTheme()
   const pane = useSyncedState<OverviewPane>('targets')
   const sort = useSyncedState<SortKey>('name')
-  const rows = useMemo(() => flattenGroups(sortGroups(filterGroups(state.groups, filter), sort.value)), [state.groups, filter, sort.value])
-  const dlqs = useMemo(() => state.dlqs.filter((d) => `${d.broker}:${d.name}`.toLowerCase().includes(filter.trim().toLowerCase())), [state.dlqs, filter])
+  const rows = useMemo(
+    () => flattenGroups(sortGroups(filterGroups(state.groups, filter), sort.value)),
+    [state.groups, filter, sort.value],
+  )
+  const dlqs = useMemo(
+    () => state.dlqs.filter((d) => `${d.broker}:${d.name}`.toLowerCase().includes(filter.trim().toLowerCase())),
+    [state.dlqs, filter],
+  )
   // Title + header per pane; the DLQ pane takes what it needs up to a third of the screen.
   const dlqRows = Math.max(1, Math.min(Math.max(dlqs.length, 1), Math.floor(height / 3)))
   const targetRows = Math.max(1, height - dlqRows - 4)
   const targets = useListNavigation(rows.length, {active: active && pane.value === 'targets', page: targetRows})
   const dlqNav = useListNavigation(dlqs.length, {active: active && pane.value === 'dlqs', page: dlqRows})
-  useScreenKeys(
-    (input, key) => {
-      if (key.tab) pane.set((p) => (p === 'targets' ? 'dlqs' : 'targets'))
-      else if (input === 's') sort.set((s) => SORT_KEYS[(SORT_KEYS.indexOf(s) + 1) % SORT_KEYS.length])
-      else if (key.return && pane.get() === 'targets' && rows[targets.current()]) onOpenTarget(rows[targets.current()])
-      else if (key.return && pane.get() === 'dlqs' && dlqs[dlqNav.current()]) onOpenDlq(dlqs[dlqNav.current()])
-      return false
-    },
-    active,
-  )
+  useScreenKeys((input, key) => {
+    if (key.tab) pane.set((p) => (p === 'targets' ? 'dlqs' : 'targets'))
+    else if (input === 's') sort.set((s) => SORT_KEYS[(SORT_KEYS.indexOf(s) + 1) % SORT_KEYS.length])
+    else if (key.return && pane.get() === 'targets' && rows[targets.current()]) onOpenTarget(rows[targets.current()])
+    else if (key.return && pane.get() === 'dlqs' && dlqs[dlqNav.current()]) onOpenDlq(dlqs[dlqNav.current()])
+    return false
+  }, active)
   const title = (text: string, focused: boolean) => (
     <Text bold color={tint(theme, focused ? 'cyan' : undefined)}>
       {focused ? '▸ ' : '  '}
@@ -52,8 +55,18 @@ export function Overview({state, filter, active, width, height, onOpenTarget, on
   )
   return (
     <Box flexDirection="column" height={height}>
-      {title(`Targets and consumers (${rows.length}) · sort: ${sort.value}${filter ? ` · filter: ${filter}` : ''}`, pane.value === 'targets')}
-      <TargetsTable rows={rows} history={state.history} selected={targets.selected} focused={pane.value === 'targets'} width={width} height={targetRows} />
+      {title(
+        `Targets and consumers (${rows.length}) · sort: ${sort.value}${filter ? ` · filter: ${filter}` : ''}`,
+        pane.value === 'targets',
+      )}
+      <TargetsTable
+        rows={rows}
+        history={state.history}
+        selected={targets.selected}
+        focused={pane.value === 'targets'}
+        width={width}
+        height={targetRows}
+      />
       <Box flexGrow={1} />
       {title(`Dead-letter queues (${dlqs.length})`, pane.value === 'dlqs')}
       <DlqTable dlqs={dlqs} selected={dlqNav.selected} focused={pane.value === 'dlqs'} width={width} height={dlqRows} />

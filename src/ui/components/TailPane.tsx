@@ -22,7 +22,14 @@ export function TailPane({tail, selected, focused, paused, width, height}: TailP
         {focused ? '▸ ' : '  '}Live tail · {tail.received} received{paused ? ' · PAUSED (Space resumes)' : ''}
         {tail.error ? <Text color={tint(theme, 'red')}> · {tail.error}</Text> : null}
       </Text>
-      <MessageList messages={tail.messages} selected={selected} focused={focused} width={width} height={height - 1} empty="(waiting for new messages…)" />
+      <MessageList
+        messages={tail.messages}
+        selected={selected}
+        focused={focused}
+        width={width}
+        height={height - 1}
+        empty="(waiting for new messages…)"
+      />
     </Box>
   )
 }

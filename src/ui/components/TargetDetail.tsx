@@ -28,29 +28,44 @@ export interface TargetDetailProps {
 }
 
 /** A target's facts and history, its consumers, and a live tail. Tab: consumers / tail; Space pauses the tail. */
-export function TargetDetail({services, group, info, history, active, width, height, onOpenMessage}: TargetDetailProps) {
+export function TargetDetail({
+  services,
+  group,
+  info,
+  history,
+  active,
+  width,
+  height,
+  onOpenMessage,
+}: TargetDetailProps) {
   const theme = useTheme()
   const {row} = group
   const pane = useSyncedState<'consumers' | 'tail'>('tail')
   const paused = useSyncedState(false)
   const tail = useTail(services, row.broker, row.target, paused.value)
   // Consumers by name: lag rows (Kafka groups, JetStream consumers) or, where the broker lists them apart, the queue's.
-  const attached = useAttachedConsumers(services, row.broker, row.target, group.consumers.length === 0 ? row.consumers : 0)
+  const attached = useAttachedConsumers(
+    services,
+    row.broker,
+    row.target,
+    group.consumers.length === 0 ? row.consumers : 0,
+  )
   const listed = group.consumers.length || attached?.length || 0
   const consumerRows = Math.max(1, Math.min(listed || 1, Math.floor((height - 6) / 3)))
-  const consumers = useListNavigation(group.consumers.length, {active: active && pane.value === 'consumers', page: consumerRows})
+  const consumers = useListNavigation(group.consumers.length, {
+    active: active && pane.value === 'consumers',
+    page: consumerRows,
+  })
   const selectedGroup = group.consumers[consumers.selected]?.group
   const tailHeight = Math.max(3, height - 6 - consumerRows - (selectedGroup ? 1 : 0))
   const messages = useListNavigation(tail.messages.length, {active: active && pane.value === 'tail', page: tailHeight})
-  useScreenKeys(
-    (input, key) => {
-      if (key.tab) pane.set((p) => (p === 'tail' ? 'consumers' : 'tail'))
-      else if (input === ' ') paused.set((p) => !p)
-      else if (key.return && pane.get() === 'tail' && tail.messages[messages.current()]) onOpenMessage(tail.messages[messages.current()])
-      return false
-    },
-    active,
-  )
+  useScreenKeys((input, key) => {
+    if (key.tab) pane.set((p) => (p === 'tail' ? 'consumers' : 'tail'))
+    else if (input === ' ') paused.set((p) => !p)
+    else if (key.return && pane.get() === 'tail' && tail.messages[messages.current()])
+      onOpenMessage(tail.messages[messages.current()])
+    return false
+  }, active)
   const sparkWidth = Math.max(10, width - 34)
   const lagSeries = history.of(lagKey(row.key))
   const depthSeries = history.of(depthKey(row.key))
@@ -60,9 +75,10 @@ export function TargetDetail({services, group, info, history, active, width, hei
         <Text bold>
           {row.broker}:{row.target}
         </Text>{' '}
-        {info?.kind ?? ''} {info?.partitions ? `· ${info.partitions} partitions ` : ''}· depth {count(row.depth)} · lag {count(row.lag)}
-        {row.lagSeconds !== undefined ? ` (${seconds(row.lagSeconds)})` : ''} · in {rate(row.inRate)}/s · out {rate(row.outRate)}/s ·{' '}
-        <Text color={statusColor(theme, row.status)}>{row.status ?? '-'}</Text>
+        {info?.kind ?? ''} {info?.partitions ? `· ${info.partitions} partitions ` : ''}· depth {count(row.depth)} · lag{' '}
+        {count(row.lag)}
+        {row.lagSeconds !== undefined ? ` (${seconds(row.lagSeconds)})` : ''} · in {rate(row.inRate)}/s · out{' '}
+        {rate(row.outRate)}/s · <Text color={statusColor(theme, row.status)}>{row.status ?? '-'}</Text>
       </Text>
       <Text wrap="truncate-end" dimColor>
         {row.reason ?? ' '}
@@ -73,13 +89,21 @@ export function TargetDetail({services, group, info, history, active, width, hei
       </Text>
       <Text wrap="truncate-end">
         {'lag    '}
-        <Sparkline values={lagSeries} width={sparkWidth} /> {lagSeries.length ? range(lagSeries) : 'no consumer: no lag'}
+        <Sparkline values={lagSeries} width={sparkWidth} />{' '}
+        {lagSeries.length ? range(lagSeries) : 'no consumer: no lag'}
       </Text>
       <Text bold color={tint(theme, pane.value === 'consumers' ? 'cyan' : undefined)}>
         {pane.value === 'consumers' ? '▸ ' : '  '}Consumers ({listed || (row.consumers ?? 0)})
       </Text>
       {group.consumers.length > 0 ? (
-        <TargetsTable rows={group.consumers} history={history} selected={consumers.selected} focused={pane.value === 'consumers'} width={width} height={consumerRows} />
+        <TargetsTable
+          rows={group.consumers}
+          history={history}
+          selected={consumers.selected}
+          focused={pane.value === 'consumers'}
+          width={width}
+          height={consumerRows}
+        />
       ) : attached?.length ? (
         <AttachedConsumers consumers={attached} width={width} height={consumerRows} />
       ) : (
@@ -91,7 +115,14 @@ export function TargetDetail({services, group, info, history, active, width, hei
           {groupLine(selectedGroup)}
         </Text>
       ) : null}
-      <TailPane tail={tail} selected={messages.selected} focused={pane.value === 'tail'} paused={paused.value} width={width} height={tailHeight} />
+      <TailPane
+        tail={tail}
+        selected={messages.selected}
+        focused={pane.value === 'tail'}
+        paused={paused.value}
+        width={width}
+        height={tailHeight}
+      />
     </Box>
   )
 }

@@ -75,7 +75,15 @@ interface TargetRowProps {
  * One row as one line of text (one layout node, one truncation): drawn again only when what it shows changed, so a
  * refresh or a key redraws the rows that moved, not the table.
  */
-const TargetRow = memo(function TargetRow({text, status, statusColor, trend, trendColor, inverse, bold}: TargetRowProps) {
+const TargetRow = memo(function TargetRow({
+  text,
+  status,
+  statusColor,
+  trend,
+  trendColor,
+  inverse,
+  bold,
+}: TargetRowProps) {
   return (
     <Text wrap="truncate-end">
       <Text inverse={inverse} bold={bold}>
@@ -89,6 +97,7 @@ const TargetRow = memo(function TargetRow({text, status, statusColor, trend, tre
 
 function labelOf(row: OverviewRow): string {
   // Share and streams groups are named with their type: they are not consumer groups.
-  if (row.level === 'consumer') return `  └ ${row.consumer}${row.group && !row.group.protocol ? ` (${row.group.type})` : ''}`
+  if (row.level === 'consumer')
+    return `  └ ${row.consumer}${row.group && !row.group.protocol ? ` (${row.group.type})` : ''}`
   return `${row.broker}:${row.target}`
 }

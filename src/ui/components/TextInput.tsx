@@ -27,12 +27,12 @@ export function TextInput({label, initial = '', active, onSubmit, onCancel, onCh
   useInput(
     (chunk, chunkKey) =>
       eachKey(chunk, chunkKey, (input, key) => {
-      if (key.escape) return onCancel()
-      if (key.return) return onSubmit(latest.current)
-      if (key.backspace || key.delete) return update(latest.current.slice(0, -1))
-      if (key.ctrl && input === 'u') return update('')
-      if (!key.ctrl && !key.meta && isPrintable(input)) update(latest.current + input)
-    }),
+        if (key.escape) return onCancel()
+        if (key.return) return onSubmit(latest.current)
+        if (key.backspace || key.delete) return update(latest.current.slice(0, -1))
+        if (key.ctrl && input === 'u') return update('')
+        if (!key.ctrl && !key.meta && isPrintable(input)) update(latest.current + input)
+      }),
     {isActive: active},
   )
   return (
@@ -61,7 +61,13 @@ export function isPrintable(input: string): boolean {
  * "\x1b\x1b") is one input to Ink, which reports only the second key (as Alt+key) and drops the Esc. The dashboard
  * has no Alt bindings, so such an input is Esc, then that key.
  */
-export function eachKey(input: string, key: Key, handle: (input: string, key: Key) => 'rerender' | void, defer: (resume: () => void) => void = setImmediate, raw?: string): void {
+export function eachKey(
+  input: string,
+  key: Key,
+  handle: (input: string, key: Key) => 'rerender' | void,
+  defer: (resume: () => void) => void = setImmediate,
+  raw?: string,
+): void {
   const keys = keysOf(input, key, raw)
   const from = (start: number) => {
     for (let i = start; i < keys.length; i++) {
@@ -78,7 +84,9 @@ export function eachKey(input: string, key: Key, handle: (input: string, key: Ke
 export function keysOf(input: string, key: Key, raw?: string): [string, Key][] {
   const glued = raw !== undefined && escapeThenKey(raw)
   if (!glued && (input.length <= 1 || key.escape || key.meta || input.startsWith('\u001B'))) return [[input, key]]
-  const none = Object.fromEntries(Object.entries(key).map(([name, value]) => [name, typeof value === 'boolean' ? false : value])) as Key
+  const none = Object.fromEntries(
+    Object.entries(key).map(([name, value]) => [name, typeof value === 'boolean' ? false : value]),
+  ) as Key
   return [...(glued ? raw : input)].map((ch): [string, Key] => {
     const [single, flags] = keyOf(ch)
     return [single, {...none, ...flags}]

@@ -7,7 +7,12 @@ import {usePoll} from './use-poll.js'
 
 const EVERY_MS = 3000
 
-export function useAttachedConsumers(services: DashboardServices, broker: BrokerKind, target: string, attached: number | undefined): AttachedConsumer[] | undefined {
+export function useAttachedConsumers(
+  services: DashboardServices,
+  broker: BrokerKind,
+  target: string,
+  attached: number | undefined,
+): AttachedConsumer[] | undefined {
   const poll = usePoll(() => services.attachedConsumers(broker, target), EVERY_MS, {paused: !attached})
   return attached ? poll.data : undefined
 }

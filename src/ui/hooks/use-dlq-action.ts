@@ -17,7 +17,16 @@ export type ActionState =
   | {kind: 'idle'}
   | {kind: 'busy'; title: string}
   | {kind: 'plan'; plan: ReplayPlan; request: ReplayRequest; next?: 'replay'}
-  | {kind: 'confirm'; title: string; detail: string[]; word: string; typed: string; mismatch?: boolean; confirm(typed: string): void; cancel(): void}
+  | {
+      kind: 'confirm'
+      title: string
+      detail: string[]
+      word: string
+      typed: string
+      mismatch?: boolean
+      confirm(typed: string): void
+      cancel(): void
+    }
   | {kind: 'input'; title: string; typed: string; submit(value: string): void; cancel(): void}
   | {kind: 'progress'; title: string; counts?: ReplayCounts; total?: number}
   | {kind: 'result'; title: string; lines: string[]; ok: boolean}
@@ -42,7 +51,13 @@ export interface DlqActions {
 /**
  * @param marked the ids of the marked messages at the moment a key is pressed (undefined: none marked, the whole DLQ).
  */
-export function useDlqAction(services: DashboardServices, broker: BrokerKind, name: string, onChanged: () => void, marked: () => string[] | undefined = () => undefined): DlqActions {
+export function useDlqAction(
+  services: DashboardServices,
+  broker: BrokerKind,
+  name: string,
+  onChanged: () => void,
+  marked: () => string[] | undefined = () => undefined,
+): DlqActions {
   const [state, setRendered] = useState<ActionState>({kind: 'idle'})
   const latest = useRef<ActionState>(state)
   const setState = (next: ActionState) => {
@@ -59,54 +74,73 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
 
   const fail = (title: string, error: unknown) => {
     const e = asMailroomError(error)
-    setState({kind: 'result', title, ok: false, lines: [`${e.code}: ${e.message}`, ...e.suggestions.map((s) => `Try: ${s}`)]})
+    setState({
+      kind: 'result',
+      title,
+      ok: false,
+      lines: [`${e.code}: ${e.message}`, ...e.suggestions.map((s) => `Try: ${s}`)],
+    })
   }
 
-  const plan = useCallback((next?: 'replay') => {
-    const controller = new AbortController()
-    running.current = controller
-    const select = markedNow.current()
-    const request = services.replayRequest(broker, name, select)
-    setState({kind: 'busy', title: `Planning the replay of ${what(select)} (dry run)…`})
-    services
-      .planReplay(request, controller.signal)
-      .then((p) => setState({kind: 'plan', plan: p, request, ...(next ? {next} : {})}))
-      .catch((error) => fail('Dry run failed', error))
-  }, [broker, name])
+  const plan = useCallback(
+    (next?: 'replay') => {
+      const controller = new AbortController()
+      running.current = controller
+      const select = markedNow.current()
+      const request = services.replayRequest(broker, name, select)
+      setState({kind: 'busy', title: `Planning the replay of ${what(select)} (dry run)…`})
+      services
+        .planReplay(request, controller.signal)
+        .then((p) => setState({kind: 'plan', plan: p, request, ...(next ? {next} : {})}))
+        .catch((error) => fail('Dry run failed', error))
+    },
+    [broker, name],
+  )
 
-  const runReplay = useCallback((request: ReplayRequest) => {
-    const controller = new AbortController()
-    running.current = controller
-    const warnings: string[] = []
-    let asked = false
-    setState({kind: 'busy', title: `Capturing the bound of ${ref}…`})
-    const confirm = (facts: SourceFacts) => {
-      asked = true
-      return confirmed({
-        title: `Replay ${what(request.select)} to the origin of each message`,
-        detail: [`${request.select ? `the ${request.select.length} marked` : `${facts.count ?? 'all'}`} message(s)${request.select ? '' : ' within the bound'}, moved safely: published with confirmation, then removed from the DLQ.`],
-        word: facts.target,
-        then: () => setState({kind: 'progress', title: `Replaying ${ref}`, total: facts.count}),
-        cancelled: 'replay cancelled: nothing was changed',
-      })
-    }
-    services
-      .replay(request, {
-        signal: controller.signal,
-        confirm,
-        onProgress: (counts, total) => setState({kind: 'progress', title: `Replaying ${ref}`, counts: {...counts}, total}),
-        onAuditFailure: (w) => warnings.push(w),
-      })
-      .then((report) => {
-        const ok = report.leftBehind === 0 && !report.stopped && warnings.length === 0
-        setState({kind: 'result', title: `Replay ${report.replayId}`, ok: ok && !report.selectedNotFound, lines: [...reportLines(report), ...warningLines(warnings)]})
-        onChanged()
-      })
-      .catch((error) => {
-        if ((error as {cancelled?: boolean}).cancelled) setState({kind: 'idle'})
-        else fail(asked ? 'Replay failed' : 'Replay refused', error)
-      })
-  }, [broker, name, onChanged])
+  const runReplay = useCallback(
+    (request: ReplayRequest) => {
+      const controller = new AbortController()
+      running.current = controller
+      const warnings: string[] = []
+      let asked = false
+      setState({kind: 'busy', title: `Capturing the bound of ${ref}…`})
+      const confirm = (facts: SourceFacts) => {
+        asked = true
+        return confirmed({
+          title: `Replay ${what(request.select)} to the origin of each message`,
+          detail: [
+            `${request.select ? `the ${request.select.length} marked` : `${facts.count ?? 'all'}`} message(s)${request.select ? '' : ' within the bound'}, moved safely: published with confirmation, then removed from the DLQ.`,
+          ],
+          word: facts.target,
+          then: () => setState({kind: 'progress', title: `Replaying ${ref}`, total: facts.count}),
+          cancelled: 'replay cancelled: nothing was changed',
+        })
+      }
+      services
+        .replay(request, {
+          signal: controller.signal,
+          confirm,
+          onProgress: (counts, total) =>
+            setState({kind: 'progress', title: `Replaying ${ref}`, counts: {...counts}, total}),
+          onAuditFailure: (w) => warnings.push(w),
+        })
+        .then((report) => {
+          const ok = report.leftBehind === 0 && !report.stopped && warnings.length === 0
+          setState({
+            kind: 'result',
+            title: `Replay ${report.replayId}`,
+            ok: ok && !report.selectedNotFound,
+            lines: [...reportLines(report), ...warningLines(warnings)],
+          })
+          onChanged()
+        })
+        .catch((error) => {
+          if ((error as {cancelled?: boolean}).cancelled) setState({kind: 'idle'})
+          else fail(asked ? 'Replay failed' : 'Replay refused', error)
+        })
+    },
+    [broker, name, onChanged],
+  )
 
   const purge = useCallback(() => {
     const warnings: string[] = []
@@ -117,7 +151,10 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
       asked = true
       return confirmed({
         title: `Purge ${what(select)}`,
-        detail: [`${dry.purged ?? 'every'} message(s)${select ? ` of the ${select.length} marked` : ''} will be deleted for good.`, ...notFoundLines(dry.notFound)],
+        detail: [
+          `${dry.purged ?? 'every'} message(s)${select ? ` of the ${select.length} marked` : ''} will be deleted for good.`,
+          ...notFoundLines(dry.notFound),
+        ],
         word: name,
         then: () => setState({kind: 'busy', title: `Purging ${ref}…`}),
         cancelled: 'purge cancelled: nothing was changed',
@@ -126,7 +163,11 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
     services
       .purge(broker, name, {confirm, onAuditFailure: (w) => warnings.push(w)}, select)
       .then((r) => {
-        const lines = [`${r.purged ?? 'all'} message(s) deleted (${r.method}).`, ...notFoundLines(r.notFound), ...warningLines(warnings)]
+        const lines = [
+          `${r.purged ?? 'all'} message(s) deleted (${r.method}).`,
+          ...notFoundLines(r.notFound),
+          ...warningLines(warnings),
+        ]
         setState({kind: 'result', title: `Purged ${what(select)}`, ok: warnings.length === 0 && !r.notFound, lines})
         onChanged()
       })
@@ -167,7 +208,17 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
         setState({kind: 'busy', title: `Exporting ${what(select)} to ${file}…`})
         services
           .exportDlq(broker, name, file, controller.signal, select)
-          .then((stats) => setState({kind: 'result', title: `Exported ${what(select)}`, ok: !stats.notFound, lines: [`${stats.matched} message(s) written to ${file}${stats.truncated ? ' (stopped at the peek limit)' : ''}; the DLQ is unchanged.`, ...notFoundLines(stats.notFound)]}))
+          .then((stats) =>
+            setState({
+              kind: 'result',
+              title: `Exported ${what(select)}`,
+              ok: !stats.notFound,
+              lines: [
+                `${stats.matched} message(s) written to ${file}${stats.truncated ? ' (stopped at the peek limit)' : ''}; the DLQ is unchanged.`,
+                ...notFoundLines(stats.notFound),
+              ],
+            }),
+          )
           .catch((error) => fail('Export failed', error))
       },
     })
@@ -198,16 +249,28 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
   const typeInto = (current: Extract<ActionState, {kind: 'confirm' | 'input'}>, input: string, key: Key) => {
     if (key.return) {
       if (current.kind === 'input') return current.typed.trim() && current.submit(current.typed.trim())
-      return isConfirmed(current.typed, current.word) ? current.confirm(current.typed) : setState({...current, mismatch: true})
+      return isConfirmed(current.typed, current.word)
+        ? current.confirm(current.typed)
+        : setState({...current, mismatch: true})
     }
-    const typed = key.backspace || key.delete ? current.typed.slice(0, -1) : !key.ctrl && !key.meta && isPrintable(input) ? current.typed + input : current.typed
+    const typed =
+      key.backspace || key.delete
+        ? current.typed.slice(0, -1)
+        : !key.ctrl && !key.meta && isPrintable(input)
+          ? current.typed + input
+          : current.typed
     setState(current.kind === 'confirm' ? {...current, typed, mismatch: false} : {...current, typed})
   }
 
   /** A read-only context offers no action at all: the key explains why instead. */
   const unlessReadOnly = (what: string, action: () => void) => () => {
     if (!services.readOnly) return action()
-    setState({kind: 'result', title: `No ${what} here`, ok: false, lines: [`Context "${services.context.name ?? ''}" is read-only: no replay, purge or export from the dashboard.`]})
+    setState({
+      kind: 'result',
+      title: `No ${what} here`,
+      ok: false,
+      lines: [`Context "${services.context.name ?? ''}" is read-only: no replay, purge or export from the dashboard.`],
+    })
   }
   return {
     state,
@@ -222,7 +285,9 @@ export function useDlqAction(services: DashboardServices, broker: BrokerKind, na
 }
 
 function notFoundLines(notFound: number | undefined): string[] {
-  return notFound ? [`${notFound} marked message(s) not found in the DLQ: moved, purged or aged out since they were marked.`] : []
+  return notFound
+    ? [`${notFound} marked message(s) not found in the DLQ: moved, purged or aged out since they were marked.`]
+    : []
 }
 
 function warningLines(warnings: string[]): string[] {
@@ -231,14 +296,18 @@ function warningLines(warnings: string[]): string[] {
 
 export function reportLines(r: ReplayReport): string[] {
   const c = r.counts
-  const to = Object.entries(r.byDestination).map(([d, n]) => `${n} to ${d}`).join(', ')
+  const to = Object.entries(r.byDestination)
+    .map(([d, n]) => `${n} to ${d}`)
+    .join(', ')
   const lines = [
     `replayed ${c.replayed} of ${c.examined} read${to ? ` (${to})` : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s`,
     `filtered ${c.filtered}, skipped ${c.skipped}, failed ${c.failed}, possible duplicates ${c.possibleDuplicates}`,
   ]
-  for (const f of r.failures.slice(0, 3)) lines.push(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
+  for (const f of r.failures.slice(0, 3))
+    lines.push(`not replayed ${f.id} -> ${f.destination}: ${f.code}: ${f.message}`)
   if (r.stopped) lines.push(`stopped early: ${r.stopped.message}`)
   if (r.selectedNotFound) lines.push(...notFoundLines(r.selectedNotFound))
-  if (r.leftBehind > 0) lines.push(`${r.leftBehind} left in the DLQ; continue with: mailroom dlq replay --resume ${r.replayId}`)
+  if (r.leftBehind > 0)
+    lines.push(`${r.leftBehind} left in the DLQ; continue with: mailroom dlq replay --resume ${r.replayId}`)
   return lines
 }

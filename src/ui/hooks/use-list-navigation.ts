@@ -42,5 +42,10 @@ export function useListNavigation(length: number, o: {active: boolean; page: num
   }
   if (o.active) router.list = {owner, handle}
   else if (router.list?.owner === owner) router.list = undefined
-  return {selected: inRange(selection.value), current: () => inRange(selection.get()), setSelected: selection.set, handle}
+  return {
+    selected: inRange(selection.value),
+    current: () => inRange(selection.get()),
+    setSelected: selection.set,
+    handle,
+  }
 }

@@ -46,9 +46,20 @@ export function useOverview(services: DashboardServices, intervalMs: number, o: 
   )
   useEffect(() => history.record(groups), [groups])
 
-  const dlqs = useMemo(() => withDepthAndReasons(discovered.data ?? [], overview.data, reasons), [discovered.data, overview.data, reasons])
+  const dlqs = useMemo(
+    () => withDepthAndReasons(discovered.data ?? [], overview.data, reasons),
+    [discovered.data, overview.data, reasons],
+  )
   const states = useMemo(() => brokerStates(services, brokers.data, overview.data), [brokers.data, overview.data])
-  return {groups, dlqs, brokers: states, history, data: overview.data, error: overview.error?.message, ticks: overview.ticks}
+  return {
+    groups,
+    dlqs,
+    brokers: states,
+    history,
+    data: overview.data,
+    error: overview.error?.message,
+    ticks: overview.ticks,
+  }
 }
 
 /** The latest depth from the target listing (refreshed every interval; discovery is slower). */
@@ -57,11 +68,21 @@ function withDepthAndReasons(dlqs: DlqInfo[], data: OverviewData | undefined, re
   return dlqs.map((d) => {
     const key = targetKey(d.broker, d.name)
     const counted = reasons.get(key)
-    return {...d, depth: depth.get(key) ?? d.depth, ...(counted ? {reasons: counted.reasons, ...(counted.sample !== undefined ? {reasonsSample: counted.sample} : {})} : {})}
+    return {
+      ...d,
+      depth: depth.get(key) ?? d.depth,
+      ...(counted
+        ? {reasons: counted.reasons, ...(counted.sample !== undefined ? {reasonsSample: counted.sample} : {})}
+        : {}),
+    }
   })
 }
 
-function brokerStates(services: DashboardServices, states: BrokerState[] | undefined, data: OverviewData | undefined): BrokerState[] {
+function brokerStates(
+  services: DashboardServices,
+  states: BrokerState[] | undefined,
+  data: OverviewData | undefined,
+): BrokerState[] {
   return services.brokers.map((broker) => {
     const known = states?.find((s) => s.broker === broker) ?? {broker}
     const failure = data?.failures.find((f) => f.broker === broker)
@@ -98,7 +119,12 @@ const REASON_READS = 4
  * Counts by reason per DLQ, re-read when a DLQ's depth changed, up to REASON_READS DLQs at a time (one at a time
  * kept the first full overview waiting on each DLQ in turn); paused while `quiet`.
  */
-function useDlqReasons(services: DashboardServices, data: OverviewData | undefined, dlqs: DlqInfo[] | undefined, quiet: boolean): Map<string, Counted> {
+function useDlqReasons(
+  services: DashboardServices,
+  data: OverviewData | undefined,
+  dlqs: DlqInfo[] | undefined,
+  quiet: boolean,
+): Map<string, Counted> {
   const [counted, setCounted] = useState(new Map<string, Counted>())
   const reading = useRef(new Set<string>()).current
   useEffect(() => {
@@ -132,5 +158,7 @@ function useDlqReasons(services: DashboardServices, data: OverviewData | undefin
 export function byReason(groups: {reason: string; count: number}[]): ReasonCount[] {
   const totals = new Map<string, number>()
   for (const g of groups) totals.set(g.reason, (totals.get(g.reason) ?? 0) + g.count)
-  return [...totals].map(([reason, count]) => ({reason, count})).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
+  return [...totals]
+    .map(([reason, count]) => ({reason, count}))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
 }

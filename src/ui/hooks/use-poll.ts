@@ -31,7 +31,12 @@ export function usePoll<T>(load: () => Promise<T>, intervalMs: number, o: PollOp
       const started = Date.now()
       try {
         const data = await loadRef.current()
-        if (!stopped) setState((s) => (o.sameAsLast && !s.error && s.ticks > 0 && JSON.stringify(s.data) === JSON.stringify(data) ? s : {data, ticks: s.ticks + 1}))
+        if (!stopped)
+          setState((s) =>
+            o.sameAsLast && !s.error && s.ticks > 0 && JSON.stringify(s.data) === JSON.stringify(data)
+              ? s
+              : {data, ticks: s.ticks + 1},
+          )
       } catch (error) {
         if (!stopped) setState((s) => ({...s, error: asMailroomError(error).toInfo(), ticks: s.ticks + 1}))
       }

@@ -11,7 +11,12 @@ export interface GroupingInput {
   partitioner: Partitioner
 }
 
-export function groupMessagesPerPartition({topic, partitionMetadata, messages, partitioner}: GroupingInput): Record<number, Message[]> {
+export function groupMessagesPerPartition({
+  topic,
+  partitionMetadata,
+  messages,
+  partitioner,
+}: GroupingInput): Record<number, Message[]> {
   const grouped: Record<number, Message[]> = {}
   if (partitionMetadata.length === 0) return grouped
   for (const message of messages) {

@@ -57,13 +57,23 @@ export function loadProduceInternals(): ProduceInternals {
     Encoder: load('protocol', 'encoder.js') as unknown as ProduceInternals['Encoder'],
     apiKey: (load('protocol', 'requests', 'apiKeys.js') as {Produce: number}).Produce,
     noCompression: (load('protocol', 'message', 'compression', 'index.js') as {Types: {None: number}}).Types.None,
-    RecordBatch: (load('protocol', 'recordBatch', 'v0', 'index.js') as unknown as {RecordBatch: ProduceInternals['RecordBatch']}).RecordBatch,
+    RecordBatch: (
+      load('protocol', 'recordBatch', 'v0', 'index.js') as unknown as {RecordBatch: ProduceInternals['RecordBatch']}
+    ).RecordBatch,
     Record: load('protocol', 'recordBatch', 'record', 'v0', 'index.js') as unknown as ProduceInternals['Record'],
   }
 }
 
 export function produceRequestV3(k: ProduceInternals) {
-  return ({acks, timeout, transactionalId = null, producerId = k.Long.fromInt(-1), producerEpoch = 0, compression = k.noCompression, topicData}: ProduceRequestInput) => ({
+  return ({
+    acks,
+    timeout,
+    transactionalId = null,
+    producerId = k.Long.fromInt(-1),
+    producerEpoch = 0,
+    compression = k.noCompression,
+    topicData,
+  }: ProduceRequestInput) => ({
     apiKey: k.apiKey,
     apiVersion: 3,
     apiName: 'Produce',
@@ -72,7 +82,8 @@ export function produceRequestV3(k: ProduceInternals) {
       const topics: KafkaEncoder[] = []
       for (const {topic, partitions} of topicData) {
         const encoded: KafkaEncoder[] = []
-        for (const data of partitions) encoded.push(await encodePartition(k, data, {compression, transactionalId, producerId, producerEpoch}))
+        for (const data of partitions)
+          encoded.push(await encodePartition(k, data, {compression, transactionalId, producerId, producerEpoch}))
         topics.push(new k.Encoder().writeString(topic).writeArray(encoded))
       }
       return new k.Encoder().writeString(transactionalId).writeInt16(acks).writeInt32(timeout).writeArray(topics)
@@ -87,14 +98,24 @@ interface BatchOptions {
   producerEpoch: number
 }
 
-async function encodePartition(k: ProduceInternals, {partition, messages, firstSequence}: PartitionData, o: BatchOptions): Promise<KafkaEncoder> {
+async function encodePartition(
+  k: ProduceInternals,
+  {partition, messages, firstSequence}: PartitionData,
+  o: BatchOptions,
+): Promise<KafkaEncoder> {
   const dateNow = Date.now()
   // As kafkajs does: the batch's first and last timestamps from a default (string-wise) sort.
   const stamped = messages.map((m) => m.timestamp).filter((t) => t != null)
   const timestamps = stamped.length === 0 ? [dateNow] : stamped.sort()
   const firstTimestamp = Number(timestamps[0])
   const records = messages.map((m, i) =>
-    k.Record({key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: Number(m.timestamp || dateNow) - firstTimestamp}),
+    k.Record({
+      key: m.key,
+      value: m.value,
+      headers: m.headers,
+      offsetDelta: i,
+      timestampDelta: Number(m.timestamp || dateNow) - firstTimestamp,
+    }),
   )
   const recordBatch = await k.RecordBatch({
     compression: o.compression,

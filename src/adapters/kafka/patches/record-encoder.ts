@@ -56,7 +56,13 @@ export function encodeRecord(record: RecordInput): EncodedRecord {
   const {offsetDelta = 0, timestampDelta = 0, key, value, headers = {}} = record
   const list = headers instanceof HeaderList ? headers : headerListOf(headers)
   const {parts, byteLengths} = list
-  let body = 1 + sizeOfVarLong(timestampDelta) + sizeOfVarInt(offsetDelta) + sizeOfBytes(key) + sizeOfBytes(value) + sizeOfVarInt(parts.length / 2)
+  let body =
+    1 +
+    sizeOfVarLong(timestampDelta) +
+    sizeOfVarInt(offsetDelta) +
+    sizeOfBytes(key) +
+    sizeOfBytes(value) +
+    sizeOfVarInt(parts.length / 2)
   for (const n of byteLengths) body += sizeOfVarInt(n) + Math.max(n, 0)
   const buf = Buffer.allocUnsafe(sizeOfVarInt(body) + body)
   let at = writeVarInt(buf, 0, body)
@@ -75,7 +81,8 @@ function headerListOf(headers: HeaderObject): HeaderList {
   const parts: (Buffer | string | null)[] = []
   for (const name of Object.keys(headers)) {
     const v = headers[name]
-    for (const each of Array.isArray(v) ? v : [v]) parts.push(name, each == null ? null : Buffer.isBuffer(each) ? each : String(each))
+    for (const each of Array.isArray(v) ? v : [v])
+      parts.push(name, each == null ? null : Buffer.isBuffer(each) ? each : String(each))
   }
   return new HeaderList(parts, parts.map(byteLengthOf))
 }

@@ -29,11 +29,19 @@ export function encodeDescribeShareGroupOffsetsRequest(groupIds: string[]): Buff
     .toBuffer()
 }
 
-export function decodeDescribeShareGroupOffsetsResponse(body: Buffer): {throttleTimeMs: number; groups: ShareGroupOffsets[]} {
+export function decodeDescribeShareGroupOffsetsResponse(body: Buffer): {
+  throttleTimeMs: number
+  groups: ShareGroupOffsets[]
+} {
   const r = new FlexibleReader(body)
   const throttleTimeMs = r.int32()
   const groups = r.compactArray((g) => {
-    const group = {groupId: g.compactString(), topics: g.compactArray(readTopic), errorCode: g.int16(), errorMessage: g.compactNullableString()}
+    const group = {
+      groupId: g.compactString(),
+      topics: g.compactArray(readTopic),
+      errorCode: g.int16(),
+      errorMessage: g.compactNullableString(),
+    }
     g.skipTaggedFields()
     return group
   })
@@ -48,7 +56,13 @@ function readTopic(r: FlexibleReader): ShareGroupOffsets['topics'][number] {
 }
 
 function readPartition(r: FlexibleReader): SharePartitionOffset {
-  const partition = {partition: r.int32(), startOffset: r.int64(), leaderEpoch: r.int32(), errorCode: r.int16(), errorMessage: r.compactNullableString()}
+  const partition = {
+    partition: r.int32(),
+    startOffset: r.int64(),
+    leaderEpoch: r.int32(),
+    errorCode: r.int16(),
+    errorMessage: r.compactNullableString(),
+  }
   r.skipTaggedFields()
   return partition
 }

@@ -153,7 +153,8 @@ export class FlexibleReader {
   }
 
   private take(n: number): Buffer {
-    if (this.offset + n > this.buf.length) throw new RangeError(`response truncated: wanted ${n} byte(s) at ${this.offset} of ${this.buf.length}`)
+    if (this.offset + n > this.buf.length)
+      throw new RangeError(`response truncated: wanted ${n} byte(s) at ${this.offset} of ${this.buf.length}`)
     const slice = this.buf.subarray(this.offset, this.offset + n)
     this.offset += n
     return slice

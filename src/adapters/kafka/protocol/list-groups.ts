@@ -32,7 +32,12 @@ export function decodeListGroupsResponse(body: Buffer): ListGroupsResponse {
   const throttleTimeMs = r.int32()
   const errorCode = r.int16()
   const groups = r.compactArray((g) => {
-    const group = {groupId: g.compactString(), protocolType: g.compactString(), groupState: g.compactString(), groupType: g.compactString()}
+    const group = {
+      groupId: g.compactString(),
+      protocolType: g.compactString(),
+      groupState: g.compactString(),
+      groupType: g.compactString(),
+    }
     g.skipTaggedFields()
     return group
   })

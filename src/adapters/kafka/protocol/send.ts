@@ -12,7 +12,12 @@ export interface FlexibleApi {
   apiName: string
 }
 
-export async function sendFlexible<T>(broker: Broker, api: FlexibleApi, body: Buffer, decode: (body: Buffer) => T): Promise<T> {
+export async function sendFlexible<T>(
+  broker: Broker,
+  api: FlexibleApi,
+  body: Buffer,
+  decode: (body: Buffer) => T,
+): Promise<T> {
   const framed = Buffer.concat([new FlexibleWriter().emptyTaggedFields().toBuffer(), body])
   const request: ProtocolRequest<T> = {
     request: {...api, encode: async () => ({buf: framed, buffer: framed})},

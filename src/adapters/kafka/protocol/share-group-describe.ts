@@ -28,7 +28,10 @@ export interface DescribedShareGroup {
   authorizedOperations: number
 }
 
-export function decodeShareGroupDescribeResponse(body: Buffer): {throttleTimeMs: number; groups: DescribedShareGroup[]} {
+export function decodeShareGroupDescribeResponse(body: Buffer): {
+  throttleTimeMs: number
+  groups: DescribedShareGroup[]
+} {
   const r = new FlexibleReader(body)
   const throttleTimeMs = r.int32()
   const groups = r.compactArray(readGroup)

@@ -49,7 +49,10 @@ export interface DescribedStreamsGroup {
   authorizedOperations: number
 }
 
-export function decodeStreamsGroupDescribeResponse(body: Buffer): {throttleTimeMs: number; groups: DescribedStreamsGroup[]} {
+export function decodeStreamsGroupDescribeResponse(body: Buffer): {
+  throttleTimeMs: number
+  groups: DescribedStreamsGroup[]
+} {
   const r = new FlexibleReader(body)
   const throttleTimeMs = r.int32()
   const groups = r.compactArray(readGroup)
@@ -58,7 +61,14 @@ export function decodeStreamsGroupDescribeResponse(body: Buffer): {throttleTimeM
 }
 
 function readGroup(r: FlexibleReader): DescribedStreamsGroup {
-  const head = {errorCode: r.int16(), errorMessage: r.compactNullableString(), groupId: r.compactString(), groupState: r.compactString(), groupEpoch: r.int32(), assignmentEpoch: r.int32()}
+  const head = {
+    errorCode: r.int16(),
+    errorMessage: r.compactNullableString(),
+    groupId: r.compactString(),
+    groupState: r.compactString(),
+    groupEpoch: r.int32(),
+    assignmentEpoch: r.int32(),
+  }
   const subtopologies = readTopology(r)
   const group = {...head, subtopologies, members: r.compactArray(readMember), authorizedOperations: r.int32()}
   r.skipTaggedFields()

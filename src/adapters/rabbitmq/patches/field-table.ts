@@ -18,7 +18,11 @@ export function fastTableEncoder(fallback: TableEncoder): TableEncoder {
       if (value === undefined) continue
       if (typeof value !== 'string' || name.length > MAX_NAME_LENGTH) return fallback(buffer, table, offset)
       const valueAt = at + 1 + name.length + 5
-      if (valueAt + value.length > buffer.length || !writeAscii(buffer, name, at + 1) || !writeAscii(buffer, value, valueAt)) {
+      if (
+        valueAt + value.length > buffer.length ||
+        !writeAscii(buffer, name, at + 1) ||
+        !writeAscii(buffer, value, valueAt)
+      ) {
         return fallback(buffer, table, offset)
       }
       buffer[at] = name.length

@@ -37,5 +37,8 @@ export function installAmqplibPatches(): void {
   // amqplib's frame encoders take codec.encodeTable once, when they load.
   codec.encodeTable = fastTableEncoder(originals.encodeTable)
   // amqplib freezes its argument builders: the module's export is replaced by a copy.
-  require.cache[ARGS_MODULE]!.exports = Object.freeze({...args, publish: publishArgsWithoutPrototypes(originals.publishArgs)})
+  require.cache[ARGS_MODULE]!.exports = Object.freeze({
+    ...args,
+    publish: publishArgsWithoutPrototypes(originals.publishArgs),
+  })
 }

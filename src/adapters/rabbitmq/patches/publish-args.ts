@@ -11,7 +11,11 @@ export interface PublishOptionsLike {
   BCC?: unknown
   [option: string]: unknown
 }
-export type PublishArgs = (exchange: string, routingKey: string, options?: PublishOptionsLike) => Record<string, unknown>
+export type PublishArgs = (
+  exchange: string,
+  routingKey: string,
+  options?: PublishOptionsLike,
+) => Record<string, unknown>
 
 /** An empty table: amqplib always sends a headers table, empty when there are no headers. */
 const NO_HEADERS = Object.freeze({})
@@ -36,7 +40,8 @@ export function publishArgsWithoutPrototypes(original: PublishArgs): PublishArgs
       priority: options.priority,
       correlationId: options.correlationId,
       replyTo: options.replyTo,
-      expiration: options.expiration === undefined ? undefined : (options.expiration as {toString(): string}).toString(),
+      expiration:
+        options.expiration === undefined ? undefined : (options.expiration as {toString(): string}).toString(),
       messageId: options.messageId,
       timestamp: options.timestamp,
       type: options.type,
