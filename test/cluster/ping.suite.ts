@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {stringify} from 'yaml'
 
+import {waitFor} from '../helpers/brokers.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
 import {
   CLUSTER_START_TIMEOUT_MS,
@@ -63,6 +64,15 @@ function clusterContext(): string {
 describe('ping on a context listing every node, the first one down', () => {
   let rows: PingRow[]
   beforeAll(async () => {
+    // A node's version (its applications) reaches the management API with the node's first statistics, a few
+    // seconds after a fresh cluster start: until then the broker itself does not know it.
+    await waitFor(
+      async () => {
+        const nodes = await rabbitManagement<{applications?: {name: string}[]}[]>(1, '/api/nodes')
+        return nodes.length === 3 && nodes.every((n) => n.applications?.some((a) => a.name === 'rabbit'))
+      },
+      {timeoutMs: 60_000},
+    )
     const r = await runCli(['ping', '--json'], {
       env: {XDG_CONFIG_HOME: clusterContext(), CLUSTER_RABBIT_PASSWORD: 'guest'},
     })

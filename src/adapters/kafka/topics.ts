@@ -36,7 +36,20 @@ const TRANSIENT_READ_FAILURES = new Set([
 
 function isTransientReadFailure(e: unknown): boolean {
   const cause = rootCause(e)
-  return TRANSIENT_READ_FAILURES.has(cause.name ?? '') || TRANSIENT_READ_FAILURES.has(cause.type ?? '')
+  return (
+    TRANSIENT_READ_FAILURES.has(cause.name ?? '') ||
+    TRANSIENT_READ_FAILURES.has(cause.type ?? '') ||
+    isStaleOffsetsAnswer(e)
+  )
+}
+
+/**
+ * kafkajs 2.2.4's fetchTopicOffsets reads its ListOffsets answers with `low.pop()` / `high.pop()`: when its cached
+ * metadata still names a partition leader that died, no answer comes back for the topic and it throws this TypeError
+ * instead of an error of its own (seen when a cluster node is killed). Asked again on fresh metadata, it answers.
+ */
+function isStaleOffsetsAnswer(e: unknown): boolean {
+  return e instanceof TypeError && /of '(?:low|high)\.pop\(\.\.\.\)'/.test(e.message)
 }
 
 /** Runs an admin read that is safe to repeat, again after a transient failure; every other failure is mapped and thrown. */
@@ -58,7 +71,15 @@ export async function topicPartitions(admin: Admin, topic: string): Promise<Part
 }
 
 export async function partitionOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
-  const offsets = await idempotentRead(() => admin.fetchTopicOffsets(topic), topic)
+  const offsets = await idempotentRead(async () => {
+    try {
+      return await admin.fetchTopicOffsets(topic)
+    } catch (e) {
+      // Fresh metadata (the partitions' current leaders) for the next attempt.
+      if (isStaleOffsetsAnswer(e)) await admin.fetchTopicMetadata({topics: [topic]}).catch(() => undefined)
+      throw e
+    }
+  }, topic)
   return offsets
     .map((o) => ({partition: o.partition, low: BigInt(o.low), high: BigInt(o.high)}))
     .sort((a, b) => a.partition - b.partition)
