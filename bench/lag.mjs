@@ -14,6 +14,12 @@
 // Targets at 100%: snapshot and check <= 1.0 s warm, dashboard <= 10% of a core. Everything is named
 // bench-lag-<run>-*, and removed at the end (RabbitMQ queues also expire by themselves after 15 minutes).
 // Run: npm run build && node bench/lag.mjs   (SIZES=0.1,0.3,1 RUNS=5 DASH_SECONDS=20 DASHBOARD=0 skips it)
+// On the three-node clusters (`node scripts/brokers.mjs up cluster`, ports in scripts/lib/cluster-topology.json):
+// TARGET=cluster node bench/lag.mjs. The settings (and the dashboard's env) list every node of each cluster; Kafka
+// topics get replication factor 3, the queues are quorum queues, the streams have 3 replicas (their consumers too).
+// A step the cluster cannot hold is printed as FAILED with its error, and the sizes before it are still reported.
+// Side by side with a previous build: BASELINE_DIST=<its dist/> (with bin/run.js beside it): its `check` (its own
+// adapters) is timed after this build's, and both dashboards run at once (the same load on both).
 import {execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
@@ -40,8 +46,39 @@ const run = randomUUID().slice(0, 8)
 const conformanceLibs = fileURLToPath(new URL('../.brokers/conformance/libs/', import.meta.url))
 const JAVA_MEMBERS = existsSync(`${conformanceLibs}kafka-clients-4.1.1.jar`)
 /** The type of the group of the i-th topic: the same proportions at every size (at 10%: 17 classic, 2 new, 1 share). */
-const groupType = (i) => (!JAVA_MEMBERS ? 'classic' : i % 10 === 1 ? 'consumer' : i % 40 === 3 ? 'share' : 'classic')
+const groupType = (i) =>
+  !JAVA_MEMBERS ? 'classic' : i % 10 === 1 ? 'consumer' : i % 40 === 3 && SHARE_GROUPS ? 'share' : 'classic'
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+const BASELINE = process.env.BASELINE_DIST
+const CLUSTER = process.env.TARGET === 'cluster'
+// The cluster harness formats its storage without share.version (share groups, KIP-932): its share groups are classic.
+const SHARE_GROUPS = !CLUSTER
+const topology = JSON.parse(readFileSync(new URL('../scripts/lib/cluster-topology.json', import.meta.url), 'utf8'))
+/** Where the set lives: the single local brokers, or every node of the three local clusters. */
+const where = CLUSTER
+  ? {
+      name: 'three-node clusters (replication factor 3, quorum queues, R3 streams)',
+      kafka: topology.kafka.map((n) => `127.0.0.1:${n.port}`),
+      amqp: topology.rabbitmq.map((n) => `amqp://guest:guest@127.0.0.1:${n.amqp}`),
+      management: topology.rabbitmq.map((n) => `http://127.0.0.1:${n.management}`),
+      nats: topology.nats.map((n) => `nats://127.0.0.1:${n.port}`),
+      replicas: 3,
+    }
+  : {
+      name: "local brokers (which also hold other engineers' data)",
+      kafka: ['127.0.0.1:9092'],
+      amqp: ['amqp://guest:guest@127.0.0.1:5672'],
+      management: ['http://127.0.0.1:15672'],
+      nats: ['nats://127.0.0.1:4222'],
+      replicas: 1,
+    }
+const baseline = BASELINE
+  ? {
+      bin: join(BASELINE, '..', 'bin', 'run.js'),
+      createAdapter: (await import(join(BASELINE, 'adapters', 'registry.js'))).createAdapter,
+      runCheck: (await import(join(BASELINE, 'core', 'lag', 'check.js'))).runCheck,
+    }
+  : undefined
 
 // ---- round-trip counters (installed before any client is created) ----
 const counts = {kafka: 0, rabbitmq: 0, nats: 0}
@@ -60,7 +97,7 @@ http.request = (...args) => {
   return httpRequest(...args)
 }
 require('node:module').syncBuiltinESMExports()
-const nc = await natsConnect({servers: '127.0.0.1:4222'})
+const nc = await natsConnect({servers: where.nats})
 const natsProto = Object.getPrototypeOf(nc)
 const natsRequest = natsProto.request
 natsProto.request = function (...args) {
@@ -73,16 +110,18 @@ const resetCounts = () => Object.keys(counts).forEach((k) => (counts[k] = 0))
 // ---- the set, grown step by step ----
 const kafka = new kafkajs.Kafka({
   clientId: 'bench-lag',
-  brokers: ['127.0.0.1:9092'],
+  brokers: where.kafka,
   logLevel: kafkajs.logLevel.NOTHING,
 })
 const admin = kafka.admin()
 const producer = kafka.producer({allowAutoTopicCreation: false})
 await Promise.all([admin.connect(), producer.connect()])
-const amqpConn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672')
+const amqpConn = await amqp.connect(where.amqp[0])
 const ch = await amqpConn.createChannel()
-const jsm = await nc.jetstreamManager()
-const js = nc.jetstream()
+// An R3 stream or consumer is created through a Raft round over the cluster: on a loaded machine that takes longer
+// than the client's default 5 s (the set-up step failed with TIMEOUT at 100%), so give the requests more time.
+const jsm = await nc.jetstreamManager(CLUSTER ? {timeout: 30_000} : {})
+const js = nc.jetstream(CLUSTER ? {timeout: 30_000} : {})
 const made = {topics: [], groups: [], groupTypes: {classic: 0, consumer: 0, share: 0}, queues: [], streams: []}
 
 // ---- live members of the new-protocol and share groups: one JVM per program, members of many groups in each ----
@@ -94,7 +133,7 @@ async function javaMembers(program, args = []) {
   const child = spawn(
     'java',
     ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', `${conformanceLibs}*`, source, ...args],
-    {stdio: ['pipe', 'pipe', 'ignore']},
+    {stdio: ['pipe', 'pipe', 'ignore'], env: {...process.env, MAILROOM_KAFKA_BROKERS: where.kafka.join(',')}},
   )
   const members = {child, out: '', exited: false}
   jvms.push(members)
@@ -117,7 +156,7 @@ async function javaMembers(program, args = []) {
 // Started with the first step (a JVM takes a while to compile its program), awaited once the topics have records.
 let javaStart
 function startJvms() {
-  javaStart ??= Promise.all([javaMembers('GroupMembers'), javaMembers('OtherGroups', ['127.0.0.1:9092'])])
+  javaStart ??= Promise.all([javaMembers('GroupMembers'), javaMembers('OtherGroups', [where.kafka.join(',')])])
   javaStart.catch(() => undefined) // its error surfaces where it is awaited
   return javaStart
 }
@@ -180,7 +219,11 @@ async function growKafka(topicCount) {
   made.topics.push(...topics) // before creating: a failed step still removes what it made
   for (let i = 0; i < topics.length; i += 50) {
     await admin.createTopics({
-      topics: topics.slice(i, i + 50).map((topic) => ({topic, numPartitions: FULL.partitions})),
+      topics: topics.slice(i, i + 50).map((topic) => ({
+        topic,
+        numPartitions: FULL.partitions,
+        ...(CLUSTER ? {replicationFactor: where.replicas} : {}),
+      })),
       waitForLeaders: false,
     })
   }
@@ -233,7 +276,11 @@ async function growRabbit(queueCount) {
     (_, i) => `bench-lag-${run}-q${made.queues.length + i}`,
   )
   made.queues.push(...queues)
-  await Promise.all(queues.map((q) => ch.assertQueue(q, {durable: false, arguments: {'x-expires': 15 * 60_000}})))
+  const options = CLUSTER
+    ? {durable: true, arguments: {'x-queue-type': 'quorum', 'x-expires': 60 * 60_000}}
+    : {durable: false, arguments: {'x-expires': 15 * 60_000}}
+  // Quorum queues start a Raft group on every node each: in batches, so the cluster is not asked for 1,000 at once.
+  await inBatches(queues, CLUSTER ? 50 : queues.length || 1, (q) => ch.assertQueue(q, options))
   for (const q of queues) ch.sendToQueue(q, Buffer.from('x'))
 }
 
@@ -244,11 +291,20 @@ async function growNats(streamCount) {
   )
   for (const s of streams) {
     made.streams.push(s)
-    await jsm.streams.add({name: s, subjects: [`${s}.>`]})
-    await Promise.all(Array.from({length: 5}, (_, i) => js.publish(`${s}.x`, new TextEncoder().encode(`m${i}`))))
-    await Promise.all(
-      Array.from({length: FULL.consumersPerStream}, (_, c) =>
-        jsm.consumers.add(s, {durable_name: `c${c}`, ack_policy: AckPolicy.Explicit}),
+    // Adding a stream or consumer again with the same configuration is a no-op: a timed-out step is tried again.
+    await retried(() =>
+      jsm.streams.add({name: s, subjects: [`${s}.>`], ...(CLUSTER ? {num_replicas: where.replicas} : {})}),
+    )
+    await retried(() =>
+      Promise.all(
+        Array.from({length: 5}, (_, i) => js.publish(`${s}.x`, new TextEncoder().encode(`m${i}`), {msgID: `m${i}`})),
+      ),
+    )
+    await retried(() =>
+      Promise.all(
+        Array.from({length: FULL.consumersPerStream}, (_, c) =>
+          jsm.consumers.add(s, {durable_name: `c${c}`, ack_policy: AckPolicy.Explicit}),
+        ),
       ),
     )
   }
@@ -283,9 +339,9 @@ async function cleanup() {
 
 // ---- measurements ----
 const settings = {
-  rabbitmq: {url: 'amqp://guest:guest@127.0.0.1:5672', managementUrl: 'http://127.0.0.1:15672'},
-  kafka: {brokers: ['127.0.0.1:9092']},
-  nats: {url: 'nats://127.0.0.1:4222'},
+  rabbitmq: {url: where.amqp.join(','), managementUrl: where.management.join(',')},
+  kafka: {brokers: where.kafka},
+  nats: {url: where.nats.join(',')},
   // A loaded machine's management API can take seconds for 1,000 queues: measure it rather than time out.
   connectTimeoutMs: 30_000,
 }
@@ -321,6 +377,7 @@ async function measureCore() {
     const check = await timed(() => runCheck(adapters, thresholds, {dlqSettings: dlqSettings({})}))
     const perBroker = {}
     for (const a of adapters) perBroker[a.kind] = Math.round((await timed(() => a.consumerLag())).ms)
+    const baselineCheck = baseline ? await timedBaselineCheck(thresholds) : undefined
     const rows = lag.first.rows
     const mine = rows.filter(
       (r) => r.target.includes(run) || r.target.includes(run.toUpperCase()) || r.consumer.includes(run),
@@ -334,6 +391,7 @@ async function measureCore() {
     return {
       lag,
       check,
+      baselineCheck,
       perBroker,
       rows: rows.length,
       mine: mine.length,
@@ -345,50 +403,83 @@ async function measureCore() {
   }
 }
 
+/** The previous build's `check`, on its own adapters, the same way. */
+async function timedBaselineCheck(thresholds) {
+  const adapters = await Promise.all(['kafka', 'rabbitmq', 'nats'].map((k) => baseline.createAdapter(k, settings)))
+  await Promise.all(adapters.map((a) => a.connect()))
+  try {
+    return await timed(() => baseline.runCheck(adapters, thresholds, {dlqSettings: dlqSettings({})}))
+  } finally {
+    await Promise.all(adapters.map((a) => a.close()))
+  }
+}
+
 const tmux = (...args) => execFileSync('tmux', args, {encoding: 'utf8'})
 
-/** CPU of `mailroom dashboard --interval 2s` over DASH_SECONDS, after its first frame with rows and a warm-up. */
+/**
+ * CPU of `mailroom dashboard --interval 2s` over DASH_SECONDS, after its first frame with rows and a warm-up, in % of
+ * one core: this build's, and the previous build's beside it (both at once) with BASELINE_DIST.
+ */
 async function measureDashboard() {
-  const session = `mailroom-bench-lag-${run}`
-  const env = `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'mailroom-bench-'))}`
-  tmux(
-    'new-session',
-    '-d',
-    '-s',
-    session,
-    '-x',
-    '80',
-    '-y',
-    '24',
-    `env ${env} ${process.execPath} ${bin} dashboard --interval 2s; sleep 5`,
-  )
-  try {
-    for (
-      const deadline = performance.now() + 60_000;
-      !/Targets and consumers \(\d+\)/.test(tmux('capture-pane', '-p', '-t', session));
-    ) {
-      if (performance.now() > deadline)
-        throw new Error(`the dashboard showed no targets:\n${tmux('capture-pane', '-p', '-t', session)}`)
-      await sleep(100)
-    }
-    const shell = tmux('display', '-p', '-t', session, '#{pane_pid}').trim()
-    const pid = Number(
-      execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', shell], {encoding: 'utf8'})
-        .split('\n')
-        .map((l) => l.trim().split(/\s+/))
-        .find(([, comm]) => comm === 'node')[0],
+  const bins = [bin, ...(baseline ? [baseline.bin] : [])]
+  const sessions = bins.map((_, i) => `mailroom-bench-lag-${run}-${i}`)
+  const env = [
+    `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'mailroom-bench-'))}`,
+    ...(CLUSTER
+      ? [
+          `MAILROOM_RABBITMQ_URL=${where.amqp.join(',')}`,
+          `MAILROOM_RABBITMQ_MANAGEMENT_URL=${where.management.join(',')}`,
+          `MAILROOM_KAFKA_BROKERS=${where.kafka.join(',')}`,
+          `MAILROOM_NATS_URL=${where.nats.join(',')}`,
+        ]
+      : []),
+  ].join(' ')
+  for (const [i, session] of sessions.entries())
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '80',
+      '-y',
+      '24',
+      `env ${env} ${process.execPath} ${bins[i]} dashboard --interval 2s; sleep 5`,
     )
+  try {
+    for (const session of sessions) {
+      for (
+        const deadline = performance.now() + 60_000;
+        !/Targets and consumers \(\d+\)/.test(tmux('capture-pane', '-p', '-t', session));
+      ) {
+        if (performance.now() > deadline)
+          throw new Error(`the dashboard showed no targets:\n${tmux('capture-pane', '-p', '-t', session)}`)
+        await sleep(100)
+      }
+    }
+    const pids = sessions.map((session) => {
+      const shell = tmux('display', '-p', '-t', session, '#{pane_pid}').trim()
+      return Number(
+        execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', shell], {encoding: 'utf8'})
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/))
+          .find(([, comm]) => comm === 'node')[0],
+      )
+    })
     await sleep(6000)
-    const before = procStat(pid).cpuMs
+    const before = pids.map((pid) => procStat(pid).cpuMs)
     const t0 = performance.now()
     await sleep(DASH_SECONDS * 1000)
-    const used = procStat(pid).cpuMs - before
-    return (used / (performance.now() - t0)) * 100
+    const wall = performance.now() - t0
+    const [mine, previous] = pids.map((pid, i) => ((procStat(pid).cpuMs - before[i]) / wall) * 100)
+    return {mine, previous}
   } finally {
-    try {
-      tmux('kill-session', '-t', session)
-    } catch {
-      // ended already
+    for (const session of sessions) {
+      try {
+        tmux('kill-session', '-t', session)
+      } catch {
+        // ended already
+      }
     }
   }
 }
@@ -396,9 +487,18 @@ async function measureDashboard() {
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 const results = []
 let cleanupMs
+let failedStep
 try {
   for (const size of SIZES) {
-    const growMs = await grow(size)
+    let growMs
+    try {
+      growMs = await grow(size)
+    } catch (error) {
+      // The largest size the brokers held is still reported; the step that failed is printed with its error.
+      failedStep = {size, error: error?.stack ?? String(error), load: load()}
+      console.error(`  FAILED to grow to ${Math.round(size * 100)}%: ${error?.message ?? error}`)
+      break
+    }
     // The management API shows new queues' depth after its next statistics emission (default every 5 s).
     await sleep(5500)
     const core = await measureCore()
@@ -419,12 +519,12 @@ try {
 }
 
 const pad = (v, n) => String(v).padStart(n)
-console.log(
-  `lag at scale, local brokers (which also hold other engineers' data); warm = median of ${RUNS} after a first call`,
-)
+console.log(`lag at scale, ${where.name}; warm = median of ${RUNS} after a first call`)
 console.log(
   JAVA_MEMBERS
-    ? 'Kafka groups: classic (committed offsets, no member), new protocol (KIP-848, a live Java member each) and share (KIP-932, a live KafkaShareConsumer each), 2 JVMs'
+    ? SHARE_GROUPS
+      ? 'Kafka groups: classic (committed offsets, no member), new protocol (KIP-848, a live Java member each) and share (KIP-932, a live KafkaShareConsumer each), 2 JVMs'
+      : 'Kafka groups: classic (committed offsets, no member) and new protocol (KIP-848, a live Java member each); no share groups (the cluster is formatted without share.version)'
     : 'Kafka groups: classic only (gather the conformance jars for new-protocol and share groups: npx vitest run test/conformance)',
 )
 console.log(
@@ -443,7 +543,7 @@ for (const r of results) {
     pad(Math.round(r.core.lag.cpuMs), 7),
     pad(Math.round(r.core.check.ms), 8),
     pad(Math.round(r.core.check.cpuMs), 7),
-    pad(r.dashboard === undefined ? '-' : `${r.dashboard.toFixed(1)}%`, 9),
+    pad(r.dashboard === undefined ? '-' : `${r.dashboard.mine.toFixed(1)}%`, 9),
     ` ${JSON.stringify(r.core.lag.trips)}`,
     ` ${r.load}`,
   ]
@@ -451,6 +551,10 @@ for (const r of results) {
   console.log(
     `      each broker alone (warm ms): ${JSON.stringify(r.core.perBroker)}; this run's Kafka rows by group type (mailroom's view): ${JSON.stringify(r.core.kafkaRowsByType)}`,
   )
+  if (r.core.baselineCheck || r.dashboard?.previous !== undefined)
+    console.log(
+      `      previous build: check ${Math.round(r.core.baselineCheck?.ms)} ms (cpu ${Math.round(r.core.baselineCheck?.cpuMs)} ms, round trips ${JSON.stringify(r.core.baselineCheck?.trips)}), this build's check round trips ${JSON.stringify(r.core.check.trips)}; dashboard ${r.dashboard?.previous?.toFixed(1)}% (this build ${r.dashboard?.mine.toFixed(1)}%, both at once)`,
+    )
   if (r.core.failures.length) console.log(`  FAILURES ${JSON.stringify(r.core.failures)}`)
 }
 if (results.length > 1) {
@@ -458,7 +562,7 @@ if (results.length > 1) {
   const items = b.items / a.items
   const growth = (x, y) => `x${(y / x).toFixed(2)}`
   console.log(
-    `growth ${Math.round(a.size * 100)}% -> ${Math.round(b.size * 100)}%: set x${items.toFixed(1)}; lag ${growth(a.core.lag.ms, b.core.lag.ms)} (cpu ${growth(a.core.lag.cpuMs, b.core.lag.cpuMs)}), check ${growth(a.core.check.ms, b.core.check.ms)} (cpu ${growth(a.core.check.cpuMs, b.core.check.cpuMs)})${a.dashboard ? `, dashboard ${growth(a.dashboard, b.dashboard)}` : ''}` +
+    `growth ${Math.round(a.size * 100)}% -> ${Math.round(b.size * 100)}%: set x${items.toFixed(1)}; lag ${growth(a.core.lag.ms, b.core.lag.ms)} (cpu ${growth(a.core.lag.cpuMs, b.core.lag.cpuMs)}), check ${growth(a.core.check.ms, b.core.check.ms)} (cpu ${growth(a.core.check.cpuMs, b.core.check.cpuMs)})${a.dashboard ? `, dashboard ${growth(a.dashboard.mine, b.dashboard.mine)}` : ''}` +
       ` -> ${b.core.lag.ms / a.core.lag.ms <= items && b.core.check.ms / a.core.check.ms <= items ? 'at most linear' : 'WORSE than linear'}`,
   )
   const full = results.find((r) => r.size === 1)
@@ -468,10 +572,14 @@ if (results.length > 1) {
       `targets at 100%: lag ${Math.round(full.core.lag.ms)} ms <= 1000 ${verdict(full.core.lag.ms <= 1000)}; check ${Math.round(full.core.check.ms)} ms <= 1000 ${verdict(full.core.check.ms <= 1000)}` +
         (full.dashboard === undefined
           ? ''
-          : `; dashboard ${full.dashboard.toFixed(1)}% <= 10% ${verdict(full.dashboard <= 10)}`),
+          : `; dashboard ${full.dashboard.mine.toFixed(1)}% <= 10% ${verdict(full.dashboard.mine <= 10)}`),
     )
   }
 }
+if (failedStep)
+  console.log(
+    `FAILED to grow the set to ${Math.round(failedStep.size * 100)}% (load ${failedStep.load}): ${failedStep.error.split('\n').slice(0, 4).join(' | ')}`,
+  )
 console.log(
   `set-up ${results.map((r) => `${(r.growMs / 1000).toFixed(1)} s`).join(' + ')}, tear-down ${(cleanupMs / 1000).toFixed(1)} s`,
 )

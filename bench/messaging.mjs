@@ -25,7 +25,9 @@
 // Needs `npm run build` and the brokers up. Run: node bench/messaging.mjs
 //   N=20000 (messages per run) RUNS=5 (median of) SIZE=100 (body bytes) MEM_N=250000 (0 skips the memory runs; 1000000 for
 //   the full memory bound, which takes minutes more)
-//   BROKERS=rabbitmq,kafka,nats MODES=in-process,cli CASES=publish,tail PHASES=0 (skips the Kafka phases)
+//   BROKERS=rabbitmq,kafka,nats MODES=in-process,cli CASES=publish,tail,decode PHASES=0 (skips the Kafka phases)
+//   decode: Kafka tail of DECODE_N=100000 Avro records with schema-registry decoding off and on (bench/schema-decode.mjs;
+//   needs the registry: npm run brokers -- up schema-registry)
 import {spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -50,7 +52,7 @@ const RUNS = Number(process.env.RUNS ?? 5)
 const SIZE = Number(process.env.SIZE ?? 100)
 const MEM_N = Number(process.env.MEM_N ?? 250_000)
 const BROKERS = (process.env.BROKERS ?? 'rabbitmq,kafka,nats').split(',')
-const CASES = (process.env.CASES ?? 'publish,tail').split(',')
+const CASES = (process.env.CASES ?? 'publish,tail,decode').split(',')
 const MODES = (process.env.MODES ?? 'in-process,cli').split(',').filter((m) => m && m !== 'none')
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672'
 const KAFKA = ['127.0.0.1:9092']
@@ -665,6 +667,10 @@ try {
       ratios[`${broker} tail (${mode})`] = report(`${broker}: tail -o ndjson to a file [${mode}]`, tail, 0.8).ratio
       ratios[`${broker} tail vs JSON loop (${mode})`] = medianMs(tail['bare, JSON']) / medianMs(tail.mailroom)
     }
+  }
+  if (BROKERS.includes('kafka') && CASES.includes('decode')) {
+    const {schemaDecodeBench} = await import('./schema-decode.mjs')
+    ratios['kafka tail decoded / raw (throughput)'] = 1 / (await schemaDecodeBench())
   }
   if (MODES.length > 0) console.log('\nratios (mailroom / bare loop throughput):')
   for (const [name, r] of Object.entries(ratios)) console.log(`  ${name.padEnd(44)} ${r.toFixed(2)}x`)

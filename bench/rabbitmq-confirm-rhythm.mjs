@@ -27,8 +27,7 @@ const require = createRequire(join(root, 'package.json'))
 const amqp = require('amqplib')
 const {AMQP, bareMove, fillQueue} = await import('./rabbitmq-moves.mjs')
 const model = require(join(root, 'node_modules', 'amqplib', 'lib', 'channel_model.js'))
-const {createAdapter} = await import(pathToFileURL(join(dist, 'adapters', 'registry.js')).href)
-const {startReplay} = await import(pathToFileURL(join(dist, 'core', 'replay', 'service.js')).href)
+const {mailroomMove} = await import('./mailroom-move.mjs')
 
 const counts = {published: 0, confirmed: 0, acked: 0}
 const publish = model.ConfirmChannel.prototype.publish
@@ -46,35 +45,16 @@ model.Channel.prototype.ack = function (message, allUpTo) {
   return ack.call(this, message, allUpTo)
 }
 
-async function mailroom(source, dest) {
-  const adapter = await createAdapter('rabbitmq', {
-    rabbitmq: {url: AMQP, managementUrl: 'http://127.0.0.1:15672'},
-    connectTimeoutMs: 5000,
+function mailroom(source, dest) {
+  return mailroomMove({
+    dist,
+    kind: 'rabbitmq',
+    settings: {rabbitmq: {url: AMQP, managementUrl: 'http://127.0.0.1:15672'}, connectTimeoutMs: 5000},
+    source,
+    to: dest,
+    window: WINDOW,
+    stateHome: mkdtempSync(join(tmpdir(), 'mailroom-rhythm-')),
   })
-  await adapter.connect()
-  try {
-    await startReplay(
-      {
-        source: {broker: 'rabbitmq', name: source},
-        to: {broker: 'rabbitmq', name: dest},
-        mode: 'move',
-        maxReplays: 3,
-        force: false,
-        keepPartition: false,
-        window: WINDOW,
-      },
-      {
-        source: adapter,
-        destination: async () => adapter,
-        signal: new AbortController().signal,
-        confirm: async () => {},
-        onAuditFailure: (w) => console.warn(w),
-        env: {...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'mailroom-rhythm-'))},
-      },
-    )
-  } finally {
-    await adapter.close()
-  }
 }
 
 function bare(source, dest) {

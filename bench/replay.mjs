@@ -47,6 +47,8 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {connect as natsConnect, headers as natsHeaders} from 'nats'
 
+import {mailroomMove} from './mailroom-move.mjs'
+
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = process.env.MAILROOM_DIST ?? join(root, 'dist')
 /** Messages per run and runs per contender, per broker (N and RUNS override both). */
@@ -91,8 +93,6 @@ const {default: kafkajs} = await import('kafkajs')
 const {default: amqp} = await import('amqplib')
 const {AMQP, BARE_STYLES, bareMove, fillQueue} = await import('./rabbitmq-moves.mjs')
 const {procStat, reapedChildrenCpuMs} = await import('./proc-stat.mjs')
-const {createAdapter} = await import(pathToFileURL(join(dist, 'adapters', 'registry.js')).href)
-const {startReplay} = await import(pathToFileURL(join(dist, 'core', 'replay', 'service.js')).href)
 
 const settings = {
   rabbitmq: {url: AMQP, managementUrl: 'http://127.0.0.1:15672'},
@@ -187,32 +187,8 @@ function mainThreadCpuMs() {
 
 /** mailroom's replay in this process (no CLI start-up in the figure), as the command runs it. */
 async function mailroomReplay(kind, source, to) {
-  const adapter = await createAdapter(kind, settings)
-  await adapter.connect()
-  try {
-    const report = await startReplay(
-      {
-        source: {broker: kind, name: source},
-        to: {broker: kind, name: to},
-        mode: 'move',
-        maxReplays: 3,
-        force: false,
-        keepPartition: false,
-        window: WINDOW,
-      },
-      {
-        source: adapter,
-        destination: async () => adapter,
-        signal: new AbortController().signal,
-        confirm: async () => {},
-        onAuditFailure: (w) => console.warn(w),
-        env: {...process.env, XDG_STATE_HOME: state},
-      },
-    )
-    if (report.counts.replayed !== N) throw new Error(`mailroom replayed ${report.counts.replayed} of ${N}`)
-  } finally {
-    await adapter.close()
-  }
+  const report = await mailroomMove({dist, kind, settings, source, to, window: WINDOW, stateHome: state})
+  if (report.counts.replayed !== N) throw new Error(`mailroom replayed ${report.counts.replayed} of ${N}`)
 }
 
 // ---------------------------------------------------------------------------------------------------------------

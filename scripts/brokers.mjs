@@ -2,8 +2,13 @@
 // Local broker harness for tests and benchmarks: `node scripts/brokers.mjs up|status|down [rabbitmq|kafka|nats ...]`.
 // Beside the plain brokers it runs secured ones on other loopback ports (rabbitmq-secure, kafka-secure, nats-secure:
 // TLS, mutual TLS, SASL, tokens, NKEYs, creds) with a throwaway CA it makes itself; see scripts/secure/.
+// `schema-registry`: Apicurio Registry's Confluent-compatible API on 127.0.0.1:8081/apis/ccompat/v7, built once from
+// Maven Central into .brokers/schema-registry/ (scripts/lib/schema-registry.mjs); `schema-registry-secure` the same
+// registry over HTTPS with basic auth on 127.0.0.1:8082 (scripts/secure/schema-registry.mjs).
 // Env overrides for a second throwaway Kafka: MAILROOM_BROKERS_DIR, MAILROOM_KAFKA_PORT, MAILROOM_KAFKA_CONTROLLER_PORT.
-// up     starts whatever is not already listening, waits for readiness, fails with the broker's log tail.
+// up     starts whatever is not already listening, waits for readiness, fails with the broker's log tail. A broker is
+//        taken for stopped only after a few probes a second apart (RabbitMQ: port, management API or node process), and
+//        what was already running is reused, never recorded as started here (so `down` never stops it).
 // status one line per broker: up/down, address, whether this harness started it.
 // down   stops only what this harness started (pid files in .brokers/); brokers the machine runs are left alone.
 // `cluster` names three-node clusters on their own ports (rabbitmq-cluster, kafka-cluster, nats-cluster; see
@@ -15,12 +20,14 @@ import * as nats from './lib/nats.mjs'
 import * as natsCluster from './lib/nats-cluster.mjs'
 import * as rabbitmq from './lib/rabbitmq.mjs'
 import * as rabbitmqCluster from './lib/rabbitmq-cluster.mjs'
+import * as schemaRegistry from './lib/schema-registry.mjs'
 import {BrokerStartError, progress} from './lib/harness.mjs'
 import * as kafkaSecure from './secure/kafka.mjs'
 import * as natsSecure from './secure/nats.mjs'
 import * as rabbitmqSecure from './secure/rabbitmq.mjs'
+import * as schemaRegistrySecure from './secure/schema-registry.mjs'
 
-const ALL = [rabbitmq, kafka, nats, rabbitmqSecure, kafkaSecure, natsSecure]
+const ALL = [rabbitmq, kafka, nats, rabbitmqSecure, kafkaSecure, natsSecure, schemaRegistry, schemaRegistrySecure]
 const CLUSTERS = [rabbitmqCluster, kafkaCluster, natsCluster]
 const KNOWN = [...ALL, ...CLUSTERS]
 const USAGE = `usage: node scripts/brokers.mjs up|status|down [${[...KNOWN.map((broker) => broker.name), 'cluster'].join('|')} ...]`

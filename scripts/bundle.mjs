@@ -5,20 +5,23 @@
 // Bundled too: nats.js, filtrex, cli-table3 and yaml (CommonJS, many files), and Ink with React and their ~40 small
 // modules (the dashboard's chunk, loaded by it alone): from node_modules they took ~1 s of resolving, reading and
 // lexing before the dashboard's first frame on a loaded machine. React is bundled in its production build (the
-// development one re-renders several times slower). kafkajs and amqplib stay in node_modules: they are patched where
-// they load (src/adapters/*/patches).
+// development one re-renders several times slower). kafkajs is bundled with mailroom's patches applied to its sources
+// (./kafkajs-bundled.mjs). Everything bundled is a development dependency; the runtime dependencies in package.json
+// are exactly what stays in node_modules: amqplib, patched where it loads (src/adapters/rabbitmq/patches).
 import {build} from 'esbuild'
 import {readdirSync, readFileSync, rmSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {inkTextMemo} from './ink-text-memo.mjs'
+import {kafkajsBundled} from './kafkajs-bundled.mjs'
+
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = join(root, 'dist')
 const {dependencies} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const BUNDLED = new Set(['@oclif/core', 'nats', 'filtrex', 'cli-table3', 'yaml', 'ink', 'react'])
 /** Packages that pick their development or production build from NODE_ENV when they load. */
 const REACT_PACKAGES = /[\\/]node_modules[\\/](react|react-reconciler|scheduler)[\\/].*\.js$/
-const external = new Set(Object.keys(dependencies).filter((name) => !BUNDLED.has(name)))
+const external = new Set(Object.keys(dependencies))
 
 function packageName(specifier) {
   const parts = specifier.split('/')
@@ -57,6 +60,7 @@ const result = await build({
   },
   // TypeScript is loaded by oclif only to run uncompiled plugins, which mailroom never does.
   plugins: [
+    await kafkajsBundled(dist, root),
     {
       name: 'react-production',
       setup(b) {
@@ -66,6 +70,7 @@ const result = await build({
         }))
       },
     },
+    inkTextMemo,
     {
       name: 'keep-dependencies-external',
       setup(b) {

@@ -43,6 +43,40 @@ export function isPortOpen(port, host = '127.0.0.1', timeoutMs = 500) {
 }
 
 /**
+ * Whether a broker is running, asked of several probes (a port, an HTTP API, a live pid), each tried in turn on every
+ * attempt: one that says so is enough, a probe that throws says no. On a loaded machine one port probe can miss its
+ * deadline, and `up` taking a running broker for a stopped one starts a second, then may claim the first as its own:
+ * so it is down only after a few attempts with a pause between them.
+ */
+export async function isRunning(probes, {attempts = 3, pauseMs = 1000} = {}) {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (const probe of probes)
+      if (
+        await Promise.resolve()
+          .then(probe)
+          .catch(() => false)
+      )
+        return true
+    if (attempt < attempts) await sleep(pauseMs)
+  }
+  return false
+}
+
+/** Something accepts connections on port, by a few probes with a generous deadline each (see isRunning). */
+export function isListening(port, o) {
+  return isRunning([() => isPortOpen(port, '127.0.0.1', 1500)], o)
+}
+
+/**
+ * The pid `up` may record as started by mailroom once its start returned: the broker's pid now, unless that process
+ * was already running before the start (the start then only found the running broker: it is reused, never ours).
+ */
+export function pidStartedByUs(pidBefore, pidAfter) {
+  if (pidAfter === undefined || pidAfter === pidBefore) return undefined
+  return pidAfter
+}
+
+/**
  * Polls check() until it returns a truthy value or the deadline passes (then returns undefined).
  * shouldAbort() lets a caller stop early, e.g. when the process it waits for has died.
  */
@@ -150,6 +184,22 @@ export async function stopProcess(pid, marker, graceMs) {
   progress(`pid ${pid} ignored SIGTERM for ${graceMs / 1000} s, sending SIGKILL`)
   process.kill(pid, 'SIGKILL')
   await pollUntil(() => !isLiveProcess(pid, marker), {timeoutMs: 10_000, intervalMs: 100})
+}
+
+/** status() of a broker run as one process recorded under `broker`: ours while that process still runs `marker`. */
+export async function startedProcessStatus(broker, marker, isUp) {
+  const pid = readStartedPid(broker)
+  const ours = isLiveProcess(pid, marker)
+  return {up: await isUp(), startedByMailroom: ours, detail: ours ? `pid ${pid}` : undefined}
+}
+
+/** down() of such a broker: stops the process only when it is the one mailroom started, and forgets it. */
+export async function stopStartedProcess(broker, marker, graceMs) {
+  const pid = readStartedPid(broker)
+  const ours = isLiveProcess(pid, marker)
+  if (ours) await stopProcess(pid, marker, graceMs)
+  forgetStarted(broker)
+  return ours ? `stopped (pid ${pid})` : 'not started by mailroom, left alone'
 }
 
 // --- start locks: parallel `up`s (several test runs share .brokers/) must not start one broker twice ---------

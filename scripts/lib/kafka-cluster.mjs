@@ -27,6 +27,7 @@ import {
   logSaysStarted,
   newClusterId,
   spawnKafka,
+  storageProperties,
   warmUpWithKafkajs,
 } from './kafka.mjs'
 
@@ -70,20 +71,7 @@ advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=${dataDir}
-num.partitions=1
-default.replication.factor=3
-min.insync.replicas=2
-offsets.topic.replication.factor=3
-offsets.topic.num.partitions=3
-transaction.state.log.replication.factor=3
-transaction.state.log.min.isr=2
-transaction.state.log.num.partitions=3
-share.coordinator.state.topic.replication.factor=3
-share.coordinator.state.topic.min.isr=2
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
-num.network.threads=2
+${storageProperties({dataDir, replicas: 3, minIsr: 2, internalPartitions: 3})}num.network.threads=2
 num.io.threads=2
 num.replica.fetchers=1
 background.threads=2

@@ -10,6 +10,7 @@ import {
   forgetStarted,
   isLiveProcess,
   isPortOpen,
+  isListening,
   pollUntil,
   progress,
   readStartedPid,
@@ -19,11 +20,18 @@ import {
   stopProcess,
   tailFile,
   tailText,
+  startedProcessStatus,
+  stopStartedProcess,
 } from './harness.mjs'
 
 // Overridable so a second, throwaway broker can run beside the usual one (with MAILROOM_BROKERS_DIR set too).
 const PORT = Number(process.env.MAILROOM_KAFKA_PORT ?? 9092)
 const CONTROLLER_PORT = Number(process.env.MAILROOM_KAFKA_CONTROLLER_PORT ?? 9093)
+/**
+ * 0 here so tests' consumer groups join at once; Kafka's own default (3000) is what production brokers run with, and
+ * a throwaway broker started with it shows how mailroom behaves there (test/helpers/production-kafka.ts).
+ */
+const INITIAL_REBALANCE_DELAY_MS = Number(process.env.MAILROOM_KAFKA_INITIAL_REBALANCE_DELAY_MS ?? 0)
 const PROCESS_MARKER = 'kafka.Kafka'
 const READY_TIMEOUT_MS = 120_000
 const STOP_GRACE_MS = 30_000
@@ -56,20 +64,29 @@ advertised.listeners=PLAINTEXT://127.0.0.1:${PORT}
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=${dataDir}
-num.partitions=1
-default.replication.factor=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
-unstable.api.versions.enable=true
+${storageProperties({dataDir, rebalanceDelayMs: INITIAL_REBALANCE_DELAY_MS})}unstable.api.versions.enable=true
 unstable.feature.versions.enable=true
+`
+}
+
+/**
+ * Where a broker keeps its data, how its topics (internal ones too) are replicated, and how long a new consumer group
+ * waits for more members: one source for the single, secured and cluster brokers.
+ */
+export function storageProperties({dataDir, replicas = 1, minIsr = 1, internalPartitions = 1, rebalanceDelayMs = 0}) {
+  return `log.dirs=${dataDir}
+num.partitions=1
+default.replication.factor=${replicas}
+min.insync.replicas=${minIsr}
+offsets.topic.replication.factor=${replicas}
+offsets.topic.num.partitions=${internalPartitions}
+transaction.state.log.replication.factor=${replicas}
+transaction.state.log.min.isr=${minIsr}
+transaction.state.log.num.partitions=${internalPartitions}
+share.coordinator.state.topic.replication.factor=${replicas}
+share.coordinator.state.topic.min.isr=${minIsr}
+group.initial.rebalance.delay.ms=${rebalanceDelayMs}
+auto.create.topics.enable=true
 `
 }
 
@@ -310,7 +327,7 @@ export async function up() {
   const startedPid = readStartedPid(name)
   const ours = isLiveProcess(startedPid, PROCESS_MARKER)
   const files = paths()
-  if (await isPortOpen(PORT)) {
+  if (await isListening(PORT)) {
     await ensureGroupFeatures(files, ours ? startedPid : undefined)
     return ours ? 'up (started by mailroom)' : 'up (reused)'
   }
@@ -318,7 +335,7 @@ export async function up() {
     progress(`kafka: pid ${startedPid} is still starting, waiting`)
     return (await waitUntilServing(startedPid, files)) === 'ours' ? 'up (started by mailroom)' : 'up (reused)'
   }
-  if (await isPortOpen(CONTROLLER_PORT)) {
+  if (await isListening(CONTROLLER_PORT, {attempts: 1})) {
     await waitForForeignBroker()
     return 'up (reused)'
   }
@@ -340,20 +357,10 @@ async function startBroker(files) {
   return `started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (pid ${pid})`
 }
 
-export async function status() {
-  const pid = readStartedPid(name)
-  const ours = isLiveProcess(pid, PROCESS_MARKER)
-  const open = await isPortOpen(PORT)
-  return {up: open, startedByMailroom: ours, detail: ours ? `pid ${pid}` : undefined}
+export function status() {
+  return startedProcessStatus(name, PROCESS_MARKER, () => isPortOpen(PORT))
 }
 
-export async function down() {
-  const pid = readStartedPid(name)
-  if (!isLiveProcess(pid, PROCESS_MARKER)) {
-    forgetStarted(name)
-    return 'not started by mailroom, left alone'
-  }
-  await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
-  forgetStarted(name)
-  return `stopped (pid ${pid})`
+export function down() {
+  return stopStartedProcess(name, PROCESS_MARKER, STOP_GRACE_MS)
 }

@@ -7,12 +7,15 @@ import {
   forgetStarted,
   isLiveProcess,
   isPortOpen,
+  isListening,
   pollUntil,
   progress,
   readStartedPid,
   recordStarted,
   stopProcess,
   tailFile,
+  startedProcessStatus,
+  stopStartedProcess,
 } from './harness.mjs'
 
 const PORT = 4222
@@ -39,7 +42,7 @@ function spawnServer(files) {
 export async function up() {
   const startedPid = readStartedPid(name)
   const ours = isLiveProcess(startedPid, PROCESS_MARKER)
-  if (await isPortOpen(PORT)) return ours ? 'up (started by mailroom)' : 'up (reused)'
+  if (await isListening(PORT)) return ours ? 'up (started by mailroom)' : 'up (reused)'
   const files = paths()
   progress(`nats: starting on ${address}`)
   const pid = spawnServer(files)
@@ -58,19 +61,10 @@ export async function up() {
   return `started (pid ${pid})`
 }
 
-export async function status() {
-  const pid = readStartedPid(name)
-  const ours = isLiveProcess(pid, PROCESS_MARKER)
-  return {up: await isPortOpen(PORT), startedByMailroom: ours, detail: ours ? `pid ${pid}` : undefined}
+export function status() {
+  return startedProcessStatus(name, PROCESS_MARKER, () => isPortOpen(PORT))
 }
 
-export async function down() {
-  const pid = readStartedPid(name)
-  if (!isLiveProcess(pid, PROCESS_MARKER)) {
-    forgetStarted(name)
-    return 'not started by mailroom, left alone'
-  }
-  await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
-  forgetStarted(name)
-  return `stopped (pid ${pid})`
+export function down() {
+  return stopStartedProcess(name, PROCESS_MARKER, STOP_GRACE_MS)
 }

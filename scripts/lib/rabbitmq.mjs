@@ -7,6 +7,8 @@ import {
   forgetStarted,
   isLiveProcess,
   isPortOpen,
+  isRunning,
+  pidStartedByUs,
   pollUntil,
   progress,
   readStartedPid,
@@ -70,7 +72,24 @@ function nodePid() {
   return Number.isInteger(pid) ? pid : undefined
 }
 
+/** The node's pid when that process is alive (the pid file outlives a node that was stopped). */
+function liveNodePid() {
+  const pid = nodePid()
+  return isLiveProcess(pid, PROCESS_MARKER) ? pid : undefined
+}
+
+/**
+ * The node runs: its AMQP port, its management API or its process say so, in a few attempts (a loaded machine).
+ * `portOpen` is replaceable so a test can have the port probe miss, as it did under load.
+ * @param {{portOpen?: () => Promise<boolean>, pauseMs?: number}} [o]
+ */
+export function nodeRunning({portOpen = () => isPortOpen(PORT, '127.0.0.1', 1500), pauseMs} = {}) {
+  return isRunning([portOpen, () => managementAnswers('/api/overview'), liveNodePid], {pauseMs})
+}
+
+/** Starts the node; resolves to its pid when this start made it (recorded for `down`), undefined when it was running. */
 async function startNode() {
+  const before = liveNodePid()
   // Enabling offline first means the node boots with management already on: no second wait afterwards.
   await run('rabbitmq-plugins', ['enable', '--offline', ...PLUGINS], {timeoutMs: 60_000})
   progress(`rabbitmq: starting (rabbitmq-server -detached)`)
@@ -80,8 +99,9 @@ async function startNode() {
   const open = await pollUntil(() => isPortOpen(PORT), {timeoutMs: READY_TIMEOUT_MS, intervalMs: 500})
   if (!open)
     throw new BrokerStartError(name, `not listening on 127.0.0.1:${PORT} after ${READY_TIMEOUT_MS / 1000} s`, logTail())
-  const pid = nodePid()
+  const pid = pidStartedByUs(before, liveNodePid())
   if (pid) recordStarted(name, pid)
+  return pid
 }
 
 async function ensureManagement() {
@@ -96,11 +116,13 @@ async function ensureManagement() {
 }
 
 export async function up() {
-  const wasRunning = await isPortOpen(PORT)
-  if (!wasRunning) await startNode()
+  if (!(await nodeRunning())) {
+    const pid = await startNode()
+    await ensureManagement()
+    return pid ? `started (pid ${pid})` : 'up (reused: a node was already running)'
+  }
   await ensureManagement()
   const ours = isLiveProcess(readStartedPid(name), PROCESS_MARKER)
-  if (!wasRunning) return 'started'
   return ours ? 'up (started by mailroom)' : 'up (reused)'
 }
 

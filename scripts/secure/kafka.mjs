@@ -21,6 +21,8 @@ import {
   tailFile,
   tailText,
   withStartLock,
+  startedProcessStatus,
+  stopStartedProcess,
 } from '../lib/harness.mjs'
 import {
   ensureJars,
@@ -29,6 +31,7 @@ import {
   logSaysStarted,
   newClusterId,
   spawnKafka,
+  storageProperties,
   warmUpWithKafkajs,
 } from '../lib/kafka.mjs'
 import {ensureMaterial, readSecret} from './pki.mjs'
@@ -83,19 +86,7 @@ ssl.truststore.location=${pki.ca}
 listener.name.mtls.ssl.client.auth=required
 listener.name.expired.ssl.keystore.type=PEM
 listener.name.expired.ssl.keystore.location=${files.expiredKeystore}
-log.dirs=${files.dataDir}
-num.partitions=1
-default.replication.factor=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
-`
+${storageProperties({dataDir: files.dataDir})}`
 }
 
 function writeConfig(files, pki) {
@@ -211,19 +202,10 @@ async function upLocked() {
   return startBroker(files, material.paths)
 }
 
-export async function status() {
-  const pid = readStartedPid(name)
-  const ours = isLiveProcess(pid, PROCESS_MARKER)
-  return {up: await isPortOpen(PORTS.saslSsl), startedByMailroom: ours, detail: ours ? `pid ${pid}` : undefined}
+export function status() {
+  return startedProcessStatus(name, PROCESS_MARKER, () => isPortOpen(PORTS.saslSsl))
 }
 
-export async function down() {
-  const pid = readStartedPid(name)
-  if (!isLiveProcess(pid, PROCESS_MARKER)) {
-    forgetStarted(name)
-    return 'not started by mailroom, left alone'
-  }
-  await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
-  forgetStarted(name)
-  return `stopped (pid ${pid})`
+export function down() {
+  return stopStartedProcess(name, PROCESS_MARKER, STOP_GRACE_MS)
 }

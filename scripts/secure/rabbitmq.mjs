@@ -14,6 +14,7 @@ import {
   forgetStarted,
   isLiveProcess,
   isPortOpen,
+  isListening,
   pollUntil,
   progress,
   readStartedPid,
@@ -203,7 +204,7 @@ async function upLocked() {
   const pid = runningNodePid(files)
   const ours = pid !== undefined
   if (ours && material.fresh) await stopProcess(pid, PROCESS_MARKER, STOP_GRACE_MS)
-  else if (await isPortOpen(AMQPS_PORT)) {
+  else if (await isListening(AMQPS_PORT)) {
     // The node is found by its name, which another checkout's node shares: its certificates tell them apart.
     if (!(await servesOurCertificate(MANAGEMENT_PORT, material.paths))) {
       if (!ours) throw foreignBrokerError(name, AMQPS_PORT)

@@ -7,8 +7,15 @@ export interface TlsErrorContext {
   where: string
   /** Whether a client certificate was configured (changes what a "bad certificate" alert means). */
   clientCertificate: boolean
-  /** The connection uses TLS and is being opened: a reset then most likely means a refused client certificate. */
+  /** The connection uses TLS and is being opened: a reset then happened during the TLS handshake. */
   tlsConnecting?: boolean
+  /**
+   * Whether the server said it requires a client certificate (NATS: `tls_verify` in its INFO). Undefined when the
+   * broker cannot be asked: a reset while opening TLS without a certificate is then reported as a likely refusal.
+   */
+  serverRequiresClientCertificate?: boolean
+  /** Where the TLS settings live when not under the context's broker (`schemaRegistry.tls`): named in suggestions. */
+  tlsSetting?: string
 }
 
 interface Diagnosis {
@@ -74,11 +81,18 @@ function clientCertificate(reason: string): Diagnosis {
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE'])
 
 function diagnose(errorCode: string, o: TlsErrorContext): Diagnosis | undefined {
-  // With TLS 1.3 the server checks the client certificate after the client's handshake is done; if the client is
-  // already writing, the server's alert can be lost to a TCP reset.
-  if (RESET_CODES.has(errorCode) && o.tlsConnecting && !o.clientCertificate) {
-    return clientCertificate(
-      'the server reset the connection during TLS setup: it probably requires a client certificate, and none is configured',
+  // A reset while TLS is being set up says only that the server (or something in between) hung up: an overloaded
+  // server drops handshakes that exceed its TLS timeout. It is blamed on the client certificate only when the server
+  // said it requires one; with TLS 1.3 the server's certificate alert can be lost to that same reset.
+  if (RESET_CODES.has(errorCode) && o.tlsConnecting) {
+    const reset = 'the connection was reset during the TLS handshake'
+    if (!o.clientCertificate && o.serverRequiresClientCertificate === true)
+      return clientCertificate(`${reset}: the server requires a client certificate, and none is configured`)
+    if (!o.clientCertificate && o.serverRequiresClientCertificate === undefined)
+      return clientCertificate(`${reset}: the server may require a client certificate, and none is configured`)
+    return connection(
+      reset,
+      'The server or a proxy closed the connection before TLS was set up (an overloaded server drops slow handshakes): try again, and check the server log',
     )
   }
   if (UNKNOWN_AUTHORITY.has(errorCode)) return connection('certificate signed by unknown authority', CA_HINT)
@@ -116,7 +130,8 @@ export function tlsError(errorCode: string, o: TlsErrorContext, cause?: unknown)
     diagnosis.code === 'CONFIG'
       ? `${diagnosis.reason} (${errorCode})`
       : `TLS handshake with ${o.where} failed: ${diagnosis.reason} (${errorCode})`
-  return new MailroomError(diagnosis.code, message, {cause, suggestions: [diagnosis.suggestion]})
+  const suggestion = o.tlsSetting ? diagnosis.suggestion.replaceAll('tls.', `${o.tlsSetting}.`) : diagnosis.suggestion
+  return new MailroomError(diagnosis.code, message, {cause, suggestions: [suggestion]})
 }
 
 /** Whether an error code is a TLS failure tlsError() explains. */

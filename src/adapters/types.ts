@@ -179,6 +179,12 @@ export interface PublishOptions {
   exchange?: string
   /** Don't wait for broker confirmation (core NATS, fire-and-forget). */
   unconfirmed?: boolean
+  /**
+   * Go on through the loss of the node the connection is on, where the adapter can move to another node itself
+   * (RabbitMQ, several URLs): messages whose confirmation was outstanding are sent again, their receipts marked
+   * possibleDuplicate. Called once per move with a line for the user (which node was lost, which one is used now).
+   */
+  onFailover?: (notice: string) => void
 }
 
 export interface PublishReceipt {
@@ -188,6 +194,8 @@ export interface PublishReceipt {
   /** Where it landed: partition/offset, stream sequence... */
   meta?: Record<string, unknown>
   duplicate?: boolean
+  /** Sent again after a connection loss while its first copy awaited confirmation: that copy may be stored too. */
+  possibleDuplicate?: boolean
   error?: MailroomErrorInfo
 }
 
@@ -205,6 +213,19 @@ export interface ReadOptions {
   /** Max un-settled deliveries held at once. */
   prefetch?: number
   signal?: AbortSignal
+  /**
+   * Called once, when the read receives what arrives from its start position on: its consumer attached, and on
+   * Kafka the group joined with its partitions assigned, which takes seconds on brokers with Kafka's default
+   * group.initial.rebalance.delay.ms (3 s). Every adapter's read calls it before its first batch; an --idle-timeout
+   * counts from here, not from the request.
+   */
+  onPositioned?: () => void
+  /**
+   * Told, with a line for the user, when the read lost the node it was on and goes on through another one: RabbitMQ
+   * (several URLs) moves to another node only when this is given; a Kafka read that does not consume starts a new
+   * consumer where it stopped. The line says which node was lost, where the read goes on, and what it may have missed.
+   */
+  onFailover?: (notice: string) => void
 }
 
 export type Settlement = 'ack' | 'requeue' | 'reject'
@@ -222,6 +243,11 @@ export interface PeekOptions {
   count: number
   /** Peek even where it has side effects the broker cannot avoid (e.g. burning quorum-queue delivery attempts). */
   force?: boolean
+  /**
+   * Every message the target holds, up to count (an export): where other readers can hold messages out of reach
+   * (RabbitMQ unacknowledged deliveries), wait a bounded time for them to come back, and warn about any that do not.
+   */
+  complete?: boolean
 }
 
 export interface PeekResult {
@@ -284,12 +310,25 @@ export interface AttachedConsumer {
   active?: boolean
 }
 
+export interface PurgeCount {
+  purged: number
+  /** Held unacknowledged by other readers until HELD_WAIT_MS was over: not purged, still in the queue (RabbitMQ). */
+  heldElsewhere?: number
+}
+
 export interface QueueHoldings {
   /** Ready for delivery, counted by the broker now. */
   ready: number
   /** Ready and unacknowledged; from statistics that lag by their interval (at least `ready`; `ready` without them). */
   total: number
 }
+
+/**
+ * How long a read that must see everything (an export, a purge) waits for messages another reader holds
+ * unacknowledged to come back. RabbitMQ's management API refreshes a queue's figures every collect_statistics_interval
+ * (5 s by default): waiting a little longer means the figure waited for has been refreshed at least once meanwhile.
+ */
+export const HELD_WAIT_MS = 6000
 
 export interface BrokerAdapter extends AsyncDisposable {
   readonly kind: BrokerKind
@@ -325,12 +364,14 @@ export interface BrokerAdapter extends AsyncDisposable {
   readBatches?(target: string, o?: ReadOptions): AsyncIterable<Delivery[]>
   /** Only where a plain non-destructive read cannot peek (RabbitMQ classic/quorum queues). */
   peek?(target: string, o: PeekOptions): Promise<PeekResult>
-  /** Removes every message; returns how many. */
-  purge?(target: string): Promise<number>
+  /** Removes every message; returns how many, and how many other readers held out of reach (left in place). */
+  purge?(target: string): Promise<PurgeCount>
   /** One stored message by sequence, left in place (JetStream). */
   getMessage?(target: string, sequence: number): Promise<Envelope>
   /** Messages a queue holds right now, counted by the broker itself (not from periodic statistics). */
   exactDepth?(target: string): Promise<number>
+  /** Ready messages of a queue and all it holds, delivered to readers but unacknowledged too (RabbitMQ). */
+  queueHoldings?(target: string): Promise<QueueHoldings>
   /** When the oldest and newest stored message were written, read without side effects (Kafka record timestamps). */
   messageTimes?(target: string): Promise<MessageTimes>
   /**

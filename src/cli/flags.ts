@@ -43,6 +43,8 @@ export function connectionOverrides(flags: {
   'rabbitmq-management-url'?: string
   'kafka-brokers'?: string
   'nats-url'?: string
+  /** Only commands that spread schemaRegistryFlags (src/cli/schema-flags.ts) have it. */
+  'schema-registry'?: string
   'connect-timeout'?: number
   'password-stdin'?: boolean
 }): ConnectionOverrides {
@@ -52,6 +54,7 @@ export function connectionOverrides(flags: {
     rabbitmqManagementUrl: flags['rabbitmq-management-url'],
     kafkaBrokers: flags['kafka-brokers'],
     natsUrl: flags['nats-url'],
+    schemaRegistryUrl: flags['schema-registry'],
     connectTimeoutMs: flags['connect-timeout'],
     passwordStdin: flags['password-stdin'],
   }

@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 
 import {BODY_FORMATS, type BodyFormat} from '../core/output/message.js'
 import {STREAM_FORMATS, type StreamFormat} from '../core/output/message-writer.js'
+import {decodeFlags} from './decode-flags.js'
 
 export const readFlags = {
   filter: Flags.string({
@@ -20,4 +21,5 @@ export const readFlags = {
     options: BODY_FORMATS,
     default: 'auto' as BodyFormat,
   })(),
+  ...decodeFlags,
 }

@@ -5,6 +5,8 @@ import type {BrokerKind} from '../model/broker.js'
 import {MailroomError} from '../model/errors.js'
 import {MailroomCommand} from '../cli/base-command.js'
 import {brokerFlag, connectionFlags, connectionOverrides} from '../cli/flags.js'
+import {decodeFlags, decodeRequest, readDecode} from '../cli/decode-flags.js'
+import {checkRegistryCredentials} from '../core/schema/envelope-decoder.js'
 import {isInteractive} from '../core/output/terminal.js'
 import {parseRefreshInterval} from '../core/refresh-interval.js'
 
@@ -32,6 +34,7 @@ Usable at 80x24; NO_COLOR is honoured. A read-only context offers no replay, pur
   static override flags = {
     interval: Flags.string({char: 'i', description: 'Refresh interval (e.g. 1s, 500ms)', default: '2s'}),
     broker: brokerFlag,
+    ...decodeFlags,
     ...connectionFlags,
   }
 
@@ -51,6 +54,10 @@ Usable at 80x24; NO_COLOR is honoured. A read-only context offers no replay, pur
     const ui = import('../ui/run.js')
     ui.catch(() => undefined)
     const context = await this.resolveContext(connectionOverrides(flags))
+    // A mode or subject without a registry is a usage error, refused registry credentials an AUTH error (exit 3),
+    // both before the screen opens.
+    if (readDecode(context, flags) && context.settings.schemaRegistry)
+      await checkRegistryCredentials(context.settings.schemaRegistry)
     const kinds = flags.broker ?? context.brokers
     let created: Promise<Map<BrokerKind, BrokerAdapter>> | undefined
     const adapters = () => {
@@ -60,7 +67,7 @@ Usable at 80x24; NO_COLOR is honoured. A read-only context offers no replay, pur
       return created
     }
     const {runDashboard} = await ui
-    await runDashboard({context, brokers: kinds, adapters, intervalMs})
+    await runDashboard({context, brokers: kinds, adapters, intervalMs, decode: decodeRequest(flags)})
     // Every adapter created is closed next (base command); a failure to create one was shown on the dashboard.
     await created?.catch(() => undefined)
     // Adapters are closed next (base command). A driver socket a broker call opened while we were quitting must

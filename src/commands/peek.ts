@@ -3,8 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import type {Envelope} from '../adapters/types.js'
 import {MailroomCommand} from '../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../cli/flags.js'
+import {readDecoder} from '../cli/decode-flags.js'
 import {readFlags} from '../cli/read-flags.js'
-import {compileFilter} from '../core/filter.js'
+import {filterFrom} from '../core/filter-flag.js'
 import {createMessageWriter} from '../core/output/message-writer.js'
 import {peekMessages} from '../core/services/peek.js'
 import {parseTargetRef} from '../core/target-ref.js'
@@ -35,10 +36,11 @@ and refuses a quorum queue with a delivery limit unless --force.`
   async run(): Promise<{messages: Envelope[]; warnings: string[]}> {
     const {args, flags} = await this.parse(Peek)
     const ref = parseTargetRef(args.target)
-    const filter = flags.filter ? compileFilter(flags.filter) : undefined
+    const filter = await filterFrom(flags.filter)
     const context = await this.resolveContext(connectionOverrides(flags))
+    const decoder = await readDecoder(context, flags)
     const adapter = await this.connect(ref.broker, context)
-    const result = await peekMessages(adapter, ref.name, {count: flags.count, force: flags.force, filter})
+    const result = await peekMessages(adapter, ref.name, {count: flags.count, force: flags.force, filter, decoder})
     for (const warning of result.warnings) this.warnUser(warning)
     if (!this.jsonEnabled()) {
       const writer = createMessageWriter(flags.output, {bodyFormat: flags.body})

@@ -3,9 +3,10 @@ import {Args, Flags} from '@oclif/core'
 import type {BrokerAdapter, Delivery} from '../adapters/types.js'
 import {MailroomCommand} from '../cli/base-command.js'
 import {connectionFlags, connectionOverrides} from '../cli/flags.js'
+import {readDecoder} from '../cli/decode-flags.js'
 import {readFlags} from '../cli/read-flags.js'
 import type {Envelope} from '../model/envelope/types.js'
-import {compileFilter} from '../core/filter.js'
+import {filterFrom} from '../core/filter-flag.js'
 import {type MessageWriter, createMessageWriter} from '../core/output/message-writer.js'
 import {type TailStats, parseDuration, parseStartPosition, tailBatches} from '../core/services/tail.js'
 import {targetDepth} from '../core/services/targets.js'
@@ -53,10 +54,11 @@ Ctrl-C stops cleanly (exit 130) and leaves nothing behind on the broker.`
   async run(): Promise<TailStats & {messages?: Envelope[]}> {
     const {args, flags} = await this.parse(Tail)
     const ref = parseTargetRef(args.target)
-    const filter = flags.filter ? compileFilter(flags.filter) : undefined
+    const filter = await filterFrom(flags.filter)
     const idleTimeoutMs = parseDuration(flags['idle-timeout'], '--idle-timeout')
     const from = parseStartPosition(flags.from)
     const context = await this.resolveContext(connectionOverrides(flags))
+    const decoder = await readDecoder(context, flags)
     const adapter = await this.connect(ref.broker, context)
     const writer = createMessageWriter(flags.output, {bodyFormat: flags.body})
     const stats: TailStats = {received: 0, matched: 0, stoppedBy: 'source'}
@@ -69,9 +71,11 @@ Ctrl-C stops cleanly (exit 130) and leaves nothing behind on the broker.`
         consume: flags.consume,
         group: flags.group,
         filter,
+        decoder,
         count: flags.count,
         idleTimeoutMs,
         signal: this.interruptSignal(),
+        onFailover: (notice) => this.warnUser(notice),
       },
       stats,
     )

@@ -14,6 +14,7 @@ export const FILTER_FIELD_ROOTS = [
   'timestamp',
   'body',
   'json',
+  'schema',
   'headers',
   'meta',
   'death',
@@ -60,7 +61,9 @@ const META_SHAPE = {
   redelivered: null,
   deliveryCount: null,
 } as const satisfies ShapeOf<Meta>
-const FIXED_SHAPES: Record<string, Shape | undefined> = {death: DEATH_SHAPE, meta: META_SHAPE}
+/** The schema that decoded the value (src/core/filter.ts: filterView). */
+const SCHEMA_SHAPE = {id: null, subject: null, version: null, type: null, message: null} as const
+const FIXED_SHAPES: Record<string, Shape | undefined> = {death: DEATH_SHAPE, meta: META_SHAPE, schema: SCHEMA_SHAPE}
 
 /** filtrex's built-in functions. */
 export const FILTER_FUNCTIONS = [

@@ -1,6 +1,8 @@
 // Filter expressions over messages (tail, peek, dlq inspect/replay/purge), compiled by filtrex — a small, safe
 // expression language (no code execution). Fields: key, target, broker, headers.<name>, body (text), json.<path>
-// (the body parsed as JSON), death.reason, death.origin.target, meta.partition, meta.offset ...; true, false, null.
+// (the value a schema registry decoded when decoding is on, else the body parsed as JSON), schema.id / subject /
+// version / type / message (the value's schema), death.reason, death.origin.target, meta.partition, meta.offset ...;
+// true, false, null.
 // Any other name is refused when the filter is compiled (filter-check.ts).
 // Example: key == "order-7" and json.amount > 100 and 'headers.x-tenant' == "acme"
 import {compileExpression} from 'filtrex'
@@ -8,6 +10,7 @@ import {compileExpression} from 'filtrex'
 import {MailroomError} from '../model/errors.js'
 import {bodyToBytes} from '../model/envelope/body.js'
 import {FILTER_CONSTANTS, findFilterProblem} from './filter-check.js'
+import {decodedValueOf} from './schema/decoded-view.js'
 import type {Envelope, HeaderValue} from '../model/envelope/types.js'
 
 export type MessageFilter = (e: Envelope) => boolean
@@ -46,7 +49,10 @@ function dottedPath(name: string, _get: unknown, data: unknown): unknown {
   return value ?? null
 }
 
-/** The fields an expression sees; the body is parsed as JSON only when an expression asks for it. */
+/**
+ * The fields an expression sees. `json` is the decoded value when a registry decoded it, else the body parsed as
+ * JSON (only when an expression asks for it).
+ */
 function filterView(e: Envelope): Record<string, unknown> {
   const view: Record<string, unknown> = {
     key: typeof e.key === 'string' ? e.key : null,
@@ -60,7 +66,17 @@ function filterView(e: Envelope): Record<string, unknown> {
   let text: string | undefined
   const bodyText = () => (text ??= 'utf8' in e.body ? e.body.utf8 : bodyToBytes(e.body).toString('latin1'))
   Object.defineProperty(view, 'body', {enumerable: true, get: bodyText})
-  Object.defineProperty(view, 'json', {enumerable: true, get: () => parseJson(bodyText())})
+  const decoded = decodedValueOf(e)
+  Object.defineProperty(view, 'json', {enumerable: true, get: () => (decoded ? decoded.value : parseJson(bodyText()))})
+  view.schema = decoded
+    ? {
+        id: decoded.schemaId ?? null,
+        subject: decoded.subject ?? null,
+        version: decoded.version ?? null,
+        type: decoded.schemaType,
+        message: decoded.messageName ?? null,
+      }
+    : {}
   return view
 }
 

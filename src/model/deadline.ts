@@ -25,3 +25,10 @@ export async function beforeDeadline<T>(work: Promise<T>, o: DeadlineOptions): P
     if (onAbort) o.signal?.removeEventListener('abort', onAbort)
   }
 }
+
+/** `p`'s value, or undefined when it has not settled within `ms` (a timer that does not keep the process alive). */
+export function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms).unref()))
+  return Promise.race([p, late]).finally(() => clearTimeout(timer))
+}

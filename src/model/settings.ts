@@ -49,10 +49,21 @@ export interface NatsSettings {
   tls?: TlsSettings
 }
 
+/** A Confluent-compatible schema registry (Confluent, Apicurio's /apis/ccompat/v7, Karapace, Redpanda). */
+export interface SchemaRegistrySettings {
+  /** http(s):// base URL, possibly with a path (https://host/apis/ccompat/v7); never holds credentials. */
+  url: string
+  username?: string
+  password?: string
+  tls?: TlsSettings
+}
+
 export interface ConnectionSettings {
   rabbitmq?: RabbitMqSettings
   kafka?: KafkaSettings
   nats?: NatsSettings
+  /** Not a broker: read records' schemas from it (decoding) and encode published values through it. */
+  schemaRegistry?: SchemaRegistrySettings
   /** Connect timeout in ms for every broker (default 5000). */
   connectTimeoutMs: number
 }

@@ -171,42 +171,54 @@ export function targetLag(g: OverviewGroup): number | undefined {
   return lags.length ? Math.max(...lags) : undefined
 }
 
-export function depthKey(key: string): string {
-  return `${key}\u0000depth`
+/** A row's three series, and the last round it was present in. */
+interface RowSeries {
+  trend: number[]
+  depth: number[]
+  lag: number[]
+  round: number
 }
 
-export function lagKey(key: string): string {
-  return `${key}\u0000lag`
-}
-
-/** Sparkline history: the last `size` values per row key, for the rows present now. */
+/**
+ * Sparkline history: the last `size` values per row key, for the rows present now. One entry per row holds its
+ * three series (recorded for every row on every refresh: no key strings are built, no set of keys either).
+ */
 export class History {
-  private readonly series = new Map<string, number[]>()
+  private readonly rows = new Map<string, RowSeries>()
+  private round = 0
 
   constructor(private readonly size: number) {}
 
-  /** Records each row's trend value under its key, its depth under depthKey(key) and its lag under lagKey(key). */
+  /** Records each row's trend value, its depth and its lag, under the row's key. */
   record(groups: OverviewGroup[]): void {
-    const present = new Set<string>()
+    const round = ++this.round
     for (const g of groups) {
-      for (const row of [g.row, ...g.consumers]) {
-        this.push(present, row.key, trendValue(row))
-        this.push(present, depthKey(row.key), row.depth)
-        this.push(present, lagKey(row.key), row.level === 'target' ? targetLag(g) : row.lag)
-      }
+      this.recordRow(g.row, round, g.row.level === 'target' ? targetLag(g) : g.row.lag)
+      for (const row of g.consumers) this.recordRow(row, round, row.level === 'target' ? targetLag(g) : row.lag)
     }
-    for (const key of this.series.keys()) if (!present.has(key)) this.series.delete(key)
-  }
-  private push(present: Set<string>, key: string, value: number | undefined): void {
-    present.add(key)
-    if (value === undefined) return
-    const series = this.series.get(key) ?? []
-    series.push(value)
-    if (series.length > this.size) series.splice(0, series.length - this.size)
-    this.series.set(key, series)
+    for (const [key, series] of this.rows) if (series.round !== round) this.rows.delete(key)
   }
 
-  of(key: string): readonly number[] {
-    return this.series.get(key) ?? []
+  private recordRow(row: OverviewRow, round: number, lag: number | undefined): void {
+    let series = this.rows.get(row.key)
+    if (!series) {
+      series = {trend: [], depth: [], lag: [], round}
+      this.rows.set(row.key, series)
+    }
+    series.round = round
+    this.push(series.trend, trendValue(row))
+    this.push(series.depth, row.depth)
+    this.push(series.lag, lag)
+  }
+
+  private push(series: number[], value: number | undefined): void {
+    if (value === undefined) return
+    series.push(value)
+    if (series.length > this.size) series.splice(0, series.length - this.size)
+  }
+
+  /** One series of the row with this key: its trend values (default), its depth or its lag. */
+  of(key: string, series: 'trend' | 'depth' | 'lag' = 'trend'): readonly number[] {
+    return this.rows.get(key)?.[series] ?? []
   }
 }

@@ -4,6 +4,7 @@ import {render} from 'ink'
 import type {BrokerAdapter} from '../adapters/types.js'
 import type {BrokerKind} from '../model/broker.js'
 import type {ResolvedContext} from '../core/config/resolve.js'
+import type {DecodeRequest} from '../core/schema/envelope-decoder.js'
 import {colorEnabled} from '../core/output/terminal.js'
 import {App} from './components/App.js'
 import {debugLog, debugLogPath, traceStdin} from './debug.js'
@@ -16,6 +17,8 @@ export interface DashboardOptions {
   /** Creates one adapter per broker (not connected; the caller closes them): called once the first frame is drawn. */
   adapters(): Promise<Map<BrokerKind, BrokerAdapter>>
   intervalMs: number
+  /** How views decode keys and values (--decode, --value-subject); default auto with a registry. */
+  decode?: DecodeRequest
   stdout?: NodeJS.WriteStream
   stdin?: NodeJS.ReadStream
 }
@@ -32,7 +35,13 @@ export async function runDashboard(o: DashboardOptions): Promise<void> {
   const stdout = o.stdout ?? process.stdout
   let provide: (adapters: Promise<Map<BrokerKind, BrokerAdapter>>) => void = () => {}
   const adapters = new Promise<Map<BrokerKind, BrokerAdapter>>((resolve) => (provide = resolve))
-  const services = new DashboardServices(o.context, adapters, Math.max(LISTING_MIN_MS, o.intervalMs * 3), o.brokers)
+  const services = new DashboardServices(
+    o.context,
+    adapters,
+    Math.max(LISTING_MIN_MS, o.intervalMs * 3),
+    o.brokers,
+    o.decode,
+  )
   const stdin = o.stdin ?? process.stdin
   traceStdin(stdin)
   stdout.write(ENTER_ALTERNATE_SCREEN)

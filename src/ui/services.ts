@@ -27,20 +27,24 @@ import {
   type ReplayRequest,
   type SourceFacts,
 } from '../core/replay/types.js'
+import {type DecodeRequest, type EnvelopeDecoder, envelopeDecoderFor} from '../core/schema/envelope-decoder.js'
 import {type TailStats, tailMessages} from '../core/services/tail.js'
-import {type BrokerFailure, type TargetListing, listAllTargets} from '../core/services/targets.js'
+import {type BrokerFailure, type TargetListing, combineListings, listTargetsOf} from '../core/services/targets.js'
 
 /** Messages read from a DLQ for its view (RabbitMQ queues are peeked: bounded). */
 export const DLQ_VIEW_LIMIT = 500
 /** Replay defaults, as `mailroom dlq replay` has them. */
 const REPLAY_MAX_REPLAYS = 3
 const PLAN_SAMPLE = 100
+/** A listing started this recently is fresh enough for DLQ discovery (the first refresh's, at start). */
+const LISTING_SHARED_MS = 1000
 
 export interface BrokerState {
   broker: BrokerKind
   /** Undefined until the first answer. */
   up?: boolean
-  info?: ServerInfo
+  /** What the header shows: a round trip's latency here would change every answer and redraw the screen for nothing. */
+  info?: Pick<ServerInfo, 'product' | 'version'>
   error?: MailroomErrorInfo
 }
 
@@ -82,19 +86,28 @@ export class DashboardServices {
   private readonly created: Promise<Map<BrokerKind, BrokerAdapter>>
   private readonly connecting = new Map<BrokerAdapter, Promise<void>>()
   private readonly inFlight = new Set<Promise<unknown>>()
-  private listing?: {at: number; value: Promise<TargetListing>}
+  /** The latest target listing: each broker's answer (in the order of `adapters`), and all of them combined. */
+  private listing?: {
+    at: number
+    adapters: BrokerAdapter[]
+    each: Promise<TargetInfo[]>[]
+    value: Promise<TargetListing>
+  }
+  private decoding?: Promise<EnvelopeDecoder | undefined>
 
   /**
    * @param adapters one per broker, or their creation still under way (the dashboard draws its first frame before
    * the broker drivers have loaded; `brokers` then names the brokers to come).
    * @param listingEveryMs how often the target listing (depth) is re-read; the lag snapshot is taken on every
    * refresh. Listing every topic's offsets is the costliest call (Kafka), and depth moves slowly where lag does not.
+   * @param decode how the views decode keys and values (the command's --decode, --value-subject).
    */
   constructor(
     readonly context: ResolvedContext,
     adapters: Map<BrokerKind, BrokerAdapter> | Promise<Map<BrokerKind, BrokerAdapter>>,
     private readonly listingEveryMs = 0,
     brokers?: BrokerKind[],
+    private readonly decode: DecodeRequest = {},
   ) {
     this.settings = dlqSettings(context.config)
     if (adapters instanceof Map) this.use(adapters)
@@ -176,7 +189,8 @@ export class DashboardServices {
       this.all().map(async (adapter): Promise<BrokerState> => {
         try {
           await adapter.connect()
-          return {broker: adapter.kind, up: true, info: await adapter.serverInfo()}
+          const {product, version} = await adapter.serverInfo()
+          return {broker: adapter.kind, up: true, info: {product, ...(version === undefined ? {} : {version})}}
         } catch (error) {
           return {broker: adapter.kind, up: false, error: asMailroomError(error).toInfo()}
         }
@@ -201,17 +215,37 @@ export class DashboardServices {
 
   private targetListing(): Promise<TargetListing> {
     const now = Date.now()
-    if (!this.listing || now - this.listing.at >= this.listingEveryMs) {
-      const value = listAllTargets(this.all())
-      this.listing = {at: now, value}
-      value.catch(() => (this.listing = undefined))
-    }
-    return this.listing.value
+    if (!this.listing || now - this.listing.at >= this.listingEveryMs) this.newListing(now)
+    return this.listing!.value
   }
 
+  private newListing(now: number): NonNullable<DashboardServices['listing']> {
+    const adapters = this.all()
+    const each = adapters.map(listTargetsOf)
+    for (const answer of each) answer.catch(() => undefined) // a failure is the listing's (and the discovery's) to tell
+    const value = combineListings(adapters, each)
+    const listing = {at: now, adapters, each, value}
+    this.listing = listing
+    value.catch(() => {
+      if (this.listing === listing) this.listing = undefined
+    })
+    return listing
+  }
+
+  /**
+   * DLQ discovery on a fresh target listing, which the overview then shows too: one listing of every broker serves
+   * both (they were listed twice, the costliest requests of a refresh at 1,000 queues and 200 topics).
+   */
   async discoverDlqs(): Promise<DlqListing> {
     await this.ready()
-    return this.track(discoverDlqs(this.all(), this.settings))
+    const now = Date.now()
+    // At start the overview's first listing is under way: that one.
+    const listing = this.listing && now - this.listing.at < LISTING_SHARED_MS ? this.listing : this.newListing(now)
+    const targetsOf = (adapter: BrokerAdapter) => {
+      const i = listing.adapters.indexOf(adapter)
+      return i >= 0 ? listing.each[i]! : listTargetsOf(adapter)
+    }
+    return this.track(discoverDlqs(this.all(), this.settings, now, {listTargets: targetsOf}))
   }
 
   /** Dead letters of a DLQ with their death records, grouped by origin, reason and error (as `dlq inspect`). */
@@ -234,6 +268,7 @@ export class DashboardServices {
       name,
       {
         limit: o.limit ?? DLQ_VIEW_LIMIT,
+        decoder: await this.decoder(),
         customHeaders: this.settings.customHeaders,
         signal: o.signal,
         onWarning: (w) => warnings.push(w),
@@ -247,6 +282,11 @@ export class DashboardServices {
     return {messages, groups: summary.rows(), stats, warnings}
   }
 
+  /** Decodes what the views show through the context's schema registry as --decode asks (default auto), if any. */
+  private decoder(): Promise<EnvelopeDecoder | undefined> {
+    return (this.decoding ??= envelopeDecoderFor(this.context.settings.schemaRegistry, this.decode))
+  }
+
   /** The consumers attached to a target by name, where its broker lists them; undefined where it does not. */
   async attachedConsumers(broker: BrokerKind, name: string): Promise<AttachedConsumer[] | undefined> {
     await this.ready()
@@ -258,7 +298,7 @@ export class DashboardServices {
   async *tail(broker: BrokerKind, name: string, signal: AbortSignal): AsyncGenerator<Delivery> {
     await this.created
     const stats: TailStats = {received: 0, matched: 0, stoppedBy: 'source'}
-    yield* tailMessages(this.adapter(broker), name, {signal}, stats)
+    yield* tailMessages(this.adapter(broker), name, {signal, decoder: await this.decoder()}, stats)
   }
 
   /** @param select the ids of the marked messages: the replay takes exactly these (as --select). */
@@ -283,6 +323,7 @@ export class DashboardServices {
       request,
       this.replayDeps(request, {confirm: async () => '', onProgress: () => {}, onAuditFailure: () => {}, signal}),
       PLAN_SAMPLE,
+      await this.decoder(),
     )
   }
 
@@ -333,7 +374,7 @@ export class DashboardServices {
     const read = readDeadLetters(
       this.adapter(broker),
       name,
-      {customHeaders: this.settings.customHeaders, signal, ...(filter ? {filter} : {})},
+      {customHeaders: this.settings.customHeaders, signal, complete: true, ...(filter ? {filter} : {})},
       stats,
     )
     try {

@@ -12,22 +12,13 @@ import {promisify} from 'node:util'
 import {fileURLToPath} from 'node:url'
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const pomPath = join(repoRoot, 'test', 'conformance', 'pom.xml')
 export const conformanceLibs = join(repoRoot, '.brokers', 'conformance', 'libs')
 const javaSources = join(repoRoot, 'test', 'conformance', 'java')
 const classpath = `${conformanceLibs}/*`
 
-/** Copies the jars once (Maven caches them in ~/.m2); called by the suite's global setup. */
+/** Copies the jars once (Maven caches them in ~/.m2): scripts/conformance-jars.mjs, which `npm test` runs beside the build. */
 export function gatherConformanceJars(): void {
-  // The jar added last: a libs dir gathered before it was added is gathered again.
-  if (existsSync(join(conformanceLibs, 'kafka-streams-4.1.1.jar'))) return
-  mkdirSync(conformanceLibs, {recursive: true})
-  process.stderr.write(
-    'conformance: gathering Kafka clients, tools, Streams, Spring Kafka and Connect jars with maven (first run only)\n',
-  )
-  execFileSync('mvn', ['-B', '-q', '-ntp', '-f', pomPath, 'package', `-Dlibs.dir=${conformanceLibs}`], {
-    stdio: 'inherit',
-  })
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'conformance-jars.mjs')], {stdio: 'inherit'})
 }
 
 const JVM_OPTIONS = ['-Xshare:auto', '-XX:TieredStopAtLevel=1']

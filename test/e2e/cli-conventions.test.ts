@@ -150,7 +150,9 @@ describe('tables for pipes', {timeout: 90_000}, () => {
     }
     // The broker's own count, once its statistics have caught up: the truth the table must show.
     await waitFor(
-      async () => (await (await fetch(`${MGMT}/queues/%2F/${queue}`, {headers: AUTH})).json()).messages === depth,
+      async () =>
+        ((await (await fetch(`${MGMT}/queues/%2F/${queue}`, {headers: AUTH})).json()) as {messages: number})
+          .messages === depth,
     )
   })
 

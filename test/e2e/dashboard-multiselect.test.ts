@@ -55,6 +55,9 @@ afterAll(async () => {
   await natsDelete(...streams)
 }, 60_000)
 
+// The three brokers' dashboards run side by side, each in its own tmux session on its own DLQ (the audit log they
+// share is read per target): most of each test is waiting for a dashboard's refresh and discovery cycles.
+
 function tmux(...args: string[]): string {
   return execFileSync('tmux', args, {encoding: 'utf8'})
 }
@@ -262,7 +265,7 @@ async function settledIds(queue: string, n: number): Promise<string[]> {
   return (await queueMessages(queue)).map((m) => JSON.parse(m.payload).id as string).sort()
 }
 
-describe('multi-select on a RabbitMQ DLQ (tmux, management API)', () => {
+describe.concurrent('multi-select on a RabbitMQ DLQ (tmux, management API)', () => {
   test('export, replay and purge act on exactly the marked messages', async () => {
     const id = uniqueName('fix-dlq-multiselect')
     const [work, dlq] = [`${id}.work`, `${id}.dlq`]
@@ -320,7 +323,7 @@ describe('multi-select on a RabbitMQ DLQ (tmux, management API)', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Kafka, through Kafka's Java clients
 
-describe('multi-select on a Kafka DLT (tmux, Kafka Java clients)', () => {
+describe.concurrent('multi-select on a Kafka DLT (tmux, Kafka Java clients)', () => {
   test('export and replay act on exactly the marked records; a purge of marked records is refused, nothing removed', async () => {
     const id = uniqueName('fix-dlq-multiselect')
     const [origin, dlt] = [`${id}.orders`, `${id}.DLT`]
@@ -446,7 +449,7 @@ async function natsDeadLetters(stream: string, dlq: string, n: number): Promise<
   return ids
 }
 
-describe('multi-select on a JetStream DLQ (tmux, nats.js JetStream API)', () => {
+describe.concurrent('multi-select on a JetStream DLQ (tmux, nats.js JetStream API)', () => {
   test('export, replay and purge act on exactly the marked dead letters', async () => {
     const stream = uniqueName('MSEL').replace(/-/g, '_')
     const dlq = `${stream}_DLQ`

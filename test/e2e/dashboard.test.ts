@@ -74,7 +74,7 @@ function keys(...names: string[]): void {
  * typed while the dashboard was busy: `['/', {text: 'abc'}, 'Enter']` sends /, a, b, c and Enter.
  */
 function burst(...items: (string | {text: string})[]): void {
-  const names = items.flatMap((item) =>
+  const names = items.flatMap((item): ({key: string} | {literal: string})[] =>
     typeof item === 'string' ? [{key: item}] : [...item.text].map((ch) => ({literal: ch})),
   )
   sent.push(`${new Date().toISOString()} burst ${names.map((n) => ('key' in n ? n.key : n.literal)).join(' ')}`)

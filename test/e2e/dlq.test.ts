@@ -44,6 +44,7 @@ describe('dlq on RabbitMQ', SLOW, () => {
   const work = `${id}.work`
   const dlq = `${id}.dlq`
   const copy = `${id}.copy`
+  const purged = `${id}.purge`
   const binary = Buffer.from([0x00, 0xff, 0x10, 0x80, 0x7f, 0x0a])
 
   beforeAll(async () => {
@@ -65,13 +66,13 @@ describe('dlq on RabbitMQ', SLOW, () => {
     ch.sendToQueue(work, Buffer.from('{"order":7}'), {messageId: 'json-1'})
     for (let i = 0; i < 2; i++) {
       const m = await waitFor(async () => ch.get(work, {noAck: false}))
-      ch.reject(m, false)
+      ch.reject(m as amqp.Message, false)
     }
     await waitFor(async () => (await ch.checkQueue(dlq)).messageCount === 2)
   })
 
   afterAll(async () => {
-    for (const q of [work, dlq, copy]) await ch.deleteQueue(q).catch(() => {})
+    for (const q of [work, dlq, copy, purged]) await ch.deleteQueue(q).catch(() => {})
     await model.close()
   })
 
@@ -122,6 +123,12 @@ describe('dlq on RabbitMQ', SLOW, () => {
   })
 
   it('purge: refused without a TTY and --yes, refused in a read-only context, audited when done', async () => {
+    // A queue of its own, filled here: the test passes alone (-t) and in any order.
+    const copy = purged
+    await ch.assertQueue(copy)
+    ch.sendToQueue(copy, binary, {messageId: 'bin-1'})
+    ch.sendToQueue(copy, Buffer.from('{"order":7}'), {messageId: 'json-1'})
+    await waitFor(async () => (await ch.checkQueue(copy)).messageCount === 2)
     const noYes = await runCli(['dlq', 'purge', `rabbitmq:${copy}`], {env})
     expect(noYes.code).toBe(9)
     expect(noYes.stderr).toMatch(/--yes/)
@@ -156,6 +163,8 @@ describe('dlq on RabbitMQ', SLOW, () => {
     })
     expect(jsonOf(done).result).toMatchObject({purged: 1, kept: 1})
     await waitFor(async () => (await ch.checkQueue(copy)).messageCount === 1)
+    const left = await ch.get(copy, {noAck: true})
+    expect(left && left.properties.messageId).toBe('bin-1')
     const line = JSON.parse(readFileSync(auditLog, 'utf8').slice(before.length).trim())
     expect(line).toMatchObject({
       command: 'dlq purge',
@@ -173,11 +182,12 @@ describe('dlq on Kafka', SLOW, () => {
   const origin = uniqueName('payments')
   const dlt = `${origin}.DLT`
   const copy = `${origin}-copy.DLT`
+  const purged = `${origin}-purge.DLT`
 
   beforeAll(async () => {
     await admin.connect()
     await admin.createTopics({
-      topics: [origin, dlt, copy].map((topic) => ({topic, numPartitions: 1})),
+      topics: [origin, dlt, copy, purged].map((topic) => ({topic, numPartitions: 1})),
       waitForLeaders: true,
     })
     const producer = raw.producer()
@@ -206,7 +216,7 @@ describe('dlq on Kafka', SLOW, () => {
   })
 
   afterAll(async () => {
-    await admin.deleteTopics({topics: [origin, dlt, copy]}).catch(() => {})
+    await admin.deleteTopics({topics: [origin, dlt, copy, purged]}).catch(() => {})
     await admin.disconnect()
   })
 
@@ -233,11 +243,18 @@ describe('dlq on Kafka', SLOW, () => {
   })
 
   it('purge with a filter is unsupported (exit 5); without one it deletes to the end', async () => {
-    const filtered = await runCli(['dlq', 'purge', `kafka:${copy}`, '--filter', 'true', '--yes'], {env})
+    // A topic of its own, filled here: the test passes alone (-t) and in any order.
+    const producer = raw.producer()
+    await producer.connect()
+    await producer.send({topic: purged, messages: [{value: 'dead'}]})
+    await producer.disconnect()
+    const filtered = await runCli(['dlq', 'purge', `kafka:${purged}`, '--filter', 'true', '--yes'], {env})
     expect(filtered.code).toBe(5)
     expect(filtered.stderr).toMatch(/append-only/)
-    const all = await runCli(['dlq', 'purge', `kafka:${copy}`, '--yes', '--json'], {env})
+    expect(await admin.fetchTopicOffsets(purged)).toMatchObject([{low: '0', high: '1'}])
+    const all = await runCli(['dlq', 'purge', `kafka:${purged}`, '--yes', '--json'], {env})
     expect(jsonOf(all).result).toMatchObject({purged: 1, method: 'purge'})
+    expect(await admin.fetchTopicOffsets(purged)).toMatchObject([{low: '1', high: '1'}])
   })
 })
 

@@ -160,6 +160,42 @@ describe('config.yaml is checked against its schema (item 11)', () => {
 })
 
 describe('context set never writes a secret (item 12)', () => {
+  it('writes a schema registry with its password named, never stored; refuses credentials in --schema-registry-url', async () => {
+    const home = isolatedConfigHome()
+    const env = {XDG_CONFIG_HOME: home}
+    const set = await runCli(
+      [
+        'context',
+        'set',
+        'sr',
+        '--kafka-brokers',
+        '127.0.0.1:9092',
+        '--schema-registry-url',
+        'http://127.0.0.1:8081/apis/ccompat/v7',
+        '--schema-registry-username',
+        'ops',
+        '--schema-registry-password-env',
+        'SR_PW',
+        '--json',
+      ],
+      {env: {...env, SR_PW: 'sr-secret-1'}},
+    )
+    expect(set.code, set.stderr).toBe(0)
+    expect(JSON.parse(set.stdout).result.context.schemaRegistry).toEqual({
+      url: 'http://127.0.0.1:8081/apis/ccompat/v7',
+      username: 'ops',
+      passwordEnv: 'SR_PW',
+    })
+    const file = join(home, 'mailroom', 'config.yaml')
+    const before = readFileSync(file, 'utf8')
+    const r = await runCli(['context', 'set', 'sr', '--schema-registry-url', 'http://ops:sr-secret-2@registry:8081'], {
+      env,
+    })
+    usageError(r, /--schema-registry-url holds a user or password/)
+    expect(readFileSync(file, 'utf8')).toBe(before)
+    expect(before).not.toMatch(/sr-secret/)
+  })
+
   it('refuses a password in --rabbitmq-url (exit 2, pointing to the password flags) and leaves config.yaml without it', async () => {
     const home = isolatedConfigHome()
     const env = {XDG_CONFIG_HOME: home}

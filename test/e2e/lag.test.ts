@@ -230,8 +230,12 @@ describe('mailroom check', () => {
     expect(fine.stdout).toContain('OK: 1 consumer(s) within thresholds')
   })
 
-  it('--max-lag-seconds, --require-consumers and --json', async () => {
-    const r = await runCli(['check', `kafka:${group}`, '--max-lag-seconds', '1m', '--require-consumers', '--json'])
+  // Longer than the default 30 s: once in a full CI run (load ~10) this check took over 30 s where it takes under 1 s
+  // alone; the cause is not found yet (an open issue). What it asserts is unchanged.
+  it('--max-lag-seconds, --require-consumers and --json', {timeout: 90_000}, async () => {
+    const r = await runCli(['check', `kafka:${group}`, '--max-lag-seconds', '1m', '--require-consumers', '--json'], {
+      timeoutMs: 80_000,
+    })
     expect(r.code).toBe(7)
     const {status, result} = jsonOf(r)
     expect(status).toBe(7)

@@ -8,6 +8,7 @@ import {promisify} from 'node:util'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {BIN} from '../helpers/cli.js'
+import {REGISTRY_URL, registerSchema} from '../helpers/schema-registry.js'
 
 const run = promisify(execFile)
 const root = join(dirname(BIN), '..')
@@ -76,12 +77,44 @@ describe('npm pack and install', () => {
       ['nats', true],
     ])
     // The parts oclif loads by path from package.json (the not-found hook) and the completion are in the tarball too.
-    const typo = await run(mailroom, ['tial'], {cwd: home, env}).catch((error: {code: number; stderr: string}) => error)
+    const typo: {code?: number; stderr: string} = await run(mailroom, ['tial'], {cwd: home, env}).catch(
+      (error: {code: number; stderr: string}) => error,
+    )
     expect([typo.code, typo.stderr.split('\n')[0]]).toEqual([
       2,
       'Error: unknown command "mailroom tial"; did you mean "mailroom tail"?',
     ])
     expect((await run(mailroom, ['__complete', 'bash', 'dlq', 're'], {cwd: home, env})).stdout).toBe('replay\n')
+    // avsc and protobufjs, loaded on first use by the schema codecs, resolve from the installed package: a value that
+    // does not fit a registered Avro or Protobuf schema is refused by each library's codec, naming the field.
+    const avroId = await registerSchema(
+      `schema-core-pack-${Date.now()}-avro`,
+      '{"type":"record","name":"P","fields":[{"name":"n","type":"long"}]}',
+    )
+    const protoId = await registerSchema(
+      `schema-core-pack-${Date.now()}-proto`,
+      'syntax = "proto3"; message P { int32 n = 1; }',
+      {schemaType: 'PROTOBUF'},
+    )
+    for (const id of [avroId, protoId]) {
+      const encoded: {code?: number; stderr: string} = await run(
+        mailroom,
+        [
+          'publish',
+          'kafka:schema-core-pack',
+          '--schema-registry',
+          REGISTRY_URL,
+          '--value-schema-id',
+          String(id),
+          '{"n": "x"}',
+        ],
+        {cwd: home, env},
+      ).catch((error: {code: number; stderr: string}) => error)
+      expect([encoded.code, encoded.stderr.split('\n')[0]]).toEqual([
+        2,
+        expect.stringMatching(/^Error: field "n" does not match schema \d+: expected (long|int32), got "x"$/),
+      ])
+    }
     console.log(`pack ${packMs} ms, install ${installMs} ms, total with runs ${Date.now() - started} ms`)
   }, 240_000)
 })

@@ -168,6 +168,7 @@ describe('publish interrupted by Ctrl-C, across brokers', () => {
         'failures',
         'interrupted',
         'perSecond',
+        'possibleDuplicates',
         'published',
         'target',
       ]),

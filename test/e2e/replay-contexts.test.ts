@@ -12,15 +12,18 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {stringify} from 'yaml'
 
 import {topicRecords, headerText} from '../conformance/kafka-truth.js'
-import {uniqueName, waitFor} from '../helpers/brokers.js'
+import {uniqueName} from '../helpers/brokers.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
 import {
   duplicates,
+  journaledCount,
   journalEnded,
   journalIds,
-  journaledCount,
+  journalText,
   kafkaDelete,
   kafkaTopics,
+  killWhen,
+  missing,
   rabbitConsumersGone,
   rabbitDeadLetters,
   rabbitDelete,
@@ -123,11 +126,6 @@ async function queueInVhost(queue: string): Promise<void> {
   }
 }
 
-function missing(ids: string[], ...places: string[][]): string[] {
-  const seen = new Set(places.flat())
-  return ids.filter((id) => !seen.has(id))
-}
-
 function auditLines(state: string): Record<string, unknown>[] {
   return readFileSync(join(state, 'mailroom', 'audit.log'), 'utf8')
     .trim()
@@ -135,21 +133,16 @@ function auditLines(state: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line))
 }
 
-function journalText(state: string, replayId: string): string {
-  return readFileSync(join(state, 'mailroom', 'replays', `${replayId}.jsonl`), 'utf8')
+/** A paced replay (small window, bounded rate) into another context, so that a kill lands mid-run. */
+function replayArgs(source: string, to: string, toContext: string): string[] {
+  const pace = ['--window', String(WINDOW), '--rate', String(RATE)]
+  return ['dlq', 'replay', source, '--to', to, '--to-context', toContext, '--yes', '--json', ...pace]
 }
 
 /** Starts the replay, kills it with -9 once its journal shows messages confirmed at the destination, resumes it. */
 async function killAndResume(args: string[], state: string) {
-  const run = startCli(args, state, env)
-  let exited = false
-  void run.done.then(() => (exited = true))
-  await waitFor(() => exited || journalIds(state).some((id) => journaledCount(state, id) > 0), {
-    timeoutMs: 30_000,
-    intervalMs: 5,
-  })
-  run.kill()
-  const first = await run.done
+  const confirmed = () => journalIds(state).some((id) => journaledCount(state, id) > 0)
+  const first = await killWhen(startCli(args, state, env), confirmed, {timeoutMs: 30_000})
   const [replayId] = journalIds(state)
   expect(replayId, first.stderr).toBeDefined()
   return {
@@ -166,21 +159,7 @@ describe('dlq replay --to-context', () => {
     const ids = await rabbitDeadLetters(work, dlq, MESSAGES)
     await queueInVhost(dest)
     const state = stateWithContexts()
-    const args = [
-      'dlq',
-      'replay',
-      `rabbitmq:${dlq}`,
-      '--to',
-      `rabbitmq:${dest}`,
-      '--to-context',
-      'new',
-      '--yes',
-      '--json',
-      '--window',
-      String(WINDOW),
-      '--rate',
-      String(RATE),
-    ]
+    const args = replayArgs(`rabbitmq:${dlq}`, `rabbitmq:${dest}`, 'new')
     const {first, replayId, resume} = await killAndResume(args, state)
     expect(first.code, 'killed mid-run').toBe(137)
     expect(journalEnded(state, replayId)).toBe(false)
@@ -241,21 +220,7 @@ describe('dlq replay --to-context', () => {
     await kafkaTopics([{topic, partitions: 3}])
     const ids = await rabbitDeadLetters(work, dlq, MESSAGES)
     const state = stateWithContexts()
-    const args = [
-      'dlq',
-      'replay',
-      `rabbitmq:${dlq}`,
-      '--to',
-      `kafka:${topic}`,
-      '--to-context',
-      'streams',
-      '--yes',
-      '--json',
-      '--window',
-      String(WINDOW),
-      '--rate',
-      String(RATE),
-    ]
+    const args = replayArgs(`rabbitmq:${dlq}`, `kafka:${topic}`, 'streams')
     const {first, resume} = await killAndResume(args, state)
     expect(first.code, 'killed mid-run').toBe(137)
 

@@ -193,7 +193,9 @@ async function exitWithin(tail: RunningCli, ms: number) {
   }
 }
 
-describe.each(TARGETS)('tail on a %s', (_kind, create) => {
+// Each test makes its own queue, topic or stream: they run side by side (at most vitest's maxConcurrency, 5, at
+// once), as most of each is a tail waiting to see a message or to go idle.
+describe.concurrent.each(TARGETS)('tail on a %s', (_kind, create) => {
   it('without --from starts at the latest: what was there before never appears, a message published after does; -n 1 then exits 0', async () => {
     const target = await create()
     await target.publish(Array.from({length: 30}, (_, i) => `before-${i}`))

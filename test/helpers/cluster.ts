@@ -22,9 +22,14 @@ export const rabbitmqManagementUrls = topology.rabbitmq.map((node) => `http://12
 export const kafkaBootstrap = topology.kafka.map((node) => `127.0.0.1:${node.port}`)
 export const natsServers = topology.nats.map((node) => `nats://127.0.0.1:${node.port}`)
 
-/** `node scripts/brokers.mjs up <brokers>`: starts what is missing (a killed node), waits until the cluster is formed. */
+/**
+ * `node scripts/brokers.mjs up <brokers>`: starts what is missing (a killed node), waits until the cluster is formed.
+ * Without brokers: every cluster, or those MAILROOM_TEST_CLUSTERS names (comma separated), so one broker's trials can
+ * run (`-t rabbitmq-cluster`) without starting, or meeting, the other clusters.
+ */
 export function ensureCluster(...brokers: ClusterBroker[]): Promise<void> {
-  const names = brokers.length > 0 ? brokers : ['cluster']
+  const only = process.env.MAILROOM_TEST_CLUSTERS?.split(',').filter(Boolean)
+  const names = brokers.length > 0 ? brokers : (only ?? ['cluster'])
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -36,6 +41,11 @@ export function ensureCluster(...brokers: ClusterBroker[]): Promise<void> {
       },
     )
   })
+}
+
+/** The endpoints with the victim's first: mailroom then connects to the node a trial is about to kill. */
+export function victimFirst(endpoints: readonly string[], victim: number): string[] {
+  return [endpoints[victim]!, ...endpoints.filter((_, index) => index !== victim)]
 }
 
 /** The OS pid of node index (0-based) as the harness recorded it. */

@@ -29,6 +29,7 @@ export const SECRET_FILES = {
   natsToken: join(secureDir, 'secrets', 'natsToken'),
   natsNkeySeed: join(secureDir, 'secrets', 'nats-user.nk'),
   natsCreds: join(secureDir, 'secrets', 'nats-user.creds'),
+  schemaRegistryPassword: join(secureDir, 'secrets', 'schemaRegistryPassword'),
 }
 
 export const secret = (name: keyof typeof SECRET_FILES): string => readFileSync(SECRET_FILES[name], 'utf8').trim()

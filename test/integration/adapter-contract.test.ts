@@ -7,7 +7,7 @@ import {connect as natsConnect} from 'nats'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {createAdapter} from '../../src/adapters/registry.js'
-import type {BrokerAdapter, ReadOptions} from '../../src/adapters/types.js'
+import type {BrokerAdapter, Delivery, ReadOptions} from '../../src/adapters/types.js'
 import type {BrokerKind} from '../../src/model/broker.js'
 import {MailroomError} from '../../src/model/errors.js'
 import type {ConnectionSettings} from '../../src/model/settings.js'
@@ -26,6 +26,8 @@ interface Fixture {
   remove(name: string): Promise<void>
   /** Reading back everything a target holds (RabbitMQ classic queues can only be drained by consuming). */
   readAll: ReadOptions
+  /** A read that waits for new messages (a RabbitMQ queue without bindings can only be consumed). */
+  live: ReadOptions
   targetName(): string
 }
 
@@ -52,6 +54,7 @@ const fixtures: Fixture[] = [
       await withAmqp((ch) => ch.deleteQueue(name))
     },
     readAll: {consume: true, untilEnd: true},
+    live: {consume: true},
   },
   {
     kind: 'kafka',
@@ -76,6 +79,7 @@ const fixtures: Fixture[] = [
       await admin.disconnect()
     },
     readAll: {from: {kind: 'earliest'}, untilEnd: true},
+    live: {from: {kind: 'latest'}},
   },
   {
     kind: 'nats',
@@ -94,6 +98,7 @@ const fixtures: Fixture[] = [
       await withNats(async (nc) => (await nc.jetstreamManager()).streams.delete(name))
     },
     readAll: {from: {kind: 'earliest'}, untilEnd: true},
+    live: {from: {kind: 'latest'}},
   },
 ]
 
@@ -201,6 +206,35 @@ describe.each(fixtures)('$kind adapter contract', (fx) => {
     const sorted = (xs: Buffer[]) => xs.map((b) => b.toString('hex')).sort()
     expect(sorted(read)).toEqual(sorted(bodies))
   })
+
+  it('a live read says once that it is positioned, and reads what is published from then on', async () => {
+    const name = await target()
+    await using adapter = await adapterFor(fx.kind)
+    await adapter.connect()
+    const stop = new AbortController()
+    let told = 0
+    let tell = () => {}
+    const positioned = new Promise<void>((resolve) => (tell = resolve))
+    const onPositioned = () => {
+      told++
+      tell()
+    }
+    const reader = adapter.read!(name, {...fx.live, signal: stop.signal, onPositioned})[Symbol.asyncIterator]()
+    try {
+      const first = reader.next()
+      // --idle-timeout counts from here: a Kafka group has joined (seconds on a production broker).
+      await positioned
+      await fx.rawPublish(name, [Buffer.from('after-positioned')])
+      const got = await first
+      expect(got.done).toBe(false)
+      expect(bodyToBytes((got.value as Delivery).envelope.body).toString()).toBe('after-positioned')
+      await (got.value as Delivery).settle('ack')
+      expect(told).toBe(1)
+    } finally {
+      stop.abort()
+      await reader.return?.()
+    }
+  }, 60_000)
 
   it('fails with CONNECTION within the connect timeout on an unreachable port', async () => {
     const adapter = await adapterFor(fx.kind, fx.unreachable, 2000)

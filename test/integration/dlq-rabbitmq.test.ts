@@ -68,7 +68,7 @@ beforeAll(async () => {
   // 1. rejected
   ch.sendToQueue(q.rejected, Buffer.from('rejected body'), {messageId: 'm-rej'})
   const got = await waitFor(async () => ch.get(q.rejected, {noAck: false}))
-  ch.reject(got, false)
+  ch.reject(got as amqp.Message, false)
   // 2. per-message TTL
   ch.sendToQueue(q.expired, Buffer.from('expired body'), {messageId: 'm-ttl', expiration: '1'})
   // 3. max-length drops the oldest
@@ -150,7 +150,7 @@ describe('RabbitMQ dead letters made by the broker', () => {
     expect(byId['m-max']).toMatchObject({reason: 'maxlen', origin: {target: q.maxlen}})
     expect(byId['m-qq']).toMatchObject({reason: 'delivery_limit', origin: {target: q.limit}})
     for (const death of Object.values(byId)) {
-      expect(Date.parse(death!.firstTime!)).toBeGreaterThan(Date.now() - 120_000)
+      expect(Date.parse((death as {firstTime: string}).firstTime)).toBeGreaterThan(Date.now() - 120_000)
     }
     // The TTL entry keeps the original expiration in x-death; the property itself is removed by the broker.
     const ttl = messages.find((m) => m.properties?.messageId === 'm-ttl')!

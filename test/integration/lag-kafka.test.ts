@@ -1,9 +1,12 @@
 // Kafka consumer-group lag on the real broker: a group that consumed and committed part of a topic.
 import {randomUUID} from 'node:crypto'
 import {type Admin, Kafka, logLevel, type Producer} from 'kafkajs'
+import {createRequire} from 'node:module'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {KafkaAdapter} from '../../src/adapters/kafka/adapter.js'
 import type {Delivery, LagSample} from '../../src/adapters/types.js'
+import {runCheck} from '../../src/core/lag/check.js'
+import {dlqSettings} from '../../src/core/dlq/settings.js'
 
 const BROKER = '127.0.0.1:9092'
 const raw = new Kafka({clientId: 'lag-kafka-test', brokers: [BROKER], logLevel: logLevel.NOTHING})
@@ -140,6 +143,72 @@ describe('Kafka consumerLag', () => {
 
   it('answers nothing for an unknown group (the lag service turns that into NOT_FOUND)', async () => {
     expect(await adapter.consumerLag!({filter: `no-such-group-${randomUUID()}`})).toEqual([])
+  })
+})
+
+// Kafka API keys of the requests counted below (the protocol's numbering).
+const FETCH = 1
+const LIST_GROUPS = 16
+
+/** The requests kafkajs sends to the broker while `fn` runs, by API key (every client of this process). */
+async function requestsDuring(fn: () => Promise<unknown>): Promise<Map<number, number>> {
+  const Connection = createRequire(import.meta.url)('kafkajs/src/network/connection.js') as {
+    prototype: {send(request: {request?: {apiKey?: number}}): Promise<unknown>}
+  }
+  const send = Connection.prototype.send
+  const counts = new Map<number, number>()
+  Connection.prototype.send = function (this: unknown, request) {
+    const key = request.request?.apiKey ?? -1
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+    return send.call(this, request)
+  }
+  try {
+    await fn()
+  } finally {
+    Connection.prototype.send = send
+  }
+  return counts
+}
+
+describe('Kafka reads per refresh', () => {
+  it('a check lists and describes the groups once (lag and DLQ discovery share the description)', async () => {
+    const topic = await createTopic(1)
+    const group = `mailroom-lag-group-${randomUUID()}`
+    await produce(topic, 0, 3, Date.now())
+    await consumePart(topic, group, {0: 1})
+    let result: Awaited<ReturnType<typeof runCheck>> | undefined
+    const requests = await requestsDuring(async () => {
+      result = await runCheck([adapter], {maxDlqDepth: 1e12, requireConsumers: true}, {dlqSettings: dlqSettings({})})
+    })
+    // One broker: one ListGroups per description of every group (two before, one for lag and one for the DLQs).
+    expect(requests.get(LIST_GROUPS)).toBe(1)
+    expect(result!.rows.find((r) => r.consumer === group)).toMatchObject({target: topic, lag: 2})
+  })
+
+  it('a group that has not moved costs no Fetch for its lag in seconds on the next snapshot; one that moved does', async () => {
+    const topic = await createTopic(1)
+    const group = `mailroom-lag-group-${randomUUID()}`
+    await produce(topic, 0, 2, Date.now() - 60_000)
+    await produce(topic, 0, 2, Date.now())
+    await consumePart(topic, group, {0: 1})
+    const first = only(await adapter.consumerLag!({filter: group}), group)
+    let again: LagSample | undefined
+    const requests = await requestsDuring(async () => {
+      again = only(await adapter.consumerLag!({filter: group}), group)
+    })
+    expect(requests.get(FETCH) ?? 0).toBe(0)
+    expect(again!.lagSeconds).toBeGreaterThanOrEqual(first.lagSeconds!)
+    expect(again!.lagSeconds).toBeGreaterThanOrEqual(59)
+
+    // Committed past the old records: the first unconsumed one is new, read again, and the age drops.
+    await admin.setOffsets({groupId: group, topic, partitions: [{partition: 0, offset: '2'}]})
+    let moved: LagSample | undefined
+    const after = await requestsDuring(async () => {
+      moved = only(await adapter.consumerLag!({filter: group}), group)
+    })
+    expect(after.get(FETCH)).toBeGreaterThanOrEqual(1)
+    expect(moved).toMatchObject({lag: 2})
+    expect(moved!.lagSeconds).toBeLessThan(50)
   })
 })
 

@@ -1,7 +1,7 @@
 // JetStream consumer lag on the real server: consumers with pending messages, with messages held unacknowledged,
 // and with part of the stream acknowledged.
 import {AckPolicy, connect, type JetStreamClient, type JetStreamManager, type NatsConnection} from 'nats'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {NatsAdapter} from '../../src/adapters/nats/adapter.js'
 import type {LagSample} from '../../src/adapters/types.js'
 import {localSettings, uniqueName} from '../helpers/brokers.js'
@@ -91,6 +91,19 @@ describe('JetStream consumerLag', () => {
     // The message after its ack floor (sequence 1) is on another subject: the age is not guessed.
     expect(rows['only-b']).toMatchObject({lag: 1, consumers: 0})
     expect(rows['only-b'].lagSeconds).toBeUndefined()
+  })
+
+  it('a consumer that has not moved costs no message read for its head age on the next call', async () => {
+    const first = byConsumer(await adapter.consumerLag!({filter: stream}))
+    const reads = vi.spyOn(adapter, 'getMessage')
+    try {
+      const again = byConsumer(await adapter.consumerLag!({filter: stream}))
+      expect(reads).not.toHaveBeenCalled()
+      expect(again.idle.lagSeconds).toBeGreaterThanOrEqual(first.idle.lagSeconds!)
+      expect(again['only-b'].lagSeconds).toBeUndefined()
+    } finally {
+      reads.mockRestore()
+    }
   })
 
   it('filters by consumer name or STREAM/consumer, and answers nothing for an unknown one', async () => {

@@ -162,20 +162,49 @@ export async function rabbitConsumersGone(queue: string): Promise<void> {
   }
 }
 
-/** The ids a queue holds, left in place: basic.get without ack, then the channel closes (everything requeued). */
-export async function rabbitIds(queue: string): Promise<string[]> {
+/** Channels a queue is read through at once: one basic.get is a round trip, and a DLQ holds up to 4,000 here. */
+const GET_CHANNELS = 8
+
+/**
+ * Every message a queue holds, as amqplib gets it, left in place: basic.get without ack until the queue answers
+ * empty, on GET_CHANNELS channels at once (each message is handed to one of them, and held unacknowledged there until
+ * the end), then the channels close (everything requeued). In no particular order.
+ */
+async function rabbitHeld(queue: string): Promise<amqp.GetMessage[]> {
   const c = await amqp.connect(AMQP_URL)
   try {
-    const ch = await c.createChannel()
-    const ids: string[] = []
-    for (let m = await ch.get(queue, {noAck: false}); m; m = await ch.get(queue, {noAck: false})) {
-      ids.push(String(m.properties.headers?.id ?? m.properties.messageId))
-    }
-    await ch.close()
-    return ids
+    const channels = await Promise.all(Array.from({length: GET_CHANNELS}, () => c.createChannel()))
+    const held: amqp.GetMessage[] = []
+    await Promise.all(
+      channels.map(async (ch) => {
+        for (let m = await ch.get(queue, {noAck: false}); m; m = await ch.get(queue, {noAck: false})) held.push(m)
+      }),
+    )
+    await Promise.all(channels.map((ch) => ch.close()))
+    return held
   } finally {
     await c.close()
   }
+}
+
+/** The ids a queue holds (id header, else message id), left in place (see rabbitHeld). */
+export async function rabbitIds(queue: string): Promise<string[]> {
+  return (await rabbitHeld(queue)).map((m) => String(m.properties.headers?.id ?? m.properties.messageId))
+}
+
+/** Every message a queue holds as an envelope (headers as name/value pairs, message id, body), left in place. */
+export async function rabbitEnvelopes(queue: string): Promise<Envelope[]> {
+  return (await rabbitHeld(queue)).map((m) => {
+    const {headers = {}, messageId} = m.properties
+    return {
+      headers: Object.entries(headers).map(([name, value]) => [
+        name,
+        Buffer.isBuffer(value) ? value.toString() : value,
+      ]),
+      properties: {messageId},
+      body: {utf8: m.content.toString('utf8')},
+    } as Envelope
+  })
 }
 
 export async function rabbitDelete(...queues: string[]): Promise<void> {
@@ -195,14 +224,26 @@ function kafkaClient() {
   return new Kafka({brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING})
 }
 
+/**
+ * Creates the topics and waits until the broker names a leader for every partition. Not kafkajs's waitForLeaders: its
+ * few metadata retries ran out on a loaded machine (load 10-25) while the new topics were still unknown to the broker
+ * ("This server does not host this topic-partition"), failing the replay-kill Kafka trials before their first kill.
+ */
 export async function kafkaTopics(topics: {topic: string; partitions: number}[]): Promise<void> {
   const admin = kafkaClient().admin()
   await admin.connect()
   try {
-    await admin.createTopics({
-      topics: topics.map((t) => ({topic: t.topic, numPartitions: t.partitions})),
-      waitForLeaders: true,
-    })
+    await admin.createTopics({topics: topics.map((t) => ({topic: t.topic, numPartitions: t.partitions}))})
+    await waitFor(
+      async () => {
+        const metadata = await admin.fetchTopicMetadata({topics: topics.map((t) => t.topic)})
+        return topics.every((t) => {
+          const partitions = metadata.topics.find((m) => m.name === t.topic)?.partitions ?? []
+          return partitions.length === t.partitions && partitions.every((p) => p.leader >= 0)
+        })
+      },
+      {timeoutMs: 60_000, intervalMs: 200},
+    )
   } finally {
     await admin.disconnect()
   }
@@ -254,14 +295,40 @@ export async function kafkaDeadLetters(origin: string, dlt: string, n: number): 
   return ids
 }
 
+/**
+ * Every record of a topic up to its end offsets now, read with kafkajs (never mailroom's reader), as envelopes with
+ * UTF-8 headers and body. Kept by partition and offset, so a record its consumer is handed twice counts once.
+ */
 export async function kafkaEnvelopes(topic: string): Promise<Envelope[]> {
-  const a = await adapter('kafka')
+  const kafka = kafkaClient()
+  const admin = kafka.admin()
+  await admin.connect()
+  const groupId = `test-read-${topic}-${Date.now()}`
+  const consumer = kafka.consumer({groupId})
   try {
-    const out: Envelope[] = []
-    for await (const d of a.read!(topic, {from: {kind: 'earliest'}, untilEnd: true})) out.push(d.envelope)
-    return out
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]))
+    const next = new Map<number, bigint>()
+    const pending = () => [...ends].filter(([p, end]) => (next.get(p) ?? 0n) < end).length
+    const records = new Map<string, Envelope>()
+    if (pending() === 0) return []
+    await consumer.connect()
+    await consumer.subscribe({topics: [topic], fromBeginning: true})
+    await consumer.run({
+      eachMessage: async ({partition, message}) => {
+        const offset = BigInt(message.offset)
+        if (offset >= (ends.get(partition) ?? 0n)) return
+        next.set(partition, offset + 1n)
+        const headers = Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)] as [string, string])
+        const body = {utf8: message.value?.toString('utf8') ?? ''}
+        records.set(`${partition}:${offset}`, {headers, body, meta: {partition, offset: message.offset}} as Envelope)
+      },
+    })
+    await waitFor(() => pending() === 0, {timeoutMs: 60_000, intervalMs: 20})
+    return [...records.values()]
   } finally {
-    await a.close()
+    await consumer.disconnect().catch(() => undefined)
+    await admin.deleteGroups([groupId]).catch(() => undefined)
+    await admin.disconnect()
   }
 }
 
@@ -320,15 +387,44 @@ export async function natsStream(stream: string, subject: string, url = 'nats://
   }
 }
 
-export async function natsIds(stream: string, url = 'nats://127.0.0.1:4222'): Promise<string[]> {
-  const a = await adapter('nats', {...localSettings(), nats: {url}})
+/** A message a stream holds, as nats.js reads it by sequence from the server. */
+export interface StoredNatsMessage {
+  seq: number
+  subject: string
+  /** Header value by name ('' when absent). */
+  header(name: string): string
+  text: string
+}
+
+/** Every message the stream holds, in sequence order, asked of the server with nats.js (never mailroom's reader). */
+export async function natsMessages(
+  stream: string,
+  servers: string | string[] = 'nats://127.0.0.1:4222',
+): Promise<StoredNatsMessage[]> {
+  const nc = await natsConnect({servers})
   try {
-    const out: string[] = []
-    for await (const d of a.read!(stream, {from: {kind: 'earliest'}, untilEnd: true})) out.push(idOf(d.envelope))
+    const jsm = await nc.jetstreamManager()
+    const {state} = await jsm.streams.info(stream)
+    const out: StoredNatsMessage[] = []
+    for (let from = state.first_seq; from <= state.last_seq && state.messages > 0; from += 100) {
+      const seqs = Array.from({length: Math.min(100, state.last_seq - from + 1)}, (_, i) => from + i)
+      // A deleted sequence answers "no message found": it holds nothing.
+      const got = await Promise.all(seqs.map((seq) => jsm.streams.getMessage(stream, {seq}).catch(() => undefined)))
+      for (const m of got) {
+        if (!m) continue
+        const text = new TextDecoder().decode(m.data)
+        out.push({seq: m.seq, subject: m.subject, header: (name) => m.header?.get(name) ?? '', text})
+      }
+    }
     return out
   } finally {
-    await a.close()
+    await nc.close()
   }
+}
+
+/** The id header of every message the stream holds, in sequence order (see natsMessages). */
+export async function natsIds(stream: string, servers: string | string[] = 'nats://127.0.0.1:4222'): Promise<string[]> {
+  return (await natsMessages(stream, servers)).map((m) => m.header('id') || `?${m.text}`)
 }
 
 export async function natsDelete(...streams: string[]): Promise<void> {
@@ -360,10 +456,15 @@ export function journalIds(state: string): string[] {
   }
 }
 
+/** A replay's journal, as written so far. */
+export function journalText(state: string, replayId: string): string {
+  return readFileSync(join(state, 'mailroom', 'replays', `${replayId}.jsonl`), 'utf8')
+}
+
 /** Confirmed ids recorded in a journal so far. */
 export function journaledCount(state: string, replayId: string): number {
   try {
-    const text = readFileSync(join(state, 'mailroom', 'replays', `${replayId}.jsonl`), 'utf8')
+    const text = journalText(state, replayId)
     return [...text.matchAll(/"t":"ok","ids":\[([^\]]*)\]/g)].reduce(
       (n, m) => n + (m[1] ? m[1].split('","').length : 0),
       0,
@@ -376,7 +477,7 @@ export function journaledCount(state: string, replayId: string): number {
 /** True when the journal records the run's end (a kill can land after that, while the process exits). */
 export function journalEnded(state: string, replayId: string): boolean {
   try {
-    return readFileSync(join(state, 'mailroom', 'replays', `${replayId}.jsonl`), 'utf8').includes('"t":"end"')
+    return journalText(state, replayId).includes('"t":"end"')
   } catch {
     return false
   }
@@ -386,6 +487,11 @@ export interface Spawned {
   pid: number
   done: Promise<CliResult>
   kill(): void
+  /** What it printed on stdout so far. */
+  stdoutSoFar(): string
+  /** What it printed on stderr so far. */
+  stderrSoFar(): string
+  exited(): boolean
 }
 
 /** Starts the built CLI with its own state directory (journals, audit log) and config directory. */
@@ -404,7 +510,23 @@ export function startCli(args: string[], state: string, env: Record<string, stri
       resolve({code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr, ms: Date.now() - started}),
     )
   })
-  return {pid: child.pid!, done, kill: () => child.kill('SIGKILL')}
+  let exited = false
+  void done.then(() => (exited = true))
+  return {
+    pid: child.pid!,
+    done,
+    kill: () => child.kill('SIGKILL'),
+    stdoutSoFar: () => stdout,
+    stderrSoFar: () => stderr,
+    exited: () => exited,
+  }
+}
+
+/** Kills the run (-9) once ready() holds, or lets it be if it has exited by then; resolves to how it ended. */
+export async function killWhen(run: Spawned, ready: () => boolean, {timeoutMs = 120_000} = {}): Promise<CliResult> {
+  await waitFor(() => run.exited() || ready(), {timeoutMs, intervalMs: 5})
+  run.kill()
+  return run.done
 }
 
 export function runCliWithState(args: string[], state: string, env: Record<string, string> = {}): Promise<CliResult> {
@@ -413,6 +535,12 @@ export function runCliWithState(args: string[], state: string, env: Record<strin
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** The ids found in none of the places: lost. */
+export function missing(ids: string[], ...places: string[][]): string[] {
+  const seen = new Set(places.flat())
+  return ids.filter((id) => !seen.has(id))
 }
 
 export function duplicates(ids: string[]): number {

@@ -19,6 +19,7 @@ import {
   kafkaEnvelopes,
   kafkaTopics,
   kafkaUncommittedIds,
+  missing,
   natsDeadLetters,
   natsDelete,
   natsIds,
@@ -150,11 +151,6 @@ afterAll(async () => {
   await Promise.allSettled(scenarios.map((s) => s.cleanup()))
 })
 
-function missing(ids: string[], ...places: string[][]): string[] {
-  const seen = new Set(places.flat())
-  return ids.filter((id) => !seen.has(id))
-}
-
 /** Kills runs at random moments and resumes them; asserts nothing is lost and duplicates stay within the window. */
 async function killAndResume(scenario: Scenario, runs: KillRuns, expect: ExpectStatic): Promise<void> {
   let killedMidRun = 0
@@ -208,6 +204,7 @@ async function killAndResume(scenario: Scenario, runs: KillRuns, expect: ExpectS
 describe.concurrent('kill -9 during dlq replay', () => {
   it.for(scenarios)(
     `on $broker: loses nothing over ${TRIALS} killed runs of ${MESSAGES} messages, with duplicates within the window, and --resume completes`,
+    {timeout: 600_000},
     async (scenario, {expect}) => {
       const args = ['--window', String(WINDOW), '--rate', String(RATE)]
       await killAndResume(
@@ -216,7 +213,6 @@ describe.concurrent('kill -9 during dlq replay', () => {
         expect,
       )
     },
-    600_000,
   )
 
   it(`on rabbitmq at full speed and the default window (${DEFAULT_REPLAY_WINDOW}): loses nothing over ${FULL_SPEED_TRIALS} killed runs of ${FULL_SPEED_MESSAGES} messages, with duplicates within the window`, async ({

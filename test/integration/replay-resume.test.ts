@@ -1,7 +1,7 @@
 // RabbitMQ replays that must not end short: a replay right after a peek of a large DLQ (the broker is still
 // requeuing what was peeked), a --resume of a --resume that was itself killed, and a --resume pointed at another
 // server than the original run. The truth is asked of the broker (management API) and of amqplib, never of mailroom.
-import {appendFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {appendFileSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import amqp from 'amqplib'
@@ -15,20 +15,25 @@ import {jsonOf} from '../helpers/cli.js'
 import {
   adapter,
   duplicates,
-  journalIds,
   journaledCount,
+  journalIds,
+  journalText,
+  killWhen,
+  missing,
   rabbitConsumersGone,
   rabbitDeadLetters,
   rabbitDelete,
   rabbitIds,
   rabbitQueue,
   runCliWithState,
-  type Spawned,
   startCli,
   stateHome,
 } from './replay-fixtures.js'
 
 vi.setConfig({testTimeout: 300_000})
+
+// Every test has its own queues and state directory: they run side by side, since most of their time is spent
+// waiting (for the broker's statistics, a replay's idle and stall timeouts, a killed run's consumer to go).
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672'
 const MANAGEMENT = 'http://127.0.0.1:15672'
@@ -72,11 +77,6 @@ function rabbitPair(prefix: string): {work: string; dlq: string; dest: string} {
   return names
 }
 
-function missing(ids: string[], present: string[]): string[] {
-  const seen = new Set(present)
-  return ids.filter((id) => !seen.has(id))
-}
-
 /** n messages published straight into `queue` (a DLQ for a --to replay), each with an `id` header. */
 async function fillQueue(queue: string, n: number): Promise<string[]> {
   const c = await amqp.connect(AMQP_URL)
@@ -93,14 +93,6 @@ async function fillQueue(queue: string, n: number): Promise<string[]> {
 }
 
 /** Kills a run (kill -9) once `ready()` says so; the exit code tells whether it was still running. */
-async function killWhen(run: Spawned, ready: () => boolean): Promise<number> {
-  let exited = false
-  void run.done.then(() => (exited = true))
-  await waitFor(() => exited || ready(), {timeoutMs: 120_000, intervalMs: 5})
-  run.kill()
-  return (await run.done).code
-}
-
 /** True once the only journal in `state` holds at least `n` confirmations. */
 function journaled(state: string, n: number): () => boolean {
   return () => {
@@ -109,11 +101,7 @@ function journaled(state: string, n: number): () => boolean {
   }
 }
 
-function journalText(state: string, replayId: string): string {
-  return readFileSync(join(state, 'mailroom', 'replays', `${replayId}.jsonl`), 'utf8')
-}
-
-describe('RabbitMQ replay right after a peek of a large DLQ', () => {
+describe.concurrent('RabbitMQ replay right after a peek of a large DLQ', () => {
   it('moves every message (or exits 8 losing none) while the broker is still requeuing what dlq export peeked', async () => {
     const N = 10_000
     const {dlq, dest} = rabbitPair('rr5')
@@ -153,18 +141,28 @@ describe('RabbitMQ replay right after a peek of a large DLQ', () => {
     const N = 50
     const HELD = 5
     const {dlq, dest} = rabbitPair('rr5h')
+    // The human output's case, a run that moves nothing, on a DLQ of which another consumer holds every message: run
+    // beside the --json one, as each waits out the 60 s without a delivery.
+    const {dlq: heldDlq, dest: heldDest} = rabbitPair('rr5hh')
     const ids = await fillQueue(dlq, N)
+    const heldIds = await fillQueue(heldDlq, HELD)
     await rabbitQueue(dest)
+    await rabbitQueue(heldDest)
     const holder = await amqp.connect(AMQP_URL)
     try {
       const ch = await holder.createChannel()
-      for (let i = 0; i < HELD; i++) expect(await ch.get(dlq, {noAck: false})).toBeTruthy()
+      for (const queue of [dlq, heldDlq])
+        for (let i = 0; i < HELD; i++) expect(await ch.get(queue, {noAck: false})).toBeTruthy()
       await managementReports(dlq, {messages: N, ready: N - HELD, unacked: HELD})
+      await managementReports(heldDlq, {messages: HELD, ready: 0, unacked: HELD})
 
-      const replay = await runCliWithState(
-        ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json'],
-        stateHome(),
-      )
+      const [replay, human] = await Promise.all([
+        runCliWithState(
+          ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes', '--json'],
+          stateHome(),
+        ),
+        runCliWithState(['dlq', 'replay', `rabbitmq:${heldDlq}`, '--to', `rabbitmq:${heldDest}`, '--yes'], stateHome()),
+      ])
       expect(replay.code, `${replay.stdout}\n${replay.stderr}`).toBe(8)
       const report = jsonOf(replay).result
       expect(report.counts.replayed).toBe(N - HELD)
@@ -173,16 +171,11 @@ describe('RabbitMQ replay right after a peek of a large DLQ', () => {
       )
       expect(report.leftBehind).toBe(HELD)
 
-      // The same stop in human output (a run that moves nothing): how many the broker still holds and why, not "0 left".
-      await managementReports(dlq, {messages: HELD, ready: 0, unacked: HELD})
-      const human = await runCliWithState(
-        ['dlq', 'replay', `rabbitmq:${dlq}`, '--to', `rabbitmq:${dest}`, '--yes'],
-        stateHome(),
-      )
+      // The same stop in human output: how many the broker still holds and why, not "0 left".
       expect(human.code, human.stderr).toBe(8)
       expect(human.stderr).toMatch(
         new RegExp(
-          `^warning: stopped early: rabbitmq:${dlq} delivered nothing for 60 s while the broker still reports ${HELD} message\\(s\\) in it .*held by another consumer.*$`,
+          `^warning: stopped early: rabbitmq:${heldDlq} delivered nothing for 60 s while the broker still reports ${HELD} message\\(s\\) in it .*held by another consumer.*$`,
           'm',
         ),
       )
@@ -196,16 +189,21 @@ describe('RabbitMQ replay right after a peek of a large DLQ', () => {
     } finally {
       await holder.close()
     }
-    await rabbitConsumersGone(dlq)
-    const inDlq = await rabbitIds(dlq)
-    const atDestination = await rabbitIds(dest)
-    expect(inDlq).toHaveLength(HELD)
-    expect(missing(ids, [...inDlq, ...atDestination]), 'lost').toEqual([])
-    expect(duplicates([...inDlq, ...atDestination])).toBe(0)
+    for (const [queue, to, sent] of [
+      [dlq, dest, ids],
+      [heldDlq, heldDest, heldIds],
+    ] as const) {
+      await rabbitConsumersGone(queue)
+      const inDlq = await rabbitIds(queue)
+      const atDestination = await rabbitIds(to)
+      expect(inDlq).toHaveLength(HELD)
+      expect(missing(sent, [...inDlq, ...atDestination]), 'lost').toEqual([])
+      expect(duplicates([...inDlq, ...atDestination])).toBe(0)
+    }
   })
 })
 
-describe('RabbitMQ replay --resume after a killed --resume', () => {
+describe.concurrent('RabbitMQ replay --resume after a killed --resume', () => {
   it('empties the DLQ and delivers every message after a run and its resume were both killed, reporting the duplicate window of both crashes', async () => {
     const N = 1500
     const WINDOW = 50
@@ -230,14 +228,14 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
       ],
       state,
     )
-    expect(await killWhen(first, journaled(state, N / 4)), 'the first run was to be killed mid-run').toBe(137)
+    expect((await killWhen(first, journaled(state, N / 4))).code, 'the first run was to be killed mid-run').toBe(137)
     const [replayId] = journalIds(state)
     await rabbitConsumersGone(dlq)
 
     const resumeArgs = ['dlq', 'replay', '--resume', replayId!, '--yes', '--json']
     const second = startCli(resumeArgs, state)
     expect(
-      await killWhen(second, journaled(state, journaledCount(state, replayId!) + N / 4)),
+      (await killWhen(second, journaled(state, journaledCount(state, replayId!) + N / 4))).code,
       'the resume was to be killed mid-run',
     ).toBe(137)
     await rabbitConsumersGone(dlq)
@@ -282,7 +280,7 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
       ],
       state,
     )
-    expect(await killWhen(first, journaled(state, 100))).toBe(137)
+    expect((await killWhen(first, journaled(state, 100))).code).toBe(137)
     const replayId = journalIds(state)[0]!
     await rabbitConsumersGone(dlq)
     // The journal as a kill leaves it between writing a batch of confirmations and its acks reaching the broker:
@@ -305,7 +303,9 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
     const before = journaledCount(state, replayId)
     const last = stillThere.at(-1)!
     const republished = () => journalText(state, replayId).split(last).length > 2 && journaled(state, before + K)()
-    expect(await killWhen(second, republished), 'the resume was to be killed after publishing the K again').toBe(137)
+    expect((await killWhen(second, republished)).code, 'the resume was to be killed after publishing the K again').toBe(
+      137,
+    )
     await rabbitConsumersGone(dlq)
 
     const third = await runCliWithState(resumeArgs, state)
@@ -315,7 +315,7 @@ describe('RabbitMQ replay --resume after a killed --resume', () => {
   })
 })
 
-describe('--resume against other servers than the replay started with', () => {
+describe.concurrent('--resume against other servers than the replay started with', () => {
   it('records the context and a hashed address (no password) and refuses another server with exit 2 unless --force', async () => {
     const N = 100
     const {dlq, dest} = rabbitPair('rr18')
@@ -353,7 +353,7 @@ describe('--resume against other servers than the replay started with', () => {
       '--context',
       'alpha',
     ]
-    expect(await killWhen(startCli(args, state, env), journaled(state, 10))).toBe(137)
+    expect((await killWhen(startCli(args, state, env), journaled(state, 10))).code).toBe(137)
     const replayId = journalIds(state)[0]!
     const text = journalText(state, replayId)
     const start = JSON.parse(text.split('\n')[0]!)

@@ -7,7 +7,9 @@ const none = {ctrl: false, meta: false, escape: false, return: false} as Key
 
 function split(input: string, key: Key = none): [string, boolean][] {
   const seen: [string, boolean][] = []
-  eachKey(input, key, (i, k) => seen.push([i, k.return]))
+  eachKey(input, key, (i, k) => {
+    seen.push([i, k.return])
+  })
   return seen
 }
 

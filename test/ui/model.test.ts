@@ -6,12 +6,10 @@ import {clamp, count, fit, fitMiddle, visibleWindow} from '../../src/ui/format.j
 import {
   History,
   buildGroups,
-  depthKey,
   filterGroups,
   flattenGroups,
   groupLine,
   groupStatus,
-  lagKey,
   sortGroups,
 } from '../../src/ui/model.js'
 import {sparkline} from '../../src/ui/sparkline.js'
@@ -117,10 +115,10 @@ describe('overview rows', () => {
     const lagged = (i: number) => lag.map((r) => ({...r, lag: r.lag === undefined ? undefined : r.lag + i}))
     for (let i = 0; i < 5; i++) history.record(buildGroups(targets, lagged(i), []))
     expect(history.of('rabbitmq:orders')).toEqual([20, 21, 22])
-    expect(history.of(depthKey('rabbitmq:orders'))).toEqual([18, 18, 18])
+    expect(history.of('rabbitmq:orders', 'depth')).toEqual([18, 18, 18])
     // A topic's lag is its most-behind group's (billing: 150 + i), never its depth (300).
-    expect(history.of(lagKey('kafka:events'))).toEqual([152, 153, 154])
-    expect(history.of(depthKey('kafka:events'))).toEqual([300, 300, 300])
+    expect(history.of('kafka:events', 'lag')).toEqual([152, 153, 154])
+    expect(history.of('kafka:events', 'depth')).toEqual([300, 300, 300])
     history.record(
       buildGroups(
         targets.filter((t) => t.name !== 'orders'),

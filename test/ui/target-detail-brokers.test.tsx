@@ -201,11 +201,13 @@ describe('the target view on the real brokers', () => {
   test('a RabbitMQ queue lists its consumers by tag, client and channel, as the management API details them', async () => {
     const history = new History(10)
     const g = await groupOf('rabbitmq', queue, (x) => x.row.consumers === 2, history)
-    // The management API details consumers from its statistics, which lag behind the channels by their interval.
+    // The management API details consumers from its statistics, which lag behind the channels by their interval; a
+    // consumer can be listed before its channel's details are (seen once: peer host and port undefined).
     const truth = await waitFor(
       async () => {
         const consumers = await managementConsumers(queue)
-        return consumers.length === 2 ? consumers : undefined
+        const detailed = consumers.every((c) => c.channel_details?.peer_port !== undefined)
+        return consumers.length === 2 && detailed ? consumers : undefined
       },
       {timeoutMs: 30_000},
     )

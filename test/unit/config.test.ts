@@ -112,6 +112,52 @@ describe('resolveContext', () => {
   })
 })
 
+describe('schemaRegistry settings', () => {
+  it('none unless a URL is named; flag over MAILROOM_SCHEMA_REGISTRY_URL over the context; a path is kept', async () => {
+    expect((await resolveContext({}, configHome())).settings.schemaRegistry).toBeUndefined()
+    const env = await withConfig(
+      'currentContext: r\ncontexts:\n  r:\n    kafka: {brokers: ["h:9092"]}\n    schemaRegistry: {url: "https://ctx/apis/ccompat/v7"}\n',
+    )
+    expect((await resolveContext({}, env)).settings.schemaRegistry?.url).toBe('https://ctx/apis/ccompat/v7')
+    const withEnv = {...env, MAILROOM_SCHEMA_REGISTRY_URL: 'http://env:8081'}
+    expect((await resolveContext({}, withEnv)).settings.schemaRegistry?.url).toBe('http://env:8081')
+    const flagged = await resolveContext({schemaRegistryUrl: 'http://flag:8081/x'}, withEnv)
+    expect(flagged.settings.schemaRegistry?.url).toBe('http://flag:8081/x')
+    expect(flagged.brokers).toEqual(['kafka'])
+  })
+
+  it('reads the password from passwordEnv or passwordFile and registers it for redaction', async () => {
+    const env = await withConfig(
+      'currentContext: r\ncontexts:\n  r:\n    schemaRegistry: {url: "https://reg:8081", username: svc, passwordEnv: SR_PW}\n',
+      {SR_PW: 'registry-secret-789'},
+    )
+    const r = await resolveContext({}, env)
+    expect(r.settings.schemaRegistry).toMatchObject({
+      url: 'https://reg:8081',
+      username: 'svc',
+      password: 'registry-secret-789',
+    })
+    expect(redact('401 for registry-secret-789')).toBe('401 for ***')
+  })
+
+  it('refuses an inline password, credentials in the URL, and a URL that is not http(s)', async () => {
+    const inline = await withConfig(
+      'currentContext: r\ncontexts:\n  r:\n    schemaRegistry: {url: "http://reg:8081", password: x}\n',
+    )
+    await expectError(resolveContext({}, inline), 'CONFIG', /schemaRegistry\.password is not read from the config file/)
+    await expectError(
+      resolveContext({schemaRegistryUrl: 'http://u:p@reg:8081'}, configHome()),
+      'USAGE',
+      /the schema registry URL holds a user or password/,
+    )
+    await expectError(
+      resolveContext({schemaRegistryUrl: 'reg:8081'}, configHome()),
+      'USAGE',
+      /schema registry URL must start with http:\/\/ or https:\/\//,
+    )
+  })
+})
+
 describe('the config file schema', () => {
   it('accepts tls: true, aliases, empty sections and the DLQ settings', async () => {
     const env = await withConfig(

@@ -10,7 +10,7 @@ import {fakeAdapter} from '../helpers/fake-adapter.js'
 import {type CheckResult, findBreaches} from '../../src/core/lag/check.js'
 import {type LagRow, sortRows} from '../../src/core/lag/model.js'
 import {escapeLabel, renderPrometheus} from '../../src/core/lag/prometheus.js'
-import {LagMonitor} from '../../src/core/lag/service.js'
+import {LagMonitor, watchLag} from '../../src/core/lag/service.js'
 import {statusOf} from '../../src/core/lag/status.js'
 import {drainEta, type LagPoint, LagWindows, motionOf} from '../../src/core/lag/window.js'
 
@@ -317,4 +317,37 @@ describe('NATS subject filters (JetStream head age)', () => {
     expect(subjectMatches('orders.eu.new.x', 'orders.*.new')).toBe(false)
     expect(subjectMatches('orders.eu', 'orders.eu')).toBe(true)
   })
+})
+
+describe('lag --watch with a broker that does not answer', () => {
+  it('keeps its pace: the silent broker is an ERR row of each snapshot, asked once, and its late answer is shown', async () => {
+    let asked = 0
+    let answer: (samples: LagSample[]) => void = () => {}
+    const slow = fakeAdapter('nats', {
+      consumerLag: () => {
+        asked++
+        return new Promise<LagSample[]>((resolve) => (answer = resolve))
+      },
+    })
+    const quick = fakeAdapter('kafka', {consumerLag: async () => [sample()]})
+    const monitor = new LagMonitor([quick, slow])
+    const started = performance.now()
+    const reports = []
+    for await (const report of watchLag(monitor, {intervalMs: 200, count: 3})) {
+      reports.push(report)
+      if (reports.length === 2) answer([sample({broker: 'nats', target: 'ORDERS', consumer: 'c'})])
+    }
+    // Each snapshot waited at most its answer time (2 s at this interval), not for the silent broker.
+    expect(performance.now() - started).toBeLessThan(6000)
+    expect(asked).toBe(1)
+    for (const report of reports.slice(0, 2)) {
+      expect(report.rows.find((r) => r.broker === 'kafka')?.status).not.toBe('ERR')
+      expect(report.failures).toEqual([
+        expect.objectContaining({broker: 'nats', error: expect.objectContaining({code: 'TIMEOUT'})}),
+      ])
+      expect(report.failures[0]!.error.message).toMatch(/^nats has not answered for \d+(\.\d)? s; still asking$/)
+    }
+    expect(reports[2]!.failures).toEqual([])
+    expect(reports[2]!.rows.map((r) => `${r.broker}:${r.target}`).sort()).toEqual(['kafka:orders', 'nats:ORDERS'])
+  }, 15_000)
 })

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -169,6 +170,15 @@ describe('identities', () => {
     expect(messageIdentity(rabbitDeadLetter({body: {utf8: '{"id":2}'}}), 'rabbitmq', 'q').id).not.toBe(a.id)
   })
 
+  it("a queue message's content id is the sha1 of its description and body text (what journals hold)", () => {
+    for (const text of ['{"id":1}', '\ufeffBOM first, then é and 😀']) {
+      const e: Envelope = {...rabbitDeadLetter(), body: {utf8: text}}
+      const described = JSON.stringify([e.key ?? null, e.headers, e.properties ?? {}])
+      const expected = createHash('sha1').update(`${described}\0${text}`).digest('hex').slice(0, 24)
+      expect(messageIdentity(e, 'rabbitmq', 'q').id).toBe(`rabbitmq:q/${expected}`)
+    }
+  })
+
   it('replay ids are sortable and recognisable', () => {
     const id = newReplayId(new Date('2025-03-14T10:15:02.123Z'))
     expect(id).toMatch(/^20250314T101502-[0-9a-f]{6}$/)
@@ -241,6 +251,9 @@ function fakeSource(envelopes: Envelope[], log: string[]): ReplaySource & {deliv
     async replayed(d) {
       log.push(`settle ${(d.envelope.body as {utf8: string}).utf8}`)
       ;(d as FakeDelivery).settledAs = 'ack'
+    },
+    async replayedAll(ds) {
+      return Promise.all(ds.map(async (d) => (await this.replayed(d), true)))
     },
     async leave(d) {
       ;(d as FakeDelivery).settledAs = 'left'

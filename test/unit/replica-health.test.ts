@@ -87,7 +87,7 @@ describe('RabbitMQ quorum and stream queues, nodes', () => {
 })
 
 describe('JetStream streams', () => {
-  const info = (name: string, replicas: number, cluster: StreamInfo['cluster']) =>
+  const info = (name: string, replicas: number, cluster: unknown) =>
     ({config: {name, num_replicas: replicas}, cluster}) as unknown as StreamInfo
 
   it('replicas offline or not current, missing, or no leader; R1 streams are not looked at', () => {

@@ -1,5 +1,6 @@
 // A bounded async queue between a kafkajs callback (producer side) and an async iterator of batches (consumer
 // side), so a slow reader pauses fetching instead of buffering without limit.
+import {settledWithin} from '../../model/deadline.js'
 
 export class BoundedChannel<T> {
   private readonly items: T[] = []
@@ -20,7 +21,11 @@ export class BoundedChannel<T> {
     this.wakeReader?.()
     while (!this.ended && this.items.length > this.capacity) {
       const room = new Promise<void>((resolve) => this.waitingWriters.push(resolve))
-      if (!(await resolvesWithin(room, waitTickMs)) && onStillWaiting) await onStillWaiting()
+      const roomMade = await settledWithin(
+        room.then(() => true),
+        waitTickMs,
+      )
+      if (!roomMade && onStillWaiting) await onStillWaiting()
     }
     return !this.ended
   }
@@ -72,15 +77,5 @@ export class BoundedChannel<T> {
 
   private wakeWriters(): void {
     for (const wake of this.waitingWriters.splice(0)) wake()
-  }
-}
-
-async function resolvesWithin(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
-  try {
-    return await Promise.race([p.then(() => true as const), timeout])
-  } finally {
-    clearTimeout(timer)
   }
 }

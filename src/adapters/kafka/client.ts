@@ -10,6 +10,18 @@ import {MailroomError} from '../../model/errors.js'
 /** Few, quick retries: kafkajs defaults to minutes of backoff, which turns an unreachable broker into a hang. */
 export const CLIENT_RETRY: RetryOptions = {retries: 1, initialRetryTime: 100, maxRetryTime: 1000}
 
+/** A few quick retries of a send; each resend of a batch whose acknowledgement was lost is an unreported duplicate. */
+export const PRODUCER_RETRY: RetryOptions = {retries: 3, initialRetryTime: 100, maxRetryTime: 2000}
+
+/**
+ * Once connected, consuming rides out a partition leader move: the controller notices a dead broker only after
+ * broker.session.timeout.ms (9 s by default) and then elects new leaders, while kafkajs keeps refreshing its metadata
+ * between attempts. About 25 s of retries (0.3, 0.6, 1.2, 2.4, 4.8, then 5 s pauses), then the error. Not for
+ * producing: kafkajs resends a batch whose acknowledgement was lost without telling, so long producer retries add
+ * duplicates nobody reports (seen in the cluster replay trial); a failed send is reported instead.
+ */
+export const CONSUMER_FAILOVER_RETRY: RetryOptions = {retries: 8, initialRetryTime: 300, maxRetryTime: 5000}
+
 export function kafkaConfig(s: KafkaSettings, connectTimeoutMs: number): KafkaConfig {
   if (s.brokers.length === 0) throw new MailroomError('CONFIG', 'No Kafka brokers configured')
   refusePlainWithoutTls(s)

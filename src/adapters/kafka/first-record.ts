@@ -3,6 +3,7 @@
 // join a group and wait for a rebalance), so this uses the cluster client kafkajs builds for its own consumers,
 // from the private factory on the Kafka object (kafkajs-internals.ts).
 import type {Broker, Cluster, Kafka} from 'kafkajs'
+import {RecentValues} from '../recent-values.js'
 import {clusterFactory} from './kafkajs-internals.js'
 
 /** At most this many partitions are read per call, the most lagging first; the others stay "unknown". */
@@ -18,6 +19,11 @@ export interface RecordPosition {
   offset: bigint
 }
 
+/** Timestamps remembered (a few refreshes' worth of the most lagging partitions). */
+const KNOWN_POSITIONS = 4 * MAX_PROBED_PARTITIONS
+
+const knownKey = (p: RecordPosition) => `${positionKey(p)}\u0000${p.offset}`
+
 export function positionKey(p: {topic: string; partition: number}): string {
   return `${p.topic}\u0000${p.partition}`
 }
@@ -32,6 +38,12 @@ export class FirstRecordProbe {
   private cluster?: Promise<Cluster>
   /** Calls run one at a time: kafkajs may open a second connection to a broker asked for twice at once, and leak it. */
   private queue: Promise<unknown> = Promise.resolve()
+  /**
+   * Timestamps already read, by topic, partition and offset: a record does not change, and a stuck consumer's first
+   * unconsumed record is asked for on every refresh (a dashboard's, a `lag --watch`'s), so only a consumer that
+   * moved costs a Fetch. An offset whose records retention removed is never asked again (the log start is).
+   */
+  private readonly known = new RecentValues<number>(KNOWN_POSITIONS)
 
   constructor(private readonly kafka: Kafka) {}
 
@@ -44,15 +56,28 @@ export class FirstRecordProbe {
 
   private async read(positions: RecordPosition[]): Promise<Map<string, number>> {
     const wanted = positions.slice(0, MAX_PROBED_PARTITIONS)
-    if (wanted.length === 0) return new Map()
+    const found = new Map<string, number>()
+    const unknown = wanted.filter((p) => {
+      const time = this.known.get(knownKey(p))
+      if (time !== undefined) found.set(positionKey(p), time)
+      return time === undefined
+    })
+    if (unknown.length === 0) return found
     try {
-      const cluster = await this.connected(wanted)
+      const cluster = await this.connected(unknown)
       const answers = await Promise.all(
-        [...byLeader(cluster, wanted)].map(async ([nodeId, atLeader]) =>
+        [...byLeader(cluster, unknown)].map(async ([nodeId, atLeader]) =>
           fetchFirst(await cluster.findBroker({nodeId}), atLeader),
         ),
       )
-      return new Map(answers.flatMap((a) => [...a]))
+      const fetched = new Map(answers.flatMap((a) => [...a]))
+      for (const p of unknown) {
+        const time = fetched.get(positionKey(p))
+        if (time === undefined) continue
+        found.set(positionKey(p), time)
+        this.known.set(knownKey(p), time)
+      }
+      return found
     } catch (e) {
       await this.reset()
       throw e
@@ -79,6 +104,7 @@ export class FirstRecordProbe {
   private async reset(): Promise<void> {
     const stale = this.cluster
     this.cluster = undefined
+    this.known.clear()
     await stale?.then((c) => c.disconnect()).catch(() => undefined)
   }
 }

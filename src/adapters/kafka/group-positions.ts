@@ -5,7 +5,7 @@ import type {Admin, Kafka} from 'kafkajs'
 import {MailroomError} from '../../model/errors.js'
 
 import {closeSharedCluster, clusterInternals, sharedCluster} from './kafkajs-internals.js'
-import {toMailroomError} from './map-error.js'
+import {rootCause, toMailroomError} from './map-error.js'
 import {idempotentRead} from './topics.js'
 
 export async function committedPositions(
@@ -24,7 +24,10 @@ export async function committedCursors(
   topic: string,
   groupId: string,
 ): Promise<Record<number, {offset: string; metadata?: string}>> {
-  const [committed] = await idempotentRead(() => admin.fetchOffsets({groupId, topics: [topic]}), topic, groupId)
+  const [committed] = await idempotentRead(() => admin.fetchOffsets({groupId, topics: [topic]}), {
+    topic,
+    group: groupId,
+  })
   const out: Record<number, {offset: string; metadata?: string}> = {}
   for (const p of committed?.partitions ?? []) {
     if (BigInt(p.offset) >= 0n) out[p.partition] = {offset: p.offset, ...(p.metadata ? {metadata: p.metadata} : {})}
@@ -91,15 +94,15 @@ class PartitionCommitError extends MailroomError {
   }
 }
 
-/** A lost connection, or a coordinator that moved or is loading: worth asking again. */
+/**
+ * A lost connection, or a coordinator that moved or is loading: worth asking again. Judged by the root cause: the
+ * coordinator lookup's own retries end in KafkaJSNumberOfRetriesExceeded, which kafkajs marks not retriable.
+ */
 function retriable(e: unknown): boolean {
   if (e instanceof PartitionCommitError) return COORDINATOR_MOVING.has(e.errorCode)
-  const name = (e as {name?: string}).name ?? ''
-  return (
-    (e as {retriable?: boolean}).retriable === true ||
-    name === 'KafkaJSConnectionError' ||
-    name === 'KafkaJSConnectionClosedError'
-  )
+  const cause = rootCause(e) as {name?: string; retriable?: boolean}
+  const name = cause.name ?? ''
+  return cause.retriable === true || name === 'KafkaJSConnectionError' || name === 'KafkaJSConnectionClosedError'
 }
 
 async function awaitCoordinatorMove(kafka: Kafka, attempt: number): Promise<void> {

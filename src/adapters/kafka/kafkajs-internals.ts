@@ -1,14 +1,11 @@
-// The one door to kafkajs internals: its source modules, the cluster client it builds for its own consumers, and a
-// broker's authenticated connection pool. kafkajs is unmaintained and these are not its public API, so mailroom
-// depends on exactly one version: importing this module (every module that reaches inside kafkajs does) checks
-// the installed version and fails loudly, naming it, on any other.
-import {createRequire} from 'node:module'
-import {dirname, join} from 'node:path'
+// The one door to kafkajs internals: the cluster client it builds for its own consumers, and a broker's
+// authenticated connection pool. kafkajs is unmaintained and these are not its public API, so mailroom depends on
+// exactly one version: the bundle's build checks the kafkajs it bundles (scripts/kafkajs-bundled.mjs), and running
+// from the compiled sources, kafkajs-files.ts checks the installed one before any patch is applied; both fail loudly,
+// naming the version found.
 import type {Broker, Cluster, Kafka} from 'kafkajs'
 
 export const PINNED_KAFKAJS_VERSION = '2.2.4'
-
-const require = createRequire(import.meta.url)
 
 /** Throws unless `found` is the pinned version; the message names both and where kafkajs was found. */
 export function checkKafkajsVersion(found: string | undefined, where: string): void {
@@ -17,17 +14,6 @@ export function checkKafkajsVersion(found: string | undefined, where: string): v
     `mailroom needs kafkajs ${PINNED_KAFKAJS_VERSION} exactly (it reaches into kafkajs internals), but kafkajs ${found ?? '(unknown version)'} is installed at ${where}. ` +
       `Install kafkajs@${PINNED_KAFKAJS_VERSION} (npm ci with mailroom's package-lock.json).`,
   )
-}
-
-const kafkajsRoot = dirname(require.resolve('kafkajs/package.json'))
-checkKafkajsVersion((require('kafkajs/package.json') as {version?: string}).version, kafkajsRoot)
-
-/** kafkajs's CommonJS sources (src/...), for modules mailroom loads or replaces. */
-export const kafkajsSrc = join(kafkajsRoot, 'src')
-
-/** Loads one kafkajs source module by its path under src/. */
-export function kafkajsModule<T>(...path: string[]): T {
-  return require(join(kafkajsSrc, ...path)) as T
 }
 
 const CREATE_CLUSTER = 'private:Kafka:createCluster'

@@ -10,7 +10,7 @@ import type {Admin, Kafka} from 'kafkajs'
 import type {LagOptions, LagSample, PartitionLag, UncommittedLag} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import {REPLAY_GROUP_PREFIX} from '../../model/replay-group.js'
-import {type FirstRecordProbe, positionKey, type RecordPosition} from './first-record.js'
+import {type FirstRecordProbe, MAX_PROBED_PARTITIONS, positionKey, type RecordPosition} from './first-record.js'
 import {commitsOffsets, groupOnTopic, type KafkaGroup, isReportedGroup, memberTopics} from './groups.js'
 import {THROWAWAY_GROUP_PREFIX} from './read.js'
 import {type Committed, committedOffsetsOf} from './group-offsets.js'
@@ -132,11 +132,19 @@ function committedSample(g: GroupOffsets, topic: string, offsets: PartitionOffse
  * and mailroom's replay cursors start from the earliest offset.
  */
 function partitionLag(o: PartitionOffsets, committed: bigint | undefined, startsAtEarliest: boolean): PartitionLag {
-  const base = {partition: o.partition, end: Number(o.high), start: Number(o.low)}
+  // Object literals, not spreads of a base: one per partition of every group on every refresh.
+  const end = Number(o.high)
+  const start = Number(o.low)
   if (committed !== undefined)
-    return {...base, committed: Number(committed), lag: o.high > committed ? Number(o.high - committed) : 0}
-  if (o.high === o.low || startsAtEarliest) return {...base, lag: Number(o.high - o.low)}
-  return base
+    return {
+      partition: o.partition,
+      end,
+      start,
+      committed: Number(committed),
+      lag: o.high > committed ? Number(o.high - committed) : 0,
+    }
+  if (o.high === o.low || startsAtEarliest) return {partition: o.partition, end, start, lag: Number(o.high - o.low)}
+  return {partition: o.partition, end, start}
 }
 
 function uncommittedOf(partitions: PartitionLag[]): UncommittedLag | undefined {
@@ -158,27 +166,30 @@ function warningsOf(partitions: PartitionLag[]): {warnings?: string[]} {
 
 /** Reads the first unconsumed record of the most lagging partitions (capped by the probe) for their age. */
 async function addLagSeconds(samples: LagSample[], probe: FirstRecordProbe): Promise<void> {
-  const lagging = samples.flatMap((s) =>
-    (s.partitions ?? [])
-      .filter((p) => (p.lag ?? 0) > 0)
-      .map((p) => ({sample: s, partition: p, at: firstUnconsumed(s.target, p)})),
-  )
+  const lagging: {sample: LagSample; partition: PartitionLag}[] = []
+  for (const sample of samples)
+    for (const partition of sample.partitions ?? []) if ((partition.lag ?? 0) > 0) lagging.push({sample, partition})
   if (lagging.length === 0) return
   lagging.sort((a, b) => b.partition.lag! - a.partition.lag!)
   const now = Date.now()
-  const times = await probe.timestamps(lagging.map((l) => l.at)).catch((e: unknown) => {
+  // The probe reads the first MAX_PROBED_PARTITIONS positions and ignores the rest: only those are made.
+  const probed = lagging.slice(0, MAX_PROBED_PARTITIONS)
+  const positions = probed.map(({sample, partition}) => firstUnconsumed(sample.target, partition))
+  const times = await probe.timestamps(positions).catch((e: unknown) => {
     const reason = e instanceof Error ? e.message : String(e)
     for (const {sample} of lagging)
       sample.warnings = [...new Set([...(sample.warnings ?? []), `lag in seconds unknown: ${reason}`])]
     return new Map<string, number>()
   })
-  for (const {partition, at} of lagging) {
-    const time = times.get(positionKey(at))
+  for (const [i, {partition}] of probed.entries()) {
+    const time = times.get(positionKey(positions[i]!))
     if (time !== undefined) partition.lagSeconds = Math.max(0, (now - time) / 1000)
   }
   for (const sample of samples) {
-    const known = (sample.partitions ?? []).flatMap((p) => (p.lagSeconds === undefined ? [] : [p.lagSeconds]))
-    if (known.length > 0) sample.lagSeconds = Math.max(...known)
+    let max: number | undefined
+    for (const p of sample.partitions ?? [])
+      if (p.lagSeconds !== undefined) max = max === undefined ? p.lagSeconds : Math.max(max, p.lagSeconds)
+    if (max !== undefined) sample.lagSeconds = max
   }
 }
 

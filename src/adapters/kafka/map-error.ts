@@ -1,6 +1,7 @@
 // The one place kafkajs errors become MailroomErrors. Classified by kafkajs error class name, Kafka protocol error
 // `type` and Node socket / TLS error codes; never by message text.
 import {redact} from '../../model/redact.js'
+import {DNS_CODES, TLS_CODE, UNREACHABLE_CODES, isNetworkCode} from '../network-codes.js'
 import {tlsError} from '../tls-error.js'
 import {type ErrorCode, MailroomError, isMailroomError} from '../../model/errors.js'
 
@@ -25,14 +26,12 @@ interface DriverError {
   code?: string | number
   type?: string
   broker?: string
+  /** kafkajs: the request may succeed if asked again (leader moved, coordinator loading, broker gone). */
+  retriable?: boolean
   cause?: unknown
   errors?: unknown[]
   groups?: {error?: unknown}[]
 }
-
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL'])
-const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'EADDRNOTAVAIL'])
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|EPROTO$)/
 
 const AUTH_TYPES = new Set([
   'SASL_AUTHENTICATION_FAILED',
@@ -73,6 +72,17 @@ export function toMailroomError(e: unknown, ctx: ErrorContext = {}): MailroomErr
 }
 
 /** kafkajs wraps the real failure: NumberOfRetriesExceeded -> cause, AggregateError -> errors[0], DeleteGroups -> groups. */
+/**
+ * A failure a new consumer may not meet: a broker lost or not answering, a leader or coordinator moving (kafkajs
+ * marks those retriable, and gives up on them after its retries).
+ */
+export function isBrokerLoss(e: unknown): boolean {
+  const err = rootCause(e)
+  if (err.retriable === true) return true
+  const code = toMailroomError(e).code
+  return code === 'CONNECTION' || code === 'TIMEOUT'
+}
+
 export function rootCause(e: unknown): DriverError {
   let err = (e ?? {}) as DriverError
   for (let depth = 0; depth < 10; depth++) {
@@ -125,7 +135,8 @@ function classify(err: DriverError, ctx: ErrorContext): Classified {
     ]
   }
   if (err.type) return classifyProtocol(err, ctx)
-  if (typeof err.code === 'string') return classifySocket(err.code, err.broker ?? brokerList(ctx))
+  if (typeof err.code === 'string' && isNetworkCode(err.code))
+    return classifySocket(err.code, err.broker ?? brokerList(ctx))
   switch (err.name) {
     case 'KafkaJSConnectionError':
     case 'KafkaJSConnectionClosedError':

@@ -43,7 +43,10 @@ async function wantedStarts(
 
 /** First offset with a timestamp at or after `time`; kafkajs answers the end offset when there is none. */
 async function offsetsAtTime(admin: Admin, topic: string, time: Date): Promise<Positions> {
-  const found = await idempotentRead(() => admin.fetchTopicOffsetsByTimestamp(topic, time.getTime()), topic)
+  const found = await idempotentRead(() => admin.fetchTopicOffsetsByTimestamp(topic, time.getTime()), {
+    topic,
+    admin,
+  })
   return new Map(found.map((o) => [o.partition, BigInt(o.offset)]))
 }
 

@@ -96,7 +96,12 @@ export async function* publishToTopic(
       if (o.signal?.aborted) break
       const prepared = envelopes.map((env) => prepare(ctx, env, index++))
       for (const send of splitByBytes(prepared, ctx.maxMessageBytes - BATCH_HEADER_MARGIN_BYTES)) {
-        yield await sendBatch(ctx, send)
+        const {receipts, lost} = await sendBatch(ctx, send)
+        // A send lost with its connection may have been stored: once receipts were reported, it is reported as
+        // failed (outcome unknown) before the loss ends the publish. Before any, the publish simply failed.
+        if (lost && send[0]!.index === 0) throw lost
+        yield receipts
+        if (lost) throw lost
       }
     }
   } catch (e) {
@@ -158,21 +163,25 @@ function* splitByBytes(prepared: Prepared[], budget: number): Generator<Prepared
   if (send.length > 0) yield send
 }
 
-async function sendBatch(ctx: PublishContext, send: Prepared[]): Promise<PublishReceipt[]> {
+/** A send's receipts; `lost`: its connection was lost (the failed ones may be stored) and the publish must end. */
+async function sendBatch(
+  ctx: PublishContext,
+  send: Prepared[],
+): Promise<{receipts: PublishReceipt[]; lost?: MailroomError}> {
   const sendable = send.filter((p) => p.out)
-  if (sendable.length === 0) return send.map(failedReceipt)
+  if (sendable.length === 0) return {receipts: send.map(failedReceipt)}
   try {
     const results = await sendWithRenewal(
       ctx,
       sendable.map((p) => p.out!.message),
     )
     const nextOffset = new Map(results.map((r) => [r.partition, BigInt(r.baseOffset ?? '0')]))
-    return send.map((p) => (p.out ? landedReceipt(p, nextOffset) : failedReceipt(p)))
+    return {receipts: send.map((p) => (p.out ? landedReceipt(p, nextOffset) : failedReceipt(p)))}
   } catch (e) {
     const bytes = sendable.reduce((sum, p) => sum + p.out!.bytes, 0)
     const error = toMailroomError(e, {topic: ctx.topic, messageBytes: bytes, maxMessageBytes: ctx.maxMessageBytes})
-    if (!isRecordRejection(e)) throw error
-    return send.map((p) => failedReceipt({...p, error: p.error ?? error}))
+    const receipts = send.map((p) => failedReceipt({...p, error: p.error ?? error}))
+    return isRecordRejection(e) ? {receipts} : {receipts, lost: error}
   }
 }
 

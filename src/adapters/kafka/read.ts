@@ -5,11 +5,12 @@ import {randomUUID} from 'node:crypto'
 import type {Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage} from 'kafkajs'
 import {type Delivery, type ReadOptions, noSettlement} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
+import {once} from '../../model/once.js'
 import {BoundedChannel} from './channel.js'
-import {CLIENT_RETRY} from './client.js'
+import {CONSUMER_FAILOVER_RETRY} from './client.js'
 import {OffsetCommitter} from './committer.js'
 import {envelopeFromKafka} from './map.js'
-import {deleteGroupErrorType, toMailroomError} from './map-error.js'
+import {deleteGroupErrorType, isBrokerLoss, toMailroomError} from './map-error.js'
 import {EndTracker, type Positions, startPositions} from './positions.js'
 import {partitionOffsets, topicPartitions} from './topics.js'
 
@@ -30,6 +31,12 @@ const UNTIL_END_FETCH_WAIT_MS = 20
 const MAX_FETCH_BYTES_PER_PARTITION = 256 * 1024
 const MAX_FETCH_BYTES = 1024 * 1024
 const GROUP_DELETE_DEADLINE_MS = 5000
+/**
+ * A non-destructive read whose consumer gave up on a lost broker (its retries span about 25 s) starts a new one
+ * where it stopped, again and again until this long passed without a record, then reports the loss.
+ */
+const BROKER_LOSS_LIMIT_MS = 90_000
+const RESTART_PAUSE_MS = 2000
 
 export async function* readTopic(
   kafka: Kafka,
@@ -43,13 +50,38 @@ export async function* readTopic(
   const starts = await startPositions(admin, topic, offsets, o.from, group)
   const ends = o.untilEnd ? new EndTracker(new Map(offsets.map((p) => [p.partition, p.high])), starts) : undefined
   if (ends?.done || o.signal?.aborted) return
-  const session = new ReadSession(kafka, admin, topic, group, starts, ends, o)
-  try {
-    await session.start()
-    yield* session.batches()
-  } finally {
-    await session.stop()
+  const options = {...o, onPositioned: o.onPositioned && once(o.onPositioned)}
+  let from = starts
+  let progressAt = performance.now()
+  let told = false
+  for (;;) {
+    const session = new ReadSession(kafka, admin, topic, group, from, ends, options)
+    try {
+      await session.start()
+      for await (const batch of session.batches()) {
+        progressAt = performance.now()
+        told = false
+        yield batch
+      }
+      return
+    } catch (e) {
+      // A consuming read's group would deliver again what was not committed: it reports the loss instead.
+      const goOn = !group && session.lostBroker() && performance.now() - progressAt < BROKER_LOSS_LIMIT_MS
+      if (!goOn || o.signal?.aborted) throw e
+      from = session.nextPositions()
+      if (!told) o.onFailover?.(`${toMailroomError(e, {topic}).message}; reading on from ${positionsText(from)}`)
+      told = true
+    } finally {
+      await session.stop()
+    }
+    await new Promise((resolve) => setTimeout(resolve, RESTART_PAUSE_MS))
+    if (o.signal?.aborted) return
   }
+}
+
+function positionsText(positions: Positions): string {
+  const parts = [...positions].sort(([a], [b]) => a - b).map(([partition, offset]) => `${partition}@${offset}`)
+  return `partition@offset ${parts.join(' ')}`
 }
 
 function consumingGroup(o: ReadOptions): string | undefined {
@@ -73,6 +105,11 @@ export class ReadSession {
   private readonly channel: BoundedChannel<Delivery>
   private readonly committer?: OffsetCommitter
   private running?: Promise<void>
+  private toldPositioned = false
+  /** What ended the read, as kafkajs reported it. */
+  private failure?: unknown
+  /** Partitions' next offsets past what was handed to the reader (a failed read hands over all it buffered). */
+  private readonly handedOut = new Map<number, bigint>()
   private readonly onAbort = () => this.channel.end()
 
   constructor(
@@ -92,7 +129,7 @@ export class ReadSession {
       maxWaitTimeInMs: o.untilEnd ? UNTIL_END_FETCH_WAIT_MS : MAX_FETCH_WAIT_MS,
       maxBytesPerPartition: MAX_FETCH_BYTES_PER_PARTITION,
       maxBytes: MAX_FETCH_BYTES,
-      retry: {...CLIENT_RETRY, retries: 2, restartOnFailure: async () => false},
+      retry: {...CONSUMER_FAILOVER_RETRY, restartOnFailure: async () => false},
     })
     if (group) this.committer = new OffsetCommitter((offsets) => this.commit(offsets))
   }
@@ -103,10 +140,15 @@ export class ReadSession {
       await this.consumer.connect()
       await this.consumer.subscribe({topics: [this.topic], fromBeginning: true})
     } catch (e) {
+      this.failure ??= e
       throw this.mapError(e)
     }
     this.consumer.on(this.consumer.events.CRASH, ({payload}) => {
-      if (!payload.restart) this.channel.fail(this.mapError(payload.error))
+      if (!payload.restart) this.fail(payload.error)
+    })
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({payload}) => {
+      if (!this.group) this.seekPastHandedOut(payload.memberAssignment[this.topic] ?? [])
+      this.positioned()
     })
     // Batches holding only control records or aborted messages never reach eachBatch but still move the end.
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({payload}) =>
@@ -117,10 +159,44 @@ export class ReadSession {
       eachBatchAutoResolve: false,
       eachBatch: (b) => this.onBatch(b),
     })
-    this.running.catch((e) => this.channel.fail(this.mapError(e)))
+    this.running.catch((e) => this.fail(e))
     // Seeks registered before the group is joined apply before the first fetch.
     for (const [partition, offset] of this.starts)
       this.consumer.seek({topic: this.topic, partition, offset: offset.toString()})
+  }
+
+  private fail(e: unknown): void {
+    this.failure ??= e
+    this.channel.fail(this.mapError(e))
+  }
+
+  /** The read ended because a broker was lost or did not answer (a new consumer may not meet it). */
+  lostBroker(): boolean {
+    return this.failure !== undefined && isBrokerLoss(this.failure)
+  }
+
+  /** Where a new read goes on from: past what this one handed out, else where it started. */
+  nextPositions(): Positions {
+    return new Map([...this.starts, ...this.handedOut])
+  }
+
+  /**
+   * After every join, kafkajs starts each partition again from the group's committed offsets, and a throwaway group
+   * never commits: a rebalance (a missed heartbeat under load, a moving coordinator) would read the partition again
+   * from the beginning. The seeks registered here apply before the first fetch of the new generation.
+   */
+  private seekPastHandedOut(partitions: number[]): void {
+    for (const partition of partitions) {
+      const offset = this.handedOut.get(partition) ?? this.starts.get(partition)
+      if (offset !== undefined) this.consumer.seek({topic: this.topic, partition, offset: offset.toString()})
+    }
+  }
+
+  /** Joined with partitions assigned (the seeks made before apply to the first fetch): told once. */
+  private positioned(): void {
+    if (this.toldPositioned) return
+    this.toldPositioned = true
+    this.o.onPositioned?.()
   }
 
   batches(): AsyncGenerator<Delivery[]> {
@@ -139,7 +215,9 @@ export class ReadSession {
       deliveries.push(this.delivery(partition, message, offset))
       lastTaken = message.offset
     }
-    if (!isRunning() || isStale() || !(await this.channel.pushAll(deliveries, heartbeat))) return
+    if (!isRunning() || isStale()) return
+    if (lastTaken !== undefined) this.handedOut.set(partition, BigInt(lastTaken) + 1n)
+    if (!(await this.channel.pushAll(deliveries, heartbeat))) return
     if (lastTaken !== undefined) resolveOffset(lastTaken)
     if (this.reached(partition, BigInt(batch.lastOffset()))) pause()
   }

@@ -6,7 +6,8 @@ import type {Admin} from 'kafkajs'
 import type {ReplicaHealth, ReplicaProblem} from '../types.js'
 import {idempotentRead} from './topics.js'
 
-export async function partitionHealth(admin: Admin): Promise<ReplicaHealth> {
+/** @param admin what lists every topic's partitions: the admin client, or topicMetadataInOneRequest (one request, not two). */
+export async function partitionHealth(admin: Pick<Admin, 'fetchTopicMetadata'>): Promise<ReplicaHealth> {
   const {topics} = await idempotentRead(() => admin.fetchTopicMetadata())
   const problems: ReplicaProblem[] = []
   let partitions = 0

@@ -3,7 +3,7 @@ import type {Admin, Kafka, PartitionMetadata} from 'kafkajs'
 import {ConfigResourceTypes} from './driver.js'
 import {groupOnTopic, isReportedGroup, type KafkaGroup, memberTopics} from './groups.js'
 import type {ConsumerGroupFacts, TargetInfo} from '../types.js'
-import {batchedTopicOffsets} from './list-offsets.js'
+import {topicMetadataInOneRequest, batchedTopicOffsets} from './list-offsets.js'
 import {rootCause, toMailroomError} from './map-error.js'
 
 export interface PartitionOffsets {
@@ -44,21 +44,34 @@ function isTransientReadFailure(e: unknown): boolean {
 }
 
 /**
- * kafkajs 2.2.4's fetchTopicOffsets reads its ListOffsets answers with `low.pop()` / `high.pop()`: when its cached
- * metadata still names a partition leader that died, no answer comes back for the topic and it throws this TypeError
- * instead of an error of its own (seen when a cluster node is killed). Asked again on fresh metadata, it answers.
+ * kafkajs 2.2.4's fetchTopicOffsets and fetchTopicOffsetsByTimestamp read their ListOffsets answers with `low.pop()`,
+ * `high.pop()` or `offsets.pop()`, looking the partitions' leaders up in the admin's cached metadata again for each
+ * request. When that metadata lacks the topic by then (another read on the same admin replaced it with other topics'
+ * metadata in between) or still names a leader that died (a cluster node killed), no answer comes back and it throws
+ * this TypeError instead of an error of its own. Asked again on fresh metadata, it answers.
  */
 function isStaleOffsetsAnswer(e: unknown): boolean {
-  return e instanceof TypeError && /of '(?:low|high)\.pop\(\.\.\.\)'/.test(e.message)
+  return e instanceof TypeError && /of '(?:low|high|offsets)\.pop\(\.\.\.\)'/.test(e.message)
+}
+
+/** What an admin read is about, for its errors; with `admin`, whose topic metadata a stale offsets answer refreshes. */
+export interface ReadSubject {
+  topic?: string
+  group?: string
+  admin?: Admin
 }
 
 /** Runs an admin read that is safe to repeat, again after a transient failure; every other failure is mapped and thrown. */
-export async function idempotentRead<T>(read: () => Promise<T>, topic?: string, group?: string): Promise<T> {
+export async function idempotentRead<T>(read: () => Promise<T>, about: ReadSubject = {}): Promise<T> {
+  const {topic, group, admin} = about
   for (let attempt = 1; ; attempt++) {
     try {
       return await read()
     } catch (e) {
       if (attempt >= READ_ATTEMPTS || !isTransientReadFailure(e)) throw toMailroomError(e, {topic, group})
+      // Fresh metadata (the partitions' current leaders) for the next attempt.
+      if (admin && topic !== undefined && isStaleOffsetsAnswer(e))
+        await admin.fetchTopicMetadata({topics: [topic]}).catch(() => undefined)
       await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS * attempt))
     }
   }
@@ -66,20 +79,12 @@ export async function idempotentRead<T>(read: () => Promise<T>, topic?: string, 
 
 /** Partition metadata of one topic; NOT_FOUND when it does not exist (the admin client never auto-creates). */
 export async function topicPartitions(admin: Admin, topic: string): Promise<PartitionMetadata[]> {
-  const {topics} = await idempotentRead(() => admin.fetchTopicMetadata({topics: [topic]}), topic)
+  const {topics} = await idempotentRead(() => admin.fetchTopicMetadata({topics: [topic]}), {topic})
   return [...topics[0].partitions].sort((a, b) => a.partitionId - b.partitionId)
 }
 
 export async function partitionOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
-  const offsets = await idempotentRead(async () => {
-    try {
-      return await admin.fetchTopicOffsets(topic)
-    } catch (e) {
-      // Fresh metadata (the partitions' current leaders) for the next attempt.
-      if (isStaleOffsetsAnswer(e)) await admin.fetchTopicMetadata({topics: [topic]}).catch(() => undefined)
-      throw e
-    }
-  }, topic)
+  const offsets = await idempotentRead(() => admin.fetchTopicOffsets(topic), {topic, admin})
   return offsets
     .map((o) => ({partition: o.partition, low: BigInt(o.low), high: BigInt(o.high)}))
     .sort((a, b) => a.partition - b.partition)
@@ -92,7 +97,7 @@ export function depthOf(offsets: PartitionOffsets[]): number {
 export async function topicConfig(admin: Admin, topic: string): Promise<Record<string, string | null>> {
   const {resources} = await idempotentRead(
     () => admin.describeConfigs({resources: [{type: ConfigResourceTypes.TOPIC, name: topic}], includeSynonyms: false}),
-    topic,
+    {topic},
   )
   const entries = resources[0]?.configEntries ?? []
   return Object.fromEntries(entries.map((c) => [c.configName, c.isSensitive ? null : c.configValue]))
@@ -124,7 +129,11 @@ export async function summarizeTopics(
   readGroups: GroupsReader,
   o: {includeInternal?: boolean; kafka?: Kafka} = {},
 ): Promise<TopicSummary[]> {
-  const metadata = await allTopicMetadata(admin)
+  // With the Kafka client: one Metadata request (the admin's fetchTopicMetadata sends two for every topic).
+  const kafka = o.kafka
+  const metadata = kafka
+    ? (await idempotentRead(() => topicMetadataInOneRequest(kafka))).topics
+    : await allTopicMetadata(admin)
   const topics = metadata.filter((t) => o.includeInternal || !isInternalTopic(t.name))
   const [offsets, groups] = await Promise.all([
     offsetsOrErrors(

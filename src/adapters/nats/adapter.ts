@@ -16,6 +16,7 @@ import type {
   PublishReceipt,
   ReadOptions,
   ReplicaHealth,
+  PurgeCount,
   RequestOptions,
   ServerInfo,
   TargetInfo,
@@ -26,15 +27,20 @@ import {consumerState, consumerSummary, type NatsConsumerState, present, targetI
 import {clusterNodes} from './cluster-nodes.js'
 import {connectPlan, enableReconnects} from './connect-options.js'
 import {advisoryCaptureRoutes, captureAdvisories} from './dead-letter.js'
-import {jetStreamLag} from './lag.js'
+import {retryJetStreamRequests} from './jetstream-retry.js'
+import {jetStreamLag, newHeadCache} from './lag.js'
 import {envelopeFromStoredMsg} from './map.js'
-import {mapNatsError, type NatsErrorContext} from './map-error.js'
+import {mapNatsError, type NatsErrorContext, resetCode} from './map-error.js'
+import {serversRequireClientCertificate} from './server-info.js'
 import {type NatsSession, publishBatchesToNats, resolveRoute} from './publish.js'
 import {flatten} from '../batched.js'
 import {type OpenReads, readFromNats} from './read.js'
 import {requestOverNats} from './request.js'
 
 export type {NatsConsumerState} from './admin.js'
+
+/** How long a server may take to send its INFO when asked whether it requires a client certificate. */
+const TLS_VERIFY_PROBE_MS = 2000
 
 export class NatsAdapter implements BrokerAdapter {
   readonly kind = 'nats' as const
@@ -44,6 +50,9 @@ export class NatsAdapter implements BrokerAdapter {
   private connecting?: Promise<void>
   private display = ''
   private readonly openReads: OpenReads = new Set()
+  /** Stored messages read for lag in seconds (lag.ts). */
+  private readonly heads = newHeadCache()
+  private streamsInFlight?: Promise<StreamInfo[]>
 
   constructor(
     private readonly settings: NatsSettings,
@@ -87,12 +96,21 @@ export class NatsAdapter implements BrokerAdapter {
   }
 
   async listTargets(): Promise<TargetInfo[]> {
+    return (await this.listStreams()).map(targetInfoFromStream)
+  }
+
+  /**
+   * Every stream's info. Listings in flight are shared: lag, replica health and the target listing ask at the same
+   * moment on a dashboard refresh or a `check`.
+   */
+  private listStreams(): Promise<StreamInfo[]> {
     const {jsm} = this.live()
-    return this.call({op: 'admin'}, async () => {
-      const targets: TargetInfo[] = []
-      for await (const si of present(jsm.streams.list())) targets.push(targetInfoFromStream(si))
-      return targets
-    })
+    this.streamsInFlight ??= this.call({op: 'admin'}, async () => {
+      const streams: StreamInfo[] = []
+      for await (const si of present(jsm.streams.list())) streams.push(si)
+      return streams
+    }).finally(() => (this.streamsInFlight = undefined))
+    return this.streamsInFlight
   }
 
   async describeTarget(name: string): Promise<TargetInfo> {
@@ -115,16 +133,11 @@ export class NatsAdapter implements BrokerAdapter {
 
   /** One row per consumer of every stream: consumer info plus the age of its first unacknowledged message. */
   consumerLag(o: LagOptions = {}): Promise<LagSample[]> {
-    return jetStreamLag(this, o)
+    return jetStreamLag(this, o, Date.now(), this.heads)
   }
 
   async replicaHealth(): Promise<ReplicaHealth> {
-    const {jsm} = this.live()
-    return this.call({op: 'admin'}, async () => {
-      const streams: StreamInfo[] = []
-      for await (const si of present(jsm.streams.list())) streams.push(si)
-      return streamHealth(streams)
-    })
+    return streamHealth(await this.listStreams())
   }
 
   /** One stored message by stream sequence (STREAM.MSG.GET: leader-answered, read-after-write coherent). */
@@ -166,10 +179,10 @@ export class NatsAdapter implements BrokerAdapter {
   }
 
   /** Removes every message of a stream; returns how many were purged. */
-  async purge(stream: string): Promise<number> {
+  async purge(stream: string): Promise<PurgeCount> {
     const {jsm} = this.live()
     const r = await this.call({op: 'admin', stream}, () => jsm.streams.purge(stream))
-    return r.purged
+    return {purged: r.purged}
   }
 
   publish(
@@ -218,8 +231,14 @@ export class NatsAdapter implements BrokerAdapter {
       clientCertificate: plan.clientCertificate,
       tls: plan.tls,
     }
-    const nc = await withDeadline(natsConnect(plan.options), timeoutMs, o.signal, ctx)
+    let nc: NatsConnection
+    try {
+      nc = await withDeadline(natsConnect(plan.options), timeoutMs, o.signal, ctx)
+    } catch (e) {
+      throw await explainTlsReset(e, plan.options.servers, ctx)
+    }
     enableReconnects(nc)
+    retryJetStreamRequests(nc)
     try {
       // checkAPI: false skips a round trip; a server without JetStream fails on first use with UNSUPPORTED.
       const jsm = await nc.jetstreamManager({checkAPI: false})
@@ -242,6 +261,22 @@ export class NatsAdapter implements BrokerAdapter {
       throw mapNatsError(e, {servers: this.display, ...ctx})
     }
   }
+}
+
+/**
+ * A connection reset while TLS was being set up: asks the servers (their plain-text INFO) whether they require a
+ * client certificate, so the error says so only when one does; otherwise it names the reset.
+ */
+async function explainTlsReset(
+  e: unknown,
+  servers: string | string[] | undefined,
+  ctx: NatsErrorContext,
+): Promise<unknown> {
+  const cause = e instanceof MailroomError ? e.cause : e
+  if (!ctx.tls || ctx.clientCertificate || !resetCode(cause)) return e
+  const list = Array.isArray(servers) ? servers : servers ? [servers] : []
+  const tlsVerify = await serversRequireClientCertificate(list, TLS_VERIFY_PROBE_MS)
+  return mapNatsError(cause, {...ctx, tlsVerify})
 }
 
 /** Connects, or fails by the deadline / abort; a connection that arrives late is closed. */

@@ -4,6 +4,7 @@
 import type {Envelope} from '../../model/envelope/types.js'
 import type {LagOptions, LagSample, TargetInfo} from '../types.js'
 import {isMailroomError} from '../../model/errors.js'
+import {RecentValues} from '../recent-values.js'
 import type {NatsConsumerState} from './admin.js'
 
 /** The adapter methods this needs (all public). */
@@ -18,10 +19,24 @@ const RECENTLY_ACTIVE_MS = 30_000
 /** Stored messages read per call at most, for lag in seconds; the others stay "unknown". */
 const MAX_HEAD_READS = 64
 
+/** What lag in seconds needs of a stored message: its time and subject (a stored message never changes). */
+export interface MessageHead {
+  timestamp?: string
+  subject: unknown
+}
+
+/** Heads remembered by stream and sequence (a few refreshes' worth of lagging consumers). */
+export const newHeadCache = () => new RecentValues<MessageHead>(4 * MAX_HEAD_READS)
+
+/**
+ * @param heads stored messages already read: a consumer that has not moved since the last call costs no read (a
+ * dashboard or `lag --watch` asks for the same head on every refresh).
+ */
 export async function jetStreamLag(
   source: JetStreamLagSource,
   o: LagOptions = {},
   now = Date.now(),
+  heads = newHeadCache(),
 ): Promise<LagSample[]> {
   const streams = await source.listTargets()
   const wanted =
@@ -36,7 +51,7 @@ export async function jetStreamLag(
       .filter((c) => matchesFilter(c, o.filter))
       .map((c) => ({sample: sampleOf(c, stream, now), state: c, stream})),
   )
-  await addHeadAges(source, samples, now)
+  await addHeadAges(source, samples, now, heads)
   return samples
     .map((s) => s.sample)
     .sort((a, b) => a.target.localeCompare(b.target) || a.consumer.localeCompare(b.consumer))
@@ -106,20 +121,38 @@ async function addHeadAges(
   source: JetStreamLagSource,
   samples: {sample: LagSample; state: NatsConsumerState; stream: TargetInfo}[],
   now: number,
+  heads: RecentValues<MessageHead>,
 ): Promise<void> {
   const lagging = samples.filter((s) => (s.sample.lag ?? 0) > 0).slice(0, MAX_HEAD_READS)
   await Promise.all(
     lagging.map(async ({sample, state, stream}) => {
       // Messages before the stream's first sequence are gone (limits), so the first unprocessed one is after both.
       const firstSeq = typeof stream.details?.firstSeq === 'number' ? stream.details.firstSeq : 0
-      const head = await source
-        .getMessage(state.stream, Math.max(state.ack_floor.stream_seq + 1, firstSeq))
-        .catch(() => undefined)
-      if (!head?.timestamp || typeof head.key !== 'string') return
-      if (state.filter_subject && !subjectMatches(head.key, state.filter_subject)) return
+      const seq = Math.max(state.ack_floor.stream_seq + 1, firstSeq)
+      // A stream deleted and made again under its name numbers its messages from 1 again: its creation time tells.
+      const head = await headOf(source, heads, state.stream, seq, String(stream.details?.created ?? ''))
+      if (!head?.timestamp || typeof head.subject !== 'string') return
+      if (state.filter_subject && !subjectMatches(head.subject, state.filter_subject)) return
       sample.lagSeconds = Math.max(0, (now - Date.parse(head.timestamp)) / 1000)
     }),
   )
+}
+
+async function headOf(
+  source: JetStreamLagSource,
+  heads: RecentValues<MessageHead>,
+  stream: string,
+  seq: number,
+  created: string,
+): Promise<MessageHead | undefined> {
+  const key = `${stream}\u0000${created}\u0000${seq}`
+  const known = heads.get(key)
+  if (known) return known
+  const message = await source.getMessage(stream, seq).catch(() => undefined)
+  if (!message) return undefined
+  const head = {timestamp: message.timestamp, subject: message.key}
+  heads.set(key, head)
+  return head
 }
 
 /** NATS subject matching: `*` is one token, `>` the rest. */

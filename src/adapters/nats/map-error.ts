@@ -1,7 +1,8 @@
 // The one place NATS / JetStream / Node socket errors become MailroomErrors, by structured code only.
 import {ErrorCode, NatsError} from 'nats'
+import {DNS_CODES, TLS_CODE, isNetworkCode} from '../network-codes.js'
 import {tlsError} from '../tls-error.js'
-import {type ErrorCode as MailroomCode, MailroomError, isMailroomError} from '../../model/errors.js'
+import {type ErrorCode as MailroomCode, MailroomError, asMailroomError, isMailroomError} from '../../model/errors.js'
 
 /** What the adapter was doing, so the message can say which server, user, stream or subject was involved. */
 export interface NatsErrorContext {
@@ -21,6 +22,11 @@ export interface NatsErrorContext {
   clientCertificate?: boolean
   /** Whether the connection uses TLS. */
   tls?: boolean
+  /**
+   * Whether the server requires a client certificate, as its INFO says (`tls_verify`); undefined when not asked.
+   * Only a server that says so gets a reset during the TLS handshake blamed on a missing certificate.
+   */
+  tlsVerify?: boolean
 }
 
 // JetStream API error codes (nats-server errors.json); stable across 2.9 and later.
@@ -44,23 +50,20 @@ const AUTH_CODES = new Set<string>([
   ErrorCode.AccountExpired,
 ])
 const CLOSED_CODES = new Set<string>([ErrorCode.ConnectionClosed, ErrorCode.ConnectionDraining, ErrorCode.Disconnect])
-const SOCKET_CODES = new Set(['ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED'])
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME'])
-const TLS_CODE =
-  /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/
 
 export function mapNatsError(err: unknown, ctx: NatsErrorContext): MailroomError {
   if (isMailroomError(err)) return err
   if (err instanceof NatsError) return fromNatsError(err, ctx)
-  const sys = systemErrorCode(err)
-  if (sys) return fromSystemError(sys, err, ctx)
-  return new MailroomError('INTERNAL', `unexpected NATS client error: ${describe(err)}`, {cause: err})
+  const network = networkErrorCode(err)
+  if (network) return fromNetworkError(network, err, ctx)
+  // Anything else (a module that failed to load, a wrong argument) is a bug, whatever code it carries.
+  return asMailroomError(err)
 }
 
 function fromNatsError(err: NatsError, ctx: NatsErrorContext): MailroomError {
   if (err.api_error) return fromJetStreamApiError(err, ctx)
-  const chained = systemErrorCode(err.chainedError)
-  if (chained && err.code !== ErrorCode.ConnectionRefused) return fromSystemError(chained, err, ctx)
+  const chained = networkErrorCode(err.chainedError)
+  if (chained && err.code !== ErrorCode.ConnectionRefused) return fromNetworkError(chained, err, ctx)
   const e = (code: MailroomCode, message: string, suggestions?: string[]) =>
     new MailroomError(code, message, {cause: err, suggestions})
   const where = ctx.servers ?? 'the NATS server'
@@ -165,32 +168,42 @@ function noResponders(err: NatsError, ctx: NatsErrorContext): MailroomError {
   })
 }
 
-function fromSystemError(code: string, err: unknown, ctx: NatsErrorContext): MailroomError {
+function fromNetworkError(code: string, err: unknown, ctx: NatsErrorContext): MailroomError {
   const where = ctx.servers ?? 'the NATS server'
   if (code === 'ECONNREFUSED') return new MailroomError('CONNECTION', `connection refused at ${where}`, {cause: err})
   if (DNS_CODES.has(code)) return new MailroomError('CONNECTION', `host not found: ${where}`, {cause: err})
   const tlsConnecting = ctx.tls === true && ctx.op === 'connect'
-  const tls = tlsError(code, {where, clientCertificate: ctx.clientCertificate === true, tlsConnecting}, err)
+  const tls = tlsError(
+    code,
+    {
+      where,
+      clientCertificate: ctx.clientCertificate === true,
+      tlsConnecting,
+      serverRequiresClientCertificate: ctx.tlsVerify === true,
+    },
+    err,
+  )
   if (tls) return tls
   if (TLS_CODE.test(code))
     return new MailroomError('CONNECTION', `TLS handshake with ${where} failed (${code})`, {cause: err})
-  if (SOCKET_CODES.has(code))
-    return new MailroomError('CONNECTION', `network error talking to ${where} (${code})`, {cause: err})
-  return new MailroomError('CONNECTION', `cannot reach ${where} (${code})`, {cause: err})
+  return new MailroomError('CONNECTION', `network error talking to ${where} (${code})`, {cause: err})
 }
 
-function systemErrorCode(err: unknown): string | undefined {
-  if (!(err instanceof Error)) return undefined
+/** ECONNRESET / EPIPE when the error (or the socket error nats.js chained) is a reset connection. */
+export function resetCode(err: unknown): string | undefined {
+  const code = networkErrorCode(err) ?? (err instanceof NatsError ? networkErrorCode(err.chainedError) : undefined)
+  return code === 'ECONNRESET' || code === 'EPIPE' ? code : undefined
+}
+
+/** The code of a Node socket, DNS or TLS error; undefined for any other error, coded or not. */
+function networkErrorCode(err: unknown): string | undefined {
+  if (!(err instanceof Error) || err instanceof NatsError) return undefined
   const code = (err as NodeJS.ErrnoException).code
-  return typeof code === 'string' && !(err instanceof NatsError) ? code : undefined
+  return typeof code === 'string' && isNetworkCode(code) ? code : undefined
 }
 
 function suffix(ctx: NatsErrorContext): string {
   if (ctx.subject) return ` (subject "${ctx.subject}")`
   if (ctx.stream) return ` (stream "${ctx.stream}")`
   return ''
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }

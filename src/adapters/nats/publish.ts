@@ -1,12 +1,14 @@
 // Windowed JetStream publishing: many PubAck promises in flight, receipts handed over in batches in input order.
-import type {JetStreamClient, JetStreamManager, NatsConnection} from 'nats'
+import {ErrorCode, type JetStreamClient, type JetStreamManager, type NatsConnection, type NatsError} from 'nats'
 import {RepeatedBodyBytes} from '../../model/envelope/body.js'
 import type {Envelope} from '../../model/envelope/types.js'
 import type {PublishOptions, PublishReceipt} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
+import {publishConventions} from './conventions.js'
 import {toNatsHeaders} from './map.js'
 import {mapNatsError, type NatsErrorContext} from './map-error.js'
 import {type ReceiptWindow, publishThroughWindow} from '../windowed-publish.js'
+import {isTransientFailure, untilSettled} from './jetstream-retry.js'
 
 export interface NatsSession {
   nc: NatsConnection
@@ -142,8 +144,13 @@ async function publishConfirmed(
 ): Promise<PublishReceipt> {
   let subject: string | undefined
   try {
-    subject = subjectFor(route, env)
-    const ack = await s.js.publish(subject, bodies.of(env.body), {headers: toNatsHeaders(env.headers)})
+    const to = subjectFor(route, env)
+    subject = to
+    const headers = toNatsHeaders(env.headers)
+    const data = bodies.of(env.body)
+    const ack = await untilSettled(s.nc, () => s.js.publish(to, data, {headers}), {
+      failureIsTransient: (e) => publishMayBeRepeated(s, headers?.has(publishConventions.dedupeHeader!) === true, e),
+    })
     return {index, ok: true, duplicate: ack.duplicate, meta: {stream: ack.stream, sequence: ack.seq, subject}}
   } catch (e) {
     const ctx: NatsErrorContext = {
@@ -154,6 +161,16 @@ async function publishConfirmed(
     }
     return {index, ok: false, error: mapNatsError(e, ctx).toInfo()}
   }
+}
+
+/**
+ * A publish that found no stream leader is sent again. One whose PubAck did not come in time may have been stored:
+ * it is sent again only when it carries a Nats-Msg-Id, so the stream drops the second copy (its PubAck then says
+ * duplicate); without one it fails as TIMEOUT, reported as a possible duplicate of a later attempt.
+ */
+function publishMayBeRepeated(s: NatsSession, deduplicated: boolean, error: unknown): boolean {
+  if (!isTransientFailure(s.nc, error)) return false
+  return deduplicated || (error as NatsError).code !== ErrorCode.Timeout
 }
 
 async function publishCore(

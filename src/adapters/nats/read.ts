@@ -6,7 +6,9 @@ import {
   type ConsumerConfig,
   type ConsumerMessages,
   DeliverPolicy,
+  Events,
   type JsMsg,
+  type NatsConnection,
   nanos,
   nuid,
   type OrderedConsumerOptions,
@@ -15,6 +17,7 @@ import {
 } from 'nats'
 import {type Delivery, type ReadOptions, type Settlement, type StartPosition, noSettlement} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
+import {settledWithin} from '../../model/deadline.js'
 import {envelopeFromJsMsg} from './map.js'
 import {mapNatsError} from './map-error.js'
 import type {NatsSession} from './publish.js'
@@ -43,7 +46,35 @@ const DEFAULT_CONSUME_PREFETCH = 256
 // Backstop only: an ephemeral consumer left by a killed process disappears after this much inactivity.
 const EPHEMERAL_INACTIVE_MS = 60_000
 const SETTLE_TIMEOUT_MS = 10_000
+/** A read gives up after this long without a message while its stream holds more, or without an answer. */
+const STALL_LIMIT_MS = 60_000
+/** How long the stream has to say where it ends after an empty fetch. */
+const STREAM_CHECK_MS = 10_000
+/** How long nats.js may take to start a fetch (it recreates a lost consumer inside, for ever if it must). */
+const FETCH_START_LIMIT_MS = 15_000
+const REOPEN_PAUSE_MS = 1000
 
+/** Where an ordered consumer starts again when the one read from is lost, and how to tell that it is. */
+interface Reopen {
+  stream: string
+  /** Where the read started (used while nothing was read yet). */
+  start: Partial<OrderedConsumerOptions>
+  /** The stream sequence the read stands after while nothing was read yet (undefined: not known). */
+  startsAfter?: number
+  open(start: Partial<OrderedConsumerOptions>): Promise<Consumer>
+  /** The stream's last sequence and message count, as its leader says. */
+  streamEnd(): Promise<{lastSeq: number; messages: number}>
+  /**
+   * The read stops at the end captured at its start: once the stream holds nothing past what was read (the rest was
+   * deleted after the last message came, so none said "nothing pending"), the feed ends instead of waiting.
+   */
+  untilEnd?: boolean
+}
+
+/** nats.js did not start a fetch in time: its consumer is gone and it is still trying to make one. */
+class ConsumerLost extends Error {}
+
+/** The promise's value, or undefined once `ms` passed. */
 /** What a read iterates: the messages the client holds, a batch at a time. */
 interface Feed {
   batches(): AsyncIterable<JsMsg[]>
@@ -88,6 +119,7 @@ export async function* readFromNats(
   const source = o.consume
     ? await openPullSource(s, stream, o, reads)
     : await openOrderedSource(s, stream, o, reads, si)
+  o.onPositioned?.()
   const stop = () => source.feed.stop()
   o.signal?.addEventListener('abort', stop, {once: true})
   try {
@@ -166,25 +198,67 @@ async function openOrderedSource(
   reads: OpenReads,
   si: StreamInfo,
 ): Promise<Source> {
-  let consumer: Consumer
   let feed: FetchFeed
+  let initialPending: number
   try {
-    const [roundTripMs, created] = await Promise.all([s.nc.rtt(), s.js.consumers.get(stream, orderedStart(o.from))])
-    consumer = created
-    failFirstCreateAtOnce(consumer)
-    feed = await FetchFeed.start(consumer, fetchSize(si, o.prefetch ?? ORDERED_BATCH, roundTripMs))
+    const start = orderedStart(o.from)
+    const open = (from: Partial<OrderedConsumerOptions>) => orderedConsumer(s, stream, from)
+    const streamEnd = async () => {
+      const {state} = await s.jsm.streams.info(stream)
+      return {lastSeq: state.last_seq, messages: state.messages}
+    }
+    const [roundTripMs, consumer] = await Promise.all([s.nc.rtt(), open(start)])
+    const batch = fetchSize(si, o.prefetch ?? ORDERED_BATCH, roundTripMs)
+    feed = await FetchFeed.start(consumer, batch, {
+      stream,
+      start,
+      startsAfter: startsAfter(o.from, si),
+      open,
+      streamEnd,
+      untilEnd: o.untilEnd,
+    })
+    initialPending = (await consumer.info(true)).num_pending
   } catch (e) {
     throw mapNatsError(e, {op: 'read', stream})
   }
-  const removeConsumer = registerOpenRead(reads, feed, () => consumer.delete())
-  const initial = await consumer.info(true)
+  const removeConsumer = registerOpenRead(reads, feed, () => feed.deleteConsumer())
+  const reconnects = onReconnect(s.nc, () => feed.connectionMoved())
   return {
     feed,
-    initialPending: initial.num_pending,
+    initialPending,
     delivery: (m) => ({envelope: envelopeFromJsMsg(m), settle: noSettlement}),
     skip: () => {},
-    finish: removeConsumer,
+    finish: () => (reconnects.stop(), removeConsumer()),
   }
+}
+
+/** Calls `moved` each time the connection comes back on a server (after losing one); stop() ends the watch. */
+function onReconnect(nc: NatsConnection, moved: () => void): {stop(): void} {
+  const statuses = nc.status() as AsyncIterable<{type: string}> & {stop(): void}
+  void (async () => {
+    for await (const status of statuses) if (status.type === Events.Reconnect) moved()
+  })()
+  return {stop: () => statuses.stop()}
+}
+
+/** The last stream sequence a read from `from` does not deliver (for a start time: the end at the start). */
+function startsAfter(from: StartPosition | undefined, si: StreamInfo): number {
+  switch (from?.kind) {
+    case undefined:
+    case 'earliest':
+      return 0
+    case 'offset':
+      return Math.max(0, Number(from.value) - 1)
+    case 'latest':
+    case 'time':
+      return si.state.last_seq
+  }
+}
+
+async function orderedConsumer(s: NatsSession, stream: string, start: Partial<OrderedConsumerOptions>) {
+  const consumer = await s.js.consumers.get(stream, start)
+  failFirstCreateAtOnce(consumer)
+  return consumer
 }
 
 /**
@@ -207,22 +281,42 @@ function fetchSize(si: StreamInfo, batch: number, roundTripMs: number): number {
  */
 class FetchFeed implements Feed {
   private waiting: JsMsg[] = []
+  private arrivals = 0
+  private lastSeq?: number
+  /** When the read last made progress: a message, or its stream saying there is nothing new. */
+  private progressAt = performance.now()
+  /** Bumped when the consumer is replaced: what the lost one still delivers is dropped. */
+  private generation = 0
+  /** The stream's end for which the consumer was last replaced, until a message arrives. */
+  private replacedForEnd?: number
+  /** The connection moved since the fetch began: the consumer may have been on the server lost. */
+  private moved = false
+  private roundLimit?: NodeJS.Timeout
   private wake?: () => void
   private round?: ConsumerMessages
   private fetching = false
   private failure?: unknown
   private stopped = false
+  /** An until-end read found nothing left to read: the batches end. */
+  private drained = false
 
   private constructor(
-    private readonly consumer: Consumer,
+    private consumer: Consumer,
     private readonly batch: number,
+    private readonly reopen: Reopen,
   ) {}
 
   /** Starts the first fetch, which creates the consumer (and reports its errors) before reading begins. */
-  static async start(consumer: Consumer, batch: number): Promise<FetchFeed> {
-    const feed = new FetchFeed(consumer, batch)
-    await feed.fetch()
+  static async start(consumer: Consumer, batch: number, reopen: Reopen): Promise<FetchFeed> {
+    const feed = new FetchFeed(consumer, batch, reopen)
+    await feed
+      .fetch()
+      .catch((error: unknown) => (error instanceof ConsumerLost ? feed.replaceConsumer() : Promise.reject(error)))
     return feed
+  }
+
+  deleteConsumer(): Promise<unknown> {
+    return this.consumer.delete()
   }
 
   async *batches(): AsyncGenerator<JsMsg[]> {
@@ -234,8 +328,8 @@ class FetchFeed implements Feed {
         continue
       }
       if (this.failure !== undefined) throw this.failure
-      if (this.stopped) return
-      if (!this.fetching) this.fetchInBackground()
+      if (this.stopped || this.drained) return
+      if (!this.fetching) this.inBackground(() => this.fetch())
       await new Promise<void>((resolve) => (this.wake = resolve))
     }
   }
@@ -246,32 +340,127 @@ class FetchFeed implements Feed {
     this.notify()
   }
 
+  /** The connection moved to another server: the stream is asked now, not when the fetch expires. */
+  connectionMoved(): void {
+    this.moved = true
+    this.round?.stop()
+  }
+
   private async fetch(): Promise<void> {
     this.fetching = true
-    const options = {max_messages: this.batch, expires: FETCH_EXPIRES_MS, callback: (m: JsMsg) => this.arrive(m)}
-    const round = await this.consumer.fetch(options)
+    this.arrivals = 0
+    const generation = this.generation
+    const callback = (m: JsMsg) => {
+      if (generation === this.generation) this.arrive(m)
+    }
+    // `callback` is nats.js's own (undeclared) option: see the class comment.
+    const options = {max_messages: this.batch, expires: FETCH_EXPIRES_MS, callback}
+    const asked = this.consumer.fetch(options)
+    const round = await settledWithin(asked, FETCH_START_LIMIT_MS)
+    if (round === undefined) throw new ConsumerLost()
     this.round = round
+    // nats.js ends a fetch the server stopped answering after its expiry; this is the backstop if it does not.
+    this.roundLimit = setTimeout(() => round.stop(), 2 * FETCH_EXPIRES_MS).unref()
     void round.closed().then((error) => this.roundEnded(error))
     // Stopped while the fetch was being asked for: end it now rather than when it expires.
     if (this.stopped) round.stop()
   }
 
-  private fetchInBackground(): void {
-    this.fetch().catch((error: unknown) => {
-      this.fetching = false
-      this.failure ??= error
-      this.notify()
-    })
+  /** Runs a step that ends in a fetch; a consumer lost on the way is replaced, any other error ends the read. */
+  private inBackground(step: () => Promise<void>): void {
+    this.fetching = true
+    step()
+      .catch((error: unknown) => (error instanceof ConsumerLost ? this.replaceConsumer() : Promise.reject(error)))
+      .catch((error: unknown) => {
+        this.fetching = false
+        this.failure ??= error
+        this.notify()
+      })
   }
 
   private roundEnded(error: void | Error): void {
+    clearTimeout(this.roundLimit)
     this.fetching = false
     if (error) this.failure ??= error
-    else if (!this.stopped && this.waiting.length < this.batch) this.fetchInBackground()
+    else if (!this.stopped && this.waiting.length < this.batch) {
+      if (this.arrivals > 0 && !this.moved) this.inBackground(() => this.fetch())
+      else this.inBackground(() => this.checkThenFetch())
+    }
+    this.moved = false
     this.notify()
   }
 
+  /**
+   * An empty fetch: nothing new, or the consumer is lost. An ordered consumer has one replica, in memory, on one
+   * server; when that server dies nats.js may fetch from the lost consumer for ever (it is never reported "not
+   * found"), or keep trying to recreate it inside its fetch (its own info() then answers for a consumer that
+   * delivers nothing). So the stream is asked where it ends: one that ends past what was read means the consumer is
+   * lost, and a new one is made from the next sequence, on a server that is up.
+   */
+  private async checkThenFetch(): Promise<void> {
+    const end = await settledWithin(this.reopen.streamEnd(), STREAM_CHECK_MS).catch(() => undefined)
+    const lost = end === undefined || this.holdsUnread(end)
+    if (lost) return this.replaceConsumer()
+    this.progressAt = performance.now()
+    if (this.reopen.untilEnd) {
+      // Nothing past what was read (or only deleted sequences before the stream's end): an until-end read is done.
+      this.drained = true
+      this.fetching = false
+      this.notify()
+      return
+    }
+    return this.fetch()
+  }
+
+  /**
+   * Whether the stream holds messages past what was read. Unless a new consumer, made for the same end, found
+   * nothing either: the messages in between were deleted, and only a new end is worth another look.
+   */
+  private holdsUnread(end: {lastSeq: number; messages: number}): boolean {
+    const position = this.lastSeq ?? this.reopen.startsAfter
+    if (position === undefined || end.messages === 0 || end.lastSeq <= position) return false
+    if (this.replacedForEnd === end.lastSeq) return false
+    this.replacedForEnd = end.lastSeq
+    return true
+  }
+
+  /** Until STALL_LIMIT_MS passed without progress: then the read fails instead of waiting for ever. */
+  private async replaceConsumer(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return
+      if (performance.now() - this.progressAt > STALL_LIMIT_MS) throw this.stalled()
+      this.generation++
+      this.consumer.delete().catch(() => {})
+      const start = this.lastSeq === undefined ? this.reopen.start : {opt_start_seq: this.lastSeq + 1}
+      try {
+        this.consumer = await this.reopen.open(start)
+        await this.fetch()
+        return
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, REOPEN_PAUSE_MS).unref())
+      }
+    }
+  }
+
+  private stalled(): MailroomError {
+    const seconds = Math.round(STALL_LIMIT_MS / 1000)
+    return new MailroomError(
+      'TIMEOUT',
+      `stream "${this.reopen.stream}": no message for ${seconds} s while it holds more, or no answer from it (a server of the cluster may be down, or the stream has no leader)`,
+      {
+        suggestions: [
+          'Check the cluster with: mailroom ping nats',
+          'A replay stopped here can be resumed with --resume',
+        ],
+      },
+    )
+  }
+
   private arrive(m: JsMsg): void {
+    this.arrivals++
+    this.replacedForEnd = undefined
+    this.lastSeq = m.seq
+    this.progressAt = performance.now()
     this.waiting.push(m)
     this.notify()
   }

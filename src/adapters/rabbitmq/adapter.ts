@@ -21,6 +21,7 @@ import type {
   QueueReplaySource,
   ReadOptions,
   ReplicaHealth,
+  PurgeCount,
   RequestOptions,
   ServerInfo,
   TargetInfo,
@@ -34,10 +35,11 @@ import {queueLag, streamHead} from './lag.js'
 import {type ManagementConsumer, type ManagementQueue, ManagementClient} from './management.js'
 import type {QueueType} from './map.js'
 import {type ErrorContext, timeout, toMailroomError} from './map-error.js'
+import {takeCounted} from './held.js'
 import {peekQueue} from './peek.js'
 import {flatten} from '../batched.js'
-import {DEFAULT_PUBLISH_WINDOW, type PublishRoute, publishEnvelopes} from './publisher.js'
-import {type ReadDeps, readConsume, readStream, readTail} from './readers.js'
+import {DEFAULT_PUBLISH_WINDOW, type PublishFailover, type PublishRoute, publishEnvelopes} from './publisher.js'
+import {type ReadDeps, type ReadFailover, readConsume, readStream, readTail} from './readers.js'
 import {requestReply} from './request.js'
 import {targetInfoFromQueue} from './stats.js'
 
@@ -56,6 +58,10 @@ export class RabbitMqAdapter implements BrokerAdapter {
   /** Publishers opened ahead of their first message (preparePublish), by queue; closing the connection closes them. */
   private readonly preparedPublishers = new Map<string, Promise<Publisher>>()
   private unblock: (() => void) | undefined
+  /** The node each connection went to, and the connections that closed (lost, or closed by close()). */
+  private readonly nodeOf = new WeakMap<ChannelModel, number>()
+  private readonly closed = new WeakSet<ChannelModel>()
+  private readonly closedByClient = new WeakSet<ChannelModel>()
 
   constructor(
     private readonly settings: RabbitMqSettings,
@@ -110,9 +116,13 @@ export class RabbitMqAdapter implements BrokerAdapter {
   private adopt(model: ChannelModel, index: number): void {
     this.current = index
     this.model = model
+    this.nodeOf.set(model, index)
     this.closing = undefined
     model.on('error', () => {}) // a broken connection surfaces through the operation that uses it
-    model.on('close', () => this.forget(model))
+    model.on('close', () => {
+      this.closed.add(model)
+      this.forget(model)
+    })
     model.on('blocked', () => this.onBlocked())
     model.on('unblocked', () => this.onUnblocked())
   }
@@ -120,6 +130,7 @@ export class RabbitMqAdapter implements BrokerAdapter {
   close(): Promise<void> {
     const model = this.model
     if (!model) return this.closing ?? Promise.resolve()
+    this.closedByClient.add(model)
     this.forget(model)
     this.closing = model.close().catch(() => {})
     return this.closing
@@ -144,6 +155,44 @@ export class RabbitMqAdapter implements BrokerAdapter {
       address: this.endpoint.address,
       nodes,
     }
+  }
+
+  /**
+   * After `lost` closed under a read or publish that goes on: a connection to the next node that answers (the lost
+   * one last: it may be back), tried again every RECONNECT_PAUSE_MS for RECONNECT_DEADLINE_MS. Every user of the
+   * lost connection shares the new one. Undefined when there is nowhere else to go or nothing was lost: one node, a
+   * connection still open (a channel closed for its own reason), or one this client closed.
+   */
+  private async failover(lost: ChannelModel, signal: AbortSignal | undefined): Promise<Failover | undefined> {
+    if (this.endpoints.length < 2 || signal?.aborted) return undefined
+    // A connection closes its channels before it emits its own close, in the same tick.
+    await new Promise((resolve) => setImmediate(resolve))
+    if (!this.closed.has(lost) || this.closedByClient.has(lost)) return undefined
+    const lostIndex = this.nodeOf.get(lost) ?? this.current
+    if (!this.model && this.current === lostIndex) this.current = (lostIndex + 1) % this.endpoints.length
+    const deadline = Date.now() + RECONNECT_DEADLINE_MS
+    for (;;) {
+      try {
+        await this.connect({signal})
+        const model = this.connected()
+        return {model, from: this.endpoints[lostIndex].address, to: this.endpoint.address}
+      } catch (error) {
+        const failure = toMailroomError(error, this.errorContext())
+        const retry = (failure.code === 'CONNECTION' || failure.code === 'TIMEOUT') && !signal?.aborted
+        if (!retry || Date.now() >= deadline) throw this.noNodeLeft(lostIndex, failure)
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_PAUSE_MS))
+      }
+    }
+  }
+
+  private noNodeLeft(lostIndex: number, failure: MailroomError): MailroomError {
+    if (failure.code !== 'CONNECTION' && failure.code !== 'TIMEOUT') return failure
+    const nodes = this.endpoints.map((e) => e.address).join(', ')
+    return new MailroomError(
+      'CONNECTION',
+      `lost the connection to RabbitMQ node ${this.endpoints[lostIndex].address} and no node answered within ${RECONNECT_DEADLINE_MS / 1000} s (tried ${nodes})`,
+      {cause: failure, suggestions: failure.suggestions},
+    )
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -202,8 +251,23 @@ export class RabbitMqAdapter implements BrokerAdapter {
 
   private async openPublisher(target: string, exchange: string | undefined): Promise<Publisher> {
     const route = await this.routeFor(target, exchange)
-    const channel = await this.call(() => this.connected().createConfirmChannel())
-    return {route, channel}
+    const model = this.connected()
+    const channel = await this.call(() => model.createConfirmChannel())
+    return {route, channel, model}
+  }
+
+  /** With onFailover: confirm channels on another node each time the publisher's connection is lost. */
+  private publishFailover(model: ChannelModel, o: PublishOptions): PublishFailover | undefined {
+    if (!o.onFailover || this.endpoints.length < 2) return undefined
+    let current = model
+    const fresh = () => this.call(() => current.createConfirmChannel())
+    const lost = async () => {
+      const next = await this.failover(current, o.signal)
+      if (!next) return undefined
+      current = next.model
+      return {channel: await fresh(), from: next.from, to: next.to}
+    }
+    return {lost, fresh}
   }
 
   /** A publisher prepared for the queue (taken: each serves one publish), or a new one. */
@@ -219,8 +283,9 @@ export class RabbitMqAdapter implements BrokerAdapter {
     msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
     o: PublishOptions = {},
   ): AsyncGenerator<PublishReceipt[]> {
-    const {route, channel} = await this.takePublisher(target, o.exchange)
+    const {route, channel, model} = await this.takePublisher(target, o.exchange)
     try {
+      // Closes any channel it moves to after a failover; the one given is closed below.
       yield* publishEnvelopes(msgs, {
         channel,
         route,
@@ -228,6 +293,8 @@ export class RabbitMqAdapter implements BrokerAdapter {
         window: Math.max(1, o.window ?? DEFAULT_PUBLISH_WINDOW),
         signal: o.signal,
         blocked: () => this.blocked,
+        failover: this.publishFailover(model, o),
+        onFailover: o.onFailover,
       })
     } catch (error) {
       throw toMailroomError(
@@ -246,7 +313,7 @@ export class RabbitMqAdapter implements BrokerAdapter {
   /** What the channel has buffered is handed over at once: a batch per wake-up, not an async step per message. */
   async *readBatches(target: string, o: ReadOptions = {}): AsyncGenerator<Delivery[]> {
     const queue = await this.queueTypeOf(target, Boolean(o.consume))
-    const deps = this.readDeps(target, queue)
+    const deps = this.readDeps(target, queue, o.consume ? undefined : o.signal, o.onFailover)
     if (queue === 'stream') {
       if (o.consume) throw streamNotConsumable(target)
       yield* readStream(deps, o)
@@ -330,9 +397,19 @@ export class RabbitMqAdapter implements BrokerAdapter {
   }
 
   /** Removes every ready message from a queue; returns how many were removed. */
-  async purge(target: string): Promise<number> {
-    const reply = await this.withChannel((ch) => ch.purgeQueue(target), `queue ${target}`)
-    return reply.messageCount
+  /**
+   * Purges what is ready, then what other readers held unacknowledged (a peek requeueing them) as it comes back, until
+   * the management API's count from before is reached or HELD_WAIT_MS is over (a consumer may keep its deliveries).
+   */
+  async purge(target: string): Promise<PurgeCount> {
+    const {messages: total} = await this.mgmt(() => this.management.getQueue(target), `queue ${target}`)
+    let purged = 0
+    const take = async () => {
+      purged += (await this.withChannel((ch) => ch.purgeQueue(target), `queue ${target}`)).messageCount
+      return purged
+    }
+    const heldElsewhere = await takeCounted({management: this.management, target, total, take})
+    return heldElsewhere > 0 ? {purged, heldElsewhere} : {purged}
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -365,9 +442,22 @@ export class RabbitMqAdapter implements BrokerAdapter {
     return {address, user: username, vhost, clientCertificate, tls, ...(label === undefined ? {} : {target: label})}
   }
 
-  private readDeps(target: string, queueType: QueueType): ReadDeps {
+  /** With onFailover (non-destructive reads), the same deps on another node after the connection is lost. */
+  private readDeps(
+    target: string,
+    queueType: QueueType,
+    signal?: AbortSignal,
+    onFailover?: (notice: string) => void,
+  ): ReadDeps {
+    const model = this.connected()
     const errorContext = this.errorContext(`queue ${target}`)
-    return {model: this.connected(), management: this.management, target, queueType, errorContext}
+    const deps: ReadDeps = {model, management: this.management, target, queueType, errorContext}
+    if (!onFailover || this.endpoints.length < 2) return deps
+    const failover = async (): Promise<ReadFailover | undefined> => {
+      const next = await this.failover(model, signal)
+      return next && {from: next.from, to: next.to, deps: this.readDeps(target, queueType, signal, onFailover)}
+    }
+    return {...deps, failover}
   }
 
   /** Runs fn on a fresh channel: a failed AMQP operation closes its channel, so none is shared. */
@@ -424,6 +514,18 @@ export class RabbitMqAdapter implements BrokerAdapter {
 interface Publisher {
   route: PublishRoute
   channel: ConfirmChannel
+  model: ChannelModel
+}
+
+/** How long a read or publish that goes on through a node's loss looks for another node, and how often. */
+const RECONNECT_DEADLINE_MS = 30_000
+const RECONNECT_PAUSE_MS = 500
+
+interface Failover {
+  model: ChannelModel
+  /** host:port of the node lost and of the node connected to now. */
+  from: string
+  to: string
 }
 
 function routingKeyOf(envelope: Envelope): string | MailroomError {

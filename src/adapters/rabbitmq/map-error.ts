@@ -1,7 +1,8 @@
 // The one place where amqplib, socket, TLS and management-API errors become MailroomErrors.
 import {redact} from '../../model/redact.js'
+import {isNetworkCode} from '../network-codes.js'
 import {tlsError} from '../tls-error.js'
-import {type ErrorCode, MailroomError} from '../../model/errors.js'
+import {type ErrorCode, MailroomError, asMailroomError} from '../../model/errors.js'
 
 export interface ErrorContext {
   /** host:port of the AMQP listener. */
@@ -64,7 +65,9 @@ export function toMailroomError(err: unknown, ctx: ErrorContext = {}): MailroomE
   if (err instanceof ManagementUnreachableError) return managementUnreachable(err, ctx)
   if (err instanceof ManagementHttpError) return managementHttp(err, ctx)
   const e = (err ?? {}) as {code?: unknown; name?: unknown; message?: unknown}
-  if (typeof e.code === 'string') return systemError(e.code, err, ctx)
+  if (typeof e.code === 'string')
+    // Only Node's network codes are connection errors; any other (MODULE_NOT_FOUND, ERR_INVALID_ARG_TYPE) is a bug.
+    return isNetworkCode(e.code) ? systemError(e.code, err, ctx) : asMailroomError(err)
   if (typeof e.code === 'number') return replyError(e.code, err, ctx)
   if (e.name === 'IllegalOperationError') {
     return new MailroomError('CONNECTION', 'The RabbitMQ channel or connection is already closed', {cause: err})

@@ -4,11 +4,12 @@
 // redelivered, and on quorum queues counts as a failed delivery (x-delivery-count, delivery-limit).
 import type {GetMessage} from 'amqplib'
 import type {Envelope} from '../../model/envelope/types.js'
-import type {PeekOptions, PeekResult} from '../types.js'
+import {HELD_WAIT_MS, type PeekOptions, type PeekResult} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
 import type {ManagementQueue} from './management.js'
 import {envelopeFromMessage} from './map.js'
 import {toMailroomError} from './map-error.js'
+import {takeCounted} from './held.js'
 import {type ReadDeps, readStream} from './readers.js'
 
 export async function peekQueue(deps: ReadDeps, queue: ManagementQueue, o: PeekOptions): Promise<PeekResult> {
@@ -23,8 +24,9 @@ export async function peekQueue(deps: ReadDeps, queue: ManagementQueue, o: PeekO
       },
     )
   }
-  const messages = await getAndRelease(deps, o.count)
-  return {messages, warnings: peekWarnings(deps, messages.length, limit)}
+  const total = o.complete ? queue.messages : undefined
+  const {messages, heldElsewhere} = await getAndRelease(deps, o.count, total)
+  return {messages, warnings: [...peekWarnings(deps, messages.length, limit), ...heldWarnings(deps, heldElsewhere)]}
 }
 
 async function peekStream(deps: ReadDeps, count: number): Promise<PeekResult> {
@@ -41,24 +43,45 @@ async function peekStream(deps: ReadDeps, count: number): Promise<PeekResult> {
   return {messages, warnings: []}
 }
 
-async function getAndRelease(deps: ReadDeps, count: number): Promise<Envelope[]> {
+/**
+ * Gets up to `count` messages, holding them all, then requeues them. With `total` (the management API's count of the
+ * queue's messages), one that runs dry short of it waits (bounded) for what another reader holds to come back.
+ */
+async function getAndRelease(
+  deps: ReadDeps,
+  count: number,
+  total: number | undefined,
+): Promise<{messages: Envelope[]; heldElsewhere: number}> {
   const channel = await deps.model.createChannel()
   channel.on('error', () => {}) // reported through the failing call below
   const held: GetMessage[] = []
-  try {
-    for (let i = 0; i < count; i++) {
+  const take = async () => {
+    while (held.length < count) {
       const msg = await channel.get(deps.target, {noAck: false})
       if (msg === false) break
       held.push(msg)
     }
+    return held.length
+  }
+  try {
+    const {management, target} = deps
+    const heldElsewhere = await takeCounted({management, target, total, wanted: count, take, recount: true})
     if (held.length > 0) channel.nackAll(true)
-    return held.map((msg) => envelopeFromMessage(msg, {target: deps.target, queueType: deps.queueType}))
+    const messages = held.map((msg) => envelopeFromMessage(msg, {target, queueType: deps.queueType}))
+    return {messages, heldElsewhere}
   } catch (error) {
     throw toMailroomError(error, deps.errorContext)
   } finally {
     // Closing the channel also returns anything still held if the nack was never sent.
     await channel.close().catch(() => {})
   }
+}
+
+function heldWarnings(deps: ReadDeps, heldElsewhere: number): string[] {
+  if (heldElsewhere === 0) return []
+  return [
+    `${heldElsewhere} message(s) of ${deps.target} stayed held unacknowledged by another reader (a consumer, or a peek) for ${HELD_WAIT_MS / 1000} s and are not included`,
+  ]
 }
 
 function deliveryLimit(queue: ManagementQueue): unknown {

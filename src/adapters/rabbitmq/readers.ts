@@ -3,6 +3,9 @@
 // - classic / quorum, non-destructive: a temporary server-named queue bound like the target receives copies of
 //   new messages (a live tail);
 // - classic / quorum with `consume`: a manual-ack consumer on the queue itself; settle() acks / requeues / rejects.
+// The two non-destructive reads go on through the loss of their node when the deps have a failover: the stream
+// consumer is opened again after the last offset handed out; the temporary queue, lost with the connection, is made
+// again with the same bindings (what was routed meanwhile is not in it: the notice says so).
 import type {Channel, ChannelModel, ConsumeMessage, Options} from 'amqplib'
 import {type Delivery, type ReadOptions, type Settlement, type StartPosition, noSettlement} from '../types.js'
 import {MailroomError} from '../../model/errors.js'
@@ -20,6 +23,29 @@ export interface ReadDeps {
   target: string
   queueType: QueueType
   errorContext: ErrorContext
+  /** After the connection is lost: the same deps on another node; undefined when there is nowhere to go. */
+  failover?: () => Promise<ReadFailover | undefined>
+}
+
+export interface ReadFailover {
+  deps: ReadDeps
+  /** host:port of the node lost and of the node read now. */
+  from: string
+  to: string
+}
+
+/**
+ * After a read's connection was lost: its deps on another node, once the user was told what the move means; any
+ * other failure, or a loss with nowhere to go, is thrown.
+ */
+async function failedOver(deps: ReadDeps, error: unknown, o: ReadOptions, consequence: string): Promise<ReadDeps> {
+  const failure = toMailroomError(error, deps.errorContext)
+  const next = failure.code === 'CONNECTION' && !o.signal?.aborted ? await deps.failover?.() : undefined
+  if (!next) throw failure
+  o.onFailover?.(
+    `lost the connection to RabbitMQ node ${next.from}; reading ${deps.target} through ${next.to} now, ${consequence}`,
+  )
+  return next.deps
 }
 
 /** One channel with (at most) one consumer feeding an AsyncQueue; stop() leaves nothing behind on the broker. */
@@ -38,7 +64,12 @@ class ConsumerSession {
   ) {
     channel.on('error', (error: unknown) => this.messages.fail(toMailroomError(error, deps.errorContext)))
     channel.on('close', () =>
-      this.messages.fail(new MailroomError('CONNECTION', `The channel reading ${deps.target} closed`)),
+      this.messages.fail(
+        new MailroomError(
+          'CONNECTION',
+          `The channel reading ${deps.target} closed (connection to ${deps.errorContext.address ?? 'the broker'})`,
+        ),
+      ),
     )
     signal?.addEventListener('abort', this.onAbort, {once: true})
   }
@@ -103,33 +134,67 @@ async function ignoreClosed(step: () => Promise<unknown>): Promise<void> {
 export async function* readStream(deps: ReadDeps, o: ReadOptions): AsyncGenerator<Delivery[]> {
   const end = o.untilEnd ? await lastStreamOffset(deps) : undefined
   if (end === -1) return
-  const session = await ConsumerSession.open(deps, o.signal)
-  try {
-    await session.channel.prefetch(o.prefetch ?? DEFAULT_PREFETCH)
-    await session.start(deps.target, {
-      noAck: false,
-      arguments: {'x-stream-offset': streamOffsetSpec(o.from, o.untilEnd)},
-    })
-    // The broker sends what it already holds from the start position before answering a later request on the
-    // same channel, so nothing buffered after one round trip means nothing to read up to the captured end.
-    if (end !== undefined && !(await hasBufferedAfterRoundTrip(session, deps.target))) return
-    for (let msgs = await session.nextBatch(); msgs; msgs = await session.nextBatch()) {
-      const upToEnd = end === undefined ? msgs : msgs.filter((msg) => streamOffsetOf(msg) <= end)
-      if (upToEnd.length > 0) {
-        yield upToEnd.map((msg) => ({
-          envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'stream'}),
-          settle: noSettlement,
-        }))
-        ackThrough(session.channel, upToEnd)
+  /** The offset of the last message handed out: a failover resumes after it. */
+  let last: number | undefined
+  /** Since when the read is on another node: until it consumes again, the stream may still be recovering there. */
+  let movedAt: number | undefined
+  for (let first = true; ; first = false) {
+    const session = await ConsumerSession.open(deps, o.signal)
+    try {
+      const from: StartPosition | undefined = last === undefined ? o.from : {kind: 'offset', value: BigInt(last + 1)}
+      await session.channel.prefetch(o.prefetch ?? DEFAULT_PREFETCH)
+      try {
+        await session.start(deps.target, {
+          noAck: false,
+          arguments: {'x-stream-offset': streamOffsetSpec(from, o.untilEnd)},
+        })
+      } catch (error) {
+        if (!(await recovering(movedAt, error, deps))) throw error
+        continue
       }
-      if (end !== undefined && upToEnd.length < msgs.length) return
-      if (end !== undefined && streamOffsetOf(upToEnd[upToEnd.length - 1]!) >= end) return
+      movedAt = undefined
+      if (first) o.onPositioned?.()
+      // The broker sends what it already holds from the start position before answering a later request on the
+      // same channel, so nothing buffered after one round trip means nothing to read up to the captured end.
+      if (first && end !== undefined && !(await hasBufferedAfterRoundTrip(session, deps.target))) return
+      for (let msgs = await session.nextBatch(); msgs; msgs = await session.nextBatch()) {
+        const upToEnd = end === undefined ? msgs : msgs.filter((msg) => streamOffsetOf(msg) <= end)
+        if (upToEnd.length > 0) {
+          last = streamOffsetOf(upToEnd[upToEnd.length - 1]!)
+          yield upToEnd.map((msg) => ({
+            envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'stream'}),
+            settle: noSettlement,
+          }))
+          ackThrough(session.channel, upToEnd)
+        }
+        if (end !== undefined && upToEnd.length < msgs.length) return
+        if (end !== undefined && last !== undefined && last >= end) return
+      }
+      return
+    } catch (error) {
+      const resume =
+        last === undefined ? 'from the start position again' : `from offset ${last + 1}, after the last one read`
+      deps = await failedOver(deps, error, o, `resuming ${resume}`)
+      movedAt = Date.now()
+    } finally {
+      await session.stop()
     }
-  } catch (error) {
-    throw toMailroomError(error, deps.errorContext)
-  } finally {
-    await session.stop()
   }
+}
+
+/** How long a stream read that moved node waits for the stream to take consumers there again, and how often it asks. */
+const STREAM_RECOVERY_MS = 30_000
+const STREAM_RECOVERY_PAUSE_MS = 1000
+
+/**
+ * A consume refused just after a move (RabbitMQ 3.10, a stream whose leader died: "does not have a replica on the
+ * local node" while its members recover): true, after a pause, while there is time to ask again.
+ */
+async function recovering(movedAt: number | undefined, error: unknown, deps: ReadDeps): Promise<boolean> {
+  if (movedAt === undefined || Date.now() - movedAt > STREAM_RECOVERY_MS) return false
+  if (toMailroomError(error, deps.errorContext).code !== 'PROTOCOL') return false
+  await new Promise((resolve) => setTimeout(resolve, STREAM_RECOVERY_PAUSE_MS))
+  return true
 }
 
 function streamOffsetOf(msg: ConsumeMessage): number {
@@ -187,25 +252,37 @@ export async function* readTail(deps: ReadDeps, o: ReadOptions): AsyncGenerator<
   refuseTailOptions(deps.target, o)
   const bindings = await copyableBindings(deps)
   if (bindings.length === 0) throw defaultExchangeOnly(deps.target)
-  const session = await ConsumerSession.open(deps, o.signal)
-  try {
-    const copy = await session.channel.assertQueue('', {exclusive: true, autoDelete: true, durable: false})
-    session.temporaryQueue = copy.queue
-    for (const b of bindings) await session.channel.bindQueue(copy.queue, b.source, b.routing_key, b.arguments)
-    await session.channel.prefetch(o.prefetch ?? DEFAULT_PREFETCH)
-    await session.start(copy.queue, {noAck: false, exclusive: true})
-    for (let msgs = await session.nextBatch(); msgs; msgs = await session.nextBatch()) {
-      yield msgs.map((msg) => ({
-        envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'classic'}),
-        settle: noSettlement,
-      }))
-      ackThrough(session.channel, msgs)
+  for (let first = true; ; first = false) {
+    const session = await ConsumerSession.open(deps, o.signal)
+    try {
+      await bindCopy(session, bindings, o)
+      if (first) o.onPositioned?.()
+      for (let msgs = await session.nextBatch(); msgs; msgs = await session.nextBatch()) {
+        yield msgs.map((msg) => ({
+          envelope: envelopeFromMessage(msg, {target: deps.target, queueType: 'classic'}),
+          settle: noSettlement,
+        }))
+        ackThrough(session.channel, msgs)
+      }
+      return
+    } catch (error) {
+      deps = await failedOver(deps, error, o, LOST_COPIES)
+    } finally {
+      await session.stop()
     }
-  } catch (error) {
-    throw toMailroomError(error, deps.errorContext)
-  } finally {
-    await session.stop()
   }
+}
+
+const LOST_COPIES =
+  'with a new temporary queue: messages routed while the tail had none, and those its lost one still held, are not shown (the queue itself keeps them: use peek)'
+
+/** A temporary queue bound like the target, consumed by the session. */
+async function bindCopy(session: ConsumerSession, bindings: ManagementBinding[], o: ReadOptions): Promise<void> {
+  const copy = await session.channel.assertQueue('', {exclusive: true, autoDelete: true, durable: false})
+  session.temporaryQueue = copy.queue
+  for (const b of bindings) await session.channel.bindQueue(copy.queue, b.source, b.routing_key, b.arguments)
+  await session.channel.prefetch(o.prefetch ?? DEFAULT_PREFETCH)
+  await session.start(copy.queue, {noAck: false, exclusive: true})
 }
 
 async function copyableBindings(deps: ReadDeps): Promise<ManagementBinding[]> {
@@ -265,13 +342,14 @@ export async function* readConsume(deps: ReadDeps, o: ReadOptions): AsyncGenerat
     throw new MailroomError('UNSUPPORTED', `Queue ${deps.target} has no offsets: consuming always starts at its head`)
   }
   const session = await ConsumerSession.open(deps, o.signal)
-  const acks = new AckBatcher(session.channel)
+  const acks = new AckBatcher(session.channel, (error) => toMailroomError(error, deps.errorContext))
   session.beforeStop = () => acks.flush()
   try {
     const limit = o.untilEnd ? (await session.channel.checkQueue(deps.target)).messageCount : Number.POSITIVE_INFINITY
     if (limit === 0) return
     await session.channel.prefetch(Math.min(o.prefetch ?? DEFAULT_PREFETCH, limit))
     await session.start(deps.target, {noAck: false})
+    o.onPositioned?.()
     for (let received = 0; received < limit;) {
       const msgs = await session.nextBatch()
       if (!msgs) return
@@ -296,15 +374,17 @@ export async function* readConsume(deps: ReadDeps, o: ReadOptions): AsyncGenerat
 
 function settler(acks: AckBatcher, msg: ConsumeMessage, deps: ReadDeps): Delivery['settle'] {
   let settled = false
-  return async (how: Settlement) => {
+  // Not async: the acks of one batch share the AckBatcher's promise, rather than each wrapping it in another.
+  return (how: Settlement) => {
     // A second ack of one delivery tag is a channel error that would kill every other delivery on it.
-    if (settled) return
+    if (settled) return Promise.resolve()
     settled = true
+    if (how === 'ack') return acks.ack(msg)
     try {
-      if (how === 'ack') await acks.ack(msg)
-      else acks.nack(msg, how === 'requeue')
+      acks.nack(msg, how === 'requeue')
+      return Promise.resolve()
     } catch (error) {
-      throw toMailroomError(error, deps.errorContext)
+      return Promise.reject(toMailroomError(error, deps.errorContext))
     }
   }
 }

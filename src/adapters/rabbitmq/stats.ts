@@ -50,6 +50,12 @@ export function rate(stats: Record<string, unknown>, field: string): number | un
   return typeof details?.rate === 'number' ? details.rate : undefined
 }
 
+/** The fields that have a value, in their order (a plain loop: called for every queue of every listing). */
 export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+  const out: Record<string, unknown> = {}
+  for (const key in o) {
+    const value = o[key]
+    if (value !== undefined) out[key] = value
+  }
+  return out as Partial<T>
 }

@@ -36,6 +36,12 @@ export default class ContextSet extends MailroomCommand {
     'nats-password-env': Flags.string({description: 'Env var holding the NATS password'}),
     'nats-password-file': Flags.string({description: 'File holding the NATS password'}),
     'nats-creds-file': Flags.string({description: 'NATS .creds file (JWT + seed)'}),
+    'schema-registry-url': Flags.string({
+      description: 'Schema registry URL, http(s)://host:8081 or with a path such as /apis/ccompat/v7',
+    }),
+    'schema-registry-username': Flags.string({description: 'Schema registry user (HTTP basic auth)'}),
+    'schema-registry-password-env': Flags.string({description: 'Env var holding the schema registry password'}),
+    'schema-registry-password-file': Flags.string({description: 'File holding the schema registry password'}),
     'read-only': Flags.boolean({
       description: 'Refuse destructive commands (replay, purge, import) in this context',
       allowNo: true,
@@ -63,6 +69,12 @@ export default class ContextSet extends MailroomCommand {
         passwordFile: flags['nats-password-file'],
         credsFile: flags['nats-creds-file'],
       }),
+      schemaRegistry: compact({
+        url: flags['schema-registry-url'],
+        username: flags['schema-registry-username'],
+        passwordEnv: flags['schema-registry-password-env'],
+        passwordFile: flags['schema-registry-password-file'],
+      }),
     })
     // URLs and files are checked now rather than at 3 a.m., and before anything is written.
     const context = await setContext(args.name, patch, {
@@ -77,7 +89,17 @@ export default class ContextSet extends MailroomCommand {
    * A context never stores a secret: one inside a URL would be written to config.yaml (and shows in `ps`). A
    * management URL's credentials are refused when the merged context is checked (they would never be used).
    */
-  private refuseCredentialsInUrls(flags: {'rabbitmq-url'?: string; 'nats-url'?: string}): void {
+  private refuseCredentialsInUrls(flags: {
+    'rabbitmq-url'?: string
+    'nats-url'?: string
+    'schema-registry-url'?: string
+  }): void {
+    if (urlCredentials(flags['schema-registry-url'])) {
+      this.usage(
+        '--schema-registry-url holds a user or password, which a context would write to config.yaml',
+        'Remove it from the URL: --schema-registry-username with --schema-registry-password-env VAR or --schema-registry-password-file FILE',
+      )
+    }
     if (urlCredentials(flags['rabbitmq-url']) === 'password') {
       this.usage(
         '--rabbitmq-url holds a password, which a context would write to config.yaml',

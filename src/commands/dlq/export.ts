@@ -4,11 +4,12 @@ import {Args, Flags} from '@oclif/core'
 
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomCommand} from '../../cli/base-command.js'
+import {decodeFlags, readDecoder} from '../../cli/decode-flags.js'
 import {connectionFlags, connectionOverrides, selectFlag} from '../../cli/flags.js'
 import {encodeEnvelopeLine} from '../../model/envelope/ndjson.js'
 import {DEFAULT_PEEK_LIMIT, type DeadLetterReadStats, newReadStats, readDeadLetters} from '../../core/dlq/read.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
-import {compileFilter} from '../../core/filter.js'
+import {filterFrom} from '../../core/filter-flag.js'
 import {narrowToSelection} from '../../core/replay/selection.js'
 import {targetDepth} from '../../core/services/targets.js'
 import {parseTargetRef} from '../../core/target-ref.js'
@@ -42,6 +43,7 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
       min: 1,
     }),
     force: Flags.boolean({description: 'Peek a quorum queue even though it has a delivery limit'}),
+    ...decodeFlags,
     ...connectionFlags,
   }
 
@@ -54,9 +56,10 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
     const filter = narrowToSelection(
       flags.select,
       {broker: ref.broker, target: ref.name},
-      flags.filter ? compileFilter(flags.filter) : undefined,
+      await filterFrom(flags.filter),
     )
     const context = await this.resolveContext(connectionOverrides(flags))
+    const decoder = await readDecoder(context, flags)
     const adapter = await this.connect(ref.broker, context)
     const stats = newReadStats()
     const progress = this.progressLine('exported', await exportTotal(adapter, ref.name, flags.limit), {printing: !file})
@@ -67,8 +70,10 @@ included. Reads exactly like dlq inspect (non-destructive; RabbitMQ classic/quor
       {
         limit: flags.limit,
         filter,
+        decoder,
         customHeaders: dlqSettings(context.config).customHeaders,
         force: flags.force,
+        complete: true,
         signal: this.interruptSignal(),
         onWarning: (w) => this.warnUser(w),
       },

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MailroomCommand} from '../../cli/base-command.js'
+import {decodeFlags, readDecoder} from '../../cli/decode-flags.js'
 import {connectionFlags, connectionOverrides} from '../../cli/flags.js'
 import {bodyToBytes} from '../../model/envelope/body.js'
 import {encodeEnvelopeLine} from '../../model/envelope/ndjson.js'
@@ -9,13 +10,15 @@ import {type DeathGroup, DeathSummary, deathTime, originPosition} from '../../co
 import {dlqPosition} from '../../core/dlq/position.js'
 import {DEFAULT_PEEK_LIMIT, type DeadLetterReadStats, newReadStats, readDeadLetters} from '../../core/dlq/read.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
-import {compileFilter} from '../../core/filter.js'
+import {filterFrom} from '../../core/filter-flag.js'
 import {escapeControl} from '../../core/output/message.js'
+import {decodedJson, decodedValueOf, isDecoded, schemaLabel} from '../../core/schema/decoded-view.js'
 import {renderTable} from '../../core/output/table.js'
 import {messageIdentity} from '../../core/replay/identity.js'
 import {parseTargetRef} from '../../core/target-ref.js'
 
 const BODY_PREVIEW = 60
+const SCHEMA_PREVIEW = 40
 
 export interface InspectResult extends DeadLetterReadStats {
   target: string
@@ -69,15 +72,17 @@ dlq capture are shown as the dead message itself, fetched by sequence from its s
     force: Flags.boolean({
       description: 'Peek a quorum queue even though it has a delivery limit (each peek counts as a delivery)',
     }),
+    ...decodeFlags,
     ...connectionFlags,
   }
 
   async run(): Promise<InspectResult> {
     const {args, flags} = await this.parse(DlqInspect)
     const ref = parseTargetRef(args.target)
-    const filter = flags.filter ? compileFilter(flags.filter) : undefined
+    const filter = await filterFrom(flags.filter)
     const context = await this.resolveContext(connectionOverrides(flags))
     const settings = dlqSettings(context.config)
+    const decoder = await readDecoder(context, flags)
     const adapter = await this.connect(ref.broker, context)
     const stats = newReadStats()
     const summary = new DeathSummary()
@@ -89,8 +94,10 @@ dlq capture are shown as the dead message itself, fetched by sequence from its s
       {
         limit: flags.limit,
         filter,
+        decoder,
         customHeaders: settings.customHeaders,
         force: flags.force,
+        complete: true,
         signal: this.interruptSignal(),
         onWarning: (w) => this.warnUser(w),
       },
@@ -135,18 +142,33 @@ function groupsTable(groups: DeathGroup[]): Promise<string> {
 
 function messagesTable(messages: Envelope[]): Promise<string> {
   const rows = messages.map((e, i) => ({e, i}))
+  const decoding = messages.some((e) => e.decoded)
   return renderTable(rows, [
     {header: 'AT', value: ({e, i}) => dlqPosition(e, i)},
     {header: 'DIED', value: ({e}) => deathTime(e)},
     {header: 'REASON', value: ({e}) => e.death?.reason},
     {header: 'ORIGIN', value: ({e}) => originPosition(e)},
     {header: 'COUNT', value: ({e}) => e.death?.count, align: 'right'},
+    ...(decoding ? [{header: 'SCHEMA', value: ({e}: {e: Envelope}) => schemaColumn(e)}] : []),
     {header: 'BODY', value: ({e}) => bodyPreview(e)},
   ])
 }
 
+/** The value's schema, or why it was not decoded (then the body is the raw one). */
+function schemaColumn(e: Envelope): string {
+  const part = e.decoded?.value
+  if (!part) return '-'
+  return isDecoded(part) ? schemaLabel(part) : clip(`raw: ${part.error}`, SCHEMA_PREVIEW)
+}
+
 function bodyPreview(e: Envelope): string {
+  const decoded = decodedValueOf(e)
+  if (decoded) return clip(decodedJson(decoded.value), BODY_PREVIEW)
   if (!('utf8' in e.body)) return `(${bodyToBytes(e.body).length} binary bytes)`
-  const text = escapeControl(e.body.utf8.replace(/\s+/g, ' '))
-  return text.length > BODY_PREVIEW ? `${text.slice(0, BODY_PREVIEW - 1)}…` : text
+  return clip(e.body.utf8, BODY_PREVIEW)
+}
+
+function clip(text: string, width: number): string {
+  const line = escapeControl(text.replace(/\s+/g, ' '))
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line
 }

@@ -1,7 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MailroomCommand} from '../../cli/base-command.js'
+import {EXIT} from '../../model/exit-codes.js'
 import {connectionFlags, connectionOverrides, selectFlag} from '../../cli/flags.js'
+import {decodeFlags, readDecode, readDecoder} from '../../cli/decode-flags.js'
 import {
   DEFAULT_FILTERED_PURGE_LIMIT,
   type PurgeResult,
@@ -9,8 +11,9 @@ import {
   purgeDeadLetters,
   purgeMethod,
 } from '../../core/dlq/purge.js'
+import {heldElsewhereWarning} from '../../core/dlq/purge-report.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
-import {compileFilter} from '../../core/filter.js'
+import {filterFrom} from '../../core/filter-flag.js'
 import {confirmDestructive} from '../../core/guard.js'
 import {describeSelection, parseSelection} from '../../core/replay/selection.js'
 import {formatTargetRef, parseTargetRef} from '../../core/target-ref.js'
@@ -22,7 +25,8 @@ export default class DlqPurge extends MailroomCommand {
 up to the current end). With --filter only matching messages go: JetStream deletes them by sequence; RabbitMQ
 consumes the queue, acks the matching ones and requeues the rest (they come back marked redelivered; at most --limit
 examined); Kafka cannot remove single records (exit 5). --select <message-id> (repeatable) narrows the purge to
-exactly those messages (the dashboard's marks), as a filter does. --dry-run shows what would go and changes nothing.
+exactly those messages (the dashboard's marks), as a filter does. With a schema registry, json.<field> in --filter reads
+the decoded value, as in dlq inspect (--decode, --value-subject). --dry-run shows what would go and changes nothing.
 Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, needs --yes otherwise; audited.`
   static override examples = [
     {
@@ -49,6 +53,7 @@ Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, 
       min: 1,
     }),
     yes: Flags.boolean({char: 'y', description: 'Confirm without a prompt (required when not on a terminal)'}),
+    ...decodeFlags,
     ...connectionFlags,
   }
 
@@ -56,13 +61,18 @@ Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, 
     const {args, flags} = await this.parse(DlqPurge)
     const ref = parseTargetRef(args.target)
     const target = formatTargetRef(ref)
-    const filter = flags.filter ? compileFilter(flags.filter) : undefined
+    const filter = await filterFrom(flags.filter)
     const select = flags.select ? parseSelection(flags.select, {broker: ref.broker, target: ref.name}) : undefined
+    if (!filter && (flags.decode || flags['value-subject']))
+      this.usage('--decode and --value-subject choose how --filter reads values: give them with --filter')
     const context = await this.resolveContext(connectionOverrides(flags))
+    const decode = filter ? readDecode(context, flags) : undefined
+    const decoder = decode ? await readDecoder(context, flags) : undefined
     const adapter = await this.connect(ref.broker, context)
     purgeMethod(adapter, filter !== undefined || select !== undefined)
     const options = {
       filter,
+      decoder,
       select,
       limit: flags.limit,
       customHeaders: dlqSettings(context.config).customHeaders,
@@ -75,7 +85,7 @@ Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, 
           ...options,
           ref: target,
           context: context.name,
-          details: flags.filter ? {filter: flags.filter} : {},
+          details: flags.filter ? {filter: flags.filter, ...(decode ? {decode} : {})} : {},
           onAuditFailure: this.auditFailed,
           confirm: () =>
             confirmDestructive({
@@ -98,6 +108,11 @@ Guarded: refused in a read-only context, asks for the DLQ's name on a terminal, 
     if (r.truncated) this.warnUser('stopped at --limit: more matching messages may remain')
     if (r.notFound)
       this.warnUser(`${r.notFound} selected message(s) not found in the DLQ${r.truncated ? ' within --limit' : ''}`)
+    const held = heldElsewhereWarning(r)
+    if (held) {
+      this.warnUser(held)
+      this.exitStatus = EXIT.PARTIAL
+    }
   }
 }
 

@@ -4,6 +4,8 @@ import type {BrokerAdapter} from '../../adapters/types.js'
 import type {BrokerKind} from '../../model/broker.js'
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides, selectFlag} from '../../cli/flags.js'
+import {decodeFlags, readDecode, readDecoder} from '../../cli/decode-flags.js'
+import {decodedLines} from '../../core/output/message.js'
 import {type ResolvedContext, resolveNamedContext} from '../../core/config/resolve.js'
 import {MailroomError} from '../../model/errors.js'
 import {dlqSettings} from '../../core/dlq/settings.js'
@@ -29,7 +31,9 @@ JetStream PubAck with Nats-Msg-Id) and only then removed from the DLQ (ack / mar
 mailroom-replay.<topic> / delete the stream entry). A failed or returned publish leaves the message in the DLQ.
 --select <message-id> (repeatable) replays exactly those messages, as the dashboard's marks do.
 Messages --filter or --select does not select, or beyond --limit, stay for a later run (Kafka too: the cursor's committed
-offset stays at the first record not replayed, its metadata marks those replayed above it).
+offset stays at the first record not replayed, its metadata marks those replayed above it). With a schema registry,
+json.<field> in --filter reads the decoded value, as in dlq inspect (--decode, --value-subject); the journal records
+how, and the bytes move as they are.
 The run is bounded by what the DLQ held when it started, so it ends even while messages keep dying.
 
 Destination: each message's origin from its death record (RabbitMQ: the origin queue via the default exchange;
@@ -125,9 +129,10 @@ queue kept reporting messages it did not deliver for 60 s).`
     }),
     resume: Flags.string({
       description:
-        'Continue the replay with this id (same source, destination, filter, bound and --limit, counting what it replayed already; refused on other servers than it started with)',
+        'Continue the replay with this id (same source, destination, filter and its decoding, bound and --limit, counting what it replayed already; refused on other servers than it started with)',
     }),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required without a terminal)'}),
+    ...decodeFlags,
     ...connectionFlags,
   }
 
@@ -153,7 +158,13 @@ queue kept reporting messages it did not deliver for 60 s).`
       keepPartition: flags['keep-partition'],
       window: flags.window,
     }
+    if (!flags['dry-run'] && !flags.filter && (flags.decode || flags['value-subject']))
+      this.usage(
+        '--decode and --value-subject choose how --filter reads values (and show the samples of --dry-run decoded); a replay moves the bytes as they are',
+      )
     const context = await this.resolveContext(connectionOverrides(flags))
+    const decode = flags.filter ? readDecode(context, flags) : undefined
+    if (decode) request.decode = decode
     const deps = await this.deps(
       context,
       request.source.broker,
@@ -162,7 +173,7 @@ queue kept reporting messages it did not deliver for 60 s).`
       await this.destinationContext(request.toContext, flags),
     )
     if (flags['dry-run']) {
-      const plan = await dryRunReplay(request, deps, flags.sample)
+      const plan = await dryRunReplay(request, deps, flags.sample, await readDecoder(context, flags))
       this.renderPlan(plan, request)
       return plan
     }
@@ -172,12 +183,22 @@ queue kept reporting messages it did not deliver for 60 s).`
   private async resume(
     replayId: string,
     target: string | undefined,
-    flags: {yes: boolean; force: boolean; 'dry-run': boolean; 'to-context'?: string} & Parameters<
-      typeof connectionOverrides
-    >[0],
+    flags: {
+      yes: boolean
+      force: boolean
+      'dry-run': boolean
+      'to-context'?: string
+      decode?: string
+      'value-subject'?: string
+    } & Parameters<typeof connectionOverrides>[0],
   ): Promise<ReplayReport> {
     if (!isReplayId(replayId)) this.usage(`"${replayId}" is not a replay id (like 20250314T101502-3f9a1c)`)
     if (flags['dry-run']) this.usage('--dry-run plans a new replay; --resume continues one')
+    if (flags.decode || flags['value-subject'])
+      this.usage(
+        '--resume reads values as the replay started to: its journal records --decode and --value-subject',
+        'Resume without them (give --schema-registry if the context has none)',
+      )
     const {readJournal} = await import('../../core/replay/journal.js')
     const state = await readJournal(replayId)
     const source = state.start.request.source
@@ -240,6 +261,7 @@ queue kept reporting messages it did not deliver for 60 s).`
       context: context.name,
       onAuditFailure: this.auditFailed,
       settings: context.settings,
+      ...(context.settings.schemaRegistry ? {schemaRegistry: context.settings.schemaRegistry} : {}),
       warn: (message) => this.warnUser(message),
       confirm: (facts, request) =>
         confirmDestructive({
@@ -322,10 +344,12 @@ queue kept reporting messages it did not deliver for 60 s).`
     if (h.removed.length) this.out(`headers removed: ${h.removed.join(', ')}`)
     if (h.carried.length) this.out(`carried as headers: ${h.carried.join(', ')}`)
     if (h.added.length) this.out(`headers added: ${h.added.join(', ')}`)
-    for (const s of plan.samples)
+    for (const s of plan.samples) {
       this.out(
         `  sample ${s.id} -> ${s.destination}${s.replayCount ? ` (replayed ${s.replayCount} times before)` : ''}`,
       )
+      for (const line of decodedLines(s.decoded, {valuePreview: 100})) this.out(`  ${line}`)
+    }
     for (const note of plan.notes) this.out(`note: ${note}`)
   }
 }

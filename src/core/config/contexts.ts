@@ -53,7 +53,7 @@ export async function useContext(name: string): Promise<void> {
 }
 
 /**
- * Creates or updates a context; patch fields replace those of the same name, per broker. `check` sees the merged
+ * Creates or updates a context; patch fields replace those of the same name, per broker (and schema registry). `check` sees the merged
  * context before anything is written, and throws to keep the file as it was.
  */
 export async function setContext(
@@ -64,7 +64,7 @@ export async function setContext(
   const config = await load()
   const before = config.contexts[name] ?? {}
   const merged: ContextConfig = {...before, ...patch}
-  for (const broker of ['rabbitmq', 'kafka', 'nats'] as const) {
+  for (const broker of ['rabbitmq', 'kafka', 'nats', 'schemaRegistry'] as const) {
     if (patch[broker]) merged[broker] = {...before[broker], ...patch[broker]} as never
   }
   o.check?.(merged)

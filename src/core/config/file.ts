@@ -54,6 +54,13 @@ export interface ContextConfig {
     nkeySeedFile?: string
     tls?: TlsConfig
   } & SecretRef
+  /** A Confluent-compatible schema registry: decodes Avro/Protobuf/JSON Schema records, encodes published values. */
+  schemaRegistry?: {
+    /** http(s)://host:port, possibly with a path (https://host/apis/ccompat/v7). */
+    url?: string
+    username?: string
+    tls?: TlsConfig
+  } & SecretRef
   /** DLQ discovery and header conventions (used by the dlq commands). */
   dlq?: Record<string, unknown>
 }

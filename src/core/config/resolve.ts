@@ -5,6 +5,7 @@ import {homedir} from 'node:os'
 
 import {BROKER_KINDS, type BrokerKind} from '../../model/broker.js'
 import {MailroomError} from '../../model/errors.js'
+import {once} from '../../model/once.js'
 import {registerSecret} from '../../model/redact.js'
 import {readPasswordFromStdin} from './stdin-secret.js'
 import {
@@ -20,6 +21,7 @@ import type {
   KafkaSettings,
   NatsSettings,
   RabbitMqSettings,
+  SchemaRegistrySettings,
   TlsSettings,
 } from '../../model/settings.js'
 
@@ -38,6 +40,8 @@ export interface ConnectionOverrides {
   rabbitmqManagementUrl?: string
   kafkaBrokers?: string
   natsUrl?: string
+  /** --schema-registry: the registry's URL (possibly with a path). */
+  schemaRegistryUrl?: string
   connectTimeoutMs?: number
   /** Read the password of every broker whose context names a user but no password source from stdin's first line. */
   passwordStdin?: boolean
@@ -80,6 +84,7 @@ const ADDRESS_ENV = [
   'MAILROOM_RABBITMQ_MANAGEMENT_URL',
   'MAILROOM_KAFKA_BROKERS',
   'MAILROOM_NATS_URL',
+  'MAILROOM_SCHEMA_REGISTRY_URL',
 ]
 
 /**
@@ -134,6 +139,8 @@ export function resolveContextConfig(
   }
   if (kafkaBrokers || config.kafka || useDefaults) settings.kafka = kafkaSettings(config, kafkaBrokers, sources)
   if (natsUrl || config.nats || useDefaults) settings.nats = natsSettings(config, natsUrl, sources)
+  const registryUrl = overrides.schemaRegistryUrl ?? env.MAILROOM_SCHEMA_REGISTRY_URL ?? config.schemaRegistry?.url
+  if (registryUrl) settings.schemaRegistry = schemaRegistrySettings(config, registryUrl, sources)
   if (sources.stdin && !sources.stdinUsed) {
     throw new MailroomError('USAGE', '--password-stdin: no broker of this context waits for a password', {
       suggestions: [
@@ -289,6 +296,26 @@ function natsSettings(config: ContextConfig, url = LOCAL_DEFAULTS.natsUrl, sourc
   return {url, user: c.user, password, token, creds, nkeySeed, tls: readTls(c.tls, warnings)}
 }
 
+/** Not a broker: only there when a URL is named (flag, env or context); credentials as the brokers' are. */
+function schemaRegistrySettings(config: ContextConfig, url: string, sources: SecretSources): SchemaRegistrySettings {
+  const parsed = parseUrl(
+    url.trim(),
+    ['http:', 'https:'],
+    'schema registry URL',
+    'https://registry:8081 or https://host/apis/ccompat/v7',
+  )
+  if (parsed.username || parsed.password) {
+    throw new MailroomError('USAGE', 'the schema registry URL holds a user or password', {
+      suggestions: [
+        "Remove user:password@ and set the context's schemaRegistry.username with passwordEnv or passwordFile",
+      ],
+    })
+  }
+  const c = config.schemaRegistry ?? {}
+  const password = readSecret(c, sources, c.username !== undefined)
+  return {url: url.trim(), username: c.username, password, tls: readTls(c.tls, sources.warnings)}
+}
+
 function parseUrl(text: string, protocols: string[], what: string, example: string): URL {
   let url: URL
   try {
@@ -391,11 +418,6 @@ function isSharedFile(path: string): boolean {
   } catch {
     return false
   }
-}
-
-function once<T>(fn: () => T): () => T {
-  let result: {value: T} | undefined
-  return () => (result ??= {value: fn()}).value
 }
 
 function expandHome(path: string): string {

@@ -76,6 +76,7 @@ const context = fields({
     },
     NO_INLINE_SECRETS,
   ),
+  schemaRegistry: fields({url: text, username: text, tls, ...passwordRef}, NO_INLINE_PASSWORD),
   dlq: fields({
     patterns: texts,
     extraPatterns: texts,

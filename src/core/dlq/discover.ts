@@ -25,16 +25,30 @@ export interface DlqListing {
   failures: BrokerFailure[]
 }
 
+/** What a caller needs of each DLQ, so nothing else is read (each read is one or two broker requests per DLQ). */
+export interface DiscoverOptions {
+  /** Read the oldest / newest message times (Kafka: a Fetch per DLQ). Default true; `check` needs none. */
+  messageTimes?: boolean
+  /** Only the DLQs this accepts (by broker, name and origins) get their depth and times read and are listed. */
+  concerns?: (d: Pick<DlqInfo, 'broker' | 'name' | 'origins'>) => boolean
+  /**
+   * A broker's targets, where the caller has them already (the dashboard's listing, taken for its overview too:
+   * listing 1,000 queues or 200 topics twice cost it more than the discovery itself); default: listed here.
+   */
+  listTargets?: (adapter: BrokerAdapter) => Promise<TargetInfo[]>
+}
+
 export async function discoverDlqs(
   adapters: BrokerAdapter[],
   settings: DlqSettings,
   now = Date.now(),
+  o: DiscoverOptions = {},
 ): Promise<DlqListing> {
   const results = await Promise.all(
     adapters.map(async (adapter) => {
       try {
         await adapter.connect()
-        return {dlqs: await discoverOnBroker(adapter, settings, now)}
+        return {dlqs: await discoverOnBroker(adapter, settings, now, o)}
       } catch (error) {
         return {failure: {broker: adapter.kind, error: asMailroomError(error).toInfo()}}
       }
@@ -48,9 +62,14 @@ export async function discoverDlqs(
   }
 }
 
-async function discoverOnBroker(adapter: BrokerAdapter, settings: DlqSettings, now: number): Promise<DlqInfo[]> {
+async function discoverOnBroker(
+  adapter: BrokerAdapter,
+  settings: DlqSettings,
+  now: number,
+  o: DiscoverOptions,
+): Promise<DlqInfo[]> {
   const [targets, routes] = await Promise.all([
-    adapter.listTargets(),
+    o.listTargets ? o.listTargets(adapter) : adapter.listTargets(),
     adapter.deadLetterTopology?.() ?? Promise.resolve([]),
   ])
   const names = new Set(targets.map((t) => t.name))
@@ -58,13 +77,15 @@ async function discoverOnBroker(adapter: BrokerAdapter, settings: DlqSettings, n
   for (const target of targets) {
     const detectedBy = reasonsListed(target, routes, settings)
     if (detectedBy.length === 0) continue
+    const origins = originsOf(target.name, routes, settings.patterns, names)
+    if (o.concerns && !o.concerns({broker: adapter.kind, name: target.name, origins})) continue
     dlqs.push({
       broker: adapter.kind,
       name: target.name,
       kind: target.kind,
       depth: await currentDepth(adapter, target),
-      ...ages(await messageTimes(adapter, target), now),
-      origins: originsOf(target.name, routes, settings.patterns, names),
+      ...(o.messageTimes === false ? {} : ages(await messageTimes(adapter, target), now)),
+      origins,
       detectedBy,
     })
   }

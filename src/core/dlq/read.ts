@@ -6,6 +6,7 @@ import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomError, isMailroomError} from '../../model/errors.js'
 import type {Envelope} from '../../model/envelope/types.js'
 import type {MessageFilter} from '../filter.js'
+import type {EnvelopeDecoder} from '../schema/envelope-decoder.js'
 import {type CustomDeathHeaders, parseAdvisory, withDeath} from './death.js'
 
 /** Peeking holds every message at once, so it is always bounded. */
@@ -15,9 +16,13 @@ export interface DeadLetterReadOptions {
   /** At most this many DLQ entries are read (default: all for offset/sequence reads, DEFAULT_PEEK_LIMIT for peeks). */
   limit?: number
   filter?: MessageFilter
+  /** Decodes keys and values through the schema registry (a view beside the bytes) before the filter sees them. */
+  decoder?: EnvelopeDecoder
   customHeaders?: CustomDeathHeaders
   /** Peek a quorum queue with a delivery limit anyway. */
   force?: boolean
+  /** Everything up to the limit (inspect, export, purge --dry-run): a peek waits for what other readers hold (PeekOptions). */
+  complete?: boolean
   signal?: AbortSignal
   onWarning?: (message: string) => void
 }
@@ -44,6 +49,7 @@ export async function* readDeadLetters(
     if (o.signal?.aborted) return
     stats.read++
     const envelope = await resolved.withOriginal(withDeath(entry, {customHeaders: o.customHeaders}))
+    await o.decoder?.decorate(envelope)
     if (o.filter && !o.filter(envelope)) continue
     stats.matched++
     yield envelope
@@ -58,7 +64,7 @@ async function* dlqEntries(
 ): AsyncGenerator<Envelope> {
   if (adapter.peek) {
     const limit = o.limit ?? DEFAULT_PEEK_LIMIT
-    const result = await adapter.peek(target, {count: limit, force: o.force})
+    const result = await adapter.peek(target, {count: limit, force: o.force, complete: o.complete})
     for (const warning of result.warnings) o.onWarning?.(warning)
     stats.truncated = result.messages.length >= limit
     yield* result.messages

@@ -49,9 +49,18 @@ export function dlqSettings(config: {dlq?: Record<string, unknown>}): DlqSetting
   return {patterns: [...patterns, ...extra], named, customHeaders: customHeaders(raw.headers)}
 }
 
+/** Compiled patterns: discovery matches every target of every broker against each pattern, on every refresh. */
+const PATTERN_REGEXES = new Map<string, RegExp>()
+const MAX_CACHED_PATTERNS = 1000
+
 /** Glob match with `*` (any run of characters); case-sensitive like broker names. */
 export function matchesPattern(name: string, pattern: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`)
+  let regex = PATTERN_REGEXES.get(pattern)
+  if (!regex) {
+    if (PATTERN_REGEXES.size >= MAX_CACHED_PATTERNS) PATTERN_REGEXES.clear()
+    regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`)
+    PATTERN_REGEXES.set(pattern, regex)
+  }
   return regex.test(name)
 }
 

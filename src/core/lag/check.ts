@@ -71,11 +71,17 @@ export async function runCheck(
   await Promise.all(adapters.map((a) => a.connect().catch(() => undefined)))
   const [report, dlqListing] = await Promise.all([
     new LagMonitor(adapters, {...o, replication: true}).snapshot(),
-    wantDlqs ? discoverDlqs(adapters, o.dlqSettings) : Promise.resolve({dlqs: [], failures: []}),
+    // Depths only (no message ages), and with a consumer named only its DLQs: on a broker holding many DLQs, each
+    // one read costs requests, one after the other.
+    wantDlqs
+      ? discoverDlqs(adapters, o.dlqSettings, Date.now(), {
+          messageTimes: false,
+          ...(o.filter ? {concerns: (d) => dlqConcerns(d, o.filter!)} : {}),
+        })
+      : Promise.resolve({dlqs: [], failures: []}),
   ])
-  const dlqs = dlqListing.dlqs
-    .filter((d) => !o.filter || dlqConcerns(d, o.filter))
-    .map(({broker, name, depth}) => ({broker, name, depth}))
+  // Discovery listed only the DLQs that concern the filter (when there is one).
+  const dlqs = dlqListing.dlqs.map(({broker, name, depth}) => ({broker, name, depth}))
   const replication = report.replication ?? {checked: {}, problems: []}
   const breaches = [
     ...findBreaches(report.rows, dlqs, thresholds),

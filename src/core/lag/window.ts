@@ -1,6 +1,6 @@
 // A sliding window of lag samples per consumer, and the rates, trend and drain ETA derived from it.
 import type {LagSample} from '../../adapters/types.js'
-import {defined, rowKey} from './model.js'
+import {put, rowKey} from './model.js'
 
 /** Burrow keeps the last 10 offsets per partition; the same default here. */
 export const DEFAULT_WINDOW_SIZE = 10
@@ -30,13 +30,17 @@ export class LagWindows {
   /** Adds a sample and returns the consumer's window, oldest first (the new point last). */
   add(sample: LagSample, at: number): LagPoint[] {
     const key = rowKey(sample)
-    const points = [
-      ...(this.windows.get(key) ?? []),
-      {at, lag: sample.lag, consumed: sample.consumed, produced: sample.produced},
-    ]
-    const kept = points.slice(-this.size)
-    this.windows.set(key, kept)
-    return kept
+    const point = {at, lag: sample.lag, consumed: sample.consumed, produced: sample.produced}
+    const points = this.windows.get(key)
+    if (!points) {
+      const kept = [point]
+      this.windows.set(key, kept)
+      return kept
+    }
+    // In place: a window is read right after it is returned, and never kept by the caller.
+    points.push(point)
+    if (points.length > this.size) points.splice(0, points.length - this.size)
+    return points
   }
 
   /** Forgets consumers that were not seen in the latest round (deleted queues, groups). */
@@ -50,6 +54,13 @@ export class LagWindows {
  * A counter that went backwards (a recreated queue, a reset group) gives no rate.
  */
 export function motionOf(window: LagPoint[], sample: LagSample): Motion {
+  const motion = {} as Motion
+  addMotion(motion, window, sample)
+  return motion
+}
+
+/** motionOf's fields, set on `into` in the same order (inRate, outRate, trend, etaSeconds, windowSeconds). */
+export function addMotion(into: Motion, window: LagPoint[], sample: LagSample): void {
   const first = window[0]
   const last = window[window.length - 1]
   const seconds = (last.at - first.at) / 1000
@@ -63,10 +74,11 @@ export function motionOf(window: LagPoint[], sample: LagSample): Motion {
     : inRate !== undefined && outRate !== undefined
       ? inRate - outRate
       : undefined
-  return {
-    ...defined({inRate, outRate, trend, etaSeconds: drainEta(sample.lag, trend)}),
-    windowSeconds: Math.max(0, seconds),
-  }
+  put(into, 'inRate', inRate)
+  put(into, 'outRate', outRate)
+  put(into, 'trend', trend)
+  put(into, 'etaSeconds', drainEta(sample.lag, trend))
+  into.windowSeconds = Math.max(0, seconds)
 }
 
 function lagChange(first: LagPoint, last: LagPoint, seconds: number): number | undefined {

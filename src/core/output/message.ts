@@ -2,7 +2,8 @@
 // bytes are never written raw to a terminal: they are shown as escapes.
 import {bodyToBytes} from '../../model/envelope/body.js'
 import {headerValueToText} from '../../model/envelope/header-values.js'
-import type {Envelope} from '../../model/envelope/types.js'
+import type {DecodedPart, DecodedParts, Envelope} from '../../model/envelope/types.js'
+import {decodedJson, decodedValueOf, isDecoded, schemaLabel} from '../schema/decoded-view.js'
 
 export type BodyFormat = 'auto' | 'json' | 'utf8' | 'hex' | 'base64'
 export const BODY_FORMATS: BodyFormat[] = ['auto', 'json', 'utf8', 'hex', 'base64']
@@ -27,7 +28,10 @@ export function hexDump(bytes: Buffer, limit = 4096): string {
   return lines.join('\n')
 }
 
+/** The body as text: with auto and json, the value a schema registry decoded when there is one. */
 export function renderBody(e: Envelope, format: BodyFormat = 'auto'): string {
+  const decoded = decodedValueOf(e)
+  if (decoded && (format === 'auto' || format === 'json')) return escapeControl(decodedJson(decoded.value, 2))
   const isText = 'utf8' in e.body
   if (format === 'base64') return bodyToBytes(e.body).toString('base64')
   if (format === 'hex' || (format === 'auto' && !isText)) return hexDump(bodyToBytes(e.body))
@@ -50,8 +54,33 @@ export function renderMessage(e: Envelope, o: {bodyFormat?: BodyFormat; title?: 
   for (const [name, value] of Object.entries(e.properties ?? {}))
     lines.push(`  (${name}): ${escapeControl(String(value))}`)
   if (e.death) lines.push(`  death: ${escapeControl(describeDeath(e))}`)
+  lines.push(...decodedLines(e.decoded))
   lines.push(renderBody(e, o.bodyFormat))
   return lines.join('\n')
+}
+
+/**
+ * The decoded key (with its schema), the value's schema, or why a part was shown raw. With valuePreview, the value
+ * too, on one line cut to that many characters (the body shows it in full otherwise).
+ */
+export function decodedLines(parts: DecodedParts | undefined, o: {valuePreview?: number} = {}): string[] {
+  const lines: string[] = []
+  const {key, value} = parts ?? {}
+  if (key) lines.push(`  key (${partLabel(key)})${isDecoded(key) ? `: ${decodedJson(key.value)}` : ''}`)
+  if (value) {
+    const preview = o.valuePreview && isDecoded(value) ? `: ${clipLine(decodedJson(value.value), o.valuePreview)}` : ''
+    lines.push(`  value (${partLabel(value)})${preview}`)
+  }
+  return lines.map(escapeControl)
+}
+
+function clipLine(text: string, width: number): string {
+  const line = text.replace(/\s+/g, ' ')
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line
+}
+
+function partLabel(part: DecodedPart): string {
+  return isDecoded(part) ? `schema ${schemaLabel(part)}` : `not decoded, shown raw: ${part.error.replace(/\s+/g, ' ')}`
 }
 
 export function messageTitle(e: Envelope): string {

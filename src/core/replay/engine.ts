@@ -77,7 +77,9 @@ export class ReplayEngine {
   private readonly passing = new Set<Promise<void>>()
   private readonly window: Slots
   private confirmed: Confirmed[] = []
-  private checkpointing?: Promise<void>
+  private checkpointScheduled = false
+  /** Journal writes not yet done (each frees the window slots of its positional messages). */
+  private readonly journaling = new Set<Promise<void>>()
   /** Selected by this job, counting what earlier attempts confirmed: --limit bounds the job, not each attempt. */
   private selectedCount: number
   private settling = 0
@@ -248,24 +250,28 @@ export class ReplayEngine {
   }
 
   /**
-   * Group commit: confirmations that arrive while a checkpoint is being written wait for the next one, which
-   * starts as soon as it finishes; a lone confirmation is written on the next turn of the event loop.
+   * Confirmations are settled a turn of the event loop at a time: those that arrive in one turn (a RabbitMQ broker
+   * confirms a window per disk sync) make one batch, one journal write and, on RabbitMQ, one multiple-ack. A batch
+   * does not wait for the previous batch's journal write: the journal orders its own writes, and an ack waiting for
+   * the disk would hold the window (and the broker's next round) for nothing.
    */
   private scheduleCheckpoint(): void {
-    if (this.checkpointing) return
-    this.checkpointing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      while (this.confirmed.length > 0) await this.settleBatch(this.confirmed.splice(0, CHECKPOINT_BATCH))
-      this.checkpointing = undefined
+    if (this.checkpointScheduled) return
+    this.checkpointScheduled = true
+    setImmediate(() => {
+      this.checkpointScheduled = false
+      this.settleConfirmed()
     })
+  }
+
+  private settleConfirmed(): void {
+    while (this.confirmed.length > 0) this.settleBatch(this.confirmed.splice(0, CHECKPOINT_BATCH))
   }
 
   /** Waits until every confirmed message has been journaled and settled. */
   private async flushCheckpoint(): Promise<void> {
-    while (this.checkpointing) await this.checkpointing
-    if (this.confirmed.length > 0) {
-      this.scheduleCheckpoint()
-      await this.flushCheckpoint()
-    }
+    this.settleConfirmed()
+    await Promise.allSettled([...this.journaling])
   }
 
   /**
@@ -279,7 +285,7 @@ export class ReplayEngine {
    * the journal and settles it without publishing. Its window slot is freed as soon as the journal has it, so the
    * next messages need not wait for the commit or delete round trip (at most SETTLING_LIMIT of them at a time).
    */
-  private async settleBatch(batch: Confirmed[]): Promise<void> {
+  private settleBatch(batch: Confirmed[]): void {
     const firsts = batch.filter((c) => !c.repeat).map((c) => c.id)
     const repeats = batch.filter((c) => c.repeat).map((c) => c.id)
     if (firsts.length > 0) this.o.journal.append({t: 'ok', ids: firsts})
@@ -293,28 +299,29 @@ export class ReplayEngine {
     }
     this.settling += batch.length
     this.track(
-      Promise.allSettled(batch.map((c) => this.o.source.replayed(c.delivery))).then((results) => {
+      this.o.source.replayedAll(batch.map((c) => c.delivery)).then((results) => {
         this.settling -= batch.length
         this.count(batch, results)
         freeUpTo(batch.length)
       }),
     )
-    const journaled = await this.o.journal.checkpoint().then(
-      () => true,
-      (error: unknown) => {
-        this.stop('PARTIAL', `cannot write the replay journal: ${(error as Error).message}`)
-        return false
+    const journaled: Promise<void> = this.o.journal.checkpoint().then(
+      () => {
+        if (this.settling <= SETTLING_LIMIT) freeUpTo(batch.filter((c) => c.positional).length)
       },
+      (error: unknown) => this.stop('PARTIAL', `cannot write the replay journal: ${(error as Error).message}`),
     )
-    if (journaled && this.settling <= SETTLING_LIMIT) freeUpTo(batch.filter((c) => c.positional).length)
+    this.journaling.add(journaled)
+    void journaled.finally(() => this.journaling.delete(journaled))
   }
 
-  private count(batch: Confirmed[], settled: PromiseSettledResult<void>[]): void {
+  /** @param settled whether each message of the batch was settled at the source (removed from the DLQ). */
+  private count(batch: Confirmed[], settled: boolean[]): void {
     for (const [i, c] of batch.entries()) {
       this.counts.replayed++
       this.byDestination[c.label] = (this.byDestination[c.label] ?? 0) + 1
       // Delivered, but the DLQ copy could not be removed: a later run would deliver it again.
-      if (settled[i]!.status === 'rejected') this.counts.possibleDuplicates++
+      if (!settled[i]) this.counts.possibleDuplicates++
     }
     this.o.onProgress?.(this.counts)
   }

@@ -1,5 +1,5 @@
 // The replay journal: JSON lines under $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl. The first line holds the
-// job (source, destination, filter, bound); then batches of confirmed message ids, each written BEFORE those
+// job (source, destination, filter and how it decodes values, bound); then batches of confirmed message ids, each written BEFORE those
 // messages are settled at the source (and fsync'd at checkpoints), so a killed run knows what reached the destination. Never a secret:
 // the job holds target names and the filter, and the servers only as the context's name and hashed addresses.
 import {type FileHandle, open, readFile, readdir, rename, writeFile} from 'node:fs/promises'

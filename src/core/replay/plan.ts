@@ -5,7 +5,8 @@
 import {readOf} from '../../adapters/batched.js'
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
-import type {Envelope} from '../../model/envelope/types.js'
+import type {DecodedParts, Envelope} from '../../model/envelope/types.js'
+import type {EnvelopeDecoder} from '../schema/envelope-decoder.js'
 import {formatTargetRef} from '../target-ref.js'
 import {laneKey} from './destination.js'
 import {describeChanges, type HeaderChanges, replayCountOf} from './headers.js'
@@ -22,6 +23,8 @@ export interface PlanSample {
   key?: Envelope['key']
   replayCount: number
   changes: HeaderChanges
+  /** The key and value as the schema registry decodes them (with decoding on); the replay moves the bytes. */
+  decoded?: DecodedParts
 }
 
 export interface ReplayPlan {
@@ -50,7 +53,7 @@ export async function planReplay(
   source: InspectedSource,
   request: ReplayRequest,
   selector: Selector,
-  o: {sample: number; signal?: AbortSignal},
+  o: {sample: number; signal?: AbortSignal; decoder?: EnvelopeDecoder},
 ): Promise<ReplayPlan> {
   const {facts} = source
   const plan: ReplayPlan = {
@@ -91,6 +94,7 @@ export async function planReplay(
           key: decision.envelope.key ?? decision.original.key,
           replayCount: replayCountOf(decision.original),
           changes: c,
+          ...(o.decoder ? {decoded: await o.decoder.partsOf(decision.original)} : {}),
         })
       }
     }

@@ -6,6 +6,7 @@ import {deadMessageOf} from '../dlq/read.js'
 import {isoConverter} from '../../model/envelope/time.js'
 import type {Envelope} from '../../model/envelope/types.js'
 import type {MessageFilter} from '../filter.js'
+import type {EnvelopeDecoder} from '../schema/envelope-decoder.js'
 import {formatTargetRef} from '../target-ref.js'
 import {type Destination, resolveDestination} from './destination.js'
 import {prepareForDestination, replayCountOf} from './headers.js'
@@ -22,6 +23,8 @@ export interface SelectorOptions {
   request: ReplayRequest
   replayId: string
   filter?: MessageFilter
+  /** Decodes what the filter reads (json.<field>, schema.<field>) through the schema registry; the bytes move as they are. */
+  filterDecoder?: EnvelopeDecoder
   /** The marked messages (--select, the dashboard's marks): only these, each once. */
   selection?: Selection
   death?: DetectDeathOptions
@@ -44,7 +47,7 @@ export class Selector {
     // Judged as inspect and purge show it: a JetStream advisory entry by the dead message it points at.
     const shown = await this.deadMessage(entry)
     const judged = 'problem' in shown ? entry : shown
-    if (this.o.filter && !this.o.filter(judged)) return {action: 'filtered'}
+    if (this.o.filter && !this.o.filter(await this.filtered(judged))) return {action: 'filtered'}
     if (this.o.selection && !this.o.selection.take(identity.id)) return {action: 'filtered'}
     const {request} = this.o
     const count = replayCountOf(judged)
@@ -72,6 +75,12 @@ export class Selector {
       envelope: prepareForDestination(original, resolution.dest, stamp),
       original,
     }
+  }
+
+  /** What the filter sees: with decoding on, a copy carrying the decoded key and value (what is replayed is not it). */
+  private async filtered(e: Envelope): Promise<Envelope> {
+    const decoder = this.o.filterDecoder
+    return decoder ? {...e, decoded: await decoder.partsOf(e)} : e
   }
 
   /** Every marked message was found: the rest of the DLQ need not be read. */

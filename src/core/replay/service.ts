@@ -8,6 +8,8 @@ import type {ConnectionSettings} from '../../model/settings.js'
 import type {DetectDeathOptions} from '../dlq/death.js'
 import {compileFilter, type MessageFilter} from '../filter.js'
 import {requirePublishTarget} from '../publish-target.js'
+import {type EnvelopeDecoder, envelopeDecoderFor} from '../schema/envelope-decoder.js'
+import type {SchemaRegistrySettings} from '../../model/settings.js'
 import {formatTargetRef} from '../target-ref.js'
 import {ReplayEngine} from './engine.js'
 import {newReplayId} from './identity.js'
@@ -43,6 +45,8 @@ export interface ReplayDeps {
   destinationSettings?: ConnectionSettings
   /** A warning for the user (stderr), not a failure. */
   warn?(message: string): void
+  /** The schema registry a filter that decodes (request.decode) reads values through. */
+  schemaRegistry?: SchemaRegistrySettings
 }
 
 export interface ResumeOptions {
@@ -50,15 +54,26 @@ export interface ResumeOptions {
   force?: boolean
 }
 
-export async function dryRunReplay(request: ReplayRequest, deps: ReplayDeps, sample: number): Promise<ReplayPlan> {
+/** @param decoder shows the samples' keys and values decoded (a view: a replay moves the bytes as they are). */
+export async function dryRunReplay(
+  request: ReplayRequest,
+  deps: ReplayDeps,
+  sample: number,
+  decoder?: EnvelopeDecoder,
+): Promise<ReplayPlan> {
   const source = await inspectSource(deps.source, request.source.name, request.mode)
   await requireDestination(request, deps)
-  const selector = selectorFor(request, 'dry-run', deps, compiledFilter(request))
-  return planReplay(deps.source, source, request, selector, {sample, signal: deps.signal})
+  const filter = await compiledFilter(request, deps)
+  const selector = selectorFor(request, 'dry-run', deps, filter)
+  return planReplay(deps.source, source, request, selector, {
+    sample,
+    signal: deps.signal,
+    decoder: decoder ?? filter?.decoder,
+  })
 }
 
 export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplayReport> {
-  const filter = compiledFilter(request) // an invalid filter fails before anything happens
+  const filter = await compiledFilter(request, deps) // an invalid filter fails before anything happens
   const {facts, offer} = await inspectSource(deps.source, request.source.name, request.mode)
   await requireDestination(request, deps)
   const replayId = newReplayId()
@@ -101,7 +116,7 @@ export async function resumeReplay(replayId: string, deps: ReplayDeps, o: Resume
   }
   const complete = completedBefore(state)
   if (complete) return completeReport(replayId, state, complete, journalPath(replayId, deps.env))
-  const filter = compiledFilter(request)
+  const filter = await compiledFilter(request, deps, replayId)
   return audited({replayId, request, facts, filter, deps, resumed: state}, async (shown) => {
     const journal = await JournalWriter.reopen(journalPath(replayId, deps.env))
     deps.onStart?.(replayId, shown, journal.path)
@@ -166,8 +181,34 @@ async function requireDestination(request: ReplayRequest, deps: ReplayDeps): Pro
   if (request.to) await requirePublishTarget(await deps.destination(request.to.broker), request.to)
 }
 
-function compiledFilter(request: ReplayRequest): MessageFilter | undefined {
-  return request.filter ? compileFilter(request.filter) : undefined
+/** The job's filter, and the decoder it reads values through when the job decodes (request.decode). */
+interface JobFilter {
+  matches: MessageFilter
+  decoder?: EnvelopeDecoder
+}
+
+/** @param resumed the id of the job a resume continues (it reads values as the job started to, or not at all). */
+async function compiledFilter(
+  request: ReplayRequest,
+  deps: Pick<ReplayDeps, 'schemaRegistry'>,
+  resumed?: string,
+): Promise<JobFilter | undefined> {
+  if (!request.filter) return undefined
+  const matches = compileFilter(request.filter)
+  if (!request.decode) return {matches}
+  if (!deps.schemaRegistry && resumed) throw registryNeededToResume(resumed, request)
+  // A registry that refuses the credentials would leave every value undecoded, and the filter would select on that.
+  const decoder = await envelopeDecoderFor(deps.schemaRegistry, request.decode, {checkCredentials: true})
+  return decoder ? {matches, decoder} : {matches}
+}
+
+function registryNeededToResume(replayId: string, request: ReplayRequest): MailroomError {
+  const subject = request.decode?.valueSubject ? ` --value-subject ${request.decode.valueSubject}` : ''
+  return new MailroomError(
+    'USAGE',
+    `replay ${replayId} filters on values decoded through a schema registry (--decode ${request.decode?.mode}${subject}), and none is configured`,
+    {suggestions: ['Resume with --schema-registry <url> (or in the context that has schemaRegistry.url)']},
+  )
 }
 
 /** @param confirmed what earlier attempts of the job replayed: their marks are used up. */
@@ -175,14 +216,15 @@ function selectorFor(
   request: ReplayRequest,
   replayId: string,
   deps: ReplayDeps,
-  filter: MessageFilter | undefined,
+  filter: JobFilter | undefined,
   confirmed?: ReadonlyMap<string, number>,
 ): Selector {
   const selection = request.select ? new Selection(request.select, confirmed) : undefined
   return new Selector({
     request,
     replayId,
-    filter,
+    ...(filter ? {filter: filter.matches} : {}),
+    ...(filter?.decoder ? {filterDecoder: filter.decoder} : {}),
     ...(selection ? {selection} : {}),
     death: deps.death,
     source: deps.source,
@@ -195,7 +237,7 @@ interface Job {
   facts: SourceFacts
   /** What the adapter offered when this run inspected its source (a resume asks it again on open). */
   offer?: ReplaySourceCapability
-  filter: MessageFilter | undefined
+  filter: JobFilter | undefined
   journal: JournalWriter
   selector: Selector
   deps: ReplayDeps
@@ -316,9 +358,13 @@ function failedEntry(job: Omit<Job, 'journal' | 'selector'>): AuditEntry {
   }
 }
 
-/** The audit line names what the job chose: its filter and the marked messages by id. */
+/** The audit line names what the job chose: its filter (and how it decoded values) and the marked messages by id. */
 function selectionDetails(request: ReplayRequest): Record<string, unknown> {
-  return {...(request.filter ? {filter: request.filter} : {}), ...(request.select ? {select: request.select} : {})}
+  return {
+    ...(request.filter ? {filter: request.filter} : {}),
+    ...(request.decode ? {decode: request.decode} : {}),
+    ...(request.select ? {select: request.select} : {}),
+  }
 }
 
 function destinationOf(request: ReplayRequest): Pick<ReplayReport, 'destination' | 'toContext'> {

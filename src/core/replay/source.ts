@@ -103,6 +103,8 @@ export interface ReplaySource {
   /** The next message within the bound; undefined at the end. */
   next(): Promise<Delivery | undefined>
   replayed(d: Delivery): Promise<void>
+  /** replayed() of a batch: whether each was settled (a failed one stays in the DLQ, a possible duplicate). */
+  replayedAll(ds: readonly Delivery[]): Promise<boolean[]>
   leave(d: Delivery): Promise<void>
   passOver(d: Delivery): Promise<void>
   /**
@@ -193,6 +195,11 @@ abstract class ReaderSource implements ReplaySource {
 
   abstract next(): Promise<Delivery | undefined>
   abstract replayed(d: Delivery): Promise<void>
+
+  async replayedAll(ds: readonly Delivery[]): Promise<boolean[]> {
+    const results = await Promise.allSettled(ds.map((d) => this.replayed(d)))
+    return results.map((r) => r.status === 'fulfilled')
+  }
 
   async leave(_d: Delivery): Promise<void> {}
 
@@ -291,6 +298,16 @@ class QueueSource extends ReaderSource {
     this.unacked--
   }
 
+  /** Acks made together share one write (and one promise): awaited once per distinct promise, not per message. */
+  override async replayedAll(ds: readonly Delivery[]): Promise<boolean[]> {
+    const acks = ds.map((d) => d.settle('ack'))
+    const outcomes = new Map<Promise<void>, boolean>()
+    for (const ack of new Set(acks)) outcomes.set(ack, await ack.then(settledOk, settledNot))
+    const settled = acks.map((ack) => outcomes.get(ack)!)
+    for (const ok of settled) if (ok) this.unacked--
+    return settled
+  }
+
   override async leave(_d: Delivery): Promise<void> {
     // Held unacknowledged: requeued (in place, for classic queues) when the reader closes. Requeueing now would
     // hand it straight back to this consumer.
@@ -324,6 +341,9 @@ class QueueSource extends ReaderSource {
     await super.close()
   }
 }
+
+const settledOk = (): boolean => true
+const settledNot = (): boolean => false
 
 /** Topics and streams: whether a message's position is inside the bound captured at start. */
 export function withinBound(d: Delivery, bound: SnapshotBound): boolean {

@@ -1,6 +1,7 @@
 // The replay model: what the user asked for, the snapshot bound that makes a run finite, and what it reports.
 import type {TargetKind} from '../../adapters/types.js'
 import type {BrokerKind} from '../../model/broker.js'
+import type {SettledDecode} from '../schema/envelope-decoder.js'
 import type {TargetRef} from '../target-ref.js'
 
 /** move: the source copy is removed (or passed, on Kafka) once the destination confirmed; copy: left in place. */
@@ -14,6 +15,11 @@ export interface ReplayRequest {
   toContext?: string
   mode: ReplayMode
   filter?: string
+  /**
+   * How the filter reads values: through the schema registry in this mode (json.<field> is the decoded value). Only
+   * with a filter; recorded in the journal so a resume selects the same messages. Absent: the body parsed as JSON.
+   */
+  decode?: SettledDecode
   /** Only these messages, by their ids (identity.ts): the dashboard's marks, --select. */
   select?: string[]
   /** Replay at most this many messages. */

@@ -2,6 +2,7 @@
 import type {BrokerAdapter, PeekOptions, PeekResult} from '../../adapters/types.js'
 import {MailroomError} from '../../model/errors.js'
 import type {MessageFilter} from '../filter.js'
+import type {EnvelopeDecoder} from '../schema/envelope-decoder.js'
 
 /**
  * Brokers that read by offset or sequence peek with a bounded read from the start; the others (RabbitMQ queues)
@@ -10,10 +11,11 @@ import type {MessageFilter} from '../filter.js'
 export async function peekMessages(
   adapter: BrokerAdapter,
   target: string,
-  o: PeekOptions & {filter?: MessageFilter},
+  o: PeekOptions & {filter?: MessageFilter; decoder?: EnvelopeDecoder},
 ): Promise<PeekResult> {
   if (adapter.peek) {
     const result = await adapter.peek(target, o)
+    await o.decoder?.decorateAll(result.messages)
     return o.filter ? {...result, messages: result.messages.filter(o.filter)} : result
   }
   if (!adapter.read) throw new MailroomError('UNSUPPORTED', `${adapter.kind} cannot read messages`)
@@ -24,6 +26,7 @@ export async function peekMessages(
     untilEnd: true,
     prefetch: Math.min(o.count, 1000),
   })) {
+    await o.decoder?.decorate(delivery.envelope)
     if (o.filter && !o.filter(delivery.envelope)) continue
     messages.push(delivery.envelope)
     if (messages.length >= o.count) break

@@ -3,6 +3,7 @@ import type {BrokerAdapter, Delivery, ReadOptions, StartPosition} from '../../ad
 import {MailroomError} from '../../model/errors.js'
 import {flatten, readBatchesOf} from '../../adapters/batched.js'
 import type {MessageFilter} from '../filter.js'
+import type {EnvelopeDecoder} from '../schema/envelope-decoder.js'
 
 export interface TailOptions extends ReadOptions {
   filter?: MessageFilter
@@ -10,6 +11,8 @@ export interface TailOptions extends ReadOptions {
   count?: number
   /** Stop when no message arrives for this long. */
   idleTimeoutMs?: number
+  /** Decodes keys and values through the schema registry before the filter sees them. */
+  decoder?: EnvelopeDecoder
 }
 
 export interface TailStats {
@@ -31,7 +34,9 @@ export async function* tailBatches(
 ): AsyncGenerator<Delivery[]> {
   if (o.signal?.aborted) return void (stats.stoppedBy = 'interrupt')
   const read = new ReadStop(o.signal)
-  const reader = readBatchesOf(adapter, target, {...o, from: startOf(o), signal: read.signal})[Symbol.asyncIterator]()
+  const positioning = new Positioning()
+  const readOptions = {...o, from: startOf(o), signal: read.signal, onPositioned: positioning.reached}
+  const reader = readBatchesOf(adapter, target, readOptions)[Symbol.asyncIterator]()
   const aborted = o.signal ? new AbortWaiter(o.signal) : undefined
   // The read asked for and not yet answered: still open when tail stops on its own (--idle-timeout).
   let pending: Promise<IteratorResult<Delivery[]>> | undefined
@@ -40,11 +45,13 @@ export async function* tailBatches(
     for (;;) {
       if (o.count !== undefined && stats.matched >= o.count) return void (stats.stoppedBy = 'count')
       pending ??= reader.next()
-      const next = await nextWithin(pending, o.idleTimeoutMs, aborted)
+      const next = await nextWithin(pending, o.idleTimeoutMs, aborted, positioning)
       if (next === 'idle') return void (stats.stoppedBy = 'idle')
       if (next === 'aborted' || o.signal?.aborted) return void (stats.stoppedBy = 'interrupt')
       pending = undefined
+      positioning.reached()
       if (next.done) return void (stats.stoppedBy = o.untilEnd ? 'end' : 'source')
+      await o.decoder?.decorateAll(next.value.map((d) => d.envelope))
       const matched = await matching(next.value, o, stats)
       if (matched.length > 0) yield matched
     }
@@ -134,12 +141,36 @@ class AbortWaiter {
   }
 }
 
+/**
+ * Whether the read has told it is positioned (ReadOptions.onPositioned) or has yielded: --idle-timeout counts from
+ * then, so a Kafka group still joining (seconds on a production broker) is not taken for a quiet topic.
+ */
+class Positioning {
+  done = false
+  private resolve: (() => void) | undefined
+  private readonly promise = new Promise<'positioned'>((resolve) => (this.resolve = () => resolve('positioned')))
+
+  readonly reached = (): void => {
+    this.done = true
+    this.resolve?.()
+  }
+
+  wait(): Promise<'positioned'> {
+    return this.promise
+  }
+}
+
 async function nextWithin<T>(
   next: Promise<IteratorResult<T>>,
   idleMs: number | undefined,
   aborted: AbortWaiter | undefined,
+  positioning: Positioning,
 ): Promise<IteratorResult<T> | 'idle' | 'aborted'> {
   if (idleMs === undefined) return aborted ? Promise.race([next, aborted.next()]) : next
+  if (!positioning.done) {
+    const first = await Promise.race([next, positioning.wait(), ...(aborted ? [aborted.next()] : [])])
+    if (first !== 'positioned') return first
+  }
   let timer: NodeJS.Timeout | undefined
   const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)))
   try {

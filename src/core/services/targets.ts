@@ -14,11 +14,24 @@ export interface TargetListing {
 }
 
 export async function listAllTargets(adapters: BrokerAdapter[]): Promise<TargetListing> {
+  return combineListings(adapters, adapters.map(listTargetsOf))
+}
+
+/** One broker's targets (connecting first); rejects when the broker cannot be read. */
+export async function listTargetsOf(adapter: BrokerAdapter): Promise<TargetInfo[]> {
+  await adapter.connect()
+  return adapter.listTargets()
+}
+
+/** The listing of each broker's targets (`each`, one per adapter, as listTargetsOf answers), sorted, with failures. */
+export async function combineListings(
+  adapters: BrokerAdapter[],
+  each: Promise<TargetInfo[]>[],
+): Promise<TargetListing> {
   const results = await Promise.all(
-    adapters.map(async (adapter) => {
+    adapters.map(async (adapter, i) => {
       try {
-        await adapter.connect()
-        return {targets: await adapter.listTargets()}
+        return {targets: await each[i]}
       } catch (error) {
         return {failure: {broker: adapter.kind, error: asMailroomError(error).toInfo()}}
       }

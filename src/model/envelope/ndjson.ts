@@ -29,6 +29,7 @@ export function encodeEnvelopeLine(e: Envelope): string {
   json = appendField(json, '"timestamp":', toJson(e.timestamp))
   json = appendField(json, '"meta":', e.meta && META_FIELDS.encode(e.meta))
   json = appendField(json, '"death":', e.death && DEATH_FIELDS.encode(e.death, encodeDeathField))
+  json = appendField(json, '"decoded":', toJson(e.decoded))
   return ENVELOPE_FIELDS.closeWithOthers(json, e)
 }
 

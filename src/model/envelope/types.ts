@@ -107,4 +107,28 @@ export interface Envelope {
   timestamp?: string
   meta?: Meta
   death?: DeathRecord
+  /**
+   * What a schema registry made of the key and body bytes (tail, peek, dlq inspect/export with decoding on): a view
+   * for people and filters, never published; the bytes stay in `key` and `body`.
+   */
+  decoded?: DecodedParts
 }
+
+/** The decoded key and value of a message; a part is absent when it was not decoded (e.g. a plain-text key). */
+export interface DecodedParts {
+  key?: DecodedPart
+  value?: DecodedPart
+}
+
+/** A decoded key or value with the schema that decoded it, or why the bytes could not be decoded (shown raw). */
+export type DecodedPart =
+  | {
+      schemaType: 'AVRO' | 'PROTOBUF' | 'JSON'
+      schemaId?: number
+      subject?: string
+      version?: number
+      /** Protobuf: the message type the record holds. */
+      messageName?: string
+      value: unknown
+    }
+  | {error: string}

@@ -17,6 +17,7 @@ export const ENVELOPE_KEYS = [
   'timestamp',
   'meta',
   'death',
+  'decoded',
 ] as const
 export const PROPERTY_KEYS = [
   'contentType',
@@ -257,6 +258,8 @@ const envelopeFields = record({
   timestamp: isoTime,
   meta,
   death,
+  // A decoded view (dlq export writes it): read back, it is ignored, whatever it holds.
+  decoded: (v, path) => (isObject(v) ? undefined : `${path} must be an object`),
 })
 
 /** What is wrong with `v` as an envelope, or undefined when it is one. Absent `headers` count as none. */

@@ -1,6 +1,7 @@
 import {Box, Text} from 'ink'
 
 import type {Envelope} from '../../model/envelope/types.js'
+import {decodedJson, decodedValueOf} from '../../core/schema/decoded-view.js'
 import {fit, visibleWindow} from '../format.js'
 
 export interface MessageListProps {
@@ -42,6 +43,12 @@ export function messageLine(m: Envelope, index: number): string {
         : `#${index + 1}`
   const key = typeof m.key === 'string' ? m.key : m.key ? '(binary key)' : ''
   const reason = m.death?.reason ? `[${m.death.reason}] ` : ''
-  const body = 'utf8' in m.body ? m.body.utf8 : `(${Buffer.from(m.body.base64, 'base64').length} binary bytes)`
-  return `${fit(where, 12)} ${fit(key, 22)} ${reason}${body.replace(/\s+/g, ' ')}`
+  return `${fit(where, 12)} ${fit(key, 22)} ${reason}${bodyPreview(m).replace(/\s+/g, ' ')}`
+}
+
+/** The decoded value with its schema id when a registry decoded it, else the body text (or its size when binary). */
+function bodyPreview(m: Envelope): string {
+  const decoded = decodedValueOf(m)
+  if (decoded) return `${decoded.schemaId === undefined ? '' : `#${decoded.schemaId} `}${decodedJson(decoded.value)}`
+  return 'utf8' in m.body ? m.body.utf8 : `(${Buffer.from(m.body.base64, 'base64').length} binary bytes)`
 }

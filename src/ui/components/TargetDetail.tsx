@@ -8,7 +8,7 @@ import {useScreenKeys} from '../hooks/use-screen-keys.js'
 import {useListNavigation} from '../hooks/use-list-navigation.js'
 import {useSyncedState} from '../hooks/use-synced-state.js'
 import {useTail} from '../hooks/use-tail.js'
-import {type History, type OverviewGroup, depthKey, groupLine, lagKey} from '../model.js'
+import {type History, type OverviewGroup, groupLine} from '../model.js'
 import type {DashboardServices} from '../services.js'
 import {statusColor, tint, useTheme} from '../theme.js'
 import {AttachedConsumers} from './AttachedConsumers.js'
@@ -67,8 +67,8 @@ export function TargetDetail({
     return false
   }, active)
   const sparkWidth = Math.max(10, width - 34)
-  const lagSeries = history.of(lagKey(row.key))
-  const depthSeries = history.of(depthKey(row.key))
+  const lagSeries = history.of(row.key, 'lag')
+  const depthSeries = history.of(row.key, 'depth')
   return (
     <Box flexDirection="column" height={height}>
       <Text wrap="truncate-end">

@@ -7,6 +7,7 @@ import {useCallback, useRef, useState} from 'react'
 import type {BrokerKind} from '../../model/broker.js'
 import {asMailroomError} from '../../model/errors.js'
 import type {PurgeResult} from '../../core/dlq/purge.js'
+import {heldElsewhereWarning} from '../../core/dlq/purge-report.js'
 import type {ReplayPlan} from '../../core/replay/plan.js'
 import type {ReplayCounts, ReplayReport, ReplayRequest, SourceFacts} from '../../core/replay/types.js'
 import {isConfirmed} from '../../core/guard.js'
@@ -166,9 +167,11 @@ export function useDlqAction(
         const lines = [
           `${r.purged ?? 'all'} message(s) deleted (${r.method}).`,
           ...notFoundLines(r.notFound),
+          ...[heldElsewhereWarning(r)].filter((line) => line !== undefined),
           ...warningLines(warnings),
         ]
-        setState({kind: 'result', title: `Purged ${what(select)}`, ok: warnings.length === 0 && !r.notFound, lines})
+        const ok = warnings.length === 0 && !r.notFound && !r.heldElsewhere
+        setState({kind: 'result', title: `Purged ${what(select)}`, ok, lines})
         onChanged()
       })
       .catch((error) => {

@@ -1,6 +1,5 @@
 // kafkajs's Produce request v3 (which v4 to v7 reuse), as kafkajs writes it, except that each record is encoded from
 // its fields instead of from a copy of the whole message object spread per record (an eighth of a replay's time).
-import {kafkajsModule} from '../kafkajs-internals.js'
 import type {RecordInput} from './record-encoder.js'
 
 /** The kafkajs internals the request is made of (CommonJS, untyped). */
@@ -50,17 +49,27 @@ interface ProduceRequestInput {
   topicData: TopicData[]
 }
 
-export function loadProduceInternals(): ProduceInternals {
-  const load = (...path: string[]) => kafkajsModule<Record<string, unknown>>(...path)
+/** The kafkajs modules the request is made of, by their path under kafkajs's src/ (the record encoder, patched). */
+const PRODUCE_MODULES = {
+  Long: 'utils/long.js',
+  Encoder: 'protocol/encoder.js',
+  apiKeys: 'protocol/requests/apiKeys.js',
+  compression: 'protocol/message/compression/index.js',
+  recordBatch: 'protocol/recordBatch/v0/index.js',
+  Record: 'protocol/recordBatch/record/v0/index.js',
+}
+export const PRODUCE_REQUEST_LOADS = Object.values(PRODUCE_MODULES)
+
+/** Takes the internals from kafkajs's modules, each loaded by its path under src/. */
+export function loadProduceInternals(load: (module: string) => unknown): ProduceInternals {
+  const m = PRODUCE_MODULES
   return {
-    Long: load('utils', 'long.js') as unknown as ProduceInternals['Long'],
-    Encoder: load('protocol', 'encoder.js') as unknown as ProduceInternals['Encoder'],
-    apiKey: (load('protocol', 'requests', 'apiKeys.js') as {Produce: number}).Produce,
-    noCompression: (load('protocol', 'message', 'compression', 'index.js') as {Types: {None: number}}).Types.None,
-    RecordBatch: (
-      load('protocol', 'recordBatch', 'v0', 'index.js') as unknown as {RecordBatch: ProduceInternals['RecordBatch']}
-    ).RecordBatch,
-    Record: load('protocol', 'recordBatch', 'record', 'v0', 'index.js') as unknown as ProduceInternals['Record'],
+    Long: load(m.Long) as ProduceInternals['Long'],
+    Encoder: load(m.Encoder) as ProduceInternals['Encoder'],
+    apiKey: (load(m.apiKeys) as {Produce: number}).Produce,
+    noCompression: (load(m.compression) as {Types: {None: number}}).Types.None,
+    RecordBatch: (load(m.recordBatch) as {RecordBatch: ProduceInternals['RecordBatch']}).RecordBatch,
+    Record: load(m.Record) as ProduceInternals['Record'],
   }
 }
 

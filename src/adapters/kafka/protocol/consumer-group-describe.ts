@@ -1,7 +1,7 @@
 // ConsumerGroupDescribe v0 (API key 69, KIP-848): describes groups of the new consumer protocol, which the classic
 // DescribeGroups answers as Dead with no members. After apache/kafka's
 // clients/src/main/resources/common/message/ConsumerGroupDescribe{Request,Response}.json. Flexible in every version.
-import {FlexibleReader, FlexibleWriter} from './flexible.js'
+import {decodeGroupsResponse, FlexibleReader, FlexibleWriter} from './flexible.js'
 
 export const CONSUMER_GROUP_DESCRIBE = {apiKey: 69, apiVersion: 0, apiName: 'ConsumerGroupDescribe'} as const
 
@@ -51,27 +51,33 @@ export function encodeConsumerGroupDescribeRequest(groupIds: string[], includeAu
 }
 
 export function decodeConsumerGroupDescribeResponse(body: Buffer): ConsumerGroupDescribeResponse {
-  const r = new FlexibleReader(body)
-  const throttleTimeMs = r.int32()
-  const groups = r.compactArray(readGroup)
-  r.skipTaggedFields()
-  return {throttleTimeMs, groups}
+  return decodeGroupsResponse(body, readGroupWith(readMember))
 }
 
-function readGroup(r: FlexibleReader): DescribedGroup {
-  const group = {
+/** The fields every group-describe response starts a group with (consumer, share and streams groups). */
+export function readGroupHead(r: FlexibleReader) {
+  return {
     errorCode: r.int16(),
     errorMessage: r.compactNullableString(),
     groupId: r.compactString(),
     groupState: r.compactString(),
     groupEpoch: r.int32(),
     assignmentEpoch: r.int32(),
-    assignorName: r.compactString(),
-    members: r.compactArray(readMember),
-    authorizedOperations: r.int32(),
   }
-  r.skipTaggedFields()
-  return group
+}
+
+/** A consumer or share group: the same fields, members of its own kind. */
+export function readGroupWith<M>(readMember: (r: FlexibleReader) => M) {
+  return (r: FlexibleReader) => {
+    const group = {
+      ...readGroupHead(r),
+      assignorName: r.compactString(),
+      members: r.compactArray(readMember),
+      authorizedOperations: r.int32(),
+    }
+    r.skipTaggedFields()
+    return group
+  }
 }
 
 function readMember(r: FlexibleReader): DescribedMember {

@@ -160,3 +160,18 @@ export class FlexibleReader {
     return slice
   }
 }
+
+/**
+ * The response frame of ConsumerGroupDescribe, ShareGroupDescribe and StreamsGroupDescribe alike: a throttle time, the
+ * groups (each read by readGroup), tagged fields.
+ */
+export function decodeGroupsResponse<G>(
+  body: Buffer,
+  readGroup: (r: FlexibleReader) => G,
+): {throttleTimeMs: number; groups: G[]} {
+  const r = new FlexibleReader(body)
+  const throttleTimeMs = r.int32()
+  const groups = r.compactArray(readGroup)
+  r.skipTaggedFields()
+  return {throttleTimeMs, groups}
+}

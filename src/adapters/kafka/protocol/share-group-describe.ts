@@ -1,8 +1,8 @@
 // ShareGroupDescribe v1 (API key 77, KIP-932): share groups, their state, epochs, assignor and members (Kafka 4.1
 // answers v1 only). After apache/kafka's clients/src/main/resources/common/message/ShareGroupDescribe{Request,
 // Response}.json. The request is ConsumerGroupDescribe's (group ids, include authorized operations).
-import {readAssignment, type TopicPartitions} from './consumer-group-describe.js'
-import {FlexibleReader} from './flexible.js'
+import {readAssignment, readGroupWith, type TopicPartitions} from './consumer-group-describe.js'
+import {decodeGroupsResponse, type FlexibleReader} from './flexible.js'
 
 export const SHARE_GROUP_DESCRIBE = {apiKey: 77, apiVersion: 1, apiName: 'ShareGroupDescribe'} as const
 
@@ -32,27 +32,7 @@ export function decodeShareGroupDescribeResponse(body: Buffer): {
   throttleTimeMs: number
   groups: DescribedShareGroup[]
 } {
-  const r = new FlexibleReader(body)
-  const throttleTimeMs = r.int32()
-  const groups = r.compactArray(readGroup)
-  r.skipTaggedFields()
-  return {throttleTimeMs, groups}
-}
-
-function readGroup(r: FlexibleReader): DescribedShareGroup {
-  const group = {
-    errorCode: r.int16(),
-    errorMessage: r.compactNullableString(),
-    groupId: r.compactString(),
-    groupState: r.compactString(),
-    groupEpoch: r.int32(),
-    assignmentEpoch: r.int32(),
-    assignorName: r.compactString(),
-    members: r.compactArray(readMember),
-    authorizedOperations: r.int32(),
-  }
-  r.skipTaggedFields()
-  return group
+  return decodeGroupsResponse(body, readGroupWith(readMember))
 }
 
 function readMember(r: FlexibleReader): ShareMember {

@@ -3,7 +3,8 @@
 // In Kafka 4.1 an early-access API the broker advertises only with unstable.api.versions.enable. After apache/kafka's
 // clients/src/main/resources/common/message/StreamsGroupDescribe{Request,Response}.json. The request is
 // ConsumerGroupDescribe's (group ids, include authorized operations).
-import {FlexibleReader} from './flexible.js'
+import {decodeGroupsResponse, type FlexibleReader} from './flexible.js'
+import {readGroupHead} from './consumer-group-describe.js'
 
 export const STREAMS_GROUP_DESCRIBE = {apiKey: 89, apiVersion: 0, apiName: 'StreamsGroupDescribe'} as const
 
@@ -53,22 +54,11 @@ export function decodeStreamsGroupDescribeResponse(body: Buffer): {
   throttleTimeMs: number
   groups: DescribedStreamsGroup[]
 } {
-  const r = new FlexibleReader(body)
-  const throttleTimeMs = r.int32()
-  const groups = r.compactArray(readGroup)
-  r.skipTaggedFields()
-  return {throttleTimeMs, groups}
+  return decodeGroupsResponse(body, readGroup)
 }
 
 function readGroup(r: FlexibleReader): DescribedStreamsGroup {
-  const head = {
-    errorCode: r.int16(),
-    errorMessage: r.compactNullableString(),
-    groupId: r.compactString(),
-    groupState: r.compactString(),
-    groupEpoch: r.int32(),
-    assignmentEpoch: r.int32(),
-  }
+  const head = readGroupHead(r)
   const subtopologies = readTopology(r)
   const group = {...head, subtopologies, members: r.compactArray(readMember), authorizedOperations: r.int32()}
   r.skipTaggedFields()

@@ -1,0 +1,102 @@
+// The adapters' error mapping (NATS, and the same rule in RabbitMQ's and Kafka's): only real network failures are connection errors (exit 3); any other error that happens to carry a
+// string code (Node's MODULE_NOT_FOUND, ERR_INVALID_ARG_TYPE, ...) is an unexpected error (exit 1) with its own
+// message. The errors are built as Node and nats.js build them.
+import {ErrorCode, NatsError} from 'nats'
+import {describe, expect, it} from 'vitest'
+
+import {toMailroomError as mapKafkaError} from '../../src/adapters/kafka/map-error.js'
+import {mapNatsError} from '../../src/adapters/nats/map-error.js'
+import {toMailroomError as mapRabbitMqError} from '../../src/adapters/rabbitmq/map-error.js'
+import {exitCodeFor} from '../../src/model/exit-codes.js'
+
+const ctx = {op: 'connect', servers: '127.0.0.1:4222'} as const
+
+function systemError(code: string, message = `${code} happened`): Error {
+  return Object.assign(new Error(message), {code})
+}
+
+describe('mapNatsError', () => {
+  it.each([
+    ['ECONNREFUSED', 'connection refused at 127.0.0.1:4222'],
+    ['ENOTFOUND', 'host not found: 127.0.0.1:4222'],
+    ['EAI_AGAIN', 'host not found: 127.0.0.1:4222'],
+    ['ECONNRESET', 'network error talking to 127.0.0.1:4222 (ECONNRESET)'],
+    ['EHOSTUNREACH', 'network error talking to 127.0.0.1:4222 (EHOSTUNREACH)'],
+    ['CERT_HAS_EXPIRED', '127.0.0.1:4222'],
+  ])('a socket error %s is a connection error (exit 3)', (code, message) => {
+    const e = mapNatsError(systemError(code), ctx)
+    expect(e.code).toBe('CONNECTION')
+    expect(exitCodeFor(e.code)).toBe(3)
+    expect(e.message).toContain(message)
+  })
+
+  const tlsConnect = {...ctx, tls: true}
+  it.each(['ECONNRESET', 'EPIPE'])(
+    'a %s while TLS is set up is a reset, blamed on a client certificate only when the server requires one',
+    (code) => {
+      const unknown = mapNatsError(systemError(code), tlsConnect)
+      expect(unknown.code).toBe('CONNECTION')
+      expect(unknown.message).toBe(
+        `TLS handshake with 127.0.0.1:4222 failed: the connection was reset during the TLS handshake (${code})`,
+      )
+      expect(mapNatsError(systemError(code), {...tlsConnect, tlsVerify: false}).message).not.toMatch(/certificate/)
+      const withCert = mapNatsError(systemError(code), {...tlsConnect, tlsVerify: true, clientCertificate: true})
+      expect(withCert.code).toBe('CONNECTION')
+      expect(withCert.message).not.toMatch(/certificate/)
+      const required = mapNatsError(systemError(code), {...tlsConnect, tlsVerify: true})
+      expect(required.code).toBe('AUTH')
+      expect(required.message).toContain(
+        'reset during the TLS handshake: the server requires a client certificate, and none is configured',
+      )
+    },
+  )
+
+  it('the server alert for a missing client certificate says so', () => {
+    const e = mapNatsError(systemError('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), tlsConnect)
+    expect(e.code).toBe('AUTH')
+    expect(e.message).toContain('the server requires a client certificate and none was sent')
+  })
+
+  it('nats.js CONNECTION_REFUSED is a connection error, also with its socket error chained', () => {
+    const refused = NatsError.errorForCode(ErrorCode.ConnectionRefused, systemError('ECONNREFUSED'))
+    const e = mapNatsError(refused, ctx)
+    expect(e.code).toBe('CONNECTION')
+    expect(e.message).toBe('connection refused at 127.0.0.1:4222')
+  })
+
+  it.each([
+    ['MODULE_NOT_FOUND', "Cannot find module '/work/x/node_modules/nats/lib/src/mod.js'"],
+    ['ERR_INVALID_ARG_TYPE', 'The "data" argument must be of type string. Received undefined'],
+    ['ERR_MODULE_NOT_FOUND', "Cannot find package 'nats' imported from /work/x/dist/adapters/nats/adapter.js"],
+  ])('any other coded error (%s) is an unexpected error (exit 1) with its own message', (code, message) => {
+    const e = mapNatsError(systemError(code, `${message}\nRequire stack:\n- /work/x/dist/a.js`), ctx)
+    expect(e.code).toBe('INTERNAL')
+    expect(exitCodeFor(e.code)).toBe(1)
+    expect(e.message).toBe(`unexpected error: ${message}`)
+    expect(e.message).not.toContain('127.0.0.1')
+    expect(e.suggestions.join(' ')).toContain('--debug')
+  })
+
+  it('a NatsError chaining a non-network coded error is not a connection error', () => {
+    const wrapped = NatsError.errorForCode(ErrorCode.Unknown, systemError('ERR_INVALID_ARG_TYPE'))
+    expect(mapNatsError(wrapped, ctx).code).toBe('INTERNAL')
+  })
+})
+
+describe.each([
+  ['RabbitMQ', (e: unknown) => mapRabbitMqError(e, {address: '127.0.0.1:5672', connecting: true})],
+  ['Kafka', (e: unknown) => mapKafkaError(e, {brokers: ['127.0.0.1:9092']})],
+])('%s error mapping', (_broker, map) => {
+  it('a refused socket is a connection error', () => {
+    const e = map(systemError('ECONNREFUSED'))
+    expect(e.code).toBe('CONNECTION')
+    expect(e.message).toContain('connection refused at 127.0.0.1')
+  })
+
+  it('MODULE_NOT_FOUND is an unexpected error with its own message, not a connection error', () => {
+    const e = map(systemError('MODULE_NOT_FOUND', "Cannot find module 'amqplib'"))
+    expect(e.code).toBe('INTERNAL')
+    expect(exitCodeFor(e.code)).toBe(1)
+    expect(e.message).toContain("Cannot find module 'amqplib'")
+  })
+})
