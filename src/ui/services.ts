@@ -94,6 +94,8 @@ export class DashboardServices {
     value: Promise<TargetListing>
   }
   private decoding?: Promise<EnvelopeDecoder | undefined>
+  /** The last read of each DLQ (broker:name): reads of one DLQ run one after the other. */
+  private readonly dlqReads = new Map<string, Promise<unknown>>()
 
   /**
    * @param adapters one per broker, or their creation still under way (the dashboard draws its first frame before
@@ -249,8 +251,20 @@ export class DashboardServices {
   }
 
   /** Dead letters of a DLQ with their death records, grouped by origin, reason and error (as `dlq inspect`). */
+  /**
+   * A RabbitMQ queue is peeked (basic.get, then requeue): what one read holds, another read of the same queue does not
+   * see. The overview counts reasons in DLQs while the user opens one, so reads of one DLQ take turns; otherwise the
+   * view could read "0 dead letter(s)" of a DLQ of 5 while the reason count held them.
+   */
   readDlq(broker: BrokerKind, name: string, o: {limit?: number; signal?: AbortSignal} = {}): Promise<DlqContents> {
-    return this.track(this.readDlqContents(broker, name, o))
+    const key = `${broker}:${name}`
+    const previous = this.dlqReads.get(key) ?? Promise.resolve()
+    const read = previous.catch(() => undefined).then(() => this.readDlqContents(broker, name, o))
+    this.dlqReads.set(key, read)
+    void read
+      .catch(() => undefined)
+      .then(() => this.dlqReads.get(key) === read && this.dlqReads.delete(key))
+    return this.track(read)
   }
 
   private async readDlqContents(
