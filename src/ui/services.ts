@@ -261,9 +261,7 @@ export class DashboardServices {
     const previous = this.dlqReads.get(key) ?? Promise.resolve()
     const read = previous.catch(() => undefined).then(() => this.readDlqContents(broker, name, o))
     this.dlqReads.set(key, read)
-    void read
-      .catch(() => undefined)
-      .then(() => this.dlqReads.get(key) === read && this.dlqReads.delete(key))
+    void read.catch(() => undefined).then(() => this.dlqReads.get(key) === read && this.dlqReads.delete(key))
     return this.track(read)
   }
 

@@ -191,7 +191,10 @@ async function killAndResume(scenario: Scenario, runs: KillRuns, expect: ExpectS
     expect(missing(t.ids, final.atDestination), `trial ${trial}: missing at the destination`).toEqual([])
     const dups = duplicates(final.atDestination)
     const reports = `first run (exit ${first.code}):\n${first.stdout}\n${first.stderr}\nresume:\n${second.stdout}\n${second.stderr}`
-    expect(dups, `trial ${trial}: duplicates (${after.atDestination.length} at the destination after the kill)\n${reports}`).toBeLessThanOrEqual(runs.window)
+    expect(
+      dups,
+      `trial ${trial}: duplicates (${after.atDestination.length} at the destination after the kill)\n${reports}`,
+    ).toBeLessThanOrEqual(runs.window)
     totalDuplicates += dups
   }
   // Most kills must land inside the replay, or the test proves little.
