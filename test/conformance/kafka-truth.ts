@@ -71,6 +71,18 @@ export async function heldRecords(topic: string): Promise<number> {
   return Object.values(topics[topic] ?? {}).reduce((sum, [, latest]) => sum + latest, 0)
 }
 
+/** A producer the broker tracks on a partition: idempotent producers write with an id and sequence numbers. */
+export interface ProducerState {
+  producerId: number
+  epoch: number
+  lastSequence: number
+}
+
+/** The producers the broker tracks on each partition of a topic (Admin.describeProducers), by partition number. */
+export function topicProducers(topic: string): Promise<Record<string, ProducerState[]>> {
+  return truth<Record<string, ProducerState[]>>('producers', topic)
+}
+
 export function topicNames(): Promise<string[]> {
   return truth<string[]>('topics')
 }

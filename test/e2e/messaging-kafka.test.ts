@@ -6,6 +6,7 @@ import {AssignerProtocol, Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
 import type {Envelope} from '../../src/model/envelope/types.js'
+import {kafkaOffsets, topicProducers} from '../conformance/kafka-truth.js'
 import {uniqueName, waitFor} from '../helpers/brokers.js'
 import {jsonOf, runCli} from '../helpers/cli.js'
 import {base64Body, content, ndjson, parseNdjson, pipeCli, randomBinary, startCli} from '../helpers/messaging.js'
@@ -141,6 +142,25 @@ describe('kafka: publish -> tail', () => {
     // Same key, headers, body and timestamp; partition follows the key with the same partitioner.
     const keep: (keyof Envelope)[] = ['key', 'headers', 'body', 'timestamp']
     expect(sorted(copied.map((e) => content(e, keep)))).toEqual(sorted(original.map((e) => content(e, keep))))
+  })
+})
+
+describe('kafka: publishing is idempotent', () => {
+  it('the broker tracks the publish as one producer id with sequence numbers on each partition: a resend is not stored twice', async () => {
+    const topic = await newTopic('mr-idem')
+    const r = await runCli(['publish', `kafka:${topic}`, '--count', '600', '--json', '{"n": 1}'])
+    expect(r.code, r.stderr).toBe(0)
+    const [{topics: held}, producers] = await Promise.all([kafkaOffsets([topic]), topicProducers(topic)])
+    const perPartition = Object.entries(held[topic]!).filter(([, [, latest]]) => latest > 0)
+    expect(perPartition.length).toBeGreaterThan(0)
+    const ids = new Set<number>()
+    for (const [partition, [, latest]] of perPartition) {
+      // Idempotent writes carry sequence numbers from 0: the last one is the partition's record count less one.
+      expect(producers[partition], `partition ${partition}`).toHaveLength(1)
+      expect(producers[partition]![0]!.lastSequence).toBe(latest - 1)
+      ids.add(producers[partition]![0]!.producerId)
+    }
+    expect(ids.size).toBe(1)
   })
 })
 

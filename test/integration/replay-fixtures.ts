@@ -261,7 +261,8 @@ export async function kafkaDelete(...topics: string[]): Promise<void> {
 
 /** n Spring-style DLT records (binary big-endian partition/offset headers) pointing at `origin`. */
 export async function kafkaDeadLetters(origin: string, dlt: string, n: number): Promise<string[]> {
-  const producer = kafkaClient().producer()
+  // Idempotent: a resent request (kafkajs resends all of it when one partition failed) is not stored twice.
+  const producer = kafkaClient().producer({idempotent: true, maxInFlightRequests: 1})
   await producer.connect()
   const int = (v: number) => Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255])
   const long = (v: number) => {

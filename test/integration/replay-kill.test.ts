@@ -113,6 +113,8 @@ const allScenarios: Scenario[] = [
       ])
       const ids = await kafkaDeadLetters(origin, dlt, messages)
       const all = await kafkaEnvelopes(dlt)
+      // A DLT holding a record twice would be counted as the replay's duplicates.
+      if (duplicates(all.map(idOf)) > 0) throw new Error(`${dlt} holds ${duplicates(all.map(idOf))} records twice`)
       return {
         source: `kafka:${dlt}`,
         to: `kafka:${dest}`,

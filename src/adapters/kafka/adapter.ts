@@ -27,7 +27,7 @@ import {topicMetadataInOneRequest} from './list-offsets.js'
 import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
-import {kafkaConfig, PRODUCER_RETRY} from './client.js'
+import {kafkaConfig, PRODUCER_CONFIG} from './client.js'
 import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
 import {clusterNodes} from './cluster-nodes.js'
 import {describeAllGroups, type KafkaGroup} from './groups.js'
@@ -184,7 +184,11 @@ export class KafkaAdapter implements BrokerAdapter {
     msgs: AsyncIterable<Envelope> | Iterable<Envelope>,
     o?: PublishOptions,
   ): AsyncIterable<PublishReceipt[]> {
-    const producers = {get: () => this.connectedProducer(), renew: () => this.renewProducer()}
+    const producers = {
+      get: () => this.connectedProducer(),
+      renew: () => this.renewProducer(),
+      discard: () => this.discardProducer(),
+    }
     const admin = this.connectedAdmin()
     const facts = {get: () => this.topicFacts.get(admin, target), forget: () => this.topicFacts.forget(target)}
     return this.guarded(publishToTopic(admin, producers, facts, target, msgs, o), {topic: target})
@@ -222,19 +226,28 @@ export class KafkaAdapter implements BrokerAdapter {
     await producer.send({topic: target, acks: -1, messages: []})
   }
 
+  /** Connected once and shared; a failed connect is tried again by the next caller. */
   private connectedProducer(): Promise<Producer> {
-    this.producer ??= (async () => {
-      const producer = this.connectedKafka().producer({allowAutoTopicCreation: false, retry: PRODUCER_RETRY})
+    if (this.producer) return this.producer
+    const connecting = (async () => {
+      const producer = this.connectedKafka().producer(PRODUCER_CONFIG)
       await producer.connect()
       return producer
     })()
-    return this.producer
+    this.producer = connecting
+    connecting.catch(() => this.producer === connecting && (this.producer = undefined))
+    return connecting
   }
 
-  private async renewProducer(): Promise<Producer> {
+  /** Drops the producer (the next send connects a new one, with a new producer id). */
+  private discardProducer(): void {
     const stale = this.producer
     this.producer = undefined
     void stale?.then((p) => p.disconnect()).catch(() => undefined)
+  }
+
+  private async renewProducer(): Promise<Producer> {
+    this.discardProducer()
     return this.connectedProducer()
   }
 

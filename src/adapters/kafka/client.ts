@@ -10,15 +10,27 @@ import {MailroomError} from '../../model/errors.js'
 /** Few, quick retries: kafkajs defaults to minutes of backoff, which turns an unreachable broker into a hang. */
 export const CLIENT_RETRY: RetryOptions = {retries: 1, initialRetryTime: 100, maxRetryTime: 1000}
 
-/** A few quick retries of a send; each resend of a batch whose acknowledgement was lost is an unreported duplicate. */
+/** A few quick retries of a send, so that a lost broker is reported instead of waited on. */
 export const PRODUCER_RETRY: RetryOptions = {retries: 3, initialRetryTime: 100, maxRetryTime: 2000}
+
+/**
+ * Idempotent: kafkajs resends a whole produce request when its acknowledgement was lost or when one of its
+ * partitions failed (the others were stored), and without producer ids and sequence numbers each resend stored those
+ * records again, unreported (seen: a whole partition's share of a send stored twice). The broker now drops a batch
+ * it already has. One request in flight keeps records in input order.
+ */
+export const PRODUCER_CONFIG = {
+  allowAutoTopicCreation: false,
+  idempotent: true,
+  maxInFlightRequests: 1,
+  retry: PRODUCER_RETRY,
+} as const
 
 /**
  * Once connected, consuming rides out a partition leader move: the controller notices a dead broker only after
  * broker.session.timeout.ms (9 s by default) and then elects new leaders, while kafkajs keeps refreshing its metadata
  * between attempts. About 25 s of retries (0.3, 0.6, 1.2, 2.4, 4.8, then 5 s pauses), then the error. Not for
- * producing: kafkajs resends a batch whose acknowledgement was lost without telling, so long producer retries add
- * duplicates nobody reports (seen in the cluster replay trial); a failed send is reported instead.
+ * producing: a publish reports a failed send instead of waiting that long.
  */
 export const CONSUMER_FAILOVER_RETRY: RetryOptions = {retries: 8, initialRetryTime: 300, maxRetryTime: 5000}
 

@@ -20,10 +20,12 @@ interface Prepared {
   error?: MailroomError
 }
 
-/** The adapter's producer, and a way to replace it (see sendWithRenewal). */
+/** The adapter's producer, and ways to replace it (see sendWithRenewal and sendBatch). */
 export interface ProducerSource {
   get(): Promise<Producer>
   renew(): Promise<Producer>
+  /** Drops it: the next publish connects a new one. */
+  discard(): void
 }
 
 /** What a publish needs to know of its topic: its partitions (to choose one per record) and its size limit. */
@@ -178,11 +180,33 @@ async function sendBatch(
     const nextOffset = new Map(results.map((r) => [r.partition, BigInt(r.baseOffset ?? '0')]))
     return {receipts: send.map((p) => (p.out ? landedReceipt(p, nextOffset) : failedReceipt(p)))}
   } catch (e) {
-    const bytes = sendable.reduce((sum, p) => sum + p.out!.bytes, 0)
-    const error = toMailroomError(e, {topic: ctx.topic, messageBytes: bytes, maxMessageBytes: ctx.maxMessageBytes})
-    const receipts = send.map((p) => failedReceipt({...p, error: p.error ?? error}))
-    return isRecordRejection(e) ? {receipts} : {receipts, lost: error}
+    return failedSend(ctx, send, e)
   }
+}
+
+/**
+ * The broker may have stored part of a failed send (other partitions than a rejected record's, or all of it when the
+ * answer was lost). kafkajs takes its sequence numbers back, and a later send reusing them could be taken for the
+ * stored batch and dropped: what is sent next goes through a new producer (a new producer id).
+ */
+async function failedSend(
+  ctx: PublishContext,
+  send: Prepared[],
+  e: unknown,
+): Promise<{receipts: PublishReceipt[]; lost?: MailroomError}> {
+  const bytes = send.reduce((sum, p) => sum + (p.out?.bytes ?? 0), 0)
+  const error = toMailroomError(e, {topic: ctx.topic, messageBytes: bytes, maxMessageBytes: ctx.maxMessageBytes})
+  const receipts = send.map((p) => failedReceipt({...p, error: p.error ?? error}))
+  if (!isRecordRejection(e)) {
+    ctx.producers.discard()
+    return {receipts, lost: error}
+  }
+  try {
+    ctx.producer = await ctx.producers.renew()
+  } catch (renewal) {
+    return {receipts, lost: toMailroomError(renewal, {topic: ctx.topic})}
+  }
+  return {receipts}
 }
 
 /**

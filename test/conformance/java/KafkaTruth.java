@@ -9,6 +9,9 @@
 //                                   committed offsets: {"topics": {"<topic>": {"<partition>": [earliest, latest]}},
 //                                   "group": {"<topic>:<partition>": offset}} ("group" only with --group)
 //   topics <bootstrap>              the topic names: ["<topic>"...]
+//   producers <bootstrap> <topic>   the producers the broker tracks per partition (Admin.describeProducers), as
+//                                   idempotent producers write with ids and sequence numbers:
+//                                   {"<partition>": [{"producerId", "epoch", "lastSequence"}]}
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -45,6 +48,7 @@ public class KafkaTruth {
         yield flag < 0 ? offsets(args[1], rest, null) : offsets(args[1], rest.subList(0, flag), rest.get(flag + 1));
       }
       case "topics" -> topics(args[1]);
+      case "producers" -> producers(args[1], args[2]);
       default -> throw new IllegalArgumentException("unknown command " + args[0]);
     };
     System.out.println(JSON.writeValueAsString(answer));
@@ -115,6 +119,22 @@ public class KafkaTruth {
       offsets.entrySet().stream().filter(e -> e.getValue() != null)
           .sorted(Comparator.comparing((Map.Entry<TopicPartition, OffsetAndMetadata> e) -> e.getKey().topic()).thenComparingInt(e -> e.getKey().partition()))
           .forEach(e -> committed.put(e.getKey().topic() + ":" + e.getKey().partition(), e.getValue().offset()));
+    }
+    return out;
+  }
+
+  static ObjectNode producers(String bootstrap, String topic) throws Exception {
+    ObjectNode out = JSON.createObjectNode();
+    try (Admin admin = admin(bootstrap)) {
+      TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+      List<TopicPartition> partitions = new ArrayList<>();
+      d.partitions().forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+      var states = admin.describeProducers(partitions).all().get();
+      for (TopicPartition p : partitions) {
+        ArrayNode list = out.putArray(String.valueOf(p.partition()));
+        states.get(p).activeProducers().forEach(s -> list.addObject()
+            .put("producerId", s.producerId()).put("epoch", s.producerEpoch()).put("lastSequence", s.lastSequence()));
+      }
     }
     return out;
   }
