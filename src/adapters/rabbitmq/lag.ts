@@ -6,7 +6,8 @@ import type {Envelope} from '../../model/envelope/types.js'
 import type {LagOptions, LagSample} from '../types.js'
 import type {ManagementClient, ManagementQueue} from './management.js'
 import {type ReadDeps, readStream} from './readers.js'
-import {defined, rate} from './stats.js'
+import {defined} from '../../model/defined.js'
+import {rate} from './stats.js'
 
 /** Reads the first message of a stream queue (left in place), or undefined when there is none in time. */
 export type StreamHeadReader = (queue: string, signal: AbortSignal) => Promise<Envelope | undefined>

@@ -1,6 +1,7 @@
 // Management API queue objects -> TargetInfo.
 import type {TargetInfo, TargetKind} from '../types.js'
 import type {ManagementQueue} from './management.js'
+import {defined} from '../../model/defined.js'
 
 const KIND_BY_TYPE: Record<string, TargetKind> = {
   classic: 'classic-queue',
@@ -48,14 +49,4 @@ function ratesOf(q: ManagementQueue): {publishRate?: number; deliverRate?: numbe
 export function rate(stats: Record<string, unknown>, field: string): number | undefined {
   const details = stats[field] as {rate?: unknown} | undefined
   return typeof details?.rate === 'number' ? details.rate : undefined
-}
-
-/** The fields that have a value, in their order (a plain loop: called for every queue of every listing). */
-export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  const out: Record<string, unknown> = {}
-  for (const key in o) {
-    const value = o[key]
-    if (value !== undefined) out[key] = value
-  }
-  return out as Partial<T>
 }

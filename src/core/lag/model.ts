@@ -77,17 +77,3 @@ export function sortRows(rows: LagRow[], by: LagSortKey = 'name'): LagRow[] {
 export function put<T extends object, K extends keyof T>(o: T, key: K, value: T[K] | undefined): void {
   if (value !== undefined) o[key] = value
 }
-
-/**
- * The fields that have a value (rows and JSON output carry no undefined keys), in their order. A plain loop: the
- * dashboard and `lag --watch` call it for every row of every snapshot, and entries/fromEntries made each call build
- * arrays and a dictionary-mode object (at 1,000 queues, making rows took half a RabbitMQ snapshot's client CPU).
- */
-export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  const out: Record<string, unknown> = {}
-  for (const key in o) {
-    const value = o[key]
-    if (value !== undefined) out[key] = value
-  }
-  return out as Partial<T>
-}
