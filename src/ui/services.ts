@@ -16,6 +16,7 @@ import {encodeEnvelopeLine} from '../model/envelope/ndjson.js'
 import type {Envelope} from '../model/envelope/types.js'
 import {confirmDestructive} from '../core/guard.js'
 import {type LagReport, LagMonitor} from '../core/lag/service.js'
+import {NotYetAnswered, PendingAnswers} from '../core/pending-answers.js'
 import type {ReplayPlan} from '../core/replay/plan.js'
 import type {Progress} from '../core/replay/progress.js'
 import type {ReplayDeps} from '../core/replay/service.js'
@@ -94,6 +95,8 @@ export class DashboardServices {
     value: Promise<TargetListing>
   }
   private decoding?: Promise<EnvelopeDecoder | undefined>
+  /** Each broker's target listing asked for and not yet taken by a refresh (see overview). */
+  private readonly listings = new PendingAnswers<BrokerAdapter, TargetInfo[]>()
   /** The last read of each DLQ (broker:name): reads of one DLQ run one after the other. */
   private readonly dlqReads = new Map<string, Promise<unknown>>()
 
@@ -200,14 +203,21 @@ export class DashboardServices {
     )
   }
 
-  /** One refresh: targets with depth, and a lag snapshot (which also advances the lag service's windows). */
-  overview(): Promise<OverviewData> {
-    return this.track(this.readOverview())
+  /**
+   * One refresh: targets with depth, and a lag snapshot (which also advances the lag service's windows). With
+   * `answerWithinMs`, a broker that has not answered by then is a failure of this refresh ("has not answered for N s;
+   * still asking") and the others are drawn; the next refresh waits on the same requests rather than asking again.
+   */
+  overview(o: {answerWithinMs?: number} = {}): Promise<OverviewData> {
+    return this.track(this.readOverview(o.answerWithinMs))
   }
 
-  private async readOverview(): Promise<OverviewData> {
+  private async readOverview(answerWithinMs: number | undefined): Promise<OverviewData> {
     await this.ready()
-    const [listing, lag] = await Promise.all([this.targetListing(), this.lagMonitor().snapshot()])
+    const [listing, lag] = await Promise.all([
+      this.targetListing(answerWithinMs),
+      this.lagMonitor().snapshot({answerWithinMs}),
+    ])
     const failures = [
       ...listing.failures,
       ...lag.failures.filter((f) => !listing.failures.some((l) => l.broker === f.broker)),
@@ -215,15 +225,15 @@ export class DashboardServices {
     return {at: new Date(), targets: listing.targets, lag, failures}
   }
 
-  private targetListing(): Promise<TargetListing> {
+  private targetListing(answerWithinMs?: number): Promise<TargetListing> {
     const now = Date.now()
-    if (!this.listing || now - this.listing.at >= this.listingEveryMs) this.newListing(now)
+    if (!this.listing || now - this.listing.at >= this.listingEveryMs) this.newListing(now, answerWithinMs)
     return this.listing!.value
   }
 
-  private newListing(now: number): NonNullable<DashboardServices['listing']> {
+  private newListing(now: number, answerWithinMs?: number): NonNullable<DashboardServices['listing']> {
     const adapters = this.all()
-    const each = adapters.map(listTargetsOf)
+    const each = adapters.map((adapter) => this.targetsWithin(adapter, answerWithinMs))
     for (const answer of each) answer.catch(() => undefined) // a failure is the listing's (and the discovery's) to tell
     const value = combineListings(adapters, each)
     const listing = {at: now, adapters, each, value}
@@ -232,6 +242,12 @@ export class DashboardServices {
       if (this.listing === listing) this.listing = undefined
     })
     return listing
+  }
+
+  private async targetsWithin(adapter: BrokerAdapter, ms: number | undefined): Promise<TargetInfo[]> {
+    const targets = await this.listings.within(adapter, () => listTargetsOf(adapter), ms)
+    if (targets instanceof NotYetAnswered) throw targets.error(adapter.kind)
+    return targets
   }
 
   /**

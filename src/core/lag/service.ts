@@ -5,7 +5,7 @@
 import {setTimeout as delay} from 'node:timers/promises'
 import type {BrokerAdapter, LagSample} from '../../adapters/types.js'
 import {MailroomError, asMailroomError} from '../../model/errors.js'
-import {settledWithin} from '../../model/deadline.js'
+import {MIN_ANSWER_WAIT_MS, NotYetAnswered, PendingAnswers} from '../pending-answers.js'
 import type {BrokerFailure} from '../services/targets.js'
 import {formatTargetRef, type TargetRef} from '../target-ref.js'
 import {type LagRow, type LagSnapshot, put, rowKey} from './model.js'
@@ -41,7 +41,7 @@ export class LagMonitor {
    */
   private filterFound = false
   /** Each broker's sample asked for and not yet taken by a snapshot: a later snapshot waits on it, never asks again. */
-  private readonly inFlight = new Map<BrokerAdapter, {sample: Promise<BrokerSample>; since: number}>()
+  private readonly asked = new PendingAnswers<BrokerAdapter, BrokerSample>()
 
   constructor(
     private readonly adapters: BrokerAdapter[],
@@ -97,15 +97,9 @@ export class LagMonitor {
   }
 
   private async sampleWithin(adapter: BrokerAdapter, ms: number | undefined): Promise<BrokerSample> {
-    let asked = this.inFlight.get(adapter)
-    if (!asked) {
-      asked = {sample: this.sampleBroker(adapter), since: performance.now()}
-      this.inFlight.set(adapter, asked)
-    }
-    const result = ms === undefined ? await asked.sample : await settledWithin(asked.sample, ms)
-    if (result === undefined) return {failure: unanswered(adapter, asked.since)}
-    // Taken: the next snapshot asks again. (An answer that came after its snapshot gave up waits here for the next.)
-    if (this.inFlight.get(adapter) === asked) this.inFlight.delete(adapter)
+    const result = await this.asked.within(adapter, () => this.sampleBroker(adapter), ms)
+    if (result instanceof NotYetAnswered)
+      return {failure: {broker: adapter.kind, error: result.error(adapter.kind).toInfo()}}
     return result
   }
 
@@ -135,14 +129,6 @@ export class LagMonitor {
 
 type BrokerSample = {samples: LagSample[]; health?: BrokerHealth} | {failure: BrokerFailure}
 
-function unanswered(adapter: BrokerAdapter, since: number): BrokerFailure {
-  const seconds = Math.round((performance.now() - since) / 100) / 10
-  const error = new MailroomError('TIMEOUT', `${adapter.kind} has not answered for ${seconds} s; still asking`, {
-    suggestions: [`Check the ${adapter.kind} nodes: mailroom ping --broker ${adapter.kind}`],
-  })
-  return {broker: adapter.kind, error: error.toInfo()}
-}
-
 function notFound(filter: TargetRef): MailroomError {
   return new MailroomError(
     'NOT_FOUND',
@@ -171,9 +157,6 @@ export interface WatchOptions {
   /** Stop after this many snapshots. */
   count?: number
 }
-
-/** A watch at a short interval still gives a broker this long to answer before it shows it as not answering. */
-const MIN_ANSWER_WAIT_MS = 2000
 
 /** Snapshots on a timer until the signal aborts (or `count` snapshots were taken); intervals run start to start. */
 export async function* watchLag(monitor: LagMonitor, o: WatchOptions): AsyncGenerator<LagReport> {

@@ -3,6 +3,7 @@
 import {useEffect, useMemo, useRef, useState} from 'react'
 
 import type {DlqInfo} from '../../core/dlq/discover.js'
+import {MIN_ANSWER_WAIT_MS} from '../../core/pending-answers.js'
 import {History, type OverviewGroup, buildGroups, targetKey} from '../model.js'
 import type {BrokerState, DashboardServices, OverviewData} from '../services.js'
 import {usePoll} from './use-poll.js'
@@ -34,7 +35,10 @@ export interface OverviewState {
 
 export function useOverview(services: DashboardServices, intervalMs: number, o: {quiet: boolean}): OverviewState {
   const slowMs = Math.max(10_000, intervalMs * 5)
-  const overview = usePoll(() => services.overview(), intervalMs)
+  const overview = usePoll(
+    () => services.overview({answerWithinMs: Math.max(intervalMs, MIN_ANSWER_WAIT_MS)}),
+    intervalMs,
+  )
   const discovered = useDiscoveredDlqs(services, slowMs)
   const brokers = usePoll(() => services.brokerStates(), slowMs, {sameAsLast: true})
   const history = useRef(new History(HISTORY_SIZE)).current
