@@ -194,7 +194,8 @@ describe('one replay per cluster at a time, the three clusters side by side', ()
       } finally {
         await admin.disconnect()
       }
-      const producer = kafka.producer()
+      // Idempotent: a send asked again after a lost answer is not stored twice.
+      const producer = kafka.producer({idempotent: true, maxInFlightRequests: 1})
       await producer.connect()
       for (let i = 0; i < sent.length; i += 500) {
         const messages = sent.slice(i, i + 500).map((id) => ({value: JSON.stringify({id}), headers: {id}}))
