@@ -36,6 +36,16 @@ const fast = argv[0] === '__complete' || (argv.length > 0 && answerFast(argv))
 if (!fast) {
   const {execute} = await import('../dist/bundle/cli/oclif.js')
   await execute({dir: import.meta.url})
+  // The command has ended and closed its connections. A socket a client library leaves open (seen: kafkajs after a
+  // metadata failure on a cluster with an offline partition) would keep the process alive until the broker closes
+  // it, ten minutes on Kafka: what is still open after a grace period is not waited for, once the output is out.
+  setTimeout(exitOnceFlushed, 2000).unref()
+}
+
+function exitOnceFlushed() {
+  const pending = [process.stdout, process.stderr].find((stream) => stream.writableLength > 0)
+  if (pending) pending.once('drain', exitOnceFlushed)
+  else process.exit()
 }
 
 function answerFast(args) {
