@@ -61,14 +61,15 @@ beforeAll(async () => {
   const holder = await amqpConnection.createChannel()
   await holder.prefetch(3)
   await holder.consume(heldQueue, () => undefined, {noAck: false})
-  // The management API publishes queue statistics every few seconds.
+  // The management API publishes queue statistics every few seconds, and not every figure in the same round (seen:
+  // the 3 unacknowledged before the consumer that holds them).
   await waitFor(
     async () => {
       const r = jsonOf(await runCli(['lag', '--broker', 'rabbitmq', '--json']))
-      const rows = r.result.rows as {target: string; lag: number; unacked?: number}[]
+      const rows = r.result.rows as {target: string; lag: number; unacked?: number; consumers?: number}[]
       return (
         rows.some((x) => x.target === idleQueue && x.lag === 7) &&
-        rows.some((x) => x.target === heldQueue && x.unacked === 3)
+        rows.some((x) => x.target === heldQueue && x.unacked === 3 && x.consumers === 1)
       )
     },
     {timeoutMs: 20_000, intervalMs: 1000},
