@@ -104,17 +104,32 @@ async function addMessages(count: number, via: {rabbitmq: number; kafka: string[
   ])
 }
 
+/** A read asked again until it answers (a stream or partition electing its leader after the kill times out). */
+async function answered<T>(read: () => Promise<T>): Promise<T> {
+  const got = await waitFor(
+    () =>
+      read().then(
+        (value) => ({value}),
+        () => undefined,
+      ),
+    {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+    },
+  )
+  return got.value
+}
+
 /** What each target holds, as its broker says through a surviving node (a retried add may have added twice). */
 async function held(via: {rabbitmq: number; kafka: string[]; nats: string[]}) {
   const admin = kafkaClient(via.kafka).admin()
   await admin.connect()
   try {
     return {
-      rabbitmq: await withRabbit(via.rabbitmq, async (ch) => (await ch.checkQueue(NAME)).messageCount),
-      kafka: Number((await admin.fetchTopicOffsets(NAME))[0].high),
-      nats: await withNats(
-        via.nats,
-        async (nc) => (await (await nc.jetstreamManager()).streams.info(NAME)).state.messages,
+      rabbitmq: await answered(() => withRabbit(via.rabbitmq, async (ch) => (await ch.checkQueue(NAME)).messageCount)),
+      kafka: await answered(async () => Number((await admin.fetchTopicOffsets(NAME))[0].high)),
+      nats: await answered(() =>
+        withNats(via.nats, async (nc) => (await (await nc.jetstreamManager()).streams.info(NAME)).state.messages),
       ),
     }
   } finally {
