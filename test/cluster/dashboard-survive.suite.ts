@@ -81,43 +81,32 @@ async function produce(brokers: string[], count: number): Promise<void> {
   }
 }
 
-/** Retried until the broker has elected new leaders for the target. */
-const retried = (fn: () => Promise<void>) => waitFor(() => fn().then(() => true), {timeoutMs: 60_000, intervalMs: 1000})
+/**
+ * Asked again until it answers: a broker electing new leaders for the target after the kill fails or times out
+ * meanwhile (waitFor repeats a call that throws).
+ */
+async function answered<T>(ask: () => Promise<T>): Promise<T> {
+  return (await waitFor(() => ask().then((value) => ({value})), {timeoutMs: 60_000, intervalMs: 1000})).value
+}
 
 /** Adds `count` messages to each target through the given nodes, each broker retried until it has new leaders. */
 async function addMessages(count: number, via: {rabbitmq: number; kafka: string[]; nats: string[]}): Promise<void> {
   const bodies = Array.from({length: count}, (_, i) => `m${i}`)
   await Promise.all([
-    retried(() =>
+    answered(() =>
       withRabbit(via.rabbitmq, async (ch) => {
         for (const body of bodies) ch.sendToQueue(NAME, Buffer.from(body), {persistent: true})
         await ch.waitForConfirms()
       }),
     ),
-    retried(() => produce(via.kafka, count)),
-    retried(() =>
+    answered(() => produce(via.kafka, count)),
+    answered(() =>
       withNats(via.nats, async (nc) => {
         const js = nc.jetstream()
         for (const body of bodies) await js.publish(`${NAME}.in`, new TextEncoder().encode(body))
       }),
     ),
   ])
-}
-
-/** A read asked again until it answers (a stream or partition electing its leader after the kill times out). */
-async function answered<T>(read: () => Promise<T>): Promise<T> {
-  const got = await waitFor(
-    () =>
-      read().then(
-        (value) => ({value}),
-        () => undefined,
-      ),
-    {
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-    },
-  )
-  return got.value
 }
 
 /** What each target holds, as its broker says through a surviving node (a retried add may have added twice). */
