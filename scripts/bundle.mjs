@@ -88,6 +88,21 @@ const result = await build({
   metafile: true,
 })
 const files = Object.keys(result.metafile.outputs)
+refuseStaticImportsOf('amqplib')
 console.error(
   `bundled ${files.filter((f) => f.includes('/commands/') && f.endsWith('.js')).length} commands into ${relative(root, outdir)} (${files.filter((f) => f.endsWith('.js')).length} files)`,
 )
+
+/**
+ * mailroom patches amqplib's modules before they load (src/adapters/rabbitmq/driver.ts requires it after the
+ * patches). A static import of it would be hoisted above the patching code of its chunk, and the patches would
+ * silently not apply to the CLI (they did not, once: the CLI ran amqplib's own encoders).
+ */
+function refuseStaticImportsOf(name) {
+  const importers = Object.entries(result.metafile.outputs)
+    .filter(([, output]) => output.imports.some((i) => i.path === name && i.kind === 'import-statement'))
+    .map(([file]) => relative(root, file))
+  if (importers.length === 0) return
+  console.error(`bundle: ${importers.join(', ')} import ${name} statically; require it after its patches instead`)
+  process.exit(1)
+}

@@ -1,5 +1,5 @@
 // Declares and deletes the exchanges, queues and bindings of a demo scenario (the adapter has no topology API).
-import type {Channel} from 'amqplib'
+import type {Channel, ChannelModel} from 'amqplib'
 import {amqp} from './driver.js'
 import type {ConnectionSettings} from '../../model/settings.js'
 import type {RabbitMqTopology, TopologyDriver} from '../topology.js'
@@ -13,7 +13,7 @@ export function rabbitMqTopology(settings: ConnectionSettings): TopologyDriver<R
   const endpoint = endpointFromSettings(s)
   const withChannel = async <T>(work: (ch: Channel) => Promise<T>): Promise<T> => {
     const ctx = {address: endpoint.address, user: endpoint.username, vhost: endpoint.vhost}
-    let model: amqp.ChannelModel | undefined
+    let model: ChannelModel | undefined
     try {
       model = await amqp.connect(amqpConnectOptions(endpoint), amqpSocketOptions(s, settings.connectTimeoutMs))
       model.on('error', () => {})

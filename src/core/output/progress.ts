@@ -10,8 +10,8 @@ const RATE_WINDOW_MS = 5000
 export interface ProgressCounts {
   done: number
   failed?: number
-  /** A few words more, e.g. "480 replayed". */
-  detail?: string
+  /** A few words more, e.g. "480 replayed"; a function is called only when the line is drawn. */
+  detail?: string | (() => string)
 }
 
 export interface ProgressReporter {
@@ -78,7 +78,8 @@ export function progressText(
   const parts = [
     `${label} ${number(counts.done)}${of === undefined ? '' : `/${number(of)} (${percent(counts.done, of)}%)`}`,
   ]
-  if (counts.detail) parts.push(counts.detail)
+  const detail = typeof counts.detail === 'function' ? counts.detail() : counts.detail
+  if (detail) parts.push(detail)
   if (perSecond !== undefined) parts.push(`${number(Math.round(perSecond))}/s`)
   if (of !== undefined && perSecond && counts.done < of)
     parts.push(`ETA ${formatDurationSeconds(Math.ceil((of - counts.done) / perSecond))}`)
@@ -114,9 +115,14 @@ class SlidingRate {
   }
 }
 
-function number(n: number): string {
-  return n.toLocaleString('en-US')
+const GROUPED = new Intl.NumberFormat('en-US')
+
+/** `12,345`: one formatter for every call (toLocaleString builds one each time). */
+export function formatCount(n: number): string {
+  return GROUPED.format(n)
 }
+
+const number = formatCount
 
 function percent(done: number, total: number): number {
   return Math.floor((done / total) * 100)

@@ -1,5 +1,5 @@
 // The replay's progress on the CLI's one progress line (the dashboard draws its own ProgressBar).
-import type {ProgressReporter} from '../output/progress.js'
+import {formatCount, type ProgressReporter} from '../output/progress.js'
 import type {ReplayCounts} from './types.js'
 
 export interface Progress {
@@ -9,8 +9,8 @@ export interface Progress {
 
 export function replayProgress(line: ProgressReporter): Progress {
   return {
-    update: (c) =>
-      line.update({done: c.examined, failed: c.failed, detail: `${c.replayed.toLocaleString('en-US')} replayed`}),
+    // Called per message: the detail is formatted only when the line is drawn.
+    update: (c) => line.update({done: c.examined, failed: c.failed, detail: () => `${formatCount(c.replayed)} replayed`}),
     done: () => line.end(),
   }
 }

@@ -1,4 +1,0 @@
-// Imported for its effect, before amqplib (see index.ts).
-import {installAmqplibPatches} from './index.js'
-
-installAmqplibPatches()
