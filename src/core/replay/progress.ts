@@ -10,7 +10,8 @@ export interface Progress {
 export function replayProgress(line: ProgressReporter): Progress {
   return {
     // Called per message: the detail is formatted only when the line is drawn.
-    update: (c) => line.update({done: c.examined, failed: c.failed, detail: () => `${formatCount(c.replayed)} replayed`}),
+    update: (c) =>
+      line.update({done: c.examined, failed: c.failed, detail: () => `${formatCount(c.replayed)} replayed`}),
     done: () => line.end(),
   }
 }
