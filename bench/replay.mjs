@@ -373,8 +373,6 @@ function withReplayHeaders(broker, source, originalTimestamp = true) {
     ...(originalTimestamp ? {'mailroom-original-timestamp': new Date(Number(m.timestamp)).toISOString()} : {}),
     'mailroom-replay-id': '20261127T010203-3f9a1c',
     'mailroom-replay-msg-id': `${from}/${id}`,
-    'mailroom-replayed-at': new Date().toISOString(),
-    'mailroom-replayed-from': from,
     'mailroom-replay-count': '1',
   })
 }

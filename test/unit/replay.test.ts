@@ -17,12 +17,7 @@ import type {ReplaySource} from '../../src/core/replay/source.js'
 import {fakeAdapter} from '../helpers/fake-adapter.js'
 import type {ReplayRequest, SourceFacts} from '../../src/core/replay/types.js'
 
-const stamp = {
-  replayId: 'r1',
-  messageId: 'rabbitmq:q.dlq/abc',
-  replayedAt: '2025-01-01T00:00:00.000Z',
-  replayedFrom: 'rabbitmq:q.dlq',
-}
+const stamp = {replayId: 'r1', messageId: 'rabbitmq:q.dlq/abc'}
 
 function rabbitDeadLetter(extra: Partial<Envelope> = {}): Envelope {
   return {
@@ -69,8 +64,12 @@ describe('header hygiene and provenance', () => {
     expect(out.properties).toEqual({messageId: 'm1', contentType: 'application/json', deliveryMode: 2})
     expect(out.headers).toContainEqual([PROVENANCE.replayId, 'r1'])
     expect(out.headers).toContainEqual([PROVENANCE.messageId, 'rabbitmq:q.dlq/abc'])
-    expect(out.headers).toContainEqual([PROVENANCE.replayedFrom, 'rabbitmq:q.dlq'])
     expect(out.headers).toContainEqual([PROVENANCE.count, '1'])
+    expect(names.filter((n) => n.startsWith('mailroom-'))).toEqual([
+      PROVENANCE.replayId,
+      PROVENANCE.messageId,
+      PROVENANCE.count,
+    ])
     expect(out.body).toEqual({utf8: '{"id":1}'})
   })
 
@@ -83,6 +82,21 @@ describe('header hygiene and provenance', () => {
     )
     expect(replayCountOf(twice)).toBe(2)
     expect(twice.headers.filter(([n]) => n === PROVENANCE.replayId)).toEqual([[PROVENANCE.replayId, 'r2']])
+  })
+
+  it('removes the time and origin headers earlier versions stamped when a message is replayed again', () => {
+    const former = rabbitDeadLetter({
+      headers: [
+        ['mailroom-replayed-at', '2025-01-01T00:00:00.000Z'],
+        ['mailroom-replayed-from', 'rabbitmq:q.dlq'],
+        [PROVENANCE.count, '1'],
+      ],
+    })
+    const again = prepareForDestination(former, {broker: 'rabbitmq', target: 'orders'}, stamp)
+    const names = again.headers.map(([n]) => n)
+    expect(names).not.toContain('mailroom-replayed-at')
+    expect(names).not.toContain('mailroom-replayed-from')
+    expect(replayCountOf(again)).toBe(2)
   })
 
   it('carries AMQP properties as headers and typed values as text to NATS, with its own Nats-Msg-Id', () => {

@@ -41,9 +41,9 @@ Kafka: the original topic, its partition only with --keep-partition; JetStream: 
 stream), or --to <broker>:<target> for all, across brokers too.
 
 Replayed messages lose the headers their destination would act on (x-death and x-first-death-* to RabbitMQ;
-Nats-Msg-Id / Nats-Expected-* to JetStream) and carry provenance: mailroom-replay-id, mailroom-replay-msg-id,
-mailroom-replayed-at, mailroom-replayed-from, mailroom-replay-count. A message already replayed --max-replays
-times is refused (left in the DLQ) unless --force.
+Nats-Msg-Id / Nats-Expected-* to JetStream) and carry provenance: mailroom-replay-id (the job, named by the UTC
+time it started), mailroom-replay-msg-id (where it sat in the DLQ, e.g. kafka:orders.DLT/2/1041) and
+mailroom-replay-count. A message already replayed --max-replays times is refused (left in the DLQ) unless --force.
 
 Progress is journaled to $XDG_STATE_HOME/mailroom/replays/<replay-id>.jsonl: a killed run continues with
 --resume <replay-id>, on the same context and servers (the journal holds their name and hashed addresses; --force

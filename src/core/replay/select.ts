@@ -3,11 +3,9 @@
 import type {BrokerAdapter} from '../../adapters/types.js'
 import {detectDeath, type DetectDeathOptions} from '../dlq/death.js'
 import {deadMessageOf} from '../dlq/read.js'
-import {isoConverter} from '../../model/envelope/time.js'
 import type {Envelope} from '../../model/envelope/types.js'
 import type {MessageFilter} from '../filter.js'
 import type {EnvelopeDecoder} from '../schema/envelope-decoder.js'
-import {formatTargetRef} from '../target-ref.js'
 import {type Destination, resolveDestination} from './destination.js'
 import {prepareForDestination, replayCountOf} from './headers.js'
 import type {MessageIdentity} from './identity.js'
@@ -30,16 +28,10 @@ export interface SelectorOptions {
   death?: DetectDeathOptions
   /** The source adapter, to fetch the message a JetStream advisory points at. */
   source: BrokerAdapter
-  now?: () => Date
 }
 
 export class Selector {
-  private readonly from: string
-  private readonly iso = isoConverter()
-
-  constructor(private readonly o: SelectorOptions) {
-    this.from = formatTargetRef(o.request.source)
-  }
+  constructor(private readonly o: SelectorOptions) {}
 
   async decide(e: Envelope, identity: MessageIdentity): Promise<Decision> {
     const death = e.death ?? (this.needsDeath(e) ? detectDeath(e, this.o.death) : undefined)
@@ -63,12 +55,7 @@ export class Selector {
     const resolution = resolveDestination(original, shown.death, {to: request.to, keepPartition: request.keepPartition})
     if ('problem' in resolution)
       return {action: 'skip', reason: 'no-origin', detail: `${resolution.problem}; give a destination with --to`}
-    const stamp = {
-      replayId: this.o.replayId,
-      messageId: identity.id,
-      replayedAt: this.iso(this.o.now ? this.o.now().getTime() : Date.now()),
-      replayedFrom: this.from,
-    }
+    const stamp = {replayId: this.o.replayId, messageId: identity.id}
     return {
       action: 'replay',
       dest: resolution.dest,
