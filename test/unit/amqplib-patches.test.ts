@@ -9,6 +9,7 @@ import {amqp} from '../../src/adapters/rabbitmq/driver.js'
 import {fastTableEncoder, type TableEncoder} from '../../src/adapters/rabbitmq/patches/field-table.js'
 import {amqplibOriginal} from '../../src/adapters/rabbitmq/patches/index.js'
 import type {PublishOptionsLike} from '../../src/adapters/rabbitmq/patches/publish-args.js'
+import type {SendMessage} from '../../src/adapters/rabbitmq/patches/publish-frames.js'
 
 const amqplibModule = <T>(name: string): T => {
   const require = createRequire(import.meta.url)
@@ -118,6 +119,88 @@ describe('amqplib patches', () => {
     )
   })
 
+  it('a publish is sent as the same bytes as amqplib sends it, and fails the same way', () => {
+    const defs = amqplibModule<Defs>('defs.js')
+    const {Connection} = amqplibModule<{Connection: {prototype: {sendMessage: SendMessage; sendContent: unknown}}}>(
+      'connection.js',
+    )
+    const publishArgs = amqplibOriginal('publishArgs')
+    /** What a connection writes to the channel's buffer for one publish, as one hex string, or what it threw. */
+    const sent = (sendMessage: SendMessage, fields: Record<string, unknown>, content: Buffer, frameMax: number) => {
+      const written: Buffer[] = []
+      const connection = {
+        frameMax,
+        sentSinceLastCheck: false,
+        sendContent: Connection.prototype.sendContent,
+        channels: [undefined, {buffer: {write: (b: Buffer) => written.push(Buffer.from(b)) > 0}}],
+      } as unknown as ThisParameterType<SendMessage>
+      try {
+        sendMessage.call(connection, 1, defs.BasicPublish, fields, defs.BasicProperties, fields, content)
+        return {bytes: Buffer.concat(written).toString('hex'), sentSinceLastCheck: connection.sentSinceLastCheck}
+      } catch (error) {
+        return {threw: (error as Error).constructor.name, message: (error as Error).message}
+      }
+    }
+    const odd = fc.oneof(
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.integer(),
+      fc.double(),
+      fc.string({maxLength: 3}),
+    )
+    const fieldsOf = (property: <T>(arb: fc.Arbitrary<T>) => fc.Arbitrary<unknown>) =>
+      fc.record(
+        {
+          exchange: property(fc.oneof(text, fc.string({minLength: 250, maxLength: 260}))),
+          routingKey: property(text),
+          ticket: property(fc.nat(70000)),
+          mandatory: fc.boolean(),
+          immediate: fc.boolean(),
+          contentType: property(text),
+          contentEncoding: property(text),
+          headers: property(table),
+          deliveryMode: property(fc.integer({min: -1, max: 300})),
+          priority: property(fc.nat(9)),
+          correlationId: property(text),
+          replyTo: property(text),
+          expiration: property(fc.nat(100000).map(String)),
+          messageId: property(fc.oneof(text, fc.string({minLength: 250, maxLength: 260}))),
+          timestamp: property(fc.oneof(fc.nat(), fc.maxSafeNat())),
+          type: property(text),
+          userId: property(text),
+          appId: property(text),
+          clusterId: property(text),
+        },
+        {requiredKeys: []},
+      )
+    const content = fc.oneof(
+      fc.uint8Array({maxLength: 300}).map((b) => Buffer.from(b)),
+      fc.constant(Buffer.alloc(5000, 7)),
+    )
+    const same = (fields: fc.Arbitrary<Record<string, unknown>>) =>
+      fc.assert(
+        fc.property(fields, content, fc.constantFrom(4096, 131072), (f, body, frameMax) => {
+          const theirs = sent(amqplibOriginal('sendMessage'), f, body, frameMax)
+          expect(sent(Connection.prototype.sendMessage, f, body, frameMax)).toEqual(theirs)
+        }),
+        {numRuns: 2000},
+      )
+    // Values of every kind, amqplib's refusals included; then only values of the right types (written here).
+    same(fieldsOf((arb) => fc.oneof(arb, arb, arb, odd)))
+    same(fieldsOf((arb) => arb))
+    // What mailroom publishes: a replayed message with its provenance.
+    const replayed = publishArgs('', 'orders', {
+      mandatory: true,
+      persistent: true,
+      messageId: 'm-1',
+      headers: {'mailroom-replay-id': '20261207T162719-3f9a1c', 'mailroom-replay-count': '1'},
+    })
+    const body = Buffer.from('{"id":1}')
+    expect(sent(Connection.prototype.sendMessage, replayed, body, 131072)).toEqual(
+      sent(amqplibOriginal('sendMessage'), replayed, body, 131072),
+    )
+  })
+
   it('the multiplexer writes a round of frames from every channel in one socket write, in order', async () => {
     const {Mux} = amqplibModule<{Mux: new (out: Writable) => {pipeFrom(r: PassThrough): void}}>('mux.js')
     const writes: string[][] = []
@@ -146,6 +229,8 @@ describe('amqplib patches', () => {
     expect(ours).not.toBe(amqplibOriginal('publishArgs'))
     const codec = amqplibModule<{encodeTable: TableEncoder}>('codec.js')
     expect(codec.encodeTable).not.toBe(amqplibOriginal('encodeTable'))
+    const {Connection} = amqplibModule<{Connection: {prototype: {sendMessage: unknown}}}>('connection.js')
+    expect(Connection.prototype.sendMessage).not.toBe(amqplibOriginal('sendMessage'))
     // The frame encoders took the patched table encoder when they loaded: a table of ASCII strings goes through it.
     const defs = amqplibModule<Defs>('defs.js')
     const headers = {'mailroom-replay-id': 'r-1'}

@@ -8,17 +8,20 @@ import {dirname, join} from 'node:path'
 import {corkEachRound} from './corked-mux.js'
 import {fastTableEncoder, type TableEncoder} from './field-table.js'
 import {type PublishArgs, publishArgsWithoutPrototypes} from './publish-args.js'
+import {type SendMessage, sendMessageInOneBuffer} from './publish-frames.js'
 
 const require = createRequire(import.meta.url)
 const amqplibLib = join(dirname(require.resolve('amqplib')), 'lib')
 const CODEC_MODULE = join(amqplibLib, 'codec.js')
 const ARGS_MODULE = join(amqplibLib, 'api_args.js')
 const MUX_MODULE = join(amqplibLib, 'mux.js')
+const CONNECTION_MODULE = join(amqplibLib, 'connection.js')
 
 interface Originals {
   encodeTable: TableEncoder
   publishArgs: PublishArgs
   muxReadIncoming: () => void
+  sendMessage: SendMessage
 }
 let originals: Originals | undefined
 
@@ -33,7 +36,14 @@ export function installAmqplibPatches(): void {
   const codec = require(CODEC_MODULE) as {encodeTable: TableEncoder}
   const args = require(ARGS_MODULE) as {publish: PublishArgs}
   const {Mux} = require(MUX_MODULE) as {Mux: Parameters<typeof corkEachRound>[0]}
-  originals = {encodeTable: codec.encodeTable, publishArgs: args.publish, muxReadIncoming: corkEachRound(Mux)}
+  const {Connection} = require(CONNECTION_MODULE) as {Connection: {prototype: {sendMessage: SendMessage}}}
+  originals = {
+    encodeTable: codec.encodeTable,
+    publishArgs: args.publish,
+    muxReadIncoming: corkEachRound(Mux),
+    sendMessage: Connection.prototype.sendMessage,
+  }
+  Connection.prototype.sendMessage = sendMessageInOneBuffer(originals.sendMessage, () => codec.encodeTable)
   // amqplib's frame encoders take codec.encodeTable once, when they load.
   codec.encodeTable = fastTableEncoder(originals.encodeTable)
   // amqplib freezes its argument builders: the module's export is replaced by a copy.
