@@ -61,8 +61,10 @@ export async function dryRunReplay(
   sample: number,
   decoder?: EnvelopeDecoder,
 ): Promise<ReplayPlan> {
-  const source = await inspectSource(deps.source, request.source.name, request.mode)
-  await requireDestination(request, deps)
+  const [source] = await inOrder(
+    inspectSource(deps.source, request.source.name, request.mode),
+    requireDestination(request, deps),
+  )
   const filter = await compiledFilter(request, deps)
   const selector = selectorFor(request, 'dry-run', deps, filter)
   return planReplay(deps.source, source, request, selector, {
@@ -74,8 +76,10 @@ export async function dryRunReplay(
 
 export async function startReplay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplayReport> {
   const filter = await compiledFilter(request, deps) // an invalid filter fails before anything happens
-  const {facts, offer} = await inspectSource(deps.source, request.source.name, request.mode)
-  await requireDestination(request, deps)
+  const [{facts, offer}] = await inOrder(
+    inspectSource(deps.source, request.source.name, request.mode),
+    requireDestination(request, deps),
+  )
   const replayId = newReplayId()
   return audited({replayId, request, facts, offer, filter, deps, resumed: undefined}, async (shown) => {
     const path = journalPath(replayId, deps.env)
@@ -174,6 +178,17 @@ function audited(
     entry: (report) => (report ? auditEntry(report, deps.context, request) : failedEntry(job)),
     onAuditFailure: deps.onAuditFailure,
   })
+}
+
+/**
+ * Both answers, asked side by side (each is a round trip before the first message moves); when both fail, the first
+ * one's error, as if they had been asked one after the other.
+ */
+async function inOrder<A, B>(first: Promise<A>, second: Promise<B>): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled([first, second])
+  if (a.status === 'rejected') throw a.reason
+  if (b.status === 'rejected') throw b.reason
+  return [a.value, b.value]
 }
 
 /** `--to` must name something that exists (and be reachable) before anything is asked or moved. */
