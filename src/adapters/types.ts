@@ -23,6 +23,8 @@ export interface TargetInfo {
   /** Messages held (queue depth, sum of partition sizes, stream messages); undefined when unknown. */
   depth?: number
   partitions?: number
+  /** Kafka: partitions without a leader (every replica down); the depth is then unknown. */
+  offlinePartitions?: number[]
   consumers?: number
   /** Broker-specific extra facts shown by `targets describe` (arguments, retention, subjects...). */
   details?: Record<string, unknown>
@@ -94,6 +96,8 @@ export interface LagSample {
   group?: ConsumerGroupFacts
   /** Things the user should know about this consumer (e.g. messages lost to retention). */
   warnings?: string[]
+  /** Kafka: partitions of the target without a leader (every replica down); the lag is then unknown. */
+  offlinePartitions?: number[]
 }
 
 export interface UncommittedLag {

@@ -47,7 +47,9 @@ export async function consumerGroupLag(
   const topics = [...new Set(wanted.flatMap((g) => [...topicsOf(g)]))].sort()
   const ends = await offsetsOfExisting(admin, topics, kafka)
   const samples = wanted.flatMap((g) =>
-    [...topicsOf(g)].filter((t) => ends.has(t)).map((t) => sampleOf(g, t, ends.get(t)!)),
+    [...topicsOf(g)]
+      .filter((t) => ends.has(t))
+      .map((t) => withOffline(sampleOf(g, t, ends.get(t)!), ends.offline.get(t))),
   )
   await addLagSeconds(samples, probe)
   return samples.sort((a, b) => a.consumer.localeCompare(b.consumer) || a.target.localeCompare(b.target))
@@ -76,6 +78,13 @@ function matchesFilter(g: GroupOffsets, filter: string | undefined): boolean {
 
 function topicsOf(g: GroupOffsets): Set<string> {
   return new Set([...g.committed.keys(), ...memberTopics(g.group)])
+}
+
+/** A topic with offline partitions: what is known of the others, and no total lag (theirs cannot be read). */
+function withOffline(sample: LagSample, offline: number[] | undefined): LagSample {
+  if (!offline) return sample
+  const {lag: _unknown, uncommitted: _alsoUnknown, ...known} = sample
+  return {...known, offlinePartitions: offline}
 }
 
 function sampleOf(g: GroupOffsets, topic: string, offsets: PartitionOffsets[]): LagSample {

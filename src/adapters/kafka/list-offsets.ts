@@ -2,8 +2,9 @@
 // leader one ListOffsets for the ends and one for the starts, where kafkajs's fetchTopicOffsets asks two per
 // topic (and refreshes the metadata of every topic it ever asked about). Read-committed ends, as kafkajs asks.
 // A topic the metadata or a leader does not know (deleted, leader moving) fails the batch: the caller then asks
-// topic by topic, which tells a deleted topic from a failure.
-import type {Broker, Kafka, PartitionMetadata} from 'kafkajs'
+// topic by topic, which tells a deleted topic from a failure. A partition without a leader (every replica down) has
+// no offsets anyone can read: it is left out and named as offline, and the rest of its topic is answered.
+import type {Broker, Kafka} from 'kafkajs'
 
 import {
   brokerApiVersions,
@@ -12,14 +13,17 @@ import {
   sendOverBroker,
   sharedCluster,
 } from './kafkajs-internals.js'
+import {metadataRequest, type MetadataAnswer, type PartitionMetadataAnswer} from './protocol/metadata.js'
 import type {PartitionOffsets} from './topics.js'
 
 const LATEST = -1
 const EARLIEST = -2
 const READ_COMMITTED = 1
 
-interface TopicMetadata {
-  topicMetadata: {topic: string; partitionMetadata: {partitionId: number; leader: number}[]}[]
+/** Each topic's partition offsets; a partition without a leader is left out, and named in `offline`. */
+export class TopicOffsets extends Map<string, PartitionOffsets[]> {
+  /** Topic -> its partitions that have no leader (offline), in order. */
+  readonly offline = new Map<string, number[]>()
 }
 
 interface ListOffsetsAnswer {
@@ -32,21 +36,28 @@ type Listing = (o: {
   topics: {topic: string; partitions: {partition: number; timestamp: number}[]}[]
 }) => Promise<ListOffsetsAnswer>
 
-/** Offsets of every partition of these topics; throws when any topic or partition cannot be answered. */
-export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promise<Map<string, PartitionOffsets[]>> {
-  if (topics.length === 0) return new Map()
+/**
+ * Offsets of every partition of these topics that has a leader; throws when a topic cannot be answered (it does not
+ * exist, or a leader refuses).
+ */
+export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promise<TopicOffsets> {
+  const out = new TopicOffsets()
+  if (topics.length === 0) return out
   const internals = clusterInternals(await sharedCluster(kafka))
-  const [anyNode] = Object.keys(internals.brokerPool.brokers)
-  const any = await internals.findBroker({nodeId: anyNode!})
-  const {topicMetadata} = (await (any as unknown as {metadata(t: string[]): Promise<TopicMetadata>}).metadata(
-    topics,
-  )) as TopicMetadata
+  const {topicMetadata} = await metadataOf(internals, topics)
   const byLeader = new Map<number, {topic: string; partitions: number[]}[]>()
   for (const t of topicMetadata) {
+    out.set(t.topic, [])
     // This topic's entry in each leader's list (a lookup per partition: searching the list was quadratic).
     const entries = new Map<number, {topic: string; partitions: number[]}>()
     for (const p of t.partitionMetadata) {
-      if (p.leader < 0) throw new Error(`${t.topic}/${p.partitionId} has no leader`)
+      if (p.leader < 0) {
+        out.offline.set(
+          t.topic,
+          [...(out.offline.get(t.topic) ?? []), p.partitionId].sort((a, b) => a - b),
+        )
+        continue
+      }
       let entry = entries.get(p.leader)
       if (!entry) {
         entry = {topic: t.topic, partitions: []}
@@ -65,7 +76,6 @@ export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promi
       return {ends, starts}
     }),
   )
-  const out = new Map<string, PartitionOffsets[]>(topicMetadata.map((t) => [t.topic, []]))
   for (const {ends, starts} of answers) {
     for (const [topic, highs] of ends) {
       const lows = starts.get(topic)
@@ -78,25 +88,27 @@ export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promi
 }
 
 /**
- * Every topic's partition metadata in one Metadata request, shaped as admin.fetchTopicMetadata() answers. That one
- * asks twice (kafkajs refreshes its cluster's metadata for all topics first, then asks again): at 2,000 partitions,
- * the replica health of every dashboard refresh decoded the whole cluster's metadata twice.
+ * Every topic's partition metadata in one Metadata request, shaped as admin.fetchTopicMetadata() answers, with the
+ * partitions that have no leader (leader -1) kept. That one asks twice (kafkajs refreshes its cluster's metadata for
+ * all topics first, then asks again): at 2,000 partitions, the replica health of every dashboard refresh decoded the
+ * whole cluster's metadata twice; and it fails outright when any partition has no leader.
  */
 export async function topicMetadataInOneRequest(
   kafka: Kafka,
-): Promise<{topics: {name: string; partitions: PartitionMetadata[]}[]}> {
-  const internals = clusterInternals(await sharedCluster(kafka))
+): Promise<{topics: {name: string; partitions: PartitionMetadataAnswer[]}[]}> {
+  const {topicMetadata} = await metadataOf(clusterInternals(await sharedCluster(kafka)), undefined)
+  return {topics: topicMetadata.map((t) => ({name: t.topic, partitions: t.partitionMetadata}))}
+}
+
+/** @param topics undefined: every topic. Asked of any broker the client knows. */
+async function metadataOf(
+  internals: ReturnType<typeof clusterInternals>,
+  topics: string[] | undefined,
+): Promise<MetadataAnswer> {
   // A client that has not read the cluster's metadata yet (the first call of a command) knows no broker by id.
   if (Object.keys(internals.brokerPool.brokers).length === 0) await internals.refreshMetadata()
   const [anyNode] = Object.keys(internals.brokerPool.brokers)
-  const any = await internals.findBroker({nodeId: anyNode!})
-  // An empty list asks for every topic (kafkajs sends it as null).
-  const {topicMetadata} = await (
-    any as unknown as {
-      metadata(t: string[]): Promise<{topicMetadata: {topic: string; partitionMetadata: PartitionMetadata[]}[]}>
-    }
-  ).metadata([])
-  return {topics: topicMetadata.map((t) => ({name: t.topic, partitions: t.partitionMetadata}))}
+  return sendOverBroker(await internals.findBroker({nodeId: anyNode!}), metadataRequest(topics))
 }
 
 async function listAt(

@@ -175,10 +175,21 @@ function classifyProtocol(err: DriverError, ctx: ErrorContext): Classified {
       'the broker does not offer this SASL mechanism on this listener',
       ["Check kafka.sasl.mechanism against the listener's sasl.enabled.mechanisms"],
     ]
+  if (type === 'LEADER_NOT_AVAILABLE') return leaderNotAvailable(ctx)
   if (AUTH_TYPES.has(type)) return ['AUTH', `not authorized (${type}) for user ${ctx.user ?? '(none)'}`]
   if (TIMEOUT_TYPES.has(type)) return ['TIMEOUT', `Kafka request timed out (${type})`]
   if (UNSUPPORTED_TYPES.has(type)) return ['UNSUPPORTED', `the Kafka broker refused: ${type}`]
   return ['PROTOCOL', `Kafka error ${type}: ${err.message}`]
+}
+
+/** Kafka's text speaks of an election; with every replica of a partition down, none comes until one returns. */
+function leaderNotAvailable(ctx: ErrorContext): Classified {
+  const of = ctx.topic ? ` of topic ${ctx.topic}` : ''
+  return [
+    'PROTOCOL',
+    `a partition${of} has no leader (LEADER_NOT_AVAILABLE): a leader is being elected, or every replica of it is down`,
+    ["`mailroom check --require-replicas` names the partitions without a leader, as Kafka's tool does"],
+  ]
 }
 
 function topicNotFound(ctx: ErrorContext): Classified {

@@ -3,7 +3,7 @@ import type {Admin, Kafka, PartitionMetadata} from 'kafkajs'
 import {ConfigResourceTypes} from './driver.js'
 import {groupOnTopic, isReportedGroup, type KafkaGroup, memberTopics} from './groups.js'
 import type {ConsumerGroupFacts, TargetInfo} from '../types.js'
-import {topicMetadataInOneRequest, batchedTopicOffsets} from './list-offsets.js'
+import {topicMetadataInOneRequest, batchedTopicOffsets, TopicOffsets} from './list-offsets.js'
 import {rootCause, toMailroomError} from './map-error.js'
 
 export interface PartitionOffsets {
@@ -111,7 +111,10 @@ export async function maxMessageBytes(admin: Admin, topic: string): Promise<numb
 interface TopicSummary {
   name: string
   partitions: number
+  /** Of the partitions that have a leader. */
   offsets: PartitionOffsets[]
+  /** Partitions without a leader (every replica down): their records cannot be counted. */
+  offline?: number[]
   groups?: TopicGroup[]
 }
 
@@ -135,7 +138,7 @@ export async function summarizeTopics(
     ? (await idempotentRead(() => topicMetadataInOneRequest(kafka))).topics
     : await allTopicMetadata(admin)
   const topics = metadata.filter((t) => o.includeInternal || !isInternalTopic(t.name))
-  const [offsets, groups] = await Promise.all([
+  const [{offsets, offline}, groups] = await Promise.all([
     offsetsOrErrors(
       admin,
       topics.map((t) => t.name),
@@ -147,27 +150,34 @@ export async function summarizeTopics(
   for (const [i, t] of topics.entries()) {
     const result = offsets[i] instanceof Error ? await offsetsUnlessDeleted(admin, t.name, offsets[i]) : offsets[i]
     if (result === 'deleted') continue
+    const offlinePartitions = offline.get(t.name)
     summaries.push({
       name: t.name,
       partitions: t.partitions.length,
       offsets: result,
+      ...(offlinePartitions ? {offline: offlinePartitions} : {}),
       groups: groups && (groups.get(t.name) ?? []),
     })
   }
   return summaries.sort((a, b) => a.name.localeCompare(b.name))
 }
 
-/** Each topic's offsets or why they could not be read: batched where possible, else topic by topic. */
+/**
+ * Each topic's offsets or why they could not be read, batched where possible, else topic by topic; and the offline
+ * partitions the batch found.
+ */
 async function offsetsOrErrors(
   admin: Admin,
   topics: string[],
   kafka: Kafka | undefined,
-): Promise<(PartitionOffsets[] | Error)[]> {
+): Promise<{offsets: (PartitionOffsets[] | Error)[]; offline: TopicOffsets['offline']}> {
   const batched = kafka && (await batchedTopicOffsets(kafka, topics).catch(() => undefined))
-  if (batched) return topics.map((t) => batched.get(t) ?? new Error(`no offsets for ${t}`))
-  return mapLimited(topics, OFFSET_FETCH_CONCURRENCY, (t) =>
+  if (batched)
+    return {offsets: topics.map((t) => batched.get(t) ?? new Error(`no offsets for ${t}`)), offline: batched.offline}
+  const offsets = await mapLimited(topics, OFFSET_FETCH_CONCURRENCY, (t) =>
     partitionOffsets(admin, t).catch((e: unknown) => e as Error),
   )
+  return {offsets, offline: new Map()}
 }
 
 const DELETION_SETTLE_MS = 300
@@ -197,11 +207,7 @@ async function offsetsUnlessDeleted(
  * End offsets of the topics that still exist. A topic deleted while it was being asked about is left out, not an
  * error: a group keeps the offsets it committed on a topic after the topic is gone.
  */
-export async function offsetsOfExisting(
-  admin: Admin,
-  topics: string[],
-  kafka?: Kafka,
-): Promise<Map<string, PartitionOffsets[]>> {
+export async function offsetsOfExisting(admin: Admin, topics: string[], kafka?: Kafka): Promise<TopicOffsets> {
   if (kafka) {
     const batched = await batchedTopicOffsets(kafka, topics).catch(() => undefined)
     if (batched) return batched
@@ -210,7 +216,9 @@ export async function offsetsOfExisting(
     const offsets = await partitionOffsets(admin, t).catch((e: unknown) => offsetsUnlessDeleted(admin, t, e as Error))
     return [t, offsets] as const
   })
-  return new Map(results.filter((r): r is readonly [string, PartitionOffsets[]] => r[1] !== 'deleted'))
+  const existing = new TopicOffsets()
+  for (const [t, offsets] of results) if (offsets !== 'deleted') existing.set(t, offsets)
+  return existing
 }
 
 async function topicExists(admin: Admin, topic: string): Promise<boolean> {
@@ -226,7 +234,8 @@ export function targetInfo(t: TopicSummary): TargetInfo {
     broker: 'kafka',
     name: t.name,
     kind: 'topic',
-    depth: depthOf(t.offsets),
+    // Records on an offline partition cannot be counted: the depth is unknown, not the others' sum.
+    ...(t.offline ? {offlinePartitions: t.offline} : {depth: depthOf(t.offsets)}),
     partitions: t.partitions,
     ...(t.groups ? {consumers: t.groups.length} : {}),
   }

@@ -24,6 +24,10 @@ export default class TargetsList extends MailroomCommand {
     const listing = await listAllTargets(await Promise.all(kinds.map((kind) => this.createAdapter(kind, context))))
     for (const failure of listing.failures) this.warnUser(`${failure.broker}: ${failure.error.message}`)
     if (listing.failures.length > 0) this.exitStatus = EXIT.CONNECTION
+    for (const t of listing.targets.filter((target) => target.offlinePartitions))
+      this.warnUser(
+        `${t.broker}:${t.name}: partition(s) ${t.offlinePartitions!.join(',')} offline (no leader): depth unknown; \`mailroom check\` shows the cluster's replication`,
+      )
     this.out(
       await renderList(
         listing.targets,

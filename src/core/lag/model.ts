@@ -41,6 +41,8 @@ export interface LagRow {
   partitions?: PartitionLag[]
   group?: ConsumerGroupFacts
   warnings?: string[]
+  /** Kafka: partitions of the target without a leader (every replica down); the lag is then unknown. */
+  offlinePartitions?: number[]
   error?: MailroomErrorInfo
 }
 

@@ -93,6 +93,7 @@ export class LagMonitor {
     put(row, 'partitions', sample.partitions)
     put(row, 'group', sample.group)
     put(row, 'warnings', sample.warnings)
+    put(row, 'offlinePartitions', sample.offlinePartitions)
     return row
   }
 

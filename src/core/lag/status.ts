@@ -25,6 +25,7 @@ export interface Verdict {
 export function statusOf(sample: LagSample, window: LagPoint[], now: number, o: StatusOptions = {}): Verdict {
   const stallAfterMs = (o.stallAfterSeconds ?? DEFAULT_STALL_AFTER_SECONDS) * 1000
   if (sample.lagNotApplicable !== undefined) return withoutLag(sample.lagNotApplicable, sample.consumers)
+  if (sample.offlinePartitions) return offline(sample.offlinePartitions, sample.consumers)
   if (sample.lag === 0) return {status: 'OK', reason: 'nothing waiting'}
   if (sample.lag === undefined) return unknownLag(sample.uncommitted, sample.consumers)
   if (sample.consumers === 0) return {status: 'STOP', reason: `${sample.lag} waiting and no consumer`}
@@ -40,6 +41,12 @@ function withoutLag(why: string, consumers: number): Verdict {
   return consumers > 0
     ? {status: 'OK', reason: `${consumers} consuming; ${why}`}
     : {status: 'WARN', reason: `nothing consuming; ${why}`}
+}
+
+/** Partitions without a leader: their records can be neither counted nor consumed until a replica returns. */
+function offline(partitions: number[], consumers: number): Verdict {
+  const where = `partition(s) ${partitions.join(',')} offline (no leader): lag unknown`
+  return consumers === 0 ? {status: 'STOP', reason: `${where}, and no consumer`} : {status: 'WARN', reason: where}
 }
 
 function unknownLag(u: UncommittedLag | undefined, consumers: number): Verdict {

@@ -2,6 +2,7 @@
 // with the same functions: in Node's module cache as kafkajs loads (./index.ts, when mailroom runs from its compiled
 // sources) or to kafkajs's sources as they are bundled (scripts/kafkajs-bundled.mjs).
 import {groupMessagesPerPartition} from './partition-grouping.js'
+import {metadataTolerantWhenListing, type MetadataModule} from './metadata-listing.js'
 import {loadProduceInternals, PRODUCE_REQUEST_LOADS, produceRequestV3} from './produce-request.js'
 import {type RecordEncoder, withFallback} from './record-encoder.js'
 
@@ -27,6 +28,11 @@ export const KAFKAJS_PATCHES = {
     module: 'protocol/requests/produce/v3/request.js',
     loads: PRODUCE_REQUEST_LOADS,
     replace: (_original, load) => produceRequestV3(loadProduceInternals(load)),
+  },
+  metadataListing: {
+    module: 'protocol/requests/metadata/index.js',
+    loads: [],
+    replace: (original) => metadataTolerantWhenListing(original as MetadataModule),
   },
 } satisfies Record<string, Patch>
 
