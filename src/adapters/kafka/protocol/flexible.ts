@@ -143,6 +143,20 @@ export class FlexibleReader {
     return items
   }
 
+  /** The classic (non-flexible) encoding's string: INT16 length, -1 for null. */
+  nullableString(): string | null {
+    const length = this.int16()
+    return length < 0 ? null : this.take(length).toString('utf8')
+  }
+
+  /** The classic (non-flexible) encoding's array: INT32 count (-1, null, reads as empty). */
+  array<T>(each: (r: this) => T): T[] {
+    const length = this.int32()
+    const items: T[] = []
+    for (let i = 0; i < length; i++) items.push(each(this))
+    return items
+  }
+
   /** Skips the tagged fields that end a structure (none of them carries anything mailroom reads). */
   skipTaggedFields(): void {
     const count = this.uvarint()

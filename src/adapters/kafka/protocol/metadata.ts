@@ -10,6 +10,7 @@
 //               [partitions: error_code INT16, partition_index INT32, leader_id INT32, [replica_nodes INT32],
 //                [isr_nodes INT32], [offline_replicas INT32]]]
 import type {ProtocolRequest} from '../kafkajs-internals.js'
+import {FlexibleReader} from './flexible.js'
 
 export const METADATA = {apiKey: 3, apiVersion: 5, apiName: 'Metadata'} as const
 
@@ -71,22 +72,22 @@ function refuseTopicErrors(answer: MetadataAnswer & {topicErrors?: [string, numb
   })
 }
 
-export function decodeMetadata(payload: Buffer): MetadataAnswer & {topicErrors: [string, number][]} {
-  const r = new Reader(payload)
+function decodeMetadata(payload: Buffer): MetadataAnswer & {topicErrors: [string, number][]} {
+  const r = new FlexibleReader(payload)
   r.int32() // throttle_time_ms
   r.array(() => {
     r.int32()
-    r.string()
+    r.nullableString()
     r.int32()
-    r.string()
+    r.nullableString()
   })
-  r.string() // cluster_id
+  r.nullableString() // cluster_id
   r.int32() // controller_id
   const topicErrors: [string, number][] = []
   const topicMetadata = r.array(() => {
     const errorCode = r.int16()
-    const topic = r.string() ?? ''
-    const isInternal = r.int8() !== 0
+    const topic = r.nullableString() ?? ''
+    const isInternal = r.bool()
     const partitionMetadata = r.array(() => ({
       partitionErrorCode: r.int16(),
       partitionId: r.int32(),
@@ -99,42 +100,4 @@ export function decodeMetadata(payload: Buffer): MetadataAnswer & {topicErrors: 
     return {topic, isInternal, partitionMetadata}
   })
   return {topicMetadata, topicErrors}
-}
-
-/** The non-flexible encoding's reads: big-endian integers, INT16-length strings (-1: null), INT32-length arrays. */
-class Reader {
-  private at = 0
-
-  constructor(private readonly b: Buffer) {}
-
-  int8(): number {
-    return this.b.readInt8(this.at++)
-  }
-
-  int16(): number {
-    const v = this.b.readInt16BE(this.at)
-    this.at += 2
-    return v
-  }
-
-  int32(): number {
-    const v = this.b.readInt32BE(this.at)
-    this.at += 4
-    return v
-  }
-
-  string(): string | null {
-    const length = this.int16()
-    if (length < 0) return null
-    const s = this.b.toString('utf8', this.at, this.at + length)
-    this.at += length
-    return s
-  }
-
-  array<T>(item: () => T): T[] {
-    const count = this.int32()
-    const out: T[] = []
-    for (let i = 0; i < count; i++) out.push(item())
-    return out
-  }
 }
