@@ -48,16 +48,16 @@ export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promi
   const byLeader = new Map<number, {topic: string; partitions: number[]}[]>()
   for (const t of topicMetadata) {
     out.set(t.topic, [])
+    const offline = t.partitionMetadata.filter((p) => p.leader < 0).map((p) => p.partitionId)
+    if (offline.length > 0)
+      out.offline.set(
+        t.topic,
+        offline.sort((a, b) => a - b),
+      )
     // This topic's entry in each leader's list (a lookup per partition: searching the list was quadratic).
     const entries = new Map<number, {topic: string; partitions: number[]}>()
     for (const p of t.partitionMetadata) {
-      if (p.leader < 0) {
-        out.offline.set(
-          t.topic,
-          [...(out.offline.get(t.topic) ?? []), p.partitionId].sort((a, b) => a - b),
-        )
-        continue
-      }
+      if (p.leader < 0) continue
       let entry = entries.get(p.leader)
       if (!entry) {
         entry = {topic: t.topic, partitions: []}
