@@ -45,14 +45,18 @@ function withoutLag(why: string, consumers: number): Verdict {
 
 /** Partitions without a leader: their records can be neither counted nor consumed until a replica returns. */
 function offline(partitions: number[], consumers: number): Verdict {
-  const where = `partition(s) ${partitions.join(',')} offline (no leader): lag unknown`
-  return consumers === 0 ? {status: 'STOP', reason: `${where}, and no consumer`} : {status: 'WARN', reason: where}
+  return lagUnknown(`partition(s) ${partitions.join(',')} offline (no leader): lag unknown`, consumers)
 }
 
 function unknownLag(u: UncommittedLag | undefined, consumers: number): Verdict {
   const where = u
     ? `never committed on ${u.partitions} partition(s) holding records: lag unknown (${u.ifEarliest} if it starts from the earliest offset, 0 from the latest)`
     : 'lag unknown'
+  return lagUnknown(where, consumers)
+}
+
+/** Whether records wait cannot be told: STOP when nothing consumes, else WARN. */
+function lagUnknown(where: string, consumers: number): Verdict {
   return consumers === 0 ? {status: 'STOP', reason: `${where}, and no consumer`} : {status: 'WARN', reason: where}
 }
 
