@@ -36,7 +36,7 @@ export function fastTableEncoder(fallback: TableEncoder): TableEncoder {
 }
 
 /** Writes an ASCII string at `at`; false (having written part of it) when it holds any other character. */
-function writeAscii(buffer: Buffer, text: string, at: number): boolean {
+export function writeAscii(buffer: Buffer, text: string, at: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
     if (code > 0x7f) return false

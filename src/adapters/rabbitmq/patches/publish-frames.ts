@@ -3,7 +3,7 @@
 // copies the three into a fourth (or writes them apart). Same bytes (tested against amqplib's own); anything it does
 // not write here (a body of several frames, a value amqplib would refuse or convert, unusual property types) goes to
 // amqplib's own sendMessage, which also raises amqplib's errors.
-import type {TableEncoder} from './field-table.js'
+import {type TableEncoder, writeAscii} from './field-table.js'
 
 /** defs.BasicPublish and defs.BasicProperties: the method and property class ids amqplib passes. */
 const BASIC_PUBLISH = 3932200
@@ -34,7 +34,7 @@ interface ConnectionLike {
   channels: {buffer: {write(frame: Buffer): boolean}}[]
 }
 
-/** The short-string properties in wire order, each with its flag bit; the other properties sit between them. */
+/** Every basic property in wire order, with its flag bit and its encoding. */
 const PROPERTY_ORDER = [
   ['contentType', 0x8000, 'string'],
   ['contentEncoding', 0x4000, 'string'],
@@ -51,6 +51,8 @@ const PROPERTY_ORDER = [
   ['appId', 0x0008, 'string'],
   ['clusterId', 0x0004, 'string'],
 ] as const
+/** Each string property's UTF-8 length, as measured by propertiesSize for the publish being written. */
+const STRING_LENGTHS = new Int32Array(PROPERTY_ORDER.length)
 
 export function sendMessageInOneBuffer(original: SendMessage, encodeTable: () => TableEncoder): SendMessage {
   return function sendMessage(channel, method, fields, properties, props, content) {
@@ -103,11 +105,12 @@ export function publishFrames(
   const flagsAt = at
   at += 2
   let flags = 0
-  for (const [name, flag, kind] of PROPERTY_ORDER) {
+  for (let i = 0; i < PROPERTY_ORDER.length; i++) {
+    const [name, flag, kind] = PROPERTY_ORDER[i]!
     const value = props[name]
     if (value == null) continue
     flags |= flag
-    if (kind === 'string') at = writeShortString(out, at, value as string, Buffer.byteLength(value as string))
+    if (kind === 'string') at = writeShortString(out, at, value as string, STRING_LENGTHS[i]!)
     else if (kind === 'octet') out[at++] = value as number
     else if (kind === 'timestamp') at = out.writeBigUInt64BE(BigInt(value as number), at)
     else at += SCRATCH.copy(out, at, 0, headersLength)
@@ -122,15 +125,20 @@ export function publishFrames(
   return out
 }
 
-/** The bytes of the properties other than the headers table; -1 for a value amqplib's encoder must judge. */
+/**
+ * The bytes of the properties other than the headers table (each string's length kept in STRING_LENGTHS); -1 for a
+ * value amqplib's encoder must judge.
+ */
 function propertiesSize(props: Record<string, unknown>): number {
   let size = 0
-  for (const [name, , kind] of PROPERTY_ORDER) {
+  for (let i = 0; i < PROPERTY_ORDER.length; i++) {
+    const [name, , kind] = PROPERTY_ORDER[i]!
     const value = props[name]
     if (value == null) continue
     if (kind === 'string') {
       const length = shortString(value)
       if (length < 0) return -1
+      STRING_LENGTHS[i] = length
       size += 1 + length
     } else if (kind === 'octet') {
       if (!isUInt(value, 0xff)) return -1
@@ -162,12 +170,9 @@ function frameStart(out: Buffer, at: number, type: number, channel: number, size
   return out.writeUInt32BE(size, at + 3)
 }
 
+/** @param length its UTF-8 length (measured already): equal to its length in characters only when it is ASCII. */
 function writeShortString(out: Buffer, at: number, text: string, length: number): number {
   out[at++] = length
-  if (length === text.length) {
-    for (let i = 0; i < length; i++) out[at + i] = text.charCodeAt(i)
-  } else {
-    out.write(text, at, length, 'utf8')
-  }
+  if (length !== text.length || !writeAscii(out, text, at)) out.write(text, at, length, 'utf8')
   return at + length
 }
