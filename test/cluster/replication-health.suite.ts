@@ -304,4 +304,9 @@ async function offlineTopicReported(): Promise<void> {
   const offlineRow = rows.find((r) => r.target === offlineTopic)
   expect(offlineRow).toMatchObject({status: 'STOP', offlinePartitions: unavailable})
   expect(offlineRow).not.toHaveProperty('lag')
+
+  // Reading it fails, saying why in words that fit a partition whose replicas are all down.
+  const peek = await runCli(['peek', `kafka:${offlineTopic}`, '--json'], {env, timeoutMs: 90_000})
+  expect(peek.code).not.toBe(0)
+  expect(jsonOf(peek).error?.message).toMatch(/has no leader \(LEADER_NOT_AVAILABLE\).*every replica of it is down/)
 }
