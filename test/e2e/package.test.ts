@@ -29,12 +29,18 @@ describe('npm pack and install', () => {
     const [{filename, files}] = JSON.parse(packed.stdout) as [{filename: string; files: {path: string}[]}]
     expect(filename).toBe(`${pkg.name}-${pkg.version}.tgz`)
     expect(files.map((f) => f.path)).toEqual(
-      expect.arrayContaining(['bin/run.js', 'dist/help.json', 'oclif.manifest.json', 'package.json']),
+      expect.arrayContaining([
+        'bin/run.js',
+        'bin/package.json',
+        'dist/help.json',
+        'oclif.manifest.json',
+        'package.json',
+      ]),
     )
     expect(
       files.filter(
         (f) =>
-          !/^(bin\/run\.js|dist\/bundle\/|dist\/help\.json|oclif\.manifest\.json|package\.json|README\.md)/.test(
+          !/^(bin\/(run\.js|package\.json)|dist\/bundle\/|dist\/help\.json|oclif\.manifest\.json|package\.json|README\.md)/.test(
             f.path,
           ),
       ),
