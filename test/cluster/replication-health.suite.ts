@@ -307,6 +307,7 @@ async function offlineTopicReported(): Promise<void> {
 
   // Reading it fails, saying why in words that fit a partition whose replicas are all down.
   const peek = await runCli(['peek', `kafka:${offlineTopic}`, '--json'], {env, timeoutMs: 90_000})
-  expect(peek.code).not.toBe(0)
+  expect(peek.code).toBe(3)
+  expect(jsonOf(peek).error?.code).toBe('CONNECTION')
   expect(jsonOf(peek).error?.message).toMatch(/has no leader \(LEADER_NOT_AVAILABLE\).*every replica of it is down/)
 }

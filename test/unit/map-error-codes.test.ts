@@ -1,6 +1,8 @@
 // The adapters' error mapping (NATS, and the same rule in RabbitMQ's and Kafka's): only real network failures are connection errors (exit 3); any other error that happens to carry a
 // string code (Node's MODULE_NOT_FOUND, ERR_INVALID_ARG_TYPE, ...) is an unexpected error (exit 1) with its own
 // message. The errors are built as Node and nats.js build them.
+import {createRequire} from 'node:module'
+
 import {ErrorCode, NatsError} from 'nats'
 import {describe, expect, it} from 'vitest'
 
@@ -98,5 +100,26 @@ describe.each([
     expect(e.code).toBe('INTERNAL')
     expect(exitCodeFor(e.code)).toBe(1)
     expect(e.message).toContain("Cannot find module 'amqplib'")
+  })
+})
+
+describe('Kafka: a partition without a leader', () => {
+  // As kafkajs builds them: the broker's error code 5, and the same after its retries ran out.
+  const require = createRequire(import.meta.url)
+  const {createErrorFromCode} = require('kafkajs/src/protocol/error.js') as {createErrorFromCode(code: number): Error}
+  const {KafkaJSNumberOfRetriesExceeded} = require('kafkajs/src/errors.js') as {
+    KafkaJSNumberOfRetriesExceeded: new (cause: Error, o: {retryCount: number; retryTime: number}) => Error
+  }
+
+  it('is a connection failure (exit 3: the broker holding the data is down), not an unexpected error', () => {
+    const leaderless = createErrorFromCode(5)
+    for (const e of [leaderless, new KafkaJSNumberOfRetriesExceeded(leaderless, {retryCount: 5, retryTime: 300})]) {
+      const mapped = mapKafkaError(e, {brokers: ['127.0.0.1:9092'], topic: 'orders'})
+      expect(mapped.code).toBe('CONNECTION')
+      expect(exitCodeFor(mapped.code)).toBe(3)
+      expect(mapped.message).toBe(
+        'a partition of topic orders has no leader (LEADER_NOT_AVAILABLE): a leader is being elected, or every replica of it is down',
+      )
+    }
   })
 })

@@ -182,11 +182,15 @@ function classifyProtocol(err: DriverError, ctx: ErrorContext): Classified {
   return ['PROTOCOL', `Kafka error ${type}: ${err.message}`]
 }
 
-/** Kafka's text speaks of an election; with every replica of a partition down, none comes until one returns. */
+/**
+ * Kafka's text speaks of an election; with every replica of a partition down, none comes until one returns. Still
+ * so after kafkajs's retries, the broker holding the data is unreachable: a connection failure (exit 3), not the
+ * "unexpected error, please report it" of exit 1.
+ */
 function leaderNotAvailable(ctx: ErrorContext): Classified {
   const of = ctx.topic ? ` of topic ${ctx.topic}` : ''
   return [
-    'PROTOCOL',
+    'CONNECTION',
     `a partition${of} has no leader (LEADER_NOT_AVAILABLE): a leader is being elected, or every replica of it is down`,
     ["`mailroom check --require-replicas` names the partitions without a leader, as Kafka's tool does"],
   ]
