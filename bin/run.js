@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // CommonJS (bin/package.json), so `--version` and the help fast paths are answered without starting Node's ES module
-// loader (5-15 ms here, against
-// `node -e 0`'s 70-85 ms). Fast paths first: `--version`, `<command> --help` and `help <command>` are
-// answered from package.json and the help rendered at build time, without loading oclif (start-up is a third of the
-// time of a full oclif boot). Everything else, and any terminal narrower than the pre-rendered 80 columns, goes
-// through oclif.
+// loader (5-15 ms here, against `node -e 0`'s 70-85 ms). Fast paths first: `--version`, `<command> --help` and
+// `help <command>` are answered from package.json and the help rendered at build time, without loading oclif
+// (start-up is a third of the time of a full oclif boot). Everything else, and any terminal narrower than the
+// pre-rendered 80 columns, goes through oclif.
 const {readFileSync, writeSync} = require('node:fs')
 const {join} = require('node:path')
 const {pathToFileURL} = require('node:url')
