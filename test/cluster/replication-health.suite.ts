@@ -39,7 +39,7 @@ const guest = {
 const topic = uniqueName('fix-cross-context-urp')
 const queue = uniqueName('fix-cross-context-qq')
 const stream = uniqueName('FIX_CROSS_CONTEXT_R3').replace(/-/g, '_')
-/** One replica per partition, both on the node that is killed. */
+/** One replica per partition: partitions 0 and 1 on the node that is killed, partition 2 on a live one. */
 const offlineTopic = uniqueName('fix-offline-rf1')
 const group = uniqueName('fix-offline-group')
 
@@ -83,19 +83,43 @@ function kafkaToolUnavailable(of: string): Promise<number[]> {
   return kafkaTopicTool('--unavailable-partitions', of)
 }
 
-function kafkaTopicTool(filter: string, of: string): Promise<number[]> {
-  const args = [
+async function kafkaTopicTool(filter: string, of: string): Promise<number[]> {
+  const stdout = await kafkaTool('TopicCommand', ['--describe', filter, '--topic', of])
+  return [...stdout.matchAll(/Partition:\s*(\d+)/g)].map((m) => Number(m[1])).sort()
+}
+
+/** Kafka's own tool: each partition of the topic and its leader (-1 for "none"). */
+async function kafkaToolLeaders(of: string): Promise<[number, number][]> {
+  const stdout = await kafkaTool('TopicCommand', ['--describe', '--topic', of])
+  return [...stdout.matchAll(/Partition:\s*(\d+)\s+Leader:\s*(\S+)/g)]
+    .map((m): [number, number] => [Number(m[1]), m[2] === 'none' ? -1 : Number(m[2])])
+    .sort((a, b) => a[0] - b[0])
+}
+
+/**
+ * Kafka's own GetOffsetShell: partition -> offset at `time` (-1 end, -2 start) of these partitions (it waits its
+ * 60 s request timeout for a partition without a leader before it skips it).
+ */
+async function kafkaToolOffsets(of: string, partitions: number[], time: -1 | -2): Promise<Map<number, string>> {
+  const wanted = partitions.map((p) => `${of}:${p}`).join(',')
+  const stdout = await kafkaTool('GetOffsetShell', ['--topic-partitions', wanted, '--time', String(time)])
+  const lines = stdout.split('\n').filter((line) => line.startsWith(`${of}:`))
+  return new Map(lines.map((line) => [Number(line.split(':')[1]), line.split(':')[2]!]))
+}
+
+function kafkaTool(main: string, args: string[]): Promise<string> {
+  const java = [
     '-Xshare:auto',
     '-XX:TieredStopAtLevel=1',
     '-cp',
     `${conformanceLibs}/*`,
-    'org.apache.kafka.tools.TopicCommand',
+    `org.apache.kafka.tools.${main}`,
   ]
-  const tool = [...args, '--bootstrap-server', kafkaBootstrap[0]!, '--describe', filter, '--topic', of]
+  const tool = [...java, '--bootstrap-server', kafkaBootstrap[0]!, ...args]
   return new Promise((resolve, reject) => {
     execFile('java', tool, {timeout: 60_000}, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`TopicCommand failed: ${stderr}`))
-      resolve([...stdout.matchAll(/Partition:\s*(\d+)/g)].map((m) => Number(m[1])).sort())
+      if (error) return reject(new Error(`${main} failed: ${stderr}`))
+      resolve(stdout)
     })
   })
 }
@@ -133,7 +157,10 @@ beforeAll(async () => {
     topics: [
       {
         topic: offlineTopic,
-        replicaAssignment: [0, 1].map((partition) => ({partition, replicas: [killedId]})),
+        replicaAssignment: [
+          ...[0, 1].map((partition) => ({partition, replicas: [killedId]})),
+          {partition: 2, replicas: [topology.kafka[0]!.id]},
+        ],
       },
     ],
     waitForLeaders: true,
@@ -143,6 +170,7 @@ beforeAll(async () => {
   await producer.connect()
   await producer.send({topic, acks: -1, messages: Array.from({length: 12}, (_, i) => ({key: `k${i}`, value: `v${i}`}))})
   await producer.send({topic: offlineTopic, acks: -1, messages: [{value: 'a'}, {value: 'b'}, {value: 'c'}]})
+  await producer.send({topic: offlineTopic, acks: -1, messages: [{value: 'd', partition: 2}]})
   await producer.disconnect()
   await admin.setOffsets({groupId: group, topic, partitions: [0, 1, 2].map((partition) => ({partition, offset: '1'}))})
   await admin.setOffsets({groupId: group, topic: offlineTopic, partitions: [{partition: 0, offset: '0'}]})
@@ -305,7 +333,37 @@ async function offlineTopicReported(): Promise<void> {
   expect(offlineRow).toMatchObject({status: 'STOP', offlinePartitions: unavailable})
   expect(offlineRow).not.toHaveProperty('lag')
 
-  // Reading it fails, saying why in words that fit a partition whose replicas are all down.
+  // Described as Kafka's own tools see it: each partition's leader (none for the offline ones), and the offsets of
+  // the partitions that have one, where kafkajs fails the whole topic.
+  const describe = await runCli(['targets', 'describe', `kafka:${offlineTopic}`, '--json'], {env, timeoutMs: 90_000})
+  expect(describe.code, describe.stderr).toBe(0)
+  const info = jsonOf(describe).result as {
+    depth?: number
+    offlinePartitions?: number[]
+    details: {partitions: {partition: number; leader: number; low?: string; high?: string}[]}
+  }
+  expect(info.offlinePartitions).toEqual(unavailable)
+  expect(info).not.toHaveProperty('depth')
+  const leaders = await kafkaToolLeaders(offlineTopic)
+  expect(info.details.partitions.map((p) => [p.partition, p.leader])).toEqual(leaders)
+  const led = leaders.filter(([, leader]) => leader >= 0).map(([partition]) => partition)
+  expect(led).toEqual([2])
+  const [toolEnds, toolStarts] = [
+    await kafkaToolOffsets(offlineTopic, led, -1),
+    await kafkaToolOffsets(offlineTopic, led, -2),
+  ]
+  expect([...toolEnds.keys()]).toEqual(led)
+  for (const p of info.details.partitions)
+    expect([p.low, p.high]).toEqual(
+      toolEnds.has(p.partition) ? [toolStarts.get(p.partition), toolEnds.get(p.partition)] : [undefined, undefined],
+    )
+  expect(Number(toolEnds.get(2))).toBeGreaterThanOrEqual(1)
+  expect(jsonOf(describe).warnings).toContainEqual(
+    expect.stringContaining(`kafka:${offlineTopic}: partition(s) 0,1 offline (no leader): depth unknown`),
+  )
+
+  // Reading it fails, saying why in words that fit a partition whose replicas are all down (kafkajs asks about a
+  // named topic strictly: the partition that has a leader is not read either).
   const peek = await runCli(['peek', `kafka:${offlineTopic}`, '--json'], {env, timeoutMs: 90_000})
   expect(peek.code).toBe(3)
   expect(jsonOf(peek).error?.code).toBe('CONNECTION')

@@ -117,7 +117,8 @@ export class KafkaAdapter implements BrokerAdapter {
 
   async describeTarget(name: string): Promise<TargetInfo> {
     const admin = this.connectedAdmin()
-    return this.call(async () => describeTopic(await readTopicFacts(admin, name, this.groupsReader())), {topic: name})
+    const facts = {readGroups: this.groupsReader(), kafka: this.connectedKafka()}
+    return this.call(async () => describeTopic(await readTopicFacts(admin, name, facts)), {topic: name})
   }
 
   /** Deletes every record below each partition's current end offset; returns how many were removed. */

@@ -41,8 +41,16 @@ type Listing = (o: {
  * exist, or a leader refuses).
  */
 export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promise<TopicOffsets> {
+  return (await offsetsAndMetadata(kafka, topics)).offsets
+}
+
+/** The offsets of batchedTopicOffsets, and the topics' partition metadata they were read with (leaders, replicas). */
+export async function offsetsAndMetadata(
+  kafka: Kafka,
+  topics: string[],
+): Promise<{offsets: TopicOffsets; metadata: MetadataAnswer['topicMetadata']}> {
   const out = new TopicOffsets()
-  if (topics.length === 0) return out
+  if (topics.length === 0) return {offsets: out, metadata: []}
   const internals = clusterInternals(await sharedCluster(kafka))
   const {topicMetadata} = await metadataOf(internals, topics)
   const byLeader = new Map<number, {topic: string; partitions: number[]}[]>()
@@ -84,7 +92,7 @@ export async function batchedTopicOffsets(kafka: Kafka, topics: string[]): Promi
     }
   }
   for (const offsets of out.values()) offsets.sort((a, b) => a.partition - b.partition)
-  return out
+  return {offsets: out, metadata: topicMetadata}
 }
 
 /**

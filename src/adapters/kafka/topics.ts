@@ -3,7 +3,7 @@ import type {Admin, Kafka, PartitionMetadata} from 'kafkajs'
 import {ConfigResourceTypes} from './driver.js'
 import {groupOnTopic, isReportedGroup, type KafkaGroup, memberTopics} from './groups.js'
 import type {ConsumerGroupFacts, TargetInfo} from '../types.js'
-import {topicMetadataInOneRequest, batchedTopicOffsets, TopicOffsets} from './list-offsets.js'
+import {topicMetadataInOneRequest, batchedTopicOffsets, offsetsAndMetadata, TopicOffsets} from './list-offsets.js'
 import {rootCause, toMailroomError} from './map-error.js'
 
 export interface PartitionOffsets {
@@ -244,27 +244,57 @@ export function targetInfo(t: TopicSummary): TargetInfo {
 export interface TopicFacts {
   topic: string
   partitions: PartitionMetadata[]
+  /** Of the partitions that have a leader. */
   offsets: PartitionOffsets[]
+  /** Partitions without a leader (every replica down); only from a read that keeps them (see readTopicFacts). */
+  offline?: number[]
   config: Record<string, string | null>
   consuming?: TopicGroup[]
 }
 
-/** Partitions with offsets and leaders, configs and (with readGroups) consuming groups, read side by side. */
-export async function readTopicFacts(admin: Admin, topic: string, readGroups?: GroupsReader): Promise<TopicFacts> {
-  const groupsRead = readGroups ? groupsByTopic(readGroups) : Promise.resolve(undefined)
-  const [partitions, offsets, config, groups] = await Promise.all([
-    topicPartitions(admin, topic),
-    partitionOffsets(admin, topic),
+/**
+ * Partitions with offsets and leaders, configs and (with readGroups) consuming groups, read side by side. With the
+ * Kafka client (`o.kafka`), partitions and offsets come from mailroom's own requests, which keep a partition without a
+ * leader (named in `offline`) where kafkajs's fail the whole topic; when that read fails, kafkajs's answers it, with
+ * their errors (a topic that does not exist, ...).
+ */
+export async function readTopicFacts(
+  admin: Admin,
+  topic: string,
+  o: {readGroups?: GroupsReader; kafka?: Kafka} = {},
+): Promise<TopicFacts> {
+  const groupsRead = o.readGroups ? groupsByTopic(o.readGroups) : Promise.resolve(undefined)
+  const [layout, config, groups] = await Promise.all([
+    partitionLayout(admin, topic, o.kafka),
     topicConfig(admin, topic),
     groupsRead,
   ])
-  return {topic, partitions, offsets, config, ...(groups ? {consuming: groups.get(topic) ?? []} : {})}
+  return {topic, ...layout, config, ...(groups ? {consuming: groups.get(topic) ?? []} : {})}
+}
+
+async function partitionLayout(
+  admin: Admin,
+  topic: string,
+  kafka: Kafka | undefined,
+): Promise<Pick<TopicFacts, 'partitions' | 'offsets' | 'offline'>> {
+  const kept = kafka && (await offsetsAndMetadata(kafka, [topic]).catch(() => undefined))
+  const metadata = kept?.metadata.find((t) => t.topic === topic)
+  if (kept && metadata) {
+    const offline = kept.offsets.offline.get(topic)
+    return {
+      partitions: [...metadata.partitionMetadata].sort((a, b) => a.partitionId - b.partitionId),
+      offsets: kept.offsets.get(topic) ?? [],
+      ...(offline ? {offline} : {}),
+    }
+  }
+  const [partitions, offsets] = await Promise.all([topicPartitions(admin, topic), partitionOffsets(admin, topic)])
+  return {partitions, offsets}
 }
 
 /** Detailed facts for `targets describe`: partitions with offsets and leaders, configs, consuming groups. */
-export function describeTopic({topic, partitions, offsets, config, consuming}: TopicFacts): TargetInfo {
+export function describeTopic({topic, partitions, offsets, offline, config, consuming}: TopicFacts): TargetInfo {
   return {
-    ...targetInfo({name: topic, partitions: partitions.length, offsets, groups: consuming}),
+    ...targetInfo({name: topic, partitions: partitions.length, offsets, offline, groups: consuming}),
     details: {
       partitions: partitions.map((p) => partitionDetails(p, offsets)),
       config,

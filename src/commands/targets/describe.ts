@@ -3,6 +3,7 @@ import type {TargetInfo} from '../../adapters/types.js'
 import {MailroomCommand} from '../../cli/base-command.js'
 import {connectionFlags, connectionOverrides, listOutputFlag} from '../../cli/flags.js'
 import {humanYaml} from '../../core/output/human-yaml.js'
+import {offlinePartitionsWarning} from '../../core/services/targets.js'
 import {parseTargetRef} from '../../core/target-ref.js'
 
 export default class TargetsDescribe extends MailroomCommand {
@@ -26,6 +27,8 @@ export default class TargetsDescribe extends MailroomCommand {
     const context = await this.resolveContext(connectionOverrides(flags))
     const adapter = await this.connect(ref.broker, context)
     const info = await adapter.describeTarget(ref.name)
+    const warning = offlinePartitionsWarning(info)
+    if (warning) this.warnUser(warning)
     this.out(flags.output === 'json' ? JSON.stringify(info, null, 2) : await humanYaml(info))
     return info
   }

@@ -2,7 +2,7 @@ import {MailroomCommand} from '../../cli/base-command.js'
 import {brokerFlag, connectionFlags, connectionOverrides, listOutputFlag} from '../../cli/flags.js'
 import {EXIT} from '../../model/exit-codes.js'
 import {renderList} from '../../core/output/table.js'
-import {type TargetListing, listAllTargets} from '../../core/services/targets.js'
+import {type TargetListing, listAllTargets, offlinePartitionsWarning} from '../../core/services/targets.js'
 
 export default class TargetsList extends MailroomCommand {
   static override summary = 'List queues, topics and streams with their kind, depth and consumers'
@@ -24,10 +24,7 @@ export default class TargetsList extends MailroomCommand {
     const listing = await listAllTargets(await Promise.all(kinds.map((kind) => this.createAdapter(kind, context))))
     for (const failure of listing.failures) this.warnUser(`${failure.broker}: ${failure.error.message}`)
     if (listing.failures.length > 0) this.exitStatus = EXIT.CONNECTION
-    for (const t of listing.targets.filter((target) => target.offlinePartitions))
-      this.warnUser(
-        `${t.broker}:${t.name}: partition(s) ${t.offlinePartitions!.join(',')} offline (no leader): depth unknown; \`mailroom check\` shows the cluster's replication`,
-      )
+    for (const warning of listing.targets.map(offlinePartitionsWarning)) if (warning) this.warnUser(warning)
     this.out(
       await renderList(
         listing.targets,

@@ -45,6 +45,12 @@ export async function combineListings(
   }
 }
 
+/** What a listing or a description says of a target with partitions that have no leader: its depth is unknown. */
+export function offlinePartitionsWarning(t: TargetInfo): string | undefined {
+  if (!t.offlinePartitions) return undefined
+  return `${t.broker}:${t.name}: partition(s) ${t.offlinePartitions.join(',')} offline (no leader): depth unknown; \`mailroom check\` shows the cluster's replication`
+}
+
 /** How many messages a target holds, for a progress line's total: undefined when the broker cannot say cheaply. */
 export async function targetDepth(adapter: BrokerAdapter, name: string): Promise<number | undefined> {
   try {
