@@ -6,7 +6,7 @@ import {createRequire} from 'node:module'
 import {ErrorCode, NatsError} from 'nats'
 import {describe, expect, it} from 'vitest'
 
-import {toMailroomError as mapKafkaError} from '../../src/adapters/kafka/map-error.js'
+import {leaderlessPartitionsError, toMailroomError as mapKafkaError} from '../../src/adapters/kafka/map-error.js'
 import {mapNatsError} from '../../src/adapters/nats/map-error.js'
 import {toMailroomError as mapRabbitMqError} from '../../src/adapters/rabbitmq/map-error.js'
 import {exitCodeFor} from '../../src/model/exit-codes.js'
@@ -121,5 +121,39 @@ describe('Kafka: a partition without a leader', () => {
         'a partition of topic orders has no leader (LEADER_NOT_AVAILABLE): a leader is being elected, or every replica of it is down',
       )
     }
+  })
+})
+
+describe('Kafka: which partitions have no leader, once the metadata says', () => {
+  const led = (partitionId: number, leader: number) => ({partitionId, leader, replicas: [leader], offlineReplicas: []})
+  const down = (partitionId: number, node: number) => ({
+    partitionId,
+    leader: -1,
+    replicas: [node],
+    offlineReplicas: [node],
+  })
+
+  it('names the partitions, the nodes of their replicas, and that the others are not read either', () => {
+    const e = leaderlessPartitionsError('orders', [down(1, 3), led(0, 1), down(2, 3)])!
+    expect(e.code).toBe('CONNECTION')
+    expect(exitCodeFor(e.code)).toBe(3)
+    expect(e.message).toBe(
+      'partition(s) 1,2 of topic orders have no leader (the other 1 have one, but mailroom reads and writes a Kafka topic only while every partition of it has a leader): every replica of them is down (node(s) 3)',
+    )
+    expect(e.suggestions[0]).toContain('`mailroom targets describe kafka:orders`')
+  })
+
+  it('a topic with no leader at all; replicas still up (an election) are not called down', () => {
+    expect(leaderlessPartitionsError('orders', [down(0, 2), down(1, 3)])!.message).toBe(
+      'no partition of topic orders has a leader: every replica of them is down (node(s) 2,3)',
+    )
+    const electing = {partitionId: 0, leader: -1, replicas: [1, 2], offlineReplicas: [2]}
+    expect(leaderlessPartitionsError('orders', [electing, led(1, 1)])!.message).toMatch(
+      /: none of their replicas \(node\(s\) 1,2\) can lead yet: an election is under way, or no in-sync replica is left$/,
+    )
+  })
+
+  it('every partition has a leader again: nothing to add', () => {
+    expect(leaderlessPartitionsError('orders', [led(0, 1), led(1, 2)])).toBeUndefined()
   })
 })

@@ -23,7 +23,7 @@ import type {
   TargetInfo,
 } from '../types.js'
 import {partitionHealth} from './replica-health.js'
-import {topicMetadataInOneRequest} from './list-offsets.js'
+import {namedTopicMetadata, topicMetadataInOneRequest} from './list-offsets.js'
 import {MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
@@ -32,7 +32,7 @@ import {FirstRecordProbe, topicMessageTimes} from './first-record.js'
 import {clusterNodes} from './cluster-nodes.js'
 import {describeAllGroups, type KafkaGroup} from './groups.js'
 import {consumerGroupLag} from './lag.js'
-import {type ErrorContext, toMailroomError} from './map-error.js'
+import {type ErrorContext, leaderlessPartitionsError, rootCause, toMailroomError} from './map-error.js'
 import {closeCommitConnection} from './group-positions.js'
 import {publishToTopic, TopicFactsCache} from './publish.js'
 import {deleteRecordsToEnd} from './purge.js'
@@ -47,6 +47,9 @@ import {
   summarizeTopics,
   targetInfo,
 } from './topics.js'
+
+/** How long an error waits for the metadata that tells which partitions have no leader (then it is told as it was). */
+const LEADERLESS_LOOKUP_MS = 3000
 
 export class KafkaAdapter implements BrokerAdapter {
   readonly kind = 'kafka' as const
@@ -279,7 +282,7 @@ export class KafkaAdapter implements BrokerAdapter {
     try {
       return await fn()
     } catch (e) {
-      throw toMailroomError(e, {...this.errorContext(), ...ctx})
+      throw await this.explained(e, ctx)
     }
   }
 
@@ -288,8 +291,24 @@ export class KafkaAdapter implements BrokerAdapter {
     try {
       yield* gen
     } catch (e) {
-      throw toMailroomError(e, {...this.errorContext(), ...ctx})
+      throw await this.explained(e, ctx)
     }
+  }
+
+  /**
+   * The error as a MailroomError. A topic's LEADER_NOT_AVAILABLE is told precisely from mailroom's own Metadata
+   * request (which partitions, on which nodes), asked briefly: kafkajs's answer only says that some partition has none.
+   */
+  private async explained(e: unknown, ctx: ErrorContext): Promise<MailroomError> {
+    const mapped = toMailroomError(e, {...this.errorContext(), ...ctx})
+    const topic = ctx.topic
+    // Mapped already by a read that retries (idempotentRead): the driver's error is its cause.
+    const driverError = e instanceof MailroomError ? e.cause : e
+    if (!topic || rootCause(driverError).type !== 'LEADER_NOT_AVAILABLE' || !this.kafka) return mapped
+    const asked = namedTopicMetadata(this.kafka, [topic])
+    const metadata = await withDeadline(asked, LEADERLESS_LOOKUP_MS, undefined, this.brokers()).catch(() => undefined)
+    const partitions = metadata?.find((t) => t.topic === topic)?.partitionMetadata
+    return (partitions && leaderlessPartitionsError(topic, partitions)) ?? mapped
   }
 
   private errorContext(): ErrorContext {

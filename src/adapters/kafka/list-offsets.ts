@@ -108,6 +108,11 @@ export async function topicMetadataInOneRequest(
   return {topics: topicMetadata.map((t) => ({name: t.topic, partitions: t.partitionMetadata}))}
 }
 
+/** The named topics' partition metadata in one request, the partitions without a leader kept (leader -1). */
+export async function namedTopicMetadata(kafka: Kafka, topics: string[]): Promise<MetadataAnswer['topicMetadata']> {
+  return (await metadataOf(clusterInternals(await sharedCluster(kafka)), topics)).topicMetadata
+}
+
 /** @param topics undefined: every topic. Asked of any broker the client knows. */
 async function metadataOf(
   internals: ReturnType<typeof clusterInternals>,

@@ -196,6 +196,38 @@ function leaderNotAvailable(ctx: ErrorContext): Classified {
   ]
 }
 
+/** A partition of a topic, as Kafka's metadata describes it. */
+export interface PartitionPlacement {
+  partitionId: number
+  leader: number
+  replicas: number[]
+  offlineReplicas: number[]
+}
+
+/**
+ * LEADER_NOT_AVAILABLE told precisely, once the topic's metadata is known: which partitions have no leader and on
+ * which nodes their replicas are, and that the partitions which do have one are not read or written either. Undefined
+ * when every partition has a leader again (an election that has ended): the first answer stands.
+ */
+export function leaderlessPartitionsError(topic: string, partitions: PartitionPlacement[]): MailroomError | undefined {
+  const leaderless = partitions.filter((p) => p.leader < 0).sort((a, b) => a.partitionId - b.partitionId)
+  if (leaderless.length === 0) return undefined
+  const nodes = [...new Set(leaderless.flatMap((p) => p.replicas))].sort((a, b) => a - b).join(',')
+  const allDown = leaderless.every((p) => p.replicas.every((r) => p.offlineReplicas.includes(r)))
+  const why = allDown
+    ? `every replica of them is down (node(s) ${nodes})`
+    : `none of their replicas (node(s) ${nodes}) can lead yet: an election is under way, or no in-sync replica is left`
+  const which =
+    leaderless.length === partitions.length
+      ? `no partition of topic ${topic} has a leader`
+      : `partition(s) ${leaderless.map((p) => p.partitionId).join(',')} of topic ${topic} have no leader (the other ${partitions.length - leaderless.length} have one, but mailroom reads and writes a Kafka topic only while every partition of it has a leader)`
+  return new MailroomError('CONNECTION', `${which}: ${why}`, {
+    suggestions: [
+      `\`mailroom targets describe kafka:${topic}\` shows each partition's leader and offsets; the partitions come back with a node that holds a replica`,
+    ],
+  })
+}
+
 function topicNotFound(ctx: ErrorContext): Classified {
   return ['NOT_FOUND', ctx.topic ? `topic ${ctx.topic} not found` : 'topic not found']
 }
