@@ -43,6 +43,11 @@ export function isMailroomError(e: unknown): e is MailroomError {
   return e instanceof MailroomError
 }
 
+/** The error as the driver threw it: one an adapter mapped already (inside a retrying read) holds it as its cause. */
+export function driverErrorOf(e: unknown): unknown {
+  return isMailroomError(e) ? e.cause : e
+}
+
 /** Anything thrown, as a MailroomError: adapters' errors pass through, anything else is a bug. */
 export function asMailroomError(err: unknown): MailroomError {
   if (isMailroomError(err)) return err

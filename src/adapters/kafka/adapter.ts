@@ -24,7 +24,7 @@ import type {
 } from '../types.js'
 import {partitionHealth} from './replica-health.js'
 import {namedTopicMetadata, topicMetadataInOneRequest} from './list-offsets.js'
-import {MailroomError} from '../../model/errors.js'
+import {driverErrorOf, MailroomError} from '../../model/errors.js'
 import {flatten} from '../batched.js'
 import {AdminHandle} from './admin-handle.js'
 import {kafkaConfig, PRODUCER_CONFIG} from './client.js'
@@ -302,13 +302,11 @@ export class KafkaAdapter implements BrokerAdapter {
   private async explained(e: unknown, ctx: ErrorContext): Promise<MailroomError> {
     const mapped = toMailroomError(e, {...this.errorContext(), ...ctx})
     const topic = ctx.topic
-    // Mapped already by a read that retries (idempotentRead): the driver's error is its cause.
-    const driverError = e instanceof MailroomError ? e.cause : e
-    if (!topic || rootCause(driverError).type !== 'LEADER_NOT_AVAILABLE' || !this.kafka) return mapped
+    if (!topic || rootCause(driverErrorOf(e)).type !== 'LEADER_NOT_AVAILABLE' || !this.kafka) return mapped
     const asked = namedTopicMetadata(this.kafka, [topic])
     const metadata = await withDeadline(asked, LEADERLESS_LOOKUP_MS, undefined, this.brokers()).catch(() => undefined)
     const partitions = metadata?.find((t) => t.topic === topic)?.partitionMetadata
-    return (partitions && leaderlessPartitionsError(topic, partitions)) ?? mapped
+    return (partitions && leaderlessPartitionsError(topic, partitions, e)) ?? mapped
   }
 
   private errorContext(): ErrorContext {

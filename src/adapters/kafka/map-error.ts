@@ -209,7 +209,11 @@ export interface PartitionPlacement {
  * which nodes their replicas are, and that the partitions which do have one are not read or written either. Undefined
  * when every partition has a leader again (an election that has ended): the first answer stands.
  */
-export function leaderlessPartitionsError(topic: string, partitions: PartitionPlacement[]): MailroomError | undefined {
+export function leaderlessPartitionsError(
+  topic: string,
+  partitions: PartitionPlacement[],
+  cause?: unknown,
+): MailroomError | undefined {
   const leaderless = partitions.filter((p) => p.leader < 0).sort((a, b) => a.partitionId - b.partitionId)
   if (leaderless.length === 0) return undefined
   const nodes = [...new Set(leaderless.flatMap((p) => p.replicas))].sort((a, b) => a - b).join(',')
@@ -222,6 +226,7 @@ export function leaderlessPartitionsError(topic: string, partitions: PartitionPl
       ? `no partition of topic ${topic} has a leader`
       : `partition(s) ${leaderless.map((p) => p.partitionId).join(',')} of topic ${topic} have no leader (the other ${partitions.length - leaderless.length} have one, but mailroom reads and writes a Kafka topic only while every partition of it has a leader)`
   return new MailroomError('CONNECTION', `${which}: ${why}`, {
+    cause,
     suggestions: [
       `\`mailroom targets describe kafka:${topic}\` shows each partition's leader and offsets; the partitions come back with a node that holds a replica`,
     ],

@@ -22,7 +22,7 @@ import type {
   TargetInfo,
 } from '../types.js'
 import {streamHealth} from './replica-health.js'
-import {MailroomError} from '../../model/errors.js'
+import {driverErrorOf, MailroomError} from '../../model/errors.js'
 import {consumerState, consumerSummary, type NatsConsumerState, present, targetInfoFromStream} from './admin.js'
 import {clusterNodes} from './cluster-nodes.js'
 import {connectPlan, enableReconnects} from './connect-options.js'
@@ -272,7 +272,7 @@ async function explainTlsReset(
   servers: string | string[] | undefined,
   ctx: NatsErrorContext,
 ): Promise<unknown> {
-  const cause = e instanceof MailroomError ? e.cause : e
+  const cause = driverErrorOf(e)
   if (!ctx.tls || ctx.clientCertificate || !resetCode(cause)) return e
   const list = Array.isArray(servers) ? servers : servers ? [servers] : []
   const tlsVerify = await serversRequireClientCertificate(list, TLS_VERIFY_PROBE_MS)
